@@ -1,0 +1,1 @@
+//! `cargo migrate`: the Alembic verbs over a migrations directory.
