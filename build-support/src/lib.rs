@@ -41,6 +41,9 @@ pub struct CompiledRevision {
     pub downgrade: Vec<CompiledSection>,
     /// SHA-256 over the SQL tokens of all sections.
     pub checksum: [u8; 32],
+    /// Byte range of each header key's value (`"revision"`, `"down_revision"`,
+    /// ...), so graph diagnostics can point at the line that names a parent.
+    pub header_spans: std::collections::BTreeMap<String, Range<usize>>,
 }
 
 /// A `-- migrate:upgrade` / `-- migrate:downgrade` section.
