@@ -10,11 +10,19 @@
 //! stage modules fill them in.
 
 pub mod diagnostic;
+pub mod graph;
+pub mod lock;
+pub mod plan;
+pub mod render;
+
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use std::ops::Range;
 use std::path::PathBuf;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
+pub use render::{render, Sources, Style};
 
 /// One revision after parsing, in plan order inside [`Compiled`].
 #[derive(Debug, Clone)]

@@ -1,0 +1,217 @@
+//! Renders [`Diagnostic`]s the way rustc prints its own, with
+//! annotate-snippets: `error[code]: message`, ` --> file:line:col`, the source
+//! lines with their labels, then `= note:` and `= help:` lines.
+//!
+//! One function serves the macro (`compile_error!` text, [`Style::Plain`]),
+//! `build.rs` warnings and the CLI ([`Style::Styled`] on a terminal), so the
+//! user sees the same message everywhere.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+
+use crate::diagnostic::{Diagnostic, Severity};
+
+/// File texts by display path, so a label in any file (a migration, the lock,
+/// `migrate.toml`) can be shown with its source line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    files: BTreeMap<PathBuf, String>,
+}
+
+impl Sources {
+    /// No files.
+    pub fn new() -> Sources {
+        Sources::default()
+    }
+
+    /// Adds (or replaces) the text of the file shown as `path`.
+    pub fn insert(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) {
+        self.files.insert(path.into(), text.into());
+    }
+
+    /// The text of the file shown as `path`.
+    pub fn get(&self, path: &Path) -> Option<&str> {
+        self.files.get(path).map(String::as_str)
+    }
+
+    /// Every file, by display path.
+    pub fn iter(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.files
+            .iter()
+            .map(|(path, text)| (path.as_path(), text.as_str()))
+    }
+}
+
+/// Colours or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// No ANSI escapes: `compile_error!`, tests, logs, `NO_COLOR`.
+    Plain,
+    /// ANSI colours for a terminal.
+    Styled,
+}
+
+/// Renders every diagnostic, separated by blank lines, errors and warnings in
+/// the order given.
+pub fn render(diagnostics: &[Diagnostic], sources: &Sources, style: Style) -> String {
+    let renderer = match style {
+        Style::Plain => Renderer::plain(),
+        Style::Styled => Renderer::styled(),
+    };
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(&render_one(&renderer, diagnostic, sources));
+    }
+    out
+}
+
+/// Renders one diagnostic.
+pub fn render_diagnostic(diagnostic: &Diagnostic, sources: &Sources, style: Style) -> String {
+    render(std::slice::from_ref(diagnostic), sources, style)
+}
+
+fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, sources: &Sources) -> String {
+    let level = match diagnostic.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let mut group = Group::with_title(
+        level
+            .primary_title(diagnostic.message.as_str())
+            .id(diagnostic.code),
+    );
+
+    // One snippet per file, the file of the primary label first, labels in
+    // the order given within each file.
+    let mut files: Vec<&Path> = Vec::new();
+    let primary_file = diagnostic
+        .labels
+        .iter()
+        .find(|label| label.primary)
+        .or(diagnostic.labels.first())
+        .map(|label| label.file.as_path());
+    if let Some(file) = primary_file {
+        files.push(file);
+    }
+    for label in &diagnostic.labels {
+        if !files.contains(&label.file.as_path()) {
+            files.push(label.file.as_path());
+        }
+    }
+    let any_primary = diagnostic.labels.iter().any(|label| label.primary);
+    for file in &files {
+        let display = file.display().to_string();
+        match sources.get(file) {
+            Some(text) => {
+                let mut snippet = Snippet::source(text).path(display).fold(true);
+                for (position, label) in diagnostic
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, label)| label.file.as_path() == *file)
+                {
+                    let primary = label.primary || (!any_primary && position == 0);
+                    let kind = if primary {
+                        AnnotationKind::Primary
+                    } else {
+                        AnnotationKind::Context
+                    };
+                    let span = clamp(text, label.span.clone());
+                    let annotation = kind.span(span);
+                    let annotation = if label.message.is_empty() {
+                        annotation
+                    } else {
+                        annotation.label(label.message.as_str())
+                    };
+                    snippet = snippet.annotation(annotation);
+                }
+                group = group.element(snippet);
+            }
+            None => {
+                // Without the text (an unreadable file) the path alone still
+                // tells the user where to look.
+                group = group.element(Origin::path(display));
+            }
+        }
+    }
+    for note in &diagnostic.notes {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
+    if let Some(help) = &diagnostic.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    let report: Vec<Group<'_>> = vec![group];
+    renderer.render(&report)
+}
+
+/// Keeps a span inside the text and on character boundaries, so a stale or
+/// wrong span degrades the picture instead of panicking the renderer.
+fn clamp(text: &str, span: Range<usize>) -> Range<usize> {
+    let mut start = span.start.min(text.len());
+    let mut end = span.end.min(text.len()).max(start);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Label;
+
+    fn sample(span: Range<usize>) -> (Diagnostic, Sources) {
+        let mut sources = Sources::new();
+        sources.insert(
+            "migrations/a_x.sql",
+            "-- revision: a\n-- down_revision: zz\n\n-- migrate:upgrade\nSELECT 1;\n",
+        );
+        let diagnostic = Diagnostic {
+            severity: Severity::Error,
+            code: "unknown-revision",
+            message: "`down_revision` names `zz`".to_string(),
+            labels: vec![Label {
+                file: PathBuf::from("migrations/a_x.sql"),
+                span,
+                message: "no revision `zz`".to_string(),
+                primary: true,
+            }],
+            notes: vec!["a note".to_string()],
+            help: Some("a help".to_string()),
+        };
+        (diagnostic, sources)
+    }
+
+    #[test]
+    fn renders_like_rustc() {
+        let (diagnostic, sources) = sample(33..35);
+        let text = render(&[diagnostic], &sources, Style::Plain);
+        assert_eq!(
+            text,
+            "error[unknown-revision]: `down_revision` names `zz`\n \
+             --> migrations/a_x.sql:2:19\n  |\n\
+             2 | -- down_revision: zz\n  |                   ^^ no revision `zz`\n  |\n  \
+             = note: a note\n  = help: a help"
+        );
+    }
+
+    #[test]
+    fn out_of_range_spans_do_not_panic() {
+        #[allow(clippy::reversed_empty_ranges)]
+        let spans = [1000..2000, 40..3, 0..0];
+        for span in spans {
+            let (diagnostic, sources) = sample(span);
+            let text = render(&[diagnostic], &sources, Style::Plain);
+            assert!(text.starts_with("error[unknown-revision]"), "{text}");
+        }
+    }
+}
