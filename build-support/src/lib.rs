@@ -9,7 +9,14 @@
 //! SKELETON: the types below are the contract between the stages; the
 //! stage modules fill them in.
 
+pub mod checksum;
+pub mod config;
 pub mod diagnostic;
+pub mod header;
+pub mod parse;
+pub mod revision;
+pub mod source;
+pub mod split;
 pub mod graph;
 pub mod lock;
 pub mod plan;

@@ -1,0 +1,189 @@
+//! Reading the migrations directory: the one module that lists files.
+//!
+//! Every `*.sql` file directly inside the directory is a revision; the
+//! order is by file name, so that diagnostics come out in the same order on
+//! every machine (the plan order itself comes from the graph, not from
+//! here). `migrate.toml`, `migrate.lock`, `schema.sql` (the autogenerate
+//! target), dot files, other extensions and subdirectories are not
+//! revisions.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Diagnostic, Severity};
+
+/// File names in the directory that are never revisions.
+const NOT_REVISIONS: &[&str] = &["schema.sql"];
+
+/// One migration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Display path, e.g. `migrations/ab12_x.sql` (relative to the crate root).
+    pub path: PathBuf,
+    /// The whole text (UTF-8, possibly with a BOM and CRLF line endings).
+    pub text: String,
+}
+
+/// Reads every revision file of `dir`, sorted by file name. `display_dir` is
+/// the directory as the user wrote it (e.g. `migrations`), used for paths in
+/// diagnostics. Every unreadable file is reported, not just the first.
+pub fn read_migrations(dir: &Path, display_dir: &Path) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
+    let mut names = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).max_depth(1) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let shown = match err.path() {
+                    Some(path) if path != dir => display_path(dir, display_dir, path),
+                    _ => display_dir.to_path_buf(),
+                };
+                diagnostics.push(error(
+                    "unreadable-file",
+                    format!("cannot read `{}`: {}", shown.display(), io_message(&err)),
+                ));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() && !entry.path().is_file() {
+            continue;
+        }
+        let Some(name) = entry.file_name().to_str() else {
+            diagnostics.push(error(
+                "unreadable-file",
+                format!(
+                    "the file name `{}` is not valid UTF-8",
+                    entry.file_name().to_string_lossy()
+                ),
+            ));
+            continue;
+        };
+        if is_revision_file(name) {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    let mut files = Vec::with_capacity(names.len());
+    for name in names {
+        let display = display_dir.join(&name);
+        match std::fs::read(dir.join(&name)) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => files.push(SourceFile {
+                    path: display,
+                    text,
+                }),
+                Err(err) => diagnostics.push(error(
+                    "file-not-utf8",
+                    format!(
+                        "`{}` is not valid UTF-8 (invalid byte at offset {})",
+                        display.display(),
+                        err.utf8_error().valid_up_to()
+                    ),
+                )),
+            },
+            Err(err) => diagnostics.push(error(
+                "unreadable-file",
+                format!("cannot read `{}`: {err}", display.display()),
+            )),
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(files)
+    } else {
+        Err(diagnostics)
+    }
+}
+
+/// True for a name that holds a revision: `*.sql`, not hidden, not reserved.
+pub fn is_revision_file(name: &str) -> bool {
+    name.ends_with(".sql")
+        && name.len() > ".sql".len()
+        && !name.starts_with('.')
+        && !NOT_REVISIONS.contains(&name)
+}
+
+fn display_path(dir: &Path, display_dir: &Path, path: &Path) -> PathBuf {
+    match path.strip_prefix(dir) {
+        Ok(relative) => display_dir.join(relative),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
+fn io_message(err: &walkdir::Error) -> String {
+    match err.io_error() {
+        Some(io) if io.kind() == std::io::ErrorKind::NotFound => "no such directory".to_string(),
+        Some(io) => io.to_string(),
+        None => err.to_string(),
+    }
+}
+
+fn error(code: &'static str, message: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code,
+        message,
+        labels: Vec::new(),
+        notes: Vec::new(),
+        help: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_only_revisions_sorted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in [
+            "b2_second.sql",
+            "a1_first.sql",
+            "migrate.toml",
+            "migrate.lock",
+            "schema.sql",
+            ".hidden.sql",
+            "notes.md",
+            "c3.sql.bak",
+        ] {
+            std::fs::write(dir.path().join(name), "-- x").expect("write");
+        }
+        std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+        std::fs::write(dir.path().join("sub/d4_nested.sql"), "-- x").expect("write");
+        let files = read_migrations(dir.path(), Path::new("migrations")).expect("files");
+        let paths: Vec<_> = files.iter().map(|f| f.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                PathBuf::from("migrations/a1_first.sql"),
+                PathBuf::from("migrations/b2_second.sql")
+            ]
+        );
+        assert_eq!(files[0].text, "-- x");
+    }
+
+    #[test]
+    fn non_utf8_file_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a1_ok.sql"), "-- ok").expect("write");
+        std::fs::write(dir.path().join("b2_bad.sql"), b"-- \xff\xfe").expect("write");
+        std::fs::write(dir.path().join("c3_bad.sql"), b"\xc3").expect("write");
+        let diagnostics = read_migrations(dir.path(), Path::new("migrations")).unwrap_err();
+        assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+        assert_eq!(diagnostics[0].code, "file-not-utf8");
+        assert!(diagnostics[0].message.contains("migrations/b2_bad.sql"));
+        assert!(diagnostics[0].message.contains("offset 3"));
+        assert!(diagnostics[1].message.contains("migrations/c3_bad.sql"));
+    }
+
+    #[test]
+    fn missing_directory_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let diagnostics =
+            read_migrations(&dir.path().join("nope"), Path::new("migrations")).unwrap_err();
+        assert_eq!(diagnostics[0].code, "unreadable-file");
+        assert!(
+            diagnostics[0].message.contains("`migrations`"),
+            "{}",
+            diagnostics[0].message
+        );
+    }
+}
