@@ -1,5 +1,81 @@
-//! `migrate-runtime`: applies a plan compiled by `embed_migrations!`.
+//! `migrate-runtime`: applies a plan compiled by `embed_migrations!` to
+//! SQLite, PostgreSQL or MySQL/MariaDB, with sqlx and tokio.
+//!
+//! ```no_run
+//! # async fn run(pool: sqlx::PgPool, MIGRATIONS: &'static migrate_runtime::Plan) -> Result<(), migrate_runtime::Error> {
+//! use migrate_runtime::Migrator;
+//! Migrator::new(MIGRATIONS).upgrade(&pool, "head").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Design
+//!
+//! - **State.** The database's state is the set of applied revisions, closed
+//!   under ancestry, one row each in the version table (`migrate_version`
+//!   by default; schema in [`version_table`](crate::VersionRow)'s module
+//!   docs). Upgrade to T applies `ancestors(T) ∪ {T}` minus the applied set
+//!   in plan order; downgrade to T reverts the applied set minus
+//!   `ancestors(T) ∪ {T}` in reverse plan order (`graph.rs`).
+//! - **Startup.** A one-row summary table holds a digest of the applied
+//!   `(revision, checksum)` pairs. `upgrade` reads it first: when it equals
+//!   the digest the plan expects for the target, it returns after that one
+//!   query, without taking the lock. Otherwise it takes the lock, re-reads
+//!   the whole table under it (another replica may have done the work),
+//!   verifies it and applies what is left.
+//! - **Refusals.** Before anything runs: an applied revision whose checksum
+//!   differs from the plan's, an applied revision the plan does not know
+//!   (unless reverting it with [`Migrator::revert_unknown`]), a revision an
+//!   earlier run left failed or half done. Each message names the revision
+//!   and the fix.
+//! - **Transactions.** Each transactional section commits together with its
+//!   version-table write: a failure leaves PostgreSQL and SQLite exactly as
+//!   before the revision. `transaction:false` statements run outside any
+//!   transaction, with progress (`statements_done`) recorded after each,
+//!   so a failure or a kill says exactly what ran; the next run refuses
+//!   until the user resolves it with [`Migrator::stamp`].
+//! - **MySQL/MariaDB commit DDL implicitly.** No transaction can make a
+//!   revision atomic there, so every statement runs on its own with its
+//!   progress recorded after it. A failure reports the statements that ran
+//!   and stay committed, and marks the revision failed (when no statement
+//!   of it had run, nothing is left behind). [`TransactionMode::Single`] is
+//!   per-revision on MySQL.
+//! - **Locking.** PostgreSQL: a session advisory lock on a dedicated
+//!   connection (polled, so that `CREATE INDEX CONCURRENTLY` never waits on
+//!   a blocked waiter). MySQL: `GET_LOCK`. SQLite: `BEGIN IMMEDIATE` and a
+//!   re-check of the summary inside each write transaction. The lock is
+//!   released on every path: dropping its guard closes its connection.
+//! - **Round trips.** A transactional chunk is one text-protocol batch
+//!   (PostgreSQL: `BEGIN`, statements, version writes and `COMMIT` in one
+//!   message). On failure the statements are replayed one by one in a
+//!   rolled-back transaction to name the failing line.
+//! - **Unknown revisions.** Each row stores its downgrade statements as
+//!   JSON, so after an application rollback an older binary can revert
+//!   what a newer one applied (`downgrade` with `revert_unknown(true)`).
+//! - **Errors** name the revision, file, line and the database's message;
+//!   URLs are shown through [`redact_url`].
+//! - **Tracing**: a `migrate_revision` span per revision, `migrate_batch`
+//!   per batch and `migrate_statement` per statement run on its own.
 
+mod apply;
+mod backend;
+pub mod error;
+mod graph;
+mod lock;
+mod migrator;
+mod offline;
+mod script;
+pub mod target;
+mod version_table;
+
+pub use apply::{Report, RevisionReport};
+pub use backend::{Database, MigrateConnection};
+pub use error::{redact_url, Direction, Error, StatementError, StatementRef, UnresolvedRevision};
+pub use migrator::{Migrator, PlanRef, TransactionMode};
+pub use target::{Anchor, IntoTarget, Target};
+pub use version_table::{RowState, VersionRow};
+
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod plan;
 
 pub use plan::{Dialect, Plan, Revision, Section, Statement, Text};

@@ -1,0 +1,156 @@
+//! The migration lock: one migrator at a time per database and version table.
+//!
+//! - PostgreSQL: a session advisory lock, keyed by a hash of our own over the
+//!   version table name, held by a dedicated connection opened for the
+//!   purpose (never a pooled one, which could go back to the pool still
+//!   holding it). It is taken with `pg_try_advisory_lock` in a polling loop,
+//!   not the blocking `pg_advisory_lock`: a session blocked in that call
+//!   sits in a transaction, and `CREATE INDEX CONCURRENTLY` in the running
+//!   migration would wait for it, forever.
+//! - MySQL/MariaDB: `GET_LOCK` on a dedicated connection, with the server's
+//!   own timeout.
+//! - SQLite: no session lock. Each write runs in `BEGIN IMMEDIATE`, which
+//!   takes SQLite's write lock, and re-checks the state inside it.
+//!
+//! The guard owns the connection: [`LockGuard::release`] unlocks and closes
+//! it; on any other path (an error, a panic, a cancelled future) dropping
+//! the guard drops the socket, and the server releases the lock with the
+//! session.
+
+use std::time::{Duration, Instant};
+
+use sha2::{Digest as _, Sha256};
+use sqlx::mysql::MySqlConnection;
+use sqlx::postgres::PgConnection;
+use sqlx::{ConnectOptions, Connection};
+
+use crate::backend::Backend;
+use crate::error::Error;
+
+/// A held lock (or nothing, for SQLite and `lock(false)`).
+pub(crate) enum LockGuard {
+    None,
+    Postgres(PgConnection, i64),
+    MySql(MySqlConnection, String),
+}
+
+/// The PostgreSQL advisory lock key for a version table.
+pub(crate) fn advisory_key(version_table: &str) -> i64 {
+    let hash = Sha256::digest(format!("migrate-runtime:{version_table}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&hash[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+impl LockGuard {
+    pub(crate) async fn acquire(
+        backend: Backend<'_>,
+        version_table: &str,
+        timeout: Duration,
+    ) -> Result<LockGuard, Error> {
+        match backend {
+            Backend::Sqlite(_) => Ok(LockGuard::None),
+            Backend::Postgres(pool) => {
+                let mut connection = pool
+                    .connect_options()
+                    .connect()
+                    .await
+                    .map_err(|e| Error::database("could not open the lock connection", &e))?;
+                let key = advisory_key(version_table);
+                let started = Instant::now();
+                let mut pause = Duration::from_millis(5);
+                loop {
+                    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                        .bind(key)
+                        .fetch_one(&mut connection)
+                        .await
+                        .map_err(|e| Error::database("could not take the advisory lock", &e))?;
+                    if locked {
+                        tracing::debug!(key, "advisory lock taken");
+                        return Ok(LockGuard::Postgres(connection, key));
+                    }
+                    let waited = started.elapsed();
+                    if waited >= timeout {
+                        let _ = connection.close().await;
+                        return Err(Error::LockTimeout {
+                            timeout,
+                            what: format!("PostgreSQL advisory lock {key}"),
+                        });
+                    }
+                    tokio::time::sleep(pause.min(timeout - waited)).await;
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+            }
+            Backend::MySql(pool) => {
+                let mut connection = pool
+                    .connect_options()
+                    .connect()
+                    .await
+                    .map_err(|e| Error::database("could not open the lock connection", &e))?;
+                // GET_LOCK names are server-wide: include the database.
+                let name: String = sqlx::query_scalar(
+                    "SELECT CONCAT('migrate_', LEFT(SHA2(CONCAT(COALESCE(DATABASE(), ''), '.', ?), 256), 40))",
+                )
+                .bind(version_table)
+                .fetch_one(&mut connection)
+                .await
+                .map_err(|e| Error::database("could not name the lock", &e))?;
+                let seconds = timeout.as_secs_f64();
+                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+                    .bind(&name)
+                    .bind(seconds)
+                    .fetch_one(&mut connection)
+                    .await
+                    .map_err(|e| Error::database("could not take the lock", &e))?;
+                if got == Some(1) {
+                    tracing::debug!(name, "GET_LOCK taken");
+                    Ok(LockGuard::MySql(connection, name))
+                } else {
+                    let _ = connection.close().await;
+                    Err(Error::LockTimeout {
+                        timeout,
+                        what: format!("MySQL GET_LOCK('{name}')"),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Unlocks and closes the lock connection.
+    pub(crate) async fn release(self) {
+        match self {
+            LockGuard::None => {}
+            LockGuard::Postgres(mut connection, key) => {
+                let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut connection)
+                    .await;
+                let _ = connection.close().await;
+            }
+            LockGuard::MySql(mut connection, name) => {
+                let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+                    .bind(&name)
+                    .execute(&mut connection)
+                    .await;
+                let _ = connection.close().await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_differ_per_table_and_are_stable() {
+        assert_eq!(
+            advisory_key("migrate_version"),
+            advisory_key("migrate_version")
+        );
+        assert_ne!(
+            advisory_key("migrate_version"),
+            advisory_key("other_version")
+        );
+    }
+}

@@ -1,0 +1,664 @@
+//! [`Migrator`]: the verbs over a plan.
+
+use std::collections::BTreeSet;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::apply::{read_rows, Engine, Outcome, Report};
+use crate::backend::{Backend, Conn, Database};
+use crate::error::{Direction, Error, StatementRef, UnresolvedRevision};
+use crate::graph::Graph;
+use crate::lock::LockGuard;
+use crate::plan::{Dialect, Plan, Revision};
+use crate::script::ScriptBuilder;
+use crate::target::{IntoTarget, Target};
+use crate::version_table::{
+    decode_downgrade, digest, encode_downgrade, NewRow, RowState, Rows, VersionRow, VersionTable,
+};
+
+/// How many times a run re-plans after another migrator got there first.
+const MAX_REPLANS: usize = 10_000;
+
+/// The plan a migrator works on: embedded by the macro, or built at run time.
+#[derive(Debug, Clone)]
+pub enum PlanRef {
+    /// A plan in a `static` (what `embed_migrations!` produces).
+    Static(&'static Plan),
+    /// A plan built at run time (the CLI reads the directory).
+    Shared(Arc<Plan>),
+}
+
+impl Deref for PlanRef {
+    type Target = Plan;
+
+    fn deref(&self) -> &Plan {
+        match self {
+            PlanRef::Static(plan) => plan,
+            PlanRef::Shared(plan) => plan,
+        }
+    }
+}
+
+impl From<&'static Plan> for PlanRef {
+    fn from(plan: &'static Plan) -> PlanRef {
+        PlanRef::Static(plan)
+    }
+}
+
+impl From<Arc<Plan>> for PlanRef {
+    fn from(plan: Arc<Plan>) -> PlanRef {
+        PlanRef::Shared(plan)
+    }
+}
+
+impl From<Plan> for PlanRef {
+    fn from(plan: Plan) -> PlanRef {
+        PlanRef::Shared(Arc::new(plan))
+    }
+}
+
+/// Transactions around the revisions of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransactionMode {
+    /// Each revision commits on its own, with its version row (the default).
+    #[default]
+    PerRevision,
+    /// One transaction for the whole run (Alembic's default on transactional
+    /// DDL), committed where a `transaction:false` section stands and at the
+    /// end. On MySQL, whose DDL commits implicitly, this is `PerRevision`.
+    Single,
+}
+
+/// Applies a plan to a database.
+///
+/// ```no_run
+/// # async fn run(pool: sqlx::SqlitePool, plan: &'static migrate_runtime::Plan) -> Result<(), migrate_runtime::Error> {
+/// use migrate_runtime::Migrator;
+/// let report = Migrator::new(plan).upgrade(&pool, "head").await?;
+/// println!("applied {:?}", report.ids());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator {
+    plan: PlanRef,
+    version_table: String,
+    lock: bool,
+    lock_timeout: Duration,
+    verify_checksums: bool,
+    transaction_mode: TransactionMode,
+    revert_unknown: bool,
+    head_digest: OnceLock<Option<String>>,
+}
+
+impl Migrator {
+    /// A migrator with the defaults: the plan's version table, locking on
+    /// (60 s timeout), checksums verified, one transaction per revision.
+    pub fn new(plan: impl Into<PlanRef>) -> Migrator {
+        let plan = plan.into();
+        let version_table = if plan.version_table().is_empty() {
+            "migrate_version".to_string()
+        } else {
+            plan.version_table().to_string()
+        };
+        Migrator {
+            plan,
+            version_table,
+            lock: true,
+            lock_timeout: Duration::from_secs(60),
+            verify_checksums: true,
+            transaction_mode: TransactionMode::PerRevision,
+            revert_unknown: false,
+            head_digest: OnceLock::new(),
+        }
+    }
+
+    /// Opens a pool from a URL (`sqlite:`, `postgres:`, `mysql:`).
+    pub async fn connect(url: &str) -> Result<crate::MigrateConnection, Error> {
+        crate::MigrateConnection::connect(url).await
+    }
+
+    /// The version table name (validated when a verb runs: ASCII letters,
+    /// digits and `_`, starting with a letter or `_`).
+    pub fn version_table(mut self, name: impl Into<String>) -> Migrator {
+        self.version_table = name.into();
+        self
+    }
+
+    /// Take the migration lock (default true). Off, concurrent migrators
+    /// still apply each revision once (the version table's primary key and
+    /// a re-check inside each transaction), but one of them may fail.
+    pub fn lock(mut self, on: bool) -> Migrator {
+        self.lock = on;
+        self
+    }
+
+    /// How long to wait for the lock (default 60 s).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Refuse to run when an applied revision's checksum differs from the
+    /// plan's (default true).
+    pub fn verify_checksums(mut self, on: bool) -> Migrator {
+        self.verify_checksums = on;
+        self
+    }
+
+    /// Per-revision (default) or single-transaction runs.
+    pub fn transaction_mode(mut self, mode: TransactionMode) -> Migrator {
+        self.transaction_mode = mode;
+        self
+    }
+
+    /// Let `downgrade` revert applied revisions this plan does not know,
+    /// with the downgrade statements stored when they were applied
+    /// (default false: they are an error).
+    pub fn revert_unknown(mut self, on: bool) -> Migrator {
+        self.revert_unknown = on;
+        self
+    }
+
+    /// The plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The plan's heads (no database needed).
+    pub fn heads(&self) -> Vec<&Revision> {
+        self.plan.heads()
+    }
+
+    fn table(&self) -> Result<VersionTable, Error> {
+        VersionTable::new(&self.version_table)
+    }
+
+    fn plan_digest(&self, set: &BTreeSet<usize>) -> String {
+        let revisions = self.plan.revisions();
+        let pairs: Vec<(&str, String)> = set
+            .iter()
+            .map(|&position| (revisions[position].id(), revisions[position].checksum_hex()))
+            .collect();
+        digest(pairs.iter().map(|(id, checksum)| (*id, checksum.as_str())))
+    }
+
+    /// The digest the summary holds when `target` is reached, if it does not
+    /// depend on the database's state.
+    fn expected_digest(&self, graph: &Graph<'_>, target: &Target) -> Result<Option<String>, Error> {
+        match target {
+            Target::Relative(_) | Target::BranchBase(_) => Ok(None),
+            Target::Head | Target::Heads => {
+                // Checked every time (a malformed plan must still error), cached.
+                let desired = graph.resolve(target, &BTreeSet::new(), Direction::Upgrade)?;
+                Ok(self
+                    .head_digest
+                    .get_or_init(|| Some(self.plan_digest(&desired)))
+                    .clone())
+            }
+            _ => {
+                let desired = graph.resolve(target, &BTreeSet::new(), Direction::Upgrade)?;
+                Ok(Some(self.plan_digest(&desired)))
+            }
+        }
+    }
+
+    /// Applies every revision needed to reach `target`. When the database
+    /// is already there, this is one query and takes no lock.
+    pub async fn upgrade<D: Database + ?Sized>(
+        &self,
+        db: &D,
+        target: impl IntoTarget,
+    ) -> Result<Report, Error> {
+        let target = target.into_target()?;
+        let table = self.table()?;
+        let graph = Graph::new(&self.plan);
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        let mut conn = backend.acquire().await?;
+        if let Some(expected) = self.expected_digest(&graph, &target)? {
+            if let Ok(Some((digest, failed))) =
+                conn.fetch_summary(&table.select_summary(dialect)).await
+            {
+                if failed == 0 && digest.trim() == expected {
+                    tracing::debug!("database already at target");
+                    return Ok(Report::new(Direction::Upgrade));
+                }
+            }
+        }
+        let lock = self.take_lock(backend, &table).await?;
+        let result = self
+            .upgrade_locked(conn, &table, &graph, &target, dialect)
+            .await;
+        lock.release().await;
+        result
+    }
+
+    async fn take_lock(
+        &self,
+        backend: Backend<'_>,
+        table: &VersionTable,
+    ) -> Result<LockGuard, Error> {
+        if self.lock {
+            LockGuard::acquire(backend, table.name(), self.lock_timeout).await
+        } else {
+            Ok(LockGuard::None)
+        }
+    }
+
+    fn engine<'t>(
+        &self,
+        conn: Conn,
+        table: &'t VersionTable,
+        dialect: Dialect,
+        direction: Direction,
+    ) -> Engine<'t> {
+        Engine::new(
+            conn,
+            dialect,
+            table,
+            dialect == Dialect::Sqlite || !self.lock,
+            self.transaction_mode == TransactionMode::Single,
+            self.lock_timeout,
+            direction,
+        )
+    }
+
+    async fn upgrade_locked(
+        &self,
+        conn: Conn,
+        table: &VersionTable,
+        graph: &Graph<'_>,
+        target: &Target,
+        dialect: Dialect,
+    ) -> Result<Report, Error> {
+        let mut engine = self.engine(conn, table, dialect, Direction::Upgrade);
+        engine.ensure_tables().await?;
+        let builder = ScriptBuilder::new(dialect, table);
+        'plan: for _ in 0..MAX_REPLANS {
+            let rows = read_rows(engine.conn(), table, dialect).await?;
+            self.verify(graph, &rows, Direction::Upgrade)?;
+            let applied = applied_positions(graph, &rows);
+            let desired = graph.resolve(target, &applied, Direction::Upgrade)?;
+            let revisions = self.plan.revisions();
+            let mut state = rows;
+            let mut scripts = Vec::new();
+            for &position in desired.difference(&applied) {
+                let revision = &revisions[position];
+                let before = state.summary();
+                let script = builder.upgrade(revision, &encode_downgrade(revision), &mut state);
+                scripts.push((script, before));
+            }
+            for (script, before) in &scripts {
+                if let Outcome::Conflict = engine.run(script, before).await? {
+                    continue 'plan;
+                }
+            }
+            engine.finish().await?;
+            return Ok(engine.report);
+        }
+        Err(Error::Database {
+            context: "upgrade".to_string(),
+            message: "other migrators kept changing the version table".to_string(),
+        })
+    }
+
+    /// Reverts every applied revision that is not `target` or one of its
+    /// ancestors, in reverse plan order.
+    pub async fn downgrade<D: Database + ?Sized>(
+        &self,
+        db: &D,
+        target: impl IntoTarget,
+    ) -> Result<Report, Error> {
+        let target = target.into_target()?;
+        let table = self.table()?;
+        let graph = Graph::new(&self.plan);
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        let conn = backend.acquire().await?;
+        let lock = self.take_lock(backend, &table).await?;
+        let result = self
+            .downgrade_locked(conn, &table, &graph, &target, dialect)
+            .await;
+        lock.release().await;
+        result
+    }
+
+    async fn downgrade_locked(
+        &self,
+        conn: Conn,
+        table: &VersionTable,
+        graph: &Graph<'_>,
+        target: &Target,
+        dialect: Dialect,
+    ) -> Result<Report, Error> {
+        let mut engine = self.engine(conn, table, dialect, Direction::Downgrade);
+        let builder = ScriptBuilder::new(dialect, table);
+        'plan: for _ in 0..MAX_REPLANS {
+            let rows = read_rows(engine.conn(), table, dialect).await?;
+            self.verify(graph, &rows, Direction::Downgrade)?;
+            let applied = applied_positions(graph, &rows);
+            let desired = graph.resolve(target, &applied, Direction::Downgrade)?;
+            if let Some(&ahead) = desired.difference(&applied).next() {
+                return Err(Error::InvalidMove {
+                    direction: Direction::Downgrade,
+                    target: target.to_string(),
+                    reason: format!(
+                        "revision {} is not applied, so the target is not below the current state; use upgrade",
+                        graph.id(ahead)
+                    ),
+                });
+            }
+            // Unknown revisions are newer than anything this plan knows: they go first.
+            let mut unknown = Vec::new();
+            for row in unknown_rows(graph, &rows) {
+                let json = engine
+                    .conn()
+                    .fetch_optional_string(&table.select_downgrade(dialect, &row.revision))
+                    .await
+                    .map_err(|e| Error::database("could not read a stored downgrade", &e))?
+                    .unwrap_or_default();
+                unknown.push(decode_downgrade(row, &json)?);
+            }
+            let unknown = order_children_first(unknown);
+            let revisions = self.plan.revisions();
+            let mut state = rows;
+            let mut scripts = Vec::new();
+            for revision in &unknown {
+                let before = state.summary();
+                scripts.push((builder.downgrade(revision, &mut state), before));
+            }
+            for &position in applied
+                .difference(&desired)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+            {
+                let before = state.summary();
+                scripts.push((builder.downgrade(&revisions[position], &mut state), before));
+            }
+            for (script, before) in &scripts {
+                if let Outcome::Conflict = engine.run(script, before).await? {
+                    continue 'plan;
+                }
+            }
+            engine.finish().await?;
+            return Ok(engine.report);
+        }
+        Err(Error::Database {
+            context: "downgrade".to_string(),
+            message: "other migrators kept changing the version table".to_string(),
+        })
+    }
+
+    /// Refusals before anything runs.
+    fn verify(&self, graph: &Graph<'_>, rows: &Rows, direction: Direction) -> Result<(), Error> {
+        if let Some(row) = rows
+            .rows
+            .values()
+            .find(|row| row.state != RowState::Applied)
+        {
+            return Err(self.unresolved(graph, row));
+        }
+        let unknown: Vec<String> = unknown_rows(graph, rows)
+            .map(|row| row.revision.clone())
+            .collect();
+        let may_revert = direction == Direction::Downgrade && self.revert_unknown;
+        if !unknown.is_empty() && !may_revert {
+            return Err(Error::UnknownApplied { revisions: unknown });
+        }
+        if self.verify_checksums {
+            for row in rows.applied() {
+                if let Some(position) = graph.position(&row.revision) {
+                    let revision = &self.plan.revisions()[position];
+                    let expected = revision.checksum_hex();
+                    if row.checksum != expected {
+                        return Err(Error::ChecksumMismatch {
+                            revision: row.revision.clone(),
+                            file: revision.file().to_string(),
+                            stored: row.checksum.clone(),
+                            expected,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn unresolved(&self, graph: &Graph<'_>, row: &VersionRow) -> Error {
+        let revision = graph
+            .position(&row.revision)
+            .map(|p| &self.plan.revisions()[p]);
+        let sections = match (revision, row.state) {
+            (Some(revision), RowState::Partial | RowState::Failed) => revision.upgrade(),
+            (Some(revision), _) => revision.downgrade(),
+            (None, _) => &[],
+        };
+        let statements: Vec<StatementRef> = sections
+            .iter()
+            .flat_map(|section| section.statements())
+            .enumerate()
+            .map(|(position, statement)| StatementRef {
+                index: position + 1,
+                line: statement.line(),
+            })
+            .collect();
+        let done = (row.statements_done.max(0) as usize).min(statements.len());
+        Error::Unresolved(Box::new(UnresolvedRevision {
+            revision: row.revision.clone(),
+            file: revision.map(|r| r.file().to_string()),
+            state: row.state.as_str().to_string(),
+            ran: statements[..done].to_vec(),
+            not_run: statements[done..].to_vec(),
+        }))
+    }
+
+    /// The applied heads (revision ids).
+    pub async fn current<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<String>, Error> {
+        Ok(self.read(db).await?.heads())
+    }
+
+    /// Every row of the version table, oldest first.
+    pub async fn history<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<VersionRow>, Error> {
+        let rows = self.read(db).await?;
+        let mut rows: Vec<VersionRow> = rows.rows.into_values().collect();
+        rows.sort_by(|a, b| {
+            a.applied_at
+                .cmp(&b.applied_at)
+                .then(a.revision.cmp(&b.revision))
+        });
+        Ok(rows)
+    }
+
+    /// The plan's revisions not applied to the database, in plan order.
+    pub async fn pending<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<&Revision>, Error> {
+        let rows = self.read(db).await?;
+        let graph = Graph::new(&self.plan);
+        let applied = applied_positions(&graph, &rows);
+        Ok(self
+            .plan
+            .revisions()
+            .iter()
+            .enumerate()
+            .filter(|(position, _)| !applied.contains(position))
+            .map(|(_, revision)| revision)
+            .collect())
+    }
+
+    /// `Ok` when every revision of the plan is applied, nothing is left
+    /// failed, checksums match and no unknown revision is present.
+    pub async fn check<D: Database + ?Sized>(&self, db: &D) -> Result<(), Error> {
+        let rows = self.read(db).await?;
+        let graph = Graph::new(&self.plan);
+        self.verify(&graph, &rows, Direction::Upgrade)?;
+        let applied = applied_positions(&graph, &rows);
+        if applied.len() == graph.len() {
+            return Ok(());
+        }
+        Err(Error::NotAtHead {
+            current: rows.heads(),
+            pending: (0..graph.len())
+                .filter(|p| !applied.contains(p))
+                .map(|p| graph.id(p).to_string())
+                .collect(),
+        })
+    }
+
+    async fn read<D: Database + ?Sized>(&self, db: &D) -> Result<Rows, Error> {
+        let table = self.table()?;
+        let backend = db.backend();
+        let mut conn = backend.acquire().await?;
+        read_rows(&mut conn, &table, backend.dialect()).await
+    }
+
+    /// Records `target` as the database's state without running anything
+    /// (to adopt an existing database, or to resolve a failed revision).
+    pub async fn stamp<D: Database + ?Sized>(
+        &self,
+        db: &D,
+        target: impl IntoTarget,
+    ) -> Result<(), Error> {
+        self.stamp_with(db, target, false).await
+    }
+
+    /// [`stamp`](Self::stamp); with `purge`, rows of revisions the plan does
+    /// not know are deleted too (otherwise they are an error).
+    pub async fn stamp_with<D: Database + ?Sized>(
+        &self,
+        db: &D,
+        target: impl IntoTarget,
+        purge: bool,
+    ) -> Result<(), Error> {
+        let target = target.into_target()?;
+        let table = self.table()?;
+        let graph = Graph::new(&self.plan);
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        let conn = backend.acquire().await?;
+        let lock = self.take_lock(backend, &table).await?;
+        let result = self
+            .stamp_locked(conn, &table, &graph, &target, dialect, purge)
+            .await;
+        lock.release().await;
+        result
+    }
+
+    async fn stamp_locked(
+        &self,
+        conn: Conn,
+        table: &VersionTable,
+        graph: &Graph<'_>,
+        target: &Target,
+        dialect: Dialect,
+        purge: bool,
+    ) -> Result<(), Error> {
+        let mut engine = self.engine(conn, table, dialect, Direction::Upgrade);
+        engine.ensure_tables().await?;
+        let rows = read_rows(engine.conn(), table, dialect).await?;
+        let unknown: Vec<String> = unknown_rows(graph, &rows)
+            .map(|row| row.revision.clone())
+            .collect();
+        if !unknown.is_empty() && !purge {
+            return Err(Error::UnknownApplied { revisions: unknown });
+        }
+        let applied = applied_positions(graph, &rows);
+        let direction = match target {
+            Target::Relative(steps) if *steps < 0 => Direction::Downgrade,
+            Target::BranchBase(_) => Direction::Downgrade,
+            _ => Direction::Upgrade,
+        };
+        let desired = graph.resolve(target, &applied, direction)?;
+        let revisions = self.plan.revisions();
+        let mut statements = Vec::new();
+        let mut state = rows.clone();
+        for row in rows.rows.values() {
+            let keep = graph.position(&row.revision).is_some_and(|position| {
+                desired.contains(&position)
+                    && row.state == RowState::Applied
+                    && row.checksum == revisions[position].checksum_hex()
+            });
+            if !keep {
+                statements.push(table.delete(dialect, &row.revision));
+                state.rows.remove(&row.revision);
+            }
+        }
+        for &position in &desired {
+            let revision = &revisions[position];
+            if state.rows.contains_key(revision.id()) {
+                continue;
+            }
+            let checksum = revision.checksum_hex();
+            let parents: Vec<String> = revision
+                .down_revisions()
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+            let done = revision
+                .upgrade()
+                .iter()
+                .map(|s| s.statements().len())
+                .sum();
+            statements.push(table.insert(
+                dialect,
+                &NewRow {
+                    revision: revision.id(),
+                    checksum: &checksum,
+                    down_revisions: &parents,
+                    state: RowState::Applied,
+                    statements_done: done,
+                    downgrade_sql: &encode_downgrade(revision),
+                },
+            ));
+            state.insert(revision.id(), &checksum, parents, RowState::Applied);
+        }
+        statements.push(table.write_summary(dialect, &state.summary()));
+        engine.write_all(&statements).await
+    }
+
+    /// The offline script for `range` (`"base:head"`, `"<a>:<b>"`, or just
+    /// `"<b>"` meaning from base), upgrade or downgrade, for `dialect`.
+    pub fn sql(&self, range: &str, dialect: Dialect) -> Result<String, Error> {
+        let table = self.table()?;
+        crate::offline::script(
+            &self.plan,
+            &table,
+            range,
+            dialect,
+            self.transaction_mode == TransactionMode::Single,
+        )
+    }
+}
+
+fn applied_positions(graph: &Graph<'_>, rows: &Rows) -> BTreeSet<usize> {
+    rows.applied()
+        .filter_map(|row| graph.position(&row.revision))
+        .collect()
+}
+
+fn unknown_rows<'r>(
+    graph: &'r Graph<'_>,
+    rows: &'r Rows,
+) -> impl Iterator<Item = &'r VersionRow> + 'r {
+    rows.rows
+        .values()
+        .filter(move |row| graph.position(&row.revision).is_none())
+}
+
+/// Unknown revisions ordered so that none is reverted before a revision
+/// that names it as a parent.
+fn order_children_first(mut revisions: Vec<Revision>) -> Vec<Revision> {
+    let mut ordered = Vec::with_capacity(revisions.len());
+    while !revisions.is_empty() {
+        let position = revisions
+            .iter()
+            .position(|candidate| {
+                !revisions
+                    .iter()
+                    .any(|other| other.down_revisions().iter().any(|p| p == candidate.id()))
+            })
+            .unwrap_or(0);
+        ordered.push(revisions.remove(position));
+    }
+    ordered
+}

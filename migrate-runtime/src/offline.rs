@@ -1,0 +1,182 @@
+//! The offline script (`--sql`): the exact SQL a run would execute, version
+//! table statements included, for a DBA to review and run.
+//!
+//! It renders the same chunks as the online applier. PostgreSQL and SQLite
+//! get `BEGIN;` / `COMMIT;` around each transactional chunk (or around the
+//! whole run in the single-transaction mode, cut where a
+//! `transaction:false` section stands); MySQL gets none, since its DDL
+//! commits implicitly. The script assumes the database is exactly at the
+//! range's start; from `base` it creates the version tables first.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::error::{Direction, Error};
+use crate::graph::Graph;
+use crate::plan::{Dialect, Plan};
+use crate::script::{Chunk, Part, ScriptBuilder};
+use crate::target::Target;
+use crate::version_table::{encode_downgrade, RowState, Rows, VersionTable};
+
+fn resolve(
+    graph: &Graph<'_>,
+    text: &str,
+    from: &BTreeSet<usize>,
+) -> Result<BTreeSet<usize>, Error> {
+    let target: Target = text.parse()?;
+    match target {
+        Target::Relative(_) => Err(Error::Offline(format!(
+            "`{text}` is relative to the database's state, which an offline script does not know; name a revision"
+        ))),
+        Target::BranchBase(_) => graph.resolve(&target, from, Direction::Downgrade),
+        _ => graph.resolve(&target, from, Direction::Upgrade),
+    }
+}
+
+/// Ends a statement with `;`, on its own line when the statement's last
+/// line holds a `--` comment that would swallow it.
+fn terminated(sql: &str) -> String {
+    let sql = sql.trim_end();
+    let last_line = sql.rsplit('\n').next().unwrap_or(sql);
+    if last_line.contains("--") {
+        format!("{sql}\n;\n\n")
+    } else {
+        format!("{sql};\n\n")
+    }
+}
+
+fn push_parts(out: &mut String, parts: &[Part<'_>]) {
+    for part in parts {
+        out.push_str(&terminated(&part.sql));
+    }
+}
+
+pub(crate) fn script(
+    plan: &Plan,
+    table: &VersionTable,
+    range: &str,
+    dialect: Dialect,
+    single: bool,
+) -> Result<String, Error> {
+    if dialect == Dialect::Generic {
+        return Err(Error::Offline(
+            "choose postgres, sqlite or mysql: the version table statements differ".to_string(),
+        ));
+    }
+    let (start, end) = match range.split_once(':') {
+        Some((start, end)) => (start.trim(), end.trim()),
+        None => ("base", range.trim()),
+    };
+    if start.is_empty() || end.is_empty() {
+        return Err(Error::Offline(format!(
+            "expected a range `<from>:<to>` such as `base:head`, got `{range}`"
+        )));
+    }
+    let graph = Graph::new(plan);
+    let from = resolve(&graph, start, &BTreeSet::new())?;
+    let to = resolve(&graph, end, &from)?;
+    let direction = if to.is_superset(&from) {
+        Direction::Upgrade
+    } else if to.is_subset(&from) {
+        Direction::Downgrade
+    } else {
+        return Err(Error::Offline(format!(
+            "`{end}` is neither above nor below `{start}`: write two scripts, one down to their common ancestor"
+        )));
+    };
+    let transactional_ddl = dialect != Dialect::MySql;
+    let revisions = plan.revisions();
+
+    let mut rows = Rows::default();
+    for &position in &from {
+        let revision = &revisions[position];
+        let parents = revision
+            .down_revisions()
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        rows.insert(
+            revision.id(),
+            &revision.checksum_hex(),
+            parents,
+            RowState::Applied,
+        );
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "-- migrate-runtime offline script: {direction} {start} -> {end} ({})",
+        dialect.name()
+    );
+    let _ = writeln!(out, "-- version table: {}\n", table.name());
+    if from.is_empty() && direction == Direction::Upgrade {
+        for statement in table.create(dialect) {
+            out.push_str(&terminated(&statement));
+        }
+    }
+
+    let builder = ScriptBuilder::new(dialect, table);
+    let steps: Vec<usize> = match direction {
+        Direction::Upgrade => to.difference(&from).copied().collect(),
+        Direction::Downgrade => from
+            .difference(&to)
+            .copied()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect(),
+    };
+    let mut open = false;
+    for position in steps {
+        let revision = &revisions[position];
+        let script = match direction {
+            Direction::Upgrade => builder.upgrade(revision, &encode_downgrade(revision), &mut rows),
+            Direction::Downgrade => builder.downgrade(revision, &mut rows),
+        };
+        let parents = revision
+            .down_revisions()
+            .iter()
+            .map(|p| p.as_ref())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let arrow = match direction {
+            Direction::Upgrade => format!("{parents} -> {}", revision.id()),
+            Direction::Downgrade => format!("{} -> {parents}", revision.id()),
+        };
+        let _ = writeln!(
+            out,
+            "-- Running {direction} {arrow} ({})\n",
+            revision.file()
+        );
+        for chunk in &script.chunks {
+            match chunk {
+                Chunk::Tx(parts) => {
+                    if transactional_ddl && !open {
+                        out.push_str("BEGIN;\n\n");
+                        open = true;
+                    }
+                    push_parts(&mut out, parts);
+                    if open && !single {
+                        out.push_str("COMMIT;\n\n");
+                        open = false;
+                    }
+                }
+                Chunk::Bare(part) => {
+                    if open {
+                        out.push_str("COMMIT;\n\n");
+                        open = false;
+                    }
+                    if transactional_ddl {
+                        out.push_str("-- transaction:false\n");
+                    }
+                    push_parts(&mut out, std::slice::from_ref(part));
+                }
+            }
+        }
+    }
+    if open {
+        out.push_str("COMMIT;\n\n");
+    }
+    Ok(out)
+}

@@ -1,0 +1,618 @@
+//! The version table and its one-row summary: schema, SQL text, digests.
+//!
+//! # Schema
+//!
+//! `<name>` (default `migrate_version`) holds one row per revision the
+//! database has, or had started to apply:
+//!
+//! | column | meaning |
+//! | --- | --- |
+//! | `revision` | the id, primary key (the guard that makes an apply exactly-once) |
+//! | `checksum` | 64 hex digits of SHA-256 over the revision's SQL tokens |
+//! | `down_revisions` | its parents, comma separated, so an older binary can order rows it does not know |
+//! | `applied_at` | when the revision started to apply (UTC) |
+//! | `duration_ms` | how long it took |
+//! | `state` | `applied`; `partial` / `reverting` while a revision with `transaction:false` sections (or any revision on MySQL) is half way; `failed` / `revert_failed` after a statement failed there |
+//! | `statements_done` | statements of the current direction known to have run |
+//! | `downgrade_sql` | the downgrade sections as JSON (`{"file","sections":[{"transactional","line","statements":[{"sql","line"}]}]}`), so an older binary can revert it |
+//!
+//! `<name>_summary` holds one row (`id = 1`): the applied heads, a SHA-256
+//! digest over the sorted `(revision, checksum)` pairs of applied rows, and a
+//! `failed` flag set while any row is not `applied`. It is written in the
+//! same transaction as every change of the version table, so reading it is
+//! the whole startup check: when its digest equals the digest the plan
+//! expects for the target, the database is there (checksums included), with
+//! one query and no lock.
+//!
+//! Every statement here is built from the validated table name and from
+//! literals quoted per dialect; the same text serves the online runtime and
+//! the offline script.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::error::Error;
+use crate::plan::Dialect;
+
+/// The longest version table name accepted (room left for `_summary`
+/// within PostgreSQL's 63-byte identifiers).
+const MAX_NAME: usize = 48;
+
+/// A validated version table name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VersionTable {
+    name: String,
+}
+
+impl VersionTable {
+    /// Accepts `[A-Za-z_][A-Za-z0-9_]*`, at most 48 bytes: a name that needs
+    /// no quoting on any backend, so it can never smuggle SQL in.
+    pub(crate) fn new(name: &str) -> Result<VersionTable, Error> {
+        let refuse = |reason| Error::InvalidVersionTable {
+            name: name.to_string(),
+            reason,
+        };
+        let mut chars = name.chars();
+        match chars.next() {
+            None => return Err(refuse("it is empty")),
+            Some(first) if !(first.is_ascii_alphabetic() || first == '_') => {
+                return Err(refuse("it must start with a letter or `_`"))
+            }
+            Some(_) => {}
+        }
+        if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(refuse("only ASCII letters, digits and `_` are allowed"));
+        }
+        if name.len() > MAX_NAME {
+            return Err(refuse("it is longer than 48 characters"));
+        }
+        Ok(VersionTable {
+            name: name.to_string(),
+        })
+    }
+
+    /// The table's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn table(&self, dialect: Dialect) -> String {
+        quote_identifier(dialect, &self.name)
+    }
+
+    pub(crate) fn summary_table(&self, dialect: Dialect) -> String {
+        quote_identifier(dialect, &format!("{}_summary", self.name))
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` for both tables, and the summary's row.
+    pub(crate) fn create(&self, dialect: Dialect) -> Vec<String> {
+        let table = self.table(dialect);
+        let summary = self.summary_table(dialect);
+        let (timestamp, big_text, integer, suffix) = match dialect {
+            Dialect::MySql => (
+                "DATETIME(6)",
+                "LONGTEXT",
+                "BIGINT",
+                " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+            ),
+            Dialect::Sqlite => ("TEXT", "TEXT", "INTEGER", ""),
+            Dialect::Postgres | Dialect::Generic => ("TIMESTAMPTZ", "TEXT", "BIGINT", ""),
+        };
+        let empty = Summary::default();
+        let insert_summary = format!(
+            "{} INTO {summary} (id, heads, digest, failed) VALUES (1, '', '{}', 0){}",
+            match dialect {
+                Dialect::MySql => "INSERT IGNORE",
+                Dialect::Sqlite => "INSERT OR IGNORE",
+                _ => "INSERT",
+            },
+            empty.digest,
+            match dialect {
+                Dialect::Postgres | Dialect::Generic => " ON CONFLICT (id) DO NOTHING",
+                _ => "",
+            }
+        );
+        vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(64) NOT NULL PRIMARY KEY,\n    checksum CHAR(64) NOT NULL,\n    down_revisions TEXT NOT NULL,\n    applied_at {timestamp} NOT NULL,\n    duration_ms {integer} NOT NULL,\n    state VARCHAR(16) NOT NULL,\n    statements_done {integer} NOT NULL,\n    downgrade_sql {big_text} NOT NULL\n){suffix}"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {summary} (\n    id {integer} NOT NULL PRIMARY KEY,\n    heads TEXT NOT NULL,\n    digest CHAR(64) NOT NULL,\n    failed {integer} NOT NULL\n){suffix}"
+            ),
+            insert_summary,
+        ]
+    }
+
+    /// One row, one column: how many of the two tables exist.
+    pub(crate) fn exists_query(&self, dialect: Dialect) -> String {
+        let names = format!(
+            "{}, {}",
+            literal(dialect, &self.name),
+            literal(dialect, &format!("{}_summary", self.name))
+        );
+        match dialect {
+            Dialect::Sqlite => format!(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ({names})"
+            ),
+            Dialect::MySql => format!(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ({names})"
+            ),
+            Dialect::Postgres | Dialect::Generic => format!(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ({names})"
+            ),
+        }
+    }
+
+    /// `revision, checksum, down_revisions, applied_at (text), duration_ms, state, statements_done`.
+    pub(crate) fn select_rows(&self, dialect: Dialect) -> String {
+        let applied_at = match dialect {
+            Dialect::MySql => "CAST(applied_at AS CHAR)",
+            Dialect::Sqlite => "applied_at",
+            Dialect::Postgres | Dialect::Generic => "CAST(applied_at AS TEXT)",
+        };
+        format!(
+            "SELECT revision, checksum, down_revisions, {applied_at}, duration_ms, state, statements_done FROM {} ORDER BY applied_at, revision",
+            self.table(dialect)
+        )
+    }
+
+    /// `digest, failed` of the summary row.
+    pub(crate) fn select_summary(&self, dialect: Dialect) -> String {
+        format!(
+            "SELECT digest, failed FROM {} WHERE id = 1",
+            self.summary_table(dialect)
+        )
+    }
+
+    pub(crate) fn select_downgrade(&self, dialect: Dialect, revision: &str) -> String {
+        format!(
+            "SELECT downgrade_sql FROM {} WHERE revision = {}",
+            self.table(dialect),
+            literal(dialect, revision)
+        )
+    }
+
+    /// A new row, stamped now.
+    pub(crate) fn insert(&self, dialect: Dialect, row: &NewRow<'_>) -> String {
+        format!(
+            "INSERT INTO {} (revision, checksum, down_revisions, applied_at, duration_ms, state, statements_done, downgrade_sql) VALUES ({}, {}, {}, {}, 0, {}, {}, {})",
+            self.table(dialect),
+            literal(dialect, row.revision),
+            literal(dialect, row.checksum),
+            literal(dialect, &row.down_revisions.join(",")),
+            now(dialect),
+            literal(dialect, row.state.as_str()),
+            row.statements_done,
+            literal(dialect, row.downgrade_sql),
+        )
+    }
+
+    pub(crate) fn set_progress(
+        &self,
+        dialect: Dialect,
+        revision: &str,
+        state: RowState,
+        done: usize,
+    ) -> String {
+        format!(
+            "UPDATE {} SET state = {}, statements_done = {done} WHERE revision = {}",
+            self.table(dialect),
+            literal(dialect, state.as_str()),
+            literal(dialect, revision)
+        )
+    }
+
+    /// Marks a row applied and records how long it took since `applied_at`.
+    pub(crate) fn finish(&self, dialect: Dialect, revision: &str, done: usize) -> String {
+        format!(
+            "UPDATE {} SET state = 'applied', statements_done = {done}, duration_ms = {} WHERE revision = {}",
+            self.table(dialect),
+            elapsed_ms(dialect),
+            literal(dialect, revision)
+        )
+    }
+
+    pub(crate) fn delete(&self, dialect: Dialect, revision: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE revision = {}",
+            self.table(dialect),
+            literal(dialect, revision)
+        )
+    }
+
+    pub(crate) fn write_summary(&self, dialect: Dialect, summary: &Summary) -> String {
+        format!(
+            "UPDATE {} SET heads = {}, digest = {}, failed = {} WHERE id = 1",
+            self.summary_table(dialect),
+            literal(dialect, &summary.heads),
+            literal(dialect, &summary.digest),
+            i32::from(summary.failed)
+        )
+    }
+}
+
+/// The values of a new version row.
+pub(crate) struct NewRow<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) checksum: &'a str,
+    pub(crate) down_revisions: &'a [String],
+    pub(crate) state: RowState,
+    pub(crate) statements_done: usize,
+    pub(crate) downgrade_sql: &'a str,
+}
+
+fn now(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::MySql => "UTC_TIMESTAMP(6)",
+        Dialect::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+        Dialect::Postgres | Dialect::Generic => "clock_timestamp()",
+    }
+}
+
+fn elapsed_ms(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::MySql => "TIMESTAMPDIFF(MICROSECOND, applied_at, UTC_TIMESTAMP(6)) DIV 1000",
+        Dialect::Sqlite => "CAST((julianday('now') - julianday(applied_at)) * 86400000 AS INTEGER)",
+        Dialect::Postgres | Dialect::Generic => {
+            "CAST(EXTRACT(EPOCH FROM (clock_timestamp() - applied_at)) * 1000 AS BIGINT)"
+        }
+    }
+}
+
+/// An identifier in the dialect's quotes (the name is already validated).
+fn quote_identifier(dialect: Dialect, name: &str) -> String {
+    match dialect {
+        Dialect::MySql => format!("`{name}`"),
+        _ => format!("\"{name}\""),
+    }
+}
+
+/// A string literal that means `text` on the dialect, whatever it holds.
+pub(crate) fn literal(dialect: Dialect, text: &str) -> String {
+    match dialect {
+        // Backslashes mean something in MySQL strings unless
+        // NO_BACKSLASH_ESCAPES is set: hex is exact under every sql_mode.
+        Dialect::MySql if text.contains('\\') || text.chars().any(char::is_control) => {
+            let mut hex = String::with_capacity(text.len() * 2);
+            for byte in text.bytes() {
+                let _ = write!(hex, "{byte:02X}");
+            }
+            format!("CONVERT(X'{hex}' USING utf8mb4)")
+        }
+        // PostgreSQL and SQLite only double the quote
+        // (standard_conforming_strings is on by default since 9.1).
+        _ => format!("'{}'", text.replace('\'', "''")),
+    }
+}
+
+/// Where a version row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowState {
+    /// Applied completely.
+    Applied,
+    /// An upgrade was interrupted part way (process killed, or MySQL).
+    Partial,
+    /// An upgrade failed part way; the committed statements are recorded.
+    Failed,
+    /// A downgrade was interrupted part way.
+    Reverting,
+    /// A downgrade failed part way.
+    RevertFailed,
+}
+
+impl RowState {
+    /// The value stored in the `state` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowState::Applied => "applied",
+            RowState::Partial => "partial",
+            RowState::Failed => "failed",
+            RowState::Reverting => "reverting",
+            RowState::RevertFailed => "revert_failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<RowState> {
+        Some(match text {
+            "applied" => RowState::Applied,
+            "partial" => RowState::Partial,
+            "failed" => RowState::Failed,
+            "reverting" => RowState::Reverting,
+            "revert_failed" => RowState::RevertFailed,
+            _ => return None,
+        })
+    }
+}
+
+/// One row of the version table, as `history` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRow {
+    /// The revision id.
+    pub revision: String,
+    /// The checksum it was applied with (64 hex digits).
+    pub checksum: String,
+    /// Its parents, as recorded when it was applied.
+    pub down_revisions: Vec<String>,
+    /// When it started to apply, as the database prints it (UTC).
+    pub applied_at: String,
+    /// How long it took, in milliseconds.
+    pub duration_ms: i64,
+    /// Applied, or left half way by an earlier run.
+    pub state: RowState,
+    /// Statements of the current direction known to have run.
+    pub statements_done: i64,
+}
+
+/// The tuple `select_rows` returns.
+pub(crate) type RawRow = (String, String, String, String, i64, String, i64);
+
+impl VersionRow {
+    pub(crate) fn from_raw(raw: RawRow) -> Result<VersionRow, Error> {
+        let (revision, checksum, down_revisions, applied_at, duration_ms, state, statements_done) =
+            raw;
+        let state = RowState::parse(state.trim()).ok_or_else(|| {
+            Error::CorruptVersionTable(format!("revision {revision} has unknown state `{state}`"))
+        })?;
+        Ok(VersionRow {
+            revision,
+            checksum: checksum.trim().to_string(),
+            down_revisions: split_list(&down_revisions),
+            applied_at,
+            duration_ms,
+            state,
+            statements_done,
+        })
+    }
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The rows of a version table, by revision id.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rows {
+    pub(crate) rows: BTreeMap<String, VersionRow>,
+}
+
+impl Rows {
+    pub(crate) fn applied(&self) -> impl Iterator<Item = &VersionRow> {
+        self.rows
+            .values()
+            .filter(|row| row.state == RowState::Applied)
+    }
+
+    /// Applied rows no other applied row names as a parent.
+    pub(crate) fn heads(&self) -> Vec<String> {
+        let parents: BTreeSet<&str> = self
+            .applied()
+            .flat_map(|row| row.down_revisions.iter().map(String::as_str))
+            .collect();
+        self.applied()
+            .filter(|row| !parents.contains(row.revision.as_str()))
+            .map(|row| row.revision.clone())
+            .collect()
+    }
+
+    pub(crate) fn summary(&self) -> Summary {
+        Summary {
+            heads: self.heads().join(","),
+            digest: digest(
+                self.applied()
+                    .map(|row| (row.revision.as_str(), row.checksum.as_str())),
+            ),
+            failed: self.rows.values().any(|row| row.state != RowState::Applied),
+        }
+    }
+
+    pub(crate) fn insert(
+        &mut self,
+        revision: &str,
+        checksum: &str,
+        down_revisions: Vec<String>,
+        state: RowState,
+    ) {
+        self.rows.insert(
+            revision.to_string(),
+            VersionRow {
+                revision: revision.to_string(),
+                checksum: checksum.to_string(),
+                down_revisions,
+                applied_at: String::new(),
+                duration_ms: 0,
+                state,
+                statements_done: 0,
+            },
+        );
+    }
+
+    pub(crate) fn set_state(&mut self, revision: &str, state: RowState) {
+        if let Some(row) = self.rows.get_mut(revision) {
+            row.state = state;
+        }
+    }
+}
+
+/// The summary row's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Summary {
+    pub(crate) heads: String,
+    pub(crate) digest: String,
+    pub(crate) failed: bool,
+}
+
+impl Default for Summary {
+    fn default() -> Summary {
+        Summary {
+            heads: String::new(),
+            digest: digest(std::iter::empty()),
+            failed: false,
+        }
+    }
+}
+
+/// SHA-256 over `revision:checksum\n` lines sorted by revision.
+pub(crate) fn digest<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut pairs: Vec<(&str, &str)> = pairs.collect();
+    pairs.sort_unstable();
+    let mut hasher = Sha256::new();
+    for (revision, checksum) in pairs {
+        hasher.update(revision.as_bytes());
+        hasher.update(b":");
+        hasher.update(checksum.as_bytes());
+        hasher.update(b"\n");
+    }
+    let mut out = String::with_capacity(64);
+    for byte in hasher.finalize() {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_plain_identifiers() {
+        assert!(VersionTable::new("migrate_version").is_ok());
+        assert!(VersionTable::new("_v2").is_ok());
+        for bad in [
+            "",
+            "1abc",
+            "a-b",
+            "a b",
+            "x\"; DROP TABLE y; --",
+            "s.t",
+            &"x".repeat(49),
+        ] {
+            assert!(
+                matches!(
+                    VersionTable::new(bad),
+                    Err(Error::InvalidVersionTable { .. })
+                ),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn literals_survive_any_text() {
+        assert_eq!(literal(Dialect::Postgres, "it's"), "'it''s'");
+        assert_eq!(literal(Dialect::Sqlite, "a"), "'a'");
+        assert_eq!(literal(Dialect::MySql, "it's"), "'it''s'");
+        assert_eq!(
+            literal(Dialect::MySql, "a\\b"),
+            "CONVERT(X'615C62' USING utf8mb4)"
+        );
+    }
+
+    #[test]
+    fn digest_ignores_order_and_sees_checksums() {
+        let one = digest([("a", "1"), ("b", "2")].into_iter());
+        let two = digest([("b", "2"), ("a", "1")].into_iter());
+        let three = digest([("a", "1"), ("b", "3")].into_iter());
+        assert_eq!(one, two);
+        assert_ne!(one, three);
+        assert_eq!(Summary::default().digest.len(), 64);
+    }
+}
+
+/// The `downgrade_sql` column: what an older binary needs to revert a
+/// revision it does not know.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredDowngrade {
+    file: String,
+    sections: Vec<StoredSection>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredSection {
+    transactional: bool,
+    line: u32,
+    statements: Vec<StoredStatement>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredStatement {
+    sql: String,
+    line: u32,
+}
+
+/// Encodes a revision's downgrade sections for the version table.
+pub(crate) fn encode_downgrade(revision: &crate::plan::Revision) -> String {
+    let stored = StoredDowngrade {
+        file: revision.file().to_string(),
+        sections: revision
+            .downgrade()
+            .iter()
+            .map(|section| StoredSection {
+                transactional: section.transactional(),
+                line: section.line(),
+                statements: section
+                    .statements()
+                    .iter()
+                    .map(|statement| StoredStatement {
+                        sql: statement.sql().to_string(),
+                        line: statement.line(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&stored).unwrap_or_default()
+}
+
+/// Rebuilds a revision (downgrade sections only) from its stored row.
+pub(crate) fn decode_downgrade(
+    row: &VersionRow,
+    json: &str,
+) -> Result<crate::plan::Revision, Error> {
+    use crate::plan::{Revision, Section, Statement, Text};
+    let stored: StoredDowngrade = serde_json::from_str(json).map_err(|error| {
+        Error::CorruptVersionTable(format!(
+            "the stored downgrade of revision {} cannot be read: {error}",
+            row.revision
+        ))
+    })?;
+    let sections: Vec<Section> = stored
+        .sections
+        .into_iter()
+        .map(|section| Section {
+            transactional: section.transactional,
+            line: section.line,
+            statements: section
+                .statements
+                .into_iter()
+                .map(|statement| Statement {
+                    sql: statement.sql.into(),
+                    line: statement.line,
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        })
+        .collect();
+    let parents: Vec<Text> = row
+        .down_revisions
+        .iter()
+        .map(|p| Text::from(p.clone()))
+        .collect();
+    Ok(Revision {
+        id: row.revision.clone().into(),
+        down_revisions: parents.into(),
+        depends_on: Vec::new().into(),
+        branch_labels: Vec::new().into(),
+        message: Text::from(""),
+        create_date: Text::from(""),
+        file: stored.file.into(),
+        checksum: [0; 32],
+        upgrade: Vec::new().into(),
+        downgrade: sections.into(),
+    })
+}
