@@ -1,1 +1,167 @@
-//! `cargo migrate`: the Alembic verbs over a migrations directory.
+//! `cargo migrate`: Alembic's verbs over a migrations directory.
+//!
+//! The binary reads the directory at run time with `migrate-build` (the same
+//! compiler `embed_migrations!` runs at build time, so the diagnostics are
+//! identical), turns the result into an owned [`migrate_runtime::Plan`], and
+//! runs the verbs of [`migrate_runtime::cli`] over it: `cargo migrate` and an
+//! application's own `myapp migrate` print the same thing. The verbs that
+//! write files (`init`, `revision`, `merge`, `lock`) and `lint` exist only
+//! here, since a deployed binary has no directory to write to.
+//!
+//! Layout follows sqlx-cli: [`run`] dispatches to one module per verb group
+//! under `cmd/`; `src/bin/cargo-migrate.rs` only parses arguments.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use migrate_runtime::cli::{ColorChoice, Printer};
+
+pub mod cmd;
+pub mod scan;
+
+/// `cargo migrate` arguments.
+#[derive(Args, Debug)]
+#[command(
+    about = "Alembic's verbs for a migrations directory",
+    after_help = "The database URL comes from --database-url or DATABASE_URL (a .env file is read if present), \
+never from a committed file.\n\nExit codes: 0 success, 1 failure (an error, or `check` finding the database \
+behind head, the directory broken or migrate.lock stale), 2 usage error."
+)]
+pub struct Opt {
+    /// The verb.
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// The migrations directory.
+    #[arg(long, global = true, default_value = "migrations")]
+    pub dir: PathBuf,
+
+    /// Output format: text for people, json for machines (sarif for `lint` only).
+    #[arg(long, value_enum, global = true, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// When to colour output.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people.
+    Text,
+    /// JSON for machines.
+    Json,
+    /// SARIF 2.1.0 (`lint` only), for code-scanning tools.
+    Sarif,
+}
+
+/// The verbs.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a migrations directory, migrate.toml, migrate.lock and the build.rs line.
+    Init {
+        /// The directory to create (default: `--dir`, which defaults to `migrations`).
+        directory: Option<PathBuf>,
+    },
+    /// Write a new revision file on top of the current head.
+    Revision(RevisionArgs),
+    /// Write a revision that merges several heads.
+    Merge(MergeArgs),
+    /// Rewrite migrations/migrate.lock from the directory.
+    Lock,
+}
+
+/// `revision`.
+#[derive(Args, Debug)]
+pub struct RevisionArgs {
+    /// The message (becomes the file name's slug).
+    #[arg(short, long)]
+    pub message: String,
+    /// The revision to build on: `head` (default), `base`, an id, a prefix or `<label>@head`.
+    #[arg(long)]
+    pub head: Option<String>,
+    /// Allow `--head` to name a revision that is not a head (starts a new branch).
+    #[arg(long)]
+    pub splice: bool,
+    /// A branch label for the new revision.
+    #[arg(long = "branch-label")]
+    pub branch_label: Vec<String>,
+    /// Revisions the new one depends on (ids, prefixes or labels; repeat or comma-separate).
+    #[arg(long = "depends-on")]
+    pub depends_on: Vec<String>,
+    /// Use this id instead of 12 random hex digits.
+    #[arg(long = "rev-id")]
+    pub rev_id: Option<String>,
+}
+
+/// `merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// `heads`, or the revisions to merge.
+    #[arg(required = true)]
+    pub revisions: Vec<String>,
+    /// The message.
+    #[arg(short, long)]
+    pub message: String,
+    /// A branch label for the merge revision.
+    #[arg(long = "branch-label")]
+    pub branch_label: Vec<String>,
+    /// Use this id instead of 12 random hex digits.
+    #[arg(long = "rev-id")]
+    pub rev_id: Option<String>,
+}
+
+impl Opt {
+    /// The printer for these options.
+    pub fn printer(&self) -> Printer {
+        let format = match self.format {
+            OutputFormat::Json => migrate_runtime::cli::Format::Json,
+            OutputFormat::Text | OutputFormat::Sarif => migrate_runtime::cli::Format::Text,
+        };
+        Printer::new(&migrate_runtime::cli::OutputOpts {
+            format,
+            color: self.color,
+            quiet: self.quiet,
+            verbose: self.verbose,
+        })
+    }
+}
+
+/// Runs a verb.
+pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
+    if opt.format == OutputFormat::Sarif {
+        anyhow::bail!("`--format sarif` is only for `lint`");
+    }
+    match &opt.command {
+        Command::Init { directory } => {
+            let directory = directory.as_ref().unwrap_or(&opt.dir);
+            cmd::init::init(&std::env::current_dir()?, directory, printer)
+        }
+        Command::Revision(args) => cmd::revision::revision(&opt.dir, args, printer).map(drop),
+        Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),
+        Command::Lock => cmd::lock::lock(&opt.dir, printer),
+    }
+}
+
+/// Runs a verb and turns its outcome into the process exit code, printing an
+/// error as one line (`error: ...`), never a backtrace.
+pub fn main_with(opt: Opt) -> ExitCode {
+    let printer = opt.printer();
+    match run(opt, &printer) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            printer.error(format!("{error:#}"));
+            ExitCode::from(1)
+        }
+    }
+}

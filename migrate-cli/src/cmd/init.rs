@@ -1,0 +1,125 @@
+//! `cargo migrate init [DIR]`.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use migrate_runtime::cli::Printer;
+
+const MIGRATE_TOML: &str = r#"# Settings for this migrations directory, read by `embed_migrations!` and `cargo migrate`.
+#
+# Never put a database URL here: this file is committed, and credentials do not belong in
+# version control. `cargo migrate` reads the URL from --database-url or DATABASE_URL (or .env).
+
+# The SQL dialect every statement is validated against: postgres, sqlite, mysql or generic.
+dialect = "generic"
+
+# The table that records which revisions ran.
+# version_table = "migrate_version"
+
+# Make a revision without downgrade statements a build error.
+# require_downgrade = false
+
+# Lint levels: "error", "warn" or "off"; `cargo migrate lint` lists the findings.
+# [lints]
+# require-concurrent-index-creation = "error"
+"#;
+
+const BUILD_RS: &str = r#"// Makes Cargo rebuild when a migration file is added, removed or edited.
+fn main() {
+    migrate_build::watch("migrations");
+}
+"#;
+
+/// Creates `dir` (a migrations directory) inside `project`, and the build
+/// script line; refuses to overwrite anything.
+pub fn init(project: &Path, dir: &Path, printer: &Printer) -> anyhow::Result<()> {
+    let migrations = project.join(dir);
+    if migrations.exists() {
+        bail!(
+            "`{}` already exists; `init` never overwrites anything",
+            dir.display()
+        );
+    }
+    let watch_line = format!("migrate_build::watch({:?});", dir.to_string_lossy());
+    let build_rs = project.join("build.rs");
+    // Decide what to do with build.rs before creating anything, so that a
+    // refusal leaves the project untouched.
+    let build_rs_text = if build_rs.exists() {
+        let text = std::fs::read_to_string(&build_rs).context("cannot read build.rs")?;
+        if text.contains("migrate_build::watch(") {
+            None
+        } else {
+            Some(insert_watch_line(&text, &watch_line).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "build.rs has no `fn main() {{` to add `{watch_line}` to; add that line to it yourself"
+                )
+            })?)
+        }
+    } else {
+        Some(BUILD_RS.replace("migrate_build::watch(\"migrations\");", &watch_line))
+    };
+
+    std::fs::create_dir_all(&migrations)
+        .with_context(|| format!("cannot create `{}`", dir.display()))?;
+    std::fs::write(migrations.join("migrate.toml"), MIGRATE_TOML)
+        .context("cannot write migrate.toml")?;
+    std::fs::write(
+        migrations.join("migrate.lock"),
+        crate::cmd::lock::render(&[], &[]),
+    )
+    .context("cannot write migrate.lock")?;
+    printer.status(
+        "Created",
+        format!("{}/ with migrate.toml and migrate.lock", dir.display()),
+    );
+    if let Some(text) = build_rs_text {
+        let existed = build_rs.exists();
+        std::fs::write(&build_rs, text).context("cannot write build.rs")?;
+        printer.status(
+            if existed { "Updated" } else { "Created" },
+            format!("build.rs (calls `{watch_line}`)"),
+        );
+    }
+    let dir_literal = format!("{:?}", dir.to_string_lossy());
+    println!("Add to Cargo.toml:");
+    println!();
+    println!("    [dependencies]");
+    println!("    migrate-runtime = \"0.1\"");
+    println!();
+    println!("    [build-dependencies]");
+    println!("    migrate-build = \"0.1\"");
+    println!();
+    println!("Add to src/main.rs:");
+    println!();
+    println!(
+        "    static MIGRATIONS: migrate_runtime::Plan = migrate_runtime::embed_migrations!({dir_literal});"
+    );
+    println!("    migrate_runtime::Migrator::new(&MIGRATIONS).upgrade(&pool, \"head\").await?;");
+    println!();
+    println!("Then create the first revision: cargo migrate revision -m \"create users\"");
+    Ok(())
+}
+
+/// Adds `line` as the first statement of `fn main() {`.
+fn insert_watch_line(text: &str, line: &str) -> Option<String> {
+    let start = text.find("fn main()")?;
+    let brace = start + text[start..].find('{')?;
+    let mut out = String::with_capacity(text.len() + line.len() + 8);
+    out.push_str(&text[..=brace]);
+    out.push_str("\n    ");
+    out.push_str(line);
+    out.push_str(&text[brace + 1..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_line_goes_first_in_main() {
+        let edited = insert_watch_line("fn main() {\n    println!(\"x\");\n}\n", "w();").unwrap();
+        assert_eq!(edited, "fn main() {\n    w();\n    println!(\"x\");\n}\n");
+        assert_eq!(insert_watch_line("// nothing\n", "w();"), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per group of verbs.
+
+pub mod init;
+pub mod lock;
+pub mod revision;

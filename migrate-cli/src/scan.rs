@@ -1,0 +1,247 @@
+//! A header-only view of a migrations directory.
+//!
+//! `revision`, `merge` and `lock` need the graph but not the SQL: a user runs
+//! `cargo migrate revision` right after creating a file whose upgrade section
+//! is still empty, which the full compiler rejects. Reading only the
+//! `-- key: value` headers keeps those verbs usable on an unfinished
+//! directory, as Alembic's are. Every other verb goes through
+//! `migrate_build::compile`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+/// The header of one migration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderRevision {
+    /// `revision:`.
+    pub id: String,
+    /// `down_revision:` (empty for a base).
+    pub down_revisions: Vec<String>,
+    /// `depends_on:`.
+    pub depends_on: Vec<String>,
+    /// `branch_labels:`.
+    pub branch_labels: Vec<String>,
+    /// `message:`.
+    pub message: String,
+    /// The file.
+    pub file: PathBuf,
+}
+
+/// Every revision header in `dir`, in file-name order.
+pub fn scan(dir: &Path) -> anyhow::Result<Vec<HeaderRevision>> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the migrations directory `{}`", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "sql") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let mut revisions = Vec::with_capacity(files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read `{}`", file.display()))?;
+        revisions.push(parse_header(&text, file)?);
+    }
+    Ok(revisions)
+}
+
+/// Reads the `-- key: value` lines that precede the first section marker.
+fn parse_header(text: &str, file: PathBuf) -> anyhow::Result<HeaderRevision> {
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some(comment) = line.strip_prefix("--") else {
+            break;
+        };
+        let comment = comment.trim();
+        if comment.starts_with("migrate:") {
+            break;
+        }
+        if let Some((key, value)) = comment.split_once(':') {
+            keys.entry(key.trim().to_string())
+                .or_insert_with(|| value.trim().to_string());
+        }
+    }
+    let Some(id) = keys.get("revision").filter(|id| !id.is_empty()).cloned() else {
+        bail!("`{}` has no `-- revision:` header line", file.display());
+    };
+    let list = |key: &str| -> Vec<String> {
+        keys.get(key)
+            .map(|value| split_list(value))
+            .unwrap_or_default()
+    };
+    Ok(HeaderRevision {
+        id,
+        down_revisions: list("down_revision"),
+        depends_on: list("depends_on"),
+        branch_labels: list("branch_labels"),
+        message: keys.get("message").cloned().unwrap_or_default(),
+        file,
+    })
+}
+
+/// `a, b` → `["a", "b"]`; `none` and the empty string → `[]`.
+pub fn split_list(value: &str) -> Vec<String> {
+    if value.trim().eq_ignore_ascii_case("none") {
+        return Vec::new();
+    }
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The revisions that no other revision names as a parent or dependency.
+pub fn heads(revisions: &[HeaderRevision]) -> Vec<&HeaderRevision> {
+    let named: BTreeSet<&str> = revisions
+        .iter()
+        .flat_map(|revision| revision.down_revisions.iter().chain(&revision.depends_on))
+        .map(String::as_str)
+        .collect();
+    revisions
+        .iter()
+        .filter(|revision| !named.contains(revision.id.as_str()))
+        .collect()
+}
+
+/// A topological order (parents first), ties broken by file name, so the
+/// same directory always gives the same order. Revisions caught in a cycle or
+/// below an unknown parent come last, in file order, so that `lock` still
+/// writes every id.
+pub fn plan_order(revisions: &[HeaderRevision]) -> Vec<&HeaderRevision> {
+    let known: BTreeSet<&str> = revisions.iter().map(|r| r.id.as_str()).collect();
+    let mut placed: BTreeSet<&str> = BTreeSet::new();
+    let mut order = Vec::with_capacity(revisions.len());
+    loop {
+        // Sorted by file name already: the first ready revision wins.
+        let next = revisions.iter().find(|revision| {
+            !placed.contains(revision.id.as_str())
+                && revision
+                    .down_revisions
+                    .iter()
+                    .chain(&revision.depends_on)
+                    .all(|parent| {
+                        placed.contains(parent.as_str()) || !known.contains(parent.as_str())
+                    })
+        });
+        match next {
+            Some(revision) => {
+                placed.insert(&revision.id);
+                order.push(revision);
+            }
+            None => break,
+        }
+    }
+    for revision in revisions {
+        if !placed.contains(revision.id.as_str()) {
+            placed.insert(&revision.id);
+            order.push(revision);
+        }
+    }
+    order
+}
+
+/// Resolves an id, a unique prefix of 4 or more characters, or a branch
+/// label to one revision of the directory.
+pub fn resolve<'a>(
+    revisions: &'a [HeaderRevision],
+    ident: &str,
+) -> anyhow::Result<&'a HeaderRevision> {
+    if let Some(exact) = revisions.iter().find(|r| r.id == ident) {
+        return Ok(exact);
+    }
+    if let Some(labelled) = revisions
+        .iter()
+        .find(|r| r.branch_labels.iter().any(|label| label == ident))
+    {
+        return Ok(labelled);
+    }
+    if ident.len() >= 4 {
+        let matches: Vec<&HeaderRevision> = revisions
+            .iter()
+            .filter(|r| r.id.starts_with(ident))
+            .collect();
+        match matches.as_slice() {
+            [one] => return Ok(one),
+            [] => {}
+            several => {
+                let ids: Vec<&str> = several.iter().map(|r| r.id.as_str()).collect();
+                bail!(
+                    "revision prefix `{ident}` is ambiguous: it matches {}",
+                    ids.join(", ")
+                );
+            }
+        }
+    }
+    bail!("no revision `{ident}` in the migrations directory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rev(id: &str, parents: &str) -> HeaderRevision {
+        HeaderRevision {
+            id: id.into(),
+            down_revisions: split_list(parents),
+            depends_on: Vec::new(),
+            branch_labels: Vec::new(),
+            message: String::new(),
+            file: PathBuf::from(format!("{id}_x.sql")),
+        }
+    }
+
+    #[test]
+    fn header_stops_at_the_first_section() {
+        let text = "-- message: add posts\n-- revision: abcd1234\n-- down_revision: 1111, 2222\n\n-- migrate:upgrade\n-- revision: nope\nSELECT 1;\n";
+        let header = parse_header(text, PathBuf::from("abcd1234_add_posts.sql")).unwrap();
+        assert_eq!(header.id, "abcd1234");
+        assert_eq!(header.message, "add posts");
+        assert_eq!(header.down_revisions, ["1111", "2222"]);
+    }
+
+    #[test]
+    fn a_file_without_revision_is_an_error() {
+        let error = parse_header("-- message: x\n", PathBuf::from("x.sql")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`x.sql` has no `-- revision:` header line"
+        );
+    }
+
+    #[test]
+    fn order_puts_parents_first_and_finds_heads() {
+        let revisions = vec![
+            rev("c", "b"),
+            rev("a", "none"),
+            rev("b", "a"),
+            rev("d", "a"),
+        ];
+        let order: Vec<&str> = plan_order(&revisions)
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(order, ["a", "b", "c", "d"]);
+        let heads: Vec<&str> = heads(&revisions).iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(heads, ["c", "d"]);
+    }
+
+    #[test]
+    fn prefixes_resolve_when_unique() {
+        let revisions = vec![rev("abcd1111", "none"), rev("abcd2222", "abcd1111")];
+        assert_eq!(resolve(&revisions, "abcd2").unwrap().id, "abcd2222");
+        let error = resolve(&revisions, "abcd").unwrap_err().to_string();
+        assert!(error.contains("ambiguous"), "{error}");
+        assert!(resolve(&revisions, "abc").is_err());
+    }
+}

@@ -1,0 +1,700 @@
+//! The Alembic verbs inside an application's own binary (feature `cli`).
+//!
+//! A deployed binary carries its plan, so production needs no source
+//! checkout to migrate: `myapp migrate upgrade head`. Wire it with clap:
+//!
+//! ```rust,ignore
+//! #[derive(clap::Parser)]
+//! enum Cli {
+//!     /// Run the server.
+//!     Serve,
+//!     /// Migrate the database (Alembic's verbs).
+//!     Migrate(migrate_runtime::cli::MigrateOpt),
+//! }
+//!
+//! match Cli::parse() {
+//!     Cli::Serve => serve().await,
+//!     Cli::Migrate(opt) => std::process::exit(migrate_runtime::cli::run(&MIGRATIONS, opt).await),
+//! }
+//! ```
+//!
+//! `cargo migrate` flattens the same [`Command`] into its own verbs, so the
+//! two print the same text, take the same arguments and exit with the same
+//! codes: 0 success, 1 failure (including `check` finding the database
+//! behind), 2 usage error (clap's own).
+
+use std::collections::BTreeSet;
+use std::fmt::{self, Write as _};
+use std::io::{IsTerminal, Write as _};
+
+use serde_json::{json, Value};
+
+use crate::plan::{Plan, Revision};
+
+/// Documented exit codes, shown after `--help`.
+pub const EXIT_CODES: &str =
+    "Exit codes: 0 success, 1 failure (an error, or `check` finding the database \
+behind head), 2 usage error.";
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    #[default]
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stderr is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Output options shared by every verb.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OutputOpts {
+    /// Output format of the read verbs.
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    pub format: Format,
+    /// When to colour status lines.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Print only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more (each statement as it runs).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// Writes results to stdout and cargo-style status lines to stderr.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    /// The chosen format.
+    pub format: Format,
+    color: bool,
+    quiet: bool,
+    verbose: u8,
+    interactive: bool,
+}
+
+impl Printer {
+    /// Decides colour once: `--color`, then `NO_COLOR`, then whether stderr is a terminal.
+    pub fn new(opts: &OutputOpts) -> Self {
+        let interactive = std::io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        let color = match opts.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => interactive && !no_color,
+        };
+        Printer {
+            format: opts.format,
+            color,
+            quiet: opts.quiet,
+            verbose: opts.verbose,
+            interactive,
+        }
+    }
+
+    /// True when stderr is a terminal (progress bars are drawn only then).
+    pub fn interactive(&self) -> bool {
+        self.interactive && !self.quiet
+    }
+
+    /// True with `-v`.
+    pub fn verbose(&self) -> bool {
+        self.verbose > 0
+    }
+
+    /// True with `--format json`.
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// `   Upgrading 1a2b -> 3c4d, add posts` on stderr, the verb right-aligned
+    /// and bold green on a terminal, as cargo prints `Compiling`.
+    pub fn status(&self, verb: &str, message: impl fmt::Display) {
+        if self.quiet {
+            return;
+        }
+        let line = if self.color {
+            format!("\x1b[1;32m{verb:>12}\x1b[0m {message}")
+        } else {
+            format!("{verb:>12} {message}")
+        };
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+
+    /// `warning: ...` on stderr.
+    pub fn warning(&self, message: impl fmt::Display) {
+        if self.quiet {
+            return;
+        }
+        let prefix = self.paint("warning", "1;33");
+        let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
+    }
+
+    /// `error: ...` on stderr (never suppressed).
+    pub fn error(&self, message: impl fmt::Display) {
+        let prefix = self.paint("error", "1;31");
+        let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
+    }
+
+    /// Prints a verb's result: its text, or its JSON document.
+    pub fn report(&self, report: &Report) {
+        let mut stdout = std::io::stdout().lock();
+        match self.format {
+            Format::Text => {
+                let _ = stdout.write_all(report.text.as_bytes());
+            }
+            Format::Json => {
+                let _ = writeln!(stdout, "{:#}", report.json);
+            }
+        }
+        let _ = stdout.flush();
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// What a read verb prints: the same content as text and as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Text for `--format text`, ending in a newline unless empty.
+    pub text: String,
+    /// The document for `--format json`.
+    pub json: Value,
+}
+
+/// Errors of the CLI verbs, each one line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No revision has this id, label or prefix.
+    #[error("can't locate revision identified by `{0}`")]
+    UnknownRevision(String),
+    /// A prefix matched several revisions.
+    #[error("revision prefix `{prefix}` is ambiguous: it matches {}", .candidates.join(", "))]
+    AmbiguousPrefix {
+        /// What the user typed.
+        prefix: String,
+        /// Every id it matches.
+        candidates: Vec<String>,
+    },
+    /// `head` was asked for but the plan has several.
+    #[error("several heads are present ({}); name one, `<label>@head`, or `heads`", .0.join(", "))]
+    MultipleHeads(Vec<String>),
+    /// `history -r` got something other than `A:B`.
+    #[error("invalid range `{0}`: expected `A:B`, `A:` or `:B`")]
+    BadRange(String),
+    /// `check` found a difference.
+    #[error("{0}")]
+    CheckFailed(String),
+}
+
+/// Every revision that names `id` as a parent (`down_revision` only).
+fn children<'p>(plan: &'p Plan, id: &str) -> Vec<&'p Revision> {
+    plan.revisions()
+        .iter()
+        .filter(|revision| revision.down_revisions().iter().any(|parent| parent == id))
+        .collect()
+}
+
+/// `id` and every revision it needs (parents and dependencies, transitively).
+fn ancestors_of(plan: &Plan, id: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![id.to_string()];
+    while let Some(next) = stack.pop() {
+        if !seen.insert(next.clone()) {
+            continue;
+        }
+        if let Some(revision) = plan.get(&next) {
+            stack.extend(
+                revision
+                    .down_revisions()
+                    .iter()
+                    .chain(revision.depends_on())
+                    .map(|parent| parent.to_string()),
+            );
+        }
+    }
+    seen
+}
+
+/// `id` and every revision that needs it, transitively.
+fn descendants_of(plan: &Plan, id: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    seen.insert(id.to_string());
+    // Plan order puts parents first, so one forward pass closes the set.
+    for revision in plan.revisions() {
+        if revision
+            .down_revisions()
+            .iter()
+            .chain(revision.depends_on())
+            .any(|parent| seen.contains(parent.as_ref()))
+        {
+            seen.insert(revision.id().to_string());
+        }
+    }
+    seen
+}
+
+/// Resolves what `show` and `history -r` accept: an id, a unique prefix of 4
+/// or more characters, a branch label, `head`, `<label>@head` or `base`
+/// (`None`).
+pub fn resolve_revision<'p>(plan: &'p Plan, ident: &str) -> Result<Option<&'p Revision>, Error> {
+    let ident = ident.trim();
+    if ident == "base" {
+        return Ok(None);
+    }
+    if ident == "head" {
+        let heads = plan.heads();
+        return match heads.as_slice() {
+            [one] => Ok(Some(one)),
+            [] => Ok(None),
+            several => Err(Error::MultipleHeads(
+                several.iter().map(|r| r.id().to_string()).collect(),
+            )),
+        };
+    }
+    if let Some(branch) = ident.strip_suffix("@head") {
+        let member = resolve_revision(plan, branch)?
+            .ok_or_else(|| Error::UnknownRevision(ident.to_string()))?;
+        let lineage = descendants_of(plan, member.id());
+        let heads: Vec<&Revision> = plan
+            .heads()
+            .into_iter()
+            .filter(|head| lineage.contains(head.id()))
+            .collect();
+        return match heads.as_slice() {
+            [one] => Ok(Some(one)),
+            [] => Err(Error::UnknownRevision(ident.to_string())),
+            several => Err(Error::MultipleHeads(
+                several.iter().map(|r| r.id().to_string()).collect(),
+            )),
+        };
+    }
+    if let Some(exact) = plan.get(ident) {
+        return Ok(Some(exact));
+    }
+    if let Some(labelled) = plan
+        .revisions()
+        .iter()
+        .find(|revision| revision.branch_labels().iter().any(|label| label == ident))
+    {
+        return Ok(Some(labelled));
+    }
+    if ident.len() >= 4 {
+        let matches: Vec<&Revision> = plan
+            .revisions()
+            .iter()
+            .filter(|revision| revision.id().starts_with(ident))
+            .collect();
+        match matches.as_slice() {
+            [one] => return Ok(Some(one)),
+            [] => {}
+            several => {
+                return Err(Error::AmbiguousPrefix {
+                    prefix: ident.to_string(),
+                    candidates: several.iter().map(|r| r.id().to_string()).collect(),
+                })
+            }
+        }
+    }
+    Err(Error::UnknownRevision(ident.to_string()))
+}
+
+/// The markers Alembic prints after an id: `(label) (head) (current) (branchpoint) (mergepoint)`.
+fn markers(
+    plan: &Plan,
+    revision: &Revision,
+    heads: &BTreeSet<&str>,
+    current: &BTreeSet<String>,
+) -> String {
+    let mut out = String::new();
+    if !revision.branch_labels().is_empty() {
+        let _ = write!(out, " ({})", revision.branch_labels().join(", "));
+    }
+    if heads.contains(revision.id()) {
+        out.push_str(" (head)");
+    }
+    if current.contains(revision.id()) {
+        out.push_str(" (current)");
+    }
+    if children(plan, revision.id()).len() > 1 {
+        out.push_str(" (branchpoint)");
+    }
+    if revision.is_merge() {
+        out.push_str(" (mergepoint)");
+    }
+    out
+}
+
+/// `a, b -> c (head), message` (Alembic's one-line history entry).
+fn one_line(
+    plan: &Plan,
+    revision: &Revision,
+    heads: &BTreeSet<&str>,
+    current: &BTreeSet<String>,
+) -> String {
+    let parents = if revision.down_revisions().is_empty() {
+        "<base>".to_string()
+    } else {
+        revision.down_revisions().join(", ")
+    };
+    let dependencies = if revision.depends_on().is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", revision.depends_on().join(", "))
+    };
+    format!(
+        "{parents}{dependencies} -> {}{}, {}",
+        revision.id(),
+        markers(plan, revision, heads, current),
+        revision.message()
+    )
+}
+
+/// Alembic's `log_entry` block (`history --verbose`, `show`, `heads --verbose`).
+fn log_entry(
+    plan: &Plan,
+    revision: &Revision,
+    heads: &BTreeSet<&str>,
+    current: &BTreeSet<String>,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Rev: {}{}",
+        revision.id(),
+        markers(plan, revision, heads, current)
+    );
+    match revision.down_revisions() {
+        [] => {
+            let _ = writeln!(out, "Parent: <base>");
+        }
+        [one] => {
+            let _ = writeln!(out, "Parent: {one}");
+        }
+        several => {
+            let _ = writeln!(out, "Merges: {}", several.join(", "));
+        }
+    }
+    if !revision.depends_on().is_empty() {
+        let _ = writeln!(out, "Also depends on: {}", revision.depends_on().join(", "));
+    }
+    let branches = children(plan, revision.id());
+    if branches.len() > 1 {
+        let ids: Vec<&str> = branches.iter().map(|child| child.id()).collect();
+        let _ = writeln!(out, "Branches into: {}", ids.join(", "));
+    }
+    if !revision.branch_labels().is_empty() {
+        let _ = writeln!(out, "Branch names: {}", revision.branch_labels().join(", "));
+    }
+    let _ = writeln!(out, "Path: {}", revision.file());
+    let _ = writeln!(out);
+    let _ = writeln!(out, "    {}", revision.message());
+    let _ = writeln!(out);
+    let _ = writeln!(out, "    Revision ID: {}", revision.id());
+    let revises = if revision.down_revisions().is_empty() {
+        "<base>".to_string()
+    } else {
+        revision.down_revisions().join(", ")
+    };
+    let _ = writeln!(out, "    Revises: {revises}");
+    let _ = writeln!(out, "    Create Date: {}", revision.create_date());
+    out
+}
+
+/// The JSON shape of one revision, shared by every read verb.
+pub fn revision_json(plan: &Plan, revision: &Revision, current: &BTreeSet<String>) -> Value {
+    let heads: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+    json!({
+        "id": revision.id(),
+        "down_revisions": revision.down_revisions(),
+        "depends_on": revision.depends_on(),
+        "branch_labels": revision.branch_labels(),
+        "message": revision.message(),
+        "create_date": revision.create_date(),
+        "file": revision.file(),
+        "checksum": revision.checksum_hex(),
+        "head": heads.contains(revision.id()),
+        "current": current.contains(revision.id()),
+        "branchpoint": children(plan, revision.id()).len() > 1,
+        "mergepoint": revision.is_merge(),
+    })
+}
+
+/// `history [-r A:B] [--verbose]`: newest first; both ends of the range are
+/// included; `A:` runs to the heads and `:B` from the base, as in Alembic.
+/// `current` marks the revisions the database holds (empty without one).
+pub fn history(
+    plan: &Plan,
+    range: Option<&str>,
+    verbose: bool,
+    current: &BTreeSet<String>,
+) -> Result<Report, Error> {
+    let mut selected: Option<BTreeSet<String>> = None;
+    if let Some(range) = range {
+        let Some((lower, upper)) = range.split_once(':') else {
+            return Err(Error::BadRange(range.to_string()));
+        };
+        let lower = lower.trim();
+        let upper = upper.trim();
+        let above = match lower {
+            "" | "base" => None,
+            lower => resolve_revision(plan, lower)?.map(|r| descendants_of(plan, r.id())),
+        };
+        let below = match upper {
+            "" | "heads" => None,
+            upper => Some(match resolve_revision(plan, upper)? {
+                Some(revision) => ancestors_of(plan, revision.id()),
+                None => BTreeSet::new(),
+            }),
+        };
+        let all: BTreeSet<String> = plan
+            .revisions()
+            .iter()
+            .map(|r| r.id().to_string())
+            .collect();
+        let above = above.unwrap_or_else(|| all.clone());
+        let below = below.unwrap_or(all);
+        selected = Some(above.intersection(&below).cloned().collect());
+    }
+    let heads: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+    let mut text = String::new();
+    let mut entries = Vec::new();
+    for revision in plan.revisions().iter().rev() {
+        if selected
+            .as_ref()
+            .is_some_and(|set| !set.contains(revision.id()))
+        {
+            continue;
+        }
+        if verbose {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&log_entry(plan, revision, &heads, current));
+        } else {
+            text.push_str(&one_line(plan, revision, &heads, current));
+            text.push('\n');
+        }
+        entries.push(revision_json(plan, revision, current));
+    }
+    Ok(Report {
+        text,
+        json: Value::Array(entries),
+    })
+}
+
+/// `heads [--verbose]`: one line per head, `id (labels) (head), message`.
+pub fn heads(plan: &Plan, verbose: bool, current: &BTreeSet<String>) -> Report {
+    let head_ids: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+    let mut text = String::new();
+    let mut entries = Vec::new();
+    for head in plan.heads() {
+        if verbose {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&log_entry(plan, head, &head_ids, current));
+        } else {
+            let _ = writeln!(
+                text,
+                "{}{}, {}",
+                head.id(),
+                markers(plan, head, &head_ids, current),
+                head.message()
+            );
+        }
+        entries.push(revision_json(plan, head, current));
+    }
+    Report {
+        text,
+        json: Value::Array(entries),
+    }
+}
+
+/// `branches`: each branch point, then one `-> child` line per branch.
+pub fn branches(plan: &Plan) -> Report {
+    let head_ids: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+    let none = BTreeSet::new();
+    let mut text = String::new();
+    let mut entries = Vec::new();
+    for revision in plan.revisions() {
+        let kids = children(plan, revision.id());
+        if kids.len() < 2 {
+            continue;
+        }
+        let _ = writeln!(
+            text,
+            "{}{}, {}",
+            revision.id(),
+            markers(plan, revision, &head_ids, &none),
+            revision.message()
+        );
+        for child in &kids {
+            let _ = writeln!(
+                text,
+                "    -> {}{}, {}",
+                child.id(),
+                markers(plan, child, &head_ids, &none),
+                child.message()
+            );
+        }
+        entries.push(json!({
+            "id": revision.id(),
+            "message": revision.message(),
+            "branches": kids.iter().map(|child| child.id()).collect::<Vec<_>>(),
+        }));
+    }
+    Report {
+        text,
+        json: Value::Array(entries),
+    }
+}
+
+/// `show REV`: the `log_entry` block of one revision.
+pub fn show(plan: &Plan, ident: &str, current: &BTreeSet<String>) -> Result<Report, Error> {
+    let heads: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+    match resolve_revision(plan, ident)? {
+        Some(revision) => Ok(Report {
+            text: log_entry(plan, revision, &heads, current),
+            json: revision_json(plan, revision, current),
+        }),
+        None => Ok(Report {
+            text: "Rev: <base>\n".to_string(),
+            json: Value::Null,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::plan::{Dialect, Text};
+
+    fn revision(id: &'static str, parents: &[&'static str], message: &'static str) -> Revision {
+        let parents: Vec<Text> = parents.iter().map(|p| Cow::Borrowed(*p)).collect();
+        Revision {
+            id: Cow::Borrowed(id),
+            down_revisions: Cow::Owned(parents),
+            depends_on: Cow::Borrowed(&[]),
+            branch_labels: Cow::Borrowed(&[]),
+            message: Cow::Borrowed(message),
+            create_date: Cow::Borrowed("2025-08-06T14:30:00Z"),
+            file: Cow::Owned(format!("migrations/{id}_x.sql")),
+            checksum: [0; 32],
+            upgrade: Cow::Borrowed(&[]),
+            downgrade: Cow::Borrowed(&[]),
+        }
+    }
+
+    /// a -> b -> {c, d} -> e (merge)
+    fn diamond() -> Plan {
+        Plan {
+            revisions: Cow::Owned(vec![
+                revision("aaaa1111", &[], "create users"),
+                revision("bbbb2222", &["aaaa1111"], "create posts"),
+                revision("cccc3333", &["bbbb2222"], "add tags"),
+                revision("dddd4444", &["bbbb2222"], "add published_at"),
+                revision("eeee5555", &["cccc3333", "dddd4444"], "merge"),
+            ]),
+            version_table: Cow::Borrowed("migrate_version"),
+            dialect: Dialect::Sqlite,
+        }
+    }
+
+    #[test]
+    fn history_is_newest_first_with_markers() {
+        let report = history(&diamond(), None, false, &BTreeSet::new()).unwrap();
+        assert_eq!(
+            report.text,
+            "cccc3333, dddd4444 -> eeee5555 (head) (mergepoint), merge\n\
+             bbbb2222 -> dddd4444, add published_at\n\
+             bbbb2222 -> cccc3333, add tags\n\
+             aaaa1111 -> bbbb2222 (branchpoint), create posts\n\
+             <base> -> aaaa1111, create users\n"
+        );
+    }
+
+    #[test]
+    fn history_ranges_include_both_ends() {
+        let plan = diamond();
+        let none = BTreeSet::new();
+        let ids = |range: &str| -> Vec<String> {
+            history(&plan, Some(range), false, &none)
+                .unwrap()
+                .json
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|entry| entry["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(ids("bbbb:cccc"), ["cccc3333", "bbbb2222"]);
+        assert_eq!(ids(":bbbb"), ["bbbb2222", "aaaa1111"]);
+        assert_eq!(ids("dddd:"), ["eeee5555", "dddd4444"]);
+        assert!(matches!(
+            history(&plan, Some("bbbb"), false, &none),
+            Err(Error::BadRange(_))
+        ));
+    }
+
+    #[test]
+    fn resolve_reports_ambiguous_and_unknown() {
+        let mut plan = diamond();
+        plan.revisions
+            .to_mut()
+            .push(revision("eeee5556", &["eeee5555"], "x"));
+        assert_eq!(
+            resolve_revision(&plan, "eeee").unwrap_err().to_string(),
+            "revision prefix `eeee` is ambiguous: it matches eeee5555, eeee5556"
+        );
+        assert_eq!(
+            resolve_revision(&plan, "ffff").unwrap_err().to_string(),
+            "can't locate revision identified by `ffff`"
+        );
+        assert_eq!(
+            resolve_revision(&plan, "head").unwrap().unwrap().id(),
+            "eeee5556"
+        );
+        assert!(resolve_revision(&plan, "base").unwrap().is_none());
+    }
+
+    #[test]
+    fn branches_and_show() {
+        let plan = diamond();
+        assert_eq!(
+            branches(&plan).text,
+            "bbbb2222 (branchpoint), create posts\n    -> cccc3333, add tags\n    -> dddd4444, add published_at\n"
+        );
+        let shown = show(&plan, "eeee", &BTreeSet::new()).unwrap().text;
+        assert!(
+            shown.starts_with("Rev: eeee5555 (head) (mergepoint)\nMerges: cccc3333, dddd4444\n"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("Path: migrations/eeee5555_x.sql\n"),
+            "{shown}"
+        );
+    }
+}
