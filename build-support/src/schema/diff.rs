@@ -1,0 +1,172 @@
+//! Does a downgrade put back what its upgrade changed?
+
+use super::{Constraint, Journal, Object, ObjectKey, ObjectKind, Schema, Table};
+
+/// One way the schema after a downgrade differs from the schema before its
+/// upgrade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// e.g. `column posts.published_at is still present after the downgrade`.
+    pub message: String,
+}
+
+impl Schema {
+    /// Compares the current state (after upgrade then downgrade) of every
+    /// object either stretch touched with its state before the upgrade.
+    /// `up` journals the upgrade, `down` the downgrade; an object only the
+    /// downgrade touched had, before the upgrade, the state `down` recorded.
+    pub fn downgrade_differences(&self, up: &Journal, down: &Journal) -> Vec<Difference> {
+        let mut keys: Vec<&ObjectKey> = up.keys();
+        for k in down.keys() {
+            if up.before(k).is_none() {
+                keys.push(k);
+            }
+        }
+        keys.sort();
+        let mut out = Vec::new();
+        for k in keys {
+            let before = up
+                .before(k)
+                .or_else(|| down.before(k))
+                .and_then(Option::as_ref);
+            let now = self.objects.get(k);
+            self.compare(k, before, now, &mut out);
+        }
+        out
+    }
+
+    fn compare(
+        &self,
+        k: &ObjectKey,
+        before: Option<&Object>,
+        now: Option<&Object>,
+        out: &mut Vec<Difference>,
+    ) {
+        let noun = k.kind.noun();
+        let name = &k.name;
+        match (before, now) {
+            (None, None) => {}
+            (None, Some(_)) => out.push(diff(format!(
+                "{noun} {name} is still present after the downgrade"
+            ))),
+            (Some(_), None) => out.push(diff(format!(
+                "{noun} {name} is missing after the downgrade"
+            ))),
+            (Some(Object::Table(b)), Some(Object::Table(n))) => compare_tables(b, n, self, out),
+            (Some(Object::Index(b)), Some(Object::Index(n))) => {
+                if b.table != n.table || b.columns != n.columns || b.unique != n.unique {
+                    let show = |i: &super::Index| {
+                        let cols: Vec<&str> = i
+                            .columns
+                            .iter()
+                            .map(|c| c.as_deref().unwrap_or("<expr>"))
+                            .collect();
+                        format!(
+                            "{}on {} ({})",
+                            if i.unique { "unique " } else { "" },
+                            i.table,
+                            cols.join(", ")
+                        )
+                    };
+                    out.push(diff(format!(
+                        "index {name} is {} after the downgrade, {} before",
+                        show(n),
+                        show(b)
+                    )));
+                }
+            }
+            (Some(_), Some(_)) => {}
+        }
+    }
+}
+
+fn compare_tables(before: &Table, now: &Table, schema: &Schema, out: &mut Vec<Difference>) {
+    let t = &now.name;
+    if !before.open_columns && !now.open_columns {
+        for c in &now.columns {
+            match before.column(&c.name) {
+                None => out.push(diff(format!(
+                    "column {t}.{} is still present after the downgrade",
+                    c.name
+                ))),
+                Some(b) => {
+                    if b.data_type != c.data_type {
+                        out.push(diff(format!(
+                            "column {t}.{} has type {} after the downgrade, {} before",
+                            c.name, c.data_type, b.data_type
+                        )));
+                    }
+                    if b.nullable != c.nullable {
+                        out.push(diff(format!(
+                            "column {t}.{} is {} after the downgrade, {} before",
+                            c.name,
+                            nullability(c.nullable),
+                            nullability(b.nullable)
+                        )));
+                    }
+                    if b.has_default != c.has_default {
+                        out.push(diff(format!(
+                            "column {t}.{} {} a default after the downgrade, {} before",
+                            c.name,
+                            if c.has_default { "has" } else { "has no" },
+                            if b.has_default { "had one" } else { "had none" }
+                        )));
+                    }
+                }
+            }
+        }
+        for b in &before.columns {
+            if now.column(&b.name).is_none() {
+                out.push(diff(format!(
+                    "column {t}.{} is missing after the downgrade",
+                    b.name
+                )));
+            }
+        }
+    }
+    if before.open_constraints || now.open_constraints || before.open_columns || now.open_columns {
+        return;
+    }
+    // A foreign key whose target is gone was dropped by a CASCADE the model
+    // does not follow; leave it out.
+    let relevant = |c: &&Constraint| {
+        c.references
+            .as_ref()
+            .is_none_or(|target| schema.contains(ObjectKind::Table, target))
+    };
+    let same = |a: &Constraint, b: &Constraint| {
+        if a.generated_name || b.generated_name {
+            a.kind == b.kind && a.columns == b.columns
+        } else {
+            a.name == b.name
+        }
+    };
+    for c in now.constraints.iter().filter(relevant) {
+        if !before.constraints.iter().any(|b| same(b, c)) {
+            out.push(diff(format!(
+                "constraint {} on {t} is still present after the downgrade",
+                c.name
+            )));
+        }
+    }
+    for b in before.constraints.iter().filter(relevant) {
+        if !now.constraints.iter().any(|c| same(b, c)) {
+            out.push(diff(format!(
+                "constraint {} on {t} is missing after the downgrade",
+                b.name
+            )));
+        }
+    }
+}
+
+fn nullability(nullable: bool) -> &'static str {
+    if nullable {
+        "nullable"
+    } else {
+        "NOT NULL"
+    }
+}
+
+fn diff(message: String) -> Difference {
+    Difference { message }
+}

@@ -1,0 +1,369 @@
+//! The schema model: tables, columns, indexes, constraints, views, types and
+//! sequences, replayed statement by statement from the history.
+//!
+//! The model is deliberately humble. It only claims to know what it saw being
+//! created; a statement it cannot follow (a `DO` block, an `unchecked`
+//! statement, a call to a user function, `SET search_path`) makes it *open*,
+//! and from then on a reference to an object it does not know is not an
+//! error. A false error on a valid history is worse than a missed one.
+//!
+//! The model is incremental: a [`Journal`] records the state of each object
+//! the first time a statement touches it, so the downgrade check can compare
+//! a revision's touched objects with their state before the upgrade without
+//! cloning the whole schema per revision (10,000 revisions stay linear).
+
+mod apply;
+mod diff;
+mod names;
+
+use std::collections::{BTreeSet, HashMap};
+
+pub use apply::{normalize_type, Problem, ProblemKind};
+pub use diff::Difference;
+pub use names::Name;
+
+/// The SQL dialect whose naming rules the model follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// PostgreSQL: unquoted identifiers fold to lower case, `public` is the default schema.
+    Postgres,
+    /// MySQL / MariaDB: identifiers compared case-insensitively; index names are per table.
+    Mysql,
+    /// SQLite: identifiers compared case-insensitively, `main` is the default schema.
+    Sqlite,
+    /// Anything else: PostgreSQL's folding without the `public` schema.
+    Generic,
+}
+
+/// A column as the model knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Folded name.
+    pub name: String,
+    /// Normalised type text (`integer`, `character varying(20)`, ...).
+    pub data_type: String,
+    /// False when declared `NOT NULL` or part of the primary key.
+    pub nullable: bool,
+    /// A `DEFAULT`, a serial type, or an identity/generated column.
+    pub has_default: bool,
+}
+
+/// What kind of constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConstraintKind {
+    /// `PRIMARY KEY`.
+    PrimaryKey,
+    /// `UNIQUE`.
+    Unique,
+    /// `FOREIGN KEY` / `REFERENCES`.
+    ForeignKey,
+    /// `CHECK`.
+    Check,
+    /// `EXCLUDE` and anything else named.
+    Other,
+}
+
+/// A table constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// The constraint's name: the declared one, or the name PostgreSQL would generate.
+    pub name: String,
+    /// True when `name` was guessed (the statement declared none).
+    pub generated_name: bool,
+    /// Kind.
+    pub kind: ConstraintKind,
+    /// Columns it covers (folded; may be empty when not known).
+    pub columns: Vec<String>,
+    /// For a foreign key, the referenced table.
+    pub references: Option<Name>,
+}
+
+/// A table (or anything with columns that the model treats like one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Folded, qualified name.
+    pub name: Name,
+    /// Columns in declaration order.
+    pub columns: Vec<Column>,
+    /// Constraints in declaration order.
+    pub constraints: Vec<Constraint>,
+    /// Indexes on this table (keys of [`Schema`]'s index map).
+    pub indexes: BTreeSet<Name>,
+    /// The columns are not known (`CREATE TABLE AS`, `LIKE`, a table first
+    /// seen in an ALTER after the model became open): column checks are off.
+    pub open_columns: bool,
+    /// A constraint was dropped by a name the model could not match, so the
+    /// constraint list is not trusted any more.
+    pub open_constraints: bool,
+}
+
+impl Table {
+    /// The column named `name` (already folded).
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+}
+
+/// An index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// Folded, qualified name (on MySQL, `table.index`).
+    pub name: Name,
+    /// The indexed table.
+    pub table: Name,
+    /// Column names; `None` for an expression.
+    pub columns: Vec<Option<String>>,
+    /// `UNIQUE`.
+    pub unique: bool,
+}
+
+/// A user-defined type (enum, composite, domain, range).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeDef {
+    /// Folded, qualified name.
+    pub name: Name,
+    /// Enum labels in order (empty for other kinds).
+    pub labels: Vec<String>,
+}
+
+/// The kind of a schema object, part of its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ObjectKind {
+    /// A table.
+    Table,
+    /// An index.
+    Index,
+    /// A view or materialized view.
+    View,
+    /// A type or domain.
+    Type,
+    /// A sequence created explicitly.
+    Sequence,
+}
+
+impl ObjectKind {
+    /// Lower-case noun for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ObjectKind::Table => "table",
+            ObjectKind::Index => "index",
+            ObjectKind::View => "view",
+            ObjectKind::Type => "type",
+            ObjectKind::Sequence => "sequence",
+        }
+    }
+}
+
+/// An object's identity in the model.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    /// What it is.
+    pub kind: ObjectKind,
+    /// Its folded, qualified name.
+    pub name: Name,
+}
+
+/// A schema object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Object {
+    /// A table.
+    Table(Table),
+    /// An index.
+    Index(Index),
+    /// A view.
+    View,
+    /// A type.
+    Type(TypeDef),
+    /// A sequence.
+    Sequence,
+}
+
+/// The state of every object a stretch of statements touched, as it was
+/// before the first of them (`None`: the object did not exist).
+#[derive(Debug, Clone, Default)]
+pub struct Journal {
+    before: HashMap<ObjectKey, Option<Object>>,
+    /// Whether the model became open (or stopped knowing something) inside
+    /// the journalled stretch, which makes a comparison meaningless.
+    pub opened: bool,
+    was_open: bool,
+}
+
+impl Journal {
+    /// The recorded keys, sorted for deterministic messages.
+    pub fn keys(&self) -> Vec<&ObjectKey> {
+        let mut keys: Vec<_> = self.before.keys().collect();
+        keys.sort();
+        keys
+    }
+
+    /// The state recorded for `key`, if the stretch touched it.
+    pub fn before(&self, key: &ObjectKey) -> Option<&Option<Object>> {
+        self.before.get(key)
+    }
+}
+
+/// The replayed schema.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    dialect: Dialect,
+    objects: HashMap<ObjectKey, Object>,
+    /// Schemas created in the history (folded).
+    schemas: BTreeSet<String>,
+    /// Functions created in the history (folded, unqualified): a call to one
+    /// of them can change anything.
+    functions: BTreeSet<String>,
+    open: bool,
+    journal: Option<Journal>,
+}
+
+impl Schema {
+    /// An empty schema for `dialect`.
+    pub fn new(dialect: Dialect) -> Self {
+        Schema {
+            dialect,
+            objects: HashMap::new(),
+            schemas: BTreeSet::new(),
+            functions: BTreeSet::new(),
+            open: false,
+            journal: None,
+        }
+    }
+
+    /// The dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// True once a statement the model cannot follow has run: from then on
+    /// unknown objects are not reported.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Marks the model open (a statement that could create or change anything).
+    pub fn set_open(&mut self) {
+        self.open = true;
+        if let Some(journal) = &mut self.journal {
+            journal.opened = true;
+        }
+    }
+
+    /// The table `name`, if known.
+    pub fn table(&self, name: &Name) -> Option<&Table> {
+        match self.objects.get(&key(ObjectKind::Table, name)) {
+            Some(Object::Table(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The index `name`, if known.
+    pub fn index(&self, name: &Name) -> Option<&Index> {
+        match self.objects.get(&key(ObjectKind::Index, name)) {
+            Some(Object::Index(i)) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Whether an object of `kind` named `name` is known.
+    pub fn contains(&self, kind: ObjectKind, name: &Name) -> bool {
+        self.objects.contains_key(&key(kind, name))
+    }
+
+    /// The object with this key, if known.
+    pub fn object(&self, key: &ObjectKey) -> Option<&Object> {
+        self.objects.get(key)
+    }
+
+    /// Number of known objects (tables, indexes, views, types, sequences).
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// True when the model knows no object.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Starts recording the before-state of every object touched from now on.
+    pub fn begin_journal(&mut self) {
+        self.journal = Some(Journal {
+            was_open: self.open,
+            ..Journal::default()
+        });
+    }
+
+    /// The journal being recorded, if any.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
+    /// Stops recording and returns what was recorded.
+    pub fn take_journal(&mut self) -> Journal {
+        self.journal.take().unwrap_or_default()
+    }
+
+    /// Puts every object of `journal` back to its recorded state (used to
+    /// undo a downgrade after checking it).
+    pub fn restore(&mut self, journal: Journal) {
+        self.open = journal.was_open;
+        for (key, before) in journal.before {
+            match before {
+                Some(object) => {
+                    self.objects.insert(key, object);
+                }
+                None => {
+                    self.objects.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Records `key`'s current state in the journal unless already recorded.
+    fn touch(&mut self, key: &ObjectKey) {
+        if let Some(journal) = &mut self.journal {
+            if !journal.before.contains_key(key) {
+                journal
+                    .before
+                    .insert(key.clone(), self.objects.get(key).cloned());
+            }
+        }
+    }
+
+    fn insert(&mut self, key: ObjectKey, object: Object) {
+        self.touch(&key);
+        self.objects.insert(key, object);
+    }
+
+    fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
+        self.touch(key);
+        self.objects.remove(key)
+    }
+
+    fn table_mut(&mut self, name: &Name) -> Option<&mut Table> {
+        let k = key(ObjectKind::Table, name);
+        if !self.objects.contains_key(&k) {
+            return None;
+        }
+        self.touch(&k);
+        match self.objects.get_mut(&k) {
+            Some(Object::Table(t)) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Builds an [`ObjectKey`].
+pub fn key(kind: ObjectKind, name: &Name) -> ObjectKey {
+    ObjectKey {
+        kind,
+        name: name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

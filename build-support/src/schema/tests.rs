@@ -1,0 +1,195 @@
+//! The model's errors, through the linter, on small histories.
+
+use crate::lint::test_support::{hits, hits_in, lint, rendered};
+use crate::schema::Dialect;
+
+const POSTS: &str = "-- migrate:upgrade\n\
+CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL);\n\
+CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id), title text);\n\
+-- migrate:downgrade\n\
+DROP TABLE posts;\n\
+DROP TABLE users;\n";
+
+#[test]
+fn alter_of_a_missing_table_or_column_is_an_error() {
+    let up = "-- migrate:upgrade\nALTER TABLE post ADD COLUMN body text;\n-- migrate:downgrade\nALTER TABLE post DROP COLUMN body;\n";
+    assert_eq!(hits("unknown-object", &[POSTS, up]), 2);
+    insta::assert_snapshot!(rendered(&[POSTS, up]));
+    let column = "-- migrate:upgrade\nALTER TABLE posts ALTER COLUMN body SET NOT NULL;\nCREATE INDEX posts_body_idx ON posts (body);\n-- migrate:downgrade\nDROP INDEX posts_body_idx;\n";
+    let messages: Vec<String> = lint(&[POSTS, column])
+        .into_iter()
+        .filter(|d| d.code == "unknown-object")
+        .map(|d| d.message)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "column posts.body does not exist at this point",
+            "column posts.body does not exist at this point",
+        ]
+    );
+}
+
+#[test]
+fn duplicate_create_is_an_error_unless_guarded() {
+    let dup = "-- migrate:upgrade\nCREATE TABLE users (id bigint);\nALTER TABLE posts ADD COLUMN title text;\n-- migrate:downgrade\nSELECT 1;\n";
+    let messages: Vec<String> = lint(&[POSTS, dup])
+        .into_iter()
+        .filter(|d| d.code == "duplicate-object")
+        .map(|d| d.message)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "table users already exists",
+            "column posts.title already exists"
+        ]
+    );
+    let guarded = "-- migrate:upgrade\nCREATE TABLE IF NOT EXISTS users (id bigint);\nALTER TABLE posts ADD COLUMN IF NOT EXISTS title text;\nCREATE OR REPLACE VIEW v AS SELECT 1;\nCREATE OR REPLACE VIEW v AS SELECT 2;\n-- migrate:downgrade\nDROP VIEW v;\n";
+    assert_eq!(hits("duplicate-object", &[POSTS, guarded]), 0);
+}
+
+#[test]
+fn names_fold_and_public_is_the_default_schema() {
+    let up = "-- migrate:upgrade\nALTER TABLE public.POSTS ADD COLUMN Body text;\nALTER TABLE \"posts\" DROP COLUMN body;\n-- migrate:downgrade\nSELECT 1;\n";
+    assert_eq!(hits("unknown-object", &[POSTS, up]), 0);
+    let quoted = "-- migrate:upgrade\nALTER TABLE \"Posts\" ADD COLUMN body text;\n-- migrate:downgrade\nSELECT 1;\n";
+    assert_eq!(hits("unknown-object", &[POSTS, quoted]), 1);
+    // Other schemas may be filled from outside the history.
+    let other = "-- migrate:upgrade\nALTER TABLE auth.users ADD COLUMN body text;\n-- migrate:downgrade\nALTER TABLE auth.users DROP COLUMN body;\n";
+    assert_eq!(hits("unknown-object", &[POSTS, other]), 0);
+    // MySQL compares names case-insensitively, even quoted.
+    let mysql = "-- migrate:upgrade\nALTER TABLE `Posts` ADD COLUMN body text;\n-- migrate:downgrade\nALTER TABLE posts DROP COLUMN BODY;\n";
+    assert_eq!(
+        hits_in(Dialect::Mysql, "unknown-object", &[POSTS, mysql]),
+        0
+    );
+}
+
+#[test]
+fn after_an_opaque_statement_unknown_objects_are_not_errors() {
+    let opaque = "-- migrate:upgrade\nDO $$ BEGIN EXECUTE 'CREATE TABLE tags (id bigint)'; END $$;\nALTER TABLE tags ADD COLUMN name text;\n-- migrate:downgrade\nDROP TABLE tags;\n";
+    assert_eq!(hits("unknown-object", &[POSTS, opaque]), 0);
+    let unchecked = "-- migrate:upgrade\n-- migrate:unchecked -- made by an extension script\nSELECT make_everything();\nALTER TABLE tags ADD COLUMN name text;\n-- migrate:downgrade\nSELECT 1;\n";
+    assert_eq!(hits("unknown-object", &[POSTS, unchecked]), 0);
+    let function = "-- migrate:upgrade\nCREATE FUNCTION mk() RETURNS void AS $$ CREATE TABLE tags (id bigint) $$ LANGUAGE sql;\nSELECT mk();\nALTER TABLE tags ADD COLUMN name text;\n-- migrate:downgrade\nSELECT 1;\n";
+    assert_eq!(hits("unknown-object", &[POSTS, function]), 0);
+}
+
+#[test]
+fn downgrade_that_forgets_a_column_fails_naming_it() {
+    let up = "-- migrate:upgrade\nALTER TABLE posts ADD COLUMN published_at timestamptz;\nCREATE INDEX posts_published_at_idx ON posts (published_at);\n-- migrate:downgrade\nDROP INDEX posts_published_at_idx;\n";
+    let diagnostics = lint(&[POSTS, up]);
+    let mismatch: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.code == "downgrade-mismatch")
+        .collect();
+    assert_eq!(mismatch.len(), 1);
+    assert_eq!(mismatch[0].severity, crate::Severity::Error);
+    assert!(
+        mismatch[0]
+            .message
+            .contains("column posts.published_at is still present after the downgrade"),
+        "{}",
+        mismatch[0].message
+    );
+    insta::assert_snapshot!(rendered(&[POSTS, up]));
+}
+
+#[test]
+fn downgrade_differences_are_all_named() {
+    let up = "-- migrate:upgrade\nALTER TABLE posts ADD COLUMN a text;\nALTER TABLE posts ALTER COLUMN title SET NOT NULL;\nCREATE INDEX posts_title_idx ON posts (title);\nDROP TABLE users CASCADE;\n-- migrate:downgrade\nALTER TABLE posts DROP COLUMN a;\n";
+    let diagnostics = lint(&[POSTS, up]);
+    let mismatch = diagnostics
+        .iter()
+        .find(|d| d.code == "downgrade-mismatch")
+        .expect("a mismatch");
+    let mut all = vec![mismatch.message.clone()];
+    all.extend(mismatch.notes.iter().cloned());
+    let text = all.join("\n");
+    assert!(
+        text.contains("column posts.title is NOT NULL after the downgrade, nullable before"),
+        "{text}"
+    );
+    assert!(
+        text.contains("index posts_title_idx is still present after the downgrade"),
+        "{text}"
+    );
+    assert!(
+        text.contains("table users is missing after the downgrade"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_faithful_downgrade_passes() {
+    let up = "-- migrate:upgrade\n\
+ALTER TABLE posts ADD COLUMN published_at timestamptz;\n\
+ALTER TABLE posts RENAME COLUMN title TO headline;\n\
+ALTER TABLE posts ADD CONSTRAINT posts_headline_len CHECK (length(headline) < 200) NOT VALID;\n\
+CREATE TABLE tags (id bigint PRIMARY KEY, post_id bigint REFERENCES posts (id));\n\
+CREATE UNIQUE INDEX tags_post_idx ON tags (post_id);\n\
+ALTER TABLE users ALTER COLUMN name DROP NOT NULL;\n\
+ALTER TABLE users ALTER COLUMN name TYPE varchar(200);\n\
+-- migrate:downgrade\n\
+ALTER TABLE users ALTER COLUMN name TYPE TEXT;\n\
+UPDATE users SET name = '' WHERE name IS NULL;\n\
+ALTER TABLE users ALTER COLUMN name SET NOT NULL;\n\
+DROP TABLE tags;\n\
+ALTER TABLE posts DROP CONSTRAINT posts_headline_len;\n\
+ALTER TABLE posts RENAME COLUMN headline TO title;\n\
+ALTER TABLE posts DROP COLUMN published_at;\n";
+    let diagnostics = lint(&[POSTS, up]);
+    let errors: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn generated_constraint_names_can_be_dropped() {
+    let up = "-- migrate:upgrade\nALTER TABLE posts ADD COLUMN editor_id bigint REFERENCES users (id);\nALTER TABLE posts ADD UNIQUE (title);\n-- migrate:downgrade\nALTER TABLE posts DROP CONSTRAINT posts_title_key;\nALTER TABLE posts DROP CONSTRAINT posts_editor_id_fkey;\nALTER TABLE posts DROP COLUMN editor_id;\n";
+    let diagnostics = lint(&[POSTS, up]);
+    let errors: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn sqlite_rebuild_keeps_the_model_right() {
+    let up = "-- migrate:upgrade\n\
+CREATE TABLE _posts_new (id bigint PRIMARY KEY, user_id bigint, title text NOT NULL);\n\
+INSERT INTO _posts_new SELECT id, user_id, coalesce(title, '') FROM posts;\n\
+DROP TABLE posts;\n\
+ALTER TABLE _posts_new RENAME TO posts;\n\
+CREATE INDEX posts_user_idx ON posts (user_id);\n\
+-- migrate:downgrade\n\
+DROP INDEX posts_user_idx;\n";
+    let diagnostics = crate::lint::test_support::lint_in(Dialect::Sqlite, &[POSTS, up]);
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    // The downgrade does not put back the nullable title: a true finding.
+    assert_eq!(codes, ["downgrade-mismatch"], "{diagnostics:#?}");
+    assert!(
+        diagnostics[0]
+            .message
+            .contains("column posts.title is nullable")
+            || diagnostics[0].message.contains("posts.title")
+    );
+}
+
+#[test]
+fn missing_downgrade_is_reported_per_revision() {
+    let up = "-- migrate:upgrade\nALTER TABLE posts ADD COLUMN a text;\n";
+    assert_eq!(hits("missing-downgrade", &[POSTS, up]), 1);
+}
+
+#[test]
+fn unused_and_unknown_allows_are_reported() {
+    let up = "-- migrate:upgrade\n-- migrate:allow ban-drop-column -- not needed\nALTER TABLE posts ADD COLUMN a text;\n-- squawk-ignore no-such-rule\nALTER TABLE posts ADD COLUMN b text;\n-- migrate:downgrade\nALTER TABLE posts DROP COLUMN b;\nALTER TABLE posts DROP COLUMN a;\n";
+    insta::assert_snapshot!(rendered(&[POSTS, up]));
+    assert_eq!(hits("unused-allow", &[POSTS, up]), 1);
+    assert_eq!(hits("invalid-allow", &[POSTS, up]), 1);
+}
