@@ -18,6 +18,7 @@ use clap::{Args, Subcommand};
 use migrate_runtime::cli::{ColorChoice, Printer};
 
 pub mod cmd;
+pub mod load;
 pub mod scan;
 
 /// `cargo migrate` arguments.
@@ -49,9 +50,13 @@ pub struct Opt {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Say more.
+    /// Say more (`history`, `heads` and `current` print full entries).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// The database URL; DATABASE_URL by default. Never read from a committed file.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
 }
 
 /// `--format`.
@@ -79,6 +84,9 @@ pub enum Command {
     Merge(MergeArgs),
     /// Rewrite migrations/migrate.lock from the directory.
     Lock,
+    /// The verbs an application's own binary has too (`myapp migrate ...`).
+    #[command(flatten)]
+    Database(migrate_runtime::cli::Command),
 }
 
 /// `revision`.
@@ -150,6 +158,9 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
         Command::Revision(args) => cmd::revision::revision(&opt.dir, args, printer).map(drop),
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),
         Command::Lock => cmd::lock::lock(&opt.dir, printer),
+        Command::Database(command) => {
+            cmd::db::run(&opt.dir, command, opt.database_url.as_deref(), printer)
+        }
     }
 }
 

@@ -14,7 +14,10 @@
 //!
 //! match Cli::parse() {
 //!     Cli::Serve => serve().await,
-//!     Cli::Migrate(opt) => std::process::exit(migrate_runtime::cli::run(&MIGRATIONS, opt).await),
+//!     Cli::Migrate(opt) => {
+//!         let migrator = migrate_runtime::Migrator::new(&MIGRATIONS);
+//!         std::process::exit(migrate_runtime::cli::run(&migrator, opt).await)
+//!     }
 //! }
 //! ```
 //!
@@ -29,7 +32,8 @@ use std::io::{IsTerminal, Write as _};
 
 use serde_json::{json, Value};
 
-use crate::plan::{Plan, Revision};
+use crate::plan::{Dialect, Plan, Revision};
+use crate::Migrator;
 
 /// Documented exit codes, shown after `--help`.
 pub const EXIT_CODES: &str =
@@ -110,6 +114,11 @@ impl Printer {
         self.interactive && !self.quiet
     }
 
+    /// True when status lines are coloured.
+    pub fn colored(&self) -> bool {
+        self.color
+    }
+
     /// True with `-v`.
     pub fn verbose(&self) -> bool {
         self.verbose > 0
@@ -185,26 +194,18 @@ pub struct Report {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// No revision has this id, label or prefix.
-    #[error("can't locate revision identified by `{0}`")]
-    UnknownRevision(String),
-    /// A prefix matched several revisions.
-    #[error("revision prefix `{prefix}` is ambiguous: it matches {}", .candidates.join(", "))]
-    AmbiguousPrefix {
-        /// What the user typed.
-        prefix: String,
-        /// Every id it matches.
-        candidates: Vec<String>,
-    },
-    /// `head` was asked for but the plan has several.
-    #[error("several heads are present ({}); name one, `<label>@head`, or `heads`", .0.join(", "))]
-    MultipleHeads(Vec<String>),
+    /// The runtime refused or failed (unknown revision, database error, ...).
+    #[error(transparent)]
+    Migrate(#[from] crate::Error),
     /// `history -r` got something other than `A:B`.
     #[error("invalid range `{0}`: expected `A:B`, `A:` or `:B`")]
     BadRange(String),
-    /// `check` found a difference.
+    /// A verb that needs a database got no URL.
+    #[error("no database URL: pass `--database-url` or set DATABASE_URL (a .env file works too)")]
+    NoDatabaseUrl,
+    /// `--sql` could not tell which SQL dialect to write.
     #[error("{0}")]
-    CheckFailed(String),
+    Usage(String),
 }
 
 /// Every revision that names `id` as a parent (`down_revision` only).
@@ -267,14 +268,14 @@ pub fn resolve_revision<'p>(plan: &'p Plan, ident: &str) -> Result<Option<&'p Re
         return match heads.as_slice() {
             [one] => Ok(Some(one)),
             [] => Ok(None),
-            several => Err(Error::MultipleHeads(
-                several.iter().map(|r| r.id().to_string()).collect(),
-            )),
+            several => Err(crate::Error::MultipleHeads {
+                heads: several.iter().map(|r| r.id().to_string()).collect(),
+            }
+            .into()),
         };
     }
     if let Some(branch) = ident.strip_suffix("@head") {
-        let member = resolve_revision(plan, branch)?
-            .ok_or_else(|| Error::UnknownRevision(ident.to_string()))?;
+        let member = resolve_revision(plan, branch)?.ok_or_else(|| unknown(ident))?;
         let lineage = descendants_of(plan, member.id());
         let heads: Vec<&Revision> = plan
             .heads()
@@ -283,10 +284,11 @@ pub fn resolve_revision<'p>(plan: &'p Plan, ident: &str) -> Result<Option<&'p Re
             .collect();
         return match heads.as_slice() {
             [one] => Ok(Some(one)),
-            [] => Err(Error::UnknownRevision(ident.to_string())),
-            several => Err(Error::MultipleHeads(
-                several.iter().map(|r| r.id().to_string()).collect(),
-            )),
+            [] => Err(unknown(ident)),
+            several => Err(crate::Error::MultipleHeads {
+                heads: several.iter().map(|r| r.id().to_string()).collect(),
+            }
+            .into()),
         };
     }
     if let Some(exact) = plan.get(ident) {
@@ -309,14 +311,22 @@ pub fn resolve_revision<'p>(plan: &'p Plan, ident: &str) -> Result<Option<&'p Re
             [one] => return Ok(Some(one)),
             [] => {}
             several => {
-                return Err(Error::AmbiguousPrefix {
+                return Err(crate::Error::AmbiguousRevision {
                     prefix: ident.to_string(),
-                    candidates: several.iter().map(|r| r.id().to_string()).collect(),
-                })
+                    matches: several.iter().map(|r| r.id().to_string()).collect(),
+                }
+                .into())
             }
         }
     }
-    Err(Error::UnknownRevision(ident.to_string()))
+    Err(unknown(ident))
+}
+
+fn unknown(ident: &str) -> Error {
+    crate::Error::UnknownRevision {
+        reference: ident.to_string(),
+    }
+    .into()
 }
 
 /// The markers Alembic prints after an id: `(label) (head) (current) (branchpoint) (mergepoint)`.
@@ -585,6 +595,412 @@ pub fn show(plan: &Plan, ident: &str, current: &BTreeSet<String>) -> Result<Repo
     }
 }
 
+/// The verbs that work over an embedded plan.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Apply revisions up to TARGET (`head`, `heads`, an id or prefix, `+N`, `<id>+N`, `<label>@head`).
+    Upgrade(MoveArgs),
+    /// Revert revisions down to TARGET (`-N`, `base`, an id or prefix, `head-N`, `<label>@base`).
+    Downgrade(MoveArgs),
+    /// Show the revision(s) the database is at (`--verbose` for details).
+    Current,
+    /// List revisions, newest first (`--verbose` for details).
+    History(HistoryArgs),
+    /// Show the head revisions (`--verbose` for details).
+    Heads,
+    /// Show the branch points.
+    Branches,
+    /// Show one revision.
+    Show {
+        /// An id, a prefix of 4 or more characters, a branch label, `head` or `<label>@head`.
+        rev: String,
+    },
+    /// Exit 1 unless the database is at head (for CI and readiness probes).
+    Check,
+    /// Record TARGET as applied without running any SQL.
+    Stamp {
+        /// The revision to record.
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+        /// First delete rows of revisions this plan does not know.
+        #[arg(long)]
+        purge: bool,
+    },
+}
+
+/// `upgrade` / `downgrade` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MoveArgs {
+    /// Where to go; with `--sql`, a range `FROM:TO` (`base:head` by default for upgrade).
+    #[arg(allow_hyphen_values = true)]
+    pub target: String,
+    /// Print the SQL script instead of running it (no database needed).
+    #[arg(long)]
+    pub sql: bool,
+    /// The dialect of the `--sql` script (default: the database URL's, then migrate.toml's).
+    #[arg(long, value_enum)]
+    pub dialect: Option<SqlDialect>,
+}
+
+/// `history` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    /// A range `A:B` (both included); `A:` runs to the heads, `:B` from the base.
+    #[arg(short = 'r', long = "rev-range")]
+    pub rev_range: Option<String>,
+    /// Mark the revisions the database is at with `(current)`.
+    #[arg(short = 'i', long = "indicate-current")]
+    pub indicate_current: bool,
+}
+
+/// `--dialect` of `--sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlDialect {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+    /// MySQL and MariaDB.
+    Mysql,
+}
+
+impl From<SqlDialect> for Dialect {
+    fn from(dialect: SqlDialect) -> Dialect {
+        match dialect {
+            SqlDialect::Postgres => Dialect::Postgres,
+            SqlDialect::Sqlite => Dialect::Sqlite,
+            SqlDialect::Mysql => Dialect::MySql,
+        }
+    }
+}
+
+/// Everything `myapp migrate ...` takes: a verb, the database URL, and the
+/// output options.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = EXIT_CODES)]
+pub struct MigrateOpt {
+    /// The verb.
+    #[command(subcommand)]
+    pub command: Command,
+    /// The database URL (never printed with its password).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+/// Progress of a long upgrade; `cargo migrate` draws a bar with it.
+pub trait Progress {
+    /// `total` revisions are about to run.
+    fn start(&self, total: usize);
+    /// `revision` is about to run.
+    fn step(&self, revision: &Revision);
+    /// The run ended (successfully or not).
+    fn finish(&self);
+}
+
+/// Upgrades of more revisions than this get a progress bar.
+pub const PROGRESS_THRESHOLD: usize = 3;
+
+/// Runs `myapp migrate <verb>` over `migrator`'s plan and returns the exit
+/// code, after printing any error as one line.
+pub async fn run(migrator: &Migrator, opt: MigrateOpt) -> i32 {
+    let printer = Printer::new(&opt.output);
+    match execute(
+        migrator,
+        &opt.command,
+        opt.database_url.as_deref(),
+        &printer,
+        None,
+    )
+    .await
+    {
+        Ok(()) => 0,
+        Err(error) => {
+            printer.error(&error);
+            1
+        }
+    }
+}
+
+/// Runs one verb. `progress` is drawn for long upgrades when given.
+pub async fn execute(
+    migrator: &Migrator,
+    command: &Command,
+    database_url: Option<&str>,
+    printer: &Printer,
+    progress: Option<&dyn Progress>,
+) -> Result<(), Error> {
+    let plan = migrator.plan();
+    match command {
+        Command::History(args) if !args.indicate_current => {
+            printer.report(&history(
+                plan,
+                args.rev_range.as_deref(),
+                printer.verbose(),
+                &BTreeSet::new(),
+            )?);
+            return Ok(());
+        }
+        Command::Heads => {
+            printer.report(&heads(plan, printer.verbose(), &BTreeSet::new()));
+            return Ok(());
+        }
+        Command::Branches => {
+            printer.report(&branches(plan));
+            return Ok(());
+        }
+        Command::Show { rev } => {
+            printer.report(&show(plan, rev, &BTreeSet::new())?);
+            return Ok(());
+        }
+        Command::Upgrade(args) | Command::Downgrade(args) if args.sql => {
+            let upgrade = matches!(command, Command::Upgrade(_));
+            let dialect = match (args.dialect, database_url) {
+                (Some(dialect), _) => dialect.into(),
+                (None, Some(url)) => url_dialect(url).unwrap_or(plan.dialect()),
+                (None, None) => plan.dialect(),
+            };
+            if dialect == Dialect::Generic {
+                return Err(Error::Usage(
+                    "`--sql` needs a dialect: pass `--dialect postgres|sqlite|mysql`, a database URL, or set `dialect` in migrate.toml".to_string(),
+                ));
+            }
+            if !upgrade && !args.target.contains(':') {
+                return Err(Error::Usage(format!(
+                    "`downgrade --sql` needs a range `FROM:TO`, such as `head:{}`",
+                    args.target
+                )));
+            }
+            let script = migrator.sql(&args.target, dialect)?;
+            print!("{script}");
+            return Ok(());
+        }
+        _ => {}
+    }
+    let url = database_url.ok_or(Error::NoDatabaseUrl)?;
+    let db = crate::MigrateConnection::connect(url).await?;
+    let result = execute_online(migrator, command, url, &db, printer, progress).await;
+    db.close().await;
+    result
+}
+
+fn url_dialect(url: &str) -> Option<Dialect> {
+    let scheme = url.split(':').next()?.to_ascii_lowercase();
+    match scheme.as_str() {
+        "sqlite" => Some(Dialect::Sqlite),
+        "postgres" | "postgresql" => Some(Dialect::Postgres),
+        "mysql" | "mariadb" => Some(Dialect::MySql),
+        _ => None,
+    }
+}
+
+async fn current_set(
+    migrator: &Migrator,
+    db: &crate::MigrateConnection,
+) -> Result<BTreeSet<String>, Error> {
+    Ok(migrator.current(db).await?.into_iter().collect())
+}
+
+async fn execute_online(
+    migrator: &Migrator,
+    command: &Command,
+    url: &str,
+    db: &crate::MigrateConnection,
+    printer: &Printer,
+    progress: Option<&dyn Progress>,
+) -> Result<(), Error> {
+    let plan = migrator.plan();
+    match command {
+        Command::Upgrade(args) => {
+            let report = upgrade(migrator, db, &args.target, printer, progress).await?;
+            print_moves(plan, &report, &args.target, printer);
+        }
+        Command::Downgrade(args) => {
+            let report = migrator.downgrade(db, args.target.as_str()).await?;
+            print_moves(plan, &report, &args.target, printer);
+        }
+        Command::Current => {
+            let current = migrator.current(db).await?;
+            let current_set: BTreeSet<String> = current.iter().cloned().collect();
+            let head_ids: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+            let mut text = String::new();
+            if printer.verbose() {
+                let _ = writeln!(text, "Current revision(s) for {}:", crate::redact_url(url));
+            }
+            let mut entries = Vec::new();
+            for id in &current {
+                match plan.get(id) {
+                    Some(revision) if printer.verbose() => {
+                        text.push_str(&log_entry(plan, revision, &head_ids, &current_set));
+                        entries.push(revision_json(plan, revision, &current_set));
+                    }
+                    Some(revision) => {
+                        let _ = writeln!(
+                            text,
+                            "{}{}, {}",
+                            revision.id(),
+                            markers(plan, revision, &head_ids, &BTreeSet::new()),
+                            revision.message()
+                        );
+                        entries.push(revision_json(plan, revision, &current_set));
+                    }
+                    None => {
+                        let _ = writeln!(text, "{id} (not in this plan)");
+                        entries.push(json!({ "id": id, "known": false }));
+                    }
+                }
+            }
+            if current.is_empty() {
+                printer.status("Current", "base: no revision is applied");
+            }
+            printer.report(&Report {
+                text,
+                json: json!({ "current": entries }),
+            });
+        }
+        Command::History(args) => {
+            let current = current_set(migrator, db).await?;
+            printer.report(&history(
+                plan,
+                args.rev_range.as_deref(),
+                printer.verbose(),
+                &current,
+            )?);
+        }
+        Command::Check => {
+            migrator.check(db).await?;
+            let current = migrator.current(db).await?;
+            printer.status(
+                "Checked",
+                format!("the database is at head ({})", current.join(", ")),
+            );
+            printer.report(&Report {
+                text: String::new(),
+                json: json!({ "at_head": true, "current": current }),
+            });
+        }
+        Command::Stamp { target, purge } => {
+            migrator.stamp_with(db, target.as_str(), *purge).await?;
+            let current = migrator.current(db).await?;
+            let shown = if current.is_empty() {
+                "base".to_string()
+            } else {
+                current.join(", ")
+            };
+            printer.status(
+                "Stamped",
+                format!("the database is now at {shown} (no SQL ran)"),
+            );
+            printer.report(&Report {
+                text: String::new(),
+                json: json!({ "current": current }),
+            });
+        }
+        Command::Heads | Command::Branches | Command::Show { .. } => {}
+    }
+    Ok(())
+}
+
+/// Upgrades, one revision at a time with `progress` when the run is long
+/// and the target is `head` or `heads` (whose pending list is exactly what
+/// will run); in one call otherwise.
+async fn upgrade(
+    migrator: &Migrator,
+    db: &crate::MigrateConnection,
+    target: &str,
+    printer: &Printer,
+    progress: Option<&dyn Progress>,
+) -> Result<crate::Report, Error> {
+    let stepwise = match progress {
+        Some(progress) if printer.interactive() && matches!(target.trim(), "head" | "heads") => {
+            if target.trim() == "head" && migrator.plan().heads().len() > 1 {
+                None
+            } else {
+                let pending: Vec<Revision> =
+                    migrator.pending(db).await?.into_iter().cloned().collect();
+                (pending.len() > PROGRESS_THRESHOLD).then_some((progress, pending))
+            }
+        }
+        _ => None,
+    };
+    let Some((progress, pending)) = stepwise else {
+        return Ok(migrator.upgrade(db, target).await?);
+    };
+    progress.start(pending.len());
+    let mut total = crate::Report {
+        direction: crate::Direction::Upgrade,
+        revisions: Vec::new(),
+    };
+    for revision in &pending {
+        progress.step(revision);
+        match migrator.upgrade(db, revision.id()).await {
+            Ok(report) => total.revisions.extend(report.revisions),
+            Err(error) => {
+                progress.finish();
+                return Err(error.into());
+            }
+        }
+    }
+    progress.finish();
+    Ok(total)
+}
+
+/// `   Upgraded aaaa -> bbbb, message (3 ms)` per revision, then a summary.
+fn print_moves(plan: &Plan, report: &crate::Report, target: &str, printer: &Printer) {
+    let upgrade = report.direction == crate::Direction::Upgrade;
+    let verb = if upgrade { "Upgraded" } else { "Downgraded" };
+    let mut entries = Vec::new();
+    for moved in &report.revisions {
+        let (parents, message) = match plan.get(&moved.revision) {
+            Some(revision) if revision.down_revisions().is_empty() => {
+                ("<base>".to_string(), revision.message().to_string())
+            }
+            Some(revision) => (
+                revision.down_revisions().join(", "),
+                revision.message().to_string(),
+            ),
+            None => ("?".to_string(), "(not in this plan)".to_string()),
+        };
+        let arrow = if upgrade {
+            format!("{parents} -> {}", moved.revision)
+        } else {
+            format!("{} -> {parents}", moved.revision)
+        };
+        printer.status(
+            verb,
+            format!("{arrow}, {message} ({} ms)", moved.duration.as_millis()),
+        );
+        entries.push(json!({
+            "id": moved.revision,
+            "duration_ms": u64::try_from(moved.duration.as_millis()).unwrap_or(u64::MAX),
+        }));
+    }
+    if report.revisions.is_empty() {
+        printer.status(
+            "Fresh",
+            format!("nothing to do: the database is already at `{target}`"),
+        );
+    } else {
+        let count = report.revisions.len();
+        let plural = if count == 1 { "" } else { "s" };
+        let direction = if upgrade { "upgrade" } else { "downgrade" };
+        printer.status(
+            "Finished",
+            format!("{direction} to `{target}`: {count} revision{plural}"),
+        );
+    }
+    printer.report(&Report {
+        text: String::new(),
+        json: json!({
+            "direction": if upgrade { "upgrade" } else { "downgrade" },
+            "target": target,
+            "revisions": entries,
+        }),
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;
@@ -667,11 +1083,11 @@ mod tests {
             .push(revision("eeee5556", &["eeee5555"], "x"));
         assert_eq!(
             resolve_revision(&plan, "eeee").unwrap_err().to_string(),
-            "revision prefix `eeee` is ambiguous: it matches eeee5555, eeee5556"
+            "revision prefix `eeee` is ambiguous: it matches eeee5555, eeee5556; give more characters"
         );
         assert_eq!(
             resolve_revision(&plan, "ffff").unwrap_err().to_string(),
-            "can't locate revision identified by `ffff`"
+            "no revision matches `ffff`; `cargo migrate history` lists them"
         );
         assert_eq!(
             resolve_revision(&plan, "head").unwrap().unwrap().id(),

@@ -1,5 +1,6 @@
 //! One module per group of verbs.
 
+pub mod db;
 pub mod init;
 pub mod lock;
 pub mod revision;

@@ -1,0 +1,237 @@
+//! Reads a migrations directory with the compiler and turns it into an owned
+//! [`Plan`] for the runtime.
+//!
+//! The diagnostics are rendered by `migrate_build::render`, the renderer the
+//! macro uses, so `cargo migrate` and `cargo build` print the same text.
+//!
+//! One deliberate difference from the build: a directory with several heads
+//! is still loaded for the verbs that inspect or fix it (`heads`, `history`,
+//! `merge`, `upgrade heads`), with a warning. Alembic works the same way,
+//! and a user who has just branched needs `cargo migrate heads` to work.
+//! `check` keeps every error fatal.
+
+use std::borrow::Cow;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use migrate_build::config::{self, Config};
+use migrate_build::{CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style};
+use migrate_runtime::cli::Printer;
+use migrate_runtime::plan::{Dialect, Plan, Revision, Section, Statement};
+
+/// Error codes a read verb tolerates (shown as one warning line).
+pub const TOLERATED_BY_READ_VERBS: &[&str] = &["multiple-heads", "stale-lock"];
+
+/// The compiled directory.
+#[derive(Debug)]
+pub struct Loaded {
+    /// `migrate.toml`.
+    pub config: Config,
+    /// Every revision, in plan order.
+    pub revisions: Vec<CompiledRevision>,
+    /// Lint findings and tolerated errors.
+    pub warnings: Vec<Diagnostic>,
+    /// File texts, for rendering diagnostics.
+    pub sources: Sources,
+}
+
+/// The compiler failed; the diagnostics were printed.
+#[derive(Debug, thiserror::Error)]
+#[error("could not compile `{dir}` ({count} error{plural})", plural = if *.count == 1 { "" } else { "s" })]
+pub struct CompileFailed {
+    /// The directory as given.
+    pub dir: String,
+    /// How many errors.
+    pub count: usize,
+}
+
+/// Renders diagnostics to stderr, styled on a terminal unless `NO_COLOR`.
+pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer: &Printer) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let styled = printer.colored() && std::io::stderr().is_terminal();
+    let style = if styled { Style::Styled } else { Style::Plain };
+    eprintln!("{}\n", migrate_build::render(diagnostics, sources, style));
+}
+
+/// Compiles `dir`. Errors whose code is in `tolerate` are kept as warnings;
+/// any other error prints every diagnostic and fails.
+pub fn load(dir: &Path, tolerate: &[&str], printer: &Printer) -> anyhow::Result<Loaded> {
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "no migrations directory at `{}`; create one with `cargo migrate init`, or pass `--dir`",
+            dir.display()
+        );
+    }
+    let display_dir = display_path(dir);
+    let mut sources = Sources::new();
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    let mut warnings: Vec<Diagnostic> = Vec::new();
+    let config = match config::load(dir, &display_dir) {
+        Ok(config) => config,
+        Err(diagnostics) => {
+            if let Ok(text) = std::fs::read_to_string(dir.join(config::CONFIG_FILE)) {
+                sources.insert(display_dir.join(config::CONFIG_FILE), text);
+            }
+            return fail(&display_dir, diagnostics, &sources, printer);
+        }
+    };
+    if let Some(source) = &config.source {
+        sources.insert(source.path.clone(), source.text.clone());
+    }
+    let files = match migrate_build::source::read_migrations(dir, &display_dir) {
+        Ok(files) => files,
+        Err(diagnostics) => return fail(&display_dir, diagnostics, &sources, printer),
+    };
+    let mut compiled = Vec::with_capacity(files.len());
+    for file in &files {
+        sources.insert(file.path.clone(), file.text.clone());
+        match migrate_build::revision::compile_file(file, &config) {
+            Ok(revision) => compiled.push(revision),
+            Err(diagnostics) => errors.extend(diagnostics),
+        }
+    }
+    if errors.iter().all(|d| d.severity == Severity::Warning) {
+        for diagnostic in migrate_build::graph::check(&compiled) {
+            split(diagnostic, tolerate, &mut errors, &mut warnings);
+        }
+        let lock_path = dir.join(migrate_build::lock::LOCK_FILE);
+        if let Ok(text) = std::fs::read_to_string(&lock_path) {
+            let shown = display_dir.join(migrate_build::lock::LOCK_FILE);
+            sources.insert(shown.clone(), text.clone());
+            for diagnostic in migrate_build::lock::check(&text, &shown, &compiled) {
+                split(diagnostic, tolerate, &mut errors, &mut warnings);
+            }
+        }
+    }
+    let (hard, soft): (Vec<Diagnostic>, Vec<Diagnostic>) = errors
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
+    warnings.extend(soft);
+    if !hard.is_empty() {
+        return fail(&display_dir, hard, &sources, printer);
+    }
+    let order = migrate_build::plan::order(&compiled);
+    let mut slots: Vec<Option<CompiledRevision>> = compiled.into_iter().map(Some).collect();
+    let revisions = order
+        .into_iter()
+        .filter_map(|index| slots[index].take())
+        .collect();
+    Ok(Loaded {
+        config,
+        revisions,
+        warnings,
+        sources,
+    })
+}
+
+fn split(
+    diagnostic: Diagnostic,
+    tolerate: &[&str],
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if diagnostic.severity == Severity::Error && !tolerate.contains(&diagnostic.code) {
+        errors.push(diagnostic);
+    } else {
+        warnings.push(diagnostic);
+    }
+}
+
+fn fail<T>(
+    display_dir: &Path,
+    diagnostics: Vec<Diagnostic>,
+    sources: &Sources,
+    printer: &Printer,
+) -> anyhow::Result<T> {
+    print_diagnostics(&diagnostics, sources, printer);
+    let count = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    Err(CompileFailed {
+        dir: display_dir.display().to_string(),
+        count,
+    }
+    .into())
+}
+
+/// The directory as the user wrote it, relative when it is inside the
+/// working directory, so that paths in messages are short.
+fn display_path(dir: &Path) -> PathBuf {
+    match std::env::current_dir() {
+        Ok(cwd) => dir
+            .strip_prefix(&cwd)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| dir.to_path_buf()),
+        Err(_) => dir.to_path_buf(),
+    }
+}
+
+/// The runtime's dialect for the compiler's.
+pub fn runtime_dialect(dialect: config::Dialect) -> Dialect {
+    match dialect {
+        config::Dialect::Generic => Dialect::Generic,
+        config::Dialect::Postgres => Dialect::Postgres,
+        config::Dialect::Sqlite => Dialect::Sqlite,
+        config::Dialect::MySql => Dialect::MySql,
+    }
+}
+
+/// The owned plan for compiled revisions (in plan order), the data the
+/// macro would embed for the same directory.
+pub fn plan_from_compiled(loaded: &Loaded) -> Plan {
+    let revisions: Vec<Revision> = loaded
+        .revisions
+        .iter()
+        .map(revision_from_compiled)
+        .collect();
+    Plan {
+        revisions: Cow::Owned(revisions),
+        version_table: Cow::Owned(loaded.config.version_table.clone()),
+        dialect: runtime_dialect(loaded.config.dialect),
+    }
+}
+
+fn texts(items: &[String]) -> Cow<'static, [Cow<'static, str>]> {
+    Cow::Owned(items.iter().map(|item| Cow::Owned(item.clone())).collect())
+}
+
+fn revision_from_compiled(revision: &CompiledRevision) -> Revision {
+    let sections = |sections: &[CompiledSection]| -> Cow<'static, [Section]> {
+        Cow::Owned(
+            sections
+                .iter()
+                .map(|section| Section {
+                    transactional: section.transactional,
+                    line: section.line,
+                    statements: Cow::Owned(
+                        section
+                            .statements
+                            .iter()
+                            .map(|statement| Statement {
+                                sql: Cow::Owned(
+                                    revision.source[statement.span.clone()].to_string(),
+                                ),
+                                line: statement.line,
+                            })
+                            .collect(),
+                    ),
+                })
+                .collect(),
+        )
+    };
+    Revision {
+        id: Cow::Owned(revision.id.clone()),
+        down_revisions: texts(&revision.down_revisions),
+        depends_on: texts(&revision.depends_on),
+        branch_labels: texts(&revision.branch_labels),
+        message: Cow::Owned(revision.message.clone()),
+        create_date: Cow::Owned(revision.create_date.clone()),
+        file: Cow::Owned(revision.file.to_string_lossy().replace('\\', "/")),
+        checksum: revision.checksum,
+        upgrade: sections(&revision.upgrade),
+        downgrade: sections(&revision.downgrade),
+    }
+}
