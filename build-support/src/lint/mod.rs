@@ -25,7 +25,7 @@ pub use driver::check_with;
 pub use report::{json, sarif};
 
 use crate::schema::Dialect;
-use crate::{Diagnostic, Label, Severity};
+use crate::{CompiledRevision, Diagnostic, Label, Severity};
 
 /// How a rule's findings are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -279,6 +279,22 @@ impl Settings {
     pub fn enabled(&self, rule: Rule) -> bool {
         self.level(rule) != Level::Off && rule.applies_to(self.dialect)
     }
+}
+
+/// Lints `revisions`, given in plan order, with the dialect, levels and
+/// `require_downgrade` of `config`. Invalid `[lints]` entries come first, as
+/// errors on `migrate.toml`; then every finding at its level.
+pub fn check(config: &crate::config::Config, revisions: &[CompiledRevision]) -> Vec<Diagnostic> {
+    let file = config.source.as_ref().map_or_else(
+        || PathBuf::from(crate::config::CONFIG_FILE),
+        |source| source.path.clone(),
+    );
+    let mut settings = Settings::new(config.dialect.into());
+    settings.require_downgrade = config.require_downgrade;
+    let (settings, mut diagnostics) =
+        settings.with_levels(&config.lints, &file, &config.lint_spans);
+    diagnostics.extend(check_with(&settings, revisions));
+    diagnostics
 }
 
 /// Every rule name, comma separated (for help texts).

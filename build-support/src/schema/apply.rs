@@ -39,7 +39,12 @@ impl Schema {
         let mut problems = Vec::new();
         match (&statement.ast, statement.checked_by) {
             (Some(ast), CheckedBy::Sqlparser) => self.apply_ast(ast, &mut problems),
-            (_, CheckedBy::Unchecked) => self.set_open(),
+            (_, CheckedBy::Unchecked) => {
+                self.set_open();
+                // The text of a DROP INDEX is still plain enough to follow.
+                let text = source.get(statement.span.clone()).unwrap_or("");
+                self.apply_unparsed(text);
+            }
             _ => {
                 let text = source.get(statement.span.clone()).unwrap_or("");
                 self.apply_unparsed(text);
@@ -103,14 +108,10 @@ impl Schema {
                 ..
             } => {
                 let name = self.dialect.name(name);
-                let k = key(ObjectKind::Sequence, &name);
-                if self.objects.contains_key(&k) {
-                    if !if_not_exists {
-                        problems.push(duplicate(ObjectKind::Sequence, &name));
-                    }
-                } else {
-                    self.insert(k, Object::Sequence);
-                }
+                // A sequence OWNED BY a column goes away with its table, which
+                // the model does not follow: a duplicate is never reported.
+                let _ = if_not_exists;
+                self.insert(key(ObjectKind::Sequence, &name), Object::Sequence);
             }
             Statement::CreateSchema {
                 schema_name:
@@ -985,6 +986,28 @@ impl Schema {
         let d = self.dialect;
         let table_name = d.name(&create.table_name);
         let Some(table) = self.table(&table_name) else {
+            // Materialized views take indexes too; their columns are not modelled.
+            if self.contains(ObjectKind::View, &table_name) {
+                if let Some(name) = &create.name {
+                    let name = d.name(name);
+                    let name = if name.schema.is_none() {
+                        table_name.sibling(name.name)
+                    } else {
+                        name
+                    };
+                    self.add_index(
+                        Index {
+                            name,
+                            table: table_name,
+                            columns: Vec::new(),
+                            unique: create.unique,
+                        },
+                        create.if_not_exists,
+                        problems,
+                    );
+                }
+                return;
+            }
             self.report_unknown(ObjectKind::Table, &table_name, problems);
             return;
         };
@@ -1019,8 +1042,16 @@ impl Schema {
                 }
             }
             None => {
-                let cols: Vec<&str> = columns.iter().flatten().map(String::as_str).collect();
-                table_name.sibling(format!("{}_{}_idx", table_name.name, cols.join("_")))
+                // PostgreSQL names an expression column after its function.
+                let parts: Vec<String> = create
+                    .columns
+                    .iter()
+                    .map(|c| match &c.column.expr {
+                        Expr::Function(f) => d.name(&f.name).name,
+                        e => column_of(e).map_or_else(|| "expr".to_string(), |i| d.fold(i)),
+                    })
+                    .collect();
+                table_name.sibling(format!("{}_{}_idx", table_name.name, parts.join("_")))
             }
         };
         let index = Index {
@@ -1068,7 +1099,18 @@ impl Schema {
                     }
                 }
                 ObjectType::View | ObjectType::MaterializedView => {
-                    self.drop_one(ObjectKind::View, &name, if_exists, problems)
+                    self.drop_one(ObjectKind::View, &name, if_exists, problems);
+                    // A materialized view's indexes go with it (a rare statement,
+                    // so the scan is cheap overall).
+                    let doomed: Vec<ObjectKey> = self
+                        .objects
+                        .iter()
+                        .filter(|(_, o)| matches!(o, Object::Index(i) if i.table == name))
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    for k in doomed {
+                        self.remove(&k);
+                    }
                 }
                 ObjectType::Type => self.drop_one(ObjectKind::Type, &name, if_exists, problems),
                 // Serial and identity columns own sequences the model does

@@ -35,6 +35,17 @@ pub enum Dialect {
     Generic,
 }
 
+impl From<crate::config::Dialect> for Dialect {
+    fn from(dialect: crate::config::Dialect) -> Self {
+        match dialect {
+            crate::config::Dialect::Postgres => Dialect::Postgres,
+            crate::config::Dialect::MySql => Dialect::Mysql,
+            crate::config::Dialect::Sqlite => Dialect::Sqlite,
+            crate::config::Dialect::Generic => Dialect::Generic,
+        }
+    }
+}
+
 /// A column as the model knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
