@@ -261,6 +261,12 @@ struct Splitter<'a> {
     pending_end: bool,
     /// Reported SQL before the first section once already.
     outside_reported: bool,
+    /// Index in the token buffer of the token being handled.
+    token_index: usize,
+    /// The current statement's tokens in the buffer.
+    current_tokens: Range<usize>,
+    /// Each finished statement's tokens in the buffer, in order.
+    token_ranges: Vec<Range<usize>>,
 }
 
 impl<'a> Splitter<'a> {
@@ -283,13 +289,18 @@ impl<'a> Splitter<'a> {
             has_body: false,
             pending_end: false,
             outside_reported: false,
+            token_index: 0,
+            current_tokens: 0..0,
+            token_ranges: Vec::new(),
         }
     }
 
     fn run(&mut self, body_start: usize, body_line: u32) {
         let body = &self.text[body_start.min(self.text.len())..];
         let line_offset = u64::from(body_line.max(1)) - 1;
-        let mut tokens = Vec::new();
+        // About one token per three bytes in real migrations: sizing the
+        // buffer up front saves the regrowth copies of the hot path.
+        let mut tokens = Vec::with_capacity(body.len() / 3 + 16);
         // The body starts at a line start, so only lines need shifting.
         let result = Tokenizer::new(self.dialect.sqlparser(), body)
             .tokenize_with_location_into_buf_with_mapper(&mut tokens, |mut token| {
@@ -323,8 +334,9 @@ impl<'a> Splitter<'a> {
             return;
         }
         let mut cursor = Cursor::new(self.text);
-        for token in tokens {
-            let range = cursor.range_of(&token);
+        for (index, token) in tokens.iter().enumerate() {
+            self.token_index = index;
+            let range = cursor.range_of(token);
             match &token.token {
                 Token::Whitespace(Whitespace::SingleLineComment { comment, prefix }) => {
                     let directive = if self.directives && prefix == "--" {
@@ -334,15 +346,11 @@ impl<'a> Splitter<'a> {
                     };
                     match directive {
                         Some(directive) => self.directive(directive, token, range),
-                        None => self.comment(token, range),
+                        None => self.comment(range),
                     }
                 }
-                Token::Whitespace(Whitespace::MultiLineComment(_)) => self.comment(token, range),
-                Token::Whitespace(_) => {
-                    if let Some(current) = &mut self.current {
-                        current.tokens.push(token);
-                    }
-                }
+                Token::Whitespace(Whitespace::MultiLineComment(_)) => self.comment(range),
+                Token::Whitespace(_) => {}
                 _ => {
                     self.resolve_pending_end(&token.token);
                     if matches!(token.token, Token::SemiColon)
@@ -351,9 +359,40 @@ impl<'a> Splitter<'a> {
                     {
                         self.end_statement();
                     } else if !self.significant(token, range) {
-                        return;
+                        break;
                     }
                 }
+            }
+        }
+        self.resolve_pending_end(&Token::EOF);
+        self.end_statement();
+        self.hand_out_tokens(tokens);
+    }
+
+    /// Moves each statement's tokens out of the file's token buffer into a
+    /// vector of its own (allocated once, at its final size). Spaces and
+    /// line breaks are left behind: the parser would only skip them.
+    fn hand_out_tokens(&mut self, mut tokens: Vec<TokenWithSpan>) {
+        let keep = |t: &TokenWithSpan| {
+            !matches!(
+                t.token,
+                Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline)
+            )
+        };
+        let mut ranges = std::mem::take(&mut self.token_ranges).into_iter();
+        for section in &mut self.sections {
+            for statement in &mut section.statements {
+                let Some(range) = ranges.next() else {
+                    return;
+                };
+                let Some(slice) = tokens.get_mut(range) else {
+                    continue;
+                };
+                let mut own = Vec::with_capacity(slice.iter().filter(|t| keep(t)).count());
+                for token in slice.iter_mut().filter(|t| keep(t)) {
+                    own.push(std::mem::replace(token, TokenWithSpan::new_eof()));
+                }
+                statement.tokens = own;
             }
         }
     }
@@ -372,7 +411,6 @@ impl<'a> Splitter<'a> {
     }
 
     fn finish(mut self) -> Split {
-        self.resolve_pending_end(&Token::EOF);
         self.end_statement();
         self.flush_pending();
         Split {
@@ -400,9 +438,9 @@ impl<'a> Splitter<'a> {
         });
     }
 
-    fn comment(&mut self, token: TokenWithSpan, range: Range<usize>) {
+    fn comment(&mut self, range: Range<usize>) {
         match &mut self.current {
-            Some(current) => current.tokens.push(token),
+            Some(_) => {}
             None => {
                 let trimmed = self.text[range.clone()].trim_end().len();
                 self.pending_comments
@@ -411,7 +449,7 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    fn directive(&mut self, directive: Directive, token: TokenWithSpan, range: Range<usize>) {
+    fn directive(&mut self, directive: Directive, token: &TokenWithSpan, range: Range<usize>) {
         let range = range.start..range.start + self.text[range.clone()].trim_end().len();
         let line = u32::try_from(token.span.start.line).unwrap_or(u32::MAX);
         match directive {
@@ -454,7 +492,7 @@ impl<'a> Splitter<'a> {
                 self.pending_comments.push(range.clone());
                 self.pending_unchecked = Some((reason, range));
             }
-            Directive::Allow => self.comment(token, range),
+            Directive::Allow => self.comment(range),
             Directive::Unknown(name) => {
                 let mut diagnostic = error_at(
                     self.file,
@@ -493,7 +531,7 @@ impl<'a> Splitter<'a> {
 
     /// Handles a token that is not whitespace, a comment or a splitting `;`.
     /// Returns false when splitting must stop.
-    fn significant(&mut self, token: TokenWithSpan, range: Range<usize>) -> bool {
+    fn significant(&mut self, token: &TokenWithSpan, range: Range<usize>) -> bool {
         if self.sections.is_empty() {
             if !self.outside_reported {
                 self.outside_reported = true;
@@ -538,6 +576,7 @@ impl<'a> Splitter<'a> {
                 unchecked,
                 tokens: Vec::new(),
             });
+            self.current_tokens = self.token_index..self.token_index;
             self.words_seen = 0;
             self.starts_with_create = false;
             self.has_body = false;
@@ -575,20 +614,14 @@ impl<'a> Splitter<'a> {
         self.checksum.token(&self.text[range.clone()]);
         if let Some(current) = &mut self.current {
             current.span.end = range.end;
-            current.tokens.push(token);
+            self.current_tokens.end = self.token_index + 1;
         }
         true
     }
 
     fn end_statement(&mut self) {
-        if let Some(mut statement) = self.current.take() {
-            while statement
-                .tokens
-                .last()
-                .is_some_and(|t| matches!(t.token, Token::Whitespace(_)))
-            {
-                statement.tokens.pop();
-            }
+        if let Some(statement) = self.current.take() {
+            self.token_ranges.push(self.current_tokens.clone());
             self.checksum.end_statement();
             if let Some(section) = self.sections.last_mut() {
                 section.statements.push(statement);
