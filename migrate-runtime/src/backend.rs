@@ -7,6 +7,8 @@
 
 use std::str::FromStr;
 
+use futures_util::future::BoxFuture;
+
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
@@ -120,33 +122,58 @@ macro_rules! with_conn {
     };
 }
 
+// The methods return boxed futures: rustc cannot prove the unboxed ones
+// `Send` for every lifetime (the `Executor` impls of `&mut MySqlConnection`
+// are higher-ranked), which would make `upgrade(..)` unusable in
+// `tokio::spawn`. Boxing checks `Send` at a concrete lifetime.
 impl Conn {
     /// Runs SQL text through the simple (text) protocol: one statement or,
     /// on PostgreSQL and SQLite, several separated by `;`, in one round trip.
-    pub(crate) async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-        with_conn!(self, c => sqlx::raw_sql(sql).execute(&mut **c).await.map(|_| ()))
+    pub(crate) fn execute<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            // `Executor::execute` rather than `RawSql::execute`, whose
+            // future rustc cannot prove `Send` for every lifetime.
+            with_conn!(self, c => sqlx::Executor::execute(&mut **c, sqlx::raw_sql(sql)).await.map(|_| ()))
+        })
     }
 
-    pub(crate) async fn fetch_count(&mut self, sql: &str) -> Result<i64, sqlx::Error> {
-        with_conn!(self, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut **c).await)
+    pub(crate) fn fetch_count<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
+        Box::pin(async move {
+            with_conn!(self, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut **c).await)
+        })
     }
 
-    pub(crate) async fn fetch_optional_string(
-        &mut self,
-        sql: &str,
-    ) -> Result<Option<String>, sqlx::Error> {
-        with_conn!(self, c => sqlx::query_scalar::<_, String>(sql).fetch_optional(&mut **c).await)
+    pub(crate) fn fetch_optional_string<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, sqlx::Error>> {
+        Box::pin(async move {
+            with_conn!(self, c => sqlx::query_scalar::<_, String>(sql).fetch_optional(&mut **c).await)
+        })
     }
 
-    pub(crate) async fn fetch_summary(
-        &mut self,
-        sql: &str,
-    ) -> Result<Option<(String, i64)>, sqlx::Error> {
-        with_conn!(self, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
+    pub(crate) fn fetch_summary<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(String, i64)>, sqlx::Error>> {
+        Box::pin(async move {
+            with_conn!(self, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
+        })
     }
 
-    pub(crate) async fn fetch_rows(&mut self, sql: &str) -> Result<Vec<RawRow>, sqlx::Error> {
-        with_conn!(self, c => sqlx::query_as::<_, RawRow>(sql).fetch_all(&mut **c).await)
+    pub(crate) fn fetch_rows<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<RawRow>, sqlx::Error>> {
+        Box::pin(async move {
+            with_conn!(self, c => sqlx::query_as::<_, RawRow>(sql).fetch_all(&mut **c).await)
+        })
     }
 
     /// Makes sure a connection left inside a transaction (a cancelled

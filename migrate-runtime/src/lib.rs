@@ -70,6 +70,7 @@ mod version_table;
 pub use apply::{Report, RevisionReport};
 pub use backend::{Database, MigrateConnection};
 pub use error::{redact_url, Direction, Error, StatementError, StatementRef, UnresolvedRevision};
+pub use lock::advisory_key as advisory_lock_key;
 pub use migrator::{Migrator, PlanRef, TransactionMode};
 pub use target::{Anchor, IntoTarget, Target};
 pub use version_table::{RowState, VersionRow};

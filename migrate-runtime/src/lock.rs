@@ -34,8 +34,9 @@ pub(crate) enum LockGuard {
     MySql(MySqlConnection, String),
 }
 
-/// The PostgreSQL advisory lock key for a version table.
-pub(crate) fn advisory_key(version_table: &str) -> i64 {
+/// The PostgreSQL advisory lock key the migrator takes for a version table
+/// (to find the session holding it: `SELECT pid FROM pg_locks WHERE locktype = 'advisory'`).
+pub fn advisory_key(version_table: &str) -> i64 {
     let hash = Sha256::digest(format!("migrate-runtime:{version_table}").as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&hash[..8]);

@@ -1,1 +1,1025 @@
 //! Shared helpers for the workspace-level tests.
+//!
+//! Backend tests get a fresh database each: PostgreSQL and MariaDB from
+//! `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` (a database named
+//! `migrate_t_<random>` is created on that server), SQLite a temporary file.
+//! When a variable is unset, [`TestDb::postgres`] / [`TestDb::mysql`] print
+//! that the test is skipped and return `None`.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use migrate_runtime::{Dialect, MigrateConnection, Plan, Revision, Section, Statement, Text};
+use sha2::{Digest, Sha256};
+
+pub mod generated;
+
+/// Which server a test database lives on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh PostgreSQL database.
+    Postgres,
+    /// A fresh MariaDB/MySQL database.
+    MySql,
+}
+
+/// A fresh database for one test.
+pub struct TestDb {
+    /// Which backend.
+    pub kind: Kind,
+    /// A URL for the fresh database (open more pools with it).
+    pub url: String,
+    /// The database name (PostgreSQL, MySQL).
+    pub name: String,
+    /// A pool on it.
+    pub db: MigrateConnection,
+    _dir: Option<tempfile::TempDir>,
+    admin_url: Option<String>,
+}
+
+fn random_name() -> String {
+    format!("migrate_t_{:016x}", rand::random::<u64>())
+}
+
+/// Replaces the database path of a server URL (`scheme://auth@host/db?query`).
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map(|p| p + 3).unwrap_or(0);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map(|p| p + authority_start)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{database}", &base[..path_start]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+impl TestDb {
+    /// A temporary SQLite database file.
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = MigrateConnection::connect(&url)
+            .await
+            .expect("sqlite opens");
+        TestDb {
+            kind: Kind::Sqlite,
+            url,
+            name: "test.db".to_string(),
+            db,
+            _dir: Some(dir),
+            admin_url: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` (printed as skipped).
+    pub async fn postgres(test: &str) -> Option<TestDb> {
+        Self::server(test, Kind::Postgres, "MIGRATE_TEST_POSTGRES_URL").await
+    }
+
+    /// A fresh MariaDB/MySQL database, or `None` (printed as skipped).
+    pub async fn mysql(test: &str) -> Option<TestDb> {
+        Self::server(test, Kind::MySql, "MIGRATE_TEST_MYSQL_URL").await
+    }
+
+    async fn server(test: &str, kind: Kind, variable: &str) -> Option<TestDb> {
+        let Ok(admin_url) = std::env::var(variable) else {
+            println!("skipped {test}: {variable} is not set");
+            return None;
+        };
+        let name = random_name();
+        let admin = MigrateConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{variable} unreachable: {e}"));
+        exec(&admin, &format!("CREATE DATABASE {name}")).await;
+        admin.close().await;
+        let url = with_database(&admin_url, &name);
+        let db = MigrateConnection::connect(&url)
+            .await
+            .expect("fresh database opens");
+        Some(TestDb {
+            kind,
+            url,
+            name,
+            db,
+            _dir: None,
+            admin_url: Some(admin_url),
+        })
+    }
+
+    /// Another pool on the same database (a separate set of connections).
+    pub async fn another_pool(&self) -> MigrateConnection {
+        MigrateConnection::connect(&self.url)
+            .await
+            .expect("pool opens")
+    }
+
+    /// The tables of the database, sorted.
+    pub async fn tables(&self) -> BTreeSet<String> {
+        tables(&self.db).await
+    }
+
+    /// The columns of a table, sorted.
+    pub async fn columns(&self, table: &str) -> BTreeSet<String> {
+        let names: Vec<String> = match &self.db {
+            MigrateConnection::Sqlite(pool) => sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+            MigrateConnection::Postgres(pool) => sqlx::query_scalar(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+            MigrateConnection::MySql(pool) => sqlx::query_scalar(
+                "SELECT CAST(column_name AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+        };
+        names.into_iter().collect()
+    }
+
+    /// Runs SQL text on the test database.
+    pub async fn exec(&self, sql: &str) {
+        exec(&self.db, sql).await
+    }
+
+    /// Drops the server database (SQLite files go with the temporary directory).
+    pub async fn drop_database(self) {
+        self.db.close().await;
+        if let Some(admin_url) = &self.admin_url {
+            if let Ok(admin) = MigrateConnection::connect(admin_url).await {
+                let force = if self.kind == Kind::Postgres {
+                    " WITH (FORCE)"
+                } else {
+                    ""
+                };
+                let _ = try_exec(
+                    &admin,
+                    &format!("DROP DATABASE IF EXISTS {}{force}", self.name),
+                )
+                .await;
+                admin.close().await;
+            }
+        }
+    }
+}
+
+/// The tables of a database, sorted.
+pub async fn tables(db: &MigrateConnection) -> BTreeSet<String> {
+    let names: Vec<String> = match db {
+        MigrateConnection::Sqlite(pool) => sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+        MigrateConnection::Postgres(pool) => sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+        MigrateConnection::MySql(pool) => sqlx::query_scalar(
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE()",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+    };
+    names.into_iter().collect()
+}
+
+async fn try_exec(db: &MigrateConnection, sql: &str) -> Result<(), sqlx::Error> {
+    match db {
+        MigrateConnection::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        MigrateConnection::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        MigrateConnection::MySql(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+    }
+}
+
+/// Runs SQL text, panicking on error.
+pub async fn exec(db: &MigrateConnection, sql: &str) {
+    try_exec(db, sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The version tables every migrated database holds.
+pub fn version_tables() -> BTreeSet<String> {
+    ["migrate_version", "migrate_version_summary"]
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+/// Builds a plan by hand (the macro's output, for tests that need exact
+/// control: checksums, failing statements, dialect-specific SQL).
+#[derive(Default)]
+pub struct PlanBuilder {
+    revisions: Vec<Revision>,
+}
+
+/// A section for [`PlanBuilder::revision`]: `(transactional, statements)`.
+pub type SectionSpec<'a> = (bool, &'a [&'a str]);
+
+/// A checksum over statement text with `--` comments and whitespace runs
+/// removed, as the compiler's token checksum ignores them.
+pub fn checksum(sections: &[SectionSpec<'_>]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for (transactional, statements) in sections {
+        hasher.update([u8::from(*transactional)]);
+        for statement in *statements {
+            let tokens: Vec<&str> = statement
+                .lines()
+                .map(|line| line.split("--").next().unwrap_or(""))
+                .flat_map(str::split_whitespace)
+                .collect();
+            hasher.update(tokens.join(" ").as_bytes());
+            hasher.update([0]);
+        }
+    }
+    hasher.finalize().into()
+}
+
+fn sections(specs: &[SectionSpec<'_>], first_line: u32) -> Cow<'static, [Section]> {
+    let mut line = first_line;
+    specs
+        .iter()
+        .map(|(transactional, statements)| {
+            let section_line = line;
+            line += 1;
+            let statements = statements
+                .iter()
+                .map(|sql| {
+                    let statement = Statement {
+                        sql: Text::from(sql.to_string()),
+                        line,
+                    };
+                    line += sql.lines().count() as u32;
+                    statement
+                })
+                .collect::<Vec<_>>();
+            line += 1;
+            Section {
+                transactional: *transactional,
+                line: section_line,
+                statements: statements.into(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .into()
+}
+
+impl PlanBuilder {
+    /// An empty plan.
+    pub fn new() -> PlanBuilder {
+        PlanBuilder::default()
+    }
+
+    /// Adds a revision with transactional upgrade and downgrade statements.
+    pub fn rev(
+        self,
+        id: &str,
+        parents: &[&str],
+        upgrade: &[&str],
+        downgrade: &[&str],
+    ) -> PlanBuilder {
+        self.revision(id, parents, &[(true, upgrade)], &[(true, downgrade)])
+    }
+
+    /// Adds a revision with explicit sections. Line numbers are laid out
+    /// as in a file: header lines 1-4, the first section marker on line 6.
+    pub fn revision(
+        mut self,
+        id: &str,
+        parents: &[&str],
+        upgrade: &[SectionSpec<'_>],
+        downgrade: &[SectionSpec<'_>],
+    ) -> PlanBuilder {
+        let upgrade_sections = sections(upgrade, 6);
+        let after_upgrade = 6 + upgrade
+            .iter()
+            .map(|(_, statements)| {
+                2 + statements
+                    .iter()
+                    .map(|s| s.lines().count() as u32)
+                    .sum::<u32>()
+            })
+            .sum::<u32>();
+        let mut all: Vec<SectionSpec<'_>> = upgrade.to_vec();
+        all.extend_from_slice(downgrade);
+        self.revisions.push(Revision {
+            id: Text::from(id.to_string()),
+            down_revisions: parents
+                .iter()
+                .map(|p| Text::from(p.to_string()))
+                .collect::<Vec<_>>()
+                .into(),
+            depends_on: Vec::new().into(),
+            branch_labels: Vec::new().into(),
+            message: Text::from(format!("revision {id}")),
+            create_date: Text::from(""),
+            file: Text::from(format!("migrations/{id}_test.sql")),
+            checksum: checksum(&all),
+            upgrade: upgrade_sections,
+            downgrade: sections(downgrade, after_upgrade),
+        });
+        self
+    }
+
+    /// The plan (revisions in the order added, which must be topological).
+    pub fn build(self) -> Plan {
+        Plan {
+            revisions: self.revisions.into(),
+            version_table: Text::from("migrate_version"),
+            dialect: Dialect::Generic,
+        }
+    }
+
+    /// The plan, leaked so it can be used as a `&'static Plan`.
+    pub fn leak(self) -> &'static Plan {
+        Box::leak(Box::new(self.build()))
+    }
+}
+
+/// The blog-like history used across backends:
+/// `a1 -> {b2, c3 (a branch)} -> d4 (merge) -> e5`.
+pub fn branchy_plan() -> &'static Plan {
+    PlanBuilder::new()
+        .rev(
+            "aaaa0001",
+            &[],
+            &["CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL)"],
+            &["DROP TABLE users"],
+        )
+        .rev(
+            "bbbb0002",
+            &["aaaa0001"],
+            &[
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, title VARCHAR(200) NOT NULL)",
+                "INSERT INTO users (id, name) VALUES (1, 'admin')",
+            ],
+            &["DELETE FROM users WHERE id = 1", "DROP TABLE posts"],
+        )
+        .rev(
+            "cccc0003",
+            &["aaaa0001"],
+            &["CREATE TABLE tags (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL)"],
+            &["DROP TABLE tags"],
+        )
+        .rev(
+            "dddd0004",
+            &["bbbb0002", "cccc0003"],
+            &["CREATE TABLE post_tags (post_id INTEGER NOT NULL, tag_id INTEGER NOT NULL)"],
+            &["DROP TABLE post_tags"],
+        )
+        .rev(
+            "eeee0005",
+            &["dddd0004"],
+            &["ALTER TABLE posts ADD COLUMN published_at VARCHAR(40)"],
+            &["ALTER TABLE posts DROP COLUMN published_at"],
+        )
+        .leak()
+}
+
+/// A set of table names.
+pub fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|name| name.to_string()).collect()
+}
+
+/// Sorted ids of a history.
+pub fn ids(rows: &[migrate_runtime::VersionRow]) -> Vec<String> {
+    let mut ids: Vec<String> = rows.iter().map(|row| row.revision.clone()).collect();
+    ids.sort();
+    ids
+}
+
+/// Scenarios run on each backend by `tests/runtime_*.rs`.
+pub mod scenarios {
+    use std::time::Duration;
+
+    use migrate_runtime::{Error, Migrator, Plan, RowState, TransactionMode};
+
+    use super::*;
+
+    const ALL: [&str; 5] = ["aaaa0001", "bbbb0002", "cccc0003", "dddd0004", "eeee0005"];
+
+    fn with_version_tables(names: &[&str]) -> BTreeSet<String> {
+        let mut tables = version_tables();
+        tables.extend(names.iter().map(|name| name.to_string()));
+        tables
+    }
+
+    /// Upgrade head, downgrade -1, downgrade base, upgrade to an id, across
+    /// a branch and a merge; after downgrade base only the version tables remain.
+    pub async fn upgrade_and_downgrade_across_branches(t: &TestDb) {
+        let migrator = Migrator::new(branchy_plan());
+        let report = migrator.upgrade(&t.db, "head").await.unwrap();
+        assert_eq!(report.ids(), ALL);
+        assert_eq!(
+            t.tables().await,
+            with_version_tables(&["users", "posts", "tags", "post_tags"])
+        );
+        assert!(t.columns("posts").await.contains("published_at"));
+        assert_eq!(migrator.current(&t.db).await.unwrap(), ["eeee0005"]);
+        migrator.check(&t.db).await.unwrap();
+        assert!(
+            migrator.upgrade(&t.db, "head").await.unwrap().is_empty(),
+            "second run is a no-op"
+        );
+
+        let report = migrator.downgrade(&t.db, "-1").await.unwrap();
+        assert_eq!(report.ids(), ["eeee0005"]);
+        assert!(!t.columns("posts").await.contains("published_at"));
+        assert_eq!(migrator.current(&t.db).await.unwrap(), ["dddd0004"]);
+
+        let report = migrator.downgrade(&t.db, "base").await.unwrap();
+        assert_eq!(
+            report.ids(),
+            ["dddd0004", "cccc0003", "bbbb0002", "aaaa0001"]
+        );
+        assert_eq!(
+            t.tables().await,
+            version_tables(),
+            "the schema is empty again"
+        );
+        assert!(migrator.history(&t.db).await.unwrap().is_empty());
+
+        // One side of the branch, by prefix, then the other by id.
+        let report = migrator.upgrade(&t.db, "cccc").await.unwrap();
+        assert_eq!(report.ids(), ["aaaa0001", "cccc0003"]);
+        assert_eq!(t.tables().await, with_version_tables(&["users", "tags"]));
+        let report = migrator.upgrade(&t.db, "bbbb0002").await.unwrap();
+        assert_eq!(report.ids(), ["bbbb0002"]);
+        let mut current = migrator.current(&t.db).await.unwrap();
+        current.sort();
+        assert_eq!(current, ["bbbb0002", "cccc0003"]);
+        match migrator.check(&t.db).await {
+            Err(Error::NotAtHead { pending, .. }) => assert_eq!(pending, ["dddd0004", "eeee0005"]),
+            other => panic!("expected NotAtHead, got {other:?}"),
+        }
+        let pending: Vec<&str> = migrator
+            .pending(&t.db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id())
+            .collect();
+        assert_eq!(pending, ["dddd0004", "eeee0005"]);
+
+        // The merge, then back down one parent: the other branch goes too.
+        assert_eq!(
+            migrator.upgrade(&t.db, "+1").await.unwrap().ids(),
+            ["dddd0004"]
+        );
+        let report = migrator.downgrade(&t.db, "bbbb0002").await.unwrap();
+        assert_eq!(report.ids(), ["dddd0004", "cccc0003"]);
+        assert_eq!(migrator.current(&t.db).await.unwrap(), ["bbbb0002"]);
+        assert_eq!(t.tables().await, with_version_tables(&["users", "posts"]));
+
+        let report = migrator.upgrade(&t.db, "heads").await.unwrap();
+        assert_eq!(report.ids(), ["cccc0003", "dddd0004", "eeee0005"]);
+        assert_eq!(
+            migrator.downgrade(&t.db, "head-1").await.unwrap().ids(),
+            ["eeee0005"]
+        );
+        migrator.downgrade(&t.db, "base").await.unwrap();
+        assert_eq!(t.tables().await, version_tables());
+
+        // Bad targets are the verb's errors.
+        assert!(matches!(
+            migrator.upgrade(&t.db, "no such!").await,
+            Err(Error::InvalidTarget { .. })
+        ));
+        assert!(matches!(
+            migrator.upgrade(&t.db, "ffff").await,
+            Err(Error::UnknownRevision { .. })
+        ));
+        assert!(matches!(
+            migrator.downgrade(&t.db, "+1").await,
+            Err(Error::InvalidMove { .. })
+        ));
+        assert!(matches!(
+            migrator
+                .clone()
+                .version_table("bad name")
+                .upgrade(&t.db, "head")
+                .await,
+            Err(Error::InvalidVersionTable { .. })
+        ));
+    }
+
+    /// `aaaa0001` creates users; `ffff0002` fails at its second statement (line 8).
+    pub fn failing_plan() -> &'static Plan {
+        PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
+                &["DROP TABLE users"],
+            )
+            .rev(
+                "ffff0002",
+                &["aaaa0001"],
+                &[
+                    "CREATE TABLE first_half (id INTEGER)",
+                    "INSERT INTO no_such_table (id) VALUES (1)",
+                    "CREATE TABLE second_half (id INTEGER)",
+                ],
+                &["DROP TABLE second_half", "DROP TABLE first_half"],
+            )
+            .leak()
+    }
+
+    /// A failing statement mid-revision: PostgreSQL and SQLite are exactly
+    /// as before the revision; MySQL reports what ran. The next run reports
+    /// the state clearly and does not hang on a leftover lock.
+    pub async fn failing_statement_mid_revision(t: &TestDb) {
+        let migrator = Migrator::new(failing_plan());
+        let error = migrator.upgrade(&t.db, "head").await.unwrap_err();
+        let text = error.to_string();
+        let Error::Statement(failure) = error else {
+            panic!("expected a statement error, got {text}")
+        };
+        assert_eq!(failure.revision, "ffff0002");
+        assert!(text.contains("migrations/ffff0002_test.sql:8"), "{text}");
+        assert!(failure.message.contains("no_such_table"), "{text}");
+        let statement = failure
+            .statement
+            .clone()
+            .expect("the failing statement is named");
+        assert_eq!((statement.index, statement.line), (2, 8));
+        let history = migrator.history(&t.db).await.unwrap();
+        if t.kind == Kind::MySql {
+            assert!(!failure.rolled_back);
+            assert_eq!(
+                failure
+                    .committed
+                    .iter()
+                    .map(|s| s.index)
+                    .collect::<Vec<_>>(),
+                [1]
+            );
+            assert!(
+                text.contains("#1 (migrations/ffff0002_test.sql:7)"),
+                "{text}"
+            );
+            assert_eq!(
+                t.tables().await,
+                with_version_tables(&["users", "first_half"])
+            );
+            let failed = history
+                .iter()
+                .find(|row| row.revision == "ffff0002")
+                .unwrap();
+            assert_eq!(
+                (failed.state, failed.statements_done),
+                (RowState::Failed, 1)
+            );
+        } else {
+            assert!(failure.rolled_back, "{text}");
+            assert!(failure.committed.is_empty());
+            assert_eq!(
+                t.tables().await,
+                with_version_tables(&["users"]),
+                "exactly as before the revision"
+            );
+            assert_eq!(ids(&history), ["aaaa0001"]);
+            assert_eq!(history[0].state, RowState::Applied);
+        }
+
+        // The next run, on the same pool, must not wait for a lock left behind.
+        let again = tokio::time::timeout(Duration::from_secs(20), migrator.upgrade(&t.db, "head"))
+            .await
+            .expect("a second upgrade after a failure does not hang");
+        match (t.kind, again) {
+            (Kind::MySql, Err(Error::Unresolved(unresolved))) => {
+                assert_eq!(unresolved.revision, "ffff0002");
+                assert_eq!(unresolved.ran.len(), 1);
+                assert_eq!(unresolved.not_run.len(), 2);
+                let text = unresolved.to_string();
+                assert!(text.contains("stamp"), "{text}");
+                // Resolving: undo by hand, stamp the last good revision, fix, rerun.
+                t.exec("DROP TABLE first_half").await;
+                migrator.stamp(&t.db, "aaaa0001").await.unwrap();
+                assert_eq!(ids(&migrator.history(&t.db).await.unwrap()), ["aaaa0001"]);
+            }
+            (Kind::MySql, other) => {
+                panic!("expected the failed revision to be reported, got {other:?}")
+            }
+            (_, Err(Error::Statement(again))) => {
+                assert_eq!(again.revision, "ffff0002");
+                assert!(again.rolled_back);
+            }
+            (_, other) => panic!("expected the same failure, got {other:?}"),
+        }
+        // A working revision applies after the failure, on the same pool.
+        let fixed = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
+                &["DROP TABLE users"],
+            )
+            .rev(
+                "ffff0002",
+                &["aaaa0001"],
+                &["CREATE TABLE first_half (id INTEGER)"],
+                &["DROP TABLE first_half"],
+            )
+            .leak();
+        let report = tokio::time::timeout(
+            Duration::from_secs(20),
+            Migrator::new(fixed).upgrade(&t.db, "head"),
+        )
+        .await
+        .expect("no hang")
+        .unwrap();
+        assert_eq!(report.ids(), ["ffff0002"]);
+    }
+
+    /// Single-transaction mode: the failure rolls back the whole run.
+    pub async fn single_transaction_rolls_back_the_run(t: &TestDb) {
+        let migrator = Migrator::new(failing_plan()).transaction_mode(TransactionMode::Single);
+        let error = migrator.upgrade(&t.db, "head").await.unwrap_err();
+        let Error::Statement(failure) = error else {
+            panic!("expected a statement error, got {error}")
+        };
+        assert!(failure.rolled_back);
+        assert_eq!(failure.rolled_back_revisions, ["aaaa0001", "ffff0002"]);
+        assert_eq!(failure.statement.map(|s| s.line), Some(8));
+        assert!(migrator.history(&t.db).await.unwrap().is_empty());
+        assert_eq!(t.tables().await, version_tables());
+        let report = Migrator::new(branchy_plan())
+            .transaction_mode(TransactionMode::Single)
+            .upgrade(&t.db, "head")
+            .await
+            .unwrap();
+        assert_eq!(report.ids(), ALL);
+        Migrator::new(branchy_plan()).check(&t.db).await.unwrap();
+    }
+
+    /// A chain of `count` revisions, each creating a table and inserting a row.
+    pub fn chain_plan(count: usize) -> &'static Plan {
+        let mut builder = PlanBuilder::new();
+        let ids: Vec<String> = (0..count).map(|i| format!("{i:04}c0ffee{i:04}")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let parents: Vec<&str> = if i == 0 {
+                vec![]
+            } else {
+                vec![ids[i - 1].as_str()]
+            };
+            let create = format!("CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, note VARCHAR(50))");
+            let insert = format!("INSERT INTO t_{i} (id, note) VALUES (1, 'row {i}')");
+            let drop = format!("DROP TABLE t_{i}");
+            builder = builder.rev(
+                id,
+                &parents,
+                &[create.as_str(), insert.as_str()],
+                &[drop.as_str()],
+            );
+        }
+        builder.leak()
+    }
+
+    /// `count` migrators on separate pools start `upgrade head` at once:
+    /// all succeed and every revision is applied exactly once.
+    pub async fn concurrent_migrators(t: &TestDb, count: usize) {
+        let plan = chain_plan(12);
+        let mut pools = Vec::new();
+        for _ in 0..count {
+            pools.push(t.another_pool().await);
+        }
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(count));
+        let mut tasks = tokio::task::JoinSet::new();
+        for pool in pools {
+            let barrier = barrier.clone();
+            tasks.spawn(async move {
+                barrier.wait().await;
+                let result = Migrator::new(plan)
+                    .lock_timeout(Duration::from_secs(120))
+                    .upgrade(&pool, "head")
+                    .await;
+                pool.close().await;
+                result
+            });
+        }
+        let mut applied = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let report = joined
+                .expect("task")
+                .unwrap_or_else(|e| panic!("a migrator failed: {e}"));
+            applied.extend(report.ids().into_iter().map(String::from));
+        }
+        applied.sort();
+        let mut expected: Vec<String> = plan
+            .revisions()
+            .iter()
+            .map(|r| r.id().to_string())
+            .collect();
+        expected.sort();
+        assert_eq!(
+            applied, expected,
+            "each revision applied by exactly one migrator"
+        );
+        let history = Migrator::new(plan).history(&t.db).await.unwrap();
+        assert_eq!(ids(&history), expected);
+        assert!(history.iter().all(|row| row.state == RowState::Applied));
+        Migrator::new(plan).check(&t.db).await.unwrap();
+    }
+
+    /// An edited statement in an applied revision is refused with its id;
+    /// an edited comment is not.
+    pub async fn tampering(t: &TestDb) {
+        let original = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
+                &["DROP TABLE users"],
+            )
+            .rev(
+                "bbbb0002",
+                &["aaaa0001"],
+                &["CREATE TABLE posts (id INTEGER PRIMARY KEY)"],
+                &["DROP TABLE posts"],
+            )
+            .leak();
+        let edited_statement = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
+                &["DROP TABLE users"],
+            )
+            .rev(
+                "bbbb0002",
+                &["aaaa0001"],
+                &["CREATE TABLE posts (id INTEGER PRIMARY KEY, body TEXT)"],
+                &["DROP TABLE posts"],
+            )
+            .leak();
+        let edited_comment = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
+                &["DROP TABLE users"],
+            )
+            .rev(
+                "bbbb0002",
+                &["aaaa0001"],
+                &["CREATE TABLE posts (id INTEGER PRIMARY KEY) -- the posts\n"],
+                &["DROP TABLE posts"],
+            )
+            .leak();
+        Migrator::new(original)
+            .upgrade(&t.db, "head")
+            .await
+            .unwrap();
+        let error = Migrator::new(edited_statement)
+            .upgrade(&t.db, "head")
+            .await
+            .unwrap_err();
+        let text = error.to_string();
+        assert!(
+            matches!(&error, Error::ChecksumMismatch { revision, .. } if revision == "bbbb0002"),
+            "{text}"
+        );
+        assert!(text.contains("migrations/bbbb0002_test.sql"), "{text}");
+        assert!(Migrator::new(edited_statement).check(&t.db).await.is_err());
+        assert!(Migrator::new(edited_comment)
+            .upgrade(&t.db, "head")
+            .await
+            .unwrap()
+            .is_empty());
+        Migrator::new(edited_comment).check(&t.db).await.unwrap();
+        Migrator::new(edited_statement)
+            .verify_checksums(false)
+            .check(&t.db)
+            .await
+            .unwrap();
+    }
+
+    /// stamp records without running; check fails until at head.
+    pub async fn stamp_and_check(t: &TestDb) {
+        let migrator = Migrator::new(branchy_plan());
+        assert!(
+            matches!(migrator.check(&t.db).await, Err(Error::NotAtHead { pending, .. }) if pending.len() == 5)
+        );
+        migrator.stamp(&t.db, "head").await.unwrap();
+        migrator.check(&t.db).await.unwrap();
+        assert_eq!(
+            t.tables().await,
+            version_tables(),
+            "stamp runs no migration"
+        );
+        assert!(migrator.upgrade(&t.db, "head").await.unwrap().is_empty());
+        migrator.stamp(&t.db, "bbbb0002").await.unwrap();
+        assert_eq!(
+            ids(&migrator.history(&t.db).await.unwrap()),
+            ["aaaa0001", "bbbb0002"]
+        );
+        migrator.stamp(&t.db, "base").await.unwrap();
+        assert!(migrator.history(&t.db).await.unwrap().is_empty());
+    }
+
+    /// An older binary refuses a newer database, and reverts what it does
+    /// not know with the stored downgrade statements when asked.
+    pub async fn revert_unknown(t: &TestDb) {
+        let newer = Migrator::new(branchy_plan());
+        newer.upgrade(&t.db, "head").await.unwrap();
+        let older_plan = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL)"],
+                &["DROP TABLE users"],
+            )
+            .rev(
+                "bbbb0002",
+                &["aaaa0001"],
+                &[
+                    "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, title VARCHAR(200) NOT NULL)",
+                    "INSERT INTO users (id, name) VALUES (1, 'admin')",
+                ],
+                &["DELETE FROM users WHERE id = 1", "DROP TABLE posts"],
+            )
+            .leak();
+        let older = Migrator::new(older_plan);
+        match older.upgrade(&t.db, "head").await {
+            Err(Error::UnknownApplied { revisions }) => {
+                assert_eq!(revisions, ["cccc0003", "dddd0004", "eeee0005"])
+            }
+            other => panic!("expected unknown revisions, got {other:?}"),
+        }
+        assert!(matches!(
+            older.downgrade(&t.db, "bbbb0002").await,
+            Err(Error::UnknownApplied { .. })
+        ));
+        let report = older
+            .clone()
+            .revert_unknown(true)
+            .downgrade(&t.db, "bbbb0002")
+            .await
+            .unwrap();
+        assert_eq!(report.ids(), ["eeee0005", "dddd0004", "cccc0003"]);
+        assert_eq!(t.tables().await, with_version_tables(&["users", "posts"]));
+        assert!(!t.columns("posts").await.contains("published_at"));
+        assert!(older.upgrade(&t.db, "head").await.unwrap().is_empty());
+        older.check(&t.db).await.unwrap();
+        // The newer binary picks up where it was.
+        assert_eq!(
+            newer.upgrade(&t.db, "head").await.unwrap().ids(),
+            ["cccc0003", "dddd0004", "eeee0005"]
+        );
+    }
+
+    /// A `transaction:false` section: applied and reverted; when it fails,
+    /// the revision is marked failed, the next run names what ran, and
+    /// `stamp` resolves it.
+    pub async fn non_transactional_sections(
+        t: &TestDb,
+        create_index: &str,
+        drop_index: &str,
+        bad_index: &str,
+    ) {
+        let plan = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE posts (id INTEGER PRIMARY KEY, published_at VARCHAR(40))"],
+                &["DROP TABLE posts"],
+            )
+            .revision(
+                "bbbb0002",
+                &["aaaa0001"],
+                &[
+                    (true, &["CREATE TABLE audit (id INTEGER)"]),
+                    (false, &[create_index]),
+                ],
+                &[(false, &[drop_index]), (true, &["DROP TABLE audit"])],
+            )
+            .leak();
+        let migrator = Migrator::new(plan);
+        assert_eq!(
+            migrator.upgrade(&t.db, "head").await.unwrap().ids(),
+            ["aaaa0001", "bbbb0002"]
+        );
+        migrator.check(&t.db).await.unwrap();
+        assert_eq!(
+            migrator.downgrade(&t.db, "-1").await.unwrap().ids(),
+            ["bbbb0002"]
+        );
+        assert_eq!(t.tables().await, with_version_tables(&["posts"]));
+        migrator.upgrade(&t.db, "head").await.unwrap();
+
+        let failing = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE posts (id INTEGER PRIMARY KEY, published_at VARCHAR(40))"],
+                &["DROP TABLE posts"],
+            )
+            .revision(
+                "bbbb0002",
+                &["aaaa0001"],
+                &[
+                    (true, &["CREATE TABLE audit (id INTEGER)"]),
+                    (false, &[create_index]),
+                ],
+                &[(false, &[drop_index]), (true, &["DROP TABLE audit"])],
+            )
+            .revision(
+                "cccc0003",
+                &["bbbb0002"],
+                &[
+                    (true, &["CREATE TABLE extra (id INTEGER)"]),
+                    (false, &[bad_index]),
+                ],
+                &[(true, &["DROP TABLE extra"])],
+            )
+            .leak();
+        let migrator = Migrator::new(failing);
+        let error = migrator.upgrade(&t.db, "head").await.unwrap_err();
+        let Error::Statement(failure) = &error else {
+            panic!("expected a statement error, got {error}")
+        };
+        assert_eq!(failure.revision, "cccc0003");
+        assert!(!failure.rolled_back);
+        assert_eq!(
+            failure
+                .committed
+                .iter()
+                .map(|s| s.index)
+                .collect::<Vec<_>>(),
+            [1]
+        );
+        assert_eq!(failure.statement.as_ref().map(|s| s.index), Some(2));
+        let history = migrator.history(&t.db).await.unwrap();
+        let row = history
+            .iter()
+            .find(|row| row.revision == "cccc0003")
+            .unwrap();
+        assert_eq!((row.state, row.statements_done), (RowState::Failed, 1));
+        match migrator.upgrade(&t.db, "head").await {
+            Err(Error::Unresolved(unresolved)) => {
+                assert_eq!(unresolved.revision, "cccc0003");
+                assert_eq!(unresolved.ran.len(), 1);
+                assert_eq!(unresolved.not_run.len(), 1);
+            }
+            other => panic!("expected the failed revision to be refused, got {other:?}"),
+        }
+        assert!(matches!(
+            migrator.check(&t.db).await,
+            Err(Error::Unresolved(_))
+        ));
+        // Resolve: keep the table it created, and record the revision as done.
+        migrator.stamp(&t.db, "cccc0003").await.unwrap();
+        migrator.check(&t.db).await.unwrap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_get_their_database_replaced() {
+        assert_eq!(
+            with_database("postgres://root@127.0.0.1:5432/postgres", "x"),
+            "postgres://root@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("mysql://root@h:3306/mysql?ssl-mode=disabled", "y"),
+            "mysql://root@h:3306/y?ssl-mode=disabled"
+        );
+        assert_eq!(
+            with_database("mysql://root@h:3306", "y"),
+            "mysql://root@h:3306/y"
+        );
+    }
+
+    #[test]
+    fn comment_edits_keep_the_checksum() {
+        let one = checksum(&[(true, &["SELECT 1 -- one"])]);
+        let two = checksum(&[(true, &["SELECT  1 -- two"])]);
+        let three = checksum(&[(true, &["SELECT 2"])]);
+        assert_eq!(one, two);
+        assert_ne!(one, three);
+    }
+}
