@@ -114,25 +114,40 @@ pub fn heads(revisions: &[HeaderRevision]) -> Vec<&HeaderRevision> {
         .collect()
 }
 
-/// A topological order (parents first), ties broken by file name, so the
-/// same directory always gives the same order. Revisions caught in a cycle or
-/// below an unknown parent come last, in file order, so that `lock` still
-/// writes every id.
+/// A topological order (parents first) with the compiler's tie-break
+/// (`migrate_build::plan`): after placing a revision, its first child (by
+/// file name) that became ready goes next, so a branch stays together;
+/// otherwise the ready revision whose file name sorts first. Revisions caught
+/// in a cycle come last, in file order, so that `lock` still writes every id.
 pub fn plan_order(revisions: &[HeaderRevision]) -> Vec<&HeaderRevision> {
     let known: BTreeSet<&str> = revisions.iter().map(|r| r.id.as_str()).collect();
     let mut placed: BTreeSet<&str> = BTreeSet::new();
-    let mut order = Vec::with_capacity(revisions.len());
+    let mut order: Vec<&HeaderRevision> = Vec::with_capacity(revisions.len());
+    let is_ready = |revision: &HeaderRevision, placed: &BTreeSet<&str>| {
+        !placed.contains(revision.id.as_str())
+            && revision
+                .down_revisions
+                .iter()
+                .chain(&revision.depends_on)
+                .all(|parent| placed.contains(parent.as_str()) || !known.contains(parent.as_str()))
+    };
     loop {
-        // Sorted by file name already: the first ready revision wins.
-        let next = revisions.iter().find(|revision| {
-            !placed.contains(revision.id.as_str())
-                && revision
-                    .down_revisions
-                    .iter()
-                    .chain(&revision.depends_on)
-                    .all(|parent| {
-                        placed.contains(parent.as_str()) || !known.contains(parent.as_str())
-                    })
+        // `revisions` is sorted by file name: the first match sorts first.
+        let last = order.last().map(|revision| revision.id.as_str());
+        let child_of_last = last.and_then(|last| {
+            revisions.iter().find(|revision| {
+                is_ready(revision, &placed)
+                    && revision
+                        .down_revisions
+                        .iter()
+                        .chain(&revision.depends_on)
+                        .any(|p| p == last)
+            })
+        });
+        let next = child_of_last.or_else(|| {
+            revisions
+                .iter()
+                .find(|revision| is_ready(revision, &placed))
         });
         match next {
             Some(revision) => {

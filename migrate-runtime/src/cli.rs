@@ -780,10 +780,47 @@ pub async fn execute(
         _ => {}
     }
     let url = database_url.ok_or(Error::NoDatabaseUrl)?;
+    probe(url).await?;
     let db = crate::MigrateConnection::connect(url).await?;
     let result = execute_online(migrator, command, url, &db, printer, progress).await;
     db.close().await;
     result
+}
+
+/// How long a verb waits for the database server to answer.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// One plain connection before the pool: a pool retries a refused
+/// connection until its acquire timeout (30 s) and then reports only "pool
+/// timed out", while a person at a terminal wants "connection refused" at
+/// once.
+async fn probe(url: &str) -> Result<(), Error> {
+    use sqlx::Connection as _;
+    let failed = |message: String| crate::Error::Database {
+        context: format!("could not connect to {}", crate::redact_url(url)),
+        message,
+    };
+    let attempt = async {
+        match url_dialect(url) {
+            Some(Dialect::Postgres) => sqlx::PgConnection::connect(url).await?.close().await,
+            Some(Dialect::MySql) => {
+                let normalized = match url.strip_prefix("mariadb") {
+                    Some(rest) => format!("mysql{rest}"),
+                    None => url.to_string(),
+                };
+                sqlx::MySqlConnection::connect(&normalized)
+                    .await?
+                    .close()
+                    .await
+            }
+            _ => Ok(()),
+        }
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(failed(crate::error::database_message(&error)).into()),
+        Err(_) => Err(failed(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())).into()),
+    }
 }
 
 fn url_dialect(url: &str) -> Option<Dialect> {

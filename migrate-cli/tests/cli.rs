@@ -1,0 +1,344 @@
+//! End-to-end tests of `cargo migrate` on a temporary project: the Alembic
+//! guide's workflow on SQLite, PostgreSQL and MariaDB, the one-line errors,
+//! and the git conflict on `migrate.lock`.
+//!
+//! PostgreSQL and MariaDB run when MIGRATE_TEST_POSTGRES_URL /
+//! MIGRATE_TEST_MYSQL_URL are set (each test creates a database of its own);
+//! otherwise they print that they were skipped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sqlx::Connection as _;
+use tempfile::TempDir;
+
+/// A temporary project and the database URL its commands use.
+struct Project {
+    dir: TempDir,
+    url: String,
+    transcript: String,
+}
+
+/// The result of one command.
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Project {
+    fn new(url: String) -> Project {
+        Project {
+            dir: tempfile::tempdir().expect("temp dir"),
+            url,
+            transcript: String::new(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `cargo migrate <args>` in the project, without recording it.
+    fn run_quietly(&self, args: &[&str]) -> Output {
+        let output = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+            .arg("migrate")
+            .args(args)
+            .current_dir(self.path())
+            .env("DATABASE_URL", &self.url)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("cargo-migrate runs");
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs `cargo migrate <args>`, records it in the transcript, and checks the exit code.
+    fn run(&mut self, args: &[&str], expected_code: i32) -> Output {
+        let output = self.run_quietly(args);
+        let shown: Vec<String> = args
+            .iter()
+            .map(|arg| {
+                if arg.contains(' ') {
+                    format!("{arg:?}")
+                } else {
+                    arg.to_string()
+                }
+            })
+            .collect();
+        self.transcript
+            .push_str(&format!("$ cargo migrate {}\n", shown.join(" ")));
+        if output.code != 0 {
+            self.transcript
+                .push_str(&format!("[exit {}]\n", output.code));
+        }
+        // An offline script's statements belong to the runtime's tests; the
+        // transcript keeps its outline (one `-- Running ...` line per step).
+        let offline = args.contains(&"--sql");
+        for line in output.stdout.lines() {
+            if !offline || line.starts_with("-- ") {
+                self.transcript.push_str(&format!("  {line}\n"));
+            }
+        }
+        for line in output.stderr.lines() {
+            self.transcript.push_str(&format!("! {line}\n"));
+        }
+        self.transcript.push('\n');
+        assert_eq!(
+            output.code,
+            expected_code,
+            "`cargo migrate {}`\nstdout:\n{}\nstderr:\n{}",
+            args.join(" "),
+            output.stdout,
+            output.stderr
+        );
+        output
+    }
+
+    /// `revision -m MSG --rev-id ID [extra]`, then fills the new file with SQL as a user would.
+    fn revision(
+        &mut self,
+        id: &str,
+        message: &str,
+        extra: &[&str],
+        upgrade: &str,
+        downgrade: &str,
+    ) -> PathBuf {
+        let mut args = vec!["revision", "-m", message, "--rev-id", id];
+        args.extend_from_slice(extra);
+        let output = self.run(&args, 0);
+        let file = self.path().join(output.stdout.trim());
+        let text = std::fs::read_to_string(&file).expect("the printed path exists");
+        let header_end = text
+            .find("-- migrate:upgrade")
+            .expect("template has an upgrade section");
+        let filled = format!(
+            "{}-- migrate:upgrade\n{upgrade}\n\n-- migrate:downgrade\n{downgrade}\n",
+            &text[..header_end]
+        );
+        std::fs::write(&file, filled).expect("write SQL");
+        file
+    }
+
+    fn set_dialect(&self, dialect: &str) {
+        let path = self.path().join("migrations/migrate.toml");
+        let text = std::fs::read_to_string(&path).expect("migrate.toml");
+        std::fs::write(
+            &path,
+            text.replace("dialect = \"generic\"", &format!("dialect = \"{dialect}\"")),
+        )
+        .expect("write migrate.toml");
+    }
+}
+
+/// Replaces what changes from run to run: durations, dates, the database name.
+fn settings(database_name: Option<&str>) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\(\d+ ms\)", "([ms])");
+    settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[date]");
+    if let Some(name) = database_name {
+        settings.add_filter(&regex_escape(name), "[db]");
+    }
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}
+
+/// The Alembic guide's workflow, command for command, plus branching and
+/// merging; returns the transcript.
+fn workflow(project: &mut Project, dialect: &str) -> String {
+    project.run(&["init"], 0);
+    assert!(project.path().join("build.rs").exists());
+    assert!(project.path().join("migrations/migrate.lock").exists());
+    project.set_dialect(dialect);
+
+    project.revision(
+        "a1a1a1a1a1a1",
+        "create users",
+        &[],
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);",
+        "DROP TABLE users;",
+    );
+    project.revision(
+        "b2b2b2b2b2b2",
+        "create posts",
+        &[],
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(200) NOT NULL);",
+        "DROP TABLE posts;",
+    );
+    project.revision(
+        "c3c3c3c3c3c3",
+        "create comments",
+        &[],
+        "CREATE TABLE comments (id INTEGER PRIMARY KEY, body VARCHAR(500));",
+        "DROP TABLE comments;",
+    );
+    project.run(&["upgrade", "head"], 0);
+    project.run(&["current"], 0);
+    project.run(&["history", "--verbose"], 0);
+    project.run(&["downgrade", "-1"], 0);
+    project.run(&["current"], 0);
+    project.run(&["downgrade", "b2b2"], 0);
+    project.run(&["downgrade", "base"], 0);
+    project.run(&["current"], 0);
+    project.run(&["upgrade", "+1"], 0);
+    project.run(&["upgrade", "head"], 0);
+
+    // A second line of work branching from `create posts`.
+    project.revision(
+        "d4d4d4d4d4d4",
+        "create tags",
+        &["--head", "b2b2b2b2b2b2", "--splice"],
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(50));",
+        "DROP TABLE tags;",
+    );
+    let heads = project.run(&["heads"], 0);
+    assert_eq!(heads.stdout.lines().count(), 2, "{}", heads.stdout);
+    project.run(&["revision", "-m", "refused"], 1);
+    let refused = project.run(&["upgrade", "head"], 1);
+    assert!(refused.stderr.contains("c3c3c3c3c3c3") && refused.stderr.contains("d4d4d4d4d4d4"));
+    project.run(&["branches"], 0);
+    project.run(
+        &[
+            "merge",
+            "heads",
+            "-m",
+            "merge tags",
+            "--rev-id",
+            "e5e5e5e5e5e5",
+        ],
+        0,
+    );
+    project.run(&["heads"], 0);
+    project.run(&["upgrade", "head"], 0);
+    project.run(&["history", "-r", "b2b2:"], 0);
+    project.run(&["show", "e5e5"], 0);
+    project.run(&["check"], 0);
+
+    project.run(&["stamp", "c3c3c3c3c3c3"], 0);
+    project.run(&["current"], 0);
+    project.run(&["check"], 1);
+    project.run(&["stamp", "head"], 0);
+    project.run(&["check"], 0);
+    project.run(&["upgrade", "head"], 0);
+    let script = project.run(&["upgrade", "head", "--sql"], 0).stdout;
+    for table in ["users", "posts", "comments", "tags"] {
+        assert!(
+            script.contains(&format!("CREATE TABLE {table} (")),
+            "{script}"
+        );
+    }
+    let script = project.run(&["downgrade", "head:b2b2", "--sql"], 0).stdout;
+    assert!(
+        script.contains("DROP TABLE tags;") && script.contains("DROP TABLE comments;"),
+        "{script}"
+    );
+    assert!(!script.contains("DROP TABLE posts;"), "{script}");
+    let lock =
+        std::fs::read_to_string(project.path().join("migrations/migrate.lock")).expect("lock");
+    project.transcript.push_str("migrations/migrate.lock:\n");
+    project.transcript.push_str(&lock);
+    std::mem::take(&mut project.transcript)
+}
+
+#[test]
+fn sqlite_workflow() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("app.db").display());
+    let mut project = Project::new(url.clone());
+    let transcript = workflow(&mut project, "sqlite");
+    settings(Some(&url)).bind(|| insta::assert_snapshot!("workflow_sqlite", transcript));
+}
+
+/// Creates a database of its own on the server at `base_url`; returns its URL and name.
+fn fresh_database(base_url: &str, prefix: &str) -> (String, String) {
+    let name = format!("{prefix}_{:08x}", rand::random::<u32>());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        if base_url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(base_url)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+        } else {
+            let mut conn = sqlx::MySqlConnection::connect(base_url)
+                .await
+                .expect("connect to MariaDB");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+        }
+    });
+    let (before_path, query) = match base_url.split_once('?') {
+        Some((path, query)) => (path, format!("?{query}")),
+        None => (base_url, String::new()),
+    };
+    let server = before_path
+        .rsplit_once('/')
+        .map(|(server, _)| server)
+        .unwrap_or(before_path);
+    (format!("{server}/{name}{query}"), name)
+}
+
+fn drop_database(base_url: &str, name: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        if base_url.starts_with("postgres") {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(base_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        } else if let Ok(mut conn) = sqlx::MySqlConnection::connect(base_url).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&mut conn)
+                .await;
+        }
+    });
+}
+
+fn server_workflow(variable: &str, dialect: &str, snapshot: &str) {
+    let Ok(base_url) = std::env::var(variable) else {
+        eprintln!("skipped: {variable} is not set");
+        return;
+    };
+    let (url, name) = fresh_database(&base_url, "cli_e2e");
+    let mut project = Project::new(url);
+    let transcript = workflow(&mut project, dialect);
+    drop_database(&base_url, &name);
+    settings(Some(&name)).bind(|| insta::assert_snapshot!(snapshot, transcript));
+}
+
+#[test]
+fn postgres_workflow() {
+    server_workflow("MIGRATE_TEST_POSTGRES_URL", "postgres", "workflow_postgres");
+}
+
+#[test]
+fn mariadb_workflow() {
+    server_workflow("MIGRATE_TEST_MYSQL_URL", "mysql", "workflow_mariadb");
+}
