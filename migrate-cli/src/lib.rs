@@ -84,6 +84,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Rewrite migrations/migrate.lock from the directory.
     Lock,
+    /// Show every build error and lint finding (`--format json|sarif` for tools).
+    Lint,
     /// The verbs an application's own binary has too (`myapp migrate ...`).
     #[command(flatten)]
     Database(migrate_runtime::cli::Command),
@@ -147,8 +149,8 @@ impl Opt {
 
 /// Runs a verb.
 pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
-    if opt.format == OutputFormat::Sarif {
-        anyhow::bail!("`--format sarif` is only for `lint`");
+    if opt.format == OutputFormat::Sarif && !matches!(opt.command, Command::Lint) {
+        return Err(UsageError("`--format sarif` is only for `lint`".to_string()).into());
     }
     match &opt.command {
         Command::Init { directory } => {
@@ -158,11 +160,17 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
         Command::Revision(args) => cmd::revision::revision(&opt.dir, args, printer).map(drop),
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),
         Command::Lock => cmd::lock::lock(&opt.dir, printer),
+        Command::Lint => cmd::lint::lint(&opt.dir, opt.format, printer),
         Command::Database(command) => {
             cmd::db::run(&opt.dir, command, opt.database_url.as_deref(), printer)
         }
     }
 }
+
+/// A mistake in the arguments that clap cannot see; exits with 2 like clap's own.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 /// Runs a verb and turns its outcome into the process exit code, printing an
 /// error as one line (`error: ...`), never a backtrace.
@@ -172,7 +180,11 @@ pub fn main_with(opt: Opt) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             printer.error(format!("{error:#}"));
-            ExitCode::from(1)
+            if error.is::<UsageError>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

@@ -55,9 +55,26 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     eprintln!("{}\n", migrate_build::render(diagnostics, sources, style));
 }
 
-/// Compiles `dir`. Errors whose code is in `tolerate` are kept as warnings;
-/// any other error prints every diagnostic and fails.
-pub fn load(dir: &Path, tolerate: &[&str], printer: &Printer) -> anyhow::Result<Loaded> {
+/// Everything the compiler found, before deciding whether it is fatal.
+#[derive(Debug)]
+pub struct Compilation {
+    /// `migrate.toml` (the defaults when it failed to parse).
+    pub config: Config,
+    /// The revisions that compiled, in plan order.
+    pub revisions: Vec<CompiledRevision>,
+    /// Errors that fail the build.
+    pub errors: Vec<Diagnostic>,
+    /// Warnings, lint findings, and tolerated errors.
+    pub warnings: Vec<Diagnostic>,
+    /// File texts, for rendering.
+    pub sources: Sources,
+    /// The directory as shown in messages.
+    pub display_dir: PathBuf,
+}
+
+/// Runs every stage the build runs (config, files, graph, lock, plan order,
+/// lints). Errors whose code is in `tolerate` are filed as warnings.
+pub fn compile(dir: &Path, tolerate: &[&str]) -> anyhow::Result<Compilation> {
     if !dir.is_dir() {
         anyhow::bail!(
             "no migrations directory at `{}`; create one with `cargo migrate init`, or pass `--dir`",
@@ -65,96 +82,100 @@ pub fn load(dir: &Path, tolerate: &[&str], printer: &Printer) -> anyhow::Result<
         );
     }
     let display_dir = display_path(dir);
-    let mut sources = Sources::new();
-    let mut errors: Vec<Diagnostic> = Vec::new();
-    let mut warnings: Vec<Diagnostic> = Vec::new();
-    let config = match config::load(dir, &display_dir) {
-        Ok(config) => config,
+    let mut out = Compilation {
+        config: Config::default(),
+        revisions: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        sources: Sources::new(),
+        display_dir: display_dir.clone(),
+    };
+    match config::load(dir, &display_dir) {
+        Ok(config) => out.config = config,
         Err(diagnostics) => {
             if let Ok(text) = std::fs::read_to_string(dir.join(config::CONFIG_FILE)) {
-                sources.insert(display_dir.join(config::CONFIG_FILE), text);
+                out.sources
+                    .insert(display_dir.join(config::CONFIG_FILE), text);
             }
-            return fail(&display_dir, diagnostics, &sources, printer);
+            out.errors.extend(diagnostics);
+            return Ok(out);
         }
-    };
-    if let Some(source) = &config.source {
-        sources.insert(source.path.clone(), source.text.clone());
+    }
+    if let Some(source) = &out.config.source {
+        out.sources.insert(source.path.clone(), source.text.clone());
     }
     let files = match migrate_build::source::read_migrations(dir, &display_dir) {
         Ok(files) => files,
-        Err(diagnostics) => return fail(&display_dir, diagnostics, &sources, printer),
+        Err(diagnostics) => {
+            out.errors.extend(diagnostics);
+            return Ok(out);
+        }
     };
     let mut compiled = Vec::with_capacity(files.len());
+    let mut file_errors = Vec::new();
     for file in &files {
-        sources.insert(file.path.clone(), file.text.clone());
-        match migrate_build::revision::compile_file(file, &config) {
+        out.sources.insert(file.path.clone(), file.text.clone());
+        match migrate_build::revision::compile_file(file, &out.config) {
             Ok(revision) => compiled.push(revision),
-            Err(diagnostics) => errors.extend(diagnostics),
+            Err(diagnostics) => file_errors.extend(diagnostics),
         }
     }
-    if errors.iter().all(|d| d.severity == Severity::Warning) {
+    for diagnostic in file_errors {
+        file(diagnostic, tolerate, &mut out);
+    }
+    // The graph of a directory with broken files would report their ids as
+    // unknown parents: the file errors are the news.
+    if out.errors.is_empty() {
         for diagnostic in migrate_build::graph::check(&compiled) {
-            split(diagnostic, tolerate, &mut errors, &mut warnings);
+            file(diagnostic, tolerate, &mut out);
         }
         let lock_path = dir.join(migrate_build::lock::LOCK_FILE);
         if let Ok(text) = std::fs::read_to_string(&lock_path) {
             let shown = display_dir.join(migrate_build::lock::LOCK_FILE);
-            sources.insert(shown.clone(), text.clone());
+            out.sources.insert(shown.clone(), text.clone());
             for diagnostic in migrate_build::lock::check(&text, &shown, &compiled) {
-                split(diagnostic, tolerate, &mut errors, &mut warnings);
+                file(diagnostic, tolerate, &mut out);
             }
         }
     }
-    let (hard, soft): (Vec<Diagnostic>, Vec<Diagnostic>) = errors
-        .into_iter()
-        .partition(|d| d.severity == Severity::Error);
-    warnings.extend(soft);
-    if !hard.is_empty() {
-        return fail(&display_dir, hard, &sources, printer);
-    }
     let order = migrate_build::plan::order(&compiled);
     let mut slots: Vec<Option<CompiledRevision>> = compiled.into_iter().map(Some).collect();
-    let revisions = order
+    out.revisions = order
         .into_iter()
         .filter_map(|index| slots[index].take())
         .collect();
+    for diagnostic in migrate_build::lint::check(&out.config, &out.revisions) {
+        file(diagnostic, tolerate, &mut out);
+    }
+    Ok(out)
+}
+
+/// Compiles `dir`; when anything fatal is found, prints every diagnostic
+/// and fails. Errors whose code is in `tolerate` are kept as warnings.
+pub fn load(dir: &Path, tolerate: &[&str], printer: &Printer) -> anyhow::Result<Loaded> {
+    let compilation = compile(dir, tolerate)?;
+    if !compilation.errors.is_empty() {
+        print_diagnostics(&compilation.errors, &compilation.sources, printer);
+        return Err(CompileFailed {
+            dir: compilation.display_dir.display().to_string(),
+            count: compilation.errors.len(),
+        }
+        .into());
+    }
     Ok(Loaded {
-        config,
-        revisions,
-        warnings,
-        sources,
+        config: compilation.config,
+        revisions: compilation.revisions,
+        warnings: compilation.warnings,
+        sources: compilation.sources,
     })
 }
 
-fn split(
-    diagnostic: Diagnostic,
-    tolerate: &[&str],
-    errors: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<Diagnostic>,
-) {
+fn file(diagnostic: Diagnostic, tolerate: &[&str], out: &mut Compilation) {
     if diagnostic.severity == Severity::Error && !tolerate.contains(&diagnostic.code) {
-        errors.push(diagnostic);
+        out.errors.push(diagnostic);
     } else {
-        warnings.push(diagnostic);
+        out.warnings.push(diagnostic);
     }
-}
-
-fn fail<T>(
-    display_dir: &Path,
-    diagnostics: Vec<Diagnostic>,
-    sources: &Sources,
-    printer: &Printer,
-) -> anyhow::Result<T> {
-    print_diagnostics(&diagnostics, sources, printer);
-    let count = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    Err(CompileFailed {
-        dir: display_dir.display().to_string(),
-        count,
-    }
-    .into())
 }
 
 /// The directory as the user wrote it, relative when it is inside the

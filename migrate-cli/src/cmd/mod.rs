@@ -2,5 +2,6 @@
 
 pub mod db;
 pub mod init;
+pub mod lint;
 pub mod lock;
 pub mod revision;
