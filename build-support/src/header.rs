@@ -98,10 +98,35 @@ pub fn parse(file: &Path, text: &str) -> (Header, Vec<Diagnostic>) {
         let comment_offset = line_start + indent + 2;
         let body = comment.trim_start();
         let body_offset = comment_offset + (comment.len() - body.len());
-        if body.starts_with("migrate:") {
-            header.end = line_start;
-            header.end_line = line_number;
-            break;
+        // Only a section marker ends the header: `migrate:allow-file` and
+        // friends may sit among the keys.
+        match crate::split::directive_of(comment) {
+            Some(
+                crate::split::Directive::Section { .. } | crate::split::Directive::BadOption(..),
+            ) => {
+                header.end = line_start;
+                header.end_line = line_number;
+                break;
+            }
+            Some(crate::split::Directive::Unknown(name)) => {
+                let span = body_offset..body_offset + body.trim_end().len();
+                let mut diagnostic = error_at(
+                    file,
+                    "unknown-directive",
+                    format!("unknown directive `migrate:{name}`"),
+                    span,
+                    "not a directive",
+                );
+                diagnostic.help = Some(crate::split::DIRECTIVES_HELP.to_string());
+                diagnostics.push(diagnostic);
+                line_number += 1;
+                continue;
+            }
+            Some(_) => {
+                line_number += 1;
+                continue;
+            }
+            None => {}
         }
         if let Some((key, value_offset)) = key_of(body) {
             let key_span = body_offset..body_offset + key.len();
@@ -553,6 +578,16 @@ illegal-revision-id: illegal parent id `` @"""#,
             r#"
 id="abc" down=[] deps=[] labels=[] msg="" end=35@3
 header-invalid-value: `down_revision:` is empty @"""#,
+        );
+    }
+
+    #[test]
+    fn directives_in_the_header() {
+        check(
+            "-- migrate:allow-file ban-drop-table -- cleanup\n-- revision: abc\n-- migrate:alow x\n-- down_revision: none\n-- migrate:upgrade\n",
+            r#"
+id="abc" down=[] deps=[] labels=[] msg="" end=106@5
+unknown-directive: unknown directive `migrate:alow` @"migrate:alow x""#,
         );
     }
 

@@ -7,7 +7,12 @@
 //! - header errors and the file name / id agreement ([`crate::header`]);
 //! - SQL the parsers reject ([`crate::parse`]);
 //! - `requires-no-transaction`: a statement PostgreSQL (or SQLite) refuses
-//!   to run inside a transaction block in a transactional section;
+//!   to run inside a transaction block in a transactional section. It is
+//!   an error or nothing: `[lints] requires-no-transaction = "off"`,
+//!   `-- migrate:allow requires-no-transaction -- <reason>` before the
+//!   statement or `-- migrate:allow-file requires-no-transaction -- <reason>`
+//!   turn it off (any other level keeps the error: the statement would fail
+//!   at run time);
 //! - `empty-upgrade`: no upgrade statement at all, except in a merge
 //!   revision (two or more parents), where an empty upgrade is normal.
 
@@ -44,10 +49,18 @@ pub fn compile_file(
     let mut upgrade = Vec::new();
     let mut downgrade = Vec::new();
     let mut cursor = Cursor::new(text);
+    let rule_on = config
+        .lints
+        .get(REQUIRES_NO_TRANSACTION)
+        .is_none_or(|level| level != "off")
+        && !allowed_in_file(text, REQUIRES_NO_TRANSACTION);
     for section in split.sections {
         let mut statements = Vec::with_capacity(section.statements.len());
         for mut statement in section.statements {
-            if section.transactional {
+            if section.transactional
+                && rule_on
+                && !allowed_before(text, &statement.leading_comments, REQUIRES_NO_TRANSACTION)
+            {
                 if let Some((what, at)) = needs_no_transaction(&statement.tokens) {
                     let span = cursor.range_of(&statement.tokens[at]);
                     diagnostics.push(no_transaction_error(
@@ -134,6 +147,36 @@ pub fn compile_file(
         downgrade,
         checksum: split.checksum,
         header_spans: header.spans,
+    })
+}
+
+/// The rule names of a `migrate:allow` / `migrate:allow-file` comment body
+/// (after the directive name, up to the ` -- reason`).
+fn allow_names(rest: &str) -> impl Iterator<Item = &str> {
+    let names = rest.split(" --").next().unwrap_or("");
+    names
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|name| !name.is_empty())
+}
+
+/// `-- migrate:allow <rule>` among the comments before a statement.
+fn allowed_before(text: &str, comments: &[Range<usize>], rule: &str) -> bool {
+    comments.iter().any(|range| {
+        let comment = text[range.clone()].trim_start_matches('-').trim_start();
+        comment
+            .strip_prefix("migrate:allow ")
+            .is_some_and(|rest| allow_names(rest).any(|name| name == rule))
+    })
+}
+
+/// `-- migrate:allow-file <rule>` on a line of its own anywhere in the file.
+fn allowed_in_file(text: &str, rule: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_start();
+        line.strip_prefix("--")
+            .map(str::trim_start)
+            .and_then(|body| body.strip_prefix("migrate:allow-file "))
+            .is_some_and(|rest| allow_names(rest).any(|name| name == rule))
     })
 }
 
@@ -334,6 +377,30 @@ mod tests {
             &text[diagnostics[0].labels[1].span.clone()],
             "-- migrate:downgrade"
         );
+        // Allowed, inline, for the file, or by level.
+        let sql = "-- migrate:unchecked -- test\nVACUUM t;\n";
+        for allowed in [
+            format!("{HEAD}-- migrate:upgrade\n-- migrate:allow ban-drop-table, requires-no-transaction -- runs alone\n{sql}"),
+            format!("{HEAD}-- migrate:allow-file requires-no-transaction -- a maintenance revision\n-- migrate:upgrade\n{sql}"),
+        ] {
+            assert!(compile(Dialect::Postgres, "abc_x.sql", &allowed).is_ok(), "{allowed}");
+        }
+        let mut config = Config {
+            dialect: Dialect::Postgres,
+            ..Config::default()
+        };
+        config
+            .lints
+            .insert(REQUIRES_NO_TRANSACTION.to_string(), "off".to_string());
+        let source = SourceFile {
+            path: PathBuf::from("migrations/abc_x.sql"),
+            text: format!("{HEAD}-- migrate:upgrade\n{sql}"),
+        };
+        assert!(compile_file(&source, &config).is_ok());
+        config
+            .lints
+            .insert(REQUIRES_NO_TRANSACTION.to_string(), "warn".to_string());
+        assert!(compile_file(&source, &config).is_err());
         // Not these.
         for sql in [
             "CREATE INDEX i ON t (x)",

@@ -156,7 +156,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// A `-- migrate:...` directive comment.
-enum Directive {
+pub(crate) enum Directive {
     Section {
         kind: SectionKind,
         transactional: bool,
@@ -167,8 +167,11 @@ enum Directive {
     BadOption(SectionKind, String),
 }
 
+/// The help of an `unknown-directive` error.
+pub(crate) const DIRECTIVES_HELP: &str = "the directives are `-- migrate:upgrade`, `-- migrate:downgrade` (each optionally `transaction:false`), `-- migrate:unchecked -- <reason>`, `-- migrate:allow <rule> -- <reason>` and `-- migrate:allow-file <rule> -- <reason>`";
+
 /// The directive in a `--` comment's text (after `--`), if it is one.
-fn directive_of(comment: &str) -> Option<Directive> {
+pub(crate) fn directive_of(comment: &str) -> Option<Directive> {
     let body = comment.trim().strip_prefix("migrate:")?;
     let (name, rest) = match body.find(char::is_whitespace) {
         Some(at) => (&body[..at], body[at..].trim()),
@@ -198,7 +201,7 @@ fn directive_of(comment: &str) -> Option<Directive> {
             let reason = rest.strip_prefix("--").unwrap_or(rest).trim();
             Directive::Unchecked((!reason.is_empty()).then(|| reason.to_string()))
         }
-        "allow" => Directive::Allow,
+        "allow" | "allow-file" => Directive::Allow,
         other => Directive::Unknown(other.to_string()),
     })
 }
@@ -501,10 +504,7 @@ impl<'a> Splitter<'a> {
                     range,
                     "not a directive",
                 );
-                diagnostic.help = Some(
-                    "the directives are `-- migrate:upgrade`, `-- migrate:downgrade` (each optionally `transaction:false`), `-- migrate:unchecked -- <reason>` and `-- migrate:allow <rule>`"
-                        .to_string(),
-                );
+                diagnostic.help = Some(DIRECTIVES_HELP.to_string());
                 self.diagnostics.push(diagnostic);
             }
             Directive::BadOption(kind, option) => {
