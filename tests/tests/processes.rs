@@ -1,0 +1,114 @@
+//! Several OS processes against one database: eight `migrate_worker`s
+//! start `upgrade head` at once on an empty database (SQLite, PostgreSQL,
+//! MariaDB); all succeed and every revision is applied exactly once.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use migrate_runtime::{Dialect, Migrator};
+use migrate_tests::generated::{check_boundary, generated_plan, revision_id};
+use migrate_tests::TestDb;
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+
+const PROCESSES: usize = 8;
+const REVISIONS: usize = 12;
+
+fn worker() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_migrate_worker"));
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+async fn eight_processes_apply_each_revision_once(t: &TestDb, dialect: Dialect) {
+    let mut children = Vec::new();
+    for _ in 0..PROCESSES {
+        children.push(
+            worker()
+                .args([t.url.as_str(), "upgrade", "head", "--revisions"])
+                .arg(REVISIONS.to_string())
+                .spawn()
+                .expect("the worker starts"),
+        );
+    }
+    let mut applied = Vec::new();
+    for child in children {
+        let output = tokio::time::timeout(Duration::from_secs(180), child.wait_with_output())
+            .await
+            .expect("every worker finishes")
+            .expect("the worker's output");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "a worker failed ({}): {stderr}",
+            output.status
+        );
+        applied.extend(
+            stdout
+                .lines()
+                .filter_map(|line| line.strip_prefix("applied "))
+                .map(String::from),
+        );
+    }
+    applied.sort();
+    let expected: Vec<String> = (1..=REVISIONS).map(revision_id).collect();
+    assert_eq!(
+        applied, expected,
+        "each revision reported applied by exactly one process"
+    );
+    // The schema agrees: one marker row per revision, every table once.
+    assert_eq!(check_boundary(&t.db).await, Ok(REVISIONS));
+    Migrator::new(generated_plan(REVISIONS, dialect))
+        .check(&t.db)
+        .await
+        .expect("at head");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_on_sqlite() {
+    let t = TestDb::sqlite().await;
+    eight_processes_apply_each_revision_once(&t, Dialect::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_on_postgres() {
+    let Some(t) = TestDb::postgres("eight_processes_on_postgres").await else {
+        return;
+    };
+    eight_processes_apply_each_revision_once(&t, Dialect::Postgres).await;
+    t.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_on_mysql() {
+    let Some(t) = TestDb::mysql("eight_processes_on_mysql").await else {
+        return;
+    };
+    eight_processes_apply_each_revision_once(&t, Dialect::MySql).await;
+    t.drop_database().await;
+}
+
+#[tokio::test]
+async fn worker_rejects_bad_arguments() {
+    let output = worker().arg("nonsense").output().await.expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let mut child = worker()
+        .args(["ftp://example.invalid/x", "upgrade", "head"])
+        .spawn()
+        .expect("runs");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .await
+        .expect("stderr");
+    assert_eq!(child.wait().await.expect("exits").code(), Some(2));
+    assert!(stderr.contains("unsupported"), "{stderr}");
+}
