@@ -120,8 +120,8 @@ pub struct MergeArgs {
     /// `heads`, or the revisions to merge.
     #[arg(required = true)]
     pub revisions: Vec<String>,
-    /// The message.
-    #[arg(short, long)]
+    /// The message (default `merge heads`).
+    #[arg(short, long, default_value = "merge heads")]
     pub message: String,
     /// A branch label for the merge revision.
     #[arg(long = "branch-label")]

@@ -342,3 +342,316 @@ fn postgres_workflow() {
 fn mariadb_workflow() {
     server_workflow("MIGRATE_TEST_MYSQL_URL", "mysql", "workflow_mariadb");
 }
+
+/// A SQLite project with two revisions whose ids share the prefix `abcd`.
+fn two_revision_project() -> Project {
+    // The database file lives in the project directory itself.
+    let mut project = Project::new(String::new());
+    project.url = format!("sqlite:{}", project.path().join("app.db").display());
+    project.run(&["init"], 0);
+    project.set_dialect("sqlite");
+    project.revision(
+        "abcd11111111",
+        "one",
+        &[],
+        "CREATE TABLE one (id INTEGER);",
+        "DROP TABLE one;",
+    );
+    project.revision(
+        "abcd22222222",
+        "two",
+        &[],
+        "CREATE TABLE two (id INTEGER);",
+        "DROP TABLE two;",
+    );
+    project
+}
+
+/// Asserts a failed command printed exactly one line, `error: ...`, and
+/// nothing else; returns that line.
+fn one_line_error(output: &Output) -> String {
+    assert_eq!(output.code, 1, "stderr: {}", output.stderr);
+    assert!(output.stdout.is_empty(), "stdout: {}", output.stdout);
+    let lines: Vec<&str> = output.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got:\n{}", output.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+    assert!(
+        !output.stderr.contains("s3cret"),
+        "password leaked: {}",
+        output.stderr
+    );
+    assert!(
+        !output.stderr.to_lowercase().contains("backtrace"),
+        "{}",
+        output.stderr
+    );
+    lines[0].to_string()
+}
+
+#[test]
+fn errors_are_one_line_and_never_show_a_password() {
+    let project = two_revision_project();
+    let mut lines = Vec::new();
+    lines.push(one_line_error(&project.run_quietly(&["upgrade", "x!y"])));
+    lines.push(one_line_error(
+        &project.run_quietly(&["upgrade", "ffff1234"]),
+    ));
+    lines.push(one_line_error(&project.run_quietly(&["upgrade", "abcd"])));
+    lines.push(one_line_error(&project.run_quietly(&["show", "abcd"])));
+    let started = std::time::Instant::now();
+    lines.push(one_line_error(&project.run_quietly(&[
+        "current",
+        "--database-url",
+        "postgres://app:s3cret@127.0.0.1:1/prod",
+    ])));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "an unreachable server must fail fast"
+    );
+    lines.push(one_line_error(&project.run_quietly(&[
+        "current",
+        "--database-url",
+        "mysql://app:s3cret@127.0.0.1:1/prod",
+    ])));
+    lines.push(one_line_error(&project.run_quietly(&[
+        "current",
+        "--database-url",
+        "postgres://app:s3cret@[::1/prod",
+    ])));
+    lines.push(one_line_error(&project.run_quietly(&[
+        "current",
+        "--database-url",
+        "oracle://app:s3cret@db/prod",
+    ])));
+    let without_url = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+        .args(["migrate", "current"])
+        .current_dir(project.path())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    lines.push(one_line_error(&Output {
+        code: without_url.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&without_url.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&without_url.stderr).into_owned(),
+    }));
+    insta::assert_snapshot!("errors", lines.join("\n"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_documents_exit_codes() {
+    let project = two_revision_project();
+    assert_eq!(project.run_quietly(&["frobnicate"]).code, 2);
+    assert_eq!(project.run_quietly(&["upgrade"]).code, 2);
+    assert_eq!(project.run_quietly(&["heads", "--format", "sarif"]).code, 2);
+    let help = project.run_quietly(&["--help"]);
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains("Exit codes: 0 success, 1 failure"),
+        "{}",
+        help.stdout
+    );
+    assert!(help.stdout.contains("DATABASE_URL"), "{}", help.stdout);
+}
+
+#[test]
+fn a_url_in_migrate_toml_is_refused_without_showing_it() {
+    let project = two_revision_project();
+    let toml = project.path().join("migrations/migrate.toml");
+    let mut text = std::fs::read_to_string(&toml).expect("toml");
+    text.push_str("url = \"postgres://admin:s3cret@prod.server/mydb\"\n");
+    std::fs::write(&toml, text).expect("write");
+    let output = project.run_quietly(&["heads"]);
+    assert_eq!(output.code, 1);
+    assert!(
+        output.stderr.contains("error[config-credentials]"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("DATABASE_URL"), "{}", output.stderr);
+    assert!(!output.stderr.contains("s3cret"), "{}", output.stderr);
+}
+
+#[test]
+fn dotenv_supplies_the_database_url() {
+    let project = two_revision_project();
+    let db = project.path().join("from-dotenv.db");
+    std::fs::write(
+        project.path().join(".env"),
+        format!("DATABASE_URL=sqlite:{}\n", db.display()),
+    )
+    .expect("write .env");
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+        .args(["migrate", "upgrade", "head"])
+        .current_dir(project.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(db.exists(), "the .env URL was used");
+}
+
+#[test]
+fn read_verbs_speak_json() {
+    let mut project = two_revision_project();
+    project.run(&["upgrade", "head"], 0);
+    let parse = |args: &[&str]| -> serde_json::Value {
+        let output = project.run_quietly(args);
+        assert_eq!(output.code, 0, "{}", output.stderr);
+        serde_json::from_str(&output.stdout)
+            .unwrap_or_else(|error| panic!("{args:?}: {error}: {}", output.stdout))
+    };
+    let history = parse(&["history", "--format", "json"]);
+    assert_eq!(history[0]["id"], "abcd22222222");
+    assert_eq!(
+        history[1]["down_revisions"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(parse(&["heads", "--format", "json"])[0]["head"], true);
+    assert_eq!(
+        parse(&["current", "--format", "json"])["current"][0]["id"],
+        "abcd22222222"
+    );
+    assert_eq!(
+        parse(&["show", "abcd1", "--format", "json"])["message"],
+        "one"
+    );
+    assert_eq!(
+        parse(&["branches", "--format", "json"]),
+        serde_json::json!([])
+    );
+    assert_eq!(parse(&["check", "--format", "json"])["at_head"], true);
+    assert_eq!(
+        parse(&["downgrade", "-1", "--format", "json"])["revisions"][0]["id"],
+        "abcd22222222"
+    );
+    assert_eq!(parse(&["lint", "--format", "json"]), serde_json::json!([]));
+}
+
+/// Every row of the Alembic guide's quick reference, with the same arguments.
+#[test]
+fn alembic_quick_reference_rows_work_verbatim() {
+    let mut project = Project::new(String::new());
+    project.url = format!("sqlite:{}", project.path().join("app.db").display());
+    // alembic init alembic
+    project.run(&["init", "migrations"], 0);
+    project.set_dialect("sqlite");
+    // alembic revision -m "message" (twice, filled in as a user would)
+    for (id, table) in [
+        ("aaaa00000001", "users"),
+        ("bbbb00000002", "posts"),
+        ("cccc00000003", "tags"),
+    ] {
+        let file = project.revision(
+            id,
+            "message",
+            &[],
+            &format!("CREATE TABLE {table} (id INTEGER);"),
+            &format!("DROP TABLE {table};"),
+        );
+        assert!(file
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().ends_with("_message.sql")));
+    }
+    project.run(&["upgrade", "head"], 0); // apply all
+    project.run(&["downgrade", "-1"], 0); // roll back one
+    project.run(&["upgrade", "+1"], 0); // apply one
+    project.run(&["downgrade", "aaaa"], 0); // roll back to a revision
+    assert_eq!(
+        project.run(&["current"], 0).stdout,
+        "aaaa00000001, message\n"
+    );
+    project.run(&["downgrade", "base"], 0); // roll back all
+    project.run(&["current"], 0);
+    project.run(&["history", "--verbose"], 0);
+    project.run(&["heads"], 0);
+    // alembic merge heads (no message needed)
+    project.revision(
+        "dddd00000004",
+        "side",
+        &["--head", "aaaa00000001", "--splice"],
+        "CREATE TABLE side (id INTEGER);",
+        "DROP TABLE side;",
+    );
+    assert_eq!(project.run(&["heads"], 0).stdout.lines().count(), 2);
+    project.run(&["merge", "heads"], 0);
+    assert_eq!(project.run(&["heads"], 0).stdout.lines().count(), 1);
+    project.run(&["upgrade", "head"], 0);
+    project.run(&["check"], 0);
+}
+
+/// Two branches that each add a revision conflict in git on migrate.lock.
+#[test]
+fn parallel_revisions_conflict_in_git_on_the_lock_file() {
+    let git_available = Command::new("git")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !git_available {
+        eprintln!("skipped: git is not installed");
+        return;
+    }
+    let mut project = two_revision_project();
+    let root = project.path().to_path_buf();
+    let git = |args: &[&str]| -> std::process::Output {
+        Command::new("git")
+            .args(args)
+            .current_dir(&root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &root)
+            .output()
+            .expect("git runs")
+    };
+    let ok = |output: std::process::Output| {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    ok(git(&["init", "-q", "-b", "main"]));
+    ok(git(&["config", "user.name", "Test"]));
+    ok(git(&["config", "user.email", "test@example.invalid"]));
+    ok(git(&["add", "migrations"]));
+    ok(git(&["commit", "-q", "-m", "two revisions"]));
+
+    ok(git(&["checkout", "-q", "-b", "feature-a"]));
+    project.revision(
+        "aaaa33333333",
+        "feature a",
+        &[],
+        "CREATE TABLE a (id INTEGER);",
+        "DROP TABLE a;",
+    );
+    ok(git(&["add", "migrations"]));
+    ok(git(&["commit", "-q", "-m", "feature a"]));
+
+    ok(git(&["checkout", "-q", "main"]));
+    ok(git(&["checkout", "-q", "-b", "feature-b"]));
+    project.revision(
+        "bbbb44444444",
+        "feature b",
+        &[],
+        "CREATE TABLE b (id INTEGER);",
+        "DROP TABLE b;",
+    );
+    ok(git(&["add", "migrations"]));
+    ok(git(&["commit", "-q", "-m", "feature b"]));
+
+    let merge = git(&["merge", "-q", "feature-a"]);
+    assert!(!merge.status.success(), "the merge must conflict");
+    let conflicts =
+        String::from_utf8_lossy(&git(&["diff", "--name-only", "--diff-filter=U"]).stdout)
+            .into_owned();
+    assert_eq!(conflicts.trim(), "migrations/migrate.lock");
+    let lock =
+        std::fs::read_to_string(project.path().join("migrations/migrate.lock")).expect("lock");
+    assert!(
+        lock.contains("<<<<<<<") && lock.contains("aaaa33333333") && lock.contains("bbbb44444444"),
+        "{lock}"
+    );
+}
