@@ -197,7 +197,8 @@ fn syntax_error(
         primary.clone(),
         label,
     );
-    if primary != first_line {
+    let on_first_line = primary.start >= first_line.start && primary.end <= first_line.end;
+    if !on_first_line {
         diagnostic.labels.push(Label {
             file: file.to_path_buf(),
             span: first_line,
@@ -205,6 +206,7 @@ fn syntax_error(
             primary: false,
         });
     }
+    let missing_semicolon = !on_first_line && starts_a_statement(text, primary.clone());
     diagnostic
         .notes
         .push(format!("sqlparser: {}", sql_error.message));
@@ -212,6 +214,12 @@ fn syntax_error(
         diagnostic
             .notes
             .push(format!("PostgreSQL 18 (pg_query): {pg_error}"));
+    }
+    if missing_semicolon {
+        diagnostic.notes.push(
+            "a new statement seems to start here: is the `;` of the previous one missing?"
+                .to_string(),
+        );
     }
     diagnostic.help = Some(if dialect == Dialect::Postgres && !PG_QUERY_ENABLED {
         "if PostgreSQL accepts this statement, enable PostgreSQL's own parser with `features = [\"pg-query\"]` on migrate-runtime (building it needs libclang-dev), or put `-- migrate:unchecked -- <reason>` on the line before it (it is then applied but not analysed)".to_string()
@@ -225,6 +233,20 @@ fn syntax_error(
         )
     });
     diagnostic
+}
+
+/// True when `span` is the first word of its line and a word that starts
+/// statements: the classic missing `;`.
+fn starts_a_statement(text: &str, span: Range<usize>) -> bool {
+    const STARTERS: &[&str] = &[
+        "ALTER", "COMMENT", "CREATE", "DELETE", "DO", "DROP", "GRANT", "INSERT", "REVOKE",
+        "SELECT", "TRUNCATE", "UPDATE", "WITH",
+    ];
+    let line_start = text[..span.start].rfind('\n').map_or(0, |at| at + 1);
+    text[line_start..span.start].trim().is_empty()
+        && STARTERS
+            .iter()
+            .any(|word| text[span.clone()].eq_ignore_ascii_case(word))
 }
 
 /// The end of the identifier-like word starting at `start` (at least one

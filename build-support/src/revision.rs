@@ -37,6 +37,7 @@ pub fn compile_file(
     let path = file.path.as_path();
     let text = file.text.as_str();
     let (header, mut diagnostics) = crate::header::parse(path, text);
+    let header_errors = diagnostics.len();
     let split = split::split_file(path, text, header.end, header.end_line, config.dialect);
     let split_failed = !split.diagnostics.is_empty();
     diagnostics.extend(split.diagnostics);
@@ -132,6 +133,15 @@ pub fn compile_file(
     }
 
     if !diagnostics.is_empty() {
+        // The body's in file order, as a reader goes through it (the header's
+        // stay first, in their own order: a typo before the missing key it
+        // explains). The sort is stable: one place keeps its stage order.
+        diagnostics[header_errors..].sort_by_key(|d| {
+            d.labels
+                .iter()
+                .find(|l| l.primary)
+                .map_or(0, |l| l.span.start)
+        });
         return Err(diagnostics);
     }
     Ok(CompiledRevision {
@@ -469,6 +479,10 @@ mod tests {
         let diagnostics = compile(Dialect::Postgres, "abc_x.sql", &text).unwrap_err();
         assert_eq!(diagnostics.len(), 1);
         assert_eq!(&text[diagnostics[0].labels[0].span.clone()], "DROP");
+        assert!(diagnostics[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("`;` of the previous one missing")));
         assert_eq!(
             diagnostics[0].labels[0].span.start,
             text.rfind("DROP").unwrap_or(0)
@@ -532,5 +546,37 @@ mod tests {
             "{:?}",
             diagnostics[0].notes
         );
+    }
+}
+
+#[cfg(test)]
+mod rendered {
+    use super::*;
+    use crate::config::Dialect;
+    use crate::render::{render, Sources, Style};
+    use std::path::PathBuf;
+
+    /// What the user sees for every kind of per-file error at once.
+    #[test]
+    fn every_per_file_error_rendered() {
+        let text = "-- revision: abc\n-- down_revison: none\n-- migrate:upgrade\nCREATE TABLE t (\n  x int,,\n  y int\n);\nCREATE INDEX CONCURRENTLY i ON t (x);\nDROP TABLE a\nDROP TABLE b;\n-- migrate:unchecked\nSELECT 1;\n-- migrate:downgrade transaction:flase\nDROP TABLE t\n";
+        let file = SourceFile {
+            path: PathBuf::from("migrations/abd_x.sql"),
+            text: text.to_string(),
+        };
+        let config = Config {
+            dialect: Dialect::Postgres,
+            ..Config::default()
+        };
+        let diagnostics = compile_file(&file, &config).expect_err("errors");
+        let mut sources = Sources::new();
+        sources.insert(file.path.clone(), text);
+        let shown = render(&diagnostics, &sources, Style::Plain);
+        // The notes and help differ with the feature; the snapshot is the
+        // default build's.
+        if parse::PG_QUERY_ENABLED {
+            return;
+        }
+        insta::assert_snapshot!(shown);
     }
 }

@@ -515,10 +515,13 @@ impl<'a> Splitter<'a> {
                     range.clone(),
                     "expected `transaction:false`",
                 );
-                diagnostic.help = Some(
-                    "write `-- migrate:upgrade transaction:false` for statements that cannot run in a transaction"
-                        .to_string(),
-                );
+                diagnostic.help = Some(format!(
+                    "write `-- migrate:{} transaction:false` for statements that cannot run in a transaction",
+                    match kind {
+                        SectionKind::Upgrade => "upgrade",
+                        SectionKind::Downgrade => "downgrade",
+                    }
+                ));
                 self.diagnostics.push(diagnostic);
                 // Keep going in a section of that kind, so its statements are
                 // still checked and not reported as outside any section.
