@@ -391,13 +391,12 @@ fn one_line_error(output: &Output) -> String {
 #[test]
 fn errors_are_one_line_and_never_show_a_password() {
     let project = two_revision_project();
-    let mut lines = Vec::new();
-    lines.push(one_line_error(&project.run_quietly(&["upgrade", "x!y"])));
-    lines.push(one_line_error(
-        &project.run_quietly(&["upgrade", "ffff1234"]),
-    ));
-    lines.push(one_line_error(&project.run_quietly(&["upgrade", "abcd"])));
-    lines.push(one_line_error(&project.run_quietly(&["show", "abcd"])));
+    let mut lines = vec![
+        one_line_error(&project.run_quietly(&["upgrade", "x!y"])),
+        one_line_error(&project.run_quietly(&["upgrade", "ffff1234"])),
+        one_line_error(&project.run_quietly(&["upgrade", "abcd"])),
+        one_line_error(&project.run_quietly(&["show", "abcd"])),
+    ];
     let started = std::time::Instant::now();
     lines.push(one_line_error(&project.run_quietly(&[
         "current",
