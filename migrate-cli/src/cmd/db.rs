@@ -1,6 +1,7 @@
 //! The verbs shared with `migrate_runtime::cli`: the directory is compiled
 //! into a plan, then the runtime's implementation runs over it.
 
+use std::cell::{Cell, OnceCell};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,25 +10,42 @@ use migrate_runtime::{Migrator, Revision};
 
 use crate::load::{self, TOLERATED_BY_READ_VERBS};
 
-/// An indicatif bar on stderr; indicatif hides it when stderr is not a terminal.
-struct Bar(ProgressBar);
+/// An indicatif bar on stderr, created when a long upgrade starts (indicatif
+/// itself draws nothing when stderr is not a terminal).
+struct Bar {
+    bar: OnceCell<ProgressBar>,
+    colored: bool,
+    steps: Cell<u64>,
+}
 
 impl Progress for Bar {
     fn start(&self, total: usize) {
-        self.0.set_length(total as u64);
-        self.0.set_position(0);
+        let template = if self.colored {
+            "{prefix:>12.cyan.bold} [{bar:27}] {pos}/{len}: {wide_msg}"
+        } else {
+            "{prefix:>12} [{bar:27}] {pos}/{len}: {wide_msg}"
+        };
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let bar = ProgressBar::new(total as u64)
+            .with_style(style)
+            .with_prefix("Upgrading");
+        let _ = self.bar.set(bar);
     }
 
     fn step(&self, revision: &Revision) {
-        if self.0.position() > 0 || !self.0.message().is_empty() {
-            self.0.inc(1);
+        if let Some(bar) = self.bar.get() {
+            bar.set_position(self.steps.get());
+            bar.set_message(format!("{}, {}", revision.id(), revision.message()));
         }
-        self.0
-            .set_message(format!("{}, {}", revision.id(), revision.message()));
+        self.steps.set(self.steps.get() + 1);
     }
 
     fn finish(&self) {
-        self.0.finish_and_clear();
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
     }
 }
 
@@ -69,13 +87,11 @@ pub fn run(
     }
     let plan = load::plan_from_compiled(&loaded);
     let migrator = Migrator::new(plan);
-    let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:27}] {pos}/{len}: {wide_msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_prefix("Upgrading");
-    let progress = Bar(bar);
+    let progress = Bar {
+        bar: OnceCell::new(),
+        colored: printer.colored(),
+        steps: Cell::new(0),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
