@@ -1150,4 +1150,109 @@ mod tests {
             "{shown}"
         );
     }
+
+    /// A plan whose revisions create tables, as the macro would embed it.
+    fn tables_plan() -> Plan {
+        let table = |id: &'static str, parents: &[&'static str], name: &'static str| {
+            let mut revision = revision(id, parents, name);
+            revision.upgrade = Cow::Owned(vec![crate::plan::Section {
+                transactional: true,
+                line: 6,
+                statements: Cow::Owned(vec![crate::plan::Statement {
+                    sql: Cow::Owned(format!("CREATE TABLE {name} (id INTEGER)")),
+                    line: 7,
+                }]),
+            }]);
+            revision.downgrade = Cow::Owned(vec![crate::plan::Section {
+                transactional: true,
+                line: 8,
+                statements: Cow::Owned(vec![crate::plan::Statement {
+                    sql: Cow::Owned(format!("DROP TABLE {name}")),
+                    line: 9,
+                }]),
+            }]);
+            revision.checksum = [id.len() as u8; 32];
+            revision
+        };
+        Plan {
+            revisions: Cow::Owned(vec![
+                table("aaaa1111", &[], "users"),
+                table("bbbb2222", &["aaaa1111"], "posts"),
+            ]),
+            version_table: Cow::Borrowed("migrate_version"),
+            dialect: Dialect::Sqlite,
+        }
+    }
+
+    #[derive(clap::Parser)]
+    enum App {
+        /// What an application's binary adds to its own commands.
+        Migrate(MigrateOpt),
+    }
+
+    fn parse(args: &[&str]) -> MigrateOpt {
+        use clap::Parser as _;
+        let App::Migrate(opt) = App::try_parse_from(args).expect("arguments parse");
+        opt
+    }
+
+    #[tokio::test]
+    async fn an_application_binary_runs_the_verbs_over_its_plan() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}", dir.path().join("app.db").display());
+        let migrator = Migrator::new(tables_plan());
+        let quiet = ["-q", "--database-url", url.as_str()];
+        let with = |verb: &[&'static str]| -> Vec<String> {
+            let mut args: Vec<String> = vec!["app".into(), "migrate".into()];
+            args.extend(verb.iter().map(|a| a.to_string()));
+            args.extend(quiet.iter().map(|a| a.to_string()));
+            args
+        };
+        let run_verb = |verb: &[&'static str]| {
+            let args = with(verb);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            parse(&args)
+        };
+        assert_eq!(run(&migrator, run_verb(&["check"])).await, 1);
+        assert_eq!(run(&migrator, run_verb(&["upgrade", "+1"])).await, 0);
+        let db = crate::MigrateConnection::connect(&url)
+            .await
+            .expect("connect");
+        assert_eq!(migrator.current(&db).await.expect("current"), ["aaaa1111"]);
+        assert_eq!(run(&migrator, run_verb(&["upgrade", "head"])).await, 0);
+        assert_eq!(run(&migrator, run_verb(&["check"])).await, 0);
+        assert_eq!(run(&migrator, run_verb(&["downgrade", "-1"])).await, 0);
+        assert_eq!(migrator.current(&db).await.expect("current"), ["aaaa1111"]);
+        assert_eq!(run(&migrator, run_verb(&["stamp", "head"])).await, 0);
+        assert_eq!(migrator.current(&db).await.expect("current"), ["bbbb2222"]);
+        assert_eq!(run(&migrator, run_verb(&["upgrade", "nope"])).await, 1);
+        db.close().await;
+    }
+
+    #[test]
+    fn offline_sql_needs_no_database_and_a_range_for_downgrade() {
+        let opt = parse(&[
+            "app",
+            "migrate",
+            "downgrade",
+            "-1",
+            "--sql",
+            "--dialect",
+            "sqlite",
+        ]);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let migrator = Migrator::new(tables_plan());
+        let printer = Printer::new(&opt.output);
+        let error = runtime
+            .block_on(execute(&migrator, &opt.command, None, &printer, None))
+            .expect_err("downgrade --sql without a range");
+        assert!(error.to_string().contains("needs a range"), "{error}");
+        let opt = parse(&["app", "migrate", "upgrade", "head", "--sql"]);
+        runtime
+            .block_on(execute(&migrator, &opt.command, None, &printer, None))
+            .expect("the plan's dialect is enough");
+    }
 }
