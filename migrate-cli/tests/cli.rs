@@ -654,3 +654,107 @@ fn parallel_revisions_conflict_in_git_on_the_lock_file() {
         "{lock}"
     );
 }
+
+#[test]
+fn check_fails_on_a_stale_lock_that_read_verbs_only_warn_about() {
+    let mut project = two_revision_project();
+    project.run(&["upgrade", "head"], 0);
+    // A revision added by hand, without `cargo migrate revision`: the lock is stale.
+    std::fs::write(
+        project.path().join("migrations/abcd33333333_by_hand.sql"),
+        "-- message: by hand\n-- revision: abcd33333333\n-- down_revision: abcd22222222\n\n\
+         -- migrate:upgrade\nCREATE TABLE three (id INTEGER);\n-- migrate:downgrade\nDROP TABLE three;\n",
+    )
+    .expect("write");
+    let heads = project.run(&["heads"], 0);
+    assert!(
+        heads
+            .stderr
+            .contains("warning: migrate.lock names a different set"),
+        "{}",
+        heads.stderr
+    );
+    let check = project.run(&["check"], 1);
+    assert!(
+        check.stderr.contains("error[stale-lock]"),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        check.stderr.contains("cargo migrate lock"),
+        "{}",
+        check.stderr
+    );
+    project.run(&["lock"], 0);
+    // Fresh lock; the database is now behind the new head.
+    let behind = project.run(&["check"], 1);
+    assert!(
+        behind.stderr.contains("pending abcd33333333"),
+        "{}",
+        behind.stderr
+    );
+    project.run(&["upgrade", "head"], 0);
+    project.run(&["check"], 0);
+    // Without a database URL, `check` still gates the directory and the lock.
+    let no_url = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+        .args(["migrate", "check"])
+        .current_dir(project.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("runs");
+    assert!(
+        no_url.status.success(),
+        "{}",
+        String::from_utf8_lossy(&no_url.stderr)
+    );
+}
+
+#[test]
+fn init_edits_an_existing_build_rs_and_never_overwrites() {
+    let mut project = Project::new("sqlite::memory:".to_string());
+    std::fs::write(
+        project.path().join("build.rs"),
+        "fn main() {\n    println!(\"cargo:rerun-if-changed=x\");\n}\n",
+    )
+    .expect("write build.rs");
+    let output = project.run(&["init"], 0);
+    assert!(
+        output.stdout.contains("embed_migrations!(\"migrations\")"),
+        "{}",
+        output.stdout
+    );
+    assert!(output.stdout.contains("migrate-build"), "{}", output.stdout);
+    let build_rs = std::fs::read_to_string(project.path().join("build.rs")).expect("build.rs");
+    assert_eq!(
+        build_rs,
+        "fn main() {\n    migrate_build::watch(\"migrations\");\n    println!(\"cargo:rerun-if-changed=x\");\n}\n"
+    );
+    let toml =
+        std::fs::read_to_string(project.path().join("migrations/migrate.toml")).expect("toml");
+    assert!(toml
+        .lines()
+        .all(|line| line.is_empty() || line.starts_with('#') || line.starts_with("dialect")));
+    let again = project.run(&["init"], 1);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("build.rs")).expect("build.rs"),
+        build_rs
+    );
+    // A fresh revision on an empty directory is a base.
+    let output = project.run(&["revision", "-m", "First one!"], 0);
+    let path = output.stdout.trim();
+    let name = Path::new(path)
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(name.len(), "123456789abc_first_one.sql".len(), "{name}");
+    assert!(name.ends_with("_first_one.sql") && name[..12].chars().all(|c| c.is_ascii_hexdigit()));
+    let text = std::fs::read_to_string(project.path().join(path)).expect("file");
+    assert!(text.contains("-- down_revision: none\n"), "{text}");
+    assert!(
+        std::fs::read_to_string(project.path().join("migrations/migrate.lock"))
+            .expect("lock")
+            .contains(&name[..12])
+    );
+}
