@@ -52,6 +52,8 @@ fn piece() -> impl Strategy<Value = String> {
             "E'\\''",
             "/*",
             "*/",
+            "/*!50001 CREATE TABLE x (y int) */",
+            "/*!",
             "--",
             "#",
             ";",
