@@ -1,12 +1,14 @@
 //! Arbitrary file contents through the header parser, the splitter, the
 //! parsers and `compile_file`: never a panic, never a hang (each case runs
 //! under a timeout), and every byte range reported is inside the text and
-//! on character boundaries, so renderers and the macro can slice with it.
+//! on character boundaries, so renderers and the macro can slice with it;
+//! the renderer shows every diagnostic without panicking.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use migrate_build::config::{Config, Dialect};
+use migrate_build::render::{render, Sources, Style};
 use migrate_build::revision::compile_file;
 use migrate_build::source::SourceFile;
 use migrate_build::{header, split, Diagnostic};
@@ -99,6 +101,11 @@ fn check_span(text: &str, span: &Range<usize>, what: &str) {
 }
 
 fn check_diagnostics(text: &str, file: &Path, diagnostics: &[Diagnostic]) {
+    // The renderer must cope with every span the stages produce.
+    let mut sources = Sources::new();
+    sources.insert(file.to_path_buf(), text);
+    let shown = render(diagnostics, &sources, Style::Plain);
+    assert_eq!(diagnostics.is_empty(), shown.is_empty());
     for diagnostic in diagnostics {
         assert!(!diagnostic.message.is_empty());
         for label in &diagnostic.labels {
