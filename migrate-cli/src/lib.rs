@@ -50,7 +50,8 @@ pub struct Opt {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Say more (`history`, `heads` and `current` print full entries).
+    /// Say more: full entries in `history`, `heads` and `current`; the runtime's
+    /// log of each revision (`-vv`: each statement).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -176,6 +177,21 @@ pub struct UsageError(pub String);
 /// error as one line (`error: ...`), never a backtrace.
 pub fn main_with(opt: Opt) -> ExitCode {
     let printer = opt.printer();
+    if opt.verbose > 0 {
+        // The runtime's tracing spans: each revision with -v, each batch
+        // and statement with -vv.
+        let filter = if opt.verbose > 1 {
+            "migrate_runtime=debug"
+        } else {
+            "migrate_runtime=info"
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .with_ansi(printer.colored())
+            .with_target(false)
+            .try_init();
+    }
     match run(opt, &printer) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

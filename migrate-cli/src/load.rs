@@ -11,7 +11,6 @@
 //! `check` keeps every error fatal.
 
 use std::borrow::Cow;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use migrate_build::config::{self, Config};
@@ -50,8 +49,12 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     if diagnostics.is_empty() {
         return;
     }
-    let styled = printer.colored() && std::io::stderr().is_terminal();
-    let style = if styled { Style::Styled } else { Style::Plain };
+    // `Printer` already weighed `--color`, NO_COLOR and the terminal.
+    let style = if printer.colored() {
+        Style::Styled
+    } else {
+        Style::Plain
+    };
     eprintln!("{}\n", migrate_build::render(diagnostics, sources, style));
 }
 

@@ -74,7 +74,7 @@ pub struct OutputOpts {
     /// Print only results and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Say more (each statement as it runs).
+    /// Say more: full entries in `history`, `heads` and `current`.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 }
