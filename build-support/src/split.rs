@@ -262,6 +262,8 @@ struct Splitter<'a> {
     /// An `END` was seen in a body; whether it closes a block depends on
     /// the next token.
     pending_end: bool,
+    /// The next word is the `CASE` of an `END CASE`.
+    closing_case: bool,
     /// Reported SQL before the first section once already.
     outside_reported: bool,
     /// Index in the token buffer of the token being handled.
@@ -291,6 +293,7 @@ impl<'a> Splitter<'a> {
             starts_with_create: false,
             has_body: false,
             pending_end: false,
+            closing_case: false,
             outside_reported: false,
             token_index: 0,
             current_tokens: 0..0,
@@ -406,10 +409,19 @@ impl<'a> Splitter<'a> {
         if !std::mem::take(&mut self.pending_end) {
             return;
         }
-        let continues = matches!(next, Token::Word(word) if word.quote_style.is_none()
-            && ["IF", "LOOP", "WHILE", "REPEAT"].iter().any(|k| word.value.eq_ignore_ascii_case(k)));
-        if !continues {
-            self.block_depth = self.block_depth.saturating_sub(1);
+        let qualifier = match next {
+            Token::Word(word) if word.quote_style.is_none() => word.value.to_ascii_uppercase(),
+            _ => String::new(),
+        };
+        match qualifier.as_str() {
+            "IF" | "LOOP" | "WHILE" | "REPEAT" => {}
+            // `END CASE` closes the CASE statement it names; that CASE is
+            // not the start of another one.
+            "CASE" => {
+                self.block_depth = self.block_depth.saturating_sub(1);
+                self.closing_case = true;
+            }
+            _ => self.block_depth = self.block_depth.saturating_sub(1),
         }
     }
 
@@ -602,9 +614,10 @@ impl<'a> Splitter<'a> {
                     }
                     self.words_seen += 1;
                 }
+                let closing_case = std::mem::take(&mut self.closing_case);
                 if self.has_body {
                     if word.value.eq_ignore_ascii_case("BEGIN")
-                        || word.value.eq_ignore_ascii_case("CASE")
+                        || (word.value.eq_ignore_ascii_case("CASE") && !closing_case)
                     {
                         self.block_depth += 1;
                     } else if word.value.eq_ignore_ascii_case("END") {
@@ -633,6 +646,7 @@ impl<'a> Splitter<'a> {
         self.paren_depth = 0;
         self.block_depth = 0;
         self.pending_end = false;
+        self.closing_case = false;
     }
 
     /// Reports an `unchecked` directive that no statement follows.
@@ -780,6 +794,14 @@ Downgrade notx @5 "-- migrate:downgrade transaction:false"
             &[
                 "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  UPDATE t SET x = CASE WHEN 1 THEN 2 END;\n  DELETE FROM u;\nEND",
                 "SELECT 1",
+            ],
+        );
+        check_sql(
+            Dialect::MySql,
+            "CREATE PROCEDURE p() BEGIN CASE x WHEN 1 THEN SELECT 1; ELSE SELECT 2; END CASE; WHILE 0 DO SELECT 3; END WHILE; END; SELECT 4",
+            &[
+                "CREATE PROCEDURE p() BEGIN CASE x WHEN 1 THEN SELECT 1; ELSE SELECT 2; END CASE; WHILE 0 DO SELECT 3; END WHILE; END",
+                "SELECT 4",
             ],
         );
         check_sql(
