@@ -90,7 +90,7 @@ pub(crate) async fn read_rows(
         })?;
     for raw in raw {
         let row = VersionRow::from_raw(raw)?;
-        rows.rows.insert(row.revision.clone(), row);
+        rows.put(row);
     }
     Ok(rows)
 }
@@ -452,8 +452,8 @@ impl<'m> Engine<'m> {
             // Another migrator may have moved this revision first.
             if let Ok(rows) = read_rows(&mut self.conn, self.table, self.dialect).await {
                 let changed = match script.direction {
-                    Direction::Upgrade => rows.rows.contains_key(&script.revision),
-                    Direction::Downgrade => !rows.rows.contains_key(&script.revision),
+                    Direction::Upgrade => rows.contains(&script.revision),
+                    Direction::Downgrade => !rows.contains(&script.revision),
                 };
                 if changed {
                     return Ok(Outcome::Conflict);

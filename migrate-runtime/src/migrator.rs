@@ -14,7 +14,8 @@ use crate::plan::{Dialect, Plan, Revision};
 use crate::script::ScriptBuilder;
 use crate::target::{IntoTarget, Target};
 use crate::version_table::{
-    decode_downgrade, digest, encode_downgrade, NewRow, RowState, Rows, VersionRow, VersionTable,
+    decode_downgrade, digest_words, encode_downgrade, hex, pair_words, NewRow, RowState, Rows,
+    VersionRow, VersionTable,
 };
 
 /// How many times a run re-plans after another migrator got there first.
@@ -88,7 +89,8 @@ pub struct Migrator {
     verify_checksums: bool,
     transaction_mode: TransactionMode,
     revert_unknown: bool,
-    head_digest: OnceLock<Option<String>>,
+    head_digest: OnceLock<String>,
+    heads_digest: OnceLock<String>,
 }
 
 impl Migrator {
@@ -110,6 +112,7 @@ impl Migrator {
             transaction_mode: TransactionMode::PerRevision,
             revert_unknown: false,
             head_digest: OnceLock::new(),
+            heads_digest: OnceLock::new(),
         }
     }
 
@@ -176,31 +179,33 @@ impl Migrator {
 
     fn plan_digest(&self, set: &BTreeSet<usize>) -> String {
         let revisions = self.plan.revisions();
-        let pairs: Vec<(&str, String)> = set
-            .iter()
-            .map(|&position| (revisions[position].id(), revisions[position].checksum_hex()))
-            .collect();
-        digest(pairs.iter().map(|(id, checksum)| (*id, checksum.as_str())))
+        digest_words(set.iter().map(|&position| {
+            let revision = &revisions[position];
+            pair_words(revision.id(), revision.checksum())
+        }))
     }
 
     /// The digest the summary holds when `target` is reached, if it does not
     /// depend on the database's state.
-    fn expected_digest(&self, graph: &Graph<'_>, target: &Target) -> Result<Option<String>, Error> {
-        match target {
-            Target::Relative(_) | Target::BranchBase(_) => Ok(None),
-            Target::Head | Target::Heads => {
-                // Checked every time (a malformed plan must still error), cached.
-                let desired = graph.resolve(target, &BTreeSet::new(), Direction::Upgrade)?;
-                Ok(self
-                    .head_digest
-                    .get_or_init(|| Some(self.plan_digest(&desired)))
-                    .clone())
-            }
-            _ => {
-                let desired = graph.resolve(target, &BTreeSet::new(), Direction::Upgrade)?;
-                Ok(Some(self.plan_digest(&desired)))
-            }
+    fn expected_digest(&self, target: &Target) -> Result<Option<String>, Error> {
+        let cache = match target {
+            Target::Relative(_) | Target::BranchBase(_) => return Ok(None),
+            Target::Head => Some(&self.head_digest),
+            Target::Heads => Some(&self.heads_digest),
+            _ => None,
+        };
+        if let Some(digest) = cache.and_then(OnceLock::get) {
+            return Ok(Some(digest.clone()));
         }
+        // Resolved every time until it succeeds, so a plan with several
+        // heads keeps reporting it for `head`.
+        let graph = Graph::new(&self.plan);
+        let desired = graph.resolve(target, &BTreeSet::new(), Direction::Upgrade)?;
+        let digest = self.plan_digest(&desired);
+        if let Some(cache) = cache {
+            let _ = cache.set(digest.clone());
+        }
+        Ok(Some(digest))
     }
 
     /// Applies every revision needed to reach `target`. When the database
@@ -212,11 +217,10 @@ impl Migrator {
     ) -> Result<Report, Error> {
         let target = target.into_target()?;
         let table = self.table()?;
-        let graph = Graph::new(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
         let mut conn = backend.acquire().await?;
-        if let Some(expected) = self.expected_digest(&graph, &target)? {
+        if let Some(expected) = self.expected_digest(&target)? {
             if let Ok(Some((digest, failed))) =
                 conn.fetch_summary(&table.select_summary(dialect)).await
             {
@@ -226,6 +230,7 @@ impl Migrator {
                 }
             }
         }
+        let graph = Graph::new(&self.plan);
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .upgrade_locked(conn, &table, &graph, &target, dialect)
@@ -393,11 +398,7 @@ impl Migrator {
 
     /// Refusals before anything runs.
     fn verify(&self, graph: &Graph<'_>, rows: &Rows, direction: Direction) -> Result<(), Error> {
-        if let Some(row) = rows
-            .rows
-            .values()
-            .find(|row| row.state != RowState::Applied)
-        {
+        if let Some(row) = rows.values().find(|row| row.state != RowState::Applied) {
             return Err(self.unresolved(graph, row));
         }
         let unknown: Vec<String> = unknown_rows(graph, rows)
@@ -411,7 +412,7 @@ impl Migrator {
             for row in rows.applied() {
                 if let Some(position) = graph.position(&row.revision) {
                     let revision = &self.plan.revisions()[position];
-                    let expected = revision.checksum_hex();
+                    let expected = hex(revision.checksum());
                     if row.checksum != expected {
                         return Err(Error::ChecksumMismatch {
                             revision: row.revision.clone(),
@@ -462,7 +463,7 @@ impl Migrator {
     /// Every row of the version table, oldest first.
     pub async fn history<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<VersionRow>, Error> {
         let rows = self.read(db).await?;
-        let mut rows: Vec<VersionRow> = rows.rows.into_values().collect();
+        let mut rows: Vec<VersionRow> = rows.into_values().collect();
         rows.sort_by(|a, b| {
             a.applied_at
                 .cmp(&b.applied_at)
@@ -572,23 +573,23 @@ impl Migrator {
         let revisions = self.plan.revisions();
         let mut statements = Vec::new();
         let mut state = rows.clone();
-        for row in rows.rows.values() {
+        for row in rows.values() {
             let keep = graph.position(&row.revision).is_some_and(|position| {
                 desired.contains(&position)
                     && row.state == RowState::Applied
-                    && row.checksum == revisions[position].checksum_hex()
+                    && row.checksum == hex(revisions[position].checksum())
             });
             if !keep {
                 statements.push(table.delete(dialect, &row.revision));
-                state.rows.remove(&row.revision);
+                state.remove(&row.revision);
             }
         }
         for &position in &desired {
             let revision = &revisions[position];
-            if state.rows.contains_key(revision.id()) {
+            if state.contains(revision.id()) {
                 continue;
             }
-            let checksum = revision.checksum_hex();
+            let checksum = hex(revision.checksum());
             let parents: Vec<String> = revision
                 .down_revisions()
                 .iter()
@@ -640,8 +641,7 @@ fn unknown_rows<'r>(
     graph: &'r Graph<'_>,
     rows: &'r Rows,
 ) -> impl Iterator<Item = &'r VersionRow> + 'r {
-    rows.rows
-        .values()
+    rows.values()
         .filter(move |row| graph.position(&row.revision).is_none())
 }
 

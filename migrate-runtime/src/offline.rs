@@ -97,7 +97,7 @@ pub(crate) fn script(
             .collect();
         rows.insert(
             revision.id(),
-            &revision.checksum_hex(),
+            &crate::version_table::hex(revision.checksum()),
             parents,
             RowState::Applied,
         );

@@ -147,7 +147,7 @@ impl<'t> ScriptBuilder<'t> {
     ) -> RevisionScript<'a> {
         let (dialect, table) = (self.dialect, self.table);
         let id = revision.id();
-        let checksum = revision.checksum_hex();
+        let checksum = crate::version_table::hex(revision.checksum());
         let parents: Vec<String> = revision
             .down_revisions()
             .iter()
@@ -222,7 +222,6 @@ impl<'t> ScriptBuilder<'t> {
         let id = revision.id();
         let summary_before = rows.summary();
         let done_before = rows
-            .rows
             .get(id)
             .map(|row| row.statements_done.max(0) as usize)
             .unwrap_or(0);
@@ -230,7 +229,7 @@ impl<'t> ScriptBuilder<'t> {
         let simple = pieces.iter().all(|piece| matches!(piece, Piece::Tx(_)));
         let mut chunks = Vec::new();
         if simple {
-            rows.rows.remove(id);
+            rows.remove(id);
             let mut parts = Vec::new();
             for piece in pieces {
                 if let Piece::Tx(statement_parts) = piece {
@@ -243,7 +242,7 @@ impl<'t> ScriptBuilder<'t> {
         } else {
             rows.set_state(id, RowState::Reverting);
             let summary_reverting = rows.summary();
-            rows.rows.remove(id);
+            rows.remove(id);
             let summary_after = rows.summary();
             chunks.push(Chunk::Tx(vec![
                 Self::book(table.set_progress(dialect, id, RowState::Reverting, 0)),
