@@ -101,13 +101,21 @@ fn label_index(revisions: &[CompiledRevision]) -> HashMap<&str, usize> {
 pub fn check(revisions: &[CompiledRevision]) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     duplicate_ids(revisions, &mut diagnostics);
+    if !diagnostics.is_empty() {
+        // With one id in two files every edge to it is ambiguous: whatever
+        // else is reported would be guesswork.
+        return diagnostics;
+    }
     duplicate_labels(revisions, &mut diagnostics);
     unknown_references(revisions, &mut diagnostics);
     let edges = Edges::resolve(revisions);
     let order = crate::plan::order_with(revisions, &edges);
     if order.len() < revisions.len() {
         cycles(revisions, &edges, &order, &mut diagnostics);
-        // Heads and bases are ill-defined on a loop; the cycle is the news.
+    }
+    if !diagnostics.is_empty() {
+        // Heads and bases are ill-defined on a loop, and a dangling parent
+        // or a shared label would only add a misleading second head.
         return diagnostics;
     }
     let children = versioned_children(&edges);
@@ -316,13 +324,13 @@ fn unknown(
         ),
         vec![label(revision, span, format!("no revision `{name}`"), true)],
     );
-    diagnostic.help = Some(suggest(revisions, name));
+    diagnostic.help = Some(suggest(revisions, key, name));
     diagnostic
 }
 
 /// Advice for an unknown name: a unique revision it is a prefix of, or a
 /// file whose name it is (the classic Alembic slip), or the general rule.
-fn suggest(revisions: &[CompiledRevision], name: &str) -> String {
+fn suggest(revisions: &[CompiledRevision], key: &str, name: &str) -> String {
     let as_file = revisions.iter().find(|revision| {
         revision
             .file
@@ -342,6 +350,10 @@ fn suggest(revisions: &[CompiledRevision], name: &str) -> String {
         .collect();
     if let [only] = prefixed.as_slice() {
         return format!("write the full id: `{}` ({})", only.id, file_name(only));
+    }
+    if key == "depends_on" {
+        return "name a revision id from another file's `revision:` header, or a branch label"
+            .to_string();
     }
     "name a revision id from another file's `revision:` header, or `none` for a base".to_string()
 }

@@ -9,20 +9,25 @@
 //! SKELETON: the types below are the contract between the stages; the
 //! stage modules fill them in.
 
+pub mod build_script;
 pub mod checksum;
+pub mod codegen;
+pub mod compile;
 pub mod config;
 pub mod diagnostic;
+#[cfg(feature = "emit")]
+pub mod emit;
+pub mod graph;
 pub mod header;
 pub mod lint;
+pub mod lock;
 pub mod parse;
+pub mod plan;
+pub mod render;
 pub mod revision;
 pub mod schema;
 pub mod source;
 pub mod split;
-pub mod graph;
-pub mod lock;
-pub mod plan;
-pub mod render;
 
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -30,6 +35,8 @@ pub(crate) mod test_support;
 use std::ops::Range;
 use std::path::PathBuf;
 
+pub use build_script::watch;
+pub use compile::{compile, Compiled, Failure, Options};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use render::{render, Sources, Style};
 

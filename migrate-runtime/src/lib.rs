@@ -79,4 +79,49 @@ pub use version_table::{RowState, VersionRow};
 pub mod cli;
 pub mod plan;
 
+/// Compiles a migrations directory at build time and embeds it as a static
+/// [`Plan`].
+///
+/// ```ignore
+/// static MIGRATIONS: migrate_runtime::Plan = migrate_runtime::embed_migrations!("migrations");
+/// ```
+///
+/// The path is relative to the crate's `Cargo.toml` (`CARGO_MANIFEST_DIR`),
+/// as with `sqlx::migrate!`. Every file is parsed, every statement checked
+/// with sqlparser (and, with the `pg-query` feature, PostgreSQL's own parser
+/// for what sqlparser rejects), the revision graph is checked (one head, no
+/// unknown parent, no cycle, no duplicate id), and the revisions are
+/// embedded in plan order as `&'static str` data. A broken history fails
+/// `cargo build` with rustc-style diagnostics naming the file and line.
+///
+/// # Rebuilding when a migration file changes
+///
+/// A proc macro cannot ask Cargo to watch a directory, so the crate needs a
+/// one-line build script (`cargo migrate init` writes it):
+///
+/// ```ignore
+/// // build.rs
+/// fn main() {
+///     migrate_build::watch("migrations");
+/// }
+/// ```
+///
+/// ```toml
+/// [build-dependencies]
+/// migrate-build = "0.1"
+/// ```
+///
+/// `watch` makes Cargo rerun the script when any file in the directory is
+/// added, removed or edited, compiles the directory there (so the SQL is not
+/// re-parsed after an unrelated Rust edit), and prints lint warnings as
+/// `cargo:warning=` lines. Without it the macro fails with that advice.
+///
+/// # Opting out
+///
+/// `embed_migrations!("migrations", unwatched)` compiles the directory inside
+/// the macro, needs no build script, and re-parses the SQL on every
+/// expansion; Cargo then does **not** rebuild when only a migration file
+/// changes. Meant for tests and examples that never add files.
+#[cfg(feature = "macros")]
+pub use migrate_macros::embed_migrations;
 pub use plan::{Dialect, Plan, Revision, Section, Statement, Text};

@@ -1,0 +1,271 @@
+//! [`compile`]: the whole pipeline from a directory to an ordered, checked
+//! history, shared by `embed_migrations!`, `build.rs` and `cargo migrate`.
+//!
+//! Stages: `migrate.toml` -> read the files -> compile each file (every
+//! file's errors are collected, not just the first file's) -> graph checks
+//! -> plan order -> `migrate.lock` -> lints. A stage that found errors stops
+//! the pipeline after it has reported everything it can, because later
+//! stages would only repeat the news (an unparsable file has no parents to
+//! check).
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::render::{render, Sources, Style};
+use crate::CompiledRevision;
+
+/// How to compile a directory.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// The directory as diagnostics show it (e.g. `migrations`, as the user
+    /// wrote it in the macro); defaults to the directory itself.
+    pub display_dir: Option<PathBuf>,
+    /// Skip the `migrate.lock` check (the CLI's `lock` verb, which rewrites it).
+    pub skip_lock: bool,
+}
+
+impl Options {
+    /// Default options: paths shown as given, the lock checked.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Shows paths under `display_dir` in diagnostics.
+    pub fn display_dir(mut self, display_dir: impl Into<PathBuf>) -> Options {
+        self.display_dir = Some(display_dir.into());
+        self
+    }
+
+    /// Does not check `migrate.lock`.
+    pub fn skip_lock(mut self, skip: bool) -> Options {
+        self.skip_lock = skip;
+        self
+    }
+}
+
+/// A directory that compiled: the history in plan order and its warnings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Compiled {
+    /// `migrate.toml` (defaults when absent).
+    pub config: Config,
+    /// Every revision, in plan order.
+    pub revisions: Vec<CompiledRevision>,
+    /// Lint findings below error level.
+    pub warnings: Vec<Diagnostic>,
+    /// The text of every file a diagnostic may point into.
+    pub sources: Sources,
+}
+
+impl Compiled {
+    /// The warnings rendered like rustc's (empty when there are none).
+    pub fn render_warnings(&self, style: Style) -> String {
+        render(&self.warnings, &self.sources, style)
+    }
+}
+
+/// A directory that did not compile.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Failure {
+    /// Every error found, then any warnings found along the way.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of every file a diagnostic may point into.
+    pub sources: Sources,
+}
+
+impl Failure {
+    /// Every diagnostic rendered like rustc's.
+    pub fn render(&self, style: Style) -> String {
+        render(&self.diagnostics, &self.sources, style)
+    }
+
+    /// The error diagnostics only.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(Style::Plain))
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Compiles the migrations directory `dir`.
+pub fn compile(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
+    let display_dir = options
+        .display_dir
+        .clone()
+        .unwrap_or_else(|| dir.to_path_buf());
+    let mut sources = Sources::new();
+    let fail = |diagnostics: Vec<Diagnostic>, sources: Sources| {
+        Err(Failure {
+            diagnostics: errors_first(diagnostics),
+            sources,
+        })
+    };
+
+    if !dir.is_dir() {
+        return fail(
+            vec![Diagnostic {
+                severity: Severity::Error,
+                code: "missing-directory",
+                message: format!(
+                    "the migrations directory `{}` does not exist",
+                    display_dir.display()
+                ),
+                labels: Vec::new(),
+                notes: vec![format!("looked for `{}`", dir.display())],
+                help: Some(
+                    "create it with `cargo migrate init`, or fix the path (it is relative to the crate's Cargo.toml)"
+                        .to_string(),
+                ),
+            }],
+            sources,
+        );
+    }
+
+    let config = crate::config::load(dir, &display_dir);
+    let files = crate::source::read_migrations(dir, &display_dir);
+    let (config, files) = match (config, files) {
+        (Ok(config), Ok(files)) => (config, files),
+        (config, files) => {
+            let mut diagnostics = Vec::new();
+            if let Err(found) = config {
+                diagnostics.extend(found);
+            }
+            if let Err(found) = files {
+                diagnostics.extend(found);
+            }
+            add_config_source(dir, &display_dir, &mut sources);
+            return fail(diagnostics, sources);
+        }
+    };
+    if let Some(source) = &config.source {
+        sources.insert(source.path.clone(), source.text.clone());
+    }
+    for file in &files {
+        sources.insert(file.path.clone(), file.text.clone());
+    }
+
+    let mut diagnostics = Vec::new();
+    let mut revisions = Vec::with_capacity(files.len());
+    for result in compile_files(&files, &config) {
+        match result {
+            Ok(revision) => revisions.push(revision),
+            Err(found) => diagnostics.extend(found),
+        }
+    }
+    if has_errors(&diagnostics) {
+        return fail(diagnostics, sources);
+    }
+
+    diagnostics.extend(crate::graph::check(&revisions));
+    if has_errors(&diagnostics) {
+        return fail(diagnostics, sources);
+    }
+    let order = crate::plan::order(&revisions);
+    let mut slots: Vec<Option<CompiledRevision>> = revisions.into_iter().map(Some).collect();
+    let revisions: Vec<CompiledRevision> = order
+        .into_iter()
+        .filter_map(|index| slots.get_mut(index).and_then(Option::take))
+        .collect();
+
+    if !options.skip_lock {
+        let lock_path = dir.join(crate::lock::LOCK_FILE);
+        if let Ok(text) = std::fs::read_to_string(&lock_path) {
+            let display = display_dir.join(crate::lock::LOCK_FILE);
+            diagnostics.extend(crate::lock::check(&text, &display, &revisions));
+            sources.insert(display, text);
+        }
+    }
+
+    diagnostics.extend(crate::lint::check(&config, &revisions));
+
+    if has_errors(&diagnostics) {
+        return fail(diagnostics, sources);
+    }
+    Ok(Compiled {
+        config,
+        revisions,
+        warnings: diagnostics,
+        sources,
+    })
+}
+
+/// Compiles every file, on all cores for a large directory: files are
+/// independent, and parsing dominates the build's cost.
+fn compile_files(
+    files: &[crate::source::SourceFile],
+    config: &Config,
+) -> Vec<Result<CompiledRevision, Vec<Diagnostic>>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads < 2 || files.len() < 64 {
+        return files
+            .iter()
+            .map(|file| crate::revision::compile_file(file, config))
+            .collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|file| crate::revision::compile_file(file, config))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(files.len());
+        for (worker, part) in workers.into_iter().zip(files.chunks(chunk)) {
+            match worker.join() {
+                Ok(results) => out.extend(results),
+                // A panicking worker is a bug in the compiler; report it
+                // against each of its files instead of aborting the build.
+                Err(_) => out.extend(part.iter().map(|file| {
+                    Err(vec![Diagnostic {
+                        severity: Severity::Error,
+                        code: "internal-error",
+                        message: format!(
+                            "the compiler crashed while reading `{}` (please report this bug)",
+                            file.path.display()
+                        ),
+                        labels: Vec::new(),
+                        notes: Vec::new(),
+                        help: None,
+                    }])
+                })),
+            }
+        }
+        out
+    })
+}
+
+fn add_config_source(dir: &Path, display_dir: &Path, sources: &mut Sources) {
+    let file = crate::config::CONFIG_FILE;
+    if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
+        sources.insert(display_dir.join(file), text);
+    }
+}
+
+fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+fn errors_first(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    // Stable: within each severity the stages' order (file order) is kept.
+    diagnostics.sort_by_key(|d| std::cmp::Reverse(d.severity));
+    diagnostics
+}

@@ -1,0 +1,6 @@
+static PLAN: migrate_runtime::Plan =
+    migrate_runtime::embed_migrations!("fixtures/empty_upgrade/migrations", unwatched);
+
+fn main() {
+    let _ = PLAN.revisions();
+}

@@ -1,0 +1,6 @@
+static PLAN: migrate_runtime::Plan =
+    migrate_runtime::embed_migrations!("fixtures/header_missing_key/migrations", unwatched);
+
+fn main() {
+    let _ = PLAN.revisions();
+}
