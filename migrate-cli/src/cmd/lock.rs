@@ -63,3 +63,36 @@ pub fn lock(dir: &Path, printer: &Printer) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, id: &str, parents: &str) {
+        let text = format!(
+            "-- message: {id}\n-- revision: {id}\n-- down_revision: {parents}\n\n-- migrate:upgrade\nCREATE TABLE t_{id} (id INTEGER);\n-- migrate:downgrade\nDROP TABLE t_{id};\n"
+        );
+        std::fs::write(dir.join(format!("{id}_x.sql")), text).expect("write");
+    }
+
+    /// The header-only lock equals the one the compiler renders from the
+    /// full plan, on a history with a fork, a merge and a second base.
+    #[test]
+    fn header_lock_matches_the_compiled_plan() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(dir.path(), "a0000001", "none");
+        write(dir.path(), "c0000003", "a0000001");
+        write(dir.path(), "b0000002", "a0000001");
+        write(dir.path(), "e0000005", "c0000003");
+        write(dir.path(), "d0000004", "b0000002, e0000005");
+        let printer = migrate_runtime::cli::Printer::new(&Default::default());
+        let loaded = crate::load::load(dir.path(), &[], &printer).expect("compiles");
+        assert_eq!(
+            expected(dir.path()).expect("scan"),
+            migrate_build::lock::render_lock(&loaded.revisions)
+        );
+        assert!(expected(dir.path())
+            .unwrap()
+            .ends_with("a0000001\nb0000002\nc0000003\ne0000005\nd0000004\nhead: d0000004\n"));
+    }
+}
