@@ -271,6 +271,12 @@ impl<'m> Engine<'m> {
 
     /// Makes sure the version tables exist.
     pub(crate) async fn ensure_tables(&mut self) -> Result<(), Error> {
+        // Look first: creating takes SQLite's write lock, which a busy
+        // database (other processes migrating) may hold for a while.
+        let exists = self.table.exists_query(self.dialect);
+        if self.conn.fetch_count(&exists).await.unwrap_or(0) == 2 {
+            return Ok(());
+        }
         let statements = self.table.create(self.dialect);
         let mut failure = None;
         for statement in &statements {
