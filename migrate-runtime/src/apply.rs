@@ -140,6 +140,16 @@ pub(crate) struct Engine<'m> {
     pub(crate) report: Report,
 }
 
+/// A run cancelled (its future dropped) or panicking inside a transaction
+/// must not hand that connection back to the pool mid-transaction.
+impl Drop for Engine<'_> {
+    fn drop(&mut self) {
+        if self.in_tx {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
 impl<'m> Engine<'m> {
     pub(crate) fn new(
         conn: Conn,
@@ -182,7 +192,6 @@ impl<'m> Engine<'m> {
             match self.conn.execute(statement).await {
                 Ok(()) => {
                     self.in_tx = true;
-                    // Until COMMIT, this connection must not go back to the pool.
                     return Ok(());
                 }
                 Err(error) if is_busy(&error) && started.elapsed() < self.lock_timeout => {

@@ -6,6 +6,7 @@
 //! [`MigrateConnection`] opened from a URL, and dispatches on the dialect.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
@@ -199,6 +200,15 @@ impl MigrateConnection {
     /// Opens a small pool for `url`. Errors name the URL with its password
     /// replaced by `***`.
     pub async fn connect(url: &str) -> Result<MigrateConnection, Error> {
+        Self::connect_with_timeout(url, Duration::from_secs(30)).await
+    }
+
+    /// [`connect`](Self::connect), giving up after `timeout` (sqlx retries
+    /// a refused connection until then).
+    pub async fn connect_with_timeout(
+        url: &str,
+        timeout: Duration,
+    ) -> Result<MigrateConnection, Error> {
         let scheme = url
             .split(':')
             .next()
@@ -220,6 +230,7 @@ impl MigrateConnection {
                     4
                 };
                 let pool = SqlitePoolOptions::new()
+                    .acquire_timeout(timeout)
                     .max_connections(max)
                     .connect_with(options)
                     .await
@@ -229,6 +240,7 @@ impl MigrateConnection {
             "postgres" | "postgresql" => {
                 let options = PgConnectOptions::from_str(url).map_err(failed)?;
                 let pool = PgPoolOptions::new()
+                    .acquire_timeout(timeout)
                     .max_connections(4)
                     .connect_with(options)
                     .await
@@ -243,6 +255,7 @@ impl MigrateConnection {
                 };
                 let options = MySqlConnectOptions::from_str(&normalized).map_err(failed)?;
                 let pool = MySqlPoolOptions::new()
+                    .acquire_timeout(timeout)
                     .max_connections(4)
                     .connect_with(options)
                     .await
@@ -265,5 +278,34 @@ impl MigrateConnection {
             MigrateConnection::Postgres(pool) => pool.close().await,
             MigrateConnection::MySql(pool) => pool.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connection_errors_never_show_the_password() {
+        for url in [
+            "postgres://app:hunter2@127.0.0.1:1/db",
+            "mysql://app:hunter2@127.0.0.1:1/db",
+            "postgres://127.0.0.1:1/db?user=app&password=hunter2",
+        ] {
+            let error = MigrateConnection::connect_with_timeout(url, Duration::from_millis(300))
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(!error.contains("hunter2"), "{error}");
+            assert!(error.contains("***"), "{error}");
+        }
+        let error = MigrateConnection::connect("oracle://u:hunter2@h/db")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !error.contains("hunter2") && error.contains("unsupported"),
+            "{error}"
+        );
     }
 }

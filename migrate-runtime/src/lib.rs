@@ -12,8 +12,7 @@
 //!
 //! - **State.** The database's state is the set of applied revisions, closed
 //!   under ancestry, one row each in the version table (`migrate_version`
-//!   by default; schema in [`version_table`](crate::VersionRow)'s module
-//!   docs). Upgrade to T applies `ancestors(T) ∪ {T}` minus the applied set
+//!   by default; schema below). Upgrade to T applies `ancestors(T) ∪ {T}` minus the applied set
 //!   in plan order; downgrade to T reverts the applied set minus
 //!   `ancestors(T) ∪ {T}` in reverse plan order (`graph.rs`).
 //! - **Startup.** A one-row summary table holds a digest of the applied
@@ -55,6 +54,37 @@
 //!   URLs are shown through [`redact_url`].
 //! - **Tracing**: a `migrate_revision` span per revision, `migrate_batch`
 //!   per batch and `migrate_statement` per statement run on its own.
+//!
+//! # The version table
+//!
+//! Created on first use (`CREATE TABLE IF NOT EXISTS`, under the lock). Its
+//! name is validated (`[A-Za-z_][A-Za-z0-9_]*`, at most 48 bytes) and is the
+//! only identifier ever put into SQL; every value is a quoted literal.
+//! Several plans can share a database with one version table each.
+//!
+//! | column | meaning |
+//! | --- | --- |
+//! | `revision` | the id, primary key (what makes an apply exactly-once) |
+//! | `checksum` | 64 hex digits: the compiler's SHA-256 over the revision's SQL tokens |
+//! | `down_revisions` | its parents, comma separated, so an older binary can order rows it does not know |
+//! | `applied_at` | when the revision started to apply (UTC) |
+//! | `duration_ms` | how long it took |
+//! | `state` | `applied`; `partial` / `reverting` while a revision with `transaction:false` sections (or any revision on MySQL) is half way; `failed` / `revert_failed` after a statement failed there |
+//! | `statements_done` | statements of the current direction known to have run |
+//! | `downgrade_sql` | the downgrade sections as JSON (`{"file","sections":[{"transactional","line","statements":[{"sql","line"}]}]}`) |
+//!
+//! `<name>_summary` holds one row: the applied heads, a digest of the
+//! applied `(revision, checksum)` pairs (a sum modulo 2^256, updated one
+//! row at a time), and a `failed` flag set while any row is not `applied`.
+//! It changes in the same transaction as the version table, so reading it
+//! is the whole startup check.
+//!
+//! # Recovering from a failed revision
+//!
+//! The error and the next run's refusal list the statements that ran
+//! (`#index (file:line)`). Undo or finish them by hand, then record the real
+//! state with [`Migrator::stamp`] (the revision before, to retry it; the
+//! revision itself, if you finished it), and run `upgrade` again.
 
 mod apply;
 mod backend;

@@ -300,7 +300,10 @@ impl Migrator {
                 }
             }
             engine.finish().await?;
-            return Ok(engine.report);
+            return Ok(std::mem::replace(
+                &mut engine.report,
+                Report::new(Direction::Upgrade),
+            ));
         }
         Err(Error::Database {
             context: "upgrade".to_string(),
@@ -388,7 +391,10 @@ impl Migrator {
                 }
             }
             engine.finish().await?;
-            return Ok(engine.report);
+            return Ok(std::mem::replace(
+                &mut engine.report,
+                Report::new(Direction::Upgrade),
+            ));
         }
         Err(Error::Database {
             context: "downgrade".to_string(),
