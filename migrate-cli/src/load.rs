@@ -154,6 +154,53 @@ pub fn compile(dir: &Path, tolerate: &[&str]) -> anyhow::Result<Compilation> {
     Ok(out)
 }
 
+/// Compiles `dir` exactly as `embed_migrations!` does (`migrate_build::compile`,
+/// every error fatal), printing the same diagnostics the build prints: the
+/// CLI's gate (`check`) and `lint` must agree with `cargo build`.
+pub fn build(dir: &Path) -> Result<migrate_build::Compiled, migrate_build::Failure> {
+    let options = migrate_build::Options::new().display_dir(display_path(dir));
+    migrate_build::compile(dir, &options)
+        .map(|mut compiled| {
+            compiled.sources = masked(&compiled.sources);
+            compiled
+        })
+        .map_err(|mut failure| {
+            failure.sources = masked(&failure.sources);
+            failure
+        })
+}
+
+/// [`build`], printing the diagnostics; warnings are printed too, as cargo does.
+pub fn load_strict(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
+    match build(dir) {
+        Ok(compiled) => {
+            print_diagnostics(&compiled.warnings, &compiled.sources, printer);
+            Ok(Loaded {
+                config: compiled.config,
+                revisions: compiled.revisions,
+                warnings: compiled.warnings,
+                sources: compiled.sources,
+            })
+        }
+        Err(failure) => {
+            print_diagnostics(&failure.diagnostics, &failure.sources, printer);
+            Err(CompileFailed {
+                dir: display_path(dir).display().to_string(),
+                count: failure.errors().count(),
+            }
+            .into())
+        }
+    }
+}
+
+fn masked(sources: &Sources) -> Sources {
+    let mut out = Sources::new();
+    for (path, text) in sources.iter() {
+        out.insert(path.to_path_buf(), mask_passwords(text));
+    }
+    out
+}
+
 /// Compiles `dir`; when anything fatal is found, prints every diagnostic
 /// and fails. Errors whose code is in `tolerate` are kept as warnings.
 pub fn load(dir: &Path, tolerate: &[&str], printer: &Printer) -> anyhow::Result<Loaded> {

@@ -758,3 +758,87 @@ fn init_edits_an_existing_build_rs_and_never_overwrites() {
             .contains(&name[..12])
     );
 }
+
+fn fixture_cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    cases.retain(|case| case.join("migrations").is_dir());
+    cases.sort();
+    cases
+}
+
+/// `cargo migrate check` prints, for every fixture history, exactly what the
+/// macro's `compile_error!` holds (`migrate_build::compile`, plain style).
+#[test]
+fn check_prints_the_builds_diagnostics_for_every_fixture() {
+    let cases = fixture_cases();
+    assert!(cases.len() > 5, "fixtures not found");
+    for case in cases {
+        let expected = migrate_build::compile(
+            &case.join("migrations"),
+            &migrate_build::Options::new().display_dir("migrations"),
+        );
+        let output = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+            .args(["migrate", "check", "--dir", "migrations"])
+            .current_dir(&case)
+            .env_remove("DATABASE_URL")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match expected {
+            Err(failure) => {
+                assert_eq!(
+                    output.status.code(),
+                    Some(1),
+                    "{}: {stderr}",
+                    case.display()
+                );
+                let rendered = failure.render(migrate_build::Style::Plain);
+                assert!(
+                    stderr.contains(&rendered),
+                    "{}:\nexpected\n{rendered}\ngot\n{stderr}",
+                    case.display()
+                );
+            }
+            Ok(_) => assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{}: {stderr}",
+                case.display()
+            ),
+        }
+    }
+}
+
+/// The tolerant loader of the read verbs builds the same plan as the build.
+#[test]
+fn read_verbs_see_the_plan_the_build_embeds() {
+    let printer = migrate_runtime::cli::Printer::new(&Default::default());
+    for case in fixture_cases() {
+        let dir = case.join("migrations");
+        let Ok(built) = migrate_build::compile(&dir, &migrate_build::Options::new()) else {
+            continue;
+        };
+        let loaded = migrate_cli::load::load(&dir, &[], &printer).expect("loads what builds");
+        let ids = |revisions: &[migrate_build::CompiledRevision]| -> Vec<(String, [u8; 32])> {
+            revisions
+                .iter()
+                .map(|r| (r.id.clone(), r.checksum))
+                .collect()
+        };
+        assert_eq!(
+            ids(&loaded.revisions),
+            ids(&built.revisions),
+            "{}",
+            case.display()
+        );
+    }
+}

@@ -62,7 +62,11 @@ pub fn run(
     } else {
         TOLERATED_BY_READ_VERBS
     };
-    let loaded = load::load(dir, tolerate, printer)?;
+    let loaded = if matches!(command, Command::Check) {
+        load::load_strict(dir, printer)?
+    } else {
+        load::load(dir, tolerate, printer)?
+    };
     for warning in loaded
         .warnings
         .iter()

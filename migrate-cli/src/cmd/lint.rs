@@ -12,51 +12,45 @@ use crate::OutputFormat;
 
 /// Prints every error and lint finding of the directory; fails when any is an error.
 pub fn lint(dir: &Path, format: OutputFormat, printer: &Printer) -> anyhow::Result<()> {
-    let compilation = load::compile(dir, &[])?;
-    let mut findings = compilation.errors.clone();
-    findings.extend(compilation.warnings.iter().cloned());
+    // The build's own pipeline, so `lint` reports exactly what `cargo build` would.
+    let (findings, sources, revisions) = match load::build(dir) {
+        Ok(compiled) => (
+            compiled.warnings,
+            compiled.sources,
+            Some(compiled.revisions.len()),
+        ),
+        Err(failure) => (failure.diagnostics, failure.sources, None),
+    };
+    let errors = findings
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    let counted = match revisions {
+        Some(count) => format!("{count} revisions: "),
+        None => String::new(),
+    };
     match format {
         OutputFormat::Text => {
             if findings.is_empty() {
-                printer.status(
-                    "Linted",
-                    format!("{} revisions: no findings", compilation.revisions.len()),
-                );
+                printer.status("Linted", format!("{counted}no findings"));
             } else {
                 let styled = printer.colored() && std::io::stdout().is_terminal();
                 let style = if styled { Style::Styled } else { Style::Plain };
-                println!(
-                    "{}",
-                    migrate_build::render(&findings, &compilation.sources, style)
-                );
-                let warnings = findings
-                    .iter()
-                    .filter(|d| d.severity == Severity::Warning)
-                    .count();
+                println!("{}", migrate_build::render(&findings, &sources, style));
                 printer.status(
                     "Linted",
-                    format!(
-                        "{} revisions: {} error(s), {warnings} warning(s)",
-                        compilation.revisions.len(),
-                        compilation.errors.len()
-                    ),
+                    format!("{counted}{errors} error(s), {warnings} warning(s)"),
                 );
             }
         }
-        OutputFormat::Json => println!(
-            "{}",
-            migrate_build::lint::json(&findings, &compilation.sources)
-        ),
-        OutputFormat::Sarif => println!(
-            "{}",
-            migrate_build::lint::sarif(&findings, &compilation.sources)
-        ),
+        OutputFormat::Json => println!("{}", migrate_build::lint::json(&findings, &sources)),
+        OutputFormat::Sarif => println!("{}", migrate_build::lint::sarif(&findings, &sources)),
     }
-    if !compilation.errors.is_empty() {
+    if errors > 0 {
         bail!(
-            "`{}` has {} error(s) that fail the build",
-            compilation.display_dir.display(),
-            compilation.errors.len()
+            "`{}` has {errors} error(s) that fail the build",
+            dir.display()
         );
     }
     Ok(())
