@@ -47,3 +47,42 @@ async fn non_transactional_sections() {
     )
     .await;
 }
+
+/// The no-op check is a read: it succeeds while another connection holds
+/// SQLite's write lock; real work waits for it up to `lock_timeout`.
+#[tokio::test]
+async fn no_op_reads_while_another_writer_holds_the_lock() {
+    use std::time::Duration;
+
+    use migrate_runtime::{Error, Migrator};
+
+    let t = TestDb::sqlite().await;
+    let migrator =
+        Migrator::new(migrate_tests::branchy_plan()).lock_timeout(Duration::from_millis(500));
+    migrator.upgrade(&t.db, "head").await.unwrap();
+    let other = t.another_pool().await;
+    let migrate_runtime::MigrateConnection::Sqlite(other_pool) = &other else {
+        unreachable!()
+    };
+    let mut writer = other_pool.acquire().await.unwrap();
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    assert!(migrator.upgrade(&t.db, "head").await.unwrap().is_empty());
+    let error = tokio::time::timeout(Duration::from_secs(30), migrator.downgrade(&t.db, "-1"))
+        .await
+        .expect("the wait is bounded")
+        .unwrap_err();
+    // SQLite's own busy handler (sqlx: 5 s) waits first, then ours.
+    assert!(matches!(error, Error::LockTimeout { .. }), "{error}");
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    drop(writer);
+    assert_eq!(
+        migrator.downgrade(&t.db, "-1").await.unwrap().ids(),
+        ["eeee0005"]
+    );
+}
