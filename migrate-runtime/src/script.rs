@@ -78,6 +78,23 @@ impl RevisionScript<'_> {
     }
 }
 
+/// When the first piece is transactional, the row's first write joins it:
+/// one transaction fewer, and a failure there leaves nothing behind.
+fn merge_leading_bookkeeping(chunks: &mut Vec<Chunk<'_>>) {
+    let second_runs_statements = matches!(
+        chunks.get(1),
+        Some(Chunk::Tx(parts)) if parts.iter().any(|part| part.statement.is_some())
+    );
+    if !second_runs_statements {
+        return;
+    }
+    if let Chunk::Tx(first) = chunks.remove(0) {
+        if let Some(Chunk::Tx(parts)) = chunks.first_mut() {
+            parts.splice(0..0, first);
+        }
+    }
+}
+
 /// Builds revision scripts for one dialect and version table.
 pub(crate) struct ScriptBuilder<'t> {
     pub(crate) dialect: Dialect,
@@ -190,6 +207,7 @@ impl<'t> ScriptBuilder<'t> {
                 Self::book(table.write_summary(dialect, &summary_partial)),
             ]));
             self.push_pieces(&mut chunks, pieces, id, RowState::Partial);
+            merge_leading_bookkeeping(&mut chunks);
             self.finish_chunks(
                 &mut chunks,
                 vec![
@@ -249,6 +267,7 @@ impl<'t> ScriptBuilder<'t> {
                 Self::book(table.write_summary(dialect, &summary_reverting)),
             ]));
             self.push_pieces(&mut chunks, pieces, id, RowState::Reverting);
+            merge_leading_bookkeeping(&mut chunks);
             self.finish_chunks(
                 &mut chunks,
                 vec![
