@@ -44,7 +44,14 @@ fn lint_revision(
         .downgrade
         .iter()
         .any(|section| !section.statements.is_empty());
-    if !has_downgrade {
+    // A merge revision that runs no SQL has nothing to undo (what
+    // `cargo migrate merge` writes).
+    let is_empty_merge = revision.down_revisions.len() > 1
+        && revision
+            .upgrade
+            .iter()
+            .all(|section| section.statements.is_empty());
+    if !has_downgrade && !is_empty_merge {
         findings.push(Finding {
             rule: Rule::MissingDowngrade,
             message: format!("revision {} has no downgrade", revision.id),
