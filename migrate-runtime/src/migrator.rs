@@ -1,6 +1,6 @@
 //! [`Migrator`]: the verbs over a plan.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -196,6 +196,32 @@ impl Migrator {
         };
         if let Some(digest) = cache.and_then(OnceLock::get) {
             return Ok(Some(digest.clone()));
+        }
+        // `heads`, and `head` of a plan with one head, mean every revision:
+        // digest them without building the graph (this is the startup path).
+        let revisions = self.plan.revisions();
+        let everything = match target {
+            Target::Heads => true,
+            Target::Head => {
+                let parents: HashSet<&str> = revisions
+                    .iter()
+                    .flat_map(|r| r.down_revisions().iter().chain(r.depends_on().iter()))
+                    .map(|parent| parent.as_ref())
+                    .collect();
+                revisions
+                    .iter()
+                    .filter(|r| !parents.contains(r.id()))
+                    .count()
+                    == 1
+            }
+            _ => false,
+        };
+        if everything {
+            let digest = digest_words(revisions.iter().map(|r| pair_words(r.id(), r.checksum())));
+            if let Some(cache) = cache {
+                let _ = cache.set(digest.clone());
+            }
+            return Ok(Some(digest));
         }
         // Resolved every time until it succeeds, so a plan with several
         // heads keeps reporting it for `head`.
