@@ -359,25 +359,29 @@ impl<'m> Engine<'m> {
                     self.revision_in_tx = true;
                     let statements = parts.iter().filter(|p| p.statement.is_some()).count();
                     let batch_span = tracing::debug_span!("migrate_batch", statements);
+                    // Outside the single-transaction mode the COMMIT rides
+                    // in the batch too (and, on PostgreSQL, the BEGIN).
+                    let commit_in_batch = !self.single && self.dialect != Dialect::MySql;
                     let result = if self.dialect == Dialect::MySql {
                         self.run_parts(parts).instrument(batch_span).await
-                    } else if fused {
-                        let batch = format!("BEGIN;\n{}COMMIT", join_batch(parts));
-                        self.conn.execute(&batch).instrument(batch_span).await
                     } else {
-                        let batch = join_batch(parts);
+                        let body = join_batch(parts);
+                        let batch = match (fused, commit_in_batch) {
+                            (true, _) => format!("BEGIN;\n{body}COMMIT"),
+                            (false, true) => format!("{body}COMMIT"),
+                            (false, false) => body.clone(),
+                        };
                         let result = self.conn.execute(&batch).instrument(batch_span).await;
-                        if result.is_ok() {
-                            self.tx_batches.push(batch);
+                        if result.is_ok() && !commit_in_batch {
+                            self.tx_batches.push(body);
                         }
                         result
                     };
                     match result {
                         Ok(()) => {
                             self.tx_statements.extend(chunk.statements().cloned());
-                            if fused {
-                                self.in_tx = false;
-                                self.tx_batches.clear();
+                            if commit_in_batch {
+                                self.after_commit();
                                 Ok(())
                             } else if !self.single {
                                 self.commit().await
