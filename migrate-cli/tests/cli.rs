@@ -443,6 +443,14 @@ fn usage_errors_exit_2_and_help_documents_exit_codes() {
     assert_eq!(project.run_quietly(&["frobnicate"]).code, 2);
     assert_eq!(project.run_quietly(&["upgrade"]).code, 2);
     assert_eq!(project.run_quietly(&["heads", "--format", "sarif"]).code, 2);
+    let echoed = project.run_quietly(&["current", "postgres://app:s3cret@db/prod"]);
+    assert_eq!(echoed.code, 2);
+    assert!(
+        echoed.stderr.contains("postgres://app:******@db/prod"),
+        "{}",
+        echoed.stderr
+    );
+    assert!(!echoed.stderr.contains("s3cret"), "{}", echoed.stderr);
     let help = project.run_quietly(&["--help"]);
     assert_eq!(help.code, 0);
     assert!(
