@@ -1,0 +1,433 @@
+//! The runtime benchmark: the same generated revisions (realistic DDL and a
+//! few INSERTs each, about 1 KiB) applied four ways in one run, on SQLite
+//! and PostgreSQL, each measurement on a fresh database:
+//!
+//! - (a) ours, one transaction per revision (the default);
+//! - (b) ours, one transaction for the whole run;
+//! - (c) the same statements sent through sqlx directly, one transaction
+//!   per revision (`BEGIN`, the revision's statements as one batch,
+//!   `COMMIT`), no bookkeeping: the floor any migrator pays;
+//! - (d) `sqlx::migrate::Migrator::run` over the same history written in
+//!   sqlx's directory format.
+//!
+//! Then the startup no-op check with every revision applied: our
+//! `upgrade("head")` against sqlx's `Migrator::run`.
+//!
+//! ```text
+//! cargo bench -p migrate-tests --bench runtime -- [--revisions N] [--reps R] [--noop-reps R]
+//!     [--only sqlite|postgres] [--ways abcd] [--settings dn]
+//! ```
+//!
+//! Each way runs under two settings: `d`urable (the backends' defaults,
+//! every commit waits for an fsync) and `n`o fsync wait (SQLite on tmpfs,
+//! PostgreSQL with `synchronous_commit=off`), which isolates the CPU and
+//! round trips each way spends per revision from the disk's latency.
+//!
+//! PostgreSQL is measured when `MIGRATE_TEST_POSTGRES_URL` is set. Each
+//! figure is the median of `--reps` repetitions (default 3); the machine
+//! may be shared and noisy, so compare ratios against (c) from the same run.
+
+use std::time::{Duration, Instant};
+
+use migrate_runtime::{Dialect, MigrateConnection, Migrator, TransactionMode};
+use migrate_tests::generated::{generated_plan, upgrade_statements, write_sqlx_directory};
+use migrate_tests::TestDb;
+
+struct Options {
+    revisions: usize,
+    reps: usize,
+    noop_reps: usize,
+    only: Option<String>,
+    ways: Vec<Way>,
+    settings: Vec<Setting>,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        revisions: 1000,
+        reps: 3,
+        noop_reps: 25,
+        only: None,
+        ways: Way::ALL.to_vec(),
+        settings: vec![Setting::Durable, Setting::NoFsyncWait],
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut number =
+            |default: usize| args.next().and_then(|n| n.parse().ok()).unwrap_or(default);
+        match arg.as_str() {
+            "--revisions" => options.revisions = number(options.revisions),
+            "--reps" => options.reps = number(options.reps),
+            "--noop-reps" => options.noop_reps = number(options.noop_reps),
+            "--only" => options.only = args.next(),
+            "--settings" => {
+                let letters = args.next().unwrap_or_default();
+                options.settings = [(Setting::Durable, 'd'), (Setting::NoFsyncWait, 'n')]
+                    .into_iter()
+                    .filter(|(_, letter)| letters.contains(*letter))
+                    .map(|(setting, _)| setting)
+                    .collect();
+            }
+            "--ways" => {
+                let letters = args.next().unwrap_or_default();
+                options.ways = Way::ALL
+                    .into_iter()
+                    .filter(|way| letters.contains(way.letter()))
+                    .collect();
+            }
+            // `cargo bench` passes `--bench`; anything else is ignored too.
+            _ => {}
+        }
+    }
+    options
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Way {
+    OursPerRevision,
+    OursSingle,
+    RawSqlx,
+    SqlxMigrate,
+}
+
+impl Way {
+    const ALL: [Way; 4] = [
+        Way::OursPerRevision,
+        Way::OursSingle,
+        Way::RawSqlx,
+        Way::SqlxMigrate,
+    ];
+
+    fn letter(self) -> char {
+        match self {
+            Way::OursPerRevision => 'a',
+            Way::OursSingle => 'b',
+            Way::RawSqlx => 'c',
+            Way::SqlxMigrate => 'd',
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Way::OursPerRevision => "(a) ours, per-revision transactions",
+            Way::OursSingle => "(b) ours, one transaction",
+            Way::RawSqlx => "(c) sqlx directly, per-revision transactions, no bookkeeping",
+            Way::SqlxMigrate => "(d) sqlx::migrate::Migrator::run",
+        }
+    }
+}
+
+/// The median, or zero when that way was not measured (`--ways`).
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+fn ratio(value: Duration, base: Duration) -> String {
+    if base.is_zero() || value.is_zero() {
+        "-".to_string()
+    } else {
+        format!("{:.2}x", value.as_secs_f64() / base.as_secs_f64())
+    }
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1}", duration.as_secs_f64() * 1000.0)
+}
+
+/// Where the time goes: `Durable` keeps each backend's defaults (every
+/// commit waits for its fsync, which on a shared disk dominates and varies
+/// run to run); `NoFsyncWait` takes the disk out (SQLite on tmpfs,
+/// PostgreSQL with `synchronous_commit=off` for the session), leaving the
+/// CPU and round trips each way spends per revision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Setting {
+    Durable,
+    NoFsyncWait,
+}
+
+impl Setting {
+    fn label(self, dialect: Dialect) -> &'static str {
+        match (self, dialect) {
+            (Setting::Durable, _) => "durable (defaults)",
+            (Setting::NoFsyncWait, Dialect::Sqlite) => "tmpfs (no fsync cost)",
+            (Setting::NoFsyncWait, _) => "synchronous_commit=off",
+        }
+    }
+}
+
+/// A fresh database and what to clean up after it.
+struct Fresh {
+    db: MigrateConnection,
+    server: Option<TestDb>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn fresh(dialect: Dialect, setting: Setting) -> Fresh {
+    match dialect {
+        Dialect::Sqlite => {
+            let dir = match setting {
+                Setting::Durable => tempfile::tempdir(),
+                Setting::NoFsyncWait => tempfile::tempdir_in("/dev/shm"),
+            }
+            .expect("temporary directory");
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            let db = MigrateConnection::connect(&url)
+                .await
+                .expect("sqlite opens");
+            Fresh {
+                db,
+                server: None,
+                _dir: Some(dir),
+            }
+        }
+        _ => {
+            let t = TestDb::postgres("runtime benchmark")
+                .await
+                .expect("MIGRATE_TEST_POSTGRES_URL is set");
+            let db = match setting {
+                Setting::Durable => t.another_pool().await,
+                Setting::NoFsyncWait => {
+                    let separator = if t.url.contains('?') { '&' } else { '?' };
+                    let url = format!("{}{separator}options=-c%20synchronous_commit%3Doff", t.url);
+                    MigrateConnection::connect(&url)
+                        .await
+                        .expect("postgres opens")
+                }
+            };
+            Fresh {
+                db,
+                server: Some(t),
+                _dir: None,
+            }
+        }
+    }
+}
+
+async fn dispose(fresh: Fresh) {
+    fresh.db.close().await;
+    if let Some(server) = fresh.server {
+        server.drop_database().await;
+    }
+}
+
+/// One query through the pool (`SELECT 1`): the floor of any check.
+async fn one_query(db: &MigrateConnection) -> Result<i32, sqlx::Error> {
+    match db {
+        MigrateConnection::Sqlite(pool) => sqlx::query_scalar("SELECT 1").fetch_one(pool).await,
+        MigrateConnection::Postgres(pool) => sqlx::query_scalar("SELECT 1").fetch_one(pool).await,
+        MigrateConnection::MySql(pool) => sqlx::query_scalar("SELECT 1").fetch_one(pool).await,
+    }
+}
+
+/// Every revision's statements joined into one batch, as (c) sends them.
+fn batches(revisions: usize, dialect: Dialect) -> Vec<String> {
+    (1..=revisions)
+        .map(|index| {
+            let mut batch = upgrade_statements(index, dialect).join(";\n");
+            batch.push(';');
+            batch
+        })
+        .collect()
+}
+
+async fn raw_sqlx(db: &MigrateConnection, batches: &[String]) -> Result<(), sqlx::Error> {
+    macro_rules! per_revision {
+        ($pool:expr) => {{
+            for batch in batches {
+                let mut tx = $pool.begin().await?;
+                sqlx::raw_sql(batch).execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+            Ok(())
+        }};
+    }
+    match db {
+        MigrateConnection::Sqlite(pool) => per_revision!(pool),
+        MigrateConnection::Postgres(pool) => per_revision!(pool),
+        MigrateConnection::MySql(pool) => per_revision!(pool),
+    }
+}
+
+async fn sqlx_migrate(
+    db: &MigrateConnection,
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<(), sqlx::migrate::MigrateError> {
+    match db {
+        MigrateConnection::Sqlite(pool) => migrator.run(pool).await,
+        MigrateConnection::Postgres(pool) => migrator.run(pool).await,
+        MigrateConnection::MySql(pool) => migrator.run(pool).await,
+    }
+}
+
+struct Figures {
+    dialect: Dialect,
+    setting: Setting,
+    apply: Vec<(Way, Duration)>,
+    ours_noop: Duration,
+    sqlx_noop: Duration,
+    select_one: Duration,
+}
+
+async fn measure(dialect: Dialect, setting: Setting, options: &Options) -> Figures {
+    let plan: &'static migrate_runtime::Plan =
+        Box::leak(Box::new(generated_plan(options.revisions, dialect)));
+    let batches = batches(options.revisions, dialect);
+    let directory = tempfile::tempdir().expect("temporary directory");
+    write_sqlx_directory(directory.path(), options.revisions, dialect).expect("sqlx directory");
+    let sqlx_migrator = sqlx::migrate::Migrator::new(directory.path())
+        .await
+        .expect("sqlx reads the directory");
+
+    let ways = &options.ways;
+    let mut samples: Vec<(Way, Vec<Duration>)> = ways.iter().map(|&w| (w, Vec::new())).collect();
+    let mut ours_noop = Vec::new();
+    let mut sqlx_noop = Vec::new();
+    let mut select_one = Vec::new();
+    let measure_noop = setting == Setting::Durable;
+    for rep in 0..options.reps {
+        // Rotate the order so that no way always runs first (warm caches, autovacuum).
+        for offset in 0..ways.len() {
+            let way = ways[(rep + offset) % ways.len()];
+            let t = fresh(dialect, setting).await;
+            let started = Instant::now();
+            match way {
+                Way::OursPerRevision | Way::OursSingle => {
+                    let mode = if way == Way::OursSingle {
+                        TransactionMode::Single
+                    } else {
+                        TransactionMode::PerRevision
+                    };
+                    let report = Migrator::new(plan)
+                        .transaction_mode(mode)
+                        .upgrade(&t.db, "head")
+                        .await
+                        .expect("ours applies the history");
+                    assert_eq!(report.revisions.len(), options.revisions);
+                }
+                Way::RawSqlx => raw_sqlx(&t.db, &batches).await.expect("sqlx applies"),
+                Way::SqlxMigrate => sqlx_migrate(&t.db, &sqlx_migrator)
+                    .await
+                    .expect("sqlx::migrate applies"),
+            }
+            let elapsed = started.elapsed();
+            eprintln!(
+                "{} {:?} rep {rep}: {:?} {} ms",
+                dialect.name(),
+                setting,
+                way,
+                ms(elapsed)
+            );
+            samples
+                .iter_mut()
+                .find(|(w, _)| *w == way)
+                .expect("every way has samples")
+                .1
+                .push(elapsed);
+            // The no-op checks, on the database the apply left at head.
+            if measure_noop && way == Way::OursPerRevision {
+                let migrator = Migrator::new(plan);
+                for _ in 0..options.noop_reps {
+                    let started = Instant::now();
+                    let report = migrator.upgrade(&t.db, "head").await.expect("no-op");
+                    ours_noop.push(started.elapsed());
+                    assert!(report.is_empty());
+                    let started = Instant::now();
+                    one_query(&t.db).await.expect("SELECT 1");
+                    select_one.push(started.elapsed());
+                }
+            }
+            if measure_noop && way == Way::SqlxMigrate {
+                for _ in 0..options.noop_reps {
+                    let started = Instant::now();
+                    sqlx_migrate(&t.db, &sqlx_migrator).await.expect("no-op");
+                    sqlx_noop.push(started.elapsed());
+                }
+            }
+            dispose(t).await;
+        }
+    }
+    Figures {
+        dialect,
+        setting,
+        apply: samples
+            .into_iter()
+            .map(|(way, samples)| (way, median(samples)))
+            .collect(),
+        ours_noop: median(ours_noop),
+        sqlx_noop: median(sqlx_noop),
+        select_one: median(select_one),
+    }
+}
+
+fn table(figures: &[Figures], options: &Options) -> String {
+    let mut out = format!(
+        "{} revisions, median of {} runs of each way (no-op checks: median of {} calls per run), \
+         a fresh database per run.\n\n",
+        options.revisions, options.reps, options.noop_reps
+    );
+    out.push_str(
+        "| backend | setting | measurement | time (ms) | ratio |\n| --- | --- | --- | ---: | ---: |\n",
+    );
+    for figures in figures {
+        let name = figures.dialect.name();
+        let setting = figures.setting.label(figures.dialect);
+        let floor = figures
+            .apply
+            .iter()
+            .find(|(way, _)| *way == Way::RawSqlx)
+            .map(|(_, d)| *d)
+            .unwrap_or_default();
+        for (way, duration) in &figures.apply {
+            out.push_str(&format!(
+                "| {name} | {setting} | {} | {} | {} of (c) |\n",
+                way.label(),
+                ms(*duration),
+                ratio(*duration, floor)
+            ));
+        }
+        if figures.ours_noop.is_zero() && figures.sqlx_noop.is_zero() {
+            continue;
+        }
+        let micros = |d: Duration| format!("{:.3}", d.as_secs_f64() * 1000.0);
+        out.push_str(&format!(
+            "| {name} | all applied | no-op check, ours (`upgrade(\"head\")`) | {} | {} of sqlx's |\n",
+            micros(figures.ours_noop),
+            ratio(figures.ours_noop, figures.sqlx_noop)
+        ));
+        out.push_str(&format!(
+            "| {name} | all applied | no-op check, sqlx (`Migrator::run`) | {} | |\n",
+            micros(figures.sqlx_noop)
+        ));
+        out.push_str(&format!(
+            "| {name} | all applied | floor: `SELECT 1` through the same pool | {} | |\n",
+            micros(figures.select_one)
+        ));
+    }
+    out
+}
+
+fn main() {
+    let options = options();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let mut dialects = vec![Dialect::Sqlite];
+    if std::env::var_os("MIGRATE_TEST_POSTGRES_URL").is_some() {
+        dialects.push(Dialect::Postgres);
+    } else {
+        eprintln!("PostgreSQL skipped: MIGRATE_TEST_POSTGRES_URL is not set");
+    }
+    if let Some(only) = &options.only {
+        dialects.retain(|dialect| dialect.name() == only);
+    }
+    let mut figures = Vec::new();
+    for dialect in dialects {
+        for &setting in &options.settings {
+            figures.push(runtime.block_on(measure(dialect, setting, &options)));
+        }
+    }
+    println!("{}", table(&figures, &options));
+}
