@@ -467,8 +467,10 @@ impl<'m> Engine<'m> {
         self.rollback().await;
         self.tx_statements.clear();
 
-        if self.check_in_tx && !any_committed && rolled_back_revisions.len() == 1 {
-            // Another migrator may have moved this revision first.
+        if !any_committed && rolled_back_revisions.len() == 1 {
+            // Another migrator may have moved this revision first: without
+            // the lock, or a cancelled run whose last batch the server
+            // still committed after its lock connection closed.
             if let Ok(rows) = read_rows(&mut self.conn, self.table, self.dialect).await {
                 let changed = match script.direction {
                     Direction::Upgrade => rows.contains(&script.revision),

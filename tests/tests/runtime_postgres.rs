@@ -203,3 +203,39 @@ async fn offline_script_runs_through_psql() {
     assert!(migrator.history(&t.db).await.unwrap().is_empty());
     t.drop_database().await;
 }
+
+/// A run whose future is dropped mid-revision (a startup timeout) leaves
+/// no transaction open on a pooled connection and no lock held: the next
+/// run on the same one-connection pool applies the revision.
+#[tokio::test]
+async fn a_cancelled_run_leaves_nothing_behind() {
+    let t = postgres!("a_cancelled_run_leaves_nothing_behind");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&t.url)
+        .await
+        .unwrap();
+    let plan = migrate_tests::PlanBuilder::new()
+        .rev(
+            "aaaa0001",
+            &[],
+            &["CREATE TABLE slow (id INTEGER)", "SELECT pg_sleep(3)"],
+            &["DROP TABLE slow"],
+        )
+        .leak();
+    let migrator = Migrator::new(plan).lock_timeout(Duration::from_secs(10));
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(500), migrator.upgrade(&pool, "head")).await;
+    assert!(cancelled.is_err(), "the run was cut short");
+    let report = tokio::time::timeout(Duration::from_secs(20), migrator.upgrade(&pool, "head"))
+        .await
+        .expect("no hang")
+        .unwrap();
+    // The server may still have committed the cancelled batch: either way
+    // the revision is applied exactly once and the second run succeeds.
+    assert!(report.is_empty() || report.ids() == ["aaaa0001"], "{report:?}");
+    migrator.check(&pool).await.unwrap();
+    assert_eq!(migrator.history(&pool).await.unwrap().len(), 1);
+    pool.close().await;
+    t.drop_database().await;
+}
