@@ -12,7 +12,7 @@ use clap::Parser;
 #[command(bin_name = "cargo", version, styles = clap::builder::Styles::styled())]
 enum Cli {
     /// Alembic's verbs for a migrations directory.
-    #[command(version)]
+    #[command(version, display_name = "cargo-migrate")]
     Migrate(migrate_cli::Opt),
 }
 
