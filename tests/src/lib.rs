@@ -887,6 +887,16 @@ pub mod scenarios {
             newer.upgrade(&t.db, "head").await.unwrap().ids(),
             ["cccc0003", "dddd0004", "eeee0005"]
         );
+        // Stamping over unknown rows needs `purge`.
+        assert!(matches!(
+            older.stamp(&t.db, "head").await,
+            Err(Error::UnknownApplied { .. })
+        ));
+        older.stamp_with(&t.db, "head", true).await.unwrap();
+        assert_eq!(
+            ids(&older.history(&t.db).await.unwrap()),
+            ["aaaa0001", "bbbb0002"]
+        );
     }
 
     /// A `transaction:false` section: applied and reverted; when it fails,
