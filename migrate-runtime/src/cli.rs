@@ -466,12 +466,26 @@ pub fn history(
         };
         let lower = lower.trim();
         let upper = upper.trim();
+        // `current` stands for the database's heads (Alembic's `-r current:`).
         let above = match lower {
             "" | "base" => None,
+            "current" if current.is_empty() => None,
+            "current" => Some(
+                current
+                    .iter()
+                    .flat_map(|id| descendants_of(plan, id))
+                    .collect(),
+            ),
             lower => resolve_revision(plan, lower)?.map(|r| descendants_of(plan, r.id())),
         };
         let below = match upper {
             "" | "heads" => None,
+            "current" => Some(
+                current
+                    .iter()
+                    .flat_map(|id| ancestors_of(plan, id))
+                    .collect(),
+            ),
             upper => Some(match resolve_revision(plan, upper)? {
                 Some(revision) => ancestors_of(plan, revision.id()),
                 None => BTreeSet::new(),
@@ -645,7 +659,8 @@ pub struct MoveArgs {
 /// `history` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HistoryArgs {
-    /// A range `A:B` (both included); `A:` runs to the heads, `:B` from the base.
+    /// A range `A:B` (both included); `A:` runs to the heads, `:B` from the base;
+    /// `current` names the database's revisions (`-r current:` lists what is pending).
     #[arg(short = 'r', long = "rev-range")]
     pub rev_range: Option<String>,
     /// Mark the revisions the database is at with `(current)`.
@@ -734,7 +749,13 @@ pub async fn execute(
 ) -> Result<(), Error> {
     let plan = migrator.plan();
     match command {
-        Command::History(args) if !args.indicate_current => {
+        Command::History(args)
+            if !args.indicate_current
+                && !args
+                    .rev_range
+                    .as_deref()
+                    .is_some_and(|range| range.split(':').any(|end| end.trim() == "current")) =>
+        {
             printer.report(&history(
                 plan,
                 args.rev_range.as_deref(),
@@ -1106,6 +1127,22 @@ mod tests {
         assert_eq!(ids("bbbb:cccc"), ["cccc3333", "bbbb2222"]);
         assert_eq!(ids(":bbbb"), ["bbbb2222", "aaaa1111"]);
         assert_eq!(ids("dddd:"), ["eeee5555", "dddd4444"]);
+        let at_c: BTreeSet<String> = ["cccc3333".to_string()].into();
+        let with_current = |range: &str| -> Vec<String> {
+            history(&plan, Some(range), false, &at_c)
+                .unwrap()
+                .json
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|entry| entry["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(with_current("current:"), ["eeee5555", "cccc3333"]);
+        assert_eq!(
+            with_current(":current"),
+            ["cccc3333", "bbbb2222", "aaaa1111"]
+        );
         assert!(matches!(
             history(&plan, Some("bbbb"), false, &none),
             Err(Error::BadRange(_))
