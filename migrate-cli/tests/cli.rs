@@ -338,6 +338,43 @@ fn postgres_workflow() {
     server_workflow("MIGRATE_TEST_POSTGRES_URL", "postgres", "workflow_postgres");
 }
 
+/// The same URL with a password added after the user name (the test server
+/// trusts local connections, so any password is accepted).
+fn with_password(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (user, host) = rest.split_once('@')?;
+    (!user.contains(':')).then(|| format!("{scheme}://{user}:s3cret@{host}"))
+}
+
+#[test]
+fn postgres_output_never_shows_the_password() {
+    let Ok(base_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: MIGRATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let (url, name) = fresh_database(&base_url, "cli_secret");
+    let Some(secret_url) = with_password(&url) else {
+        eprintln!("skipped: MIGRATE_TEST_POSTGRES_URL already carries a password");
+        drop_database(&base_url, &name);
+        return;
+    };
+    let mut project = two_revision_project();
+    project.url = secret_url;
+    project.set_dialect("postgres");
+    let outputs = [
+        project.run_quietly(&["upgrade", "head", "-v"]),
+        project.run_quietly(&["current", "--verbose"]),
+        project.run_quietly(&["upgrade", "nope"]),
+        project.run_quietly(&["check", "--format", "json"]),
+    ];
+    drop_database(&base_url, &name);
+    assert_eq!(outputs[0].code, 0, "{}", outputs[0].stderr);
+    assert!(outputs[1].stdout.contains(":***@"), "{}", outputs[1].stdout);
+    for output in &outputs {
+        assert!(!output.stdout.contains("s3cret") && !output.stderr.contains("s3cret"));
+    }
+}
+
 #[test]
 fn mariadb_workflow() {
     server_workflow("MIGRATE_TEST_MYSQL_URL", "mysql", "workflow_mariadb");
