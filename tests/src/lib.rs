@@ -699,7 +699,11 @@ pub mod scenarios {
     /// `count` migrators on separate pools start `upgrade head` at once:
     /// all succeed and every revision is applied exactly once.
     pub async fn concurrent_migrators(t: &TestDb, count: usize) {
-        let plan = chain_plan(12);
+        concurrent_migrators_on(t, count, chain_plan(12)).await;
+    }
+
+    /// [`concurrent_migrators`] over a given plan.
+    pub async fn concurrent_migrators_on(t: &TestDb, count: usize, plan: &'static Plan) {
         let mut pools = Vec::new();
         for _ in 0..count {
             pools.push(t.another_pool().await);

@@ -54,6 +54,44 @@ async fn thirty_two_concurrent_migrators() {
     t.drop_database().await;
 }
 
+/// The same, with a `CREATE INDEX CONCURRENTLY` among the revisions: the
+/// 31 waiting migrators must not block it (they poll the lock instead of
+/// sitting in a blocking call, which would hold a transaction open).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_concurrent_migrators_with_create_index_concurrently() {
+    let t = postgres!("thirty_two_concurrent_migrators_with_create_index_concurrently");
+    let plan = migrate_tests::PlanBuilder::new()
+        .rev(
+            "aaaa0001",
+            &[],
+            &["CREATE TABLE posts (id INTEGER PRIMARY KEY, published_at TIMESTAMPTZ)"],
+            &["DROP TABLE posts"],
+        )
+        .revision(
+            "bbbb0002",
+            &["aaaa0001"],
+            &[(
+                false,
+                &["CREATE INDEX CONCURRENTLY idx_published ON posts (published_at) WHERE published_at IS NOT NULL"],
+            )],
+            &[(false, &["DROP INDEX CONCURRENTLY idx_published"])],
+        )
+        .rev(
+            "cccc0003",
+            &["bbbb0002"],
+            &["CREATE TABLE tags (id INTEGER)"],
+            &["DROP TABLE tags"],
+        )
+        .leak();
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        scenarios::concurrent_migrators_on(&t, 32, plan),
+    )
+    .await
+    .expect("CREATE INDEX CONCURRENTLY is not blocked by the waiting migrators");
+    t.drop_database().await;
+}
+
 #[tokio::test]
 async fn tampering() {
     let t = postgres!("tampering");
@@ -233,7 +271,10 @@ async fn a_cancelled_run_leaves_nothing_behind() {
         .unwrap();
     // The server may still have committed the cancelled batch: either way
     // the revision is applied exactly once and the second run succeeds.
-    assert!(report.is_empty() || report.ids() == ["aaaa0001"], "{report:?}");
+    assert!(
+        report.is_empty() || report.ids() == ["aaaa0001"],
+        "{report:?}"
+    );
     migrator.check(&pool).await.unwrap();
     assert_eq!(migrator.history(&pool).await.unwrap().len(), 1);
     pool.close().await;
