@@ -136,7 +136,9 @@ impl Migrator {
         self
     }
 
-    /// How long to wait for the lock (default 60 s).
+    /// How long to wait for the lock (default 60 s): PostgreSQL's advisory
+    /// lock, MySQL's `GET_LOCK`, or SQLite's write lock (there, each attempt
+    /// also waits up to the pool's own `busy_timeout`, 5 s in sqlx).
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
         self.lock_timeout = timeout;
         self
