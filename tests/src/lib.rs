@@ -437,6 +437,25 @@ pub mod scenarios {
         assert!(t.columns("posts").await.contains("published_at"));
         assert_eq!(migrator.current(&t.db).await.unwrap(), ["eeee0005"]);
         migrator.check(&t.db).await.unwrap();
+        let history = migrator.history(&t.db).await.unwrap();
+        assert_eq!(ids(&history), ALL);
+        for row in &history {
+            let revision = branchy_plan().get(&row.revision).unwrap();
+            assert_eq!(row.checksum, revision.checksum_hex());
+            let parents: Vec<String> = revision
+                .down_revisions()
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+            assert_eq!(row.down_revisions, parents);
+            assert_eq!(row.state, RowState::Applied);
+            assert!(row.applied_at.starts_with("20"), "{}", row.applied_at);
+            assert!(row.duration_ms >= 0);
+            assert_eq!(
+                row.statements_done as usize,
+                revision.upgrade()[0].statements().len()
+            );
+        }
         assert!(
             migrator.upgrade(&t.db, "head").await.unwrap().is_empty(),
             "second run is a no-op"
