@@ -26,7 +26,7 @@
 //! codes: 0 success, 1 failure (including `check` finding the database
 //! behind), 2 usage error (clap's own).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::io::{IsTerminal, Write as _};
 
@@ -208,12 +208,42 @@ pub enum Error {
     Usage(String),
 }
 
-/// Every revision that names `id` as a parent (`down_revision` only).
-fn children<'p>(plan: &'p Plan, id: &str) -> Vec<&'p Revision> {
-    plan.revisions()
-        .iter()
-        .filter(|revision| revision.down_revisions().iter().any(|parent| parent == id))
-        .collect()
+/// What the read verbs ask of the graph over and over, computed once: a
+/// history of thousands of revisions must not cost a scan per line.
+struct Shape<'p> {
+    heads: BTreeSet<&'p str>,
+    /// Revisions naming each id in `down_revision` (not `depends_on`).
+    children: HashMap<&'p str, Vec<&'p Revision>>,
+}
+
+impl<'p> Shape<'p> {
+    fn new(plan: &'p Plan) -> Shape<'p> {
+        let mut children: HashMap<&'p str, Vec<&'p Revision>> = HashMap::new();
+        let mut named: HashSet<&'p str> = HashSet::new();
+        for revision in plan.revisions() {
+            for parent in revision.down_revisions() {
+                children.entry(parent.as_ref()).or_default().push(revision);
+            }
+            for parent in revision
+                .down_revisions()
+                .iter()
+                .chain(revision.depends_on())
+            {
+                named.insert(parent.as_ref());
+            }
+        }
+        let heads = plan
+            .revisions()
+            .iter()
+            .map(Revision::id)
+            .filter(|id| !named.contains(id))
+            .collect();
+        Shape { heads, children }
+    }
+
+    fn children(&self, id: &str) -> &[&'p Revision] {
+        self.children.get(id).map(Vec::as_slice).unwrap_or(&[])
+    }
 }
 
 /// `id` and every revision it needs (parents and dependencies, transitively).
@@ -255,6 +285,15 @@ fn descendants_of(plan: &Plan, id: &str) -> BTreeSet<String> {
     seen
 }
 
+/// [`Plan::heads`] in linear time.
+fn heads_in_order(plan: &Plan) -> Vec<&Revision> {
+    let shape = Shape::new(plan);
+    plan.revisions()
+        .iter()
+        .filter(|revision| shape.heads.contains(revision.id()))
+        .collect()
+}
+
 /// Resolves what `show` and `history -r` accept: an id, a unique prefix of 4
 /// or more characters, a branch label, `head`, `<label>@head` or `base`
 /// (`None`).
@@ -264,7 +303,7 @@ pub fn resolve_revision<'p>(plan: &'p Plan, ident: &str) -> Result<Option<&'p Re
         return Ok(None);
     }
     if ident == "head" {
-        let heads = plan.heads();
+        let heads = heads_in_order(plan);
         return match heads.as_slice() {
             [one] => Ok(Some(one)),
             [] => Ok(None),
@@ -277,8 +316,7 @@ pub fn resolve_revision<'p>(plan: &'p Plan, ident: &str) -> Result<Option<&'p Re
     if let Some(branch) = ident.strip_suffix("@head") {
         let member = resolve_revision(plan, branch)?.ok_or_else(|| unknown(ident))?;
         let lineage = descendants_of(plan, member.id());
-        let heads: Vec<&Revision> = plan
-            .heads()
+        let heads: Vec<&Revision> = heads_in_order(plan)
             .into_iter()
             .filter(|head| lineage.contains(head.id()))
             .collect();
@@ -330,23 +368,18 @@ fn unknown(ident: &str) -> Error {
 }
 
 /// The markers Alembic prints after an id: `(label) (head) (current) (branchpoint) (mergepoint)`.
-fn markers(
-    plan: &Plan,
-    revision: &Revision,
-    heads: &BTreeSet<&str>,
-    current: &BTreeSet<String>,
-) -> String {
+fn markers(shape: &Shape<'_>, revision: &Revision, current: &BTreeSet<String>) -> String {
     let mut out = String::new();
     if !revision.branch_labels().is_empty() {
         let _ = write!(out, " ({})", revision.branch_labels().join(", "));
     }
-    if heads.contains(revision.id()) {
+    if shape.heads.contains(revision.id()) {
         out.push_str(" (head)");
     }
     if current.contains(revision.id()) {
         out.push_str(" (current)");
     }
-    if children(plan, revision.id()).len() > 1 {
+    if shape.children(revision.id()).len() > 1 {
         out.push_str(" (branchpoint)");
     }
     if revision.is_merge() {
@@ -356,12 +389,7 @@ fn markers(
 }
 
 /// `a, b -> c (head), message` (Alembic's one-line history entry).
-fn one_line(
-    plan: &Plan,
-    revision: &Revision,
-    heads: &BTreeSet<&str>,
-    current: &BTreeSet<String>,
-) -> String {
+fn one_line(shape: &Shape<'_>, revision: &Revision, current: &BTreeSet<String>) -> String {
     let parents = if revision.down_revisions().is_empty() {
         "<base>".to_string()
     } else {
@@ -375,24 +403,19 @@ fn one_line(
     format!(
         "{parents}{dependencies} -> {}{}, {}",
         revision.id(),
-        markers(plan, revision, heads, current),
+        markers(shape, revision, current),
         revision.message()
     )
 }
 
 /// Alembic's `log_entry` block (`history --verbose`, `show`, `heads --verbose`).
-fn log_entry(
-    plan: &Plan,
-    revision: &Revision,
-    heads: &BTreeSet<&str>,
-    current: &BTreeSet<String>,
-) -> String {
+fn log_entry(shape: &Shape<'_>, revision: &Revision, current: &BTreeSet<String>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Rev: {}{}",
         revision.id(),
-        markers(plan, revision, heads, current)
+        markers(shape, revision, current)
     );
     match revision.down_revisions() {
         [] => {
@@ -408,7 +431,7 @@ fn log_entry(
     if !revision.depends_on().is_empty() {
         let _ = writeln!(out, "Also depends on: {}", revision.depends_on().join(", "));
     }
-    let branches = children(plan, revision.id());
+    let branches = shape.children(revision.id());
     if branches.len() > 1 {
         let ids: Vec<&str> = branches.iter().map(|child| child.id()).collect();
         let _ = writeln!(out, "Branches into: {}", ids.join(", "));
@@ -431,9 +454,8 @@ fn log_entry(
     out
 }
 
-/// The JSON shape of one revision, shared by every read verb.
-pub fn revision_json(plan: &Plan, revision: &Revision, current: &BTreeSet<String>) -> Value {
-    let heads: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+/// The JSON of one revision, shared by every read verb.
+fn revision_json(shape: &Shape<'_>, revision: &Revision, current: &BTreeSet<String>) -> Value {
     json!({
         "id": revision.id(),
         "down_revisions": revision.down_revisions(),
@@ -443,9 +465,9 @@ pub fn revision_json(plan: &Plan, revision: &Revision, current: &BTreeSet<String
         "create_date": revision.create_date(),
         "file": revision.file(),
         "checksum": revision.checksum_hex(),
-        "head": heads.contains(revision.id()),
+        "head": shape.heads.contains(revision.id()),
         "current": current.contains(revision.id()),
-        "branchpoint": children(plan, revision.id()).len() > 1,
+        "branchpoint": shape.children(revision.id()).len() > 1,
         "mergepoint": revision.is_merge(),
     })
 }
@@ -500,7 +522,7 @@ pub fn history(
         let below = below.unwrap_or(all);
         selected = Some(above.intersection(&below).cloned().collect());
     }
-    let heads: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+    let shape = Shape::new(plan);
     let mut text = String::new();
     let mut entries = Vec::new();
     for revision in plan.revisions().iter().rev() {
@@ -514,12 +536,12 @@ pub fn history(
             if !text.is_empty() {
                 text.push('\n');
             }
-            text.push_str(&log_entry(plan, revision, &heads, current));
+            text.push_str(&log_entry(&shape, revision, current));
         } else {
-            text.push_str(&one_line(plan, revision, &heads, current));
+            text.push_str(&one_line(&shape, revision, current));
             text.push('\n');
         }
-        entries.push(revision_json(plan, revision, current));
+        entries.push(revision_json(&shape, revision, current));
     }
     Ok(Report {
         text,
@@ -529,25 +551,29 @@ pub fn history(
 
 /// `heads [--verbose]`: one line per head, `id (labels) (head), message`.
 pub fn heads(plan: &Plan, verbose: bool, current: &BTreeSet<String>) -> Report {
-    let head_ids: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+    let shape = Shape::new(plan);
     let mut text = String::new();
     let mut entries = Vec::new();
-    for head in plan.heads() {
+    for head in plan
+        .revisions()
+        .iter()
+        .filter(|revision| shape.heads.contains(revision.id()))
+    {
         if verbose {
             if !text.is_empty() {
                 text.push('\n');
             }
-            text.push_str(&log_entry(plan, head, &head_ids, current));
+            text.push_str(&log_entry(&shape, head, current));
         } else {
             let _ = writeln!(
                 text,
                 "{}{}, {}",
                 head.id(),
-                markers(plan, head, &head_ids, current),
+                markers(&shape, head, current),
                 head.message()
             );
         }
-        entries.push(revision_json(plan, head, current));
+        entries.push(revision_json(&shape, head, current));
     }
     Report {
         text,
@@ -557,12 +583,12 @@ pub fn heads(plan: &Plan, verbose: bool, current: &BTreeSet<String>) -> Report {
 
 /// `branches`: each branch point, then one `-> child` line per branch.
 pub fn branches(plan: &Plan) -> Report {
-    let head_ids: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+    let shape = Shape::new(plan);
     let none = BTreeSet::new();
     let mut text = String::new();
     let mut entries = Vec::new();
     for revision in plan.revisions() {
-        let kids = children(plan, revision.id());
+        let kids = shape.children(revision.id());
         if kids.len() < 2 {
             continue;
         }
@@ -570,15 +596,15 @@ pub fn branches(plan: &Plan) -> Report {
             text,
             "{}{}, {}",
             revision.id(),
-            markers(plan, revision, &head_ids, &none),
+            markers(&shape, revision, &none),
             revision.message()
         );
-        for child in &kids {
+        for child in kids {
             let _ = writeln!(
                 text,
                 "    -> {}{}, {}",
                 child.id(),
-                markers(plan, child, &head_ids, &none),
+                markers(&shape, child, &none),
                 child.message()
             );
         }
@@ -596,11 +622,11 @@ pub fn branches(plan: &Plan) -> Report {
 
 /// `show REV`: the `log_entry` block of one revision.
 pub fn show(plan: &Plan, ident: &str, current: &BTreeSet<String>) -> Result<Report, Error> {
-    let heads: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+    let shape = Shape::new(plan);
     match resolve_revision(plan, ident)? {
         Some(revision) => Ok(Report {
-            text: log_entry(plan, revision, &heads, current),
-            json: revision_json(plan, revision, current),
+            text: log_entry(&shape, revision, current),
+            json: revision_json(&shape, revision, current),
         }),
         None => Ok(Report {
             text: "Rev: <base>\n".to_string(),
@@ -882,7 +908,7 @@ async fn execute_online(
         Command::Current => {
             let current = migrator.current(db).await?;
             let current_set: BTreeSet<String> = current.iter().cloned().collect();
-            let head_ids: BTreeSet<&str> = plan.heads().iter().map(|head| head.id()).collect();
+            let shape = Shape::new(plan);
             let mut text = String::new();
             if printer.verbose() {
                 let _ = writeln!(text, "Current revision(s) for {}:", crate::redact_url(url));
@@ -891,18 +917,18 @@ async fn execute_online(
             for id in &current {
                 match plan.get(id) {
                     Some(revision) if printer.verbose() => {
-                        text.push_str(&log_entry(plan, revision, &head_ids, &current_set));
-                        entries.push(revision_json(plan, revision, &current_set));
+                        text.push_str(&log_entry(&shape, revision, &current_set));
+                        entries.push(revision_json(&shape, revision, &current_set));
                     }
                     Some(revision) => {
                         let _ = writeln!(
                             text,
                             "{}{}, {}",
                             revision.id(),
-                            markers(plan, revision, &head_ids, &BTreeSet::new()),
+                            markers(&shape, revision, &BTreeSet::new()),
                             revision.message()
                         );
-                        entries.push(revision_json(plan, revision, &current_set));
+                        entries.push(revision_json(&shape, revision, &current_set));
                     }
                     None => {
                         let _ = writeln!(text, "{id} (not in this plan)");
