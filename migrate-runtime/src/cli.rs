@@ -200,12 +200,42 @@ pub enum Error {
     /// `history -r` got something other than `A:B`.
     #[error("invalid range `{0}`: expected `A:B`, `A:` or `:B`")]
     BadRange(String),
+    /// `check`: the database is behind; long lists are cut so that the
+    /// message stays one readable line.
+    #[error("the database is not at head: current {}, pending {}", list_or_none(.current), summarize(.pending))]
+    NotAtHead {
+        /// The applied heads.
+        current: Vec<String>,
+        /// The revisions still to apply, in plan order.
+        pending: Vec<String>,
+    },
     /// A verb that needs a database got no URL.
     #[error("no database URL: pass `--database-url` or set DATABASE_URL (a .env file works too)")]
     NoDatabaseUrl,
     /// `--sql` could not tell which SQL dialect to write.
     #[error("{0}")]
     Usage(String),
+}
+
+fn list_or_none(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "(none)".to_string()
+    } else {
+        ids.join(", ")
+    }
+}
+
+/// At most five ids, then how many more and where to see them.
+fn summarize(ids: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if ids.len() <= SHOWN {
+        return list_or_none(ids);
+    }
+    format!(
+        "{} and {} more (`history -r current:` lists them)",
+        ids[..SHOWN].join(", "),
+        ids.len() - SHOWN
+    )
 }
 
 /// What the read verbs ask of the graph over and over, computed once: a
@@ -954,7 +984,12 @@ async fn execute_online(
             )?);
         }
         Command::Check => {
-            migrator.check(db).await?;
+            match migrator.check(db).await {
+                Err(crate::Error::NotAtHead { current, pending }) => {
+                    return Err(Error::NotAtHead { current, pending })
+                }
+                other => other?,
+            }
             let current = migrator.current(db).await?;
             printer.status(
                 "Checked",
@@ -1194,6 +1229,19 @@ mod tests {
             "eeee5556"
         );
         assert!(resolve_revision(&plan, "base").unwrap().is_none());
+    }
+
+    #[test]
+    fn long_pending_lists_are_cut() {
+        let pending: Vec<String> = (0..8).map(|i| format!("r{i}")).collect();
+        let error = Error::NotAtHead {
+            current: vec![],
+            pending,
+        };
+        assert_eq!(
+            error.to_string(),
+            "the database is not at head: current (none), pending r0, r1, r2, r3, r4 and 3 more (`history -r current:` lists them)"
+        );
     }
 
     #[test]
