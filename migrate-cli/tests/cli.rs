@@ -887,3 +887,34 @@ fn read_verbs_see_the_plan_the_build_embeds() {
         );
     }
 }
+
+#[test]
+fn run_options_for_edited_and_unknown_revisions() {
+    let mut project = two_revision_project();
+    project.run(&["upgrade", "head", "--single-transaction"], 0);
+    // An applied statement edited by hand: refused, unless the edit is intended.
+    let two = project.path().join("migrations/abcd22222222_two.sql");
+    let text = std::fs::read_to_string(&two).expect("read");
+    std::fs::write(
+        &two,
+        text.replace(
+            "CREATE TABLE two (id INTEGER);",
+            "CREATE TABLE two (id BIGINT);",
+        ),
+    )
+    .expect("write");
+    let refused = project.run(&["downgrade", "-1"], 1);
+    assert!(refused.stderr.contains("checksum"), "{}", refused.stderr);
+    project.run(&["upgrade", "head", "--ignore-checksums"], 0);
+    // The newest revision's file disappears (an older checkout): the database knows more.
+    std::fs::remove_file(&two).expect("remove");
+    project.run(&["lock"], 0);
+    let unknown = project.run(&["downgrade", "base"], 1);
+    assert!(
+        unknown.stderr.contains("abcd22222222"),
+        "{}",
+        unknown.stderr
+    );
+    project.run(&["downgrade", "base", "--revert-unknown"], 0);
+    assert!(project.run(&["current"], 0).stdout.is_empty());
+}

@@ -710,6 +710,34 @@ pub struct MoveArgs {
     /// The dialect of the `--sql` script (default: the database URL's, then migrate.toml's).
     #[arg(long, value_enum)]
     pub dialect: Option<SqlDialect>,
+    /// Run every revision in one transaction (PostgreSQL and SQLite), as
+    /// Alembic does by default; one transaction per revision otherwise.
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// Run even when an applied revision's statements changed since (an
+    /// intended edit); checksums are verified otherwise.
+    #[arg(long)]
+    pub ignore_checksums: bool,
+    /// `downgrade`: also revert revisions the plan does not know (applied by
+    /// a newer version), with the downgrade statements stored when they ran.
+    #[arg(long)]
+    pub revert_unknown: bool,
+}
+
+impl MoveArgs {
+    /// `migrator` with this run's options.
+    fn configure(&self, migrator: &Migrator) -> Migrator {
+        let mode = if self.single_transaction {
+            crate::TransactionMode::Single
+        } else {
+            crate::TransactionMode::PerRevision
+        };
+        migrator
+            .clone()
+            .transaction_mode(mode)
+            .verify_checksums(!self.ignore_checksums)
+            .revert_unknown(self.revert_unknown)
+    }
 }
 
 /// `history` arguments.
@@ -850,7 +878,7 @@ pub async fn execute(
                     args.target
                 )));
             }
-            let script = migrator.sql(&args.target, dialect)?;
+            let script = args.configure(migrator).sql(&args.target, dialect)?;
             print!("{script}");
             return Ok(());
         }
@@ -928,11 +956,17 @@ async fn execute_online(
     let plan = migrator.plan();
     match command {
         Command::Upgrade(args) => {
+            let migrator = &args.configure(migrator);
+            // Stepping revision by revision would split the single transaction.
+            let progress = progress.filter(|_| !args.single_transaction);
             let report = upgrade(migrator, db, &args.target, printer, progress).await?;
             print_moves(plan, &report, &args.target, printer);
         }
         Command::Downgrade(args) => {
-            let report = migrator.downgrade(db, args.target.as_str()).await?;
+            let report = args
+                .configure(migrator)
+                .downgrade(db, args.target.as_str())
+                .await?;
             print_moves(plan, &report, &args.target, printer);
         }
         Command::Current => {
