@@ -918,3 +918,114 @@ fn run_options_for_edited_and_unknown_revisions() {
     project.run(&["downgrade", "base", "--revert-unknown"], 0);
     assert!(project.run(&["current"], 0).stdout.is_empty());
 }
+
+#[test]
+fn revision_flags_follow_alembic() {
+    let mut project = two_revision_project();
+    // Not a head: refused without --splice.
+    let refused = project.run(&["revision", "-m", "side", "--head", "abcd1"], 1);
+    assert!(
+        refused.stderr.contains("not a head revision") && refused.stderr.contains("--splice"),
+        "{}",
+        refused.stderr
+    );
+    // A second base with its own label, then a revision on that branch by label.
+    project.revision(
+        "feed00000001",
+        "audit log",
+        &["--head", "base", "--branch-label", "audit"],
+        "CREATE TABLE audit (id INTEGER);",
+        "DROP TABLE audit;",
+    );
+    let on_label = project.revision(
+        "feed00000002",
+        "audit index",
+        &["--head", "audit@head"],
+        "CREATE INDEX audit_id ON audit (id);",
+        "DROP INDEX audit_id;",
+    );
+    let text = std::fs::read_to_string(&on_label).expect("read");
+    assert!(text.contains("-- down_revision: feed00000001\n"), "{text}");
+    // A dependency across branches, by label.
+    let dependent = project.revision(
+        "abcd33333333",
+        "uses audit",
+        &["--head", "abcd22222222", "--depends-on", "audit"],
+        "CREATE TABLE three (id INTEGER);",
+        "DROP TABLE three;",
+    );
+    let text = std::fs::read_to_string(&dependent).expect("read");
+    assert!(
+        text.contains("-- down_revision: abcd22222222\n")
+            || text.contains("-- down_revision: feed00000002\n"),
+        "{text}"
+    );
+    assert!(text.contains("-- depends_on: feed00000001\n"), "{text}");
+    // Labels are unique and ids are checked.
+    let duplicate_label = project.run(
+        &[
+            "revision",
+            "-m",
+            "x",
+            "--head",
+            "audit@head",
+            "--branch-label",
+            "audit",
+        ],
+        1,
+    );
+    assert!(
+        duplicate_label.stderr.contains("already used"),
+        "{}",
+        duplicate_label.stderr
+    );
+    let bad_id = project.run(
+        &[
+            "revision",
+            "-m",
+            "x",
+            "--head",
+            "audit@head",
+            "--rev-id",
+            "bad-id",
+        ],
+        1,
+    );
+    assert!(
+        bad_id.stderr.contains("invalid revision id"),
+        "{}",
+        bad_id.stderr
+    );
+    let taken = project.run(
+        &[
+            "revision",
+            "-m",
+            "x",
+            "--head",
+            "audit@head",
+            "--rev-id",
+            "feed00000001",
+        ],
+        1,
+    );
+    assert!(taken.stderr.contains("already exists"), "{}", taken.stderr);
+    // Merging a revision that is not a head is refused; naming one twice too.
+    let not_head = project.run(&["merge", "abcd1", "feed00000002", "-m", "m"], 1);
+    assert!(
+        not_head.stderr.contains("not a head revision"),
+        "{}",
+        not_head.stderr
+    );
+    project.run(&["upgrade", "heads"], 0);
+    let current = project.run(&["history", "-i", "--format", "json"], 0);
+    let entries: serde_json::Value = serde_json::from_str(&current.stdout).expect("json");
+    let marked: Vec<&str> = entries
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|entry| entry["current"] == true)
+        .map(|entry| entry["id"].as_str().expect("id"))
+        .collect();
+    assert!(!marked.is_empty(), "{}", current.stdout);
+    project.run(&["check"], 0);
+}

@@ -315,6 +315,23 @@ fn descendants_of(plan: &Plan, id: &str) -> BTreeSet<String> {
     seen
 }
 
+/// `id` and the revisions on its `down_revision` lines: the branch that
+/// `<label>@head` looks in (a dependency does not join a branch, as in Alembic).
+fn branch_of(plan: &Plan, id: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    seen.insert(id.to_string());
+    for revision in plan.revisions() {
+        if revision
+            .down_revisions()
+            .iter()
+            .any(|parent| seen.contains(parent.as_ref()))
+        {
+            seen.insert(revision.id().to_string());
+        }
+    }
+    seen
+}
+
 /// [`Plan::heads`] in linear time.
 fn heads_in_order(plan: &Plan) -> Vec<&Revision> {
     let shape = Shape::new(plan);
@@ -345,7 +362,7 @@ pub fn resolve_revision<'p>(plan: &'p Plan, ident: &str) -> Result<Option<&'p Re
     }
     if let Some(branch) = ident.strip_suffix("@head") {
         let member = resolve_revision(plan, branch)?.ok_or_else(|| unknown(ident))?;
-        let lineage = descendants_of(plan, member.id());
+        let lineage = branch_of(plan, member.id());
         let heads: Vec<&Revision> = heads_in_order(plan)
             .into_iter()
             .filter(|head| lineage.contains(head.id()))

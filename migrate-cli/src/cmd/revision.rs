@@ -139,13 +139,9 @@ fn ancestors<'r>(revisions: &'r [HeaderRevision], id: &'r str) -> BTreeSet<&'r s
             continue;
         }
         if let Some(revision) = revisions.iter().find(|r| r.id == next) {
-            stack.extend(
-                revision
-                    .down_revisions
-                    .iter()
-                    .chain(&revision.depends_on)
-                    .map(String::as_str),
-            );
+            // A branch is its `down_revision` line: a dependency does not
+            // make a revision a member of the branch it depends on (Alembic).
+            stack.extend(revision.down_revisions.iter().map(String::as_str));
         }
     }
     seen
