@@ -55,7 +55,9 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     } else {
         Style::Plain
     };
-    eprintln!("{}\n", migrate_build::render(diagnostics, sources, style));
+    // Messages may quote a URL too, not only the snippets.
+    let rendered = mask_passwords(&migrate_build::render(diagnostics, sources, style));
+    eprintln!("{rendered}\n");
 }
 
 /// Everything the compiler found, before deciding whether it is fatal.

@@ -846,7 +846,9 @@ fn check_prints_the_builds_diagnostics_for_every_fixture() {
                     "{}: {stderr}",
                     case.display()
                 );
-                let rendered = failure.render(migrate_build::Style::Plain);
+                // The CLI masks URL passwords; so does the expectation.
+                let rendered =
+                    migrate_cli::load::mask_passwords(&failure.render(migrate_build::Style::Plain));
                 assert!(
                     stderr.contains(&rendered),
                     "{}:\nexpected\n{rendered}\ngot\n{stderr}",

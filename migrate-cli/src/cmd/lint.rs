@@ -37,15 +37,22 @@ pub fn lint(dir: &Path, format: OutputFormat, printer: &Printer) -> anyhow::Resu
             } else {
                 let styled = printer.colored() && std::io::stdout().is_terminal();
                 let style = if styled { Style::Styled } else { Style::Plain };
-                println!("{}", migrate_build::render(&findings, &sources, style));
+                let rendered = migrate_build::render(&findings, &sources, style);
+                println!("{}", load::mask_passwords(&rendered));
                 printer.status(
                     "Linted",
                     format!("{counted}{errors} error(s), {warnings} warning(s)"),
                 );
             }
         }
-        OutputFormat::Json => println!("{}", migrate_build::lint::json(&findings, &sources)),
-        OutputFormat::Sarif => println!("{}", migrate_build::lint::sarif(&findings, &sources)),
+        OutputFormat::Json => println!(
+            "{}",
+            load::mask_passwords(&migrate_build::lint::json(&findings, &sources))
+        ),
+        OutputFormat::Sarif => println!(
+            "{}",
+            load::mask_passwords(&migrate_build::lint::sarif(&findings, &sources))
+        ),
     }
     if errors > 0 {
         bail!(
