@@ -196,6 +196,12 @@ pub fn main_with(opt: Opt) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             printer.error(format!("{error:#}"));
+            if let Some(help) = error
+                .downcast_ref::<migrate_runtime::cli::Error>()
+                .and_then(migrate_runtime::cli::Error::help)
+            {
+                printer.help(help);
+            }
             if error.is::<UsageError>() {
                 ExitCode::from(2)
             } else {

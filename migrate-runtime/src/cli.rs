@@ -152,6 +152,12 @@ impl Printer {
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
 
+    /// `help: ...` on stderr, after an error (never suppressed).
+    pub fn help(&self, message: impl fmt::Display) {
+        let prefix = self.paint("help", "1;36");
+        let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
+    }
+
     /// `error: ...` on stderr (never suppressed).
     pub fn error(&self, message: impl fmt::Display) {
         let prefix = self.paint("error", "1;31");
@@ -236,6 +242,25 @@ fn summarize(ids: &[String]) -> String {
         ids[..SHOWN].join(", "),
         ids.len() - SHOWN
     )
+}
+
+impl Error {
+    /// The command-line way out of a refusal, when there is one (the
+    /// runtime's own message names the library call).
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            Error::Migrate(crate::Error::ChecksumMismatch { .. }) => Some(
+                "if the edit is intended, run once with `--ignore-checksums`; the new checksum is then recorded by the next stamp",
+            ),
+            Error::Migrate(crate::Error::UnknownApplied { .. }) => Some(
+                "to revert them with the statements stored when they ran: `downgrade <target> --revert-unknown`",
+            ),
+            Error::Migrate(crate::Error::MultipleHeads { .. }) => {
+                Some("`upgrade heads` applies every branch; `merge heads` (cargo migrate) joins them")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// What the read verbs ask of the graph over and over, computed once: a
@@ -835,6 +860,9 @@ pub async fn run(migrator: &Migrator, opt: MigrateOpt) -> i32 {
         Ok(()) => 0,
         Err(error) => {
             printer.error(&error);
+            if let Some(help) = error.help() {
+                printer.help(help);
+            }
             1
         }
     }
