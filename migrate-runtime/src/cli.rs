@@ -250,7 +250,7 @@ impl Error {
     pub fn help(&self) -> Option<&'static str> {
         match self {
             Error::Migrate(crate::Error::ChecksumMismatch { .. }) => Some(
-                "if the edit is intended, run once with `--ignore-checksums`; the new checksum is then recorded by the next stamp",
+                "if the edit is intended, pass `--ignore-checksums`, or record the new checksum with `stamp` to the current revision",
             ),
             Error::Migrate(crate::Error::UnknownApplied { .. }) => Some(
                 "to revert them with the statements stored when they ran: `downgrade <target> --revert-unknown`",
