@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use migrate_build::{compile, Options};
@@ -59,6 +60,34 @@ pub fn generate(dir: &Path, count: usize) {
     }
 }
 
+/// One timed pass per stage, single-threaded, to show where the time goes.
+fn stages(dir: &Path, config: &migrate_build::config::Config) {
+    let display = Path::new("migrations");
+    let started = Instant::now();
+    let files = migrate_build::source::read_migrations(dir, display).expect("read");
+    let read = started.elapsed();
+    let started = Instant::now();
+    let revisions: Vec<_> = files
+        .iter()
+        .filter_map(|file| migrate_build::revision::compile_file(file, config).ok())
+        .collect();
+    let parse = started.elapsed();
+    let started = Instant::now();
+    let graph = migrate_build::graph::check(&revisions);
+    let order = migrate_build::plan::order(&revisions);
+    let graph_time = started.elapsed();
+    let ordered: Vec<_> = order.iter().map(|i| revisions[*i].clone()).collect();
+    let started = Instant::now();
+    let lints = migrate_build::lint::check(config, &ordered);
+    let lint = started.elapsed();
+    eprintln!(
+        "{} revisions: read {read:?}, compile_file (1 thread) {parse:?}, graph+order {graph_time:?} ({} findings), lints {lint:?} ({} findings)",
+        files.len(),
+        graph.len(),
+        lints.len()
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let root = tempfile::tempdir().expect("tempdir");
     let mut group = c.benchmark_group("compile");
@@ -69,6 +98,7 @@ fn bench(c: &mut Criterion) {
         let options = Options::new().display_dir("migrations");
         let compiled = compile(&dir, &options).unwrap_or_else(|f| panic!("{f}"));
         assert_eq!(compiled.revisions.len(), count);
+        stages(&dir, &compiled.config);
         group.bench_with_input(BenchmarkId::from_parameter(count), &dir, |b, dir| {
             b.iter(|| compile(dir, &options).map(|c| c.revisions.len()))
         });

@@ -48,9 +48,21 @@ pub fn watch(dir: impl AsRef<Path>) {
 /// What [`watch`] prints, one `cargo:` instruction per line (for tests).
 #[doc(hidden)]
 pub fn watch_lines(dir: &Path) -> Vec<String> {
+    watch_lines_with(
+        dir,
+        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
+        std::env::var_os("OUT_DIR").map(PathBuf::from),
+    )
+}
+
+/// [`watch_lines`] with Cargo's variables given rather than read.
+#[doc(hidden)]
+pub fn watch_lines_with(
+    dir: &Path,
+    manifest_dir: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+) -> Vec<String> {
     let mut lines = vec![format!("cargo:rerun-if-changed={}", dir.display())];
-    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
-    let out_dir = std::env::var_os("OUT_DIR").map(PathBuf::from);
     let (Some(manifest_dir), Some(out_dir)) = (manifest_dir, out_dir) else {
         lines.push(
             "cargo:warning=migrate_build::watch must be called from build.rs (CARGO_MANIFEST_DIR or OUT_DIR is unset)"

@@ -8,6 +8,12 @@
 //! tokens. Static data keeps rustc's work proportional to the history's
 //! size: refinery's generated code per migration takes 82 s to rebuild at
 //! 1,000 migrations, static data about 4 s.
+//!
+//! The whole expression is ONE inline `const { ... }` block: inside it every
+//! nested `&[...]` is extended to `'static`, so the macro works in a
+//! `static`, a `const` or a `let`. One block per slice (as sqlx does for its
+//! single slice) would make thousands of const items, and the incremental
+//! dev build of a crate embedding 1,000 revisions took 79 s instead of 4.7 s.
 
 use std::fmt::Write as _;
 
@@ -22,9 +28,9 @@ pub fn plan_expr(compiled: &Compiled) -> String {
     let mut out = String::with_capacity(sql_bytes + compiled.revisions.len() * 600 + 512);
     // Short local names keep a 10,000-revision plan small for rustc to lex.
     out.push_str(
-        "{\n#[allow(unused_imports)]\nuse ::migrate_runtime::{Plan as P, Revision as R, Section as S, Statement as T, Dialect as D};\n\
+        "const {\n#[allow(unused_imports)]\nuse ::migrate_runtime::{Plan as P, Revision as R, Section as S, Statement as T, Dialect as D};\n\
          use ::std::borrow::Cow::Borrowed as B;\n\
-         P { revisions: B(const { &[\n",
+         P { revisions: B(&[\n",
     );
     for revision in &compiled.revisions {
         out.push_str("R { id: B(");
@@ -54,7 +60,7 @@ pub fn plan_expr(compiled: &Compiled) -> String {
         push_sections(&mut out, &revision.source, &revision.downgrade);
         out.push_str(" },\n");
     }
-    out.push_str("] }), version_table: B(");
+    out.push_str("]), version_table: B(");
     push_str_lit(&mut out, &compiled.config.version_table);
     out.push_str("), dialect: D::");
     out.push_str(dialect_variant(compiled.config.dialect.name()));
@@ -74,9 +80,12 @@ pub fn error_expr(failure: &Failure) -> String {
     error_message_expr(&message)
 }
 
+/// How [`error_message_expr`]'s output starts.
+pub const ERROR_PREFIX: &str = "::core::compile_error!(";
+
 /// A `compile_error!` invocation with this message.
 pub fn error_message_expr(message: &str) -> String {
-    let mut out = String::from("::core::compile_error!(");
+    let mut out = String::from(ERROR_PREFIX);
     push_str_lit(&mut out, message);
     out.push_str(")\n");
     out
@@ -96,13 +105,13 @@ fn push_text_list(out: &mut String, items: &[String]) {
         out.push_str("B(&[])");
         return;
     }
-    out.push_str("B(const { &[");
+    out.push_str("B(&[");
     for item in items {
         out.push_str("B(");
         push_str_lit(out, item);
         out.push_str("),");
     }
-    out.push_str("] })");
+    out.push_str("])");
 }
 
 fn push_sections(out: &mut String, source: &str, sections: &[CompiledSection]) {
@@ -110,11 +119,11 @@ fn push_sections(out: &mut String, source: &str, sections: &[CompiledSection]) {
         out.push_str("B(&[])");
         return;
     }
-    out.push_str("B(const { &[");
+    out.push_str("B(&[");
     for section in sections {
         let _ = write!(
             out,
-            "S {{ transactional: {}, line: {}, statements: B(const {{ &[",
+            "S {{ transactional: {}, line: {}, statements: B(&[",
             section.transactional, section.line
         );
         for statement in &section.statements {
@@ -122,9 +131,9 @@ fn push_sections(out: &mut String, source: &str, sections: &[CompiledSection]) {
             push_str_lit(out, source.get(statement.span.clone()).unwrap_or(""));
             let _ = write!(out, "), line: {} }},", statement.line);
         }
-        out.push_str("] }) },");
+        out.push_str("]) },");
     }
-    out.push_str("] })");
+    out.push_str("])");
 }
 
 /// A Rust string literal holding exactly `text`. A raw string when it can

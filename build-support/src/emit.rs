@@ -62,13 +62,33 @@ impl Parse for Input {
 /// Expands `embed_migrations!(<input>)`: the plan expression, or a
 /// `compile_error!` (spanned on the literal for input errors).
 pub fn expand(input: TokenStream) -> TokenStream {
-    match syn::parse2::<Input>(input).and_then(|input| expand_input(&input)) {
+    expand_with(
+        input,
+        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
+        std::env::var_os("OUT_DIR").map(PathBuf::from),
+    )
+}
+
+/// [`expand`] with Cargo's variables given rather than read.
+#[doc(hidden)]
+pub fn expand_with(
+    input: TokenStream,
+    manifest_dir: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+) -> TokenStream {
+    let expanded =
+        syn::parse2::<Input>(input).and_then(|input| expand_input(&input, manifest_dir, out_dir));
+    match expanded {
         Ok(tokens) => tokens,
         Err(error) => error.to_compile_error(),
     }
 }
 
-fn expand_input(input: &Input) -> syn::Result<TokenStream> {
+fn expand_input(
+    input: &Input,
+    manifest_dir: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+) -> syn::Result<TokenStream> {
     let relative = PathBuf::from(input.path.value());
     if relative.is_absolute() {
         return Err(syn::Error::new(
@@ -76,25 +96,50 @@ fn expand_input(input: &Input) -> syn::Result<TokenStream> {
             "the migrations directory must be relative to the crate's Cargo.toml: an absolute path works only on this machine",
         ));
     }
-    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").ok_or_else(|| {
+    let manifest_dir = manifest_dir.ok_or_else(|| {
         syn::Error::new(
             input.path.span(),
             "CARGO_MANIFEST_DIR is unset: build this crate with Cargo",
         )
     })?;
-    let absolute = Path::new(&manifest_dir).join(&relative);
+    let absolute = manifest_dir.join(&relative);
     if input.unwatched {
         return Ok(compile_now(&absolute, &relative));
     }
-    let Some(out_dir) = std::env::var_os("OUT_DIR") else {
+    let Some(out_dir) = out_dir else {
         return Err(syn::Error::new(input.path.span(), advice(&relative, false)));
     };
-    let generated = generated_path(Path::new(&out_dir), &absolute);
+    let generated = generated_path(&out_dir, &absolute);
     if !generated.is_file() {
         return Err(syn::Error::new(input.path.span(), advice(&relative, true)));
     }
+    // A broken history: re-emit the error at the macro call (tokens parsed
+    // from a string get the call site's span) rather than pointing rustc
+    // into a generated file. Rebuilds still follow the directory, through
+    // the build script's `rustc-env` fingerprint.
+    if starts_with_error(&generated) {
+        if let Ok(text) = std::fs::read_to_string(&generated) {
+            return text.parse::<TokenStream>().map_err(|error| {
+                syn::Error::new(
+                    input.path.span(),
+                    format!("unreadable {}: {error}", generated.display()),
+                )
+            });
+        }
+    }
     let shown = generated.to_string_lossy().into_owned();
     Ok(quote::quote!(::core::include!(#shown)))
+}
+
+/// Whether the generated file is a `compile_error!`, reading only its start
+/// (a plan is a megabyte at 1,000 revisions).
+fn starts_with_error(generated: &Path) -> bool {
+    use std::io::Read as _;
+    let prefix = crate::codegen::ERROR_PREFIX.as_bytes();
+    let mut start = vec![0u8; prefix.len()];
+    std::fs::File::open(generated)
+        .and_then(|mut file| file.read_exact(&mut start))
+        .is_ok_and(|()| start == prefix)
 }
 
 /// The exact advice for a crate whose build script does not watch the directory.
@@ -137,6 +182,69 @@ mod tests {
 
     fn expand_str(input: &str) -> String {
         expand(input.parse().expect("tokens")).to_string()
+    }
+
+    /// 1,000 revisions of about 1 KiB each.
+    fn history(dir: &Path) {
+        std::fs::create_dir_all(dir).expect("create");
+        for i in 0..1000 {
+            let parent = if i == 0 {
+                "none".to_string()
+            } else {
+                format!("{:012x}", i - 1)
+            };
+            let mut text = format!(
+                "-- revision: {i:012x}\n-- down_revision: {parent}\n\n-- migrate:upgrade\n\
+                 CREATE TABLE t{i} (id BIGINT PRIMARY KEY, name VARCHAR(200) NOT NULL, email VARCHAR(320));\n\
+                 CREATE INDEX idx_t{i}_name ON t{i} (name);\n"
+            );
+            for row in 0..8 {
+                text.push_str(&format!(
+                    "INSERT INTO t{i} (id, name, email) VALUES ({row}, 'name {row}', 'user{row}@example.com');\n"
+                ));
+            }
+            text.push_str(&format!("\n-- migrate:downgrade\nDROP TABLE t{i};\n"));
+            std::fs::write(dir.join(format!("{i:012x}_t{i}.sql")), text).expect("write");
+        }
+    }
+
+    #[test]
+    fn watched_expansion_of_1000_revisions_does_not_reparse() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let manifest = root.path().join("app");
+        let out = root.path().join("out");
+        history(&manifest.join("migrations"));
+        let started = std::time::Instant::now();
+        let lines = crate::build_script::watch_lines_with(
+            Path::new("migrations"),
+            Some(manifest.clone()),
+            Some(out.clone()),
+        );
+        let build_script = started.elapsed();
+        assert!(lines[0] == "cargo:rerun-if-changed=migrations", "{lines:?}");
+        assert!(lines
+            .iter()
+            .any(|l| l.starts_with("cargo:rustc-env=MIGRATE_BUILD_PLAN_")));
+
+        let input: TokenStream = "\"migrations\"".parse().expect("tokens");
+        let started = std::time::Instant::now();
+        let watched = expand_with(input, Some(manifest.clone()), Some(out.clone()));
+        let watched_time = started.elapsed();
+        assert!(watched.to_string().contains("include"), "{watched}");
+
+        let input: TokenStream = "\"migrations\", unwatched".parse().expect("tokens");
+        let started = std::time::Instant::now();
+        let unwatched = expand_with(input, Some(manifest), Some(out));
+        let unwatched_time = started.elapsed();
+        assert!(unwatched.to_string().contains("create_date"));
+        eprintln!(
+            "1,000 revisions: build script {build_script:?} (once per change), \
+             watched expansion {watched_time:?}, unwatched expansion {unwatched_time:?}"
+        );
+        assert!(
+            watched_time < std::time::Duration::from_millis(50),
+            "{watched_time:?}"
+        );
     }
 
     #[test]

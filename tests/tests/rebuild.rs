@@ -1,0 +1,189 @@
+//! A crate that already built picks up a new migration file, and an edited
+//! statement, with `cargo build` and no other change: `migrate_build::watch`
+//! in its build script makes Cargo rerun it, and the macro re-expands.
+//!
+//! The fixture crate is generated in a temporary directory and built with a
+//! target directory of its own under the workspace's `target/` (so only the
+//! first run compiles sqlx), offline, with the workspace's `Cargo.lock`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"));
+    base.join("tests").join("rebuild")
+}
+
+/// A revision creating `table` with `sql` (the CREATE TABLE statement).
+fn revision(id: &str, parent: &str, sql: &str) -> String {
+    let table = sql
+        .split("CREATE TABLE ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or("t");
+    format!("-- revision: {id}\n-- down_revision: {parent}\n\n-- migrate:upgrade\n{sql}\n\n-- migrate:downgrade\nDROP TABLE {table};\n")
+}
+
+fn write(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create dir");
+    }
+    std::fs::write(path, text).expect("write");
+}
+
+/// Builds the crate and runs its binary; returns what it printed and how
+/// long the build took.
+fn build_and_run(dir: &Path) -> (String, Duration) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let started = Instant::now();
+    let output = Command::new(&cargo)
+        .args(["build", "--offline", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .expect("run cargo");
+    let took = started.elapsed();
+    assert!(
+        output.status.success(),
+        "cargo build failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let binary = target_dir().join("debug").join("rebuild-fixture");
+    let run = Command::new(binary).output().expect("run the fixture");
+    assert!(run.status.success());
+    (
+        String::from_utf8_lossy(&run.stdout).trim().to_string(),
+        took,
+    )
+}
+
+#[test]
+fn a_new_or_edited_migration_file_reaches_the_binary() {
+    let crate_dir = tempfile::tempdir().expect("tempdir");
+    let dir = crate_dir.path();
+    let workspace = workspace();
+    write(
+        &dir.join("Cargo.toml"),
+        &format!(
+            "[package]\nname = \"rebuild-fixture\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n\
+             [build-dependencies]\nmigrate-build = {{ path = {:?} }}\n\n[workspace]\n",
+            workspace.join("migrate-runtime"),
+            workspace.join("build-support"),
+        ),
+    );
+    std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
+    write(
+        &dir.join("build.rs"),
+        "fn main() {\n    migrate_build::watch(\"migrations\");\n}\n",
+    );
+    write(
+        &dir.join("src/main.rs"),
+        "static PLAN: migrate_runtime::Plan = migrate_runtime::embed_migrations!(\"migrations\");\n\n\
+         fn main() {\n    let last = PLAN.revisions().last().expect(\"a revision\");\n    \
+         println!(\"{} {} {}\", PLAN.revisions().len(), last.id(), last.checksum_hex());\n}\n",
+    );
+    let migrations = dir.join("migrations");
+    write(
+        &migrations.join("aaaa00000001_users.sql"),
+        &revision(
+            "aaaa00000001",
+            "none",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+        ),
+    );
+    write(
+        &migrations.join("aaaa00000002_posts.sql"),
+        &revision(
+            "aaaa00000002",
+            "aaaa00000001",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY);",
+        ),
+    );
+
+    let (first, _) = build_and_run(dir);
+    assert!(first.starts_with("2 aaaa00000002 "), "{first}");
+
+    // File system timestamps must move past the last build's.
+    std::thread::sleep(Duration::from_millis(1100));
+    write(
+        &migrations.join("aaaa00000003_tags.sql"),
+        &revision(
+            "aaaa00000003",
+            "aaaa00000002",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY);",
+        ),
+    );
+    let (second, took) = build_and_run(dir);
+    assert!(second.starts_with("3 aaaa00000003 "), "{second}");
+    eprintln!("rebuild after adding a file: {took:?}");
+
+    std::thread::sleep(Duration::from_millis(1100));
+    write(
+        &migrations.join("aaaa00000003_tags.sql"),
+        &revision(
+            "aaaa00000003",
+            "aaaa00000002",
+            "CREATE TABLE tags (id BIGINT PRIMARY KEY);",
+        ),
+    );
+    let (third, _) = build_and_run(dir);
+    assert!(third.starts_with("3 aaaa00000003 "), "{third}");
+    assert_ne!(third, second, "the edited statement changed the checksum");
+
+    // A comment-only edit keeps the checksum (it is taken over tokens).
+    std::thread::sleep(Duration::from_millis(1100));
+    write(
+        &migrations.join("aaaa00000003_tags.sql"),
+        &revision(
+            "aaaa00000003",
+            "aaaa00000002",
+            "-- tags for posts\nCREATE TABLE tags (id   BIGINT PRIMARY KEY);",
+        ),
+    );
+    let (fourth, _) = build_and_run(dir);
+    assert_eq!(fourth, third);
+
+    // The edit-compile loop at 1,000 more revisions: the build script parses
+    // them once; an unrelated Rust edit then re-expands the macro without
+    // parsing any SQL (it only `include!`s the plan from OUT_DIR).
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut parent = "aaaa00000003".to_string();
+    for i in 0..1000 {
+        let id = format!("bbbb{i:08x}");
+        let mut text = revision(
+            &id,
+            &parent,
+            &format!("CREATE TABLE t{i} (id BIGINT PRIMARY KEY, name VARCHAR(200) NOT NULL, email VARCHAR(320));"),
+        );
+        for row in 0..8 {
+            text = text.replace(
+                "\n\n-- migrate:downgrade",
+                &format!("\nINSERT INTO t{i} (id, name) VALUES ({row}, 'row number {row} of table {i}');\n\n-- migrate:downgrade"),
+            );
+        }
+        write(&migrations.join(format!("{id}_t{i}.sql")), &text);
+        parent = id;
+    }
+    let (big, took) = build_and_run(dir);
+    assert!(big.starts_with("1003 bbbb000003e7 "), "{big}");
+    eprintln!("rebuild after adding 1,000 files (build script parses them): {took:?}");
+    std::thread::sleep(Duration::from_millis(1100));
+    let main_rs = dir.join("src/main.rs");
+    let mut main = std::fs::read_to_string(&main_rs).expect("read main.rs");
+    main.push_str("// an unrelated edit\n");
+    write(&main_rs, &main);
+    let (same, took) = build_and_run(dir);
+    assert_eq!(same, big);
+    eprintln!("rebuild after an unrelated edit of main.rs, 1,003 revisions: {took:?}");
+}
