@@ -5,6 +5,7 @@ use std::cell::{Cell, OnceCell};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use migrate_build::Severity;
 use migrate_runtime::cli::{self as runtime_cli, Command, Printer, Progress};
 use migrate_runtime::{Migrator, Revision};
 
@@ -56,31 +57,25 @@ pub fn run(
     database_url: Option<&str>,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    // `check` is the CI gate: every build error counts, the stale lock included.
-    let tolerate: &[&str] = if matches!(command, Command::Check) {
-        &[]
-    } else {
-        TOLERATED_BY_READ_VERBS
-    };
+    // `check` is the CI gate: the build's own pipeline, every error fatal,
+    // the stale lock included. The other verbs tolerate what a user fixes
+    // with them (several heads: `merge`; a stale lock: `lock`).
     let loaded = if matches!(command, Command::Check) {
         load::load_strict(dir, printer)?
     } else {
-        load::load(dir, tolerate, printer)?
+        load::load(dir, TOLERATED_BY_READ_VERBS, printer)?
     };
-    for warning in loaded
+    for tolerated in loaded
         .warnings
         .iter()
-        .filter(|w| tolerate.contains(&w.code))
+        .filter(|diagnostic| diagnostic.severity == Severity::Error)
     {
-        printer.warning(format!(
-            "{}{}",
-            warning.message,
-            warning
-                .help
-                .as_deref()
-                .map(|help| format!("; {help}"))
-                .unwrap_or_default()
-        ));
+        let help = tolerated
+            .help
+            .as_deref()
+            .map(|help| format!("; {help}"))
+            .unwrap_or_default();
+        printer.warning(format!("{}{help}", tolerated.message));
     }
     if matches!(command, Command::Check) && database_url.is_none() {
         printer.status(
