@@ -181,6 +181,86 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 mod tests {
     use super::*;
 
+    fn history(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("app/migrations");
+        std::fs::create_dir_all(&dir).expect("create");
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).expect("write");
+        }
+        root
+    }
+
+    fn lines_for(root: &Path) -> Vec<String> {
+        watch_lines_with(
+            Path::new("migrations"),
+            Some(root.join("app")),
+            Some(root.join("out")),
+        )
+    }
+
+    #[test]
+    fn warnings_become_one_line_cargo_warnings() {
+        let root = history(&[(
+            "aaaa0001_users.sql",
+            "-- revision: aaaa0001\n-- down_revision: none\n\n-- migrate:upgrade\n\
+             CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+        )]);
+        let lines = lines_for(root.path());
+        assert_eq!(lines[0], "cargo:rerun-if-changed=migrations");
+        let warnings: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.starts_with("cargo:warning="))
+            .collect();
+        assert!(!warnings.is_empty(), "{lines:?}");
+        assert!(
+            warnings[0].starts_with("cargo:warning=migrations/aaaa0001_users.sql:"),
+            "{warnings:?}"
+        );
+        assert!(warnings.iter().all(|w| !w.contains('\n')));
+        let plan = std::fs::read_to_string(generated_path(
+            &root.path().join("out"),
+            &root.path().join("app/migrations"),
+        ))
+        .expect("the plan was written");
+        assert!(plan.starts_with("const {"), "{plan}");
+    }
+
+    #[test]
+    fn a_broken_history_writes_a_compile_error_and_changes_the_fingerprint() {
+        let good =
+            "-- revision: aaaa0001\n-- down_revision: none\n\n-- migrate:upgrade\nSELECT 1;\n";
+        let root = history(&[("aaaa0001_x.sql", good)]);
+        let fingerprint = |lines: &[String]| {
+            lines
+                .iter()
+                .find(|l| l.starts_with("cargo:rustc-env=MIGRATE_BUILD_PLAN_"))
+                .cloned()
+                .expect("a fingerprint line")
+        };
+        let before = fingerprint(&lines_for(root.path()));
+        std::fs::write(
+            root.path().join("app/migrations/aaaa0002_y.sql"),
+            "-- revision: aaaa0002\n-- down_revision: zzzz\n\n-- migrate:upgrade\nSELECT 2;\n",
+        )
+        .expect("write");
+        let lines = lines_for(root.path());
+        assert_ne!(fingerprint(&lines), before);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("1 error(s) in the migrations")),
+            "{lines:?}"
+        );
+        let generated = generated_path(
+            &root.path().join("out"),
+            &root.path().join("app/migrations"),
+        );
+        let text = std::fs::read_to_string(generated).expect("written");
+        assert!(text.starts_with(crate::codegen::ERROR_PREFIX));
+        assert!(text.contains("[unknown-revision]"), "{text}");
+    }
+
     #[test]
     fn line_and_column_are_one_based() {
         assert_eq!(line_column("ab\ncd", 0), (1, 1));

@@ -248,6 +248,33 @@ mod tests {
     }
 
     #[test]
+    fn watched_errors_point_at_the_macro_and_unwatched_directories_get_advice() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let manifest = root.path().join("app");
+        let out = root.path().join("out");
+        let dir = manifest.join("migrations");
+        std::fs::create_dir_all(&dir).expect("create");
+        std::fs::write(
+            dir.join("aaaa0001_x.sql"),
+            "-- revision: aaaa0001\n-- down_revision: gone\n\n-- migrate:upgrade\nSELECT 1;\n",
+        )
+        .expect("write");
+        let input = || "\"migrations\"".parse::<TokenStream>().expect("tokens");
+        // The build script has not run for this directory yet.
+        let advice = expand_with(input(), Some(manifest.clone()), Some(out.clone())).to_string();
+        assert!(advice.contains("does not watch `migrations`"), "{advice}");
+        crate::build_script::watch_lines_with(
+            Path::new("migrations"),
+            Some(manifest.clone()),
+            Some(out.clone()),
+        );
+        let error = expand_with(input(), Some(manifest), Some(out)).to_string();
+        assert!(error.contains("compile_error"), "{error}");
+        assert!(!error.contains("include"), "{error}");
+        assert!(error.contains("[unknown-revision]"), "{error}");
+    }
+
+    #[test]
     fn input_errors_are_compile_errors() {
         assert!(expand_str("").contains("expected the migrations directory"));
         assert!(expand_str("\"m\", watched").contains("the only option is `unwatched`"));
