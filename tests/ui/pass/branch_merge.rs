@@ -4,7 +4,15 @@ static PLAN: migrate_runtime::Plan =
 fn main() {
     let ids: Vec<&str> = PLAN.revisions().iter().map(|r| r.id()).collect();
     // Each branch stays contiguous, in file-name order, then the merge.
-    assert_eq!(ids, ["b1000000000a", "b2000000000b", "b3000000000c", "b4000000000d"]);
+    assert_eq!(
+        ids,
+        [
+            "b1000000000a",
+            "b2000000000b",
+            "b3000000000c",
+            "b4000000000d"
+        ]
+    );
     let merge = PLAN.get("b4000000000d").expect("the merge revision");
     assert!(merge.is_merge());
     assert_eq!(merge.down_revisions(), ["b2000000000b", "b3000000000c"]);

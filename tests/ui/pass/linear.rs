@@ -9,7 +9,10 @@ fn main() {
     let seed = &PLAN.revisions()[2];
     assert_eq!(seed.down_revisions(), ["a2000000000b"]);
     assert_eq!(seed.message(), "seed users");
-    assert_eq!(seed.file(), "fixtures/linear/migrations/a3000000000c_seed_users.sql");
+    assert_eq!(
+        seed.file(),
+        "fixtures/linear/migrations/a3000000000c_seed_users.sql"
+    );
     let statements = seed.upgrade()[0].statements();
     assert_eq!(statements.len(), 2);
     // Byte for byte, quotes included, without the `;`.

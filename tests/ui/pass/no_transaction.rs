@@ -4,9 +4,17 @@ static PLAN: migrate_runtime::Plan =
 fn main() {
     assert_eq!(PLAN.dialect(), migrate_runtime::Dialect::Postgres);
     let revision = &PLAN.revisions()[1];
-    let upgrade: Vec<bool> = revision.upgrade().iter().map(|s| s.transactional()).collect();
+    let upgrade: Vec<bool> = revision
+        .upgrade()
+        .iter()
+        .map(|s| s.transactional())
+        .collect();
     assert_eq!(upgrade, [true, false]);
-    let downgrade: Vec<bool> = revision.downgrade().iter().map(|s| s.transactional()).collect();
+    let downgrade: Vec<bool> = revision
+        .downgrade()
+        .iter()
+        .map(|s| s.transactional())
+        .collect();
     assert_eq!(downgrade, [false, true]);
     assert_eq!(
         revision.upgrade()[1].statements()[0].sql(),
