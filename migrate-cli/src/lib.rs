@@ -78,6 +78,9 @@ pub enum Command {
     Init {
         /// The directory to create (default: `--dir`, which defaults to `migrations`).
         directory: Option<PathBuf>,
+        /// The SQL dialect written into migrate.toml.
+        #[arg(long, value_enum, default_value_t = InitDialect::Generic)]
+        dialect: InitDialect,
     },
     /// Write a new revision file on top of the current head.
     Revision(RevisionArgs),
@@ -90,6 +93,31 @@ pub enum Command {
     /// The verbs an application's own binary has too (`myapp migrate ...`).
     #[command(flatten)]
     Database(migrate_runtime::cli::Command),
+}
+
+/// `init --dialect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitDialect {
+    /// sqlparser's generic dialect (runs anywhere, checks less).
+    Generic,
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+    /// MySQL and MariaDB.
+    Mysql,
+}
+
+impl InitDialect {
+    /// The name `migrate.toml` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            InitDialect::Generic => "generic",
+            InitDialect::Postgres => "postgres",
+            InitDialect::Sqlite => "sqlite",
+            InitDialect::Mysql => "mysql",
+        }
+    }
 }
 
 /// `revision`.
@@ -154,9 +182,14 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
         return Err(UsageError("`--format sarif` is only for `lint`".to_string()).into());
     }
     match &opt.command {
-        Command::Init { directory } => {
+        Command::Init { directory, dialect } => {
             let directory = directory.as_ref().unwrap_or(&opt.dir);
-            cmd::init::init(&std::env::current_dir()?, directory, printer)
+            cmd::init::init(
+                &std::env::current_dir()?,
+                directory,
+                dialect.name(),
+                printer,
+            )
         }
         Command::Revision(args) => cmd::revision::revision(&opt.dir, args, printer).map(drop),
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),

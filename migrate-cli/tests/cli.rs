@@ -779,6 +779,23 @@ fn init_edits_an_existing_build_rs_and_never_overwrites() {
     assert!(toml
         .lines()
         .all(|line| line.is_empty() || line.starts_with('#') || line.starts_with("dialect")));
+    assert!(toml.contains("\ndialect = \"generic\"\n"), "{toml}");
+    let other = Project::new(String::new());
+    assert_eq!(
+        other
+            .run_quietly(&["init", "db/migrations", "--dialect", "postgres"])
+            .code,
+        0
+    );
+    let postgres =
+        std::fs::read_to_string(other.path().join("db/migrations/migrate.toml")).expect("toml");
+    assert!(
+        postgres.contains("\ndialect = \"postgres\"\n"),
+        "{postgres}"
+    );
+    assert!(std::fs::read_to_string(other.path().join("build.rs"))
+        .expect("build.rs")
+        .contains("watch(\"db/migrations\")"));
     let again = project.run(&["init"], 1);
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
     assert_eq!(

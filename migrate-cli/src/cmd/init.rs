@@ -30,9 +30,9 @@ fn main() {
 }
 "#;
 
-/// Creates `dir` (a migrations directory) inside `project`, and the build
-/// script line; refuses to overwrite anything.
-pub fn init(project: &Path, dir: &Path, printer: &Printer) -> anyhow::Result<()> {
+/// Creates `dir` (a migrations directory validated for `dialect`) inside
+/// `project`, and the build script line; refuses to overwrite anything.
+pub fn init(project: &Path, dir: &Path, dialect: &str, printer: &Printer) -> anyhow::Result<()> {
     let migrations = project.join(dir);
     if migrations.exists() {
         bail!(
@@ -61,8 +61,8 @@ pub fn init(project: &Path, dir: &Path, printer: &Printer) -> anyhow::Result<()>
 
     std::fs::create_dir_all(&migrations)
         .with_context(|| format!("cannot create `{}`", dir.display()))?;
-    std::fs::write(migrations.join("migrate.toml"), MIGRATE_TOML)
-        .context("cannot write migrate.toml")?;
+    let toml = MIGRATE_TOML.replace("dialect = \"generic\"", &format!("dialect = \"{dialect}\""));
+    std::fs::write(migrations.join("migrate.toml"), toml).context("cannot write migrate.toml")?;
     std::fs::write(
         migrations.join("migrate.lock"),
         crate::cmd::lock::render(&[], &[]),
