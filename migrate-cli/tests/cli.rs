@@ -1048,3 +1048,19 @@ fn revision_flags_follow_alembic() {
     assert!(!marked.is_empty(), "{}", current.stdout);
     project.run(&["check"], 0);
 }
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let project = two_revision_project();
+    // Not a terminal: plain, whatever NO_COLOR says.
+    let plain = project.run_quietly(&["upgrade", "head"]);
+    assert!(!plain.stderr.contains('\x1b'), "{:?}", plain.stderr);
+    let forced = project.run_quietly(&["downgrade", "-1", "--color", "always"]);
+    assert!(
+        forced.stderr.contains("\x1b[1;32m  Downgraded\x1b[0m"),
+        "{:?}",
+        forced.stderr
+    );
+    let never = project.run_quietly(&["upgrade", "nope", "--color", "never"]);
+    assert!(never.stderr.starts_with("error: "), "{:?}", never.stderr);
+}
