@@ -7,7 +7,7 @@
 //! directory, as Alembic's are. Every other verb goes through
 //! `migrate_build::compile`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -50,40 +50,24 @@ pub fn scan(dir: &Path) -> anyhow::Result<Vec<HeaderRevision>> {
     Ok(revisions)
 }
 
-/// Reads the `-- key: value` lines that precede the first section marker.
+/// Reads the `-- key: value` lines that precede the first section marker,
+/// with the compiler's own header parser (byte order mark, CRLF, `none`
+/// and lists handled alike). Its diagnostics are left to the verbs that
+/// compile; only a missing id stops a header-only verb.
 fn parse_header(text: &str, file: PathBuf) -> anyhow::Result<HeaderRevision> {
-    let mut keys: BTreeMap<String, String> = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let Some(comment) = line.strip_prefix("--") else {
-            break;
-        };
-        let comment = comment.trim();
-        if comment.starts_with("migrate:") {
-            break;
-        }
-        if let Some((key, value)) = comment.split_once(':') {
-            keys.entry(key.trim().to_string())
-                .or_insert_with(|| value.trim().to_string());
-        }
+    let (header, _diagnostics) = migrate_build::header::parse(&file, text);
+    if header.id.is_empty() {
+        bail!(
+            "`{}` has no valid `-- revision:` header line",
+            file.display()
+        );
     }
-    let Some(id) = keys.get("revision").filter(|id| !id.is_empty()).cloned() else {
-        bail!("`{}` has no `-- revision:` header line", file.display());
-    };
-    let list = |key: &str| -> Vec<String> {
-        keys.get(key)
-            .map(|value| split_list(value))
-            .unwrap_or_default()
-    };
     Ok(HeaderRevision {
-        id,
-        down_revisions: list("down_revision"),
-        depends_on: list("depends_on"),
-        branch_labels: list("branch_labels"),
-        message: keys.get("message").cloned().unwrap_or_default(),
+        id: header.id,
+        down_revisions: header.down_revisions,
+        depends_on: header.depends_on,
+        branch_labels: header.branch_labels,
+        message: header.message,
         file,
     })
 }
@@ -226,11 +210,19 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_and_crlf_are_fine() {
+        let text = "\u{feff}-- message: m\r\n-- revision: abcd1234\r\n-- down_revision: none\r\n\r\n-- migrate:upgrade\r\n";
+        let header = parse_header(text, PathBuf::from("abcd1234_m.sql")).unwrap();
+        assert_eq!(header.id, "abcd1234");
+        assert!(header.down_revisions.is_empty());
+    }
+
+    #[test]
     fn a_file_without_revision_is_an_error() {
         let error = parse_header("-- message: x\n", PathBuf::from("x.sql")).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "`x.sql` has no `-- revision:` header line"
+            "`x.sql` has no valid `-- revision:` header line"
         );
     }
 
