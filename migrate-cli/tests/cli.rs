@@ -1064,3 +1064,45 @@ fn colour_only_when_asked_or_on_a_terminal() {
     let never = project.run_quietly(&["upgrade", "nope", "--color", "never"]);
     assert!(never.stderr.starts_with("error: "), "{:?}", never.stderr);
 }
+
+#[test]
+fn a_half_done_revision_shows_in_current_until_stamped() {
+    let mut project = two_revision_project();
+    project.revision(
+        "abcd33333333",
+        "seed",
+        &[],
+        "CREATE TABLE seed (id INTEGER PRIMARY KEY);\nINSERT INTO seed (id) VALUES (1);\nINSERT INTO seed (id) VALUES (1);",
+        "DROP TABLE seed;",
+    );
+    let file = project.path().join("migrations/abcd33333333_seed.sql");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text.replace(
+            "-- migrate:upgrade\n",
+            "-- migrate:upgrade transaction:false\n",
+        ),
+    )
+    .expect("write");
+    let failed = project.run(&["upgrade", "head"], 1);
+    assert!(
+        failed.stderr.contains("abcd33333333_seed.sql:"),
+        "{}",
+        failed.stderr
+    );
+    let current = project.run(&["current"], 0);
+    assert!(
+        current
+            .stdout
+            .contains("abcd33333333 (failed: 2 statement(s) of it ran"),
+        "{}",
+        current.stdout
+    );
+    project.run(&["upgrade", "head"], 1);
+    // Resolved by hand (the seed row is there), then recorded.
+    project.run(&["stamp", "head"], 0);
+    let current = project.run(&["current"], 0);
+    assert_eq!(current.stdout, "abcd33333333 (head), seed\n");
+    project.run(&["check"], 0);
+}

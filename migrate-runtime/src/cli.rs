@@ -1045,12 +1045,32 @@ async fn execute_online(
                     }
                 }
             }
-            if current.is_empty() {
+            // Rows an earlier run left half done: the next run refuses until
+            // they are resolved, so `current` must show them.
+            let mut unresolved = Vec::new();
+            for row in migrator.history(db).await? {
+                if row.state == crate::RowState::Applied {
+                    continue;
+                }
+                let _ = writeln!(
+                    text,
+                    "{} ({}: {} statement(s) of it ran; resolve by hand, then `stamp`)",
+                    row.revision,
+                    row.state.as_str(),
+                    row.statements_done
+                );
+                unresolved.push(json!({
+                    "id": row.revision,
+                    "state": row.state.as_str(),
+                    "statements_done": row.statements_done,
+                }));
+            }
+            if current.is_empty() && unresolved.is_empty() {
                 printer.status("Current", "base: no revision is applied");
             }
             printer.report(&Report {
                 text,
-                json: json!({ "current": entries }),
+                json: json!({ "current": entries, "unresolved": unresolved }),
             });
         }
         Command::History(args) => {
