@@ -710,6 +710,30 @@ mod tests {
     }
 
     #[test]
+    fn depends_on_names_a_label_and_can_close_a_cycle() {
+        let mut revisions = vec![
+            revision("a", &[]),
+            revision("b", &["a"]),
+            revision("n", &[]),
+            revision("m", &["n"]),
+        ];
+        revisions[2].branch_labels = vec!["networking".to_string()];
+        revisions[1].depends_on = vec!["networking".to_string()];
+        assert!(codes(&revisions).is_empty());
+        let ids: Vec<&str> = crate::plan::order(&revisions)
+            .into_iter()
+            .map(|i| revisions[i].id.as_str())
+            .collect();
+        assert!(ids.iter().position(|id| *id == "n") < ids.iter().position(|id| *id == "b"));
+        revisions[2].depends_on = vec!["b".to_string()];
+        let found = check(&revisions);
+        assert_eq!(found[0].code, "cycle");
+        assert!(
+            found[0].message.contains("b -> n -> b") || found[0].message.contains("n -> b -> n")
+        );
+    }
+
+    #[test]
     fn versioned_heads_ignore_depends_on() {
         let mut revisions = vec![
             revision("a", &[]),

@@ -204,6 +204,39 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_and_spans_render_without_panicking(
+            text in "(?s).{0,200}",
+            spans in proptest::collection::vec((0usize..260, 0usize..260), 0..4),
+            with_source in proptest::bool::ANY,
+        ) {
+            let mut sources = Sources::new();
+            if with_source {
+                sources.insert("m/a.sql", text.clone());
+            }
+            let diagnostic = Diagnostic {
+                severity: Severity::Warning,
+                code: "x",
+                message: "m".to_string(),
+                labels: spans
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (start, end))| Label {
+                        file: PathBuf::from("m/a.sql"),
+                        span: *start..*end,
+                        message: format!("label {i}"),
+                        primary: i == 0,
+                    })
+                    .collect(),
+                notes: Vec::new(),
+                help: None,
+            };
+            let rendered = render(&[diagnostic], &sources, Style::Plain);
+            proptest::prop_assert!(rendered.starts_with("warning[x]: m"));
+        }
+    }
+
     #[test]
     fn out_of_range_spans_do_not_panic() {
         #[allow(clippy::reversed_empty_ranges)]
