@@ -4,9 +4,9 @@
 //!
 //! - (a) ours, one transaction per revision (the default);
 //! - (b) ours, one transaction for the whole run;
-//! - (c) the same statements sent through sqlx directly, one transaction
-//!   per revision (`BEGIN`, the revision's statements as one batch,
-//!   `COMMIT`), no bookkeeping: the floor any migrator pays;
+//! - (c) the same statements sent through sqlx directly on one connection,
+//!   one transaction per revision (`BEGIN`, the revision's statements as
+//!   one batch, `COMMIT`), no bookkeeping: the floor any migrator pays;
 //! - (d) `sqlx::migrate::Migrator::run` over the same history written in
 //!   sqlx's directory format.
 //!
@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use migrate_runtime::{Dialect, MigrateConnection, Migrator, TransactionMode};
 use migrate_tests::generated::{generated_plan, upgrade_statements, write_sqlx_directory};
 use migrate_tests::TestDb;
+use sqlx::Connection as _;
 
 struct Options {
     revisions: usize,
@@ -115,6 +116,31 @@ impl Way {
             Way::SqlxMigrate => "(d) sqlx::migrate::Migrator::run",
         }
     }
+}
+
+/// CPU time (user + system) this process has used so far, from
+/// `/proc/self/stat` in clock ticks of 10 ms (zero where unavailable). On
+/// a loaded machine wall time counts the waits for a core; CPU time does
+/// not, so it compares the ways even when other jobs share the cores. For
+/// SQLite it is the whole cost but fsync waits; for PostgreSQL it is the
+/// client's share only (the server works in its own processes).
+fn process_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the `(comm)`, which may hold spaces: state is field 3,
+    // utime and stime are fields 14 and 15.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 /// The median, or zero when that way was not measured (`--ways`).
@@ -232,10 +258,14 @@ fn batches(revisions: usize, dialect: Dialect) -> Vec<String> {
 }
 
 async fn raw_sqlx(db: &MigrateConnection, batches: &[String]) -> Result<(), sqlx::Error> {
+    // One connection for the whole run, as every migrator holds: on SQLite
+    // a pool handing out another connection for each revision would make
+    // each one re-read the grown schema, which is not the cost measured here.
     macro_rules! per_revision {
         ($pool:expr) => {{
+            let mut conn = $pool.acquire().await?;
             for batch in batches {
-                let mut tx = $pool.begin().await?;
+                let mut tx = conn.begin().await?;
                 sqlx::raw_sql(batch).execute(&mut *tx).await?;
                 tx.commit().await?;
             }
@@ -263,7 +293,7 @@ async fn sqlx_migrate(
 struct Figures {
     dialect: Dialect,
     setting: Setting,
-    apply: Vec<(Way, Duration)>,
+    apply: Vec<(Way, Duration, Duration)>,
     ours_noop: Duration,
     sqlx_noop: Duration,
     select_one: Duration,
@@ -280,7 +310,8 @@ async fn measure(dialect: Dialect, setting: Setting, options: &Options) -> Figur
         .expect("sqlx reads the directory");
 
     let ways = &options.ways;
-    let mut samples: Vec<(Way, Vec<Duration>)> = ways.iter().map(|&w| (w, Vec::new())).collect();
+    let mut samples: Vec<(Way, Vec<Duration>, Vec<Duration>)> =
+        ways.iter().map(|&w| (w, Vec::new(), Vec::new())).collect();
     let mut ours_noop = Vec::new();
     let mut sqlx_noop = Vec::new();
     let mut select_one = Vec::new();
@@ -291,6 +322,7 @@ async fn measure(dialect: Dialect, setting: Setting, options: &Options) -> Figur
             let way = ways[(rep + offset) % ways.len()];
             let t = fresh(dialect, setting).await;
             let started = Instant::now();
+            let cpu_before = process_cpu();
             match way {
                 Way::OursPerRevision | Way::OursSingle => {
                     let mode = if way == Way::OursSingle {
@@ -311,19 +343,21 @@ async fn measure(dialect: Dialect, setting: Setting, options: &Options) -> Figur
                     .expect("sqlx::migrate applies"),
             }
             let elapsed = started.elapsed();
+            let cpu = process_cpu().saturating_sub(cpu_before);
             eprintln!(
-                "{} {:?} rep {rep}: {:?} {} ms",
+                "{} {:?} rep {rep}: {:?} {} ms wall, {} ms cpu",
                 dialect.name(),
                 setting,
                 way,
-                ms(elapsed)
+                ms(elapsed),
+                ms(cpu)
             );
-            samples
+            let entry = samples
                 .iter_mut()
-                .find(|(w, _)| *w == way)
-                .expect("every way has samples")
-                .1
-                .push(elapsed);
+                .find(|(w, _, _)| *w == way)
+                .expect("every way has samples");
+            entry.1.push(elapsed);
+            entry.2.push(cpu);
             // The no-op checks, on the database the apply left at head.
             if measure_noop && way == Way::OursPerRevision {
                 let migrator = Migrator::new(plan);
@@ -352,7 +386,7 @@ async fn measure(dialect: Dialect, setting: Setting, options: &Options) -> Figur
         setting,
         apply: samples
             .into_iter()
-            .map(|(way, samples)| (way, median(samples)))
+            .map(|(way, wall, cpu)| (way, median(wall), median(cpu)))
             .collect(),
         ours_noop: median(ours_noop),
         sqlx_noop: median(sqlx_noop),
@@ -367,23 +401,26 @@ fn table(figures: &[Figures], options: &Options) -> String {
         options.revisions, options.reps, options.noop_reps
     );
     out.push_str(
-        "| backend | setting | measurement | time (ms) | ratio |\n| --- | --- | --- | ---: | ---: |\n",
+        "| backend | setting | measurement | wall (ms) | wall ratio | process CPU (ms) | CPU ratio |\n\
+         | --- | --- | --- | ---: | ---: | ---: | ---: |\n",
     );
     for figures in figures {
         let name = figures.dialect.name();
         let setting = figures.setting.label(figures.dialect);
-        let floor = figures
+        let (floor_wall, floor_cpu) = figures
             .apply
             .iter()
-            .find(|(way, _)| *way == Way::RawSqlx)
-            .map(|(_, d)| *d)
+            .find(|(way, _, _)| *way == Way::RawSqlx)
+            .map(|(_, wall, cpu)| (*wall, *cpu))
             .unwrap_or_default();
-        for (way, duration) in &figures.apply {
+        for (way, wall, cpu) in &figures.apply {
             out.push_str(&format!(
-                "| {name} | {setting} | {} | {} | {} of (c) |\n",
+                "| {name} | {setting} | {} | {} | {} of (c) | {} | {} of (c) |\n",
                 way.label(),
-                ms(*duration),
-                ratio(*duration, floor)
+                ms(*wall),
+                ratio(*wall, floor_wall),
+                ms(*cpu),
+                ratio(*cpu, floor_cpu)
             ));
         }
         if figures.ours_noop.is_zero() && figures.sqlx_noop.is_zero() {
@@ -391,16 +428,16 @@ fn table(figures: &[Figures], options: &Options) -> String {
         }
         let micros = |d: Duration| format!("{:.3}", d.as_secs_f64() * 1000.0);
         out.push_str(&format!(
-            "| {name} | all applied | no-op check, ours (`upgrade(\"head\")`) | {} | {} of sqlx's |\n",
+            "| {name} | all applied | no-op check, ours (`upgrade(\"head\")`) | {} | {} of sqlx's | | |\n",
             micros(figures.ours_noop),
             ratio(figures.ours_noop, figures.sqlx_noop)
         ));
         out.push_str(&format!(
-            "| {name} | all applied | no-op check, sqlx (`Migrator::run`) | {} | |\n",
+            "| {name} | all applied | no-op check, sqlx (`Migrator::run`) | {} | | | |\n",
             micros(figures.sqlx_noop)
         ));
         out.push_str(&format!(
-            "| {name} | all applied | floor: `SELECT 1` through the same pool | {} | |\n",
+            "| {name} | all applied | floor: `SELECT 1` through the same pool | {} | | | |\n",
             micros(figures.select_one)
         ));
     }
