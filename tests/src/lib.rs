@@ -922,6 +922,34 @@ pub mod scenarios {
         );
     }
 
+    /// Two plans share one database, each with its own version table.
+    pub async fn two_plans_share_a_database(t: &TestDb) {
+        let billing = PlanBuilder::new()
+            .rev(
+                "b111aaaa",
+                &[],
+                &["CREATE TABLE invoices (id INTEGER)"],
+                &["DROP TABLE invoices"],
+            )
+            .leak();
+        let accounts = Migrator::new(branchy_plan()).version_table("accounts_version");
+        let billing = Migrator::new(billing).version_table("billing_version");
+        let (left, right) = tokio::join!(
+            accounts.upgrade(&t.db, "head"),
+            billing.upgrade(&t.db, "head")
+        );
+        assert_eq!(left.unwrap().ids(), ALL);
+        assert_eq!(right.unwrap().ids(), ["b111aaaa"]);
+        accounts.check(&t.db).await.unwrap();
+        billing.check(&t.db).await.unwrap();
+        assert_eq!(ids(&billing.history(&t.db).await.unwrap()), ["b111aaaa"]);
+        billing.downgrade(&t.db, "base").await.unwrap();
+        accounts.check(&t.db).await.unwrap();
+        let tables = t.tables().await;
+        assert!(tables.contains("accounts_version_summary") && tables.contains("billing_version"));
+        assert!(!tables.contains("invoices") && tables.contains("post_tags"));
+    }
+
     /// A `transaction:false` section: applied and reverted; when it fails,
     /// the revision is marked failed, the next run names what ran, and
     /// `stamp` resolves it.

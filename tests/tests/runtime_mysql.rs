@@ -97,3 +97,10 @@ async fn no_op_takes_no_lock_and_lock_waits_time_out() {
     );
     t.drop_database().await;
 }
+
+#[tokio::test]
+async fn two_plans_share_a_database() {
+    let t = mysql!("two_plans_share_a_database");
+    scenarios::two_plans_share_a_database(&t).await;
+    t.drop_database().await;
+}

@@ -280,3 +280,10 @@ async fn a_cancelled_run_leaves_nothing_behind() {
     pool.close().await;
     t.drop_database().await;
 }
+
+#[tokio::test]
+async fn two_plans_share_a_database() {
+    let t = postgres!("two_plans_share_a_database");
+    scenarios::two_plans_share_a_database(&t).await;
+    t.drop_database().await;
+}

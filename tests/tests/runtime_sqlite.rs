@@ -86,3 +86,8 @@ async fn no_op_reads_while_another_writer_holds_the_lock() {
         ["eeee0005"]
     );
 }
+
+#[tokio::test]
+async fn two_plans_share_a_database() {
+    scenarios::two_plans_share_a_database(&TestDb::sqlite().await).await;
+}
