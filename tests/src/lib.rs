@@ -723,6 +723,11 @@ pub mod scenarios {
 
     /// [`concurrent_migrators`] over a given plan.
     pub async fn concurrent_migrators_on(t: &TestDb, count: usize, plan: &'static Plan) {
+        // Each migrator holds a pool connection and a lock connection: two of
+        // these scenarios at once would pass PostgreSQL's default limit of
+        // 100 clients, so the tests of one binary take turns here.
+        static CONNECTION_HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _turn = CONNECTION_HEAVY.lock().await;
         let mut pools = Vec::new();
         for _ in 0..count {
             pools.push(t.another_pool().await);
