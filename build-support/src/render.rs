@@ -27,9 +27,18 @@ impl Sources {
         Sources::default()
     }
 
-    /// Adds (or replaces) the text of the file shown as `path`.
+    /// Adds (or replaces) the text of the file shown as `path`. Passwords of
+    /// URLs in it are masked here, once, so no rendering (the macro's
+    /// `compile_error!`, `build.rs` warnings, the CLI, JSON or SARIF) can show
+    /// one: a URL wrongly put in `migrate.toml` is refused with a snippet.
     pub fn insert(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) {
-        self.files.insert(path.into(), text.into());
+        let text = text.into();
+        let text = if text.contains("://") {
+            mask_passwords(&text)
+        } else {
+            text
+        };
+        self.files.insert(path.into(), text);
     }
 
     /// The text of the file shown as `path`.
@@ -43,6 +52,35 @@ impl Sources {
             .iter()
             .map(|(path, text)| (path.as_path(), text.as_str()))
     }
+}
+
+/// `text` with the password of every `scheme://user:password@host` replaced
+/// by as many `*` as it has bytes, so the spans of diagnostics stay valid
+/// while the snippet they show (a URL wrongly put in `migrate.toml`) never
+/// prints the secret.
+pub fn mask_passwords(text: &str) -> String {
+    let mut out = text.as_bytes().to_vec();
+    let mut search_from = 0;
+    while let Some(found) = text[search_from..].find("://") {
+        let authority_start = search_from + found + 3;
+        let authority_len = text[authority_start..]
+            .find(|c: char| {
+                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
+            })
+            .unwrap_or(text.len() - authority_start);
+        let authority = &text[authority_start..authority_start + authority_len];
+        if let Some(at) = authority.rfind('@') {
+            if let Some(colon) = authority[..at].find(':') {
+                for byte in &mut out[authority_start + colon + 1..authority_start + at] {
+                    *byte = b'*';
+                }
+            }
+        }
+        search_from = authority_start + authority_len;
+    }
+    // Only whole UTF-8 sequences between ASCII `:` and `@` were replaced by
+    // ASCII bytes, so the result is valid UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
 /// Colours or not.
@@ -168,6 +206,40 @@ fn clamp(text: &str, span: Range<usize>) -> Range<usize> {
 mod tests {
     use super::*;
     use crate::diagnostic::Label;
+
+    #[test]
+    fn passwords_are_masked_in_place() {
+        let text = "url = \"postgres://admin:s3cr3t@prod/db\"\nother = 'mysql://u:p\u{e9}@h'\n";
+        let masked = mask_passwords(text);
+        assert_eq!(masked.len(), text.len());
+        assert_eq!(
+            masked,
+            "url = \"postgres://admin:******@prod/db\"\nother = 'mysql://u:***@h'\n"
+        );
+        assert_eq!(
+            mask_passwords("sqlite://app.db and x://h/y"),
+            "sqlite://app.db and x://h/y"
+        );
+    }
+
+    #[test]
+    fn a_refused_url_in_migrate_toml_renders_without_its_password() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("migrate.toml"),
+            "dialect = \"postgres\"\ndatabase_url = \"postgres://admin:s3cr3t@prod/db\"\n",
+        )
+        .unwrap();
+        let failure = crate::compile(dir.path(), &crate::Options::new().display_dir("migrations"))
+            .expect_err("a URL in migrate.toml is refused");
+        let rendered = failure.render(Style::Plain);
+        assert!(rendered.contains("config-credentials"), "{rendered}");
+        assert!(
+            rendered.contains("postgres://admin:******@prod/db"),
+            "{rendered}"
+        );
+        assert!(!rendered.contains("s3cr3t"), "{rendered}");
+    }
 
     fn sample(span: Range<usize>) -> (Diagnostic, Sources) {
         let mut sources = Sources::new();

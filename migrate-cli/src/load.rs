@@ -100,15 +100,14 @@ pub fn compile(dir: &Path, tolerate: &[&str]) -> anyhow::Result<Compilation> {
         Err(diagnostics) => {
             if let Ok(text) = std::fs::read_to_string(dir.join(config::CONFIG_FILE)) {
                 out.sources
-                    .insert(display_dir.join(config::CONFIG_FILE), mask_passwords(&text));
+                    .insert(display_dir.join(config::CONFIG_FILE), text);
             }
             out.errors.extend(diagnostics);
             return Ok(out);
         }
     }
     if let Some(source) = &out.config.source {
-        out.sources
-            .insert(source.path.clone(), mask_passwords(&source.text));
+        out.sources.insert(source.path.clone(), source.text.clone());
     }
     let files = match migrate_build::source::read_migrations(dir, &display_dir) {
         Ok(files) => files,
@@ -162,14 +161,6 @@ pub fn compile(dir: &Path, tolerate: &[&str]) -> anyhow::Result<Compilation> {
 pub fn build(dir: &Path) -> Result<migrate_build::Compiled, migrate_build::Failure> {
     let options = migrate_build::Options::new().display_dir(display_path(dir));
     migrate_build::compile(dir, &options)
-        .map(|mut compiled| {
-            compiled.sources = masked(&compiled.sources);
-            compiled
-        })
-        .map_err(|mut failure| {
-            failure.sources = masked(&failure.sources);
-            failure
-        })
 }
 
 /// [`build`], printing the diagnostics; warnings are printed too, as cargo does.
@@ -193,14 +184,6 @@ pub fn load_strict(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
             .into())
         }
     }
-}
-
-fn masked(sources: &Sources) -> Sources {
-    let mut out = Sources::new();
-    for (path, text) in sources.iter() {
-        out.insert(path.to_path_buf(), mask_passwords(text));
-    }
-    out
 }
 
 /// Compiles `dir`; when anything fatal is found, prints every diagnostic
@@ -231,34 +214,7 @@ fn file(diagnostic: Diagnostic, tolerate: &[&str], out: &mut Compilation) {
     }
 }
 
-/// `text` with the password of every `scheme://user:password@host` replaced
-/// by as many `*` as it has bytes, so the spans of diagnostics stay valid
-/// while the snippet they show (a URL wrongly put in `migrate.toml`) never
-/// prints the secret.
-pub fn mask_passwords(text: &str) -> String {
-    let mut out = text.as_bytes().to_vec();
-    let mut search_from = 0;
-    while let Some(found) = text[search_from..].find("://") {
-        let authority_start = search_from + found + 3;
-        let authority_len = text[authority_start..]
-            .find(|c: char| {
-                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
-            })
-            .unwrap_or(text.len() - authority_start);
-        let authority = &text[authority_start..authority_start + authority_len];
-        if let Some(at) = authority.rfind('@') {
-            if let Some(colon) = authority[..at].find(':') {
-                for byte in &mut out[authority_start + colon + 1..authority_start + at] {
-                    *byte = b'*';
-                }
-            }
-        }
-        search_from = authority_start + authority_len;
-    }
-    // Only whole UTF-8 sequences between ASCII `:` and `@` were replaced by
-    // ASCII bytes, so the result is valid UTF-8.
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
-}
+pub use migrate_build::render::mask_passwords;
 
 /// The directory as the user wrote it, relative when it is inside the
 /// working directory, so that paths in messages are short.
@@ -336,25 +292,5 @@ fn revision_from_compiled(revision: &CompiledRevision) -> Revision {
         checksum: revision.checksum,
         upgrade: sections(&revision.upgrade),
         downgrade: sections(&revision.downgrade),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_masked_in_place() {
-        let text = "url = \"postgres://admin:s3cr3t@prod/db\"\nother = 'mysql://u:p\u{e9}@h'\n";
-        let masked = mask_passwords(text);
-        assert_eq!(masked.len(), text.len());
-        assert_eq!(
-            masked,
-            "url = \"postgres://admin:******@prod/db\"\nother = 'mysql://u:***@h'\n"
-        );
-        assert_eq!(
-            mask_passwords("sqlite://app.db and x://h/y"),
-            "sqlite://app.db and x://h/y"
-        );
     }
 }
