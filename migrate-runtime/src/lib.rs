@@ -1,11 +1,35 @@
 //! `migrate-runtime`: applies a plan compiled by `embed_migrations!` to
 //! SQLite, PostgreSQL or MySQL/MariaDB, with sqlx and tokio.
 //!
-//! ```no_run
-//! # async fn run(pool: sqlx::PgPool, MIGRATIONS: &'static migrate_runtime::Plan) -> Result<(), migrate_runtime::Error> {
-//! use migrate_runtime::Migrator;
-//! Migrator::new(MIGRATIONS).upgrade(&pool, "head").await?;
-//! # Ok(()) }
+//! The key design decision is that **the runtime trusts the plan and checks
+//! the database**. Everything about the files (syntax, graph, order,
+//! checksums) was settled at build time by `migrate-build`, so this crate
+//! holds no SQL parser and never reads a migration file; what it decides at
+//! run time is only what depends on the database: which revisions are
+//! applied, whether they still match the plan, and who holds the lock.
+//!
+//! ```
+//! use migrate_runtime::{embed_migrations, Migrator, Plan};
+//!
+//! // `unwatched` keeps the example free of a build script; an application
+//! // uses `migrate_build::watch` in `build.rs` instead (see the macro).
+//! static MIGRATIONS: Plan = embed_migrations!("tests/migrations", unwatched);
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! tokio::runtime::Runtime::new()?.block_on(async {
+//!     let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+//!     let migrator = Migrator::new(&MIGRATIONS);
+//!
+//!     let report = migrator.upgrade(&pool, "head").await?;
+//!     assert_eq!(report.ids(), ["0001aaaa", "0002bbbb"]);
+//!     // The second start is one read of the summary table.
+//!     assert!(migrator.upgrade(&pool, "head").await?.is_empty());
+//!
+//!     let report = migrator.downgrade(&pool, "-1").await?;
+//!     assert_eq!(report.ids(), ["0002bbbb"]);
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })
+//! # }
 //! ```
 //!
 //! # Design
@@ -85,6 +109,8 @@
 //! (`#index (file:line)`). Undo or finish them by hand, then record the real
 //! state with [`Migrator::stamp`] (the revision before, to retry it; the
 //! revision itself, if you finished it), and run `upgrade` again.
+
+#![warn(missing_docs)]
 
 mod apply;
 mod backend;
