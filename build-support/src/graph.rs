@@ -503,31 +503,15 @@ fn multiple_heads(
         .filter(|index| children[*index].is_empty())
         .collect();
     for group in same_label_groups(&heads, |index| labels[index].clone()) {
-        let listed: Vec<String> = group
-            .iter()
-            .map(|i| format!("`{}` ({})", revisions[*i].id, file_name(&revisions[*i])))
-            .collect();
-        let labels_out = group
-            .iter()
-            .enumerate()
-            .map(|(position, index)| {
-                let revision = &revisions[*index];
-                label(
-                    revision,
-                    header_span(revision, "revision"),
-                    "a head: no revision names it in `down_revision`".to_string(),
-                    position == 0,
-                )
-            })
-            .collect();
-        let mut diagnostic = error(
+        let mut diagnostic = ends_of_history(
+            revisions,
+            &group,
             "multiple-heads",
-            format!(
-                "the history has {} heads: {}",
-                group.len(),
-                listed.join(", ")
+            "heads",
+            (
+                "revision",
+                "a head: no revision names it in `down_revision`",
             ),
-            labels_out,
         );
         diagnostic.notes.push(
             "two lines of history were written in parallel (e.g. on two git branches); \
@@ -538,6 +522,44 @@ fn multiple_heads(
             Some("run `cargo migrate merge heads -m \"...\"` to add a merge revision".to_string());
         diagnostics.push(diagnostic);
     }
+}
+
+/// The error for a group of revisions that should be one (heads or bases):
+/// every revision listed in the message and labelled at its `header_key`
+/// line, the first label primary.
+fn ends_of_history(
+    revisions: &[CompiledRevision],
+    group: &[usize],
+    code: &'static str,
+    what: &str,
+    (header_key, label_text): (&str, &str),
+) -> Diagnostic {
+    let listed: Vec<String> = group
+        .iter()
+        .map(|i| format!("`{}` ({})", revisions[*i].id, file_name(&revisions[*i])))
+        .collect();
+    let labels = group
+        .iter()
+        .enumerate()
+        .map(|(position, index)| {
+            let revision = &revisions[*index];
+            label(
+                revision,
+                header_span(revision, header_key),
+                label_text.to_string(),
+                position == 0,
+            )
+        })
+        .collect();
+    error(
+        code,
+        format!(
+            "the history has {} {what}: {}",
+            group.len(),
+            listed.join(", ")
+        ),
+        labels,
+    )
 }
 
 fn multiple_bases(
@@ -568,31 +590,12 @@ fn multiple_bases(
         set
     };
     for group in same_label_groups(&bases, base_labels) {
-        let listed: Vec<String> = group
-            .iter()
-            .map(|i| format!("`{}` ({})", revisions[*i].id, file_name(&revisions[*i])))
-            .collect();
-        let labels_out = group
-            .iter()
-            .enumerate()
-            .map(|(position, index)| {
-                let revision = &revisions[*index];
-                label(
-                    revision,
-                    header_span(revision, "down_revision"),
-                    "a base: no parent".to_string(),
-                    position == 0,
-                )
-            })
-            .collect();
-        let mut diagnostic = error(
+        let mut diagnostic = ends_of_history(
+            revisions,
+            &group,
             "multiple-bases",
-            format!(
-                "the history has {} bases: {}",
-                group.len(),
-                listed.join(", ")
-            ),
-            labels_out,
+            "bases",
+            ("down_revision", "a base: no parent"),
         );
         diagnostic.help = Some(
             "set `down_revision` of the newer base to the head of the existing history, \

@@ -122,11 +122,36 @@ pub fn parse(file: &Path, text: &str) -> (Header, Vec<Diagnostic>) {
                 line_number += 1;
                 continue;
             }
+            Some(crate::split::Directive::Unchecked(_)) => {
+                // Silently dropping it would leave the statement the author
+                // meant to mark checked after all, and failing the build.
+                let span = body_offset..body_offset + body.trim_end().len();
+                let mut diagnostic = error_at(
+                    file,
+                    "misplaced-directive",
+                    "`-- migrate:unchecked` in the header marks no statement".to_string(),
+                    span,
+                    "before the first section",
+                );
+                diagnostic.help = Some(
+                    "move it after `-- migrate:upgrade` (or `-- migrate:downgrade`), on the line before the statement it marks"
+                        .to_string(),
+                );
+                diagnostics.push(diagnostic);
+                line_number += 1;
+                continue;
+            }
             Some(_) => {
                 line_number += 1;
                 continue;
             }
             None => {}
+        }
+        // Atlas's `-- atlas:nolint` looks like a key but is a suppression
+        // comment that belongs at the top of the file (`lint::allow`).
+        if body.starts_with("atlas:") {
+            line_number += 1;
+            continue;
         }
         if let Some((key, value_offset)) = key_of(body) {
             let key_span = body_offset..body_offset + key.len();
@@ -524,6 +549,24 @@ mod tests {
         let (header, _) = parse(Path::new(FILE), text);
         assert_eq!(&text[header.spans["revision"].clone()], "abc");
         assert_eq!(header.start, 3);
+    }
+
+    #[test]
+    fn atlas_nolint_is_a_comment_not_a_key() {
+        check(
+            "-- atlas:nolint destructive\n\n-- revision: abc\n-- down_revision: none\n-- migrate:upgrade\n",
+            r#"id="abc" down=[] deps=[] labels=[] msg="" end=69@5"#,
+        );
+    }
+
+    #[test]
+    fn unchecked_in_the_header_is_reported() {
+        check(
+            "-- revision: abc\n-- migrate:unchecked -- pg 18 syntax\n-- down_revision: none\n-- migrate:upgrade\nSELECT 1;\n",
+            r#"
+id="abc" down=[] deps=[] labels=[] msg="" end=77@4
+misplaced-directive: `-- migrate:unchecked` in the header marks no statement @"migrate:unchecked -- pg 18 syntax""#,
+        );
     }
 
     #[test]

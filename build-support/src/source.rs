@@ -4,10 +4,11 @@
 //! order is by file name, so that diagnostics come out in the same order on
 //! every machine (the plan order itself comes from the graph, not from
 //! here). `migrate.toml`, `migrate.lock`, `schema.sql` (the autogenerate
-//! target), dot files, other extensions and subdirectories are not
+//! target), the file `migrate.toml` names with `schema = "..."` when it sits
+//! in the directory, dot files, other extensions and subdirectories are not
 //! revisions.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::{Diagnostic, Severity};
 
@@ -29,6 +30,7 @@ pub struct SourceFile {
 pub fn read_migrations(dir: &Path, display_dir: &Path) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut names = Vec::new();
+    let schema_file = schema_file_name(dir, display_dir);
     for entry in walkdir::WalkDir::new(dir).min_depth(1).max_depth(1) {
         let entry = match entry {
             Ok(entry) => entry,
@@ -57,7 +59,7 @@ pub fn read_migrations(dir: &Path, display_dir: &Path) -> Result<Vec<SourceFile>
             ));
             continue;
         };
-        if is_revision_file(name) {
+        if is_revision_file(name) && schema_file.as_deref() != Some(name) {
             names.push(name.to_string());
         }
     }
@@ -99,6 +101,22 @@ pub fn is_revision_file(name: &str) -> bool {
         && name.len() > ".sql".len()
         && !name.starts_with('.')
         && !NOT_REVISIONS.contains(&name)
+}
+
+/// The name of the file `migrate.toml`'s `schema = "..."` points at, when it
+/// sits directly in the migrations directory: it holds the target schema for
+/// autogenerate, and read as a revision it would fail on a missing header.
+/// An unreadable `migrate.toml` is reported by [`crate::config::load`] in
+/// the same pass, so it is not reported here again.
+fn schema_file_name(dir: &Path, display_dir: &Path) -> Option<String> {
+    let schema = crate::config::load(dir, display_dir).ok()?.schema?;
+    let mut components = schema
+        .components()
+        .filter(|component| !matches!(component, Component::CurDir));
+    match (components.next(), components.next()) {
+        (Some(Component::Normal(name)), None) => name.to_str().map(str::to_string),
+        _ => None,
+    }
 }
 
 fn display_path(dir: &Path, display_dir: &Path, path: &Path) -> PathBuf {
@@ -158,6 +176,44 @@ mod tests {
             ]
         );
         assert_eq!(files[0].text, "-- x");
+    }
+
+    #[test]
+    fn the_configured_schema_file_is_not_a_revision() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a1_first.sql"), "-- x").expect("write");
+        std::fs::write(dir.path().join("target.sql"), "CREATE TABLE t (id int);").expect("write");
+        let listed = |dir: &Path| -> Vec<PathBuf> {
+            read_migrations(dir, Path::new("migrations"))
+                .expect("files")
+                .into_iter()
+                .map(|f| f.path)
+                .collect()
+        };
+        assert_eq!(
+            listed(dir.path()).len(),
+            2,
+            "without a setting it is a revision"
+        );
+        for setting in ["target.sql", "./target.sql"] {
+            std::fs::write(
+                dir.path().join("migrate.toml"),
+                format!("schema = \"{setting}\"\n"),
+            )
+            .expect("write");
+            assert_eq!(
+                listed(dir.path()),
+                [PathBuf::from("migrations/a1_first.sql")],
+                "schema = {setting:?}"
+            );
+        }
+        // A schema file elsewhere leaves the directory's files alone.
+        std::fs::write(
+            dir.path().join("migrate.toml"),
+            "schema = \"../target.sql\"\n",
+        )
+        .expect("write");
+        assert_eq!(listed(dir.path()).len(), 2);
     }
 
     #[test]

@@ -139,14 +139,13 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::test_support::{lint, SETUP};
+    use crate::lint::test_support::{lint, sources, SETUP};
 
+    /// One finding, on line 4 of `r2.sql` (its two header lines, then the
+    /// statement on the body's second line).
     fn findings() -> (Vec<Diagnostic>, Sources) {
         let up = "-- migrate:upgrade\nALTER TABLE t DROP COLUMN n;\n-- migrate:downgrade\nALTER TABLE t ADD COLUMN n integer;\n";
-        let mut sources = Sources::new();
-        sources.insert("migrations/r1.sql", SETUP);
-        sources.insert("migrations/r2.sql", up);
-        (lint(&[SETUP, up]), sources)
+        (lint(&[SETUP, up]), sources(&[SETUP, up]))
     }
 
     #[test]
@@ -157,7 +156,7 @@ mod tests {
         assert_eq!(first["code"], "ban-drop-column");
         assert_eq!(first["severity"], "warning");
         assert_eq!(first["file"], "migrations/r2.sql");
-        assert_eq!(first["line"], 2);
+        assert_eq!(first["line"], 4);
         assert_eq!(first["column"], 1);
     }
 
@@ -175,7 +174,7 @@ mod tests {
         );
         assert_eq!(
             result["locations"][0]["physicalLocation"]["region"]["startLine"],
-            2
+            4
         );
     }
 }

@@ -5,7 +5,7 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{AlterTableOperation, ColumnOption, Expr, GeneratedExpressionMode, Statement};
+use sqlparser::ast::{AlterTableOperation, ColumnOption, Expr, GeneratedExpressionMode};
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
@@ -40,13 +40,9 @@ const NOT_VOLATILE: &[&str] = &[
 ];
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
-    let Some(Statement::AlterTable(alter)) = ctx.ast() else {
+    let Some((alter, table)) = ctx.alter_existing_table() else {
         return;
     };
-    let table = ctx.name(&alter.name);
-    if ctx.table_is_new(&table) {
-        return;
-    }
     for operation in &alter.operations {
         let AlterTableOperation::AddColumn { column_def, .. } = operation else {
             continue;

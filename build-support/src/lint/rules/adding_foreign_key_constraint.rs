@@ -4,20 +4,16 @@
 //! be `NOT VALID` (`ADD CONSTRAINT` is `constraint-missing-not-valid`'s); on
 //! MySQL every foreign key added to an existing table.
 
-use sqlparser::ast::{AlterTableOperation, ColumnOption, Statement, TableConstraint};
+use sqlparser::ast::{AlterTableOperation, ColumnOption, TableConstraint};
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
 use crate::schema::Dialect;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
-    let Some(Statement::AlterTable(alter)) = ctx.ast() else {
+    let Some((alter, table)) = ctx.alter_existing_table() else {
         return;
     };
-    let table = ctx.name(&alter.name);
-    if ctx.table_is_new(&table) {
-        return;
-    }
     for operation in &alter.operations {
         let target = match operation {
             AlterTableOperation::AddColumn { column_def, .. } => {

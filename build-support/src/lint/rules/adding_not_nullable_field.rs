@@ -1,16 +1,15 @@
 //! `adding-not-nullable-field`: `SET NOT NULL` scans the whole table under an
 //! ACCESS EXCLUSIVE lock, blocking reads and writes.
 
-use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Statement};
+use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
-    let Some(Statement::AlterTable(alter)) = ctx.ast() else {
+    let Some((alter, table)) = ctx.alter_table() else {
         return;
     };
-    let table = ctx.name(&alter.name);
     for operation in &alter.operations {
         let AlterTableOperation::AlterColumn {
             column_name,

@@ -2,19 +2,15 @@
 //! on a table that has rows (PostgreSQL; SQLite always), and breaks inserts
 //! from the application version still running.
 
-use sqlparser::ast::{AlterTableOperation, ColumnOption, Statement};
+use sqlparser::ast::{AlterTableOperation, ColumnOption};
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
-    let Some(Statement::AlterTable(alter)) = ctx.ast() else {
+    let Some((alter, table)) = ctx.alter_existing_table() else {
         return;
     };
-    let table = ctx.name(&alter.name);
-    if ctx.table_is_new(&table) {
-        return;
-    }
     for operation in &alter.operations {
         let AlterTableOperation::AddColumn { column_def, .. } = operation else {
             continue;

@@ -1,16 +1,15 @@
 //! `ban-drop-column`: the running application still reads and writes the
 //! column until the new version is fully deployed, and the data is gone.
 
-use sqlparser::ast::{AlterTableOperation, Statement};
+use sqlparser::ast::AlterTableOperation;
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
-    let Some(Statement::AlterTable(alter)) = ctx.ast() else {
+    let Some((alter, table)) = ctx.alter_table() else {
         return;
     };
-    let table = ctx.name(&alter.name);
     for operation in &alter.operations {
         let AlterTableOperation::DropColumn { column_names, .. } = operation else {
             continue;

@@ -32,7 +32,7 @@ mod tests {
 
     #[test]
     fn drop_database_trips() {
-        let up = "-- migrate:upgrade\nDROP DATABASE legacy;\n-- migrate:downgrade\nSELECT 1;\n";
+        let up = "-- migrate:upgrade transaction:false\nDROP DATABASE legacy;\n-- migrate:downgrade\nSELECT 1;\n";
         assert_eq!(hits(RULE, &[SETUP, up]), 1);
         insta::assert_snapshot!(rendered(&[SETUP, up]));
     }
@@ -45,7 +45,7 @@ mod tests {
 
     #[test]
     fn atlas_nolint_silences() {
-        let up = "-- migrate:upgrade\n-- atlas:nolint destructive\nDROP DATABASE legacy;\n-- migrate:downgrade\nSELECT 1;\n";
+        let up = "-- migrate:upgrade transaction:false\n-- atlas:nolint destructive\nDROP DATABASE legacy;\n-- migrate:downgrade\nSELECT 1;\n";
         assert_eq!(hits(RULE, &[SETUP, up]), 0);
     }
 }

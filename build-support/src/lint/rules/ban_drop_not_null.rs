@@ -1,16 +1,15 @@
 //! `ban-drop-not-null`: code that assumes the column is never NULL (and the
 //! types generated from the schema) break when NULLs start to appear.
 
-use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Statement};
+use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
-    let Some(Statement::AlterTable(alter)) = ctx.ast() else {
+    let Some((alter, table)) = ctx.alter_table() else {
         return;
     };
-    let table = ctx.name(&alter.name);
     for operation in &alter.operations {
         let AlterTableOperation::AlterColumn {
             column_name,

@@ -3,17 +3,16 @@
 //! not understand the new type. strong_migrations' whitelist of changes that
 //! need no rewrite is exempt.
 
-use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, DataType, Statement};
+use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, DataType};
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
 use crate::schema::normalize_type;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
-    let Some(Statement::AlterTable(alter)) = ctx.ast() else {
+    let Some((alter, table)) = ctx.alter_table() else {
         return;
     };
-    let table = ctx.name(&alter.name);
     for operation in &alter.operations {
         let (column, data_type): (_, &DataType) = match operation {
             AlterTableOperation::AlterColumn {

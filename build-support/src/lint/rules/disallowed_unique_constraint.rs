@@ -1,19 +1,15 @@
 //! `disallowed-unique-constraint`: `ADD CONSTRAINT ... UNIQUE` builds its
 //! index under an ACCESS EXCLUSIVE lock, blocking reads and writes.
 
-use sqlparser::ast::{AlterTableOperation, Statement, TableConstraint};
+use sqlparser::ast::{AlterTableOperation, TableConstraint};
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
-    let Some(Statement::AlterTable(alter)) = ctx.ast() else {
+    let Some((alter, table)) = ctx.alter_existing_table() else {
         return;
     };
-    let table = ctx.name(&alter.name);
-    if ctx.table_is_new(&table) {
-        return;
-    }
     for operation in &alter.operations {
         if let AlterTableOperation::AddConstraint {
             constraint: TableConstraint::Unique(_),

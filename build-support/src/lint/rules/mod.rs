@@ -30,7 +30,7 @@ mod transaction_nesting;
 
 use std::ops::Range;
 
-use sqlparser::ast::{ColumnDef, ObjectName, Statement};
+use sqlparser::ast::{AlterTable, ColumnDef, ObjectName, Statement};
 
 use super::{Rule, Settings};
 use crate::schema::{key, Dialect, Journal, Name, Object, ObjectKind, Schema};
@@ -76,6 +76,22 @@ impl StmtCtx<'_> {
 
     pub fn name(&self, object: &ObjectName) -> Name {
         self.dialect.name(object)
+    }
+
+    /// The statement as an `ALTER TABLE`, with the table's folded name.
+    pub fn alter_table(&self) -> Option<(&AlterTable, Name)> {
+        match self.ast()? {
+            Statement::AlterTable(alter) => Some((alter, self.name(&alter.name))),
+            _ => None,
+        }
+    }
+
+    /// The statement as an `ALTER TABLE` of a table that existed before this
+    /// revision: the rules that protect rows and running code skip a table
+    /// the revision itself created, since nobody reads it yet.
+    pub fn alter_existing_table(&self) -> Option<(&AlterTable, Name)> {
+        self.alter_table()
+            .filter(|(_, table)| !self.table_is_new(table))
     }
 
     /// Created by this revision's upgrade (so nobody else uses it yet).

@@ -42,6 +42,10 @@ mod tests {
     const RULE: &str = "prefer-robust-stmts";
 
     #[test]
+    #[cfg_attr(
+        not(feature = "pg-query"),
+        ignore = "sqlparser rejects the statement: it needs PostgreSQL's parser (feature pg-query)"
+    )]
     fn unguarded_concurrent_index_trips() {
         let up = "-- migrate:upgrade transaction:false\nCREATE INDEX CONCURRENTLY t_n_idx ON t (n);\n-- migrate:downgrade transaction:false\nDROP INDEX CONCURRENTLY t_n_idx;\n";
         assert_eq!(hits(RULE, &[SETUP, up]), 2);
@@ -49,12 +53,20 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(feature = "pg-query"),
+        ignore = "sqlparser rejects the statement: it needs PostgreSQL's parser (feature pg-query)"
+    )]
     fn guarded_or_transactional_is_fine() {
         let up = "-- migrate:upgrade transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_n_idx ON t (n);\n-- migrate:downgrade transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS t_n_idx;\n";
         assert_eq!(hits(RULE, &[SETUP, up]), 0);
     }
 
     #[test]
+    #[cfg_attr(
+        not(feature = "pg-query"),
+        ignore = "sqlparser rejects the statement: it needs PostgreSQL's parser (feature pg-query)"
+    )]
     fn migrate_allow_silences() {
         let up = "-- migrate:upgrade transaction:false\n-- migrate:allow prefer-robust-stmts -- we check for invalid indexes in CI\nCREATE INDEX CONCURRENTLY t_n_idx ON t (n);\n-- migrate:downgrade transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS t_n_idx;\n";
         assert_eq!(hits(RULE, &[SETUP, up]), 0);

@@ -1,16 +1,15 @@
 //! `renaming-column`: the running application still uses the old name until
 //! the new version is fully deployed.
 
-use sqlparser::ast::{AlterTableOperation, Statement};
+use sqlparser::ast::AlterTableOperation;
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
-    let Some(Statement::AlterTable(alter)) = ctx.ast() else {
+    let Some((alter, table)) = ctx.alter_table() else {
         return;
     };
-    let table = ctx.name(&alter.name);
     for operation in &alter.operations {
         let (old, new) = match operation {
             AlterTableOperation::RenameColumn {
