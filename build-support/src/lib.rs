@@ -6,7 +6,7 @@
 //! each statement against the tables it touches, and puts the revisions in
 //! one deterministic plan order. `embed_migrations!` (through
 //! `migrate-macros`), the one-line `build.rs` helper [`watch`] and
-//! `cargo migrate` are thin shells over [`compile`].
+//! `cargo migrate` are thin shells over [`compile()`].
 //!
 //! # Design
 //!
@@ -19,7 +19,7 @@
 //!   laptop, not a deploy.
 //! - Errors are data, not the first failure: each stage collects every
 //!   problem it can see as a [`Diagnostic`] (a byte span into the file,
-//!   labels, help), and [`render`] turns them into rustc-style text. The
+//!   labels, help), and [`render()`] turns them into rustc-style text. The
 //!   proc macro shows them as one `compile_error!`, the CLI in colour.
 //! - The runtime stays small: it receives an ordered, checksummed plan and
 //!   needs no SQL parser of its own.

@@ -147,7 +147,7 @@ rules! {
     BanDropNotNull = "ban-drop-not-null", Warn, Postgres;
     /// BEGIN / COMMIT / ROLLBACK inside a migration: the tool owns the transaction.
     TransactionNesting = "transaction-nesting", Warn, All;
-    /// In a transaction:false section, CREATE/DROP INDEX CONCURRENTLY without IF [NOT] EXISTS.
+    /// In a transaction:false section, CREATE/DROP INDEX CONCURRENTLY without `IF [NOT] EXISTS`.
     PreferRobustStmts = "prefer-robust-stmts", Warn, Postgres;
     /// A revision with no downgrade statements.
     MissingDowngrade = "missing-downgrade", Warn, All;
