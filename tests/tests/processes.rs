@@ -24,13 +24,15 @@ fn worker() -> Command {
     command
 }
 
-async fn eight_processes_apply_each_revision_once(t: &TestDb, dialect: Dialect) {
+/// Starts eight workers at once with `args` after the URL; returns the ids
+/// they report applied, all together, sorted.
+async fn run_eight(t: &TestDb, args: &[&str]) -> Vec<String> {
     let mut children = Vec::new();
     for _ in 0..PROCESSES {
         children.push(
             worker()
-                .args([t.url.as_str(), "upgrade", "head", "--revisions"])
-                .arg(REVISIONS.to_string())
+                .arg(&t.url)
+                .args(args)
                 .spawn()
                 .expect("the worker starts"),
         );
@@ -56,6 +58,12 @@ async fn eight_processes_apply_each_revision_once(t: &TestDb, dialect: Dialect) 
         );
     }
     applied.sort();
+    applied
+}
+
+async fn eight_processes_apply_each_revision_once(t: &TestDb, dialect: Dialect) {
+    let revisions = REVISIONS.to_string();
+    let applied = run_eight(t, &["upgrade", "head", "--revisions", &revisions]).await;
     let expected: Vec<String> = (1..=REVISIONS).map(revision_id).collect();
     assert_eq!(
         applied, expected,
@@ -90,6 +98,64 @@ async fn eight_processes_on_mysql() {
         return;
     };
     eight_processes_apply_each_revision_once(&t, Dialect::MySql).await;
+    t.drop_database().await;
+}
+
+/// The same race over a plan `embed_migrations!` compiled into the worker.
+async fn eight_processes_on_the_embedded_fixture(t: &TestDb) {
+    let applied = run_eight(t, &["upgrade", "head", "--embedded"]).await;
+    assert_eq!(applied, ["a1000000000a", "a2000000000b", "a3000000000c"]);
+    assert_eq!(
+        t.tables().await,
+        migrate_tests::set(&[
+            "migrate_version",
+            "migrate_version_summary",
+            "users",
+            "posts"
+        ])
+    );
+    let users: i64 = match &t.db {
+        migrate_runtime::MigrateConnection::Sqlite(pool) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await
+        }
+        migrate_runtime::MigrateConnection::Postgres(pool) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await
+        }
+        migrate_runtime::MigrateConnection::MySql(pool) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await
+        }
+    }
+    .expect("users");
+    assert_eq!(users, 2, "the seed ran once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_embedded_on_sqlite() {
+    let t = TestDb::sqlite().await;
+    eight_processes_on_the_embedded_fixture(&t).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_embedded_on_postgres() {
+    let Some(t) = TestDb::postgres("eight_processes_embedded_on_postgres").await else {
+        return;
+    };
+    eight_processes_on_the_embedded_fixture(&t).await;
+    t.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_embedded_on_mysql() {
+    let Some(t) = TestDb::mysql("eight_processes_embedded_on_mysql").await else {
+        return;
+    };
+    eight_processes_on_the_embedded_fixture(&t).await;
     t.drop_database().await;
 }
 

@@ -2,11 +2,13 @@
 //! kills it at random moments, the concurrency test starts eight at once.
 //!
 //! ```text
-//! migrate_worker <url> <upgrade|downgrade> <target> [--revisions N] [--single]
+//! migrate_worker <url> <upgrade|downgrade> <target> [--revisions N] [--single] [--embedded]
 //! ```
 //!
 //! It migrates the generated history of `N` revisions (default 10, see
-//! `migrate_tests::generated`) for the URL's dialect. It prints `ready`
+//! `migrate_tests::generated`) for the URL's dialect or, with `--embedded`,
+//! the `fixtures/linear` history compiled into the binary by
+//! `embed_migrations!`. It prints `ready`
 //! once connected, then one `applied <id>` (or `reverted <id>`) line per
 //! revision it moved, and exits 0; on an error it prints the error on
 //! stderr and exits 1 (2 for bad arguments).
@@ -14,8 +16,14 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use migrate_runtime::{Direction, MigrateConnection, Migrator, TransactionMode};
+use migrate_runtime::{
+    embed_migrations, Direction, MigrateConnection, Migrator, Plan, TransactionMode,
+};
 use migrate_tests::generated::{dialect_of_url, generated_plan};
+
+/// Three revisions in the generic dialect: users, posts, two seeded users
+/// (a second apply of the seed would hit the primary key).
+static LINEAR: Plan = embed_migrations!("fixtures/linear/migrations", unwatched);
 
 struct Args {
     url: String,
@@ -23,12 +31,14 @@ struct Args {
     target: String,
     revisions: usize,
     single: bool,
+    embedded: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut positional = Vec::new();
     let mut revisions = 10;
     let mut single = false;
+    let mut embedded = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -39,6 +49,7 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or("--revisions takes a number")?;
             }
             "--single" => single = true,
+            "--embedded" => embedded = true,
             _ => positional.push(arg),
         }
     }
@@ -56,6 +67,7 @@ fn parse_args() -> Result<Args, String> {
         target,
         revisions,
         single,
+        embedded,
     })
 }
 
@@ -85,7 +97,12 @@ async fn main() -> ExitCode {
     } else {
         TransactionMode::PerRevision
     };
-    let migrator = Migrator::new(generated_plan(args.revisions, dialect))
+    let migrator = if args.embedded {
+        Migrator::new(&LINEAR)
+    } else {
+        Migrator::new(generated_plan(args.revisions, dialect))
+    };
+    let migrator = migrator
         .transaction_mode(mode)
         .lock_timeout(Duration::from_secs(120));
     let result = match args.direction {
