@@ -80,7 +80,13 @@ pub fn watch_lines_with(
                     one_line(warning, &compiled.sources)
                 ));
             }
-            crate::codegen::plan_expr(&compiled)
+            let expr = crate::codegen::plan_expr(&compiled);
+            // A build script exits right after this. Freeing every
+            // statement, span and syntax tree one allocation at a time cost
+            // 0.13 to 0.23 s at 10,000 revisions (a fifth of the compile),
+            // for memory the OS takes back at exit anyway.
+            std::mem::forget(compiled);
+            expr
         }
         Err(failure) => {
             let errors = failure.errors().count();
