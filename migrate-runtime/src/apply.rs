@@ -371,6 +371,17 @@ impl<'m> Engine<'m> {
                             (false, true) => format!("{body}COMMIT"),
                             (false, false) => body.clone(),
                         };
+                        // One round trip carries the whole batch, so its
+                        // statements cannot be timed apart; each still shows
+                        // up, with its line, inside the batch's span.
+                        for statement in parts.iter().filter_map(|p| p.statement.as_ref()) {
+                            tracing::debug!(
+                                parent: &batch_span,
+                                line = statement.line,
+                                index = statement.index,
+                                "migrate_statement"
+                            );
+                        }
                         let result = self.conn.execute(&batch).instrument(batch_span).await;
                         if result.is_ok() && !commit_in_batch {
                             self.tx_batches.push(body);
