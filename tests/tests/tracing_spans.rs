@@ -47,7 +47,11 @@ async fn each_revision_has_a_span_and_each_statement_is_traced_inside_it() {
     let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for revision in plan.revisions() {
         let span = format!("migrate_revision{{revision={}", revision.id());
-        assert!(output.contains(&span), "no span for {}:\n{output}", revision.id());
+        assert!(
+            output.contains(&span),
+            "no span for {}:\n{output}",
+            revision.id()
+        );
     }
     // Two statements per revision (CREATE TABLE, INSERT), each traced once.
     let statements = output
