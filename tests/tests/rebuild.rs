@@ -154,6 +154,31 @@ fn a_new_or_edited_migration_file_reaches_the_binary() {
     let (fourth, _) = build_and_run(dir);
     assert_eq!(fourth, third);
 
+    // A lint warning reaches `cargo build`'s own output, with file and line,
+    // through the build script's `cargo:warning=` lines (stable Rust).
+    std::thread::sleep(Duration::from_millis(1100));
+    write(
+        &migrations.join("aaaa00000004_age.sql"),
+        "-- revision: aaaa00000004\n-- down_revision: aaaa00000003\n\n-- migrate:upgrade\n\
+         ALTER TABLE users ADD COLUMN age INTEGER NOT NULL;\n\n-- migrate:downgrade\n\
+         ALTER TABLE users DROP COLUMN age;\n",
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = Command::new(&cargo)
+        .args(["build", "--offline"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .expect("run cargo");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: rebuild-fixture@0.0.0: migrations/aaaa00000004_age.sql:5:")
+            && stderr.contains("warning[adding-required-field]"),
+        "the lint warning is missing from cargo's output:\n{stderr}"
+    );
+    std::fs::remove_file(migrations.join("aaaa00000004_age.sql")).expect("remove");
+
     // The edit-compile loop at 1,000 more revisions: the build script parses
     // them once; an unrelated Rust edit then re-expands the macro without
     // parsing any SQL (it only `include!`s the plan from OUT_DIR).
