@@ -26,6 +26,7 @@
 //! codes: 0 success, 1 failure (including `check` finding the database
 //! behind), 2 usage error (clap's own).
 
+use crate::graph::Graph;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::io::{IsTerminal, Write as _};
@@ -303,41 +304,28 @@ impl<'p> Shape<'p> {
 
 /// `id` and every revision it needs (parents and dependencies, transitively).
 fn ancestors_of(plan: &Plan, id: &str) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![id.to_string()];
-    while let Some(next) = stack.pop() {
-        if !seen.insert(next.clone()) {
-            continue;
-        }
-        if let Some(revision) = plan.get(&next) {
-            stack.extend(
-                revision
-                    .down_revisions()
-                    .iter()
-                    .chain(revision.depends_on())
-                    .map(|parent| parent.to_string()),
-            );
-        }
-    }
-    seen
+    related(plan, id, |graph, position| graph.closure([position]))
 }
 
 /// `id` and every revision that needs it, transitively.
 fn descendants_of(plan: &Plan, id: &str) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    seen.insert(id.to_string());
-    // Plan order puts parents first, so one forward pass closes the set.
-    for revision in plan.revisions() {
-        if revision
-            .down_revisions()
-            .iter()
-            .chain(revision.depends_on())
-            .any(|parent| seen.contains(parent.as_ref()))
-        {
-            seen.insert(revision.id().to_string());
-        }
+    related(plan, id, |graph, position| graph.descendants(position))
+}
+
+/// The ids of `walk(graph, id)`; an id the plan does not know stands alone.
+fn related(
+    plan: &Plan,
+    id: &str,
+    walk: impl Fn(&Graph<'_>, usize) -> BTreeSet<usize>,
+) -> BTreeSet<String> {
+    let graph = Graph::new(plan);
+    match graph.position(id) {
+        Some(position) => walk(&graph, position)
+            .into_iter()
+            .map(|position| graph.id(position).to_string())
+            .collect(),
+        None => BTreeSet::from([id.to_string()]),
     }
-    seen
 }
 
 /// `id` and the revisions on its `down_revision` lines: the branch that
