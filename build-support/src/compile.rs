@@ -24,6 +24,8 @@ pub struct Options {
     pub display_dir: Option<PathBuf>,
     /// Skip the `migrate.lock` check (the CLI's `lock` verb, which rewrites it).
     pub skip_lock: bool,
+    /// Error codes that do not fail the compile (see [`Options::tolerate`]).
+    pub tolerate: &'static [&'static str],
 }
 
 impl Options {
@@ -41,6 +43,16 @@ impl Options {
     /// Does not check `migrate.lock`.
     pub fn skip_lock(mut self, skip: bool) -> Options {
         self.skip_lock = skip;
+        self
+    }
+
+    /// Errors with these codes do not fail the compile: they are returned in
+    /// [`Compiled::warnings`], keeping their `Error` severity so a caller can
+    /// tell them apart. `cargo migrate`'s read verbs use it, since they must
+    /// work on a directory with two heads (to run `merge`) or a stale lock
+    /// (to run `lock`); the build itself tolerates nothing.
+    pub fn tolerate(mut self, codes: &'static [&'static str]) -> Options {
+        self.tolerate = codes;
         self
     }
 }
@@ -160,13 +172,13 @@ pub fn compile(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
             Err(found) => diagnostics.extend(found),
         }
     }
-    if has_errors(&diagnostics) {
+    if has_errors(&diagnostics, options.tolerate) {
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
     }
 
     diagnostics.extend(crate::graph::check(&revisions));
-    if has_errors(&diagnostics) {
+    if has_errors(&diagnostics, options.tolerate) {
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
     }
@@ -188,7 +200,7 @@ pub fn compile(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
 
     diagnostics.extend(crate::lint::check(&config, &revisions));
 
-    if has_errors(&diagnostics) {
+    if has_errors(&diagnostics, options.tolerate) {
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
     }
@@ -287,8 +299,10 @@ fn add_config_source(dir: &Path, display_dir: &Path, sources: &mut Sources) {
     }
 }
 
-fn has_errors(diagnostics: &[Diagnostic]) -> bool {
-    diagnostics.iter().any(|d| d.severity == Severity::Error)
+fn has_errors(diagnostics: &[Diagnostic], tolerate: &[&str]) -> bool {
+    diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error && !tolerate.contains(&d.code))
 }
 
 fn errors_first(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {

@@ -60,101 +60,6 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     eprintln!("{rendered}\n");
 }
 
-/// Everything the compiler found, before deciding whether it is fatal.
-#[derive(Debug)]
-pub struct Compilation {
-    /// `migrate.toml` (the defaults when it failed to parse).
-    pub config: Config,
-    /// The revisions that compiled, in plan order.
-    pub revisions: Vec<CompiledRevision>,
-    /// Errors that fail the build.
-    pub errors: Vec<Diagnostic>,
-    /// Warnings, lint findings, and tolerated errors.
-    pub warnings: Vec<Diagnostic>,
-    /// File texts, for rendering.
-    pub sources: Sources,
-    /// The directory as shown in messages.
-    pub display_dir: PathBuf,
-}
-
-/// Runs every stage the build runs (config, files, graph, lock, plan order,
-/// lints). Errors whose code is in `tolerate` are filed as warnings.
-pub fn compile(dir: &Path, tolerate: &[&str]) -> anyhow::Result<Compilation> {
-    if !dir.is_dir() {
-        anyhow::bail!(
-            "no migrations directory at `{}`; create one with `cargo migrate init`, or pass `--dir`",
-            dir.display()
-        );
-    }
-    let display_dir = display_path(dir);
-    let mut out = Compilation {
-        config: Config::default(),
-        revisions: Vec::new(),
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        sources: Sources::new(),
-        display_dir: display_dir.clone(),
-    };
-    match config::load(dir, &display_dir) {
-        Ok(config) => out.config = config,
-        Err(diagnostics) => {
-            if let Ok(text) = std::fs::read_to_string(dir.join(config::CONFIG_FILE)) {
-                out.sources
-                    .insert(display_dir.join(config::CONFIG_FILE), text);
-            }
-            out.errors.extend(diagnostics);
-            return Ok(out);
-        }
-    }
-    if let Some(source) = &out.config.source {
-        out.sources.insert(source.path.clone(), source.text.clone());
-    }
-    let files = match migrate_build::source::read_migrations(dir, &display_dir) {
-        Ok(files) => files,
-        Err(diagnostics) => {
-            out.errors.extend(diagnostics);
-            return Ok(out);
-        }
-    };
-    let mut compiled = Vec::with_capacity(files.len());
-    let mut file_errors = Vec::new();
-    for file in &files {
-        out.sources.insert(file.path.clone(), file.text.clone());
-        match migrate_build::revision::compile_file(file, &out.config) {
-            Ok(revision) => compiled.push(revision),
-            Err(diagnostics) => file_errors.extend(diagnostics),
-        }
-    }
-    for diagnostic in file_errors {
-        file(diagnostic, tolerate, &mut out);
-    }
-    // The graph of a directory with broken files would report their ids as
-    // unknown parents: the file errors are the news.
-    if out.errors.is_empty() {
-        for diagnostic in migrate_build::graph::check(&compiled) {
-            file(diagnostic, tolerate, &mut out);
-        }
-        let lock_path = dir.join(migrate_build::lock::LOCK_FILE);
-        if let Ok(text) = std::fs::read_to_string(&lock_path) {
-            let shown = display_dir.join(migrate_build::lock::LOCK_FILE);
-            out.sources.insert(shown.clone(), text.clone());
-            for diagnostic in migrate_build::lock::check(&text, &shown, &compiled) {
-                file(diagnostic, tolerate, &mut out);
-            }
-        }
-    }
-    let order = migrate_build::plan::order(&compiled);
-    let mut slots: Vec<Option<CompiledRevision>> = compiled.into_iter().map(Some).collect();
-    out.revisions = order
-        .into_iter()
-        .filter_map(|index| slots[index].take())
-        .collect();
-    for diagnostic in migrate_build::lint::check(&out.config, &out.revisions) {
-        file(diagnostic, tolerate, &mut out);
-    }
-    Ok(out)
-}
-
 /// Compiles `dir` exactly as `embed_migrations!` does (`migrate_build::compile`,
 /// every error fatal), printing the same diagnostics the build prints: the
 /// CLI's gate (`check`) and `lint` must agree with `cargo build`.
@@ -186,31 +91,44 @@ pub fn load_strict(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
     }
 }
 
-/// Compiles `dir`; when anything fatal is found, prints every diagnostic
-/// and fails. Errors whose code is in `tolerate` are kept as warnings.
-pub fn load(dir: &Path, tolerate: &[&str], printer: &Printer) -> anyhow::Result<Loaded> {
-    let compilation = compile(dir, tolerate)?;
-    if !compilation.errors.is_empty() {
-        print_diagnostics(&compilation.errors, &compilation.sources, printer);
-        return Err(CompileFailed {
-            dir: compilation.display_dir.display().to_string(),
-            count: compilation.errors.len(),
-        }
-        .into());
+/// Compiles `dir` with the build's own pipeline, except that errors whose
+/// code is in `tolerate` are kept as warnings; when anything fatal is found,
+/// prints the fatal diagnostics and fails.
+pub fn load(
+    dir: &Path,
+    tolerate: &'static [&'static str],
+    printer: &Printer,
+) -> anyhow::Result<Loaded> {
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "no migrations directory at `{}`; create one with `cargo migrate init`, or pass `--dir`",
+            dir.display()
+        );
     }
-    Ok(Loaded {
-        config: compilation.config,
-        revisions: compilation.revisions,
-        warnings: compilation.warnings,
-        sources: compilation.sources,
-    })
-}
-
-fn file(diagnostic: Diagnostic, tolerate: &[&str], out: &mut Compilation) {
-    if diagnostic.severity == Severity::Error && !tolerate.contains(&diagnostic.code) {
-        out.errors.push(diagnostic);
-    } else {
-        out.warnings.push(diagnostic);
+    let display_dir = display_path(dir);
+    let options = migrate_build::Options::new()
+        .display_dir(&display_dir)
+        .tolerate(tolerate);
+    match migrate_build::compile(dir, &options) {
+        Ok(compiled) => Ok(Loaded {
+            config: compiled.config,
+            revisions: compiled.revisions,
+            warnings: compiled.warnings,
+            sources: compiled.sources,
+        }),
+        Err(failure) => {
+            let fatal: Vec<Diagnostic> = failure
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.severity == Severity::Error && !tolerate.contains(&d.code))
+                .collect();
+            print_diagnostics(&fatal, &failure.sources, printer);
+            Err(CompileFailed {
+                dir: display_dir.display().to_string(),
+                count: fatal.len(),
+            }
+            .into())
+        }
     }
 }
 
