@@ -109,5 +109,31 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The stale-plan check `embed_migrations!` runs on every expansion: the
+/// metadata comparison (the edit loop: nothing changed since `watch`), and
+/// the content hash it falls back to when metadata moved.
+fn fingerprint(c: &mut Criterion) {
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut group = c.benchmark_group("fingerprint");
+    group.sample_size(10);
+    for count in [1_000usize, 10_000] {
+        let dir = root.path().join(format!("m{count}"));
+        generate(&dir, count);
+        let plan = root.path().join(format!("plan{count}.rs"));
+        std::fs::write(
+            migrate_build::fingerprint::path_for(&plan),
+            migrate_build::fingerprint::record(&dir).expect("record"),
+        )
+        .expect("write");
+        group.bench_with_input(BenchmarkId::new("check", count), &dir, |b, dir| {
+            b.iter(|| migrate_build::fingerprint::check(&plan, dir).expect("fresh"))
+        });
+        group.bench_with_input(BenchmarkId::new("content_hash", count), &dir, |b, dir| {
+            b.iter(|| migrate_build::fingerprint::of_dir(dir).expect("hash"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, fingerprint);
 criterion_main!(benches);

@@ -71,6 +71,9 @@ pub fn watch_lines_with(
         return lines;
     };
     let absolute = manifest_dir.join(dir);
+    // Taken before the compile: a file saved while it runs makes the plan
+    // stale, and the macro says so instead of embedding it.
+    let fingerprint = crate::fingerprint::record(&absolute);
     let options = Options::new().display_dir(dir);
     let source = match compile(&absolute, &options) {
         Ok(compiled) => {
@@ -102,6 +105,25 @@ pub fn watch_lines_with(
         lines.push(format!(
             "cargo:warning=cannot write `{}`: {error}",
             target.display()
+        ));
+    }
+    // An unreadable directory leaves no fingerprint: the macro then refuses
+    // the plan, and the compile above has reported why.
+    let recorded = crate::fingerprint::path_for(&target);
+    let written = match fingerprint {
+        Ok(fingerprint) => write_if_changed(&recorded, &fingerprint),
+        Err(_) => std::fs::remove_file(&recorded).or_else(|error| {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(error)
+            }
+        }),
+    };
+    if let Err(error) = written {
+        lines.push(format!(
+            "cargo:warning=cannot write `{}`: {error}",
+            recorded.display()
         ));
     }
     // The plan's hash in the crate's environment: a changed history changes

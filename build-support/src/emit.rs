@@ -113,6 +113,12 @@ fn expand_input(
     if !generated.is_file() {
         return Err(syn::Error::new(input.path.span(), advice(&relative, true)));
     }
+    if let Err(stale) = crate::fingerprint::check(&generated, &absolute) {
+        return Err(syn::Error::new(
+            input.path.span(),
+            stale_advice(&relative, &stale),
+        ));
+    }
     // A broken history: re-emit the error at the macro call (tokens parsed
     // from a string get the call site's span) rather than pointing rustc
     // into a generated file. Rebuilds still follow the directory, through
@@ -156,6 +162,19 @@ fn advice(relative: &Path, has_build_script: bool) -> String {
          and to Cargo.toml\n    [build-dependencies]\n    migrate-build = \"{version}\"\n\
          (`cargo migrate init` writes both), or opt out with `embed_migrations!(\"{dir}\", unwatched)`",
         version = env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The exact advice for a plan in `OUT_DIR` that no longer matches the
+/// directory.
+fn stale_advice(relative: &Path, stale: &crate::fingerprint::Stale) -> String {
+    let dir = relative.display();
+    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<this crate>".to_string());
+    format!(
+        "the migration plan that build.rs wrote for `{dir}` does not match the directory ({stale}), \
+         so embedding it would ship an old history\n\
+         help: keep `migrate_build::watch(\"{dir}\");` in build.rs's `fn main`, so that Cargo reruns it when a file changes\n\
+         help: if it is there, the files kept old timestamps (e.g. copied with `cp -a`): `touch {dir}/*` or run `cargo clean -p {package}`"
     )
 }
 
@@ -272,6 +291,47 @@ mod tests {
         assert!(error.contains("compile_error"), "{error}");
         assert!(!error.contains("include"), "{error}");
         assert!(error.contains("[unknown-revision]"), "{error}");
+    }
+
+    #[test]
+    fn a_plan_older_than_the_directory_is_refused_with_the_fix() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let manifest = root.path().join("app");
+        let out = root.path().join("out");
+        let dir = manifest.join("migrations");
+        std::fs::create_dir_all(&dir).expect("create");
+        let first =
+            "-- revision: aaaa0001\n-- down_revision: none\n\n-- migrate:upgrade\nSELECT 1;\n";
+        std::fs::write(dir.join("aaaa0001_x.sql"), first).expect("write");
+        crate::build_script::watch_lines_with(
+            Path::new("migrations"),
+            Some(manifest.clone()),
+            Some(out.clone()),
+        );
+        let input = || "\"migrations\"".parse::<TokenStream>().expect("tokens");
+        let fresh = expand_with(input(), Some(manifest.clone()), Some(out.clone())).to_string();
+        assert!(fresh.contains("include"), "{fresh}");
+        // Same size, other bytes: the build script did not run again.
+        std::fs::write(
+            dir.join("aaaa0001_x.sql"),
+            first.replace("SELECT 1", "SELECT 2"),
+        )
+        .expect("write");
+        let stale = expand_with(input(), Some(manifest.clone()), Some(out.clone())).to_string();
+        assert!(stale.contains("compile_error"), "{stale}");
+        assert!(!stale.contains("include"), "{stale}");
+        assert!(
+            stale.contains("migrate_build :: watch") || stale.contains("migrate_build::watch"),
+            "{stale}"
+        );
+        assert!(stale.contains("cargo clean -p"), "{stale}");
+        crate::build_script::watch_lines_with(
+            Path::new("migrations"),
+            Some(manifest.clone()),
+            Some(out.clone()),
+        );
+        let again = expand_with(input(), Some(manifest), Some(out)).to_string();
+        assert!(again.contains("include"), "{again}");
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub mod config;
 pub mod diagnostic;
 #[cfg(feature = "emit")]
 pub mod emit;
+pub mod fingerprint;
 pub mod graph;
 pub mod header;
 pub mod lint;

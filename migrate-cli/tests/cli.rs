@@ -1106,3 +1106,168 @@ fn a_half_done_revision_shows_in_current_until_stamped() {
     assert_eq!(current.stdout, "abcd33333333 (head), seed\n");
     project.run(&["check"], 0);
 }
+
+/// Nine good revisions and a tenth that fails, in a project on `url`.
+fn nine_good_and_a_bad_one(url: String, dialect: &str, bad_sql: &str, bad_down: &str) -> Project {
+    let mut project = Project::new(url);
+    project.run(&["init"], 0);
+    project.set_dialect(dialect);
+    for i in 1..=9 {
+        project.revision(
+            &format!("f{i:011}"),
+            &format!("table {i}"),
+            &[],
+            &format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY);"),
+            &format!("DROP TABLE t{i};"),
+        );
+    }
+    project.revision("f00000000010", "the bad one", &[], bad_sql, bad_down);
+    project
+}
+
+/// The revisions the version table says are applied, sorted.
+fn applied_rows(url: &str) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let query =
+            "SELECT revision FROM migrate_version WHERE state = 'applied' ORDER BY revision";
+        let rows: Vec<(String,)> = if url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+            sqlx::query_as(query)
+                .fetch_all(&mut conn)
+                .await
+                .expect("rows")
+        } else if url.starts_with("mysql") {
+            let mut conn = sqlx::MySqlConnection::connect(url).await.expect("connect");
+            sqlx::query_as(query)
+                .fetch_all(&mut conn)
+                .await
+                .expect("rows")
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+            sqlx::query_as(query)
+                .fetch_all(&mut conn)
+                .await
+                .expect("rows")
+        };
+        rows.into_iter().map(|(id,)| id).collect()
+    })
+}
+
+/// What a failed run says it committed, in text and in JSON, is what the
+/// version table holds (before: only the tenth's error, and nothing on
+/// stdout with `--format json`).
+fn a_failed_run_reports_what_it_committed(url: String, dialect: &str) {
+    let nine: Vec<String> = (1..=9).map(|i| format!("f{i:011}")).collect();
+    let project = nine_good_and_a_bad_one(
+        url.clone(),
+        dialect,
+        "INSERT INTO t1 (id) VALUES (1);\nINSERT INTO t1 (id) VALUES (1);",
+        "DELETE FROM t1;",
+    );
+    let text = project.run_quietly(&["upgrade", "head"]);
+    assert_eq!(text.code, 1, "{}", text.stderr);
+    let upgraded: Vec<&str> = text
+        .stderr
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("Upgraded "))
+        .collect();
+    assert_eq!(upgraded.len(), 9, "{}", text.stderr);
+    for (line, id) in upgraded.iter().zip(&nine) {
+        assert!(line.contains(&format!("-> {id},")), "{line}");
+    }
+    let error_at = text.stderr.find("error:").expect("an error line");
+    let last_upgraded = text.stderr.rfind("Upgraded ").expect("upgraded lines");
+    assert!(last_upgraded < error_at, "{}", text.stderr);
+    assert!(
+        text.stderr.contains("9 revisions upgraded and committed"),
+        "{}",
+        text.stderr
+    );
+    assert!(text.stderr.contains("f00000000010"), "{}", text.stderr);
+    assert_eq!(applied_rows(&url), nine);
+
+    // JSON from a fresh start: downgrade to base first.
+    let down = project.run_quietly(&["downgrade", "base"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(applied_rows(&url).is_empty());
+    let json = project.run_quietly(&["upgrade", "head", "--format", "json"]);
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let document: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("a JSON document on stdout");
+    let claimed: Vec<String> = document["revisions"]
+        .as_array()
+        .expect("revisions")
+        .iter()
+        .map(|entry| entry["id"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(claimed, nine, "{document:#}");
+    assert_eq!(document["failed"]["id"], "f00000000010", "{document:#}");
+    assert!(document["failed"]["line"].is_u64(), "{document:#}");
+    assert!(
+        document["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("t1")),
+        "{document:#}"
+    );
+    assert_eq!(applied_rows(&url), nine);
+}
+
+#[test]
+fn a_failed_run_reports_what_it_committed_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}?mode=rwc", dir.path().join("app.db").display());
+    a_failed_run_reports_what_it_committed(url, "sqlite");
+}
+
+#[test]
+fn a_failed_run_reports_what_it_committed_on_postgres() {
+    let Ok(base_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "MIGRATE_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("skipped: MIGRATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let (url, name) = fresh_database(&base_url, "cli_failed_run");
+    a_failed_run_reports_what_it_committed(url.clone(), "postgres");
+
+    // Streamed: the nine lines are out while the tenth is still running.
+    let project = nine_good_and_a_bad_one(
+        url.clone(),
+        "postgres",
+        "SELECT pg_sleep(4);\nSELECT 1;",
+        "SELECT 1;",
+    );
+    let down = project.run_quietly(&["downgrade", "base"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+        .args(["migrate", "upgrade", "head"])
+        .current_dir(project.path())
+        .env("DATABASE_URL", &url)
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let mut upgraded = 0;
+    while upgraded < 9 {
+        let line = lines.next().expect("a line").expect("utf-8");
+        if line.trim_start().starts_with("Upgraded ") {
+            upgraded += 1;
+        }
+    }
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "the nine lines came only when the run ended"
+    );
+    let status = child.wait().expect("wait");
+    drop_database(&base_url, &name);
+    assert!(status.success());
+}

@@ -42,6 +42,17 @@ pub struct RevisionReport {
     pub duration: Duration,
 }
 
+/// A callback told of each revision once its work is committed (see
+/// [`crate::Migrator::on_revision`]).
+#[derive(Clone)]
+pub(crate) struct OnRevision(pub(crate) std::sync::Arc<dyn Fn(&RevisionReport) + Send + Sync>);
+
+impl std::fmt::Debug for OnRevision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnRevision(..)")
+    }
+}
+
 /// What `upgrade` or `downgrade` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -133,6 +144,8 @@ pub(crate) struct Settings {
     pub(crate) lock_timeout: Duration,
     /// The session holding the migration lock, checked before each commit.
     pub(crate) lock: Option<LockHolder>,
+    /// Told of each revision once it is committed.
+    pub(crate) on_revision: Option<OnRevision>,
 }
 
 /// Executes scripts on one connection.
@@ -159,6 +172,7 @@ pub(crate) struct Engine<'m> {
     /// Whether the current revision has chunks in the open transaction.
     revision_in_tx: bool,
     pub(crate) report: Report,
+    on_revision: Option<OnRevision>,
 }
 
 /// A run cancelled (its future dropped) or panicking inside a transaction
@@ -195,6 +209,7 @@ impl<'m> Engine<'m> {
             tx_statements: Vec::new(),
             revision_in_tx: false,
             report: Report::new(direction),
+            on_revision: settings.on_revision,
         }
     }
 
@@ -279,6 +294,11 @@ impl<'m> Engine<'m> {
 
     fn after_commit(&mut self) {
         self.in_tx = false;
+        if let Some(on_revision) = &self.on_revision {
+            self.tx_revisions
+                .iter()
+                .for_each(|report| (on_revision.0)(report));
+        }
         self.report.revisions.append(&mut self.tx_revisions);
     }
 
@@ -509,6 +529,9 @@ impl<'m> Engine<'m> {
         if self.in_tx {
             self.tx_revisions.push(report);
         } else {
+            if let Some(on_revision) = &self.on_revision {
+                (on_revision.0)(&report);
+            }
             self.report.revisions.push(report);
         }
         tracing::info!(revision = %script.revision, direction = %script.direction, "done");

@@ -891,19 +891,47 @@ async fn execute_online(
 ) -> Result<(), Error> {
     let plan = migrator.plan();
     match command {
-        Command::Upgrade(args) => {
-            let migrator = &args.configure(migrator);
-            // Stepping revision by revision would split the single transaction.
-            let progress = progress.filter(|_| !args.single_transaction);
-            let report = upgrade(migrator, db, &args.target, printer, progress).await?;
-            print_moves(plan, &report, &args.target, printer);
-        }
-        Command::Downgrade(args) => {
-            let report = args
-                .configure(migrator)
-                .downgrade(db, args.target.as_str())
-                .await?;
-            print_moves(plan, &report, &args.target, printer);
+        Command::Upgrade(args) | Command::Downgrade(args) => {
+            let upgrade_verb = matches!(command, Command::Upgrade(_));
+            let direction = if upgrade_verb {
+                crate::Direction::Upgrade
+            } else {
+                crate::Direction::Downgrade
+            };
+            // Each revision is printed as soon as it is committed, so a run
+            // that fails later has already said what it left applied.
+            let done = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let migrator = {
+                let lines = MoveLines::new(plan, direction);
+                let printer = printer.clone();
+                let done = std::sync::Arc::clone(&done);
+                args.configure(migrator)
+                    .on_revision(move |moved: &crate::RevisionReport| {
+                        printer.status(lines.verb(), lines.line(moved));
+                        if let Ok(mut done) = done.lock() {
+                            done.push(moved.clone());
+                        }
+                    })
+            };
+            let result = if upgrade_verb {
+                // Stepping revision by revision would split the single transaction.
+                let progress = progress.filter(|_| !args.single_transaction);
+                upgrade(&migrator, db, &args.target, printer, progress).await
+            } else {
+                migrator
+                    .downgrade(db, args.target.as_str())
+                    .await
+                    .map_err(Error::from)
+            };
+            let done: Vec<crate::RevisionReport> =
+                done.lock().map(|done| done.clone()).unwrap_or_default();
+            match result {
+                Ok(report) => print_moves(&report, &args.target, printer),
+                Err(error) => {
+                    print_failed_move(direction, &done, &args.target, &error, printer);
+                    return Err(error);
+                }
+            }
         }
         Command::Current => {
             let current = migrator.current(db).await?;
@@ -1053,36 +1081,74 @@ async fn upgrade(
     Ok(total)
 }
 
-/// `   Upgraded aaaa -> bbbb, message (3 ms)` per revision, then a summary.
-fn print_moves(plan: &Plan, report: &crate::Report, target: &str, printer: &Printer) {
-    let upgrade = report.direction == crate::Direction::Upgrade;
-    let verb = if upgrade { "Upgraded" } else { "Downgraded" };
-    let mut entries = Vec::new();
-    for moved in &report.revisions {
-        let (parents, message) = match plan.get(&moved.revision) {
-            Some(revision) if revision.down_revisions().is_empty() => {
-                ("<base>".to_string(), revision.message().to_string())
-            }
-            Some(revision) => (
-                revision.down_revisions().join(", "),
-                revision.message().to_string(),
-            ),
-            None => ("?".to_string(), "(not in this plan)".to_string()),
+/// The status line of one moved revision: `aaaa -> bbbb, message (3 ms)`
+/// (owned, so that the run's callback can print it while the run goes on).
+struct MoveLines {
+    upgrade: bool,
+    /// id -> (parents shown, message).
+    known: std::collections::HashMap<String, (String, String)>,
+}
+
+impl MoveLines {
+    fn new(plan: &Plan, direction: crate::Direction) -> MoveLines {
+        let known = plan
+            .revisions()
+            .iter()
+            .map(|revision| {
+                let parents = if revision.down_revisions().is_empty() {
+                    "<base>".to_string()
+                } else {
+                    revision.down_revisions().join(", ")
+                };
+                (
+                    revision.id().to_string(),
+                    (parents, revision.message().to_string()),
+                )
+            })
+            .collect();
+        MoveLines {
+            upgrade: direction == crate::Direction::Upgrade,
+            known,
+        }
+    }
+
+    fn verb(&self) -> &'static str {
+        if self.upgrade {
+            "Upgraded"
+        } else {
+            "Downgraded"
+        }
+    }
+
+    fn line(&self, moved: &crate::RevisionReport) -> String {
+        let (parents, message) = match self.known.get(&moved.revision) {
+            Some((parents, message)) => (parents.as_str(), message.as_str()),
+            None => ("?", "(not in this plan)"),
         };
-        let arrow = if upgrade {
+        let arrow = if self.upgrade {
             format!("{parents} -> {}", moved.revision)
         } else {
             format!("{} -> {parents}", moved.revision)
         };
-        printer.status(
-            verb,
-            format!("{arrow}, {message} ({} ms)", moved.duration.as_millis()),
-        );
-        entries.push(json!({
-            "id": moved.revision,
-            "duration_ms": u64::try_from(moved.duration.as_millis()).unwrap_or(u64::MAX),
-        }));
+        format!("{arrow}, {message} ({} ms)", moved.duration.as_millis())
     }
+}
+
+fn moved_json(moved: &[crate::RevisionReport]) -> Vec<Value> {
+    moved
+        .iter()
+        .map(|moved| {
+            json!({
+                "id": moved.revision,
+                "duration_ms": u64::try_from(moved.duration.as_millis()).unwrap_or(u64::MAX),
+            })
+        })
+        .collect()
+}
+
+/// The summary after a run (each revision was printed as it was committed).
+fn print_moves(report: &crate::Report, target: &str, printer: &Printer) {
+    let upgrade = report.direction == crate::Direction::Upgrade;
     if report.revisions.is_empty() {
         printer.status(
             "Fresh",
@@ -1102,7 +1168,52 @@ fn print_moves(plan: &Plan, report: &crate::Report, target: &str, printer: &Prin
         json: json!({
             "direction": if upgrade { "upgrade" } else { "downgrade" },
             "target": target,
-            "revisions": entries,
+            "revisions": moved_json(&report.revisions),
+        }),
+    });
+}
+
+/// A run that failed: the revisions it committed before the failure (they
+/// stay applied), the one that failed, and the error. The text lines were
+/// printed as the run went; the JSON document is printed here, so that a
+/// tool reading stdout learns what is applied even though the exit code is 1.
+fn print_failed_move(
+    direction: crate::Direction,
+    done: &[crate::RevisionReport],
+    target: &str,
+    error: &Error,
+    printer: &Printer,
+) {
+    let upgrade = direction == crate::Direction::Upgrade;
+    let failed = match error {
+        Error::Migrate(crate::Error::Statement(failure)) => json!({
+            "id": failure.revision,
+            "file": failure.file,
+            "line": failure.statement.as_ref().map(|statement| statement.line),
+            "statement": failure.statement.as_ref().map(|statement| statement.index),
+            "rolled_back": failure.rolled_back,
+            "rolled_back_revisions": failure.rolled_back_revisions,
+            "statements_committed": failure.committed.len(),
+        }),
+        _ => Value::Null,
+    };
+    if !done.is_empty() {
+        let count = done.len();
+        let plural = if count == 1 { "" } else { "s" };
+        let verb = if upgrade { "upgraded" } else { "downgraded" };
+        printer.status(
+            "Stopped",
+            format!("{count} revision{plural} {verb} and committed before the error below"),
+        );
+    }
+    printer.report(&Report {
+        text: String::new(),
+        json: json!({
+            "direction": if upgrade { "upgrade" } else { "downgrade" },
+            "target": target,
+            "revisions": moved_json(done),
+            "failed": failed,
+            "error": error.to_string(),
         }),
     });
 }

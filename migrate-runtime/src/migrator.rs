@@ -91,6 +91,7 @@ pub struct Migrator {
     revert_unknown: bool,
     head_digest: OnceLock<String>,
     heads_digest: OnceLock<String>,
+    on_revision: Option<crate::apply::OnRevision>,
 }
 
 impl Migrator {
@@ -113,6 +114,7 @@ impl Migrator {
             revert_unknown: false,
             head_digest: OnceLock::new(),
             heads_digest: OnceLock::new(),
+            on_revision: None,
         }
     }
 
@@ -162,6 +164,18 @@ impl Migrator {
     /// (default false: they are an error).
     pub fn revert_unknown(mut self, on: bool) -> Migrator {
         self.revert_unknown = on;
+        self
+    }
+
+    /// Calls `f` with each revision as soon as its work is committed, while
+    /// the run goes on (after the run's one commit in the single-transaction
+    /// mode): a caller can show progress as it happens, and what it showed
+    /// stays true when a later revision fails.
+    pub fn on_revision(
+        mut self,
+        f: impl Fn(&crate::RevisionReport) + Send + Sync + 'static,
+    ) -> Migrator {
+        self.on_revision = Some(crate::apply::OnRevision(std::sync::Arc::new(f)));
         self
     }
 
@@ -285,6 +299,7 @@ impl Migrator {
                 single: self.transaction_mode == TransactionMode::Single,
                 lock_timeout: self.lock_timeout,
                 lock: lock.holder(),
+                on_revision: self.on_revision.clone(),
             },
             direction,
         )

@@ -58,7 +58,13 @@ fn build_and_run(dir: &Path) -> (String, Duration) {
         "cargo build failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let binary = target_dir().join("debug").join("rebuild-fixture");
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("read Cargo.toml");
+    let name = manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("name = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("the package name");
+    let binary = target_dir().join("debug").join(name);
     let run = Command::new(binary).output().expect("run the fixture");
     assert!(run.status.success());
     (
@@ -67,15 +73,17 @@ fn build_and_run(dir: &Path) -> (String, Duration) {
     )
 }
 
-#[test]
-fn a_new_or_edited_migration_file_reaches_the_binary() {
+/// The fixture crate (Cargo.toml, Cargo.lock, build.rs calling `watch`,
+/// main.rs printing the plan's length, last id and checksum), with no
+/// migrations yet.
+fn fixture_crate(name: &str) -> tempfile::TempDir {
     let crate_dir = tempfile::tempdir().expect("tempdir");
     let dir = crate_dir.path();
     let workspace = workspace();
     write(
         &dir.join("Cargo.toml"),
         &format!(
-            "[package]\nname = \"rebuild-fixture\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
              [dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n\
              [build-dependencies]\nmigrate-build = {{ path = {:?} }}\n\n[workspace]\n",
             workspace.join("migrate-runtime"),
@@ -93,6 +101,161 @@ fn a_new_or_edited_migration_file_reaches_the_binary() {
          fn main() {\n    let last = PLAN.revisions().last().expect(\"a revision\");\n    \
          println!(\"{} {} {}\", PLAN.revisions().len(), last.id(), last.checksum_hex());\n}\n",
     );
+    crate_dir
+}
+
+/// `cargo build` in `dir`: whether it succeeded, and its stderr.
+fn build(dir: &Path) -> (bool, String) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = Command::new(&cargo)
+        .args(["build", "--offline", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .expect("run cargo");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The first two revisions of the fixture's history.
+fn two_revisions(migrations: &Path) {
+    write(
+        &migrations.join("aaaa00000001_users.sql"),
+        &revision(
+            "aaaa00000001",
+            "none",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+        ),
+    );
+    write(
+        &migrations.join("aaaa00000002_posts.sql"),
+        &revision(
+            "aaaa00000002",
+            "aaaa00000001",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY);",
+        ),
+    );
+}
+
+/// A crate that built once with `watch` keeps the old plan in `OUT_DIR`
+/// after `build.rs` stops calling it: the macro compares the directory's
+/// fingerprint with the one recorded next to the plan and refuses to embed
+/// it (before the fix, the build said "Finished" and the binary lacked the
+/// new revision).
+#[test]
+fn a_stale_plan_is_refused_after_build_rs_stops_watching() {
+    let crate_dir = fixture_crate("rebuild-unwatched");
+    let dir = crate_dir.path();
+    let migrations = dir.join("migrations");
+    two_revisions(&migrations);
+    let (first, _) = build_and_run(dir);
+    assert!(first.starts_with("2 aaaa00000002 "), "{first}");
+
+    std::thread::sleep(Duration::from_millis(1100));
+    write(&dir.join("build.rs"), "fn main() {}\n");
+    // Nothing changed in the directory: the plan still matches it.
+    let (same, _) = build_and_run(dir);
+    assert_eq!(same, first);
+
+    std::thread::sleep(Duration::from_millis(1100));
+    write(
+        &migrations.join("aaaa00000003_tags.sql"),
+        &revision(
+            "aaaa00000003",
+            "aaaa00000002",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY);",
+        ),
+    );
+    let (ok, stderr) = build(dir);
+    assert!(!ok, "a stale plan was embedded:\n{stderr}");
+    assert!(
+        stderr.contains("does not match the directory")
+            && stderr.contains("migrate_build::watch(\"migrations\");")
+            && stderr.contains("cargo clean -p rebuild-unwatched"),
+        "{stderr}"
+    );
+
+    std::thread::sleep(Duration::from_millis(1100));
+    write(
+        &dir.join("build.rs"),
+        "fn main() {\n    migrate_build::watch(\"migrations\");\n}\n",
+    );
+    let (fixed, _) = build_and_run(dir);
+    assert!(fixed.starts_with("3 aaaa00000003 "), "{fixed}");
+}
+
+/// The directory replaced by a copy that keeps old timestamps (`cp -a`):
+/// Cargo does not rerun the build script, and the next expansion of the
+/// macro (here after an edit of main.rs) refuses the old plan.
+#[test]
+fn a_stale_plan_is_refused_after_cp_a() {
+    let crate_dir = fixture_crate("rebuild-cp-a");
+    let dir = crate_dir.path();
+    let migrations = dir.join("migrations");
+    two_revisions(&migrations);
+    // The replacement, written before the first build and kept aside.
+    let copy = dir.join("copy");
+    two_revisions(&copy);
+    write(
+        &copy.join("aaaa00000003_tags.sql"),
+        &revision(
+            "aaaa00000003",
+            "aaaa00000002",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY);",
+        ),
+    );
+    let old = |path: &Path| {
+        let status = Command::new("touch")
+            .args(["-d", "2001-01-01 00:00:00"])
+            .arg(path)
+            .status()
+            .expect("touch");
+        assert!(status.success());
+    };
+    for entry in std::fs::read_dir(&copy).expect("read copy") {
+        old(&entry.expect("entry").path());
+    }
+    old(&copy);
+    let (first, _) = build_and_run(dir);
+    assert!(first.starts_with("2 aaaa00000002 "), "{first}");
+
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::remove_dir_all(&migrations).expect("remove");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&copy)
+        .arg(&migrations)
+        .status()
+        .expect("cp -a");
+    assert!(status.success());
+    let main_rs = dir.join("src/main.rs");
+    let mut main = std::fs::read_to_string(&main_rs).expect("read main.rs");
+    main.push_str("// an unrelated edit\n");
+    write(&main_rs, &main);
+    let (ok, stderr) = build(dir);
+    assert!(!ok, "a stale plan was embedded:\n{stderr}");
+    assert!(
+        stderr.contains("does not match the directory") && stderr.contains("touch migrations/*"),
+        "{stderr}"
+    );
+    // The advice works.
+    for entry in std::fs::read_dir(&migrations).expect("read") {
+        let status = Command::new("touch")
+            .arg(entry.expect("entry").path())
+            .status()
+            .expect("touch");
+        assert!(status.success());
+    }
+    let (fixed, _) = build_and_run(dir);
+    assert!(fixed.starts_with("3 aaaa00000003 "), "{fixed}");
+}
+
+#[test]
+fn a_new_or_edited_migration_file_reaches_the_binary() {
+    let crate_dir = fixture_crate("rebuild-fixture");
+    let dir = crate_dir.path();
     let migrations = dir.join("migrations");
     write(
         &migrations.join("aaaa00000001_users.sql"),
