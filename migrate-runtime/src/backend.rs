@@ -15,8 +15,9 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::error::{redact_url, Error};
+use crate::error::Error;
 use crate::plan::Dialect;
+use crate::url_mask::redact_url;
 use crate::version_table::RawRow;
 
 mod sealed {
@@ -218,6 +219,17 @@ impl MigrateConnection {
             context: format!("could not connect to {}", redact_url(url)),
             message: crate::error::database_message(&error),
         };
+        if matches!(
+            scheme.as_str(),
+            "postgres" | "postgresql" | "mysql" | "mariadb"
+        ) {
+            if let Some(problem) = crate::url_mask::server_url_problem(url) {
+                return Err(Error::Database {
+                    context: format!("could not connect to {}", redact_url(url)),
+                    message: problem,
+                });
+            }
+        }
         match scheme.as_str() {
             "sqlite" => {
                 let options = SqliteConnectOptions::from_str(url)

@@ -150,6 +150,7 @@ impl Printer {
             return;
         }
         let prefix = self.paint("warning", "1;33");
+        let message = crate::redact_text(&message.to_string());
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
 
@@ -159,8 +160,10 @@ impl Printer {
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
 
-    /// `error: ...` on stderr (never suppressed).
+    /// `error: ...` on stderr (never suppressed). A URL's password in it is
+    /// masked here too, whatever error produced the text.
     pub fn error(&self, message: impl fmt::Display) {
+        let message = crate::redact_text(&message.to_string());
         let prefix = self.paint("error", "1;31");
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
@@ -938,6 +941,11 @@ async fn probe(url: &str) -> Result<(), Error> {
         context: format!("could not connect to {}", crate::redact_url(url)),
         message,
     };
+    if matches!(url_dialect(url), Some(Dialect::Postgres | Dialect::MySql)) {
+        if let Some(problem) = crate::url_mask::server_url_problem(url) {
+            return Err(failed(problem).into());
+        }
+    }
     let attempt = async {
         match url_dialect(url) {
             Some(Dialect::Postgres) => sqlx::PgConnection::connect(url).await?.close().await,

@@ -1,13 +1,15 @@
-//! The runtime's error type, and the redaction of database URLs.
+//! The runtime's error type.
 //!
 //! Every error is data: a migration that cannot run comes back as an
 //! [`Error`] naming the revision, its file, the line of the failing statement
 //! and the database's own message. Nothing here ever holds a password: URLs
-//! pass through [`redact_url`] before they are stored, and database messages
-//! through [`redact_text`].
+//! pass through [`redact_url`](crate::redact_url) before they are stored, and database messages
+//! through [`redact_text`] (both in `url_mask`, the one copy of the rule).
 
 use std::fmt;
 use std::time::Duration;
+
+use crate::url_mask::redact_text;
 
 /// Upgrade or downgrade: which way a revision was being moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -299,107 +301,4 @@ pub(crate) fn database_message(error: &sqlx::Error) -> String {
         other => other.to_string(),
     };
     redact_text(&text)
-}
-
-/// `url` with its password replaced by `***`; any other part is kept.
-///
-/// ```
-/// assert_eq!(
-///     migrate_runtime::redact_url("postgres://app:s3cret@db:5432/prod"),
-///     "postgres://app:***@db:5432/prod"
-/// );
-/// ```
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return redact_query_password(url);
-    };
-    let authority_start = scheme_end + 3;
-    let rest = &url[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
-    let redacted = match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            match userinfo.find(':') {
-                Some(colon) => format!("{}:***{}", &userinfo[..colon], &authority[at..]),
-                None => authority.to_string(),
-            }
-        }
-        None => authority.to_string(),
-    };
-    let tail = redact_query_password(&rest[authority_len..]);
-    format!("{}{}{}", &url[..authority_start], redacted, tail)
-}
-
-/// Query parameters such as `?password=...` carry secrets too.
-fn redact_query_password(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(position) = rest.to_ascii_lowercase().find("password=") {
-        let value_start = position + "password=".len();
-        out.push_str(&rest[..value_start]);
-        out.push_str("***");
-        let value_len = rest[value_start..]
-            .find(['&', ' ', '#'])
-            .unwrap_or(rest.len() - value_start);
-        rest = &rest[value_start + value_len..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Redacts every URL-looking word of a free text (a driver message may
-/// quote the URL it was given).
-pub fn redact_text(text: &str) -> String {
-    if !text.contains("://") && !text.to_ascii_lowercase().contains("password=") {
-        return text.to_string();
-    }
-    text.split_inclusive(char::is_whitespace)
-        .map(|word| {
-            let trimmed = word.trim_end();
-            let redacted = redact_url(trimmed);
-            format!("{redacted}{}", &word[trimmed.len()..])
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[track_caller]
-    fn check(input: &str, expected: &str) {
-        assert_eq!(redact_url(input), expected);
-    }
-
-    #[test]
-    fn passwords_never_survive() {
-        check(
-            "postgres://root@127.0.0.1:5432/postgres",
-            "postgres://root@127.0.0.1:5432/postgres",
-        );
-        check(
-            "postgres://app:s3cret@db/prod",
-            "postgres://app:***@db/prod",
-        );
-        check(
-            "mysql://root:p%40ss@h:3306/x?ssl-mode=disabled",
-            "mysql://root:***@h:3306/x?ssl-mode=disabled",
-        );
-        check("postgres://u:a:b@c@host/db", "postgres://u:***@host/db");
-        check(
-            "postgres://host/db?user=u&password=hunter2&x=1",
-            "postgres://host/db?user=u&password=***&x=1",
-        );
-        check("sqlite://data.db", "sqlite://data.db");
-        check("sqlite:data.db", "sqlite:data.db");
-    }
-
-    #[test]
-    fn text_redaction_finds_urls_inside_messages() {
-        let message = "error connecting to postgres://app:hunter2@db/prod: refused";
-        let redacted = redact_text(message);
-        assert!(!redacted.contains("hunter2"), "{redacted}");
-        assert!(redacted.contains("app:***@db"), "{redacted}");
-    }
 }
