@@ -1182,9 +1182,14 @@ fn print_moves(plan: &Plan, report: &crate::Report, target: &str, printer: &Prin
         } else {
             format!("{} -> {parents}", moved.revision)
         };
+        let message = if message.is_empty() {
+            String::new()
+        } else {
+            format!(", {message}")
+        };
         printer.status(
             verb,
-            format!("{arrow}, {message} ({} ms)", moved.duration.as_millis()),
+            format!("{arrow}{message} ({} ms)", moved.duration.as_millis()),
         );
         entries.push(json!({
             "id": moved.revision,
