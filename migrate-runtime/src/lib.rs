@@ -129,10 +129,10 @@ mod version_table;
 
 pub use apply::{Report, RevisionReport};
 pub use backend::{Database, MigrateConnection};
-pub use error::{Direction, Error, StatementError, StatementRef, UnresolvedRevision};
+pub use error::{Direction, Error, LockLost, StatementError, StatementRef, UnresolvedRevision};
 pub use lock::advisory_key as advisory_lock_key;
 pub use migrator::{Migrator, PlanRef, TransactionMode};
-pub use target::{Anchor, IntoTarget, Target};
+pub use target::{IntoTarget, Target};
 pub use url_mask::{redact_text, redact_url};
 pub use version_table::{RowState, VersionRow};
 
