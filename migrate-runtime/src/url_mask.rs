@@ -182,7 +182,19 @@ fn url_secrets(
             }
             authority_start + at + 1
         }
-        None => authority_start,
+        None => {
+            if free_text {
+                // Quoted in backquotes (`no branch `postgres://app:pa``):
+                // a user's input, cut by a parser; a port cannot be told
+                // from a password there.
+                let scheme_start = url_start(text, 0, authority_start - 3);
+                let quoted = text[..scheme_start].ends_with('`');
+                if let Some(secret) = cut_userinfo_secret(rest, quoted) {
+                    ranges.push(authority_start + secret.start..authority_start + secret.end);
+                }
+            }
+            authority_start
+        }
     };
     // `password=` in the query of this URL.
     ranges.extend(query_password_ranges(text, host_start, end));
@@ -196,6 +208,31 @@ fn url_secrets(
 /// server's message) is not taken for the end of a URL's user info.
 fn starts_host(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '[' | '%' | '/' | '?' | ':' | '_' | '-' | '.')
+}
+
+/// A URL in free text without its `@` (a message that cut it at the `@`,
+/// as in `no branch `postgres://app:pa/ss``): after `user:`, everything up
+/// to the next backquote or the end of the line is taken for a password,
+/// unless the URL is not in backquotes and a port number follows the colon
+/// (`postgres://db:5432/prod`).
+fn cut_userinfo_secret(rest: &str, quoted: bool) -> Option<Range<usize>> {
+    let colon = rest.find(':')?;
+    if rest[..colon].contains(['/', '?', '#']) || rest[..colon].chars().any(char::is_whitespace) {
+        return None;
+    }
+    let after = &rest[colon + 1..];
+    // A password may hold quotes and spaces: only a backquote (the quotes
+    // of our messages) or the end of the line ends it.
+    let end = after.find('`').unwrap_or(after.len());
+    let candidate = &after[..end];
+    let digits = candidate.chars().take_while(char::is_ascii_digit).count();
+    let is_port = !quoted
+        && digits > 0
+        && candidate[digits..]
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, '/' | '?' | '#' | ':'));
+    (!is_port && !candidate.is_empty()).then(|| colon + 1..colon + 1 + end)
 }
 
 /// The part of `userinfo` to hide: after the first `:`, or all of it when
@@ -389,6 +426,26 @@ mod tests {
         ] {
             assert_eq!(server_url_problem(url), None, "{url}");
         }
+    }
+
+    #[test]
+    fn a_url_cut_before_its_at_is_masked_in_free_text() {
+        assert_eq!(
+            redact_text("error: no branch `postgres://app:pa/SECRET`: it is neither"),
+            "error: no branch `postgres://app:***`: it is neither"
+        );
+        assert_eq!(
+            redact_text("could not connect to postgres://db:5432/prod: refused"),
+            "could not connect to postgres://db:5432/prod: refused"
+        );
+        assert_eq!(
+            redact_text("see https://example.com/x"),
+            "see https://example.com/x"
+        );
+        assert_eq!(
+            redact_text("no branch `postgres://app:12/SECRET`: no"),
+            "no branch `postgres://app:***`: no"
+        );
     }
 
     #[test]
