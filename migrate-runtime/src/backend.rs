@@ -114,6 +114,16 @@ impl Backend<'_> {
     }
 }
 
+/// PostgreSQL's TCP keepalive for the migrator's sessions, set on the server
+/// side (sqlx exposes no client-side keepalive): the server probes an idle
+/// session after 30 s, every 10 s, and ends it after 3 unanswered probes,
+/// releasing the locks of a client that vanished.
+pub(crate) const SERVER_KEEPALIVE: [(&str, &str); 3] = [
+    ("tcp_keepalives_idle", "30"),
+    ("tcp_keepalives_interval", "10"),
+    ("tcp_keepalives_count", "3"),
+];
+
 /// A client-side timeout that fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Timeout {
@@ -380,7 +390,9 @@ impl MigrateConnection {
                 Ok(MigrateConnection::Sqlite(pool))
             }
             "postgres" | "postgresql" => {
-                let options = PgConnectOptions::from_str(url).map_err(failed)?;
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(failed)?
+                    .options(SERVER_KEEPALIVE);
                 let pool = PgPoolOptions::new()
                     .acquire_timeout(timeout)
                     .max_connections(4)

@@ -121,11 +121,17 @@ impl LockGuard {
         match backend {
             Backend::Sqlite(_) => Ok(LockGuard::None),
             Backend::Postgres(pool) => {
-                let mut connection =
-                    tokio::time::timeout(connect_timeout, pool.connect_options().connect())
-                        .await
-                        .map_err(connect_timed_out)?
-                        .map_err(connect_failed)?;
+                // The server probes this session, so a vanished client's
+                // lock is released in about a minute, not hours.
+                let options = pool
+                    .connect_options()
+                    .as_ref()
+                    .clone()
+                    .options(crate::backend::SERVER_KEEPALIVE);
+                let mut connection = tokio::time::timeout(connect_timeout, options.connect())
+                    .await
+                    .map_err(connect_timed_out)?
+                    .map_err(connect_failed)?;
                 let key = advisory_key(version_table);
                 let started = Instant::now();
                 let mut pause = Duration::from_millis(5);
