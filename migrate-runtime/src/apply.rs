@@ -935,3 +935,46 @@ async fn end_session(conn: &mut Conn, dialect: Dialect, session: i64) -> Result<
         "the failed session {session} is still running on the server"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_statements_are_recognised() {
+        let cases = [
+            (
+                "CREATE INDEX CONCURRENTLY a_b ON a (b)",
+                Some((true, "a_b")),
+            ),
+            (
+                "create unique index if not exists \"A b\" on a (b)",
+                Some((true, "\"A")),
+            ),
+            ("CREATE UNIQUE INDEX x_y ON x (y)", Some((true, "x_y"))),
+            (
+                "-- note\nCREATE INDEX\n  s.i_j ON s.i (j)",
+                Some((true, "s.i_j")),
+            ),
+            (
+                "DROP INDEX CONCURRENTLY IF EXISTS a_b",
+                Some((false, "a_b")),
+            ),
+            ("DROP INDEX a_b ON a", Some((false, "a_b"))),
+            ("CREATE INDEX ON a (b)", None),
+            ("CREATE TABLE a (b INT)", None),
+            ("INSERT INTO a SELECT 1", None),
+            ("", None),
+        ];
+        for (sql, expected) in cases {
+            let found = index_statement(sql);
+            assert_eq!(
+                found
+                    .as_ref()
+                    .map(|(create, name)| (*create, name.as_str())),
+                expected,
+                "{sql}"
+            );
+        }
+    }
+}

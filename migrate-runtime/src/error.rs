@@ -529,6 +529,42 @@ pub fn redact_text(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn refs(indexes: &[usize]) -> Vec<StatementRef> {
+        indexes
+            .iter()
+            .map(|&index| StatementRef { index, line: 0 })
+            .collect()
+    }
+
+    #[test]
+    fn an_interrupted_bare_statement_is_unknown_never_not_run() {
+        let statements: Vec<(StatementRef, bool)> = refs(&[1, 2, 3, 4])
+            .into_iter()
+            .zip([false, true, true, false])
+            .collect();
+        // Interrupted after #1: #2 ran outside a transaction, so it may have committed.
+        let (ran, unknown, not_run) = split_record(&statements, 1, true);
+        assert_eq!(
+            (ran, unknown, not_run),
+            (refs(&[1]), refs(&[2]).pop(), refs(&[3, 4]))
+        );
+        // Interrupted after #3: #4 runs inside a transaction, which did not commit.
+        let (ran, unknown, not_run) = split_record(&statements, 3, true);
+        assert_eq!(
+            (ran, unknown, not_run),
+            (refs(&[1, 2, 3]), None, refs(&[4]))
+        );
+        // A recorded failure is exact.
+        let (ran, unknown, not_run) = split_record(&statements, 1, false);
+        assert_eq!(
+            (ran, unknown, not_run),
+            (refs(&[1]), None, refs(&[2, 3, 4]))
+        );
+        // A count beyond the statements (a hand-edited row) is clamped.
+        let (ran, unknown, not_run) = split_record(&statements, 9, true);
+        assert_eq!((ran.len(), unknown, not_run.len()), (4, None, 0));
+    }
+
     #[track_caller]
     fn check(input: &str, expected: &str) {
         assert_eq!(redact_url(input), expected);
