@@ -612,11 +612,8 @@ impl<'m> Engine<'m> {
                         }
                         committed.append(&mut self.tx_statements);
                     }
-                    if let Err(error) = self.verify_lock().await {
-                        return self
-                            .fail(script, chunk, error, &committed, any_committed)
-                            .await;
-                    }
+                    // The lock was checked when the chunk before this one
+                    // committed (every bare statement follows a commit).
                     let line = part.statement.as_ref().map(|s| s.line).unwrap_or(0);
                     let result = self
                         .conn
