@@ -1,6 +1,6 @@
 //! [`Migrator`]: the verbs over a plan.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -8,7 +8,6 @@ use std::time::Duration;
 use crate::apply::{inspect_unknown, read_rows, Engine, Outcome, Report, Settings};
 use crate::backend::{Backend, Conn, Database};
 use crate::error::{split_record, Direction, Error, StatementRef, UnresolvedRevision};
-use crate::graph::Graph;
 use crate::lock::LockGuard;
 use crate::plan::{Dialect, Plan, Revision};
 use crate::script::{runs_bare, ScriptBuilder};
@@ -17,6 +16,7 @@ use crate::version_table::{
     decode_downgrade, digest_words, encode_downgrade, hex, pair_words, NewRow, RowState, Rows,
     VersionRow, VersionTable,
 };
+use migrate_core::Graph;
 
 /// How many times a run re-plans after another migrator got there first.
 const MAX_REPLANS: usize = 10_000;
@@ -212,47 +212,30 @@ impl Migrator {
     }
 
     /// The digest the summary holds when `target` is reached, if it does not
-    /// depend on the database's state.
+    /// depend on the database's state: an upgrade from exactly the target's
+    /// ancestry is a no-op.
     fn expected_digest(&self, target: &Target) -> Result<Option<String>, Error> {
         let cache = match target {
-            Target::Relative(_) | Target::BranchBase(_) => return Ok(None),
-            Target::Head => Some(&self.head_digest),
-            Target::Heads => Some(&self.heads_digest),
+            Target::Relative { .. } => return Ok(None),
+            Target::Absolute {
+                branch: None,
+                symbol,
+            } if symbol == "head" => Some(&self.head_digest),
+            Target::Absolute {
+                branch: None,
+                symbol,
+            } if symbol == "heads" => Some(&self.heads_digest),
             _ => None,
         };
         if let Some(digest) = cache.and_then(OnceLock::get) {
             return Ok(Some(digest.clone()));
         }
-        // `heads`, and `head` of a plan with one head, mean every revision:
-        // digest them without building the graph (this is the startup path).
-        let revisions = self.plan.revisions();
-        let everything = match target {
-            Target::Heads => true,
-            Target::Head => {
-                let parents: HashSet<&str> = revisions
-                    .iter()
-                    .flat_map(|r| r.down_revisions().iter().chain(r.depends_on().iter()))
-                    .map(|parent| parent.as_ref())
-                    .collect();
-                revisions
-                    .iter()
-                    .filter(|r| !parents.contains(r.id()))
-                    .count()
-                    == 1
-            }
-            _ => false,
-        };
-        if everything {
-            let digest = digest_words(revisions.iter().map(|r| pair_words(r.id(), r.checksum())));
-            if let Some(cache) = cache {
-                let _ = cache.set(digest.clone());
-            }
-            return Ok(Some(digest));
-        }
         // Resolved every time until it succeeds, so a plan with several
         // heads keeps reporting it for `head`.
-        let graph = Graph::new(&self.plan);
-        let desired = graph.resolve(target, &BTreeSet::new(), Direction::Upgrade)?;
+        let graph = crate::graph::of(&self.plan);
+        let desired = graph
+            .upgrade(&[], target)
+            .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
         let digest = self.plan_digest(&desired);
         if let Some(cache) = cache {
             let _ = cache.set(digest.clone());
@@ -284,7 +267,7 @@ impl Migrator {
                 }
             }
         }
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .upgrade_locked(
@@ -349,7 +332,7 @@ impl Migrator {
         &self,
         mut engine: Engine<'_>,
         table: &VersionTable,
-        graph: &Graph<'_>,
+        graph: &Graph,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
@@ -361,11 +344,13 @@ impl Migrator {
             self.verify_explained(engine.conn(), graph, &rows, Direction::Upgrade, dialect)
                 .await?;
             let applied = applied_positions(graph, &rows);
-            let desired = graph.resolve(target, &applied, Direction::Upgrade)?;
+            let needs = graph
+                .upgrade(&graph.current_heads(&applied), target)
+                .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
             let revisions = self.plan.revisions();
             let mut state = rows;
             let mut scripts = Vec::new();
-            for &position in desired.difference(&applied) {
+            for &position in &needs {
                 let revision = &revisions[position];
                 let before = state.summary();
                 let script = builder.upgrade(revision, &encode_downgrade(revision), &mut state);
@@ -388,8 +373,9 @@ impl Migrator {
         })
     }
 
-    /// Reverts every applied revision that is not `target` or one of its
-    /// ancestors, in reverse plan order.
+    /// Reverts the applied revisions that descend from `target` (the target
+    /// itself stays), in reverse plan order, as Alembic's `downgrade` does:
+    /// revisions on other branches are never touched.
     pub async fn downgrade<D: Database + ?Sized>(
         &self,
         db: &D,
@@ -397,7 +383,7 @@ impl Migrator {
     ) -> Result<Report, Error> {
         let target = target.into_target()?;
         let table = self.table()?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
         let conn = backend
@@ -422,7 +408,7 @@ impl Migrator {
         &self,
         mut engine: Engine<'_>,
         table: &VersionTable,
-        graph: &Graph<'_>,
+        graph: &Graph,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
@@ -433,17 +419,9 @@ impl Migrator {
             self.verify_explained(engine.conn(), graph, &rows, Direction::Downgrade, dialect)
                 .await?;
             let applied = applied_positions(graph, &rows);
-            let desired = graph.resolve(target, &applied, Direction::Downgrade)?;
-            if let Some(&ahead) = desired.difference(&applied).next() {
-                return Err(Error::InvalidMove {
-                    direction: Direction::Downgrade,
-                    target: target.to_string(),
-                    reason: format!(
-                        "revision {} is not applied, so the target is not below the current state; use upgrade",
-                        graph.id(ahead)
-                    ),
-                });
-            }
+            let revert = graph
+                .downgrade(&graph.current_heads(&applied), target)
+                .map_err(|e| crate::graph::error(e, Direction::Downgrade))?;
             // Unknown revisions are newer than anything this plan knows: they go first.
             let mut unknown = Vec::new();
             for row in unknown_rows(graph, &rows) {
@@ -463,12 +441,7 @@ impl Migrator {
                 let before = state.summary();
                 scripts.push((builder.downgrade(revision, &mut state), before));
             }
-            for &position in applied
-                .difference(&desired)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-            {
+            for &position in revert.iter().rev() {
                 let before = state.summary();
                 scripts.push((builder.downgrade(&revisions[position], &mut state), before));
             }
@@ -492,7 +465,7 @@ impl Migrator {
     /// Refusals before anything runs.
     fn verify(
         &self,
-        graph: &Graph<'_>,
+        graph: &Graph,
         rows: &Rows,
         direction: Direction,
         dialect: Dialect,
@@ -526,7 +499,7 @@ impl Migrator {
         Ok(())
     }
 
-    fn unresolved_error(&self, graph: &Graph<'_>, row: &VersionRow, dialect: Dialect) -> Error {
+    fn unresolved_error(&self, graph: &Graph, row: &VersionRow, dialect: Dialect) -> Error {
         Error::Unresolved(Box::new(self.describe_row(graph, row, dialect).0))
     }
 
@@ -534,7 +507,7 @@ impl Migrator {
     /// whose outcome is unknown (with its SQL), and those that did not run.
     fn describe_row<'p>(
         &'p self,
-        graph: &Graph<'_>,
+        graph: &Graph,
         row: &VersionRow,
         dialect: Dialect,
     ) -> (UnresolvedRevision, Option<&'p str>) {
@@ -590,7 +563,7 @@ impl Migrator {
     async fn verify_explained(
         &self,
         conn: &mut Conn,
-        graph: &Graph<'_>,
+        graph: &Graph,
         rows: &Rows,
         direction: Direction,
         dialect: Dialect,
@@ -619,7 +592,7 @@ impl Migrator {
             .acquire(self.connect_timeout, self.statement_timeout)
             .await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let mut found = Vec::new();
         for row in rows.values().filter(|row| row.state != RowState::Applied) {
             let (mut unresolved, unknown_sql) = self.describe_row(&graph, row, dialect);
@@ -632,8 +605,24 @@ impl Migrator {
     }
 
     /// The applied heads (revision ids).
+    /// These are the maximal applied revisions (a dependency of an applied
+    /// revision is not a head), what Alembic's version table would hold;
+    /// rows of revisions this plan does not know come last.
     pub async fn current<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<String>, Error> {
-        Ok(self.read(db).await?.heads())
+        let rows = self.read(db).await?;
+        let graph = crate::graph::of(&self.plan);
+        let applied = applied_positions(&graph, &rows);
+        let mut heads: Vec<String> = graph
+            .current_heads(&applied)
+            .into_iter()
+            .map(|position| graph.id(position).to_string())
+            .collect();
+        heads.extend(
+            unknown_rows(&graph, &rows)
+                .filter(|row| row.state == RowState::Applied)
+                .map(|row| row.revision.clone()),
+        );
+        Ok(heads)
     }
 
     /// Every row of the version table, oldest first.
@@ -651,7 +640,7 @@ impl Migrator {
     /// The plan's revisions not applied to the database, in plan order.
     pub async fn pending<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<&Revision>, Error> {
         let rows = self.read(db).await?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let applied = applied_positions(&graph, &rows);
         Ok(self
             .plan
@@ -673,7 +662,7 @@ impl Migrator {
             .acquire(self.connect_timeout, self.statement_timeout)
             .await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         self.verify_explained(&mut conn, &graph, &rows, Direction::Upgrade, dialect)
             .await?;
         let applied = applied_positions(&graph, &rows);
@@ -681,7 +670,11 @@ impl Migrator {
             return Ok(());
         }
         Err(Error::NotAtHead {
-            current: rows.heads(),
+            current: graph
+                .current_heads(&applied)
+                .into_iter()
+                .map(|p| graph.id(p).to_string())
+                .collect(),
             pending: (0..graph.len())
                 .filter(|p| !applied.contains(p))
                 .map(|p| graph.id(p).to_string())
@@ -718,7 +711,7 @@ impl Migrator {
     ) -> Result<(), Error> {
         let target = target.into_target()?;
         let table = self.table()?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
         let conn = backend
@@ -744,7 +737,7 @@ impl Migrator {
         &self,
         mut engine: Engine<'_>,
         table: &VersionTable,
-        graph: &Graph<'_>,
+        graph: &Graph,
         target: &Target,
         dialect: Dialect,
         purge: bool,
@@ -758,12 +751,10 @@ impl Migrator {
             return Err(Error::UnknownApplied { revisions: unknown });
         }
         let applied = applied_positions(graph, &rows);
-        let direction = match target {
-            Target::Relative(steps) if *steps < 0 => Direction::Downgrade,
-            Target::BranchBase(_) => Direction::Downgrade,
-            _ => Direction::Upgrade,
-        };
-        let desired = graph.resolve(target, &applied, direction)?;
+        let heads = graph
+            .stamp(&graph.current_heads(&applied), target)
+            .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
+        let desired = graph.ancestors(heads);
         let revisions = self.plan.revisions();
         let mut statements = Vec::new();
         let mut state = rows.clone();
@@ -825,16 +816,13 @@ impl Migrator {
     }
 }
 
-fn applied_positions(graph: &Graph<'_>, rows: &Rows) -> BTreeSet<usize> {
+fn applied_positions(graph: &Graph, rows: &Rows) -> BTreeSet<usize> {
     rows.applied()
         .filter_map(|row| graph.position(&row.revision))
         .collect()
 }
 
-fn unknown_rows<'r>(
-    graph: &'r Graph<'_>,
-    rows: &'r Rows,
-) -> impl Iterator<Item = &'r VersionRow> + 'r {
+fn unknown_rows<'r>(graph: &'r Graph, rows: &'r Rows) -> impl Iterator<Item = &'r VersionRow> + 'r {
     rows.values()
         .filter(move |row| graph.position(&row.revision).is_none())
 }
