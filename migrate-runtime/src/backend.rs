@@ -106,6 +106,9 @@ impl Backend<'_> {
     }
 }
 
+/// A row of three text columns.
+pub(crate) type Texts = (String, String, String);
+
 /// A pooled connection of one of the three kinds.
 pub(crate) enum Conn {
     Sqlite(PoolConnection<Sqlite>),
@@ -165,6 +168,16 @@ impl Conn {
     ) -> BoxFuture<'a, Result<Option<(String, i64)>, sqlx::Error>> {
         Box::pin(async move {
             with_conn!(self, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
+        })
+    }
+
+    /// The one row of three text columns, if any.
+    pub(crate) fn fetch_texts<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Texts>, sqlx::Error>> {
+        Box::pin(async move {
+            with_conn!(self, c => sqlx::query_as::<_, Texts>(sql).fetch_optional(&mut **c).await)
         })
     }
 
