@@ -1036,21 +1036,18 @@ async fn execute_online(
             // Rows an earlier run left half done: the next run refuses until
             // they are resolved, so `current` must show them.
             let mut unresolved = Vec::new();
-            for row in migrator.history(db).await? {
-                if row.state == crate::RowState::Applied {
-                    continue;
-                }
-                let _ = writeln!(
-                    text,
-                    "{} ({}: {} statement(s) of it ran; resolve by hand, then `stamp`)",
-                    row.revision,
-                    row.state.as_str(),
-                    row.statements_done
-                );
+            for row in migrator.unresolved(db).await? {
+                let _ = writeln!(text, "{row}");
                 unresolved.push(json!({
                     "id": row.revision,
-                    "state": row.state.as_str(),
-                    "statements_done": row.statements_done,
+                    "state": row.state,
+                    "statements_done": row.ran.len(),
+                    "unknown": row.unknown.as_ref().map(|s| json!({
+                        "index": s.index,
+                        "line": s.line,
+                        "outcome": crate::error::UNKNOWN_OUTCOME,
+                        "catalog": row.catalog,
+                    })),
                 }));
             }
             if current.is_empty() && unresolved.is_empty() {

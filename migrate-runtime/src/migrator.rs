@@ -5,13 +5,15 @@ use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::apply::{read_fingerprint, read_rows, read_summary, Engine, Outcome, Report};
+use crate::apply::{
+    inspect_unknown, read_fingerprint, read_rows, read_summary, Engine, Outcome, Report, Settings,
+};
 use crate::backend::{Backend, Conn, Database};
 use crate::error::{Direction, Error, StatementRef, UnresolvedRevision};
 use crate::graph::Graph;
 use crate::lock::LockGuard;
 use crate::plan::{Dialect, Plan, Revision};
-use crate::script::{RevisionScript, ScriptBuilder};
+use crate::script::{runs_bare, RevisionScript, ScriptBuilder};
 use crate::target::{IntoTarget, Target};
 use crate::version_table::{
     decode_downgrade, encode_downgrade, fingerprint, hex, NewRow, RowState, Rows, Summary,
@@ -264,7 +266,13 @@ impl Migrator {
         let graph = Graph::new(&self.plan);
         let lock = self.take_lock(backend, &table).await?;
         let result = self
-            .upgrade_locked(conn, &table, &graph, &target, dialect)
+            .upgrade_locked(
+                self.engine(conn, &table, dialect, &lock, Direction::Upgrade),
+                &table,
+                &graph,
+                &target,
+                dialect,
+            )
             .await;
         lock.release().await;
         result
@@ -287,33 +295,37 @@ impl Migrator {
         conn: Conn,
         table: &'t VersionTable,
         dialect: Dialect,
+        lock: &LockGuard,
         direction: Direction,
     ) -> Engine<'t> {
         Engine::new(
             conn,
             dialect,
             table,
-            dialect == Dialect::Sqlite || !self.lock,
-            self.transaction_mode == TransactionMode::Single,
-            self.lock_timeout,
+            Settings {
+                check_in_tx: dialect == Dialect::Sqlite || !self.lock,
+                single: self.transaction_mode == TransactionMode::Single,
+                lock_timeout: self.lock_timeout,
+                lock: lock.holder(),
+            },
             direction,
         )
     }
 
     async fn upgrade_locked(
         &self,
-        conn: Conn,
+        mut engine: Engine<'_>,
         table: &VersionTable,
         graph: &Graph<'_>,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
-        let mut engine = self.engine(conn, table, dialect, Direction::Upgrade);
         engine.ensure_tables().await?;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
             let (stored, rows) = read_state(engine.conn(), table, dialect).await?;
-            self.verify(graph, &rows, Direction::Upgrade)?;
+            self.verify_explained(engine.conn(), graph, &rows, Direction::Upgrade, dialect)
+                .await?;
             let applied = applied_positions(graph, &rows);
             let desired = graph.resolve(target, &applied, Direction::Upgrade)?;
             let revisions = self.plan.revisions();
@@ -358,7 +370,13 @@ impl Migrator {
         let conn = backend.acquire().await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
-            .downgrade_locked(conn, &table, &graph, &target, dialect)
+            .downgrade_locked(
+                self.engine(conn, &table, dialect, &lock, Direction::Downgrade),
+                &table,
+                &graph,
+                &target,
+                dialect,
+            )
             .await;
         lock.release().await;
         result
@@ -366,17 +384,17 @@ impl Migrator {
 
     async fn downgrade_locked(
         &self,
-        conn: Conn,
+        mut engine: Engine<'_>,
         table: &VersionTable,
         graph: &Graph<'_>,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
-        let mut engine = self.engine(conn, table, dialect, Direction::Downgrade);
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
             let (stored, rows) = read_state(engine.conn(), table, dialect).await?;
-            self.verify(graph, &rows, Direction::Downgrade)?;
+            self.verify_explained(engine.conn(), graph, &rows, Direction::Downgrade, dialect)
+                .await?;
             let applied = applied_positions(graph, &rows);
             let desired = graph.resolve(target, &applied, Direction::Downgrade)?;
             if let Some(&ahead) = desired.difference(&applied).next() {
@@ -436,9 +454,15 @@ impl Migrator {
     }
 
     /// Refusals before anything runs.
-    fn verify(&self, graph: &Graph<'_>, rows: &Rows, direction: Direction) -> Result<(), Error> {
+    fn verify(
+        &self,
+        graph: &Graph<'_>,
+        rows: &Rows,
+        direction: Direction,
+        dialect: Dialect,
+    ) -> Result<(), Error> {
         if let Some(row) = rows.values().find(|row| row.state != RowState::Applied) {
-            return Err(self.unresolved(graph, row));
+            return Err(self.unresolved_error(graph, row, dialect));
         }
         let unknown: Vec<String> = unknown_rows(graph, rows)
             .map(|row| row.revision.clone())
@@ -516,7 +540,18 @@ impl Migrator {
         Ok(())
     }
 
-    fn unresolved(&self, graph: &Graph<'_>, row: &VersionRow) -> Error {
+    fn unresolved_error(&self, graph: &Graph<'_>, row: &VersionRow, dialect: Dialect) -> Error {
+        Error::Unresolved(Box::new(self.describe_row(graph, row, dialect).0))
+    }
+
+    /// What a row left half done says: the statements that ran, the one
+    /// whose outcome is unknown (with its SQL), and those that did not run.
+    fn describe_row<'p>(
+        &'p self,
+        graph: &Graph<'_>,
+        row: &VersionRow,
+        dialect: Dialect,
+    ) -> (UnresolvedRevision, Option<&'p str>) {
         let revision = graph
             .position(&row.revision)
             .map(|p| &self.plan.revisions()[p]);
@@ -525,23 +560,89 @@ impl Migrator {
             (Some(revision), _) => revision.downgrade(),
             (None, _) => &[],
         };
-        let statements: Vec<StatementRef> = sections
+        let statements: Vec<(StatementRef, bool, &str)> = sections
             .iter()
-            .flat_map(|section| section.statements())
+            .flat_map(|section| {
+                let bare = runs_bare(dialect, section);
+                section.statements().iter().map(move |s| (s, bare))
+            })
             .enumerate()
-            .map(|(position, statement)| StatementRef {
-                index: position + 1,
-                line: statement.line(),
+            .map(|(position, (statement, bare))| {
+                let reference = StatementRef {
+                    index: position + 1,
+                    line: statement.line(),
+                };
+                (reference, bare, statement.sql())
             })
             .collect();
         let done = (row.statements_done.max(0) as usize).min(statements.len());
-        Error::Unresolved(Box::new(UnresolvedRevision {
-            revision: row.revision.clone(),
-            file: revision.map(|r| r.file().to_string()),
-            state: row.state.as_str().to_string(),
-            ran: statements[..done].to_vec(),
-            not_run: statements[done..].to_vec(),
-        }))
+        // An interrupted run recorded every statement it saw complete; the
+        // next one, if it ran outside a transaction, may have committed
+        // after the client died.
+        let interrupted = matches!(row.state, RowState::Partial | RowState::Reverting);
+        let unknown = statements
+            .get(done)
+            .filter(|(_, bare, _)| interrupted && *bare);
+        let not_run_from = done + usize::from(unknown.is_some());
+        let refs = |range: &[(StatementRef, bool, &str)]| -> Vec<StatementRef> {
+            range.iter().map(|(r, _, _)| r.clone()).collect()
+        };
+        (
+            UnresolvedRevision {
+                revision: row.revision.clone(),
+                file: revision.map(|r| r.file().to_string()),
+                state: row.state.as_str().to_string(),
+                ran: refs(&statements[..done]),
+                unknown: unknown.map(|(r, _, _)| r.clone()),
+                catalog: None,
+                not_run: refs(&statements[not_run_from..]),
+            },
+            unknown.map(|(_, _, sql)| *sql),
+        )
+    }
+
+    /// [`verify`](Self::verify), asking the catalog about a statement whose
+    /// outcome the version table cannot know.
+    async fn verify_explained(
+        &self,
+        conn: &mut Conn,
+        graph: &Graph<'_>,
+        rows: &Rows,
+        direction: Direction,
+        dialect: Dialect,
+    ) -> Result<(), Error> {
+        if let Some(row) = rows.values().find(|row| row.state != RowState::Applied) {
+            let (mut unresolved, unknown_sql) = self.describe_row(graph, row, dialect);
+            if let Some(sql) = unknown_sql {
+                unresolved.catalog = inspect_unknown(conn, dialect, sql).await;
+            }
+            return Err(Error::Unresolved(Box::new(unresolved)));
+        }
+        self.verify(graph, rows, direction, dialect)
+    }
+
+    /// The rows an earlier run left failed or half done, explained: what
+    /// ran, which statement's outcome is unknown (with what the catalog
+    /// shows about it, where it can tell), and what did not run.
+    pub async fn unresolved<D: Database + ?Sized>(
+        &self,
+        db: &D,
+    ) -> Result<Vec<UnresolvedRevision>, Error> {
+        let table = self.table()?;
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        let mut conn = backend.acquire().await?;
+        let rows = read_rows(&mut conn, &table, dialect).await?;
+        let graph = Graph::new(&self.plan);
+        let mut found = Vec::new();
+        for row in rows.values().filter(|row| row.state != RowState::Applied) {
+            let (mut unresolved, unknown_sql) = self.describe_row(&graph, row, dialect);
+            if let Some(sql) = unknown_sql {
+                unresolved.catalog = inspect_unknown(&mut conn, dialect, sql).await;
+            }
+            found.push(unresolved);
+        }
+        Ok(found)
     }
 
     /// The applied heads (revision ids).
@@ -579,9 +680,14 @@ impl Migrator {
     /// `Ok` when every revision of the plan is applied, nothing is left
     /// failed, checksums match and no unknown revision is present.
     pub async fn check<D: Database + ?Sized>(&self, db: &D) -> Result<(), Error> {
-        let rows = self.read(db).await?;
+        let table = self.table()?;
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        let mut conn = backend.acquire().await?;
+        let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = Graph::new(&self.plan);
-        self.verify(&graph, &rows, Direction::Upgrade)?;
+        self.verify_explained(&mut conn, &graph, &rows, Direction::Upgrade, dialect)
+            .await?;
         let applied = applied_positions(&graph, &rows);
         if applied.len() == graph.len() {
             return Ok(());
@@ -628,7 +734,14 @@ impl Migrator {
         let conn = backend.acquire().await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
-            .stamp_locked(conn, &table, &graph, &target, dialect, purge)
+            .stamp_locked(
+                self.engine(conn, &table, dialect, &lock, Direction::Upgrade),
+                &table,
+                &graph,
+                &target,
+                dialect,
+                purge,
+            )
             .await;
         lock.release().await;
         result
@@ -636,14 +749,13 @@ impl Migrator {
 
     async fn stamp_locked(
         &self,
-        conn: Conn,
+        mut engine: Engine<'_>,
         table: &VersionTable,
         graph: &Graph<'_>,
         target: &Target,
         dialect: Dialect,
         purge: bool,
     ) -> Result<(), Error> {
-        let mut engine = self.engine(conn, table, dialect, Direction::Upgrade);
         engine.ensure_tables().await?;
         let rows = read_rows(engine.conn(), table, dialect).await?;
         let unknown: Vec<String> = unknown_rows(graph, &rows)
