@@ -1198,3 +1198,45 @@ fn hand_deleted_row_is_refused() {
         assert_eq!(on_server, stderr, "{dialect}");
     }
 }
+
+/// Issue 8, item 13: entries of the directory that are skipped (a
+/// subdirectory, a directory named `*.sql`, a `*.sql` link to nothing) are
+/// warned about, next to the lint warnings; with `-q` none is printed.
+#[cfg(unix)]
+#[test]
+fn skipped_entries_warn_and_quiet_means_quiet() {
+    let mut project = two_revision_project();
+    project.revision(
+        "abcd33333333",
+        "drop one",
+        &[],
+        "DROP TABLE one;",
+        "CREATE TABLE one (id INTEGER);",
+    );
+    let migrations = project.path().join("migrations");
+    std::fs::create_dir(migrations.join("old")).expect("mkdir");
+    std::fs::create_dir(migrations.join("x.sql")).expect("mkdir");
+    std::os::unix::fs::symlink("/nonexistent/gone.sql", migrations.join("gone.sql"))
+        .expect("symlink");
+    project.run(&["upgrade", "head"], 0);
+    let loud = project.run(&["check"], 0);
+    assert!(
+        loud.stderr.contains("warning[ban-drop-table]"),
+        "{}",
+        loud.stderr
+    );
+    let skipped: Vec<&str> = loud
+        .stderr
+        .lines()
+        .filter(|line| line.contains("skipped-entry"))
+        .collect();
+    insta::assert_snapshot!("skipped_entries", skipped.join("\n"));
+    for args in [
+        &["check", "-q"][..],
+        &["-q", "upgrade", "head"],
+        &["heads", "-q"],
+    ] {
+        let quiet = project.run(args, 0);
+        assert_eq!(quiet.stderr, "", "{args:?}");
+    }
+}
