@@ -304,6 +304,9 @@ fn read_key(
 }
 
 /// `none` (any case) is the empty list; otherwise comma-separated ids.
+/// The code of the error for a file with CR-only line endings.
+pub(crate) const CR_LINE_ENDINGS: &str = "cr-line-endings";
+
 /// A file whose first line break is a lone CR (classic Mac OS line
 /// endings): every line break of the header is then invisible to a reader
 /// that splits on LF.
@@ -313,7 +316,7 @@ fn cr_line_endings(file: &Path, text: &str, start: usize) -> Option<Diagnostic> 
     let at = start + cr;
     let mut diagnostic = error_at(
         file,
-        "cr-line-endings",
+        CR_LINE_ENDINGS,
         "this file uses CR line endings (classic Mac OS), which the header cannot be read with"
             .to_string(),
         at..at + 1,
