@@ -262,6 +262,11 @@ pub enum Error {
         /// The heads.
         heads: Vec<String>,
     },
+    /// A target that does not resolve on this plan from the database's
+    /// state (an ambiguous walk or relative move, a branch it is not on...);
+    /// the message names the ambiguity and the target that resolves it.
+    #[error("{0}")]
+    Resolve(migrate_core::ResolveError),
     /// A version table name that is not a plain identifier.
     #[error("invalid version table name `{name}`: {reason}")]
     InvalidVersionTable {

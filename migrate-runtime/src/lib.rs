@@ -130,7 +130,7 @@ pub use error::{
 };
 pub use lock::advisory_key as advisory_lock_key;
 pub use migrator::{Migrator, PlanRef, TransactionMode};
-pub use target::{Anchor, IntoTarget, Target};
+pub use target::{IntoTarget, Target};
 pub use version_table::{RowState, VersionRow};
 
 #[cfg(feature = "cli")]

@@ -1,6 +1,6 @@
 //! [`Migrator`]: the verbs over a plan.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -10,7 +10,6 @@ use crate::apply::{
 };
 use crate::backend::{Backend, Conn, Database};
 use crate::error::{Direction, Error, StatementRef, UnresolvedRevision};
-use crate::graph::Graph;
 use crate::lock::LockGuard;
 use crate::plan::{Dialect, Plan, Revision};
 use crate::script::{runs_bare, RevisionScript, ScriptBuilder};
@@ -19,6 +18,7 @@ use crate::version_table::{
     decode_downgrade, encode_downgrade, fingerprint, hex, NewRow, RowState, Rows, Summary,
     VersionRow, VersionTable,
 };
+use migrate_core::Graph;
 
 /// How many times a run re-plans after another migrator got there first.
 const MAX_REPLANS: usize = 10_000;
@@ -191,47 +191,31 @@ impl Migrator {
     }
 
     /// The fingerprint the version table has when `target` is reached, if
-    /// it does not depend on the database's state.
+    /// it does not depend on the database's state: an upgrade from exactly
+    /// the target's ancestry is a no-op.
     fn expected_fingerprint(&self, target: &Target) -> Result<Option<String>, Error> {
         let cache = match target {
-            Target::Relative(_) | Target::BranchBase(_) => return Ok(None),
-            Target::Head => Some(&self.head_digest),
-            Target::Heads => Some(&self.heads_digest),
+            Target::Relative { .. } => return Ok(None),
+            Target::Absolute {
+                branch: None,
+                symbol,
+            } if symbol == "head" => Some(&self.head_digest),
+            Target::Absolute {
+                branch: None,
+                symbol,
+            } if symbol == "heads" => Some(&self.heads_digest),
             _ => None,
         };
         if let Some(digest) = cache.and_then(OnceLock::get) {
             return Ok(Some(digest.clone()));
         }
-        // `heads`, and `head` of a plan with one head, mean every revision:
-        // digest them without building the graph (this is the startup path).
-        let revisions = self.plan.revisions();
-        let everything = match target {
-            Target::Heads => true,
-            Target::Head => {
-                let parents: HashSet<&str> = revisions
-                    .iter()
-                    .flat_map(|r| r.down_revisions().iter().chain(r.depends_on().iter()))
-                    .map(|parent| parent.as_ref())
-                    .collect();
-                revisions
-                    .iter()
-                    .filter(|r| !parents.contains(r.id()))
-                    .count()
-                    == 1
-            }
-            _ => false,
-        };
-        if everything {
-            let digest = self.plan_fingerprint(revisions.iter());
-            if let Some(cache) = cache {
-                let _ = cache.set(digest.clone());
-            }
-            return Ok(Some(digest));
-        }
         // Resolved every time until it succeeds, so a plan with several
         // heads keeps reporting it for `head`.
-        let graph = Graph::new(&self.plan);
-        let desired = graph.resolve(target, &BTreeSet::new(), Direction::Upgrade)?;
+        let graph = crate::graph::of(&self.plan);
+        let desired = graph
+            .upgrade(&[], target)
+            .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
+        let revisions = self.plan.revisions();
         let digest = self.plan_fingerprint(desired.iter().map(|&p| &revisions[p]));
         if let Some(cache) = cache {
             let _ = cache.set(digest.clone());
@@ -263,7 +247,7 @@ impl Migrator {
                 }
             }
         }
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .upgrade_locked(
@@ -316,7 +300,7 @@ impl Migrator {
         &self,
         mut engine: Engine<'_>,
         table: &VersionTable,
-        graph: &Graph<'_>,
+        graph: &Graph,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
@@ -327,11 +311,13 @@ impl Migrator {
             self.verify_explained(engine.conn(), graph, &rows, Direction::Upgrade, dialect)
                 .await?;
             let applied = applied_positions(graph, &rows);
-            let desired = graph.resolve(target, &applied, Direction::Upgrade)?;
+            let needs = graph
+                .upgrade(&graph.current_heads(&applied), target)
+                .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
             let revisions = self.plan.revisions();
             let mut state = rows;
             let mut scripts = Vec::new();
-            for &position in desired.difference(&applied) {
+            for &position in &needs {
                 let revision = &revisions[position];
                 let before = state.summary();
                 let script = builder.upgrade(revision, &encode_downgrade(revision), &mut state);
@@ -355,8 +341,9 @@ impl Migrator {
         })
     }
 
-    /// Reverts every applied revision that is not `target` or one of its
-    /// ancestors, in reverse plan order.
+    /// Reverts the applied revisions that descend from `target` (the target
+    /// itself stays), in reverse plan order, as Alembic's `downgrade` does:
+    /// revisions on other branches are never touched.
     pub async fn downgrade<D: Database + ?Sized>(
         &self,
         db: &D,
@@ -364,7 +351,7 @@ impl Migrator {
     ) -> Result<Report, Error> {
         let target = target.into_target()?;
         let table = self.table()?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
         let conn = backend.acquire().await?;
@@ -386,7 +373,7 @@ impl Migrator {
         &self,
         mut engine: Engine<'_>,
         table: &VersionTable,
-        graph: &Graph<'_>,
+        graph: &Graph,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
@@ -396,17 +383,9 @@ impl Migrator {
             self.verify_explained(engine.conn(), graph, &rows, Direction::Downgrade, dialect)
                 .await?;
             let applied = applied_positions(graph, &rows);
-            let desired = graph.resolve(target, &applied, Direction::Downgrade)?;
-            if let Some(&ahead) = desired.difference(&applied).next() {
-                return Err(Error::InvalidMove {
-                    direction: Direction::Downgrade,
-                    target: target.to_string(),
-                    reason: format!(
-                        "revision {} is not applied, so the target is not below the current state; use upgrade",
-                        graph.id(ahead)
-                    ),
-                });
-            }
+            let revert = graph
+                .downgrade(&graph.current_heads(&applied), target)
+                .map_err(|e| crate::graph::error(e, Direction::Downgrade))?;
             // Unknown revisions are newer than anything this plan knows: they go first.
             let mut unknown = Vec::new();
             for row in unknown_rows(graph, &rows) {
@@ -426,12 +405,7 @@ impl Migrator {
                 let before = state.summary();
                 scripts.push((builder.downgrade(revision, &mut state), before));
             }
-            for &position in applied
-                .difference(&desired)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-            {
+            for &position in revert.iter().rev() {
                 let before = state.summary();
                 scripts.push((builder.downgrade(&revisions[position], &mut state), before));
             }
@@ -456,7 +430,7 @@ impl Migrator {
     /// Refusals before anything runs.
     fn verify(
         &self,
-        graph: &Graph<'_>,
+        graph: &Graph,
         rows: &Rows,
         direction: Direction,
         dialect: Dialect,
@@ -495,52 +469,38 @@ impl Migrator {
     /// recorded as applied while one of its ancestors is not (a row deleted
     /// by hand). Planning on it would apply the ancestor after its
     /// descendants.
-    fn verify_closed(&self, graph: &Graph<'_>, rows: &Rows) -> Result<(), Error> {
-        let revisions = self.plan.revisions();
-        let is_applied = |id: &str| {
-            rows.get(id)
-                .is_some_and(|row| row.state == RowState::Applied)
-        };
-        for row in rows.applied() {
-            let Some(position) = graph.position(&row.revision) else {
-                continue;
-            };
-            let revision = &revisions[position];
-            let missing: Vec<String> = revision
-                .down_revisions()
+    fn verify_closed(&self, graph: &Graph, rows: &Rows) -> Result<(), Error> {
+        let applied = applied_positions(graph, rows);
+        for &position in &applied {
+            let missing: Vec<String> = graph
+                .requires(position)
                 .iter()
-                .chain(revision.depends_on().iter())
-                .map(|parent| parent.as_ref())
-                .filter(|&parent| graph.position(parent).is_some() && !is_applied(parent))
-                .map(str::to_string)
+                .filter(|required| !applied.contains(required))
+                .map(|&required| graph.id(required).to_string())
                 .collect();
-            if !missing.is_empty() {
-                // The heads by the plan's graph: the rows' own parents skip
-                // the missing revision and would make its ancestors heads.
-                let applied = applied_positions(graph, rows);
-                let parents = applied.iter().flat_map(|&p| {
-                    let revision = &revisions[p];
-                    revision
-                        .down_revisions()
-                        .iter()
-                        .chain(revision.depends_on().iter())
-                        .filter_map(|parent| graph.position(parent))
-                });
-                let below = graph.closure(parents);
-                return Err(Error::BrokenAncestry {
-                    revision: row.revision.clone(),
-                    missing,
-                    heads: applied
-                        .difference(&below)
-                        .map(|&p| graph.id(p).to_string())
-                        .collect(),
-                });
+            if missing.is_empty() {
+                continue;
             }
+            // The heads by the plan's graph: the rows' own parents skip the
+            // missing revision and would make its ancestors heads.
+            let below = graph.ancestors(
+                applied
+                    .iter()
+                    .flat_map(|&p| graph.requires(p).iter().copied()),
+            );
+            return Err(Error::BrokenAncestry {
+                revision: graph.id(position).to_string(),
+                missing,
+                heads: applied
+                    .difference(&below)
+                    .map(|&p| graph.id(p).to_string())
+                    .collect(),
+            });
         }
         Ok(())
     }
 
-    fn unresolved_error(&self, graph: &Graph<'_>, row: &VersionRow, dialect: Dialect) -> Error {
+    fn unresolved_error(&self, graph: &Graph, row: &VersionRow, dialect: Dialect) -> Error {
         Error::Unresolved(Box::new(self.describe_row(graph, row, dialect).0))
     }
 
@@ -548,7 +508,7 @@ impl Migrator {
     /// whose outcome is unknown (with its SQL), and those that did not run.
     fn describe_row<'p>(
         &'p self,
-        graph: &Graph<'_>,
+        graph: &Graph,
         row: &VersionRow,
         dialect: Dialect,
     ) -> (UnresolvedRevision, Option<&'p str>) {
@@ -606,7 +566,7 @@ impl Migrator {
     async fn verify_explained(
         &self,
         conn: &mut Conn,
-        graph: &Graph<'_>,
+        graph: &Graph,
         rows: &Rows,
         direction: Direction,
         dialect: Dialect,
@@ -633,7 +593,7 @@ impl Migrator {
         let dialect = backend.dialect();
         let mut conn = backend.acquire().await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let mut found = Vec::new();
         for row in rows.values().filter(|row| row.state != RowState::Applied) {
             let (mut unresolved, unknown_sql) = self.describe_row(&graph, row, dialect);
@@ -646,8 +606,24 @@ impl Migrator {
     }
 
     /// The applied heads (revision ids).
+    /// These are the maximal applied revisions (a dependency of an applied
+    /// revision is not a head), what Alembic's version table would hold;
+    /// rows of revisions this plan does not know come last.
     pub async fn current<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<String>, Error> {
-        Ok(self.read(db).await?.heads())
+        let rows = self.read(db).await?;
+        let graph = crate::graph::of(&self.plan);
+        let applied = applied_positions(&graph, &rows);
+        let mut heads: Vec<String> = graph
+            .current_heads(&applied)
+            .into_iter()
+            .map(|position| graph.id(position).to_string())
+            .collect();
+        heads.extend(
+            unknown_rows(&graph, &rows)
+                .filter(|row| row.state == RowState::Applied)
+                .map(|row| row.revision.clone()),
+        );
+        Ok(heads)
     }
 
     /// Every row of the version table, oldest first.
@@ -665,7 +641,7 @@ impl Migrator {
     /// The plan's revisions not applied to the database, in plan order.
     pub async fn pending<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<&Revision>, Error> {
         let rows = self.read(db).await?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let applied = applied_positions(&graph, &rows);
         Ok(self
             .plan
@@ -685,7 +661,7 @@ impl Migrator {
         let dialect = backend.dialect();
         let mut conn = backend.acquire().await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         self.verify_explained(&mut conn, &graph, &rows, Direction::Upgrade, dialect)
             .await?;
         let applied = applied_positions(&graph, &rows);
@@ -693,7 +669,11 @@ impl Migrator {
             return Ok(());
         }
         Err(Error::NotAtHead {
-            current: rows.heads(),
+            current: graph
+                .current_heads(&applied)
+                .into_iter()
+                .map(|p| graph.id(p).to_string())
+                .collect(),
             pending: (0..graph.len())
                 .filter(|p| !applied.contains(p))
                 .map(|p| graph.id(p).to_string())
@@ -728,7 +708,7 @@ impl Migrator {
     ) -> Result<(), Error> {
         let target = target.into_target()?;
         let table = self.table()?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
         let conn = backend.acquire().await?;
@@ -751,7 +731,7 @@ impl Migrator {
         &self,
         mut engine: Engine<'_>,
         table: &VersionTable,
-        graph: &Graph<'_>,
+        graph: &Graph,
         target: &Target,
         dialect: Dialect,
         purge: bool,
@@ -765,12 +745,10 @@ impl Migrator {
             return Err(Error::UnknownApplied { revisions: unknown });
         }
         let applied = applied_positions(graph, &rows);
-        let direction = match target {
-            Target::Relative(steps) if *steps < 0 => Direction::Downgrade,
-            Target::BranchBase(_) => Direction::Downgrade,
-            _ => Direction::Upgrade,
-        };
-        let desired = graph.resolve(target, &applied, direction)?;
+        let heads = graph
+            .stamp(&graph.current_heads(&applied), target)
+            .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
+        let desired = graph.ancestors(heads);
         let revisions = self.plan.revisions();
         let mut statements = Vec::new();
         let mut state = rows.clone();
@@ -856,16 +834,13 @@ fn expect_stored(scripts: &mut [(RevisionScript<'_>, Summary)], stored: Option<S
     }
 }
 
-fn applied_positions(graph: &Graph<'_>, rows: &Rows) -> BTreeSet<usize> {
+fn applied_positions(graph: &Graph, rows: &Rows) -> BTreeSet<usize> {
     rows.applied()
         .filter_map(|row| graph.position(&row.revision))
         .collect()
 }
 
-fn unknown_rows<'r>(
-    graph: &'r Graph<'_>,
-    rows: &'r Rows,
-) -> impl Iterator<Item = &'r VersionRow> + 'r {
+fn unknown_rows<'r>(graph: &'r Graph, rows: &'r Rows) -> impl Iterator<Item = &'r VersionRow> + 'r {
     rows.values()
         .filter(move |row| graph.position(&row.revision).is_none())
 }
