@@ -37,6 +37,14 @@ pub fn compile_file(
     let path = file.path.as_path();
     let text = file.text.as_str();
     let (header, mut diagnostics) = crate::header::parse(path, text);
+    if diagnostics
+        .iter()
+        .any(|d| d.code == crate::header::CR_LINE_ENDINGS)
+    {
+        // Every later stage would only add confusion about a file it cannot
+        // see the lines of.
+        return Err(diagnostics);
+    }
     let header_errors = diagnostics.len();
     let split = split::split_file(path, text, header.end, header.end_line, config.dialect);
     let split_failed = !split.diagnostics.is_empty();

@@ -103,6 +103,44 @@ pub(crate) async fn read_rows(
     Ok(rows)
 }
 
+/// The version table's [fingerprint](crate::version_table::fingerprint),
+/// in one query (an error when the table does not exist).
+pub(crate) async fn read_fingerprint(
+    conn: &mut Conn,
+    table: &VersionTable,
+    dialect: Dialect,
+) -> Result<String, sqlx::Error> {
+    let query = table.fingerprint_query(dialect);
+    if dialect == Dialect::Sqlite {
+        let (count, not_applied, lines) = conn.fetch_texts(&query).await?.unwrap_or_default();
+        return Ok(crate::version_table::fingerprint_lines(
+            &count,
+            &not_applied,
+            &lines,
+        ));
+    }
+    Ok(conn
+        .fetch_optional_string(&query)
+        .await?
+        .unwrap_or_default())
+}
+
+/// The summary row as stored (`None` when the table or row is missing).
+pub(crate) async fn read_summary(
+    conn: &mut Conn,
+    table: &VersionTable,
+    dialect: Dialect,
+) -> Option<Summary> {
+    match conn.fetch_summary(&table.select_summary(dialect)).await {
+        Ok(Some((digest, failed))) => Some(Summary {
+            heads: String::new(),
+            digest: digest.trim().to_string(),
+            failed: failed != 0,
+        }),
+        _ => None,
+    }
+}
+
 fn is_busy(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(database_error) => {

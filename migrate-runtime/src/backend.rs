@@ -115,6 +115,9 @@ impl Backend<'_> {
     }
 }
 
+/// A row of three text columns.
+pub(crate) type Texts = (String, String, String);
+
 /// PostgreSQL's TCP keepalive for the migrator's sessions, set on the server
 /// side (sqlx exposes no client-side keepalive): the server probes an idle
 /// session after 30 s, every 10 s, and ends it after 3 unanswered probes,
@@ -282,6 +285,20 @@ impl Conn {
         Box::pin(async move {
             let result = bounded(self.timeout, async {
                 with_conn!(&mut self.inner, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
+            })
+            .await;
+            self.settle(result)
+        })
+    }
+
+    /// The one row of three text columns, if any.
+    pub(crate) fn fetch_texts<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Texts>, sqlx::Error>> {
+        Box::pin(async move {
+            let result = bounded(self.timeout, async {
+                with_conn!(&mut self.inner, c => sqlx::query_as::<_, Texts>(sql).fetch_optional(&mut **c).await)
             })
             .await;
             self.settle(result)

@@ -115,6 +115,11 @@ impl Printer {
         self.interactive && !self.quiet
     }
 
+    /// True with `-q`: only errors and results are printed.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// True when status lines are coloured.
     pub fn colored(&self) -> bool {
         self.color

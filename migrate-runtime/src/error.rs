@@ -390,6 +390,17 @@ pub enum Error {
         /// Their ids.
         revisions: Vec<String>,
     },
+    /// A revision recorded as applied while one of its ancestors is not:
+    /// the version table was edited by hand. Nothing is run on it.
+    #[error("the version table is inconsistent: revision {revision} is recorded as applied, but its ancestor {} is not (a row deleted by hand?); nothing was run. If the changes of {} are in the database, record them with {}; if they are not, undo the changes of the revisions above them by hand and `stamp` the revision the database is really at", .missing.join(", "), .missing.join(", "), stamp_hint(.heads, .revision))]
+    BrokenAncestry {
+        /// The applied revision.
+        revision: String,
+        /// Its parents (or dependencies) not recorded as applied.
+        missing: Vec<String>,
+        /// The applied heads.
+        heads: Vec<String>,
+    },
     /// A revision left failed or half done by an earlier run.
     #[error("{0}")]
     Unresolved(Box<UnresolvedRevision>),
@@ -436,6 +447,18 @@ pub enum Error {
     /// The offline script was asked for something it cannot express.
     #[error("offline SQL: {0}")]
     Offline(String),
+}
+
+/// How to `stamp` the missing ancestors: to the one applied head; with
+/// several, `stamp` replaces the whole state, so the other heads are named.
+fn stamp_hint(heads: &[String], revision: &str) -> String {
+    match heads {
+        [head] => format!("`stamp {head}`"),
+        _ => format!(
+            "`stamp {revision}` (which replaces the whole state: the applied heads are {}, so check `history` first)",
+            heads.join(", ")
+        ),
+    }
 }
 
 fn list_or_none(ids: &[String]) -> String {

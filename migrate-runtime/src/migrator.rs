@@ -5,15 +5,17 @@ use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::apply::{inspect_unknown, read_rows, Engine, Outcome, Report, Settings};
+use crate::apply::{
+    inspect_unknown, read_fingerprint, read_rows, read_summary, Engine, Outcome, Report, Settings,
+};
 use crate::backend::{Backend, Conn, Database};
 use crate::error::{split_record, Direction, Error, StatementRef, UnresolvedRevision};
 use crate::lock::LockGuard;
 use crate::plan::{Dialect, Plan, Revision};
-use crate::script::{runs_bare, ScriptBuilder};
+use crate::script::{runs_bare, RevisionScript, ScriptBuilder};
 use crate::target::{IntoTarget, Target};
 use crate::version_table::{
-    decode_downgrade, digest_words, encode_downgrade, hex, pair_words, NewRow, RowState, Rows,
+    decode_downgrade, encode_downgrade, fingerprint, hex, NewRow, RowState, Rows, Summary,
     VersionRow, VersionTable,
 };
 use migrate_core::Graph;
@@ -203,18 +205,19 @@ impl Migrator {
         VersionTable::new(&self.version_table)
     }
 
-    fn plan_digest(&self, set: &BTreeSet<usize>) -> String {
-        let revisions = self.plan.revisions();
-        digest_words(set.iter().map(|&position| {
-            let revision = &revisions[position];
-            pair_words(revision.id(), revision.checksum())
-        }))
+    /// The version table's fingerprint when exactly `revisions` are applied.
+    fn plan_fingerprint<'r>(&self, revisions: impl Iterator<Item = &'r Revision>) -> String {
+        let rows: Vec<(&str, String)> = revisions.map(|r| (r.id(), hex(r.checksum()))).collect();
+        fingerprint(
+            rows.iter()
+                .map(|(id, checksum)| (*id, checksum.as_str(), true)),
+        )
     }
 
-    /// The digest the summary holds when `target` is reached, if it does not
-    /// depend on the database's state: an upgrade from exactly the target's
-    /// ancestry is a no-op.
-    fn expected_digest(&self, target: &Target) -> Result<Option<String>, Error> {
+    /// The fingerprint the version table has when `target` is reached, if
+    /// it does not depend on the database's state: an upgrade from exactly
+    /// the target's ancestry is a no-op.
+    fn expected_fingerprint(&self, target: &Target) -> Result<Option<String>, Error> {
         let cache = match target {
             Target::Relative { .. } => return Ok(None),
             Target::Absolute {
@@ -236,7 +239,8 @@ impl Migrator {
         let desired = graph
             .upgrade(&[], target)
             .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
-        let digest = self.plan_digest(&desired);
+        let revisions = self.plan.revisions();
+        let digest = self.plan_fingerprint(desired.iter().map(|&p| &revisions[p]));
         if let Some(cache) = cache {
             let _ = cache.set(digest.clone());
         }
@@ -244,7 +248,11 @@ impl Migrator {
     }
 
     /// Applies every revision needed to reach `target`. When the database
-    /// is already there, this is one query and takes no lock.
+    /// is already there, this is one query and takes no lock: the version
+    /// table's fingerprint, computed by the database, against the plan's
+    /// (so a row deleted or edited by hand is noticed; see
+    /// [`version_table`](crate::version_table)). Otherwise every row is
+    /// validated against the plan before anything runs.
     pub async fn upgrade<D: Database + ?Sized>(
         &self,
         db: &D,
@@ -257,11 +265,9 @@ impl Migrator {
         let mut conn = backend
             .acquire(self.connect_timeout, self.statement_timeout)
             .await?;
-        if let Some(expected) = self.expected_digest(&target)? {
-            if let Ok(Some((digest, failed))) =
-                conn.fetch_summary(&table.select_summary(dialect)).await
-            {
-                if failed == 0 && digest.trim() == expected {
+        if let Some(expected) = self.expected_fingerprint(&target)? {
+            if let Ok(found) = read_fingerprint(&mut conn, &table, dialect).await {
+                if found == expected {
                     tracing::debug!("database already at target");
                     return Ok(Report::new(Direction::Upgrade));
                 }
@@ -340,7 +346,7 @@ impl Migrator {
         engine.ensure_tables().await?;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
-            let rows = read_rows(engine.conn(), table, dialect).await?;
+            let (stored, rows) = read_state(engine.conn(), table, dialect).await?;
             self.verify_explained(engine.conn(), graph, &rows, Direction::Upgrade, dialect)
                 .await?;
             let applied = applied_positions(graph, &rows);
@@ -356,6 +362,7 @@ impl Migrator {
                 let script = builder.upgrade(revision, &encode_downgrade(revision), &mut state);
                 scripts.push((script, before));
             }
+            expect_stored(&mut scripts, stored);
             for (script, before) in &scripts {
                 if let Outcome::Conflict = engine.run(script, before).await? {
                     continue 'plan;
@@ -415,7 +422,7 @@ impl Migrator {
         engine.identify().await;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
-            let rows = read_rows(engine.conn(), table, dialect).await?;
+            let (stored, rows) = read_state(engine.conn(), table, dialect).await?;
             self.verify_explained(engine.conn(), graph, &rows, Direction::Downgrade, dialect)
                 .await?;
             let applied = applied_positions(graph, &rows);
@@ -445,6 +452,7 @@ impl Migrator {
                 let before = state.summary();
                 scripts.push((builder.downgrade(&revisions[position], &mut state), before));
             }
+            expect_stored(&mut scripts, stored);
             for (script, before) in &scripts {
                 if let Outcome::Conflict = engine.run(script, before).await? {
                     continue 'plan;
@@ -480,6 +488,7 @@ impl Migrator {
         if !unknown.is_empty() && !may_revert {
             return Err(Error::UnknownApplied { revisions: unknown });
         }
+        self.verify_closed(graph, rows)?;
         if self.verify_checksums {
             for row in rows.applied() {
                 if let Some(position) = graph.position(&row.revision) {
@@ -495,6 +504,41 @@ impl Migrator {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Refuses an applied set that is not closed under ancestry: a revision
+    /// recorded as applied while one of its ancestors is not (a row deleted
+    /// by hand). Planning on it would apply the ancestor after its
+    /// descendants.
+    fn verify_closed(&self, graph: &Graph, rows: &Rows) -> Result<(), Error> {
+        let applied = applied_positions(graph, rows);
+        for &position in &applied {
+            let missing: Vec<String> = graph
+                .requires(position)
+                .iter()
+                .filter(|required| !applied.contains(required))
+                .map(|&required| graph.id(required).to_string())
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            // The heads by the plan's graph: the rows' own parents skip the
+            // missing revision and would make its ancestors heads.
+            let below = graph.ancestors(
+                applied
+                    .iter()
+                    .flat_map(|&p| graph.requires(p).iter().copied()),
+            );
+            return Err(Error::BrokenAncestry {
+                revision: graph.id(position).to_string(),
+                missing,
+                heads: applied
+                    .difference(&below)
+                    .map(|&p| graph.id(p).to_string())
+                    .collect(),
+            });
         }
         Ok(())
     }
@@ -813,6 +857,30 @@ impl Migrator {
             dialect,
             self.transaction_mode == TransactionMode::Single,
         )
+    }
+}
+
+/// The stored summary (read first), then the rows: a change committed
+/// between the two reads makes the summary older than the rows, which the
+/// in-transaction check then reports as a conflict rather than missing.
+async fn read_state(
+    conn: &mut Conn,
+    table: &VersionTable,
+    dialect: Dialect,
+) -> Result<(Option<Summary>, Rows), Error> {
+    let stored = read_summary(conn, table, dialect).await;
+    let rows = read_rows(conn, table, dialect).await?;
+    Ok((stored, rows))
+}
+
+/// The first script's in-transaction check compares the summary with what
+/// is stored, not with what the rows imply: after a hand edit of the
+/// version table (a head's row deleted to re-run it) they differ for good,
+/// and comparing with the rows would re-plan forever. The first script
+/// writes the summary the rows imply.
+fn expect_stored(scripts: &mut [(RevisionScript<'_>, Summary)], stored: Option<Summary>) {
+    if let (Some((_, before)), Some(stored)) = (scripts.first_mut(), stored) {
+        *before = stored;
     }
 }
 
