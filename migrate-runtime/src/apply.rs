@@ -4,18 +4,23 @@
 //! Round trips: a transactional chunk goes to PostgreSQL and SQLite as one
 //! text-protocol batch (statements joined by `;`), on PostgreSQL with its
 //! `BEGIN` and `COMMIT` in the same message, so applying a revision costs
-//! one round trip. When the batch fails, the transaction is rolled back and
-//! its statements are replayed one at a time inside a transaction that is
-//! rolled back too, to name the failing statement's line. MySQL runs one
-//! statement at a time (its DDL commits implicitly, so progress is recorded
-//! after each).
+//! one round trip. When the batch fails, the failing statement is the one
+//! after the last that reported completion (the server answers each
+//! statement of a batch in turn): nothing is run a second time to find it.
+//! MySQL runs one statement at a time (its DDL commits implicitly, so
+//! progress is recorded after each).
+//!
+//! Before each commit the engine checks that the migration lock's session
+//! still holds the lock (on PostgreSQL inside the batch, just before its
+//! `COMMIT`); a lost lock stops the run with [`Error::LockLost`].
 
 use std::time::{Duration, Instant};
 
 use tracing::Instrument as _;
 
 use crate::backend::Conn;
-use crate::error::{database_message, Direction, Error, StatementError, StatementRef};
+use crate::error::{database_message, Direction, Error, LockLost, StatementError, StatementRef};
+use crate::lock::{LockHolder, LOCK_LOST};
 use crate::plan::Dialect;
 use crate::script::{Chunk, Part, RevisionScript};
 use crate::version_table::{Rows, Summary, VersionRow, VersionTable};
@@ -118,6 +123,18 @@ fn join_batch(parts: &[Part<'_>]) -> String {
     batch
 }
 
+/// How an [`Engine`] runs.
+pub(crate) struct Settings {
+    /// Re-check the summary inside each write transaction (SQLite, or no lock).
+    pub(crate) check_in_tx: bool,
+    /// One transaction for the whole run.
+    pub(crate) single: bool,
+    /// How long to wait for SQLite's write lock.
+    pub(crate) lock_timeout: Duration,
+    /// The session holding the migration lock, checked before each commit.
+    pub(crate) lock: Option<LockHolder>,
+}
+
 /// Executes scripts on one connection.
 pub(crate) struct Engine<'m> {
     conn: Conn,
@@ -128,9 +145,13 @@ pub(crate) struct Engine<'m> {
     /// One transaction for the whole run.
     single: bool,
     lock_timeout: Duration,
+    /// The session holding the migration lock (none: SQLite, `lock(false)`).
+    lock: Option<LockHolder>,
+    /// Set when a check found the lock gone.
+    lock_lost: bool,
+    /// The statement a failed batch stopped at.
+    located: Option<StatementRef>,
     in_tx: bool,
-    /// Batches run in the open transaction, for replay when one fails.
-    tx_batches: Vec<String>,
     /// Revisions with work in the open transaction.
     tx_revisions: Vec<RevisionReport>,
     /// Statements of the current revision run in the open transaction.
@@ -155,21 +176,21 @@ impl<'m> Engine<'m> {
         conn: Conn,
         dialect: Dialect,
         table: &'m VersionTable,
-        check_in_tx: bool,
-        single: bool,
-        lock_timeout: Duration,
+        settings: Settings,
         direction: Direction,
     ) -> Engine<'m> {
         Engine {
             conn,
             dialect,
             table,
-            check_in_tx,
+            check_in_tx: settings.check_in_tx,
             // MySQL commits DDL implicitly: one transaction per run would be a lie.
-            single: single && dialect != Dialect::MySql,
-            lock_timeout,
+            single: settings.single && dialect != Dialect::MySql,
+            lock_timeout: settings.lock_timeout,
+            lock: settings.lock,
+            lock_lost: false,
+            located: None,
             in_tx: false,
-            tx_batches: Vec::new(),
             tx_revisions: Vec::new(),
             tx_statements: Vec::new(),
             revision_in_tx: false,
@@ -234,7 +255,23 @@ impl<'m> Engine<'m> {
         Ok(true)
     }
 
+    /// Fails (and marks the lock lost) when the lock's session no longer
+    /// holds the migration lock.
+    async fn verify_lock(&mut self) -> Result<(), sqlx::Error> {
+        let Some(holder) = &self.lock else {
+            return Ok(());
+        };
+        let query = holder.held_query();
+        if self.conn.fetch_count(&query).await? == 1 {
+            Ok(())
+        } else {
+            self.lock_lost = true;
+            Err(sqlx::Error::Protocol(LOCK_LOST.to_string()))
+        }
+    }
+
     async fn commit(&mut self) -> Result<(), sqlx::Error> {
+        self.verify_lock().await?;
         self.conn.execute("COMMIT").await?;
         self.after_commit();
         Ok(())
@@ -242,7 +279,6 @@ impl<'m> Engine<'m> {
 
     fn after_commit(&mut self) {
         self.in_tx = false;
-        self.tx_batches.clear();
         self.report.revisions.append(&mut self.tx_revisions);
     }
 
@@ -254,7 +290,6 @@ impl<'m> Engine<'m> {
             }
             self.in_tx = false;
         }
-        self.tx_batches.clear();
     }
 
     /// Commits the single transaction, if one is open.
@@ -269,6 +304,9 @@ impl<'m> Engine<'m> {
                     .collect();
                 self.rollback().await;
                 self.tx_revisions.clear();
+                if self.lock_lost {
+                    return Err(self.lock_lost_error(None, Vec::new(), revisions));
+                }
                 return Err(Error::Database {
                     context: format!("could not commit the run ({})", revisions.join(", ")),
                     message,
@@ -339,6 +377,7 @@ impl<'m> Engine<'m> {
         self.tx_statements.clear();
         self.revision_in_tx = false;
         for (position, chunk) in script.chunks.iter().enumerate() {
+            self.located = None;
             let result = match chunk {
                 Chunk::Tx(parts) => {
                     let mut fused = false;
@@ -365,11 +404,21 @@ impl<'m> Engine<'m> {
                     let result = if self.dialect == Dialect::MySql {
                         self.run_parts(parts).instrument(batch_span).await
                     } else {
-                        let body = join_batch(parts);
+                        let mut body = join_batch(parts);
+                        if commit_in_batch {
+                            if let Some(check) = self
+                                .lock
+                                .as_ref()
+                                .and_then(LockHolder::assert_held_statement)
+                            {
+                                body.push_str(&check);
+                                body.push_str(";\n");
+                            }
+                        }
                         let batch = match (fused, commit_in_batch) {
                             (true, _) => format!("BEGIN;\n{body}COMMIT"),
                             (false, true) => format!("{body}COMMIT"),
-                            (false, false) => body.clone(),
+                            (false, false) => body,
                         };
                         // One round trip carries the whole batch, so its
                         // statements cannot be timed apart; each still shows
@@ -382,9 +431,18 @@ impl<'m> Engine<'m> {
                                 "migrate_statement"
                             );
                         }
-                        let result = self.conn.execute(&batch).instrument(batch_span).await;
-                        if result.is_ok() && !commit_in_batch {
-                            self.tx_batches.push(body);
+                        let (completed, result) = self
+                            .conn
+                            .execute_counted(&batch)
+                            .instrument(batch_span)
+                            .await;
+                        if result.is_err() {
+                            // The server answered each statement before the
+                            // failing one (and the fused batch's BEGIN).
+                            self.located = completed
+                                .checked_sub(usize::from(fused))
+                                .and_then(|failed| parts.get(failed))
+                                .and_then(|part| part.statement.clone());
                         }
                         result
                     };
@@ -420,6 +478,11 @@ impl<'m> Engine<'m> {
                             any_committed = true;
                         }
                         committed.append(&mut self.tx_statements);
+                    }
+                    if let Err(error) = self.verify_lock().await {
+                        return self
+                            .fail(script, chunk, error, &committed, any_committed)
+                            .await;
                     }
                     let line = part.statement.as_ref().map(|s| s.line).unwrap_or(0);
                     let result = self
@@ -471,14 +534,19 @@ impl<'m> Engine<'m> {
         any_committed: bool,
     ) -> Result<Outcome, Error> {
         let message = database_message(&error);
-        let replay = std::mem::take(&mut self.tx_batches);
         let mut rolled_back_revisions: Vec<String> =
             self.tx_revisions.drain(..).map(|r| r.revision).collect();
         rolled_back_revisions.push(script.revision.clone());
         self.rollback().await;
         self.tx_statements.clear();
+        if !self.lock_lost && self.lock.is_some() {
+            // A failed batch may be PostgreSQL's in-batch lock check.
+            let _ = self.verify_lock().await;
+        }
+        // A bare statement that never ran because the lock was gone.
+        let lock_lost_before = self.lock_lost && matches!(chunk, Chunk::Bare(_));
 
-        if !any_committed && rolled_back_revisions.len() == 1 {
+        if !any_committed && rolled_back_revisions.len() == 1 && !self.lock_lost {
             // Another migrator may have moved this revision first: without
             // the lock, or a cancelled run whose last batch the server
             // still committed after its lock connection closed.
@@ -493,15 +561,10 @@ impl<'m> Engine<'m> {
             }
         }
 
-        let (statement, message) = match chunk {
-            Chunk::Bare(part) => (part.statement.clone(), message),
-            Chunk::Tx(parts) if self.dialect != Dialect::MySql => {
-                match self.diagnose(&replay, parts).await {
-                    Some((statement, precise)) => (Some(statement), precise),
-                    None => (None, message),
-                }
-            }
-            Chunk::Tx(_) => (None, message),
+        let statement = match chunk {
+            Chunk::Bare(part) if !lock_lost_before => part.statement.clone(),
+            Chunk::Bare(_) => None,
+            Chunk::Tx(_) => self.located.take(),
         };
 
         let rolled_back = if committed.is_empty() {
@@ -514,6 +577,14 @@ impl<'m> Engine<'m> {
             self.write_bookkeeping(&[mark]).await;
             false
         };
+        if self.lock_lost {
+            let revisions = if rolled_back {
+                rolled_back_revisions
+            } else {
+                Vec::new()
+            };
+            return Err(self.lock_lost_error(Some(script), committed.to_vec(), revisions));
+        }
         Err(Error::Statement(Box::new(StatementError {
             revision: script.revision.clone(),
             file: script.file.clone(),
@@ -531,6 +602,26 @@ impl<'m> Engine<'m> {
         })))
     }
 
+    fn lock_lost_error(
+        &self,
+        script: Option<&RevisionScript<'_>>,
+        committed: Vec<StatementRef>,
+        rolled_back_revisions: Vec<String>,
+    ) -> Error {
+        Error::LockLost(Box::new(LockLost {
+            lock: self
+                .lock
+                .as_ref()
+                .map(LockHolder::describe)
+                .unwrap_or_default(),
+            revision: script.map(|s| s.revision.clone()),
+            file: script.map(|s| s.file.clone()),
+            direction: self.report.direction,
+            committed,
+            rolled_back_revisions,
+        }))
+    }
+
     /// Runs bookkeeping statements in one transaction (stamp).
     pub(crate) async fn write_all(&mut self, statements: &[String]) -> Result<(), Error> {
         self.begin_raw().await?;
@@ -540,9 +631,17 @@ impl<'m> Engine<'m> {
                 return Err(Error::database("could not write the version table", &error));
             }
         }
-        self.commit()
-            .await
-            .map_err(|error| Error::database("could not commit the version table", &error))
+        if let Err(error) = self.commit().await {
+            self.rollback().await;
+            if self.lock_lost {
+                return Err(self.lock_lost_error(None, Vec::new(), Vec::new()));
+            }
+            return Err(Error::database(
+                "could not commit the version table",
+                &error,
+            ));
+        }
+        Ok(())
     }
 
     /// Best effort: a failure here leaves the row marked partial, which the
@@ -562,38 +661,94 @@ impl<'m> Engine<'m> {
         }
         self.in_tx = false;
     }
+}
 
-    /// Replays the transaction's earlier batches, then the failed chunk one
-    /// statement at a time, and rolls everything back.
-    async fn diagnose(
-        &mut self,
-        replay: &[String],
-        parts: &[Part<'_>],
-    ) -> Option<(StatementRef, String)> {
-        self.begin_raw().await.ok()?;
-        for batch in replay {
-            if self.conn.execute(batch).await.is_err() {
-                self.rollback().await;
-                return None;
-            }
-        }
-        let mut found = None;
-        for part in parts {
-            let line = part.statement.as_ref().map(|s| s.line).unwrap_or(0);
-            let result = self
-                .conn
-                .execute(&part.sql)
-                .instrument(tracing::debug_span!("migrate_statement", line))
-                .await;
-            if let Err(error) = result {
-                found = part
-                    .statement
-                    .clone()
-                    .map(|statement| (statement, database_message(&error)));
-                break;
-            }
-        }
-        self.rollback().await;
-        found
+/// What an index statement names: `CREATE [UNIQUE] INDEX [CONCURRENTLY]
+/// [IF NOT EXISTS] name ...` or `DROP INDEX [CONCURRENTLY] [IF EXISTS]
+/// name ...`; `None` for anything else (or an unnamed index).
+fn index_statement(sql: &str) -> Option<(bool, String)> {
+    let words: Vec<&str> = sql
+        .lines()
+        .map(|line| line.split("--").next().unwrap_or(""))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let is = |i: usize, word: &str| upper.get(i).is_some_and(|w| w == word);
+    let create = match upper.first()?.as_str() {
+        "CREATE" => true,
+        "DROP" => false,
+        _ => return None,
+    };
+    let mut i = 1;
+    if create && is(i, "UNIQUE") {
+        i += 1;
     }
+    if !is(i, "INDEX") {
+        return None;
+    }
+    i += 1;
+    if is(i, "CONCURRENTLY") {
+        i += 1;
+    }
+    if create && is(i, "IF") && is(i + 1, "NOT") && is(i + 2, "EXISTS") {
+        i += 3;
+    } else if !create && is(i, "IF") && is(i + 1, "EXISTS") {
+        i += 2;
+    }
+    if is(i, "ON") {
+        return None;
+    }
+    let name = words
+        .get(i)?
+        .split('(')
+        .next()?
+        .trim_end_matches([',', ';']);
+    (!name.is_empty()).then(|| (create, name.to_string()))
+}
+
+/// Where the catalog can tell whether a statement of unknown outcome
+/// committed (an index's existence and, on PostgreSQL, its validity), says
+/// what it shows.
+pub(crate) async fn inspect_unknown(
+    conn: &mut Conn,
+    dialect: Dialect,
+    sql: &str,
+) -> Option<String> {
+    let (create, name) = index_statement(sql)?;
+    let state = match dialect {
+        Dialect::Postgres => {
+            let query = format!(
+                "SELECT CASE WHEN c.oid IS NULL THEN 'missing' \
+                 WHEN EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = c.oid) THEN 'building' \
+                 WHEN i.indisvalid THEN 'valid' ELSE 'invalid' END \
+                 FROM (SELECT to_regclass({}) AS oid) c LEFT JOIN pg_index i ON i.indexrelid = c.oid",
+                crate::version_table::literal(dialect, &name)
+            );
+            conn.fetch_optional_string(&query).await.ok()??
+        }
+        Dialect::MySql => {
+            let bare = name.trim_matches('`');
+            let query = format!(
+                "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = {}",
+                crate::version_table::literal(dialect, bare)
+            );
+            match conn.fetch_count(&query).await.ok()? {
+                0 => "missing".to_string(),
+                _ => "valid".to_string(),
+            }
+        }
+        _ => return None,
+    };
+    Some(match (create, state.as_str()) {
+        (true, "valid") => format!("the catalog shows index {name} exists and is valid: the statement completed"),
+        (true, "invalid") => format!(
+            "the catalog shows index {name} exists but is INVALID: its build did not finish; drop it and run the statement again"
+        ),
+        (_, "building") => format!(
+            "the catalog shows index {name} still being built by a session: wait for it to end, then look again"
+        ),
+        (true, _) => format!("the catalog shows no index {name}: the statement did not commit"),
+        (false, "missing") => format!("the catalog shows no index {name}: the drop committed"),
+        (false, _) => format!("the catalog still shows index {name}: the drop did not commit"),
+    })
 }

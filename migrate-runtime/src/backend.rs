@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use futures_util::StreamExt as _;
 
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::pool::PoolConnection;
@@ -138,6 +139,27 @@ impl Conn {
             // `Executor::execute` rather than `RawSql::execute`, whose
             // future rustc cannot prove `Send` for every lifetime.
             with_conn!(self, c => sqlx::Executor::execute(&mut **c, sqlx::raw_sql(sql)).await.map(|_| ()))
+        })
+    }
+
+    /// [`execute`](Self::execute), also counting the statements the server
+    /// reported complete before an error (so the failing one is the next).
+    pub(crate) fn execute_counted<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, (usize, Result<(), sqlx::Error>)> {
+        Box::pin(async move {
+            with_conn!(self, c => {
+                let mut results = sqlx::Executor::execute_many(&mut **c, sqlx::raw_sql(sql));
+                let mut completed = 0;
+                loop {
+                    match results.next().await {
+                        None => break (completed, Ok(())),
+                        Some(Ok(_)) => completed += 1,
+                        Some(Err(error)) => break (completed, Err(error)),
+                    }
+                }
+            })
         })
     }
 

@@ -26,8 +26,8 @@
 //! codes: 0 success, 1 failure (including `check` finding the database
 //! behind), 2 usage error (clap's own).
 
-use crate::graph::Graph;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use migrate_core::Graph;
+use std::collections::BTreeSet;
 use std::fmt::{self, Write as _};
 use std::io::{IsTerminal, Write as _};
 
@@ -265,166 +265,69 @@ impl Error {
 }
 
 /// What the read verbs ask of the graph over and over, computed once: a
-/// history of thousands of revisions must not cost a scan per line.
+/// history of thousands of revisions must not cost a scan per line. The
+/// answers come from `migrate-core`.
 struct Shape<'p> {
-    heads: BTreeSet<&'p str>,
-    /// Revisions naming each id in `down_revision` (not `depends_on`).
-    children: HashMap<&'p str, Vec<&'p Revision>>,
+    plan: &'p Plan,
+    graph: Graph,
+    heads: BTreeSet<usize>,
 }
 
 impl<'p> Shape<'p> {
     fn new(plan: &'p Plan) -> Shape<'p> {
-        let mut children: HashMap<&'p str, Vec<&'p Revision>> = HashMap::new();
-        let mut named: HashSet<&'p str> = HashSet::new();
-        for revision in plan.revisions() {
-            for parent in revision.down_revisions() {
-                children.entry(parent.as_ref()).or_default().push(revision);
-            }
-            for parent in revision
-                .down_revisions()
+        let graph = crate::graph::of(plan);
+        let heads = graph.heads().into_iter().collect();
+        Shape { plan, graph, heads }
+    }
+
+    /// True for a head as `heads` prints it (`depends_on` does not count).
+    fn is_head(&self, id: &str) -> bool {
+        self.graph
+            .position(id)
+            .is_some_and(|position| self.heads.contains(&position))
+    }
+
+    /// Revisions naming `id` in `down_revision` (not `depends_on`).
+    fn children(&self, id: &str) -> Vec<&'p Revision> {
+        match self.graph.position(id) {
+            Some(position) => self
+                .graph
+                .children(position)
                 .iter()
-                .chain(revision.depends_on())
-            {
-                named.insert(parent.as_ref());
+                .map(|child| &self.plan.revisions()[*child])
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// `id` and every revision it needs, or that needs it (`up`), transitively.
+    fn related(&self, id: &str, up: bool) -> BTreeSet<String> {
+        match self.graph.position(id) {
+            Some(position) => {
+                let set = if up {
+                    self.graph.descendants([position])
+                } else {
+                    self.graph.ancestors([position])
+                };
+                set.into_iter()
+                    .map(|position| self.graph.id(position).to_string())
+                    .collect()
             }
-        }
-        let heads = plan
-            .revisions()
-            .iter()
-            .map(Revision::id)
-            .filter(|id| !named.contains(id))
-            .collect();
-        Shape { heads, children }
-    }
-
-    fn children(&self, id: &str) -> &[&'p Revision] {
-        self.children.get(id).map(Vec::as_slice).unwrap_or(&[])
-    }
-}
-
-/// `id` and every revision it needs (parents and dependencies, transitively).
-fn ancestors_of(plan: &Plan, id: &str) -> BTreeSet<String> {
-    related(plan, id, |graph, position| graph.closure([position]))
-}
-
-/// `id` and every revision that needs it, transitively.
-fn descendants_of(plan: &Plan, id: &str) -> BTreeSet<String> {
-    related(plan, id, |graph, position| graph.descendants(position))
-}
-
-/// The ids of `walk(graph, id)`; an id the plan does not know stands alone.
-fn related(
-    plan: &Plan,
-    id: &str,
-    walk: impl Fn(&Graph<'_>, usize) -> BTreeSet<usize>,
-) -> BTreeSet<String> {
-    let graph = Graph::new(plan);
-    match graph.position(id) {
-        Some(position) => walk(&graph, position)
-            .into_iter()
-            .map(|position| graph.id(position).to_string())
-            .collect(),
-        None => BTreeSet::from([id.to_string()]),
-    }
-}
-
-/// `id` and the revisions on its `down_revision` lines: the branch that
-/// `<label>@head` looks in (a dependency does not join a branch, as in Alembic).
-fn branch_of(plan: &Plan, id: &str) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    seen.insert(id.to_string());
-    for revision in plan.revisions() {
-        if revision
-            .down_revisions()
-            .iter()
-            .any(|parent| seen.contains(parent.as_ref()))
-        {
-            seen.insert(revision.id().to_string());
+            None => BTreeSet::from([id.to_string()]),
         }
     }
-    seen
 }
 
-/// [`Plan::heads`] in linear time.
-fn heads_in_order(plan: &Plan) -> Vec<&Revision> {
-    let shape = Shape::new(plan);
-    plan.revisions()
-        .iter()
-        .filter(|revision| shape.heads.contains(revision.id()))
-        .collect()
-}
-
-/// Resolves what `show` and `history -r` accept: an id, a unique prefix of 4
-/// or more characters, a branch label, `head`, `<label>@head` or `base`
-/// (`None`).
+/// Resolves what `show` and `history -r` accept, as Alembic's
+/// `get_revision` does: an id, a unique prefix of 4 or more characters, a
+/// branch label, `head`, `heads` (when there is one), `<label>@head`,
+/// `<label>@<id>` or `base` (`None`).
 pub fn resolve_revision<'p>(plan: &'p Plan, ident: &str) -> Result<Option<&'p Revision>, Error> {
-    let ident = ident.trim();
-    if ident == "base" {
-        return Ok(None);
-    }
-    if ident == "head" {
-        let heads = heads_in_order(plan);
-        return match heads.as_slice() {
-            [one] => Ok(Some(one)),
-            [] => Ok(None),
-            several => Err(crate::Error::MultipleHeads {
-                heads: several.iter().map(|r| r.id().to_string()).collect(),
-            }
-            .into()),
-        };
-    }
-    if let Some(branch) = ident.strip_suffix("@head") {
-        let member = resolve_revision(plan, branch)?.ok_or_else(|| unknown(ident))?;
-        let lineage = branch_of(plan, member.id());
-        let heads: Vec<&Revision> = heads_in_order(plan)
-            .into_iter()
-            .filter(|head| lineage.contains(head.id()))
-            .collect();
-        return match heads.as_slice() {
-            [one] => Ok(Some(one)),
-            [] => Err(unknown(ident)),
-            several => Err(crate::Error::MultipleHeads {
-                heads: several.iter().map(|r| r.id().to_string()).collect(),
-            }
-            .into()),
-        };
-    }
-    if let Some(exact) = plan.get(ident) {
-        return Ok(Some(exact));
-    }
-    if let Some(labelled) = plan
-        .revisions()
-        .iter()
-        .find(|revision| revision.branch_labels().iter().any(|label| label == ident))
-    {
-        return Ok(Some(labelled));
-    }
-    if ident.len() >= 4 {
-        let matches: Vec<&Revision> = plan
-            .revisions()
-            .iter()
-            .filter(|revision| revision.id().starts_with(ident))
-            .collect();
-        match matches.as_slice() {
-            [one] => return Ok(Some(one)),
-            [] => {}
-            several => {
-                return Err(crate::Error::AmbiguousRevision {
-                    prefix: ident.to_string(),
-                    matches: several.iter().map(|r| r.id().to_string()).collect(),
-                }
-                .into())
-            }
-        }
-    }
-    Err(unknown(ident))
-}
-
-fn unknown(ident: &str) -> Error {
-    crate::Error::UnknownRevision {
-        reference: ident.to_string(),
-    }
-    .into()
+    let graph = crate::graph::of(plan);
+    let found = graph
+        .revision(ident.trim())
+        .map_err(|e| crate::graph::error(e, crate::Direction::Upgrade))?;
+    Ok(found.map(|position| &plan.revisions()[position]))
 }
 
 /// The markers Alembic prints after an id: `(label) (head) (current) (branchpoint) (mergepoint)`.
@@ -433,7 +336,7 @@ fn markers(shape: &Shape<'_>, revision: &Revision, current: &BTreeSet<String>) -
     if !revision.branch_labels().is_empty() {
         let _ = write!(out, " ({})", revision.branch_labels().join(", "));
     }
-    if shape.heads.contains(revision.id()) {
+    if shape.is_head(revision.id()) {
         out.push_str(" (head)");
     }
     if current.contains(revision.id()) {
@@ -525,7 +428,7 @@ fn revision_json(shape: &Shape<'_>, revision: &Revision, current: &BTreeSet<Stri
         "create_date": revision.create_date(),
         "file": revision.file(),
         "checksum": revision.checksum_hex(),
-        "head": shape.heads.contains(revision.id()),
+        "head": shape.is_head(revision.id()),
         "current": current.contains(revision.id()),
         "branchpoint": shape.children(revision.id()).len() > 1,
         "mergepoint": revision.is_merge(),
@@ -541,6 +444,7 @@ pub fn history(
     verbose: bool,
     current: &BTreeSet<String>,
 ) -> Result<Report, Error> {
+    let shape = Shape::new(plan);
     let mut selected: Option<BTreeSet<String>> = None;
     if let Some(range) = range {
         let Some((lower, upper)) = range.split_once(':') else {
@@ -555,21 +459,21 @@ pub fn history(
             "current" => Some(
                 current
                     .iter()
-                    .flat_map(|id| descendants_of(plan, id))
+                    .flat_map(|id| shape.related(id, true))
                     .collect(),
             ),
-            lower => resolve_revision(plan, lower)?.map(|r| descendants_of(plan, r.id())),
+            lower => resolve_revision(plan, lower)?.map(|r| shape.related(r.id(), true)),
         };
         let below = match upper {
             "" | "heads" => None,
             "current" => Some(
                 current
                     .iter()
-                    .flat_map(|id| ancestors_of(plan, id))
+                    .flat_map(|id| shape.related(id, false))
                     .collect(),
             ),
             upper => Some(match resolve_revision(plan, upper)? {
-                Some(revision) => ancestors_of(plan, revision.id()),
+                Some(revision) => shape.related(revision.id(), false),
                 None => BTreeSet::new(),
             }),
         };
@@ -582,7 +486,6 @@ pub fn history(
         let below = below.unwrap_or(all);
         selected = Some(above.intersection(&below).cloned().collect());
     }
-    let shape = Shape::new(plan);
     let mut text = String::new();
     let mut entries = Vec::new();
     for revision in plan.revisions().iter().rev() {
@@ -617,7 +520,7 @@ pub fn heads(plan: &Plan, verbose: bool, current: &BTreeSet<String>) -> Report {
     for head in plan
         .revisions()
         .iter()
-        .filter(|revision| shape.heads.contains(revision.id()))
+        .filter(|revision| shape.is_head(revision.id()))
     {
         if verbose {
             if !text.is_empty() {
@@ -659,7 +562,7 @@ pub fn branches(plan: &Plan) -> Report {
             markers(&shape, revision, &none),
             revision.message()
         );
-        for child in kids {
+        for child in &kids {
             let _ = writeln!(
                 text,
                 "    -> {}{}, {}",
@@ -1036,21 +939,18 @@ async fn execute_online(
             // Rows an earlier run left half done: the next run refuses until
             // they are resolved, so `current` must show them.
             let mut unresolved = Vec::new();
-            for row in migrator.history(db).await? {
-                if row.state == crate::RowState::Applied {
-                    continue;
-                }
-                let _ = writeln!(
-                    text,
-                    "{} ({}: {} statement(s) of it ran; resolve by hand, then `stamp`)",
-                    row.revision,
-                    row.state.as_str(),
-                    row.statements_done
-                );
+            for row in migrator.unresolved(db).await? {
+                let _ = writeln!(text, "{row}");
                 unresolved.push(json!({
                     "id": row.revision,
-                    "state": row.state.as_str(),
-                    "statements_done": row.statements_done,
+                    "state": row.state,
+                    "statements_done": row.ran.len(),
+                    "unknown": row.unknown.as_ref().map(|s| json!({
+                        "index": s.index,
+                        "line": s.line,
+                        "outcome": crate::error::UNKNOWN_OUTCOME,
+                        "catalog": row.catalog,
+                    })),
                 }));
             }
             if current.is_empty() && unresolved.is_empty() {

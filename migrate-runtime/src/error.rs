@@ -104,6 +104,60 @@ impl fmt::Display for StatementError {
     }
 }
 
+/// The migration lock's session ended while a run held the lock (an
+/// administrator terminated it, or its connection failed): the run stopped
+/// before committing anything more.
+#[derive(Debug, Clone)]
+pub struct LockLost {
+    /// Which lock, and the session that held it.
+    pub lock: String,
+    /// The revision being moved when the loss was noticed.
+    pub revision: Option<String>,
+    /// Its file.
+    pub file: Option<String>,
+    /// Which way the run went.
+    pub direction: Direction,
+    /// Statements of that revision that ran and stay committed (the
+    /// revision is then marked failed).
+    pub committed: Vec<StatementRef>,
+    /// Revisions whose work was rolled back when the run stopped.
+    pub rolled_back_revisions: Vec<String>,
+}
+
+impl fmt::Display for LockLost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the migration lock was lost ({}): its session ended (terminated, or its connection failed), so the {} stopped before committing anything more",
+            self.lock, self.direction
+        )?;
+        let file = self.file.as_deref().unwrap_or("<unknown file>");
+        if let Some(revision) = &self.revision {
+            write!(f, "; revision {revision} ({file}): ")?;
+            if self.committed.is_empty() {
+                write!(f, "none of its statements is committed")?;
+            } else {
+                write!(
+                    f,
+                    "these statements ran and stay committed: {}; the revision is marked failed: finish or undo the rest by hand, then `stamp` the revision it is now at",
+                    describe_statements(file, &self.committed)
+                )?;
+            }
+        }
+        if !self.rolled_back_revisions.is_empty() {
+            write!(
+                f,
+                "; rolled back: {}",
+                self.rolled_back_revisions.join(", ")
+            )?;
+        }
+        write!(
+            f,
+            ". Another migrator may hold the lock now; run again once it is done"
+        )
+    }
+}
+
 /// A revision an earlier run left failed or half done: the next run refuses.
 #[derive(Debug, Clone)]
 pub struct UnresolvedRevision {
@@ -115,6 +169,13 @@ pub struct UnresolvedRevision {
     pub state: String,
     /// The statements of the interrupted direction that ran.
     pub ran: Vec<StatementRef>,
+    /// The statement that was running outside a transaction when the run
+    /// was interrupted: the server may have committed it after the client
+    /// died, so whether it ran is unknown.
+    pub unknown: Option<StatementRef>,
+    /// What the catalog shows about the unknown statement, when it can
+    /// tell (an index's existence and validity).
+    pub catalog: Option<String>,
     /// The statements that did not run.
     pub not_run: Vec<StatementRef>,
 }
@@ -122,17 +183,13 @@ pub struct UnresolvedRevision {
 impl fmt::Display for UnresolvedRevision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.state.as_str() {
-            "failed" => "failed during upgrade",
-            "partial" => "was interrupted during upgrade",
-            "revert_failed" => "failed during downgrade",
-            _ => "was interrupted during downgrade",
+            "failed" => "failed during upgrade in an earlier run",
+            "partial" => "was left part way through its upgrade by a run that stopped (killed, cut off, or it lost the migration lock)",
+            "revert_failed" => "failed during downgrade in an earlier run",
+            _ => "was left part way through its downgrade by a run that stopped (killed, cut off, or it lost the migration lock)",
         };
         let file = self.file.as_deref().unwrap_or("<unknown file>");
-        write!(
-            f,
-            "revision {} ({file}) {what} in an earlier run",
-            self.revision
-        )?;
+        write!(f, "revision {} ({file}) {what}", self.revision)?;
         if self.ran.is_empty() {
             write!(f, "; none of its statements ran")?;
         } else {
@@ -141,6 +198,16 @@ impl fmt::Display for UnresolvedRevision {
                 "; statements that ran: {}",
                 describe_statements(file, &self.ran)
             )?;
+        }
+        if let Some(unknown) = &self.unknown {
+            write!(
+                f,
+                "; {}: {UNKNOWN_OUTCOME}",
+                describe_statements(file, std::slice::from_ref(unknown))
+            )?;
+            if let Some(catalog) = &self.catalog {
+                write!(f, " ({catalog})")?;
+            }
         }
         if !self.not_run.is_empty() {
             write!(f, "; not run: {}", describe_statements(file, &self.not_run))?;
@@ -152,7 +219,10 @@ impl fmt::Display for UnresolvedRevision {
     }
 }
 
-fn describe_statements(file: &str, statements: &[StatementRef]) -> String {
+/// How every message words a statement whose outcome is unknown.
+pub const UNKNOWN_OUTCOME: &str = "unknown: check whether it committed";
+
+pub(crate) fn describe_statements(file: &str, statements: &[StatementRef]) -> String {
     statements
         .iter()
         .map(|statement| format!("#{} ({file}:{})", statement.index, statement.line))
@@ -192,6 +262,11 @@ pub enum Error {
         /// The heads.
         heads: Vec<String>,
     },
+    /// A target that does not resolve on this plan from the database's
+    /// state (an ambiguous walk or relative move, a branch it is not on...);
+    /// the message names the ambiguity and the target that resolves it.
+    #[error("{0}")]
+    Resolve(migrate_core::ResolveError),
     /// A version table name that is not a plain identifier.
     #[error("invalid version table name `{name}`: {reason}")]
     InvalidVersionTable {
@@ -234,6 +309,9 @@ pub enum Error {
     /// A statement failed.
     #[error("{0}")]
     Statement(Box<StatementError>),
+    /// The migration lock was lost during a run.
+    #[error("{0}")]
+    LockLost(Box<LockLost>),
     /// The migration lock was not obtained in time.
     #[error("timed out after {timeout:?} waiting for the migration lock ({what}); another migration is running, or a session holds the lock; raise `lock_timeout` or find that session")]
     LockTimeout {

@@ -125,10 +125,12 @@ mod version_table;
 
 pub use apply::{Report, RevisionReport};
 pub use backend::{Database, MigrateConnection};
-pub use error::{redact_url, Direction, Error, StatementError, StatementRef, UnresolvedRevision};
+pub use error::{
+    redact_url, Direction, Error, LockLost, StatementError, StatementRef, UnresolvedRevision,
+};
 pub use lock::advisory_key as advisory_lock_key;
 pub use migrator::{Migrator, PlanRef, TransactionMode};
-pub use target::{Anchor, IntoTarget, Target};
+pub use target::{IntoTarget, Target};
 pub use version_table::{RowState, VersionRow};
 
 #[cfg(feature = "cli")]

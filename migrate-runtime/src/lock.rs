@@ -30,9 +30,70 @@ use crate::error::Error;
 /// A held lock (or nothing, for SQLite and `lock(false)`).
 pub(crate) enum LockGuard {
     None,
-    Postgres(PgConnection, i64),
-    MySql(MySqlConnection, String),
+    /// The lock connection, the key, the backend pid.
+    Postgres(PgConnection, i64, i32),
+    /// The lock connection, the lock name, the connection id.
+    MySql(MySqlConnection, String, i64),
 }
+
+/// Which session holds the lock, so that the migrating connection can
+/// check, before each commit, that the lock is still held: a terminated
+/// lock session releases it silently.
+#[derive(Debug, Clone)]
+pub(crate) enum LockHolder {
+    /// The advisory lock `key`, held by the backend `pid`.
+    Postgres { pid: i32, key: i64 },
+    /// `GET_LOCK(name)`, held by the connection `id`.
+    MySql { name: String, id: i64 },
+}
+
+impl LockHolder {
+    /// How messages name the lock.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            LockHolder::Postgres { pid, key } => {
+                format!("PostgreSQL advisory lock {key}, held by backend {pid}")
+            }
+            LockHolder::MySql { name, id } => {
+                format!("MySQL GET_LOCK('{name}'), held by connection {id}")
+            }
+        }
+    }
+
+    /// A query counting 1 while the lock is held (0 once it is lost).
+    pub(crate) fn held_query(&self) -> String {
+        match self {
+            LockHolder::Postgres { pid, key } => {
+                // pg_locks splits a bigint key into two oids.
+                let high = ((*key as u64) >> 32) as u32;
+                let low = *key as u64 as u32;
+                format!(
+                    "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = {pid} \
+                     AND classid = '{high}'::oid AND objid = '{low}'::oid AND objsubid = 1"
+                )
+            }
+            // The name is ours: `migrate_` and 40 hex digits.
+            LockHolder::MySql { name, id } => {
+                format!("SELECT COUNT(*) FROM DUAL WHERE IS_USED_LOCK('{name}') = {id}")
+            }
+        }
+    }
+
+    /// PostgreSQL: a statement that fails unless the lock is held, to ride
+    /// in a transaction's batch just before its `COMMIT`.
+    pub(crate) fn assert_held_statement(&self) -> Option<String> {
+        match self {
+            LockHolder::Postgres { .. } => Some(format!(
+                "SELECT CAST(CASE WHEN ({}) = 1 THEN '1' ELSE '{LOCK_LOST}' END AS INTEGER)",
+                self.held_query()
+            )),
+            LockHolder::MySql { .. } => None,
+        }
+    }
+}
+
+/// The text PostgreSQL's cast error quotes when the lock check fails.
+pub(crate) const LOCK_LOST: &str = "migrate: the migration lock was lost";
 
 /// The PostgreSQL advisory lock key the migrator takes for a version table
 /// (to find the session holding it: `SELECT pid FROM pg_locks WHERE locktype = 'advisory'`).
@@ -68,7 +129,11 @@ impl LockGuard {
                         .map_err(|e| Error::database("could not take the advisory lock", &e))?;
                     if locked {
                         tracing::debug!(key, "advisory lock taken");
-                        return Ok(LockGuard::Postgres(connection, key));
+                        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                            .fetch_one(&mut connection)
+                            .await
+                            .map_err(|e| Error::database("could not read the lock session", &e))?;
+                        return Ok(LockGuard::Postgres(connection, key, pid));
                     }
                     let waited = started.elapsed();
                     if waited >= timeout {
@@ -105,7 +170,11 @@ impl LockGuard {
                     .map_err(|e| Error::database("could not take the lock", &e))?;
                 if got == Some(1) {
                     tracing::debug!(name, "GET_LOCK taken");
-                    Ok(LockGuard::MySql(connection, name))
+                    let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+                        .fetch_one(&mut connection)
+                        .await
+                        .map_err(|e| Error::database("could not read the lock session", &e))?;
+                    Ok(LockGuard::MySql(connection, name, id))
                 } else {
                     let _ = connection.close().await;
                     Err(Error::LockTimeout {
@@ -117,18 +186,33 @@ impl LockGuard {
         }
     }
 
+    /// The session holding the lock, if any.
+    pub(crate) fn holder(&self) -> Option<LockHolder> {
+        match self {
+            LockGuard::None => None,
+            LockGuard::Postgres(_, key, pid) => Some(LockHolder::Postgres {
+                pid: *pid,
+                key: *key,
+            }),
+            LockGuard::MySql(_, name, id) => Some(LockHolder::MySql {
+                name: name.clone(),
+                id: *id,
+            }),
+        }
+    }
+
     /// Unlocks and closes the lock connection.
     pub(crate) async fn release(self) {
         match self {
             LockGuard::None => {}
-            LockGuard::Postgres(mut connection, key) => {
+            LockGuard::Postgres(mut connection, key, _) => {
                 let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
                     .bind(key)
                     .execute(&mut connection)
                     .await;
                 let _ = connection.close().await;
             }
-            LockGuard::MySql(mut connection, name) => {
+            LockGuard::MySql(mut connection, name, _) => {
                 let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
                     .bind(&name)
                     .execute(&mut connection)

@@ -1,22 +1,22 @@
 //! [`Migrator`]: the verbs over a plan.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::apply::{read_rows, Engine, Outcome, Report};
+use crate::apply::{inspect_unknown, read_rows, Engine, Outcome, Report, Settings};
 use crate::backend::{Backend, Conn, Database};
 use crate::error::{Direction, Error, StatementRef, UnresolvedRevision};
-use crate::graph::Graph;
 use crate::lock::LockGuard;
 use crate::plan::{Dialect, Plan, Revision};
-use crate::script::ScriptBuilder;
+use crate::script::{runs_bare, ScriptBuilder};
 use crate::target::{IntoTarget, Target};
 use crate::version_table::{
     decode_downgrade, digest_words, encode_downgrade, hex, pair_words, NewRow, RowState, Rows,
     VersionRow, VersionTable,
 };
+use migrate_core::Graph;
 
 /// How many times a run re-plans after another migrator got there first.
 const MAX_REPLANS: usize = 10_000;
@@ -188,47 +188,30 @@ impl Migrator {
     }
 
     /// The digest the summary holds when `target` is reached, if it does not
-    /// depend on the database's state.
+    /// depend on the database's state: an upgrade from exactly the target's
+    /// ancestry is a no-op.
     fn expected_digest(&self, target: &Target) -> Result<Option<String>, Error> {
         let cache = match target {
-            Target::Relative(_) | Target::BranchBase(_) => return Ok(None),
-            Target::Head => Some(&self.head_digest),
-            Target::Heads => Some(&self.heads_digest),
+            Target::Relative { .. } => return Ok(None),
+            Target::Absolute {
+                branch: None,
+                symbol,
+            } if symbol == "head" => Some(&self.head_digest),
+            Target::Absolute {
+                branch: None,
+                symbol,
+            } if symbol == "heads" => Some(&self.heads_digest),
             _ => None,
         };
         if let Some(digest) = cache.and_then(OnceLock::get) {
             return Ok(Some(digest.clone()));
         }
-        // `heads`, and `head` of a plan with one head, mean every revision:
-        // digest them without building the graph (this is the startup path).
-        let revisions = self.plan.revisions();
-        let everything = match target {
-            Target::Heads => true,
-            Target::Head => {
-                let parents: HashSet<&str> = revisions
-                    .iter()
-                    .flat_map(|r| r.down_revisions().iter().chain(r.depends_on().iter()))
-                    .map(|parent| parent.as_ref())
-                    .collect();
-                revisions
-                    .iter()
-                    .filter(|r| !parents.contains(r.id()))
-                    .count()
-                    == 1
-            }
-            _ => false,
-        };
-        if everything {
-            let digest = digest_words(revisions.iter().map(|r| pair_words(r.id(), r.checksum())));
-            if let Some(cache) = cache {
-                let _ = cache.set(digest.clone());
-            }
-            return Ok(Some(digest));
-        }
         // Resolved every time until it succeeds, so a plan with several
         // heads keeps reporting it for `head`.
-        let graph = Graph::new(&self.plan);
-        let desired = graph.resolve(target, &BTreeSet::new(), Direction::Upgrade)?;
+        let graph = crate::graph::of(&self.plan);
+        let desired = graph
+            .upgrade(&[], target)
+            .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
         let digest = self.plan_digest(&desired);
         if let Some(cache) = cache {
             let _ = cache.set(digest.clone());
@@ -258,10 +241,16 @@ impl Migrator {
                 }
             }
         }
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let lock = self.take_lock(backend, &table).await?;
         let result = self
-            .upgrade_locked(conn, &table, &graph, &target, dialect)
+            .upgrade_locked(
+                self.engine(conn, &table, dialect, &lock, Direction::Upgrade),
+                &table,
+                &graph,
+                &target,
+                dialect,
+            )
             .await;
         lock.release().await;
         result
@@ -284,39 +273,45 @@ impl Migrator {
         conn: Conn,
         table: &'t VersionTable,
         dialect: Dialect,
+        lock: &LockGuard,
         direction: Direction,
     ) -> Engine<'t> {
         Engine::new(
             conn,
             dialect,
             table,
-            dialect == Dialect::Sqlite || !self.lock,
-            self.transaction_mode == TransactionMode::Single,
-            self.lock_timeout,
+            Settings {
+                check_in_tx: dialect == Dialect::Sqlite || !self.lock,
+                single: self.transaction_mode == TransactionMode::Single,
+                lock_timeout: self.lock_timeout,
+                lock: lock.holder(),
+            },
             direction,
         )
     }
 
     async fn upgrade_locked(
         &self,
-        conn: Conn,
+        mut engine: Engine<'_>,
         table: &VersionTable,
-        graph: &Graph<'_>,
+        graph: &Graph,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
-        let mut engine = self.engine(conn, table, dialect, Direction::Upgrade);
         engine.ensure_tables().await?;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
             let rows = read_rows(engine.conn(), table, dialect).await?;
-            self.verify(graph, &rows, Direction::Upgrade)?;
+            self.verify_explained(engine.conn(), graph, &rows, Direction::Upgrade, dialect)
+                .await?;
             let applied = applied_positions(graph, &rows);
-            let desired = graph.resolve(target, &applied, Direction::Upgrade)?;
+            let needs = graph
+                .upgrade(&graph.current_heads(&applied), target)
+                .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
             let revisions = self.plan.revisions();
             let mut state = rows;
             let mut scripts = Vec::new();
-            for &position in desired.difference(&applied) {
+            for &position in &needs {
                 let revision = &revisions[position];
                 let before = state.summary();
                 let script = builder.upgrade(revision, &encode_downgrade(revision), &mut state);
@@ -339,8 +334,9 @@ impl Migrator {
         })
     }
 
-    /// Reverts every applied revision that is not `target` or one of its
-    /// ancestors, in reverse plan order.
+    /// Reverts the applied revisions that descend from `target` (the target
+    /// itself stays), in reverse plan order, as Alembic's `downgrade` does:
+    /// revisions on other branches are never touched.
     pub async fn downgrade<D: Database + ?Sized>(
         &self,
         db: &D,
@@ -348,13 +344,19 @@ impl Migrator {
     ) -> Result<Report, Error> {
         let target = target.into_target()?;
         let table = self.table()?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
         let conn = backend.acquire().await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
-            .downgrade_locked(conn, &table, &graph, &target, dialect)
+            .downgrade_locked(
+                self.engine(conn, &table, dialect, &lock, Direction::Downgrade),
+                &table,
+                &graph,
+                &target,
+                dialect,
+            )
             .await;
         lock.release().await;
         result
@@ -362,29 +364,21 @@ impl Migrator {
 
     async fn downgrade_locked(
         &self,
-        conn: Conn,
+        mut engine: Engine<'_>,
         table: &VersionTable,
-        graph: &Graph<'_>,
+        graph: &Graph,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
-        let mut engine = self.engine(conn, table, dialect, Direction::Downgrade);
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
             let rows = read_rows(engine.conn(), table, dialect).await?;
-            self.verify(graph, &rows, Direction::Downgrade)?;
+            self.verify_explained(engine.conn(), graph, &rows, Direction::Downgrade, dialect)
+                .await?;
             let applied = applied_positions(graph, &rows);
-            let desired = graph.resolve(target, &applied, Direction::Downgrade)?;
-            if let Some(&ahead) = desired.difference(&applied).next() {
-                return Err(Error::InvalidMove {
-                    direction: Direction::Downgrade,
-                    target: target.to_string(),
-                    reason: format!(
-                        "revision {} is not applied, so the target is not below the current state; use upgrade",
-                        graph.id(ahead)
-                    ),
-                });
-            }
+            let revert = graph
+                .downgrade(&graph.current_heads(&applied), target)
+                .map_err(|e| crate::graph::error(e, Direction::Downgrade))?;
             // Unknown revisions are newer than anything this plan knows: they go first.
             let mut unknown = Vec::new();
             for row in unknown_rows(graph, &rows) {
@@ -404,12 +398,7 @@ impl Migrator {
                 let before = state.summary();
                 scripts.push((builder.downgrade(revision, &mut state), before));
             }
-            for &position in applied
-                .difference(&desired)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-            {
+            for &position in revert.iter().rev() {
                 let before = state.summary();
                 scripts.push((builder.downgrade(&revisions[position], &mut state), before));
             }
@@ -431,9 +420,15 @@ impl Migrator {
     }
 
     /// Refusals before anything runs.
-    fn verify(&self, graph: &Graph<'_>, rows: &Rows, direction: Direction) -> Result<(), Error> {
+    fn verify(
+        &self,
+        graph: &Graph,
+        rows: &Rows,
+        direction: Direction,
+        dialect: Dialect,
+    ) -> Result<(), Error> {
         if let Some(row) = rows.values().find(|row| row.state != RowState::Applied) {
-            return Err(self.unresolved(graph, row));
+            return Err(self.unresolved_error(graph, row, dialect));
         }
         let unknown: Vec<String> = unknown_rows(graph, rows)
             .map(|row| row.revision.clone())
@@ -461,7 +456,18 @@ impl Migrator {
         Ok(())
     }
 
-    fn unresolved(&self, graph: &Graph<'_>, row: &VersionRow) -> Error {
+    fn unresolved_error(&self, graph: &Graph, row: &VersionRow, dialect: Dialect) -> Error {
+        Error::Unresolved(Box::new(self.describe_row(graph, row, dialect).0))
+    }
+
+    /// What a row left half done says: the statements that ran, the one
+    /// whose outcome is unknown (with its SQL), and those that did not run.
+    fn describe_row<'p>(
+        &'p self,
+        graph: &Graph,
+        row: &VersionRow,
+        dialect: Dialect,
+    ) -> (UnresolvedRevision, Option<&'p str>) {
         let revision = graph
             .position(&row.revision)
             .map(|p| &self.plan.revisions()[p]);
@@ -470,28 +476,110 @@ impl Migrator {
             (Some(revision), _) => revision.downgrade(),
             (None, _) => &[],
         };
-        let statements: Vec<StatementRef> = sections
+        let statements: Vec<(StatementRef, bool, &str)> = sections
             .iter()
-            .flat_map(|section| section.statements())
+            .flat_map(|section| {
+                let bare = runs_bare(dialect, section);
+                section.statements().iter().map(move |s| (s, bare))
+            })
             .enumerate()
-            .map(|(position, statement)| StatementRef {
-                index: position + 1,
-                line: statement.line(),
+            .map(|(position, (statement, bare))| {
+                let reference = StatementRef {
+                    index: position + 1,
+                    line: statement.line(),
+                };
+                (reference, bare, statement.sql())
             })
             .collect();
         let done = (row.statements_done.max(0) as usize).min(statements.len());
-        Error::Unresolved(Box::new(UnresolvedRevision {
-            revision: row.revision.clone(),
-            file: revision.map(|r| r.file().to_string()),
-            state: row.state.as_str().to_string(),
-            ran: statements[..done].to_vec(),
-            not_run: statements[done..].to_vec(),
-        }))
+        // An interrupted run recorded every statement it saw complete; the
+        // next one, if it ran outside a transaction, may have committed
+        // after the client died.
+        let interrupted = matches!(row.state, RowState::Partial | RowState::Reverting);
+        let unknown = statements
+            .get(done)
+            .filter(|(_, bare, _)| interrupted && *bare);
+        let not_run_from = done + usize::from(unknown.is_some());
+        let refs = |range: &[(StatementRef, bool, &str)]| -> Vec<StatementRef> {
+            range.iter().map(|(r, _, _)| r.clone()).collect()
+        };
+        (
+            UnresolvedRevision {
+                revision: row.revision.clone(),
+                file: revision.map(|r| r.file().to_string()),
+                state: row.state.as_str().to_string(),
+                ran: refs(&statements[..done]),
+                unknown: unknown.map(|(r, _, _)| r.clone()),
+                catalog: None,
+                not_run: refs(&statements[not_run_from..]),
+            },
+            unknown.map(|(_, _, sql)| *sql),
+        )
+    }
+
+    /// [`verify`](Self::verify), asking the catalog about a statement whose
+    /// outcome the version table cannot know.
+    async fn verify_explained(
+        &self,
+        conn: &mut Conn,
+        graph: &Graph,
+        rows: &Rows,
+        direction: Direction,
+        dialect: Dialect,
+    ) -> Result<(), Error> {
+        if let Some(row) = rows.values().find(|row| row.state != RowState::Applied) {
+            let (mut unresolved, unknown_sql) = self.describe_row(graph, row, dialect);
+            if let Some(sql) = unknown_sql {
+                unresolved.catalog = inspect_unknown(conn, dialect, sql).await;
+            }
+            return Err(Error::Unresolved(Box::new(unresolved)));
+        }
+        self.verify(graph, rows, direction, dialect)
+    }
+
+    /// The rows an earlier run left failed or half done, explained: what
+    /// ran, which statement's outcome is unknown (with what the catalog
+    /// shows about it, where it can tell), and what did not run.
+    pub async fn unresolved<D: Database + ?Sized>(
+        &self,
+        db: &D,
+    ) -> Result<Vec<UnresolvedRevision>, Error> {
+        let table = self.table()?;
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        let mut conn = backend.acquire().await?;
+        let rows = read_rows(&mut conn, &table, dialect).await?;
+        let graph = crate::graph::of(&self.plan);
+        let mut found = Vec::new();
+        for row in rows.values().filter(|row| row.state != RowState::Applied) {
+            let (mut unresolved, unknown_sql) = self.describe_row(&graph, row, dialect);
+            if let Some(sql) = unknown_sql {
+                unresolved.catalog = inspect_unknown(&mut conn, dialect, sql).await;
+            }
+            found.push(unresolved);
+        }
+        Ok(found)
     }
 
     /// The applied heads (revision ids).
+    /// These are the maximal applied revisions (a dependency of an applied
+    /// revision is not a head), what Alembic's version table would hold;
+    /// rows of revisions this plan does not know come last.
     pub async fn current<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<String>, Error> {
-        Ok(self.read(db).await?.heads())
+        let rows = self.read(db).await?;
+        let graph = crate::graph::of(&self.plan);
+        let applied = applied_positions(&graph, &rows);
+        let mut heads: Vec<String> = graph
+            .current_heads(&applied)
+            .into_iter()
+            .map(|position| graph.id(position).to_string())
+            .collect();
+        heads.extend(
+            unknown_rows(&graph, &rows)
+                .filter(|row| row.state == RowState::Applied)
+                .map(|row| row.revision.clone()),
+        );
+        Ok(heads)
     }
 
     /// Every row of the version table, oldest first.
@@ -509,7 +597,7 @@ impl Migrator {
     /// The plan's revisions not applied to the database, in plan order.
     pub async fn pending<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<&Revision>, Error> {
         let rows = self.read(db).await?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let applied = applied_positions(&graph, &rows);
         Ok(self
             .plan
@@ -524,15 +612,24 @@ impl Migrator {
     /// `Ok` when every revision of the plan is applied, nothing is left
     /// failed, checksums match and no unknown revision is present.
     pub async fn check<D: Database + ?Sized>(&self, db: &D) -> Result<(), Error> {
-        let rows = self.read(db).await?;
-        let graph = Graph::new(&self.plan);
-        self.verify(&graph, &rows, Direction::Upgrade)?;
+        let table = self.table()?;
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        let mut conn = backend.acquire().await?;
+        let rows = read_rows(&mut conn, &table, dialect).await?;
+        let graph = crate::graph::of(&self.plan);
+        self.verify_explained(&mut conn, &graph, &rows, Direction::Upgrade, dialect)
+            .await?;
         let applied = applied_positions(&graph, &rows);
         if applied.len() == graph.len() {
             return Ok(());
         }
         Err(Error::NotAtHead {
-            current: rows.heads(),
+            current: graph
+                .current_heads(&applied)
+                .into_iter()
+                .map(|p| graph.id(p).to_string())
+                .collect(),
             pending: (0..graph.len())
                 .filter(|p| !applied.contains(p))
                 .map(|p| graph.id(p).to_string())
@@ -567,13 +664,20 @@ impl Migrator {
     ) -> Result<(), Error> {
         let target = target.into_target()?;
         let table = self.table()?;
-        let graph = Graph::new(&self.plan);
+        let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
         let conn = backend.acquire().await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
-            .stamp_locked(conn, &table, &graph, &target, dialect, purge)
+            .stamp_locked(
+                self.engine(conn, &table, dialect, &lock, Direction::Upgrade),
+                &table,
+                &graph,
+                &target,
+                dialect,
+                purge,
+            )
             .await;
         lock.release().await;
         result
@@ -581,14 +685,13 @@ impl Migrator {
 
     async fn stamp_locked(
         &self,
-        conn: Conn,
+        mut engine: Engine<'_>,
         table: &VersionTable,
-        graph: &Graph<'_>,
+        graph: &Graph,
         target: &Target,
         dialect: Dialect,
         purge: bool,
     ) -> Result<(), Error> {
-        let mut engine = self.engine(conn, table, dialect, Direction::Upgrade);
         engine.ensure_tables().await?;
         let rows = read_rows(engine.conn(), table, dialect).await?;
         let unknown: Vec<String> = unknown_rows(graph, &rows)
@@ -598,12 +701,10 @@ impl Migrator {
             return Err(Error::UnknownApplied { revisions: unknown });
         }
         let applied = applied_positions(graph, &rows);
-        let direction = match target {
-            Target::Relative(steps) if *steps < 0 => Direction::Downgrade,
-            Target::BranchBase(_) => Direction::Downgrade,
-            _ => Direction::Upgrade,
-        };
-        let desired = graph.resolve(target, &applied, direction)?;
+        let heads = graph
+            .stamp(&graph.current_heads(&applied), target)
+            .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
+        let desired = graph.ancestors(heads);
         let revisions = self.plan.revisions();
         let mut statements = Vec::new();
         let mut state = rows.clone();
@@ -665,16 +766,13 @@ impl Migrator {
     }
 }
 
-fn applied_positions(graph: &Graph<'_>, rows: &Rows) -> BTreeSet<usize> {
+fn applied_positions(graph: &Graph, rows: &Rows) -> BTreeSet<usize> {
     rows.applied()
         .filter_map(|row| graph.position(&row.revision))
         .collect()
 }
 
-fn unknown_rows<'r>(
-    graph: &'r Graph<'_>,
-    rows: &'r Rows,
-) -> impl Iterator<Item = &'r VersionRow> + 'r {
+fn unknown_rows<'r>(graph: &'r Graph, rows: &'r Rows) -> impl Iterator<Item = &'r VersionRow> + 'r {
     rows.values()
         .filter(move |row| graph.position(&row.revision).is_none())
 }

@@ -12,24 +12,45 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::error::{Direction, Error};
-use crate::graph::Graph;
 use crate::plan::{Dialect, Plan};
 use crate::script::{Chunk, Part, ScriptBuilder};
 use crate::target::Target;
 use crate::version_table::{encode_downgrade, RowState, Rows, VersionTable};
+use migrate_core::Graph;
 
-fn resolve(
-    graph: &Graph<'_>,
-    text: &str,
-    from: &BTreeSet<usize>,
-) -> Result<BTreeSet<usize>, Error> {
-    let target: Target = text.parse()?;
-    match target {
-        Target::Relative(_) => Err(Error::Offline(format!(
+fn parse(text: &str) -> Result<Target, Error> {
+    let target: Target = text
+        .parse()
+        .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
+    if target.is_relative_to_current() {
+        return Err(Error::Offline(format!(
             "`{text}` is relative to the database's state, which an offline script does not know; name a revision"
-        ))),
-        Target::BranchBase(_) => graph.resolve(&target, from, Direction::Downgrade),
-        _ => graph.resolve(&target, from, Direction::Upgrade),
+        )));
+    }
+    Ok(target)
+}
+
+/// Where `end` leads from the applied set `from`: up (what an upgrade
+/// applies), else down (what a downgrade reverts).
+fn resolve(
+    graph: &Graph,
+    end: &Target,
+    from: &BTreeSet<usize>,
+) -> Result<(Direction, BTreeSet<usize>), Error> {
+    let heads = graph.current_heads(from);
+    let up = graph.upgrade(&heads, end);
+    if let Ok(needs) = &up {
+        if !needs.is_empty() {
+            return Ok((Direction::Upgrade, needs.clone()));
+        }
+    }
+    match graph.downgrade(&heads, end) {
+        Ok(revert) if !revert.is_empty() => Ok((Direction::Downgrade, revert)),
+        Ok(_) => Ok((Direction::Upgrade, BTreeSet::new())),
+        Err(down) => match up {
+            Ok(_) => Ok((Direction::Upgrade, BTreeSet::new())),
+            Err(_) => Err(crate::graph::error(down, Direction::Downgrade)),
+        },
     }
 }
 
@@ -72,18 +93,11 @@ pub(crate) fn script(
             "expected a range `<from>:<to>` such as `base:head`, got `{range}`"
         )));
     }
-    let graph = Graph::new(plan);
-    let from = resolve(&graph, start, &BTreeSet::new())?;
-    let to = resolve(&graph, end, &from)?;
-    let direction = if to.is_superset(&from) {
-        Direction::Upgrade
-    } else if to.is_subset(&from) {
-        Direction::Downgrade
-    } else {
-        return Err(Error::Offline(format!(
-            "`{end}` is neither above nor below `{start}`: write two scripts, one down to their common ancestor"
-        )));
-    };
+    let graph = crate::graph::of(plan);
+    let from = graph
+        .upgrade(&[], &parse(start)?)
+        .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
+    let (direction, steps) = resolve(&graph, &parse(end)?, &from)?;
     let transactional_ddl = dialect != Dialect::MySql;
     let revisions = plan.revisions();
 
@@ -118,14 +132,8 @@ pub(crate) fn script(
 
     let builder = ScriptBuilder::new(dialect, table);
     let steps: Vec<usize> = match direction {
-        Direction::Upgrade => to.difference(&from).copied().collect(),
-        Direction::Downgrade => from
-            .difference(&to)
-            .copied()
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect(),
+        Direction::Upgrade => steps.into_iter().collect(),
+        Direction::Downgrade => steps.into_iter().rev().collect(),
     };
     let mut open = false;
     for position in steps {

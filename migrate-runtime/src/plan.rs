@@ -55,20 +55,27 @@ impl Plan {
         &self.revisions
     }
 
-    /// The revisions no other revision names as a parent. A plan that
-    /// compiled has exactly one, unless branch labels keep separate lines.
+    /// The heads, as Alembic's `heads` prints them: revisions no other
+    /// revision names in `down_revision` (`depends_on` does not count). A
+    /// plan that compiled has exactly one, unless branch labels keep
+    /// separate lines.
     pub fn heads(&self) -> Vec<&Revision> {
-        self.revisions
-            .iter()
-            .filter(|candidate| {
-                !self.revisions.iter().any(|other| {
-                    other
-                        .down_revisions
-                        .iter()
-                        .chain(other.depends_on.iter())
-                        .any(|parent| *parent == candidate.id)
-                })
-            })
+        let revisions = self.revisions();
+        crate::graph::of(self)
+            .heads()
+            .into_iter()
+            .map(|position| &revisions[position])
+            .collect()
+    }
+
+    /// The branch points: revisions that two or more revisions name in
+    /// `down_revision`, in plan order.
+    pub fn branch_points(&self) -> Vec<&Revision> {
+        let revisions = self.revisions();
+        crate::graph::of(self)
+            .branch_points()
+            .into_iter()
+            .map(|position| &revisions[position])
             .collect()
     }
 

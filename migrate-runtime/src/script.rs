@@ -78,6 +78,14 @@ impl RevisionScript<'_> {
     }
 }
 
+/// Whether a statement of a section runs on its own, outside any
+/// transaction: a `transaction:false` section, or any statement on MySQL
+/// (whose DDL commits implicitly). Such a statement's outcome is unknown
+/// when the run dies while it executes: the server may still commit it.
+pub(crate) fn runs_bare(dialect: Dialect, section: &crate::plan::Section) -> bool {
+    !section.transactional() || dialect == Dialect::MySql
+}
+
 /// When the first piece is transactional, the row's first write joins it:
 /// one transaction fewer, and a failure there leaves nothing behind.
 fn merge_leading_bookkeeping(chunks: &mut Vec<Chunk<'_>>) {
@@ -99,8 +107,6 @@ fn merge_leading_bookkeeping(chunks: &mut Vec<Chunk<'_>>) {
 pub(crate) struct ScriptBuilder<'t> {
     pub(crate) dialect: Dialect,
     pub(crate) table: &'t VersionTable,
-    /// One chunk per statement (MySQL).
-    pub(crate) statementwise: bool,
 }
 
 enum Piece<'a> {
@@ -110,11 +116,7 @@ enum Piece<'a> {
 
 impl<'t> ScriptBuilder<'t> {
     pub(crate) fn new(dialect: Dialect, table: &'t VersionTable) -> ScriptBuilder<'t> {
-        ScriptBuilder {
-            dialect,
-            table,
-            statementwise: dialect == Dialect::MySql,
-        }
+        ScriptBuilder { dialect, table }
     }
 
     fn pieces<'a>(
@@ -134,7 +136,7 @@ impl<'t> ScriptBuilder<'t> {
                     sql: Cow::Borrowed(statement.sql()),
                     statement: Some(reference),
                 };
-                if !section.transactional() || self.statementwise {
+                if runs_bare(self.dialect, section) {
                     pieces.push(Piece::Bare(part));
                 } else if let Some(Piece::Tx(parts)) = pieces.last_mut() {
                     parts.push(part);
