@@ -284,11 +284,8 @@ fn suggest(revisions: &[CompiledRevision], key: &str, name: &str) -> String {
             revision.id
         );
     }
-    let prefixed: Vec<&CompiledRevision> = revisions
-        .iter()
-        .filter(|revision| !name.is_empty() && revision.id.starts_with(name))
-        .collect();
-    if let [only] = prefixed.as_slice() {
+    if let Ok(index) = core_graph(revisions).lookup(name) {
+        let only = &revisions[index];
         return format!("write the full id: `{}` ({})", only.id, file_name(only));
     }
     if key == "depends_on" {
