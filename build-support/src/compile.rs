@@ -111,7 +111,27 @@ impl std::fmt::Display for Failure {
 impl std::error::Error for Failure {}
 
 /// Compiles the migrations directory `dir`.
+///
+/// The work runs on a thread of its own with a large stack
+/// ([`crate::parse::PARSE_STACK`]), whatever thread calls it: the main
+/// thread of a program, or rustc's thread running the proc macro.
 pub fn compile(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("migrate-compile".to_string())
+            .stack_size(crate::parse::PARSE_STACK)
+            .spawn_scoped(scope, || compile_here(dir, options));
+        match spawned {
+            Ok(worker) => worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: the caller's stack it is.
+            Err(_) => compile_here(dir, options),
+        }
+    })
+}
+
+fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     let display_dir = options
         .display_dir
         .clone()
@@ -190,11 +210,14 @@ pub fn compile(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         .collect();
 
     if !options.skip_lock {
-        let lock_path = dir.join(crate::lock::LOCK_FILE);
-        if let Ok(text) = std::fs::read_to_string(&lock_path) {
-            let display = display_dir.join(crate::lock::LOCK_FILE);
-            diagnostics.extend(crate::lock::check(&text, &display, &revisions));
-            sources.insert(display, text);
+        let display = display_dir.join(crate::lock::LOCK_FILE);
+        match crate::lock::read_lock(dir, &display) {
+            Ok(Some(text)) => {
+                diagnostics.extend(crate::lock::check(&text, &display, &revisions));
+                sources.insert(display, text);
+            }
+            Ok(None) => {}
+            Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
 
@@ -234,16 +257,26 @@ fn compile_files(
         let workers: Vec<_> = files
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|file| crate::revision::compile_file(file, config))
-                        .collect::<Vec<_>>()
-                })
+                std::thread::Builder::new()
+                    .stack_size(crate::parse::PARSE_STACK)
+                    .spawn_scoped(scope, move || {
+                        part.iter()
+                            .map(|file| crate::revision::compile_file(file, config))
+                            .collect::<Vec<_>>()
+                    })
             })
             .collect();
         let mut out = Vec::with_capacity(files.len());
         for (worker, part) in workers.into_iter().zip(files.chunks(chunk)) {
-            match worker.join() {
+            let joined = match worker {
+                Ok(worker) => worker.join(),
+                // No thread to be had: this one does the part.
+                Err(_) => Ok(part
+                    .iter()
+                    .map(|file| crate::revision::compile_file(file, config))
+                    .collect()),
+            };
+            match joined {
                 Ok(results) => out.extend(results),
                 // A panicking worker is a bug in the compiler; report it
                 // against each of its files instead of aborting the build.

@@ -85,6 +85,12 @@ pub mod revision;
 pub mod schema;
 pub mod source;
 pub mod split;
+// The one copy of the URL-password rule, shared with `migrate-runtime`
+// (neither crate may depend on the other); this crate uses `mask_passwords`
+// and `url_has_credentials`.
+#[allow(dead_code)]
+#[path = "../../migrate-runtime/src/url_mask.rs"]
+mod url_mask;
 
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -153,7 +159,9 @@ pub struct CompiledStatement {
     /// section marker) and this one: where `-- migrate:unchecked`,
     /// `-- migrate:allow` and squawk/atlas suppressions are found.
     pub leading_comments: Vec<Range<usize>>,
-    /// The syntax tree when sqlparser accepted the statement.
+    /// The syntax tree when sqlparser accepted the statement and the schema
+    /// model or a lint rule reads it (see [`parse::keeps_tree`]: not kept
+    /// for `INSERT`, `UPDATE`, `DELETE`, ...).
     pub ast: Option<sqlparser::ast::Statement>,
     /// Which parser vouched for the statement.
     pub checked_by: CheckedBy,
@@ -168,4 +176,7 @@ pub enum CheckedBy {
     PgQuery,
     /// Marked `-- migrate:unchecked -- <reason>`: applied, not analysed.
     Unchecked,
+    /// Nested too deeply to analyse (see [`parse::MAX_DEPTH`]): applied as
+    /// written, not analysed, reported by the `statement-too-deep` warning.
+    TooDeep,
 }

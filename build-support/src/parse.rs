@@ -7,12 +7,31 @@
 //! 18 parser, and accepted without a syntax tree. A statement nobody
 //! accepts is a build error quoting both parsers, with the two ways
 //! through: the feature, or `-- migrate:unchecked -- <reason>`.
+//!
+//! Depth. sqlparser builds a chain of infix operators (`1 + 1 + ...`,
+//! `x::int::int...`, `a OR b OR ...`) in a loop, but every later walk of
+//! the tree (drop, clone, the lint visitors, `Display`) recurses once per
+//! level, so a statement of 100,000 terms overflowed the stack after the
+//! parse had succeeded. Before parsing, [`depth_bound`] estimates from the
+//! tokens how deep the tree can get; above [`MAX_DEPTH`] no tree is built
+//! and the statement is accepted as [`CheckedBy::TooDeep`]: applied as
+//! written, not analysed, with a `statement-too-deep` warning naming its
+//! file and line (the server may well accept it, so refusing it would be a
+//! false build error). Nesting that sqlparser itself refuses (its recursion
+//! limit, 50 levels of parentheses, subqueries or `CASE`) is treated the
+//! same way, after PostgreSQL's parser has had its say where it is built in.
+//!
+//! Memory. The tree is kept only for the statements the model or a rule
+//! reads ([`keeps_tree`]); a data statement (`INSERT`, `UPDATE`, `DELETE`,
+//! ...) is checked and its tree dropped at once, so a file of a million
+//! `INSERT`s does not hold a million trees.
 
 use std::ops::Range;
 use std::path::Path;
 
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Location, Token};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 
 use crate::config::Dialect;
 use crate::header::error_at;
@@ -21,6 +40,23 @@ use crate::{CheckedBy, Diagnostic, Label};
 
 /// True when this build can fall back on PostgreSQL's parser.
 pub const PG_QUERY_ENABLED: bool = cfg!(feature = "pg-query");
+
+/// The deepest syntax tree the compiler builds, as estimated by
+/// [`depth_bound`]. A deeper statement is [`CheckedBy::TooDeep`].
+///
+/// Walking a tree of this depth takes well under a megabyte of stack in a
+/// debug build (the proc macro runs unoptimised inside rustc); cloning one,
+/// the costliest walk, overflowed 8 MiB between 1,000 and 2,000 levels.
+pub const MAX_DEPTH: usize = 1_000;
+
+/// The stack of the threads that compile (sqlparser recurses per level of
+/// nesting: 4,000 levels of `(SELECT ...)` fit in it in a debug build).
+pub const PARSE_STACK: usize = 64 << 20;
+
+/// sqlparser's recursion limit. A statement within [`MAX_DEPTH`] never
+/// reaches it (a level of the bound is at most a few recursions), so a
+/// deep statement is never refused with a misleading syntax error.
+const RECURSION_LIMIT: usize = 4 * MAX_DEPTH;
 
 /// What the parsers made of one statement.
 #[derive(Debug, Clone)]
@@ -45,11 +81,18 @@ pub fn parse_statement(
             checked_by: CheckedBy::Unchecked,
         });
     }
+    let too_deep = Ok(Parsed {
+        ast: None,
+        checked_by: CheckedBy::TooDeep,
+    });
     let tokens = std::mem::take(&mut statement.tokens);
+    if depth_bound(&tokens) > MAX_DEPTH {
+        return too_deep;
+    }
     let sql_error = match sqlparser_one(tokens, dialect) {
         Ok(ast) => {
             return Ok(Parsed {
-                ast: Some(ast),
+                ast: keeps_tree(&ast).then_some(ast),
                 checked_by: CheckedBy::Sqlparser,
             })
         }
@@ -58,18 +101,22 @@ pub fn parse_statement(
     let sql = &text[statement.span.clone()];
     let pg_error = if dialect == Dialect::Postgres {
         match pg_query_check(sql) {
-            Some(Ok(())) => {
+            Some(PgQuery::Accepted) => {
                 return Ok(Parsed {
                     ast: None,
                     checked_by: CheckedBy::PgQuery,
                 })
             }
-            Some(Err(message)) => Some(message),
+            Some(PgQuery::Rejected(message)) => Some(message),
+            Some(PgQuery::TooDeep) => return too_deep,
             None => None,
         }
     } else {
         None
     };
+    if sql_error.too_deep {
+        return too_deep;
+    }
     Err(syntax_error(
         file,
         text,
@@ -80,12 +127,96 @@ pub fn parse_statement(
     ))
 }
 
-/// Parses tokens that must hold exactly one statement.
+/// An upper bound, estimated from the tokens alone, of how deep sqlparser's
+/// syntax tree for them can be (and so of how deep every walk of it
+/// recurses).
+///
+/// Each parenthesis, bracket or brace opens a group; a comma starts a new
+/// item of the current group (list items never nest in each other); any
+/// other token that is not an identifier, a literal or a `.` may add a
+/// level in the current item (an operator, a cast, a keyword). The bound
+/// is the largest sum, along the current chain of groups, of the levels
+/// counted in each open item, plus the number of open groups. It counts
+/// generously (`a = 1 AND b = 2` counts 3 where the tree has 2 levels), which
+/// is the safe side: what it misjudges is only ever analysed less.
+pub fn depth_bound(tokens: &[TokenWithSpan]) -> usize {
+    // Levels counted in the current item of each open group.
+    let mut groups: Vec<usize> = vec![0];
+    let mut levels = 0usize;
+    let mut deepest = 0usize;
+    for token in tokens {
+        match &token.token {
+            Token::LParen | Token::LBracket | Token::LBrace => groups.push(0),
+            Token::RParen | Token::RBracket | Token::RBrace => {
+                if groups.len() > 1 {
+                    levels -= groups.pop().unwrap_or(0);
+                }
+            }
+            Token::Comma => {
+                if let Some(item) = groups.last_mut() {
+                    levels -= *item;
+                    *item = 0;
+                }
+            }
+            Token::Word(word)
+                if word.keyword == Keyword::NoKeyword || word.quote_style.is_some() => {}
+            Token::Word(word)
+                if matches!(
+                    word.keyword,
+                    Keyword::WHEN
+                        | Keyword::THEN
+                        | Keyword::ELSE
+                        | Keyword::END
+                        | Keyword::AS
+                        | Keyword::NULL
+                        | Keyword::TRUE
+                        | Keyword::FALSE
+                        | Keyword::DEFAULT
+                ) => {}
+            Token::Number(..)
+            | Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_)
+            | Token::DollarQuotedString(_)
+            | Token::NationalStringLiteral(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::HexStringLiteral(_)
+            | Token::Placeholder(_)
+            | Token::Period
+            | Token::SemiColon
+            | Token::Whitespace(_)
+            | Token::EOF => {}
+            _ => {
+                if let Some(item) = groups.last_mut() {
+                    *item += 1;
+                    levels += 1;
+                }
+            }
+        }
+        deepest = deepest.max(levels + groups.len() - 1);
+    }
+    deepest
+}
+
+/// Whether the compiler keeps the syntax tree of this statement: only the
+/// statements the schema model or a lint rule reads. Data statements are
+/// checked by the parse and their trees dropped at once.
+pub fn keeps_tree(statement: &sqlparser::ast::Statement) -> bool {
+    use sqlparser::ast::Statement as S;
+    !matches!(
+        statement,
+        S::Insert(_) | S::Update(_) | S::Delete(_) | S::Merge(_) | S::Copy { .. }
+    )
+}
+
+/// Parses tokens that must hold exactly one statement. Call it on a thread
+/// with [`PARSE_STACK`] of stack, on tokens within [`MAX_DEPTH`].
 pub fn sqlparser_one(
     tokens: Vec<sqlparser::tokenizer::TokenWithSpan>,
     dialect: Dialect,
 ) -> Result<sqlparser::ast::Statement, SqlparserError> {
-    let mut parser = Parser::new(dialect.sqlparser()).with_tokens_with_locations(tokens);
+    let mut parser = Parser::new(dialect.sqlparser())
+        .with_recursion_limit(RECURSION_LIMIT)
+        .with_tokens_with_locations(tokens);
     let mut statements = parser.parse_statements().map_err(SqlparserError::from)?;
     let at_end = matches!(parser.peek_token_ref().token, Token::EOF);
     if !at_end {
@@ -96,6 +227,7 @@ pub fn sqlparser_one(
                 next.token, next.span.start
             ),
             location: Some(next.span.start),
+            too_deep: false,
         });
     }
     match statements.len() {
@@ -105,6 +237,7 @@ pub fn sqlparser_one(
                 "the splitter found one statement where sqlparser reads {n} (a bug: please report it)"
             ),
             location: None,
+            too_deep: false,
         }),
     }
 }
@@ -116,16 +249,24 @@ pub struct SqlparserError {
     pub message: String,
     /// Where it points (absolute line and column), parsed from the message.
     pub location: Option<Location>,
+    /// The statement nests deeper than sqlparser's recursion limit: it is
+    /// not known to be wrong.
+    pub too_deep: bool,
 }
 
 impl From<ParserError> for SqlparserError {
     fn from(error: ParserError) -> Self {
+        let too_deep = matches!(error, ParserError::RecursionLimitExceeded);
         let message = match error {
             ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,
             ParserError::RecursionLimitExceeded => "recursion limit exceeded".to_string(),
         };
         let location = location_in(&message);
-        SqlparserError { message, location }
+        SqlparserError {
+            message,
+            location,
+            too_deep,
+        }
     }
 }
 
@@ -139,26 +280,41 @@ fn location_in(message: &str) -> Option<Location> {
     (line > 0 && column > 0).then_some(Location { line, column })
 }
 
-/// `Some(Ok)` when PostgreSQL's parser accepts exactly one statement,
-/// `Some(Err(message))` when it rejects it, `None` without the feature.
+/// PostgreSQL's parser's verdict on one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PgQuery {
+    /// Exactly one statement, accepted.
+    Accepted,
+    /// A syntax error, or not exactly one statement.
+    Rejected(String),
+    /// The parser could not finish (its own stack-depth limit, or a tree
+    /// deeper than the reader of its output accepts): not known to be wrong.
+    TooDeep,
+}
+
+/// PostgreSQL's verdict on `sql`, `None` without the feature.
 #[cfg(feature = "pg-query")]
-pub fn pg_query_check(sql: &str) -> Option<Result<(), String>> {
+pub fn pg_query_check(sql: &str) -> Option<PgQuery> {
     Some(
         match pg_query::parse(sql, pg_query::ParserOptions::DEFAULT) {
             Ok(result) => match result.protobuf.stmts.len() {
-                1 => Ok(()),
-                n => Err(format!("PostgreSQL reads {n} statements here")),
+                1 => PgQuery::Accepted,
+                n => PgQuery::Rejected(format!("PostgreSQL reads {n} statements here")),
             },
-            Err(pg_query::Error::Parse(message)) => Err(message),
-            Err(other) => Err(other.to_string()),
+            Err(pg_query::Error::Parse(message)) if message.contains("stack depth limit") => {
+                PgQuery::TooDeep
+            }
+            Err(pg_query::Error::Parse(message)) => PgQuery::Rejected(message),
+            // Decoding the tree failed (its recursion limit): the statement
+            // parsed.
+            Err(_) => PgQuery::TooDeep,
         },
     )
 }
 
-/// `Some(Ok)` when PostgreSQL's parser accepts exactly one statement,
-/// `Some(Err(message))` when it rejects it, `None` without the feature.
+/// PostgreSQL's verdict on `sql`, `None` without the feature.
 #[cfg(not(feature = "pg-query"))]
-pub fn pg_query_check(_sql: &str) -> Option<Result<(), String>> {
+pub fn pg_query_check(_sql: &str) -> Option<PgQuery> {
     None
 }
 

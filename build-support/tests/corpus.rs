@@ -205,7 +205,7 @@ fn run(root: &Path, history: &History) -> Counts {
                 None
             };
             match pg {
-                Some(Ok(())) => {
+                Some(migrate_build::parse::PgQuery::Accepted) => {
                     counts.pg_query_only += 1;
                     counts.pg_query_only_places.push(format!(
                         "{shown}:{}: {}",

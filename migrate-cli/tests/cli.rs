@@ -1095,7 +1095,7 @@ fn a_half_done_revision_shows_in_current_until_stamped() {
     assert!(
         current
             .stdout
-            .contains("abcd33333333 (failed: 2 statement(s) of it ran"),
+            .contains("abcd33333333_seed.sql) failed during upgrade in an earlier run; statements that ran: #1 ("),
         "{}",
         current.stdout
     );

@@ -4,21 +4,29 @@
 //! Round trips: a transactional chunk goes to PostgreSQL and SQLite as one
 //! text-protocol batch (statements joined by `;`), on PostgreSQL with its
 //! `BEGIN` and `COMMIT` in the same message, so applying a revision costs
-//! one round trip. When the batch fails, the transaction is rolled back and
-//! its statements are replayed one at a time inside a transaction that is
-//! rolled back too, to name the failing statement's line. MySQL runs one
-//! statement at a time (its DDL commits implicitly, so progress is recorded
-//! after each).
+//! one round trip. When the batch fails, the failing statement is the one
+//! after the last that reported completion (the server answers each
+//! statement of a batch in turn): nothing is run a second time to find it.
+//! MySQL runs one statement at a time (its DDL commits implicitly, so
+//! progress is recorded after each).
+//!
+//! Before each commit the engine checks that the migration lock's session
+//! still holds the lock (on PostgreSQL inside the batch, just before its
+//! `COMMIT`); a lost lock stops the run with [`Error::LockLost`].
 
 use std::time::{Duration, Instant};
 
 use tracing::Instrument as _;
 
-use crate::backend::Conn;
-use crate::error::{database_message, Direction, Error, StatementError, StatementRef};
+use crate::backend::{is_connection_failure, Backend, Conn};
+use crate::error::{
+    database_message, split_record, ConnectionLost, Direction, Error, LockLost, LostOutcome,
+    StatementError, StatementRef, UnresolvedRevision,
+};
+use crate::lock::{LockHolder, LOCK_LOST};
 use crate::plan::Dialect;
 use crate::script::{Chunk, Part, RevisionScript};
-use crate::version_table::{Rows, Summary, VersionRow, VersionTable};
+use crate::version_table::{RowState, Rows, Summary, VersionRow, VersionTable};
 
 /// What became of a revision script.
 pub(crate) enum Outcome {
@@ -118,9 +126,33 @@ fn join_batch(parts: &[Part<'_>]) -> String {
     batch
 }
 
+/// How an [`Engine`] runs.
+pub(crate) struct Settings<'b> {
+    /// Where to reconnect after a connection failure.
+    pub(crate) backend: Backend<'b>,
+    /// Bounds that reconnection.
+    pub(crate) connect_timeout: Duration,
+    /// Bounds each round trip of the reconnected session.
+    pub(crate) statement_timeout: Option<Duration>,
+    /// Re-check the summary inside each write transaction (SQLite, or no lock).
+    pub(crate) check_in_tx: bool,
+    /// One transaction for the whole run.
+    pub(crate) single: bool,
+    /// How long to wait for SQLite's write lock.
+    pub(crate) lock_timeout: Duration,
+    /// The session holding the migration lock, checked before each commit.
+    pub(crate) lock: Option<LockHolder>,
+}
+
 /// Executes scripts on one connection.
 pub(crate) struct Engine<'m> {
     conn: Conn,
+    backend: Backend<'m>,
+    connect_timeout: Duration,
+    statement_timeout: Option<Duration>,
+    /// The server's id for `conn`'s session (PostgreSQL pid, MySQL
+    /// connection id), to wait for it to end after a connection failure.
+    session: Option<i64>,
     dialect: Dialect,
     table: &'m VersionTable,
     /// Re-check the summary inside each write transaction (SQLite, or no lock).
@@ -128,13 +160,19 @@ pub(crate) struct Engine<'m> {
     /// One transaction for the whole run.
     single: bool,
     lock_timeout: Duration,
+    /// The session holding the migration lock (none: SQLite, `lock(false)`).
+    lock: Option<LockHolder>,
+    /// Set when a check found the lock gone.
+    lock_lost: bool,
+    /// The statement a failed batch stopped at.
+    located: Option<StatementRef>,
     in_tx: bool,
-    /// Batches run in the open transaction, for replay when one fails.
-    tx_batches: Vec<String>,
     /// Revisions with work in the open transaction.
     tx_revisions: Vec<RevisionReport>,
     /// Statements of the current revision run in the open transaction.
     tx_statements: Vec<StatementRef>,
+    /// The last revision (id, file) with work in the open transaction.
+    tx_last: Option<(String, String)>,
     /// Whether the current revision has chunks in the open transaction.
     revision_in_tx: bool,
     pub(crate) report: Report,
@@ -155,23 +193,28 @@ impl<'m> Engine<'m> {
         conn: Conn,
         dialect: Dialect,
         table: &'m VersionTable,
-        check_in_tx: bool,
-        single: bool,
-        lock_timeout: Duration,
+        settings: Settings<'m>,
         direction: Direction,
     ) -> Engine<'m> {
         Engine {
             conn,
+            backend: settings.backend,
+            connect_timeout: settings.connect_timeout,
+            statement_timeout: settings.statement_timeout,
+            session: None,
             dialect,
             table,
-            check_in_tx,
+            check_in_tx: settings.check_in_tx,
             // MySQL commits DDL implicitly: one transaction per run would be a lie.
-            single: single && dialect != Dialect::MySql,
-            lock_timeout,
+            single: settings.single && dialect != Dialect::MySql,
+            lock_timeout: settings.lock_timeout,
+            lock: settings.lock,
+            lock_lost: false,
+            located: None,
             in_tx: false,
-            tx_batches: Vec::new(),
             tx_revisions: Vec::new(),
             tx_statements: Vec::new(),
+            tx_last: None,
             revision_in_tx: false,
             report: Report::new(direction),
         }
@@ -179,6 +222,111 @@ impl<'m> Engine<'m> {
 
     pub(crate) fn conn(&mut self) -> &mut Conn {
         &mut self.conn
+    }
+
+    /// Notes the server's id for the session, so that after a connection
+    /// failure the outcome is read only once that session has ended.
+    pub(crate) async fn identify(&mut self) {
+        let query = match self.dialect {
+            Dialect::Postgres => "SELECT CAST(pg_backend_pid() AS BIGINT)",
+            Dialect::MySql => "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+            _ => return,
+        };
+        self.session = self.conn.fetch_count(query).await.ok();
+    }
+
+    /// After a connection failure (or a timeout) while `script` ran:
+    /// reconnects, waits for the failed session to end on the server (ending
+    /// it after a grace period, so nothing it still runs can commit later),
+    /// and reads what the version table says about the revision.
+    async fn connection_lost(
+        &mut self,
+        revision: &str,
+        file: &str,
+        script: Option<&RevisionScript<'_>>,
+        error: &sqlx::Error,
+    ) -> Error {
+        self.conn.close_on_drop();
+        self.in_tx = false;
+        self.tx_statements.clear();
+        self.tx_revisions.clear();
+        let direction = self.report.direction;
+        let found = self.find_out(revision, direction, script).await;
+        Error::ConnectionLost(Box::new(ConnectionLost {
+            cause: database_message(error),
+            revision: revision.to_string(),
+            file: file.to_string(),
+            direction,
+            found,
+        }))
+    }
+
+    async fn find_out(
+        &mut self,
+        revision: &str,
+        direction: Direction,
+        script: Option<&RevisionScript<'_>>,
+    ) -> LostOutcome {
+        let mut conn = match self
+            .backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await
+        {
+            Ok(conn) => conn,
+            Err(error) => return LostOutcome::Unknown(format!("could not reconnect: {error}")),
+        };
+        if let Some(session) = self.session {
+            if let Err(why) = end_session(&mut conn, self.dialect, session).await {
+                return LostOutcome::Unknown(why);
+            }
+        }
+        let rows = match read_rows(&mut conn, self.table, self.dialect).await {
+            Ok(rows) => rows,
+            Err(error) => return LostOutcome::Unknown(format!("after reconnecting: {error}")),
+        };
+        let has_bare =
+            script.is_some_and(|script| script.chunks.iter().any(|c| matches!(c, Chunk::Bare(_))));
+        let found = match (direction, rows.get(revision)) {
+            (Direction::Upgrade, None) => LostOutcome::NotCommitted,
+            (Direction::Downgrade, None) => LostOutcome::Committed,
+            (Direction::Upgrade, Some(row)) if row.state == RowState::Applied => {
+                LostOutcome::Committed
+            }
+            (Direction::Downgrade, Some(row)) if row.state == RowState::Applied && !has_bare => {
+                LostOutcome::NotCommitted
+            }
+            (_, Some(row)) if script.is_none() => LostOutcome::Unknown(format!(
+                "the version table records it {}",
+                row.state.as_str()
+            )),
+            (_, Some(row)) => {
+                let script = script.expect("checked above");
+                let interrupted = matches!(row.state, RowState::Partial | RowState::Reverting);
+                let flags = script.statement_flags();
+                let done = if row.state == RowState::Applied {
+                    0
+                } else {
+                    row.statements_done.max(0) as usize
+                };
+                let (ran, unknown, not_run) = split_record(&flags, done, interrupted);
+                let catalog = match unknown.as_ref().and_then(|s| script.bare_sql(s.index)) {
+                    Some(sql) => inspect_unknown(&mut conn, self.dialect, sql).await,
+                    None => None,
+                };
+                LostOutcome::Partial(Box::new(UnresolvedRevision {
+                    revision: script.revision.clone(),
+                    file: Some(script.file.clone()),
+                    state: row.state.as_str().to_string(),
+                    ran,
+                    unknown,
+                    catalog,
+                    not_run,
+                }))
+            }
+        };
+        // Whatever else runs on this engine uses the healthy session.
+        self.conn = conn;
+        found
     }
 
     async fn begin_raw(&mut self) -> Result<(), Error> {
@@ -234,7 +382,23 @@ impl<'m> Engine<'m> {
         Ok(true)
     }
 
+    /// Fails (and marks the lock lost) when the lock's session no longer
+    /// holds the migration lock.
+    async fn verify_lock(&mut self) -> Result<(), sqlx::Error> {
+        let Some(holder) = &self.lock else {
+            return Ok(());
+        };
+        let query = holder.held_query();
+        if self.conn.fetch_count(&query).await? == 1 {
+            Ok(())
+        } else {
+            self.lock_lost = true;
+            Err(sqlx::Error::Protocol(LOCK_LOST.to_string()))
+        }
+    }
+
     async fn commit(&mut self) -> Result<(), sqlx::Error> {
+        self.verify_lock().await?;
         self.conn.execute("COMMIT").await?;
         self.after_commit();
         Ok(())
@@ -242,7 +406,6 @@ impl<'m> Engine<'m> {
 
     fn after_commit(&mut self) {
         self.in_tx = false;
-        self.tx_batches.clear();
         self.report.revisions.append(&mut self.tx_revisions);
     }
 
@@ -254,13 +417,17 @@ impl<'m> Engine<'m> {
             }
             self.in_tx = false;
         }
-        self.tx_batches.clear();
     }
 
     /// Commits the single transaction, if one is open.
     pub(crate) async fn finish(&mut self) -> Result<(), Error> {
         if self.in_tx {
             if let Err(error) = self.commit().await {
+                if !self.lock_lost && is_connection_failure(&error) {
+                    if let Some((revision, file)) = self.tx_last.take() {
+                        return Err(self.connection_lost(&revision, &file, None, &error).await);
+                    }
+                }
                 let message = database_message(&error);
                 let revisions: Vec<String> = self
                     .tx_revisions
@@ -269,6 +436,9 @@ impl<'m> Engine<'m> {
                     .collect();
                 self.rollback().await;
                 self.tx_revisions.clear();
+                if self.lock_lost {
+                    return Err(self.lock_lost_error(None, Vec::new(), revisions));
+                }
                 return Err(Error::Database {
                     context: format!("could not commit the run ({})", revisions.join(", ")),
                     message,
@@ -339,6 +509,7 @@ impl<'m> Engine<'m> {
         self.tx_statements.clear();
         self.revision_in_tx = false;
         for (position, chunk) in script.chunks.iter().enumerate() {
+            self.located = None;
             let result = match chunk {
                 Chunk::Tx(parts) => {
                     let mut fused = false;
@@ -357,6 +528,7 @@ impl<'m> Engine<'m> {
                         }
                     }
                     self.revision_in_tx = true;
+                    self.tx_last = Some((script.revision.clone(), script.file.clone()));
                     let statements = parts.iter().filter(|p| p.statement.is_some()).count();
                     let batch_span = tracing::debug_span!("migrate_batch", statements);
                     // Outside the single-transaction mode the COMMIT rides
@@ -365,11 +537,21 @@ impl<'m> Engine<'m> {
                     let result = if self.dialect == Dialect::MySql {
                         self.run_parts(parts).instrument(batch_span).await
                     } else {
-                        let body = join_batch(parts);
+                        let mut body = join_batch(parts);
+                        if commit_in_batch {
+                            if let Some(check) = self
+                                .lock
+                                .as_ref()
+                                .and_then(LockHolder::assert_held_statement)
+                            {
+                                body.push_str(&check);
+                                body.push_str(";\n");
+                            }
+                        }
                         let batch = match (fused, commit_in_batch) {
                             (true, _) => format!("BEGIN;\n{body}COMMIT"),
                             (false, true) => format!("{body}COMMIT"),
-                            (false, false) => body.clone(),
+                            (false, false) => body,
                         };
                         // One round trip carries the whole batch, so its
                         // statements cannot be timed apart; each still shows
@@ -382,9 +564,18 @@ impl<'m> Engine<'m> {
                                 "migrate_statement"
                             );
                         }
-                        let result = self.conn.execute(&batch).instrument(batch_span).await;
-                        if result.is_ok() && !commit_in_batch {
-                            self.tx_batches.push(body);
+                        let (completed, result) = self
+                            .conn
+                            .execute_counted(&batch)
+                            .instrument(batch_span)
+                            .await;
+                        if result.is_err() {
+                            // The server answered each statement before the
+                            // failing one (and the fused batch's BEGIN).
+                            self.located = completed
+                                .checked_sub(usize::from(fused))
+                                .and_then(|failed| parts.get(failed))
+                                .and_then(|part| part.statement.clone());
                         }
                         result
                     };
@@ -421,6 +612,8 @@ impl<'m> Engine<'m> {
                         }
                         committed.append(&mut self.tx_statements);
                     }
+                    // The lock was checked when the chunk before this one
+                    // committed (every bare statement follows a commit).
                     let line = part.statement.as_ref().map(|s| s.line).unwrap_or(0);
                     let result = self
                         .conn
@@ -470,15 +663,25 @@ impl<'m> Engine<'m> {
         committed: &[StatementRef],
         any_committed: bool,
     ) -> Result<Outcome, Error> {
+        if !self.lock_lost && is_connection_failure(&error) {
+            return Err(self
+                .connection_lost(&script.revision, &script.file, Some(script), &error)
+                .await);
+        }
         let message = database_message(&error);
-        let replay = std::mem::take(&mut self.tx_batches);
         let mut rolled_back_revisions: Vec<String> =
             self.tx_revisions.drain(..).map(|r| r.revision).collect();
         rolled_back_revisions.push(script.revision.clone());
         self.rollback().await;
         self.tx_statements.clear();
+        if !self.lock_lost && self.lock.is_some() {
+            // A failed batch may be PostgreSQL's in-batch lock check.
+            let _ = self.verify_lock().await;
+        }
+        // A bare statement that never ran because the lock was gone.
+        let lock_lost_before = self.lock_lost && matches!(chunk, Chunk::Bare(_));
 
-        if !any_committed && rolled_back_revisions.len() == 1 {
+        if !any_committed && rolled_back_revisions.len() == 1 && !self.lock_lost {
             // Another migrator may have moved this revision first: without
             // the lock, or a cancelled run whose last batch the server
             // still committed after its lock connection closed.
@@ -493,15 +696,10 @@ impl<'m> Engine<'m> {
             }
         }
 
-        let (statement, message) = match chunk {
-            Chunk::Bare(part) => (part.statement.clone(), message),
-            Chunk::Tx(parts) if self.dialect != Dialect::MySql => {
-                match self.diagnose(&replay, parts).await {
-                    Some((statement, precise)) => (Some(statement), precise),
-                    None => (None, message),
-                }
-            }
-            Chunk::Tx(_) => (None, message),
+        let statement = match chunk {
+            Chunk::Bare(part) if !lock_lost_before => part.statement.clone(),
+            Chunk::Bare(_) => None,
+            Chunk::Tx(_) => self.located.take(),
         };
 
         let rolled_back = if committed.is_empty() {
@@ -514,6 +712,14 @@ impl<'m> Engine<'m> {
             self.write_bookkeeping(&[mark]).await;
             false
         };
+        if self.lock_lost {
+            let revisions = if rolled_back {
+                rolled_back_revisions
+            } else {
+                Vec::new()
+            };
+            return Err(self.lock_lost_error(Some(script), committed.to_vec(), revisions));
+        }
         Err(Error::Statement(Box::new(StatementError {
             revision: script.revision.clone(),
             file: script.file.clone(),
@@ -531,6 +737,26 @@ impl<'m> Engine<'m> {
         })))
     }
 
+    fn lock_lost_error(
+        &self,
+        script: Option<&RevisionScript<'_>>,
+        committed: Vec<StatementRef>,
+        rolled_back_revisions: Vec<String>,
+    ) -> Error {
+        Error::LockLost(Box::new(LockLost {
+            lock: self
+                .lock
+                .as_ref()
+                .map(LockHolder::describe)
+                .unwrap_or_default(),
+            revision: script.map(|s| s.revision.clone()),
+            file: script.map(|s| s.file.clone()),
+            direction: self.report.direction,
+            committed,
+            rolled_back_revisions,
+        }))
+    }
+
     /// Runs bookkeeping statements in one transaction (stamp).
     pub(crate) async fn write_all(&mut self, statements: &[String]) -> Result<(), Error> {
         self.begin_raw().await?;
@@ -540,9 +766,17 @@ impl<'m> Engine<'m> {
                 return Err(Error::database("could not write the version table", &error));
             }
         }
-        self.commit()
-            .await
-            .map_err(|error| Error::database("could not commit the version table", &error))
+        if let Err(error) = self.commit().await {
+            self.rollback().await;
+            if self.lock_lost {
+                return Err(self.lock_lost_error(None, Vec::new(), Vec::new()));
+            }
+            return Err(Error::database(
+                "could not commit the version table",
+                &error,
+            ));
+        }
+        Ok(())
     }
 
     /// Best effort: a failure here leaves the row marked partial, which the
@@ -562,38 +796,182 @@ impl<'m> Engine<'m> {
         }
         self.in_tx = false;
     }
+}
 
-    /// Replays the transaction's earlier batches, then the failed chunk one
-    /// statement at a time, and rolls everything back.
-    async fn diagnose(
-        &mut self,
-        replay: &[String],
-        parts: &[Part<'_>],
-    ) -> Option<(StatementRef, String)> {
-        self.begin_raw().await.ok()?;
-        for batch in replay {
-            if self.conn.execute(batch).await.is_err() {
-                self.rollback().await;
-                return None;
+/// What an index statement names: `CREATE [UNIQUE] INDEX [CONCURRENTLY]
+/// [IF NOT EXISTS] name ...` or `DROP INDEX [CONCURRENTLY] [IF EXISTS]
+/// name ...`; `None` for anything else (or an unnamed index).
+fn index_statement(sql: &str) -> Option<(bool, String)> {
+    let words: Vec<&str> = sql
+        .lines()
+        .map(|line| line.split("--").next().unwrap_or(""))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let is = |i: usize, word: &str| upper.get(i).is_some_and(|w| w == word);
+    let create = match upper.first()?.as_str() {
+        "CREATE" => true,
+        "DROP" => false,
+        _ => return None,
+    };
+    let mut i = 1;
+    if create && is(i, "UNIQUE") {
+        i += 1;
+    }
+    if !is(i, "INDEX") {
+        return None;
+    }
+    i += 1;
+    if is(i, "CONCURRENTLY") {
+        i += 1;
+    }
+    if create && is(i, "IF") && is(i + 1, "NOT") && is(i + 2, "EXISTS") {
+        i += 3;
+    } else if !create && is(i, "IF") && is(i + 1, "EXISTS") {
+        i += 2;
+    }
+    if is(i, "ON") {
+        return None;
+    }
+    let name = words
+        .get(i)?
+        .split('(')
+        .next()?
+        .trim_end_matches([',', ';']);
+    (!name.is_empty()).then(|| (create, name.to_string()))
+}
+
+/// Where the catalog can tell whether a statement of unknown outcome
+/// committed (an index's existence and, on PostgreSQL, its validity), says
+/// what it shows.
+pub(crate) async fn inspect_unknown(
+    conn: &mut Conn,
+    dialect: Dialect,
+    sql: &str,
+) -> Option<String> {
+    let (create, name) = index_statement(sql)?;
+    let state = match dialect {
+        Dialect::Postgres => {
+            let query = format!(
+                "SELECT CASE WHEN c.oid IS NULL THEN 'missing' \
+                 WHEN EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = c.oid) THEN 'building' \
+                 WHEN i.indisvalid THEN 'valid' ELSE 'invalid' END \
+                 FROM (SELECT to_regclass({}) AS oid) c LEFT JOIN pg_index i ON i.indexrelid = c.oid",
+                crate::version_table::literal(dialect, &name)
+            );
+            conn.fetch_optional_string(&query).await.ok()??
+        }
+        Dialect::MySql => {
+            let bare = name.trim_matches('`');
+            let query = format!(
+                "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = {}",
+                crate::version_table::literal(dialect, bare)
+            );
+            match conn.fetch_count(&query).await.ok()? {
+                0 => "missing".to_string(),
+                _ => "valid".to_string(),
             }
         }
-        let mut found = None;
-        for part in parts {
-            let line = part.statement.as_ref().map(|s| s.line).unwrap_or(0);
-            let result = self
-                .conn
-                .execute(&part.sql)
-                .instrument(tracing::debug_span!("migrate_statement", line))
-                .await;
-            if let Err(error) = result {
-                found = part
-                    .statement
-                    .clone()
-                    .map(|statement| (statement, database_message(&error)));
+        _ => return None,
+    };
+    Some(match (create, state.as_str()) {
+        (true, "valid") => format!("the catalog shows index {name} exists and is valid: the statement completed"),
+        (true, "invalid") => format!(
+            "the catalog shows index {name} exists but is INVALID: its build did not finish; drop it and run the statement again"
+        ),
+        (_, "building") => format!(
+            "the catalog shows index {name} still being built by a session: wait for it to end, then look again"
+        ),
+        (true, _) => format!("the catalog shows no index {name}: the statement did not commit"),
+        (false, "missing") => format!("the catalog shows no index {name}: the drop committed"),
+        (false, _) => format!("the catalog still shows index {name}: the drop did not commit"),
+    })
+}
+
+/// Waits for a failed session to end on the server; after a grace period,
+/// ends it (so that nothing it still runs can commit later).
+async fn end_session(conn: &mut Conn, dialect: Dialect, session: i64) -> Result<(), String> {
+    let (alive, end) = match dialect {
+        Dialect::Postgres => (
+            format!("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = {session}"),
+            format!("SELECT pg_terminate_backend({session})"),
+        ),
+        Dialect::MySql => (
+            format!("SELECT COUNT(*) FROM information_schema.processlist WHERE id = {session}"),
+            format!("KILL {session}"),
+        ),
+        _ => return Ok(()),
+    };
+    for (grace, end_it) in [
+        (Duration::from_secs(1), true),
+        (Duration::from_secs(10), false),
+    ] {
+        let started = Instant::now();
+        loop {
+            match conn.fetch_count(&alive).await {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(error) => {
+                    return Err(format!(
+                        "could not look for the failed session: {}",
+                        database_message(&error)
+                    ))
+                }
+            }
+            if started.elapsed() >= grace {
                 break;
             }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        self.rollback().await;
-        found
+        if end_it {
+            tracing::warn!(session, "ending the failed migration session");
+            let _ = conn.execute(&end).await;
+        }
+    }
+    Err(format!(
+        "the failed session {session} is still running on the server"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_statements_are_recognised() {
+        let cases = [
+            (
+                "CREATE INDEX CONCURRENTLY a_b ON a (b)",
+                Some((true, "a_b")),
+            ),
+            (
+                "create unique index if not exists \"A b\" on a (b)",
+                Some((true, "\"A")),
+            ),
+            ("CREATE UNIQUE INDEX x_y ON x (y)", Some((true, "x_y"))),
+            (
+                "-- note\nCREATE INDEX\n  s.i_j ON s.i (j)",
+                Some((true, "s.i_j")),
+            ),
+            (
+                "DROP INDEX CONCURRENTLY IF EXISTS a_b",
+                Some((false, "a_b")),
+            ),
+            ("DROP INDEX a_b ON a", Some((false, "a_b"))),
+            ("CREATE INDEX ON a (b)", None),
+            ("CREATE TABLE a (b INT)", None),
+            ("INSERT INTO a SELECT 1", None),
+            ("", None),
+        ];
+        for (sql, expected) in cases {
+            let found = index_statement(sql);
+            assert_eq!(
+                found
+                    .as_ref()
+                    .map(|(create, name)| (*create, name.as_str())),
+                expected,
+                "{sql}"
+            );
+        }
     }
 }

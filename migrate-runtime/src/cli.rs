@@ -150,6 +150,7 @@ impl Printer {
             return;
         }
         let prefix = self.paint("warning", "1;33");
+        let message = crate::redact_text(&message.to_string());
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
 
@@ -159,8 +160,10 @@ impl Printer {
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
 
-    /// `error: ...` on stderr (never suppressed).
+    /// `error: ...` on stderr (never suppressed). A URL's password in it is
+    /// masked here too, whatever error produced the text.
     pub fn error(&self, message: impl fmt::Display) {
+        let message = crate::redact_text(&message.to_string());
         let prefix = self.paint("error", "1;31");
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
@@ -655,6 +658,23 @@ pub struct MoveArgs {
     /// a newer version), with the downgrade statements stored when they ran.
     #[arg(long)]
     pub revert_unknown: bool,
+    /// Give up on any statement (or batch, or version-table query) the
+    /// server has not answered after SECONDS, and say so; a frozen network
+    /// otherwise waits for as long as the operating system keeps the
+    /// connection. Off by default.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub statement_timeout: Option<std::time::Duration>,
+}
+
+/// A positive number of seconds (fractions allowed).
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(format!("`{text}`: the timeout must be more than 0 seconds"));
+    }
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
 }
 
 impl MoveArgs {
@@ -670,6 +690,7 @@ impl MoveArgs {
             .transaction_mode(mode)
             .verify_checksums(!self.ignore_checksums)
             .revert_unknown(self.revert_unknown)
+            .statement_timeout(self.statement_timeout)
     }
 }
 
@@ -841,6 +862,11 @@ async fn probe(url: &str) -> Result<(), Error> {
         context: format!("could not connect to {}", crate::redact_url(url)),
         message,
     };
+    if matches!(url_dialect(url), Some(Dialect::Postgres | Dialect::MySql)) {
+        if let Some(problem) = crate::url_mask::server_url_problem(url) {
+            return Err(failed(problem).into());
+        }
+    }
     let attempt = async {
         match url_dialect(url) {
             Some(Dialect::Postgres) => sqlx::PgConnection::connect(url).await?.close().await,
@@ -939,21 +965,18 @@ async fn execute_online(
             // Rows an earlier run left half done: the next run refuses until
             // they are resolved, so `current` must show them.
             let mut unresolved = Vec::new();
-            for row in migrator.history(db).await? {
-                if row.state == crate::RowState::Applied {
-                    continue;
-                }
-                let _ = writeln!(
-                    text,
-                    "{} ({}: {} statement(s) of it ran; resolve by hand, then `stamp`)",
-                    row.revision,
-                    row.state.as_str(),
-                    row.statements_done
-                );
+            for row in migrator.unresolved(db).await? {
+                let _ = writeln!(text, "{row}");
                 unresolved.push(json!({
                     "id": row.revision,
-                    "state": row.state.as_str(),
-                    "statements_done": row.statements_done,
+                    "state": row.state,
+                    "statements_done": row.ran.len(),
+                    "unknown": row.unknown.as_ref().map(|s| json!({
+                        "index": s.index,
+                        "line": s.line,
+                        "outcome": crate::error::UNKNOWN_OUTCOME,
+                        "catalog": row.catalog,
+                    })),
                 }));
             }
             if current.is_empty() && unresolved.is_empty() {
@@ -1077,9 +1100,14 @@ fn print_moves(plan: &Plan, report: &crate::Report, target: &str, printer: &Prin
         } else {
             format!("{} -> {parents}", moved.revision)
         };
+        let message = if message.is_empty() {
+            String::new()
+        } else {
+            format!(", {message}")
+        };
         printer.status(
             verb,
-            format!("{arrow}, {message} ({} ms)", moved.duration.as_millis()),
+            format!("{arrow}{message} ({} ms)", moved.duration.as_millis()),
         );
         entries.push(json!({
             "id": moved.revision,

@@ -5,12 +5,12 @@ use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::apply::{read_rows, Engine, Outcome, Report};
+use crate::apply::{inspect_unknown, read_rows, Engine, Outcome, Report, Settings};
 use crate::backend::{Backend, Conn, Database};
-use crate::error::{Direction, Error, StatementRef, UnresolvedRevision};
+use crate::error::{split_record, Direction, Error, StatementRef, UnresolvedRevision};
 use crate::lock::LockGuard;
 use crate::plan::{Dialect, Plan, Revision};
-use crate::script::ScriptBuilder;
+use crate::script::{runs_bare, ScriptBuilder};
 use crate::target::{IntoTarget, Target};
 use crate::version_table::{
     decode_downgrade, digest_words, encode_downgrade, hex, pair_words, NewRow, RowState, Rows,
@@ -86,6 +86,8 @@ pub struct Migrator {
     version_table: String,
     lock: bool,
     lock_timeout: Duration,
+    connect_timeout: Duration,
+    statement_timeout: Option<Duration>,
     verify_checksums: bool,
     transaction_mode: TransactionMode,
     revert_unknown: bool,
@@ -108,6 +110,8 @@ impl Migrator {
             version_table,
             lock: true,
             lock_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(30),
+            statement_timeout: None,
             verify_checksums: true,
             transaction_mode: TransactionMode::PerRevision,
             revert_unknown: false,
@@ -141,6 +145,26 @@ impl Migrator {
     /// also waits up to the pool's own `busy_timeout`, 5 s in sqlx).
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// How long to wait for a connection (default 30 s): from the pool, the
+    /// migration lock's own connection, and the reconnection after a
+    /// connection failure. The pool's own `acquire_timeout` applies too.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Migrator {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// A client-side bound on every round trip to the server: each
+    /// statement (or batch of them), each read and write of the version
+    /// table, each lock query (default: none, so a long statement may run
+    /// as long as it takes). When it fires the run stops with an error
+    /// naming it, and reports what the version table shows afterwards.
+    /// It is what ends a run whose network froze (packets stopped without
+    /// the connection closing).
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Migrator {
+        self.statement_timeout = timeout;
         self
     }
 
@@ -230,7 +254,9 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let dialect = backend.dialect();
-        let mut conn = backend.acquire().await?;
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         if let Some(expected) = self.expected_digest(&target)? {
             if let Ok(Some((digest, failed))) =
                 conn.fetch_summary(&table.select_summary(dialect)).await
@@ -244,9 +270,16 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let lock = self.take_lock(backend, &table).await?;
         let result = self
-            .upgrade_locked(conn, &table, &graph, &target, dialect)
+            .upgrade_locked(
+                self.engine(backend, conn, &table, &lock, Direction::Upgrade),
+                &table,
+                &graph,
+                &target,
+                dialect,
+            )
             .await;
-        lock.release().await;
+        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
+            .await;
         result
     }
 
@@ -256,7 +289,14 @@ impl Migrator {
         table: &VersionTable,
     ) -> Result<LockGuard, Error> {
         if self.lock {
-            LockGuard::acquire(backend, table.name(), self.lock_timeout).await
+            LockGuard::acquire(
+                backend,
+                table.name(),
+                self.lock_timeout,
+                self.connect_timeout,
+                self.statement_timeout,
+            )
+            .await
         } else {
             Ok(LockGuard::None)
         }
@@ -264,36 +304,45 @@ impl Migrator {
 
     fn engine<'t>(
         &self,
+        backend: Backend<'t>,
         conn: Conn,
         table: &'t VersionTable,
-        dialect: Dialect,
+        lock: &LockGuard,
         direction: Direction,
     ) -> Engine<'t> {
+        let dialect = backend.dialect();
         Engine::new(
             conn,
             dialect,
             table,
-            dialect == Dialect::Sqlite || !self.lock,
-            self.transaction_mode == TransactionMode::Single,
-            self.lock_timeout,
+            Settings {
+                backend,
+                connect_timeout: self.connect_timeout,
+                statement_timeout: self.statement_timeout,
+                check_in_tx: dialect == Dialect::Sqlite || !self.lock,
+                single: self.transaction_mode == TransactionMode::Single,
+                lock_timeout: self.lock_timeout,
+                lock: lock.holder(),
+            },
             direction,
         )
     }
 
     async fn upgrade_locked(
         &self,
-        conn: Conn,
+        mut engine: Engine<'_>,
         table: &VersionTable,
         graph: &Graph,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
-        let mut engine = self.engine(conn, table, dialect, Direction::Upgrade);
+        engine.identify().await;
         engine.ensure_tables().await?;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
             let rows = read_rows(engine.conn(), table, dialect).await?;
-            self.verify(graph, &rows, Direction::Upgrade)?;
+            self.verify_explained(engine.conn(), graph, &rows, Direction::Upgrade, dialect)
+                .await?;
             let applied = applied_positions(graph, &rows);
             let needs = graph
                 .upgrade(&graph.current_heads(&applied), target)
@@ -337,28 +386,38 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
-        let conn = backend.acquire().await?;
+        let conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
-            .downgrade_locked(conn, &table, &graph, &target, dialect)
+            .downgrade_locked(
+                self.engine(backend, conn, &table, &lock, Direction::Downgrade),
+                &table,
+                &graph,
+                &target,
+                dialect,
+            )
             .await;
-        lock.release().await;
+        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
+            .await;
         result
     }
 
     async fn downgrade_locked(
         &self,
-        conn: Conn,
+        mut engine: Engine<'_>,
         table: &VersionTable,
         graph: &Graph,
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
-        let mut engine = self.engine(conn, table, dialect, Direction::Downgrade);
+        engine.identify().await;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
             let rows = read_rows(engine.conn(), table, dialect).await?;
-            self.verify(graph, &rows, Direction::Downgrade)?;
+            self.verify_explained(engine.conn(), graph, &rows, Direction::Downgrade, dialect)
+                .await?;
             let applied = applied_positions(graph, &rows);
             let revert = graph
                 .downgrade(&graph.current_heads(&applied), target)
@@ -404,9 +463,15 @@ impl Migrator {
     }
 
     /// Refusals before anything runs.
-    fn verify(&self, graph: &Graph, rows: &Rows, direction: Direction) -> Result<(), Error> {
+    fn verify(
+        &self,
+        graph: &Graph,
+        rows: &Rows,
+        direction: Direction,
+        dialect: Dialect,
+    ) -> Result<(), Error> {
         if let Some(row) = rows.values().find(|row| row.state != RowState::Applied) {
-            return Err(self.unresolved(graph, row));
+            return Err(self.unresolved_error(graph, row, dialect));
         }
         let unknown: Vec<String> = unknown_rows(graph, rows)
             .map(|row| row.revision.clone())
@@ -434,7 +499,18 @@ impl Migrator {
         Ok(())
     }
 
-    fn unresolved(&self, graph: &Graph, row: &VersionRow) -> Error {
+    fn unresolved_error(&self, graph: &Graph, row: &VersionRow, dialect: Dialect) -> Error {
+        Error::Unresolved(Box::new(self.describe_row(graph, row, dialect).0))
+    }
+
+    /// What a row left half done says: the statements that ran, the one
+    /// whose outcome is unknown (with its SQL), and those that did not run.
+    fn describe_row<'p>(
+        &'p self,
+        graph: &Graph,
+        row: &VersionRow,
+        dialect: Dialect,
+    ) -> (UnresolvedRevision, Option<&'p str>) {
         let revision = graph
             .position(&row.revision)
             .map(|p| &self.plan.revisions()[p]);
@@ -443,23 +519,89 @@ impl Migrator {
             (Some(revision), _) => revision.downgrade(),
             (None, _) => &[],
         };
-        let statements: Vec<StatementRef> = sections
+        let statements: Vec<(StatementRef, bool, &str)> = sections
             .iter()
-            .flat_map(|section| section.statements())
+            .flat_map(|section| {
+                let bare = runs_bare(dialect, section);
+                section.statements().iter().map(move |s| (s, bare))
+            })
             .enumerate()
-            .map(|(position, statement)| StatementRef {
-                index: position + 1,
-                line: statement.line(),
+            .map(|(position, (statement, bare))| {
+                let reference = StatementRef {
+                    index: position + 1,
+                    line: statement.line(),
+                };
+                (reference, bare, statement.sql())
             })
             .collect();
-        let done = (row.statements_done.max(0) as usize).min(statements.len());
-        Error::Unresolved(Box::new(UnresolvedRevision {
-            revision: row.revision.clone(),
-            file: revision.map(|r| r.file().to_string()),
-            state: row.state.as_str().to_string(),
-            ran: statements[..done].to_vec(),
-            not_run: statements[done..].to_vec(),
-        }))
+        let interrupted = matches!(row.state, RowState::Partial | RowState::Reverting);
+        let flags: Vec<(StatementRef, bool)> = statements
+            .iter()
+            .map(|(reference, bare, _)| (reference.clone(), *bare))
+            .collect();
+        let (ran, unknown, not_run) =
+            split_record(&flags, row.statements_done.max(0) as usize, interrupted);
+        let unknown_sql = unknown
+            .as_ref()
+            .map(|statement| statements[statement.index - 1].2);
+        (
+            UnresolvedRevision {
+                revision: row.revision.clone(),
+                file: revision.map(|r| r.file().to_string()),
+                state: row.state.as_str().to_string(),
+                ran,
+                unknown,
+                catalog: None,
+                not_run,
+            },
+            unknown_sql,
+        )
+    }
+
+    /// [`verify`](Self::verify), asking the catalog about a statement whose
+    /// outcome the version table cannot know.
+    async fn verify_explained(
+        &self,
+        conn: &mut Conn,
+        graph: &Graph,
+        rows: &Rows,
+        direction: Direction,
+        dialect: Dialect,
+    ) -> Result<(), Error> {
+        if let Some(row) = rows.values().find(|row| row.state != RowState::Applied) {
+            let (mut unresolved, unknown_sql) = self.describe_row(graph, row, dialect);
+            if let Some(sql) = unknown_sql {
+                unresolved.catalog = inspect_unknown(conn, dialect, sql).await;
+            }
+            return Err(Error::Unresolved(Box::new(unresolved)));
+        }
+        self.verify(graph, rows, direction, dialect)
+    }
+
+    /// The rows an earlier run left failed or half done, explained: what
+    /// ran, which statement's outcome is unknown (with what the catalog
+    /// shows about it, where it can tell), and what did not run.
+    pub async fn unresolved<D: Database + ?Sized>(
+        &self,
+        db: &D,
+    ) -> Result<Vec<UnresolvedRevision>, Error> {
+        let table = self.table()?;
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
+        let rows = read_rows(&mut conn, &table, dialect).await?;
+        let graph = crate::graph::of(&self.plan);
+        let mut found = Vec::new();
+        for row in rows.values().filter(|row| row.state != RowState::Applied) {
+            let (mut unresolved, unknown_sql) = self.describe_row(&graph, row, dialect);
+            if let Some(sql) = unknown_sql {
+                unresolved.catalog = inspect_unknown(&mut conn, dialect, sql).await;
+            }
+            found.push(unresolved);
+        }
+        Ok(found)
     }
 
     /// The applied heads (revision ids).
@@ -513,9 +655,16 @@ impl Migrator {
     /// `Ok` when every revision of the plan is applied, nothing is left
     /// failed, checksums match and no unknown revision is present.
     pub async fn check<D: Database + ?Sized>(&self, db: &D) -> Result<(), Error> {
-        let rows = self.read(db).await?;
+        let table = self.table()?;
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
+        let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = crate::graph::of(&self.plan);
-        self.verify(&graph, &rows, Direction::Upgrade)?;
+        self.verify_explained(&mut conn, &graph, &rows, Direction::Upgrade, dialect)
+            .await?;
         let applied = applied_positions(&graph, &rows);
         if applied.len() == graph.len() {
             return Ok(());
@@ -536,7 +685,9 @@ impl Migrator {
     async fn read<D: Database + ?Sized>(&self, db: &D) -> Result<Rows, Error> {
         let table = self.table()?;
         let backend = db.backend();
-        let mut conn = backend.acquire().await?;
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         read_rows(&mut conn, &table, backend.dialect()).await
     }
 
@@ -563,25 +714,34 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
-        let conn = backend.acquire().await?;
+        let conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
-            .stamp_locked(conn, &table, &graph, &target, dialect, purge)
+            .stamp_locked(
+                self.engine(backend, conn, &table, &lock, Direction::Upgrade),
+                &table,
+                &graph,
+                &target,
+                dialect,
+                purge,
+            )
             .await;
-        lock.release().await;
+        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
+            .await;
         result
     }
 
     async fn stamp_locked(
         &self,
-        conn: Conn,
+        mut engine: Engine<'_>,
         table: &VersionTable,
         graph: &Graph,
         target: &Target,
         dialect: Dialect,
         purge: bool,
     ) -> Result<(), Error> {
-        let mut engine = self.engine(conn, table, dialect, Direction::Upgrade);
         engine.ensure_tables().await?;
         let rows = read_rows(engine.conn(), table, dialect).await?;
         let unknown: Vec<String> = unknown_rows(graph, &rows)

@@ -72,10 +72,39 @@ impl RevisionScript<'_> {
         table.set_progress(dialect, &self.revision, self.failed_state, done)
     }
 
+    /// Each statement, with whether it runs outside a transaction.
+    pub(crate) fn statement_flags(&self) -> Vec<(StatementRef, bool)> {
+        self.chunks
+            .iter()
+            .flat_map(|chunk| {
+                let bare = matches!(chunk, Chunk::Bare(_));
+                chunk.statements().map(move |s| (s.clone(), bare))
+            })
+            .collect()
+    }
+
+    /// The SQL of statement `index` (1-based) when it runs on its own.
+    pub(crate) fn bare_sql(&self, index: usize) -> Option<&str> {
+        self.chunks.iter().find_map(|chunk| match chunk {
+            Chunk::Bare(part) if part.statement.as_ref().is_some_and(|s| s.index == index) => {
+                Some(part.sql.as_ref())
+            }
+            _ => None,
+        })
+    }
+
     /// Parents text for the `-- Running upgrade a -> b` comment.
     pub(crate) fn total(&self) -> usize {
         self.statements.len()
     }
+}
+
+/// Whether a statement of a section runs on its own, outside any
+/// transaction: a `transaction:false` section, or any statement on MySQL
+/// (whose DDL commits implicitly). Such a statement's outcome is unknown
+/// when the run dies while it executes: the server may still commit it.
+pub(crate) fn runs_bare(dialect: Dialect, section: &crate::plan::Section) -> bool {
+    !section.transactional() || dialect == Dialect::MySql
 }
 
 /// When the first piece is transactional, the row's first write joins it:
@@ -99,8 +128,6 @@ fn merge_leading_bookkeeping(chunks: &mut Vec<Chunk<'_>>) {
 pub(crate) struct ScriptBuilder<'t> {
     pub(crate) dialect: Dialect,
     pub(crate) table: &'t VersionTable,
-    /// One chunk per statement (MySQL).
-    pub(crate) statementwise: bool,
 }
 
 enum Piece<'a> {
@@ -110,11 +137,7 @@ enum Piece<'a> {
 
 impl<'t> ScriptBuilder<'t> {
     pub(crate) fn new(dialect: Dialect, table: &'t VersionTable) -> ScriptBuilder<'t> {
-        ScriptBuilder {
-            dialect,
-            table,
-            statementwise: dialect == Dialect::MySql,
-        }
+        ScriptBuilder { dialect, table }
     }
 
     fn pieces<'a>(
@@ -134,7 +157,7 @@ impl<'t> ScriptBuilder<'t> {
                     sql: Cow::Borrowed(statement.sql()),
                     statement: Some(reference),
                 };
-                if !section.transactional() || self.statementwise {
+                if runs_bare(self.dialect, section) {
                     pieces.push(Piece::Bare(part));
                 } else if let Some(Piece::Tx(parts)) = pieces.last_mut() {
                     parts.push(part);

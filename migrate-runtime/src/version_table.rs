@@ -269,22 +269,55 @@ fn quote_identifier(dialect: Dialect, name: &str) -> String {
     }
 }
 
-/// A string literal that means `text` on the dialect, whatever it holds.
+/// A string literal that means `text` on the dialect, whatever it holds and
+/// whatever the server's settings; it spans one line.
+///
+/// Text without control characters or backslashes (SQLite: without control
+/// characters) is `'...'` with quotes doubled, which every setting reads the
+/// same. Otherwise:
+/// PostgreSQL gets an escape string `E'...'` (backslash escapes whether
+/// `standard_conforming_strings` is on or off, control characters as
+/// `\uXXXX`); MySQL/MariaDB and SQLite get the UTF-8 bytes in hex
+/// (`CONVERT(X'..' USING utf8mb4)`, `CAST(X'..' AS TEXT)`), exact under
+/// every `sql_mode`, `NO_BACKSLASH_ESCAPES` or not. The values cannot be
+/// bind parameters: a revision's statements and its version-table writes
+/// go to the server as one batch (PostgreSQL's simple protocol), and the
+/// same text makes the `--sql` script.
 pub(crate) fn literal(dialect: Dialect, text: &str) -> String {
-    match dialect {
-        // Backslashes mean something in MySQL strings unless
-        // NO_BACKSLASH_ESCAPES is set: hex is exact under every sql_mode.
-        Dialect::MySql if text.contains('\\') || text.chars().any(char::is_control) => {
-            let mut hex = String::with_capacity(text.len() * 2);
-            for byte in text.bytes() {
-                let _ = write!(hex, "{byte:02X}");
-            }
-            format!("CONVERT(X'{hex}' USING utf8mb4)")
-        }
-        // PostgreSQL and SQLite only double the quote
-        // (standard_conforming_strings is on by default since 9.1).
-        _ => format!("'{}'", text.replace('\'', "''")),
+    // SQLite never reads a backslash as an escape.
+    let plain =
+        (dialect == Dialect::Sqlite || !text.contains('\\')) && !text.chars().any(char::is_control);
+    if plain {
+        return format!("'{}'", text.replace('\'', "''"));
     }
+    match dialect {
+        Dialect::Postgres | Dialect::Generic => {
+            let mut out = String::with_capacity(text.len() + 8);
+            out.push_str("E'");
+            for c in text.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\'' => out.push_str("''"),
+                    c if c.is_control() => {
+                        let _ = write!(out, "\\u{:04X}", u32::from(c));
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('\'');
+            out
+        }
+        Dialect::MySql => format!("CONVERT(X'{}' USING utf8mb4)", hex_bytes(text)),
+        Dialect::Sqlite => format!("CAST(X'{}' AS TEXT)", hex_bytes(text)),
+    }
+}
+
+fn hex_bytes(text: &str) -> String {
+    let mut hex = String::with_capacity(text.len() * 2);
+    for byte in text.bytes() {
+        let _ = write!(hex, "{byte:02X}");
+    }
+    hex
 }
 
 /// Where a version row stands.
@@ -648,6 +681,13 @@ mod tests {
     #[test]
     fn literals_survive_any_text() {
         assert_eq!(literal(Dialect::Postgres, "it's"), "'it''s'");
+        assert_eq!(literal(Dialect::Postgres, "a\\'b"), "E'a\\\\''b'");
+        assert_eq!(
+            literal(Dialect::Postgres, "a\nb\u{85}"),
+            "E'a\\u000Ab\\u0085'"
+        );
+        assert_eq!(literal(Dialect::Sqlite, "a\nb"), "CAST(X'610A62' AS TEXT)");
+        assert_eq!(literal(Dialect::Sqlite, "a\\'b"), "'a\\''b'");
         assert_eq!(literal(Dialect::Sqlite, "a"), "'a'");
         assert_eq!(literal(Dialect::MySql, "it's"), "'it''s'");
         assert_eq!(

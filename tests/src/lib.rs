@@ -13,6 +13,8 @@ use migrate_runtime::{Dialect, MigrateConnection, Plan, Revision, Section, State
 use sha2::{Digest, Sha256};
 
 pub mod generated;
+pub mod kill;
+pub mod proxy;
 
 /// Which server a test database lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -159,6 +159,8 @@ rules! {
     PreferTimestamptz = "prefer-timestamptz", Off, Postgres;
     /// `char(n)` pads with spaces and is never faster than text.
     BanCharField = "ban-char-field", Warn, Postgres;
+    /// A statement nested too deeply to analyse: applied as written, not checked.
+    StatementTooDeep = "statement-too-deep", Warn, All;
     /// An allow comment that silences nothing.
     UnusedAllow = "unused-allow", Warn, All;
     /// An allow comment naming an unknown rule or missing its reason.

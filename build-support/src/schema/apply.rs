@@ -39,7 +39,10 @@ impl Schema {
         let mut problems = Vec::new();
         match (&statement.ast, statement.checked_by) {
             (Some(ast), CheckedBy::Sqlparser) => self.apply_ast(ast, &mut problems),
-            (_, CheckedBy::Unchecked) => {
+            // Parsed, tree not kept: a data statement, which changes no schema
+            // (`crate::parse::keeps_tree`).
+            (None, CheckedBy::Sqlparser) => {}
+            (_, CheckedBy::Unchecked | CheckedBy::TooDeep) => {
                 self.set_open();
                 // The text of a DROP INDEX is still plain enough to follow.
                 let text = source.get(statement.span.clone()).unwrap_or("");

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use migrate_runtime::cli::Printer;
 
 use crate::scan::{self, HeaderRevision};
@@ -136,8 +136,11 @@ fn write_new(
 ) -> anyhow::Result<PathBuf> {
     let id = match rev_id {
         Some(id) => {
-            if let Some(problem) = id_problem(id) {
-                bail!("invalid revision id `{id}`: {problem}");
+            if let Some(problem) = migrate_build::header::id_problem(id) {
+                bail!(
+                    "invalid revision id `{}`: {problem} (ids are ASCII letters, digits and `.`, starting with a letter or a digit)",
+                    id.escape_default()
+                );
             }
             id.to_string()
         }
@@ -147,6 +150,12 @@ fn write_new(
         bail!("revision `{id}` already exists");
     }
     for label in branch_labels {
+        if let Some(problem) = migrate_build::header::label_problem(label) {
+            bail!(
+                "invalid branch label `{}`: {problem} (labels are ASCII letters, digits, `_`, `-` and `.`, starting with a letter or a digit)",
+                label.escape_default()
+            );
+        }
         if let Some(owner) = revisions.iter().find(|r| r.branch_labels.contains(label)) {
             bail!(
                 "branch label `{label}` is already used by revision `{}`",
@@ -154,6 +163,9 @@ fn write_new(
             );
         }
     }
+    // The lock is rewritten after the file is created: refuse a lock that
+    // cannot be rewritten (a symbolic link, a directory) before writing.
+    crate::files::read_regular(&dir.join(crate::cmd::lock::LOCK_FILE))?;
     let slug = slug(message);
     let file_name = if slug.is_empty() {
         format!("{id}.sql")
@@ -161,9 +173,6 @@ fn write_new(
         format!("{id}_{slug}.sql")
     };
     let path = dir.join(&file_name);
-    if path.exists() {
-        bail!("`{}` already exists", path.display());
-    }
     let text = template(
         &id,
         message,
@@ -173,28 +182,11 @@ fn write_new(
         &utc_now_iso8601(),
         is_merge,
     );
-    std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    crate::files::create_new(&path, &text)?;
     printer.status("Generating", path.display());
     crate::cmd::lock::write(dir)?;
     println!("{}", path.display());
     Ok(path)
-}
-
-/// What Alembic refuses in an id, plus what cannot be a file name prefix.
-fn id_problem(id: &str) -> Option<&'static str> {
-    if id.is_empty() {
-        return Some("it is empty");
-    }
-    if id
-        .chars()
-        .any(|c| matches!(c, '@' | '-' | '+' | ':' | ',' | '/' | '\\') || c.is_whitespace())
-    {
-        return Some("it may not contain `@ - + : ,`, slashes or whitespace");
-    }
-    if id.len() > 32 {
-        return Some("it is longer than 32 characters");
-    }
-    None
 }
 
 /// 12 lowercase hex digits, as Alembic generates.
@@ -241,8 +233,19 @@ fn template(
     is_merge: bool,
 ) -> String {
     let mut out = String::new();
-    // A message is one header line: newlines would start a statement.
-    let message = message.replace(['\r', '\n'], " ");
+    // A message is one header line of visible text: a line break would
+    // start a statement, an invisible character would hide text.
+    let message: String = message
+        .chars()
+        .map(|c| {
+            if migrate_build::header::is_hostile_char(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let message = message.trim();
     out.push_str(&format!("-- message: {message}\n"));
     out.push_str(&format!("-- revision: {id}\n"));
     let down = if parents.is_empty() {
@@ -332,11 +335,10 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_checked() {
-        assert!(id_problem("bad-id").is_some());
-        assert!(id_problem("a:b").is_some());
-        assert!(id_problem("ae1027a6acf2").is_none());
-        assert_eq!(random_id().len(), 12);
+    fn random_ids_are_legal() {
+        let id = random_id();
+        assert_eq!(id.len(), 12);
+        assert_eq!(migrate_build::header::id_problem(&id), None);
     }
 
     #[test]

@@ -2,13 +2,14 @@
 //! kills it at random moments, the concurrency test starts eight at once.
 //!
 //! ```text
-//! migrate_worker <url> <upgrade|downgrade> <target> [--revisions N] [--single] [--embedded]
+//! migrate_worker <url> <upgrade|downgrade> <target> [--revisions N] [--single] [--embedded] [--kill-plan]
 //! ```
 //!
 //! It migrates the generated history of `N` revisions (default 10, see
 //! `migrate_tests::generated`) for the URL's dialect or, with `--embedded`,
 //! the `fixtures/linear` history compiled into the binary by
-//! `embed_migrations!`. It prints `ready`
+//! `embed_migrations!` or, with `--kill-plan`, the kill-test history of
+//! `migrate_tests::kill`. It prints `ready`
 //! once connected, then one `applied <id>` (or `reverted <id>`) line per
 //! revision it moved, and exits 0; on an error it prints the error on
 //! stderr and exits 1 (2 for bad arguments).
@@ -32,6 +33,7 @@ struct Args {
     revisions: usize,
     single: bool,
     embedded: bool,
+    kill_plan: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -39,6 +41,7 @@ fn parse_args() -> Result<Args, String> {
     let mut revisions = 10;
     let mut single = false;
     let mut embedded = false;
+    let mut kill_plan = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -50,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--single" => single = true,
             "--embedded" => embedded = true,
+            "--kill-plan" => kill_plan = true,
             _ => positional.push(arg),
         }
     }
@@ -68,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
         revisions,
         single,
         embedded,
+        kill_plan,
     })
 }
 
@@ -99,6 +104,8 @@ async fn main() -> ExitCode {
     };
     let migrator = if args.embedded {
         Migrator::new(&LINEAR)
+    } else if args.kill_plan {
+        Migrator::new(migrate_tests::kill::kill_plan(dialect))
     } else {
         Migrator::new(generated_plan(args.revisions, dialect))
     };

@@ -26,6 +26,7 @@ mod renaming_column;
 mod renaming_table;
 mod require_concurrent_index_creation;
 mod require_concurrent_index_deletion;
+mod statement_too_deep;
 mod transaction_nesting;
 
 use std::ops::Range;
@@ -180,6 +181,7 @@ const RULES: &[(Rule, Check)] = &[
     (Rule::PreferTextField, prefer_text_field::check),
     (Rule::PreferTimestamptz, prefer_timestamptz::check),
     (Rule::BanCharField, ban_char_field::check),
+    (Rule::StatementTooDeep, statement_too_deep::check),
 ];
 
 /// Runs every enabled rule on one statement.
