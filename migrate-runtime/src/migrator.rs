@@ -896,19 +896,37 @@ fn unknown_rows<'r>(graph: &'r Graph, rows: &'r Rows) -> impl Iterator<Item = &'
 }
 
 /// Unknown revisions ordered so that none is reverted before a revision
-/// that names it as a parent.
-fn order_children_first(mut revisions: Vec<Revision>) -> Vec<Revision> {
-    let mut ordered = Vec::with_capacity(revisions.len());
-    while !revisions.is_empty() {
-        let position = revisions
-            .iter()
-            .position(|candidate| {
-                !revisions
-                    .iter()
-                    .any(|other| other.down_revisions().iter().any(|p| p == candidate.id()))
-            })
-            .unwrap_or(0);
-        ordered.push(revisions.remove(position));
+/// that names it as a parent: the reverse of `migrate-core`'s plan order
+/// over them (a loop among stored rows, which no plan allowed, keeps the
+/// rest in table order).
+fn order_children_first(revisions: Vec<Revision>) -> Vec<Revision> {
+    let nodes: Vec<migrate_core::Node> = revisions
+        .iter()
+        .map(|revision| migrate_core::Node {
+            id: revision.id().to_string(),
+            down_revisions: revision
+                .down_revisions()
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            ..migrate_core::Node::default()
+        })
+        .collect();
+    let graph = Graph::new(&nodes);
+    let requires: Vec<Vec<usize>> = (0..nodes.len())
+        .map(|index| graph.parents(index).to_vec())
+        .collect();
+    let rank: Vec<usize> = (0..nodes.len()).collect();
+    let mut order = Graph::order(nodes.len(), &requires, &rank);
+    let mut placed = vec![false; nodes.len()];
+    for index in &order {
+        placed[*index] = true;
     }
-    ordered
+    order.extend((0..nodes.len()).filter(|index| !placed[*index]));
+    let mut slots: Vec<Option<Revision>> = revisions.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .rev()
+        .filter_map(|index| slots[index].take())
+        .collect()
 }

@@ -39,7 +39,7 @@
 //! literals quoted per dialect; the same text serves the online runtime and
 //! the offline script.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use sha2::{Digest as _, Sha256};
@@ -447,10 +447,8 @@ pub(crate) struct Rows {
     rows: BTreeMap<String, VersionRow>,
     /// Wrapping sum of the pair hashes of applied rows.
     sum: [u64; 4],
-    /// How many applied rows name each id as a parent.
-    referenced: HashMap<String, u32>,
-    /// Applied rows no applied row names as a parent.
-    heads: BTreeSet<String>,
+    /// Applied rows no applied row names as a parent (`migrate-core`).
+    heads: migrate_core::HeadSet,
     /// Rows not in the `applied` state.
     not_applied: usize,
 }
@@ -480,7 +478,7 @@ impl Rows {
 
     /// Applied rows no other applied row names as a parent.
     pub(crate) fn heads(&self) -> Vec<String> {
-        self.heads.iter().cloned().collect()
+        self.heads.heads().cloned().collect()
     }
 
     pub(crate) fn summary(&self) -> Summary {
@@ -501,13 +499,7 @@ impl Rows {
             pair_hash(&row.revision, &row.checksum),
             false,
         );
-        for parent in &row.down_revisions {
-            *self.referenced.entry(parent.clone()).or_insert(0) += 1;
-            self.heads.remove(parent);
-        }
-        if !self.referenced.contains_key(&row.revision) {
-            self.heads.insert(row.revision.clone());
-        }
+        self.heads.add(&row.revision, &row.down_revisions);
     }
 
     fn count_out(&mut self, row: &VersionRow) {
@@ -516,22 +508,12 @@ impl Rows {
             return;
         }
         add_hash(&mut self.sum, pair_hash(&row.revision, &row.checksum), true);
-        self.heads.remove(&row.revision);
-        for parent in &row.down_revisions {
-            if let Some(count) = self.referenced.get_mut(parent) {
-                *count -= 1;
-                if *count == 0 {
-                    self.referenced.remove(parent);
-                    if self
-                        .rows
-                        .get(parent)
-                        .is_some_and(|p| p.state == RowState::Applied)
-                    {
-                        self.heads.insert(parent.clone());
-                    }
-                }
-            }
-        }
+        let rows = &self.rows;
+        self.heads
+            .remove(&row.revision, &row.down_revisions, |parent| {
+                rows.get(parent)
+                    .is_some_and(|p| p.state == RowState::Applied)
+            });
     }
 
     /// Adds or replaces a row.
