@@ -165,7 +165,8 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     }
 
     let config = crate::config::load(dir, &display_dir);
-    let files = crate::source::read_migrations(dir, &display_dir);
+    let mut skipped = Vec::new();
+    let files = crate::source::read_migrations_warning(dir, &display_dir, &mut skipped);
     let (config, files) = match (config, files) {
         (Ok(config), Ok(files)) => (config, files),
         (config, files) => {
@@ -184,7 +185,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         sources.insert(source.path.clone(), source.text.clone());
     }
 
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = skipped;
     let mut revisions = Vec::with_capacity(files.len());
     for result in compile_files(&files, &config) {
         match result {

@@ -85,6 +85,13 @@ pub fn parse(file: &Path, text: &str) -> (Header, Vec<Diagnostic>) {
         ..Header::default()
     };
     let mut diagnostics = Vec::new();
+    if let Some(diagnostic) = cr_line_endings(file, text, header.start) {
+        // Read as one line, the header would only give a puzzling
+        // "illegal revision id"; say what is wrong instead.
+        header.end = text.len();
+        header.end_line = 1;
+        return (header, vec![diagnostic]);
+    }
     let mut offset = header.start;
     let mut line_number: u32 = 1;
     let mut first_line: Range<usize> = offset..offset;
@@ -310,6 +317,31 @@ fn read_key(
 }
 
 /// `none` (any case) is the empty list; otherwise comma-separated ids.
+/// The code of the error for a file with CR-only line endings.
+pub(crate) const CR_LINE_ENDINGS: &str = "cr-line-endings";
+
+/// A file whose first line break is a lone CR (classic Mac OS line
+/// endings): every line break of the header is then invisible to a reader
+/// that splits on LF.
+fn cr_line_endings(file: &Path, text: &str, start: usize) -> Option<Diagnostic> {
+    let first_line = text[start..].split('\n').next().unwrap_or_default();
+    let cr = first_line.trim_end_matches('\r').find('\r')?;
+    let at = start + cr;
+    let mut diagnostic = error_at(
+        file,
+        CR_LINE_ENDINGS,
+        "this file uses CR line endings (classic Mac OS), which the header cannot be read with"
+            .to_string(),
+        at..at + 1,
+        "a line ends with a lone CR here",
+    );
+    diagnostic.help = Some(
+        "convert the file to LF (or CRLF) line endings, e.g. `tr '\\r' '\\n'` or your editor's line-ending setting"
+            .to_string(),
+    );
+    Some(diagnostic)
+}
+
 fn id_list(
     file: &Path,
     value: &str,
@@ -319,10 +351,30 @@ fn id_list(
     if value.is_empty() || value.eq_ignore_ascii_case("none") {
         return Vec::new();
     }
-    let mut ids = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut first_spans: Vec<Range<usize>> = Vec::new();
     for (id, span) in comma_list(value, value_span.start) {
-        if check_id(file, id, span, "parent id", diagnostics) {
+        if let Some(position) = ids.iter().position(|seen| seen == id) {
+            let mut diagnostic = error_at(
+                file,
+                "header-repeated-id",
+                format!("`{id}` is listed twice"),
+                span,
+                "listed again here",
+            );
+            diagnostic.labels.push(Label {
+                file: file.to_path_buf(),
+                span: first_spans[position].clone(),
+                message: "first listed here".to_string(),
+                primary: false,
+            });
+            diagnostic.help = Some(format!("list `{id}` once"));
+            diagnostics.push(diagnostic);
+            continue;
+        }
+        if check_id(file, id, span.clone(), "parent id", diagnostics) {
             ids.push(id.to_string());
+            first_spans.push(span);
         }
     }
     ids
@@ -636,6 +688,59 @@ header-unknown-key: unknown header key `down_revison` @"down_revison"
 header-repeated-key: `revision:` is given twice @"revision"
 header-unknown-key: unknown header key `note` @"note""#,
         );
+    }
+
+    #[test]
+    fn repeated_parents_are_an_error() {
+        check(
+            "-- revision: abc\n-- down_revision: a1, a1\n-- depends_on: d1, d2, d1\n",
+            r#"
+id="abc" down=["a1"] deps=["d1", "d2"] labels=[] msg="" end=68@4
+header-repeated-id: `a1` is listed twice @"a1"
+header-repeated-id: `d1` is listed twice @"d1""#,
+        );
+    }
+
+    #[test]
+    fn cr_line_endings_are_named() {
+        check(
+            "-- revision: abc\r-- down_revision: none\r-- migrate:upgrade\rSELECT 1;\r",
+            r#"
+id="" down=[] deps=[] labels=[] msg="" end=69@1
+cr-line-endings: this file uses CR line endings (classic Mac OS), which the header cannot be read with @"\r""#,
+        );
+        // CRLF is fine, and so is a CR inside a later line.
+        check(
+            "-- revision: abc\r\n-- down_revision: none\r\n-- migrate:upgrade\nSELECT 'a\rb';\n",
+            r#"
+id="abc" down=[] deps=[] labels=[] msg="" end=42@3"#,
+        );
+    }
+
+    #[test]
+    fn new_diagnostics_render_with_file_and_line() {
+        let mut sources = crate::render::Sources::new();
+        let mut shown = String::new();
+        for (name, text) in [
+            (
+                "migrations/abc_dup.sql",
+                "-- revision: abc\n-- down_revision: a1, a1\n-- migrate:upgrade\nSELECT 1;\n",
+            ),
+            (
+                "migrations/abc_mac.sql",
+                "-- revision: abc\r-- down_revision: none\r-- migrate:upgrade\rSELECT 1;\r",
+            ),
+        ] {
+            sources.insert(name, text);
+            let (_, diagnostics) = parse(Path::new(name), text);
+            shown.push_str(&crate::render::render(
+                &diagnostics,
+                &sources,
+                crate::render::Style::Plain,
+            ));
+            shown.push_str("\n\n");
+        }
+        insta::assert_snapshot!(shown);
     }
 
     #[test]

@@ -6,13 +6,13 @@
 //! `build.rs` warnings and the CLI ([`Style::Styled`] on a terminal), so the
 //! user sees the same message everywhere.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Label, Severity};
 
 /// File texts by display path, so a label in any file (a migration, the lock,
 /// `migrate.toml`) can be shown with its source line.
@@ -99,34 +99,34 @@ fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, sources: &Sources) -
     );
 
     // One snippet per file, the file of the primary label first, labels in
-    // the order given within each file.
-    let mut files: Vec<&Path> = Vec::new();
+    // the order given within each file. Grouped in one pass: a cycle through
+    // 10,000 files has 10,000 labels.
     let primary_file = diagnostic
         .labels
         .iter()
         .find(|label| label.primary)
         .or(diagnostic.labels.first())
         .map(|label| label.file.as_path());
+    let mut files: Vec<(&Path, Vec<(usize, &Label)>)> = Vec::new();
+    let mut slots: HashMap<&Path, usize> = HashMap::new();
     if let Some(file) = primary_file {
-        files.push(file);
+        slots.insert(file, 0);
+        files.push((file, Vec::new()));
     }
-    for label in &diagnostic.labels {
-        if !files.contains(&label.file.as_path()) {
-            files.push(label.file.as_path());
-        }
+    for (position, label) in diagnostic.labels.iter().enumerate() {
+        let slot = *slots.entry(label.file.as_path()).or_insert_with(|| {
+            files.push((label.file.as_path(), Vec::new()));
+            files.len() - 1
+        });
+        files[slot].1.push((position, label));
     }
     let any_primary = diagnostic.labels.iter().any(|label| label.primary);
-    for file in &files {
+    for (file, labels) in &files {
         let display = file.display().to_string();
         match sources.get(file) {
             Some(text) => {
                 let mut snippet = Snippet::source(text).path(display).fold(true);
-                for (position, label) in diagnostic
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, label)| label.file.as_path() == *file)
-                {
+                for &(position, label) in labels {
                     let primary = label.primary || (!any_primary && position == 0);
                     let kind = if primary {
                         AnnotationKind::Primary
@@ -178,7 +178,6 @@ fn clamp(text: &str, span: Range<usize>) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::Label;
 
     #[test]
     fn passwords_are_masked_in_place() {

@@ -115,6 +115,11 @@ impl Printer {
         self.interactive && !self.quiet
     }
 
+    /// True with `-q`: only errors and results are printed.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// True when status lines are coloured.
     pub fn colored(&self) -> bool {
         self.color
@@ -658,6 +663,23 @@ pub struct MoveArgs {
     /// a newer version), with the downgrade statements stored when they ran.
     #[arg(long)]
     pub revert_unknown: bool,
+    /// Give up on any statement (or batch, or version-table query) the
+    /// server has not answered after SECONDS, and say so; a frozen network
+    /// otherwise waits for as long as the operating system keeps the
+    /// connection. Off by default.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub statement_timeout: Option<std::time::Duration>,
+}
+
+/// A positive number of seconds (fractions allowed).
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(format!("`{text}`: the timeout must be more than 0 seconds"));
+    }
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
 }
 
 impl MoveArgs {
@@ -673,6 +695,7 @@ impl MoveArgs {
             .transaction_mode(mode)
             .verify_checksums(!self.ignore_checksums)
             .revert_unknown(self.revert_unknown)
+            .statement_timeout(self.statement_timeout)
     }
 }
 

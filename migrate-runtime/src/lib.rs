@@ -129,7 +129,10 @@ mod version_table;
 
 pub use apply::{Report, RevisionReport};
 pub use backend::{Database, MigrateConnection};
-pub use error::{Direction, Error, LockLost, StatementError, StatementRef, UnresolvedRevision};
+pub use error::{
+    ConnectionLost, Direction, Error, LockLost, LostOutcome, StatementError, StatementRef,
+    UnresolvedRevision, UNKNOWN_OUTCOME,
+};
 pub use lock::advisory_key as advisory_lock_key;
 pub use migrator::{Migrator, PlanRef, TransactionMode};
 pub use target::{IntoTarget, Target};

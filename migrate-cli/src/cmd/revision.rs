@@ -102,49 +102,16 @@ pub fn merge(dir: &Path, args: &MergeArgs, printer: &Printer) -> anyhow::Result<
     )
 }
 
-/// `head`, `<label>@head`, an id, a prefix or a label.
+/// `head`, `<label>@head`, an id, a prefix or a label (`migrate-core`'s
+/// resolution, the same as `show` and `upgrade`).
 fn resolve_head<'r>(
     revisions: &'r [HeaderRevision],
     ident: &str,
 ) -> anyhow::Result<&'r HeaderRevision> {
-    let heads = scan::heads(revisions);
-    if ident == "head" {
-        return match heads.as_slice() {
-            [one] => Ok(one),
-            [] => bail!("the directory has no revisions; use `--head base`"),
-            several => bail!("several heads are present ({}); name one", ids(several)),
-        };
-    }
-    if let Some(branch) = ident.strip_suffix("@head") {
-        let member = scan::resolve(revisions, branch)?;
-        // The heads whose ancestry includes the branch member.
-        let candidates: Vec<&HeaderRevision> = heads
-            .into_iter()
-            .filter(|head| ancestors(revisions, &head.id).contains(member.id.as_str()))
-            .collect();
-        return match candidates.as_slice() {
-            [one] => Ok(one),
-            [] => bail!("no head descends from `{branch}`"),
-            several => bail!("several heads descend from `{branch}` ({})", ids(several)),
-        };
+    if ident == "head" && revisions.is_empty() {
+        bail!("the directory has no revisions; use `--head base`");
     }
     scan::resolve(revisions, ident)
-}
-
-fn ancestors<'r>(revisions: &'r [HeaderRevision], id: &'r str) -> BTreeSet<&'r str> {
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![id];
-    while let Some(next) = stack.pop() {
-        if !seen.insert(next) {
-            continue;
-        }
-        if let Some(revision) = revisions.iter().find(|r| r.id == next) {
-            // A branch is its `down_revision` line: a dependency does not
-            // make a revision a member of the branch it depends on (Alembic).
-            stack.extend(revision.down_revisions.iter().map(String::as_str));
-        }
-    }
-    seen
 }
 
 fn ids(revisions: &[&HeaderRevision]) -> String {
