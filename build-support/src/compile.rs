@@ -211,11 +211,14 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         .collect();
 
     if !options.skip_lock {
-        let lock_path = dir.join(crate::lock::LOCK_FILE);
-        if let Ok(text) = std::fs::read_to_string(&lock_path) {
-            let display = display_dir.join(crate::lock::LOCK_FILE);
-            diagnostics.extend(crate::lock::check(&text, &display, &revisions));
-            sources.insert(display, text);
+        let display = display_dir.join(crate::lock::LOCK_FILE);
+        match crate::lock::read_lock(dir, &display) {
+            Ok(Some(text)) => {
+                diagnostics.extend(crate::lock::check(&text, &display, &revisions));
+                sources.insert(display, text);
+            }
+            Ok(None) => {}
+            Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
 

@@ -24,9 +24,22 @@ use crate::{Diagnostic, Label, Severity};
 /// The longest revision id: the version table's column is `VARCHAR(64)`.
 pub const MAX_REVISION_ID_LEN: usize = 64;
 
-/// Characters that an id may not contain: Alembic gives them meaning in
-/// targets (`label@head`, `head-1`, `<id>+2`, `a:b` ranges).
-pub const ILLEGAL_ID_CHARS: &[char] = &['@', '-', '+', ':'];
+/// The characters of a revision id besides ASCII letters and digits.
+///
+/// A revision id is 1 to [`MAX_REVISION_ID_LEN`] ASCII letters, digits and
+/// dots, and starts with a letter or a digit. It is the prefix of a file
+/// name (a leading dot would hide the file, `_` ends the prefix), it is
+/// typed in targets (where `@ - + :` mean something), and it is stored in
+/// the version table and written into `--sql` scripts and terminals: so it
+/// holds nothing a shell, SQL, a terminal or a file system could read
+/// differently: no dollar sign, parenthesis, backquote, backslash, quote,
+/// space, control, right-to-left or zero-width character.
+pub const ID_PUNCTUATION: &[char] = &['.'];
+
+/// The characters of a branch label besides ASCII letters and digits (the
+/// characters a target names a label with); a label starts with a letter or
+/// a digit.
+pub const LABEL_PUNCTUATION: &[char] = &['_', '-', '.'];
 
 /// The known keys, in the order they are documented.
 pub const KEYS: &[&str] = &[
@@ -379,28 +392,61 @@ fn comma_list(value: &str, base: usize) -> impl Iterator<Item = (&str, Range<usi
     })
 }
 
-/// Why `id` is not a legal revision id, if it is not.
+/// Why `id` is not a legal revision id (see [`ID_PUNCTUATION`]), if it is
+/// not. The one copy of the rule: the compiler, `cargo migrate revision
+/// --rev-id` and `merge --rev-id` all ask it.
 pub fn id_problem(id: &str) -> Option<String> {
-    if id.is_empty() {
-        return Some("empty id".to_string());
-    }
-    if let Some(bad) = id
+    name_problem(id, ID_PUNCTUATION, "an id")
+}
+
+/// Why `label` is not a legal branch label (see [`LABEL_PUNCTUATION`]).
+pub fn label_problem(label: &str) -> Option<String> {
+    name_problem(label, LABEL_PUNCTUATION, "a branch label")
+}
+
+fn name_problem(name: &str, punctuation: &[char], what: &str) -> Option<String> {
+    let Some(first) = name.chars().next() else {
+        return Some(format!("{what} cannot be empty"));
+    };
+    if let Some(bad) = name
         .chars()
-        .find(|c| ILLEGAL_ID_CHARS.contains(c) || c.is_whitespace() || c.is_control() || *c == ',')
+        .find(|c| !c.is_ascii_alphanumeric() && !punctuation.contains(c))
     {
-        return Some(if bad.is_whitespace() {
-            "ids contain no whitespace".to_string()
+        return Some(if bad == ' ' {
+            format!("{what} holds no space")
         } else {
-            format!("`{}` is not allowed in an id", bad.escape_debug())
+            format!("`{}` is not allowed in {what}", bad.escape_default())
         });
     }
-    if id.len() > MAX_REVISION_ID_LEN {
+    if !first.is_ascii_alphanumeric() {
+        return Some(format!("{what} starts with a letter or a digit"));
+    }
+    if name.len() > MAX_REVISION_ID_LEN {
         return Some(format!(
-            "{} bytes long, the version column holds {MAX_REVISION_ID_LEN}",
-            id.len()
+            "{} characters long; the version column holds {MAX_REVISION_ID_LEN}",
+            name.len()
         ));
     }
     None
+}
+
+/// True for a character no file name of the directory may hold: a control
+/// character (a line break would end the `--` comment a `--sql` script
+/// names the file in), a line or paragraph separator, or an invisible
+/// character that reorders or hides text (right-to-left overrides,
+/// zero-width characters).
+pub fn is_hostile_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 fn check_id(
@@ -416,12 +462,12 @@ fn check_id(
             let mut diagnostic = error_at(
                 file,
                 "illegal-revision-id",
-                format!("illegal {what} `{id}`"),
+                format!("illegal {what} `{}`", id.escape_default()),
                 span,
                 &problem,
             );
             diagnostic.help = Some(format!(
-                "ids are at most {MAX_REVISION_ID_LEN} characters, without whitespace or `@ - + :` (generated ids are 12 lower-case hex digits)"
+                "ids are 1 to {MAX_REVISION_ID_LEN} ASCII letters, digits and `.`, starting with a letter or a digit (generated ids are 12 lower-case hex digits)"
             ));
             diagnostics.push(diagnostic);
             false
@@ -435,21 +481,14 @@ fn check_label(
     span: Range<usize>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> bool {
-    let problem = if label.is_empty() {
-        Some("empty label".to_string())
-    } else {
-        label
-            .chars()
-            .find(|c| *c == '@' || *c == ':' || c.is_whitespace() || c.is_control())
-            .map(|c| format!("`{}` is not allowed in a branch label", c.escape_debug()))
-    };
+    let problem = label_problem(label);
     match problem {
         None => true,
         Some(problem) => {
             diagnostics.push(error_at(
                 file,
                 "header-invalid-value",
-                format!("illegal branch label `{label}`"),
+                format!("illegal branch label `{}`", label.escape_default()),
                 span,
                 &problem,
             ));

@@ -61,8 +61,8 @@ const RECURSION_LIMIT: usize = 4 * MAX_DEPTH;
 /// What the parsers made of one statement.
 #[derive(Debug, Clone)]
 pub struct Parsed {
-    /// The tree, when sqlparser accepted it.
-    pub ast: Option<sqlparser::ast::Statement>,
+    /// The tree, when sqlparser accepted it and [`keeps_tree`] says so.
+    pub ast: Option<Box<sqlparser::ast::Statement>>,
     /// Who accepted it.
     pub checked_by: CheckedBy,
 }
@@ -100,7 +100,7 @@ pub fn parse_statement(
     let sql_error = match sqlparser_one(tokens, dialect) {
         Ok(ast) => {
             return Ok(Parsed {
-                ast: keeps_tree(&ast).then_some(ast),
+                ast: keeps_tree(&ast).then(|| Box::new(ast)),
                 checked_by: CheckedBy::Sqlparser,
             })
         }

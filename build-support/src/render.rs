@@ -54,34 +54,7 @@ impl Sources {
     }
 }
 
-/// `text` with the password of every `scheme://user:password@host` replaced
-/// by as many `*` as it has bytes, so the spans of diagnostics stay valid
-/// while the snippet they show (a URL wrongly put in `migrate.toml`) never
-/// prints the secret.
-pub fn mask_passwords(text: &str) -> String {
-    let mut out = text.as_bytes().to_vec();
-    let mut search_from = 0;
-    while let Some(found) = text[search_from..].find("://") {
-        let authority_start = search_from + found + 3;
-        let authority_len = text[authority_start..]
-            .find(|c: char| {
-                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
-            })
-            .unwrap_or(text.len() - authority_start);
-        let authority = &text[authority_start..authority_start + authority_len];
-        if let Some(at) = authority.rfind('@') {
-            if let Some(colon) = authority[..at].find(':') {
-                for byte in &mut out[authority_start + colon + 1..authority_start + at] {
-                    *byte = b'*';
-                }
-            }
-        }
-        search_from = authority_start + authority_len;
-    }
-    // Only whole UTF-8 sequences between ASCII `:` and `@` were replaced by
-    // ASCII bytes, so the result is valid UTF-8.
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
-}
+pub use crate::url_mask::mask_passwords;
 
 /// Colours or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,6 +44,7 @@ pub fn read_migrations_warning(
     let mut names = Vec::new();
     let mut skipped_entries = Vec::new();
     let schema_file = schema_file_name(dir, display_dir);
+    let mut hostile = Vec::new();
     for entry in walkdir::WalkDir::new(dir).min_depth(1).max_depth(1) {
         let entry = match entry {
             Ok(entry) => entry,
@@ -76,9 +77,28 @@ pub fn read_migrations_warning(
             continue;
         };
         if is_revision_file(name) && schema_file.as_deref() != Some(name) {
+            if let Some(bad) = name.chars().find(|&c| crate::header::is_hostile_char(c)) {
+                let shown = display_dir.join(name.escape_default().to_string());
+                let mut diagnostic = error(
+                    "illegal-file-name",
+                    format!(
+                        "the file name `{}` holds `{}`, a control or invisible character",
+                        shown.display(),
+                        bad.escape_default()
+                    ),
+                );
+                diagnostic.help = Some(
+                    "rename the file: the name is written into `--sql` scripts and terminals, where such a character could end a comment or hide text"
+                        .to_string(),
+                );
+                hostile.push((name.to_string(), diagnostic));
+                continue;
+            }
             names.push(name.to_string());
         }
     }
+    hostile.sort_by(|a, b| a.0.cmp(&b.0));
+    diagnostics.extend(hostile.into_iter().map(|(_, diagnostic)| diagnostic));
     names.sort();
     // The file system's order differs between machines; the output must not.
     skipped_entries.sort_by(|a, b| a.message.cmp(&b.message));
@@ -321,6 +341,31 @@ mod tests {
         assert!(diagnostics[0].message.contains("migrations/b2_bad.sql"));
         assert!(diagnostics[0].message.contains("offset 3"));
         assert!(diagnostics[1].message.contains("migrations/c3_bad.sql"));
+    }
+
+    #[test]
+    fn control_and_invisible_characters_in_file_names_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a1_ok.sql"), "-- ok").expect("write");
+        for name in [
+            "a1_x\nDROP TABLE users;\n-- .sql",
+            "b2_\r.sql",
+            "c3_\u{202E}lqs.sql",
+            "d4_\u{200B}.sql",
+        ] {
+            std::fs::write(dir.path().join(name), "-- x").expect("write");
+        }
+        let diagnostics = read_migrations(dir.path(), Path::new("migrations")).unwrap_err();
+        assert_eq!(diagnostics.len(), 4, "{diagnostics:#?}");
+        assert!(diagnostics.iter().all(|d| d.code == "illegal-file-name"));
+        assert!(
+            diagnostics[0]
+                .message
+                .contains("a1_x\\nDROP TABLE users;\\n-- .sql"),
+            "{}",
+            diagnostics[0].message
+        );
+        assert!(diagnostics.iter().all(|d| !d.message.contains('\n')));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::apply::{
     inspect_unknown, read_fingerprint, read_rows, read_summary, Engine, Outcome, Report, Settings,
 };
 use crate::backend::{Backend, Conn, Database};
-use crate::error::{Direction, Error, StatementRef, UnresolvedRevision};
+use crate::error::{split_record, Direction, Error, StatementRef, UnresolvedRevision};
 use crate::lock::LockGuard;
 use crate::plan::{Dialect, Plan, Revision};
 use crate::script::{runs_bare, RevisionScript, ScriptBuilder};
@@ -88,6 +88,8 @@ pub struct Migrator {
     version_table: String,
     lock: bool,
     lock_timeout: Duration,
+    connect_timeout: Duration,
+    statement_timeout: Option<Duration>,
     verify_checksums: bool,
     transaction_mode: TransactionMode,
     revert_unknown: bool,
@@ -110,6 +112,8 @@ impl Migrator {
             version_table,
             lock: true,
             lock_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(30),
+            statement_timeout: None,
             verify_checksums: true,
             transaction_mode: TransactionMode::PerRevision,
             revert_unknown: false,
@@ -143,6 +147,26 @@ impl Migrator {
     /// also waits up to the pool's own `busy_timeout`, 5 s in sqlx).
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// How long to wait for a connection (default 30 s): from the pool, the
+    /// migration lock's own connection, and the reconnection after a
+    /// connection failure. The pool's own `acquire_timeout` applies too.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Migrator {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// A client-side bound on every round trip to the server: each
+    /// statement (or batch of them), each read and write of the version
+    /// table, each lock query (default: none, so a long statement may run
+    /// as long as it takes). When it fires the run stops with an error
+    /// naming it, and reports what the version table shows afterwards.
+    /// It is what ends a run whose network froze (packets stopped without
+    /// the connection closing).
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Migrator {
+        self.statement_timeout = timeout;
         self
     }
 
@@ -238,7 +262,9 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let dialect = backend.dialect();
-        let mut conn = backend.acquire().await?;
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         if let Some(expected) = self.expected_fingerprint(&target)? {
             if let Ok(found) = read_fingerprint(&mut conn, &table, dialect).await {
                 if found == expected {
@@ -251,14 +277,15 @@ impl Migrator {
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .upgrade_locked(
-                self.engine(conn, &table, dialect, &lock, Direction::Upgrade),
+                self.engine(backend, conn, &table, &lock, Direction::Upgrade),
                 &table,
                 &graph,
                 &target,
                 dialect,
             )
             .await;
-        lock.release().await;
+        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
+            .await;
         result
     }
 
@@ -268,7 +295,14 @@ impl Migrator {
         table: &VersionTable,
     ) -> Result<LockGuard, Error> {
         if self.lock {
-            LockGuard::acquire(backend, table.name(), self.lock_timeout).await
+            LockGuard::acquire(
+                backend,
+                table.name(),
+                self.lock_timeout,
+                self.connect_timeout,
+                self.statement_timeout,
+            )
+            .await
         } else {
             Ok(LockGuard::None)
         }
@@ -276,17 +310,21 @@ impl Migrator {
 
     fn engine<'t>(
         &self,
+        backend: Backend<'t>,
         conn: Conn,
         table: &'t VersionTable,
-        dialect: Dialect,
         lock: &LockGuard,
         direction: Direction,
     ) -> Engine<'t> {
+        let dialect = backend.dialect();
         Engine::new(
             conn,
             dialect,
             table,
             Settings {
+                backend,
+                connect_timeout: self.connect_timeout,
+                statement_timeout: self.statement_timeout,
                 check_in_tx: dialect == Dialect::Sqlite || !self.lock,
                 single: self.transaction_mode == TransactionMode::Single,
                 lock_timeout: self.lock_timeout,
@@ -304,6 +342,7 @@ impl Migrator {
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
+        engine.identify().await;
         engine.ensure_tables().await?;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
@@ -354,18 +393,21 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
-        let conn = backend.acquire().await?;
+        let conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .downgrade_locked(
-                self.engine(conn, &table, dialect, &lock, Direction::Downgrade),
+                self.engine(backend, conn, &table, &lock, Direction::Downgrade),
                 &table,
                 &graph,
                 &target,
                 dialect,
             )
             .await;
-        lock.release().await;
+        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
+            .await;
         result
     }
 
@@ -377,6 +419,7 @@ impl Migrator {
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
+        engine.identify().await;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
             let (stored, rows) = read_state(engine.conn(), table, dialect).await?;
@@ -535,29 +578,27 @@ impl Migrator {
                 (reference, bare, statement.sql())
             })
             .collect();
-        let done = (row.statements_done.max(0) as usize).min(statements.len());
-        // An interrupted run recorded every statement it saw complete; the
-        // next one, if it ran outside a transaction, may have committed
-        // after the client died.
         let interrupted = matches!(row.state, RowState::Partial | RowState::Reverting);
-        let unknown = statements
-            .get(done)
-            .filter(|(_, bare, _)| interrupted && *bare);
-        let not_run_from = done + usize::from(unknown.is_some());
-        let refs = |range: &[(StatementRef, bool, &str)]| -> Vec<StatementRef> {
-            range.iter().map(|(r, _, _)| r.clone()).collect()
-        };
+        let flags: Vec<(StatementRef, bool)> = statements
+            .iter()
+            .map(|(reference, bare, _)| (reference.clone(), *bare))
+            .collect();
+        let (ran, unknown, not_run) =
+            split_record(&flags, row.statements_done.max(0) as usize, interrupted);
+        let unknown_sql = unknown
+            .as_ref()
+            .map(|statement| statements[statement.index - 1].2);
         (
             UnresolvedRevision {
                 revision: row.revision.clone(),
                 file: revision.map(|r| r.file().to_string()),
                 state: row.state.as_str().to_string(),
-                ran: refs(&statements[..done]),
-                unknown: unknown.map(|(r, _, _)| r.clone()),
+                ran,
+                unknown,
                 catalog: None,
-                not_run: refs(&statements[not_run_from..]),
+                not_run,
             },
-            unknown.map(|(_, _, sql)| *sql),
+            unknown_sql,
         )
     }
 
@@ -591,7 +632,9 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let dialect = backend.dialect();
-        let mut conn = backend.acquire().await?;
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = crate::graph::of(&self.plan);
         let mut found = Vec::new();
@@ -659,7 +702,9 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let dialect = backend.dialect();
-        let mut conn = backend.acquire().await?;
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = crate::graph::of(&self.plan);
         self.verify_explained(&mut conn, &graph, &rows, Direction::Upgrade, dialect)
@@ -684,7 +729,9 @@ impl Migrator {
     async fn read<D: Database + ?Sized>(&self, db: &D) -> Result<Rows, Error> {
         let table = self.table()?;
         let backend = db.backend();
-        let mut conn = backend.acquire().await?;
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         read_rows(&mut conn, &table, backend.dialect()).await
     }
 
@@ -711,11 +758,13 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
-        let conn = backend.acquire().await?;
+        let conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .stamp_locked(
-                self.engine(conn, &table, dialect, &lock, Direction::Upgrade),
+                self.engine(backend, conn, &table, &lock, Direction::Upgrade),
                 &table,
                 &graph,
                 &target,
@@ -723,7 +772,8 @@ impl Migrator {
                 purge,
             )
             .await;
-        lock.release().await;
+        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
+            .await;
         result
     }
 
@@ -854,19 +904,37 @@ fn unknown_rows<'r>(graph: &'r Graph, rows: &'r Rows) -> impl Iterator<Item = &'
 }
 
 /// Unknown revisions ordered so that none is reverted before a revision
-/// that names it as a parent.
-fn order_children_first(mut revisions: Vec<Revision>) -> Vec<Revision> {
-    let mut ordered = Vec::with_capacity(revisions.len());
-    while !revisions.is_empty() {
-        let position = revisions
-            .iter()
-            .position(|candidate| {
-                !revisions
-                    .iter()
-                    .any(|other| other.down_revisions().iter().any(|p| p == candidate.id()))
-            })
-            .unwrap_or(0);
-        ordered.push(revisions.remove(position));
+/// that names it as a parent: the reverse of `migrate-core`'s plan order
+/// over them (a loop among stored rows, which no plan allowed, keeps the
+/// rest in table order).
+fn order_children_first(revisions: Vec<Revision>) -> Vec<Revision> {
+    let nodes: Vec<migrate_core::Node> = revisions
+        .iter()
+        .map(|revision| migrate_core::Node {
+            id: revision.id().to_string(),
+            down_revisions: revision
+                .down_revisions()
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            ..migrate_core::Node::default()
+        })
+        .collect();
+    let graph = Graph::new(&nodes);
+    let requires: Vec<Vec<usize>> = (0..nodes.len())
+        .map(|index| graph.parents(index).to_vec())
+        .collect();
+    let rank: Vec<usize> = (0..nodes.len()).collect();
+    let mut order = Graph::order(nodes.len(), &requires, &rank);
+    let mut placed = vec![false; nodes.len()];
+    for index in &order {
+        placed[*index] = true;
     }
-    ordered
+    order.extend((0..nodes.len()).filter(|index| !placed[*index]));
+    let mut slots: Vec<Option<Revision>> = revisions.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .rev()
+        .filter_map(|index| slots[index].take())
+        .collect()
 }

@@ -39,7 +39,7 @@
 //! literals quoted per dialect; the same text serves the online runtime and
 //! the offline script.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use sha2::{Digest as _, Sha256};
@@ -300,22 +300,55 @@ fn quote_identifier(dialect: Dialect, name: &str) -> String {
     }
 }
 
-/// A string literal that means `text` on the dialect, whatever it holds.
+/// A string literal that means `text` on the dialect, whatever it holds and
+/// whatever the server's settings; it spans one line.
+///
+/// Text without control characters or backslashes (SQLite: without control
+/// characters) is `'...'` with quotes doubled, which every setting reads the
+/// same. Otherwise:
+/// PostgreSQL gets an escape string `E'...'` (backslash escapes whether
+/// `standard_conforming_strings` is on or off, control characters as
+/// `\uXXXX`); MySQL/MariaDB and SQLite get the UTF-8 bytes in hex
+/// (`CONVERT(X'..' USING utf8mb4)`, `CAST(X'..' AS TEXT)`), exact under
+/// every `sql_mode`, `NO_BACKSLASH_ESCAPES` or not. The values cannot be
+/// bind parameters: a revision's statements and its version-table writes
+/// go to the server as one batch (PostgreSQL's simple protocol), and the
+/// same text makes the `--sql` script.
 pub(crate) fn literal(dialect: Dialect, text: &str) -> String {
-    match dialect {
-        // Backslashes mean something in MySQL strings unless
-        // NO_BACKSLASH_ESCAPES is set: hex is exact under every sql_mode.
-        Dialect::MySql if text.contains('\\') || text.chars().any(char::is_control) => {
-            let mut hex = String::with_capacity(text.len() * 2);
-            for byte in text.bytes() {
-                let _ = write!(hex, "{byte:02X}");
-            }
-            format!("CONVERT(X'{hex}' USING utf8mb4)")
-        }
-        // PostgreSQL and SQLite only double the quote
-        // (standard_conforming_strings is on by default since 9.1).
-        _ => format!("'{}'", text.replace('\'', "''")),
+    // SQLite never reads a backslash as an escape.
+    let plain =
+        (dialect == Dialect::Sqlite || !text.contains('\\')) && !text.chars().any(char::is_control);
+    if plain {
+        return format!("'{}'", text.replace('\'', "''"));
     }
+    match dialect {
+        Dialect::Postgres | Dialect::Generic => {
+            let mut out = String::with_capacity(text.len() + 8);
+            out.push_str("E'");
+            for c in text.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\'' => out.push_str("''"),
+                    c if c.is_control() => {
+                        let _ = write!(out, "\\u{:04X}", u32::from(c));
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('\'');
+            out
+        }
+        Dialect::MySql => format!("CONVERT(X'{}' USING utf8mb4)", hex_bytes(text)),
+        Dialect::Sqlite => format!("CAST(X'{}' AS TEXT)", hex_bytes(text)),
+    }
+}
+
+fn hex_bytes(text: &str) -> String {
+    let mut hex = String::with_capacity(text.len() * 2);
+    for byte in text.bytes() {
+        let _ = write!(hex, "{byte:02X}");
+    }
+    hex
 }
 
 /// Where a version row stands.
@@ -414,10 +447,8 @@ pub(crate) struct Rows {
     rows: BTreeMap<String, VersionRow>,
     /// Wrapping sum of the pair hashes of applied rows.
     sum: [u64; 4],
-    /// How many applied rows name each id as a parent.
-    referenced: HashMap<String, u32>,
-    /// Applied rows no applied row names as a parent.
-    heads: BTreeSet<String>,
+    /// Applied rows no applied row names as a parent (`migrate-core`).
+    heads: migrate_core::HeadSet,
     /// Rows not in the `applied` state.
     not_applied: usize,
 }
@@ -447,7 +478,7 @@ impl Rows {
 
     /// Applied rows no other applied row names as a parent.
     pub(crate) fn heads(&self) -> Vec<String> {
-        self.heads.iter().cloned().collect()
+        self.heads.heads().cloned().collect()
     }
 
     pub(crate) fn summary(&self) -> Summary {
@@ -468,13 +499,7 @@ impl Rows {
             pair_hash(&row.revision, &row.checksum),
             false,
         );
-        for parent in &row.down_revisions {
-            *self.referenced.entry(parent.clone()).or_insert(0) += 1;
-            self.heads.remove(parent);
-        }
-        if !self.referenced.contains_key(&row.revision) {
-            self.heads.insert(row.revision.clone());
-        }
+        self.heads.add(&row.revision, &row.down_revisions);
     }
 
     fn count_out(&mut self, row: &VersionRow) {
@@ -483,22 +508,12 @@ impl Rows {
             return;
         }
         add_hash(&mut self.sum, pair_hash(&row.revision, &row.checksum), true);
-        self.heads.remove(&row.revision);
-        for parent in &row.down_revisions {
-            if let Some(count) = self.referenced.get_mut(parent) {
-                *count -= 1;
-                if *count == 0 {
-                    self.referenced.remove(parent);
-                    if self
-                        .rows
-                        .get(parent)
-                        .is_some_and(|p| p.state == RowState::Applied)
-                    {
-                        self.heads.insert(parent.clone());
-                    }
-                }
-            }
-        }
+        let rows = &self.rows;
+        self.heads
+            .remove(&row.revision, &row.down_revisions, |parent| {
+                rows.get(parent)
+                    .is_some_and(|p| p.state == RowState::Applied)
+            });
     }
 
     /// Adds or replaces a row.
@@ -698,6 +713,13 @@ mod tests {
     #[test]
     fn literals_survive_any_text() {
         assert_eq!(literal(Dialect::Postgres, "it's"), "'it''s'");
+        assert_eq!(literal(Dialect::Postgres, "a\\'b"), "E'a\\\\''b'");
+        assert_eq!(
+            literal(Dialect::Postgres, "a\nb\u{85}"),
+            "E'a\\u000Ab\\u0085'"
+        );
+        assert_eq!(literal(Dialect::Sqlite, "a\nb"), "CAST(X'610A62' AS TEXT)");
+        assert_eq!(literal(Dialect::Sqlite, "a\\'b"), "'a\\''b'");
         assert_eq!(literal(Dialect::Sqlite, "a"), "'a'");
         assert_eq!(literal(Dialect::MySql, "it's"), "'it''s'");
         assert_eq!(

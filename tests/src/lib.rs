@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 pub mod generated;
 pub mod kill;
+pub mod proxy;
 
 /// Which server a test database lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
