@@ -868,7 +868,15 @@ async fn read_state(
     table: &VersionTable,
     dialect: Dialect,
 ) -> Result<(Option<Summary>, Rows), Error> {
-    let stored = read_summary(conn, table, dialect).await;
+    let mut stored = read_summary(conn, table, dialect).await;
+    if stored.is_none() {
+        // The summary row deleted by hand: put the empty one back (a no-op
+        // without the tables), or every in-transaction check would fail.
+        if let Some(insert) = table.create(dialect).last() {
+            let _ = conn.execute(insert).await;
+        }
+        stored = read_summary(conn, table, dialect).await;
+    }
     let rows = read_rows(conn, table, dialect).await?;
     Ok((stored, rows))
 }

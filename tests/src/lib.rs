@@ -1019,6 +1019,15 @@ pub mod scenarios {
             with_version_tables(&["seeds", "late", "more_rows"])
         );
         new.check(&t.db).await.unwrap();
+        // The summary's row deleted too: no endless re-planning either.
+        t.exec("DELETE FROM migrate_version_summary").await;
+        t.exec("DELETE FROM migrate_version WHERE revision = 'dddd0004'")
+            .await;
+        assert_eq!(
+            new.upgrade(&t.db, "head").await.unwrap().ids(),
+            ["dddd0004"]
+        );
+        new.check(&t.db).await.unwrap();
     }
 
     /// stamp records without running; check fails until at head.
