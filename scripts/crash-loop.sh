@@ -3,6 +3,9 @@
 # and downgrades, on SQLite and (when MIGRATE_TEST_POSTGRES_URL is set)
 # PostgreSQL, checking after each kill that the database sits exactly at a
 # revision boundary. CI runs 12 kills per backend; this runs many more.
+# Each round also runs the kill matrix (tests/tests/kill_matrix.rs: kills
+# aimed inside long DML and CREATE INDEX CONCURRENTLY, on MariaDB too when
+# MIGRATE_TEST_MYSQL_URL is set) for KILLS_PER_BACKEND / 4 rounds of targets.
 #
 #   scripts/crash-loop.sh [KILLS_PER_BACKEND] [ROUNDS]
 #
@@ -19,4 +22,5 @@ export MIGRATE_TEST_POSTGRES_URL="${MIGRATE_TEST_POSTGRES_URL:-postgres://root@1
 for round in $(seq 1 "$rounds"); do
   echo "==> round $round of $rounds: $kills kills per backend"
   MIGRATE_CRASH_KILLS="$kills" cargo test -p migrate-tests --test crash -- --nocapture --test-threads=1
+  MIGRATE_KILL_MATRIX_ROUNDS="$(( (kills + 3) / 4 ))" cargo test -p migrate-tests --test kill_matrix -- --nocapture --test-threads=1
 done

@@ -3,6 +3,10 @@
 //! COLUMN, CREATE INDEX, INSERTs, a downgrade), a linear chain with a
 //! branch-and-merge pair every 100 revisions. Target: 10,000 in under a
 //! second, and 10x the revisions at most 12x the time.
+//!
+//! `compile/cycle`: 1,000 and 10,000 revisions that form one cycle, compiled
+//! and the error rendered (the cycle's diagnostic has a label in every
+//! file): 10x the revisions at most 12x the time, like the rest.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -60,6 +64,21 @@ pub fn generate(dir: &Path, count: usize) {
     }
 }
 
+/// Writes `count` one-statement revisions, each naming the previous as its
+/// parent and the first naming the last: one cycle through every file.
+pub fn generate_cycle(dir: &Path, count: usize) {
+    std::fs::create_dir_all(dir).expect("create the directory");
+    let id = |i: usize| format!("{:012x}", 0x2000_0000_0000usize + i * 7919);
+    for i in 0..count {
+        let down = id((i + count - 1) % count);
+        let text = format!(
+            "-- revision: {}\n-- down_revision: {down}\n\n-- migrate:upgrade\nCREATE TABLE c{i} (id INT);\n\n-- migrate:downgrade\nDROP TABLE c{i};\n",
+            id(i)
+        );
+        std::fs::write(dir.join(format!("{}_cycle_{i}.sql", id(i))), text).expect("write");
+    }
+}
+
 /// One timed pass per stage, single-threaded, to show where the time goes.
 fn stages(dir: &Path, config: &migrate_build::config::Config) {
     let display = Path::new("migrations");
@@ -104,6 +123,21 @@ fn bench(c: &mut Criterion) {
             // drop is left out of the measurement, as criterion intends for
             // outputs that are expensive to drop.
             b.iter_with_large_drop(|| compile(dir, &options))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("compile/cycle");
+    group.sample_size(10);
+    for count in [1_000usize, 10_000] {
+        let dir = root.path().join(format!("cycle{count}"));
+        generate_cycle(&dir, count);
+        let options = Options::new().display_dir("migrations");
+        group.bench_with_input(BenchmarkId::from_parameter(count), &dir, |b, dir| {
+            b.iter(|| {
+                let failure = compile(dir, &options).expect_err("a cycle");
+                failure.render(migrate_build::render::Style::Plain).len()
+            })
         });
     }
     group.finish();

@@ -165,7 +165,8 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     }
 
     let config = crate::config::load(dir, &display_dir);
-    let files = crate::source::read_migrations(dir, &display_dir);
+    let mut skipped = Vec::new();
+    let files = crate::source::read_migrations_warning(dir, &display_dir, &mut skipped);
     let (config, files) = match (config, files) {
         (Ok(config), Ok(files)) => (config, files),
         (config, files) => {
@@ -184,7 +185,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         sources.insert(source.path.clone(), source.text.clone());
     }
 
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = skipped;
     let mut revisions = Vec::with_capacity(files.len());
     for result in compile_files(&files, &config) {
         match result {
@@ -210,11 +211,14 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         .collect();
 
     if !options.skip_lock {
-        let lock_path = dir.join(crate::lock::LOCK_FILE);
-        if let Ok(text) = std::fs::read_to_string(&lock_path) {
-            let display = display_dir.join(crate::lock::LOCK_FILE);
-            diagnostics.extend(crate::lock::check(&text, &display, &revisions));
-            sources.insert(display, text);
+        let display = display_dir.join(crate::lock::LOCK_FILE);
+        match crate::lock::read_lock(dir, &display) {
+            Ok(Some(text)) => {
+                diagnostics.extend(crate::lock::check(&text, &display, &revisions));
+                sources.insert(display, text);
+            }
+            Ok(None) => {}
+            Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
 

@@ -326,7 +326,7 @@ fn find_credentials(
     for (key, value) in table {
         let url_key = key.to_ascii_lowercase().contains("url");
         let has_credentials = match value {
-            toml::Value::String(s) => url_has_credentials(s),
+            toml::Value::String(s) => crate::url_mask::url_has_credentials(s),
             _ => false,
         };
         if url_key || has_credentials {
@@ -347,17 +347,6 @@ fn find_credentials(
         if let toml::Value::Table(inner) = value {
             find_credentials(file, text, inner, diagnostics);
         }
-    }
-}
-
-/// `scheme://user:password@host` or `scheme://user@host`.
-fn url_has_credentials(value: &str) -> bool {
-    match value.split_once("://") {
-        Some((_, rest)) => {
-            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-            authority.contains('@')
-        }
-        None => false,
     }
 }
 

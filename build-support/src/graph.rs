@@ -16,84 +16,37 @@
 //! lines.
 
 use std::collections::{BTreeSet, HashMap};
+
+use migrate_core::{Graph, Node};
 use std::ops::Range;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::CompiledRevision;
 
-/// The parent edges of a set of revisions, resolved to indices.
-///
-/// Unknown names are left out (they are reported by [`check`]); with a
-/// duplicated id, references resolve to the first file holding it.
-#[derive(Debug, Clone)]
-pub struct Edges {
-    /// `down_revision` parents of each revision.
-    pub down: Vec<Vec<usize>>,
-    /// `depends_on` targets of each revision (ids or branch labels).
-    pub depends: Vec<Vec<usize>>,
+/// The revision graph of `revisions` (indices in slice order), from
+/// `migrate-core`: every name resolved once there. Unknown names are left
+/// out (reported by [`check`]); with a duplicated id, references resolve to
+/// the first file holding it.
+pub fn core_graph(revisions: &[CompiledRevision]) -> Graph {
+    let nodes: Vec<Node> = revisions
+        .iter()
+        .map(|revision| Node {
+            id: revision.id.clone(),
+            down_revisions: revision.down_revisions.clone(),
+            depends_on: revision.depends_on.clone(),
+            branch_labels: revision.branch_labels.clone(),
+        })
+        .collect();
+    Graph::new(&nodes)
 }
 
-impl Edges {
-    /// Resolves every `down_revision` and `depends_on` name to an index.
-    pub fn resolve(revisions: &[CompiledRevision]) -> Edges {
-        let by_id = id_index(revisions);
-        let by_label = label_index(revisions);
-        let mut down = Vec::with_capacity(revisions.len());
-        let mut depends = Vec::with_capacity(revisions.len());
-        for revision in revisions {
-            let mut parents: Vec<usize> = revision
-                .down_revisions
-                .iter()
-                .filter_map(|name| by_id.get(name.as_str()).copied())
-                .collect();
-            dedup_keep_order(&mut parents);
-            down.push(parents);
-            let mut targets: Vec<usize> = revision
-                .depends_on
-                .iter()
-                .filter_map(|name| {
-                    by_id
-                        .get(name.as_str())
-                        .or_else(|| by_label.get(name.as_str()))
-                        .copied()
-                })
-                .collect();
-            dedup_keep_order(&mut targets);
-            depends.push(targets);
-        }
-        Edges { down, depends }
-    }
-
-    /// Every edge that orders revision `index`: its parents and its dependencies.
-    pub fn all_parents(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
-        self.down[index]
-            .iter()
-            .chain(self.depends[index].iter())
-            .copied()
-    }
-}
-
-fn dedup_keep_order(items: &mut Vec<usize>) {
-    let mut seen = BTreeSet::new();
-    items.retain(|item| seen.insert(*item));
-}
-
-fn id_index(revisions: &[CompiledRevision]) -> HashMap<&str, usize> {
-    let mut by_id = HashMap::with_capacity(revisions.len());
-    for (index, revision) in revisions.iter().enumerate() {
-        by_id.entry(revision.id.as_str()).or_insert(index);
-    }
-    by_id
-}
-
-fn label_index(revisions: &[CompiledRevision]) -> HashMap<&str, usize> {
-    let mut by_label = HashMap::new();
-    for (index, revision) in revisions.iter().enumerate() {
-        for label in &revision.branch_labels {
-            by_label.entry(label.as_str()).or_insert(index);
-        }
-    }
-    by_label
+/// Every edge that orders revision `index`: its parents and its dependencies.
+pub fn all_parents(graph: &Graph, index: usize) -> impl Iterator<Item = usize> + '_ {
+    graph
+        .parents(index)
+        .iter()
+        .chain(graph.dependencies(index))
+        .copied()
 }
 
 /// Runs every graph check and returns the errors found (empty when the graph
@@ -108,44 +61,32 @@ pub fn check(revisions: &[CompiledRevision]) -> Vec<Diagnostic> {
     }
     duplicate_labels(revisions, &mut diagnostics);
     unknown_references(revisions, &mut diagnostics);
-    let edges = Edges::resolve(revisions);
-    let order = crate::plan::order_with(revisions, &edges);
+    let graph = core_graph(revisions);
+    let order = crate::plan::order_with(revisions, &graph);
     if order.len() < revisions.len() {
-        cycles(revisions, &edges, &order, &mut diagnostics);
+        cycles(revisions, &graph, &order, &mut diagnostics);
     }
     if !diagnostics.is_empty() {
         // Heads and bases are ill-defined on a loop, and a dangling parent
         // or a shared label would only add a misleading second head.
         return diagnostics;
     }
-    let children = versioned_children(&edges);
-    let labels = inherited_labels(revisions, &edges, &order);
-    multiple_heads(revisions, &children, &labels, &mut diagnostics);
-    multiple_bases(revisions, &children, &mut diagnostics);
+    let labels: Vec<BTreeSet<String>> = (0..revisions.len())
+        .map(|index| graph.branch_labels(index))
+        .collect();
+    multiple_heads(revisions, &graph, &labels, &mut diagnostics);
+    multiple_bases(revisions, &graph, &mut diagnostics);
     diagnostics
 }
 
 /// The ids of the versioned heads (no other revision names them in
 /// `down_revision`), in the order given.
 pub fn heads(revisions: &[CompiledRevision]) -> Vec<&str> {
-    let edges = Edges::resolve(revisions);
-    let children = versioned_children(&edges);
-    revisions
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| children[*index].is_empty())
-        .map(|(_, revision)| revision.id.as_str())
+    core_graph(revisions)
+        .heads()
+        .into_iter()
+        .map(|index| revisions[index].id.as_str())
         .collect()
-}
-
-fn versioned_children(edges: &Edges) -> Vec<Vec<usize>> {
-    let mut children = vec![Vec::new(); edges.down.len()];
-    for (child, parents) in edges.down.iter().enumerate() {
-        for parent in parents {
-            children[*parent].push(child);
-        }
-    }
-    children
 }
 
 /// The span of a header key's value, or of the `revision:` value, or the file start.
@@ -293,16 +234,15 @@ fn duplicate_labels(revisions: &[CompiledRevision], diagnostics: &mut Vec<Diagno
 }
 
 fn unknown_references(revisions: &[CompiledRevision], diagnostics: &mut Vec<Diagnostic>) {
-    let by_id = id_index(revisions);
-    let by_label = label_index(revisions);
+    let graph = core_graph(revisions);
     for revision in revisions {
         for name in &revision.down_revisions {
-            if !by_id.contains_key(name.as_str()) {
+            if graph.position(name).is_none() {
                 diagnostics.push(unknown(revisions, revision, "down_revision", name));
             }
         }
         for name in &revision.depends_on {
-            if !by_id.contains_key(name.as_str()) && !by_label.contains_key(name.as_str()) {
+            if graph.position(name).is_none() && graph.labelled(name).is_none() {
                 diagnostics.push(unknown(revisions, revision, "depends_on", name));
             }
         }
@@ -344,11 +284,8 @@ fn suggest(revisions: &[CompiledRevision], key: &str, name: &str) -> String {
             revision.id
         );
     }
-    let prefixed: Vec<&CompiledRevision> = revisions
-        .iter()
-        .filter(|revision| !name.is_empty() && revision.id.starts_with(name))
-        .collect();
-    if let [only] = prefixed.as_slice() {
+    if let Ok(index) = core_graph(revisions).lookup(name) {
+        let only = &revisions[index];
         return format!("write the full id: `{}` ({})", only.id, file_name(only));
     }
     if key == "depends_on" {
@@ -360,7 +297,7 @@ fn suggest(revisions: &[CompiledRevision], key: &str, name: &str) -> String {
 
 fn cycles(
     revisions: &[CompiledRevision],
-    edges: &Edges,
+    edges: &Graph,
     placed_order: &[usize],
     diagnostics: &mut Vec<Diagnostic>,
 ) {
@@ -379,8 +316,7 @@ fn cycles(
         }
         let mut stack: Vec<(usize, Vec<usize>)> = Vec::new();
         let parents = |node: usize| -> Vec<usize> {
-            edges
-                .all_parents(node)
+            all_parents(edges, node)
                 .filter(|parent| !placed[*parent])
                 .collect()
         };
@@ -414,7 +350,7 @@ fn cycles(
 }
 
 /// `path` lists revisions each naming the next as a parent, the last naming the first.
-fn cycle(revisions: &[CompiledRevision], edges: &Edges, path: &[usize]) -> Diagnostic {
+fn cycle(revisions: &[CompiledRevision], edges: &Graph, path: &[usize]) -> Diagnostic {
     let mut ids: Vec<&str> = path.iter().map(|i| revisions[*i].id.as_str()).collect();
     if let Some(first) = ids.first().copied() {
         ids.push(first);
@@ -424,7 +360,7 @@ fn cycle(revisions: &[CompiledRevision], edges: &Edges, path: &[usize]) -> Diagn
         let revision = &revisions[*index];
         let next = path[(position + 1) % path.len()];
         let next_id = revisions[next].id.as_str();
-        let key = if edges.down[*index].contains(&next) {
+        let key = if edges.parents(*index).contains(&next) {
             "down_revision"
         } else {
             "depends_on"
@@ -453,26 +389,6 @@ fn cycle(revisions: &[CompiledRevision], edges: &Edges, path: &[usize]) -> Diagn
     diagnostic
 }
 
-/// Each revision's labels plus those of all its ancestors, computed in plan order.
-fn inherited_labels(
-    revisions: &[CompiledRevision],
-    edges: &Edges,
-    order: &[usize],
-) -> Vec<BTreeSet<String>> {
-    let mut labels: Vec<BTreeSet<String>> = revisions
-        .iter()
-        .map(|revision| revision.branch_labels.iter().cloned().collect())
-        .collect();
-    for index in order {
-        let mut inherited = BTreeSet::new();
-        for parent in &edges.down[*index] {
-            inherited.extend(labels[*parent].iter().cloned());
-        }
-        labels[*index].extend(inherited);
-    }
-    labels
-}
-
 /// Groups revisions by label set; returns the groups of two or more.
 fn same_label_groups(
     candidates: &[usize],
@@ -495,13 +411,11 @@ fn same_label_groups(
 
 fn multiple_heads(
     revisions: &[CompiledRevision],
-    children: &[Vec<usize>],
+    graph: &Graph,
     labels: &[BTreeSet<String>],
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let heads: Vec<usize> = (0..revisions.len())
-        .filter(|index| children[*index].is_empty())
-        .collect();
+    let heads = graph.heads();
     for group in same_label_groups(&heads, |index| labels[index].clone()) {
         let mut diagnostic = ends_of_history(
             revisions,
@@ -564,12 +478,10 @@ fn ends_of_history(
 
 fn multiple_bases(
     revisions: &[CompiledRevision],
-    children: &[Vec<usize>],
+    graph: &Graph,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let bases: Vec<usize> = (0..revisions.len())
-        .filter(|index| revisions[*index].down_revisions.is_empty())
-        .collect();
+    let bases = graph.bases();
     if bases.len() < 2 {
         return;
     }
@@ -579,7 +491,7 @@ fn multiple_bases(
         let mut set: BTreeSet<String> = revisions[base].branch_labels.iter().cloned().collect();
         let mut node = base;
         let mut steps = 0;
-        while let [only_child] = children[node].as_slice() {
+        while let [only_child] = graph.children(node) {
             set.extend(revisions[*only_child].branch_labels.iter().cloned());
             node = *only_child;
             steps += 1;

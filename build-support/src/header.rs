@@ -24,9 +24,22 @@ use crate::{Diagnostic, Label, Severity};
 /// The longest revision id: the version table's column is `VARCHAR(64)`.
 pub const MAX_REVISION_ID_LEN: usize = 64;
 
-/// Characters that an id may not contain: Alembic gives them meaning in
-/// targets (`label@head`, `head-1`, `<id>+2`, `a:b` ranges).
-pub const ILLEGAL_ID_CHARS: &[char] = &['@', '-', '+', ':'];
+/// The characters of a revision id besides ASCII letters and digits.
+///
+/// A revision id is 1 to [`MAX_REVISION_ID_LEN`] ASCII letters, digits and
+/// dots, and starts with a letter or a digit. It is the prefix of a file
+/// name (a leading dot would hide the file, `_` ends the prefix), it is
+/// typed in targets (where `@ - + :` mean something), and it is stored in
+/// the version table and written into `--sql` scripts and terminals: so it
+/// holds nothing a shell, SQL, a terminal or a file system could read
+/// differently: no dollar sign, parenthesis, backquote, backslash, quote,
+/// space, control, right-to-left or zero-width character.
+pub const ID_PUNCTUATION: &[char] = &['.'];
+
+/// The characters of a branch label besides ASCII letters and digits (the
+/// characters a target names a label with); a label starts with a letter or
+/// a digit.
+pub const LABEL_PUNCTUATION: &[char] = &['_', '-', '.'];
 
 /// The known keys, in the order they are documented.
 pub const KEYS: &[&str] = &[
@@ -72,6 +85,13 @@ pub fn parse(file: &Path, text: &str) -> (Header, Vec<Diagnostic>) {
         ..Header::default()
     };
     let mut diagnostics = Vec::new();
+    if let Some(diagnostic) = cr_line_endings(file, text, header.start) {
+        // Read as one line, the header would only give a puzzling
+        // "illegal revision id"; say what is wrong instead.
+        header.end = text.len();
+        header.end_line = 1;
+        return (header, vec![diagnostic]);
+    }
     let mut offset = header.start;
     let mut line_number: u32 = 1;
     let mut first_line: Range<usize> = offset..offset;
@@ -297,6 +317,31 @@ fn read_key(
 }
 
 /// `none` (any case) is the empty list; otherwise comma-separated ids.
+/// The code of the error for a file with CR-only line endings.
+pub(crate) const CR_LINE_ENDINGS: &str = "cr-line-endings";
+
+/// A file whose first line break is a lone CR (classic Mac OS line
+/// endings): every line break of the header is then invisible to a reader
+/// that splits on LF.
+fn cr_line_endings(file: &Path, text: &str, start: usize) -> Option<Diagnostic> {
+    let first_line = text[start..].split('\n').next().unwrap_or_default();
+    let cr = first_line.trim_end_matches('\r').find('\r')?;
+    let at = start + cr;
+    let mut diagnostic = error_at(
+        file,
+        CR_LINE_ENDINGS,
+        "this file uses CR line endings (classic Mac OS), which the header cannot be read with"
+            .to_string(),
+        at..at + 1,
+        "a line ends with a lone CR here",
+    );
+    diagnostic.help = Some(
+        "convert the file to LF (or CRLF) line endings, e.g. `tr '\\r' '\\n'` or your editor's line-ending setting"
+            .to_string(),
+    );
+    Some(diagnostic)
+}
+
 fn id_list(
     file: &Path,
     value: &str,
@@ -306,10 +351,30 @@ fn id_list(
     if value.is_empty() || value.eq_ignore_ascii_case("none") {
         return Vec::new();
     }
-    let mut ids = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut first_spans: Vec<Range<usize>> = Vec::new();
     for (id, span) in comma_list(value, value_span.start) {
-        if check_id(file, id, span, "parent id", diagnostics) {
+        if let Some(position) = ids.iter().position(|seen| seen == id) {
+            let mut diagnostic = error_at(
+                file,
+                "header-repeated-id",
+                format!("`{id}` is listed twice"),
+                span,
+                "listed again here",
+            );
+            diagnostic.labels.push(Label {
+                file: file.to_path_buf(),
+                span: first_spans[position].clone(),
+                message: "first listed here".to_string(),
+                primary: false,
+            });
+            diagnostic.help = Some(format!("list `{id}` once"));
+            diagnostics.push(diagnostic);
+            continue;
+        }
+        if check_id(file, id, span.clone(), "parent id", diagnostics) {
             ids.push(id.to_string());
+            first_spans.push(span);
         }
     }
     ids
@@ -327,28 +392,61 @@ fn comma_list(value: &str, base: usize) -> impl Iterator<Item = (&str, Range<usi
     })
 }
 
-/// Why `id` is not a legal revision id, if it is not.
+/// Why `id` is not a legal revision id (see [`ID_PUNCTUATION`]), if it is
+/// not. The one copy of the rule: the compiler, `cargo migrate revision
+/// --rev-id` and `merge --rev-id` all ask it.
 pub fn id_problem(id: &str) -> Option<String> {
-    if id.is_empty() {
-        return Some("empty id".to_string());
-    }
-    if let Some(bad) = id
+    name_problem(id, ID_PUNCTUATION, "an id")
+}
+
+/// Why `label` is not a legal branch label (see [`LABEL_PUNCTUATION`]).
+pub fn label_problem(label: &str) -> Option<String> {
+    name_problem(label, LABEL_PUNCTUATION, "a branch label")
+}
+
+fn name_problem(name: &str, punctuation: &[char], what: &str) -> Option<String> {
+    let Some(first) = name.chars().next() else {
+        return Some(format!("{what} cannot be empty"));
+    };
+    if let Some(bad) = name
         .chars()
-        .find(|c| ILLEGAL_ID_CHARS.contains(c) || c.is_whitespace() || c.is_control() || *c == ',')
+        .find(|c| !c.is_ascii_alphanumeric() && !punctuation.contains(c))
     {
-        return Some(if bad.is_whitespace() {
-            "ids contain no whitespace".to_string()
+        return Some(if bad == ' ' {
+            format!("{what} holds no space")
         } else {
-            format!("`{}` is not allowed in an id", bad.escape_debug())
+            format!("`{}` is not allowed in {what}", bad.escape_default())
         });
     }
-    if id.len() > MAX_REVISION_ID_LEN {
+    if !first.is_ascii_alphanumeric() {
+        return Some(format!("{what} starts with a letter or a digit"));
+    }
+    if name.len() > MAX_REVISION_ID_LEN {
         return Some(format!(
-            "{} bytes long, the version column holds {MAX_REVISION_ID_LEN}",
-            id.len()
+            "{} characters long; the version column holds {MAX_REVISION_ID_LEN}",
+            name.len()
         ));
     }
     None
+}
+
+/// True for a character no file name of the directory may hold: a control
+/// character (a line break would end the `--` comment a `--sql` script
+/// names the file in), a line or paragraph separator, or an invisible
+/// character that reorders or hides text (right-to-left overrides,
+/// zero-width characters).
+pub fn is_hostile_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 fn check_id(
@@ -364,12 +462,12 @@ fn check_id(
             let mut diagnostic = error_at(
                 file,
                 "illegal-revision-id",
-                format!("illegal {what} `{id}`"),
+                format!("illegal {what} `{}`", id.escape_default()),
                 span,
                 &problem,
             );
             diagnostic.help = Some(format!(
-                "ids are at most {MAX_REVISION_ID_LEN} characters, without whitespace or `@ - + :` (generated ids are 12 lower-case hex digits)"
+                "ids are 1 to {MAX_REVISION_ID_LEN} ASCII letters, digits and `.`, starting with a letter or a digit (generated ids are 12 lower-case hex digits)"
             ));
             diagnostics.push(diagnostic);
             false
@@ -383,21 +481,14 @@ fn check_label(
     span: Range<usize>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> bool {
-    let problem = if label.is_empty() {
-        Some("empty label".to_string())
-    } else {
-        label
-            .chars()
-            .find(|c| *c == '@' || *c == ':' || c.is_whitespace() || c.is_control())
-            .map(|c| format!("`{}` is not allowed in a branch label", c.escape_debug()))
-    };
+    let problem = label_problem(label);
     match problem {
         None => true,
         Some(problem) => {
             diagnostics.push(error_at(
                 file,
                 "header-invalid-value",
-                format!("illegal branch label `{label}`"),
+                format!("illegal branch label `{}`", label.escape_default()),
                 span,
                 &problem,
             ));
@@ -597,6 +688,59 @@ header-unknown-key: unknown header key `down_revison` @"down_revison"
 header-repeated-key: `revision:` is given twice @"revision"
 header-unknown-key: unknown header key `note` @"note""#,
         );
+    }
+
+    #[test]
+    fn repeated_parents_are_an_error() {
+        check(
+            "-- revision: abc\n-- down_revision: a1, a1\n-- depends_on: d1, d2, d1\n",
+            r#"
+id="abc" down=["a1"] deps=["d1", "d2"] labels=[] msg="" end=68@4
+header-repeated-id: `a1` is listed twice @"a1"
+header-repeated-id: `d1` is listed twice @"d1""#,
+        );
+    }
+
+    #[test]
+    fn cr_line_endings_are_named() {
+        check(
+            "-- revision: abc\r-- down_revision: none\r-- migrate:upgrade\rSELECT 1;\r",
+            r#"
+id="" down=[] deps=[] labels=[] msg="" end=69@1
+cr-line-endings: this file uses CR line endings (classic Mac OS), which the header cannot be read with @"\r""#,
+        );
+        // CRLF is fine, and so is a CR inside a later line.
+        check(
+            "-- revision: abc\r\n-- down_revision: none\r\n-- migrate:upgrade\nSELECT 'a\rb';\n",
+            r#"
+id="abc" down=[] deps=[] labels=[] msg="" end=42@3"#,
+        );
+    }
+
+    #[test]
+    fn new_diagnostics_render_with_file_and_line() {
+        let mut sources = crate::render::Sources::new();
+        let mut shown = String::new();
+        for (name, text) in [
+            (
+                "migrations/abc_dup.sql",
+                "-- revision: abc\n-- down_revision: a1, a1\n-- migrate:upgrade\nSELECT 1;\n",
+            ),
+            (
+                "migrations/abc_mac.sql",
+                "-- revision: abc\r-- down_revision: none\r-- migrate:upgrade\rSELECT 1;\r",
+            ),
+        ] {
+            sources.insert(name, text);
+            let (_, diagnostics) = parse(Path::new(name), text);
+            shown.push_str(&crate::render::render(
+                &diagnostics,
+                &sources,
+                crate::render::Style::Plain,
+            ));
+            shown.push_str("\n\n");
+        }
+        insta::assert_snapshot!(shown);
     }
 
     #[test]

@@ -52,17 +52,64 @@ pub struct LockError {
 
 /// Renders the lock for `revisions`, which must be in plan order.
 pub fn render_lock(revisions: &[CompiledRevision]) -> String {
+    let order: Vec<&str> = revisions.iter().map(|r| r.id.as_str()).collect();
+    render_ids(&order, &crate::graph::heads(revisions))
+}
+
+/// Renders the lock for revision ids in plan order and the heads: the one
+/// writer of the format (`cargo migrate` renders it from headers alone).
+pub fn render_ids(order: &[&str], heads: &[&str]) -> String {
     let mut out = String::from(HEADER);
-    for revision in revisions {
-        out.push_str(&revision.id);
+    for id in order {
+        out.push_str(id);
         out.push('\n');
     }
-    for head in crate::graph::heads(revisions) {
+    for head in heads {
         out.push_str("head: ");
         out.push_str(head);
         out.push('\n');
     }
     out
+}
+
+/// The text of `dir/migrate.lock` (shown as `display`), `None` when there
+/// is none; a diagnostic when it cannot be read as text: a directory, a
+/// file that is not UTF-8 or that cannot be opened is never taken for a
+/// fresh lock.
+pub fn read_lock(dir: &Path, display: &Path) -> Result<Option<String>, Diagnostic> {
+    let unreadable = |why: String| Diagnostic {
+        severity: Severity::Error,
+        code: "unreadable-lock",
+        message: format!("cannot read `{}`: {why}", display.display()),
+        labels: Vec::new(),
+        notes: Vec::new(),
+        help: Some(
+            "make it a readable UTF-8 file, or delete it and run `cargo migrate lock`".to_string(),
+        ),
+    };
+    let path = dir.join(LOCK_FILE);
+    match std::fs::metadata(&path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return match std::fs::symlink_metadata(&path) {
+                Ok(_) => Err(unreadable("it is a symbolic link to nothing".to_string())),
+                Err(_) => Ok(None),
+            };
+        }
+        Err(error) => return Err(unreadable(error.to_string())),
+        Ok(metadata) if !metadata.is_file() => {
+            return Err(unreadable("it is not a regular file".to_string()))
+        }
+        Ok(_) => {}
+    }
+    match std::fs::read(&path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|error| {
+            unreadable(format!(
+                "it is not valid UTF-8 (invalid byte at offset {})",
+                error.utf8_error().valid_up_to()
+            ))
+        }),
+        Err(error) => Err(unreadable(error.to_string())),
+    }
 }
 
 /// Parses a lock file. Blank lines and `#` comments are ignored.

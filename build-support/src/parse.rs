@@ -61,8 +61,8 @@ const RECURSION_LIMIT: usize = 4 * MAX_DEPTH;
 /// What the parsers made of one statement.
 #[derive(Debug, Clone)]
 pub struct Parsed {
-    /// The tree, when sqlparser accepted it.
-    pub ast: Option<sqlparser::ast::Statement>,
+    /// The tree, when sqlparser accepted it and [`keeps_tree`] says so.
+    pub ast: Option<Box<sqlparser::ast::Statement>>,
     /// Who accepted it.
     pub checked_by: CheckedBy,
 }
@@ -89,10 +89,18 @@ pub fn parse_statement(
     if depth_bound(&tokens) > MAX_DEPTH {
         return too_deep;
     }
+    // sqlparser reads `DROP INDEX CONCURRENTLY` as an index named
+    // `concurrently`; the rest of the statement is the plain form's, so it is
+    // parsed without that word (the lint rules that care read it from the
+    // text).
+    let tokens = match dialect {
+        Dialect::Postgres | Dialect::Generic => without_drop_index_concurrently(tokens),
+        _ => tokens,
+    };
     let sql_error = match sqlparser_one(tokens, dialect) {
         Ok(ast) => {
             return Ok(Parsed {
-                ast: keeps_tree(&ast).then_some(ast),
+                ast: keeps_tree(&ast).then(|| Box::new(ast)),
                 checked_by: CheckedBy::Sqlparser,
             })
         }
@@ -125,6 +133,28 @@ pub fn parse_statement(
         &sql_error,
         pg_error.as_deref(),
     ))
+}
+
+/// `DROP INDEX CONCURRENTLY ...` without its `CONCURRENTLY`; any other
+/// statement as it is.
+fn without_drop_index_concurrently(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let words: Vec<(usize, Keyword)> = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, token)| !matches!(token.token, Token::Whitespace(_)))
+        .take(3)
+        .map(|(position, token)| match &token.token {
+            Token::Word(word) => (position, word.keyword),
+            _ => (position, Keyword::NoKeyword),
+        })
+        .collect();
+    match words.as_slice() {
+        [(_, Keyword::DROP), (_, Keyword::INDEX), (position, Keyword::CONCURRENTLY)] => {
+            tokens.remove(*position);
+            tokens
+        }
+        _ => tokens,
+    }
 }
 
 /// An upper bound, estimated from the tokens alone, of how deep sqlparser's

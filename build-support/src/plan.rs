@@ -21,23 +21,21 @@
 //!
 //! Cost: O((n + e) log n) with a binary heap.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use migrate_core::Graph;
 
-use crate::graph::Edges;
 use crate::CompiledRevision;
 
 /// The plan order of `revisions` (indices into the slice). Revisions on or
 /// after a cycle, which cannot be ordered, are left out, so the result is
 /// shorter than the input exactly when the graph has a cycle.
 pub fn order(revisions: &[CompiledRevision]) -> Vec<usize> {
-    order_with(revisions, &Edges::resolve(revisions))
+    order_with(revisions, &crate::graph::core_graph(revisions))
 }
 
-/// [`order`] with edges already resolved.
-pub fn order_with(revisions: &[CompiledRevision], edges: &Edges) -> Vec<usize> {
+/// [`order`] with the graph already built: ranks the revisions by file name
+/// (byte-wise, then id) and leaves the sort itself to `migrate-core`.
+pub fn order_with(revisions: &[CompiledRevision], graph: &Graph) -> Vec<usize> {
     let count = revisions.len();
-    // rank[i]: position of revision i when sorted by (file name, id, index).
     let mut by_name: Vec<usize> = (0..count).collect();
     by_name.sort_by(|a, b| {
         let (ra, rb) = (&revisions[*a], &revisions[*b]);
@@ -52,53 +50,10 @@ pub fn order_with(revisions: &[CompiledRevision], edges: &Edges) -> Vec<usize> {
     for (position, index) in by_name.iter().enumerate() {
         rank[*index] = position;
     }
-
-    let mut waiting_on = vec![0usize; count];
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); count];
-    for (index, waiting) in waiting_on.iter_mut().enumerate() {
-        for parent in edges.all_parents(index) {
-            // A self-reference is a one-revision cycle: it stays unplaced.
-            *waiting += 1;
-            children[parent].push(index);
-        }
-    }
-
-    let mut ready: BinaryHeap<Reverse<usize>> = BinaryHeap::new();
-    for (index, waiting) in waiting_on.iter().enumerate() {
-        if *waiting == 0 {
-            ready.push(Reverse(rank[index]));
-        }
-    }
-    let mut placed = vec![false; count];
-    let mut out = Vec::with_capacity(count);
-    let mut preferred: Option<usize> = None;
-    loop {
-        let next = match preferred.take() {
-            Some(rank_of_next) => rank_of_next,
-            None => match ready.pop() {
-                Some(Reverse(rank_of_next)) => rank_of_next,
-                None => break,
-            },
-        };
-        let index = by_name[next];
-        if placed[index] {
-            // Already placed through the preference rule; this is its stale heap entry.
-            continue;
-        }
-        placed[index] = true;
-        out.push(index);
-        for child in &children[index] {
-            waiting_on[*child] -= 1;
-            if waiting_on[*child] == 0 {
-                ready.push(Reverse(rank[*child]));
-                preferred = Some(match preferred {
-                    Some(current) => current.min(rank[*child]),
-                    None => rank[*child],
-                });
-            }
-        }
-    }
-    out
+    let requires: Vec<Vec<usize>> = (0..count)
+        .map(|index| crate::graph::all_parents(graph, index).collect())
+        .collect();
+    Graph::order(count, &requires, &rank)
 }
 
 #[cfg(test)]

@@ -6,13 +6,13 @@
 //! `build.rs` warnings and the CLI ([`Style::Styled`] on a terminal), so the
 //! user sees the same message everywhere.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Label, Severity};
 
 /// File texts by display path, so a label in any file (a migration, the lock,
 /// `migrate.toml`) can be shown with its source line.
@@ -54,34 +54,7 @@ impl Sources {
     }
 }
 
-/// `text` with the password of every `scheme://user:password@host` replaced
-/// by as many `*` as it has bytes, so the spans of diagnostics stay valid
-/// while the snippet they show (a URL wrongly put in `migrate.toml`) never
-/// prints the secret.
-pub fn mask_passwords(text: &str) -> String {
-    let mut out = text.as_bytes().to_vec();
-    let mut search_from = 0;
-    while let Some(found) = text[search_from..].find("://") {
-        let authority_start = search_from + found + 3;
-        let authority_len = text[authority_start..]
-            .find(|c: char| {
-                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
-            })
-            .unwrap_or(text.len() - authority_start);
-        let authority = &text[authority_start..authority_start + authority_len];
-        if let Some(at) = authority.rfind('@') {
-            if let Some(colon) = authority[..at].find(':') {
-                for byte in &mut out[authority_start + colon + 1..authority_start + at] {
-                    *byte = b'*';
-                }
-            }
-        }
-        search_from = authority_start + authority_len;
-    }
-    // Only whole UTF-8 sequences between ASCII `:` and `@` were replaced by
-    // ASCII bytes, so the result is valid UTF-8.
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
-}
+pub use crate::url_mask::mask_passwords;
 
 /// Colours or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,34 +99,34 @@ fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, sources: &Sources) -
     );
 
     // One snippet per file, the file of the primary label first, labels in
-    // the order given within each file.
-    let mut files: Vec<&Path> = Vec::new();
+    // the order given within each file. Grouped in one pass: a cycle through
+    // 10,000 files has 10,000 labels.
     let primary_file = diagnostic
         .labels
         .iter()
         .find(|label| label.primary)
         .or(diagnostic.labels.first())
         .map(|label| label.file.as_path());
+    let mut files: Vec<(&Path, Vec<(usize, &Label)>)> = Vec::new();
+    let mut slots: HashMap<&Path, usize> = HashMap::new();
     if let Some(file) = primary_file {
-        files.push(file);
+        slots.insert(file, 0);
+        files.push((file, Vec::new()));
     }
-    for label in &diagnostic.labels {
-        if !files.contains(&label.file.as_path()) {
-            files.push(label.file.as_path());
-        }
+    for (position, label) in diagnostic.labels.iter().enumerate() {
+        let slot = *slots.entry(label.file.as_path()).or_insert_with(|| {
+            files.push((label.file.as_path(), Vec::new()));
+            files.len() - 1
+        });
+        files[slot].1.push((position, label));
     }
     let any_primary = diagnostic.labels.iter().any(|label| label.primary);
-    for file in &files {
+    for (file, labels) in &files {
         let display = file.display().to_string();
         match sources.get(file) {
             Some(text) => {
                 let mut snippet = Snippet::source(text).path(display).fold(true);
-                for (position, label) in diagnostic
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, label)| label.file.as_path() == *file)
-                {
+                for &(position, label) in labels {
                     let primary = label.primary || (!any_primary && position == 0);
                     let kind = if primary {
                         AnnotationKind::Primary
@@ -205,7 +178,6 @@ fn clamp(text: &str, span: Range<usize>) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::Label;
 
     #[test]
     fn passwords_are_masked_in_place() {

@@ -37,34 +37,39 @@ pub fn compile_file(
     let path = file.path.as_path();
     let text = file.text.as_str();
     let (header, mut diagnostics) = crate::header::parse(path, text);
-    let header_errors = diagnostics.len();
-    let split = split::split_file(path, text, header.end, header.end_line, config.dialect);
-    let split_failed = !split.diagnostics.is_empty();
-    diagnostics.extend(split.diagnostics);
-
-    let is_merge = header.down_revisions.len() > 1;
-    let has_upgrade = split
-        .sections
+    if diagnostics
         .iter()
-        .any(|s| s.kind == SectionKind::Upgrade && !s.statements.is_empty());
-    let mut upgrade = Vec::new();
-    let mut downgrade = Vec::new();
-    let mut cursor = Cursor::new(text);
+        .any(|d| d.code == crate::header::CR_LINE_ENDINGS)
+    {
+        // Every later stage would only add confusion about a file it cannot
+        // see the lines of.
+        return Err(diagnostics);
+    }
+    let header_errors = diagnostics.len();
     let rule_on = config
         .lints
         .get(REQUIRES_NO_TRANSACTION)
         .is_none_or(|level| level != "off")
         && !allowed_in_file(text, REQUIRES_NO_TRANSACTION);
-    for section in split.sections {
-        let mut statements = Vec::with_capacity(section.statements.len());
-        for mut statement in section.statements {
+    // Each statement is checked and parsed as soon as the splitter has it,
+    // and its tokens dropped: only one statement's tokens are alive at once.
+    let mut parsed: Vec<Result<parse::Parsed, Diagnostic>> = Vec::new();
+    let mut no_transaction: Vec<Diagnostic> = Vec::new();
+    let mut cursor = Cursor::new(text);
+    let split = split::split_file_with(
+        path,
+        text,
+        header.end,
+        header.end_line,
+        config.dialect,
+        &mut |statement, section| {
             if section.transactional
                 && rule_on
                 && !allowed_before(text, &statement.leading_comments, REQUIRES_NO_TRANSACTION)
             {
                 if let Some((what, at)) = needs_no_transaction(&statement.tokens) {
                     let span = cursor.range_of(&statement.tokens[at]);
-                    diagnostics.push(no_transaction_error(
+                    no_transaction.push(no_transaction_error(
                         file,
                         what,
                         span,
@@ -73,12 +78,43 @@ pub fn compile_file(
                     ));
                 }
             }
-            let parsed = match parse::parse_statement(path, text, &mut statement, config.dialect) {
-                Ok(parsed) => parsed,
-                Err(diagnostic) => {
+            parsed.push(parse::parse_statement(
+                path,
+                text,
+                statement,
+                config.dialect,
+            ));
+        },
+    );
+    let split_failed = !split.diagnostics.is_empty();
+    diagnostics.extend(split.diagnostics);
+    if split.sections.is_empty() {
+        // The file did not tokenize: what was parsed before the error is
+        // not reported (it would only add noise to the real error).
+        parsed.clear();
+        no_transaction.clear();
+    }
+    diagnostics.append(&mut no_transaction);
+    let mut parsed = parsed.into_iter();
+
+    let is_merge = header.down_revisions.len() > 1;
+    let has_upgrade = split
+        .sections
+        .iter()
+        .any(|s| s.kind == SectionKind::Upgrade && !s.statements.is_empty());
+    let mut upgrade = Vec::new();
+    let mut downgrade = Vec::new();
+    for section in split.sections {
+        let mut statements = Vec::with_capacity(section.statements.len());
+        for statement in section.statements {
+            let parsed = match parsed.next() {
+                Some(Ok(parsed)) => parsed,
+                Some(Err(diagnostic)) => {
                     diagnostics.push(diagnostic);
                     continue;
                 }
+                // Every statement went through the sink.
+                None => continue,
             };
             statements.push(CompiledStatement {
                 span: statement.span,

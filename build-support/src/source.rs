@@ -6,7 +6,9 @@
 //! here). `migrate.toml`, `migrate.lock`, `schema.sql` (the autogenerate
 //! target), the file `migrate.toml` names with `schema = "..."` when it sits
 //! in the directory, dot files, other extensions and subdirectories are not
-//! revisions.
+//! revisions. What looks like it was meant to be read but is not (a
+//! subdirectory, a directory named `*.sql`, a `*.sql` symbolic link to
+//! nothing) is reported as a warning, so it is never skipped silently.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -28,9 +30,21 @@ pub struct SourceFile {
 /// the directory as the user wrote it (e.g. `migrations`), used for paths in
 /// diagnostics. Every unreadable file is reported, not just the first.
 pub fn read_migrations(dir: &Path, display_dir: &Path) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
+    read_migrations_warning(dir, display_dir, &mut Vec::new())
+}
+
+/// [`read_migrations`], adding a warning to `warnings` for every entry that
+/// is skipped although it may have been meant as a revision.
+pub fn read_migrations_warning(
+    dir: &Path,
+    display_dir: &Path,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut names = Vec::new();
+    let mut skipped_entries = Vec::new();
     let schema_file = schema_file_name(dir, display_dir);
+    let mut hostile = Vec::new();
     for entry in walkdir::WalkDir::new(dir).min_depth(1).max_depth(1) {
         let entry = match entry {
             Ok(entry) => entry,
@@ -47,6 +61,9 @@ pub fn read_migrations(dir: &Path, display_dir: &Path) -> Result<Vec<SourceFile>
             }
         };
         if !entry.file_type().is_file() && !entry.path().is_file() {
+            if let Some(warning) = skipped(&entry, &display_path(dir, display_dir, entry.path())) {
+                skipped_entries.push(warning);
+            }
             continue;
         }
         let Some(name) = entry.file_name().to_str() else {
@@ -60,10 +77,32 @@ pub fn read_migrations(dir: &Path, display_dir: &Path) -> Result<Vec<SourceFile>
             continue;
         };
         if is_revision_file(name) && schema_file.as_deref() != Some(name) {
+            if let Some(bad) = name.chars().find(|&c| crate::header::is_hostile_char(c)) {
+                let shown = display_dir.join(name.escape_default().to_string());
+                let mut diagnostic = error(
+                    "illegal-file-name",
+                    format!(
+                        "the file name `{}` holds `{}`, a control or invisible character",
+                        shown.display(),
+                        bad.escape_default()
+                    ),
+                );
+                diagnostic.help = Some(
+                    "rename the file: the name is written into `--sql` scripts and terminals, where such a character could end a comment or hide text"
+                        .to_string(),
+                );
+                hostile.push((name.to_string(), diagnostic));
+                continue;
+            }
             names.push(name.to_string());
         }
     }
+    hostile.sort_by(|a, b| a.0.cmp(&b.0));
+    diagnostics.extend(hostile.into_iter().map(|(_, diagnostic)| diagnostic));
     names.sort();
+    // The file system's order differs between machines; the output must not.
+    skipped_entries.sort_by(|a, b| a.message.cmp(&b.message));
+    warnings.extend(skipped_entries);
     let mut files = Vec::with_capacity(names.len());
     for name in names {
         let display = display_dir.join(&name);
@@ -117,6 +156,47 @@ fn schema_file_name(dir: &Path, display_dir: &Path) -> Option<String> {
         (Some(Component::Normal(name)), None) => name.to_str().map(str::to_string),
         _ => None,
     }
+}
+
+/// The warning for an entry that is not a regular file, if it may have been
+/// meant as a revision: a directory (not hidden), or a symbolic link named
+/// like a revision whose target is missing.
+fn skipped(entry: &walkdir::DirEntry, shown: &Path) -> Option<Diagnostic> {
+    let name = entry.file_name().to_string_lossy();
+    if name.starts_with('.') {
+        return None;
+    }
+    let (message, help) = if entry.path().is_dir() {
+        if name.ends_with(".sql") {
+            (
+                format!("`{}` is a directory, not a revision file: skipped", shown.display()),
+                "a revision is a `.sql` file directly in the migrations directory; rename the directory",
+            )
+        } else {
+            (
+                format!("the subdirectory `{}` is not read: skipped", shown.display()),
+                "revisions are read only directly from the migrations directory; move its `.sql` files up if they are revisions",
+            )
+        }
+    } else if entry.path_is_symlink() && is_revision_file(&name) {
+        (
+            format!(
+                "`{}` is a symbolic link to nothing (its target is missing): skipped",
+                shown.display()
+            ),
+            "restore the file it points to, or remove the link",
+        )
+    } else {
+        return None;
+    };
+    Some(Diagnostic {
+        severity: Severity::Warning,
+        code: "skipped-entry",
+        message,
+        labels: Vec::new(),
+        notes: Vec::new(),
+        help: Some(help.to_string()),
+    })
 }
 
 fn display_path(dir: &Path, display_dir: &Path, path: &Path) -> PathBuf {
@@ -179,6 +259,39 @@ mod tests {
     }
 
     #[test]
+    fn skipped_entries_are_warned_about() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a1_first.sql"), "-- x").expect("write");
+        std::fs::create_dir(dir.path().join("old")).expect("mkdir");
+        std::fs::create_dir(dir.path().join("b2_dir.sql")).expect("mkdir");
+        std::fs::create_dir(dir.path().join(".cache")).expect("mkdir");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/nonexistent/c3.sql", dir.path().join("c3_gone.sql"))
+                .expect("symlink");
+            std::os::unix::fs::symlink("/nonexistent/x", dir.path().join(".#lock.sql"))
+                .expect("symlink");
+        }
+        let mut warnings = Vec::new();
+        let files = read_migrations_warning(dir.path(), Path::new("migrations"), &mut warnings)
+            .expect("files");
+        assert_eq!(files.len(), 1);
+        let mut shown: Vec<String> = warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.code, w.message))
+            .collect();
+        shown.sort();
+        let mut expected = vec![
+            "skipped-entry: `migrations/b2_dir.sql` is a directory, not a revision file: skipped",
+            "skipped-entry: the subdirectory `migrations/old` is not read: skipped",
+        ];
+        if cfg!(unix) {
+            expected.insert(1, "skipped-entry: `migrations/c3_gone.sql` is a symbolic link to nothing (its target is missing): skipped");
+        }
+        assert_eq!(shown, expected);
+    }
+
+    #[test]
     fn the_configured_schema_file_is_not_a_revision() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("a1_first.sql"), "-- x").expect("write");
@@ -228,6 +341,31 @@ mod tests {
         assert!(diagnostics[0].message.contains("migrations/b2_bad.sql"));
         assert!(diagnostics[0].message.contains("offset 3"));
         assert!(diagnostics[1].message.contains("migrations/c3_bad.sql"));
+    }
+
+    #[test]
+    fn control_and_invisible_characters_in_file_names_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a1_ok.sql"), "-- ok").expect("write");
+        for name in [
+            "a1_x\nDROP TABLE users;\n-- .sql",
+            "b2_\r.sql",
+            "c3_\u{202E}lqs.sql",
+            "d4_\u{200B}.sql",
+        ] {
+            std::fs::write(dir.path().join(name), "-- x").expect("write");
+        }
+        let diagnostics = read_migrations(dir.path(), Path::new("migrations")).unwrap_err();
+        assert_eq!(diagnostics.len(), 4, "{diagnostics:#?}");
+        assert!(diagnostics.iter().all(|d| d.code == "illegal-file-name"));
+        assert!(
+            diagnostics[0]
+                .message
+                .contains("a1_x\\nDROP TABLE users;\\n-- .sql"),
+            "{}",
+            diagnostics[0].message
+        );
+        assert!(diagnostics.iter().all(|d| !d.message.contains('\n')));
     }
 
     #[test]

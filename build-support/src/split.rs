@@ -21,6 +21,14 @@
 //! Each statement keeps its exact byte range (the text is never re-printed),
 //! its line and column, the comments before it, and its tokens, which the
 //! parser consumes without tokenizing again. The checksum is fed on the way.
+//!
+//! Memory: the body is tokenized in chunks of about [`CHUNK`] bytes, each
+//! ending after a `;` that ends its line (a chunk that does not tokenize on
+//! its own, or holds no such `;`, is retried twice as long), and
+//! [`split_file_with`] hands each statement to the caller as soon as it
+//! ends, so the caller can parse it and drop its tokens. A token takes 88
+//! bytes against a few bytes of SQL: holding a 50 MB file's tokens at once
+//! took gigabytes.
 
 use std::ops::Range;
 use std::path::Path;
@@ -56,6 +64,13 @@ pub struct Section {
     pub statements: Vec<Statement>,
 }
 
+/// The size of the text tokenized at once (see the module docs).
+pub const CHUNK: usize = 256 << 10;
+
+/// What [`split_file_with`] calls with each statement as it ends, with the
+/// section it belongs to (whose `statements` do not hold it yet).
+pub type StatementSink<'s> = dyn FnMut(&mut Statement, &Section) + 's;
+
 /// One statement as found by the splitter.
 #[derive(Debug, Clone)]
 pub struct Statement {
@@ -71,8 +86,8 @@ pub struct Statement {
     pub leading_comments: Vec<Range<usize>>,
     /// The reason given by `-- migrate:unchecked -- <reason>`, if marked.
     pub unchecked: Option<String>,
-    /// The tokens (whitespace and comments inside included, the final `;`
-    /// excluded), with absolute lines and columns.
+    /// The tokens (without whitespace and comments, which the parser would
+    /// skip, and without the final `;`), with absolute lines and columns.
     pub tokens: Vec<TokenWithSpan>,
 }
 
@@ -220,6 +235,22 @@ pub fn split_file(
     splitter.finish()
 }
 
+/// [`split_file`], handing each statement to `sink` as soon as it ends
+/// (before it is added to its section): the sink may take its tokens.
+pub fn split_file_with(
+    file: &Path,
+    text: &str,
+    body_start: usize,
+    body_line: u32,
+    dialect: Dialect,
+    sink: &mut StatementSink<'_>,
+) -> Split {
+    let mut splitter = Splitter::new(file, text, dialect, true);
+    splitter.sink = Some(sink);
+    splitter.run(body_start, body_line);
+    splitter.finish()
+}
+
 /// Splits a bare SQL text (no header, no markers: `-- migrate:` comments
 /// are plain comments) as one upgrade section. For running other tools'
 /// migration files through the same splitter.
@@ -266,12 +297,10 @@ struct Splitter<'a> {
     closing_case: bool,
     /// Reported SQL before the first section once already.
     outside_reported: bool,
-    /// Index in the token buffer of the token being handled.
-    token_index: usize,
-    /// The current statement's tokens in the buffer.
-    current_tokens: Range<usize>,
-    /// Each finished statement's tokens in the buffer, in order.
-    token_ranges: Vec<Range<usize>>,
+    /// Called with each statement as it ends.
+    sink: Option<&'a mut StatementSink<'a>>,
+    /// The text tokenized at once ([`CHUNK`]; small in tests).
+    chunk: usize,
 }
 
 impl<'a> Splitter<'a> {
@@ -295,112 +324,151 @@ impl<'a> Splitter<'a> {
             pending_end: false,
             closing_case: false,
             outside_reported: false,
-            token_index: 0,
-            current_tokens: 0..0,
-            token_ranges: Vec::new(),
+            sink: None,
+            chunk: CHUNK,
         }
     }
 
     fn run(&mut self, body_start: usize, body_line: u32) {
-        let body = &self.text[body_start.min(self.text.len())..];
-        let line_offset = u64::from(body_line.max(1)) - 1;
-        // About one token per three bytes in real migrations: sizing the
-        // buffer up front saves the regrowth copies of the hot path.
-        let mut tokens = Vec::with_capacity(body.len() / 3 + 16);
-        // The body starts at a line start, so only lines need shifting.
-        let result = Tokenizer::new(self.dialect.sqlparser(), body)
-            .tokenize_with_location_into_buf_with_mapper(&mut tokens, |mut token| {
-                token.span.start.line += line_offset;
-                token.span.end.line += line_offset;
-                token
-            });
-        if let Err(err) = result {
-            let mut location = err.location;
-            location.line += line_offset;
-            let mut cursor = Cursor::new(self.text);
-            let at = cursor.byte_of(location);
-            let end = next_char_end(self.text, at);
-            let message = err.message.clone();
-            let mut diagnostic = error_at(
-                self.file,
-                "sql-syntax",
-                format!("cannot tokenize the SQL: {message}"),
-                at..end,
-                &message,
-            );
-            diagnostic.notes.push(format!(
-                "at line {}, column {}",
-                location.line, location.column
-            ));
-            self.diagnostics.push(diagnostic);
-            // The tokens after an unterminated string or comment are not
-            // meaningful: stop here rather than report follow-on errors.
-            self.sections.clear();
-            self.current = None;
-            return;
-        }
+        let body_start = body_start.min(self.text.len());
+        let body = &self.text[body_start..];
         let mut cursor = Cursor::new(self.text);
-        for (index, token) in tokens.iter().enumerate() {
-            self.token_index = index;
-            let range = cursor.range_of(token);
-            match &token.token {
-                Token::Whitespace(Whitespace::SingleLineComment { comment, prefix }) => {
-                    let directive = if self.directives && prefix == "--" {
-                        directive_of(comment)
-                    } else {
-                        None
-                    };
-                    match directive {
-                        Some(directive) => self.directive(directive, token, range),
-                        None => self.comment(range),
-                    }
+        // The chunk being tokenized starts at `start` in `body`, a line start,
+        // whose line number in the file is `line_offset + 1`.
+        let mut start: usize = 0;
+        let mut line_offset = u64::from(body_line.max(1)) - 1;
+        let mut size = self.chunk;
+        // The last token and the last non-whitespace token before the chunk:
+        // the tokenizer reads them to classify the next token.
+        let mut context: Vec<TokenWithSpan> = Vec::new();
+        let mut buf: Vec<TokenWithSpan> = Vec::new();
+        loop {
+            let end = line_end_after(body, start.saturating_add(size));
+            let at_end = end == body.len();
+            buf.clear();
+            buf.extend(context.iter().cloned());
+            let skip = buf.len();
+            let result = Tokenizer::new(self.dialect.sqlparser(), &body[start..end])
+                .tokenize_with_location_into_buf_with_mapper(&mut buf, |mut token| {
+                    token.span.start.line += line_offset;
+                    token.span.end.line += line_offset;
+                    token
+                });
+            if let Err(err) = result {
+                if !at_end {
+                    // A string or comment runs past the chunk.
+                    size = size.saturating_mul(2);
+                    continue;
                 }
-                Token::Whitespace(Whitespace::MultiLineComment(_)) => self.comment(range),
-                Token::Whitespace(_) => {}
-                _ => {
-                    self.resolve_pending_end(&token.token);
-                    if matches!(token.token, Token::SemiColon)
-                        && self.paren_depth == 0
-                        && self.block_depth == 0
-                    {
-                        self.end_statement();
-                    } else if !self.significant(token, range) {
-                        break;
-                    }
+                let mut location = err.location;
+                location.line += line_offset;
+                let at = cursor.byte_of(location);
+                let end = next_char_end(self.text, at);
+                let message = err.message.clone();
+                let mut diagnostic = error_at(
+                    self.file,
+                    "sql-syntax",
+                    format!("cannot tokenize the SQL: {message}"),
+                    at..end,
+                    &message,
+                );
+                diagnostic.notes.push(format!(
+                    "at line {}, column {}",
+                    location.line, location.column
+                ));
+                self.diagnostics.push(diagnostic);
+                // The tokens after an unterminated string or comment are not
+                // meaningful: stop here rather than report follow-on errors.
+                self.sections.clear();
+                self.current = None;
+                return;
+            }
+            // Cut after the last `;` that ends its line; the rest is
+            // tokenized again with the next chunk.
+            let cut = if at_end {
+                Some(buf.len())
+            } else {
+                last_cut(&buf[skip..]).map(|cut| skip + cut)
+            };
+            let Some(cut) = cut else {
+                size = size.saturating_mul(2);
+                continue;
+            };
+            buf.truncate(cut);
+            let next_line = buf.last().map(|t| t.span.end.line);
+            context.clear();
+            if let Some(i) = buf[skip..]
+                .iter()
+                .rposition(|t| !matches!(t.token, Token::Whitespace(_)))
+            {
+                context.push(buf[skip + i].clone());
+            }
+            if let Some(last) = buf.last() {
+                if buf.len() > skip {
+                    context.push(last.clone());
                 }
+            }
+            let mut stopped = false;
+            for token in buf.drain(skip..) {
+                if !self.handle(token, &mut cursor) {
+                    stopped = true;
+                    break;
+                }
+            }
+            if stopped || at_end {
+                break;
+            }
+            // The next chunk starts on the line after the `;`.
+            let Some(next_line) = next_line else {
+                break;
+            };
+            let index = usize::try_from(next_line.saturating_sub(1)).unwrap_or(usize::MAX);
+            let Some(next_start) = cursor.line_starts.get(index) else {
+                break;
+            };
+            start = next_start.saturating_sub(body_start).min(body.len());
+            line_offset = next_line - 1;
+            size = self.chunk;
+            if start >= body.len() {
+                break;
             }
         }
         self.resolve_pending_end(&Token::EOF);
         self.end_statement();
-        self.hand_out_tokens(tokens);
     }
 
-    /// Moves each statement's tokens out of the file's token buffer into a
-    /// vector of its own (allocated once, at its final size). Spaces and
-    /// line breaks are left behind: the parser would only skip them.
-    fn hand_out_tokens(&mut self, mut tokens: Vec<TokenWithSpan>) {
-        let keep = |t: &TokenWithSpan| {
-            !matches!(
-                t.token,
-                Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline)
-            )
-        };
-        let mut ranges = std::mem::take(&mut self.token_ranges).into_iter();
-        for section in &mut self.sections {
-            for statement in &mut section.statements {
-                let Some(range) = ranges.next() else {
-                    return;
+    /// Handles one token; false when splitting must stop.
+    fn handle(&mut self, token: TokenWithSpan, cursor: &mut Cursor<'_>) -> bool {
+        let range = cursor.range_of(&token);
+        match &token.token {
+            Token::Whitespace(Whitespace::SingleLineComment { comment, prefix }) => {
+                let directive = if self.directives && prefix == "--" {
+                    directive_of(comment)
+                } else {
+                    None
                 };
-                let Some(slice) = tokens.get_mut(range) else {
-                    continue;
-                };
-                let mut own = Vec::with_capacity(slice.iter().filter(|t| keep(t)).count());
-                for token in slice.iter_mut().filter(|t| keep(t)) {
-                    own.push(std::mem::replace(token, TokenWithSpan::new_eof()));
+                match directive {
+                    Some(directive) => self.directive(directive, &token, range),
+                    None => self.comment(range),
                 }
-                statement.tokens = own;
+            }
+            Token::Whitespace(Whitespace::MultiLineComment(_)) => self.comment(range),
+            Token::Whitespace(_) => {}
+            _ => {
+                self.resolve_pending_end(&token.token);
+                if matches!(token.token, Token::SemiColon)
+                    && self.paren_depth == 0
+                    && self.block_depth == 0
+                {
+                    self.end_statement();
+                } else if !self.significant(&token, range) {
+                    return false;
+                } else if let Some(current) = &mut self.current {
+                    current.tokens.push(token);
+                }
             }
         }
+        true
     }
 
     /// `END IF`, `END LOOP`, ... close blocks that never opened one, so an
@@ -591,7 +659,6 @@ impl<'a> Splitter<'a> {
                 unchecked,
                 tokens: Vec::new(),
             });
-            self.current_tokens = self.token_index..self.token_index;
             self.words_seen = 0;
             self.starts_with_create = false;
             self.has_body = false;
@@ -630,16 +697,17 @@ impl<'a> Splitter<'a> {
         self.checksum.token(&self.text[range.clone()]);
         if let Some(current) = &mut self.current {
             current.span.end = range.end;
-            self.current_tokens.end = self.token_index + 1;
         }
         true
     }
 
     fn end_statement(&mut self) {
-        if let Some(statement) = self.current.take() {
-            self.token_ranges.push(self.current_tokens.clone());
+        if let Some(mut statement) = self.current.take() {
             self.checksum.end_statement();
             if let Some(section) = self.sections.last_mut() {
+                if let Some(sink) = &mut self.sink {
+                    sink(&mut statement, section);
+                }
                 section.statements.push(statement);
             }
         }
@@ -666,6 +734,50 @@ impl<'a> Splitter<'a> {
     }
 }
 
+/// Where a chunk's tokens may be cut: just after the newline that follows
+/// the last `;` ending its line, unless that `;` ends a `COPY ... FROM
+/// STDIN` (whose data the tokenizer reads after the `;`) or COPY data is
+/// cut short before it.
+fn last_cut(tokens: &[TokenWithSpan]) -> Option<usize> {
+    let mut cut = None;
+    let mut reads_stdin = false;
+    for (i, token) in tokens.iter().enumerate() {
+        match &token.token {
+            Token::Word(word) if word.keyword == sqlparser::keywords::Keyword::STDIN => {
+                reads_stdin = true;
+            }
+            Token::CopyData {
+                terminated: false, ..
+            } => return cut,
+            Token::SemiColon => {
+                let ends_line = tokens.get(i + 1).is_some_and(|next| {
+                    matches!(next.token, Token::Whitespace(Whitespace::Newline))
+                        && next.span.end.column == 1
+                        && next.span.end.line == next.span.start.line + 1
+                });
+                if ends_line && !reads_stdin {
+                    cut = Some(i + 2);
+                }
+                reads_stdin = false;
+            }
+            _ => {}
+        }
+    }
+    cut
+}
+
+/// The end of the line that contains `at` in `text` (just after its `\n`),
+/// or the end of the text.
+fn line_end_after(text: &str, at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    match text.as_bytes()[at..].iter().position(|b| *b == b'\n') {
+        Some(i) => at + i + 1,
+        None => text.len(),
+    }
+}
+
 fn line_end(text: &str, from: usize) -> usize {
     let rest = &text[from..];
     let end = rest.find('\n').unwrap_or(rest.len());
@@ -679,6 +791,64 @@ fn next_char_end(text: &str, at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Splitting in chunks of a few bytes gives what splitting the whole
+    /// body at once gives: strings, dollar quotes, comments and COPY data
+    /// that cross a chunk's end, CR and CRLF line endings, errors.
+    #[test]
+    fn chunks_change_nothing() {
+        let body =
+            "-- migrate:upgrade\nCREATE TABLE t (x text);\nINSERT INTO t VALUES ('a;\nb;\n');\n\
+            /* a;\ncomment; */ SELECT 1;\r\nSELECT 2;\rSELECT 3;\n\
+            CREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\n\
+            COPY t FROM STDIN;\na\nb;\n\\.\nSELECT 4;\n-- migrate:downgrade\nDROP TABLE t;\n";
+        let texts = [
+            body.to_string(),
+            body.repeat(3),
+            format!("{body}SELECT 'unterminated;\nstill;\n"),
+        ];
+        let shape = |split: &Split| {
+            let statements: Vec<_> = split
+                .sections
+                .iter()
+                .flat_map(|s| &s.statements)
+                .map(|s| {
+                    (
+                        s.span.clone(),
+                        s.line,
+                        s.column,
+                        s.leading_comments.clone(),
+                        s.tokens
+                            .iter()
+                            .map(|t| (t.token.to_string(), t.span))
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .collect();
+            let errors: Vec<_> = split
+                .diagnostics
+                .iter()
+                .map(|d| (d.message.clone(), d.labels[0].span.clone()))
+                .collect();
+            // A file that does not tokenize has no meaningful checksum.
+            let checksum = errors.is_empty().then_some(split.checksum);
+            (statements, errors, checksum, split.sections.len())
+        };
+        for text in &texts {
+            for dialect in [Dialect::Postgres, Dialect::Generic, Dialect::MySql] {
+                let run = |chunk: usize| {
+                    let mut splitter = Splitter::new(Path::new("f.sql"), text, dialect, true);
+                    splitter.chunk = chunk;
+                    splitter.run(0, 1);
+                    shape(&splitter.finish())
+                };
+                let whole = run(usize::MAX / 2);
+                for chunk in [1, 7, 30, 100] {
+                    assert_eq!(run(chunk), whole, "chunk {chunk}, {dialect:?}");
+                }
+            }
+        }
+    }
 
     /// One line per section, then one indented line per statement:
     /// `line:column text` and the comments before it; then the errors.

@@ -18,6 +18,7 @@ use clap::{Args, Subcommand};
 use migrate_runtime::cli::{ColorChoice, Printer};
 
 pub mod cmd;
+pub mod files;
 pub mod load;
 pub mod scan;
 

@@ -44,8 +44,20 @@ pub struct CompileFailed {
     pub count: usize,
 }
 
-/// Renders diagnostics to stderr, styled on a terminal unless `NO_COLOR`.
+/// Renders diagnostics to stderr, styled on a terminal unless `NO_COLOR`;
+/// with `-q`, errors only.
 pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer: &Printer) {
+    let kept: Vec<Diagnostic>;
+    let diagnostics = if printer.quiet() {
+        kept = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect();
+        &kept[..]
+    } else {
+        diagnostics
+    };
     if diagnostics.is_empty() {
         return;
     }

@@ -7,7 +7,6 @@
 //! directory, as Alembic's are. Every other verb goes through
 //! `migrate_build::compile`.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -85,104 +84,67 @@ pub fn split_list(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// The revisions that no other revision names as a parent or dependency.
-pub fn heads(revisions: &[HeaderRevision]) -> Vec<&HeaderRevision> {
-    let named: BTreeSet<&str> = revisions
+/// The revision graph of the headers (in file order), from `migrate-core`.
+pub fn graph(revisions: &[HeaderRevision]) -> migrate_core::Graph {
+    let nodes: Vec<migrate_core::Node> = revisions
         .iter()
-        .flat_map(|revision| revision.down_revisions.iter().chain(&revision.depends_on))
-        .map(String::as_str)
+        .map(|revision| migrate_core::Node {
+            id: revision.id.clone(),
+            down_revisions: revision.down_revisions.clone(),
+            depends_on: revision.depends_on.clone(),
+            branch_labels: revision.branch_labels.clone(),
+        })
         .collect();
-    revisions
-        .iter()
-        .filter(|revision| !named.contains(revision.id.as_str()))
+    migrate_core::Graph::new(&nodes)
+}
+
+/// The heads as `cargo build` sees them: revisions no other revision names
+/// in `down_revision` (`depends_on` does not count, as in Alembic).
+pub fn heads(revisions: &[HeaderRevision]) -> Vec<&HeaderRevision> {
+    graph(revisions)
+        .heads()
+        .into_iter()
+        .map(|index| &revisions[index])
         .collect()
 }
 
-/// A topological order (parents first) with the compiler's tie-break
-/// (`migrate_build::plan`): after placing a revision, its first child (by
-/// file name) that became ready goes next, so a branch stays together;
-/// otherwise the ready revision whose file name sorts first. Revisions caught
-/// in a cycle come last, in file order, so that `lock` still writes every id.
+/// The compiler's plan order (`migrate_core::Graph::order` with file names
+/// as the tie-break). Revisions caught in a cycle come last, in file order,
+/// so that `lock` still writes every id.
 pub fn plan_order(revisions: &[HeaderRevision]) -> Vec<&HeaderRevision> {
-    let known: BTreeSet<&str> = revisions.iter().map(|r| r.id.as_str()).collect();
-    let mut placed: BTreeSet<&str> = BTreeSet::new();
-    let mut order: Vec<&HeaderRevision> = Vec::with_capacity(revisions.len());
-    let is_ready = |revision: &HeaderRevision, placed: &BTreeSet<&str>| {
-        !placed.contains(revision.id.as_str())
-            && revision
-                .down_revisions
+    let graph = graph(revisions);
+    let requires: Vec<Vec<usize>> = (0..revisions.len())
+        .map(|index| {
+            graph
+                .parents(index)
                 .iter()
-                .chain(&revision.depends_on)
-                .all(|parent| placed.contains(parent.as_str()) || !known.contains(parent.as_str()))
-    };
-    loop {
-        // `revisions` is sorted by file name: the first match sorts first.
-        let last = order.last().map(|revision| revision.id.as_str());
-        let child_of_last = last.and_then(|last| {
-            revisions.iter().find(|revision| {
-                is_ready(revision, &placed)
-                    && revision
-                        .down_revisions
-                        .iter()
-                        .chain(&revision.depends_on)
-                        .any(|p| p == last)
-            })
-        });
-        let next = child_of_last.or_else(|| {
-            revisions
-                .iter()
-                .find(|revision| is_ready(revision, &placed))
-        });
-        match next {
-            Some(revision) => {
-                placed.insert(&revision.id);
-                order.push(revision);
-            }
-            None => break,
-        }
+                .chain(graph.dependencies(index))
+                .copied()
+                .collect()
+        })
+        .collect();
+    let rank: Vec<usize> = (0..revisions.len()).collect();
+    let mut order = migrate_core::Graph::order(revisions.len(), &requires, &rank);
+    let mut placed = vec![false; revisions.len()];
+    for index in &order {
+        placed[*index] = true;
     }
-    for revision in revisions {
-        if !placed.contains(revision.id.as_str()) {
-            placed.insert(&revision.id);
-            order.push(revision);
-        }
-    }
-    order
+    order.extend((0..revisions.len()).filter(|index| !placed[*index]));
+    order.into_iter().map(|index| &revisions[index]).collect()
 }
 
-/// Resolves an id, a unique prefix of 4 or more characters, or a branch
-/// label to one revision of the directory.
+/// Resolves a revision reference as every verb does (`migrate-core`): an
+/// id, a unique prefix of 4 or more characters, a branch label, `head`
+/// (when there is one), `<label>@head`.
 pub fn resolve<'a>(
     revisions: &'a [HeaderRevision],
     ident: &str,
 ) -> anyhow::Result<&'a HeaderRevision> {
-    if let Some(exact) = revisions.iter().find(|r| r.id == ident) {
-        return Ok(exact);
+    match graph(revisions).revision(ident.trim()) {
+        Ok(Some(index)) => Ok(&revisions[index]),
+        Ok(None) => bail!("`{ident}` names no revision (base)"),
+        Err(error) => bail!("{error}"),
     }
-    if let Some(labelled) = revisions
-        .iter()
-        .find(|r| r.branch_labels.iter().any(|label| label == ident))
-    {
-        return Ok(labelled);
-    }
-    if ident.len() >= 4 {
-        let matches: Vec<&HeaderRevision> = revisions
-            .iter()
-            .filter(|r| r.id.starts_with(ident))
-            .collect();
-        match matches.as_slice() {
-            [one] => return Ok(one),
-            [] => {}
-            several => {
-                let ids: Vec<&str> = several.iter().map(|r| r.id.as_str()).collect();
-                bail!(
-                    "revision prefix `{ident}` is ambiguous: it matches {}",
-                    ids.join(", ")
-                );
-            }
-        }
-    }
-    bail!("no revision `{ident}` in the migrations directory")
 }
 
 #[cfg(test)]

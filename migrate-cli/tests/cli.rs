@@ -1107,6 +1107,140 @@ fn a_half_done_revision_shows_in_current_until_stamped() {
     project.run(&["check"], 0);
 }
 
+/// Runs SQL on the database at `url` (SQLite, PostgreSQL or MySQL).
+fn exec_on(url: &str, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let result = if url.starts_with("sqlite") {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.expect("open");
+            sqlx::query(sql).execute(&mut conn).await.map(|_| ())
+        } else if url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+            sqlx::query(sql).execute(&mut conn).await.map(|_| ())
+        } else {
+            let mut conn = sqlx::MySqlConnection::connect(url).await.expect("connect");
+            sqlx::query(sql).execute(&mut conn).await.map(|_| ())
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    });
+}
+
+/// Issue 8, item 10: a middle row of the version table deleted by hand.
+/// `upgrade head` (at head by the summary) and `check` both refuse, naming
+/// the missing revision and the `stamp` that records it; after that stamp
+/// both pass. Returns `upgrade head`'s stderr.
+fn hand_deleted_row(url: String, dialect: &str) -> String {
+    let mut project = Project::new(url.clone());
+    project.run(&["init"], 0);
+    project.set_dialect(dialect);
+    project.revision(
+        "abcd11111111",
+        "seeds",
+        &[],
+        "CREATE TABLE seeds (id INTEGER);",
+        "DROP TABLE seeds;",
+    );
+    project.revision(
+        "abcd22222222",
+        "seed",
+        &[],
+        "INSERT INTO seeds (id) VALUES (1);",
+        "DELETE FROM seeds;",
+    );
+    project.revision(
+        "abcd33333333",
+        "late",
+        &[],
+        "CREATE TABLE late (id INTEGER);",
+        "DROP TABLE late;",
+    );
+    project.run(&["upgrade", "head"], 0);
+    exec_on(
+        &url,
+        "DELETE FROM migrate_version WHERE revision = 'abcd22222222'",
+    );
+    let refused = project.run(&["upgrade", "head"], 1);
+    let checked = project.run(&["check"], 1);
+    for output in [&refused, &checked] {
+        assert!(
+            output.stderr.contains("its ancestor abcd22222222 is not")
+                && output.stderr.contains("`stamp abcd33333333`"),
+            "{}",
+            output.stderr
+        );
+    }
+    project.run(&["stamp", "abcd33333333"], 0);
+    project.run(&["check"], 0);
+    project.run(&["upgrade", "head"], 0);
+    refused.stderr
+}
+
+#[test]
+fn hand_deleted_row_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("app.db").display());
+    let stderr = hand_deleted_row(url, "sqlite");
+    settings(None).bind(|| insta::assert_snapshot!("hand_deleted_row", stderr));
+    for (variable, dialect) in [
+        ("MIGRATE_TEST_POSTGRES_URL", "postgres"),
+        ("MIGRATE_TEST_MYSQL_URL", "mysql"),
+    ] {
+        let Ok(base_url) = std::env::var(variable) else {
+            eprintln!("skipped {dialect}: {variable} is not set");
+            continue;
+        };
+        let (url, name) = fresh_database(&base_url, "cli_edit");
+        let on_server = hand_deleted_row(url, dialect);
+        drop_database(&base_url, &name);
+        assert_eq!(on_server, stderr, "{dialect}");
+    }
+}
+
+/// Issue 8, item 13: entries of the directory that are skipped (a
+/// subdirectory, a directory named `*.sql`, a `*.sql` link to nothing) are
+/// warned about, next to the lint warnings; with `-q` none is printed.
+#[cfg(unix)]
+#[test]
+fn skipped_entries_warn_and_quiet_means_quiet() {
+    let mut project = two_revision_project();
+    project.revision(
+        "abcd33333333",
+        "drop one",
+        &[],
+        "DROP TABLE one;",
+        "CREATE TABLE one (id INTEGER);",
+    );
+    let migrations = project.path().join("migrations");
+    std::fs::create_dir(migrations.join("old")).expect("mkdir");
+    std::fs::create_dir(migrations.join("x.sql")).expect("mkdir");
+    std::os::unix::fs::symlink("/nonexistent/gone.sql", migrations.join("gone.sql"))
+        .expect("symlink");
+    project.run(&["upgrade", "head"], 0);
+    let loud = project.run(&["check"], 0);
+    assert!(
+        loud.stderr.contains("warning[ban-drop-table]"),
+        "{}",
+        loud.stderr
+    );
+    let skipped: Vec<&str> = loud
+        .stderr
+        .lines()
+        .filter(|line| line.contains("skipped-entry"))
+        .collect();
+    insta::assert_snapshot!("skipped_entries", skipped.join("\n"));
+    for args in [
+        &["check", "-q"][..],
+        &["-q", "upgrade", "head"],
+        &["heads", "-q"],
+    ] {
+        let quiet = project.run(args, 0);
+        assert_eq!(quiet.stderr, "", "{args:?}");
+    }
+}
+
 /// Nine good revisions and a tenth that fails, in a project on `url`.
 fn nine_good_and_a_bad_one(url: String, dialect: &str, bad_sql: &str, bad_down: &str) -> Project {
     let mut project = Project::new(url);

@@ -20,4 +20,54 @@ pub mod target;
 
 pub use error::ResolveError;
 pub use graph::{Graph, Node};
+pub use heads::HeadSet;
 pub use target::Target;
+
+mod heads {
+    use std::collections::{BTreeSet, HashMap};
+
+    /// The heads of a set of version rows that changes one row at a time:
+    /// the rows no other row of the set names as a parent. Kept
+    /// incrementally, so that writing the summary after each revision does
+    /// not rescan the table.
+    #[derive(Debug, Clone, Default)]
+    pub struct HeadSet {
+        referenced: HashMap<String, u32>,
+        heads: BTreeSet<String>,
+    }
+
+    impl HeadSet {
+        /// A row `id` with these parents joined the set.
+        pub fn add(&mut self, id: &str, parents: &[String]) {
+            for parent in parents {
+                *self.referenced.entry(parent.clone()).or_insert(0) += 1;
+                self.heads.remove(parent);
+            }
+            if !self.referenced.contains_key(id) {
+                self.heads.insert(id.to_string());
+            }
+        }
+
+        /// A row `id` with these parents left the set; `is_member` tells
+        /// whether a parent's row is still in it.
+        pub fn remove(&mut self, id: &str, parents: &[String], is_member: impl Fn(&str) -> bool) {
+            self.heads.remove(id);
+            for parent in parents {
+                if let Some(count) = self.referenced.get_mut(parent) {
+                    *count -= 1;
+                    if *count == 0 {
+                        self.referenced.remove(parent);
+                        if is_member(parent) {
+                            self.heads.insert(parent.clone());
+                        }
+                    }
+                }
+            }
+        }
+
+        /// The heads, sorted by id.
+        pub fn heads(&self) -> impl Iterator<Item = &String> {
+            self.heads.iter()
+        }
+    }
+}

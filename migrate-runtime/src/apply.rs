@@ -18,12 +18,15 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument as _;
 
-use crate::backend::Conn;
-use crate::error::{database_message, Direction, Error, LockLost, StatementError, StatementRef};
+use crate::backend::{is_connection_failure, Backend, Conn};
+use crate::error::{
+    database_message, split_record, ConnectionLost, Direction, Error, LockLost, LostOutcome,
+    StatementError, StatementRef, UnresolvedRevision,
+};
 use crate::lock::{LockHolder, LOCK_LOST};
 use crate::plan::Dialect;
 use crate::script::{Chunk, Part, RevisionScript};
-use crate::version_table::{Rows, Summary, VersionRow, VersionTable};
+use crate::version_table::{RowState, Rows, Summary, VersionRow, VersionTable};
 
 /// What became of a revision script.
 pub(crate) enum Outcome {
@@ -111,6 +114,44 @@ pub(crate) async fn read_rows(
     Ok(rows)
 }
 
+/// The version table's [fingerprint](crate::version_table::fingerprint),
+/// in one query (an error when the table does not exist).
+pub(crate) async fn read_fingerprint(
+    conn: &mut Conn,
+    table: &VersionTable,
+    dialect: Dialect,
+) -> Result<String, sqlx::Error> {
+    let query = table.fingerprint_query(dialect);
+    if dialect == Dialect::Sqlite {
+        let (count, not_applied, lines) = conn.fetch_texts(&query).await?.unwrap_or_default();
+        return Ok(crate::version_table::fingerprint_lines(
+            &count,
+            &not_applied,
+            &lines,
+        ));
+    }
+    Ok(conn
+        .fetch_optional_string(&query)
+        .await?
+        .unwrap_or_default())
+}
+
+/// The summary row as stored (`None` when the table or row is missing).
+pub(crate) async fn read_summary(
+    conn: &mut Conn,
+    table: &VersionTable,
+    dialect: Dialect,
+) -> Option<Summary> {
+    match conn.fetch_summary(&table.select_summary(dialect)).await {
+        Ok(Some((digest, failed))) => Some(Summary {
+            heads: String::new(),
+            digest: digest.trim().to_string(),
+            failed: failed != 0,
+        }),
+        _ => None,
+    }
+}
+
 fn is_busy(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(database_error) => {
@@ -135,7 +176,13 @@ fn join_batch(parts: &[Part<'_>]) -> String {
 }
 
 /// How an [`Engine`] runs.
-pub(crate) struct Settings {
+pub(crate) struct Settings<'b> {
+    /// Where to reconnect after a connection failure.
+    pub(crate) backend: Backend<'b>,
+    /// Bounds that reconnection.
+    pub(crate) connect_timeout: Duration,
+    /// Bounds each round trip of the reconnected session.
+    pub(crate) statement_timeout: Option<Duration>,
     /// Re-check the summary inside each write transaction (SQLite, or no lock).
     pub(crate) check_in_tx: bool,
     /// One transaction for the whole run.
@@ -151,6 +198,12 @@ pub(crate) struct Settings {
 /// Executes scripts on one connection.
 pub(crate) struct Engine<'m> {
     conn: Conn,
+    backend: Backend<'m>,
+    connect_timeout: Duration,
+    statement_timeout: Option<Duration>,
+    /// The server's id for `conn`'s session (PostgreSQL pid, MySQL
+    /// connection id), to wait for it to end after a connection failure.
+    session: Option<i64>,
     dialect: Dialect,
     table: &'m VersionTable,
     /// Re-check the summary inside each write transaction (SQLite, or no lock).
@@ -169,6 +222,8 @@ pub(crate) struct Engine<'m> {
     tx_revisions: Vec<RevisionReport>,
     /// Statements of the current revision run in the open transaction.
     tx_statements: Vec<StatementRef>,
+    /// The last revision (id, file) with work in the open transaction.
+    tx_last: Option<(String, String)>,
     /// Whether the current revision has chunks in the open transaction.
     revision_in_tx: bool,
     pub(crate) report: Report,
@@ -190,11 +245,15 @@ impl<'m> Engine<'m> {
         conn: Conn,
         dialect: Dialect,
         table: &'m VersionTable,
-        settings: Settings,
+        settings: Settings<'m>,
         direction: Direction,
     ) -> Engine<'m> {
         Engine {
             conn,
+            backend: settings.backend,
+            connect_timeout: settings.connect_timeout,
+            statement_timeout: settings.statement_timeout,
+            session: None,
             dialect,
             table,
             check_in_tx: settings.check_in_tx,
@@ -207,6 +266,7 @@ impl<'m> Engine<'m> {
             in_tx: false,
             tx_revisions: Vec::new(),
             tx_statements: Vec::new(),
+            tx_last: None,
             revision_in_tx: false,
             report: Report::new(direction),
             on_revision: settings.on_revision,
@@ -215,6 +275,111 @@ impl<'m> Engine<'m> {
 
     pub(crate) fn conn(&mut self) -> &mut Conn {
         &mut self.conn
+    }
+
+    /// Notes the server's id for the session, so that after a connection
+    /// failure the outcome is read only once that session has ended.
+    pub(crate) async fn identify(&mut self) {
+        let query = match self.dialect {
+            Dialect::Postgres => "SELECT CAST(pg_backend_pid() AS BIGINT)",
+            Dialect::MySql => "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+            _ => return,
+        };
+        self.session = self.conn.fetch_count(query).await.ok();
+    }
+
+    /// After a connection failure (or a timeout) while `script` ran:
+    /// reconnects, waits for the failed session to end on the server (ending
+    /// it after a grace period, so nothing it still runs can commit later),
+    /// and reads what the version table says about the revision.
+    async fn connection_lost(
+        &mut self,
+        revision: &str,
+        file: &str,
+        script: Option<&RevisionScript<'_>>,
+        error: &sqlx::Error,
+    ) -> Error {
+        self.conn.close_on_drop();
+        self.in_tx = false;
+        self.tx_statements.clear();
+        self.tx_revisions.clear();
+        let direction = self.report.direction;
+        let found = self.find_out(revision, direction, script).await;
+        Error::ConnectionLost(Box::new(ConnectionLost {
+            cause: database_message(error),
+            revision: revision.to_string(),
+            file: file.to_string(),
+            direction,
+            found,
+        }))
+    }
+
+    async fn find_out(
+        &mut self,
+        revision: &str,
+        direction: Direction,
+        script: Option<&RevisionScript<'_>>,
+    ) -> LostOutcome {
+        let mut conn = match self
+            .backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await
+        {
+            Ok(conn) => conn,
+            Err(error) => return LostOutcome::Unknown(format!("could not reconnect: {error}")),
+        };
+        if let Some(session) = self.session {
+            if let Err(why) = end_session(&mut conn, self.dialect, session).await {
+                return LostOutcome::Unknown(why);
+            }
+        }
+        let rows = match read_rows(&mut conn, self.table, self.dialect).await {
+            Ok(rows) => rows,
+            Err(error) => return LostOutcome::Unknown(format!("after reconnecting: {error}")),
+        };
+        let has_bare =
+            script.is_some_and(|script| script.chunks.iter().any(|c| matches!(c, Chunk::Bare(_))));
+        let found = match (direction, rows.get(revision)) {
+            (Direction::Upgrade, None) => LostOutcome::NotCommitted,
+            (Direction::Downgrade, None) => LostOutcome::Committed,
+            (Direction::Upgrade, Some(row)) if row.state == RowState::Applied => {
+                LostOutcome::Committed
+            }
+            (Direction::Downgrade, Some(row)) if row.state == RowState::Applied && !has_bare => {
+                LostOutcome::NotCommitted
+            }
+            (_, Some(row)) if script.is_none() => LostOutcome::Unknown(format!(
+                "the version table records it {}",
+                row.state.as_str()
+            )),
+            (_, Some(row)) => {
+                let script = script.expect("checked above");
+                let interrupted = matches!(row.state, RowState::Partial | RowState::Reverting);
+                let flags = script.statement_flags();
+                let done = if row.state == RowState::Applied {
+                    0
+                } else {
+                    row.statements_done.max(0) as usize
+                };
+                let (ran, unknown, not_run) = split_record(&flags, done, interrupted);
+                let catalog = match unknown.as_ref().and_then(|s| script.bare_sql(s.index)) {
+                    Some(sql) => inspect_unknown(&mut conn, self.dialect, sql).await,
+                    None => None,
+                };
+                LostOutcome::Partial(Box::new(UnresolvedRevision {
+                    revision: script.revision.clone(),
+                    file: Some(script.file.clone()),
+                    state: row.state.as_str().to_string(),
+                    ran,
+                    unknown,
+                    catalog,
+                    not_run,
+                }))
+            }
+        };
+        // Whatever else runs on this engine uses the healthy session.
+        self.conn = conn;
+        found
     }
 
     async fn begin_raw(&mut self) -> Result<(), Error> {
@@ -316,6 +481,11 @@ impl<'m> Engine<'m> {
     pub(crate) async fn finish(&mut self) -> Result<(), Error> {
         if self.in_tx {
             if let Err(error) = self.commit().await {
+                if !self.lock_lost && is_connection_failure(&error) {
+                    if let Some((revision, file)) = self.tx_last.take() {
+                        return Err(self.connection_lost(&revision, &file, None, &error).await);
+                    }
+                }
                 let message = database_message(&error);
                 let revisions: Vec<String> = self
                     .tx_revisions
@@ -416,6 +586,7 @@ impl<'m> Engine<'m> {
                         }
                     }
                     self.revision_in_tx = true;
+                    self.tx_last = Some((script.revision.clone(), script.file.clone()));
                     let statements = parts.iter().filter(|p| p.statement.is_some()).count();
                     let batch_span = tracing::debug_span!("migrate_batch", statements);
                     // Outside the single-transaction mode the COMMIT rides
@@ -499,11 +670,8 @@ impl<'m> Engine<'m> {
                         }
                         committed.append(&mut self.tx_statements);
                     }
-                    if let Err(error) = self.verify_lock().await {
-                        return self
-                            .fail(script, chunk, error, &committed, any_committed)
-                            .await;
-                    }
+                    // The lock was checked when the chunk before this one
+                    // committed (every bare statement follows a commit).
                     let line = part.statement.as_ref().map(|s| s.line).unwrap_or(0);
                     let result = self
                         .conn
@@ -556,6 +724,11 @@ impl<'m> Engine<'m> {
         committed: &[StatementRef],
         any_committed: bool,
     ) -> Result<Outcome, Error> {
+        if !self.lock_lost && is_connection_failure(&error) {
+            return Err(self
+                .connection_lost(&script.revision, &script.file, Some(script), &error)
+                .await);
+        }
         let message = database_message(&error);
         let mut rolled_back_revisions: Vec<String> =
             self.tx_revisions.drain(..).map(|r| r.revision).collect();
@@ -774,4 +947,92 @@ pub(crate) async fn inspect_unknown(
         (false, "missing") => format!("the catalog shows no index {name}: the drop committed"),
         (false, _) => format!("the catalog still shows index {name}: the drop did not commit"),
     })
+}
+
+/// Waits for a failed session to end on the server; after a grace period,
+/// ends it (so that nothing it still runs can commit later).
+async fn end_session(conn: &mut Conn, dialect: Dialect, session: i64) -> Result<(), String> {
+    let (alive, end) = match dialect {
+        Dialect::Postgres => (
+            format!("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = {session}"),
+            format!("SELECT pg_terminate_backend({session})"),
+        ),
+        Dialect::MySql => (
+            format!("SELECT COUNT(*) FROM information_schema.processlist WHERE id = {session}"),
+            format!("KILL {session}"),
+        ),
+        _ => return Ok(()),
+    };
+    for (grace, end_it) in [
+        (Duration::from_secs(1), true),
+        (Duration::from_secs(10), false),
+    ] {
+        let started = Instant::now();
+        loop {
+            match conn.fetch_count(&alive).await {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(error) => {
+                    return Err(format!(
+                        "could not look for the failed session: {}",
+                        database_message(&error)
+                    ))
+                }
+            }
+            if started.elapsed() >= grace {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if end_it {
+            tracing::warn!(session, "ending the failed migration session");
+            let _ = conn.execute(&end).await;
+        }
+    }
+    Err(format!(
+        "the failed session {session} is still running on the server"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_statements_are_recognised() {
+        let cases = [
+            (
+                "CREATE INDEX CONCURRENTLY a_b ON a (b)",
+                Some((true, "a_b")),
+            ),
+            (
+                "create unique index if not exists \"A b\" on a (b)",
+                Some((true, "\"A")),
+            ),
+            ("CREATE UNIQUE INDEX x_y ON x (y)", Some((true, "x_y"))),
+            (
+                "-- note\nCREATE INDEX\n  s.i_j ON s.i (j)",
+                Some((true, "s.i_j")),
+            ),
+            (
+                "DROP INDEX CONCURRENTLY IF EXISTS a_b",
+                Some((false, "a_b")),
+            ),
+            ("DROP INDEX a_b ON a", Some((false, "a_b"))),
+            ("CREATE INDEX ON a (b)", None),
+            ("CREATE TABLE a (b INT)", None),
+            ("INSERT INTO a SELECT 1", None),
+            ("", None),
+        ];
+        for (sql, expected) in cases {
+            let found = index_statement(sql);
+            assert_eq!(
+                found
+                    .as_ref()
+                    .map(|(create, name)| (*create, name.as_str())),
+                expected,
+                "{sql}"
+            );
+        }
+    }
 }

@@ -16,8 +16,9 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::error::{redact_url, Error};
+use crate::error::Error;
 use crate::plan::Dialect;
+use crate::url_mask::redact_url;
 use crate::version_table::RawRow;
 
 mod sealed {
@@ -85,30 +86,102 @@ impl Backend<'_> {
         }
     }
 
-    pub(crate) async fn acquire(&self) -> Result<Conn, Error> {
+    /// A connection from the pool, within `connect_timeout`; its round
+    /// trips are bounded by `statement_timeout` when set.
+    pub(crate) async fn acquire(
+        &self,
+        connect_timeout: Duration,
+        statement_timeout: Option<Duration>,
+    ) -> Result<Conn, Error> {
         let context = "could not get a connection from the pool";
-        Ok(match self {
-            Backend::Sqlite(pool) => Conn::Sqlite(
-                pool.acquire()
-                    .await
-                    .map_err(|e| Error::database(context, &e))?,
-            ),
-            Backend::Postgres(pool) => Conn::Postgres(
-                pool.acquire()
-                    .await
-                    .map_err(|e| Error::database(context, &e))?,
-            ),
-            Backend::MySql(pool) => Conn::MySql(
-                pool.acquire()
-                    .await
-                    .map_err(|e| Error::database(context, &e))?,
-            ),
-        })
+        let pooled = async {
+            Ok::<_, sqlx::Error>(match self {
+                Backend::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+                Backend::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+                Backend::MySql(pool) => Pooled::MySql(pool.acquire().await?),
+            })
+        };
+        match tokio::time::timeout(connect_timeout, pooled).await {
+            Ok(Ok(inner)) => Ok(Conn {
+                inner,
+                timeout: statement_timeout,
+            }),
+            Ok(Err(error)) => Err(Error::database(context, &error)),
+            Err(_) => Err(Error::Database {
+                context: context.to_string(),
+                message: Timeout::Connect(connect_timeout).to_string(),
+            }),
+        }
     }
 }
 
-/// A pooled connection of one of the three kinds.
-pub(crate) enum Conn {
+/// A row of three text columns.
+pub(crate) type Texts = (String, String, String);
+
+/// PostgreSQL's TCP keepalive for the migrator's sessions, set on the server
+/// side (sqlx exposes no client-side keepalive): the server probes an idle
+/// session after 30 s, every 10 s, and ends it after 3 unanswered probes,
+/// releasing the locks of a client that vanished.
+pub(crate) const SERVER_KEEPALIVE: [(&str, &str); 3] = [
+    ("tcp_keepalives_idle", "30"),
+    ("tcp_keepalives_interval", "10"),
+    ("tcp_keepalives_count", "3"),
+];
+
+/// A client-side timeout that fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Timeout {
+    /// Opening a connection took longer than the connect timeout.
+    Connect(Duration),
+    /// A statement (or batch) got no answer within the statement timeout.
+    Statement(Duration),
+}
+
+impl std::fmt::Display for Timeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Timeout::Connect(after) => write!(
+                f,
+                "the connect timeout ({after:?}) fired: no connection to the server in time"
+            ),
+            Timeout::Statement(after) => write!(
+                f,
+                "the statement timeout ({after:?}) fired: the server did not answer in time"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Timeout {}
+
+impl Timeout {
+    /// As a sqlx I/O error (the connection's state is unknown after it).
+    pub(crate) fn into_sqlx(self) -> sqlx::Error {
+        sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, self))
+    }
+}
+
+/// Bounds a future by `timeout`, if any.
+pub(crate) async fn bounded<T>(
+    timeout: Option<Duration>,
+    future: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    match timeout {
+        None => future.await,
+        Some(after) => tokio::time::timeout(after, future)
+            .await
+            .unwrap_or_else(|_| Err(Timeout::Statement(after).into_sqlx())),
+    }
+}
+
+/// A pooled connection of one of the three kinds, whose round trips are
+/// bounded by the statement timeout when one is set.
+pub(crate) struct Conn {
+    inner: Pooled,
+    timeout: Option<Duration>,
+}
+
+enum Pooled {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
     MySql(PoolConnection<MySql>),
@@ -117,9 +190,9 @@ pub(crate) enum Conn {
 macro_rules! with_conn {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
-            Conn::Sqlite($c) => $body,
-            Conn::Postgres($c) => $body,
-            Conn::MySql($c) => $body,
+            Pooled::Sqlite($c) => $body,
+            Pooled::Postgres($c) => $body,
+            Pooled::MySql($c) => $body,
         }
     };
 }
@@ -129,6 +202,14 @@ macro_rules! with_conn {
 // are higher-ranked), which would make `upgrade(..)` unusable in
 // `tokio::spawn`. Boxing checks `Send` at a concrete lifetime.
 impl Conn {
+    /// After a timeout the protocol state is unknown: never reuse it.
+    fn settle<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if is_timeout(&result) {
+            self.close_on_drop();
+        }
+        result
+    }
+
     /// Runs SQL text through the simple (text) protocol: one statement or,
     /// on PostgreSQL and SQLite, several separated by `;`, in one round trip.
     pub(crate) fn execute<'a>(
@@ -138,7 +219,11 @@ impl Conn {
         Box::pin(async move {
             // `Executor::execute` rather than `RawSql::execute`, whose
             // future rustc cannot prove `Send` for every lifetime.
-            with_conn!(self, c => sqlx::Executor::execute(&mut **c, sqlx::raw_sql(sql)).await.map(|_| ()))
+            let result = bounded(self.timeout, async {
+                with_conn!(&mut self.inner, c => sqlx::Executor::execute(&mut **c, sqlx::raw_sql(sql)).await.map(|_| ()))
+            })
+            .await;
+            self.settle(result)
         })
     }
 
@@ -149,17 +234,21 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, (usize, Result<(), sqlx::Error>)> {
         Box::pin(async move {
-            with_conn!(self, c => {
-                let mut results = sqlx::Executor::execute_many(&mut **c, sqlx::raw_sql(sql));
-                let mut completed = 0;
-                loop {
-                    match results.next().await {
-                        None => break (completed, Ok(())),
-                        Some(Ok(_)) => completed += 1,
-                        Some(Err(error)) => break (completed, Err(error)),
+            let mut completed = 0;
+            let result = bounded(self.timeout, async {
+                with_conn!(&mut self.inner, c => {
+                    let mut results = sqlx::Executor::execute_many(&mut **c, sqlx::raw_sql(sql));
+                    loop {
+                        match results.next().await {
+                            None => break Ok(()),
+                            Some(Ok(_)) => completed += 1,
+                            Some(Err(error)) => break Err(error),
+                        }
                     }
-                }
+                })
             })
+            .await;
+            (completed, self.settle(result))
         })
     }
 
@@ -168,7 +257,11 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
         Box::pin(async move {
-            with_conn!(self, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut **c).await)
+            let result = bounded(self.timeout, async {
+                with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut **c).await)
+            })
+            .await;
+            self.settle(result)
         })
     }
 
@@ -177,7 +270,11 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<String>, sqlx::Error>> {
         Box::pin(async move {
-            with_conn!(self, c => sqlx::query_scalar::<_, String>(sql).fetch_optional(&mut **c).await)
+            let result = bounded(self.timeout, async {
+                with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, String>(sql).fetch_optional(&mut **c).await)
+            })
+            .await;
+            self.settle(result)
         })
     }
 
@@ -186,7 +283,25 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<(String, i64)>, sqlx::Error>> {
         Box::pin(async move {
-            with_conn!(self, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
+            let result = bounded(self.timeout, async {
+                with_conn!(&mut self.inner, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
+            })
+            .await;
+            self.settle(result)
+        })
+    }
+
+    /// The one row of three text columns, if any.
+    pub(crate) fn fetch_texts<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Texts>, sqlx::Error>> {
+        Box::pin(async move {
+            let result = bounded(self.timeout, async {
+                with_conn!(&mut self.inner, c => sqlx::query_as::<_, Texts>(sql).fetch_optional(&mut **c).await)
+            })
+            .await;
+            self.settle(result)
         })
     }
 
@@ -195,14 +310,47 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Vec<RawRow>, sqlx::Error>> {
         Box::pin(async move {
-            with_conn!(self, c => sqlx::query_as::<_, RawRow>(sql).fetch_all(&mut **c).await)
+            let result = bounded(self.timeout, async {
+                with_conn!(&mut self.inner, c => sqlx::query_as::<_, RawRow>(sql).fetch_all(&mut **c).await)
+            })
+            .await;
+            self.settle(result)
         })
     }
 
     /// Makes sure a connection left inside a transaction (a cancelled
-    /// future, a panic) never goes back to the pool.
+    /// future, a panic, a timeout) never goes back to the pool.
     pub(crate) fn close_on_drop(&mut self) {
-        with_conn!(self, c => c.close_on_drop())
+        with_conn!(&mut self.inner, c => c.close_on_drop())
+    }
+}
+
+fn is_timeout<T>(result: &Result<T, sqlx::Error>) -> bool {
+    matches!(result, Err(sqlx::Error::Io(error)) if error.get_ref().is_some_and(|inner| inner.is::<Timeout>()))
+}
+
+/// Whether an error means the connection itself failed (or timed out), so
+/// that whatever was in flight may or may not have committed.
+pub(crate) fn is_connection_failure(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(error) => {
+            // MariaDB/MySQL: connection killed, server gone, connection lost.
+            if let Some(mysql) = error.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                return matches!(mysql.number(), 1927 | 2006 | 2013);
+            }
+            // PostgreSQL: the session was terminated, or a connection exception.
+            matches!(
+                error.code().as_deref(),
+                Some("57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006")
+            )
+        }
+        _ => false,
     }
 }
 
@@ -240,6 +388,17 @@ impl MigrateConnection {
             context: format!("could not connect to {}", redact_url(url)),
             message: crate::error::database_message(&error),
         };
+        if matches!(
+            scheme.as_str(),
+            "postgres" | "postgresql" | "mysql" | "mariadb"
+        ) {
+            if let Some(problem) = crate::url_mask::server_url_problem(url) {
+                return Err(Error::Database {
+                    context: format!("could not connect to {}", redact_url(url)),
+                    message: problem,
+                });
+            }
+        }
         match scheme.as_str() {
             "sqlite" => {
                 let options = SqliteConnectOptions::from_str(url)
@@ -260,7 +419,9 @@ impl MigrateConnection {
                 Ok(MigrateConnection::Sqlite(pool))
             }
             "postgres" | "postgresql" => {
-                let options = PgConnectOptions::from_str(url).map_err(failed)?;
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(failed)?
+                    .options(SERVER_KEEPALIVE);
                 let pool = PgPoolOptions::new()
                     .acquire_timeout(timeout)
                     .max_connections(4)

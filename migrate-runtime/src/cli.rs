@@ -115,6 +115,11 @@ impl Printer {
         self.interactive && !self.quiet
     }
 
+    /// True with `-q`: only errors and results are printed.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// True when status lines are coloured.
     pub fn colored(&self) -> bool {
         self.color
@@ -150,6 +155,7 @@ impl Printer {
             return;
         }
         let prefix = self.paint("warning", "1;33");
+        let message = crate::redact_text(&message.to_string());
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
 
@@ -159,8 +165,10 @@ impl Printer {
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
 
-    /// `error: ...` on stderr (never suppressed).
+    /// `error: ...` on stderr (never suppressed). A URL's password in it is
+    /// masked here too, whatever error produced the text.
     pub fn error(&self, message: impl fmt::Display) {
+        let message = crate::redact_text(&message.to_string());
         let prefix = self.paint("error", "1;31");
         let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
     }
@@ -655,6 +663,23 @@ pub struct MoveArgs {
     /// a newer version), with the downgrade statements stored when they ran.
     #[arg(long)]
     pub revert_unknown: bool,
+    /// Give up on any statement (or batch, or version-table query) the
+    /// server has not answered after SECONDS, and say so; a frozen network
+    /// otherwise waits for as long as the operating system keeps the
+    /// connection. Off by default.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub statement_timeout: Option<std::time::Duration>,
+}
+
+/// A positive number of seconds (fractions allowed).
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(format!("`{text}`: the timeout must be more than 0 seconds"));
+    }
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
 }
 
 impl MoveArgs {
@@ -670,6 +695,7 @@ impl MoveArgs {
             .transaction_mode(mode)
             .verify_checksums(!self.ignore_checksums)
             .revert_unknown(self.revert_unknown)
+            .statement_timeout(self.statement_timeout)
     }
 }
 
@@ -841,6 +867,11 @@ async fn probe(url: &str) -> Result<(), Error> {
         context: format!("could not connect to {}", crate::redact_url(url)),
         message,
     };
+    if matches!(url_dialect(url), Some(Dialect::Postgres | Dialect::MySql)) {
+        if let Some(problem) = crate::url_mask::server_url_problem(url) {
+            return Err(failed(problem).into());
+        }
+    }
     let attempt = async {
         match url_dialect(url) {
             Some(Dialect::Postgres) => sqlx::PgConnection::connect(url).await?.close().await,
@@ -1130,7 +1161,12 @@ impl MoveLines {
         } else {
             format!("{} -> {parents}", moved.revision)
         };
-        format!("{arrow}, {message} ({} ms)", moved.duration.as_millis())
+        let message = if message.is_empty() {
+            String::new()
+        } else {
+            format!(", {message}")
+        };
+        format!("{arrow}{message} ({} ms)", moved.duration.as_millis())
     }
 }
 

@@ -1,13 +1,15 @@
-//! The runtime's error type, and the redaction of database URLs.
+//! The runtime's error type.
 //!
 //! Every error is data: a migration that cannot run comes back as an
 //! [`Error`] naming the revision, its file, the line of the failing statement
 //! and the database's own message. Nothing here ever holds a password: URLs
-//! pass through [`redact_url`] before they are stored, and database messages
-//! through [`redact_text`].
+//! pass through [`redact_url`](crate::redact_url) before they are stored, and database messages
+//! through [`redact_text`] (both in `url_mask`, the one copy of the rule).
 
 use std::fmt;
 use std::time::Duration;
+
+use crate::url_mask::redact_text;
 
 /// Upgrade or downgrade: which way a revision was being moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,6 +160,68 @@ impl fmt::Display for LockLost {
     }
 }
 
+/// The connection failed (or a client-side timeout fired) while a revision
+/// was being moved; the runtime reconnected and read the version table (once
+/// the failed session had ended on the server) to say what is true.
+#[derive(Debug, Clone)]
+pub struct ConnectionLost {
+    /// What failed: the driver's message, or which timeout fired.
+    pub cause: String,
+    /// The revision being moved.
+    pub revision: String,
+    /// Its file.
+    pub file: String,
+    /// Which way it was moving.
+    pub direction: Direction,
+    /// What the version table shows about it afterwards.
+    pub found: LostOutcome,
+}
+
+/// What the version table showed after a connection failure.
+#[derive(Debug, Clone)]
+pub enum LostOutcome {
+    /// The revision's move committed before the connection failed.
+    Committed,
+    /// Nothing of the revision's move committed: the database is as before it.
+    NotCommitted,
+    /// The revision is recorded part way (statements outside transactions).
+    Partial(Box<UnresolvedRevision>),
+    /// The runtime could not find out (why).
+    Unknown(String),
+}
+
+impl fmt::Display for ConnectionLost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (done, undone) = match self.direction {
+            Direction::Upgrade => ("applied", "not applied"),
+            Direction::Downgrade => ("reverted", "not reverted"),
+        };
+        write!(
+            f,
+            "the connection failed during {} of revision {} ({}): {}; ",
+            self.direction, self.revision, self.file, self.cause
+        )?;
+        match &self.found {
+            LostOutcome::Committed => write!(
+                f,
+                "after reconnecting, the version table shows it {done}: it committed before the connection failed. The run stopped there; run again to continue"
+            ),
+            LostOutcome::NotCommitted => write!(
+                f,
+                "after reconnecting, the version table shows it {undone}: none of it committed, the database is as before this revision. The run stopped there; run again to continue"
+            ),
+            LostOutcome::Partial(unresolved) => write!(
+                f,
+                "after reconnecting, the version table shows it part way: {unresolved}"
+            ),
+            LostOutcome::Unknown(why) => write!(
+                f,
+                "whether it committed is unknown ({why}): {UNKNOWN_OUTCOME} (`current` shows the version table) before running again"
+            ),
+        }
+    }
+}
+
 /// A revision an earlier run left failed or half done: the next run refuses.
 #[derive(Debug, Clone)]
 pub struct UnresolvedRevision {
@@ -217,6 +281,29 @@ impl fmt::Display for UnresolvedRevision {
             ". Finish or undo those statements by hand, then record the real state with `stamp <revision>` (a stamp replaces this row)"
         )
     }
+}
+
+/// Splits a revision's statements by what a record of `done` statements
+/// says: ran, the one whose outcome is unknown (the next, when the run was
+/// interrupted while it ran outside a transaction), and not run. `bare`
+/// tells, per statement, whether it runs outside a transaction.
+pub(crate) fn split_record(
+    statements: &[(StatementRef, bool)],
+    done: usize,
+    interrupted: bool,
+) -> (Vec<StatementRef>, Option<StatementRef>, Vec<StatementRef>) {
+    let done = done.min(statements.len());
+    let unknown = statements
+        .get(done)
+        .filter(|(_, bare)| interrupted && *bare)
+        .map(|(statement, _)| statement.clone());
+    let not_run_from = done + usize::from(unknown.is_some());
+    let refs = |range: &[(StatementRef, bool)]| range.iter().map(|(s, _)| s.clone()).collect();
+    (
+        refs(&statements[..done]),
+        unknown,
+        refs(&statements[not_run_from..]),
+    )
 }
 
 /// How every message words a statement whose outcome is unknown.
@@ -303,6 +390,17 @@ pub enum Error {
         /// Their ids.
         revisions: Vec<String>,
     },
+    /// A revision recorded as applied while one of its ancestors is not:
+    /// the version table was edited by hand. Nothing is run on it.
+    #[error("the version table is inconsistent: revision {revision} is recorded as applied, but its ancestor {} is not (a row deleted by hand?); nothing was run. If the changes of {} are in the database, record them with {}; if they are not, undo the changes of the revisions above them by hand and `stamp` the revision the database is really at", .missing.join(", "), .missing.join(", "), stamp_hint(.heads, .revision))]
+    BrokenAncestry {
+        /// The applied revision.
+        revision: String,
+        /// Its parents (or dependencies) not recorded as applied.
+        missing: Vec<String>,
+        /// The applied heads.
+        heads: Vec<String>,
+    },
     /// A revision left failed or half done by an earlier run.
     #[error("{0}")]
     Unresolved(Box<UnresolvedRevision>),
@@ -312,6 +410,10 @@ pub enum Error {
     /// The migration lock was lost during a run.
     #[error("{0}")]
     LockLost(Box<LockLost>),
+    /// The connection failed (or a timeout fired) mid-run; what the version
+    /// table showed afterwards.
+    #[error("{0}")]
+    ConnectionLost(Box<ConnectionLost>),
     /// The migration lock was not obtained in time.
     #[error("timed out after {timeout:?} waiting for the migration lock ({what}); another migration is running, or a session holds the lock; raise `lock_timeout` or find that session")]
     LockTimeout {
@@ -347,6 +449,18 @@ pub enum Error {
     Offline(String),
 }
 
+/// How to `stamp` the missing ancestors: to the one applied head; with
+/// several, `stamp` replaces the whole state, so the other heads are named.
+fn stamp_hint(heads: &[String], revision: &str) -> String {
+    match heads {
+        [head] => format!("`stamp {head}`"),
+        _ => format!(
+            "`stamp {revision}` (which replaces the whole state: the applied heads are {}, so check `history` first)",
+            heads.join(", ")
+        ),
+    }
+}
+
 fn list_or_none(ids: &[String]) -> String {
     if ids.is_empty() {
         "(none)".to_string()
@@ -379,105 +493,43 @@ pub(crate) fn database_message(error: &sqlx::Error) -> String {
     redact_text(&text)
 }
 
-/// `url` with its password replaced by `***`; any other part is kept.
-///
-/// ```
-/// assert_eq!(
-///     migrate_runtime::redact_url("postgres://app:s3cret@db:5432/prod"),
-///     "postgres://app:***@db:5432/prod"
-/// );
-/// ```
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return redact_query_password(url);
-    };
-    let authority_start = scheme_end + 3;
-    let rest = &url[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
-    let redacted = match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            match userinfo.find(':') {
-                Some(colon) => format!("{}:***{}", &userinfo[..colon], &authority[at..]),
-                None => authority.to_string(),
-            }
-        }
-        None => authority.to_string(),
-    };
-    let tail = redact_query_password(&rest[authority_len..]);
-    format!("{}{}{}", &url[..authority_start], redacted, tail)
-}
-
-/// Query parameters such as `?password=...` carry secrets too.
-fn redact_query_password(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(position) = rest.to_ascii_lowercase().find("password=") {
-        let value_start = position + "password=".len();
-        out.push_str(&rest[..value_start]);
-        out.push_str("***");
-        let value_len = rest[value_start..]
-            .find(['&', ' ', '#'])
-            .unwrap_or(rest.len() - value_start);
-        rest = &rest[value_start + value_len..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Redacts every URL-looking word of a free text (a driver message may
-/// quote the URL it was given).
-pub fn redact_text(text: &str) -> String {
-    if !text.contains("://") && !text.to_ascii_lowercase().contains("password=") {
-        return text.to_string();
-    }
-    text.split_inclusive(char::is_whitespace)
-        .map(|word| {
-            let trimmed = word.trim_end();
-            let redacted = redact_url(trimmed);
-            format!("{redacted}{}", &word[trimmed.len()..])
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[track_caller]
-    fn check(input: &str, expected: &str) {
-        assert_eq!(redact_url(input), expected);
+    fn refs(indexes: &[usize]) -> Vec<StatementRef> {
+        indexes
+            .iter()
+            .map(|&index| StatementRef { index, line: 0 })
+            .collect()
     }
 
     #[test]
-    fn passwords_never_survive() {
-        check(
-            "postgres://root@127.0.0.1:5432/postgres",
-            "postgres://root@127.0.0.1:5432/postgres",
+    fn an_interrupted_bare_statement_is_unknown_never_not_run() {
+        let statements: Vec<(StatementRef, bool)> = refs(&[1, 2, 3, 4])
+            .into_iter()
+            .zip([false, true, true, false])
+            .collect();
+        // Interrupted after #1: #2 ran outside a transaction, so it may have committed.
+        let (ran, unknown, not_run) = split_record(&statements, 1, true);
+        assert_eq!(
+            (ran, unknown, not_run),
+            (refs(&[1]), refs(&[2]).pop(), refs(&[3, 4]))
         );
-        check(
-            "postgres://app:s3cret@db/prod",
-            "postgres://app:***@db/prod",
+        // Interrupted after #3: #4 runs inside a transaction, which did not commit.
+        let (ran, unknown, not_run) = split_record(&statements, 3, true);
+        assert_eq!(
+            (ran, unknown, not_run),
+            (refs(&[1, 2, 3]), None, refs(&[4]))
         );
-        check(
-            "mysql://root:p%40ss@h:3306/x?ssl-mode=disabled",
-            "mysql://root:***@h:3306/x?ssl-mode=disabled",
+        // A recorded failure is exact.
+        let (ran, unknown, not_run) = split_record(&statements, 1, false);
+        assert_eq!(
+            (ran, unknown, not_run),
+            (refs(&[1]), None, refs(&[2, 3, 4]))
         );
-        check("postgres://u:a:b@c@host/db", "postgres://u:***@host/db");
-        check(
-            "postgres://host/db?user=u&password=hunter2&x=1",
-            "postgres://host/db?user=u&password=***&x=1",
-        );
-        check("sqlite://data.db", "sqlite://data.db");
-        check("sqlite:data.db", "sqlite:data.db");
-    }
-
-    #[test]
-    fn text_redaction_finds_urls_inside_messages() {
-        let message = "error connecting to postgres://app:hunter2@db/prod: refused";
-        let redacted = redact_text(message);
-        assert!(!redacted.contains("hunter2"), "{redacted}");
-        assert!(redacted.contains("app:***@db"), "{redacted}");
+        // A count beyond the statements (a hand-edited row) is clamped.
+        let (ran, unknown, not_run) = split_record(&statements, 9, true);
+        assert_eq!((ran.len(), unknown, not_run.len()), (4, None, 0));
     }
 }

@@ -121,16 +121,22 @@ mod migrator;
 mod offline;
 mod script;
 pub mod target;
+// Only `redact_url` and `redact_text` are used here; the file also serves
+// `migrate-build`, which compiles the same rule for its snippets.
+#[allow(dead_code)]
+mod url_mask;
 mod version_table;
 
 pub use apply::{Report, RevisionReport};
 pub use backend::{Database, MigrateConnection};
 pub use error::{
-    redact_url, Direction, Error, LockLost, StatementError, StatementRef, UnresolvedRevision,
+    ConnectionLost, Direction, Error, LockLost, LostOutcome, StatementError, StatementRef,
+    UnresolvedRevision, UNKNOWN_OUTCOME,
 };
 pub use lock::advisory_key as advisory_lock_key;
 pub use migrator::{Migrator, PlanRef, TransactionMode};
 pub use target::{IntoTarget, Target};
+pub use url_mask::{redact_text, redact_url};
 pub use version_table::{RowState, VersionRow};
 
 #[cfg(feature = "cli")]

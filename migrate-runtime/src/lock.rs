@@ -24,7 +24,7 @@ use sqlx::mysql::MySqlConnection;
 use sqlx::postgres::PgConnection;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::backend::Backend;
+use crate::backend::{bounded, Backend, Timeout};
 use crate::error::Error;
 
 /// A held lock (or nothing, for SQLite and `lock(false)`).
@@ -109,30 +109,50 @@ impl LockGuard {
         backend: Backend<'_>,
         version_table: &str,
         timeout: Duration,
+        connect_timeout: Duration,
+        statement_timeout: Option<Duration>,
     ) -> Result<LockGuard, Error> {
+        let connect_failed =
+            |error: sqlx::Error| Error::database("could not open the lock connection", &error);
+        let connect_timed_out = |_| Error::Database {
+            context: "could not open the lock connection".to_string(),
+            message: Timeout::Connect(connect_timeout).to_string(),
+        };
         match backend {
             Backend::Sqlite(_) => Ok(LockGuard::None),
             Backend::Postgres(pool) => {
-                let mut connection = pool
+                // The server probes this session, so a vanished client's
+                // lock is released in about a minute, not hours.
+                let options = pool
                     .connect_options()
-                    .connect()
+                    .as_ref()
+                    .clone()
+                    .options(crate::backend::SERVER_KEEPALIVE);
+                let mut connection = tokio::time::timeout(connect_timeout, options.connect())
                     .await
-                    .map_err(|e| Error::database("could not open the lock connection", &e))?;
+                    .map_err(connect_timed_out)?
+                    .map_err(connect_failed)?;
                 let key = advisory_key(version_table);
                 let started = Instant::now();
                 let mut pause = Duration::from_millis(5);
                 loop {
-                    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                        .bind(key)
-                        .fetch_one(&mut connection)
-                        .await
-                        .map_err(|e| Error::database("could not take the advisory lock", &e))?;
+                    let locked: bool = bounded(
+                        statement_timeout,
+                        sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                            .bind(key)
+                            .fetch_one(&mut connection),
+                    )
+                    .await
+                    .map_err(|e| Error::database("could not take the advisory lock", &e))?;
                     if locked {
                         tracing::debug!(key, "advisory lock taken");
-                        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-                            .fetch_one(&mut connection)
-                            .await
-                            .map_err(|e| Error::database("could not read the lock session", &e))?;
+                        let pid: i32 = bounded(
+                            statement_timeout,
+                            sqlx::query_scalar("SELECT pg_backend_pid()")
+                                .fetch_one(&mut connection),
+                        )
+                        .await
+                        .map_err(|e| Error::database("could not read the lock session", &e))?;
                         return Ok(LockGuard::Postgres(connection, key, pid));
                     }
                     let waited = started.elapsed();
@@ -148,32 +168,42 @@ impl LockGuard {
                 }
             }
             Backend::MySql(pool) => {
-                let mut connection = pool
-                    .connect_options()
-                    .connect()
-                    .await
-                    .map_err(|e| Error::database("could not open the lock connection", &e))?;
+                let mut connection =
+                    tokio::time::timeout(connect_timeout, pool.connect_options().connect())
+                        .await
+                        .map_err(connect_timed_out)?
+                        .map_err(connect_failed)?;
                 // GET_LOCK names are server-wide: include the database.
-                let name: String = sqlx::query_scalar(
-                    "SELECT CONCAT('migrate_', LEFT(SHA2(CONCAT(COALESCE(DATABASE(), ''), '.', ?), 256), 40))",
+                let name: String = bounded(
+                    statement_timeout,
+                    sqlx::query_scalar(
+                        "SELECT CONCAT('migrate_', LEFT(SHA2(CONCAT(COALESCE(DATABASE(), ''), '.', ?), 256), 40))",
+                    )
+                    .bind(version_table)
+                    .fetch_one(&mut connection),
                 )
-                .bind(version_table)
-                .fetch_one(&mut connection)
                 .await
                 .map_err(|e| Error::database("could not name the lock", &e))?;
                 let seconds = timeout.as_secs_f64();
-                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
-                    .bind(&name)
-                    .bind(seconds)
-                    .fetch_one(&mut connection)
-                    .await
-                    .map_err(|e| Error::database("could not take the lock", &e))?;
+                // GET_LOCK waits on the server: allow it its own timeout.
+                let got: Option<i64> = bounded(
+                    statement_timeout.map(|bound| bound + timeout),
+                    sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+                        .bind(&name)
+                        .bind(seconds)
+                        .fetch_one(&mut connection),
+                )
+                .await
+                .map_err(|e| Error::database("could not take the lock", &e))?;
                 if got == Some(1) {
                     tracing::debug!(name, "GET_LOCK taken");
-                    let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
-                        .fetch_one(&mut connection)
-                        .await
-                        .map_err(|e| Error::database("could not read the lock session", &e))?;
+                    let id: i64 = bounded(
+                        statement_timeout,
+                        sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+                            .fetch_one(&mut connection),
+                    )
+                    .await
+                    .map_err(|e| Error::database("could not read the lock session", &e))?;
                     Ok(LockGuard::MySql(connection, name, id))
                 } else {
                     let _ = connection.close().await;
@@ -201,8 +231,13 @@ impl LockGuard {
         }
     }
 
-    /// Unlocks and closes the lock connection.
-    pub(crate) async fn release(self) {
+    /// Unlocks and closes the lock connection, giving up after `within`
+    /// (the server releases the lock when the session ends anyway).
+    pub(crate) async fn release(self, within: Duration) {
+        let _ = tokio::time::timeout(within, self.release_now()).await;
+    }
+
+    async fn release_now(self) {
         match self {
             LockGuard::None => {}
             LockGuard::Postgres(mut connection, key, _) => {

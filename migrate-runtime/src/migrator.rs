@@ -5,15 +5,17 @@ use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::apply::{inspect_unknown, read_rows, Engine, Outcome, Report, Settings};
+use crate::apply::{
+    inspect_unknown, read_fingerprint, read_rows, read_summary, Engine, Outcome, Report, Settings,
+};
 use crate::backend::{Backend, Conn, Database};
-use crate::error::{Direction, Error, StatementRef, UnresolvedRevision};
+use crate::error::{split_record, Direction, Error, StatementRef, UnresolvedRevision};
 use crate::lock::LockGuard;
 use crate::plan::{Dialect, Plan, Revision};
-use crate::script::{runs_bare, ScriptBuilder};
+use crate::script::{runs_bare, RevisionScript, ScriptBuilder};
 use crate::target::{IntoTarget, Target};
 use crate::version_table::{
-    decode_downgrade, digest_words, encode_downgrade, hex, pair_words, NewRow, RowState, Rows,
+    decode_downgrade, encode_downgrade, fingerprint, hex, NewRow, RowState, Rows, Summary,
     VersionRow, VersionTable,
 };
 use migrate_core::Graph;
@@ -86,6 +88,8 @@ pub struct Migrator {
     version_table: String,
     lock: bool,
     lock_timeout: Duration,
+    connect_timeout: Duration,
+    statement_timeout: Option<Duration>,
     verify_checksums: bool,
     transaction_mode: TransactionMode,
     revert_unknown: bool,
@@ -109,6 +113,8 @@ impl Migrator {
             version_table,
             lock: true,
             lock_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(30),
+            statement_timeout: None,
             verify_checksums: true,
             transaction_mode: TransactionMode::PerRevision,
             revert_unknown: false,
@@ -143,6 +149,26 @@ impl Migrator {
     /// also waits up to the pool's own `busy_timeout`, 5 s in sqlx).
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// How long to wait for a connection (default 30 s): from the pool, the
+    /// migration lock's own connection, and the reconnection after a
+    /// connection failure. The pool's own `acquire_timeout` applies too.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Migrator {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// A client-side bound on every round trip to the server: each
+    /// statement (or batch of them), each read and write of the version
+    /// table, each lock query (default: none, so a long statement may run
+    /// as long as it takes). When it fires the run stops with an error
+    /// naming it, and reports what the version table shows afterwards.
+    /// It is what ends a run whose network froze (packets stopped without
+    /// the connection closing).
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Migrator {
+        self.statement_timeout = timeout;
         self
     }
 
@@ -193,18 +219,19 @@ impl Migrator {
         VersionTable::new(&self.version_table)
     }
 
-    fn plan_digest(&self, set: &BTreeSet<usize>) -> String {
-        let revisions = self.plan.revisions();
-        digest_words(set.iter().map(|&position| {
-            let revision = &revisions[position];
-            pair_words(revision.id(), revision.checksum())
-        }))
+    /// The version table's fingerprint when exactly `revisions` are applied.
+    fn plan_fingerprint<'r>(&self, revisions: impl Iterator<Item = &'r Revision>) -> String {
+        let rows: Vec<(&str, String)> = revisions.map(|r| (r.id(), hex(r.checksum()))).collect();
+        fingerprint(
+            rows.iter()
+                .map(|(id, checksum)| (*id, checksum.as_str(), true)),
+        )
     }
 
-    /// The digest the summary holds when `target` is reached, if it does not
-    /// depend on the database's state: an upgrade from exactly the target's
-    /// ancestry is a no-op.
-    fn expected_digest(&self, target: &Target) -> Result<Option<String>, Error> {
+    /// The fingerprint the version table has when `target` is reached, if
+    /// it does not depend on the database's state: an upgrade from exactly
+    /// the target's ancestry is a no-op.
+    fn expected_fingerprint(&self, target: &Target) -> Result<Option<String>, Error> {
         let cache = match target {
             Target::Relative { .. } => return Ok(None),
             Target::Absolute {
@@ -226,7 +253,8 @@ impl Migrator {
         let desired = graph
             .upgrade(&[], target)
             .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
-        let digest = self.plan_digest(&desired);
+        let revisions = self.plan.revisions();
+        let digest = self.plan_fingerprint(desired.iter().map(|&p| &revisions[p]));
         if let Some(cache) = cache {
             let _ = cache.set(digest.clone());
         }
@@ -234,7 +262,11 @@ impl Migrator {
     }
 
     /// Applies every revision needed to reach `target`. When the database
-    /// is already there, this is one query and takes no lock.
+    /// is already there, this is one query and takes no lock: the version
+    /// table's fingerprint, computed by the database, against the plan's
+    /// (so a row deleted or edited by hand is noticed; see
+    /// [`version_table`](crate::version_table)). Otherwise every row is
+    /// validated against the plan before anything runs.
     pub async fn upgrade<D: Database + ?Sized>(
         &self,
         db: &D,
@@ -244,12 +276,12 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let dialect = backend.dialect();
-        let mut conn = backend.acquire().await?;
-        if let Some(expected) = self.expected_digest(&target)? {
-            if let Ok(Some((digest, failed))) =
-                conn.fetch_summary(&table.select_summary(dialect)).await
-            {
-                if failed == 0 && digest.trim() == expected {
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
+        if let Some(expected) = self.expected_fingerprint(&target)? {
+            if let Ok(found) = read_fingerprint(&mut conn, &table, dialect).await {
+                if found == expected {
                     tracing::debug!("database already at target");
                     return Ok(Report::new(Direction::Upgrade));
                 }
@@ -259,14 +291,15 @@ impl Migrator {
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .upgrade_locked(
-                self.engine(conn, &table, dialect, &lock, Direction::Upgrade),
+                self.engine(backend, conn, &table, &lock, Direction::Upgrade),
                 &table,
                 &graph,
                 &target,
                 dialect,
             )
             .await;
-        lock.release().await;
+        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
+            .await;
         result
     }
 
@@ -276,7 +309,14 @@ impl Migrator {
         table: &VersionTable,
     ) -> Result<LockGuard, Error> {
         if self.lock {
-            LockGuard::acquire(backend, table.name(), self.lock_timeout).await
+            LockGuard::acquire(
+                backend,
+                table.name(),
+                self.lock_timeout,
+                self.connect_timeout,
+                self.statement_timeout,
+            )
+            .await
         } else {
             Ok(LockGuard::None)
         }
@@ -284,17 +324,21 @@ impl Migrator {
 
     fn engine<'t>(
         &self,
+        backend: Backend<'t>,
         conn: Conn,
         table: &'t VersionTable,
-        dialect: Dialect,
         lock: &LockGuard,
         direction: Direction,
     ) -> Engine<'t> {
+        let dialect = backend.dialect();
         Engine::new(
             conn,
             dialect,
             table,
             Settings {
+                backend,
+                connect_timeout: self.connect_timeout,
+                statement_timeout: self.statement_timeout,
                 check_in_tx: dialect == Dialect::Sqlite || !self.lock,
                 single: self.transaction_mode == TransactionMode::Single,
                 lock_timeout: self.lock_timeout,
@@ -313,10 +357,11 @@ impl Migrator {
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
+        engine.identify().await;
         engine.ensure_tables().await?;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
-            let rows = read_rows(engine.conn(), table, dialect).await?;
+            let (stored, rows) = read_state(engine.conn(), table, dialect).await?;
             self.verify_explained(engine.conn(), graph, &rows, Direction::Upgrade, dialect)
                 .await?;
             let applied = applied_positions(graph, &rows);
@@ -332,6 +377,7 @@ impl Migrator {
                 let script = builder.upgrade(revision, &encode_downgrade(revision), &mut state);
                 scripts.push((script, before));
             }
+            expect_stored(&mut scripts, stored);
             for (script, before) in &scripts {
                 if let Outcome::Conflict = engine.run(script, before).await? {
                     continue 'plan;
@@ -362,18 +408,21 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
-        let conn = backend.acquire().await?;
+        let conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .downgrade_locked(
-                self.engine(conn, &table, dialect, &lock, Direction::Downgrade),
+                self.engine(backend, conn, &table, &lock, Direction::Downgrade),
                 &table,
                 &graph,
                 &target,
                 dialect,
             )
             .await;
-        lock.release().await;
+        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
+            .await;
         result
     }
 
@@ -385,9 +434,10 @@ impl Migrator {
         target: &Target,
         dialect: Dialect,
     ) -> Result<Report, Error> {
+        engine.identify().await;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
-            let rows = read_rows(engine.conn(), table, dialect).await?;
+            let (stored, rows) = read_state(engine.conn(), table, dialect).await?;
             self.verify_explained(engine.conn(), graph, &rows, Direction::Downgrade, dialect)
                 .await?;
             let applied = applied_positions(graph, &rows);
@@ -417,6 +467,7 @@ impl Migrator {
                 let before = state.summary();
                 scripts.push((builder.downgrade(&revisions[position], &mut state), before));
             }
+            expect_stored(&mut scripts, stored);
             for (script, before) in &scripts {
                 if let Outcome::Conflict = engine.run(script, before).await? {
                     continue 'plan;
@@ -452,6 +503,7 @@ impl Migrator {
         if !unknown.is_empty() && !may_revert {
             return Err(Error::UnknownApplied { revisions: unknown });
         }
+        self.verify_closed(graph, rows)?;
         if self.verify_checksums {
             for row in rows.applied() {
                 if let Some(position) = graph.position(&row.revision) {
@@ -467,6 +519,41 @@ impl Migrator {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Refuses an applied set that is not closed under ancestry: a revision
+    /// recorded as applied while one of its ancestors is not (a row deleted
+    /// by hand). Planning on it would apply the ancestor after its
+    /// descendants.
+    fn verify_closed(&self, graph: &Graph, rows: &Rows) -> Result<(), Error> {
+        let applied = applied_positions(graph, rows);
+        for &position in &applied {
+            let missing: Vec<String> = graph
+                .requires(position)
+                .iter()
+                .filter(|required| !applied.contains(required))
+                .map(|&required| graph.id(required).to_string())
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            // The heads by the plan's graph: the rows' own parents skip the
+            // missing revision and would make its ancestors heads.
+            let below = graph.ancestors(
+                applied
+                    .iter()
+                    .flat_map(|&p| graph.requires(p).iter().copied()),
+            );
+            return Err(Error::BrokenAncestry {
+                revision: graph.id(position).to_string(),
+                missing,
+                heads: applied
+                    .difference(&below)
+                    .map(|&p| graph.id(p).to_string())
+                    .collect(),
+            });
         }
         Ok(())
     }
@@ -506,29 +593,27 @@ impl Migrator {
                 (reference, bare, statement.sql())
             })
             .collect();
-        let done = (row.statements_done.max(0) as usize).min(statements.len());
-        // An interrupted run recorded every statement it saw complete; the
-        // next one, if it ran outside a transaction, may have committed
-        // after the client died.
         let interrupted = matches!(row.state, RowState::Partial | RowState::Reverting);
-        let unknown = statements
-            .get(done)
-            .filter(|(_, bare, _)| interrupted && *bare);
-        let not_run_from = done + usize::from(unknown.is_some());
-        let refs = |range: &[(StatementRef, bool, &str)]| -> Vec<StatementRef> {
-            range.iter().map(|(r, _, _)| r.clone()).collect()
-        };
+        let flags: Vec<(StatementRef, bool)> = statements
+            .iter()
+            .map(|(reference, bare, _)| (reference.clone(), *bare))
+            .collect();
+        let (ran, unknown, not_run) =
+            split_record(&flags, row.statements_done.max(0) as usize, interrupted);
+        let unknown_sql = unknown
+            .as_ref()
+            .map(|statement| statements[statement.index - 1].2);
         (
             UnresolvedRevision {
                 revision: row.revision.clone(),
                 file: revision.map(|r| r.file().to_string()),
                 state: row.state.as_str().to_string(),
-                ran: refs(&statements[..done]),
-                unknown: unknown.map(|(r, _, _)| r.clone()),
+                ran,
+                unknown,
                 catalog: None,
-                not_run: refs(&statements[not_run_from..]),
+                not_run,
             },
-            unknown.map(|(_, _, sql)| *sql),
+            unknown_sql,
         )
     }
 
@@ -562,7 +647,9 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let dialect = backend.dialect();
-        let mut conn = backend.acquire().await?;
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = crate::graph::of(&self.plan);
         let mut found = Vec::new();
@@ -630,7 +717,9 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let dialect = backend.dialect();
-        let mut conn = backend.acquire().await?;
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = crate::graph::of(&self.plan);
         self.verify_explained(&mut conn, &graph, &rows, Direction::Upgrade, dialect)
@@ -655,7 +744,9 @@ impl Migrator {
     async fn read<D: Database + ?Sized>(&self, db: &D) -> Result<Rows, Error> {
         let table = self.table()?;
         let backend = db.backend();
-        let mut conn = backend.acquire().await?;
+        let mut conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         read_rows(&mut conn, &table, backend.dialect()).await
     }
 
@@ -682,11 +773,13 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
-        let conn = backend.acquire().await?;
+        let conn = backend
+            .acquire(self.connect_timeout, self.statement_timeout)
+            .await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .stamp_locked(
-                self.engine(conn, &table, dialect, &lock, Direction::Upgrade),
+                self.engine(backend, conn, &table, &lock, Direction::Upgrade),
                 &table,
                 &graph,
                 &target,
@@ -694,7 +787,8 @@ impl Migrator {
                 purge,
             )
             .await;
-        lock.release().await;
+        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
+            .await;
         result
     }
 
@@ -781,6 +875,38 @@ impl Migrator {
     }
 }
 
+/// The stored summary (read first), then the rows: a change committed
+/// between the two reads makes the summary older than the rows, which the
+/// in-transaction check then reports as a conflict rather than missing.
+async fn read_state(
+    conn: &mut Conn,
+    table: &VersionTable,
+    dialect: Dialect,
+) -> Result<(Option<Summary>, Rows), Error> {
+    let mut stored = read_summary(conn, table, dialect).await;
+    if stored.is_none() {
+        // The summary row deleted by hand: put the empty one back (a no-op
+        // without the tables), or every in-transaction check would fail.
+        if let Some(insert) = table.create(dialect).last() {
+            let _ = conn.execute(insert).await;
+        }
+        stored = read_summary(conn, table, dialect).await;
+    }
+    let rows = read_rows(conn, table, dialect).await?;
+    Ok((stored, rows))
+}
+
+/// The first script's in-transaction check compares the summary with what
+/// is stored, not with what the rows imply: after a hand edit of the
+/// version table (a head's row deleted to re-run it) they differ for good,
+/// and comparing with the rows would re-plan forever. The first script
+/// writes the summary the rows imply.
+fn expect_stored(scripts: &mut [(RevisionScript<'_>, Summary)], stored: Option<Summary>) {
+    if let (Some((_, before)), Some(stored)) = (scripts.first_mut(), stored) {
+        *before = stored;
+    }
+}
+
 fn applied_positions(graph: &Graph, rows: &Rows) -> BTreeSet<usize> {
     rows.applied()
         .filter_map(|row| graph.position(&row.revision))
@@ -793,19 +919,37 @@ fn unknown_rows<'r>(graph: &'r Graph, rows: &'r Rows) -> impl Iterator<Item = &'
 }
 
 /// Unknown revisions ordered so that none is reverted before a revision
-/// that names it as a parent.
-fn order_children_first(mut revisions: Vec<Revision>) -> Vec<Revision> {
-    let mut ordered = Vec::with_capacity(revisions.len());
-    while !revisions.is_empty() {
-        let position = revisions
-            .iter()
-            .position(|candidate| {
-                !revisions
-                    .iter()
-                    .any(|other| other.down_revisions().iter().any(|p| p == candidate.id()))
-            })
-            .unwrap_or(0);
-        ordered.push(revisions.remove(position));
+/// that names it as a parent: the reverse of `migrate-core`'s plan order
+/// over them (a loop among stored rows, which no plan allowed, keeps the
+/// rest in table order).
+fn order_children_first(revisions: Vec<Revision>) -> Vec<Revision> {
+    let nodes: Vec<migrate_core::Node> = revisions
+        .iter()
+        .map(|revision| migrate_core::Node {
+            id: revision.id().to_string(),
+            down_revisions: revision
+                .down_revisions()
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            ..migrate_core::Node::default()
+        })
+        .collect();
+    let graph = Graph::new(&nodes);
+    let requires: Vec<Vec<usize>> = (0..nodes.len())
+        .map(|index| graph.parents(index).to_vec())
+        .collect();
+    let rank: Vec<usize> = (0..nodes.len()).collect();
+    let mut order = Graph::order(nodes.len(), &requires, &rank);
+    let mut placed = vec![false; nodes.len()];
+    for index in &order {
+        placed[*index] = true;
     }
-    ordered
+    order.extend((0..nodes.len()).filter(|index| !placed[*index]));
+    let mut slots: Vec<Option<Revision>> = revisions.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .rev()
+        .filter_map(|index| slots[index].take())
+        .collect()
 }

@@ -54,6 +54,23 @@ fn resolve(
     }
 }
 
+/// `text` made safe inside a `--` comment line: every character but
+/// printable ASCII is written as a `\u{..}` escape, so a line break (or a
+/// character a client might take for one) in a file name, an id or a range
+/// can never end the comment and start a statement, and no invisible or
+/// right-to-left character can hide text from the reader of the script.
+fn comment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == ' ' || c.is_ascii_graphic() {
+            out.push(c);
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+    }
+    out
+}
+
 /// Ends a statement with `;`, on its own line when the statement's last
 /// line holds a `--` comment that would swallow it.
 fn terminated(sql: &str) -> String {
@@ -120,10 +137,12 @@ pub(crate) fn script(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "-- migrate-runtime offline script: {direction} {start} -> {end} ({})",
+        "-- migrate-runtime offline script: {direction} {} -> {} ({})",
+        comment(start),
+        comment(end),
         dialect.name()
     );
-    let _ = writeln!(out, "-- version table: {}\n", table.name());
+    let _ = writeln!(out, "-- version table: {}\n", comment(table.name()));
     if from.is_empty() && direction == Direction::Upgrade {
         for statement in table.create(dialect) {
             out.push_str(&terminated(&statement));
@@ -154,8 +173,9 @@ pub(crate) fn script(
         };
         let _ = writeln!(
             out,
-            "-- Running {direction} {arrow} ({})\n",
-            revision.file()
+            "-- Running {direction} {} ({})\n",
+            comment(&arrow),
+            comment(revision.file())
         );
         for chunk in &script.chunks {
             match chunk {
@@ -187,4 +207,22 @@ pub(crate) fn script(
         out.push_str("COMMIT;\n\n");
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::comment;
+
+    #[test]
+    fn comments_hold_one_line_of_printable_ascii() {
+        assert_eq!(
+            comment("migrations/a1_x\nDROP TABLE users;\r\n-- .sql"),
+            "migrations/a1_x\\u{a}DROP TABLE users;\\u{d}\\u{a}-- .sql"
+        );
+        assert_eq!(
+            comment("a\u{2028}b\u{202e}c é"),
+            "a\\u{2028}b\\u{202e}c \\u{e9}"
+        );
+        assert_eq!(comment("a1 -> b2"), "a1 -> b2");
+    }
 }

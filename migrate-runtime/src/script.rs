@@ -72,6 +72,27 @@ impl RevisionScript<'_> {
         table.set_progress(dialect, &self.revision, self.failed_state, done)
     }
 
+    /// Each statement, with whether it runs outside a transaction.
+    pub(crate) fn statement_flags(&self) -> Vec<(StatementRef, bool)> {
+        self.chunks
+            .iter()
+            .flat_map(|chunk| {
+                let bare = matches!(chunk, Chunk::Bare(_));
+                chunk.statements().map(move |s| (s.clone(), bare))
+            })
+            .collect()
+    }
+
+    /// The SQL of statement `index` (1-based) when it runs on its own.
+    pub(crate) fn bare_sql(&self, index: usize) -> Option<&str> {
+        self.chunks.iter().find_map(|chunk| match chunk {
+            Chunk::Bare(part) if part.statement.as_ref().is_some_and(|s| s.index == index) => {
+                Some(part.sql.as_ref())
+            }
+            _ => None,
+        })
+    }
+
     /// Parents text for the `-- Running upgrade a -> b` comment.
     pub(crate) fn total(&self) -> usize {
         self.statements.len()

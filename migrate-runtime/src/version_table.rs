@@ -24,11 +24,22 @@
 //! expects for the target, the database is there (checksums included), with
 //! one query and no lock.
 //!
+//! The summary is a cache kept by the migrator; a hand edit of the version
+//! table bypasses it. So the startup check does not trust it: it asks the
+//! database for a [fingerprint](fingerprint) of the version table itself
+//! (row count, rows not `applied`, and a sum of per-row hashes of
+//! `(revision, checksum)`), computed by the server on PostgreSQL and MySQL
+//! in one aggregate query, and on SQLite (where the data is local and SQL
+//! has no hash function) from the `(revision, checksum, state)` rows read
+//! in one query. It compares that with the fingerprint the plan expects for
+//! the target: a deleted, added or edited row makes them differ, and the
+//! run takes the full path, which validates every row.
+//!
 //! Every statement here is built from the validated table name and from
 //! literals quoted per dialect; the same text serves the online runtime and
 //! the offline script.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use sha2::{Digest as _, Sha256};
@@ -158,6 +169,26 @@ impl VersionTable {
         )
     }
 
+    /// The fast path's one query. PostgreSQL and MySQL: one row, one
+    /// column, the [fingerprint] text computed by the server. SQLite: one
+    /// row, the count, the rows not applied, and every row's
+    /// `revision checksum` on a line of its own, for [`fingerprint_lines`].
+    pub(crate) fn fingerprint_query(&self, dialect: Dialect) -> String {
+        let table = self.table(dialect);
+        let not_applied = "COALESCE(SUM(CASE WHEN state = 'applied' THEN 0 ELSE 1 END), 0)";
+        match dialect {
+            Dialect::Sqlite => format!(
+                "SELECT CAST(COUNT(*) AS TEXT), CAST({not_applied} AS TEXT), COALESCE(group_concat(revision || ' ' || rtrim(checksum), char(10)), '') FROM {table}"
+            ),
+            Dialect::MySql => format!(
+                "SELECT CAST(CONCAT(COUNT(*), ':', {not_applied}, ':', COALESCE(SUM(CAST(CONV(SUBSTRING(MD5(CONCAT(revision, ' ', checksum)), 1, 15), 16, 10) AS UNSIGNED)), 0)) AS CHAR) FROM {table}"
+            ),
+            Dialect::Postgres | Dialect::Generic => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST({not_applied} AS TEXT) || ':' || CAST(COALESCE(SUM(CAST(CAST('x' || substr(md5(revision || ' ' || checksum), 1, 15) AS bit(60)) AS BIGINT)), 0) AS TEXT) FROM {table}"
+            ),
+        }
+    }
+
     /// `digest, failed` of the summary row.
     pub(crate) fn select_summary(&self, dialect: Dialect) -> String {
         format!(
@@ -269,22 +300,55 @@ fn quote_identifier(dialect: Dialect, name: &str) -> String {
     }
 }
 
-/// A string literal that means `text` on the dialect, whatever it holds.
+/// A string literal that means `text` on the dialect, whatever it holds and
+/// whatever the server's settings; it spans one line.
+///
+/// Text without control characters or backslashes (SQLite: without control
+/// characters) is `'...'` with quotes doubled, which every setting reads the
+/// same. Otherwise:
+/// PostgreSQL gets an escape string `E'...'` (backslash escapes whether
+/// `standard_conforming_strings` is on or off, control characters as
+/// `\uXXXX`); MySQL/MariaDB and SQLite get the UTF-8 bytes in hex
+/// (`CONVERT(X'..' USING utf8mb4)`, `CAST(X'..' AS TEXT)`), exact under
+/// every `sql_mode`, `NO_BACKSLASH_ESCAPES` or not. The values cannot be
+/// bind parameters: a revision's statements and its version-table writes
+/// go to the server as one batch (PostgreSQL's simple protocol), and the
+/// same text makes the `--sql` script.
 pub(crate) fn literal(dialect: Dialect, text: &str) -> String {
-    match dialect {
-        // Backslashes mean something in MySQL strings unless
-        // NO_BACKSLASH_ESCAPES is set: hex is exact under every sql_mode.
-        Dialect::MySql if text.contains('\\') || text.chars().any(char::is_control) => {
-            let mut hex = String::with_capacity(text.len() * 2);
-            for byte in text.bytes() {
-                let _ = write!(hex, "{byte:02X}");
-            }
-            format!("CONVERT(X'{hex}' USING utf8mb4)")
-        }
-        // PostgreSQL and SQLite only double the quote
-        // (standard_conforming_strings is on by default since 9.1).
-        _ => format!("'{}'", text.replace('\'', "''")),
+    // SQLite never reads a backslash as an escape.
+    let plain =
+        (dialect == Dialect::Sqlite || !text.contains('\\')) && !text.chars().any(char::is_control);
+    if plain {
+        return format!("'{}'", text.replace('\'', "''"));
     }
+    match dialect {
+        Dialect::Postgres | Dialect::Generic => {
+            let mut out = String::with_capacity(text.len() + 8);
+            out.push_str("E'");
+            for c in text.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\'' => out.push_str("''"),
+                    c if c.is_control() => {
+                        let _ = write!(out, "\\u{:04X}", u32::from(c));
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('\'');
+            out
+        }
+        Dialect::MySql => format!("CONVERT(X'{}' USING utf8mb4)", hex_bytes(text)),
+        Dialect::Sqlite => format!("CAST(X'{}' AS TEXT)", hex_bytes(text)),
+    }
+}
+
+fn hex_bytes(text: &str) -> String {
+    let mut hex = String::with_capacity(text.len() * 2);
+    for byte in text.bytes() {
+        let _ = write!(hex, "{byte:02X}");
+    }
+    hex
 }
 
 /// Where a version row stands.
@@ -383,10 +447,8 @@ pub(crate) struct Rows {
     rows: BTreeMap<String, VersionRow>,
     /// Wrapping sum of the pair hashes of applied rows.
     sum: [u64; 4],
-    /// How many applied rows name each id as a parent.
-    referenced: HashMap<String, u32>,
-    /// Applied rows no applied row names as a parent.
-    heads: BTreeSet<String>,
+    /// Applied rows no applied row names as a parent (`migrate-core`).
+    heads: migrate_core::HeadSet,
     /// Rows not in the `applied` state.
     not_applied: usize,
 }
@@ -416,7 +478,7 @@ impl Rows {
 
     /// Applied rows no other applied row names as a parent.
     pub(crate) fn heads(&self) -> Vec<String> {
-        self.heads.iter().cloned().collect()
+        self.heads.heads().cloned().collect()
     }
 
     pub(crate) fn summary(&self) -> Summary {
@@ -437,13 +499,7 @@ impl Rows {
             pair_hash(&row.revision, &row.checksum),
             false,
         );
-        for parent in &row.down_revisions {
-            *self.referenced.entry(parent.clone()).or_insert(0) += 1;
-            self.heads.remove(parent);
-        }
-        if !self.referenced.contains_key(&row.revision) {
-            self.heads.insert(row.revision.clone());
-        }
+        self.heads.add(&row.revision, &row.down_revisions);
     }
 
     fn count_out(&mut self, row: &VersionRow) {
@@ -452,22 +508,12 @@ impl Rows {
             return;
         }
         add_hash(&mut self.sum, pair_hash(&row.revision, &row.checksum), true);
-        self.heads.remove(&row.revision);
-        for parent in &row.down_revisions {
-            if let Some(count) = self.referenced.get_mut(parent) {
-                *count -= 1;
-                if *count == 0 {
-                    self.referenced.remove(parent);
-                    if self
-                        .rows
-                        .get(parent)
-                        .is_some_and(|p| p.state == RowState::Applied)
-                    {
-                        self.heads.insert(parent.clone());
-                    }
-                }
-            }
-        }
+        let rows = &self.rows;
+        self.heads
+            .remove(&row.revision, &row.down_revisions, |parent| {
+                rows.get(parent)
+                    .is_some_and(|p| p.state == RowState::Applied)
+            });
     }
 
     /// Adds or replaces a row.
@@ -541,7 +587,7 @@ fn fnv1a(text: &str) -> u64 {
 /// One `(revision, checksum)` pair as a 256-bit number: the checksum (a
 /// SHA-256 already) mixed with a hash of the id. Cheap enough to digest
 /// 1,000 revisions in microseconds at startup.
-pub(crate) fn pair_words(revision: &str, checksum: &[u8; 32]) -> [u64; 4] {
+fn pair_words(revision: &str, checksum: &[u8; 32]) -> [u64; 4] {
     let id = fnv1a(revision);
     let mut words = [0u64; 4];
     for (position, (word, chunk)) in words.iter_mut().zip(checksum.chunks_exact(8)).enumerate() {
@@ -628,7 +674,8 @@ pub(crate) fn digest<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Str
 }
 
 /// The digest of pairs already turned into words.
-pub(crate) fn digest_words(words: impl Iterator<Item = [u64; 4]>) -> String {
+#[cfg(test)]
+fn digest_words(words: impl Iterator<Item = [u64; 4]>) -> String {
     let mut sum = [0u64; 4];
     for value in words {
         add_hash(&mut sum, value, false);
@@ -666,12 +713,36 @@ mod tests {
     #[test]
     fn literals_survive_any_text() {
         assert_eq!(literal(Dialect::Postgres, "it's"), "'it''s'");
+        assert_eq!(literal(Dialect::Postgres, "a\\'b"), "E'a\\\\''b'");
+        assert_eq!(
+            literal(Dialect::Postgres, "a\nb\u{85}"),
+            "E'a\\u000Ab\\u0085'"
+        );
+        assert_eq!(literal(Dialect::Sqlite, "a\nb"), "CAST(X'610A62' AS TEXT)");
+        assert_eq!(literal(Dialect::Sqlite, "a\\'b"), "'a\\''b'");
         assert_eq!(literal(Dialect::Sqlite, "a"), "'a'");
         assert_eq!(literal(Dialect::MySql, "it's"), "'it''s'");
         assert_eq!(
             literal(Dialect::MySql, "a\\b"),
             "CONVERT(X'615C62' USING utf8mb4)"
         );
+    }
+
+    #[test]
+    fn fingerprints_agree_and_see_edits() {
+        let c1 = "1".repeat(64);
+        let c2 = "2".repeat(64);
+        let two = fingerprint([("a", c1.as_str(), true), ("b", c2.as_str(), true)].into_iter());
+        let lines = format!("b {c2}\na {c1}");
+        assert_eq!(fingerprint_lines("2", "0", &lines), two);
+        let edited = fingerprint([("a", c2.as_str(), true), ("b", c2.as_str(), true)].into_iter());
+        let renamed = fingerprint([("x", c1.as_str(), true), ("b", c2.as_str(), true)].into_iter());
+        let one = fingerprint([("a", c1.as_str(), true)].into_iter());
+        let half = fingerprint([("a", c1.as_str(), true), ("b", c2.as_str(), false)].into_iter());
+        for other in [edited, renamed, one, half] {
+            assert_ne!(other, two);
+        }
+        assert_eq!(fingerprint_lines("0", "0", ""), "0:0:0");
     }
 
     #[test]
@@ -711,6 +782,48 @@ mod tests {
         rows.remove("a");
         assert_eq!(rows.summary(), Summary::default());
     }
+}
+
+/// The hash of one `(revision, checksum)` pair in the [fingerprint]: the
+/// first 15 hex digits (60 bits) of the MD5 of `revision checksum`, which
+/// PostgreSQL (`md5`) and MySQL (`MD5`) compute the same way.
+fn row_hash(revision: &str, checksum: &str) -> u64 {
+    line_hash(format!("{revision} {checksum}").as_bytes())
+}
+
+fn line_hash(line: &[u8]) -> u64 {
+    use md5::Digest as _;
+    let digest = md5::Md5::digest(line);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) >> 4
+}
+
+/// The fingerprint of a version table: `rows:not_applied:sum`, where `sum`
+/// adds up [`row_hash`] over every row. It sees a deleted or added row (the
+/// count), an edited id or checksum (the sum, but for a 2^-60 chance) and a
+/// row left half way (`not_applied`), and does not depend on row order.
+/// Each item is `(revision, checksum, applied)`; checksums are compared as
+/// the servers read a `CHAR` column, without trailing spaces.
+pub(crate) fn fingerprint<'a>(rows: impl Iterator<Item = (&'a str, &'a str, bool)>) -> String {
+    let (mut count, mut not_applied, mut sum) = (0u64, 0u64, 0u128);
+    for (revision, checksum, applied) in rows {
+        count += 1;
+        not_applied += u64::from(!applied);
+        sum += u128::from(row_hash(revision, checksum.trim_end()));
+    }
+    format!("{count}:{not_applied}:{sum}")
+}
+
+/// The fingerprint from SQLite's answer: the count and rows not applied as
+/// the database counted them, and `revision checksum` lines.
+pub(crate) fn fingerprint_lines(count: &str, not_applied: &str, lines: &str) -> String {
+    let sum: u128 = lines
+        .split('\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| u128::from(line_hash(line.as_bytes())))
+        .sum();
+    format!("{count}:{not_applied}:{sum}")
 }
 
 /// The `downgrade_sql` column: what an older binary needs to revert a

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 pub mod generated;
 pub mod kill;
+pub mod proxy;
 
 /// Which server a test database lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +157,17 @@ impl TestDb {
     /// Runs SQL text on the test database.
     pub async fn exec(&self, sql: &str) {
         exec(&self.db, sql).await
+    }
+
+    /// The first column of a query's one row, as a 64-bit integer (write
+    /// `CAST(... AS BIGINT)`/`SIGNED` where the backend needs it).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let result = match &self.db {
+            MigrateConnection::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            MigrateConnection::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            MigrateConnection::MySql(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     /// Drops the server database (SQLite files go with the temporary directory).
@@ -877,6 +889,145 @@ pub mod scenarios {
             .check(&t.db)
             .await
             .unwrap();
+    }
+
+    /// `seed`: a table; `feed`: a seed row; `late`: another table; and,
+    /// with `extra`, `more`, whose table is created only if missing (so it
+    /// can run again after its row is deleted).
+    pub fn seeded_plan(extra: bool) -> &'static Plan {
+        let builder = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE seeds (id INTEGER NOT NULL, note VARCHAR(20))"],
+                &["DROP TABLE seeds"],
+            )
+            .rev(
+                "bbbb0002",
+                &["aaaa0001"],
+                &["INSERT INTO seeds (id, note) VALUES (1, 'seed')"],
+                &["DELETE FROM seeds WHERE id = 1"],
+            )
+            .rev(
+                "cccc0003",
+                &["bbbb0002"],
+                &["CREATE TABLE late (id INTEGER PRIMARY KEY)"],
+                &["DROP TABLE late"],
+            );
+        if extra {
+            builder
+                .rev(
+                    "dddd0004",
+                    &["cccc0003"],
+                    &["CREATE TABLE IF NOT EXISTS more_rows (id INTEGER PRIMARY KEY)"],
+                    &["DROP TABLE more_rows"],
+                )
+                .leak()
+        } else {
+            builder.leak()
+        }
+    }
+
+    fn assert_broken_ancestry(error: &Error) {
+        let text = error.to_string();
+        assert!(
+            matches!(error, Error::BrokenAncestry { revision, missing, .. }
+                if revision == "cccc0003" && missing == &["bbbb0002"]),
+            "{text}"
+        );
+        assert!(text.contains("`stamp cccc0003`"), "{text}");
+    }
+
+    /// A version table edited by hand (issue 8, item 10): a deleted middle
+    /// row is refused by `upgrade` (also when at head, where the no-op
+    /// check used to trust the summary) and by `check`, nothing is
+    /// re-applied out of order once a new revision exists, an edited
+    /// checksum is seen by the no-op check, and a deleted head row is
+    /// applied again (no endless re-planning on SQLite).
+    pub async fn hand_edited_version_table(t: &TestDb) {
+        let old = Migrator::new(seeded_plan(false));
+        let new = Migrator::new(seeded_plan(true));
+        old.upgrade(&t.db, "head").await.unwrap();
+        let seeds = "SELECT CAST(COUNT(*) AS SIGNED) FROM seeds".to_string();
+        let seeds = if t.kind == Kind::MySql {
+            seeds
+        } else {
+            seeds.replace("SIGNED", "BIGINT")
+        };
+        t.exec("DELETE FROM migrate_version WHERE revision = 'bbbb0002'")
+            .await;
+
+        // At head by the summary, but not by the rows.
+        assert_broken_ancestry(&old.upgrade(&t.db, "head").await.unwrap_err());
+        assert_broken_ancestry(&old.check(&t.db).await.unwrap_err());
+        // A new revision: nothing runs, the seed is not inserted again.
+        assert_broken_ancestry(&new.upgrade(&t.db, "head").await.unwrap_err());
+        assert_broken_ancestry(&new.check(&t.db).await.unwrap_err());
+        assert_eq!(t.scalar(&seeds).await, 1);
+        assert!(!t.tables().await.contains("more_rows"));
+
+        // The advised fix: stamp the applied head, which records the missing row.
+        old.stamp(&t.db, "cccc0003").await.unwrap();
+        old.check(&t.db).await.unwrap();
+        assert_eq!(
+            new.upgrade(&t.db, "head").await.unwrap().ids(),
+            ["dddd0004"]
+        );
+        assert_eq!(t.scalar(&seeds).await, 1);
+        new.check(&t.db).await.unwrap();
+
+        // An edited checksum is seen by the no-op check.
+        t.exec(&format!(
+            "UPDATE migrate_version SET checksum = '{}' WHERE revision = 'aaaa0001'",
+            "0".repeat(64)
+        ))
+        .await;
+        let error = new.upgrade(&t.db, "head").await.unwrap_err();
+        assert!(
+            matches!(&error, Error::ChecksumMismatch { revision, .. } if revision == "aaaa0001"),
+            "{error}"
+        );
+        assert!(new.check(&t.db).await.is_err());
+        new.stamp(&t.db, "head").await.unwrap();
+        assert!(new.upgrade(&t.db, "head").await.unwrap().is_empty());
+
+        // The head's row deleted to run it again: it runs again, at once.
+        t.exec("DELETE FROM migrate_version WHERE revision = 'dddd0004'")
+            .await;
+        assert_eq!(
+            new.upgrade(&t.db, "head").await.unwrap().ids(),
+            ["dddd0004"]
+        );
+        assert!(new.upgrade(&t.db, "head").await.unwrap().is_empty());
+        new.check(&t.db).await.unwrap();
+
+        // The database computes the fingerprint the plan expects: at head,
+        // `upgrade` stops at the one query, before the full path would
+        // create the (dropped) summary table again.
+        t.exec("DROP TABLE migrate_version_summary").await;
+        assert!(new.upgrade(&t.db, "head").await.unwrap().is_empty());
+        assert!(!t.tables().await.contains("migrate_version_summary"));
+        // A deleted head row after that: the full path runs and repairs.
+        t.exec("DELETE FROM migrate_version WHERE revision = 'dddd0004'")
+            .await;
+        assert_eq!(
+            new.upgrade(&t.db, "head").await.unwrap().ids(),
+            ["dddd0004"]
+        );
+        assert_eq!(
+            t.tables().await,
+            with_version_tables(&["seeds", "late", "more_rows"])
+        );
+        new.check(&t.db).await.unwrap();
+        // The summary's row deleted too: no endless re-planning either.
+        t.exec("DELETE FROM migrate_version_summary").await;
+        t.exec("DELETE FROM migrate_version WHERE revision = 'dddd0004'")
+            .await;
+        assert_eq!(
+            new.upgrade(&t.db, "head").await.unwrap().ids(),
+            ["dddd0004"]
+        );
+        new.check(&t.db).await.unwrap();
     }
 
     /// stamp records without running; check fails until at head.

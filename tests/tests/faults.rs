@@ -221,3 +221,22 @@ async fn lock_lost_on_mysql_stops_the_run() {
     lock_session_killed(&t, "SELECT SLEEP(1.5)").await;
     t.drop_database().await;
 }
+
+/// Item 7: PostgreSQL sessions opened by the migrator (pools from a URL, and
+/// the lock's own connection) ask the server for TCP keepalive probes, so a
+/// vanished client's session and lock do not linger for hours.
+#[tokio::test]
+async fn postgres_sessions_have_keepalive() {
+    let Some(t) = TestDb::postgres("postgres_sessions_have_keepalive").await else {
+        return;
+    };
+    let MigrateConnection::Postgres(pool) = &t.db else {
+        unreachable!()
+    };
+    let idle: String = sqlx::query_scalar("SHOW tcp_keepalives_idle")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(idle, "30");
+    t.drop_database().await;
+}

@@ -14,7 +14,8 @@ backend_tests! {
         tampering,
         stamp_and_check,
         revert_unknown,
-        two_plans_share_a_database;
+        two_plans_share_a_database,
+        hand_edited_version_table;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     fn thirty_two_concurrent_migrators(t) {

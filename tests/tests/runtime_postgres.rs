@@ -43,7 +43,8 @@ backend_tests! {
         tampering,
         stamp_and_check,
         revert_unknown,
-        two_plans_share_a_database;
+        two_plans_share_a_database,
+        hand_edited_version_table;
 
     #[tokio::test]
     fn failing_statement_mid_revision(t) {

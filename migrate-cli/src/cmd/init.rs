@@ -62,19 +62,22 @@ pub fn init(project: &Path, dir: &Path, dialect: &str, printer: &Printer) -> any
     std::fs::create_dir_all(&migrations)
         .with_context(|| format!("cannot create `{}`", dir.display()))?;
     let toml = MIGRATE_TOML.replace("dialect = \"generic\"", &format!("dialect = \"{dialect}\""));
-    std::fs::write(migrations.join("migrate.toml"), toml).context("cannot write migrate.toml")?;
-    std::fs::write(
-        migrations.join("migrate.lock"),
-        crate::cmd::lock::render(&[], &[]),
-    )
-    .context("cannot write migrate.lock")?;
+    crate::files::create_new(&migrations.join("migrate.toml"), &toml)?;
+    crate::files::create_new(
+        &migrations.join("migrate.lock"),
+        &crate::cmd::lock::render(&[], &[]),
+    )?;
     printer.status(
         "Created",
         format!("{}/ with migrate.toml and migrate.lock", dir.display()),
     );
     if let Some(text) = build_rs_text {
         let existed = build_rs.exists();
-        std::fs::write(&build_rs, text).context("cannot write build.rs")?;
+        if existed {
+            crate::files::replace(&build_rs, &text)?;
+        } else {
+            crate::files::create_new(&build_rs, &text)?;
+        }
         printer.status(
             if existed { "Updated" } else { "Created" },
             format!("build.rs (calls `{watch_line}`)"),

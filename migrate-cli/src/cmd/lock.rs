@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use migrate_runtime::cli::Printer;
 
 use crate::scan;
@@ -10,21 +9,10 @@ use crate::scan;
 /// The file name inside the migrations directory.
 pub const LOCK_FILE: &str = "migrate.lock";
 
-/// The lock text for revision ids in plan order and the heads, in the format
-/// `migrate_build::lock::parse_lock` reads (its comment header included).
+/// The lock text for revision ids in plan order and the heads (the
+/// compiler owns the format).
 pub fn render(order: &[&str], heads: &[&str]) -> String {
-    // The compiler owns the format; an empty plan renders just its header.
-    let mut out = migrate_build::lock::render_lock(&[]);
-    for id in order {
-        out.push_str(id);
-        out.push('\n');
-    }
-    for head in heads {
-        out.push_str("head: ");
-        out.push_str(head);
-        out.push('\n');
-    }
-    out
+    migrate_build::lock::render_ids(order, heads)
 }
 
 /// The lock the directory's headers call for.
@@ -41,15 +29,16 @@ pub fn expected(dir: &Path) -> anyhow::Result<String> {
     Ok(render(&order, &heads))
 }
 
-/// Rewrites `dir/migrate.lock`; true when its content changed.
+/// Rewrites `dir/migrate.lock`; true when its content changed. Refuses a
+/// lock that is a symbolic link, a directory or unreadable.
 pub fn write(dir: &Path) -> anyhow::Result<bool> {
     let text = expected(dir)?;
     let path = dir.join(LOCK_FILE);
-    let before = std::fs::read_to_string(&path).ok();
-    if before.as_deref() == Some(text.as_str()) {
+    let before = crate::files::read_regular(&path)?;
+    if before.as_deref() == Some(text.as_bytes()) {
         return Ok(false);
     }
-    std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    crate::files::replace(&path, &text)?;
     Ok(true)
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use migrate_runtime::cli::Printer;
 
 use crate::scan::{self, HeaderRevision};
@@ -102,49 +102,16 @@ pub fn merge(dir: &Path, args: &MergeArgs, printer: &Printer) -> anyhow::Result<
     )
 }
 
-/// `head`, `<label>@head`, an id, a prefix or a label.
+/// `head`, `<label>@head`, an id, a prefix or a label (`migrate-core`'s
+/// resolution, the same as `show` and `upgrade`).
 fn resolve_head<'r>(
     revisions: &'r [HeaderRevision],
     ident: &str,
 ) -> anyhow::Result<&'r HeaderRevision> {
-    let heads = scan::heads(revisions);
-    if ident == "head" {
-        return match heads.as_slice() {
-            [one] => Ok(one),
-            [] => bail!("the directory has no revisions; use `--head base`"),
-            several => bail!("several heads are present ({}); name one", ids(several)),
-        };
-    }
-    if let Some(branch) = ident.strip_suffix("@head") {
-        let member = scan::resolve(revisions, branch)?;
-        // The heads whose ancestry includes the branch member.
-        let candidates: Vec<&HeaderRevision> = heads
-            .into_iter()
-            .filter(|head| ancestors(revisions, &head.id).contains(member.id.as_str()))
-            .collect();
-        return match candidates.as_slice() {
-            [one] => Ok(one),
-            [] => bail!("no head descends from `{branch}`"),
-            several => bail!("several heads descend from `{branch}` ({})", ids(several)),
-        };
+    if ident == "head" && revisions.is_empty() {
+        bail!("the directory has no revisions; use `--head base`");
     }
     scan::resolve(revisions, ident)
-}
-
-fn ancestors<'r>(revisions: &'r [HeaderRevision], id: &'r str) -> BTreeSet<&'r str> {
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![id];
-    while let Some(next) = stack.pop() {
-        if !seen.insert(next) {
-            continue;
-        }
-        if let Some(revision) = revisions.iter().find(|r| r.id == next) {
-            // A branch is its `down_revision` line: a dependency does not
-            // make a revision a member of the branch it depends on (Alembic).
-            stack.extend(revision.down_revisions.iter().map(String::as_str));
-        }
-    }
-    seen
 }
 
 fn ids(revisions: &[&HeaderRevision]) -> String {
@@ -169,8 +136,11 @@ fn write_new(
 ) -> anyhow::Result<PathBuf> {
     let id = match rev_id {
         Some(id) => {
-            if let Some(problem) = id_problem(id) {
-                bail!("invalid revision id `{id}`: {problem}");
+            if let Some(problem) = migrate_build::header::id_problem(id) {
+                bail!(
+                    "invalid revision id `{}`: {problem} (ids are ASCII letters, digits and `.`, starting with a letter or a digit)",
+                    id.escape_default()
+                );
             }
             id.to_string()
         }
@@ -180,6 +150,12 @@ fn write_new(
         bail!("revision `{id}` already exists");
     }
     for label in branch_labels {
+        if let Some(problem) = migrate_build::header::label_problem(label) {
+            bail!(
+                "invalid branch label `{}`: {problem} (labels are ASCII letters, digits, `_`, `-` and `.`, starting with a letter or a digit)",
+                label.escape_default()
+            );
+        }
         if let Some(owner) = revisions.iter().find(|r| r.branch_labels.contains(label)) {
             bail!(
                 "branch label `{label}` is already used by revision `{}`",
@@ -187,6 +163,9 @@ fn write_new(
             );
         }
     }
+    // The lock is rewritten after the file is created: refuse a lock that
+    // cannot be rewritten (a symbolic link, a directory) before writing.
+    crate::files::read_regular(&dir.join(crate::cmd::lock::LOCK_FILE))?;
     let slug = slug(message);
     let file_name = if slug.is_empty() {
         format!("{id}.sql")
@@ -194,9 +173,6 @@ fn write_new(
         format!("{id}_{slug}.sql")
     };
     let path = dir.join(&file_name);
-    if path.exists() {
-        bail!("`{}` already exists", path.display());
-    }
     let text = template(
         &id,
         message,
@@ -206,28 +182,11 @@ fn write_new(
         &utc_now_iso8601(),
         is_merge,
     );
-    std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    crate::files::create_new(&path, &text)?;
     printer.status("Generating", path.display());
     crate::cmd::lock::write(dir)?;
     println!("{}", path.display());
     Ok(path)
-}
-
-/// What Alembic refuses in an id, plus what cannot be a file name prefix.
-fn id_problem(id: &str) -> Option<&'static str> {
-    if id.is_empty() {
-        return Some("it is empty");
-    }
-    if id
-        .chars()
-        .any(|c| matches!(c, '@' | '-' | '+' | ':' | ',' | '/' | '\\') || c.is_whitespace())
-    {
-        return Some("it may not contain `@ - + : ,`, slashes or whitespace");
-    }
-    if id.len() > 32 {
-        return Some("it is longer than 32 characters");
-    }
-    None
 }
 
 /// 12 lowercase hex digits, as Alembic generates.
@@ -274,8 +233,19 @@ fn template(
     is_merge: bool,
 ) -> String {
     let mut out = String::new();
-    // A message is one header line: newlines would start a statement.
-    let message = message.replace(['\r', '\n'], " ");
+    // A message is one header line of visible text: a line break would
+    // start a statement, an invisible character would hide text.
+    let message: String = message
+        .chars()
+        .map(|c| {
+            if migrate_build::header::is_hostile_char(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let message = message.trim();
     out.push_str(&format!("-- message: {message}\n"));
     out.push_str(&format!("-- revision: {id}\n"));
     let down = if parents.is_empty() {
@@ -365,11 +335,10 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_checked() {
-        assert!(id_problem("bad-id").is_some());
-        assert!(id_problem("a:b").is_some());
-        assert!(id_problem("ae1027a6acf2").is_none());
-        assert_eq!(random_id().len(), 12);
+    fn random_ids_are_legal() {
+        let id = random_id();
+        assert_eq!(id.len(), 12);
+        assert_eq!(migrate_build::header::id_problem(&id), None);
     }
 
     #[test]

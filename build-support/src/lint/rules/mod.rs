@@ -72,7 +72,7 @@ pub(crate) struct StmtCtx<'a> {
 
 impl StmtCtx<'_> {
     pub fn ast(&self) -> Option<&Statement> {
-        self.statement.ast.as_ref()
+        self.statement.ast.as_deref()
     }
 
     pub fn name(&self, object: &ObjectName) -> Name {
