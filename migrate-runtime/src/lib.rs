@@ -124,14 +124,14 @@ pub mod target;
 // Only `redact_url` and `redact_text` are used here; the file also serves
 // `migrate-build`, which compiles the same rule for its snippets.
 #[allow(dead_code)]
-mod url_mask;
+use migrate_core::url_mask;
 mod version_table;
 
 pub use apply::{Report, RevisionReport};
 pub use backend::{Database, MigrateConnection};
 pub use error::{
-    ConnectionLost, Direction, Error, LockLost, LostOutcome, StatementError,
-    StatementRef, UnresolvedRevision, UNKNOWN_OUTCOME,
+    ConnectionLost, Direction, Error, LockLost, LostOutcome, StatementError, StatementRef,
+    UnresolvedRevision, UNKNOWN_OUTCOME,
 };
 pub use lock::advisory_key as advisory_lock_key;
 pub use migrator::{Migrator, PlanRef, TransactionMode};
