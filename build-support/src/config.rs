@@ -31,9 +31,6 @@ pub const CONFIG_FILE: &str = "migrate.toml";
 /// The default name of the version table.
 pub const DEFAULT_VERSION_TABLE: &str = "migrate_version";
 
-/// The longest identifier PostgreSQL keeps (NAMEDATALEN - 1); MySQL allows 64.
-const MAX_IDENTIFIER_LEN: usize = 63;
-
 /// The SQL dialect statements are validated against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Dialect {
@@ -101,7 +98,7 @@ impl Dialect {
 pub struct Config {
     /// `dialect` (default generic).
     pub dialect: Dialect,
-    /// `version_table` (default `migrate_version`), optionally `schema.table`.
+    /// `version_table` (default `migrate_version`).
     pub version_table: String,
     /// `require_downgrade`: a revision without downgrade statements is an error.
     pub require_downgrade: bool,
@@ -250,7 +247,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                 &why,
             );
             diagnostic.help = Some(
-                "use letters, digits and `_` (not first), at most 63 characters, optionally `schema.table`"
+                "use ASCII letters, digits and `_` (not a digit first), at most 48 characters; the runtime creates `<name>` and `<name>_summary`"
                     .to_string(),
             );
             diagnostics.push(diagnostic);
@@ -291,28 +288,12 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     Ok(config)
 }
 
-/// Validates `name` or `schema.name` as an unquoted SQL identifier.
+/// The version table name rule, the runtime's own (`migrate-core`).
 fn check_table_name(name: &str) -> Result<(), String> {
-    let parts: Vec<&str> = name.split('.').collect();
-    if parts.len() > 2 {
-        return Err("at most one `.` (schema.table)".to_string());
+    match migrate_core::names::version_table_problem(name) {
+        Some(problem) => Err(problem),
+        None => Ok(()),
     }
-    for part in parts {
-        if part.is_empty() {
-            return Err("empty name".to_string());
-        }
-        if part.len() > MAX_IDENTIFIER_LEN {
-            return Err(format!("longer than {MAX_IDENTIFIER_LEN} characters"));
-        }
-        let mut chars = part.chars();
-        let first_ok = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-        if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err("not a plain identifier".to_string());
-        }
-    }
-    Ok(())
 }
 
 /// Reports every key that holds a database URL, or whose value is a URL
@@ -417,10 +398,10 @@ mod tests {
     #[test]
     fn every_key() {
         let config = parse_ok(
-            "dialect = \"postgres\"\nversion_table = \"app.versions\"\nrequire_downgrade = true\nschema = \"schema.sql\"\n[lints]\nban-drop-column = \"error\"\n",
+            "dialect = \"postgres\"\nversion_table = \"app_versions\"\nrequire_downgrade = true\nschema = \"schema.sql\"\n[lints]\nban-drop-column = \"error\"\n",
         );
         assert_eq!(config.dialect, Dialect::Postgres);
-        assert_eq!(config.version_table, "app.versions");
+        assert_eq!(config.version_table, "app_versions");
         assert!(config.require_downgrade);
         assert_eq!(config.schema, Some(PathBuf::from("schema.sql")));
         assert_eq!(config.lints["ban-drop-column"], "error");
@@ -453,9 +434,15 @@ mod tests {
             parse_err("version_table = \"a.b.c\"\n"),
             [("config-invalid-value", "\"a.b.c\"".to_string())]
         );
+        // Regression: `app.versions` passed the build, then every verb
+        // refused it; the build and the runtime now share one rule.
         assert_eq!(
-            parse_err(&format!("version_table = \"{}\"\n", "x".repeat(64))),
-            [("config-invalid-value", format!("\"{}\"", "x".repeat(64)))]
+            parse_err("version_table = \"app.versions\"\n"),
+            [("config-invalid-value", "\"app.versions\"".to_string())]
+        );
+        assert_eq!(
+            parse_err(&format!("version_table = \"{}\"\n", "x".repeat(49))),
+            [("config-invalid-value", format!("\"{}\"", "x".repeat(49)))]
         );
         assert_eq!(
             parse_err("[lints]\nban-drop-column = \"deny\"\n"),

@@ -21,25 +21,7 @@ use std::path::Path;
 
 use crate::{Diagnostic, Label, Severity};
 
-/// The longest revision id: the version table's column is `VARCHAR(64)`.
-pub const MAX_REVISION_ID_LEN: usize = 64;
-
-/// The characters of a revision id besides ASCII letters and digits.
-///
-/// A revision id is 1 to [`MAX_REVISION_ID_LEN`] ASCII letters, digits and
-/// dots, and starts with a letter or a digit. It is the prefix of a file
-/// name (a leading dot would hide the file, `_` ends the prefix), it is
-/// typed in targets (where `@ - + :` mean something), and it is stored in
-/// the version table and written into `--sql` scripts and terminals: so it
-/// holds nothing a shell, SQL, a terminal or a file system could read
-/// differently: no dollar sign, parenthesis, backquote, backslash, quote,
-/// space, control, right-to-left or zero-width character.
-pub const ID_PUNCTUATION: &[char] = &['.'];
-
-/// The characters of a branch label besides ASCII letters and digits (the
-/// characters a target names a label with); a label starts with a letter or
-/// a digit.
-pub const LABEL_PUNCTUATION: &[char] = &['_', '-', '.'];
+pub use migrate_core::names::{ID_PUNCTUATION, LABEL_PUNCTUATION, MAX_REVISION_ID_LEN};
 
 /// The known keys, in the order they are documented.
 pub const KEYS: &[&str] = &[
@@ -392,43 +374,7 @@ fn comma_list(value: &str, base: usize) -> impl Iterator<Item = (&str, Range<usi
     })
 }
 
-/// Why `id` is not a legal revision id (see [`ID_PUNCTUATION`]), if it is
-/// not. The one copy of the rule: the compiler, `cargo migrate revision
-/// --rev-id` and `merge --rev-id` all ask it.
-pub fn id_problem(id: &str) -> Option<String> {
-    name_problem(id, ID_PUNCTUATION, "an id")
-}
-
-/// Why `label` is not a legal branch label (see [`LABEL_PUNCTUATION`]).
-pub fn label_problem(label: &str) -> Option<String> {
-    name_problem(label, LABEL_PUNCTUATION, "a branch label")
-}
-
-fn name_problem(name: &str, punctuation: &[char], what: &str) -> Option<String> {
-    let Some(first) = name.chars().next() else {
-        return Some(format!("{what} cannot be empty"));
-    };
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !c.is_ascii_alphanumeric() && !punctuation.contains(c))
-    {
-        return Some(if bad == ' ' {
-            format!("{what} holds no space")
-        } else {
-            format!("`{}` is not allowed in {what}", bad.escape_default())
-        });
-    }
-    if !first.is_ascii_alphanumeric() {
-        return Some(format!("{what} starts with a letter or a digit"));
-    }
-    if name.len() > MAX_REVISION_ID_LEN {
-        return Some(format!(
-            "{} characters long; the version column holds {MAX_REVISION_ID_LEN}",
-            name.len()
-        ));
-    }
-    None
-}
+pub use migrate_core::names::{id_problem, label_problem};
 
 /// True for a character no file name of the directory may hold: a control
 /// character (a line break would end the `--` comment a `--sql` script

@@ -86,12 +86,8 @@ pub mod revision;
 pub mod schema;
 pub mod source;
 pub mod split;
-// The one copy of the URL-password rule, shared with `migrate-runtime`
-// (neither crate may depend on the other); this crate uses `mask_passwords`
-// and `url_has_credentials`.
-#[allow(dead_code)]
-#[path = "../../migrate-runtime/src/url_mask.rs"]
-mod url_mask;
+// The one copy of the URL-password rule lives in `migrate-core`.
+use migrate_core::url_mask;
 
 #[cfg(test)]
 pub(crate) mod test_support;

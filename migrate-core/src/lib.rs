@@ -10,13 +10,19 @@
 //! `_collect_downgrade_revisions`, `_stamp_revs`), checked against Alembic
 //! itself by the workspace's differential test.
 //!
+//! It also holds the rules every crate shares: revision id, branch label and
+//! version table names ([`names`]) and database URL password masking
+//! ([`url_mask`]).
+//!
 //! This crate has no SQL parser, no database driver and no file I/O.
 
 #![warn(missing_docs)]
 
 pub mod error;
 pub mod graph;
+pub mod names;
 pub mod target;
+pub mod url_mask;
 
 pub use error::ResolveError;
 pub use graph::{Graph, Node};

@@ -360,7 +360,7 @@ pub enum Error {
         /// The name given.
         name: String,
         /// Why it is refused.
-        reason: &'static str,
+        reason: String,
     },
     /// A target that cannot be reached in the requested direction.
     #[error("cannot {direction} to `{target}`: {reason}")]

@@ -124,7 +124,7 @@ pub mod target;
 // Only `redact_url` and `redact_text` are used here; the file also serves
 // `migrate-build`, which compiles the same rule for its snippets.
 #[allow(dead_code)]
-mod url_mask;
+use migrate_core::url_mask;
 mod version_table;
 
 pub use apply::{Report, RevisionReport};

@@ -47,10 +47,6 @@ use sha2::{Digest as _, Sha256};
 use crate::error::Error;
 use crate::plan::Dialect;
 
-/// The longest version table name accepted (room left for `_summary`
-/// within PostgreSQL's 63-byte identifiers).
-const MAX_NAME: usize = 48;
-
 /// A validated version table name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct VersionTable {
@@ -65,19 +61,8 @@ impl VersionTable {
             name: name.to_string(),
             reason,
         };
-        let mut chars = name.chars();
-        match chars.next() {
-            None => return Err(refuse("it is empty")),
-            Some(first) if !(first.is_ascii_alphabetic() || first == '_') => {
-                return Err(refuse("it must start with a letter or `_`"))
-            }
-            Some(_) => {}
-        }
-        if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(refuse("only ASCII letters, digits and `_` are allowed"));
-        }
-        if name.len() > MAX_NAME {
-            return Err(refuse("it is longer than 48 characters"));
+        if let Some(problem) = migrate_core::names::version_table_problem(name) {
+            return Err(refuse(problem));
         }
         Ok(VersionTable {
             name: name.to_string(),

@@ -1,10 +1,8 @@
 //! Database URL passwords: the one rule that finds them, for every output.
 //!
-//! This file is the only copy of the rule. `migrate-runtime` compiles it as
-//! `url_mask` (errors, the CLI's messages) and `migrate-build` compiles the
-//! same file (`#[path]`) for the snippets of its diagnostics, since neither
-//! crate may depend on the other; it depends on nothing but `std` and `url`,
-//! so it can move into a crate of its own as it is.
+//! This module is the only copy of the rule: `migrate-runtime` (errors, the
+//! CLI's messages) and `migrate-build` (the snippets of its diagnostics)
+//! both call it.
 //!
 //! # The rule
 //!
