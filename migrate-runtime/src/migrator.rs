@@ -264,8 +264,8 @@ impl Migrator {
     /// Applies every revision needed to reach `target`. When the database
     /// is already there, this is one query and takes no lock: the version
     /// table's fingerprint, computed by the database, against the plan's
-    /// (so a row deleted or edited by hand is noticed; see
-    /// [`version_table`](crate::version_table)). Otherwise every row is
+    /// (so a row deleted or edited by hand is noticed; ARCHITECTURE.md
+    /// describes the fingerprint). Otherwise every row is
     /// validated against the plan before anything runs.
     pub async fn upgrade<D: Database + ?Sized>(
         &self,
