@@ -287,17 +287,34 @@ impl Migrator {
                 }
             }
         }
+        self.move_locked(backend, conn, &table, &target, Direction::Upgrade)
+            .await
+    }
+
+    /// Takes the lock, moves to `target` in `direction`, and releases the
+    /// lock on every path.
+    async fn move_locked(
+        &self,
+        backend: Backend<'_>,
+        conn: Conn,
+        table: &VersionTable,
+        target: &Target,
+        direction: Direction,
+    ) -> Result<Report, Error> {
         let graph = crate::graph::of(&self.plan);
-        let lock = self.take_lock(backend, &table).await?;
-        let result = self
-            .upgrade_locked(
-                self.engine(backend, conn, &table, &lock, Direction::Upgrade),
-                &table,
-                &graph,
-                &target,
-                dialect,
-            )
-            .await;
+        let dialect = backend.dialect();
+        let lock = self.take_lock(backend, table).await?;
+        let engine = self.engine(backend, conn, table, &lock, direction);
+        let result = match direction {
+            Direction::Upgrade => {
+                self.upgrade_locked(engine, table, &graph, target, dialect)
+                    .await
+            }
+            Direction::Downgrade => {
+                self.downgrade_locked(engine, table, &graph, target, dialect)
+                    .await
+            }
+        };
         lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
             .await;
         result
@@ -405,25 +422,12 @@ impl Migrator {
     ) -> Result<Report, Error> {
         let target = target.into_target()?;
         let table = self.table()?;
-        let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
-        let dialect = backend.dialect();
         let conn = backend
             .acquire(self.connect_timeout, self.statement_timeout)
             .await?;
-        let lock = self.take_lock(backend, &table).await?;
-        let result = self
-            .downgrade_locked(
-                self.engine(backend, conn, &table, &lock, Direction::Downgrade),
-                &table,
-                &graph,
-                &target,
-                dialect,
-            )
-            .await;
-        lock.release(self.statement_timeout.unwrap_or(self.connect_timeout))
-            .await;
-        result
+        self.move_locked(backend, conn, &table, &target, Direction::Downgrade)
+            .await
     }
 
     async fn downgrade_locked(
