@@ -244,7 +244,7 @@ pub fn sqlparser_one(
     tokens: Vec<sqlparser::tokenizer::TokenWithSpan>,
     dialect: Dialect,
 ) -> Result<sqlparser::ast::Statement, SqlparserError> {
-    let mut parser = Parser::new(dialect.sqlparser())
+    let mut parser = Parser::new(crate::config::sqlparser_dialect(dialect))
         .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(tokens);
     let mut statements = parser.parse_statements().map_err(SqlparserError::from)?;

@@ -348,12 +348,15 @@ impl<'a> Splitter<'a> {
             buf.clear();
             buf.extend(context.iter().cloned());
             let skip = buf.len();
-            let result = Tokenizer::new(self.dialect.sqlparser(), &body[start..end])
-                .tokenize_with_location_into_buf_with_mapper(&mut buf, |mut token| {
-                    token.span.start.line += line_offset;
-                    token.span.end.line += line_offset;
-                    token
-                });
+            let result = Tokenizer::new(
+                crate::config::sqlparser_dialect(self.dialect),
+                &body[start..end],
+            )
+            .tokenize_with_location_into_buf_with_mapper(&mut buf, |mut token| {
+                token.span.start.line += line_offset;
+                token.span.end.line += line_offset;
+                token
+            });
             if let Err(err) = result {
                 if !at_end {
                     // A string or comment runs past the chunk.

@@ -1279,17 +1279,17 @@ mod tests {
 
     /// a -> b -> {c, d} -> e (merge)
     fn diamond() -> Plan {
-        Plan {
-            revisions: Cow::Owned(vec![
+        Plan::new(
+            vec![
                 revision("aaaa1111", &[], "create users"),
                 revision("bbbb2222", &["aaaa1111"], "create posts"),
                 revision("cccc3333", &["bbbb2222"], "add tags"),
                 revision("dddd4444", &["bbbb2222"], "add published_at"),
                 revision("eeee5555", &["cccc3333", "dddd4444"], "merge"),
-            ]),
-            version_table: Cow::Borrowed("migrate_version"),
-            dialect: Dialect::Sqlite,
-        }
+            ],
+            "migrate_version",
+            Dialect::Sqlite,
+        )
     }
 
     #[test]
@@ -1419,14 +1419,14 @@ mod tests {
             revision.checksum = [id.len() as u8; 32];
             revision
         };
-        Plan {
-            revisions: Cow::Owned(vec![
+        Plan::new(
+            vec![
                 table("aaaa1111", &[], "users"),
                 table("bbbb2222", &["aaaa1111"], "posts"),
-            ]),
-            version_table: Cow::Borrowed("migrate_version"),
-            dialect: Dialect::Sqlite,
-        }
+            ],
+            "migrate_version",
+            Dialect::Sqlite,
+        )
     }
 
     #[derive(clap::Parser)]

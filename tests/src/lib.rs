@@ -244,6 +244,7 @@ pub fn version_tables() -> BTreeSet<String> {
 #[derive(Default)]
 pub struct PlanBuilder {
     revisions: Vec<Revision>,
+    dialect: Dialect,
 }
 
 /// A section for [`PlanBuilder::revision`]: `(transactional, statements)`.
@@ -354,13 +355,21 @@ impl PlanBuilder {
         self
     }
 
+    /// The dialect the plan says it was validated against (generic by default).
+    pub fn dialect(mut self, dialect: Dialect) -> PlanBuilder {
+        self.dialect = dialect;
+        self
+    }
+
+    /// Changes every revision added so far (a hostile file name, message, ...).
+    pub fn edit(mut self, mut edit: impl FnMut(&mut Revision)) -> PlanBuilder {
+        self.revisions.iter_mut().for_each(&mut edit);
+        self
+    }
+
     /// The plan (revisions in the order added, which must be topological).
     pub fn build(self) -> Plan {
-        Plan {
-            revisions: self.revisions.into(),
-            version_table: Text::from("migrate_version"),
-            dialect: Dialect::Generic,
-        }
+        Plan::new(self.revisions, "migrate_version", self.dialect)
     }
 
     /// The plan, leaked so it can be used as a `&'static Plan`.
