@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::codes::Code;
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::render::{render, Sources, Style};
@@ -25,7 +26,7 @@ pub struct Options {
     /// Skip the `migrate.lock` check (the CLI's `lock` verb, which rewrites it).
     pub skip_lock: bool,
     /// Error codes that do not fail the compile (see [`Options::tolerate`]).
-    pub tolerate: &'static [&'static str],
+    pub tolerate: &'static [Code],
 }
 
 impl Options {
@@ -51,7 +52,7 @@ impl Options {
     /// tell them apart. `cargo migrate`'s read verbs use it, since they must
     /// work on a directory with two heads (to run `merge`) or a stale lock
     /// (to run `lock`); the build itself tolerates nothing.
-    pub fn tolerate(mut self, codes: &'static [&'static str]) -> Options {
+    pub fn tolerate(mut self, codes: &'static [Code]) -> Options {
         self.tolerate = codes;
         self
     }
@@ -148,7 +149,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         return fail(
             vec![Diagnostic {
                 severity: Severity::Error,
-                code: "missing-directory",
+                code: Code::MissingDirectory,
                 message: format!(
                     "the migrations directory `{}` does not exist",
                     display_dir.display()
@@ -284,7 +285,7 @@ fn compile_files(
                 Err(_) => out.extend(part.iter().map(|file| {
                     Err(vec![Diagnostic {
                         severity: Severity::Error,
-                        code: "internal-error",
+                        code: Code::InternalError,
                         message: format!(
                             "the compiler crashed while reading `{}` (please report this bug)",
                             file.path.display()
@@ -333,7 +334,7 @@ fn add_config_source(dir: &Path, display_dir: &Path, sources: &mut Sources) {
     }
 }
 
-fn has_errors(diagnostics: &[Diagnostic], tolerate: &[&str]) -> bool {
+fn has_errors(diagnostics: &[Diagnostic], tolerate: &[Code]) -> bool {
     diagnostics
         .iter()
         .any(|d| d.severity == Severity::Error && !tolerate.contains(&d.code))

@@ -69,6 +69,7 @@
 pub mod build_script;
 pub mod checksum;
 pub mod codegen;
+pub mod codes;
 pub mod compile;
 pub mod config;
 pub mod diagnostic;
@@ -96,6 +97,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 pub use build_script::watch;
+pub use codes::{Code, Level, Rule};
 pub use compile::{compile, Compiled, Failure, Options};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use render::{render, Sources, Style};

@@ -14,12 +14,14 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use migrate_build::config::Config;
-use migrate_build::{CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style};
+use migrate_build::{
+    Code, CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style,
+};
 use migrate_runtime::cli::Printer;
 use migrate_runtime::plan::{Plan, Revision, Section, Statement};
 
 /// Error codes a read verb tolerates (shown as one warning line).
-pub const TOLERATED_BY_READ_VERBS: &[&str] = &["multiple-heads", "stale-lock"];
+pub const TOLERATED_BY_READ_VERBS: &[Code] = &[Code::MultipleHeads, Code::StaleLock];
 
 /// The compiled directory.
 #[derive(Debug)]
@@ -106,11 +108,7 @@ pub fn load_strict(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
 /// Compiles `dir` with the build's own pipeline, except that errors whose
 /// code is in `tolerate` are kept as warnings; when anything fatal is found,
 /// prints the fatal diagnostics and fails.
-pub fn load(
-    dir: &Path,
-    tolerate: &'static [&'static str],
-    printer: &Printer,
-) -> anyhow::Result<Loaded> {
+pub fn load(dir: &Path, tolerate: &'static [Code], printer: &Printer) -> anyhow::Result<Loaded> {
     if !dir.is_dir() {
         anyhow::bail!(
             "no migrations directory at `{}`; create one with `cargo migrate init`, or pass `--dir`",
