@@ -1405,3 +1405,108 @@ fn a_failed_run_reports_what_it_committed_on_postgres() {
     drop_database(&base_url, &name);
     assert!(status.success());
 }
+
+/// The server URL in `variable`; `None` (the test is skipped) when it is
+/// unset, a failure under CI.
+fn server_url(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(std::env::var_os("CI").is_none(), "{variable} is not set");
+            eprintln!("skipped: {variable} is not set");
+            None
+        }
+    }
+}
+
+/// A `dialect = "postgres"` history of two revisions, the second creating
+/// an index with `CONCURRENTLY` (outside a transaction), on `url`.
+fn postgres_history(url: String) -> Project {
+    let mut project = Project::new(url);
+    project.run(&["init", "--dialect", "postgres"], 0);
+    project.revision(
+        "aaaa11111111",
+        "users",
+        &[],
+        "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL);",
+        "DROP TABLE users;",
+    );
+    let file = project.revision("bbbb22222222", "index", &[], "SELECT 1;", "SELECT 1;");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let header = &text[..text.find("-- migrate:upgrade").expect("upgrade")];
+    std::fs::write(
+        &file,
+        format!(
+            "{header}-- migrate:upgrade transaction:false\n\
+             CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n\n\
+             -- migrate:downgrade transaction:false\n\
+             DROP INDEX CONCURRENTLY IF EXISTS users_email;\n"
+        ),
+    )
+    .expect("write");
+    project
+}
+
+/// Issue 11 item 4: a history validated for one database is refused on
+/// another before anything runs (before: two revisions applied on SQLite,
+/// the third failed half way; `--sql --dialect sqlite` printed
+/// `CONCURRENTLY`); a generic history runs anywhere.
+#[test]
+fn another_databases_history_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("app.db");
+    let project = postgres_history(format!("sqlite:{}?mode=rwc", db.display()));
+    for args in [
+        &["upgrade", "head"][..],
+        &["downgrade", "base"],
+        &["stamp", "head"],
+    ] {
+        let output = project.run_quietly(args);
+        let error = one_line_error(&output);
+        assert!(
+            error.contains("written for PostgreSQL")
+                && error.contains("the database is SQLite")
+                && error.contains("nothing was run"),
+            "{args:?}: {error}"
+        );
+    }
+    assert!(!db.exists(), "the CLI refused before connecting");
+    let script = project.run_quietly(&["upgrade", "head", "--sql", "--dialect", "sqlite"]);
+    let error = one_line_error(&script);
+    assert!(error.contains("a SQLite script was asked for"), "{error}");
+    assert!(!script.stdout.contains("CONCURRENTLY"), "{}", script.stdout);
+    let script = project.run_quietly(&["upgrade", "head", "--sql", "--dialect", "postgres"]);
+    assert_eq!(script.code, 0, "{}", script.stderr);
+    assert!(script.stdout.contains("CONCURRENTLY"), "{}", script.stdout);
+
+    // The same history in the generic dialect (minus what only PostgreSQL
+    // reads) runs on SQLite.
+    let mut generic = two_revision_project();
+    let toml = generic.path().join("migrations/migrate.toml");
+    let text = std::fs::read_to_string(&toml).expect("migrate.toml");
+    std::fs::write(
+        &toml,
+        text.replace("dialect = \"sqlite\"", "dialect = \"generic\""),
+    )
+    .expect("write");
+    generic.run(&["upgrade", "head"], 0);
+
+    let Some(base_url) = server_url("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base_url, "cli_dialect");
+    let mut sqlite_history = two_revision_project();
+    sqlite_history.url = url.clone();
+    let refused = sqlite_history.run_quietly(&["upgrade", "head"]);
+    let postgres = postgres_history(url.clone());
+    let applied = postgres.run_quietly(&["upgrade", "head"]);
+    let rows = applied_rows(&url);
+    drop_database(&base_url, &name);
+    let error = one_line_error(&refused);
+    assert!(
+        error.contains("written for SQLite") && error.contains("the database is PostgreSQL"),
+        "{error}"
+    );
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(rows, ["aaaa11111111", "bbbb22222222"]);
+}
