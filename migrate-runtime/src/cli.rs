@@ -847,6 +847,20 @@ pub async fn execute(
         _ => {}
     }
     let url = database_url.ok_or(Error::NoDatabaseUrl)?;
+    // A verb that writes refuses another database's history before it
+    // connects (the `Migrator` refuses it too, for library callers).
+    if let (Command::Upgrade(_) | Command::Downgrade(_) | Command::Stamp { .. }, Some(backend)) =
+        (command, url_dialect(url))
+    {
+        if !plan.dialect().runs_on(backend) {
+            return Err(crate::Error::DialectMismatch {
+                plan: plan.dialect(),
+                target: backend,
+                offline: false,
+            }
+            .into());
+        }
+    }
     probe(url).await?;
     let db = crate::MigrateConnection::connect(url).await?;
     let result = execute_online(migrator, command, url, &db, printer, progress).await;

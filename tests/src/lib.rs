@@ -1115,6 +1115,47 @@ pub mod scenarios {
         assert!(migrator.history(&t.db).await.unwrap().is_empty());
     }
 
+    /// A history validated for another database is refused by `upgrade`,
+    /// `downgrade`, `stamp` and the offline script before anything runs: the
+    /// database stays empty, without even the version tables.
+    pub async fn another_dialects_history_is_refused(t: &TestDb) {
+        use migrate_runtime::Dialect;
+
+        let backend = match t.kind {
+            Kind::Sqlite => Dialect::Sqlite,
+            Kind::Postgres => Dialect::Postgres,
+            Kind::MySql => Dialect::MySql,
+        };
+        for other in [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql] {
+            let mut plan = branchy_plan().clone();
+            plan.dialect = other;
+            let migrator = Migrator::new(plan);
+            if other == backend {
+                assert!(migrator.sql("base:head", other).is_ok());
+                continue;
+            }
+            let refused = |result: Result<(), Error>| match result {
+                Err(error @ Error::DialectMismatch { .. }) => error.to_string(),
+                other => panic!("expected DialectMismatch, got {other:?}"),
+            };
+            let message = refused(migrator.upgrade(&t.db, "head").await.map(drop));
+            assert!(
+                message.contains(&format!("`dialect = \"{}\"`", other.name()))
+                    && message.contains(backend.database())
+                    && message.contains("nothing was run"),
+                "{message}"
+            );
+            refused(migrator.downgrade(&t.db, "base").await.map(drop));
+            refused(migrator.stamp(&t.db, "head").await);
+            refused(migrator.sql("base:head", backend).map(drop));
+            assert!(t.tables().await.is_empty(), "nothing ran");
+        }
+        let mut generic = branchy_plan().clone();
+        generic.dialect = Dialect::Generic;
+        let report = Migrator::new(generic).upgrade(&t.db, "head").await.unwrap();
+        assert_eq!(report.ids(), ALL, "a generic history runs anywhere");
+    }
+
     /// An older binary refuses a newer database, and reverts what it does
     /// not know with the stored downgrade statements when asked.
     pub async fn revert_unknown(t: &TestDb) {

@@ -9,7 +9,7 @@ use migrate_build::Severity;
 use migrate_runtime::cli::{self as runtime_cli, Command, Printer, Progress};
 use migrate_runtime::{Migrator, Revision};
 
-use crate::load::{self, TOLERATED_BY_READ_VERBS};
+use crate::load::{self, TOLERATED_BY_READ_VERBS, TOLERATED_BY_WRITE_VERBS};
 
 /// An indicatif bar on stderr, created when a long upgrade starts (indicatif
 /// itself draws nothing when stderr is not a terminal).
@@ -58,18 +58,33 @@ pub fn run(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     // `check` is the CI gate: the build's own pipeline, every error fatal,
-    // the stale lock included. The other verbs tolerate what a user fixes
-    // with them (several heads: `merge`; a stale lock: `lock`).
+    // the stale lock included. The read verbs show what they can while a
+    // file is broken (its errors are printed after the answer), and
+    // tolerate what a user fixes with the next verb (several heads: `merge`;
+    // a stale lock: `lock`). The verbs that write to the database refuse
+    // what the build refuses, except several heads (`upgrade heads`).
+    let reading = matches!(
+        command,
+        Command::Current
+            | Command::History(_)
+            | Command::Heads
+            | Command::Branches
+            | Command::Show { .. }
+    );
     let loaded = if matches!(command, Command::Check) {
         load::load_strict(dir, printer)?
+    } else if reading {
+        load::load_for_reading(dir, printer)?
     } else {
-        load::load(dir, TOLERATED_BY_READ_VERBS, printer)?
+        load::load(dir, TOLERATED_BY_WRITE_VERBS, printer)?
     };
-    for tolerated in loaded
+    let (tolerated, broken): (Vec<_>, Vec<_>) = loaded
         .warnings
         .iter()
         .filter(|diagnostic| diagnostic.severity == Severity::Error)
-    {
+        .cloned()
+        .partition(|diagnostic| TOLERATED_BY_READ_VERBS.contains(&diagnostic.code));
+    for tolerated in &tolerated {
         let help = tolerated
             .help
             .as_deref()
@@ -77,6 +92,27 @@ pub fn run(
             .unwrap_or_default();
         printer.warning(format!("{}{help}", tolerated.message));
     }
+    let result = run_verb(dir, command, database_url, printer, &loaded);
+    if !broken.is_empty() {
+        load::print_diagnostics(&broken, &loaded.sources, printer);
+        let count = broken.len();
+        let plural = if count == 1 { "" } else { "s" };
+        printer.warning(format!(
+            "`{}` has {count} error{plural} (above); `upgrade`, `downgrade`, `stamp` and the build refuse it until they are fixed",
+            dir.display()
+        ));
+    }
+    result
+}
+
+/// Runs `command` over the loaded directory.
+fn run_verb(
+    dir: &Path,
+    command: &Command,
+    database_url: Option<&str>,
+    printer: &Printer,
+    loaded: &load::Loaded,
+) -> anyhow::Result<()> {
     if matches!(command, Command::Check) && database_url.is_none() {
         printer.status(
             "Checked",
@@ -84,7 +120,7 @@ pub fn run(
         );
         return Ok(());
     }
-    let plan = load::plan_from_compiled(&loaded);
+    let plan = load::plan_from_compiled(loaded);
     let migrator = Migrator::new(plan);
     let progress = Bar {
         bar: OnceCell::new(),
