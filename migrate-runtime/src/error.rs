@@ -444,6 +444,14 @@ pub enum Error {
     /// A URL whose scheme is not sqlite, postgres or mysql.
     #[error("unsupported database URL `{0}`: expected sqlite:, postgres:, postgresql:, mysql: or mariadb:")]
     UnsupportedUrl(String),
+    /// A URL whose driver this build leaves out (its feature is off).
+    #[error("`{url}` needs the {feature} driver, which this program was built without: enable migrate-runtime's `{feature}` feature")]
+    DriverNotCompiled {
+        /// The URL, its password masked.
+        url: String,
+        /// The feature that compiles the driver in (`sqlite`, `postgres` or `mysql`).
+        feature: &'static str,
+    },
     /// The offline script was asked for something it cannot express.
     #[error("offline SQL: {0}")]
     Offline(String),

@@ -55,6 +55,7 @@ pub fn run(
     dir: &Path,
     command: &Command,
     database_url: Option<&str>,
+    connect_timeout: std::time::Duration,
     printer: &Printer,
 ) -> anyhow::Result<()> {
     // `check` is the CI gate: the build's own pipeline, every error fatal,
@@ -85,7 +86,7 @@ pub fn run(
         return Ok(());
     }
     let plan = load::plan_from_compiled(&loaded);
-    let migrator = Migrator::new(plan);
+    let migrator = Migrator::new(plan).connect_timeout(connect_timeout);
     let progress = Bar {
         bar: OnceCell::new(),
         colored: printer.colored(),
