@@ -446,7 +446,9 @@ mod tests {
         config
             .lints
             .insert(REQUIRES_NO_TRANSACTION.to_string(), "warn".to_string());
-        assert!(compile_file(&source, &config).is_err());
+        let diagnostics = compile_file(&source, &config).unwrap_err();
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].code, REQUIRES_NO_TRANSACTION);
         // Not these.
         for sql in [
             "CREATE INDEX i ON t (x)",

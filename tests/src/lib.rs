@@ -268,19 +268,41 @@ pub struct PlanBuilder {
 /// A section for [`PlanBuilder::revision`]: `(transactional, statements)`.
 pub type SectionSpec<'a> = (bool, &'a [&'a str]);
 
-/// A checksum over statement text with `--` comments and whitespace runs
-/// removed, as the compiler's token checksum ignores them.
+/// The checksum `migrate_build::compile` (the real compiler) gives a
+/// revision with these upgrade and downgrade statements, each section
+/// transactional, compiled from a scratch directory.
+pub fn compiled_checksum(upgrade: &[&str], downgrade: &[&str]) -> [u8; 32] {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = |statements: &[&str]| {
+        statements
+            .iter()
+            .map(|s| format!("{s};\n"))
+            .collect::<String>()
+    };
+    let text = format!(
+        "-- message: scratch\n-- revision: aaaa0001\n-- down_revision: none\n\n-- migrate:upgrade\n{}\n-- migrate:downgrade\n{}",
+        body(upgrade),
+        body(downgrade)
+    );
+    std::fs::write(dir.path().join("aaaa0001_scratch.sql"), text).expect("write revision");
+    let mut options = migrate_build::Options::new();
+    options.skip_lock = true;
+    let compiled = migrate_build::compile(dir.path(), &options)
+        .unwrap_or_else(|failure| panic!("the scratch revision compiles: {failure:?}"));
+    compiled.revisions[0].checksum
+}
+
+/// A SHA-256 over the sections' statement bytes: a checksum that changes
+/// whenever a statement does. It is *not* the compiler's token checksum
+/// (which ignores comments and whitespace); plans built here are never
+/// compared with compiled ones, and the tests of comment-only edits use
+/// plans the real `embed_migrations!` compiled (`runtime_embedded.rs`).
 pub fn checksum(sections: &[SectionSpec<'_>]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     for (transactional, statements) in sections {
         hasher.update([u8::from(*transactional)]);
         for statement in *statements {
-            let tokens: Vec<&str> = statement
-                .lines()
-                .map(|line| line.split("--").next().unwrap_or(""))
-                .flat_map(str::split_whitespace)
-                .collect();
-            hasher.update(tokens.join(" ").as_bytes());
+            hasher.update(statement.as_bytes());
             hasher.update([0]);
         }
     }
@@ -370,6 +392,16 @@ impl PlanBuilder {
             upgrade: upgrade_sections,
             downgrade: sections(downgrade, after_upgrade),
         });
+        self
+    }
+
+    /// Sets the checksum of the revision added last (e.g. to
+    /// [`compiled_checksum`], the compiler's own).
+    pub fn with_checksum(mut self, checksum: [u8; 32]) -> PlanBuilder {
+        self.revisions
+            .last_mut()
+            .expect("with_checksum after a revision")
+            .checksum = checksum;
         self
     }
 
@@ -561,7 +593,11 @@ pub mod scenarios {
 
         // The merge, then back down one parent: only the merge goes, the
         // other branch is not its descendant.
-        assert!(migrator.upgrade(&t.db, "+1").await.is_err(), "ambiguous");
+        let error = migrator.upgrade(&t.db, "+1").await.unwrap_err().to_string();
+        assert!(
+            error.contains("ambiguous") && error.contains("bbbb0002") && error.contains("cccc0003"),
+            "{error}"
+        );
         assert_eq!(
             migrator.upgrade(&t.db, "dddd").await.unwrap().ids(),
             ["dddd0004"]
@@ -840,20 +876,6 @@ pub mod scenarios {
     /// An edited statement in an applied revision is refused with its id;
     /// an edited comment is not.
     pub async fn tampering(t: &TestDb) {
-        let original = PlanBuilder::new()
-            .rev(
-                "aaaa0001",
-                &[],
-                &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
-                &["DROP TABLE users"],
-            )
-            .rev(
-                "bbbb0002",
-                &["aaaa0001"],
-                &["CREATE TABLE posts (id INTEGER PRIMARY KEY)"],
-                &["DROP TABLE posts"],
-            )
-            .leak();
         let edited_statement = PlanBuilder::new()
             .rev(
                 "aaaa0001",
@@ -868,6 +890,30 @@ pub mod scenarios {
                 &["DROP TABLE posts"],
             )
             .leak();
+        // The comment-only edit gets the checksum the real compiler gives
+        // it, which equals the original's: the runtime must accept it.
+        let posts = ["CREATE TABLE posts (id INTEGER PRIMARY KEY)"];
+        let posts_commented = ["CREATE TABLE posts (id INTEGER PRIMARY KEY) -- the posts\n"];
+        let posts_down = ["DROP TABLE posts"];
+        let compiled = compiled_checksum(&posts, &posts_down);
+        assert_eq!(compiled, compiled_checksum(&posts_commented, &posts_down));
+        assert_ne!(
+            compiled,
+            compiled_checksum(
+                &["CREATE TABLE posts (id INTEGER PRIMARY KEY, body TEXT)"],
+                &posts_down
+            )
+        );
+        let original = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
+                &["DROP TABLE users"],
+            )
+            .rev("bbbb0002", &["aaaa0001"], &posts, &posts_down)
+            .with_checksum(compiled)
+            .leak();
         let edited_comment = PlanBuilder::new()
             .rev(
                 "aaaa0001",
@@ -875,12 +921,8 @@ pub mod scenarios {
                 &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
                 &["DROP TABLE users"],
             )
-            .rev(
-                "bbbb0002",
-                &["aaaa0001"],
-                &["CREATE TABLE posts (id INTEGER PRIMARY KEY) -- the posts\n"],
-                &["DROP TABLE posts"],
-            )
+            .rev("bbbb0002", &["aaaa0001"], &posts_commented, &posts_down)
+            .with_checksum(compiled)
             .leak();
         Migrator::new(original)
             .upgrade(&t.db, "head")
@@ -896,7 +938,14 @@ pub mod scenarios {
             "{text}"
         );
         assert!(text.contains("migrations/bbbb0002_test.sql"), "{text}");
-        assert!(Migrator::new(edited_statement).check(&t.db).await.is_err());
+        let error = Migrator::new(edited_statement)
+            .check(&t.db)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::ChecksumMismatch { revision, .. } if revision == "bbbb0002"),
+            "{error}"
+        );
         assert!(Migrator::new(edited_comment)
             .upgrade(&t.db, "head")
             .await
@@ -1006,7 +1055,11 @@ pub mod scenarios {
             matches!(&error, Error::ChecksumMismatch { revision, .. } if revision == "aaaa0001"),
             "{error}"
         );
-        assert!(new.check(&t.db).await.is_err());
+        let error = new.check(&t.db).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::ChecksumMismatch { revision, .. } if revision == "aaaa0001"),
+            "{error}"
+        );
         new.stamp(&t.db, "head").await.unwrap();
         assert!(new.upgrade(&t.db, "head").await.unwrap().is_empty());
 
@@ -1287,11 +1340,10 @@ mod tests {
     }
 
     #[test]
-    fn comment_edits_keep_the_checksum() {
-        let one = checksum(&[(true, &["SELECT 1 -- one"])]);
-        let two = checksum(&[(true, &["SELECT  1 -- two"])]);
-        let three = checksum(&[(true, &["SELECT 2"])]);
-        assert_eq!(one, two);
-        assert_ne!(one, three);
+    fn a_statement_edit_changes_the_checksum() {
+        let one = checksum(&[(true, &["SELECT 1"])]);
+        assert_eq!(one, checksum(&[(true, &["SELECT 1"])]));
+        assert_ne!(one, checksum(&[(true, &["SELECT 2"])]));
+        assert_ne!(one, checksum(&[(false, &["SELECT 1"])]));
     }
 }
