@@ -59,6 +59,11 @@ pub struct Opt {
     /// The database URL; DATABASE_URL by default. Never read from a committed file.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+
+    /// Give up connecting after SECONDS (default 10), whether the server
+    /// refuses nothing and answers nothing or is slow to wake up.
+    #[arg(long, value_name = "SECONDS", global = true, value_parser = migrate_runtime::cli::parse_seconds)]
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 /// `--format`.
@@ -212,7 +217,16 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Database(command) => {
-            cmd::db::run(&opt.dir, command, opt.database_url.as_deref(), printer)
+            let connect_timeout = opt
+                .connect_timeout
+                .unwrap_or(migrate_runtime::DEFAULT_CONNECT_TIMEOUT);
+            cmd::db::run(
+                &opt.dir,
+                command,
+                opt.database_url.as_deref(),
+                connect_timeout,
+                printer,
+            )
         }
     }
 }
