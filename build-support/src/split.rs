@@ -370,12 +370,15 @@ impl<'a> Splitter<'a> {
             buf.clear();
             buf.extend(context.iter().cloned());
             let skip = buf.len();
-            let result = Tokenizer::new(crate::config::sqlparser_dialect(self.dialect), &body[start..end])
-                .tokenize_with_location_into_buf_with_mapper(&mut buf, |mut token| {
-                    token.span.start = shift(token.span.start, line_offset, column_offset);
-                    token.span.end = shift(token.span.end, line_offset, column_offset);
-                    token
-                });
+            let result = Tokenizer::new(
+                crate::config::sqlparser_dialect(self.dialect),
+                &body[start..end],
+            )
+            .tokenize_with_location_into_buf_with_mapper(&mut buf, |mut token| {
+                token.span.start = shift(token.span.start, line_offset, column_offset);
+                token.span.end = shift(token.span.end, line_offset, column_offset);
+                token
+            });
             // Cut after a token that the next one follows directly (see
             // [`last_cut`]); the rest is tokenized again with the next chunk.
             // A chunk that does not tokenize (a string or comment runs past

@@ -1444,19 +1444,6 @@ fn a_failed_run_reports_what_it_committed_on_postgres() {
     assert!(status.success());
 }
 
-/// The server URL in `variable`; `None` (the test is skipped) when it is
-/// unset, a failure under CI.
-fn server_url(variable: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "{variable} is not set");
-            eprintln!("skipped: {variable} is not set");
-            None
-        }
-    }
-}
-
 /// A `dialect = "postgres"` history of two revisions, the second creating
 /// an index with `CONCURRENTLY` (outside a transaction), on `url`.
 fn postgres_history(url: String) -> Project {
@@ -1523,7 +1510,10 @@ fn another_databases_history_is_refused_before_anything_runs() {
     generic.set_dialect("generic");
     generic.run(&["upgrade", "head"], 0);
 
-    let Some(base_url) = server_url("MIGRATE_TEST_POSTGRES_URL") else {
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "another_databases_history_is_refused_before_anything_runs",
+    ) else {
         return;
     };
     let (url, name) = fresh_database(&base_url, "cli_dialect");
@@ -1875,7 +1865,7 @@ fn server_has_database(base_url: &str, name: &str) -> bool {
 }
 
 fn server_database_verbs(variable: &str, dialect: &str) {
-    let Some(base_url) = server_url(variable) else {
+    let Some(base_url) = server_url(variable, &format!("database verbs on {dialect}")) else {
         return;
     };
     let (url, name) = unused_database(&base_url, "cli_dbverbs");

@@ -885,7 +885,7 @@ pub async fn execute(
     // A verb that writes refuses another database's history before it
     // connects (the `Migrator` refuses it too, for library callers).
     if let (Command::Upgrade(_) | Command::Downgrade(_) | Command::Stamp { .. }, Some(backend)) =
-        (command, url_dialect(url))
+        (command, crate::backend::url_dialect(url))
     {
         if !plan.dialect().runs_on(backend) {
             return Err(crate::Error::DialectMismatch {
