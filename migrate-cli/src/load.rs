@@ -23,6 +23,11 @@ use migrate_runtime::plan::{Plan, Revision, Section, Statement};
 /// Error codes a read verb tolerates (shown as one warning line).
 pub const TOLERATED_BY_READ_VERBS: &[Code] = &[Code::MultipleHeads, Code::StaleLock];
 
+/// Error codes `upgrade`, `downgrade` and `stamp` tolerate: several heads
+/// (`upgrade heads` applies them). A stale `migrate.lock` is refused, as
+/// `cargo build` and `check` refuse it.
+pub const TOLERATED_BY_WRITE_VERBS: &[Code] = &[Code::MultipleHeads];
+
 /// The compiled directory.
 #[derive(Debug)]
 pub struct Loaded {
@@ -109,6 +114,25 @@ pub fn load_strict(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
 /// code is in `tolerate` are kept as warnings; when anything fatal is found,
 /// prints the fatal diagnostics and fails.
 pub fn load(dir: &Path, tolerate: &'static [Code], printer: &Printer) -> anyhow::Result<Loaded> {
+    load_with(dir, tolerate, false, printer)
+}
+
+/// [`load`] for the read verbs (`history`, `heads`, `current`, `show`,
+/// `branches`), with [`migrate_build::Options::salvage`]: a file whose SQL
+/// is broken stays in the history by its header, and errors of the files,
+/// the lock and the lints come back in [`Loaded::warnings`] (severity
+/// `Error`) for the verb to print after its answer. What would make the
+/// answer wrong (a header that does not read, a broken graph) still fails.
+pub fn load_for_reading(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
+    load_with(dir, TOLERATED_BY_READ_VERBS, true, printer)
+}
+
+fn load_with(
+    dir: &Path,
+    tolerate: &'static [Code],
+    salvage: bool,
+    printer: &Printer,
+) -> anyhow::Result<Loaded> {
     if !dir.is_dir() {
         anyhow::bail!(
             "no migrations directory at `{}`; create one with `cargo migrate init`, or pass `--dir`",
@@ -118,7 +142,8 @@ pub fn load(dir: &Path, tolerate: &'static [Code], printer: &Printer) -> anyhow:
     let display_dir = display_path(dir);
     let options = migrate_build::Options::new()
         .display_dir(&display_dir)
-        .tolerate(tolerate);
+        .tolerate(tolerate)
+        .salvage(salvage);
     match migrate_build::compile(dir, &options) {
         Ok(compiled) => Ok(Loaded {
             config: compiled.config,
