@@ -241,7 +241,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     // What the lock and the lints find cannot make a salvaged history wrong.
     let structural = diagnostics.len();
     if !options.skip_lock {
-        let display = display_dir.join(crate::lock::LOCK_FILE);
+        let display = display_dir.join(migrate_core::lock::LOCK_FILE);
         match crate::lock::read_lock(dir, &display) {
             Ok(Some(text)) => {
                 diagnostics.extend(crate::lock::check(&text, &display, &revisions));

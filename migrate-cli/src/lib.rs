@@ -59,6 +59,11 @@ pub struct Opt {
     /// The database URL; DATABASE_URL by default. Never read from a committed file.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+
+    /// Give up connecting after SECONDS (default 10), whether the server
+    /// refuses nothing and answers nothing or is slow to wake up.
+    #[arg(long, value_name = "SECONDS", global = true, value_parser = migrate_runtime::cli::parse_seconds)]
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 /// `--format`.
@@ -204,17 +209,31 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),
         Command::Lock => cmd::lock::lock(&opt.dir, printer),
         Command::Lint => cmd::lint::lint(&opt.dir, opt.format, printer),
-        Command::DatabaseAdmin(command) => {
-            cmd::database::run(&opt.dir, command, opt.database_url.as_deref(), printer)
-        }
+        Command::DatabaseAdmin(command) => cmd::database::run(
+            &opt.dir,
+            command,
+            opt.database_url.as_deref(),
+            connect_timeout(&opt),
+            printer,
+        ),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut command(), "cargo", &mut std::io::stdout());
             Ok(())
         }
-        Command::Database(command) => {
-            cmd::db::run(&opt.dir, command, opt.database_url.as_deref(), printer)
-        }
+        Command::Database(command) => cmd::db::run(
+            &opt.dir,
+            command,
+            opt.database_url.as_deref(),
+            connect_timeout(&opt),
+            printer,
+        ),
     }
+}
+
+/// `--connect-timeout`, or the library's default.
+fn connect_timeout(opt: &Opt) -> std::time::Duration {
+    opt.connect_timeout
+        .unwrap_or(migrate_runtime::DEFAULT_CONNECT_TIMEOUT)
 }
 
 /// The command line as cargo runs the binary, `cargo migrate <verb>` (what

@@ -13,10 +13,10 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use migrate_build::config::{self, Config};
+use migrate_build::config::Config;
 use migrate_build::{CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style};
 use migrate_runtime::cli::Printer;
-use migrate_runtime::plan::{Dialect, Plan, Revision, Section, Statement};
+use migrate_runtime::plan::{Plan, Revision, Section, Statement};
 
 /// Error codes a read verb tolerates (shown as one warning line).
 pub const TOLERATED_BY_READ_VERBS: &[&str] = &["multiple-heads", "stale-lock"];
@@ -212,16 +212,6 @@ fn display_path(dir: &Path) -> PathBuf {
     }
 }
 
-/// The runtime's dialect for the compiler's.
-pub fn runtime_dialect(dialect: config::Dialect) -> Dialect {
-    match dialect {
-        config::Dialect::Generic => Dialect::Generic,
-        config::Dialect::Postgres => Dialect::Postgres,
-        config::Dialect::Sqlite => Dialect::Sqlite,
-        config::Dialect::MySql => Dialect::MySql,
-    }
-}
-
 /// The owned plan for compiled revisions (in plan order), the data the
 /// macro would embed for the same directory.
 pub fn plan_from_compiled(loaded: &Loaded) -> Plan {
@@ -233,7 +223,7 @@ pub fn plan_from_compiled(loaded: &Loaded) -> Plan {
     Plan {
         revisions: Cow::Owned(revisions),
         version_table: Cow::Owned(loaded.config.version_table.clone()),
-        dialect: runtime_dialect(loaded.config.dialect),
+        dialect: loaded.config.dialect,
     }
 }
 

@@ -341,9 +341,28 @@ fn drop_database(base_url: &str, name: &str) {
     });
 }
 
+/// The server URL in `variable`. Unset: a failure when `CI` is set, otherwise
+/// `None` after saying on the terminal (past the harness's capture) which
+/// test did not run.
+fn server_url(variable: &str, test: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("{test}: CI is set but {variable} is not: the test cannot run")
+        }
+        Err(_) => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped {test}: {variable} is not set (this test did not run)"
+            );
+            None
+        }
+    }
+}
+
 fn server_workflow(variable: &str, dialect: &str, snapshot: &str) {
-    let Ok(base_url) = std::env::var(variable) else {
-        eprintln!("skipped: {variable} is not set");
+    let Some(base_url) = server_url(variable, snapshot) else {
         return;
     };
     let (url, name) = fresh_database(&base_url, "cli_e2e");
@@ -368,8 +387,10 @@ fn with_password(url: &str) -> Option<String> {
 
 #[test]
 fn postgres_output_never_shows_the_password() {
-    let Ok(base_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: MIGRATE_TEST_POSTGRES_URL is not set");
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "postgres_output_never_shows_the_password",
+    ) else {
         return;
     };
     let (url, name) = fresh_database(&base_url, "cli_secret");
@@ -1208,8 +1229,7 @@ fn hand_deleted_row_is_refused() {
         ("MIGRATE_TEST_POSTGRES_URL", "postgres"),
         ("MIGRATE_TEST_MYSQL_URL", "mysql"),
     ] {
-        let Ok(base_url) = std::env::var(variable) else {
-            eprintln!("skipped {dialect}: {variable} is not set");
+        let Some(base_url) = server_url(variable, &format!("hand_deleted_row on {dialect}")) else {
             continue;
         };
         let (url, name) = fresh_database(&base_url, "cli_edit");
@@ -1379,12 +1399,10 @@ fn a_failed_run_reports_what_it_committed_on_sqlite() {
 
 #[test]
 fn a_failed_run_reports_what_it_committed_on_postgres() {
-    let Ok(base_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "MIGRATE_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("skipped: MIGRATE_TEST_POSTGRES_URL is not set");
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "a_failed_run_reports_what_it_committed_on_postgres",
+    ) else {
         return;
     };
     let (url, name) = fresh_database(&base_url, "cli_failed_run");
@@ -1424,19 +1442,6 @@ fn a_failed_run_reports_what_it_committed_on_postgres() {
     let status = child.wait().expect("wait");
     drop_database(&base_url, &name);
     assert!(status.success());
-}
-
-/// The server URL in `variable`; `None` (the test is skipped) when it is
-/// unset, a failure under CI.
-fn server_url(variable: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "{variable} is not set");
-            eprintln!("skipped: {variable} is not set");
-            None
-        }
-    }
 }
 
 /// A `dialect = "postgres"` history of two revisions, the second creating
@@ -1505,7 +1510,10 @@ fn another_databases_history_is_refused_before_anything_runs() {
     generic.set_dialect("generic");
     generic.run(&["upgrade", "head"], 0);
 
-    let Some(base_url) = server_url("MIGRATE_TEST_POSTGRES_URL") else {
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "another_databases_history_is_refused_before_anything_runs",
+    ) else {
         return;
     };
     let (url, name) = fresh_database(&base_url, "cli_dialect");
@@ -1857,7 +1865,7 @@ fn server_has_database(base_url: &str, name: &str) -> bool {
 }
 
 fn server_database_verbs(variable: &str, dialect: &str) {
-    let Some(base_url) = server_url(variable) else {
+    let Some(base_url) = server_url(variable, &format!("database verbs on {dialect}")) else {
         return;
     };
     let (url, name) = unused_database(&base_url, "cli_dbverbs");

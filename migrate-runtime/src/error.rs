@@ -456,6 +456,14 @@ pub enum Error {
         /// True for an offline script (`sql`), false for a database.
         offline: bool,
     },
+    /// A URL whose driver this build leaves out (its feature is off).
+    #[error("`{url}` needs the {feature} driver, which this program was built without: enable migrate-runtime's `{feature}` feature")]
+    DriverNotCompiled {
+        /// The URL, its password masked.
+        url: String,
+        /// The feature that compiles the driver in (`sqlite`, `postgres` or `mysql`).
+        feature: &'static str,
+    },
     /// The offline script was asked for something it cannot express.
     #[error("offline SQL: {0}")]
     Offline(String),

@@ -34,6 +34,7 @@ pub fn run(
     dir: &Path,
     command: &DatabaseCommand,
     database_url: Option<&str>,
+    connect_timeout: std::time::Duration,
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let url = database_url.ok_or(migrate_runtime::cli::Error::NoDatabaseUrl)?;
@@ -51,7 +52,7 @@ pub fn run(
         DatabaseCommand::Reset(confirm) => {
             // The directory must be able to run before anything is dropped.
             let loaded = crate::load::load(dir, crate::load::TOLERATED_BY_WRITE_VERBS, printer)?;
-            let plan = crate::load::runtime_dialect(loaded.config.dialect);
+            let plan = loaded.config.dialect;
             if !plan.runs_on(dialect) {
                 return Err(migrate_runtime::Error::DialectMismatch {
                     plan,
@@ -65,7 +66,7 @@ pub fn run(
                 drop_db(dialect, &url, &shown, printer).await?;
                 create_db(dialect, &url, &shown, printer).await
             })?;
-            crate::cmd::db::run(dir, &upgrade_head()?, Some(&url), printer)
+            crate::cmd::db::run(dir, &upgrade_head()?, Some(&url), connect_timeout, printer)
         }
     }
 }

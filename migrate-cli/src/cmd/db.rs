@@ -55,6 +55,7 @@ pub fn run(
     dir: &Path,
     command: &Command,
     database_url: Option<&str>,
+    connect_timeout: std::time::Duration,
     printer: &Printer,
 ) -> anyhow::Result<()> {
     // `check` is the CI gate: the build's own pipeline, every error fatal,
@@ -92,7 +93,14 @@ pub fn run(
             .unwrap_or_default();
         printer.warning(format!("{}{help}", tolerated.message));
     }
-    let result = run_verb(dir, command, database_url, printer, &loaded);
+    let result = run_verb(
+        dir,
+        command,
+        database_url,
+        connect_timeout,
+        printer,
+        &loaded,
+    );
     if !broken.is_empty() {
         load::print_diagnostics(&broken, &loaded.sources, printer);
         let count = broken.len();
@@ -110,6 +118,7 @@ fn run_verb(
     dir: &Path,
     command: &Command,
     database_url: Option<&str>,
+    connect_timeout: std::time::Duration,
     printer: &Printer,
     loaded: &load::Loaded,
 ) -> anyhow::Result<()> {
@@ -121,7 +130,7 @@ fn run_verb(
         return Ok(());
     }
     let plan = load::plan_from_compiled(loaded);
-    let migrator = Migrator::new(plan);
+    let migrator = Migrator::new(plan).connect_timeout(connect_timeout);
     let progress = Bar {
         bar: OnceCell::new(),
         colored: printer.colored(),
