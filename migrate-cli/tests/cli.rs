@@ -1920,7 +1920,10 @@ fn owned_by_history(url: String) -> Project {
 #[cfg(feature = "pg-query")]
 #[test]
 fn with_pg_query_the_cli_accepts_what_the_build_accepts() {
-    let Some(base_url) = server_url("MIGRATE_TEST_POSTGRES_URL") else {
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "with_pg_query_the_cli_accepts_what_the_build_accepts",
+    ) else {
         return;
     };
     let (url, name) = fresh_database(&base_url, "cli_pg_query");
