@@ -412,3 +412,50 @@ fn errors_first(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics.sort_by_key(|d| std::cmp::Reverse(d.severity));
     diagnostics
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).expect("write");
+    }
+
+    /// `salvage` keeps a file with a broken body by its header, and reports
+    /// its error; the build (no salvage) fails on it; a header that does
+    /// not read fails both.
+    #[test]
+    fn salvage_keeps_a_broken_body_by_its_header() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(
+            dir.path(),
+            "aaaa_one.sql",
+            "-- revision: aaaa\n-- down_revision: none\n-- message: one\n\n-- migrate:upgrade\nCREATE TABLE one (id INTEGER);\n-- migrate:downgrade\nDROP TABLE one;\n",
+        );
+        write(
+            dir.path(),
+            "bbbb_two.sql",
+            "-- revision: bbbb\n-- down_revision: aaaa\n-- message: two\n\n-- migrate:upgrade\n-- nothing yet\n-- migrate:downgrade\n",
+        );
+        let strict = compile(dir.path(), &Options::new()).expect_err("the build refuses");
+        assert!(strict.errors().any(|d| d.code == "empty-upgrade"));
+        let salvaged = compile(dir.path(), &Options::new().salvage(true)).expect("salvaged");
+        let ids: Vec<&str> = salvaged.revisions.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["aaaa", "bbbb"]);
+        assert_eq!(salvaged.revisions[1].message, "two");
+        assert!(salvaged.revisions[1].upgrade.is_empty());
+        assert!(salvaged
+            .warnings
+            .iter()
+            .any(|d| d.code == "empty-upgrade" && d.severity == Severity::Error));
+
+        write(
+            dir.path(),
+            "cccc_three.sql",
+            "-- down_revision: bbbb\n\n-- migrate:upgrade\nSELECT 1;\n",
+        );
+        let failure =
+            compile(dir.path(), &Options::new().salvage(true)).expect_err("a broken header");
+        assert!(failure.errors().count() > 0);
+    }
+}

@@ -68,6 +68,17 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     if diagnostics.is_empty() {
         return;
     }
+    let explained: Vec<Diagnostic>;
+    let diagnostics = if cfg!(feature = "pg-query") {
+        diagnostics
+    } else {
+        explained = diagnostics
+            .iter()
+            .cloned()
+            .map(explain_missing_parser)
+            .collect();
+        &explained[..]
+    };
     // `Printer` already weighed `--color`, NO_COLOR and the terminal.
     let style = if printer.colored() {
         Style::Styled
@@ -77,6 +88,24 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     // Messages may quote a URL too, not only the snippets.
     let rendered = mask_passwords(&migrate_build::render(diagnostics, sources, style));
     eprintln!("{rendered}\n");
+}
+
+/// A syntax error in a PostgreSQL history, from a `cargo migrate` built
+/// without PostgreSQL's parser: the build's help advises the `pg-query`
+/// feature on migrate-runtime, and the CLI must have the same parser to
+/// accept what that build accepts, so the help says how to install it.
+fn explain_missing_parser(mut diagnostic: Diagnostic) -> Diagnostic {
+    if diagnostic.code == "sql-syntax"
+        && diagnostic
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("pg-query"))
+    {
+        diagnostic.help = Some(
+            "if PostgreSQL accepts this statement, the build accepts it with `features = [\"pg-query\"]` on migrate-runtime, and this `cargo migrate` was installed without PostgreSQL's parser: reinstall it with `cargo install migrate-cli --features pg-query` (building it needs libclang-dev) so that it accepts what the build accepts; or put `-- migrate:unchecked -- <reason>` on the line before the statement (it is then applied but not analysed)".to_string(),
+        );
+    }
+    diagnostic
 }
 
 /// Compiles `dir` exactly as `embed_migrations!` does (`migrate_build::compile`,
