@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use migrate_build::config::{self, Config};
 use migrate_build::{CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style};
-use migrate_runtime::cli::Printer;
+use migrate_present::Printer;
 use migrate_runtime::plan::{Dialect, Plan, Revision, Section, Statement};
 
 /// Error codes a read verb tolerates (shown as one warning line).
