@@ -307,6 +307,16 @@ pub enum SqlDialect {
     Mysql,
 }
 
+impl From<SqlDialect> for migrate_core::Dialect {
+    fn from(dialect: SqlDialect) -> migrate_core::Dialect {
+        match dialect {
+            SqlDialect::Postgres => migrate_core::Dialect::Postgres,
+            SqlDialect::Sqlite => migrate_core::Dialect::Sqlite,
+            SqlDialect::Mysql => migrate_core::Dialect::MySql,
+        }
+    }
+}
+
 /// Everything `myapp migrate ...` takes: a verb, the database URL, and the
 /// output options.
 #[derive(Debug, Clone, clap::Args)]

@@ -435,16 +435,6 @@ fn configure(args: &MoveArgs, migrator: &Migrator) -> Migrator {
     }
 }
 
-impl From<SqlDialect> for Dialect {
-    fn from(dialect: SqlDialect) -> Dialect {
-        match dialect {
-            SqlDialect::Postgres => Dialect::Postgres,
-            SqlDialect::Sqlite => Dialect::Sqlite,
-            SqlDialect::Mysql => Dialect::MySql,
-        }
-    }
-}
-
 /// Runs `myapp migrate <verb>` over `migrator`'s plan and returns the exit
 /// code, after printing any error as one line.
 pub async fn run(migrator: &Migrator, opt: MigrateOpt) -> i32 {
@@ -535,6 +525,20 @@ pub async fn execute(
         _ => {}
     }
     let url = database_url.ok_or(Error::NoDatabaseUrl)?;
+    // A verb that writes refuses another database's history before it
+    // connects (the `Migrator` refuses it too, for library callers).
+    if let (Command::Upgrade(_) | Command::Downgrade(_) | Command::Stamp { .. }, Some(backend)) =
+        (command, crate::backend::url_dialect(url))
+    {
+        if !plan.dialect().runs_on(backend) {
+            return Err(crate::Error::DialectMismatch {
+                plan: plan.dialect(),
+                target: backend,
+                offline: false,
+            }
+            .into());
+        }
+    }
     let db = migrator.open(url).await?;
     let result = execute_online(migrator, command, url, &db, printer, progress).await;
     db.close().await;
@@ -909,17 +913,17 @@ mod tests {
 
     /// a -> b -> {c, d} -> e (merge)
     fn diamond() -> Plan {
-        Plan {
-            revisions: Cow::Owned(vec![
+        Plan::new(
+            vec![
                 revision("aaaa1111", &[], "create users"),
                 revision("bbbb2222", &["aaaa1111"], "create posts"),
                 revision("cccc3333", &["bbbb2222"], "add tags"),
                 revision("dddd4444", &["bbbb2222"], "add published_at"),
                 revision("eeee5555", &["cccc3333", "dddd4444"], "merge"),
-            ]),
-            version_table: Cow::Borrowed("migrate_version"),
-            dialect: Dialect::Sqlite,
-        }
+            ],
+            "migrate_version",
+            Dialect::Sqlite,
+        )
     }
 
     #[test]
@@ -1049,14 +1053,14 @@ mod tests {
             revision.checksum = [id.len() as u8; 32];
             revision
         };
-        Plan {
-            revisions: Cow::Owned(vec![
+        Plan::new(
+            vec![
                 table("aaaa1111", &[], "users"),
                 table("bbbb2222", &["aaaa1111"], "posts"),
-            ]),
-            version_table: Cow::Borrowed("migrate_version"),
-            dialect: Dialect::Sqlite,
-        }
+            ],
+            "migrate_version",
+            Dialect::Sqlite,
+        )
     }
 
     #[derive(clap::Parser)]

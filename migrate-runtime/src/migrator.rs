@@ -300,7 +300,9 @@ impl Migrator {
     /// table's fingerprint, computed by the database, against the plan's
     /// (so a row deleted or edited by hand is noticed; ARCHITECTURE.md
     /// describes the fingerprint). Otherwise every row is
-    /// validated against the plan before anything runs.
+    /// validated against the plan before anything runs. A history validated
+    /// for another database is refused first ([`Error::DialectMismatch`]),
+    /// by `downgrade` and `stamp` too.
     pub async fn upgrade<D: Database + ?Sized>(
         &self,
         db: &D,
@@ -310,6 +312,7 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let dialect = backend.dialect();
+        self.refuse_other_dialect(dialect, false)?;
         let mut conn = backend
             .acquire(
                 self.connect_timeout,
@@ -327,6 +330,21 @@ impl Migrator {
         }
         self.move_locked(backend, conn, &table, &target, Direction::Upgrade)
             .await
+    }
+
+    /// Refuses, before anything runs, a history validated for another
+    /// database than `backend` (a `generic` history runs anywhere).
+    fn refuse_other_dialect(&self, backend: Dialect, offline: bool) -> Result<(), Error> {
+        let plan = self.plan.dialect();
+        if plan.runs_on(backend) {
+            Ok(())
+        } else {
+            Err(Error::DialectMismatch {
+                plan,
+                target: backend,
+                offline,
+            })
+        }
     }
 
     /// Takes the lock, moves to `target` in `direction`, and releases the
@@ -462,6 +480,7 @@ impl Migrator {
         let target = target.into_target()?;
         let table = self.table()?;
         let backend = db.backend();
+        self.refuse_other_dialect(backend.dialect(), false)?;
         let conn = backend
             .acquire(
                 self.connect_timeout,
@@ -832,6 +851,7 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
+        self.refuse_other_dialect(dialect, false)?;
         let conn = backend
             .acquire(
                 self.connect_timeout,
@@ -926,7 +946,10 @@ impl Migrator {
 
     /// The offline script for `range` (`"base:head"`, `"<a>:<b>"`, or just
     /// `"<b>"` meaning from base), upgrade or downgrade, for `dialect`.
+    /// A history validated for one database is refused for another's
+    /// script, as for a run ([`Error::DialectMismatch`]).
     pub fn sql(&self, range: &str, dialect: Dialect) -> Result<String, Error> {
+        self.refuse_other_dialect(dialect, true)?;
         let table = self.table()?;
         crate::offline::script(
             &self.plan,

@@ -263,6 +263,7 @@ pub fn version_tables() -> BTreeSet<String> {
 #[derive(Default)]
 pub struct PlanBuilder {
     revisions: Vec<Revision>,
+    dialect: Dialect,
 }
 
 /// A section for [`PlanBuilder::revision`]: `(transactional, statements)`.
@@ -395,6 +396,18 @@ impl PlanBuilder {
         self
     }
 
+    /// The dialect the plan says it was validated against (generic by default).
+    pub fn dialect(mut self, dialect: Dialect) -> PlanBuilder {
+        self.dialect = dialect;
+        self
+    }
+
+    /// Changes every revision added so far (a hostile file name, message, ...).
+    pub fn edit(mut self, mut edit: impl FnMut(&mut Revision)) -> PlanBuilder {
+        self.revisions.iter_mut().for_each(&mut edit);
+        self
+    }
+
     /// Sets the checksum of the revision added last (e.g. to
     /// [`compiled_checksum`], the compiler's own).
     pub fn with_checksum(mut self, checksum: [u8; 32]) -> PlanBuilder {
@@ -407,11 +420,7 @@ impl PlanBuilder {
 
     /// The plan (revisions in the order added, which must be topological).
     pub fn build(self) -> Plan {
-        Plan {
-            revisions: self.revisions.into(),
-            version_table: Text::from("migrate_version"),
-            dialect: Dialect::Generic,
-        }
+        Plan::new(self.revisions, "migrate_version", self.dialect)
     }
 
     /// The plan, leaked so it can be used as a `&'static Plan`.
@@ -1123,6 +1132,47 @@ pub mod scenarios {
         );
         migrator.stamp(&t.db, "base").await.unwrap();
         assert!(migrator.history(&t.db).await.unwrap().is_empty());
+    }
+
+    /// A history validated for another database is refused by `upgrade`,
+    /// `downgrade`, `stamp` and the offline script before anything runs: the
+    /// database stays empty, without even the version tables.
+    pub async fn another_dialects_history_is_refused(t: &TestDb) {
+        use migrate_runtime::Dialect;
+
+        let backend = match t.kind {
+            Kind::Sqlite => Dialect::Sqlite,
+            Kind::Postgres => Dialect::Postgres,
+            Kind::MySql => Dialect::MySql,
+        };
+        for other in [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql] {
+            let mut plan = branchy_plan().clone();
+            plan.dialect = other;
+            let migrator = Migrator::new(plan);
+            if other == backend {
+                assert!(migrator.sql("base:head", other).is_ok());
+                continue;
+            }
+            let refused = |result: Result<(), Error>| match result {
+                Err(error @ Error::DialectMismatch { .. }) => error.to_string(),
+                other => panic!("expected DialectMismatch, got {other:?}"),
+            };
+            let message = refused(migrator.upgrade(&t.db, "head").await.map(drop));
+            assert!(
+                message.contains(&format!("`dialect = \"{}\"`", other.name()))
+                    && message.contains(backend.database())
+                    && message.contains("nothing was run"),
+                "{message}"
+            );
+            refused(migrator.downgrade(&t.db, "base").await.map(drop));
+            refused(migrator.stamp(&t.db, "head").await);
+            refused(migrator.sql("base:head", backend).map(drop));
+            assert!(t.tables().await.is_empty(), "nothing ran");
+        }
+        let mut generic = branchy_plan().clone();
+        generic.dialect = Dialect::Generic;
+        let report = Migrator::new(generic).upgrade(&t.db, "head").await.unwrap();
+        assert_eq!(report.ids(), ALL, "a generic history runs anywhere");
     }
 
     /// An older binary refuses a newer database, and reverts what it does

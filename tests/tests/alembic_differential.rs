@@ -266,11 +266,7 @@ fn plan(nodes: &[Node]) -> Plan {
             downgrade: section(format!("DROP TABLE t_{}", node.id)),
         })
         .collect();
-    Plan {
-        revisions: Cow::Owned(revisions),
-        version_table: Cow::Borrowed("migrate_version"),
-        dialect: Dialect::Sqlite,
-    }
+    Plan::new(revisions, "migrate_version", Dialect::Sqlite)
 }
 
 fn strings(value: &Value) -> BTreeSet<String> {
