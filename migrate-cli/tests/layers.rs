@@ -6,36 +6,63 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// `text` with comments, the contents of string literals and the unit
-/// tests (from `#[cfg(test)]` on) removed.
+/// `text` with comments, the contents of string literals (raw ones too)
+/// and the unit tests (from `#[cfg(test)]` on) removed.
 fn code_only(text: &str) -> String {
+    let text = text.split("\n#[cfg(test)]").next().unwrap_or_default();
+    let chars: Vec<char> = text.chars().collect();
     let mut code = String::new();
-    for line in text.lines() {
-        if line.trim() == "#[cfg(test)]" {
-            break;
-        }
-        let mut in_string = false;
-        let mut escaped = false;
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            if in_string {
-                match (escaped, c) {
-                    (true, _) => escaped = false,
-                    (false, '\\') => escaped = true,
-                    (false, '"') => in_string = false,
-                    _ => {}
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == 'r' && raw_string_starts(&chars, i) {
+            // r"...", r#"..."#: ends at a quote followed by as many hashes.
+            let mut hashes = 0;
+            i += 1;
+            while chars.get(i) == Some(&'#') {
+                hashes += 1;
+                i += 1;
+            }
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '"' && (1..=hashes).all(|k| chars.get(i + k) == Some(&'#')) {
+                    i += hashes;
+                    break;
                 }
-                continue;
+                i += 1;
             }
-            match c {
-                '"' => in_string = true,
-                '/' if chars.peek() == Some(&'/') => break,
-                _ => code.push(c),
+            i += 1;
+        } else if c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
             }
+            i += 1;
+        } else if c == '\'' && chars.get(i + 2) == Some(&'\'') {
+            // A char literal such as '"'.
+            i += 3;
+        } else {
+            code.push(c);
+            i += 1;
         }
-        code.push('\n');
     }
     code
+}
+
+/// Whether `r` at `i` opens a raw string (`r"`, `r#"`), not ends an
+/// identifier nor opens a raw identifier (`r#type`).
+fn raw_string_starts(chars: &[char], i: usize) -> bool {
+    let after_ident = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+    let mut j = i + 1;
+    while chars.get(j) == Some(&'#') {
+        j += 1;
+    }
+    !after_ident && chars.get(j) == Some(&'"')
 }
 
 /// The `crate::x` modules a source file uses.
