@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use migrate_runtime::cli::{ColorChoice, Printer};
+use migrate_present::{ColorChoice, Printer};
 
 pub mod cmd;
 pub mod files;
@@ -62,7 +62,7 @@ pub struct Opt {
 
     /// Give up connecting after SECONDS (default 10), whether the server
     /// refuses nothing and answers nothing or is slow to wake up.
-    #[arg(long, value_name = "SECONDS", global = true, value_parser = migrate_runtime::cli::parse_seconds)]
+    #[arg(long, value_name = "SECONDS", global = true, value_parser = migrate_present::parse_seconds)]
     pub connect_timeout: Option<std::time::Duration>,
 }
 
@@ -106,7 +106,7 @@ pub enum Command {
     },
     /// The verbs an application's own binary has too (`myapp migrate ...`).
     #[command(flatten)]
-    Database(migrate_runtime::cli::Command),
+    Database(migrate_present::Command),
 }
 
 /// `init --dialect`.
@@ -178,10 +178,10 @@ impl Opt {
     /// The printer for these options.
     pub fn printer(&self) -> Printer {
         let format = match self.format {
-            OutputFormat::Json => migrate_runtime::cli::Format::Json,
-            OutputFormat::Text | OutputFormat::Sarif => migrate_runtime::cli::Format::Text,
+            OutputFormat::Json => migrate_present::Format::Json,
+            OutputFormat::Text | OutputFormat::Sarif => migrate_present::Format::Text,
         };
-        Printer::new(&migrate_runtime::cli::OutputOpts {
+        Printer::new(&migrate_present::OutputOpts {
             format,
             color: self.color,
             quiet: self.quiet,

@@ -17,7 +17,7 @@ use migrate_build::config::Config;
 use migrate_build::{
     Code, CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style,
 };
-use migrate_runtime::cli::Printer;
+use migrate_present::Printer;
 use migrate_runtime::plan::{Plan, Revision, Section, Statement};
 
 /// Error codes a read verb tolerates (shown as one warning line).

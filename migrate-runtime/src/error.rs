@@ -422,8 +422,9 @@ pub enum Error {
         /// Which lock.
         what: String,
     },
-    /// `check`: the database is not at the plan's head(s).
-    #[error("the database is not at head: current {}, pending {}", list_or_none(.current), list_or_none(.pending))]
+    /// `check`: the database is not at the plan's head(s); a long pending
+    /// list is cut so that the message stays one readable line.
+    #[error("the database is not at head: current {}, pending {}", list_or_none(.current), summarize(.pending))]
     NotAtHead {
         /// The applied heads.
         current: Vec<String>,
@@ -515,6 +516,19 @@ fn list_or_none(ids: &[String]) -> String {
     } else {
         ids.join(", ")
     }
+}
+
+/// At most five ids, then how many more and where to see them.
+fn summarize(ids: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if ids.len() <= SHOWN {
+        return list_or_none(ids);
+    }
+    format!(
+        "{} and {} more (`history -r current:` lists them)",
+        ids[..SHOWN].join(", "),
+        ids.len() - SHOWN
+    )
 }
 
 /// The result type of this crate.

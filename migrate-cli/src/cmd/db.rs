@@ -6,8 +6,9 @@ use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_build::Severity;
-use migrate_runtime::cli::{self as runtime_cli, Command, Printer, Progress};
-use migrate_runtime::{Migrator, Revision};
+use migrate_present::{Command, Printer, Progress};
+use migrate_runtime::cli as runtime_cli;
+use migrate_runtime::Migrator;
 
 use crate::load::{self, TOLERATED_BY_READ_VERBS, TOLERATED_BY_WRITE_VERBS};
 
@@ -35,10 +36,10 @@ impl Progress for Bar {
         let _ = self.bar.set(bar);
     }
 
-    fn step(&self, revision: &Revision) {
+    fn step(&self, id: &str, message: &str) {
         if let Some(bar) = self.bar.get() {
             bar.set_position(self.steps.get());
-            bar.set_message(format!("{}, {}", revision.id(), revision.message()));
+            bar.set_message(format!("{id}, {message}"));
         }
         self.steps.set(self.steps.get() + 1);
     }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use migrate_runtime::cli::Printer;
+use migrate_present::Printer;
 
 const MIGRATE_TOML: &str = r#"# Settings for this migrations directory, read by `embed_migrations!` and `cargo migrate`.
 #

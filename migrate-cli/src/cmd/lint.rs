@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::bail;
 use migrate_build::{Severity, Style};
-use migrate_runtime::cli::Printer;
+use migrate_present::Printer;
 
 use crate::load;
 use crate::OutputFormat;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use migrate_runtime::cli::Printer;
+use migrate_present::Printer;
 
 use crate::scan;
 
@@ -73,7 +73,7 @@ mod tests {
         write(dir.path(), "b0000002", "a0000001");
         write(dir.path(), "e0000005", "c0000003");
         write(dir.path(), "d0000004", "b0000002, e0000005");
-        let printer = migrate_runtime::cli::Printer::new(&Default::default());
+        let printer = migrate_present::Printer::new(&Default::default());
         let loaded = crate::load::load(dir.path(), &[], &printer).expect("compiles");
         assert_eq!(
             expected(dir.path()).expect("scan"),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::bail;
-use migrate_runtime::cli::Printer;
+use migrate_present::Printer;
 
 use crate::scan::{self, HeaderRevision};
 use crate::{MergeArgs, RevisionArgs};
