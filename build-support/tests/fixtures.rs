@@ -64,7 +64,7 @@ fn every_fixture_directory_has_a_test() {
     }
 }
 
-const OTHER_SUITES: &[&str] = &["runtime"];
+const OTHER_SUITES: &[&str] = &["runtime", "plan_fields"];
 
 const FAIL: &[&str] = &[
     "config_unknown_key",

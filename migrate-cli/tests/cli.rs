@@ -925,30 +925,6 @@ fn check_prints_the_builds_diagnostics_for_every_fixture() {
 
 /// The tolerant loader of the read verbs builds the same plan as the build.
 #[test]
-fn read_verbs_see_the_plan_the_build_embeds() {
-    let printer = migrate_runtime::cli::Printer::new(&Default::default());
-    for case in fixture_cases() {
-        let dir = case.join("migrations");
-        let Ok(built) = migrate_build::compile(&dir, &migrate_build::Options::new()) else {
-            continue;
-        };
-        let loaded = migrate_cli::load::load(&dir, &[], &printer).expect("loads what builds");
-        let ids = |revisions: &[migrate_build::CompiledRevision]| -> Vec<(String, [u8; 32])> {
-            revisions
-                .iter()
-                .map(|r| (r.id.clone(), r.checksum))
-                .collect()
-        };
-        assert_eq!(
-            ids(&loaded.revisions),
-            ids(&built.revisions),
-            "{}",
-            case.display()
-        );
-    }
-}
-
-#[test]
 fn run_options_for_edited_and_unknown_revisions() {
     let mut project = two_revision_project();
     project.run(&["upgrade", "head", "--single-transaction"], 0);
