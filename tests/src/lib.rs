@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use migrate_runtime::{Dialect, MigrateConnection, Plan, Revision, Section, Statement, Text};
 use sha2::{Digest, Sha256};
 
+pub mod catalog;
 pub mod generated;
 pub mod kill;
 pub mod proxy;
