@@ -1958,7 +1958,12 @@ impl Schema {
                 self.make_uncertain(k);
             }
         }
-        // Foreign keys of other tables that point at a dropped table.
+        // Foreign keys of other tables that point at a dropped table go with
+        // it on PostgreSQL; SQLite and MySQL keep them (a dangling reference
+        // is what their table-rebuild recipe relies on).
+        if !matches!(self.dialect, Dialect::Postgres | Dialect::Generic) {
+            return;
+        }
         let referring: Vec<ObjectKey> = self
             .objects
             .iter()
