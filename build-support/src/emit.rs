@@ -260,10 +260,6 @@ mod tests {
             "1,000 revisions: build script {build_script:?} (once per change), \
              watched expansion {watched_time:?}, unwatched expansion {unwatched_time:?}"
         );
-        assert!(
-            watched_time < std::time::Duration::from_millis(50),
-            "{watched_time:?}"
-        );
     }
 
     #[test]

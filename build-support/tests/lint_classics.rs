@@ -83,7 +83,7 @@ fn a_downgrade_that_forgets_a_column_fails_naming_it() {
 }
 
 #[test]
-fn ten_thousand_revisions_lint_quickly() {
+fn ten_thousand_revisions_lint_without_findings() {
     let mut revisions = Vec::new();
     let mut parent = "none".to_string();
     for i in 0..10_000 {
@@ -103,6 +103,5 @@ fn ten_thousand_revisions_lint_quickly() {
         "{:#?}",
         &findings[..findings.len().min(3)]
     );
-    // Generous for a debug build on a shared machine; release is far faster.
-    assert!(elapsed.as_secs_f64() < 5.0, "{elapsed:?}");
+    // How long it takes is the `compile` benchmark's business.
 }

@@ -92,7 +92,8 @@ mod tests {
 
         let dangling = dir.path().join("abc_x.sql");
         std::os::unix::fs::symlink(outside.path().join("new"), &dangling).expect("symlink");
-        assert!(create_new(&dangling, "x").is_err());
+        let error = create_new(&dangling, "x").unwrap_err();
+        assert!(format!("{error:#}").contains("symbolic link"), "{error:#}");
         assert!(!outside.path().join("new").exists());
 
         let fresh = dir.path().join("fresh");

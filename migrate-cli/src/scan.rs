@@ -211,6 +211,7 @@ mod tests {
         assert_eq!(resolve(&revisions, "abcd2").unwrap().id, "abcd2222");
         let error = resolve(&revisions, "abcd").unwrap_err().to_string();
         assert!(error.contains("ambiguous"), "{error}");
-        assert!(resolve(&revisions, "abc").is_err());
+        let error = resolve(&revisions, "abc").unwrap_err().to_string();
+        assert!(error.contains("at least 4 characters"), "{error}");
     }
 }

@@ -255,8 +255,16 @@ mod tests {
             "@head",
             "drop table; --",
         ] {
-            assert!(bad.parse::<Target>().is_err(), "{bad}");
+            let error = bad.parse::<Target>().unwrap_err();
+            assert!(
+                matches!(&error, ResolveError::InvalidTarget { input, .. } if input == bad),
+                "{bad}: {error}"
+            );
         }
-        assert!("+99999999999999999999".parse::<Target>().is_err());
+        let error = "+99999999999999999999".parse::<Target>().unwrap_err();
+        assert!(
+            matches!(&error, ResolveError::InvalidTarget { .. }),
+            "{error}"
+        );
     }
 }

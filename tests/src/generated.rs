@@ -149,11 +149,7 @@ pub fn generated_plan(count: usize, dialect: Dialect) -> Plan {
             }
         })
         .collect();
-    Plan {
-        revisions: revisions.into(),
-        version_table: Text::from("migrate_version"),
-        dialect,
-    }
+    Plan::new(revisions, "migrate_version", dialect)
 }
 
 /// The plan's dialect for a database URL (`sqlite:`, `postgres:`, `mysql:`).
@@ -375,9 +371,11 @@ mod tests {
         };
         assert_eq!(boundary_of(&observed), Ok(1));
         observed.item_tables.insert(2);
-        assert!(boundary_of(&observed).is_err());
+        let error = boundary_of(&observed).unwrap_err();
+        assert!(error.contains("item tables {1, 2}"), "{error}");
         observed.item_tables.remove(&2);
         observed.markers.insert("r00001".to_string(), 2);
-        assert!(boundary_of(&observed).is_err());
+        let error = boundary_of(&observed).unwrap_err();
+        assert!(error.contains("markers {\"r00001\": 2}"), "{error}");
     }
 }

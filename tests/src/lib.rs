@@ -3,8 +3,9 @@
 //! Backend tests get a fresh database each: PostgreSQL and MariaDB from
 //! `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` (a database named
 //! `migrate_t_<random>` is created on that server), SQLite a temporary file.
-//! When a variable is unset, [`TestDb::postgres`] / [`TestDb::mysql`] print
-//! that the test is skipped and return `None`.
+//! When a variable is unset, [`TestDb::postgres`] / [`TestDb::mysql`] fail
+//! the test if `CI` is set; elsewhere they print (past the test harness's
+//! capture) which test did not run and return `None`.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -14,6 +15,27 @@ use sha2::{Digest, Sha256};
 
 pub mod catalog;
 pub mod generated;
+
+/// The server URL in `variable`. Unset: a failure when `CI` is set (a CI run
+/// must not pass by skipping), otherwise `None` after saying on the
+/// terminal which test did not run (written to stderr directly, so the
+/// harness's output capture does not hide it).
+pub fn server_url(variable: &str, test: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("{test}: CI is set but {variable} is not: the test cannot run")
+        }
+        Err(_) => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped {test}: {variable} is not set (this test did not run)"
+            );
+            None
+        }
+    }
+}
 pub mod kill;
 pub mod proxy;
 
@@ -94,10 +116,7 @@ impl TestDb {
     }
 
     async fn server(test: &str, kind: Kind, variable: &str) -> Option<TestDb> {
-        let Ok(admin_url) = std::env::var(variable) else {
-            println!("skipped {test}: {variable} is not set");
-            return None;
-        };
+        let admin_url = server_url(variable, test)?;
         let name = random_name();
         let admin = MigrateConnection::connect(&admin_url)
             .await
@@ -245,24 +264,47 @@ pub fn version_tables() -> BTreeSet<String> {
 #[derive(Default)]
 pub struct PlanBuilder {
     revisions: Vec<Revision>,
+    dialect: Dialect,
 }
 
 /// A section for [`PlanBuilder::revision`]: `(transactional, statements)`.
 pub type SectionSpec<'a> = (bool, &'a [&'a str]);
 
-/// A checksum over statement text with `--` comments and whitespace runs
-/// removed, as the compiler's token checksum ignores them.
+/// The checksum `migrate_build::compile` (the real compiler) gives a
+/// revision with these upgrade and downgrade statements, each section
+/// transactional, compiled from a scratch directory.
+pub fn compiled_checksum(upgrade: &[&str], downgrade: &[&str]) -> [u8; 32] {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = |statements: &[&str]| {
+        statements
+            .iter()
+            .map(|s| format!("{s};\n"))
+            .collect::<String>()
+    };
+    let text = format!(
+        "-- message: scratch\n-- revision: aaaa0001\n-- down_revision: none\n\n-- migrate:upgrade\n{}\n-- migrate:downgrade\n{}",
+        body(upgrade),
+        body(downgrade)
+    );
+    std::fs::write(dir.path().join("aaaa0001_scratch.sql"), text).expect("write revision");
+    let mut options = migrate_build::Options::new();
+    options.skip_lock = true;
+    let compiled = migrate_build::compile(dir.path(), &options)
+        .unwrap_or_else(|failure| panic!("the scratch revision compiles: {failure:?}"));
+    compiled.revisions[0].checksum
+}
+
+/// A SHA-256 over the sections' statement bytes: a checksum that changes
+/// whenever a statement does. It is *not* the compiler's token checksum
+/// (which ignores comments and whitespace); plans built here are never
+/// compared with compiled ones, and the tests of comment-only edits use
+/// plans the real `embed_migrations!` compiled (`runtime_embedded.rs`).
 pub fn checksum(sections: &[SectionSpec<'_>]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     for (transactional, statements) in sections {
         hasher.update([u8::from(*transactional)]);
         for statement in *statements {
-            let tokens: Vec<&str> = statement
-                .lines()
-                .map(|line| line.split("--").next().unwrap_or(""))
-                .flat_map(str::split_whitespace)
-                .collect();
-            hasher.update(tokens.join(" ").as_bytes());
+            hasher.update(statement.as_bytes());
             hasher.update([0]);
         }
     }
@@ -355,13 +397,31 @@ impl PlanBuilder {
         self
     }
 
+    /// The dialect the plan says it was validated against (generic by default).
+    pub fn dialect(mut self, dialect: Dialect) -> PlanBuilder {
+        self.dialect = dialect;
+        self
+    }
+
+    /// Changes every revision added so far (a hostile file name, message, ...).
+    pub fn edit(mut self, mut edit: impl FnMut(&mut Revision)) -> PlanBuilder {
+        self.revisions.iter_mut().for_each(&mut edit);
+        self
+    }
+
+    /// Sets the checksum of the revision added last (e.g. to
+    /// [`compiled_checksum`], the compiler's own).
+    pub fn with_checksum(mut self, checksum: [u8; 32]) -> PlanBuilder {
+        self.revisions
+            .last_mut()
+            .expect("with_checksum after a revision")
+            .checksum = checksum;
+        self
+    }
+
     /// The plan (revisions in the order added, which must be topological).
     pub fn build(self) -> Plan {
-        Plan {
-            revisions: self.revisions.into(),
-            version_table: Text::from("migrate_version"),
-            dialect: Dialect::Generic,
-        }
+        Plan::new(self.revisions, "migrate_version", self.dialect)
     }
 
     /// The plan, leaked so it can be used as a `&'static Plan`.
@@ -543,7 +603,11 @@ pub mod scenarios {
 
         // The merge, then back down one parent: only the merge goes, the
         // other branch is not its descendant.
-        assert!(migrator.upgrade(&t.db, "+1").await.is_err(), "ambiguous");
+        let error = migrator.upgrade(&t.db, "+1").await.unwrap_err().to_string();
+        assert!(
+            error.contains("ambiguous") && error.contains("bbbb0002") && error.contains("cccc0003"),
+            "{error}"
+        );
         assert_eq!(
             migrator.upgrade(&t.db, "dddd").await.unwrap().ids(),
             ["dddd0004"]
@@ -822,20 +886,6 @@ pub mod scenarios {
     /// An edited statement in an applied revision is refused with its id;
     /// an edited comment is not.
     pub async fn tampering(t: &TestDb) {
-        let original = PlanBuilder::new()
-            .rev(
-                "aaaa0001",
-                &[],
-                &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
-                &["DROP TABLE users"],
-            )
-            .rev(
-                "bbbb0002",
-                &["aaaa0001"],
-                &["CREATE TABLE posts (id INTEGER PRIMARY KEY)"],
-                &["DROP TABLE posts"],
-            )
-            .leak();
         let edited_statement = PlanBuilder::new()
             .rev(
                 "aaaa0001",
@@ -850,6 +900,30 @@ pub mod scenarios {
                 &["DROP TABLE posts"],
             )
             .leak();
+        // The comment-only edit gets the checksum the real compiler gives
+        // it, which equals the original's: the runtime must accept it.
+        let posts = ["CREATE TABLE posts (id INTEGER PRIMARY KEY)"];
+        let posts_commented = ["CREATE TABLE posts (id INTEGER PRIMARY KEY) -- the posts\n"];
+        let posts_down = ["DROP TABLE posts"];
+        let compiled = compiled_checksum(&posts, &posts_down);
+        assert_eq!(compiled, compiled_checksum(&posts_commented, &posts_down));
+        assert_ne!(
+            compiled,
+            compiled_checksum(
+                &["CREATE TABLE posts (id INTEGER PRIMARY KEY, body TEXT)"],
+                &posts_down
+            )
+        );
+        let original = PlanBuilder::new()
+            .rev(
+                "aaaa0001",
+                &[],
+                &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
+                &["DROP TABLE users"],
+            )
+            .rev("bbbb0002", &["aaaa0001"], &posts, &posts_down)
+            .with_checksum(compiled)
+            .leak();
         let edited_comment = PlanBuilder::new()
             .rev(
                 "aaaa0001",
@@ -857,12 +931,8 @@ pub mod scenarios {
                 &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
                 &["DROP TABLE users"],
             )
-            .rev(
-                "bbbb0002",
-                &["aaaa0001"],
-                &["CREATE TABLE posts (id INTEGER PRIMARY KEY) -- the posts\n"],
-                &["DROP TABLE posts"],
-            )
+            .rev("bbbb0002", &["aaaa0001"], &posts_commented, &posts_down)
+            .with_checksum(compiled)
             .leak();
         Migrator::new(original)
             .upgrade(&t.db, "head")
@@ -878,7 +948,14 @@ pub mod scenarios {
             "{text}"
         );
         assert!(text.contains("migrations/bbbb0002_test.sql"), "{text}");
-        assert!(Migrator::new(edited_statement).check(&t.db).await.is_err());
+        let error = Migrator::new(edited_statement)
+            .check(&t.db)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::ChecksumMismatch { revision, .. } if revision == "bbbb0002"),
+            "{error}"
+        );
         assert!(Migrator::new(edited_comment)
             .upgrade(&t.db, "head")
             .await
@@ -988,7 +1065,11 @@ pub mod scenarios {
             matches!(&error, Error::ChecksumMismatch { revision, .. } if revision == "aaaa0001"),
             "{error}"
         );
-        assert!(new.check(&t.db).await.is_err());
+        let error = new.check(&t.db).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::ChecksumMismatch { revision, .. } if revision == "aaaa0001"),
+            "{error}"
+        );
         new.stamp(&t.db, "head").await.unwrap();
         assert!(new.upgrade(&t.db, "head").await.unwrap().is_empty());
 
@@ -1052,6 +1133,47 @@ pub mod scenarios {
         );
         migrator.stamp(&t.db, "base").await.unwrap();
         assert!(migrator.history(&t.db).await.unwrap().is_empty());
+    }
+
+    /// A history validated for another database is refused by `upgrade`,
+    /// `downgrade`, `stamp` and the offline script before anything runs: the
+    /// database stays empty, without even the version tables.
+    pub async fn another_dialects_history_is_refused(t: &TestDb) {
+        use migrate_runtime::Dialect;
+
+        let backend = match t.kind {
+            Kind::Sqlite => Dialect::Sqlite,
+            Kind::Postgres => Dialect::Postgres,
+            Kind::MySql => Dialect::MySql,
+        };
+        for other in [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql] {
+            let mut plan = branchy_plan().clone();
+            plan.dialect = other;
+            let migrator = Migrator::new(plan);
+            if other == backend {
+                assert!(migrator.sql("base:head", other).is_ok());
+                continue;
+            }
+            let refused = |result: Result<(), Error>| match result {
+                Err(error @ Error::DialectMismatch { .. }) => error.to_string(),
+                other => panic!("expected DialectMismatch, got {other:?}"),
+            };
+            let message = refused(migrator.upgrade(&t.db, "head").await.map(drop));
+            assert!(
+                message.contains(&format!("`dialect = \"{}\"`", other.name()))
+                    && message.contains(backend.database())
+                    && message.contains("nothing was run"),
+                "{message}"
+            );
+            refused(migrator.downgrade(&t.db, "base").await.map(drop));
+            refused(migrator.stamp(&t.db, "head").await);
+            refused(migrator.sql("base:head", backend).map(drop));
+            assert!(t.tables().await.is_empty(), "nothing ran");
+        }
+        let mut generic = branchy_plan().clone();
+        generic.dialect = Dialect::Generic;
+        let report = Migrator::new(generic).upgrade(&t.db, "head").await.unwrap();
+        assert_eq!(report.ids(), ALL, "a generic history runs anywhere");
     }
 
     /// An older binary refuses a newer database, and reverts what it does
@@ -1269,11 +1391,10 @@ mod tests {
     }
 
     #[test]
-    fn comment_edits_keep_the_checksum() {
-        let one = checksum(&[(true, &["SELECT 1 -- one"])]);
-        let two = checksum(&[(true, &["SELECT  1 -- two"])]);
-        let three = checksum(&[(true, &["SELECT 2"])]);
-        assert_eq!(one, two);
-        assert_ne!(one, three);
+    fn a_statement_edit_changes_the_checksum() {
+        let one = checksum(&[(true, &["SELECT 1"])]);
+        assert_eq!(one, checksum(&[(true, &["SELECT 1"])]));
+        assert_ne!(one, checksum(&[(true, &["SELECT 2"])]));
+        assert_ne!(one, checksum(&[(false, &["SELECT 1"])]));
     }
 }

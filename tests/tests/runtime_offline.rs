@@ -1,6 +1,6 @@
 //! Offline SQL (`sql("base:head")`) per dialect, as snapshots.
 
-use migrate_runtime::{Dialect, Migrator, TransactionMode};
+use migrate_runtime::{Dialect, Error, Migrator, TransactionMode};
 use migrate_tests::{branchy_plan, PlanBuilder};
 
 #[test]
@@ -33,8 +33,13 @@ fn downgrade_and_partial_ranges() {
         "starts from an existing table"
     );
     assert!(upgrade.contains("-- Running upgrade aaaa0001 -> cccc0003"));
-    assert!(migrator.sql("base:head", Dialect::Generic).is_err());
-    assert!(migrator.sql("+1:head", Dialect::Postgres).is_err());
+    let generic = migrator.sql("base:head", Dialect::Generic).unwrap_err();
+    assert!(
+        matches!(&generic, Error::Offline(why) if why.contains("choose postgres, sqlite or mysql")),
+        "{generic}"
+    );
+    let relative = migrator.sql("+1:head", Dialect::Postgres).unwrap_err();
+    assert!(relative.to_string().contains("+1"), "{relative}");
     // From one branch to its sibling: Alembic's `upgrade b:c --sql` applies
     // the sibling only (the target's ancestors not yet applied).
     let sibling = migrator

@@ -137,7 +137,7 @@ async fn run(db: &TestDb, history: &History) -> Tally {
     if !history.setup.is_empty() {
         db.exec(history.setup).await;
     }
-    let mut model = Schema::new(history.dialect.into());
+    let mut model = Schema::new(history.dialect);
     // The setup is part of the database the history starts from.
     if !history.setup.is_empty() {
         let setup = compile_revision("setup", "none", history.setup, true, history.dialect)

@@ -24,7 +24,7 @@ fn require_server(db: Option<TestDb>) -> Option<TestDb> {
 /// Replays `revisions` on `db` and on a fresh model; asserts no server
 /// error, no false model error and no mismatch; returns the model.
 async fn replay(db: &TestDb, dialect: Dialect, revisions: &[&str]) -> (Schema, Vec<Step>) {
-    let mut model = Schema::new(dialect.into());
+    let mut model = Schema::new(dialect);
     let mut steps = Vec::new();
     let mut parent = "none".to_string();
     for (i, upgrade) in revisions.iter().enumerate() {

@@ -184,7 +184,7 @@ impl Schema {
                 problems,
             ),
             Statement::CreateView(view) => {
-                let name = self.dialect.name(&view.name);
+                let name = self.dialect.object_name(&view.name);
                 let k = key(ObjectKind::View, &name);
                 if self.objects.contains_key(&k)
                     && !view.or_replace
@@ -208,7 +208,7 @@ impl Schema {
                 );
             }
             Statement::AlterView(view) => {
-                let name = self.dialect.name(&view.name);
+                let name = self.dialect.object_name(&view.name);
                 if !self.contains(ObjectKind::View, &name) && !view.if_exists {
                     self.report_unknown(ObjectKind::View, &name, problems);
                 }
@@ -217,7 +217,7 @@ impl Schema {
                 name,
                 representation,
             } => {
-                let name = self.dialect.name(name);
+                let name = self.dialect.object_name(name);
                 let labels = match representation {
                     Some(UserDefinedTypeRepresentation::Enum { labels }) => {
                         labels.iter().map(|l| l.value.clone()).collect()
@@ -227,11 +227,11 @@ impl Schema {
                 self.create_type(name, labels, false, problems);
             }
             Statement::CreateDomain(domain) => {
-                let name = self.dialect.name(&domain.name);
+                let name = self.dialect.object_name(&domain.name);
                 self.create_type(name, Vec::new(), false, problems);
             }
             Statement::DropDomain(drop) => {
-                let name = self.dialect.name(&drop.name);
+                let name = self.dialect.object_name(&drop.name);
                 self.drop_one(ObjectKind::Type, &name, drop.if_exists, problems);
             }
             Statement::AlterType(alter) => self.alter_type(alter, problems),
@@ -241,7 +241,7 @@ impl Schema {
                 sequence_options,
                 ..
             } => {
-                let name = self.dialect.name(name);
+                let name = self.dialect.object_name(name);
                 let k = key(ObjectKind::Sequence, &name);
                 // A sequence the model does not know of may exist (made by an
                 // extension, say): a duplicate is never reported.
@@ -262,13 +262,13 @@ impl Schema {
                     | sqlparser::ast::SchemaName::NamedAuthorization(name, _),
                 ..
             } => {
-                let name = self.dialect.name(name);
+                let name = self.dialect.object_name(name);
                 self.schemas.insert(name.name);
             }
             Statement::RenameTable(renames) => {
                 for rename in renames {
-                    let from = self.dialect.name(&rename.old_name);
-                    let to = self.dialect.name(&rename.new_name);
+                    let from = self.dialect.object_name(&rename.old_name);
+                    let to = self.dialect.object_name(&rename.new_name);
                     self.rename_relation(&from, to, problems);
                 }
             }
@@ -276,8 +276,8 @@ impl Schema {
                 name,
                 operation: AlterIndexOperation::RenameIndex { index_name },
             } => {
-                let from = self.dialect.name(name);
-                let to = self.dialect.name(index_name);
+                let from = self.dialect.object_name(name);
+                let to = self.dialect.object_name(index_name);
                 let to = if to.schema.is_none() {
                     from.sibling(to.name)
                 } else {
@@ -286,17 +286,17 @@ impl Schema {
                 self.rename_index(&from, to, problems);
             }
             Statement::CreateFunction(function) => {
-                let name = self.dialect.name(&function.name);
+                let name = self.dialect.object_name(&function.name);
                 self.functions.insert(name.name, text.to_lowercase());
             }
             Statement::CreateProcedure { name, .. } => {
-                let name = self.dialect.name(name);
+                let name = self.dialect.object_name(name);
                 self.functions.insert(name.name, text.to_lowercase());
             }
             // A procedure of the history runs its body; anything else
             // executed by name can do anything.
             Statement::Call(call) => {
-                let name = self.dialect.name(&call.name);
+                let name = self.dialect.object_name(&call.name);
                 if self.functions.contains_key(&name.name) {
                     self.opaque(text);
                 } else {
@@ -319,7 +319,7 @@ impl Schema {
         let mut ctes = BTreeSet::new();
         let mut read = BTreeSet::new();
         let _ = sqlparser::ast::visit_relations(query, |relation| {
-            read.insert(self.dialect.name(relation));
+            read.insert(self.dialect.object_name(relation));
             ControlFlow::<()>::Continue(())
         });
         collect_ctes(query, &mut ctes, self.dialect);
@@ -335,7 +335,7 @@ impl Schema {
         }
         let column = parts.last()?.as_ident().map(|i| self.dialect.fold(i))?;
         let table = ObjectName(parts[..parts.len() - 1].to_vec());
-        Some((self.dialect.name(&table), column))
+        Some((self.dialect.object_name(&table), column))
     }
 
     /// A statement only PostgreSQL's parser accepted: recognise the few that
@@ -557,7 +557,7 @@ impl Schema {
     fn unparsed_name(&self, raw: &str) -> Name {
         let parts: Vec<sqlparser::ast::Ident> =
             raw.split('.').map(|p| unparsed_ident(p.trim())).collect();
-        self.dialect.name(&ObjectName::from(parts))
+        self.dialect.object_name(&ObjectName::from(parts))
     }
 
     fn calls_user_function(&self, query: &sqlparser::ast::Query) -> bool {
@@ -566,7 +566,7 @@ impl Schema {
         }
         let found = sqlparser::ast::visit_expressions(query, |expr| {
             if let Expr::Function(function) = expr {
-                let name = self.dialect.name(&function.name);
+                let name = self.dialect.object_name(&function.name);
                 if self.functions.contains_key(&name.name) {
                     return ControlFlow::Break(());
                 }
@@ -616,7 +616,7 @@ impl Schema {
     }
 
     fn alter_type(&mut self, alter: &AlterType, problems: &mut Vec<Problem>) {
-        let name = self.dialect.name(&alter.name);
+        let name = self.dialect.object_name(&alter.name);
         let k = key(ObjectKind::Type, &name);
         let Some(Object::Type(mut def)) = self.objects.get(&k).cloned() else {
             self.report_unknown(ObjectKind::Type, &name, problems);
@@ -656,7 +656,7 @@ impl Schema {
     }
 
     fn create_table(&mut self, create: &CreateTable, problems: &mut Vec<Problem>) {
-        let name = self.dialect.name(&create.name);
+        let name = self.dialect.object_name(&create.name);
         let k = key(ObjectKind::Table, &name);
         if self.objects.contains_key(&k) {
             if create.if_not_exists {
@@ -788,7 +788,7 @@ impl Schema {
                 }
                 ColumnOption::Unique(_) => specs.push(spec(ConstraintKind::Unique, None)),
                 ColumnOption::ForeignKey(fk) => {
-                    let target = self.dialect.name(&fk.foreign_table);
+                    let target = self.dialect.object_name(&fk.foreign_table);
                     specs.push(spec(ConstraintKind::ForeignKey, Some(target)));
                 }
                 ColumnOption::Check(check) => {
@@ -825,7 +825,7 @@ impl Schema {
         };
         let addition = pg_name_addition(&spec.columns);
         match self.dialect {
-            Dialect::Mysql => match spec.kind {
+            Dialect::MySql => match spec.kind {
                 ConstraintKind::PrimaryKey => "primary".to_string(),
                 ConstraintKind::Unique | ConstraintKind::Other => {
                     spec.index_name.clone().unwrap_or_else(|| {
@@ -922,7 +922,7 @@ impl Schema {
                 unique: spec.kind != ConstraintKind::Other,
                 constraint: true,
             }),
-            (Dialect::Mysql, ConstraintKind::PrimaryKey | ConstraintKind::Unique) => {
+            (Dialect::MySql, ConstraintKind::PrimaryKey | ConstraintKind::Unique) => {
                 pending.indexes.push(Index {
                     name: mysql_index_name(&table.name, &name),
                     table: table.name.clone(),
@@ -931,7 +931,7 @@ impl Schema {
                     constraint: true,
                 })
             }
-            (Dialect::Mysql, ConstraintKind::ForeignKey) => {
+            (Dialect::MySql, ConstraintKind::ForeignKey) => {
                 // InnoDB indexes a foreign key's columns unless an index
                 // starting with them exists; the index takes the
                 // constraint's name when given, else the first column's.
@@ -1013,7 +1013,7 @@ impl Schema {
                 spec.kind = ConstraintKind::Unique;
                 spec.columns = fold_cols(&unique.columns);
                 spec.index_name = given(&unique.index_name);
-                if d == Dialect::Mysql {
+                if d == Dialect::MySql {
                     // The constraint is its index: one name.
                     spec.given = spec.given.take().or(spec.index_name.clone());
                 }
@@ -1022,7 +1022,7 @@ impl Schema {
                 spec.given = given(&fk.name);
                 spec.kind = ConstraintKind::ForeignKey;
                 spec.columns = fk.columns.iter().map(|c| d.fold(c)).collect();
-                spec.references = Some(d.name(&fk.foreign_table));
+                spec.references = Some(d.object_name(&fk.foreign_table));
                 spec.index_name = given(&fk.index_name);
             }
             TableConstraint::Check(check) => {
@@ -1040,7 +1040,7 @@ impl Schema {
                     }))
                 });
                 if let Some(index_name) = index_name {
-                    let name = if d == Dialect::Mysql {
+                    let name = if d == Dialect::MySql {
                         mysql_index_name(&table.name, &index_name)
                     } else {
                         table.name.sibling(index_name)
@@ -1090,7 +1090,7 @@ impl Schema {
     }
 
     fn alter_table(&mut self, alter: &AlterTable, problems: &mut Vec<Problem>) {
-        let name = self.dialect.name(&alter.name);
+        let name = self.dialect.object_name(&alter.name);
         let k = key(ObjectKind::Table, &name);
         let Some(Object::Table(mut table)) = self.objects.get(&k).cloned() else {
             // ALTER TABLE renames views, sequences and indexes too.
@@ -1102,7 +1102,7 @@ impl Schema {
                 rename,
                 self.relation_taken(&name) && alter.operations.len() == 1,
             ) {
-                let to = name.sibling(self.dialect.name(new).name);
+                let to = name.sibling(self.dialect.object_name(new).name);
                 self.rename_relation(&name, to, problems);
                 return;
             }
@@ -1278,7 +1278,7 @@ impl Schema {
             }
             AlterTableOperation::RenameTable { table_name } => {
                 let (RenameTableNameKind::As(new) | RenameTableNameKind::To(new)) = table_name;
-                let new = d.name(new);
+                let new = d.object_name(new);
                 // PostgreSQL keeps a renamed table in its schema.
                 let new = if new.schema.is_none() && d == Dialect::Postgres {
                     table.name.sibling(new.name)
@@ -1498,7 +1498,7 @@ impl Schema {
         // A primary key's or unique constraint's index goes with it (and a
         // unique index dropped by the constraint's name, on MySQL).
         let index_name = match self.dialect {
-            Dialect::Mysql => mysql_index_name(&table.name, name),
+            Dialect::MySql => mysql_index_name(&table.name, name),
             _ => table.name.sibling(name.to_string()),
         };
         let backed = matches!(
@@ -1563,7 +1563,7 @@ impl Schema {
             ]
             .into_iter()
             .any(|k| self.contains(k, &to) && !self.is_uncertain(&key(k, &to)));
-            if blocking_is_certain && self.dialect != Dialect::Mysql {
+            if blocking_is_certain && self.dialect != Dialect::MySql {
                 problems.push(duplicate(kind, &to));
                 return;
             }
@@ -1580,7 +1580,7 @@ impl Schema {
             Object::Table(mut table) => {
                 table.name = to.clone();
                 // MySQL keys its indexes by table.
-                if self.dialect == Dialect::Mysql {
+                if self.dialect == Dialect::MySql {
                     let old: Vec<Name> = table.indexes.iter().cloned().collect();
                     table.indexes.clear();
                     for index_name in old {
@@ -1710,7 +1710,7 @@ impl Schema {
 
     fn create_index(&mut self, create: &CreateIndex, problems: &mut Vec<Problem>) {
         let d = self.dialect;
-        let table_name = d.name(&create.table_name);
+        let table_name = d.object_name(&create.table_name);
         let on_view = self.table(&table_name).is_none();
         if on_view && !self.contains(ObjectKind::View, &table_name) {
             self.report_unknown(ObjectKind::Table, &table_name, problems);
@@ -1740,9 +1740,9 @@ impl Schema {
         }
         let index_name = match &create.name {
             Some(name) => {
-                let name = d.name(name);
+                let name = d.object_name(name);
                 match d {
-                    Dialect::Mysql => mysql_index_name(&table_name, &name.name),
+                    Dialect::MySql => mysql_index_name(&table_name, &name.name),
                     _ if name.schema.is_none() => table_name.sibling(name.name),
                     _ => name,
                 }
@@ -1791,7 +1791,7 @@ impl Schema {
             }
         }
         // IF NOT EXISTS on PostgreSQL skips any relation of that name.
-        if if_not_exists && self.dialect != Dialect::Mysql && self.relation_taken(&index.name) {
+        if if_not_exists && self.dialect != Dialect::MySql && self.relation_taken(&index.name) {
             return;
         }
         self.settle(&k);
@@ -1814,7 +1814,7 @@ impl Schema {
     ) {
         let d = self.dialect;
         for object in names {
-            let name = d.name(object);
+            let name = d.object_name(object);
             match object_type {
                 ObjectType::Table => {
                     if self.contains(ObjectKind::Table, &name) {
@@ -1856,8 +1856,8 @@ impl Schema {
                 }
                 ObjectType::Index => {
                     let index_name = match (d, table) {
-                        (Dialect::Mysql, Some(table)) => {
-                            mysql_index_name(&d.name(table), &name.name)
+                        (Dialect::MySql, Some(table)) => {
+                            mysql_index_name(&d.object_name(table), &name.name)
                         }
                         _ => name,
                     };
@@ -1898,7 +1898,7 @@ impl Schema {
             if let Some(table) = self.table_mut(&index.table) {
                 table.indexes.remove(name);
             }
-            if self.dialect == Dialect::Mysql {
+            if self.dialect == Dialect::MySql {
                 // A unique constraint is its index.
                 let short = name.name.split_once('.').map_or("", |(_, i)| i).to_string();
                 if let Some(Object::Table(mut table)) = self
@@ -2049,12 +2049,13 @@ fn check_column(expr: &Expr, dialect: Dialect) -> Option<String> {
 /// (`FigureIndexColname`): the column, the function called, else `expr`.
 fn index_column_name(expr: &Expr, dialect: Dialect) -> String {
     match expr {
-        Expr::Function(f) => dialect.name(&f.name).name,
+        Expr::Function(f) => dialect.object_name(&f.name).name,
         Expr::Cast { expr, .. } | Expr::Nested(expr) => index_column_name(expr, dialect),
         e => column_of(e).map_or_else(|| "expr".to_string(), |i| dialect.fold(i)),
     }
 }
 
+use super::Naming;
 use super::ObjectKey;
 
 fn duplicate(kind: ObjectKind, name: &Name) -> Problem {
