@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use migrate_runtime::{Dialect, MigrateConnection, Plan, Revision, Section, Statement, Text};
 use sha2::{Digest, Sha256};
 
+pub mod catalog;
 pub mod generated;
 
 /// The server URL in `variable`. Unset: a failure when `CI` is set (a CI run

@@ -9,9 +9,12 @@ use sqlparser::ast::{
     UserDefinedTypeRepresentation,
 };
 
+use std::collections::{BTreeSet, HashSet};
+
+use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
     key, Column, Constraint, ConstraintKind, Dialect, Index, Name, Object, ObjectKind, Schema,
-    Table, TypeDef,
+    Sequence, Table, TypeDef, View,
 };
 use crate::{CheckedBy, CompiledStatement};
 
@@ -37,27 +40,130 @@ impl Schema {
     /// Replays `statement` on the model and returns what cannot succeed.
     pub fn apply(&mut self, statement: &CompiledStatement, source: &str) -> Vec<Problem> {
         let mut problems = Vec::new();
+        let text = source.get(statement.span.clone()).unwrap_or("");
         match (&statement.ast, statement.checked_by) {
-            (Some(ast), CheckedBy::Sqlparser) => self.apply_ast(ast, &mut problems),
+            (Some(ast), CheckedBy::Sqlparser) => self.apply_ast(ast, text, &mut problems),
             // Parsed, tree not kept: a data statement, which changes no schema
-            // (`crate::parse::keeps_tree`).
-            (None, CheckedBy::Sqlparser) => {}
+            // (`crate::parse::keeps_tree`), unless a trigger that changes
+            // the schema fires.
+            (None, CheckedBy::Sqlparser) => {
+                if !self.schema_triggers.is_empty() {
+                    let bodies: Vec<String> = self.schema_triggers.iter().cloned().collect();
+                    self.opaque(&bodies.join(" "));
+                }
+            }
             (_, CheckedBy::Unchecked | CheckedBy::TooDeep) => {
-                self.set_open();
+                self.opaque(text);
                 // The text of a DROP INDEX is still plain enough to follow.
-                let text = source.get(statement.span.clone()).unwrap_or("");
                 self.apply_unparsed(text);
             }
-            _ => {
-                let text = source.get(statement.span.clone()).unwrap_or("");
-                self.apply_unparsed(text);
-            }
+            _ => self.apply_unparsed(text),
         }
         problems
     }
 
-    /// Replays a parsed statement.
-    pub fn apply_ast(&mut self, statement: &Statement, problems: &mut Vec<Problem>) {
+    /// A statement whose effect the model cannot follow: the model becomes
+    /// open (a missing object is never reported again), and every object it
+    /// may touch becomes uncertain: those its text names, with what depends
+    /// on them, the same for the bodies of the functions it names, and every
+    /// object when it runs dynamic SQL (`EXECUTE`, `PREPARE`), which can name
+    /// anything.
+    pub fn opaque(&mut self, text: &str) {
+        self.set_open();
+        let mut texts = vec![text.to_lowercase()];
+        let mut seen = BTreeSet::new();
+        let mut everything = false;
+        let mut i = 0;
+        while i < texts.len() {
+            let current = texts[i].clone();
+            let current_words = words(&current);
+            if current_words.contains("execute") || current_words.contains("prepare") {
+                everything = true;
+                break;
+            }
+            for word in current_words {
+                if let Some(body) = self.functions.get(&word) {
+                    if seen.insert(word) {
+                        texts.push(body.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+        let named: HashSet<String> = texts.iter().flat_map(|t| words(t)).collect();
+        let touched: Vec<ObjectKey> = self
+            .objects
+            .keys()
+            .filter(|k| {
+                everything
+                    || named.contains(&k.name.name.to_lowercase())
+                    || k.name
+                        .name
+                        .rsplit_once('.')
+                        .is_some_and(|(_, index)| named.contains(&index.to_lowercase()))
+            })
+            .cloned()
+            .collect();
+        for k in touched {
+            let mut all = self.dependents(&k.name);
+            all.push(k);
+            for k in all {
+                self.make_uncertain(k);
+            }
+        }
+    }
+
+    /// Marks `k` uncertain; an uncertain table's columns and constraints
+    /// are not known any more either.
+    fn make_uncertain(&mut self, k: ObjectKey) {
+        if k.kind == ObjectKind::Table {
+            if let Some(table) = self.table_mut(&k.name) {
+                table.open_columns = true;
+                table.open_constraints = true;
+            }
+        }
+        self.mark_uncertain(k);
+    }
+
+    /// What goes with the relation `name` when it is dropped with CASCADE:
+    /// the views that read it (transitively), their indexes, and, for a
+    /// table, its indexes and owned sequences.
+    fn dependents(&self, name: &Name) -> Vec<ObjectKey> {
+        let mut doomed: Vec<Name> = vec![name.clone()];
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < doomed.len() {
+            let current = doomed[i].clone();
+            for (k, object) in &self.objects {
+                match object {
+                    Object::View(view)
+                        if view.depends_on.contains(&current) && !doomed.contains(&k.name) =>
+                    {
+                        doomed.push(k.name.clone());
+                        out.push(k.clone());
+                    }
+                    Object::Index(index) if index.table == current => out.push(k.clone()),
+                    Object::Sequence(sequence)
+                        if sequence
+                            .owned_by
+                            .as_ref()
+                            .is_some_and(|(t, _)| *t == current) =>
+                    {
+                        out.push(k.clone())
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Replays a parsed statement (`text` is its source, for what the
+    /// syntax tree does not say, such as the body of a function).
+    pub fn apply_ast(&mut self, statement: &Statement, text: &str, problems: &mut Vec<Problem>) {
         match statement {
             Statement::CreateTable(create) => self.create_table(create, problems),
             Statement::AlterTable(alter) => self.alter_table(alter, problems),
@@ -67,15 +173,39 @@ impl Schema {
                 if_exists,
                 names,
                 table,
+                cascade,
                 ..
-            } => self.drop(*object_type, *if_exists, names, table.as_ref(), problems),
+            } => self.drop(
+                *object_type,
+                *if_exists,
+                *cascade,
+                names,
+                table.as_ref(),
+                problems,
+            ),
             Statement::CreateView(view) => {
                 let name = self.dialect.object_name(&view.name);
                 let k = key(ObjectKind::View, &name);
-                if self.objects.contains_key(&k) && !view.or_replace && !view.if_not_exists {
+                if self.objects.contains_key(&k)
+                    && !view.or_replace
+                    && !view.if_not_exists
+                    && !self.is_uncertain(&k)
+                {
                     problems.push(duplicate(ObjectKind::View, &name));
                 }
-                self.insert(k, Object::View);
+                if self.objects.contains_key(&k) && (view.if_not_exists && !view.or_replace) {
+                    return;
+                }
+                let depends_on = self.relations_read(view.query.as_ref());
+                self.settle(&k);
+                self.insert(
+                    k,
+                    Object::View(View {
+                        name,
+                        materialized: view.materialized,
+                        depends_on,
+                    }),
+                );
             }
             Statement::AlterView(view) => {
                 let name = self.dialect.object_name(&view.name);
@@ -108,13 +238,23 @@ impl Schema {
             Statement::CreateSequence {
                 if_not_exists,
                 name,
+                sequence_options,
                 ..
             } => {
                 let name = self.dialect.object_name(name);
-                // A sequence OWNED BY a column goes away with its table, which
-                // the model does not follow: a duplicate is never reported.
-                let _ = if_not_exists;
-                self.insert(key(ObjectKind::Sequence, &name), Object::Sequence);
+                let k = key(ObjectKind::Sequence, &name);
+                // A sequence the model does not know of may exist (made by an
+                // extension, say): a duplicate is never reported.
+                if *if_not_exists && self.objects.contains_key(&k) {
+                    return;
+                }
+                let owned_by = sequence_options.iter().find_map(|o| match o {
+                    sqlparser::ast::SequenceOptions::OwnedBy(owner) => Some(owner.clone()),
+                    _ => None,
+                });
+                let owned_by = owned_by.flatten().and_then(|o| self.column_owner(&o));
+                self.settle(&k);
+                self.insert(k, Object::Sequence(Sequence { name, owned_by }));
             }
             Statement::CreateSchema {
                 schema_name:
@@ -129,7 +269,7 @@ impl Schema {
                 for rename in renames {
                     let from = self.dialect.object_name(&rename.old_name);
                     let to = self.dialect.object_name(&rename.new_name);
-                    self.rename_table(&from, to, problems);
+                    self.rename_relation(&from, to, problems);
                 }
             }
             Statement::AlterIndex {
@@ -147,25 +287,61 @@ impl Schema {
             }
             Statement::CreateFunction(function) => {
                 let name = self.dialect.object_name(&function.name);
-                self.functions.insert(name.name);
+                self.functions.insert(name.name, text.to_lowercase());
             }
             Statement::CreateProcedure { name, .. } => {
                 let name = self.dialect.object_name(name);
-                self.functions.insert(name.name);
+                self.functions.insert(name.name, text.to_lowercase());
             }
-            // Anything executed by name can do anything.
-            Statement::Call(_) | Statement::Execute { .. } => self.set_open(),
+            // A procedure of the history runs its body; anything else
+            // executed by name can do anything.
+            Statement::Call(call) => {
+                let name = self.dialect.object_name(&call.name);
+                if self.functions.contains_key(&name.name) {
+                    self.opaque(text);
+                } else {
+                    self.opaque("execute");
+                }
+            }
+            Statement::Execute { .. } => self.opaque("execute"),
             Statement::Set(set) if set.to_string().to_lowercase().contains("search_path") => {
                 self.set_open()
             }
-            Statement::Query(query) if self.calls_user_function(query.as_ref()) => self.set_open(),
+            Statement::Query(query) if self.calls_user_function(query.as_ref()) => {
+                self.opaque(text)
+            }
             _ => {}
         }
     }
 
+    /// The relations a view's query reads, without its own CTE names.
+    fn relations_read(&self, query: &sqlparser::ast::Query) -> BTreeSet<Name> {
+        let mut ctes = BTreeSet::new();
+        let mut read = BTreeSet::new();
+        let _ = sqlparser::ast::visit_relations(query, |relation| {
+            read.insert(self.dialect.object_name(relation));
+            ControlFlow::<()>::Continue(())
+        });
+        collect_ctes(query, &mut ctes, self.dialect);
+        read.retain(|n| !(n.schema.is_none() && ctes.contains(&n.name)));
+        read
+    }
+
+    /// `table.column` (or `schema.table.column`) of an `OWNED BY`.
+    fn column_owner(&self, owner: &ObjectName) -> Option<(Name, String)> {
+        let parts = &owner.0;
+        if parts.len() < 2 {
+            return None;
+        }
+        let column = parts.last()?.as_ident().map(|i| self.dialect.fold(i))?;
+        let table = ObjectName(parts[..parts.len() - 1].to_vec());
+        Some((self.dialect.object_name(&table), column))
+    }
+
     /// A statement only PostgreSQL's parser accepted: recognise the few that
-    /// matter (`DROP INDEX CONCURRENTLY`), shrug at the harmless ones, and
-    /// open the model for the rest.
+    /// matter (`DROP INDEX CONCURRENTLY`, `ALTER SEQUENCE`, renames of views
+    /// and sequences, functions and triggers), shrug at the harmless ones,
+    /// and treat the rest as [`Schema::opaque`].
     fn apply_unparsed(&mut self, text: &str) {
         let words: Vec<String> = text
             .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
@@ -174,6 +350,90 @@ impl Schema {
             .map(|w| w.to_lowercase())
             .collect();
         let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+        let lower = text.to_lowercase();
+        // CREATE [OR REPLACE] FUNCTION|PROCEDURE name: its body runs when called.
+        let create_at = if word(0) == "create" && word(1) == "or" && word(2) == "replace" {
+            3
+        } else {
+            1
+        };
+        if word(0) == "create" && matches!(word(create_at), "function" | "procedure") {
+            let raw = text
+                .split_whitespace()
+                .nth(create_at + 1)
+                .unwrap_or("")
+                .split('(')
+                .next()
+                .unwrap_or("");
+            let name = self.unparsed_name(raw);
+            self.functions.insert(name.name, lower);
+            return;
+        }
+        // CREATE TRIGGER ... EXECUTE FUNCTION f(): a data statement runs f,
+        // which matters when f changes the schema.
+        if word(0) == "create" && (words.iter().take(5).any(|w| w == "trigger")) {
+            if words.iter().take(5).any(|w| w == "event") {
+                self.opaque(text);
+                return;
+            }
+            let tail = lower
+                .rsplit_once(" function ")
+                .or_else(|| lower.rsplit_once(" procedure "))
+                .map(|(_, f)| f.trim().split('(').next().unwrap_or("").to_string());
+            if let Some(function) = tail {
+                let function = self.unparsed_name(&function).name;
+                if let Some(body) = self.functions.get(&function) {
+                    let changes_schema = ["create", "alter", "drop", "execute", "rename"]
+                        .iter()
+                        .any(|w| words_of(body).any(|b| b == *w));
+                    if changes_schema {
+                        self.schema_triggers.insert(body.clone());
+                    }
+                }
+            }
+            return;
+        }
+        if word(0) == "do" {
+            self.opaque(text);
+            return;
+        }
+        if word(0) == "alter" && word(1) == "sequence" {
+            self.alter_sequence_text(text);
+            return;
+        }
+        // ALTER [MATERIALIZED] VIEW|SEQUENCE|INDEX [IF EXISTS] name RENAME TO new
+        if word(0) == "alter" {
+            let mut at = 1;
+            if word(at) == "materialized" {
+                at += 1;
+            }
+            if matches!(word(at), "view" | "index" | "table") {
+                let kind = word(at).to_string();
+                at += 1;
+                if word(at) == "if" && word(at + 1) == "exists" {
+                    at += 2;
+                }
+                if word(at + 1) == "rename" && word(at + 2) == "to" {
+                    let raw: Vec<&str> = text
+                        .split(|c: char| c.is_whitespace() || c == ';')
+                        .filter(|w| !w.is_empty())
+                        .collect();
+                    let (Some(from), Some(to)) = (raw.get(at), raw.get(at + 3)) else {
+                        self.opaque(text);
+                        return;
+                    };
+                    let from = self.unparsed_name(from);
+                    let to = from.sibling(self.unparsed_name(to).name);
+                    let mut problems = Vec::new();
+                    if kind == "index" {
+                        self.rename_index(&from, to, &mut problems);
+                    } else {
+                        self.rename_relation(&from, to, &mut problems);
+                    }
+                    return;
+                }
+            }
+        }
         if word(0) == "drop" && word(1) == "index" {
             // DROP INDEX CONCURRENTLY [IF EXISTS] name[, ...]
             let rest = text
@@ -231,24 +491,72 @@ impl Schema {
         ) || (word(0) == "create" && word(1) == "or" && word(3) == "function")
             || (word(0) == "create" && word(1) == "or" && word(3) == "trigger");
         let search_path = word(0) == "set" && text.to_lowercase().contains("search_path");
-        if !harmless || search_path {
+        if search_path {
             self.set_open();
+        } else if !harmless {
+            self.opaque(text);
+        }
+    }
+
+    /// `ALTER SEQUENCE [IF EXISTS] name ... [OWNED BY t.c | NONE] [RENAME TO new]`.
+    fn alter_sequence_text(&mut self, text: &str) {
+        let raw: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let lower: Vec<String> = raw.iter().map(|w| w.to_lowercase()).collect();
+        let mut at = 2;
+        if lower.get(2).map(String::as_str) == Some("if") {
+            at = 4;
+        }
+        let Some(name) = raw.get(at) else {
+            return;
+        };
+        let name = self.unparsed_name(name);
+        let k = key(ObjectKind::Sequence, &name);
+        let position = |a: &str, b: &str| {
+            lower
+                .windows(2)
+                .position(|w| w[0] == a && w[1] == b)
+                .map(|i| i + 2)
+        };
+        if let Some(i) = position("owned", "by") {
+            let owner = raw.get(i).copied().unwrap_or("none");
+            let owned_by = if owner.eq_ignore_ascii_case("none") {
+                None
+            } else {
+                let parts: Vec<sqlparser::ast::Ident> =
+                    owner.split('.').map(|p| unparsed_ident(p.trim())).collect();
+                self.column_owner(&ObjectName::from(parts))
+            };
+            match self.objects.get(&k).cloned() {
+                Some(Object::Sequence(mut sequence)) => {
+                    sequence.owned_by = owned_by;
+                    self.insert(k.clone(), Object::Sequence(sequence));
+                }
+                // A sequence the model did not see: it exists now.
+                _ => self.insert(
+                    k.clone(),
+                    Object::Sequence(Sequence {
+                        name: name.clone(),
+                        owned_by,
+                    }),
+                ),
+            }
+        }
+        if let Some(i) = position("rename", "to") {
+            if let Some(to) = raw.get(i) {
+                let to = name.sibling(self.unparsed_name(to).name);
+                let mut problems = Vec::new();
+                self.rename_relation(&name, to, &mut problems);
+            }
         }
     }
 
     /// Folds a name written in raw text (`"Schema".idx`, `public.x`).
     fn unparsed_name(&self, raw: &str) -> Name {
-        let parts: Vec<sqlparser::ast::Ident> = raw
-            .split('.')
-            .map(|p| {
-                let p = p.trim();
-                if p.len() >= 2 && (p.starts_with('"') || p.starts_with('`')) {
-                    sqlparser::ast::Ident::with_quote('"', &p[1..p.len() - 1])
-                } else {
-                    sqlparser::ast::Ident::new(p)
-                }
-            })
-            .collect();
+        let parts: Vec<sqlparser::ast::Ident> =
+            raw.split('.').map(|p| unparsed_ident(p.trim())).collect();
         self.dialect.object_name(&ObjectName::from(parts))
     }
 
@@ -259,7 +567,7 @@ impl Schema {
         let found = sqlparser::ast::visit_expressions(query, |expr| {
             if let Expr::Function(function) = expr {
                 let name = self.dialect.object_name(&function.name);
-                if self.functions.contains(&name.name) {
+                if self.functions.contains_key(&name.name) {
                     return ControlFlow::Break(());
                 }
             }
@@ -296,11 +604,14 @@ impl Schema {
     ) {
         let k = key(ObjectKind::Type, &name);
         if self.objects.contains_key(&k) {
-            if !if_not_exists {
+            if !if_not_exists && !self.is_uncertain(&k) {
                 problems.push(duplicate(ObjectKind::Type, &name));
             }
-            return;
+            if !self.is_uncertain(&k) {
+                return;
+            }
         }
+        self.settle(&k);
         self.insert(k, Object::Type(TypeDef { name, labels }));
     }
 
@@ -329,13 +640,17 @@ impl Schema {
             AlterTypeOperation::Rename(rename) => {
                 let to = name.sibling(self.dialect.fold(&rename.new_name));
                 let to_key = key(ObjectKind::Type, &to);
-                if self.objects.contains_key(&to_key) {
+                if self.objects.contains_key(&to_key) && !self.is_uncertain(&to_key) {
                     problems.push(duplicate(ObjectKind::Type, &to));
                     return;
                 }
+                let uncertain = self.is_uncertain(&k);
                 self.remove(&k);
                 def.name = to;
-                self.insert(to_key, Object::Type(def));
+                self.insert(to_key.clone(), Object::Type(def));
+                if uncertain {
+                    self.mark_uncertain(to_key);
+                }
             }
         }
     }
@@ -347,11 +662,12 @@ impl Schema {
             if create.if_not_exists {
                 return;
             }
-            if !create.or_replace {
+            if !create.or_replace && !self.is_uncertain(&k) {
                 problems.push(duplicate(ObjectKind::Table, &name));
                 return;
             }
-            self.drop_table(&name);
+            // Replaced, or uncertain: the statement ran, so the old one is gone.
+            self.drop_relation(&name, false);
         }
         let mut table = Table {
             name: name.clone(),
@@ -365,7 +681,8 @@ impl Schema {
                 || create.inherits.as_ref().is_some_and(|i| !i.is_empty()),
             open_constraints: false,
         };
-        let mut indexes = Vec::new();
+        let mut pending = Pending::default();
+        let mut specs = Vec::new();
         for column in &create.columns {
             if table.column(&self.dialect.fold(&column.name)).is_some() {
                 problems.push(Problem {
@@ -377,18 +694,46 @@ impl Schema {
                 });
                 continue;
             }
-            self.add_column_def(&mut table, column, &mut indexes);
+            self.add_column_def(&mut table, column, &mut specs, &mut pending);
         }
         for constraint in &create.constraints {
-            self.add_table_constraint(&mut table, constraint, &mut indexes, problems);
+            self.table_constraint_spec(&mut table, constraint, &mut specs, &mut pending, problems);
         }
+        // PostgreSQL names the check constraints as it creates the table,
+        // then builds the indexes of primary keys, uniques and exclusions in
+        // order, then adds the foreign keys: names are chosen in that order.
+        specs.sort_by_key(|s: &Spec| match s.kind {
+            ConstraintKind::Check => 0,
+            ConstraintKind::ForeignKey => 2,
+            _ => 1,
+        });
+        for spec in specs {
+            self.push_constraint(&mut table, spec, &mut pending, problems);
+        }
+        self.settle(&k);
         self.insert(k, Object::Table(table));
-        for index in indexes {
+        self.flush(pending, problems);
+    }
+
+    /// Adds what a table statement created besides the table.
+    fn flush(&mut self, pending: Pending, problems: &mut Vec<Problem>) {
+        for sequence in pending.sequences {
+            let k = key(ObjectKind::Sequence, &sequence.name);
+            self.settle(&k);
+            self.insert(k, Object::Sequence(sequence));
+        }
+        for index in pending.indexes {
             self.add_index(index, false, problems);
         }
     }
 
-    fn add_column_def(&self, table: &mut Table, column: &ColumnDef, indexes: &mut Vec<Index>) {
+    fn add_column_def(
+        &self,
+        table: &mut Table,
+        column: &ColumnDef,
+        specs: &mut Vec<Spec>,
+        pending: &mut Pending,
+    ) {
         let name = self.dialect.fold(&column.name);
         let data_type = normalize_type(&column.data_type);
         let mut new = Column {
@@ -397,13 +742,33 @@ impl Schema {
             data_type,
             nullable: true,
         };
+        let mut owns_sequence = new.has_default;
         for option in &column.options {
             let given = option.name.as_ref().map(|n| self.dialect.fold(n));
+            let spec = |kind, references| Spec {
+                given: given.clone(),
+                kind,
+                columns: vec![name.clone()],
+                references,
+                check_column: None,
+                index_name: None,
+                from_index: None,
+            };
             match &option.option {
                 ColumnOption::NotNull => new.nullable = false,
                 ColumnOption::Null => new.nullable = true,
+                ColumnOption::Generated {
+                    generation_expr, ..
+                } => {
+                    new.has_default = true;
+                    // GENERATED ... AS IDENTITY owns a sequence; a generated
+                    // expression does not.
+                    if generation_expr.is_none() {
+                        owns_sequence = true;
+                        new.nullable = false;
+                    }
+                }
                 ColumnOption::Default(_)
-                | ColumnOption::Generated { .. }
                 | ColumnOption::Identity(_)
                 | ColumnOption::Materialized(_)
                 | ColumnOption::Alias(_) => new.has_default = true,
@@ -419,92 +784,206 @@ impl Schema {
                 }
                 ColumnOption::PrimaryKey(_) => {
                     new.nullable = false;
-                    self.push_constraint(
-                        table,
-                        given,
-                        ConstraintKind::PrimaryKey,
-                        vec![name.clone()],
-                        None,
-                    );
+                    specs.push(spec(ConstraintKind::PrimaryKey, None));
                 }
-                ColumnOption::Unique(_) => {
-                    self.push_constraint(
-                        table,
-                        given,
-                        ConstraintKind::Unique,
-                        vec![name.clone()],
-                        None,
-                    );
-                }
+                ColumnOption::Unique(_) => specs.push(spec(ConstraintKind::Unique, None)),
                 ColumnOption::ForeignKey(fk) => {
                     let target = self.dialect.object_name(&fk.foreign_table);
-                    self.push_constraint(
-                        table,
-                        given,
-                        ConstraintKind::ForeignKey,
-                        vec![name.clone()],
-                        Some(target),
-                    );
+                    specs.push(spec(ConstraintKind::ForeignKey, Some(target)));
                 }
-                ColumnOption::Check(_) => {
-                    self.push_constraint(
-                        table,
-                        given,
-                        ConstraintKind::Check,
-                        vec![name.clone()],
-                        None,
-                    );
+                ColumnOption::Check(check) => {
+                    let mut s = spec(ConstraintKind::Check, None);
+                    s.check_column = check_column(&check.expr, self.dialect);
+                    specs.push(s);
                 }
                 _ => {}
             }
         }
-        let _ = indexes;
+        if owns_sequence && matches!(self.dialect, Dialect::Postgres | Dialect::Generic) {
+            // The serial's or identity's sequence: `<table>_<column>_seq`.
+            let t = table.name.clone();
+            let sequence = pg_choose_name(&t.name, Some(&name), "seq", |n| {
+                self.relation_taken(&t.sibling(n)) || pending.has_relation(n)
+            });
+            pending.sequences.push(Sequence {
+                name: t.sibling(sequence),
+                owned_by: Some((t, name.clone())),
+            });
+        }
         table.columns.push(new);
     }
 
-    /// Adds a constraint, naming it the way PostgreSQL would when unnamed.
+    /// The name the server gives a constraint declared without one.
+    fn generated_constraint_name(&self, table: &Table, spec: &Spec, pending: &Pending) -> String {
+        let t = &table.name;
+        let constraint_taken = |n: &str| {
+            self.constraint_name_taken(&t.schema, n)
+                || table.constraints.iter().any(|c| c.name == n)
+        };
+        let relation_taken = |n: &str| {
+            constraint_taken(n) || self.relation_taken(&t.sibling(n)) || pending.has_relation(n)
+        };
+        let addition = pg_name_addition(&spec.columns);
+        match self.dialect {
+            Dialect::MySql => match spec.kind {
+                ConstraintKind::PrimaryKey => "primary".to_string(),
+                ConstraintKind::Unique | ConstraintKind::Other => {
+                    spec.index_name.clone().unwrap_or_else(|| {
+                        let first = spec.columns.first().cloned().unwrap_or_default();
+                        mysql_default_index_name(&first, |n| {
+                            self.contains(ObjectKind::Index, &mysql_index_name(t, n))
+                                || pending.has_index(&mysql_index_name(t, n))
+                        })
+                    })
+                }
+                ConstraintKind::ForeignKey => {
+                    let mut n = 1;
+                    while constraint_taken(&format!("{}_ibfk_{n}", t.name)) {
+                        n += 1;
+                    }
+                    format!("{}_ibfk_{n}", t.name)
+                }
+                ConstraintKind::Check => match &spec.check_column {
+                    Some(column) if spec.columns.len() == 1 => column.clone(),
+                    _ => {
+                        let mut n = 1;
+                        while constraint_taken(&format!("constraint_{n}")) {
+                            n += 1;
+                        }
+                        format!("constraint_{n}")
+                    }
+                },
+            },
+            _ => match spec.kind {
+                ConstraintKind::PrimaryKey => pg_choose_name(&t.name, None, "pkey", relation_taken),
+                ConstraintKind::Unique => {
+                    pg_choose_name(&t.name, Some(&addition), "key", relation_taken)
+                }
+                ConstraintKind::Other => {
+                    pg_choose_name(&t.name, Some(&addition), "excl", relation_taken)
+                }
+                ConstraintKind::ForeignKey => {
+                    pg_choose_name(&t.name, Some(&addition), "fkey", constraint_taken)
+                }
+                ConstraintKind::Check => pg_choose_name(
+                    &t.name,
+                    spec.check_column.as_deref(),
+                    "check",
+                    constraint_taken,
+                ),
+            },
+        }
+    }
+
+    /// Adds a constraint, naming it the way the server does when unnamed,
+    /// with the index that backs it.
     fn push_constraint(
-        &self,
+        &mut self,
         table: &mut Table,
-        given: Option<String>,
-        kind: ConstraintKind,
-        columns: Vec<String>,
-        references: Option<Name>,
+        spec: Spec,
+        pending: &mut Pending,
+        problems: &mut Vec<Problem>,
     ) {
-        let generated_name = given.is_none();
-        let name = given.unwrap_or_else(|| {
-            let t = &table.name.name;
-            let cols = columns.join("_");
-            match kind {
-                ConstraintKind::PrimaryKey => format!("{t}_pkey"),
-                ConstraintKind::Unique => format!("{t}_{cols}_key"),
-                ConstraintKind::ForeignKey => format!("{t}_{cols}_fkey"),
-                ConstraintKind::Check if columns.len() == 1 => format!("{t}_{cols}_check"),
-                ConstraintKind::Check => format!("{t}_check"),
-                ConstraintKind::Other => format!("{t}_{cols}_excl"),
-            }
-        });
-        if kind == ConstraintKind::PrimaryKey {
-            for column in &columns {
+        let d = self.dialect;
+        let generated_name = spec.given.is_none() && spec.from_index.is_none();
+        let name = match (&spec.given, &spec.from_index) {
+            (Some(given), _) => given.clone(),
+            (None, Some(index)) => index.clone(),
+            (None, None) => self.generated_constraint_name(table, &spec, pending),
+        };
+        let uncertain = self.is_uncertain(&key(ObjectKind::Table, &table.name));
+        if !generated_name
+            && !table.open_constraints
+            && !uncertain
+            && table.constraints.iter().any(|c| c.name == name)
+        {
+            problems.push(Problem {
+                kind: ProblemKind::Duplicate,
+                message: format!("constraint {name} on table {} already exists", table.name),
+            });
+            return;
+        }
+        if spec.kind == ConstraintKind::PrimaryKey {
+            for column in &spec.columns {
                 if let Some(c) = table.column_mut(column) {
                     c.nullable = false;
                 }
             }
         }
+        let index_columns: Vec<Option<String>> = spec.columns.iter().cloned().map(Some).collect();
+        match (d, spec.kind) {
+            (
+                Dialect::Postgres | Dialect::Generic,
+                ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Other,
+            ) => pending.indexes.push(Index {
+                name: table.name.sibling(name.clone()),
+                table: table.name.clone(),
+                columns: index_columns,
+                unique: spec.kind != ConstraintKind::Other,
+                constraint: true,
+            }),
+            (Dialect::MySql, ConstraintKind::PrimaryKey | ConstraintKind::Unique) => {
+                pending.indexes.push(Index {
+                    name: mysql_index_name(&table.name, &name),
+                    table: table.name.clone(),
+                    columns: index_columns,
+                    unique: true,
+                    constraint: true,
+                })
+            }
+            (Dialect::MySql, ConstraintKind::ForeignKey) => {
+                // InnoDB indexes a foreign key's columns unless an index
+                // starting with them exists; the index takes the
+                // constraint's name when given, else the first column's.
+                let covered = |index: &Index| {
+                    index.columns.len() >= spec.columns.len()
+                        && index
+                            .columns
+                            .iter()
+                            .zip(&spec.columns)
+                            .all(|(a, b)| a.as_deref() == Some(b.as_str()))
+                };
+                let exists = table.indexes.iter().any(|i| {
+                    matches!(self.objects.get(&key(ObjectKind::Index, i)), Some(Object::Index(index)) if covered(index))
+                }) || pending.indexes.iter().any(|i| i.table == table.name && covered(i));
+                if !exists {
+                    let index_name = match (&spec.given, &spec.index_name) {
+                        (Some(given), _) => given.clone(),
+                        (None, Some(index)) => index.clone(),
+                        (None, None) => {
+                            let first = spec.columns.first().cloned().unwrap_or_default();
+                            mysql_default_index_name(&first, |n| {
+                                let k = mysql_index_name(&table.name, n);
+                                self.contains(ObjectKind::Index, &k) || pending.has_index(&k)
+                            })
+                        }
+                    };
+                    pending.indexes.push(Index {
+                        name: mysql_index_name(&table.name, &index_name),
+                        table: table.name.clone(),
+                        columns: index_columns,
+                        unique: false,
+                        constraint: false,
+                    });
+                }
+            }
+            _ => {}
+        }
         table.constraints.push(Constraint {
             name,
             generated_name,
-            kind,
-            columns,
-            references,
+            kind: spec.kind,
+            columns: spec.columns,
+            references: spec.references,
         });
     }
 
-    fn add_table_constraint(
+    fn table_constraint_spec(
         &mut self,
         table: &mut Table,
         constraint: &TableConstraint,
-        indexes: &mut Vec<Index>,
+        specs: &mut Vec<Spec>,
+        pending: &mut Pending,
         problems: &mut Vec<Problem>,
     ) {
         let d = self.dialect;
@@ -514,133 +993,139 @@ impl Schema {
                 .collect()
         };
         let given = |name: &Option<sqlparser::ast::Ident>| name.as_ref().map(|n| d.fold(n));
-        let (name, kind, columns, references) = match constraint {
-            TableConstraint::PrimaryKey(pk) => (
-                given(&pk.name),
-                ConstraintKind::PrimaryKey,
-                fold_cols(&pk.columns),
-                None,
-            ),
-            TableConstraint::Unique(unique) => {
-                let cols = fold_cols(&unique.columns);
-                if d == Dialect::MySql || d == Dialect::Sqlite {
-                    let index_name = given(&unique.index_name)
-                        .or_else(|| given(&unique.name))
-                        .or_else(|| cols.first().cloned());
-                    if let (Dialect::MySql, Some(index_name)) = (d, index_name) {
-                        indexes.push(Index {
-                            name: mysql_index_name(&table.name, &index_name),
-                            table: table.name.clone(),
-                            columns: cols.iter().cloned().map(Some).collect(),
-                            unique: true,
-                        });
-                    }
-                }
-                (given(&unique.name), ConstraintKind::Unique, cols, None)
+        let mut spec = Spec {
+            given: None,
+            kind: ConstraintKind::Check,
+            columns: Vec::new(),
+            references: None,
+            check_column: None,
+            index_name: None,
+            from_index: None,
+        };
+        match constraint {
+            TableConstraint::PrimaryKey(pk) => {
+                spec.given = given(&pk.name);
+                spec.kind = ConstraintKind::PrimaryKey;
+                spec.columns = fold_cols(&pk.columns);
             }
-            TableConstraint::ForeignKey(fk) => (
-                given(&fk.name),
-                ConstraintKind::ForeignKey,
-                fk.columns.iter().map(|c| d.fold(c)).collect(),
-                Some(d.object_name(&fk.foreign_table)),
-            ),
+            TableConstraint::Unique(unique) => {
+                spec.given = given(&unique.name);
+                spec.kind = ConstraintKind::Unique;
+                spec.columns = fold_cols(&unique.columns);
+                spec.index_name = given(&unique.index_name);
+                if d == Dialect::MySql {
+                    // The constraint is its index: one name.
+                    spec.given = spec.given.take().or(spec.index_name.clone());
+                }
+            }
+            TableConstraint::ForeignKey(fk) => {
+                spec.given = given(&fk.name);
+                spec.kind = ConstraintKind::ForeignKey;
+                spec.columns = fk.columns.iter().map(|c| d.fold(c)).collect();
+                spec.references = Some(d.object_name(&fk.foreign_table));
+                spec.index_name = given(&fk.index_name);
+            }
             TableConstraint::Check(check) => {
-                let mut cols = Vec::new();
-                let _ = sqlparser::ast::visit_expressions(check.expr.as_ref(), |e| {
-                    if let Expr::Identifier(i) = e {
-                        cols.push(d.fold(i));
-                    }
-                    ControlFlow::<()>::Continue(())
-                });
-                cols.dedup();
-                cols.truncate(1);
-                (given(&check.name), ConstraintKind::Check, cols, None)
+                spec.given = given(&check.name);
+                spec.check_column = check_column(&check.expr, d);
+                spec.columns = spec.check_column.iter().cloned().collect();
             }
             TableConstraint::Index(index) => {
                 let cols = fold_cols(&index.columns);
-                let index_name = given(&index.name).or_else(|| cols.first().cloned());
+                let index_name = given(&index.name).or_else(|| {
+                    let first = cols.first()?;
+                    Some(mysql_default_index_name(first, |n| {
+                        let k = mysql_index_name(&table.name, n);
+                        self.contains(ObjectKind::Index, &k) || pending.has_index(&k)
+                    }))
+                });
                 if let Some(index_name) = index_name {
                     let name = if d == Dialect::MySql {
                         mysql_index_name(&table.name, &index_name)
                     } else {
                         table.name.sibling(index_name)
                     };
-                    indexes.push(Index {
+                    pending.indexes.push(Index {
                         name,
                         table: table.name.clone(),
                         columns: cols.into_iter().map(Some).collect(),
                         unique: false,
+                        constraint: false,
                     });
                 }
                 return;
             }
             TableConstraint::PrimaryKeyUsingIndex(using)
             | TableConstraint::UniqueUsingIndex(using) => {
-                let kind = if matches!(constraint, TableConstraint::PrimaryKeyUsingIndex(_)) {
+                spec.kind = if matches!(constraint, TableConstraint::PrimaryKeyUsingIndex(_)) {
                     ConstraintKind::PrimaryKey
                 } else {
                     ConstraintKind::Unique
                 };
+                spec.given = given(&using.name);
                 let index_name = table.name.sibling(d.fold(&using.index_name));
-                let mut columns = Vec::new();
                 // PostgreSQL renames the index to the constraint's name and
-                // ties it to the constraint: it leaves the index namespace.
+                // ties it to the constraint.
                 match self.remove(&key(ObjectKind::Index, &index_name)) {
                     Some(Object::Index(index)) => {
                         table.indexes.remove(&index_name);
-                        columns = index.columns.into_iter().flatten().collect();
+                        spec.columns = index.columns.into_iter().flatten().collect();
                     }
                     _ => self.report_unknown(ObjectKind::Index, &index_name, problems),
                 }
-                (given(&using.name), kind, columns, None)
+                spec.from_index = Some(index_name.name);
             }
             TableConstraint::FulltextOrSpatial(_) => return,
-            TableConstraint::Exclude(exclude) => (
-                given(&exclude.name),
-                ConstraintKind::Other,
-                Vec::new(),
-                None,
-            ),
-        };
-        if let Some(n) = &name {
-            if !table.open_constraints && table.constraints.iter().any(|c| &c.name == n) {
-                problems.push(Problem {
-                    kind: ProblemKind::Duplicate,
-                    message: format!("constraint {n} on table {} already exists", table.name),
-                });
-                return;
+            TableConstraint::Exclude(exclude) => {
+                spec.given = given(&exclude.name);
+                spec.kind = ConstraintKind::Other;
+                spec.columns = exclude
+                    .elements
+                    .iter()
+                    .filter_map(|e| column_of(&e.column.column.expr).map(|i| d.fold(i)))
+                    .collect();
             }
         }
-        self.push_constraint(table, name, kind, columns, references);
+        specs.push(spec);
     }
 
     fn alter_table(&mut self, alter: &AlterTable, problems: &mut Vec<Problem>) {
         let name = self.dialect.object_name(&alter.name);
         let k = key(ObjectKind::Table, &name);
         let Some(Object::Table(mut table)) = self.objects.get(&k).cloned() else {
+            // ALTER TABLE renames views, sequences and indexes too.
+            let rename = alter.operations.iter().find_map(|o| match o {
+                AlterTableOperation::RenameTable { table_name } => Some(table_name),
+                _ => None,
+            });
+            if let (Some(RenameTableNameKind::As(new) | RenameTableNameKind::To(new)), true) = (
+                rename,
+                self.relation_taken(&name) && alter.operations.len() == 1,
+            ) {
+                let to = name.sibling(self.dialect.object_name(new).name);
+                self.rename_relation(&name, to, problems);
+                return;
+            }
             if !alter.if_exists {
                 self.report_unknown(ObjectKind::Table, &name, problems);
             }
             return;
         };
-        self.touch(&k);
-        let mut indexes = Vec::new();
+        let mut pending = Pending::default();
         let mut rename_to = None;
         for operation in &alter.operations {
             self.alter_table_operation(
                 &mut table,
                 operation,
-                &mut indexes,
+                &mut pending,
                 &mut rename_to,
                 problems,
             );
         }
-        self.objects.insert(k, Object::Table(table));
-        for index in indexes {
-            self.add_index(index, false, problems);
-        }
+        self.insert(k, Object::Table(table));
+        self.flush(pending, problems);
         if let Some(to) = rename_to {
-            self.rename_table(&name, to, problems);
+            self.rename_relation(&name, to, problems);
         }
     }
 
@@ -648,12 +1133,13 @@ impl Schema {
         &mut self,
         table: &mut Table,
         operation: &AlterTableOperation,
-        indexes: &mut Vec<Index>,
+        pending: &mut Pending,
         rename_to: &mut Option<Name>,
         problems: &mut Vec<Problem>,
     ) {
         let d = self.dialect;
-        let strict = self.strict_about(&table.name);
+        let uncertain = self.is_uncertain(&key(ObjectKind::Table, &table.name));
+        let strict = self.strict_about(&table.name) && !uncertain;
         let missing_column = |table: &Table, column: &str, problems: &mut Vec<Problem>| {
             if strict && !table.open_columns {
                 problems.push(Problem {
@@ -673,19 +1159,32 @@ impl Schema {
             } => {
                 let column = d.fold(&column_def.name);
                 if table.column(&column).is_some() {
-                    if !if_not_exists {
+                    if !if_not_exists && !uncertain {
                         problems.push(Problem {
                             kind: ProblemKind::Duplicate,
                             message: format!("column {}.{column} already exists", table.name),
                         });
                     }
-                    return;
+                    if !uncertain {
+                        return;
+                    }
+                    self.drop_column(table, &column);
                 }
-                self.add_column_def(table, column_def, indexes);
+                let mut specs = Vec::new();
+                self.add_column_def(table, column_def, &mut specs, pending);
+                specs.sort_by_key(|s: &Spec| match s.kind {
+                    ConstraintKind::Check => 0,
+                    ConstraintKind::ForeignKey => 2,
+                    _ => 1,
+                });
+                for spec in specs {
+                    self.push_constraint(table, spec, pending, problems);
+                }
             }
             AlterTableOperation::DropColumn {
                 column_names,
                 if_exists,
+                drop_behavior,
                 ..
             } => {
                 for ident in column_names {
@@ -697,6 +1196,15 @@ impl Schema {
                         continue;
                     }
                     self.drop_column(table, &column);
+                }
+                // CASCADE drops the views that read those columns; the model
+                // does not know which columns a view reads.
+                if matches!(drop_behavior, Some(sqlparser::ast::DropBehavior::Cascade)) {
+                    for k in self.dependents(&table.name) {
+                        if k.kind == ObjectKind::View {
+                            self.mark_uncertain(k);
+                        }
+                    }
                 }
             }
             AlterTableOperation::RenameColumn {
@@ -751,7 +1259,20 @@ impl Schema {
                     AlterColumnOperation::SetDataType { data_type, .. } => {
                         c.data_type = normalize_type(data_type)
                     }
-                    AlterColumnOperation::AddGenerated { .. } => c.has_default = true,
+                    AlterColumnOperation::AddGenerated { .. } => {
+                        c.has_default = true;
+                        c.nullable = false;
+                        if matches!(d, Dialect::Postgres | Dialect::Generic) {
+                            let t = table.name.clone();
+                            let sequence = pg_choose_name(&t.name, Some(&column), "seq", |n| {
+                                self.relation_taken(&t.sibling(n)) || pending.has_relation(n)
+                            });
+                            pending.sequences.push(Sequence {
+                                name: t.sibling(sequence),
+                                owned_by: Some((t, column.clone())),
+                            });
+                        }
+                    }
                     AlterColumnOperation::GenericOptions { .. } => {}
                 }
             }
@@ -767,7 +1288,11 @@ impl Schema {
                 *rename_to = Some(new);
             }
             AlterTableOperation::AddConstraint { constraint, .. } => {
-                self.add_table_constraint(table, constraint, indexes, problems);
+                let mut specs = Vec::new();
+                self.table_constraint_spec(table, constraint, &mut specs, pending, problems);
+                for spec in specs {
+                    self.push_constraint(table, spec, pending, problems);
+                }
             }
             AlterTableOperation::DropConstraint {
                 if_exists, name, ..
@@ -789,15 +1314,25 @@ impl Schema {
                 table
                     .constraints
                     .retain(|c| c.kind != ConstraintKind::PrimaryKey);
+                let primary = mysql_index_name(&table.name, "primary");
+                if self.remove(&key(ObjectKind::Index, &primary)).is_some() {
+                    table.indexes.remove(&primary);
+                }
             }
             AlterTableOperation::DropIndex { name } => {
-                let index_name = mysql_index_name(&table.name, &d.fold(name));
+                let folded = d.fold(name);
+                let index_name = mysql_index_name(&table.name, &folded);
                 if self.remove(&key(ObjectKind::Index, &index_name)).is_some() {
                     table.indexes.remove(&index_name);
-                } else if !table
-                    .constraints
-                    .iter()
-                    .any(|c| c.kind == ConstraintKind::ForeignKey || c.name == d.fold(name))
+                    // A unique constraint is its index.
+                    table
+                        .constraints
+                        .retain(|c| !(c.name == folded && c.kind == ConstraintKind::Unique));
+                } else if !uncertain
+                    && !table
+                        .constraints
+                        .iter()
+                        .any(|c| c.kind == ConstraintKind::ForeignKey || c.name == folded)
                 {
                     // MySQL creates an index for each foreign key by itself,
                     // so an unknown index on a table with one is plausible.
@@ -808,8 +1343,21 @@ impl Schema {
                 let old = d.fold(old_name);
                 let new = d.fold(new_name);
                 if let Some(c) = table.constraints.iter_mut().find(|c| c.name == old) {
-                    c.name = new;
+                    c.name = new.clone();
                     c.generated_name = false;
+                    // The index of a primary key or unique constraint follows.
+                    let from = table.name.sibling(old);
+                    let k = key(ObjectKind::Index, &from);
+                    if let Some(Object::Index(mut index)) = self.objects.get(&k).cloned() {
+                        if index.constraint {
+                            self.remove(&k);
+                            let to = table.name.sibling(new);
+                            index.name = to.clone();
+                            table.indexes.remove(&from);
+                            table.indexes.insert(to.clone());
+                            self.insert(key(ObjectKind::Index, &to), Object::Index(index));
+                        }
+                    }
                 } else {
                     table.open_constraints = true;
                 }
@@ -830,13 +1378,17 @@ impl Schema {
             missing_column(table, old, problems);
             return;
         }
-        if old != new && table.column(new).is_some() {
+        if old != new
+            && table.column(new).is_some()
+            && !self.is_uncertain(&key(ObjectKind::Table, &table.name))
+        {
             problems.push(Problem {
                 kind: ProblemKind::Duplicate,
                 message: format!("column {}.{new} already exists", table.name),
             });
             return;
         }
+        table.columns.retain(|c| c.name != new || old == new);
         if let Some(c) = table.column_mut(old) {
             c.name = new.to_string();
         }
@@ -858,6 +1410,22 @@ impl Schema {
                     }
                     self.insert(k, Object::Index(index));
                 }
+            }
+        }
+        // The column's sequence stays its own, under its old name.
+        let owned: Vec<ObjectKey> = self
+            .objects
+            .iter()
+            .filter(|(_, o)| {
+                matches!(o, Object::Sequence(s)
+                    if s.owned_by.as_ref().is_some_and(|(t, c)| *t == table.name && c == old))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in owned {
+            if let Some(Object::Sequence(mut sequence)) = self.objects.get(&k).cloned() {
+                sequence.owned_by = Some((table.name.clone(), new.to_string()));
+                self.insert(k, Object::Sequence(sequence));
             }
         }
     }
@@ -901,6 +1469,18 @@ impl Schema {
                 }
             }
         }
+        let owned: Vec<ObjectKey> = self
+            .objects
+            .iter()
+            .filter(|(_, o)| {
+                matches!(o, Object::Sequence(s)
+                    if s.owned_by.as_ref().is_some_and(|(t, c)| *t == table.name && c == column))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in owned {
+            self.remove(&k);
+        }
     }
 
     fn drop_constraint(
@@ -915,14 +1495,22 @@ impl Schema {
         table
             .constraints
             .retain(|c| !(c.name == name && kind.is_none_or(|k| k == c.kind)));
-        if table.constraints.len() != before {
-            return;
-        }
-        // A unique constraint's index, dropped by the constraint's name.
-        let index_name = table.name.sibling(name.to_string());
-        if table.indexes.contains(&index_name) {
+        // A primary key's or unique constraint's index goes with it (and a
+        // unique index dropped by the constraint's name, on MySQL).
+        let index_name = match self.dialect {
+            Dialect::MySql => mysql_index_name(&table.name, name),
+            _ => table.name.sibling(name.to_string()),
+        };
+        let backed = matches!(
+            self.objects.get(&key(ObjectKind::Index, &index_name)),
+            Some(Object::Index(index)) if index.constraint || table.constraints.len() == before
+        );
+        if backed && kind.is_none() {
             self.remove(&key(ObjectKind::Index, &index_name));
             table.indexes.remove(&index_name);
+            return;
+        }
+        if table.constraints.len() != before {
             return;
         }
         let guessed = table.constraints.iter().any(|c| c.generated_name);
@@ -931,7 +1519,10 @@ impl Schema {
             table.open_constraints = true;
             return;
         }
-        if !if_exists && self.strict_about(&table.name) {
+        if !if_exists
+            && self.strict_about(&table.name)
+            && !self.is_uncertain(&key(ObjectKind::Table, &table.name))
+        {
             problems.push(Problem {
                 kind: ProblemKind::Unknown,
                 message: format!(
@@ -942,27 +1533,131 @@ impl Schema {
         }
     }
 
-    fn rename_table(&mut self, from: &Name, to: Name, problems: &mut Vec<Problem>) {
-        let from_key = key(ObjectKind::Table, from);
-        let to_key = key(ObjectKind::Table, &to);
-        let Some(Object::Table(mut table)) = self.objects.get(&from_key).cloned() else {
+    /// Renames a table, view, sequence or index (`ALTER TABLE ... RENAME`
+    /// accepts them all on PostgreSQL); what refers to it follows.
+    fn rename_relation(&mut self, from: &Name, to: Name, problems: &mut Vec<Problem>) {
+        let kind = [
+            ObjectKind::Table,
+            ObjectKind::View,
+            ObjectKind::Sequence,
+            ObjectKind::Index,
+        ]
+        .into_iter()
+        .find(|kind| self.contains(*kind, from));
+        let Some(kind) = kind else {
             self.report_unknown(ObjectKind::Table, from, problems);
             return;
         };
-        if self.objects.contains_key(&to_key) {
-            problems.push(duplicate(ObjectKind::Table, &to));
+        if kind == ObjectKind::Index {
+            self.rename_index(from, to, problems);
             return;
         }
-        self.remove(&from_key);
-        for index_name in &table.indexes {
-            let k = key(ObjectKind::Index, index_name);
-            if let Some(Object::Index(mut index)) = self.objects.get(&k).cloned() {
-                index.table = to.clone();
-                self.insert(k, Object::Index(index));
+        let from_key = key(kind, from);
+        let to_key = key(kind, &to);
+        if self.relation_taken(&to) && to != *from {
+            let blocking_is_certain = [
+                ObjectKind::Table,
+                ObjectKind::View,
+                ObjectKind::Sequence,
+                ObjectKind::Index,
+            ]
+            .into_iter()
+            .any(|k| self.contains(k, &to) && !self.is_uncertain(&key(k, &to)));
+            if blocking_is_certain && self.dialect != Dialect::MySql {
+                problems.push(duplicate(kind, &to));
+                return;
+            }
+            if blocking_is_certain && self.contains(ObjectKind::Table, &to) {
+                problems.push(duplicate(kind, &to));
+                return;
             }
         }
-        table.name = to;
-        self.insert(to_key, Object::Table(table));
+        let uncertain = self.is_uncertain(&from_key);
+        let Some(object) = self.remove(&from_key) else {
+            return;
+        };
+        let object = match object {
+            Object::Table(mut table) => {
+                table.name = to.clone();
+                // MySQL keys its indexes by table.
+                if self.dialect == Dialect::MySql {
+                    let old: Vec<Name> = table.indexes.iter().cloned().collect();
+                    table.indexes.clear();
+                    for index_name in old {
+                        if let Some(Object::Index(mut index)) =
+                            self.remove(&key(ObjectKind::Index, &index_name))
+                        {
+                            let short = index_name
+                                .name
+                                .split_once('.')
+                                .map_or(index_name.name.clone(), |(_, i)| i.to_string());
+                            index.name = mysql_index_name(&to, &short);
+                            table.indexes.insert(index.name.clone());
+                            self.insert(key(ObjectKind::Index, &index.name), Object::Index(index));
+                        }
+                    }
+                }
+                Object::Table(table)
+            }
+            Object::View(mut view) => {
+                view.name = to.clone();
+                Object::View(view)
+            }
+            Object::Sequence(mut sequence) => {
+                sequence.name = to.clone();
+                Object::Sequence(sequence)
+            }
+            other => other,
+        };
+        self.insert(to_key.clone(), object);
+        if uncertain {
+            self.mark_uncertain(to_key);
+        }
+        self.replace_references(from, &to);
+    }
+
+    /// Points whatever refers to the relation `from` (indexes, foreign keys,
+    /// views, owned sequences) at `to`: PostgreSQL tracks them by identity.
+    fn replace_references(&mut self, from: &Name, to: &Name) {
+        let mut changed = Vec::new();
+        for (k, object) in &self.objects {
+            let mut object = object.clone();
+            let hit = match &mut object {
+                Object::Index(index) if index.table == *from => {
+                    index.table = to.clone();
+                    true
+                }
+                Object::View(view) if view.depends_on.contains(from) => {
+                    view.depends_on.remove(from);
+                    view.depends_on.insert(to.clone());
+                    true
+                }
+                Object::Sequence(sequence) => match &mut sequence.owned_by {
+                    Some((table, _)) if table == from => {
+                        *table = to.clone();
+                        true
+                    }
+                    _ => false,
+                },
+                Object::Table(table) => {
+                    let mut hit = false;
+                    for c in &mut table.constraints {
+                        if c.references.as_ref() == Some(from) {
+                            c.references = Some(to.clone());
+                            hit = true;
+                        }
+                    }
+                    hit
+                }
+                _ => false,
+            };
+            if hit {
+                changed.push((k.clone(), object));
+            }
+        }
+        for (k, object) in changed {
+            self.insert(k, object);
+        }
     }
 
     fn rename_index(&mut self, from: &Name, to: Name, problems: &mut Vec<Problem>) {
@@ -972,57 +1667,64 @@ impl Schema {
             return;
         };
         let to_key = key(ObjectKind::Index, &to);
-        if self.objects.contains_key(&to_key) {
-            problems.push(duplicate(ObjectKind::Index, &to));
-            return;
+        if self.relation_taken(&to) && to != *from {
+            let certain = [
+                ObjectKind::Table,
+                ObjectKind::View,
+                ObjectKind::Sequence,
+                ObjectKind::Index,
+            ]
+            .into_iter()
+            .any(|k| self.contains(k, &to) && !self.is_uncertain(&key(k, &to)));
+            if certain {
+                problems.push(duplicate(ObjectKind::Index, &to));
+                return;
+            }
         }
+        let uncertain = self.is_uncertain(&from_key);
         self.remove(&from_key);
-        if let Some(table) = self.table_mut(&index.table) {
+        if let Some(Object::Table(mut table)) = self
+            .objects
+            .get(&key(ObjectKind::Table, &index.table))
+            .cloned()
+        {
             table.indexes.remove(from);
             table.indexes.insert(to.clone());
+            // The constraint of a primary key or unique index is renamed with it.
+            if index.constraint {
+                for c in &mut table.constraints {
+                    if c.name == from.name {
+                        c.name = to.name.clone();
+                        c.generated_name = false;
+                    }
+                }
+            }
+            self.insert(key(ObjectKind::Table, &index.table), Object::Table(table));
         }
         index.name = to;
-        self.insert(to_key, Object::Index(index));
+        self.insert(to_key.clone(), Object::Index(index));
+        if uncertain {
+            self.mark_uncertain(to_key);
+        }
     }
 
     fn create_index(&mut self, create: &CreateIndex, problems: &mut Vec<Problem>) {
         let d = self.dialect;
         let table_name = d.object_name(&create.table_name);
-        let Some(table) = self.table(&table_name) else {
-            // Materialized views take indexes too; their columns are not modelled.
-            if self.contains(ObjectKind::View, &table_name) {
-                if let Some(name) = &create.name {
-                    let name = d.object_name(name);
-                    let name = if name.schema.is_none() {
-                        table_name.sibling(name.name)
-                    } else {
-                        name
-                    };
-                    self.add_index(
-                        Index {
-                            name,
-                            table: table_name,
-                            columns: Vec::new(),
-                            unique: create.unique,
-                        },
-                        create.if_not_exists,
-                        problems,
-                    );
-                }
-                return;
-            }
+        let on_view = self.table(&table_name).is_none();
+        if on_view && !self.contains(ObjectKind::View, &table_name) {
             self.report_unknown(ObjectKind::Table, &table_name, problems);
             return;
-        };
+        }
         let mut columns = Vec::new();
-        for column in &create.columns {
-            match column_of(&column.column.expr) {
-                Some(ident) => {
+        if let Some(table) = self.table(&table_name) {
+            let strict = self.strict_about(&table_name)
+                && !table.open_columns
+                && !self.is_uncertain(&key(ObjectKind::Table, &table_name));
+            for column in &create.columns {
+                if let Some(ident) = column_of(&column.column.expr) {
                     let folded = d.fold(ident);
-                    if table.column(&folded).is_none()
-                        && !table.open_columns
-                        && self.strict_about(&table_name)
-                    {
+                    if table.column(&folded).is_none() && strict {
                         problems.push(Problem {
                             kind: ProblemKind::Unknown,
                             message: format!(
@@ -1030,10 +1732,11 @@ impl Schema {
                             ),
                         });
                     }
-                    columns.push(Some(folded));
                 }
-                None => columns.push(None),
             }
+        }
+        for column in &create.columns {
+            columns.push(column_of(&column.column.expr).map(|i| d.fold(i)));
         }
         let index_name = match &create.name {
             Some(name) => {
@@ -1045,16 +1748,25 @@ impl Schema {
                 }
             }
             None => {
-                // PostgreSQL names an expression column after its function.
-                let parts: Vec<String> = create
-                    .columns
-                    .iter()
-                    .map(|c| match &c.column.expr {
-                        Expr::Function(f) => d.object_name(&f.name).name,
-                        e => column_of(e).map_or_else(|| "expr".to_string(), |i| d.fold(i)),
-                    })
-                    .collect();
-                table_name.sibling(format!("{}_{}_idx", table_name.name, parts.join("_")))
+                // PostgreSQL's ChooseIndexColumnNames: a column's name, a
+                // function's name for a call, `expr` otherwise, each made
+                // unique in the list with a number.
+                let mut parts: Vec<String> = Vec::new();
+                for c in &create.columns {
+                    let base = index_column_name(&c.column.expr, d);
+                    let mut candidate = base.clone();
+                    let mut n = 0;
+                    while parts.contains(&candidate) {
+                        n += 1;
+                        candidate = format!("{base}{n}");
+                    }
+                    parts.push(candidate);
+                }
+                let addition = pg_name_addition(&parts);
+                let name = pg_choose_name(&table_name.name, Some(&addition), "idx", |n| {
+                    self.relation_taken(&table_name.sibling(n))
+                });
+                table_name.sibling(name)
             }
         };
         let index = Index {
@@ -1062,6 +1774,7 @@ impl Schema {
             table: table_name,
             columns,
             unique: create.unique,
+            constraint: false,
         };
         self.add_index(index, create.if_not_exists, problems);
     }
@@ -1069,11 +1782,19 @@ impl Schema {
     fn add_index(&mut self, index: Index, if_not_exists: bool, problems: &mut Vec<Problem>) {
         let k = key(ObjectKind::Index, &index.name);
         if self.objects.contains_key(&k) {
-            if !if_not_exists {
+            let uncertain = self.is_uncertain(&k);
+            if !if_not_exists && !uncertain {
                 problems.push(duplicate(ObjectKind::Index, &index.name));
             }
+            if !uncertain {
+                return;
+            }
+        }
+        // IF NOT EXISTS on PostgreSQL skips any relation of that name.
+        if if_not_exists && self.dialect != Dialect::MySql && self.relation_taken(&index.name) {
             return;
         }
+        self.settle(&k);
         let table = index.table.clone();
         let name = index.name.clone();
         self.insert(k, Object::Index(index));
@@ -1086,6 +1807,7 @@ impl Schema {
         &mut self,
         object_type: ObjectType,
         if_exists: bool,
+        cascade: bool,
         names: &[ObjectName],
         table: Option<&ObjectName>,
         problems: &mut Vec<Problem>,
@@ -1096,28 +1818,39 @@ impl Schema {
             match object_type {
                 ObjectType::Table => {
                     if self.contains(ObjectKind::Table, &name) {
-                        self.drop_table(&name);
+                        self.drop_relation(&name, cascade);
                     } else if !if_exists {
                         self.report_unknown(ObjectKind::Table, &name, problems);
                     }
                 }
                 ObjectType::View | ObjectType::MaterializedView => {
-                    self.drop_one(ObjectKind::View, &name, if_exists, problems);
-                    // A materialized view's indexes go with it (a rare statement,
-                    // so the scan is cheap overall).
-                    let doomed: Vec<ObjectKey> = self
-                        .objects
-                        .iter()
-                        .filter(|(_, o)| matches!(o, Object::Index(i) if i.table == name))
-                        .map(|(k, _)| k.clone())
-                        .collect();
-                    for k in doomed {
-                        self.remove(&k);
+                    if self.contains(ObjectKind::View, &name) {
+                        self.drop_relation(&name, cascade);
+                    } else if !if_exists {
+                        self.report_unknown(ObjectKind::View, &name, problems);
                     }
                 }
-                ObjectType::Type => self.drop_one(ObjectKind::Type, &name, if_exists, problems),
-                // Serial and identity columns own sequences the model does
-                // not name, so an unknown sequence is never reported.
+                ObjectType::Type => {
+                    self.drop_one(ObjectKind::Type, &name, if_exists, problems);
+                    if cascade {
+                        // Columns of the type go with it; which ones is not
+                        // worth modelling.
+                        let users: Vec<ObjectKey> = self
+                            .objects
+                            .iter()
+                            .filter(|(_, o)| {
+                                matches!(o, Object::Table(t)
+                                    if t.columns.iter().any(|c| c.data_type.contains(&name.name)))
+                            })
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        for k in users {
+                            self.make_uncertain(k);
+                        }
+                    }
+                }
+                // Sequences may come from places the model does not see, so
+                // an unknown sequence is never reported.
                 ObjectType::Sequence => {
                     self.remove(&key(ObjectKind::Sequence, &name));
                 }
@@ -1165,29 +1898,160 @@ impl Schema {
             if let Some(table) = self.table_mut(&index.table) {
                 table.indexes.remove(name);
             }
+            if self.dialect == Dialect::MySql {
+                // A unique constraint is its index.
+                let short = name.name.split_once('.').map_or("", |(_, i)| i).to_string();
+                if let Some(Object::Table(mut table)) = self
+                    .objects
+                    .get(&key(ObjectKind::Table, &index.table))
+                    .cloned()
+                {
+                    let before = table.constraints.len();
+                    table
+                        .constraints
+                        .retain(|c| !(c.kind == ConstraintKind::Unique && c.name == short));
+                    if table.constraints.len() != before {
+                        self.insert(key(ObjectKind::Table, &index.table), Object::Table(table));
+                    }
+                }
+            }
             return;
         }
         if if_exists {
             return;
         }
-        // An index that backs a constraint carries the constraint's name; the
-        // scan only runs on this rare path.
-        let backs_constraint = self.objects.values().any(|o| match o {
-            Object::Table(t) => t.constraints.iter().any(|c| c.name == name.name),
-            _ => false,
-        });
-        if !backs_constraint {
-            self.report_unknown(ObjectKind::Index, name, problems);
-        }
+        self.report_unknown(ObjectKind::Index, name, problems);
     }
 
-    /// Removes a table and its indexes.
-    fn drop_table(&mut self, name: &Name) {
-        if let Some(Object::Table(table)) = self.remove(&key(ObjectKind::Table, name)) {
-            for index in &table.indexes {
-                self.remove(&key(ObjectKind::Index, index));
+    /// Drops a table or view with what goes with it: its indexes and owned
+    /// sequences, the foreign keys that point at it, and the views that read
+    /// it (CASCADE; without it those views cannot have existed, since the
+    /// server refuses, so the model stops trusting them).
+    fn drop_relation(&mut self, name: &Name, cascade: bool) {
+        let kind = if self.contains(ObjectKind::Table, name) {
+            ObjectKind::Table
+        } else {
+            ObjectKind::View
+        };
+        let dependents = self.dependents(name);
+        self.remove(&key(kind, name));
+        let mut dropped_views: BTreeSet<Name> = BTreeSet::new();
+        dropped_views.insert(name.clone());
+        for k in &dependents {
+            if k.kind == ObjectKind::View && cascade {
+                dropped_views.insert(k.name.clone());
             }
         }
+        for k in dependents {
+            let goes = match self.objects.get(&k) {
+                Some(Object::View(_)) => cascade,
+                Some(Object::Index(index)) => dropped_views.contains(&index.table),
+                Some(Object::Sequence(sequence)) => sequence
+                    .owned_by
+                    .as_ref()
+                    .is_some_and(|(t, _)| dropped_views.contains(t)),
+                _ => false,
+            };
+            if goes {
+                self.remove(&k);
+            } else {
+                self.make_uncertain(k);
+            }
+        }
+        // Foreign keys of other tables that point at a dropped table go with
+        // it on PostgreSQL; SQLite and MySQL keep them (a dangling reference
+        // is what their table-rebuild recipe relies on).
+        if !matches!(self.dialect, Dialect::Postgres | Dialect::Generic) {
+            return;
+        }
+        let referring: Vec<ObjectKey> = self
+            .objects
+            .iter()
+            .filter(|(_, o)| {
+                matches!(o, Object::Table(t)
+                    if t.constraints.iter().any(|c| c.references.as_ref().is_some_and(|r| dropped_views.contains(r))))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in referring {
+            if let Some(Object::Table(mut table)) = self.objects.get(&k).cloned() {
+                table.constraints.retain(|c| {
+                    c.references
+                        .as_ref()
+                        .is_none_or(|r| !dropped_views.contains(r))
+                });
+                self.insert(k, Object::Table(table));
+            }
+        }
+    }
+}
+
+/// What a table statement creates besides the table, added once the table
+/// is in the model.
+#[derive(Default)]
+struct Pending {
+    indexes: Vec<Index>,
+    sequences: Vec<Sequence>,
+}
+
+impl Pending {
+    /// Whether a pending index or sequence has this (unqualified) name.
+    fn has_relation(&self, name: &str) -> bool {
+        self.indexes.iter().any(|i| i.name.name == name)
+            || self.sequences.iter().any(|s| s.name.name == name)
+    }
+
+    fn has_index(&self, name: &Name) -> bool {
+        self.indexes.iter().any(|i| i.name == *name)
+    }
+}
+
+/// A constraint as declared, before the server names it.
+struct Spec {
+    given: Option<String>,
+    kind: ConstraintKind,
+    columns: Vec<String>,
+    references: Option<Name>,
+    /// For a check: the one column its expression reads, if only one.
+    check_column: Option<String>,
+    /// MySQL: the index name written after `UNIQUE` / `FOREIGN KEY`.
+    index_name: Option<String>,
+    /// `USING INDEX`: the index that becomes the constraint's.
+    from_index: Option<String>,
+}
+
+/// The column a check constraint's expression reads when it reads exactly
+/// one (PostgreSQL then names it `<table>_<column>_check`).
+fn check_column(expr: &Expr, dialect: Dialect) -> Option<String> {
+    let mut columns = BTreeSet::new();
+    let _ = sqlparser::ast::visit_expressions(expr, |e| {
+        match e {
+            Expr::Identifier(i) => {
+                columns.insert(dialect.fold(i));
+            }
+            Expr::CompoundIdentifier(parts) => {
+                if let Some(last) = parts.last() {
+                    columns.insert(dialect.fold(last));
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    if columns.len() == 1 {
+        columns.into_iter().next()
+    } else {
+        None
+    }
+}
+
+/// The name PostgreSQL gives an index column when it names the index
+/// (`FigureIndexColname`): the column, the function called, else `expr`.
+fn index_column_name(expr: &Expr, dialect: Dialect) -> String {
+    match expr {
+        Expr::Function(f) => dialect.object_name(&f.name).name,
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => index_column_name(expr, dialect),
+        e => column_of(e).map_or_else(|| "expr".to_string(), |i| dialect.fold(i)),
     }
 }
 
@@ -1242,4 +2106,45 @@ pub fn normalize_type(data_type: &DataType) -> String {
         other => other,
     };
     format!("{base}{rest}")
+}
+
+/// One identifier written in raw text (`"Name"`, `` `name` ``, `name`).
+fn unparsed_ident(part: &str) -> sqlparser::ast::Ident {
+    if part.len() >= 2 && (part.starts_with('"') || part.starts_with('`')) {
+        sqlparser::ast::Ident::with_quote('"', &part[1..part.len() - 1])
+    } else {
+        sqlparser::ast::Ident::new(part)
+    }
+}
+
+/// The identifier-like words of a lower-cased text.
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| !w.is_empty())
+}
+
+/// The set of [`words_of`] a lower-cased text.
+fn words(text: &str) -> HashSet<String> {
+    words_of(text).map(str::to_string).collect()
+}
+
+/// The names of the common table expressions anywhere in `query`.
+fn collect_ctes(query: &sqlparser::ast::Query, out: &mut BTreeSet<String>, dialect: Dialect) {
+    use sqlparser::ast::{Visit, Visitor};
+    struct Ctes<'a> {
+        out: &'a mut BTreeSet<String>,
+        dialect: Dialect,
+    }
+    impl Visitor for Ctes<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &sqlparser::ast::Query) -> ControlFlow<()> {
+            if let Some(with) = &query.with {
+                for cte in &with.cte_tables {
+                    self.out.insert(self.dialect.fold(&cte.alias.name));
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = query.visit(&mut Ctes { out, dialect });
 }

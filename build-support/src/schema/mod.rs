@@ -16,11 +16,14 @@ mod apply;
 mod diff;
 mod names;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub use apply::{normalize_type, Problem, ProblemKind};
 pub use diff::Difference;
-pub use names::{Name, Naming};
+pub use names::{
+    mysql_default_index_name, pg_choose_name, pg_name_addition, pg_object_name, pg_truncate, Name,
+    Naming, PG_MAX_IDENTIFIER,
+};
 
 /// The SQL dialect whose naming rules the model follows (PostgreSQL folds
 /// unquoted identifiers to lower case with `public` as the default schema;
@@ -113,6 +116,32 @@ pub struct Index {
     pub columns: Vec<Option<String>>,
     /// `UNIQUE`.
     pub unique: bool,
+    /// The index backs a primary key, unique or exclusion constraint of the
+    /// same name (PostgreSQL): it goes with the constraint, and renaming one
+    /// renames the other.
+    pub constraint: bool,
+}
+
+/// A view or materialized view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// Folded, qualified name.
+    pub name: Name,
+    /// `MATERIALIZED`.
+    pub materialized: bool,
+    /// The relations its query reads (tables and views): a `DROP ... CASCADE`
+    /// of one of them drops this view too.
+    pub depends_on: BTreeSet<Name>,
+}
+
+/// A sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequence {
+    /// Folded, qualified name.
+    pub name: Name,
+    /// The column that owns it (`serial`, identity, `OWNED BY`): it goes
+    /// with that column or its table.
+    pub owned_by: Option<(Name, String)>,
 }
 
 /// A user-defined type (enum, composite, domain, range).
@@ -135,7 +164,7 @@ pub enum ObjectKind {
     View,
     /// A type or domain.
     Type,
-    /// A sequence created explicitly.
+    /// A sequence (created explicitly, or owned by a serial or identity column).
     Sequence,
 }
 
@@ -168,12 +197,12 @@ pub enum Object {
     Table(Table),
     /// An index.
     Index(Index),
-    /// A view.
-    View,
+    /// A view or materialized view.
+    View(View),
     /// A type.
     Type(TypeDef),
     /// A sequence.
-    Sequence,
+    Sequence(Sequence),
 }
 
 /// The state of every object a stretch of statements touched, as it was
@@ -185,6 +214,8 @@ pub struct Journal {
     /// the journalled stretch, which makes a comparison meaningless.
     pub opened: bool,
     was_open: bool,
+    /// The uncertain set as it was before its first change in the stretch.
+    uncertain_before: Option<HashSet<ObjectKey>>,
 }
 
 impl Journal {
@@ -208,9 +239,19 @@ pub struct Schema {
     objects: HashMap<ObjectKey, Object>,
     /// Schemas created in the history (folded).
     schemas: BTreeSet<String>,
-    /// Functions created in the history (folded, unqualified): a call to one
-    /// of them can change anything.
-    functions: BTreeSet<String>,
+    /// Functions created in the history (folded, unqualified name -> the
+    /// lower-cased text of their definition): a call to one runs its body.
+    functions: BTreeMap<String, String>,
+    /// Tables with a trigger whose function changes the schema: a data
+    /// statement may run it (the function names).
+    schema_triggers: BTreeSet<String>,
+    /// Objects that a statement the model could not follow (a `DO` block, a
+    /// function call, an `unchecked` statement) may have changed or dropped:
+    /// no check reports a missing or duplicate part of them.
+    uncertain: HashSet<ObjectKey>,
+    /// How many constraints of each name a schema holds (PostgreSQL names
+    /// constraints per schema): derived from the tables, kept by `put`.
+    constraint_names: HashMap<(Option<String>, String), usize>,
     open: bool,
     journal: Option<Journal>,
 }
@@ -222,7 +263,10 @@ impl Schema {
             dialect,
             objects: HashMap::new(),
             schemas: BTreeSet::new(),
-            functions: BTreeSet::new(),
+            functions: BTreeMap::new(),
+            schema_triggers: BTreeSet::new(),
+            uncertain: HashSet::new(),
+            constraint_names: HashMap::new(),
             open: false,
             journal: None,
         }
@@ -273,6 +317,68 @@ impl Schema {
         self.objects.get(key)
     }
 
+    /// Every known object, sorted by key (for `--explain-model` and the
+    /// fidelity test).
+    pub fn objects(&self) -> Vec<(&ObjectKey, &Object)> {
+        let mut all: Vec<_> = self.objects.iter().collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+
+    /// True when a statement the model could not follow may have changed or
+    /// dropped this object: checks on it stay silent.
+    pub fn is_uncertain(&self, key: &ObjectKey) -> bool {
+        self.uncertain.contains(key)
+    }
+
+    /// Marks `key` uncertain (see [`Schema::is_uncertain`]).
+    pub fn mark_uncertain(&mut self, key: ObjectKey) {
+        if self.uncertain.contains(&key) {
+            return;
+        }
+        self.snapshot_uncertain();
+        self.uncertain.insert(key);
+    }
+
+    /// The object is known again (created or dropped by a statement the
+    /// model follows).
+    fn settle(&mut self, key: &ObjectKey) {
+        if self.uncertain.contains(key) {
+            self.snapshot_uncertain();
+            self.uncertain.remove(key);
+        }
+    }
+
+    fn snapshot_uncertain(&mut self) {
+        if let Some(journal) = &mut self.journal {
+            journal.opened = true;
+            if journal.uncertain_before.is_none() {
+                journal.uncertain_before = Some(self.uncertain.clone());
+            }
+        }
+    }
+
+    /// Whether a constraint named `name` exists in `schema` (PostgreSQL's
+    /// constraint names are unique per schema for generated names).
+    pub fn constraint_name_taken(&self, schema: &Option<String>, name: &str) -> bool {
+        self.constraint_names
+            .get(&(schema.clone(), name.to_string()))
+            .is_some_and(|n| *n > 0)
+    }
+
+    /// Whether a relation (table, index, view, sequence) named `name`
+    /// exists: PostgreSQL keeps them in one namespace per schema.
+    pub fn relation_taken(&self, name: &Name) -> bool {
+        [
+            ObjectKind::Table,
+            ObjectKind::Index,
+            ObjectKind::View,
+            ObjectKind::Sequence,
+        ]
+        .into_iter()
+        .any(|kind| self.objects.contains_key(&key(kind, name)))
+    }
+
     /// Number of known objects (tables, indexes, views, types, sequences).
     pub fn len(&self) -> usize {
         self.objects.len()
@@ -305,16 +411,39 @@ impl Schema {
     /// undo a downgrade after checking it).
     pub fn restore(&mut self, journal: Journal) {
         self.open = journal.was_open;
+        if let Some(uncertain) = journal.uncertain_before {
+            self.uncertain = uncertain;
+        }
         for (key, before) in journal.before {
-            match before {
-                Some(object) => {
-                    self.objects.insert(key, object);
-                }
-                None => {
-                    self.objects.remove(&key);
+            self.put(key, before);
+        }
+    }
+
+    /// Sets `key`'s state, keeping the derived constraint-name counts.
+    fn put(&mut self, key: ObjectKey, object: Option<Object>) -> Option<Object> {
+        if let Some(Object::Table(table)) = &object {
+            for c in &table.constraints {
+                *self
+                    .constraint_names
+                    .entry((table.name.schema.clone(), c.name.clone()))
+                    .or_default() += 1;
+            }
+        }
+        let old = match object {
+            Some(object) => self.objects.insert(key, object),
+            None => self.objects.remove(&key),
+        };
+        if let Some(Object::Table(table)) = &old {
+            for c in &table.constraints {
+                if let Some(n) = self
+                    .constraint_names
+                    .get_mut(&(table.name.schema.clone(), c.name.clone()))
+                {
+                    *n = n.saturating_sub(1);
                 }
             }
         }
+        old
     }
 
     /// Records `key`'s current state in the journal unless already recorded.
@@ -330,14 +459,17 @@ impl Schema {
 
     fn insert(&mut self, key: ObjectKey, object: Object) {
         self.touch(&key);
-        self.objects.insert(key, object);
+        self.put(key, Some(object));
     }
 
     fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
         self.touch(key);
-        self.objects.remove(key)
+        self.settle(key);
+        self.put(key.clone(), None)
     }
 
+    /// A table to change in place; the change must not touch its
+    /// constraints (those go through `insert`, which counts their names).
     fn table_mut(&mut self, name: &Name) -> Option<&mut Table> {
         let k = key(ObjectKind::Table, name);
         if !self.objects.contains_key(&k) {

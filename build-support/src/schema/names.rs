@@ -50,6 +50,110 @@ impl fmt::Display for Name {
     }
 }
 
+/// PostgreSQL's longest identifier in bytes (`NAMEDATALEN - 1`); a longer
+/// one is truncated, with a notice, to this many bytes.
+pub const PG_MAX_IDENTIFIER: usize = 63;
+
+/// The longest prefix of `text` of at most `bytes` bytes that ends on a
+/// character boundary (PostgreSQL's `pg_mbcliplen` for UTF-8).
+fn clip(text: &str, bytes: usize) -> &str {
+    let mut end = bytes.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// An identifier as PostgreSQL stores it: cut to 63 bytes.
+pub fn pg_truncate(text: &str) -> String {
+    clip(text, PG_MAX_IDENTIFIER).to_string()
+}
+
+/// PostgreSQL's rule for a generated name (`makeObjectName`): `name1`,
+/// `_name2` when given, `_label` when given; when that is longer than 63
+/// bytes, the longer of `name1` and `name2` loses one byte at a time until
+/// it fits (the label is kept whole), each then cut back to a character
+/// boundary.
+pub fn pg_object_name(name1: &str, name2: Option<&str>, label: Option<&str>) -> String {
+    let mut overhead = 0;
+    let mut chars1 = name1.len();
+    let mut chars2 = 0;
+    if let Some(name2) = name2 {
+        chars2 = name2.len();
+        overhead += 1;
+    }
+    if let Some(label) = label {
+        overhead += label.len() + 1;
+    }
+    let available = PG_MAX_IDENTIFIER.saturating_sub(overhead);
+    while chars1 + chars2 > available {
+        if chars1 > chars2 {
+            chars1 -= 1;
+        } else {
+            chars2 -= 1;
+        }
+    }
+    let mut out = clip(name1, chars1).to_string();
+    if let Some(name2) = name2 {
+        out.push('_');
+        out.push_str(clip(name2, chars2));
+    }
+    if let Some(label) = label {
+        out.push('_');
+        out.push_str(label);
+    }
+    out
+}
+
+/// PostgreSQL's choice of a generated name (`ChooseRelationName`,
+/// `ChooseConstraintName`): [`pg_object_name`] with `label`, then with
+/// `label1`, `label2`, ... until `taken` says the name is free.
+pub fn pg_choose_name(
+    name1: &str,
+    name2: Option<&str>,
+    label: &str,
+    taken: impl Fn(&str) -> bool,
+) -> String {
+    let mut candidate = pg_object_name(name1, name2, Some(label));
+    let mut pass = 0;
+    while taken(&candidate) && pass < 10_000 {
+        pass += 1;
+        candidate = pg_object_name(name1, name2, Some(&format!("{label}{pass}")));
+    }
+    candidate
+}
+
+/// The column part of a generated index or foreign key name
+/// (`ChooseIndexNameAddition`): the names joined by `_`, stopping once the
+/// text reaches 64 bytes.
+pub fn pg_name_addition<S: AsRef<str>>(columns: &[S]) -> String {
+    let mut out = String::new();
+    for column in columns {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(clip(column.as_ref(), PG_MAX_IDENTIFIER));
+        if out.len() > PG_MAX_IDENTIFIER {
+            break;
+        }
+    }
+    out
+}
+
+/// MySQL's / MariaDB's name for an unnamed index: its first column, then
+/// `<column>_2`, `<column>_3`, ... while taken (`PRIMARY` is reserved for
+/// the primary key).
+pub fn mysql_default_index_name(first_column: &str, taken: impl Fn(&str) -> bool) -> String {
+    if !taken(first_column) && !first_column.eq_ignore_ascii_case("primary") {
+        return first_column.to_string();
+    }
+    let mut n = 2;
+    while taken(&format!("{first_column}_{n}")) && n < 10_000 {
+        n += 1;
+    }
+    format!("{first_column}_{n}")
+}
+
 /// How a dialect names objects: identifier folding and default schemas.
 pub trait Naming {
     /// Folds one identifier the way the database compares it.
@@ -61,7 +165,14 @@ pub trait Naming {
 impl Naming for Dialect {
     fn fold(self, ident: &Ident) -> String {
         match self {
-            Dialect::Postgres | Dialect::Generic => {
+            Dialect::Postgres => {
+                if ident.quote_style.is_some() {
+                    pg_truncate(&ident.value)
+                } else {
+                    pg_truncate(&ident.value.to_lowercase())
+                }
+            }
+            Dialect::Generic => {
                 if ident.quote_style.is_some() {
                     ident.value.clone()
                 } else {
@@ -135,6 +246,33 @@ mod tests {
         let other = d.object_name(&object(&[Ident::new("Auth"), Ident::new("t")]));
         assert_eq!(other.to_string(), "auth.t");
         assert!(!other.in_default_schema());
+    }
+
+    #[test]
+    fn generated_names_follow_postgres() {
+        assert_eq!(pg_object_name("t", None, Some("pkey")), "t_pkey");
+        assert_eq!(pg_object_name("t", Some("a_b"), Some("key")), "t_a_b_key");
+        let long = "a".repeat(70);
+        // 63 - 1 - 5 = 57 bytes for both names: the longer one is cut.
+        let name = pg_object_name(&long, Some("id"), Some("fkey"));
+        assert_eq!(name, format!("{}_id_fkey", "a".repeat(55)));
+        assert_eq!(name.len(), 63);
+        // Both long: each gets half.
+        let name = pg_object_name(&long, Some(&"b".repeat(70)), Some("idx"));
+        assert_eq!(name, format!("{}_{}_idx", "a".repeat(29), "b".repeat(29)));
+        // Never inside a character.
+        let wide = "é".repeat(40);
+        let name = pg_object_name(&wide, None, Some("pkey"));
+        assert!(name.len() <= 63 && name.ends_with("_pkey"));
+        let taken = ["t_a_idx", "t_a_idx1"];
+        assert_eq!(
+            pg_choose_name("t", Some("a"), "idx", |n| taken.contains(&n)),
+            "t_a_idx2"
+        );
+        assert_eq!(
+            mysql_default_index_name("email", |n| n == "email"),
+            "email_2"
+        );
     }
 
     #[test]

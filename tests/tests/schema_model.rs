@@ -1,0 +1,222 @@
+//! The compiler's schema model against the real servers, on the cases that
+//! gave false build errors: `DROP ... CASCADE` through views, names the
+//! server makes up (`<table>_pkey`, `<table>_<col>_key`, `_fkey`, `_seq`,
+//! `_idx`, collisions, the 63-byte cut), renames carried into dependents,
+//! `OWNED BY`, and statements the model cannot follow.
+//!
+//! Each history runs statement by statement on a fresh database and on the
+//! model; after each revision the catalog is read back (`catalog::introspect`)
+//! and compared with the model object by object. A statement the server ran
+//! must get no `unknown-object` / `duplicate-object` problem.
+
+use migrate_build::config::Dialect;
+use migrate_build::schema::{self, key, Name, Object, ObjectKind, Schema};
+use migrate_tests::catalog::{compile_revision, step, Compare, Step};
+use migrate_tests::{Kind, TestDb};
+
+fn require_server(db: Option<TestDb>) -> Option<TestDb> {
+    if db.is_none() && std::env::var_os("CI").is_some() {
+        panic!("CI is set but the database server is not configured");
+    }
+    db
+}
+
+/// Replays `revisions` on `db` and on a fresh model; asserts no server
+/// error, no false model error and no mismatch; returns the model.
+async fn replay(db: &TestDb, dialect: Dialect, revisions: &[&str]) -> (Schema, Vec<Step>) {
+    let mut model = Schema::new(dialect);
+    let mut steps = Vec::new();
+    let mut parent = "none".to_string();
+    for (i, upgrade) in revisions.iter().enumerate() {
+        let id = format!("r{i:02}");
+        let revision = compile_revision(&id, &parent, upgrade, true, dialect)
+            .unwrap_or_else(|e| panic!("{id} does not compile: {e:#?}"));
+        let s = step(&db.db, &mut model, &revision, Compare::for_kind(db.kind)).await;
+        assert!(s.server_errors.is_empty(), "{id}: {:#?}", s.server_errors);
+        assert!(s.false_errors.is_empty(), "{id}: {:#?}", s.false_errors);
+        assert!(
+            s.comparison.mismatches.is_empty(),
+            "{id}: {:#?}",
+            s.comparison.mismatches
+        );
+        steps.push(s);
+        parent = id;
+    }
+    (model, steps)
+}
+
+fn has(model: &Schema, kind: ObjectKind, name: &str) -> bool {
+    model.contains(kind, &Name::bare(name))
+}
+
+#[tokio::test]
+async fn cascade_drops_the_view_chain_and_its_materialized_index_postgres() {
+    let Some(db) = require_server(TestDb::postgres("cascade_views").await) else {
+        return;
+    };
+    let create_chain = "CREATE VIEW v1 AS SELECT id, name FROM people;\n\
+        CREATE VIEW v2 AS WITH x AS (SELECT * FROM v1) SELECT id FROM x;\n\
+        CREATE MATERIALIZED VIEW m AS SELECT id FROM v2;\n\
+        CREATE UNIQUE INDEX m_id ON m (id);\n\
+        CREATE INDEX ON m (id);\n";
+    let (model, _) = replay(
+        &db,
+        Dialect::Postgres,
+        &[
+            "CREATE TABLE people (id bigint PRIMARY KEY, name text);",
+            create_chain,
+            // The chain goes with v1; making it again is no duplicate.
+            "DROP VIEW v1 CASCADE;",
+            create_chain,
+            // Dropping the table with CASCADE takes every view and index.
+            "DROP TABLE people CASCADE;",
+            "CREATE TABLE people (id bigint PRIMARY KEY, name text);",
+            create_chain,
+        ],
+    )
+    .await;
+    assert!(has(&model, ObjectKind::Index, "m_id_idx"));
+    assert!(has(&model, ObjectKind::View, "m"));
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn implicit_names_follow_postgres() {
+    let Some(db) = require_server(TestDb::postgres("implicit_names").await) else {
+        return;
+    };
+    let long = "a_table_name_that_is_much_longer_than_the_sixty_three_bytes_postgres_keeps";
+    let create_long = format!(
+        "CREATE TABLE {long} (id serial PRIMARY KEY, a_rather_long_column_name_for_the_key int UNIQUE, \
+         other_id int REFERENCES {long} (id));"
+    );
+    let revisions: Vec<String> = vec![
+        "CREATE TABLE user_ (id serial PRIMARY KEY, email text UNIQUE, n int CHECK (n > 0), \
+         a int, b int, CHECK (a < b), UNIQUE (a, b));"
+            .to_string(),
+        "CREATE TABLE post (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+         author int REFERENCES user_ (id), editor int REFERENCES user_ (id), \
+         FOREIGN KEY (author) REFERENCES user_ (id));\n\
+         CREATE INDEX ON post (author);\nCREATE INDEX ON post (author);\n\
+         CREATE INDEX ON post (lower(author::text), lower(editor::text));\n\
+         ALTER TABLE post ADD UNIQUE (author);\nALTER TABLE post ADD UNIQUE (author);"
+            .to_string(),
+        create_long,
+        // Renames: the implicit names stay until renamed by hand.
+        "ALTER TABLE user_ RENAME TO person_;\n\
+         ALTER INDEX user__pkey RENAME TO person__pkey;\n\
+         ALTER SEQUENCE user__id_seq RENAME TO person__id_seq;\n\
+         ALTER TABLE person_ RENAME COLUMN email TO mail;\n\
+         ALTER TABLE person_ DROP CONSTRAINT user__email_key;\n\
+         ALTER TABLE person_ RENAME CONSTRAINT user__a_b_key TO person__a_b_key;\n\
+         ALTER INDEX person__a_b_key RENAME TO person_pair;"
+            .to_string(),
+        // OWNED BY: the sequence goes with its column's table.
+        "CREATE TABLE counter (n bigint);\nCREATE SEQUENCE counter_seq;\n\
+         ALTER SEQUENCE counter_seq OWNED BY counter.n;"
+            .to_string(),
+        "DROP TABLE counter;\nCREATE SEQUENCE counter_seq;\nCREATE TABLE counter (n bigint);"
+            .to_string(),
+        // A new table whose generated names collide with existing ones.
+        "CREATE TABLE person__id_seq_x (id int);\nCREATE TABLE t (x int UNIQUE);\n\
+         CREATE TABLE t_x_key1 (y int);\nALTER TABLE t ADD UNIQUE (x);"
+            .to_string(),
+    ];
+    let texts: Vec<&str> = revisions.iter().map(String::as_str).collect();
+    let (model, _) = replay(&db, Dialect::Postgres, &texts).await;
+    for index in [
+        "person__pkey",
+        "person_pair",
+        "post_pkey",
+        "post_author_idx",
+        "post_author_idx1",
+        "post_lower_lower1_idx",
+        "post_author_key",
+        "post_author_key1",
+        "t_x_key",
+        "t_x_key2",
+    ] {
+        assert!(has(&model, ObjectKind::Index, index), "{index}");
+    }
+    assert!(has(&model, ObjectKind::Sequence, "person__id_seq"));
+    assert!(has(&model, ObjectKind::Sequence, "post_id_seq"));
+    // The 63-byte cut: table, key and sequence names as the server makes them.
+    let cut = schema::pg_truncate(long);
+    assert_eq!(cut.len(), 63);
+    let Some(Object::Table(table)) = model.object(&key(ObjectKind::Table, &Name::bare(&cut)))
+    else {
+        panic!("{cut} missing");
+    };
+    let names: Vec<&str> = table.constraints.iter().map(|c| c.name.as_str()).collect();
+    assert!(names.iter().all(|n| n.len() <= 63), "{names:?}");
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn statements_the_model_cannot_follow_make_objects_uncertain_postgres() {
+    let Some(db) = require_server(TestDb::postgres("uncertain_objects").await) else {
+        return;
+    };
+    let (model, steps) = replay(
+        &db,
+        Dialect::Postgres,
+        &[
+            "CREATE TABLE kept (id int PRIMARY KEY);\nCREATE TABLE gone (id int PRIMARY KEY);\n\
+             CREATE INDEX gone_idx ON gone (id);",
+            // Dynamic SQL: anything may have changed.
+            "DO $$ BEGIN EXECUTE 'DROP TABLE ' || 'gone'; END $$;",
+            // Made again: no duplicate error, and the model follows.
+            "CREATE TABLE gone (id int PRIMARY KEY, note text);\nCREATE INDEX gone_idx ON gone (id);",
+            // A function that drops a table, called by a query.
+            "CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS $$ DROP TABLE kept $$;\n\
+             SELECT wipe();",
+            "CREATE TABLE kept (id int);",
+        ],
+    )
+    .await;
+    assert!(steps[1].comparison.unknown > 0);
+    assert!(has(&model, ObjectKind::Table, "gone"));
+    assert!(!model.is_uncertain(&key(ObjectKind::Table, &Name::bare("gone"))));
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn implicit_names_follow_mariadb() {
+    let Some(db) = require_server(TestDb::mysql("implicit_names").await) else {
+        return;
+    };
+    let (model, _) = replay(
+        &db,
+        Dialect::MySql,
+        &[
+            "CREATE TABLE p (id int PRIMARY KEY);",
+            "CREATE TABLE c (id int PRIMARY KEY, pid int, qid int, email varchar(20) UNIQUE, \
+             FOREIGN KEY (pid) REFERENCES p (id), CONSTRAINT myfk FOREIGN KEY (qid) REFERENCES p (id), \
+             UNIQUE (email), INDEX (pid, qid));",
+            "ALTER TABLE c DROP INDEX email_2;\nALTER TABLE c DROP FOREIGN KEY c_ibfk_1;\n\
+             RENAME TABLE c TO d;\nALTER TABLE d DROP INDEX email;",
+        ],
+    )
+    .await;
+    // INDEX (pid, qid) serves the first foreign key; the second gets its own.
+    assert!(has(&model, ObjectKind::Index, "d.pid"));
+    assert!(has(&model, ObjectKind::Index, "d.myfk"));
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn implicit_names_follow_sqlite() {
+    let db = TestDb::sqlite().await;
+    assert_eq!(db.kind, Kind::Sqlite);
+    replay(
+        &db,
+        Dialect::Sqlite,
+        &[
+            "CREATE TABLE p (id integer PRIMARY KEY, email text UNIQUE);",
+            "CREATE TABLE c (id integer PRIMARY KEY, pid integer REFERENCES p (id));\n\
+             CREATE INDEX c_pid ON c (pid);\nCREATE VIEW cv AS SELECT * FROM c;",
+            "DROP VIEW cv;\nALTER TABLE c RENAME TO d;\nDROP INDEX c_pid;\nCREATE VIEW cv AS SELECT * FROM d;",
+        ],
+    )
+    .await;
+}
