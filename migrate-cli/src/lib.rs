@@ -91,6 +91,8 @@ pub enum Command {
     Lock,
     /// Show every build error and lint finding (`--format json|sarif` for tools).
     Lint,
+    /// Write another tool's migration history as revision files.
+    Import(cmd::import::ImportArgs),
     /// The verbs an application's own binary has too (`myapp migrate ...`).
     #[command(flatten)]
     Database(migrate_runtime::cli::Command),
@@ -196,6 +198,7 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),
         Command::Lock => cmd::lock::lock(&opt.dir, printer),
         Command::Lint => cmd::lint::lint(&opt.dir, opt.format, printer),
+        Command::Import(args) => cmd::import::import(&opt.dir, args, opt.format, printer),
         Command::Database(command) => {
             cmd::db::run(&opt.dir, command, opt.database_url.as_deref(), printer)
         }

@@ -1,6 +1,7 @@
 //! One module per group of verbs.
 
 pub mod db;
+pub mod import;
 pub mod init;
 pub mod lint;
 pub mod lock;
