@@ -325,9 +325,8 @@ fn primary_span(diagnostic: &Diagnostic) -> Option<(PathBuf, usize)> {
 }
 
 /// The start of the statement of `text` that holds offset `at` (the
-/// compiler's own splitter says where statements are); `at` itself when no
-/// statement holds it.
-fn statement_start(text: &str, at: usize, dialect: Dialect) -> usize {
+/// compiler's own splitter says where statements are).
+fn statement_start(text: &str, at: usize, dialect: Dialect) -> Option<usize> {
     let path = Path::new("");
     let (header, _) = migrate_build::header::parse(path, text);
     let split = migrate_build::split::split_file(path, text, header.end, header.end_line, dialect);
@@ -336,7 +335,7 @@ fn statement_start(text: &str, at: usize, dialect: Dialect) -> usize {
         .iter()
         .flat_map(|section| &section.statements)
         .find(|statement| statement.span.start <= at && at <= statement.span.end)
-        .map_or(at, |statement| statement.span.start)
+        .map(|statement| statement.span.start)
 }
 
 /// Inserts `comment` on its own line just before the statement at `at`;
@@ -394,7 +393,7 @@ fn check(
                 .filter(|d| d.code == "sql-syntax")
                 .filter_map(|d| primary_span(d).map(|(_, at)| at))
                 .min()
-                .map(|at| statement_start(&file.text, at, config.dialect));
+                .map(|at| statement_start(&file.text, at, config.dialect).unwrap_or(at));
             match syntax {
                 // A statement already marked that still fails is not a
                 // parser gap (a tokenizer error, say): reported as is.
@@ -434,10 +433,13 @@ fn check(
     if compiled.iter().any(Option::is_none) {
         return;
     }
-    for _ in 0..3 {
+    // Round 0 allows each error at its statement; an error an allow there
+    // does not silence (one about the whole revision, such as
+    // `downgrade-mismatch`) gets `migrate:allow-file` in round 1.
+    for round in 0..3 {
         let revisions: Vec<CompiledRevision> = compiled.iter().flatten().cloned().collect();
         let findings = migrate_build::lint::check(config, &revisions);
-        let mut by_file: BTreeMap<usize, Vec<(usize, &'static str)>> = BTreeMap::new();
+        let mut by_file: BTreeMap<usize, Vec<(Option<usize>, &'static str)>> = BTreeMap::new();
         let mut left = Vec::new();
         let mut warnings = BTreeMap::new();
         for diagnostic in &findings {
@@ -455,8 +457,10 @@ fn check(
                 .iter()
                 .any(|rule| rule.name() == diagnostic.code);
             match located {
-                Some((index, at)) if options.allow_imported_errors && is_rule => {
-                    let at = statement_start(&files[index].text, at, config.dialect);
+                Some((index, at)) if options.allow_imported_errors && is_rule && round < 2 => {
+                    // None: the whole file (`migrate:allow-file`).
+                    let at = statement_start(&files[index].text, at, config.dialect)
+                        .filter(|_| round == 0);
                     by_file
                         .entry(index)
                         .or_default()
@@ -480,21 +484,46 @@ fn check(
             let file = &mut files[index];
             marks.sort();
             marks.dedup();
-            // From the end, so earlier offsets stay valid.
+            // Statement allows from the end, so earlier offsets stay valid.
             for (at, code) in marks.iter().rev() {
-                insert_before(
-                    &mut file.text,
-                    *at,
-                    &format!("-- migrate:allow {code} -- imported"),
-                );
+                if let Some(at) = at {
+                    insert_before(
+                        &mut file.text,
+                        *at,
+                        &format!("-- migrate:allow {code} -- imported"),
+                    );
+                }
             }
             for (at, code) in &marks {
-                report.errors_allowed.push(Finding {
-                    code: code.to_string(),
-                    file: file.file_name.clone(),
-                    line: line_of(&file.text, *at),
-                    message: format!("allowed `-- migrate:allow {code} -- imported`"),
-                });
+                if let Some(at) = at {
+                    report.errors_allowed.push(Finding {
+                        code: code.to_string(),
+                        file: file.file_name.clone(),
+                        line: line_of(&file.text, *at),
+                        message: format!("allowed `-- migrate:allow {code} -- imported`"),
+                    });
+                }
+            }
+            let codes: std::collections::BTreeSet<&str> = marks
+                .iter()
+                .filter(|(at, _)| at.is_none())
+                .map(|(_, code)| *code)
+                .collect();
+            if !codes.is_empty() {
+                let (header, _) = migrate_build::header::parse(Path::new(""), &file.text);
+                let lines: String = codes
+                    .iter()
+                    .map(|code| format!("-- migrate:allow-file {code} -- imported\n"))
+                    .collect();
+                file.text.insert_str(header.end, &lines);
+                for code in codes {
+                    report.errors_allowed.push(Finding {
+                        code: code.to_string(),
+                        file: file.file_name.clone(),
+                        line: line_of(&file.text, header.end),
+                        message: format!("allowed `-- migrate:allow-file {code} -- imported`"),
+                    });
+                }
             }
             match compile_one(file, config) {
                 Ok(revision) => compiled[index] = Some(revision),
