@@ -26,6 +26,8 @@ pub struct Options {
     pub skip_lock: bool,
     /// Error codes that do not fail the compile (see [`Options::tolerate`]).
     pub tolerate: &'static [&'static str],
+    /// Keep what a read verb can show (see [`Options::salvage`]).
+    pub salvage: bool,
 }
 
 impl Options {
@@ -53,6 +55,23 @@ impl Options {
     /// (to run `lock`); the build itself tolerates nothing.
     pub fn tolerate(mut self, codes: &'static [&'static str]) -> Options {
         self.tolerate = codes;
+        self
+    }
+
+    /// For `cargo migrate`'s read verbs (`history`, `heads`, `current`,
+    /// `show`), which must keep working while a file is being edited, as
+    /// Alembic's do: a file whose header reads but whose SQL has errors (the
+    /// empty upgrade `cargo migrate revision` writes, a syntax error) stays in
+    /// the history with its header and no statement, and errors of
+    /// `migrate.lock` (a git conflict) and of the lints do not fail the
+    /// compile. Every such error is returned in [`Compiled::warnings`] with
+    /// its `Error` severity. A file whose header does not read, and an error
+    /// of the graph not in [`Options::tolerate`], still fail: the history
+    /// shown would be wrong. The lints do not run when a file was kept this
+    /// way (its missing statements would make findings up). The build
+    /// never salvages.
+    pub fn salvage(mut self, on: bool) -> Options {
+        self.salvage = on;
         self
     }
 }
@@ -187,10 +206,18 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
 
     let mut diagnostics = skipped;
     let mut revisions = Vec::with_capacity(files.len());
-    for result in compile_files(&files, &config) {
+    // Errors of the files kept by their header (`salvage`): reported, never fatal.
+    let mut salvaged = Vec::new();
+    for (file, result) in files.iter().zip(compile_files(&files, &config)) {
         match result {
             Ok(revision) => revisions.push(revision),
-            Err(found) => diagnostics.extend(found),
+            Err(found) => match options.salvage.then(|| header_only(file)).flatten() {
+                Some(revision) => {
+                    revisions.push(revision);
+                    salvaged.extend(found);
+                }
+                None => diagnostics.extend(found),
+            },
         }
     }
     if has_errors(&diagnostics, options.tolerate) {
@@ -200,6 +227,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
 
     diagnostics.extend(crate::graph::check(&revisions));
     if has_errors(&diagnostics, options.tolerate) {
+        diagnostics.append(&mut salvaged);
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
     }
@@ -210,8 +238,10 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         .filter_map(|index| slots.get_mut(index).and_then(Option::take))
         .collect();
 
+    // What the lock and the lints find cannot make a salvaged history wrong.
+    let structural = diagnostics.len();
     if !options.skip_lock {
-        let display = display_dir.join(crate::lock::LOCK_FILE);
+        let display = display_dir.join(migrate_core::lock::LOCK_FILE);
         match crate::lock::read_lock(dir, &display) {
             Ok(Some(text)) => {
                 diagnostics.extend(crate::lock::check(&text, &display, &revisions));
@@ -222,18 +252,55 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         }
     }
 
-    diagnostics.extend(crate::lint::check(&config, &revisions));
+    if salvaged.is_empty() {
+        diagnostics.extend(crate::lint::check(&config, &revisions));
+    }
 
-    if has_errors(&diagnostics, options.tolerate) {
+    let fatal = if options.salvage {
+        &diagnostics[..structural]
+    } else {
+        &diagnostics[..]
+    };
+    if has_errors(fatal, options.tolerate) {
+        diagnostics.append(&mut salvaged);
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
     }
+    diagnostics.append(&mut salvaged);
+    let diagnostics = if options.salvage {
+        errors_first(diagnostics)
+    } else {
+        diagnostics
+    };
     add_file_sources(&diagnostics, &files, &mut sources);
     Ok(Compiled {
         config,
         revisions,
         warnings: diagnostics,
         sources,
+    })
+}
+
+/// The revision a file's header describes, without statements, when the
+/// header itself has no error (`Options::salvage`).
+fn header_only(file: &crate::source::SourceFile) -> Option<CompiledRevision> {
+    let (header, found) = crate::header::parse(&file.path, &file.text);
+    if found.iter().any(|d| d.severity == Severity::Error) || header.id.is_empty() {
+        return None;
+    }
+    Some(CompiledRevision {
+        file: file.path.clone(),
+        source: file.text.clone(),
+        id: header.id,
+        down_revisions: header.down_revisions,
+        depends_on: header.depends_on,
+        branch_labels: header.branch_labels,
+        message: header.message,
+        create_date: header.create_date,
+        upgrade: Vec::new(),
+        downgrade: Vec::new(),
+        checksum: [0; 32],
+        header_spans: header.spans,
     })
 }
 

@@ -31,65 +31,22 @@ pub const CONFIG_FILE: &str = "migrate.toml";
 /// The default name of the version table.
 pub const DEFAULT_VERSION_TABLE: &str = "migrate_version";
 
-/// The SQL dialect statements are validated against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Dialect {
-    /// sqlparser's permissive generic dialect (the default).
-    #[default]
-    Generic,
-    /// PostgreSQL (with the `pg-query` fallback when the feature is on).
-    Postgres,
-    /// SQLite.
-    Sqlite,
-    /// MySQL and MariaDB.
-    MySql,
-}
+/// The SQL dialect statements are validated against: the one type, from
+/// `migrate-core`.
+pub use migrate_core::Dialect;
 
-impl Dialect {
-    /// The name used in `migrate.toml`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Generic => "generic",
-            Dialect::Postgres => "postgres",
-            Dialect::Sqlite => "sqlite",
-            Dialect::MySql => "mysql",
-        }
-    }
-
-    /// Parses a `migrate.toml` dialect name.
-    pub fn from_name(name: &str) -> Option<Dialect> {
-        match name {
-            "generic" => Some(Dialect::Generic),
-            "postgres" => Some(Dialect::Postgres),
-            "sqlite" => Some(Dialect::Sqlite),
-            "mysql" => Some(Dialect::MySql),
-            _ => None,
-        }
-    }
-
-    /// The sqlparser dialect used to tokenize and parse.
-    pub fn sqlparser(self) -> &'static dyn sqlparser::dialect::Dialect {
-        use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
-        static GENERIC: GenericDialect = GenericDialect {};
-        static POSTGRES: PostgreSqlDialect = PostgreSqlDialect {};
-        static SQLITE: SQLiteDialect = SQLiteDialect {};
-        static MYSQL: MySqlDialect = MySqlDialect {};
-        match self {
-            Dialect::Generic => &GENERIC,
-            Dialect::Postgres => &POSTGRES,
-            Dialect::Sqlite => &SQLITE,
-            Dialect::MySql => &MYSQL,
-        }
-    }
-
-    /// A human name for messages ("PostgreSQL", ...).
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Dialect::Generic => "generic",
-            Dialect::Postgres => "PostgreSQL",
-            Dialect::Sqlite => "SQLite",
-            Dialect::MySql => "MySQL",
-        }
+/// The sqlparser dialect used to tokenize and parse `dialect`.
+pub fn sqlparser_dialect(dialect: Dialect) -> &'static dyn sqlparser::dialect::Dialect {
+    use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+    static GENERIC: GenericDialect = GenericDialect {};
+    static POSTGRES: PostgreSqlDialect = PostgreSqlDialect {};
+    static SQLITE: SQLiteDialect = SQLiteDialect {};
+    static MYSQL: MySqlDialect = MySqlDialect {};
+    match dialect {
+        Dialect::Generic => &GENERIC,
+        Dialect::Postgres => &POSTGRES,
+        Dialect::Sqlite => &SQLITE,
+        Dialect::MySql => &MYSQL,
     }
 }
 

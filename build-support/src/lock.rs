@@ -1,75 +1,20 @@
-//! `migrations/migrate.lock`: the revision ids in plan order and the head(s).
-//!
-//! The file exists for git, not for the compiler: when two branches each add
-//! a revision, both append a line at the same place, so the merge of the two
-//! branches conflicts in this file before anyone builds a history with two
-//! heads. It holds no checksums, so editing a revision's SQL never touches it.
-//!
-//! ```text
-//! # migrate.lock: revision ids in plan order, written by `cargo migrate lock`. Commit it.
-//! 1a2b3c4d5e6f
-//! 2b3c4d5e6f70
-//! head: 2b3c4d5e6f70
-//! ```
-//!
-//! The build checks only that the lock names the same *set* of revisions as
-//! the directory (`stale-lock` otherwise); order and head lines are for the
-//! reader and for git.
+//! The build's `migrate.lock` check: reads the file and compares the set of
+//! revisions it names with the directory's (`stale-lock` otherwise). The
+//! format itself (parse and render) is `migrate_core::lock`; order and head
+//! lines are for the reader and for git.
 
 use std::collections::BTreeSet;
-use std::ops::Range;
 use std::path::Path;
+
+use migrate_core::lock::{parse, render, LOCK_FILE};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::CompiledRevision;
 
-/// The file name inside the migrations directory.
-pub const LOCK_FILE: &str = "migrate.lock";
-
-const HEADER: &str =
-    "# migrate.lock: revision ids in plan order, written by `cargo migrate lock`. Commit it.\n\
-# A git conflict here means two branches each added a revision: resolve it by keeping both ids,\n\
-# then run `cargo migrate merge heads -m \"...\"` and `cargo migrate lock`.\n";
-
-/// A parsed lock file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Lock {
-    /// Revision ids in the order written, each with the byte range of its line.
-    pub revisions: Vec<(String, Range<usize>)>,
-    /// The `head:` lines.
-    pub heads: Vec<String>,
-}
-
-/// A line of the lock file that is not a comment, an id or a `head:` line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line} of migrate.lock is not a revision id, a `head:` line or a comment")]
-pub struct LockError {
-    /// 1-based line number.
-    pub line: usize,
-    /// Byte range of the line.
-    pub span: Range<usize>,
-}
-
 /// Renders the lock for `revisions`, which must be in plan order.
 pub fn render_lock(revisions: &[CompiledRevision]) -> String {
     let order: Vec<&str> = revisions.iter().map(|r| r.id.as_str()).collect();
-    render_ids(&order, &crate::graph::heads(revisions))
-}
-
-/// Renders the lock for revision ids in plan order and the heads: the one
-/// writer of the format (`cargo migrate` renders it from headers alone).
-pub fn render_ids(order: &[&str], heads: &[&str]) -> String {
-    let mut out = String::from(HEADER);
-    for id in order {
-        out.push_str(id);
-        out.push('\n');
-    }
-    for head in heads {
-        out.push_str("head: ");
-        out.push_str(head);
-        out.push('\n');
-    }
-    out
+    render(&order, &crate::graph::heads(revisions))
 }
 
 /// The text of `dir/migrate.lock` (shown as `display`), `None` when there
@@ -112,45 +57,11 @@ pub fn read_lock(dir: &Path, display: &Path) -> Result<Option<String>, Diagnosti
     }
 }
 
-/// Parses a lock file. Blank lines and `#` comments are ignored.
-pub fn parse_lock(text: &str) -> Result<Lock, LockError> {
-    let mut lock = Lock::default();
-    let mut offset = 0;
-    for (number, line) in text.split_inclusive('\n').enumerate() {
-        let start = offset;
-        offset += line.len();
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let leading = line.len() - line.trim_start().len();
-        let span = start + leading..start + leading + trimmed.len();
-        if let Some(head) = trimmed.strip_prefix("head:") {
-            let head = head.trim();
-            if head.is_empty() || head.contains(char::is_whitespace) {
-                return Err(LockError {
-                    line: number + 1,
-                    span,
-                });
-            }
-            lock.heads.push(head.to_string());
-        } else if trimmed.contains(char::is_whitespace) {
-            return Err(LockError {
-                line: number + 1,
-                span,
-            });
-        } else {
-            lock.revisions.push((trimmed.to_string(), span));
-        }
-    }
-    Ok(lock)
-}
-
 /// The build's lock check: `lock_text` is the lock file's content, shown as
 /// `lock_file`; `revisions` are the directory's revisions.
 pub fn check(lock_text: &str, lock_file: &Path, revisions: &[CompiledRevision]) -> Vec<Diagnostic> {
     let help = "run `cargo migrate lock` to rewrite migrate.lock, and commit it".to_string();
-    let lock = match parse_lock(lock_text) {
+    let lock = match parse(lock_text) {
         Ok(lock) => lock,
         Err(error) => {
             return vec![Diagnostic {
@@ -237,10 +148,6 @@ mod tests {
         let revisions = vec![revision("aaaa", &[]), revision("bbbb", &["aaaa"])];
         let text = render_lock(&revisions);
         assert!(text.ends_with("aaaa\nbbbb\nhead: bbbb\n"), "{text}");
-        let lock = parse_lock(&text).expect("parses");
-        let ids: Vec<&str> = lock.revisions.iter().map(|(id, _)| id.as_str()).collect();
-        assert_eq!(ids, ["aaaa", "bbbb"]);
-        assert_eq!(lock.heads, ["bbbb"]);
         assert!(check(&text, Path::new("m/migrate.lock"), &revisions).is_empty());
     }
 
@@ -260,12 +167,5 @@ mod tests {
             "in the lock but not in the directory: bbbb"
         );
         assert_eq!(found[0].labels[0].span, 5..9);
-    }
-
-    #[test]
-    fn garbage_line_is_an_error_not_a_panic() {
-        let error = parse_lock("# c\naaaa bbbb\n").unwrap_err();
-        assert_eq!(error.line, 2);
-        assert_eq!(error.span, 4..13);
     }
 }

@@ -184,8 +184,10 @@ fn run(root: &Path, history: &History) -> Counts {
                 continue;
             }
         };
-        if let Ok(whole) = sqlparser::parser::Parser::parse_sql(history.dialect.sqlparser(), &text)
-        {
+        if let Ok(whole) = sqlparser::parser::Parser::parse_sql(
+            migrate_build::config::sqlparser_dialect(history.dialect),
+            &text,
+        ) {
             counts.compared_files += 1;
             if whole.len() != statements.len() {
                 counts.count_mismatches.push(format!(

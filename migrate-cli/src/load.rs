@@ -13,13 +13,18 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use migrate_build::config::{self, Config};
+use migrate_build::config::Config;
 use migrate_build::{CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style};
 use migrate_runtime::cli::Printer;
-use migrate_runtime::plan::{Dialect, Plan, Revision, Section, Statement};
+use migrate_runtime::plan::{Plan, Revision, Section, Statement};
 
 /// Error codes a read verb tolerates (shown as one warning line).
 pub const TOLERATED_BY_READ_VERBS: &[&str] = &["multiple-heads", "stale-lock"];
+
+/// Error codes `upgrade`, `downgrade` and `stamp` tolerate: several heads
+/// (`upgrade heads` applies them). A stale `migrate.lock` is refused, as
+/// `cargo build` and `check` refuse it.
+pub const TOLERATED_BY_WRITE_VERBS: &[&str] = &["multiple-heads"];
 
 /// The compiled directory.
 #[derive(Debug)]
@@ -111,6 +116,25 @@ pub fn load(
     tolerate: &'static [&'static str],
     printer: &Printer,
 ) -> anyhow::Result<Loaded> {
+    load_with(dir, tolerate, false, printer)
+}
+
+/// [`load`] for the read verbs (`history`, `heads`, `current`, `show`,
+/// `branches`), with [`migrate_build::Options::salvage`]: a file whose SQL
+/// is broken stays in the history by its header, and errors of the files,
+/// the lock and the lints come back in [`Loaded::warnings`] (severity
+/// `Error`) for the verb to print after its answer. What would make the
+/// answer wrong (a header that does not read, a broken graph) still fails.
+pub fn load_for_reading(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
+    load_with(dir, TOLERATED_BY_READ_VERBS, true, printer)
+}
+
+fn load_with(
+    dir: &Path,
+    tolerate: &'static [&'static str],
+    salvage: bool,
+    printer: &Printer,
+) -> anyhow::Result<Loaded> {
     if !dir.is_dir() {
         anyhow::bail!(
             "no migrations directory at `{}`; create one with `cargo migrate init`, or pass `--dir`",
@@ -120,7 +144,8 @@ pub fn load(
     let display_dir = display_path(dir);
     let options = migrate_build::Options::new()
         .display_dir(&display_dir)
-        .tolerate(tolerate);
+        .tolerate(tolerate)
+        .salvage(salvage);
     match migrate_build::compile(dir, &options) {
         Ok(compiled) => Ok(Loaded {
             config: compiled.config,
@@ -158,16 +183,6 @@ fn display_path(dir: &Path) -> PathBuf {
     }
 }
 
-/// The runtime's dialect for the compiler's.
-pub fn runtime_dialect(dialect: config::Dialect) -> Dialect {
-    match dialect {
-        config::Dialect::Generic => Dialect::Generic,
-        config::Dialect::Postgres => Dialect::Postgres,
-        config::Dialect::Sqlite => Dialect::Sqlite,
-        config::Dialect::MySql => Dialect::MySql,
-    }
-}
-
 /// The owned plan for compiled revisions (in plan order), the data the
 /// macro would embed for the same directory.
 pub fn plan_from_compiled(loaded: &Loaded) -> Plan {
@@ -179,7 +194,7 @@ pub fn plan_from_compiled(loaded: &Loaded) -> Plan {
     Plan {
         revisions: Cow::Owned(revisions),
         version_table: Cow::Owned(loaded.config.version_table.clone()),
-        dialect: runtime_dialect(loaded.config.dialect),
+        dialect: loaded.config.dialect,
     }
 }
 

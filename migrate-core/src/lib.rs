@@ -10,7 +10,9 @@
 //! `_collect_downgrade_revisions`, `_stamp_revs`), checked against Alembic
 //! itself by the workspace's differential test.
 //!
-//! It also holds the rules every crate shares: revision id, branch label and
+//! It also holds what every crate shares: the [`Plan`] data types that the
+//! compiler produces and the runtime applies, the one [`Dialect`], the
+//! `migrate.lock` format ([`lock`]), the revision id, branch label and
 //! version table names ([`names`]) and database URL password masking
 //! ([`url_mask`]).
 //!
@@ -18,15 +20,20 @@
 
 #![warn(missing_docs)]
 
+pub mod dialect;
 pub mod error;
 pub mod graph;
+pub mod lock;
 pub mod names;
+pub mod plan;
 pub mod target;
 pub mod url_mask;
 
+pub use dialect::Dialect;
 pub use error::ResolveError;
 pub use graph::{Graph, Node};
 pub use heads::HeadSet;
+pub use plan::{Plan, Revision, Section, Statement, Text};
 pub use target::Target;
 
 mod heads {

@@ -4,36 +4,14 @@
 //! `migrate-core`; this module only builds the graph and translates its
 //! errors into the runtime's.
 
-use migrate_core::{Graph, Node, ResolveError};
+use migrate_core::{Graph, ResolveError};
 
 use crate::error::{Direction, Error};
 use crate::plan::Plan;
 
 /// The graph of `plan`, indices in plan order.
 pub(crate) fn of(plan: &Plan) -> Graph {
-    let nodes: Vec<Node> = plan
-        .revisions()
-        .iter()
-        .map(|revision| Node {
-            id: revision.id().to_string(),
-            down_revisions: revision
-                .down_revisions()
-                .iter()
-                .map(|t| t.to_string())
-                .collect(),
-            depends_on: revision
-                .depends_on()
-                .iter()
-                .map(|t| t.to_string())
-                .collect(),
-            branch_labels: revision
-                .branch_labels()
-                .iter()
-                .map(|t| t.to_string())
-                .collect(),
-        })
-        .collect();
-    Graph::new(&nodes)
+    plan.graph()
 }
 
 /// A resolution error as the runtime reports it, for a move in `direction`.

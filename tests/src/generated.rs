@@ -149,11 +149,7 @@ pub fn generated_plan(count: usize, dialect: Dialect) -> Plan {
             }
         })
         .collect();
-    Plan {
-        revisions: revisions.into(),
-        version_table: Text::from("migrate_version"),
-        dialect,
-    }
+    Plan::new(revisions, "migrate_version", dialect)
 }
 
 /// The plan's dialect for a database URL (`sqlite:`, `postgres:`, `mysql:`).

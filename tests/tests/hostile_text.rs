@@ -29,7 +29,7 @@ const IDS: [&str; 3] = ["a\\4", "a\\'", "b\\\\'x"];
 const DOWNGRADE: &str = "DELETE FROM items WHERE name = 'it''s \\ \"q\"'";
 
 fn backslash_plan(dialect: Dialect) -> Plan {
-    let mut plan = PlanBuilder::new()
+    PlanBuilder::new()
         .rev(
             IDS[0],
             &[],
@@ -38,9 +38,8 @@ fn backslash_plan(dialect: Dialect) -> Plan {
         )
         .rev(IDS[1], &[IDS[0]], &["SELECT 1"], &[DOWNGRADE])
         .rev(IDS[2], &[IDS[1]], &["SELECT 2"], &["SELECT 3"])
-        .build();
-    plan.dialect = dialect;
-    plan
+        .dialect(dialect)
+        .build()
 }
 
 /// `revision -> downgrade_sql` as stored.
@@ -228,7 +227,7 @@ async fn mysql_values_mean_the_same_with_and_without_backslash_escapes() {
 fn injecting_plan(dialect: Dialect) -> Plan {
     let injected = "\nDROP TABLE users;\n-- ";
     let second = format!("b2{injected}");
-    let mut plan = PlanBuilder::new()
+    PlanBuilder::new()
         .rev(
             "a1",
             &[],
@@ -236,16 +235,15 @@ fn injecting_plan(dialect: Dialect) -> Plan {
             &["DROP TABLE items"],
         )
         .rev(&second, &["a1"], &["SELECT 1"], &["SELECT 2"])
-        .build();
-    for revision in plan.revisions.to_mut() {
-        revision.file = Text::from(format!(
-            "migrations/{}_create_items{injected}\r.sql",
-            revision.id()
-        ));
-        revision.message = Text::from(format!("create items{injected}"));
-    }
-    plan.dialect = dialect;
-    plan
+        .edit(|revision| {
+            revision.file = Text::from(format!(
+                "migrations/{}_create_items{injected}\r.sql",
+                revision.id()
+            ));
+            revision.message = Text::from(format!("create items{injected}"));
+        })
+        .dialect(dialect)
+        .build()
 }
 
 async fn offline_script_runs_no_injected_statement(kind: migrate_tests::Kind) {

@@ -185,7 +185,7 @@ impl Rule {
             Applies::PostgresMysql => {
                 matches!(
                     dialect,
-                    Dialect::Postgres | Dialect::Generic | Dialect::Mysql
+                    Dialect::Postgres | Dialect::Generic | Dialect::MySql
                 )
             }
         }
@@ -291,7 +291,7 @@ pub fn check(config: &crate::config::Config, revisions: &[CompiledRevision]) -> 
         || PathBuf::from(crate::config::CONFIG_FILE),
         |source| source.path.clone(),
     );
-    let mut settings = Settings::new(config.dialect.into());
+    let mut settings = Settings::new(config.dialect);
     settings.require_downgrade = config.require_downgrade;
     let (settings, mut diagnostics) =
         settings.with_levels(&config.lints, &file, &config.lint_spans);

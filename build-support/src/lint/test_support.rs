@@ -47,12 +47,7 @@ fn revision_in(index: usize, body: &str, dialect: Dialect) -> CompiledRevision {
         text: file_text(index, body),
     };
     let config = Config {
-        dialect: match dialect {
-            Dialect::Postgres => crate::config::Dialect::Postgres,
-            Dialect::Mysql => crate::config::Dialect::MySql,
-            Dialect::Sqlite => crate::config::Dialect::Sqlite,
-            Dialect::Generic => crate::config::Dialect::Generic,
-        },
+        dialect,
         ..Config::default()
     };
     match crate::revision::compile_file(&file, &config) {

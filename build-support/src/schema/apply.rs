@@ -70,7 +70,7 @@ impl Schema {
                 ..
             } => self.drop(*object_type, *if_exists, names, table.as_ref(), problems),
             Statement::CreateView(view) => {
-                let name = self.dialect.name(&view.name);
+                let name = self.dialect.object_name(&view.name);
                 let k = key(ObjectKind::View, &name);
                 if self.objects.contains_key(&k) && !view.or_replace && !view.if_not_exists {
                     problems.push(duplicate(ObjectKind::View, &name));
@@ -78,7 +78,7 @@ impl Schema {
                 self.insert(k, Object::View);
             }
             Statement::AlterView(view) => {
-                let name = self.dialect.name(&view.name);
+                let name = self.dialect.object_name(&view.name);
                 if !self.contains(ObjectKind::View, &name) && !view.if_exists {
                     self.report_unknown(ObjectKind::View, &name, problems);
                 }
@@ -87,7 +87,7 @@ impl Schema {
                 name,
                 representation,
             } => {
-                let name = self.dialect.name(name);
+                let name = self.dialect.object_name(name);
                 let labels = match representation {
                     Some(UserDefinedTypeRepresentation::Enum { labels }) => {
                         labels.iter().map(|l| l.value.clone()).collect()
@@ -97,11 +97,11 @@ impl Schema {
                 self.create_type(name, labels, false, problems);
             }
             Statement::CreateDomain(domain) => {
-                let name = self.dialect.name(&domain.name);
+                let name = self.dialect.object_name(&domain.name);
                 self.create_type(name, Vec::new(), false, problems);
             }
             Statement::DropDomain(drop) => {
-                let name = self.dialect.name(&drop.name);
+                let name = self.dialect.object_name(&drop.name);
                 self.drop_one(ObjectKind::Type, &name, drop.if_exists, problems);
             }
             Statement::AlterType(alter) => self.alter_type(alter, problems),
@@ -110,7 +110,7 @@ impl Schema {
                 name,
                 ..
             } => {
-                let name = self.dialect.name(name);
+                let name = self.dialect.object_name(name);
                 // A sequence OWNED BY a column goes away with its table, which
                 // the model does not follow: a duplicate is never reported.
                 let _ = if_not_exists;
@@ -122,13 +122,13 @@ impl Schema {
                     | sqlparser::ast::SchemaName::NamedAuthorization(name, _),
                 ..
             } => {
-                let name = self.dialect.name(name);
+                let name = self.dialect.object_name(name);
                 self.schemas.insert(name.name);
             }
             Statement::RenameTable(renames) => {
                 for rename in renames {
-                    let from = self.dialect.name(&rename.old_name);
-                    let to = self.dialect.name(&rename.new_name);
+                    let from = self.dialect.object_name(&rename.old_name);
+                    let to = self.dialect.object_name(&rename.new_name);
                     self.rename_table(&from, to, problems);
                 }
             }
@@ -136,8 +136,8 @@ impl Schema {
                 name,
                 operation: AlterIndexOperation::RenameIndex { index_name },
             } => {
-                let from = self.dialect.name(name);
-                let to = self.dialect.name(index_name);
+                let from = self.dialect.object_name(name);
+                let to = self.dialect.object_name(index_name);
                 let to = if to.schema.is_none() {
                     from.sibling(to.name)
                 } else {
@@ -146,11 +146,11 @@ impl Schema {
                 self.rename_index(&from, to, problems);
             }
             Statement::CreateFunction(function) => {
-                let name = self.dialect.name(&function.name);
+                let name = self.dialect.object_name(&function.name);
                 self.functions.insert(name.name);
             }
             Statement::CreateProcedure { name, .. } => {
-                let name = self.dialect.name(name);
+                let name = self.dialect.object_name(name);
                 self.functions.insert(name.name);
             }
             // Anything executed by name can do anything.
@@ -249,7 +249,7 @@ impl Schema {
                 }
             })
             .collect();
-        self.dialect.name(&ObjectName::from(parts))
+        self.dialect.object_name(&ObjectName::from(parts))
     }
 
     fn calls_user_function(&self, query: &sqlparser::ast::Query) -> bool {
@@ -258,7 +258,7 @@ impl Schema {
         }
         let found = sqlparser::ast::visit_expressions(query, |expr| {
             if let Expr::Function(function) = expr {
-                let name = self.dialect.name(&function.name);
+                let name = self.dialect.object_name(&function.name);
                 if self.functions.contains(&name.name) {
                     return ControlFlow::Break(());
                 }
@@ -305,7 +305,7 @@ impl Schema {
     }
 
     fn alter_type(&mut self, alter: &AlterType, problems: &mut Vec<Problem>) {
-        let name = self.dialect.name(&alter.name);
+        let name = self.dialect.object_name(&alter.name);
         let k = key(ObjectKind::Type, &name);
         let Some(Object::Type(mut def)) = self.objects.get(&k).cloned() else {
             self.report_unknown(ObjectKind::Type, &name, problems);
@@ -341,7 +341,7 @@ impl Schema {
     }
 
     fn create_table(&mut self, create: &CreateTable, problems: &mut Vec<Problem>) {
-        let name = self.dialect.name(&create.name);
+        let name = self.dialect.object_name(&create.name);
         let k = key(ObjectKind::Table, &name);
         if self.objects.contains_key(&k) {
             if create.if_not_exists {
@@ -437,7 +437,7 @@ impl Schema {
                     );
                 }
                 ColumnOption::ForeignKey(fk) => {
-                    let target = self.dialect.name(&fk.foreign_table);
+                    let target = self.dialect.object_name(&fk.foreign_table);
                     self.push_constraint(
                         table,
                         given,
@@ -523,11 +523,11 @@ impl Schema {
             ),
             TableConstraint::Unique(unique) => {
                 let cols = fold_cols(&unique.columns);
-                if d == Dialect::Mysql || d == Dialect::Sqlite {
+                if d == Dialect::MySql || d == Dialect::Sqlite {
                     let index_name = given(&unique.index_name)
                         .or_else(|| given(&unique.name))
                         .or_else(|| cols.first().cloned());
-                    if let (Dialect::Mysql, Some(index_name)) = (d, index_name) {
+                    if let (Dialect::MySql, Some(index_name)) = (d, index_name) {
                         indexes.push(Index {
                             name: mysql_index_name(&table.name, &index_name),
                             table: table.name.clone(),
@@ -542,7 +542,7 @@ impl Schema {
                 given(&fk.name),
                 ConstraintKind::ForeignKey,
                 fk.columns.iter().map(|c| d.fold(c)).collect(),
-                Some(d.name(&fk.foreign_table)),
+                Some(d.object_name(&fk.foreign_table)),
             ),
             TableConstraint::Check(check) => {
                 let mut cols = Vec::new();
@@ -560,7 +560,7 @@ impl Schema {
                 let cols = fold_cols(&index.columns);
                 let index_name = given(&index.name).or_else(|| cols.first().cloned());
                 if let Some(index_name) = index_name {
-                    let name = if d == Dialect::Mysql {
+                    let name = if d == Dialect::MySql {
                         mysql_index_name(&table.name, &index_name)
                     } else {
                         table.name.sibling(index_name)
@@ -615,7 +615,7 @@ impl Schema {
     }
 
     fn alter_table(&mut self, alter: &AlterTable, problems: &mut Vec<Problem>) {
-        let name = self.dialect.name(&alter.name);
+        let name = self.dialect.object_name(&alter.name);
         let k = key(ObjectKind::Table, &name);
         let Some(Object::Table(mut table)) = self.objects.get(&k).cloned() else {
             if !alter.if_exists {
@@ -757,7 +757,7 @@ impl Schema {
             }
             AlterTableOperation::RenameTable { table_name } => {
                 let (RenameTableNameKind::As(new) | RenameTableNameKind::To(new)) = table_name;
-                let new = d.name(new);
+                let new = d.object_name(new);
                 // PostgreSQL keeps a renamed table in its schema.
                 let new = if new.schema.is_none() && d == Dialect::Postgres {
                     table.name.sibling(new.name)
@@ -987,12 +987,12 @@ impl Schema {
 
     fn create_index(&mut self, create: &CreateIndex, problems: &mut Vec<Problem>) {
         let d = self.dialect;
-        let table_name = d.name(&create.table_name);
+        let table_name = d.object_name(&create.table_name);
         let Some(table) = self.table(&table_name) else {
             // Materialized views take indexes too; their columns are not modelled.
             if self.contains(ObjectKind::View, &table_name) {
                 if let Some(name) = &create.name {
-                    let name = d.name(name);
+                    let name = d.object_name(name);
                     let name = if name.schema.is_none() {
                         table_name.sibling(name.name)
                     } else {
@@ -1037,9 +1037,9 @@ impl Schema {
         }
         let index_name = match &create.name {
             Some(name) => {
-                let name = d.name(name);
+                let name = d.object_name(name);
                 match d {
-                    Dialect::Mysql => mysql_index_name(&table_name, &name.name),
+                    Dialect::MySql => mysql_index_name(&table_name, &name.name),
                     _ if name.schema.is_none() => table_name.sibling(name.name),
                     _ => name,
                 }
@@ -1050,7 +1050,7 @@ impl Schema {
                     .columns
                     .iter()
                     .map(|c| match &c.column.expr {
-                        Expr::Function(f) => d.name(&f.name).name,
+                        Expr::Function(f) => d.object_name(&f.name).name,
                         e => column_of(e).map_or_else(|| "expr".to_string(), |i| d.fold(i)),
                     })
                     .collect();
@@ -1092,7 +1092,7 @@ impl Schema {
     ) {
         let d = self.dialect;
         for object in names {
-            let name = d.name(object);
+            let name = d.object_name(object);
             match object_type {
                 ObjectType::Table => {
                     if self.contains(ObjectKind::Table, &name) {
@@ -1123,8 +1123,8 @@ impl Schema {
                 }
                 ObjectType::Index => {
                     let index_name = match (d, table) {
-                        (Dialect::Mysql, Some(table)) => {
-                            mysql_index_name(&d.name(table), &name.name)
+                        (Dialect::MySql, Some(table)) => {
+                            mysql_index_name(&d.object_name(table), &name.name)
                         }
                         _ => name,
                     };
@@ -1191,6 +1191,7 @@ impl Schema {
     }
 }
 
+use super::Naming;
 use super::ObjectKey;
 
 fn duplicate(kind: ObjectKind, name: &Name) -> Problem {

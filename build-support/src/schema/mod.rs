@@ -20,31 +20,14 @@ use std::collections::{BTreeSet, HashMap};
 
 pub use apply::{normalize_type, Problem, ProblemKind};
 pub use diff::Difference;
-pub use names::Name;
+pub use names::{Name, Naming};
 
-/// The SQL dialect whose naming rules the model follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dialect {
-    /// PostgreSQL: unquoted identifiers fold to lower case, `public` is the default schema.
-    Postgres,
-    /// MySQL / MariaDB: identifiers compared case-insensitively; index names are per table.
-    Mysql,
-    /// SQLite: identifiers compared case-insensitively, `main` is the default schema.
-    Sqlite,
-    /// Anything else: PostgreSQL's folding without the `public` schema.
-    Generic,
-}
-
-impl From<crate::config::Dialect> for Dialect {
-    fn from(dialect: crate::config::Dialect) -> Self {
-        match dialect {
-            crate::config::Dialect::Postgres => Dialect::Postgres,
-            crate::config::Dialect::MySql => Dialect::Mysql,
-            crate::config::Dialect::Sqlite => Dialect::Sqlite,
-            crate::config::Dialect::Generic => Dialect::Generic,
-        }
-    }
-}
+/// The SQL dialect whose naming rules the model follows (PostgreSQL folds
+/// unquoted identifiers to lower case with `public` as the default schema;
+/// MySQL and SQLite compare case-insensitively, MySQL's index names are per
+/// table, SQLite's default schema is `main`; the generic dialect folds as
+/// PostgreSQL does without the `public` schema).
+pub use migrate_core::Dialect;
 
 /// A column as the model knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

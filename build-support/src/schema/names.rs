@@ -50,9 +50,16 @@ impl fmt::Display for Name {
     }
 }
 
-impl Dialect {
+/// How a dialect names objects: identifier folding and default schemas.
+pub trait Naming {
     /// Folds one identifier the way the database compares it.
-    pub fn fold(self, ident: &Ident) -> String {
+    fn fold(self, ident: &Ident) -> String;
+    /// Folds a possibly qualified object name; the last part is the object.
+    fn object_name(self, object: &ObjectName) -> Name;
+}
+
+impl Naming for Dialect {
+    fn fold(self, ident: &Ident) -> String {
         match self {
             Dialect::Postgres | Dialect::Generic => {
                 if ident.quote_style.is_some() {
@@ -64,12 +71,11 @@ impl Dialect {
             // Case-insensitive for our purposes (MySQL on Linux compares table
             // names case-sensitively, but a history that relies on that is
             // not one we want to model).
-            Dialect::Mysql | Dialect::Sqlite => ident.value.to_lowercase(),
+            Dialect::MySql | Dialect::Sqlite => ident.value.to_lowercase(),
         }
     }
 
-    /// Folds a possibly qualified object name; the last part is the object.
-    pub fn name(self, object: &ObjectName) -> Name {
+    fn object_name(self, object: &ObjectName) -> Name {
         let parts: Vec<String> = object
             .0
             .iter()
@@ -84,19 +90,19 @@ impl Dialect {
         let schema = qualifiers
             .last()
             .cloned()
-            .filter(|s| !self.is_default_schema(s));
+            .filter(|s| !is_default_schema(self, s));
         Name {
             schema,
             name: last.clone(),
         }
     }
+}
 
-    fn is_default_schema(self, schema: &str) -> bool {
-        match self {
-            Dialect::Postgres => schema == "public",
-            Dialect::Sqlite => schema == "main",
-            Dialect::Mysql | Dialect::Generic => false,
-        }
+fn is_default_schema(dialect: Dialect, schema: &str) -> bool {
+    match dialect {
+        Dialect::Postgres => schema == "public",
+        Dialect::Sqlite => schema == "main",
+        Dialect::MySql | Dialect::Generic => false,
     }
 }
 
@@ -119,14 +125,14 @@ mod tests {
     fn postgres_folds_unquoted_and_drops_public() {
         let d = Dialect::Postgres;
         assert_eq!(
-            d.name(&object(&[Ident::new("public"), Ident::new("Users")])),
+            d.object_name(&object(&[Ident::new("public"), Ident::new("Users")])),
             Name::bare("users")
         );
         assert_eq!(
-            d.name(&object(&[Ident::with_quote('"', "Users")])),
+            d.object_name(&object(&[Ident::with_quote('"', "Users")])),
             Name::bare("Users")
         );
-        let other = d.name(&object(&[Ident::new("Auth"), Ident::new("t")]));
+        let other = d.object_name(&object(&[Ident::new("Auth"), Ident::new("t")]));
         assert_eq!(other.to_string(), "auth.t");
         assert!(!other.in_default_schema());
     }
@@ -134,11 +140,11 @@ mod tests {
     #[test]
     fn mysql_and_sqlite_are_case_insensitive() {
         assert_eq!(
-            Dialect::Mysql.name(&object(&[Ident::with_quote('`', "Users")])),
+            Dialect::MySql.object_name(&object(&[Ident::with_quote('`', "Users")])),
             Name::bare("users")
         );
         assert_eq!(
-            Dialect::Sqlite.name(&object(&[Ident::new("main"), Ident::new("T")])),
+            Dialect::Sqlite.object_name(&object(&[Ident::new("main"), Ident::new("T")])),
             Name::bare("t")
         );
     }

@@ -60,7 +60,7 @@ fn names_fold_and_public_is_the_default_schema() {
     // MySQL compares names case-insensitively, even quoted.
     let mysql = "-- migrate:upgrade\nALTER TABLE `Posts` ADD COLUMN body text;\n-- migrate:downgrade\nALTER TABLE posts DROP COLUMN BODY;\n";
     assert_eq!(
-        hits_in(Dialect::Mysql, "unknown-object", &[POSTS, mysql]),
+        hits_in(Dialect::MySql, "unknown-object", &[POSTS, mysql]),
         0
     );
 }

@@ -6,13 +6,12 @@ use migrate_runtime::cli::Printer;
 
 use crate::scan;
 
-/// The file name inside the migrations directory.
-pub const LOCK_FILE: &str = "migrate.lock";
+pub use migrate_core::lock::LOCK_FILE;
 
-/// The lock text for revision ids in plan order and the heads (the
-/// compiler owns the format).
+/// The lock text for revision ids in plan order and the heads (the format
+/// is `migrate_core::lock`'s).
 pub fn render(order: &[&str], heads: &[&str]) -> String {
-    migrate_build::lock::render_ids(order, heads)
+    migrate_core::lock::render(order, heads)
 }
 
 /// The lock the directory's headers call for.

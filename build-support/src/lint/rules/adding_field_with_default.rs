@@ -9,6 +9,7 @@ use sqlparser::ast::{AlterTableOperation, ColumnOption, Expr, GeneratedExpressio
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
+use crate::schema::Naming;
 
 /// Functions that are not volatile (immutable or stable) and common in defaults.
 const NOT_VOLATILE: &[&str] = &[

@@ -25,7 +25,7 @@ pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
             AlterTableOperation::AddConstraint {
                 constraint: TableConstraint::ForeignKey(fk),
                 ..
-            } if ctx.dialect == Dialect::Mysql => Some(ctx.name(&fk.foreign_table)),
+            } if ctx.dialect == Dialect::MySql => Some(ctx.name(&fk.foreign_table)),
             _ => None,
         };
         let Some(target) = target else {
@@ -37,7 +37,7 @@ pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
                 "adding a foreign key from {table} to {target} locks both tables against writes \
                  while every row of {table} is checked"
             ),
-            if ctx.dialect == Dialect::Mysql {
+            if ctx.dialect == Dialect::MySql {
                 "add the foreign key while the table is small, or with `SET foreign_key_checks = 0` \
                  and a separate data check"
             } else {
@@ -68,7 +68,7 @@ mod tests {
         assert_eq!(hits(RULE, &[SETUP, up]), 0);
         let mysql_setup = "-- migrate:upgrade\nCREATE TABLE t (id bigint PRIMARY KEY, n bigint);\nCREATE TABLE u (id bigint PRIMARY KEY);\n-- migrate:downgrade\nDROP TABLE u;\nDROP TABLE t;\n";
         let mysql = "-- migrate:upgrade\nALTER TABLE t ADD CONSTRAINT t_u_fk FOREIGN KEY (n) REFERENCES u (id);\n-- migrate:downgrade\nALTER TABLE t DROP FOREIGN KEY t_u_fk;\n";
-        assert_eq!(hits_in(Dialect::Mysql, RULE, &[mysql_setup, mysql]), 1);
+        assert_eq!(hits_in(Dialect::MySql, RULE, &[mysql_setup, mysql]), 1);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
+use crate::schema::Naming;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
     let Some((alter, table)) = ctx.alter_table() else {

@@ -6,6 +6,7 @@ use sqlparser::ast::{AlterTableOperation, ColumnOption};
 
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
+use crate::schema::Naming;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
     let Some((alter, table)) = ctx.alter_existing_table() else {

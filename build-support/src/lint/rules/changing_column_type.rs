@@ -8,6 +8,7 @@ use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, DataType};
 use super::{Finding, StmtCtx};
 use crate::lint::Rule;
 use crate::schema::normalize_type;
+use crate::schema::Naming;
 
 pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
     let Some((alter, table)) = ctx.alter_table() else {

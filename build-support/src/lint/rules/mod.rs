@@ -34,6 +34,7 @@ use std::ops::Range;
 use sqlparser::ast::{AlterTable, ColumnDef, ObjectName, Statement};
 
 use super::{Rule, Settings};
+use crate::schema::Naming;
 use crate::schema::{key, Dialect, Journal, Name, Object, ObjectKind, Schema};
 use crate::CompiledStatement;
 
@@ -76,7 +77,7 @@ impl StmtCtx<'_> {
     }
 
     pub fn name(&self, object: &ObjectName) -> Name {
-        self.dialect.name(object)
+        self.dialect.object_name(object)
     }
 
     /// The statement as an `ALTER TABLE`, with the table's folded name.
