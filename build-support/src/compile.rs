@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::codes::Code;
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::render::{render, Sources, Style};
@@ -25,7 +26,7 @@ pub struct Options {
     /// Skip the `migrate.lock` check (the CLI's `lock` verb, which rewrites it).
     pub skip_lock: bool,
     /// Error codes that do not fail the compile (see [`Options::tolerate`]).
-    pub tolerate: &'static [&'static str],
+    pub tolerate: &'static [Code],
     /// Keep what a read verb can show (see [`Options::salvage`]).
     pub salvage: bool,
 }
@@ -53,7 +54,7 @@ impl Options {
     /// tell them apart. `cargo migrate`'s read verbs use it, since they must
     /// work on a directory with two heads (to run `merge`) or a stale lock
     /// (to run `lock`); the build itself tolerates nothing.
-    pub fn tolerate(mut self, codes: &'static [&'static str]) -> Options {
+    pub fn tolerate(mut self, codes: &'static [Code]) -> Options {
         self.tolerate = codes;
         self
     }
@@ -167,7 +168,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         return fail(
             vec![Diagnostic {
                 severity: Severity::Error,
-                code: "missing-directory",
+                code: Code::MissingDirectory,
                 message: format!(
                     "the migrations directory `{}` does not exist",
                     display_dir.display()
@@ -351,7 +352,7 @@ fn compile_files(
                 Err(_) => out.extend(part.iter().map(|file| {
                     Err(vec![Diagnostic {
                         severity: Severity::Error,
-                        code: "internal-error",
+                        code: Code::InternalError,
                         message: format!(
                             "the compiler crashed while reading `{}` (please report this bug)",
                             file.path.display()
@@ -400,7 +401,7 @@ fn add_config_source(dir: &Path, display_dir: &Path, sources: &mut Sources) {
     }
 }
 
-fn has_errors(diagnostics: &[Diagnostic], tolerate: &[&str]) -> bool {
+fn has_errors(diagnostics: &[Diagnostic], tolerate: &[Code]) -> bool {
     diagnostics
         .iter()
         .any(|d| d.severity == Severity::Error && !tolerate.contains(&d.code))
@@ -410,4 +411,51 @@ fn errors_first(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     // Stable: within each severity the stages' order (file order) is kept.
     diagnostics.sort_by_key(|d| std::cmp::Reverse(d.severity));
     diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).expect("write");
+    }
+
+    /// `salvage` keeps a file with a broken body by its header, and reports
+    /// its error; the build (no salvage) fails on it; a header that does
+    /// not read fails both.
+    #[test]
+    fn salvage_keeps_a_broken_body_by_its_header() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(
+            dir.path(),
+            "aaaa_one.sql",
+            "-- revision: aaaa\n-- down_revision: none\n-- message: one\n\n-- migrate:upgrade\nCREATE TABLE one (id INTEGER);\n-- migrate:downgrade\nDROP TABLE one;\n",
+        );
+        write(
+            dir.path(),
+            "bbbb_two.sql",
+            "-- revision: bbbb\n-- down_revision: aaaa\n-- message: two\n\n-- migrate:upgrade\n-- nothing yet\n-- migrate:downgrade\n",
+        );
+        let strict = compile(dir.path(), &Options::new()).expect_err("the build refuses");
+        assert!(strict.errors().any(|d| d.code == "empty-upgrade"));
+        let salvaged = compile(dir.path(), &Options::new().salvage(true)).expect("salvaged");
+        let ids: Vec<&str> = salvaged.revisions.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["aaaa", "bbbb"]);
+        assert_eq!(salvaged.revisions[1].message, "two");
+        assert!(salvaged.revisions[1].upgrade.is_empty());
+        assert!(salvaged
+            .warnings
+            .iter()
+            .any(|d| d.code == "empty-upgrade" && d.severity == Severity::Error));
+
+        write(
+            dir.path(),
+            "cccc_three.sql",
+            "-- down_revision: bbbb\n\n-- migrate:upgrade\nSELECT 1;\n",
+        );
+        let failure =
+            compile(dir.path(), &Options::new().salvage(true)).expect_err("a broken header");
+        assert!(failure.errors().count() > 0);
+    }
 }

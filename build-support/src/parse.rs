@@ -33,6 +33,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 
+use crate::codes::Code;
 use crate::config::Dialect;
 use crate::header::error_at;
 use crate::split::{Cursor, Statement};
@@ -692,7 +693,7 @@ fn syntax_error(
     };
     let mut diagnostic = error_at(
         file,
-        "sql-syntax",
+        Code::SqlSyntax,
         format!(
             "{} SQL syntax error in the statement at line {}, column {}",
             dialect.display_name(),

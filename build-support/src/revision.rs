@@ -20,6 +20,7 @@ use std::ops::Range;
 
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
+use crate::codes::Code;
 use crate::config::Config;
 use crate::header::error_at;
 use crate::source::SourceFile;
@@ -49,7 +50,7 @@ pub fn compile_file(
     let rule_on = config
         .lints
         .get(REQUIRES_NO_TRANSACTION)
-        .is_none_or(|level| level != "off")
+        .is_none_or(|level| *level != crate::codes::Level::Off)
         && !allowed_in_file(text, REQUIRES_NO_TRANSACTION);
     // Each statement is checked and parsed while the splitter reads it, and
     // its tokens dropped: only one statement's tokens (a long statement's
@@ -118,7 +119,7 @@ pub fn compile_file(
             .unwrap_or(0..0);
         let mut diagnostic = error_at(
             path,
-            "empty-upgrade",
+            Code::EmptyUpgrade,
             format!(
                 "revision `{}` has no upgrade statement",
                 if header.id.is_empty() {
@@ -365,7 +366,7 @@ fn no_transaction_error(
 ) -> Diagnostic {
     let mut diagnostic = error_at(
         &file.path,
-        REQUIRES_NO_TRANSACTION,
+        crate::codes::Rule::NoTransactionStatement.code(),
         format!("{what} cannot run inside a transaction"),
         span,
         "fails inside a transaction block",
@@ -417,7 +418,7 @@ mod tests {
         let diagnostics = compile(dialect, "abc_x.sql", text).expect_err("errors");
         let got: Vec<(&str, &str)> = diagnostics
             .iter()
-            .map(|d| (d.code, &text[d.labels[0].span.clone()]))
+            .map(|d| (d.code.as_str(), &text[d.labels[0].span.clone()]))
             .collect();
         assert_eq!(got, expect, "{diagnostics:#?}");
     }
@@ -496,17 +497,19 @@ mod tests {
             dialect: Dialect::Postgres,
             ..Config::default()
         };
-        config
-            .lints
-            .insert(REQUIRES_NO_TRANSACTION.to_string(), "off".to_string());
+        config.lints.insert(
+            REQUIRES_NO_TRANSACTION.to_string(),
+            crate::codes::Level::Off,
+        );
         let source = SourceFile {
             path: PathBuf::from("migrations/abc_x.sql"),
             text: format!("{HEAD}-- migrate:upgrade\n{sql}"),
         };
         assert!(compile_file(&source, &config).is_ok());
-        config
-            .lints
-            .insert(REQUIRES_NO_TRANSACTION.to_string(), "warn".to_string());
+        config.lints.insert(
+            REQUIRES_NO_TRANSACTION.to_string(),
+            crate::codes::Level::Warn,
+        );
         let diagnostics = compile_file(&source, &config).unwrap_err();
         assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
         assert_eq!(diagnostics[0].code, REQUIRES_NO_TRANSACTION);
@@ -543,7 +546,13 @@ mod tests {
         let diagnostics = compile(Dialect::Generic, "abc_x.sql", &text).unwrap_err();
         let got: Vec<_> = diagnostics
             .iter()
-            .map(|d| (d.code, &text[d.labels[0].span.clone()], d.message.as_str()))
+            .map(|d| {
+                (
+                    d.code.as_str(),
+                    &text[d.labels[0].span.clone()],
+                    d.message.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,

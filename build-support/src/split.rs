@@ -36,6 +36,7 @@ use std::path::Path;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use crate::checksum::ChecksumBuilder;
+use crate::codes::Code;
 use crate::config::Dialect;
 use crate::header::error_at;
 use crate::Diagnostic;
@@ -399,7 +400,7 @@ impl<'a> Splitter<'a> {
                 let message = err.message.clone();
                 let mut diagnostic = error_at(
                     self.file,
-                    "sql-syntax",
+                    Code::SqlSyntax,
                     format!("cannot tokenize the SQL: {message}"),
                     at..end,
                     &message,
@@ -578,7 +579,7 @@ impl<'a> Splitter<'a> {
                 if self.current.is_some() {
                     let mut diagnostic = error_at(
                         self.file,
-                        "misplaced-directive",
+                        Code::MisplacedDirective,
                         "`-- migrate:unchecked` inside a statement".to_string(),
                         range,
                         "applies to no statement",
@@ -591,7 +592,7 @@ impl<'a> Splitter<'a> {
                 if reason.is_none() {
                     let mut diagnostic = error_at(
                         self.file,
-                        "unchecked-without-reason",
+                        Code::UncheckedWithoutReason,
                         "`-- migrate:unchecked` needs a reason".to_string(),
                         range.clone(),
                         "no reason given",
@@ -609,7 +610,7 @@ impl<'a> Splitter<'a> {
             Directive::Unknown(name) => {
                 let mut diagnostic = error_at(
                     self.file,
-                    "unknown-directive",
+                    Code::UnknownDirective,
                     format!("unknown directive `migrate:{name}`"),
                     range,
                     "not a directive",
@@ -620,7 +621,7 @@ impl<'a> Splitter<'a> {
             Directive::BadOption(kind, option) => {
                 let mut diagnostic = error_at(
                     self.file,
-                    "unknown-directive",
+                    Code::UnknownDirective,
                     format!("unknown section option `{option}`"),
                     range.clone(),
                     "expected `transaction:false`",
@@ -650,7 +651,7 @@ impl<'a> Splitter<'a> {
                 self.outside_reported = true;
                 let mut diagnostic = error_at(
                     self.file,
-                    "sql-outside-section",
+                    Code::SqlOutsideSection,
                     "SQL before the first `-- migrate:upgrade` section".to_string(),
                     range.start..line_end(self.text, range.start),
                     "outside any section",
@@ -667,7 +668,7 @@ impl<'a> Splitter<'a> {
                 if word.quote_style.is_none() && word.value.eq_ignore_ascii_case("DELIMITER") {
                     let mut diagnostic = error_at(
                         self.file,
-                        "mysql-delimiter",
+                        Code::MysqlDelimiter,
                         "MySQL's `DELIMITER` command is not supported".to_string(),
                         range.start..line_end(self.text, range.start),
                         "a command of the mysql client, not SQL",
@@ -753,7 +754,7 @@ impl<'a> Splitter<'a> {
         if let Some((_, range)) = self.pending_unchecked.take() {
             let mut diagnostic = error_at(
                 self.file,
-                "misplaced-directive",
+                Code::MisplacedDirective,
                 "`-- migrate:unchecked` is not followed by a statement".to_string(),
                 range,
                 "applies to no statement",

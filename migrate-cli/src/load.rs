@@ -14,17 +14,19 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use migrate_build::config::Config;
-use migrate_build::{CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style};
+use migrate_build::{
+    Code, CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style,
+};
 use migrate_runtime::cli::Printer;
 use migrate_runtime::plan::{Plan, Revision, Section, Statement};
 
 /// Error codes a read verb tolerates (shown as one warning line).
-pub const TOLERATED_BY_READ_VERBS: &[&str] = &["multiple-heads", "stale-lock"];
+pub const TOLERATED_BY_READ_VERBS: &[Code] = &[Code::MultipleHeads, Code::StaleLock];
 
 /// Error codes `upgrade`, `downgrade` and `stamp` tolerate: several heads
 /// (`upgrade heads` applies them). A stale `migrate.lock` is refused, as
 /// `cargo build` and `check` refuse it.
-pub const TOLERATED_BY_WRITE_VERBS: &[&str] = &["multiple-heads"];
+pub const TOLERATED_BY_WRITE_VERBS: &[Code] = &[Code::MultipleHeads];
 
 /// The compiled directory.
 #[derive(Debug)]
@@ -66,6 +68,17 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     if diagnostics.is_empty() {
         return;
     }
+    let explained: Vec<Diagnostic>;
+    let diagnostics = if cfg!(feature = "pg-query") {
+        diagnostics
+    } else {
+        explained = diagnostics
+            .iter()
+            .cloned()
+            .map(explain_missing_parser)
+            .collect();
+        &explained[..]
+    };
     // `Printer` already weighed `--color`, NO_COLOR and the terminal.
     let style = if printer.colored() {
         Style::Styled
@@ -75,6 +88,24 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     // Messages may quote a URL too, not only the snippets.
     let rendered = mask_passwords(&migrate_build::render(diagnostics, sources, style));
     eprintln!("{rendered}\n");
+}
+
+/// A syntax error in a PostgreSQL history, from a `cargo migrate` built
+/// without PostgreSQL's parser: the build's help advises the `pg-query`
+/// feature on migrate-runtime, and the CLI must have the same parser to
+/// accept what that build accepts, so the help says how to install it.
+fn explain_missing_parser(mut diagnostic: Diagnostic) -> Diagnostic {
+    if diagnostic.code == "sql-syntax"
+        && diagnostic
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("pg-query"))
+    {
+        diagnostic.help = Some(
+            "if PostgreSQL accepts this statement, the build accepts it with `features = [\"pg-query\"]` on migrate-runtime, and this `cargo migrate` was installed without PostgreSQL's parser: reinstall it with `cargo install migrate-cli --features pg-query` (building it needs libclang-dev) so that it accepts what the build accepts; or put `-- migrate:unchecked -- <reason>` on the line before the statement (it is then applied but not analysed)".to_string(),
+        );
+    }
+    diagnostic
 }
 
 /// Compiles `dir` exactly as `embed_migrations!` does (`migrate_build::compile`,
@@ -111,11 +142,7 @@ pub fn load_strict(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
 /// Compiles `dir` with the build's own pipeline, except that errors whose
 /// code is in `tolerate` are kept as warnings; when anything fatal is found,
 /// prints the fatal diagnostics and fails.
-pub fn load(
-    dir: &Path,
-    tolerate: &'static [&'static str],
-    printer: &Printer,
-) -> anyhow::Result<Loaded> {
+pub fn load(dir: &Path, tolerate: &'static [Code], printer: &Printer) -> anyhow::Result<Loaded> {
     load_with(dir, tolerate, false, printer)
 }
 
@@ -131,7 +158,7 @@ pub fn load_for_reading(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded>
 
 fn load_with(
     dir: &Path,
-    tolerate: &'static [&'static str],
+    tolerate: &'static [Code],
     salvage: bool,
     printer: &Printer,
 ) -> anyhow::Result<Loaded> {

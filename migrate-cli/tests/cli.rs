@@ -1891,3 +1891,76 @@ fn database_create_drop_reset_on_postgres() {
 fn database_create_drop_reset_on_mariadb() {
     server_database_verbs("MIGRATE_TEST_MYSQL_URL", "mysql");
 }
+
+/// A `dialect = "postgres"` history whose second revision holds a statement
+/// sqlparser rejects and PostgreSQL accepts (`ALTER SEQUENCE ... OWNED BY`).
+fn owned_by_history(url: String) -> Project {
+    let mut project = Project::new(url);
+    project.run(&["init", "--dialect", "postgres"], 0);
+    project.revision(
+        "aaaa11111111",
+        "users",
+        &[],
+        "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE SEQUENCE users_seq;",
+        "DROP SEQUENCE users_seq;\nDROP TABLE users;",
+    );
+    project.revision(
+        "bbbb22222222",
+        "own the sequence",
+        &[],
+        "ALTER SEQUENCE users_seq OWNED BY users.id;",
+        "ALTER SEQUENCE users_seq OWNED BY NONE;",
+    );
+    project
+}
+
+/// Issue 11 item 3: built with `--features pg-query`, `cargo migrate`
+/// accepts what a build with migrate-runtime's `pg-query` accepts (before:
+/// the app built, and `upgrade head` failed with `sql-syntax`).
+#[cfg(feature = "pg-query")]
+#[test]
+fn with_pg_query_the_cli_accepts_what_the_build_accepts() {
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "with_pg_query_the_cli_accepts_what_the_build_accepts",
+    ) else {
+        return;
+    };
+    let (url, name) = fresh_database(&base_url, "cli_pg_query");
+    let project = owned_by_history(url.clone());
+    let check = project.run_quietly(&["check"]);
+    let upgrade = project.run_quietly(&["upgrade", "head"]);
+    let rows = if upgrade.code == 0 {
+        applied_rows(&url)
+    } else {
+        Vec::new()
+    };
+    drop_database(&base_url, &name);
+    assert_eq!(upgrade.code, 0, "{}", upgrade.stderr);
+    assert_eq!(rows, ["aaaa11111111", "bbbb22222222"]);
+    // `check` compiled the directory and found the database behind.
+    assert!(check.stderr.contains("pending"), "{}", check.stderr);
+}
+
+/// Issue 11 item 3: without the feature, the same history is refused with
+/// the way to a `cargo migrate` that parses as the build does.
+#[cfg(not(feature = "pg-query"))]
+#[test]
+fn without_pg_query_the_cli_says_how_to_parse_as_the_build() {
+    let project = owned_by_history("postgres://nobody@127.0.0.1:1/none".to_string());
+    let refused = project.run_quietly(&["upgrade", "head"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("error[sql-syntax]"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("cargo install migrate-cli --features pg-query")
+            && refused.stderr.contains("libclang"),
+        "{}",
+        refused.stderr
+    );
+}
