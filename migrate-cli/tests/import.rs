@@ -274,7 +274,7 @@ fn crates_io_fails_at_build_time_exactly_at_its_broken_down_scripts() {
         .diagnostics
         .iter()
         .filter(|d| d.severity == migrate_build::Severity::Error)
-        .map(|d| d.code)
+        .map(|d| d.code.as_str())
         .collect();
     assert_eq!(codes, ["requires-no-transaction"; 2]);
 }

@@ -464,7 +464,7 @@ fn check(
                     by_file
                         .entry(index)
                         .or_default()
-                        .push((at, diagnostic.code));
+                        .push((at, diagnostic.code.as_str()));
                 }
                 Some((index, _)) => left.push(finding(&files[index], diagnostic)),
                 None => left.push(Finding {
