@@ -32,6 +32,7 @@ pub const KEYS: &[&str] = &[
     "create_date",
     "branch_labels",
     "depends_on",
+    "source",
 ];
 
 /// The parsed header of one file.
@@ -49,6 +50,10 @@ pub struct Header {
     pub message: String,
     /// `create_date:`.
     pub create_date: String,
+    /// `source:`: where an imported revision came from (`cargo migrate
+    /// import` writes `<tool> <version> <name>`); free text, never read by
+    /// the runtime.
+    pub source: String,
     /// Byte range of each present key's value (empty range at the value's
     /// position when the value is empty).
     pub spans: BTreeMap<String, Range<usize>>,
@@ -295,6 +300,7 @@ fn read_key(
         }
         "message" => header.message = value.to_string(),
         "create_date" => header.create_date = value.to_string(),
+        "source" => header.source = value.to_string(),
         _ => {}
     }
 }

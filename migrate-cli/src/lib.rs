@@ -96,6 +96,8 @@ pub enum Command {
     Lock,
     /// Show every build error and lint finding (`--format json|sarif` for tools).
     Lint,
+    /// Write another tool's migration history as revision files.
+    Import(cmd::import::ImportArgs),
     /// Create, drop or reset the database named in the URL (SQLite: the file).
     #[command(name = "database", subcommand)]
     DatabaseAdmin(cmd::database::DatabaseCommand),
@@ -209,6 +211,7 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),
         Command::Lock => cmd::lock::lock(&opt.dir, printer),
         Command::Lint => cmd::lint::lint(&opt.dir, opt.format, printer),
+        Command::Import(args) => cmd::import::import(&opt.dir, args, opt.format, printer),
         Command::DatabaseAdmin(command) => cmd::database::run(
             &opt.dir,
             command,

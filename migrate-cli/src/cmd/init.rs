@@ -66,7 +66,7 @@ pub fn init(project: &Path, dir: &Path, dialect: &str, printer: &Printer) -> any
 
     std::fs::create_dir_all(&migrations)
         .with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let toml = MIGRATE_TOML.replace("dialect = \"generic\"", &format!("dialect = \"{dialect}\""));
+    let toml = migrate_toml(dialect);
     crate::files::create_new(&migrations.join("migrate.toml"), &toml)?;
     crate::files::create_new(
         &migrations.join("migrate.lock"),
@@ -160,6 +160,11 @@ fn insert_watch_line(text: &str, line: &str) -> Option<String> {
     out.push_str(line);
     out.push_str(&text[brace + 1..]);
     Some(out)
+}
+
+/// The `migrate.toml` that `init` writes, for `dialect`.
+pub(crate) fn migrate_toml(dialect: &str) -> String {
+    MIGRATE_TOML.replace("dialect = \"generic\"", &format!("dialect = \"{dialect}\""))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod database;
 pub mod db;
+pub mod import;
 pub mod init;
 pub mod lint;
 pub mod lock;
