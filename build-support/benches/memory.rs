@@ -102,6 +102,13 @@ fn main() {
     }
     big.push_str(";\n");
     cases.push(("one 1 MB INSERT statement".to_string(), big));
+    // One statement of about 1 MB that is not an INSERT: parsed whole.
+    let ids = (150_000.0 * scale) as usize;
+    let list: Vec<String> = (0..ids).map(|i| i.to_string()).collect();
+    cases.push((
+        "one 1 MB DELETE ... IN (...)".to_string(),
+        format!("DELETE FROM t WHERE id IN ({});\n", list.join(", ")),
+    ));
     // One expression of about 1 MB (too deep to analyse: a warning).
     let terms = (250_000.0 * scale) as usize;
     cases.push((

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::codes::Code;
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::render::{render, Sources, Style};
@@ -25,7 +26,9 @@ pub struct Options {
     /// Skip the `migrate.lock` check (the CLI's `lock` verb, which rewrites it).
     pub skip_lock: bool,
     /// Error codes that do not fail the compile (see [`Options::tolerate`]).
-    pub tolerate: &'static [&'static str],
+    pub tolerate: &'static [Code],
+    /// Keep what a read verb can show (see [`Options::salvage`]).
+    pub salvage: bool,
 }
 
 impl Options {
@@ -51,8 +54,25 @@ impl Options {
     /// tell them apart. `cargo migrate`'s read verbs use it, since they must
     /// work on a directory with two heads (to run `merge`) or a stale lock
     /// (to run `lock`); the build itself tolerates nothing.
-    pub fn tolerate(mut self, codes: &'static [&'static str]) -> Options {
+    pub fn tolerate(mut self, codes: &'static [Code]) -> Options {
         self.tolerate = codes;
+        self
+    }
+
+    /// For `cargo migrate`'s read verbs (`history`, `heads`, `current`,
+    /// `show`), which must keep working while a file is being edited, as
+    /// Alembic's do: a file whose header reads but whose SQL has errors (the
+    /// empty upgrade `cargo migrate revision` writes, a syntax error) stays in
+    /// the history with its header and no statement, and errors of
+    /// `migrate.lock` (a git conflict) and of the lints do not fail the
+    /// compile. Every such error is returned in [`Compiled::warnings`] with
+    /// its `Error` severity. A file whose header does not read, and an error
+    /// of the graph not in [`Options::tolerate`], still fail: the history
+    /// shown would be wrong. The lints do not run when a file was kept this
+    /// way (its missing statements would make findings up). The build
+    /// never salvages.
+    pub fn salvage(mut self, on: bool) -> Options {
+        self.salvage = on;
         self
     }
 }
@@ -148,7 +168,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         return fail(
             vec![Diagnostic {
                 severity: Severity::Error,
-                code: "missing-directory",
+                code: Code::MissingDirectory,
                 message: format!(
                     "the migrations directory `{}` does not exist",
                     display_dir.display()
@@ -187,10 +207,18 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
 
     let mut diagnostics = skipped;
     let mut revisions = Vec::with_capacity(files.len());
-    for result in compile_files(&files, &config) {
+    // Errors of the files kept by their header (`salvage`): reported, never fatal.
+    let mut salvaged = Vec::new();
+    for (file, result) in files.iter().zip(compile_files(&files, &config)) {
         match result {
             Ok(revision) => revisions.push(revision),
-            Err(found) => diagnostics.extend(found),
+            Err(found) => match options.salvage.then(|| header_only(file)).flatten() {
+                Some(revision) => {
+                    revisions.push(revision);
+                    salvaged.extend(found);
+                }
+                None => diagnostics.extend(found),
+            },
         }
     }
     if has_errors(&diagnostics, options.tolerate) {
@@ -200,6 +228,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
 
     diagnostics.extend(crate::graph::check(&revisions));
     if has_errors(&diagnostics, options.tolerate) {
+        diagnostics.append(&mut salvaged);
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
     }
@@ -210,6 +239,8 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         .filter_map(|index| slots.get_mut(index).and_then(Option::take))
         .collect();
 
+    // What the lock and the lints find cannot make a salvaged history wrong.
+    let structural = diagnostics.len();
     if !options.skip_lock {
         let display = display_dir.join(migrate_core::lock::LOCK_FILE);
         match crate::lock::read_lock(dir, &display) {
@@ -222,18 +253,55 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         }
     }
 
-    diagnostics.extend(crate::lint::check(&config, &revisions));
+    if salvaged.is_empty() {
+        diagnostics.extend(crate::lint::check(&config, &revisions));
+    }
 
-    if has_errors(&diagnostics, options.tolerate) {
+    let fatal = if options.salvage {
+        &diagnostics[..structural]
+    } else {
+        &diagnostics[..]
+    };
+    if has_errors(fatal, options.tolerate) {
+        diagnostics.append(&mut salvaged);
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
     }
+    diagnostics.append(&mut salvaged);
+    let diagnostics = if options.salvage {
+        errors_first(diagnostics)
+    } else {
+        diagnostics
+    };
     add_file_sources(&diagnostics, &files, &mut sources);
     Ok(Compiled {
         config,
         revisions,
         warnings: diagnostics,
         sources,
+    })
+}
+
+/// The revision a file's header describes, without statements, when the
+/// header itself has no error (`Options::salvage`).
+fn header_only(file: &crate::source::SourceFile) -> Option<CompiledRevision> {
+    let (header, found) = crate::header::parse(&file.path, &file.text);
+    if found.iter().any(|d| d.severity == Severity::Error) || header.id.is_empty() {
+        return None;
+    }
+    Some(CompiledRevision {
+        file: file.path.clone(),
+        source: file.text.clone(),
+        id: header.id,
+        down_revisions: header.down_revisions,
+        depends_on: header.depends_on,
+        branch_labels: header.branch_labels,
+        message: header.message,
+        create_date: header.create_date,
+        upgrade: Vec::new(),
+        downgrade: Vec::new(),
+        checksum: [0; 32],
+        header_spans: header.spans,
     })
 }
 
@@ -284,7 +352,7 @@ fn compile_files(
                 Err(_) => out.extend(part.iter().map(|file| {
                     Err(vec![Diagnostic {
                         severity: Severity::Error,
-                        code: "internal-error",
+                        code: Code::InternalError,
                         message: format!(
                             "the compiler crashed while reading `{}` (please report this bug)",
                             file.path.display()
@@ -333,7 +401,7 @@ fn add_config_source(dir: &Path, display_dir: &Path, sources: &mut Sources) {
     }
 }
 
-fn has_errors(diagnostics: &[Diagnostic], tolerate: &[&str]) -> bool {
+fn has_errors(diagnostics: &[Diagnostic], tolerate: &[Code]) -> bool {
     diagnostics
         .iter()
         .any(|d| d.severity == Severity::Error && !tolerate.contains(&d.code))
@@ -343,4 +411,51 @@ fn errors_first(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     // Stable: within each severity the stages' order (file order) is kept.
     diagnostics.sort_by_key(|d| std::cmp::Reverse(d.severity));
     diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).expect("write");
+    }
+
+    /// `salvage` keeps a file with a broken body by its header, and reports
+    /// its error; the build (no salvage) fails on it; a header that does
+    /// not read fails both.
+    #[test]
+    fn salvage_keeps_a_broken_body_by_its_header() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(
+            dir.path(),
+            "aaaa_one.sql",
+            "-- revision: aaaa\n-- down_revision: none\n-- message: one\n\n-- migrate:upgrade\nCREATE TABLE one (id INTEGER);\n-- migrate:downgrade\nDROP TABLE one;\n",
+        );
+        write(
+            dir.path(),
+            "bbbb_two.sql",
+            "-- revision: bbbb\n-- down_revision: aaaa\n-- message: two\n\n-- migrate:upgrade\n-- nothing yet\n-- migrate:downgrade\n",
+        );
+        let strict = compile(dir.path(), &Options::new()).expect_err("the build refuses");
+        assert!(strict.errors().any(|d| d.code == "empty-upgrade"));
+        let salvaged = compile(dir.path(), &Options::new().salvage(true)).expect("salvaged");
+        let ids: Vec<&str> = salvaged.revisions.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["aaaa", "bbbb"]);
+        assert_eq!(salvaged.revisions[1].message, "two");
+        assert!(salvaged.revisions[1].upgrade.is_empty());
+        assert!(salvaged
+            .warnings
+            .iter()
+            .any(|d| d.code == "empty-upgrade" && d.severity == Severity::Error));
+
+        write(
+            dir.path(),
+            "cccc_three.sql",
+            "-- down_revision: bbbb\n\n-- migrate:upgrade\nSELECT 1;\n",
+        );
+        let failure =
+            compile(dir.path(), &Options::new().salvage(true)).expect_err("a broken header");
+        assert!(failure.errors().count() > 0);
+    }
 }

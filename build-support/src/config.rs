@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::codes::{Code, Level};
 use crate::source::SourceFile;
 use crate::{Diagnostic, Label, Severity};
 
@@ -59,9 +60,10 @@ pub struct Config {
     pub version_table: String,
     /// `require_downgrade`: a revision without downgrade statements is an error.
     pub require_downgrade: bool,
-    /// `[lints]`: raw rule name -> `"error"`, `"warn"` or `"off"`. Names are
-    /// validated by the lint registry, which reports through `lint_spans`.
-    pub lints: BTreeMap<String, String>,
+    /// `[lints]`: rule name as written -> its level, parsed here once
+    /// (`"error"`, `"warn"` or `"off"`). Names are validated by the lint
+    /// stage, which reports through `lint_spans`.
+    pub lints: BTreeMap<String, Level>,
     /// `schema`: the target schema file for autogenerate, relative to the
     /// migrations directory.
     pub schema: Option<PathBuf>,
@@ -106,13 +108,13 @@ pub fn load(dir: &Path, display_dir: &Path) -> Result<Config, Vec<Diagnostic>> {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => parse(&display, &text),
             Err(_) => Err(vec![plain_error(
-                "config-unreadable",
+                Code::ConfigUnreadable,
                 format!("`{}` is not valid UTF-8", display.display()),
             )]),
         },
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
         Err(err) => Err(vec![plain_error(
-            "config-unreadable",
+            Code::ConfigUnreadable,
             format!("cannot read `{}`: {err}", display.display()),
         )]),
     }
@@ -120,7 +122,7 @@ pub fn load(dir: &Path, display_dir: &Path) -> Result<Config, Vec<Diagnostic>> {
 
 /// Parses the text of a `migrate.toml` shown as `file` in diagnostics.
 pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
-    let error = |code: &'static str, message: String, span: Range<usize>, label: &str| Diagnostic {
+    let error = |code: Code, message: String, span: Range<usize>, label: &str| Diagnostic {
         severity: Severity::Error,
         code,
         message,
@@ -141,7 +143,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         Err(err) => {
             let span = err.span().unwrap_or(0..0);
             return Err(vec![error(
-                "config-syntax",
+                Code::ConfigSyntax,
                 format!("invalid `{CONFIG_FILE}`: {}", err.message()),
                 span,
                 "",
@@ -159,7 +161,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         Err(err) => {
             let span = err.span().unwrap_or(0..0);
             let mut diagnostic = error(
-                "config-unknown-key",
+                Code::ConfigUnknownKey,
                 format!("invalid `{CONFIG_FILE}`: {}", err.message().trim_end()),
                 span,
                 "",
@@ -170,7 +172,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                         .to_string(),
                 );
             } else {
-                diagnostic.code = "config-invalid-value";
+                diagnostic.code = Code::ConfigInvalidValue;
             }
             return Err(vec![diagnostic]);
         }
@@ -182,7 +184,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             Some(parsed) => config.dialect = parsed,
             None => {
                 let mut diagnostic = error(
-                    "config-invalid-value",
+                    Code::ConfigInvalidValue,
                     format!("unknown dialect `{}`", dialect.get_ref()),
                     dialect.span(),
                     "expected postgres, sqlite, mysql or generic",
@@ -198,7 +200,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     if let Some(table_name) = raw.version_table {
         if let Err(why) = check_table_name(table_name.get_ref()) {
             let mut diagnostic = error(
-                "config-invalid-value",
+                Code::ConfigInvalidValue,
                 format!("invalid version table name `{}`", table_name.get_ref()),
                 table_name.span(),
                 &why,
@@ -215,9 +217,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     config.require_downgrade = raw.require_downgrade.unwrap_or(false);
     config.schema = raw.schema.map(PathBuf::from);
     for (name, level) in raw.lints.unwrap_or_default() {
-        if !matches!(level.get_ref().as_str(), "error" | "warn" | "off") {
+        let Some(parsed) = Level::from_name(level.get_ref()) else {
             let mut diagnostic = error(
-                "config-invalid-value",
+                Code::ConfigInvalidValue,
                 format!(
                     "invalid level `{}` for lint `{}`",
                     level.get_ref(),
@@ -229,11 +231,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             diagnostic.help = Some("a lint level is \"error\", \"warn\" or \"off\"".to_string());
             diagnostics.push(diagnostic);
             continue;
-        }
+        };
         config
             .lint_spans
             .insert(name.get_ref().clone(), name.span());
-        config.lints.insert(name.into_inner(), level.into_inner());
+        config.lints.insert(name.into_inner(), parsed);
     }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
@@ -270,7 +272,7 @@ fn find_credentials(
         if url_key || has_credentials {
             diagnostics.push(Diagnostic {
                 severity: Severity::Error,
-                code: "config-credentials",
+                code: Code::ConfigCredentials,
                 message: format!("`{key}` in `{CONFIG_FILE}`: a database URL does not belong in the migrations directory"),
                 labels: vec![Label {
                     file: file.to_path_buf(),
@@ -306,7 +308,7 @@ fn key_span(text: &str, key: &str) -> Range<usize> {
     0..0
 }
 
-fn plain_error(code: &'static str, message: String) -> Diagnostic {
+fn plain_error(code: Code, message: String) -> Diagnostic {
     Diagnostic {
         severity: Severity::Error,
         code,
@@ -336,7 +338,7 @@ mod tests {
                 .iter()
                 .map(|d| {
                     let span = d.labels.first().map(|l| l.span.clone()).unwrap_or(0..0);
-                    (d.code, text[span].to_string())
+                    (d.code.as_str(), text[span].to_string())
                 })
                 .collect(),
         }
@@ -361,7 +363,7 @@ mod tests {
         assert_eq!(config.version_table, "app_versions");
         assert!(config.require_downgrade);
         assert_eq!(config.schema, Some(PathBuf::from("schema.sql")));
-        assert_eq!(config.lints["ban-drop-column"], "error");
+        assert_eq!(config.lints["ban-drop-column"], Level::Error);
         let span = config.lint_spans["ban-drop-column"].clone();
         assert_eq!(
             &config

@@ -5,6 +5,8 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
+pub use crate::codes::Code;
+
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -32,8 +34,9 @@ pub struct Label {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// Stable kebab-case id, e.g. `multiple-heads` or `require-concurrent-index-creation`.
-    pub code: &'static str,
+    /// What kind of finding, e.g. [`Code::MultipleHeads`]; its stable
+    /// kebab-case name ([`Code::as_str`]) is shown in the output.
+    pub code: Code,
     /// One line: what is wrong (no trailing period).
     pub message: String,
     /// Source locations; the first primary one is where the diagnostic points.

@@ -20,6 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use migrate_core::{Graph, Node};
 use std::ops::Range;
 
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::CompiledRevision;
 
@@ -127,7 +128,7 @@ fn label(revision: &CompiledRevision, span: Range<usize>, message: String, prima
     }
 }
 
-fn error(code: &'static str, message: String, labels: Vec<Label>) -> Diagnostic {
+fn error(code: Code, message: String, labels: Vec<Label>) -> Diagnostic {
     Diagnostic {
         severity: Severity::Error,
         code,
@@ -168,7 +169,7 @@ fn duplicate_ids(revisions: &[CompiledRevision], diagnostics: &mut Vec<Diagnosti
         }
         let files: Vec<String> = group.iter().map(|i| file_name(&revisions[*i])).collect();
         let mut diagnostic = error(
-            "duplicate-revision",
+            Code::DuplicateRevision,
             format!(
                 "revision id `{}` is used by {} files: {}",
                 first.id,
@@ -212,7 +213,7 @@ fn duplicate_labels(revisions: &[CompiledRevision], diagnostics: &mut Vec<Diagno
                         ),
                     ];
                     let mut diagnostic = error(
-                        "duplicate-branch-label",
+                        Code::DuplicateBranchLabel,
                         format!(
                             "branch label `{name}` is used by revisions `{}` ({}) and `{}` ({})",
                             first.id,
@@ -257,7 +258,7 @@ fn unknown(
 ) -> Diagnostic {
     let span = name_span(revision, key, name);
     let mut diagnostic = error(
-        "unknown-revision",
+        Code::UnknownRevision,
         format!(
             "`{key}` of revision `{}` names `{name}`, which no file in the directory defines",
             revision.id
@@ -373,7 +374,7 @@ fn cycle(revisions: &[CompiledRevision], edges: &Graph, path: &[usize]) -> Diagn
         ));
     }
     let mut diagnostic = error(
-        "cycle",
+        Code::Cycle,
         format!("the revisions form a cycle: {}", ids.join(" -> ")),
         labels,
     );
@@ -420,7 +421,7 @@ fn multiple_heads(
         let mut diagnostic = ends_of_history(
             revisions,
             &group,
-            "multiple-heads",
+            Code::MultipleHeads,
             "heads",
             (
                 "revision",
@@ -444,7 +445,7 @@ fn multiple_heads(
 fn ends_of_history(
     revisions: &[CompiledRevision],
     group: &[usize],
-    code: &'static str,
+    code: Code,
     what: &str,
     (header_key, label_text): (&str, &str),
 ) -> Diagnostic {
@@ -505,7 +506,7 @@ fn multiple_bases(
         let mut diagnostic = ends_of_history(
             revisions,
             &group,
-            "multiple-bases",
+            Code::MultipleBases,
             "bases",
             ("down_revision", "a base: no parent"),
         );
@@ -525,7 +526,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn codes(revisions: &[CompiledRevision]) -> Vec<&'static str> {
-        check(revisions).iter().map(|d| d.code).collect()
+        check(revisions).iter().map(|d| d.code.as_str()).collect()
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
+use crate::codes::Code;
 use crate::{Diagnostic, Label, Severity};
 
 pub use migrate_core::names::{ID_PUNCTUATION, LABEL_PUNCTUATION, MAX_REVISION_ID_LEN};
@@ -114,7 +115,7 @@ pub fn parse(file: &Path, text: &str) -> (Header, Vec<Diagnostic>) {
                 let span = body_offset..body_offset + body.trim_end().len();
                 let mut diagnostic = error_at(
                     file,
-                    "unknown-directive",
+                    Code::UnknownDirective,
                     format!("unknown directive `migrate:{name}`"),
                     span,
                     "not a directive",
@@ -130,7 +131,7 @@ pub fn parse(file: &Path, text: &str) -> (Header, Vec<Diagnostic>) {
                 let span = body_offset..body_offset + body.trim_end().len();
                 let mut diagnostic = error_at(
                     file,
-                    "misplaced-directive",
+                    Code::MisplacedDirective,
                     "`-- migrate:unchecked` in the header marks no statement".to_string(),
                     span,
                     "before the first section",
@@ -181,7 +182,7 @@ pub fn parse(file: &Path, text: &str) -> (Header, Vec<Diagnostic>) {
         if !header.spans.contains_key(required) {
             let mut diagnostic = error_at(
                 file,
-                "header-missing-key",
+                Code::HeaderMissingKey,
                 format!("missing `{required}:` header"),
                 first_line.clone(),
                 "",
@@ -227,7 +228,7 @@ fn read_key(
     if !KEYS.contains(&key) {
         let mut diagnostic = error_at(
             file,
-            "header-unknown-key",
+            Code::HeaderUnknownKey,
             format!("unknown header key `{key}`"),
             key_span,
             "not a header key",
@@ -248,7 +249,7 @@ fn read_key(
     if let Some(previous) = header.spans.get(key) {
         let mut diagnostic = error_at(
             file,
-            "header-repeated-key",
+            Code::HeaderRepeatedKey,
             format!("`{key}:` is given twice"),
             key_span,
             "repeated here",
@@ -272,7 +273,7 @@ fn read_key(
             if value.is_empty() {
                 let mut diagnostic = error_at(
                     file,
-                    "header-invalid-value",
+                    Code::HeaderInvalidValue,
                     "`down_revision:` is empty".to_string(),
                     value_span,
                     "expected `none`, an id, or a comma-separated list of ids",
@@ -300,7 +301,7 @@ fn read_key(
 
 /// `none` (any case) is the empty list; otherwise comma-separated ids.
 /// The code of the error for a file with CR-only line endings.
-pub(crate) const CR_LINE_ENDINGS: &str = "cr-line-endings";
+pub(crate) const CR_LINE_ENDINGS: Code = Code::CrLineEndings;
 
 /// A file whose first line break is a lone CR (classic Mac OS line
 /// endings): every line break of the header is then invisible to a reader
@@ -339,7 +340,7 @@ fn id_list(
         if let Some(position) = ids.iter().position(|seen| seen == id) {
             let mut diagnostic = error_at(
                 file,
-                "header-repeated-id",
+                Code::HeaderRepeatedId,
                 format!("`{id}` is listed twice"),
                 span,
                 "listed again here",
@@ -407,7 +408,7 @@ fn check_id(
         Some(problem) => {
             let mut diagnostic = error_at(
                 file,
-                "illegal-revision-id",
+                Code::IllegalRevisionId,
                 format!("illegal {what} `{}`", id.escape_default()),
                 span,
                 &problem,
@@ -433,7 +434,7 @@ fn check_label(
         Some(problem) => {
             diagnostics.push(error_at(
                 file,
-                "header-invalid-value",
+                Code::HeaderInvalidValue,
                 format!("illegal branch label `{}`", label.escape_default()),
                 span,
                 &problem,
@@ -462,7 +463,7 @@ fn check_file_name(file: &Path, id: &str, span: Range<usize>, diagnostics: &mut 
             .unwrap_or_default();
         let mut diagnostic = error_at(
             file,
-            "file-name-mismatch",
+            Code::FileNameMismatch,
             format!("revision `{id}` does not match the file name `{name}`"),
             span,
             &format!("the file name says `{prefix}`"),
@@ -499,7 +500,7 @@ fn similar(known: &str, typed: &str) -> bool {
 /// An error with one primary label.
 pub(crate) fn error_at(
     file: &Path,
-    code: &'static str,
+    code: Code,
     message: String,
     span: Range<usize>,
     label: &str,

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use migrate_core::lock::{parse, render, LOCK_FILE};
 
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::CompiledRevision;
 
@@ -24,7 +25,7 @@ pub fn render_lock(revisions: &[CompiledRevision]) -> String {
 pub fn read_lock(dir: &Path, display: &Path) -> Result<Option<String>, Diagnostic> {
     let unreadable = |why: String| Diagnostic {
         severity: Severity::Error,
-        code: "unreadable-lock",
+        code: Code::UnreadableLock,
         message: format!("cannot read `{}`: {why}", display.display()),
         labels: Vec::new(),
         notes: Vec::new(),
@@ -66,7 +67,7 @@ pub fn check(lock_text: &str, lock_file: &Path, revisions: &[CompiledRevision]) 
         Err(error) => {
             return vec![Diagnostic {
                 severity: Severity::Error,
-                code: "invalid-lock",
+                code: Code::InvalidLock,
                 message: error.to_string(),
                 labels: vec![Label {
                     file: lock_file.to_path_buf(),
@@ -126,7 +127,7 @@ pub fn check(lock_text: &str, lock_file: &Path, revisions: &[CompiledRevision]) 
     }
     vec![Diagnostic {
         severity: Severity::Error,
-        code: "stale-lock",
+        code: Code::StaleLock,
         message: format!(
             "migrate.lock names a different set of revisions than the directory ({} added, {} removed)",
             added.len(),

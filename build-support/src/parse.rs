@@ -33,6 +33,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 
+use crate::codes::Code;
 use crate::config::Dialect;
 use crate::header::error_at;
 use crate::split::{Cursor, Statement};
@@ -74,65 +75,355 @@ pub fn parse_statement(
     statement: &mut Statement,
     dialect: Dialect,
 ) -> Result<Parsed, Diagnostic> {
-    if statement.unchecked.is_some() {
-        statement.tokens = Vec::new();
-        return Ok(Parsed {
-            ast: None,
-            checked_by: CheckedBy::Unchecked,
-        });
-    }
-    let too_deep = Ok(Parsed {
-        ast: None,
-        checked_by: CheckedBy::TooDeep,
-    });
-    let tokens = std::mem::take(&mut statement.tokens);
-    if depth_bound(&tokens) > MAX_DEPTH {
-        return too_deep;
-    }
-    // sqlparser reads `DROP INDEX CONCURRENTLY` as an index named
-    // `concurrently`; the rest of the statement is the plain form's, so it is
-    // parsed without that word (the lint rules that care read it from the
-    // text).
-    let tokens = match dialect {
-        Dialect::Postgres | Dialect::Generic => without_drop_index_concurrently(tokens),
-        _ => tokens,
-    };
-    let sql_error = match sqlparser_one(tokens, dialect) {
-        Ok(ast) => {
-            return Ok(Parsed {
-                ast: keeps_tree(&ast).then(|| Box::new(ast)),
-                checked_by: CheckedBy::Sqlparser,
-            })
+    let mut parse = Incremental::new(statement, dialect);
+    parse.extend(std::mem::take(&mut statement.tokens));
+    parse.finish(file, text, statement)
+}
+
+/// The tokens of rows an `INSERT ... VALUES` holds before they are checked
+/// on their own (see [`Incremental`]).
+const BATCH: usize = 4096;
+
+/// One statement parsed as its tokens arrive from the splitter, so that a
+/// long statement's tokens (88 bytes each) and tree are never all held at
+/// once.
+///
+/// - The depth bound ([`depth_bound`]) is counted on the way; past
+///   [`MAX_DEPTH`] the tokens are dropped (the statement is `TooDeep`).
+/// - An `INSERT` (or `REPLACE`) whose `VALUES` list is longer than
+///   [`BATCH`] tokens is checked in pieces: the tokens up to `VALUES`, then
+///   each run of whole rows `( ... )` or `ROW( ... )`, parsed as a statement
+///   of its own and dropped; the last run with whatever follows the rows
+///   (`ON CONFLICT ...`, `RETURNING ...`). The rows of a `VALUES` list are
+///   independent in the grammar, so the pieces parse exactly when the whole
+///   does; the tree of an `INSERT` is not kept anyway ([`keeps_tree`]).
+/// - In a data statement (`INSERT`, `UPDATE`, `DELETE`, `MERGE`), the items
+///   of an `IN ( ... )` list after the first are set aside and checked on
+///   their own, [`BATCH`] tokens at a time, as `SELECT 0 IN (<items>)`: an
+///   item of such a list is an expression in any context. The statement is
+///   parsed with the first item only.
+/// - Any other statement keeps its tokens until it ends, and is parsed
+///   whole.
+pub struct Incremental {
+    dialect: Dialect,
+    depth: DepthBound,
+    /// Marked unchecked: nothing is kept.
+    unchecked: bool,
+    /// Deeper than [`MAX_DEPTH`]: nothing is kept.
+    too_deep: bool,
+    /// The first error of a piece checked on its own: nothing more is kept.
+    error: Option<SqlparserError>,
+    /// The tokens kept (for an `INSERT ... VALUES`, the head up to
+    /// `VALUES`, then the rows not checked yet).
+    tokens: Vec<TokenWithSpan>,
+    rows: Rows,
+    /// A data statement (`INSERT`, `UPDATE`, `DELETE`, `MERGE`), whose tree
+    /// is not kept: its long `IN` lists are checked in pieces.
+    data: bool,
+    in_list: InList,
+    /// The items of an `IN` list after its first, not checked yet.
+    pending: Vec<TokenWithSpan>,
+    /// Pieces checked on their own.
+    pieces: usize,
+}
+
+/// Where an [`Incremental`] is in an `IN ( ... )` list of a data statement.
+#[derive(Debug, Clone, Copy)]
+enum InList {
+    /// Not in one.
+    Idle,
+    /// After `IN`.
+    AfterIn,
+    /// After `IN (`.
+    AfterOpen,
+    /// In the list's first item (kept in the statement).
+    First { nesting: u32 },
+    /// In a later item (kept aside).
+    Rest { nesting: u32 },
+}
+
+/// Where an [`Incremental`] is in an `INSERT ... VALUES` statement.
+#[derive(Debug, Clone, Copy)]
+enum Rows {
+    /// Before the first token.
+    Start,
+    /// In an `INSERT`, looking for `VALUES` outside parentheses.
+    Seeking { depth: u32 },
+    /// Where a row may start; `head` tokens (up to `VALUES`) come first.
+    RowStart { head: usize },
+    /// After `ROW`.
+    RowKeyword { head: usize },
+    /// Inside a row's parentheses.
+    InRow { head: usize, depth: u32 },
+    /// After a row.
+    AfterRow { head: usize },
+    /// Not an `INSERT ... VALUES`, or past its rows.
+    Whole,
+}
+
+impl Incremental {
+    /// Starts the parse of `statement` (its tokens are fed separately).
+    pub fn new(statement: &Statement, dialect: Dialect) -> Incremental {
+        Incremental {
+            dialect,
+            depth: DepthBound::default(),
+            unchecked: statement.unchecked.is_some(),
+            too_deep: false,
+            error: None,
+            tokens: Vec::new(),
+            rows: Rows::Start,
+            data: false,
+            in_list: InList::Idle,
+            pending: Vec::new(),
+            pieces: 0,
         }
-        Err(error) => error,
-    };
-    let sql = &text[statement.span.clone()];
-    let pg_error = if dialect == Dialect::Postgres {
-        match pg_query_check(sql) {
-            Some(PgQuery::Accepted) => {
-                return Ok(Parsed {
-                    ast: None,
-                    checked_by: CheckedBy::PgQuery,
-                })
+    }
+
+    /// Feeds the next tokens.
+    pub fn extend(&mut self, tokens: impl IntoIterator<Item = TokenWithSpan>) {
+        for token in tokens {
+            self.push(token);
+        }
+    }
+
+    /// Feeds the next token.
+    pub fn push(&mut self, token: TokenWithSpan) {
+        if self.unchecked || self.too_deep {
+            return;
+        }
+        self.depth.push(&token.token);
+        if self.depth.deepest() > MAX_DEPTH {
+            self.too_deep = true;
+            self.tokens = Vec::new();
+            return;
+        }
+        if self.error.is_some() {
+            return;
+        }
+        let keyword = match &token.token {
+            Token::Word(word) if word.quote_style.is_none() => word.keyword,
+            _ => Keyword::NoKeyword,
+        };
+        if matches!(self.rows, Rows::Start) {
+            self.data = matches!(
+                keyword,
+                Keyword::INSERT
+                    | Keyword::REPLACE
+                    | Keyword::UPDATE
+                    | Keyword::DELETE
+                    | Keyword::MERGE
+            );
+        }
+        let token = if self.data && matches!(self.rows, Rows::Seeking { .. } | Rows::Whole) {
+            match self.elide(token, keyword) {
+                Some(token) => token,
+                None => return,
             }
-            Some(PgQuery::Rejected(message)) => Some(message),
-            Some(PgQuery::TooDeep) => return too_deep,
-            None => None,
-        }
-    } else {
-        None
-    };
-    if sql_error.too_deep {
-        return too_deep;
+        } else {
+            token
+        };
+        self.rows = match (self.rows, &token.token) {
+            (Rows::Start, _) if matches!(keyword, Keyword::INSERT | Keyword::REPLACE) => {
+                Rows::Seeking { depth: 0 }
+            }
+            (Rows::Start, _) => Rows::Whole,
+            (Rows::Seeking { depth: 0 }, _) if keyword == Keyword::VALUES => Rows::RowStart {
+                head: self.tokens.len() + 1,
+            },
+            (Rows::Seeking { depth }, Token::LParen) => Rows::Seeking { depth: depth + 1 },
+            (Rows::Seeking { depth }, Token::RParen) => Rows::Seeking {
+                depth: depth.saturating_sub(1),
+            },
+            (Rows::RowStart { head } | Rows::RowKeyword { head }, Token::LParen) => {
+                Rows::InRow { head, depth: 1 }
+            }
+            (Rows::RowStart { head }, _) if keyword == Keyword::ROW => Rows::RowKeyword { head },
+            (Rows::InRow { head, depth }, Token::LParen) => Rows::InRow {
+                head,
+                depth: depth + 1,
+            },
+            (Rows::InRow { head, depth: 1 }, Token::RParen) => Rows::AfterRow { head },
+            (Rows::InRow { head, depth }, Token::RParen) => Rows::InRow {
+                head,
+                depth: depth - 1,
+            },
+            (Rows::AfterRow { head }, Token::Comma) => {
+                if self.tokens.len() - head >= BATCH {
+                    self.check_piece(head);
+                    self.rows = Rows::RowStart { head };
+                    return;
+                }
+                Rows::RowStart { head }
+            }
+            (Rows::RowStart { .. } | Rows::RowKeyword { .. } | Rows::AfterRow { .. }, _) => {
+                Rows::Whole
+            }
+            (rows, _) => rows,
+        };
+        self.tokens.push(token);
     }
-    Err(syntax_error(
-        file,
-        text,
-        statement,
-        dialect,
-        &sql_error,
-        pg_error.as_deref(),
-    ))
+
+    /// Follows `IN ( ... )` lists: returns the token when it belongs to the
+    /// statement as parsed at the end, `None` when it is an item of a list
+    /// after its first (kept aside and checked on its own).
+    fn elide(&mut self, token: TokenWithSpan, keyword: Keyword) -> Option<TokenWithSpan> {
+        let nest = |nesting: u32| match token.token {
+            Token::LParen => nesting + 1,
+            Token::RParen => nesting.saturating_sub(1),
+            _ => nesting,
+        };
+        let comma = matches!(token.token, Token::Comma);
+        let close = matches!(token.token, Token::RParen);
+        self.in_list = match self.in_list {
+            InList::Idle | InList::AfterIn if keyword == Keyword::IN => InList::AfterIn,
+            InList::AfterIn if matches!(token.token, Token::LParen) => InList::AfterOpen,
+            InList::AfterOpen
+                if close
+                    || matches!(keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES) =>
+            {
+                InList::Idle
+            }
+            InList::AfterOpen => InList::First { nesting: nest(0) },
+            InList::First { nesting: 0 } if comma => {
+                self.in_list = InList::Rest { nesting: 0 };
+                return None;
+            }
+            InList::First { nesting: 0 } if close => InList::Idle,
+            InList::First { nesting } => InList::First {
+                nesting: nest(nesting),
+            },
+            InList::Rest { nesting: 0 } if close => {
+                self.check_in_list();
+                InList::Idle
+            }
+            InList::Rest { nesting: 0 } if comma && self.pending.len() >= BATCH => {
+                self.check_in_list();
+                return None;
+            }
+            InList::Rest { nesting } => {
+                self.in_list = InList::Rest {
+                    nesting: nest(nesting),
+                };
+                self.pending.push(token);
+                return None;
+            }
+            _ => InList::Idle,
+        };
+        Some(token)
+    }
+
+    /// Checks the list items kept aside as `SELECT 0 IN (<items>)`: an
+    /// item of an `IN` list is an expression, whatever the list is in.
+    fn check_in_list(&mut self) {
+        let items = std::mem::take(&mut self.pending);
+        if items.is_empty() {
+            return;
+        }
+        let mut piece = Vec::with_capacity(items.len() + 5);
+        piece.extend(
+            [
+                Token::make_keyword("SELECT"),
+                Token::Number("0".to_string(), false),
+                Token::make_keyword("IN"),
+                Token::LParen,
+            ]
+            .map(TokenWithSpan::wrap),
+        );
+        piece.extend(items);
+        piece.push(TokenWithSpan::wrap(Token::RParen));
+        self.pieces += 1;
+        if let Err(error) = sqlparser_one(piece, self.dialect) {
+            self.error = Some(error);
+            self.tokens = Vec::new();
+        }
+    }
+
+    /// Parses the head and the rows after it on their own, keeping the head.
+    fn check_piece(&mut self, head: usize) {
+        let rows = self.tokens.split_off(head);
+        let mut piece = Vec::with_capacity(head + rows.len());
+        piece.extend(self.tokens.iter().cloned());
+        piece.extend(rows);
+        self.pieces += 1;
+        if let Err(error) = sqlparser_one(piece, self.dialect) {
+            self.error = Some(error);
+            self.tokens = Vec::new();
+        }
+    }
+
+    /// The verdict on the whole statement. `text` is the whole file.
+    pub fn finish(
+        self,
+        file: &Path,
+        text: &str,
+        statement: &Statement,
+    ) -> Result<Parsed, Diagnostic> {
+        let dialect = self.dialect;
+        if self.unchecked {
+            return Ok(Parsed {
+                ast: None,
+                checked_by: CheckedBy::Unchecked,
+            });
+        }
+        let too_deep = Ok(Parsed {
+            ast: None,
+            checked_by: CheckedBy::TooDeep,
+        });
+        if self.too_deep {
+            return too_deep;
+        }
+        let sql_error = match self.error {
+            Some(error) => error,
+            None => {
+                // sqlparser reads `DROP INDEX CONCURRENTLY` as an index named
+                // `concurrently`; the rest of the statement is the plain
+                // form's, so it is parsed without that word (the lint rules
+                // that care read it from the text).
+                let tokens = match dialect {
+                    Dialect::Postgres | Dialect::Generic => {
+                        without_drop_index_concurrently(self.tokens)
+                    }
+                    _ => self.tokens,
+                };
+                match sqlparser_one(tokens, dialect) {
+                    Ok(ast) => {
+                        return Ok(Parsed {
+                            ast: (self.pieces == 0 && keeps_tree(&ast)).then(|| Box::new(ast)),
+                            checked_by: CheckedBy::Sqlparser,
+                        })
+                    }
+                    Err(error) => error,
+                }
+            }
+        };
+        let sql = &text[statement.span.clone()];
+        let pg_error = if dialect == Dialect::Postgres {
+            match pg_query_check(sql) {
+                Some(PgQuery::Accepted) => {
+                    return Ok(Parsed {
+                        ast: None,
+                        checked_by: CheckedBy::PgQuery,
+                    })
+                }
+                Some(PgQuery::Rejected(message)) => Some(message),
+                Some(PgQuery::TooDeep) => return too_deep,
+                None => None,
+            }
+        } else {
+            None
+        };
+        if sql_error.too_deep {
+            return too_deep;
+        }
+        Err(syntax_error(
+            file,
+            text,
+            statement,
+            dialect,
+            &sql_error,
+            pg_error.as_deref(),
+        ))
+    }
 }
 
 /// `DROP INDEX CONCURRENTLY ...` without its `CONCURRENTLY`; any other
@@ -170,21 +461,51 @@ fn without_drop_index_concurrently(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenW
 /// generously (`a = 1 AND b = 2` counts 3 where the tree has 2 levels), which
 /// is the safe side: what it misjudges is only ever analysed less.
 pub fn depth_bound(tokens: &[TokenWithSpan]) -> usize {
-    // Levels counted in the current item of each open group.
-    let mut groups: Vec<usize> = vec![0];
-    let mut levels = 0usize;
-    let mut deepest = 0usize;
+    let mut bound = DepthBound::default();
     for token in tokens {
-        match &token.token {
+        bound.push(&token.token);
+    }
+    bound.deepest()
+}
+
+/// [`depth_bound`] counted one token at a time.
+#[derive(Debug, Clone)]
+pub struct DepthBound {
+    /// Levels counted in the current item of each open group.
+    groups: Vec<usize>,
+    levels: usize,
+    deepest: usize,
+}
+
+impl Default for DepthBound {
+    fn default() -> Self {
+        DepthBound {
+            groups: vec![0],
+            levels: 0,
+            deepest: 0,
+        }
+    }
+}
+
+impl DepthBound {
+    /// The bound over the tokens pushed so far.
+    pub fn deepest(&self) -> usize {
+        self.deepest
+    }
+
+    /// Counts the next token.
+    pub fn push(&mut self, token: &Token) {
+        let groups = &mut self.groups;
+        match token {
             Token::LParen | Token::LBracket | Token::LBrace => groups.push(0),
             Token::RParen | Token::RBracket | Token::RBrace => {
                 if groups.len() > 1 {
-                    levels -= groups.pop().unwrap_or(0);
+                    self.levels -= groups.pop().unwrap_or(0);
                 }
             }
             Token::Comma => {
                 if let Some(item) = groups.last_mut() {
-                    levels -= *item;
+                    self.levels -= *item;
                     *item = 0;
                 }
             }
@@ -218,13 +539,12 @@ pub fn depth_bound(tokens: &[TokenWithSpan]) -> usize {
             _ => {
                 if let Some(item) = groups.last_mut() {
                     *item += 1;
-                    levels += 1;
+                    self.levels += 1;
                 }
             }
         }
-        deepest = deepest.max(levels + groups.len() - 1);
+        self.deepest = self.deepest.max(self.levels + groups.len() - 1);
     }
-    deepest
 }
 
 /// Whether the compiler keeps the syntax tree of this statement: only the
@@ -373,7 +693,7 @@ fn syntax_error(
     };
     let mut diagnostic = error_at(
         file,
-        "sql-syntax",
+        Code::SqlSyntax,
         format!(
             "{} SQL syntax error in the statement at line {}, column {}",
             dialect.display_name(),
@@ -451,4 +771,159 @@ fn word_end(text: &str, start: usize) -> usize {
         }
     }
     start + end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The verdict of the incremental parse (in pieces, as the compiler
+    /// runs it) and of sqlparser on the whole statement at once: the
+    /// sqlparser message, or `ok`.
+    fn verdicts(sql: &str) -> (String, String, usize) {
+        let text = format!("-- migrate:upgrade\n{sql};\n");
+        let split = crate::split::split_file(Path::new("a.sql"), &text, 0, 1, Dialect::Postgres);
+        assert!(split.diagnostics.is_empty(), "{:?}", split.diagnostics);
+        let mut statement = split.sections[0].statements[0].clone();
+        let whole = match sqlparser_one(statement.tokens.clone(), Dialect::Postgres) {
+            Ok(_) => "ok".to_string(),
+            Err(error) => error.message,
+        };
+        let mut parse = Incremental::new(&statement, Dialect::Postgres);
+        for token in std::mem::take(&mut statement.tokens) {
+            parse.push(token);
+        }
+        let pieces = parse.pieces;
+        let incremental = match parse.finish(Path::new("a.sql"), &text, &statement) {
+            Ok(parsed) => {
+                assert_eq!(parsed.checked_by, CheckedBy::Sqlparser);
+                "ok".to_string()
+            }
+            Err(diagnostic) => diagnostic
+                .notes
+                .iter()
+                .find_map(|n| n.strip_prefix("sqlparser: "))
+                .unwrap_or_default()
+                .to_string(),
+        };
+        (incremental, whole, pieces)
+    }
+
+    /// An `INSERT` of thousands of rows checked in pieces gets the verdict
+    /// of the whole statement: accepted, or the same error at the same place
+    /// (in a middle row, in the tail after the rows, in a `ROW(...)` form).
+    #[test]
+    fn long_insert_in_pieces_is_judged_as_a_whole() {
+        let rows = |n: usize, bad: Option<usize>| {
+            (0..n)
+                .map(|i| {
+                    if Some(i) == bad {
+                        format!("({i}, 'x' 'y')")
+                    } else {
+                        format!("({i}, 'v{i}', now())")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",\n")
+        };
+        let cases = [
+            format!("INSERT INTO t (a, b, c) VALUES {}", rows(3000, None)),
+            format!("INSERT INTO t (a, b, c) VALUES {}", rows(3000, Some(2500))),
+            format!("INSERT INTO t (a, b, c) VALUES {}", rows(3000, Some(10))),
+            format!(
+                "INSERT INTO t (a, b, c) VALUES {} ON CONFLICT (a) DO UPDATE SET b = 1, c = 2 RETURNING a",
+                rows(3000, None)
+            ),
+            format!(
+                "INSERT INTO t (a, b, c) VALUES {} ON CONFLICT (a) DO UPDATE SET b = , c = 2",
+                rows(3000, None)
+            ),
+            format!("INSERT INTO t VALUES {}, ", rows(3000, None)),
+            format!(
+                "INSERT INTO t VALUES {}",
+                (0..3000)
+                    .map(|i| format!("ROW({i}, 'v')"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ];
+        for (index, sql) in cases.iter().enumerate() {
+            let (incremental, whole, pieces) = verdicts(sql);
+            assert!(pieces > 0, "case {index} was checked in {pieces} pieces");
+            assert_eq!(incremental, whole, "case {index}");
+        }
+        assert_eq!(verdicts(&cases[0]).1, "ok");
+        assert_ne!(verdicts(&cases[1]).1, "ok");
+    }
+
+    /// A long `IN` list of a data statement, checked in pieces, gets the
+    /// verdict of the whole statement.
+    #[test]
+    fn long_in_list_in_pieces_is_judged_as_a_whole() {
+        let items = |n: usize, bad: Option<usize>| {
+            (0..n)
+                .map(|i| match Some(i) {
+                    b if b == bad => "1 +".to_string(),
+                    _ if i % 3 == 0 => format!("'v{i}'"),
+                    _ if i % 3 == 1 => format!("lower('A{i}')"),
+                    _ => format!("(SELECT {i} WHERE 1 IN (1, 2))"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let cases = [
+            format!(
+                "DELETE FROM t WHERE id IN ({}) AND x = 1",
+                items(5000, None)
+            ),
+            format!(
+                "DELETE FROM t WHERE id IN ({}) AND x = 1",
+                items(5000, Some(4000))
+            ),
+            format!(
+                "DELETE FROM t WHERE id IN ({}) AND x = 1",
+                items(5000, Some(0))
+            ),
+            format!(
+                "UPDATE t SET a = 1 WHERE id NOT IN ({}) RETURNING a",
+                items(5000, None)
+            ),
+            format!(
+                "UPDATE t SET a = 1 WHERE id IN ({}, ) AND",
+                items(5000, None)
+            ),
+            format!(
+                "INSERT INTO t SELECT * FROM u WHERE id IN ({}) AND b IN (1, 2)",
+                items(5000, None)
+            ),
+        ];
+        for (index, sql) in cases.iter().enumerate() {
+            let (incremental, whole, pieces) = verdicts(sql);
+            assert!(pieces > 0, "case {index} was checked in {pieces} pieces");
+            assert_eq!(
+                incremental == "ok",
+                whole == "ok",
+                "case {index}: {incremental} / {whole}"
+            );
+        }
+        assert_eq!(verdicts(&cases[0]).1, "ok");
+        assert_eq!(verdicts(&cases[1]).0, verdicts(&cases[1]).1);
+    }
+
+    /// The depth bound counted token by token is the one over all tokens.
+    #[test]
+    fn depth_bound_streams() {
+        let sql = format!("SELECT {}1{}", "(1 + ".repeat(40), ")".repeat(40));
+        let text = format!("-- migrate:upgrade\n{sql};\n");
+        let split = crate::split::split_file(Path::new("a.sql"), &text, 0, 1, Dialect::Postgres);
+        let tokens = &split.sections[0].statements[0].tokens;
+        let mut bound = DepthBound::default();
+        let mut most = 0;
+        for (i, token) in tokens.iter().enumerate() {
+            bound.push(&token.token);
+            most = most.max(depth_bound(&tokens[..=i]));
+            assert_eq!(bound.deepest(), most);
+        }
+        assert!(most >= 80);
+    }
 }

@@ -95,7 +95,7 @@ fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, sources: &Sources) -
     let mut group = Group::with_title(
         level
             .primary_title(diagnostic.message.as_str())
-            .id(diagnostic.code),
+            .id(diagnostic.code.as_str()),
     );
 
     // One snippet per file, the file of the primary label first, labels in
@@ -178,6 +178,7 @@ fn clamp(text: &str, span: Range<usize>) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codes::Code;
 
     #[test]
     fn passwords_are_masked_in_place() {
@@ -221,7 +222,7 @@ mod tests {
         );
         let diagnostic = Diagnostic {
             severity: Severity::Error,
-            code: "unknown-revision",
+            code: Code::UnknownRevision,
             message: "`down_revision` names `zz`".to_string(),
             labels: vec![Label {
                 file: PathBuf::from("migrations/a_x.sql"),
@@ -261,7 +262,7 @@ mod tests {
             }
             let diagnostic = Diagnostic {
                 severity: Severity::Warning,
-                code: "x",
+                code: Code::SqlSyntax,
                 message: "m".to_string(),
                 labels: spans
                     .iter()
@@ -277,7 +278,7 @@ mod tests {
                 help: None,
             };
             let rendered = render(&[diagnostic], &sources, Style::Plain);
-            proptest::prop_assert!(rendered.starts_with("warning[x]: m"));
+            proptest::prop_assert!(rendered.starts_with("warning[sql-syntax]: m"));
         }
     }
 

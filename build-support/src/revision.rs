@@ -20,6 +20,7 @@ use std::ops::Range;
 
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
+use crate::codes::Code;
 use crate::config::Config;
 use crate::header::error_at;
 use crate::source::SourceFile;
@@ -49,82 +50,55 @@ pub fn compile_file(
     let rule_on = config
         .lints
         .get(REQUIRES_NO_TRANSACTION)
-        .is_none_or(|level| level != "off")
+        .is_none_or(|level| *level != crate::codes::Level::Off)
         && !allowed_in_file(text, REQUIRES_NO_TRANSACTION);
-    // Each statement is checked and parsed as soon as the splitter has it,
-    // and its tokens dropped: only one statement's tokens are alive at once.
-    let mut parsed: Vec<Result<parse::Parsed, Diagnostic>> = Vec::new();
-    let mut no_transaction: Vec<Diagnostic> = Vec::new();
-    let mut cursor = Cursor::new(text);
+    // Each statement is checked and parsed while the splitter reads it, and
+    // its tokens dropped: only one statement's tokens (a long statement's
+    // last few thousand) are alive at once.
+    let mut sink = Sink {
+        file,
+        text,
+        dialect: config.dialect,
+        rule_on,
+        cursor: Cursor::new(text),
+        parse: None,
+        sections: Vec::new(),
+        upgrade_statements: 0,
+        parse_errors: Vec::new(),
+        no_transaction: Vec::new(),
+    };
     let split = split::split_file_with(
         path,
         text,
         header.end,
         header.end_line,
         config.dialect,
-        &mut |statement, section| {
-            if section.transactional
-                && rule_on
-                && !allowed_before(text, &statement.leading_comments, REQUIRES_NO_TRANSACTION)
-            {
-                if let Some((what, at)) = needs_no_transaction(&statement.tokens) {
-                    let span = cursor.range_of(&statement.tokens[at]);
-                    no_transaction.push(no_transaction_error(
-                        file,
-                        what,
-                        span,
-                        section.marker.clone(),
-                        section.kind,
-                    ));
-                }
-            }
-            parsed.push(parse::parse_statement(
-                path,
-                text,
-                statement,
-                config.dialect,
-            ));
-        },
+        &mut sink,
     );
+    let Sink {
+        sections: mut statements,
+        mut parse_errors,
+        mut no_transaction,
+        upgrade_statements,
+        ..
+    } = sink;
     let split_failed = !split.diagnostics.is_empty();
     diagnostics.extend(split.diagnostics);
     if split.sections.is_empty() {
         // The file did not tokenize: what was parsed before the error is
         // not reported (it would only add noise to the real error).
-        parsed.clear();
+        parse_errors.clear();
         no_transaction.clear();
     }
     diagnostics.append(&mut no_transaction);
-    let mut parsed = parsed.into_iter();
+    diagnostics.append(&mut parse_errors);
 
     let is_merge = header.down_revisions.len() > 1;
-    let has_upgrade = split
-        .sections
-        .iter()
-        .any(|s| s.kind == SectionKind::Upgrade && !s.statements.is_empty());
+    statements.resize_with(split.sections.len(), Vec::new);
+    let has_upgrade = upgrade_statements > 0;
     let mut upgrade = Vec::new();
     let mut downgrade = Vec::new();
-    for section in split.sections {
-        let mut statements = Vec::with_capacity(section.statements.len());
-        for statement in section.statements {
-            let parsed = match parsed.next() {
-                Some(Ok(parsed)) => parsed,
-                Some(Err(diagnostic)) => {
-                    diagnostics.push(diagnostic);
-                    continue;
-                }
-                // Every statement went through the sink.
-                None => continue,
-            };
-            statements.push(CompiledStatement {
-                span: statement.span,
-                line: statement.line,
-                column: statement.column,
-                leading_comments: statement.leading_comments,
-                ast: parsed.ast,
-                checked_by: parsed.checked_by,
-            });
-        }
+    for (section, statements) in split.sections.into_iter().zip(statements) {
         let compiled = CompiledSection {
             transactional: section.transactional,
             marker: section.marker,
@@ -145,7 +119,7 @@ pub fn compile_file(
             .unwrap_or(0..0);
         let mut diagnostic = error_at(
             path,
-            "empty-upgrade",
+            Code::EmptyUpgrade,
             format!(
                 "revision `{}` has no upgrade statement",
                 if header.id.is_empty() {
@@ -194,6 +168,94 @@ pub fn compile_file(
         checksum: split.checksum,
         header_spans: header.spans,
     })
+}
+
+/// What the splitter hands each statement to: the `requires-no-transaction`
+/// check on its first tokens, then the parse as its tokens come.
+struct Sink<'a> {
+    file: &'a SourceFile,
+    text: &'a str,
+    dialect: crate::config::Dialect,
+    rule_on: bool,
+    cursor: Cursor<'a>,
+    /// The parse of the statement being read, once it has offered tokens.
+    parse: Option<parse::Incremental>,
+    /// The statements of each section, by section index.
+    sections: Vec<Vec<CompiledStatement>>,
+    /// Statements seen in upgrade sections, those that did not parse too.
+    upgrade_statements: usize,
+    parse_errors: Vec<Diagnostic>,
+    no_transaction: Vec<Diagnostic>,
+}
+
+impl Sink<'_> {
+    /// `requires-no-transaction`, on the statement's first tokens.
+    fn check_no_transaction(&mut self, statement: &split::Statement, section: &split::Section) {
+        if section.transactional
+            && self.rule_on
+            && !allowed_before(
+                self.text,
+                &statement.leading_comments,
+                REQUIRES_NO_TRANSACTION,
+            )
+        {
+            if let Some((what, at)) = needs_no_transaction(&statement.tokens) {
+                let span = self.cursor.range_of(&statement.tokens[at]);
+                self.no_transaction.push(no_transaction_error(
+                    self.file,
+                    what,
+                    span,
+                    section.marker.clone(),
+                    section.kind,
+                ));
+            }
+        }
+    }
+}
+
+impl split::StatementSink for Sink<'_> {
+    fn tokens(&mut self, statement: &mut split::Statement, section: &split::Section) {
+        let parse = match &mut self.parse {
+            Some(parse) => parse,
+            None => {
+                self.check_no_transaction(statement, section);
+                self.parse
+                    .insert(parse::Incremental::new(statement, self.dialect))
+            }
+        };
+        parse.extend(statement.tokens.drain(..));
+    }
+
+    fn end(&mut self, mut statement: split::Statement, section: &split::Section, index: usize) {
+        let parse = match self.parse.take() {
+            Some(parse) => parse,
+            None => {
+                self.check_no_transaction(&statement, section);
+                parse::Incremental::new(&statement, self.dialect)
+            }
+        };
+        if section.kind == SectionKind::Upgrade {
+            self.upgrade_statements += 1;
+        }
+        let mut parse = parse;
+        parse.extend(std::mem::take(&mut statement.tokens));
+        match parse.finish(&self.file.path, self.text, &statement) {
+            Ok(parsed) => {
+                if self.sections.len() <= index {
+                    self.sections.resize_with(index + 1, Vec::new);
+                }
+                self.sections[index].push(CompiledStatement {
+                    span: statement.span,
+                    line: statement.line,
+                    column: statement.column,
+                    leading_comments: statement.leading_comments,
+                    ast: parsed.ast,
+                    checked_by: parsed.checked_by,
+                });
+            }
+            Err(diagnostic) => self.parse_errors.push(diagnostic),
+        }
+    }
 }
 
 /// The rule names of a `migrate:allow` / `migrate:allow-file` comment body
@@ -304,7 +366,7 @@ fn no_transaction_error(
 ) -> Diagnostic {
     let mut diagnostic = error_at(
         &file.path,
-        REQUIRES_NO_TRANSACTION,
+        crate::codes::Rule::NoTransactionStatement.code(),
         format!("{what} cannot run inside a transaction"),
         span,
         "fails inside a transaction block",
@@ -356,7 +418,7 @@ mod tests {
         let diagnostics = compile(dialect, "abc_x.sql", text).expect_err("errors");
         let got: Vec<(&str, &str)> = diagnostics
             .iter()
-            .map(|d| (d.code, &text[d.labels[0].span.clone()]))
+            .map(|d| (d.code.as_str(), &text[d.labels[0].span.clone()]))
             .collect();
         assert_eq!(got, expect, "{diagnostics:#?}");
     }
@@ -435,17 +497,19 @@ mod tests {
             dialect: Dialect::Postgres,
             ..Config::default()
         };
-        config
-            .lints
-            .insert(REQUIRES_NO_TRANSACTION.to_string(), "off".to_string());
+        config.lints.insert(
+            REQUIRES_NO_TRANSACTION.to_string(),
+            crate::codes::Level::Off,
+        );
         let source = SourceFile {
             path: PathBuf::from("migrations/abc_x.sql"),
             text: format!("{HEAD}-- migrate:upgrade\n{sql}"),
         };
         assert!(compile_file(&source, &config).is_ok());
-        config
-            .lints
-            .insert(REQUIRES_NO_TRANSACTION.to_string(), "warn".to_string());
+        config.lints.insert(
+            REQUIRES_NO_TRANSACTION.to_string(),
+            crate::codes::Level::Warn,
+        );
         let diagnostics = compile_file(&source, &config).unwrap_err();
         assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
         assert_eq!(diagnostics[0].code, REQUIRES_NO_TRANSACTION);
@@ -482,7 +546,13 @@ mod tests {
         let diagnostics = compile(Dialect::Generic, "abc_x.sql", &text).unwrap_err();
         let got: Vec<_> = diagnostics
             .iter()
-            .map(|d| (d.code, &text[d.labels[0].span.clone()], d.message.as_str()))
+            .map(|d| {
+                (
+                    d.code.as_str(),
+                    &text[d.labels[0].span.clone()],
+                    d.message.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,

@@ -12,6 +12,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::codes::Code;
 use crate::{Diagnostic, Severity};
 
 /// File names in the directory that are never revisions.
@@ -54,7 +55,7 @@ pub fn read_migrations_warning(
                     _ => display_dir.to_path_buf(),
                 };
                 diagnostics.push(error(
-                    "unreadable-file",
+                    Code::UnreadableFile,
                     format!("cannot read `{}`: {}", shown.display(), io_message(&err)),
                 ));
                 continue;
@@ -68,7 +69,7 @@ pub fn read_migrations_warning(
         }
         let Some(name) = entry.file_name().to_str() else {
             diagnostics.push(error(
-                "unreadable-file",
+                Code::UnreadableFile,
                 format!(
                     "the file name `{}` is not valid UTF-8",
                     entry.file_name().to_string_lossy()
@@ -80,7 +81,7 @@ pub fn read_migrations_warning(
             if let Some(bad) = name.chars().find(|&c| crate::header::is_hostile_char(c)) {
                 let shown = display_dir.join(name.escape_default().to_string());
                 let mut diagnostic = error(
-                    "illegal-file-name",
+                    Code::IllegalFileName,
                     format!(
                         "the file name `{}` holds `{}`, a control or invisible character",
                         shown.display(),
@@ -113,7 +114,7 @@ pub fn read_migrations_warning(
                     text,
                 }),
                 Err(err) => diagnostics.push(error(
-                    "file-not-utf8",
+                    Code::FileNotUtf8,
                     format!(
                         "`{}` is not valid UTF-8 (invalid byte at offset {})",
                         display.display(),
@@ -122,7 +123,7 @@ pub fn read_migrations_warning(
                 )),
             },
             Err(err) => diagnostics.push(error(
-                "unreadable-file",
+                Code::UnreadableFile,
                 format!("cannot read `{}`: {err}", display.display()),
             )),
         }
@@ -191,7 +192,7 @@ fn skipped(entry: &walkdir::DirEntry, shown: &Path) -> Option<Diagnostic> {
     };
     Some(Diagnostic {
         severity: Severity::Warning,
-        code: "skipped-entry",
+        code: Code::SkippedEntry,
         message,
         labels: Vec::new(),
         notes: Vec::new(),
@@ -214,7 +215,7 @@ fn io_message(err: &walkdir::Error) -> String {
     }
 }
 
-fn error(code: &'static str, message: String) -> Diagnostic {
+fn error(code: Code, message: String) -> Diagnostic {
     Diagnostic {
         severity: Severity::Error,
         code,

@@ -22,13 +22,13 @@
 //! its line and column, the comments before it, and its tokens, which the
 //! parser consumes without tokenizing again. The checksum is fed on the way.
 //!
-//! Memory: the body is tokenized in chunks of about [`CHUNK`] bytes, each
-//! ending after a `;` that ends its line (a chunk that does not tokenize on
-//! its own, or holds no such `;`, is retried twice as long), and
-//! [`split_file_with`] hands each statement to the caller as soon as it
-//! ends, so the caller can parse it and drop its tokens. A token takes 88
-//! bytes against a few bytes of SQL: holding a 50 MB file's tokens at once
-//! took gigabytes.
+//! Memory: the body is tokenized in chunks of about [`CHUNK`] bytes, cut at a
+//! token boundary (mid-line if need be, see `last_cut`; a chunk with no
+//! such boundary is retried twice as long), and [`split_file_with`] hands
+//! each statement's tokens to its sink every [`FLUSH`] tokens and the
+//! statement itself as soon as it ends, so the caller can parse it on the
+//! way and drop its tokens. A token takes 88 bytes against a few bytes of
+//! SQL: holding a 50 MB file's tokens at once took gigabytes.
 
 use std::ops::Range;
 use std::path::Path;
@@ -36,6 +36,7 @@ use std::path::Path;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use crate::checksum::ChecksumBuilder;
+use crate::codes::Code;
 use crate::config::Dialect;
 use crate::header::error_at;
 use crate::Diagnostic;
@@ -65,11 +66,23 @@ pub struct Section {
 }
 
 /// The size of the text tokenized at once (see the module docs).
-pub const CHUNK: usize = 256 << 10;
+pub const CHUNK: usize = 64 << 10;
 
-/// What [`split_file_with`] calls with each statement as it ends, with the
-/// section it belongs to (whose `statements` do not hold it yet).
-pub type StatementSink<'s> = dyn FnMut(&mut Statement, &Section) + 's;
+/// How many tokens a statement collects before [`split_file_with`] offers
+/// them to its sink ([`StatementSink::tokens`]).
+pub const FLUSH: usize = 1024;
+
+/// What [`split_file_with`] hands the statements to while it reads them.
+pub trait StatementSink {
+    /// The statement being collected holds [`FLUSH`] tokens or more: the
+    /// sink may take them (the splitter goes on adding the next ones), so
+    /// that a long statement's tokens are not all held at once.
+    fn tokens(&mut self, statement: &mut Statement, section: &Section);
+    /// The statement has ended: the sink keeps it (it is not added to its
+    /// section's `statements`). `section` is the index of its section in
+    /// [`Split::sections`].
+    fn end(&mut self, statement: Statement, section: &Section, index: usize);
+}
 
 /// One statement as found by the splitter.
 #[derive(Debug, Clone)]
@@ -235,15 +248,16 @@ pub fn split_file(
     splitter.finish()
 }
 
-/// [`split_file`], handing each statement to `sink` as soon as it ends
-/// (before it is added to its section): the sink may take its tokens.
+/// [`split_file`], handing each statement to `sink` (its tokens as they
+/// come, then the statement as soon as it ends) instead of keeping it in
+/// its section.
 pub fn split_file_with(
     file: &Path,
     text: &str,
     body_start: usize,
     body_line: u32,
     dialect: Dialect,
-    sink: &mut StatementSink<'_>,
+    sink: &mut dyn StatementSink,
 ) -> Split {
     let mut splitter = Splitter::new(file, text, dialect, true);
     splitter.sink = Some(sink);
@@ -298,7 +312,7 @@ struct Splitter<'a> {
     /// Reported SQL before the first section once already.
     outside_reported: bool,
     /// Called with each statement as it ends.
-    sink: Option<&'a mut StatementSink<'a>>,
+    sink: Option<&'a mut dyn StatementSink>,
     /// The text tokenized at once ([`CHUNK`]; small in tests).
     chunk: usize,
 }
@@ -333,17 +347,26 @@ impl<'a> Splitter<'a> {
         let body_start = body_start.min(self.text.len());
         let body = &self.text[body_start..];
         let mut cursor = Cursor::new(self.text);
-        // The chunk being tokenized starts at `start` in `body`, a line start,
-        // whose line number in the file is `line_offset + 1`.
+        // The chunk being tokenized starts at `start` in `body`, at 1-based
+        // line `line_offset + 1` of the file and, on that line, after
+        // `column_offset` characters (a chunk may start mid-line).
         let mut start: usize = 0;
         let mut line_offset = u64::from(body_line.max(1)) - 1;
+        let mut column_offset: u64 = 0;
         let mut size = self.chunk;
         // The last token and the last non-whitespace token before the chunk:
         // the tokenizer reads them to classify the next token.
         let mut context: Vec<TokenWithSpan> = Vec::new();
         let mut buf: Vec<TokenWithSpan> = Vec::new();
+        let shift = |mut location: Location, line_offset: u64, column_offset: u64| {
+            if location.line == 1 {
+                location.column += column_offset;
+            }
+            location.line += line_offset;
+            location
+        };
         loop {
-            let end = line_end_after(body, start.saturating_add(size));
+            let end = chunk_end(body, start, size);
             let at_end = end == body.len();
             buf.clear();
             buf.extend(context.iter().cloned());
@@ -353,24 +376,31 @@ impl<'a> Splitter<'a> {
                 &body[start..end],
             )
             .tokenize_with_location_into_buf_with_mapper(&mut buf, |mut token| {
-                token.span.start.line += line_offset;
-                token.span.end.line += line_offset;
+                token.span.start = shift(token.span.start, line_offset, column_offset);
+                token.span.end = shift(token.span.end, line_offset, column_offset);
                 token
             });
-            if let Err(err) = result {
+            // Cut after a token that the next one follows directly (see
+            // [`last_cut`]); the rest is tokenized again with the next chunk.
+            // A chunk that does not tokenize (a string or comment runs past
+            // its end) is cut before the error all the same.
+            let cut = match (&result, at_end) {
+                (Ok(()), true) => Some(buf.len()),
+                (_, false) => last_cut(&buf[skip..]).map(|cut| skip + cut),
+                (Err(_), true) => None,
+            };
+            if let (Err(err), None) = (&result, cut) {
                 if !at_end {
-                    // A string or comment runs past the chunk.
                     size = size.saturating_mul(2);
                     continue;
                 }
-                let mut location = err.location;
-                location.line += line_offset;
+                let location = shift(err.location, line_offset, column_offset);
                 let at = cursor.byte_of(location);
                 let end = next_char_end(self.text, at);
                 let message = err.message.clone();
                 let mut diagnostic = error_at(
                     self.file,
-                    "sql-syntax",
+                    Code::SqlSyntax,
                     format!("cannot tokenize the SQL: {message}"),
                     at..end,
                     &message,
@@ -386,31 +416,22 @@ impl<'a> Splitter<'a> {
                 self.current = None;
                 return;
             }
-            // Cut after the last `;` that ends its line; the rest is
-            // tokenized again with the next chunk.
-            let cut = if at_end {
-                Some(buf.len())
-            } else {
-                last_cut(&buf[skip..]).map(|cut| skip + cut)
-            };
             let Some(cut) = cut else {
                 size = size.saturating_mul(2);
                 continue;
             };
             buf.truncate(cut);
-            let next_line = buf.last().map(|t| t.span.end.line);
+            let next = buf.last().map(|t| t.span.end);
             context.clear();
-            if let Some(i) = buf[skip..]
+            if let Some(i) = buf
                 .iter()
                 .rposition(|t| !matches!(t.token, Token::Whitespace(_)))
             {
-                context.push(buf[skip + i].clone());
-            }
-            if let Some(last) = buf.last() {
-                if buf.len() > skip {
-                    context.push(last.clone());
+                if i + 1 < buf.len() {
+                    context.push(buf[i].clone());
                 }
             }
+            context.extend(buf.last().cloned());
             let mut stopped = false;
             for token in buf.drain(skip..) {
                 if !self.handle(token, &mut cursor) {
@@ -421,16 +442,17 @@ impl<'a> Splitter<'a> {
             if stopped || at_end {
                 break;
             }
-            // The next chunk starts on the line after the `;`.
-            let Some(next_line) = next_line else {
+            // The next chunk starts just after the last token kept.
+            let Some(next) = next else {
                 break;
             };
-            let index = usize::try_from(next_line.saturating_sub(1)).unwrap_or(usize::MAX);
-            let Some(next_start) = cursor.line_starts.get(index) else {
+            let next_start = cursor.byte_of(next);
+            if next_start <= body_start + start {
                 break;
-            };
-            start = next_start.saturating_sub(body_start).min(body.len());
-            line_offset = next_line - 1;
+            }
+            start = (next_start - body_start).min(body.len());
+            line_offset = next.line - 1;
+            column_offset = next.column - 1;
             size = self.chunk;
             if start >= body.len() {
                 break;
@@ -468,6 +490,12 @@ impl<'a> Splitter<'a> {
                     return false;
                 } else if let Some(current) = &mut self.current {
                     current.tokens.push(token);
+                    if current.tokens.len() >= FLUSH {
+                        if let (Some(sink), Some(section)) = (&mut self.sink, self.sections.last())
+                        {
+                            sink.tokens(current, section);
+                        }
+                    }
                 }
             }
         }
@@ -551,7 +579,7 @@ impl<'a> Splitter<'a> {
                 if self.current.is_some() {
                     let mut diagnostic = error_at(
                         self.file,
-                        "misplaced-directive",
+                        Code::MisplacedDirective,
                         "`-- migrate:unchecked` inside a statement".to_string(),
                         range,
                         "applies to no statement",
@@ -564,7 +592,7 @@ impl<'a> Splitter<'a> {
                 if reason.is_none() {
                     let mut diagnostic = error_at(
                         self.file,
-                        "unchecked-without-reason",
+                        Code::UncheckedWithoutReason,
                         "`-- migrate:unchecked` needs a reason".to_string(),
                         range.clone(),
                         "no reason given",
@@ -582,7 +610,7 @@ impl<'a> Splitter<'a> {
             Directive::Unknown(name) => {
                 let mut diagnostic = error_at(
                     self.file,
-                    "unknown-directive",
+                    Code::UnknownDirective,
                     format!("unknown directive `migrate:{name}`"),
                     range,
                     "not a directive",
@@ -593,7 +621,7 @@ impl<'a> Splitter<'a> {
             Directive::BadOption(kind, option) => {
                 let mut diagnostic = error_at(
                     self.file,
-                    "unknown-directive",
+                    Code::UnknownDirective,
                     format!("unknown section option `{option}`"),
                     range.clone(),
                     "expected `transaction:false`",
@@ -623,7 +651,7 @@ impl<'a> Splitter<'a> {
                 self.outside_reported = true;
                 let mut diagnostic = error_at(
                     self.file,
-                    "sql-outside-section",
+                    Code::SqlOutsideSection,
                     "SQL before the first `-- migrate:upgrade` section".to_string(),
                     range.start..line_end(self.text, range.start),
                     "outside any section",
@@ -640,7 +668,7 @@ impl<'a> Splitter<'a> {
                 if word.quote_style.is_none() && word.value.eq_ignore_ascii_case("DELIMITER") {
                     let mut diagnostic = error_at(
                         self.file,
-                        "mysql-delimiter",
+                        Code::MysqlDelimiter,
                         "MySQL's `DELIMITER` command is not supported".to_string(),
                         range.start..line_end(self.text, range.start),
                         "a command of the mysql client, not SQL",
@@ -705,13 +733,14 @@ impl<'a> Splitter<'a> {
     }
 
     fn end_statement(&mut self) {
-        if let Some(mut statement) = self.current.take() {
+        if let Some(statement) = self.current.take() {
             self.checksum.end_statement();
+            let index = self.sections.len().wrapping_sub(1);
             if let Some(section) = self.sections.last_mut() {
-                if let Some(sink) = &mut self.sink {
-                    sink(&mut statement, section);
+                match &mut self.sink {
+                    Some(sink) => sink.end(statement, section, index),
+                    None => section.statements.push(statement),
                 }
-                section.statements.push(statement);
             }
         }
         self.paren_depth = 0;
@@ -725,7 +754,7 @@ impl<'a> Splitter<'a> {
         if let Some((_, range)) = self.pending_unchecked.take() {
             let mut diagnostic = error_at(
                 self.file,
-                "misplaced-directive",
+                Code::MisplacedDirective,
                 "`-- migrate:unchecked` is not followed by a statement".to_string(),
                 range,
                 "applies to no statement",
@@ -737,36 +766,78 @@ impl<'a> Splitter<'a> {
     }
 }
 
-/// Where a chunk's tokens may be cut: just after the newline that follows
-/// the last `;` ending its line, unless that `;` ends a `COPY ... FROM
-/// STDIN` (whose data the tokenizer reads after the `;`) or COPY data is
-/// cut short before it.
+/// Where a chunk's tokens may be cut: the number of tokens to keep, so that
+/// tokenizing the text after them (with the last tokens as context) gives
+/// the tokens the whole text gives.
+///
+/// A cut goes after a space, tab or newline that the next token follows
+/// directly (so both were complete: the tokenizer finished each before
+/// starting the one after), never inside a `COPY` statement nor just before the
+/// word `COPY` (sqlparser's tokenizer reads `COPY ... FROM STDIN` data after
+/// the `;`, deciding from the first word after the previous `;`), and not
+/// after COPY data cut short by the chunk's end.
 fn last_cut(tokens: &[TokenWithSpan]) -> Option<usize> {
     let mut cut = None;
-    let mut reads_stdin = false;
+    // Whether the tokenizer's current statement (since the last `;`)
+    // starts with `COPY`; `None` before its first token.
+    let mut copy: Option<bool> = None;
     for (i, token) in tokens.iter().enumerate() {
         match &token.token {
-            Token::Word(word) if word.keyword == sqlparser::keywords::Keyword::STDIN => {
-                reads_stdin = true;
-            }
             Token::CopyData {
                 terminated: false, ..
             } => return cut,
             Token::SemiColon => {
-                let ends_line = tokens.get(i + 1).is_some_and(|next| {
-                    matches!(next.token, Token::Whitespace(Whitespace::Newline))
-                        && next.span.end.column == 1
-                        && next.span.end.line == next.span.start.line + 1
-                });
-                if ends_line && !reads_stdin {
-                    cut = Some(i + 2);
-                }
-                reads_stdin = false;
+                copy = None;
+                continue;
             }
-            _ => {}
+            Token::Whitespace(_) => {}
+            Token::Word(word) if copy.is_none() => {
+                copy = Some(word.keyword == sqlparser::keywords::Keyword::COPY);
+            }
+            _ => {
+                copy.get_or_insert(false);
+            }
+        }
+        if copy == Some(true)
+            || !matches!(
+                token.token,
+                Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline)
+            )
+        {
+            continue;
+        }
+        // The next token must be whole too (a token after it), since its
+        // word is looked at.
+        let (Some(next), true) = (tokens.get(i + 1), i + 2 < tokens.len()) else {
+            continue;
+        };
+        let follows = next.span.start == token.span.end;
+        let plain = match &next.token {
+            Token::Whitespace(_) | Token::CopyData { .. } => false,
+            Token::Word(word) => word.keyword != sqlparser::keywords::Keyword::COPY,
+            _ => true,
+        };
+        if follows && plain {
+            cut = Some(i + 1);
         }
     }
     cut
+}
+
+/// Where a chunk of about `size` bytes from `start` ends: at the end of a
+/// line when one ends soon after, else at a character boundary (the
+/// tokens are cut again at a token boundary, see [`last_cut`]).
+fn chunk_end(text: &str, start: usize, size: usize) -> usize {
+    let at = start.saturating_add(size);
+    let line_end = line_end_after(text, at);
+    if line_end - start <= size.saturating_add(size / 2) {
+        return line_end;
+    }
+    let mut end = at.min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    end.max((start + 1).min(text.len()))
 }
 
 /// The end of the line that contains `at` in `text` (just after its `\n`),
@@ -809,6 +880,13 @@ mod tests {
             body.to_string(),
             body.repeat(3),
             format!("{body}SELECT 'unterminated;\nstill;\n"),
+            // Long lines, cut mid-line; a `copy ... FROM stdin` that is not
+            // a COPY statement.
+            format!(
+                "-- migrate:upgrade\nINSERT INTO t VALUES {}(2, 'ü');\nSELECT 1{} ; SELECT a copy FROM stdin;\nSELECT 5 /* x */;\n{body}",
+                "(1, 'a b', 'é\r\n'), ".repeat(20),
+                " + 1".repeat(50)
+            ),
         ];
         let shape = |split: &Split| {
             let statements: Vec<_> = split

@@ -110,7 +110,7 @@ fn check_diagnostics(text: &str, file: &Path, diagnostics: &[Diagnostic]) {
         assert!(!diagnostic.message.is_empty());
         for label in &diagnostic.labels {
             if label.file == file {
-                check_span(text, &label.span, diagnostic.code);
+                check_span(text, &label.span, diagnostic.code.as_str());
             }
         }
     }

@@ -248,7 +248,7 @@ fn check_diagnostics(
                 .and_then(|n| n.to_str())
                 .unwrap_or("");
             if let Some((_, text)) = files.iter().find(|(n, _)| n == name) {
-                check_span(text, &label.span, diagnostic.code);
+                check_span(text, &label.span, diagnostic.code.as_str());
             }
         }
     }

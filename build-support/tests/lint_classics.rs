@@ -41,7 +41,7 @@ fn codes(bodies: &[&str]) -> Vec<(&'static str, Severity)> {
     let revisions = history(bodies).expect("compiles");
     migrate_build::lint::check(&postgres(), &revisions)
         .into_iter()
-        .map(|d| (d.code, d.severity))
+        .map(|d| (d.code.as_str(), d.severity))
         .collect()
 }
 

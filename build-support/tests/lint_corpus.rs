@@ -334,10 +334,10 @@ fn lint_every_corpus_history() {
         let mut shown: BTreeMap<&str, usize> = BTreeMap::new();
         for d in &findings {
             let counts = table
-                .entry(d.code)
+                .entry(d.code.as_str())
                 .or_insert_with(|| vec![0; histories.len()]);
             counts[column] += 1;
-            let n = shown.entry(d.code).or_default();
+            let n = shown.entry(d.code.as_str()).or_default();
             if *n < samples || (d.severity == Severity::Error && samples > 0) {
                 *n += 1;
                 println!(

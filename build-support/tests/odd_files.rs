@@ -10,7 +10,7 @@ fn compile_one(name: &str, text: &str) -> (Vec<&'static str>, String) {
     std::fs::write(dir.path().join(name), text).expect("write");
     let options = Options::new().display_dir("migrations");
     let failure = compile(dir.path(), &options).expect_err("the file is refused");
-    let codes = failure.errors().map(|d| d.code).collect();
+    let codes = failure.errors().map(|d| d.code.as_str()).collect();
     (codes, failure.render(Style::Plain))
 }
 
@@ -39,7 +39,7 @@ fn a_parent_listed_twice_is_an_error() {
     .expect("write");
     let options = Options::new().display_dir("migrations");
     let failure = compile(dir.path(), &options).expect_err("refused");
-    let codes: Vec<&str> = failure.errors().map(|d| d.code).collect();
+    let codes: Vec<&str> = failure.errors().map(|d| d.code.as_str()).collect();
     let rendered = failure.render(Style::Plain);
     assert_eq!(codes, ["header-repeated-id"], "{rendered}");
     assert!(

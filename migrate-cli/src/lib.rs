@@ -59,6 +59,11 @@ pub struct Opt {
     /// The database URL; DATABASE_URL by default. Never read from a committed file.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+
+    /// Give up connecting after SECONDS (default 10), whether the server
+    /// refuses nothing and answers nothing or is slow to wake up.
+    #[arg(long, value_name = "SECONDS", global = true, value_parser = migrate_runtime::cli::parse_seconds)]
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 /// `--format`.
@@ -91,6 +96,14 @@ pub enum Command {
     Lock,
     /// Show every build error and lint finding (`--format json|sarif` for tools).
     Lint,
+    /// Create, drop or reset the database named in the URL (SQLite: the file).
+    #[command(name = "database", subcommand)]
+    DatabaseAdmin(cmd::database::DatabaseCommand),
+    /// Print the completion script of a shell: `cargo migrate completions bash > ~/.local/share/bash-completion/completions/cargo-migrate`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// The verbs an application's own binary has too (`myapp migrate ...`).
     #[command(flatten)]
     Database(migrate_runtime::cli::Command),
@@ -196,10 +209,41 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),
         Command::Lock => cmd::lock::lock(&opt.dir, printer),
         Command::Lint => cmd::lint::lint(&opt.dir, opt.format, printer),
-        Command::Database(command) => {
-            cmd::db::run(&opt.dir, command, opt.database_url.as_deref(), printer)
+        Command::DatabaseAdmin(command) => cmd::database::run(
+            &opt.dir,
+            command,
+            opt.database_url.as_deref(),
+            connect_timeout(&opt),
+            printer,
+        ),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut command(), "cargo", &mut std::io::stdout());
+            Ok(())
         }
+        Command::Database(command) => cmd::db::run(
+            &opt.dir,
+            command,
+            opt.database_url.as_deref(),
+            connect_timeout(&opt),
+            printer,
+        ),
     }
+}
+
+/// `--connect-timeout`, or the library's default.
+fn connect_timeout(opt: &Opt) -> std::time::Duration {
+    opt.connect_timeout
+        .unwrap_or(migrate_runtime::DEFAULT_CONNECT_TIMEOUT)
+}
+
+/// The command line as cargo runs the binary, `cargo migrate <verb>` (what
+/// `src/bin/cargo-migrate.rs` parses, and what the completions complete).
+pub fn command() -> clap::Command {
+    use clap::Args as _;
+    clap::Command::new("cargo")
+        .bin_name("cargo")
+        .subcommand_required(true)
+        .subcommand(Opt::augment_args(clap::Command::new("migrate")))
 }
 
 /// A mistake in the arguments that clap cannot see; exits with 2 like clap's own.

@@ -13,12 +13,17 @@
 use std::path::{Path, PathBuf};
 
 use migrate_build::config::Config;
-use migrate_build::{CompiledRevision, Diagnostic, Severity, Sources, Style};
+use migrate_build::{Code, CompiledRevision, Diagnostic, Severity, Sources, Style};
 use migrate_runtime::cli::Printer;
 use migrate_runtime::plan::Plan;
 
 /// Error codes a read verb tolerates (shown as one warning line).
-pub const TOLERATED_BY_READ_VERBS: &[&str] = &["multiple-heads", "stale-lock"];
+pub const TOLERATED_BY_READ_VERBS: &[Code] = &[Code::MultipleHeads, Code::StaleLock];
+
+/// Error codes `upgrade`, `downgrade` and `stamp` tolerate: several heads
+/// (`upgrade heads` applies them). A stale `migrate.lock` is refused, as
+/// `cargo build` and `check` refuse it.
+pub const TOLERATED_BY_WRITE_VERBS: &[Code] = &[Code::MultipleHeads];
 
 /// The compiled directory.
 #[derive(Debug)]
@@ -60,6 +65,17 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     if diagnostics.is_empty() {
         return;
     }
+    let explained: Vec<Diagnostic>;
+    let diagnostics = if cfg!(feature = "pg-query") {
+        diagnostics
+    } else {
+        explained = diagnostics
+            .iter()
+            .cloned()
+            .map(explain_missing_parser)
+            .collect();
+        &explained[..]
+    };
     // `Printer` already weighed `--color`, NO_COLOR and the terminal.
     let style = if printer.colored() {
         Style::Styled
@@ -69,6 +85,24 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, printer:
     // Messages may quote a URL too, not only the snippets.
     let rendered = mask_passwords(&migrate_build::render(diagnostics, sources, style));
     eprintln!("{rendered}\n");
+}
+
+/// A syntax error in a PostgreSQL history, from a `cargo migrate` built
+/// without PostgreSQL's parser: the build's help advises the `pg-query`
+/// feature on migrate-runtime, and the CLI must have the same parser to
+/// accept what that build accepts, so the help says how to install it.
+fn explain_missing_parser(mut diagnostic: Diagnostic) -> Diagnostic {
+    if diagnostic.code == "sql-syntax"
+        && diagnostic
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("pg-query"))
+    {
+        diagnostic.help = Some(
+            "if PostgreSQL accepts this statement, the build accepts it with `features = [\"pg-query\"]` on migrate-runtime, and this `cargo migrate` was installed without PostgreSQL's parser: reinstall it with `cargo install migrate-cli --features pg-query` (building it needs libclang-dev) so that it accepts what the build accepts; or put `-- migrate:unchecked -- <reason>` on the line before the statement (it is then applied but not analysed)".to_string(),
+        );
+    }
+    diagnostic
 }
 
 /// Compiles `dir` exactly as `embed_migrations!` does (`migrate_build::compile`,
@@ -105,9 +139,24 @@ pub fn load_strict(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
 /// Compiles `dir` with the build's own pipeline, except that errors whose
 /// code is in `tolerate` are kept as warnings; when anything fatal is found,
 /// prints the fatal diagnostics and fails.
-pub fn load(
+pub fn load(dir: &Path, tolerate: &'static [Code], printer: &Printer) -> anyhow::Result<Loaded> {
+    load_with(dir, tolerate, false, printer)
+}
+
+/// [`load`] for the read verbs (`history`, `heads`, `current`, `show`,
+/// `branches`), with [`migrate_build::Options::salvage`]: a file whose SQL
+/// is broken stays in the history by its header, and errors of the files,
+/// the lock and the lints come back in [`Loaded::warnings`] (severity
+/// `Error`) for the verb to print after its answer. What would make the
+/// answer wrong (a header that does not read, a broken graph) still fails.
+pub fn load_for_reading(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
+    load_with(dir, TOLERATED_BY_READ_VERBS, true, printer)
+}
+
+fn load_with(
     dir: &Path,
-    tolerate: &'static [&'static str],
+    tolerate: &'static [Code],
+    salvage: bool,
     printer: &Printer,
 ) -> anyhow::Result<Loaded> {
     if !dir.is_dir() {
@@ -119,7 +168,8 @@ pub fn load(
     let display_dir = display_path(dir);
     let options = migrate_build::Options::new()
         .display_dir(&display_dir)
-        .tolerate(tolerate);
+        .tolerate(tolerate)
+        .salvage(salvage);
     match migrate_build::compile(dir, &options) {
         Ok(compiled) => Ok(Loaded {
             config: compiled.config,

@@ -27,9 +27,16 @@ struct Output {
 }
 
 impl Project {
+    /// A Cargo package (a `Cargo.toml`) in a temporary directory.
     fn new(url: String) -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .expect("write Cargo.toml");
         Project {
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir,
             url,
             transcript: String::new(),
         }
@@ -126,11 +133,17 @@ impl Project {
     fn set_dialect(&self, dialect: &str) {
         let path = self.path().join("migrations/migrate.toml");
         let text = std::fs::read_to_string(&path).expect("migrate.toml");
-        std::fs::write(
-            &path,
-            text.replace("dialect = \"generic\"", &format!("dialect = \"{dialect}\"")),
-        )
-        .expect("write migrate.toml");
+        let text: String = text
+            .lines()
+            .map(|line| {
+                if line.starts_with("dialect = ") {
+                    format!("dialect = \"{dialect}\"\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect();
+        std::fs::write(&path, text).expect("write migrate.toml");
     }
 }
 
@@ -266,7 +279,7 @@ fn sqlite_workflow() {
 
 /// Creates a database of its own on the server at `base_url`; returns its URL and name.
 fn fresh_database(base_url: &str, prefix: &str) -> (String, String) {
-    let name = format!("{prefix}_{:08x}", rand::random::<u32>());
+    let (url, name) = unused_database(base_url, prefix);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -290,6 +303,13 @@ fn fresh_database(base_url: &str, prefix: &str) -> (String, String) {
                 .expect("create database");
         }
     });
+    (url, name)
+}
+
+/// The URL of a database that does not exist yet on the server at
+/// `base_url`, and its name.
+fn unused_database(base_url: &str, prefix: &str) -> (String, String) {
+    let name = format!("{prefix}_{:08x}", rand::random::<u32>());
     let (before_path, query) = match base_url.split_once('?') {
         Some((path, query)) => (path, format!("?{query}")),
         None => (base_url, String::new()),
@@ -321,9 +341,28 @@ fn drop_database(base_url: &str, name: &str) {
     });
 }
 
+/// The server URL in `variable`. Unset: a failure when `CI` is set, otherwise
+/// `None` after saying on the terminal (past the harness's capture) which
+/// test did not run.
+fn server_url(variable: &str, test: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("{test}: CI is set but {variable} is not: the test cannot run")
+        }
+        Err(_) => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped {test}: {variable} is not set (this test did not run)"
+            );
+            None
+        }
+    }
+}
+
 fn server_workflow(variable: &str, dialect: &str, snapshot: &str) {
-    let Ok(base_url) = std::env::var(variable) else {
-        eprintln!("skipped: {variable} is not set");
+    let Some(base_url) = server_url(variable, snapshot) else {
         return;
     };
     let (url, name) = fresh_database(&base_url, "cli_e2e");
@@ -348,8 +387,10 @@ fn with_password(url: &str) -> Option<String> {
 
 #[test]
 fn postgres_output_never_shows_the_password() {
-    let Ok(base_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: MIGRATE_TEST_POSTGRES_URL is not set");
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "postgres_output_never_shows_the_password",
+    ) else {
         return;
     };
     let (url, name) = fresh_database(&base_url, "cli_secret");
@@ -1188,8 +1229,7 @@ fn hand_deleted_row_is_refused() {
         ("MIGRATE_TEST_POSTGRES_URL", "postgres"),
         ("MIGRATE_TEST_MYSQL_URL", "mysql"),
     ] {
-        let Ok(base_url) = std::env::var(variable) else {
-            eprintln!("skipped {dialect}: {variable} is not set");
+        let Some(base_url) = server_url(variable, &format!("hand_deleted_row on {dialect}")) else {
             continue;
         };
         let (url, name) = fresh_database(&base_url, "cli_edit");
@@ -1359,12 +1399,10 @@ fn a_failed_run_reports_what_it_committed_on_sqlite() {
 
 #[test]
 fn a_failed_run_reports_what_it_committed_on_postgres() {
-    let Ok(base_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "MIGRATE_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("skipped: MIGRATE_TEST_POSTGRES_URL is not set");
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "a_failed_run_reports_what_it_committed_on_postgres",
+    ) else {
         return;
     };
     let (url, name) = fresh_database(&base_url, "cli_failed_run");
@@ -1404,6 +1442,527 @@ fn a_failed_run_reports_what_it_committed_on_postgres() {
     let status = child.wait().expect("wait");
     drop_database(&base_url, &name);
     assert!(status.success());
+}
+
+/// A `dialect = "postgres"` history of two revisions, the second creating
+/// an index with `CONCURRENTLY` (outside a transaction), on `url`.
+fn postgres_history(url: String) -> Project {
+    let mut project = Project::new(url);
+    project.run(&["init", "--dialect", "postgres"], 0);
+    project.revision(
+        "aaaa11111111",
+        "users",
+        &[],
+        "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL);",
+        "DROP TABLE users;",
+    );
+    let file = project.revision("bbbb22222222", "index", &[], "SELECT 1;", "SELECT 1;");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let header = &text[..text.find("-- migrate:upgrade").expect("upgrade")];
+    std::fs::write(
+        &file,
+        format!(
+            "{header}-- migrate:upgrade transaction:false\n\
+             CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n\n\
+             -- migrate:downgrade transaction:false\n\
+             DROP INDEX CONCURRENTLY IF EXISTS users_email;\n"
+        ),
+    )
+    .expect("write");
+    project
+}
+
+/// Issue 11 item 4: a history validated for one database is refused on
+/// another before anything runs (before: two revisions applied on SQLite,
+/// the third failed half way; `--sql --dialect sqlite` printed
+/// `CONCURRENTLY`); a generic history runs anywhere.
+#[test]
+fn another_databases_history_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("app.db");
+    let project = postgres_history(format!("sqlite:{}?mode=rwc", db.display()));
+    for args in [
+        &["upgrade", "head"][..],
+        &["downgrade", "base"],
+        &["stamp", "head"],
+    ] {
+        let output = project.run_quietly(args);
+        let error = one_line_error(&output);
+        assert!(
+            error.contains("written for PostgreSQL")
+                && error.contains("the database is SQLite")
+                && error.contains("nothing was run"),
+            "{args:?}: {error}"
+        );
+    }
+    assert!(!db.exists(), "the CLI refused before connecting");
+    let script = project.run_quietly(&["upgrade", "head", "--sql", "--dialect", "sqlite"]);
+    let error = one_line_error(&script);
+    assert!(error.contains("a SQLite script was asked for"), "{error}");
+    assert!(!script.stdout.contains("CONCURRENTLY"), "{}", script.stdout);
+    let script = project.run_quietly(&["upgrade", "head", "--sql", "--dialect", "postgres"]);
+    assert_eq!(script.code, 0, "{}", script.stderr);
+    assert!(script.stdout.contains("CONCURRENTLY"), "{}", script.stdout);
+
+    // The same history in the generic dialect (minus what only PostgreSQL
+    // reads) runs on SQLite.
+    let mut generic = two_revision_project();
+    generic.set_dialect("generic");
+    generic.run(&["upgrade", "head"], 0);
+
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "another_databases_history_is_refused_before_anything_runs",
+    ) else {
+        return;
+    };
+    let (url, name) = fresh_database(&base_url, "cli_dialect");
+    let mut sqlite_history = two_revision_project();
+    sqlite_history.url = url.clone();
+    let refused = sqlite_history.run_quietly(&["upgrade", "head"]);
+    let postgres = postgres_history(url.clone());
+    let applied = postgres.run_quietly(&["upgrade", "head"]);
+    let rows = applied_rows(&url);
+    drop_database(&base_url, &name);
+    let error = one_line_error(&refused);
+    assert!(
+        error.contains("written for SQLite") && error.contains("the database is PostgreSQL"),
+        "{error}"
+    );
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(rows, ["aaaa11111111", "bbbb22222222"]);
+}
+
+/// Asserts a read verb answered (exit 0, `expected` on stdout) and printed
+/// the directory's errors after, with `code` among them.
+fn answered_with_errors_after(output: &Output, expected: &str, code: &str) {
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert!(output.stdout.contains(expected), "{}", output.stdout);
+    let error = output
+        .stderr
+        .find(&format!("error[{code}]"))
+        .unwrap_or_else(|| panic!("no error[{code}] in:\n{}", output.stderr));
+    let summary = output
+        .stderr
+        .rfind("warning: `migrations` has ")
+        .unwrap_or_else(|| panic!("no summary in:\n{}", output.stderr));
+    assert!(error < summary, "{}", output.stderr);
+}
+
+/// Issue 11 item 5: right after `revision -m` (an empty upgrade), with a
+/// lint error, or during a git conflict in migrate.lock, the read verbs
+/// answer and print the errors after (before: they refused); the verbs that
+/// write to the database still refuse.
+#[test]
+fn read_verbs_answer_while_a_file_is_broken() {
+    let mut project = two_revision_project();
+    project.run(&["upgrade", "head"], 0);
+
+    // An empty upgrade, as `revision` writes it.
+    project.run(&["revision", "-m", "draft", "--rev-id", "cccc33333333"], 0);
+    let history = project.run_quietly(&["history"]);
+    answered_with_errors_after(
+        &history,
+        "abcd22222222 -> cccc33333333 (head), draft",
+        "empty-upgrade",
+    );
+    let heads = project.run_quietly(&["heads"]);
+    answered_with_errors_after(&heads, "cccc33333333 (head), draft", "empty-upgrade");
+    let current = project.run_quietly(&["current"]);
+    answered_with_errors_after(&current, "abcd22222222, two", "empty-upgrade");
+    let show = project.run_quietly(&["show", "cccc"]);
+    answered_with_errors_after(&show, "Rev: cccc33333333 (head)", "empty-upgrade");
+    let json = project.run_quietly(&["history", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let entries: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(entries[0]["id"], "cccc33333333", "{entries:#}");
+    // A revision that is not there is still an error of the verb's own.
+    assert_eq!(project.run_quietly(&["show", "ffff"]).code, 1);
+    for args in [
+        &["upgrade", "head"][..],
+        &["downgrade", "base"],
+        &["stamp", "head"],
+        &["check"],
+    ] {
+        let refused = project.run_quietly(args);
+        assert_eq!(refused.code, 1, "{args:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains("error[empty-upgrade]"),
+            "{args:?}: {}",
+            refused.stderr
+        );
+    }
+
+    // A lint error (the table does not exist at that point of the history).
+    let draft = std::fs::read_dir(project.path().join("migrations"))
+        .expect("dir")
+        .map(|entry| entry.expect("entry").path())
+        .find(|path| path.to_string_lossy().contains("cccc33333333"))
+        .expect("the draft");
+    let text = std::fs::read_to_string(&draft).expect("read");
+    std::fs::write(
+        &draft,
+        text.replacen(
+            "-- migrate:upgrade\n",
+            "-- migrate:upgrade\nALTER TABLE nowhere ADD COLUMN x INTEGER;\n",
+            1,
+        )
+        .replacen(
+            "-- migrate:downgrade\n",
+            "-- migrate:downgrade\nALTER TABLE nowhere DROP COLUMN x;\n",
+            1,
+        ),
+    )
+    .expect("write");
+    let history = project.run_quietly(&["history"]);
+    answered_with_errors_after(&history, "-> cccc33333333 (head), draft", "unknown-object");
+    let refused = project.run_quietly(&["upgrade", "head"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    std::fs::remove_file(&draft).expect("remove the draft");
+    project.run(&["lock"], 0);
+
+    // Two branches each added a revision: migrate.lock holds git's conflict
+    // markers, and the history has two heads.
+    for (id, parent) in [
+        ("aaaa33333333", "abcd22222222"),
+        ("bbbb44444444", "abcd22222222"),
+    ] {
+        std::fs::write(
+            project.path().join(format!("migrations/{id}_feature.sql")),
+            format!(
+                "-- message: feature {id}\n-- revision: {id}\n-- down_revision: {parent}\n\n\
+                 -- migrate:upgrade\nCREATE TABLE t_{id} (id INTEGER);\n\
+                 -- migrate:downgrade\nDROP TABLE t_{id};\n"
+            ),
+        )
+        .expect("write");
+    }
+    let lock_path = project.path().join("migrations/migrate.lock");
+    let lock = std::fs::read_to_string(&lock_path).expect("lock");
+    std::fs::write(
+        &lock_path,
+        format!("{lock}<<<<<<< HEAD\nbbbb44444444\n=======\naaaa33333333\n>>>>>>> feature-a\n"),
+    )
+    .expect("write");
+    let heads = project.run_quietly(&["heads"]);
+    answered_with_errors_after(
+        &heads,
+        "aaaa33333333 (head), feature aaaa33333333",
+        "invalid-lock",
+    );
+    assert!(
+        heads.stdout.contains("bbbb44444444 (head)"),
+        "{}",
+        heads.stdout
+    );
+    let history = project.run_quietly(&["history"]);
+    answered_with_errors_after(&history, "abcd22222222 -> bbbb44444444", "invalid-lock");
+    let current = project.run_quietly(&["current"]);
+    answered_with_errors_after(&current, "abcd22222222", "invalid-lock");
+    let refused = project.run_quietly(&["upgrade", "heads"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("error[invalid-lock]"),
+        "{}",
+        refused.stderr
+    );
+    project.run(&["lock"], 0);
+    project.run(&["upgrade", "heads"], 0);
+}
+
+/// Issue 11 item 7: `upgrade` refuses a stale migrate.lock as `cargo build`
+/// and `check` do (before: a warning, and the upgrade ran).
+#[test]
+fn upgrade_refuses_a_stale_lock() {
+    let mut project = two_revision_project();
+    std::fs::write(
+        project.path().join("migrations/abcd33333333_by_hand.sql"),
+        "-- message: by hand\n-- revision: abcd33333333\n-- down_revision: abcd22222222\n\n\
+         -- migrate:upgrade\nCREATE TABLE three (id INTEGER);\n-- migrate:downgrade\nDROP TABLE three;\n",
+    )
+    .expect("write");
+    let refused = project.run_quietly(&["upgrade", "head"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("error[stale-lock]"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("cargo migrate lock"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!project.path().join("app.db").exists() || applied_rows(&project.url).is_empty());
+    project.run(&["lock"], 0);
+    project.run(&["upgrade", "head"], 0);
+}
+
+/// Issue 11 item 7: `init` outside a Cargo package says so instead of
+/// writing a build.rs Cargo would never run, and its hint names the
+/// features the printed code needs.
+#[test]
+fn init_needs_a_package_and_names_the_features_its_code_needs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |cwd: &Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+            .arg("migrate")
+            .args(args)
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs")
+    };
+    let outside = run(dir.path(), &["init"]);
+    let stderr = String::from_utf8_lossy(&outside.stderr);
+    assert!(outside.status.success(), "{stderr}");
+    assert!(stderr.contains("no Cargo.toml in"), "{stderr}");
+    assert!(stderr.contains("cargo init"), "{stderr}");
+    assert!(!dir.path().join("build.rs").exists());
+    assert!(dir.path().join("migrations/migrate.toml").exists());
+    // In a subdirectory of a package: the package's directory is named.
+    std::fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"app\"\n").expect("write");
+    let sub = dir.path().join("src");
+    std::fs::create_dir(&sub).expect("mkdir");
+    let nested = run(&sub, &["init"]);
+    let stderr = String::from_utf8_lossy(&nested.stderr);
+    assert!(
+        stderr.contains(&format!("(`{}`)", dir.path().display())),
+        "{stderr}"
+    );
+    assert!(!sub.join("build.rs").exists());
+
+    let project = Project::new(String::new());
+    let output = project.run_quietly(&["init"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert!(project.path().join("build.rs").exists());
+    assert!(
+        output.stdout.contains("migrate_runtime::cli::MigrateOpt")
+            && output
+                .stdout
+                .contains(r#"migrate-runtime = { version = "0.1", features = ["cli"] }"#)
+            && output
+                .stdout
+                .contains(r#"clap = { version = "4", features = ["derive"] }"#),
+        "{}",
+        output.stdout
+    );
+}
+
+/// Issue 11 item 7: `cargo migrate completions bash|zsh|fish` prints a
+/// script for `cargo migrate` that its shell reads without a syntax error.
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    let project = Project::new(String::new());
+    for (shell, check) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish")] {
+        let output = project.run_quietly(&["completions", shell]);
+        assert_eq!(output.code, 0, "{shell}: {}", output.stderr);
+        for word in [
+            "migrate",
+            "upgrade",
+            "downgrade",
+            "history",
+            "database",
+            "database-url",
+        ] {
+            assert!(output.stdout.contains(word), "{shell} lacks {word}");
+        }
+        let script = project.path().join(format!("completion.{shell}"));
+        std::fs::write(&script, &output.stdout).expect("write");
+        match Command::new(check).arg("-n").arg(&script).output() {
+            Ok(checked) => assert!(
+                checked.status.success(),
+                "{shell} -n: {}",
+                String::from_utf8_lossy(&checked.stderr)
+            ),
+            Err(_) => eprintln!("{check} is not installed: the script's syntax was not checked"),
+        }
+    }
+}
+
+/// `database create`, `drop` (refused without `-y` off a terminal) and
+/// `reset` (drop, create, upgrade head) on the database `url` names;
+/// `exists` tells whether it is there.
+fn database_verbs(url: String, dialect: &str, exists: &dyn Fn() -> bool) {
+    let mut project = Project::new(url.clone());
+    project.run(&["init"], 0);
+    project.set_dialect(dialect);
+    project.revision(
+        "aaaa11111111",
+        "one",
+        &[],
+        "CREATE TABLE one (id INTEGER);",
+        "DROP TABLE one;",
+    );
+    assert!(!exists());
+    let created = project.run(&["database", "create"], 0);
+    assert!(created.stderr.contains("Created"), "{}", created.stderr);
+    assert!(exists());
+    project.run(&["database", "create"], 0);
+    project.run(&["upgrade", "head"], 0);
+    assert_eq!(applied_rows(&url), ["aaaa11111111"]);
+
+    let refused = project.run(&["database", "drop"], 1);
+    assert!(refused.stderr.contains("pass `-y`"), "{}", refused.stderr);
+    assert!(exists());
+    let refused = project.run(&["database", "reset"], 1);
+    assert!(refused.stderr.contains("pass `-y`"), "{}", refused.stderr);
+    assert_eq!(applied_rows(&url), ["aaaa11111111"]);
+
+    // reset: a database at `base` again, then at head.
+    project.run(&["downgrade", "base"], 0);
+    assert!(applied_rows(&url).is_empty());
+    let reset = project.run(&["database", "reset", "-y"], 0);
+    assert!(
+        reset.stderr.contains("Dropped") && reset.stderr.contains("Created"),
+        "{}",
+        reset.stderr
+    );
+    assert_eq!(applied_rows(&url), ["aaaa11111111"]);
+    project.run(&["database", "drop", "-y"], 0);
+    assert!(!exists());
+    project.run(&["database", "drop", "-y"], 0);
+}
+
+/// Issue 11 item 7, on SQLite: the file is the database.
+#[test]
+fn database_create_drop_reset_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("app.db");
+    let url = format!("sqlite:{}", file.display());
+    database_verbs(url, "sqlite", &|| file.exists());
+}
+
+/// Whether the server at `base_url` has a database called `name`.
+fn server_has_database(base_url: &str, name: &str) -> bool {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        if base_url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(base_url)
+                .await
+                .expect("connect");
+            sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(name)
+                .fetch_optional(&mut conn)
+                .await
+                .expect("query")
+                .is_some()
+        } else {
+            let mut conn = sqlx::MySqlConnection::connect(base_url)
+                .await
+                .expect("connect");
+            sqlx::query("SELECT 1 FROM information_schema.schemata WHERE schema_name = ?")
+                .bind(name)
+                .fetch_optional(&mut conn)
+                .await
+                .expect("query")
+                .is_some()
+        }
+    })
+}
+
+fn server_database_verbs(variable: &str, dialect: &str) {
+    let Some(base_url) = server_url(variable, &format!("database verbs on {dialect}")) else {
+        return;
+    };
+    let (url, name) = unused_database(&base_url, "cli_dbverbs");
+    let outcome = std::panic::catch_unwind(|| {
+        database_verbs(url.clone(), dialect, &|| {
+            server_has_database(&base_url, &name)
+        });
+    });
+    drop_database(&base_url, &name);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Issue 11 item 7, on PostgreSQL: the database named in the URL.
+#[test]
+fn database_create_drop_reset_on_postgres() {
+    server_database_verbs("MIGRATE_TEST_POSTGRES_URL", "postgres");
+}
+
+/// Issue 11 item 7, on MariaDB: the database named in the URL.
+#[test]
+fn database_create_drop_reset_on_mariadb() {
+    server_database_verbs("MIGRATE_TEST_MYSQL_URL", "mysql");
+}
+
+/// A `dialect = "postgres"` history whose second revision holds a statement
+/// sqlparser rejects and PostgreSQL accepts (`ALTER SEQUENCE ... OWNED BY`).
+fn owned_by_history(url: String) -> Project {
+    let mut project = Project::new(url);
+    project.run(&["init", "--dialect", "postgres"], 0);
+    project.revision(
+        "aaaa11111111",
+        "users",
+        &[],
+        "CREATE TABLE users (id BIGINT PRIMARY KEY);\nCREATE SEQUENCE users_seq;",
+        "DROP SEQUENCE users_seq;\nDROP TABLE users;",
+    );
+    project.revision(
+        "bbbb22222222",
+        "own the sequence",
+        &[],
+        "ALTER SEQUENCE users_seq OWNED BY users.id;",
+        "ALTER SEQUENCE users_seq OWNED BY NONE;",
+    );
+    project
+}
+
+/// Issue 11 item 3: built with `--features pg-query`, `cargo migrate`
+/// accepts what a build with migrate-runtime's `pg-query` accepts (before:
+/// the app built, and `upgrade head` failed with `sql-syntax`).
+#[cfg(feature = "pg-query")]
+#[test]
+fn with_pg_query_the_cli_accepts_what_the_build_accepts() {
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "with_pg_query_the_cli_accepts_what_the_build_accepts",
+    ) else {
+        return;
+    };
+    let (url, name) = fresh_database(&base_url, "cli_pg_query");
+    let project = owned_by_history(url.clone());
+    let check = project.run_quietly(&["check"]);
+    let upgrade = project.run_quietly(&["upgrade", "head"]);
+    let rows = if upgrade.code == 0 {
+        applied_rows(&url)
+    } else {
+        Vec::new()
+    };
+    drop_database(&base_url, &name);
+    assert_eq!(upgrade.code, 0, "{}", upgrade.stderr);
+    assert_eq!(rows, ["aaaa11111111", "bbbb22222222"]);
+    // `check` compiled the directory and found the database behind.
+    assert!(check.stderr.contains("pending"), "{}", check.stderr);
+}
+
+/// Issue 11 item 3: without the feature, the same history is refused with
+/// the way to a `cargo migrate` that parses as the build does.
+#[cfg(not(feature = "pg-query"))]
+#[test]
+fn without_pg_query_the_cli_says_how_to_parse_as_the_build() {
+    let project = owned_by_history("postgres://nobody@127.0.0.1:1/none".to_string());
+    let refused = project.run_quietly(&["upgrade", "head"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("error[sql-syntax]"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("cargo install migrate-cli --features pg-query")
+            && refused.stderr.contains("libclang"),
+        "{}",
+        refused.stderr
+    );
 }
 
 /// A project on SQLite whose revisions are written as given: `(id, headers,

@@ -35,6 +35,23 @@ impl Dialect {
         }
     }
 
+    /// The database it names, for messages (`PostgreSQL`, `SQLite`, `MySQL/MariaDB`, `any database`).
+    pub fn database(self) -> &'static str {
+        match self {
+            Dialect::Generic => "any database",
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::Sqlite => "SQLite",
+            Dialect::MySql => "MySQL/MariaDB",
+        }
+    }
+
+    /// True when a history validated for `self` may run on a database
+    /// speaking `backend`: the same dialect, or a `generic` history (which
+    /// runs anywhere). The one copy of the rule: `Migrator` and the CLI ask it.
+    pub fn runs_on(self, backend: Dialect) -> bool {
+        self == Dialect::Generic || self == backend
+    }
+
     /// Parses a `migrate.toml` dialect name.
     pub fn from_name(name: &str) -> Option<Dialect> {
         Dialect::ALL

@@ -183,6 +183,8 @@ pub(crate) struct Settings<'b> {
     pub(crate) connect_timeout: Duration,
     /// Bounds each round trip of the reconnected session.
     pub(crate) statement_timeout: Option<Duration>,
+    /// Watches each round trip of the reconnected session.
+    pub(crate) liveness_probe: Option<Duration>,
     /// Re-check the summary inside each write transaction (SQLite, or no lock).
     pub(crate) check_in_tx: bool,
     /// One transaction for the whole run.
@@ -201,6 +203,7 @@ pub(crate) struct Engine<'m> {
     backend: Backend<'m>,
     connect_timeout: Duration,
     statement_timeout: Option<Duration>,
+    liveness_probe: Option<Duration>,
     /// The server's id for `conn`'s session (PostgreSQL pid, MySQL
     /// connection id), to wait for it to end after a connection failure.
     session: Option<i64>,
@@ -253,6 +256,7 @@ impl<'m> Engine<'m> {
             backend: settings.backend,
             connect_timeout: settings.connect_timeout,
             statement_timeout: settings.statement_timeout,
+            liveness_probe: settings.liveness_probe,
             session: None,
             dialect,
             table,
@@ -322,7 +326,11 @@ impl<'m> Engine<'m> {
     ) -> LostOutcome {
         let mut conn = match self
             .backend
-            .acquire(self.connect_timeout, self.statement_timeout)
+            .acquire(
+                self.connect_timeout,
+                self.statement_timeout,
+                self.liveness_probe,
+            )
             .await
         {
             Ok(conn) => conn,

@@ -11,9 +11,12 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt as _;
 
+#[cfg(feature = "mysql")]
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::pool::PoolConnection;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 use crate::error::Error;
@@ -32,23 +35,29 @@ pub trait Database: sealed::Sealed + Sync {
     fn backend(&self) -> Backend<'_>;
 }
 
+#[cfg(feature = "sqlite")]
 impl sealed::Sealed for SqlitePool {}
+#[cfg(feature = "postgres")]
 impl sealed::Sealed for PgPool {}
+#[cfg(feature = "mysql")]
 impl sealed::Sealed for MySqlPool {}
 impl sealed::Sealed for MigrateConnection {}
 
+#[cfg(feature = "sqlite")]
 impl Database for SqlitePool {
     fn backend(&self) -> Backend<'_> {
         Backend::Sqlite(self)
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Database for PgPool {
     fn backend(&self) -> Backend<'_> {
         Backend::Postgres(self)
     }
 }
 
+#[cfg(feature = "mysql")]
 impl Database for MySqlPool {
     fn backend(&self) -> Backend<'_> {
         Backend::MySql(self)
@@ -58,8 +67,11 @@ impl Database for MySqlPool {
 impl Database for MigrateConnection {
     fn backend(&self) -> Backend<'_> {
         match self {
+            #[cfg(feature = "sqlite")]
             MigrateConnection::Sqlite(pool) => Backend::Sqlite(pool),
+            #[cfg(feature = "postgres")]
             MigrateConnection::Postgres(pool) => Backend::Postgres(pool),
+            #[cfg(feature = "mysql")]
             MigrateConnection::MySql(pool) => Backend::MySql(pool),
         }
     }
@@ -70,34 +82,45 @@ impl Database for MigrateConnection {
 #[derive(Debug, Clone, Copy)]
 pub enum Backend<'a> {
     /// SQLite.
+    #[cfg(feature = "sqlite")]
     Sqlite(&'a SqlitePool),
     /// PostgreSQL.
+    #[cfg(feature = "postgres")]
     Postgres(&'a PgPool),
     /// MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
     MySql(&'a MySqlPool),
 }
 
 impl Backend<'_> {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
             Backend::MySql(_) => Dialect::MySql,
         }
     }
 
     /// A connection from the pool, within `connect_timeout`; its round
-    /// trips are bounded by `statement_timeout` when set.
+    /// trips are bounded by `statement_timeout` when set, and watched by a
+    /// liveness probe every `liveness` when set.
     pub(crate) async fn acquire(
         &self,
         connect_timeout: Duration,
         statement_timeout: Option<Duration>,
+        liveness: Option<Duration>,
     ) -> Result<Conn, Error> {
         let context = "could not get a connection from the pool";
         let pooled = async {
             Ok::<_, sqlx::Error>(match self {
+                #[cfg(feature = "sqlite")]
                 Backend::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+                #[cfg(feature = "postgres")]
                 Backend::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+                #[cfg(feature = "mysql")]
                 Backend::MySql(pool) => Pooled::MySql(pool.acquire().await?),
             })
         };
@@ -105,13 +128,125 @@ impl Backend<'_> {
             Ok(Ok(inner)) => Ok(Conn {
                 inner,
                 timeout: statement_timeout,
+                probe: liveness.and_then(|every| self.probe(every)),
             }),
-            Ok(Err(error)) => Err(Error::database(context, &error)),
-            Err(_) => Err(Error::Database {
+            // The pool's own acquire timeout is the same bound: one message.
+            Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => Err(Error::Database {
                 context: context.to_string(),
                 message: Timeout::Connect(connect_timeout).to_string(),
             }),
+            Ok(Err(error)) => Err(Error::database(context, &error)),
         }
+    }
+}
+
+impl Backend<'_> {
+    /// The liveness probe of this backend's sessions (none on SQLite, whose
+    /// database is a local file).
+    fn probe(&self, every: Duration) -> Option<Probe> {
+        let target = match self {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => return None,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => ProbeTarget::Postgres(pool.connect_options()),
+            #[cfg(feature = "mysql")]
+            Backend::MySql(pool) => ProbeTarget::MySql(pool.connect_options()),
+        };
+        Some(Probe { every, target })
+    }
+}
+
+/// Where a liveness probe connects: the pool's own connect options.
+enum ProbeTarget {
+    #[cfg(feature = "postgres")]
+    Postgres(std::sync::Arc<PgConnectOptions>),
+    #[cfg(feature = "mysql")]
+    MySql(std::sync::Arc<MySqlConnectOptions>),
+    /// Keeps the match arms valid in a SQLite-only build.
+    #[allow(dead_code)]
+    Never(std::convert::Infallible),
+}
+
+/// A probe connection, once opened.
+enum ProbeConn {
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgConnection),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::MySqlConnection),
+    /// Keeps the match arms valid in a SQLite-only build.
+    #[allow(dead_code)]
+    Never(std::convert::Infallible),
+}
+
+/// The client-side stand-in for TCP keepalive (sqlx 0.8 opens its sockets
+/// itself and offers no keepalive option nor a hook on the socket): while
+/// a round trip has waited `every`, a second connection to the server is
+/// opened and pinged every `every`. When a ping (or the opening) gets no
+/// answer within `every`, the network is taken as frozen and the round trip
+/// is abandoned with [`Timeout::Liveness`]. A probe that fails with an
+/// error (the server refusing a connection, say) proves nothing and is
+/// retried; only silence fires. A statement that answers within `every`
+/// never opens the probe connection.
+pub(crate) struct Probe {
+    every: Duration,
+    target: ProbeTarget,
+}
+
+impl Probe {
+    /// Returns (with the error to report) only when a probe went unanswered.
+    async fn watch(&self) -> sqlx::Error {
+        let mut conn: Option<ProbeConn> = None;
+        loop {
+            tokio::time::sleep(self.every).await;
+            let answered = tokio::time::timeout(self.every, self.ping(&mut conn)).await;
+            match answered {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::debug!(%error, "liveness probe failed; retrying");
+                    conn = None;
+                }
+                Err(_) => return Timeout::Liveness(self.every).into_sqlx(),
+            }
+        }
+    }
+
+    async fn ping(&self, conn: &mut Option<ProbeConn>) -> Result<(), sqlx::Error> {
+        use sqlx::{ConnectOptions as _, Connection as _};
+        if conn.is_none() {
+            *conn = Some(match &self.target {
+                #[cfg(feature = "postgres")]
+                ProbeTarget::Postgres(options) => ProbeConn::Postgres(options.connect().await?),
+                #[cfg(feature = "mysql")]
+                ProbeTarget::MySql(options) => ProbeConn::MySql(options.connect().await?),
+                ProbeTarget::Never(never) => match *never {},
+            });
+        }
+        match conn {
+            #[cfg(feature = "postgres")]
+            Some(ProbeConn::Postgres(c)) => c.ping().await,
+            #[cfg(feature = "mysql")]
+            Some(ProbeConn::MySql(c)) => c.ping().await,
+            Some(ProbeConn::Never(never)) => match *never {},
+            None => Ok(()),
+        }
+    }
+}
+
+/// `future`, bounded by `timeout` and watched by `probe`, if any.
+pub(crate) async fn watched<T>(
+    timeout: Option<Duration>,
+    probe: Option<&Probe>,
+    future: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    let bounded = bounded(timeout, future);
+    let Some(probe) = probe else {
+        return bounded.await;
+    };
+    let bounded = std::pin::pin!(bounded);
+    let watch = std::pin::pin!(probe.watch());
+    match futures_util::future::select(bounded, watch).await {
+        futures_util::future::Either::Left((result, _)) => result,
+        futures_util::future::Either::Right((error, _)) => Err(error),
     }
 }
 
@@ -122,6 +257,7 @@ pub(crate) type Texts = (String, String, String);
 /// side (sqlx exposes no client-side keepalive): the server probes an idle
 /// session after 30 s, every 10 s, and ends it after 3 unanswered probes,
 /// releasing the locks of a client that vanished.
+#[cfg(feature = "postgres")]
 pub(crate) const SERVER_KEEPALIVE: [(&str, &str); 3] = [
     ("tcp_keepalives_idle", "30"),
     ("tcp_keepalives_interval", "10"),
@@ -135,6 +271,8 @@ pub(crate) enum Timeout {
     Connect(Duration),
     /// A statement (or batch) got no answer within the statement timeout.
     Statement(Duration),
+    /// The liveness probe got no answer: the network is taken as frozen.
+    Liveness(Duration),
 }
 
 impl std::fmt::Display for Timeout {
@@ -147,6 +285,10 @@ impl std::fmt::Display for Timeout {
             Timeout::Statement(after) => write!(
                 f,
                 "the statement timeout ({after:?}) fired: the server did not answer in time"
+            ),
+            Timeout::Liveness(every) => write!(
+                f,
+                "the liveness probe ({every:?}) fired: a second connection to the server got no answer in time, so the network is taken as frozen"
             ),
         }
     }
@@ -179,19 +321,26 @@ pub(crate) async fn bounded<T>(
 pub(crate) struct Conn {
     inner: Pooled,
     timeout: Option<Duration>,
+    probe: Option<Probe>,
 }
 
 enum Pooled {
+    #[cfg(feature = "sqlite")]
     Sqlite(PoolConnection<Sqlite>),
+    #[cfg(feature = "postgres")]
     Postgres(PoolConnection<Postgres>),
+    #[cfg(feature = "mysql")]
     MySql(PoolConnection<MySql>),
 }
 
 macro_rules! with_conn {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
+            #[cfg(feature = "sqlite")]
             Pooled::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
             Pooled::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
             Pooled::MySql($c) => $body,
         }
     };
@@ -219,7 +368,7 @@ impl Conn {
         Box::pin(async move {
             // `Executor::execute` rather than `RawSql::execute`, whose
             // future rustc cannot prove `Send` for every lifetime.
-            let result = bounded(self.timeout, async {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::Executor::execute(&mut **c, sqlx::raw_sql(sql)).await.map(|_| ()))
             })
             .await;
@@ -235,7 +384,7 @@ impl Conn {
     ) -> BoxFuture<'a, (usize, Result<(), sqlx::Error>)> {
         Box::pin(async move {
             let mut completed = 0;
-            let result = bounded(self.timeout, async {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => {
                     let mut results = sqlx::Executor::execute_many(&mut **c, sqlx::raw_sql(sql));
                     loop {
@@ -257,7 +406,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
         Box::pin(async move {
-            let result = bounded(self.timeout, async {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut **c).await)
             })
             .await;
@@ -270,7 +419,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<String>, sqlx::Error>> {
         Box::pin(async move {
-            let result = bounded(self.timeout, async {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, String>(sql).fetch_optional(&mut **c).await)
             })
             .await;
@@ -283,7 +432,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<(String, i64)>, sqlx::Error>> {
         Box::pin(async move {
-            let result = bounded(self.timeout, async {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
             })
             .await;
@@ -297,7 +446,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<Texts>, sqlx::Error>> {
         Box::pin(async move {
-            let result = bounded(self.timeout, async {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_as::<_, Texts>(sql).fetch_optional(&mut **c).await)
             })
             .await;
@@ -310,7 +459,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Vec<RawRow>, sqlx::Error>> {
         Box::pin(async move {
-            let result = bounded(self.timeout, async {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_as::<_, RawRow>(sql).fetch_all(&mut **c).await)
             })
             .await;
@@ -341,6 +490,7 @@ pub(crate) fn is_connection_failure(error: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(error) => {
             // MariaDB/MySQL: connection killed, server gone, connection lost.
+            #[cfg(feature = "mysql")]
             if let Some(mysql) = error.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
                 return matches!(mysql.number(), 1927 | 2006 | 2013);
             }
@@ -359,93 +509,62 @@ pub(crate) fn is_connection_failure(error: &sqlx::Error) -> bool {
 #[derive(Debug, Clone)]
 pub enum MigrateConnection {
     /// `sqlite:` URLs (the file is created when missing).
+    #[cfg(feature = "sqlite")]
     Sqlite(SqlitePool),
     /// `postgres:` and `postgresql:` URLs.
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
     /// `mysql:` and `mariadb:` URLs.
+    #[cfg(feature = "mysql")]
     MySql(MySqlPool),
 }
 
 impl MigrateConnection {
-    /// Opens a small pool for `url`. Errors name the URL with its password
-    /// replaced by `***`.
+    /// Opens a small pool for `url`, within [`DEFAULT_CONNECT_TIMEOUT`].
+    /// Errors name the URL with its password replaced by `***`.
     pub async fn connect(url: &str) -> Result<MigrateConnection, Error> {
-        Self::connect_with_timeout(url, Duration::from_secs(30)).await
+        Self::connect_with_timeout(url, DEFAULT_CONNECT_TIMEOUT).await
     }
 
-    /// [`connect`](Self::connect), giving up after `timeout` (sqlx retries
-    /// a refused connection until then).
+    /// [`connect`](Self::connect), giving up after `timeout` with the same
+    /// message as every other connect timeout (a server that accepts the
+    /// TCP connection and never answers). One plain connection is opened
+    /// first, so that a refused connection is reported at once: sqlx's pool
+    /// would retry it until its own timeout and then say only "pool timed
+    /// out".
     pub async fn connect_with_timeout(
         url: &str,
         timeout: Duration,
     ) -> Result<MigrateConnection, Error> {
-        let scheme = url
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let failed = |error: sqlx::Error| Error::Database {
-            context: format!("could not connect to {}", redact_url(url)),
-            message: crate::error::database_message(&error),
-        };
-        if matches!(
-            scheme.as_str(),
-            "postgres" | "postgresql" | "mysql" | "mariadb"
-        ) {
+        let context = || format!("could not connect to {}", redact_url(url));
+        let dialect = url_dialect(url).ok_or_else(|| Error::UnsupportedUrl(redact_url(url)))?;
+        if dialect != Dialect::Sqlite {
             if let Some(problem) = crate::url_mask::server_url_problem(url) {
                 return Err(Error::Database {
-                    context: format!("could not connect to {}", redact_url(url)),
+                    context: context(),
                     message: problem,
                 });
             }
         }
-        match scheme.as_str() {
-            "sqlite" => {
-                let options = SqliteConnectOptions::from_str(url)
-                    .map_err(failed)?
-                    .create_if_missing(true);
-                // An in-memory database exists once per connection.
-                let max = if url.contains(":memory:") || url.contains("mode=memory") {
-                    1
-                } else {
-                    4
-                };
-                let pool = SqlitePoolOptions::new()
-                    .acquire_timeout(timeout)
-                    .max_connections(max)
-                    .connect_with(options)
-                    .await
-                    .map_err(failed)?;
-                Ok(MigrateConnection::Sqlite(pool))
+        let opened = match open(url, dialect, timeout) {
+            Some(opened) => opened,
+            None => {
+                return Err(Error::DriverNotCompiled {
+                    url: redact_url(url),
+                    feature: dialect.name(),
+                })
             }
-            "postgres" | "postgresql" => {
-                let options = PgConnectOptions::from_str(url)
-                    .map_err(failed)?
-                    .options(SERVER_KEEPALIVE);
-                let pool = PgPoolOptions::new()
-                    .acquire_timeout(timeout)
-                    .max_connections(4)
-                    .connect_with(options)
-                    .await
-                    .map_err(failed)?;
-                Ok(MigrateConnection::Postgres(pool))
-            }
-            "mysql" | "mariadb" => {
-                let normalized = if scheme == "mariadb" {
-                    format!("mysql{}", &url["mariadb".len()..])
-                } else {
-                    url.to_string()
-                };
-                let options = MySqlConnectOptions::from_str(&normalized).map_err(failed)?;
-                let pool = MySqlPoolOptions::new()
-                    .acquire_timeout(timeout)
-                    .max_connections(4)
-                    .connect_with(options)
-                    .await
-                    .map_err(failed)?;
-                Ok(MigrateConnection::MySql(pool))
-            }
-            _ => Err(Error::UnsupportedUrl(redact_url(url))),
+        };
+        match tokio::time::timeout(timeout, opened).await {
+            Ok(Ok(connection)) => Ok(connection),
+            Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => Err(Error::Database {
+                context: context(),
+                message: Timeout::Connect(timeout).to_string(),
+            }),
+            Ok(Err(error)) => Err(Error::Database {
+                context: context(),
+                message: crate::error::database_message(&error),
+            }),
         }
     }
 
@@ -457,10 +576,87 @@ impl MigrateConnection {
     /// Closes the pool.
     pub async fn close(&self) {
         match self {
+            #[cfg(feature = "sqlite")]
             MigrateConnection::Sqlite(pool) => pool.close().await,
+            #[cfg(feature = "postgres")]
             MigrateConnection::Postgres(pool) => pool.close().await,
+            #[cfg(feature = "mysql")]
             MigrateConnection::MySql(pool) => pool.close().await,
         }
+    }
+}
+
+/// How long [`MigrateConnection::connect`] and a default
+/// [`Migrator`](crate::Migrator) wait for a connection: 10 s, long enough for a server
+/// across a slow network, short enough for a person at a terminal. Raise it
+/// with `Migrator::connect_timeout` or `--connect-timeout` for a server that
+/// wakes up slowly.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The backend a URL's scheme names, whether or not its driver is compiled in.
+pub(crate) fn url_dialect(url: &str) -> Option<Dialect> {
+    let scheme = url.split(':').next()?.to_ascii_lowercase();
+    match scheme.as_str() {
+        "sqlite" => Some(Dialect::Sqlite),
+        "postgres" | "postgresql" => Some(Dialect::Postgres),
+        "mysql" | "mariadb" => Some(Dialect::MySql),
+        _ => None,
+    }
+}
+
+type Opening<'a> = BoxFuture<'a, Result<MigrateConnection, sqlx::Error>>;
+
+/// Opens the pool for `url`, or `None` when `dialect`'s driver is not
+/// compiled in (its feature is off).
+#[allow(unused_variables)]
+fn open(url: &str, dialect: Dialect, timeout: Duration) -> Option<Opening<'_>> {
+    match dialect {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => Some(Box::pin(async move {
+            let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+            // An in-memory database exists once per connection.
+            let max = if url.contains(":memory:") || url.contains("mode=memory") {
+                1
+            } else {
+                4
+            };
+            let pool = SqlitePoolOptions::new()
+                .acquire_timeout(timeout)
+                .max_connections(max)
+                .connect_with(options)
+                .await?;
+            Ok(MigrateConnection::Sqlite(pool))
+        })),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => Some(Box::pin(async move {
+            use sqlx::{ConnectOptions as _, Connection as _};
+            let options = PgConnectOptions::from_str(url)?.options(SERVER_KEEPALIVE);
+            options.connect().await?.close().await?;
+            let pool = PgPoolOptions::new()
+                .acquire_timeout(timeout)
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            Ok(MigrateConnection::Postgres(pool))
+        })),
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => Some(Box::pin(async move {
+            use sqlx::{ConnectOptions as _, Connection as _};
+            let options = match url.get(..8) {
+                Some(scheme) if scheme.eq_ignore_ascii_case("mariadb:") => {
+                    MySqlConnectOptions::from_str(&format!("mysql:{}", &url[8..]))?
+                }
+                _ => MySqlConnectOptions::from_str(url)?,
+            };
+            options.connect().await?.close().await?;
+            let pool = MySqlPoolOptions::new()
+                .acquire_timeout(timeout)
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            Ok(MigrateConnection::MySql(pool))
+        })),
+        _ => None,
     }
 }
 

@@ -669,10 +669,32 @@ pub struct MoveArgs {
     /// connection. Off by default.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub statement_timeout: Option<std::time::Duration>,
+    /// While a statement runs, ask the server through a second connection
+    /// every SECONDS (default 15), and stop when it does not answer (a
+    /// frozen network) without bounding the statement itself; `off` waits
+    /// for as long as the operating system keeps the connection.
+    #[arg(long, value_name = "SECONDS|off", value_parser = parse_probe)]
+    pub liveness_probe: Option<LivenessProbe>,
 }
 
-/// A positive number of seconds (fractions allowed).
-fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+/// `--liveness-probe`: an interval, or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LivenessProbe {
+    /// No probe.
+    Off,
+    /// A probe at this interval.
+    Every(std::time::Duration),
+}
+
+fn parse_probe(text: &str) -> Result<LivenessProbe, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(LivenessProbe::Off);
+    }
+    parse_seconds(text).map(LivenessProbe::Every)
+}
+
+/// A positive number of seconds (fractions allowed), for the timeout flags.
+pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     let seconds: f64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
@@ -690,12 +712,17 @@ impl MoveArgs {
         } else {
             crate::TransactionMode::PerRevision
         };
-        migrator
+        let migrator = migrator
             .clone()
             .transaction_mode(mode)
             .verify_checksums(!self.ignore_checksums)
             .revert_unknown(self.revert_unknown)
-            .statement_timeout(self.statement_timeout)
+            .statement_timeout(self.statement_timeout);
+        match self.liveness_probe {
+            None => migrator,
+            Some(LivenessProbe::Off) => migrator.liveness_probe(None),
+            Some(LivenessProbe::Every(every)) => migrator.liveness_probe(Some(every)),
+        }
     }
 }
 
@@ -743,6 +770,10 @@ pub struct MigrateOpt {
     /// The database URL (never printed with its password).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+    /// Give up connecting after SECONDS (default: the migrator's connect
+    /// timeout, 10 s unless the application set another).
+    #[arg(long, value_name = "SECONDS", global = true, value_parser = parse_seconds)]
+    pub connect_timeout: Option<std::time::Duration>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputOpts,
@@ -765,8 +796,12 @@ pub const PROGRESS_THRESHOLD: usize = 3;
 /// code, after printing any error as one line.
 pub async fn run(migrator: &Migrator, opt: MigrateOpt) -> i32 {
     let printer = Printer::new(&opt.output);
+    let migrator = match opt.connect_timeout {
+        Some(timeout) => migrator.clone().connect_timeout(timeout),
+        None => migrator.clone(),
+    };
     match execute(
-        migrator,
+        &migrator,
         &opt.command,
         opt.database_url.as_deref(),
         &printer,
@@ -826,7 +861,7 @@ pub async fn execute(
             let upgrade = matches!(command, Command::Upgrade(_));
             let dialect = match (args.dialect, database_url) {
                 (Some(dialect), _) => dialect.into(),
-                (None, Some(url)) => url_dialect(url).unwrap_or(plan.dialect()),
+                (None, Some(url)) => crate::backend::url_dialect(url).unwrap_or(plan.dialect()),
                 (None, None) => plan.dialect(),
             };
             if dialect == Dialect::Generic {
@@ -847,62 +882,24 @@ pub async fn execute(
         _ => {}
     }
     let url = database_url.ok_or(Error::NoDatabaseUrl)?;
-    probe(url).await?;
-    let db = crate::MigrateConnection::connect(url).await?;
+    // A verb that writes refuses another database's history before it
+    // connects (the `Migrator` refuses it too, for library callers).
+    if let (Command::Upgrade(_) | Command::Downgrade(_) | Command::Stamp { .. }, Some(backend)) =
+        (command, crate::backend::url_dialect(url))
+    {
+        if !plan.dialect().runs_on(backend) {
+            return Err(crate::Error::DialectMismatch {
+                plan: plan.dialect(),
+                target: backend,
+                offline: false,
+            }
+            .into());
+        }
+    }
+    let db = migrator.open(url).await?;
     let result = execute_online(migrator, command, url, &db, printer, progress).await;
     db.close().await;
     result
-}
-
-/// How long a verb waits for the database server to answer.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// One plain connection before the pool: a pool retries a refused
-/// connection until its acquire timeout (30 s) and then reports only "pool
-/// timed out", while a person at a terminal wants "connection refused" at
-/// once.
-async fn probe(url: &str) -> Result<(), Error> {
-    use sqlx::Connection as _;
-    let failed = |message: String| crate::Error::Database {
-        context: format!("could not connect to {}", crate::redact_url(url)),
-        message,
-    };
-    if matches!(url_dialect(url), Some(Dialect::Postgres | Dialect::MySql)) {
-        if let Some(problem) = crate::url_mask::server_url_problem(url) {
-            return Err(failed(problem).into());
-        }
-    }
-    let attempt = async {
-        match url_dialect(url) {
-            Some(Dialect::Postgres) => sqlx::PgConnection::connect(url).await?.close().await,
-            Some(Dialect::MySql) => {
-                let normalized = match url.strip_prefix("mariadb") {
-                    Some(rest) => format!("mysql{rest}"),
-                    None => url.to_string(),
-                };
-                sqlx::MySqlConnection::connect(&normalized)
-                    .await?
-                    .close()
-                    .await
-            }
-            _ => Ok(()),
-        }
-    };
-    match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(failed(crate::error::database_message(&error)).into()),
-        Err(_) => Err(failed(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())).into()),
-    }
-}
-
-fn url_dialect(url: &str) -> Option<Dialect> {
-    let scheme = url.split(':').next()?.to_ascii_lowercase();
-    match scheme.as_str() {
-        "sqlite" => Some(Dialect::Sqlite),
-        "postgres" | "postgresql" => Some(Dialect::Postgres),
-        "mysql" | "mariadb" => Some(Dialect::MySql),
-        _ => None,
-    }
 }
 
 async fn current_set(

@@ -444,9 +444,57 @@ pub enum Error {
     /// A URL whose scheme is not sqlite, postgres or mysql.
     #[error("unsupported database URL `{0}`: expected sqlite:, postgres:, postgresql:, mysql: or mariadb:")]
     UnsupportedUrl(String),
+    /// The history was validated for one database and the run targets
+    /// another: refused before anything runs (a `postgres` history on SQLite
+    /// would fail half way, after committing the revisions SQLite accepts).
+    #[error("{}", dialect_mismatch(*.plan, *.target, *.offline))]
+    DialectMismatch {
+        /// The plan's dialect.
+        plan: crate::plan::Dialect,
+        /// The database's (or the requested script's) dialect.
+        target: crate::plan::Dialect,
+        /// True for an offline script (`sql`), false for a database.
+        offline: bool,
+    },
+    /// A URL whose driver this build leaves out (its feature is off).
+    #[error("`{url}` needs the {feature} driver, which this program was built without: enable migrate-runtime's `{feature}` feature")]
+    DriverNotCompiled {
+        /// The URL, its password masked.
+        url: String,
+        /// The feature that compiles the driver in (`sqlite`, `postgres` or `mysql`).
+        feature: &'static str,
+    },
     /// The offline script was asked for something it cannot express.
     #[error("offline SQL: {0}")]
     Offline(String),
+}
+
+/// The message of [`Error::DialectMismatch`], naming the way out: the right
+/// database (or script dialect), or a generic history when it is meant to
+/// run on several databases.
+fn dialect_mismatch(
+    plan: crate::plan::Dialect,
+    target: crate::plan::Dialect,
+    offline: bool,
+) -> String {
+    let (what, outcome, fix) = if offline {
+        (
+            format!("a {} script was asked for", target.database()),
+            "no script was written",
+            format!("ask for a `{}` script", plan.name()),
+        )
+    } else {
+        (
+            format!("the database is {}", target.database()),
+            "nothing was run",
+            format!("point the URL at a {} database", plan.database()),
+        )
+    };
+    format!(
+        "this history is written for {} (`dialect = \"{}\"` in migrate.toml), but {what}; {outcome}: {fix}, or set `dialect = \"generic\"` if the history is meant to run on several databases",
+        plan.database(),
+        plan.name(),
+    )
 }
 
 /// How to `stamp` the missing ancestors: to the one applied head; with

@@ -112,6 +112,11 @@
 
 #![warn(missing_docs)]
 
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!(
+    "migrate-runtime needs at least one driver: enable its `sqlite`, `postgres` or `mysql` feature"
+);
+
 mod apply;
 mod backend;
 pub mod error;
@@ -128,13 +133,13 @@ use migrate_core::url_mask;
 mod version_table;
 
 pub use apply::{Report, RevisionReport};
-pub use backend::{Database, MigrateConnection};
+pub use backend::{Database, MigrateConnection, DEFAULT_CONNECT_TIMEOUT};
 pub use error::{
     ConnectionLost, Direction, Error, LockLost, LostOutcome, StatementError, StatementRef,
     UnresolvedRevision, UNKNOWN_OUTCOME,
 };
 pub use lock::advisory_key as advisory_lock_key;
-pub use migrator::{Migrator, PlanRef, TransactionMode};
+pub use migrator::{Migrator, PlanRef, TransactionMode, DEFAULT_LIVENESS_PROBE};
 pub use target::{IntoTarget, Target};
 pub use url_mask::{redact_text, redact_url};
 pub use version_table::{RowState, VersionRow};

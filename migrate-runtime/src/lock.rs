@@ -17,22 +17,31 @@
 //! the guard drops the socket, and the server releases the lock with the
 //! session.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "postgres")]
+use std::time::Instant;
 
 use sha2::{Digest as _, Sha256};
+#[cfg(feature = "mysql")]
 use sqlx::mysql::MySqlConnection;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::PgConnection;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use sqlx::{ConnectOptions, Connection};
 
-use crate::backend::{bounded, Backend, Timeout};
+use crate::backend::Backend;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use crate::backend::{bounded, Timeout};
 use crate::error::Error;
 
 /// A held lock (or nothing, for SQLite and `lock(false)`).
 pub(crate) enum LockGuard {
     None,
     /// The lock connection, the key, the backend pid.
+    #[cfg(feature = "postgres")]
     Postgres(PgConnection, i64, i32),
     /// The lock connection, the lock name, the connection id.
+    #[cfg(feature = "mysql")]
     MySql(MySqlConnection, String, i64),
 }
 
@@ -40,6 +49,7 @@ pub(crate) enum LockGuard {
 /// check, before each commit, that the lock is still held: a terminated
 /// lock session releases it silently.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(all(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) enum LockHolder {
     /// The advisory lock `key`, held by the backend `pid`.
     Postgres { pid: i32, key: i64 },
@@ -105,6 +115,10 @@ pub fn advisory_key(version_table: &str) -> i64 {
 }
 
 impl LockGuard {
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     pub(crate) async fn acquire(
         backend: Backend<'_>,
         version_table: &str,
@@ -112,14 +126,18 @@ impl LockGuard {
         connect_timeout: Duration,
         statement_timeout: Option<Duration>,
     ) -> Result<LockGuard, Error> {
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
         let connect_failed =
             |error: sqlx::Error| Error::database("could not open the lock connection", &error);
-        let connect_timed_out = |_| Error::Database {
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        let connect_timed_out = |_: tokio::time::error::Elapsed| Error::Database {
             context: "could not open the lock connection".to_string(),
             message: Timeout::Connect(connect_timeout).to_string(),
         };
         match backend {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => Ok(LockGuard::None),
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => {
                 // The server probes this session, so a vanished client's
                 // lock is released in about a minute, not hours.
@@ -167,6 +185,7 @@ impl LockGuard {
                     pause = (pause * 2).min(Duration::from_millis(100));
                 }
             }
+            #[cfg(feature = "mysql")]
             Backend::MySql(pool) => {
                 let mut connection =
                     tokio::time::timeout(connect_timeout, pool.connect_options().connect())
@@ -220,10 +239,12 @@ impl LockGuard {
     pub(crate) fn holder(&self) -> Option<LockHolder> {
         match self {
             LockGuard::None => None,
+            #[cfg(feature = "postgres")]
             LockGuard::Postgres(_, key, pid) => Some(LockHolder::Postgres {
                 pid: *pid,
                 key: *key,
             }),
+            #[cfg(feature = "mysql")]
             LockGuard::MySql(_, name, id) => Some(LockHolder::MySql {
                 name: name.clone(),
                 id: *id,
@@ -240,6 +261,7 @@ impl LockGuard {
     async fn release_now(self) {
         match self {
             LockGuard::None => {}
+            #[cfg(feature = "postgres")]
             LockGuard::Postgres(mut connection, key, _) => {
                 let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
                     .bind(key)
@@ -247,6 +269,7 @@ impl LockGuard {
                     .await;
                 let _ = connection.close().await;
             }
+            #[cfg(feature = "mysql")]
             LockGuard::MySql(mut connection, name, _) => {
                 let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
                     .bind(&name)

@@ -20,6 +20,11 @@ use crate::version_table::{
 };
 use migrate_core::Graph;
 
+/// How often the liveness probe asks the server while a round trip waits
+/// (see [`Migrator::liveness_probe`]): a frozen network is noticed within
+/// about twice this.
+pub const DEFAULT_LIVENESS_PROBE: Duration = Duration::from_secs(15);
+
 /// How many times a run re-plans after another migrator got there first.
 const MAX_REPLANS: usize = 10_000;
 
@@ -90,6 +95,7 @@ pub struct Migrator {
     lock_timeout: Duration,
     connect_timeout: Duration,
     statement_timeout: Option<Duration>,
+    liveness_probe: Option<Duration>,
     verify_checksums: bool,
     transaction_mode: TransactionMode,
     revert_unknown: bool,
@@ -100,7 +106,8 @@ pub struct Migrator {
 
 impl Migrator {
     /// A migrator with the defaults: the plan's version table, locking on
-    /// (60 s timeout), checksums verified, one transaction per revision.
+    /// (60 s timeout), a 10 s connect timeout, no statement timeout,
+    /// checksums verified, one transaction per revision.
     pub fn new(plan: impl Into<PlanRef>) -> Migrator {
         let plan = plan.into();
         let version_table = if plan.version_table().is_empty() {
@@ -113,8 +120,9 @@ impl Migrator {
             version_table,
             lock: true,
             lock_timeout: Duration::from_secs(60),
-            connect_timeout: Duration::from_secs(30),
+            connect_timeout: crate::DEFAULT_CONNECT_TIMEOUT,
             statement_timeout: None,
+            liveness_probe: Some(DEFAULT_LIVENESS_PROBE),
             verify_checksums: true,
             transaction_mode: TransactionMode::PerRevision,
             revert_unknown: false,
@@ -124,9 +132,18 @@ impl Migrator {
         }
     }
 
-    /// Opens a pool from a URL (`sqlite:`, `postgres:`, `mysql:`).
+    /// Opens a pool from a URL (`sqlite:`, `postgres:`, `mysql:`), within
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT); use
+    /// [`open`](Self::open) to apply a migrator's own connect timeout.
     pub async fn connect(url: &str) -> Result<crate::MigrateConnection, Error> {
         crate::MigrateConnection::connect(url).await
+    }
+
+    /// Opens a pool from a URL within this migrator's
+    /// [`connect_timeout`](Self::connect_timeout): the one connect timeout
+    /// of the library and the CLI, with the one message when it fires.
+    pub async fn open(&self, url: &str) -> Result<crate::MigrateConnection, Error> {
+        crate::MigrateConnection::connect_with_timeout(url, self.connect_timeout).await
     }
 
     /// The version table name (validated when a verb runs: ASCII letters,
@@ -152,9 +169,12 @@ impl Migrator {
         self
     }
 
-    /// How long to wait for a connection (default 30 s): from the pool, the
-    /// migration lock's own connection, and the reconnection after a
-    /// connection failure. The pool's own `acquire_timeout` applies too.
+    /// How long to wait for a connection (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT), 10 s):
+    /// opening a pool with [`open`](Self::open), a connection from the pool,
+    /// the migration lock's own connection, and the reconnection after a
+    /// connection failure. When it fires the error says "the connect timeout
+    /// (..) fired", whichever of these waited.
     pub fn connect_timeout(mut self, timeout: Duration) -> Migrator {
         self.connect_timeout = timeout;
         self
@@ -169,6 +189,20 @@ impl Migrator {
     /// the connection closing).
     pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Migrator {
         self.statement_timeout = timeout;
+        self
+    }
+
+    /// Detects a frozen network without bounding how long a statement may
+    /// run (default every 15 s; `None` turns it off): while a round trip
+    /// to the server has waited this long, a second connection is opened
+    /// and pinged at this interval; when a ping gets no answer within it,
+    /// the run stops with an error saying "the liveness probe (..) fired",
+    /// and reports what the version table shows (or that it could not be
+    /// read). Statements that answer sooner never open that connection.
+    /// It stands in for TCP keepalive, which sqlx 0.8 offers no way to set.
+    /// No effect on SQLite.
+    pub fn liveness_probe(mut self, every: Option<Duration>) -> Migrator {
+        self.liveness_probe = every;
         self
     }
 
@@ -266,7 +300,9 @@ impl Migrator {
     /// table's fingerprint, computed by the database, against the plan's
     /// (so a row deleted or edited by hand is noticed; ARCHITECTURE.md
     /// describes the fingerprint). Otherwise every row is
-    /// validated against the plan before anything runs.
+    /// validated against the plan before anything runs. A history validated
+    /// for another database is refused first ([`Error::DialectMismatch`]),
+    /// by `downgrade` and `stamp` too.
     pub async fn upgrade<D: Database + ?Sized>(
         &self,
         db: &D,
@@ -276,8 +312,13 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let dialect = backend.dialect();
+        self.refuse_other_dialect(dialect, false)?;
         let mut conn = backend
-            .acquire(self.connect_timeout, self.statement_timeout)
+            .acquire(
+                self.connect_timeout,
+                self.statement_timeout,
+                self.liveness_probe,
+            )
             .await?;
         if let Some(expected) = self.expected_fingerprint(&target)? {
             if let Ok(found) = read_fingerprint(&mut conn, &table, dialect).await {
@@ -289,6 +330,21 @@ impl Migrator {
         }
         self.move_locked(backend, conn, &table, &target, Direction::Upgrade)
             .await
+    }
+
+    /// Refuses, before anything runs, a history validated for another
+    /// database than `backend` (a `generic` history runs anywhere).
+    fn refuse_other_dialect(&self, backend: Dialect, offline: bool) -> Result<(), Error> {
+        let plan = self.plan.dialect();
+        if plan.runs_on(backend) {
+            Ok(())
+        } else {
+            Err(Error::DialectMismatch {
+                plan,
+                target: backend,
+                offline,
+            })
+        }
     }
 
     /// Takes the lock, moves to `target` in `direction`, and releases the
@@ -356,6 +412,7 @@ impl Migrator {
                 backend,
                 connect_timeout: self.connect_timeout,
                 statement_timeout: self.statement_timeout,
+                liveness_probe: self.liveness_probe,
                 check_in_tx: dialect == Dialect::Sqlite || !self.lock,
                 single: self.transaction_mode == TransactionMode::Single,
                 lock_timeout: self.lock_timeout,
@@ -423,8 +480,13 @@ impl Migrator {
         let target = target.into_target()?;
         let table = self.table()?;
         let backend = db.backend();
+        self.refuse_other_dialect(backend.dialect(), false)?;
         let conn = backend
-            .acquire(self.connect_timeout, self.statement_timeout)
+            .acquire(
+                self.connect_timeout,
+                self.statement_timeout,
+                self.liveness_probe,
+            )
             .await?;
         self.move_locked(backend, conn, &table, &target, Direction::Downgrade)
             .await
@@ -652,7 +714,11 @@ impl Migrator {
         let backend = db.backend();
         let dialect = backend.dialect();
         let mut conn = backend
-            .acquire(self.connect_timeout, self.statement_timeout)
+            .acquire(
+                self.connect_timeout,
+                self.statement_timeout,
+                self.liveness_probe,
+            )
             .await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = crate::graph::of(&self.plan);
@@ -722,7 +788,11 @@ impl Migrator {
         let backend = db.backend();
         let dialect = backend.dialect();
         let mut conn = backend
-            .acquire(self.connect_timeout, self.statement_timeout)
+            .acquire(
+                self.connect_timeout,
+                self.statement_timeout,
+                self.liveness_probe,
+            )
             .await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = crate::graph::of(&self.plan);
@@ -749,7 +819,11 @@ impl Migrator {
         let table = self.table()?;
         let backend = db.backend();
         let mut conn = backend
-            .acquire(self.connect_timeout, self.statement_timeout)
+            .acquire(
+                self.connect_timeout,
+                self.statement_timeout,
+                self.liveness_probe,
+            )
             .await?;
         read_rows(&mut conn, &table, backend.dialect()).await
     }
@@ -777,8 +851,13 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let backend = db.backend();
         let dialect = backend.dialect();
+        self.refuse_other_dialect(dialect, false)?;
         let conn = backend
-            .acquire(self.connect_timeout, self.statement_timeout)
+            .acquire(
+                self.connect_timeout,
+                self.statement_timeout,
+                self.liveness_probe,
+            )
             .await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
@@ -867,7 +946,10 @@ impl Migrator {
 
     /// The offline script for `range` (`"base:head"`, `"<a>:<b>"`, or just
     /// `"<b>"` meaning from base), upgrade or downgrade, for `dialect`.
+    /// A history validated for one database is refused for another's
+    /// script, as for a run ([`Error::DialectMismatch`]).
     pub fn sql(&self, range: &str, dialect: Dialect) -> Result<String, Error> {
+        self.refuse_other_dialect(dialect, true)?;
         let table = self.table()?;
         crate::offline::script(
             &self.plan,

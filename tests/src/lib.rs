@@ -3,8 +3,9 @@
 //! Backend tests get a fresh database each: PostgreSQL and MariaDB from
 //! `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` (a database named
 //! `migrate_t_<random>` is created on that server), SQLite a temporary file.
-//! When a variable is unset, [`TestDb::postgres`] / [`TestDb::mysql`] print
-//! that the test is skipped and return `None`.
+//! When a variable is unset, [`TestDb::postgres`] / [`TestDb::mysql`] fail
+//! the test if `CI` is set; elsewhere they print (past the test harness's
+//! capture) which test did not run and return `None`.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -13,6 +14,27 @@ use migrate_runtime::{Dialect, MigrateConnection, Plan, Revision, Section, State
 use sha2::{Digest, Sha256};
 
 pub mod generated;
+
+/// The server URL in `variable`. Unset: a failure when `CI` is set (a CI run
+/// must not pass by skipping), otherwise `None` after saying on the
+/// terminal which test did not run (written to stderr directly, so the
+/// harness's output capture does not hide it).
+pub fn server_url(variable: &str, test: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("{test}: CI is set but {variable} is not: the test cannot run")
+        }
+        Err(_) => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped {test}: {variable} is not set (this test did not run)"
+            );
+            None
+        }
+    }
+}
 pub mod kill;
 pub mod proxy;
 
@@ -93,10 +115,7 @@ impl TestDb {
     }
 
     async fn server(test: &str, kind: Kind, variable: &str) -> Option<TestDb> {
-        let Ok(admin_url) = std::env::var(variable) else {
-            println!("skipped {test}: {variable} is not set");
-            return None;
-        };
+        let admin_url = server_url(variable, test)?;
         let name = random_name();
         let admin = MigrateConnection::connect(&admin_url)
             .await
@@ -1113,6 +1132,53 @@ pub mod scenarios {
         );
         migrator.stamp(&t.db, "base").await.unwrap();
         assert!(migrator.history(&t.db).await.unwrap().is_empty());
+    }
+
+    /// A history validated for another database is refused by `upgrade`,
+    /// `downgrade`, `stamp` and the offline script before anything runs: the
+    /// database stays empty, without even the version tables.
+    pub async fn another_dialects_history_is_refused(t: &TestDb) {
+        use migrate_runtime::Dialect;
+
+        let backend = match t.kind {
+            Kind::Sqlite => Dialect::Sqlite,
+            Kind::Postgres => Dialect::Postgres,
+            Kind::MySql => Dialect::MySql,
+        };
+        for other in [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql] {
+            let plan = Plan::new(
+                branchy_plan().revisions().to_vec(),
+                "migrate_version",
+                other,
+            );
+            let migrator = Migrator::new(plan);
+            if other == backend {
+                assert!(migrator.sql("base:head", other).is_ok());
+                continue;
+            }
+            let refused = |result: Result<(), Error>| match result {
+                Err(error @ Error::DialectMismatch { .. }) => error.to_string(),
+                other => panic!("expected DialectMismatch, got {other:?}"),
+            };
+            let message = refused(migrator.upgrade(&t.db, "head").await.map(drop));
+            assert!(
+                message.contains(&format!("`dialect = \"{}\"`", other.name()))
+                    && message.contains(backend.database())
+                    && message.contains("nothing was run"),
+                "{message}"
+            );
+            refused(migrator.downgrade(&t.db, "base").await.map(drop));
+            refused(migrator.stamp(&t.db, "head").await);
+            refused(migrator.sql("base:head", backend).map(drop));
+            assert!(t.tables().await.is_empty(), "nothing ran");
+        }
+        let generic = Plan::new(
+            branchy_plan().revisions().to_vec(),
+            "migrate_version",
+            Dialect::Generic,
+        );
+        let report = Migrator::new(generic).upgrade(&t.db, "head").await.unwrap();
+        assert_eq!(report.ids(), ALL, "a generic history runs anywhere");
     }
 
     /// An older binary refuses a newer database, and reverts what it does

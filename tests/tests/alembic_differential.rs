@@ -355,7 +355,11 @@ fn alembic_and_this_project_agree_on_random_graphs() {
             std::env::var_os("CI").is_none(),
             "CI needs Python with Alembic: run .ci/run, or set MIGRATE_ALEMBIC_PYTHON"
         );
-        println!("skipped: no Python with Alembic (set MIGRATE_ALEMBIC_PYTHON)");
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped alembic_and_this_project_agree_on_random_graphs: no Python with Alembic (set MIGRATE_ALEMBIC_PYTHON)"
+        );
         return;
     };
     let seed: u64 = std::env::var("MIGRATE_DIFF_SEED")

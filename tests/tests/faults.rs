@@ -240,3 +240,47 @@ async fn postgres_sessions_have_keepalive() {
     assert_eq!(idle, "30");
     t.drop_database().await;
 }
+
+/// Issue 11 item 6: one connect timeout, one message. A server that accepts
+/// the TCP connection and never answers (a listener that never calls
+/// `accept`: the kernel completes the handshake) is given up on after the
+/// migrator's `connect_timeout`, on both server URLs, with the message every
+/// connect timeout uses (the CLI's `--connect-timeout` sets the same one).
+#[tokio::test]
+async fn a_server_that_never_answers_hits_the_one_connect_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("address").port();
+    let plan = PlanBuilder::new()
+        .rev("a1", &[], &["CREATE TABLE t (id INTEGER)"], &[])
+        .leak();
+    for url in [
+        format!("postgres://app:s3cret@127.0.0.1:{port}/db"),
+        format!("mysql://app:s3cret@127.0.0.1:{port}/db"),
+    ] {
+        let migrator = Migrator::new(plan).connect_timeout(Duration::from_millis(300));
+        let error = tokio::time::timeout(Duration::from_secs(20), migrator.open(&url))
+            .await
+            .unwrap_or_else(|_| panic!("{url}: still connecting after 20 s"))
+            .expect_err("nothing answers");
+        let scheme = url.split(':').next().unwrap_or_default();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "could not connect to {scheme}://app:***@127.0.0.1:{port}/db: \
+                 the connect timeout (300ms) fired: no connection to the server in time"
+            )
+        );
+        // `MigrateConnection::connect_with_timeout` is the same path.
+        let error = MigrateConnection::connect_with_timeout(&url, Duration::from_millis(200))
+            .await
+            .expect_err("nothing answers")
+            .to_string();
+        assert!(
+            error.ends_with(
+                "the connect timeout (200ms) fired: no connection to the server in time"
+            ),
+            "{error}"
+        );
+    }
+    drop(silent);
+}

@@ -365,7 +365,17 @@ async fn cuts(t: &TestDb) {
     }
 }
 
-async fn frozen(t: &TestDb) {
+/// Which client-side bound is to end a frozen run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bound {
+    /// `statement_timeout` (the liveness probe off).
+    StatementTimeout,
+    /// The liveness probe (no statement timeout, so a long statement is
+    /// never cut short; only the unanswered probe ends the run).
+    LivenessProbe,
+}
+
+async fn frozen(t: &TestDb, bound: Bound) {
     let plan = plan(t.kind);
     let seed = std::env::var("MIGRATE_PROXY_SEED")
         .ok()
@@ -375,9 +385,15 @@ async fn frozen(t: &TestDb) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     for attempt in 0..3 {
         reset(t).await;
-        let migrator = Migrator::new(plan)
-            .statement_timeout(Some(Duration::from_millis(1500)))
-            .connect_timeout(Duration::from_millis(1500));
+        let migrator = match bound {
+            Bound::StatementTimeout => Migrator::new(plan)
+                .statement_timeout(Some(Duration::from_millis(1500)))
+                .liveness_probe(None),
+            Bound::LivenessProbe => Migrator::new(plan)
+                .statement_timeout(None)
+                .liveness_probe(Some(Duration::from_millis(400))),
+        }
+        .connect_timeout(Duration::from_millis(1500));
         let proxy = Proxy::start(upstream_of(&t.url)).await;
         let db = MigrateConnection::connect(&proxy.url(&t.url))
             .await
@@ -393,7 +409,10 @@ async fn frozen(t: &TestDb) {
         };
         tokio::time::sleep(Duration::from_micros(delay)).await;
         proxy.freeze();
-        let context = format!("{:?}: frozen at {delay} µs (seed {seed})", t.kind);
+        let context = format!(
+            "{:?}, {bound:?}: frozen at {delay} µs (seed {seed})",
+            t.kind
+        );
         let started = Instant::now();
         let result = tokio::time::timeout(Duration::from_secs(60), run)
             .await
@@ -402,8 +421,12 @@ async fn frozen(t: &TestDb) {
         let waited = started.elapsed();
         let error = result.expect_err("a frozen network cannot complete the run");
         let text = error.to_string();
+        let fired = match bound {
+            Bound::StatementTimeout => "the statement timeout (1.5s) fired",
+            Bound::LivenessProbe => "the liveness probe (400ms) fired",
+        };
         assert!(
-            text.contains("statement timeout (") || text.contains("connect timeout ("),
+            text.contains(fired) || text.contains("the connect timeout (1.5s) fired"),
             "{context}: the error must name the timeout that fired: {text}"
         );
         assert!(text.contains("fired"), "{context}: {text}");
@@ -438,7 +461,7 @@ async fn frozen_network_on_postgres() {
     let Some(t) = TestDb::postgres("frozen_network_on_postgres").await else {
         return;
     };
-    frozen(&t).await;
+    frozen(&t, Bound::StatementTimeout).await;
     t.drop_database().await;
 }
 
@@ -447,6 +470,26 @@ async fn frozen_network_on_mysql() {
     let Some(t) = TestDb::mysql("frozen_network_on_mysql").await else {
         return;
     };
-    frozen(&t).await;
+    frozen(&t, Bound::StatementTimeout).await;
+    t.drop_database().await;
+}
+
+/// Issue 8 item 7: with no statement timeout, the liveness probe alone
+/// ends a run whose network froze.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_network_liveness_probe_on_postgres() {
+    let Some(t) = TestDb::postgres("frozen_network_liveness_probe_on_postgres").await else {
+        return;
+    };
+    frozen(&t, Bound::LivenessProbe).await;
+    t.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_network_liveness_probe_on_mysql() {
+    let Some(t) = TestDb::mysql("frozen_network_liveness_probe_on_mysql").await else {
+        return;
+    };
+    frozen(&t, Bound::LivenessProbe).await;
     t.drop_database().await;
 }

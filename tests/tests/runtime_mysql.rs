@@ -15,7 +15,8 @@ backend_tests! {
         stamp_and_check,
         revert_unknown,
         two_plans_share_a_database,
-        hand_edited_version_table;
+        hand_edited_version_table,
+        another_dialects_history_is_refused;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     fn thirty_two_concurrent_migrators(t) {

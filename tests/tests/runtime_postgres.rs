@@ -44,7 +44,8 @@ backend_tests! {
         stamp_and_check,
         revert_unknown,
         two_plans_share_a_database,
-        hand_edited_version_table;
+        hand_edited_version_table,
+        another_dialects_history_is_refused;
 
     #[tokio::test]
     fn failing_statement_mid_revision(t) {

@@ -341,7 +341,7 @@ fn invalid(
 ) -> Diagnostic {
     Diagnostic {
         severity: Severity::Error,
-        code: Rule::InvalidAllow.name(),
+        code: Rule::InvalidAllow.code(),
         message,
         labels: vec![Label {
             file: revision.file.clone(),

@@ -126,7 +126,7 @@ fn lint_revision(
         }
         out.push(Diagnostic {
             severity,
-            code: finding.rule.name(),
+            code: finding.rule.code(),
             message: finding.message,
             labels: vec![Label {
                 file: revision.file.clone(),
@@ -142,7 +142,7 @@ fn lint_revision(
         for (span, message) in allows.unused(revision) {
             out.push(Diagnostic {
                 severity,
-                code: Rule::UnusedAllow.name(),
+                code: Rule::UnusedAllow.code(),
                 message,
                 labels: vec![Label {
                     file: revision.file.clone(),

@@ -24,31 +24,13 @@ use std::path::PathBuf;
 pub use driver::check_with;
 pub use report::{json, sarif};
 
+use crate::codes::Code;
 use crate::schema::Dialect;
 use crate::{CompiledRevision, Diagnostic, Label, Severity};
 
-/// How a rule's findings are reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// Not checked.
-    Off,
-    /// A warning: shown, the build goes on.
-    Warn,
-    /// A build error.
-    Error,
-}
+pub use crate::codes::{Applies, Level, Rule};
 
 impl Level {
-    /// Parses `"error"`, `"warn"` (or `"warning"`) and `"off"`.
-    pub fn from_name(name: &str) -> Option<Level> {
-        match name {
-            "error" | "deny" => Some(Level::Error),
-            "warn" | "warning" => Some(Level::Warn),
-            "off" | "allow" => Some(Level::Off),
-            _ => None,
-        }
-    }
-
     /// The severity of a finding at this level (`None` when off).
     pub fn severity(self) -> Option<Severity> {
         match self {
@@ -57,114 +39,6 @@ impl Level {
             Level::Error => Some(Severity::Error),
         }
     }
-}
-
-/// Which dialects a rule applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applies {
-    /// Every dialect.
-    All,
-    /// PostgreSQL only (also the generic dialect, which follows PostgreSQL).
-    Postgres,
-    /// PostgreSQL and MySQL.
-    PostgresMysql,
-}
-
-macro_rules! rules {
-    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $level:ident, $applies:ident; )*) => {
-        /// Every check the compiler reports, by its stable kebab-case name.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Rule {
-            $( $(#[$doc])* $variant, )*
-        }
-
-        impl Rule {
-            /// Every rule, in registry order.
-            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
-
-            /// The kebab-case name used in messages, `migrate.toml` and allow comments.
-            pub fn name(self) -> &'static str {
-                match self { $(Rule::$variant => $name,)* }
-            }
-
-            /// The level when `migrate.toml` says nothing.
-            pub fn default_level(self) -> Level {
-                match self { $(Rule::$variant => Level::$level,)* }
-            }
-
-            /// The dialects the rule applies to.
-            pub fn applies(self) -> Applies {
-                match self { $(Rule::$variant => Applies::$applies,)* }
-            }
-        }
-    };
-}
-
-rules! {
-    /// ALTER/DROP/CREATE INDEX on a table, column or other object that does not exist at that point.
-    UnknownObject = "unknown-object", Error, All;
-    /// CREATE of something that already exists, without IF NOT EXISTS.
-    DuplicateObject = "duplicate-object", Error, All;
-    /// A downgrade that does not restore the schema its upgrade found.
-    DowngradeMismatch = "downgrade-mismatch", Error, All;
-    /// A statement that cannot run inside a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ...)
-    /// in a transactional section. Reported by the parser stage; listed here so levels and
-    /// allows can name it.
-    NoTransactionStatement = "requires-no-transaction", Error, All;
-    /// CREATE INDEX without CONCURRENTLY on a table that existed before the revision.
-    RequireConcurrentIndexCreation = "require-concurrent-index-creation", Warn, Postgres;
-    /// DROP INDEX without CONCURRENTLY.
-    RequireConcurrentIndexDeletion = "require-concurrent-index-deletion", Warn, Postgres;
-    /// ADD CONSTRAINT ... FOREIGN KEY / CHECK without NOT VALID on an existing table.
-    ConstraintMissingNotValid = "constraint-missing-not-valid", Warn, Postgres;
-    /// A foreign key added to an existing table in a form that cannot be NOT VALID.
-    AddingForeignKeyConstraint = "adding-foreign-key-constraint", Warn, PostgresMysql;
-    /// ADD CONSTRAINT ... UNIQUE (not USING INDEX) on an existing table.
-    DisallowedUniqueConstraint = "disallowed-unique-constraint", Warn, Postgres;
-    /// ADD COLUMN with a volatile default or a stored generated column: a table rewrite.
-    AddingFieldWithDefault = "adding-field-with-default", Warn, Postgres;
-    /// ADD COLUMN ... NOT NULL without a default on an existing table.
-    AddingRequiredField = "adding-required-field", Warn, All;
-    /// ALTER COLUMN ... SET NOT NULL on an existing column.
-    AddingNotNullableField = "adding-not-nullable-field", Warn, Postgres;
-    /// ALTER COLUMN ... TYPE outside the safe whitelist.
-    ChangingColumnType = "changing-column-type", Warn, PostgresMysql;
-    /// DROP COLUMN of a column that existed before the revision.
-    BanDropColumn = "ban-drop-column", Warn, All;
-    /// DROP TABLE of a table that existed before the revision.
-    BanDropTable = "ban-drop-table", Warn, All;
-    /// TRUNCATE of a table that existed before the revision.
-    BanTruncate = "ban-truncate", Warn, All;
-    /// TRUNCATE ... CASCADE.
-    BanTruncateCascade = "ban-truncate-cascade", Warn, Postgres;
-    /// DROP DATABASE.
-    BanDropDatabase = "ban-drop-database", Warn, All;
-    /// RENAME COLUMN of a column that existed before the revision.
-    RenamingColumn = "renaming-column", Warn, All;
-    /// RENAME of a table that existed before the revision.
-    RenamingTable = "renaming-table", Warn, All;
-    /// ALTER COLUMN ... DROP NOT NULL.
-    BanDropNotNull = "ban-drop-not-null", Warn, Postgres;
-    /// BEGIN / COMMIT / ROLLBACK inside a migration: the tool owns the transaction.
-    TransactionNesting = "transaction-nesting", Warn, All;
-    /// In a transaction:false section, CREATE/DROP INDEX CONCURRENTLY without `IF [NOT] EXISTS`.
-    PreferRobustStmts = "prefer-robust-stmts", Warn, Postgres;
-    /// A revision with no downgrade statements.
-    MissingDowngrade = "missing-downgrade", Warn, All;
-    /// `int`/`integer`/`serial` columns can overflow.
-    PreferBigintOverInt = "prefer-bigint-over-int", Off, Postgres;
-    /// `varchar(n)`: raising n later takes an exclusive lock on old versions.
-    PreferTextField = "prefer-text-field", Off, Postgres;
-    /// `timestamp` without a time zone.
-    PreferTimestamptz = "prefer-timestamptz", Off, Postgres;
-    /// `char(n)` pads with spaces and is never faster than text.
-    BanCharField = "ban-char-field", Warn, Postgres;
-    /// A statement nested too deeply to analyse: applied as written, not checked.
-    StatementTooDeep = "statement-too-deep", Warn, All;
-    /// An allow comment that silences nothing.
-    UnusedAllow = "unused-allow", Warn, All;
-    /// An allow comment naming an unknown rule or missing its reason.
-    InvalidAllow = "invalid-allow", Error, All;
 }
 
 impl Rule {
@@ -219,12 +93,12 @@ impl Settings {
         }
     }
 
-    /// Reads the `[lints]` table (rule name -> level). Unknown names and
-    /// levels are errors, pointing at `config_file` and the key's span when
-    /// `spans` has it.
+    /// Takes the `[lints]` table (rule name -> level, parsed by `config`).
+    /// Unknown names are errors, pointing at `config_file` and the key's span
+    /// when `spans` has it.
     pub fn with_levels(
         mut self,
-        lints: &BTreeMap<String, String>,
+        lints: &BTreeMap<String, Level>,
         config_file: &std::path::Path,
         spans: &BTreeMap<String, std::ops::Range<usize>>,
     ) -> (Settings, Vec<Diagnostic>) {
@@ -242,7 +116,7 @@ impl Settings {
             let Some(rule) = Rule::from_name(name) else {
                 errors.push(Diagnostic {
                     severity: Severity::Error,
-                    code: "unknown-lint",
+                    code: Code::UnknownLint,
                     message: format!("unknown lint rule `{name}` in [lints]"),
                     labels: labels(name),
                     notes: Vec::new(),
@@ -250,18 +124,7 @@ impl Settings {
                 });
                 continue;
             };
-            let Some(level) = Level::from_name(level.trim()) else {
-                errors.push(Diagnostic {
-                    severity: Severity::Error,
-                    code: "unknown-lint",
-                    message: format!("unknown level `{level}` for lint rule `{name}`"),
-                    labels: labels(name),
-                    notes: Vec::new(),
-                    help: Some("use \"error\", \"warn\" or \"off\"".to_string()),
-                });
-                continue;
-            };
-            self.levels.insert(rule, level);
+            self.levels.insert(rule, *level);
         }
         (self, errors)
     }
@@ -359,9 +222,8 @@ mod tests {
     #[test]
     fn levels_from_config_are_validated() {
         let mut lints = BTreeMap::new();
-        lints.insert("ban-drop-column".to_string(), "error".to_string());
-        lints.insert("ban-drop-colum".to_string(), "warn".to_string());
-        lints.insert("renaming-table".to_string(), "loud".to_string());
+        lints.insert("ban-drop-column".to_string(), Level::Error);
+        lints.insert("ban-drop-colum".to_string(), Level::Warn);
         let mut spans = BTreeMap::new();
         spans.insert("ban-drop-colum".to_string(), 10..24);
         let (settings, errors) = Settings::new(Dialect::Postgres).with_levels(
@@ -370,13 +232,12 @@ mod tests {
             &spans,
         );
         assert_eq!(settings.level(Rule::BanDropColumn), Level::Error);
-        assert_eq!(errors.len(), 2);
+        assert_eq!(errors.len(), 1);
         assert_eq!(
             errors[0].message,
             "unknown lint rule `ban-drop-colum` in [lints]"
         );
         assert_eq!(errors[0].labels[0].span, 10..24);
-        assert!(errors[1].message.contains("`loud`"));
     }
 
     #[test]

@@ -172,7 +172,7 @@ CREATE INDEX posts_user_idx ON posts (user_id);\n\
 -- migrate:downgrade\n\
 DROP INDEX posts_user_idx;\n";
     let diagnostics = crate::lint::test_support::lint_in(Dialect::Sqlite, &[POSTS, up]);
-    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
     // The downgrade does not put back the nullable title: a true finding.
     assert_eq!(codes, ["downgrade-mismatch"], "{diagnostics:#?}");
     assert!(

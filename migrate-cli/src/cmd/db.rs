@@ -9,7 +9,7 @@ use migrate_build::Severity;
 use migrate_runtime::cli::{self as runtime_cli, Command, Printer, Progress};
 use migrate_runtime::{Migrator, Revision};
 
-use crate::load::{self, TOLERATED_BY_READ_VERBS};
+use crate::load::{self, TOLERATED_BY_READ_VERBS, TOLERATED_BY_WRITE_VERBS};
 
 /// An indicatif bar on stderr, created when a long upgrade starts (indicatif
 /// itself draws nothing when stderr is not a terminal).
@@ -55,21 +55,37 @@ pub fn run(
     dir: &Path,
     command: &Command,
     database_url: Option<&str>,
+    connect_timeout: std::time::Duration,
     printer: &Printer,
 ) -> anyhow::Result<()> {
     // `check` is the CI gate: the build's own pipeline, every error fatal,
-    // the stale lock included. The other verbs tolerate what a user fixes
-    // with them (several heads: `merge`; a stale lock: `lock`).
+    // the stale lock included. The read verbs show what they can while a
+    // file is broken (its errors are printed after the answer), and
+    // tolerate what a user fixes with the next verb (several heads: `merge`;
+    // a stale lock: `lock`). The verbs that write to the database refuse
+    // what the build refuses, except several heads (`upgrade heads`).
+    let reading = matches!(
+        command,
+        Command::Current
+            | Command::History(_)
+            | Command::Heads
+            | Command::Branches
+            | Command::Show { .. }
+    );
     let loaded = if matches!(command, Command::Check) {
         load::load_strict(dir, printer)?
+    } else if reading {
+        load::load_for_reading(dir, printer)?
     } else {
-        load::load(dir, TOLERATED_BY_READ_VERBS, printer)?
+        load::load(dir, TOLERATED_BY_WRITE_VERBS, printer)?
     };
-    for tolerated in loaded
+    let (tolerated, broken): (Vec<_>, Vec<_>) = loaded
         .warnings
         .iter()
         .filter(|diagnostic| diagnostic.severity == Severity::Error)
-    {
+        .cloned()
+        .partition(|diagnostic| TOLERATED_BY_READ_VERBS.contains(&diagnostic.code));
+    for tolerated in &tolerated {
         let help = tolerated
             .help
             .as_deref()
@@ -77,6 +93,35 @@ pub fn run(
             .unwrap_or_default();
         printer.warning(format!("{}{help}", tolerated.message));
     }
+    let result = run_verb(
+        dir,
+        command,
+        database_url,
+        connect_timeout,
+        printer,
+        &loaded,
+    );
+    if !broken.is_empty() {
+        load::print_diagnostics(&broken, &loaded.sources, printer);
+        let count = broken.len();
+        let plural = if count == 1 { "" } else { "s" };
+        printer.warning(format!(
+            "`{}` has {count} error{plural} (above); `upgrade`, `downgrade`, `stamp` and the build refuse it until they are fixed",
+            dir.display()
+        ));
+    }
+    result
+}
+
+/// Runs `command` over the loaded directory.
+fn run_verb(
+    dir: &Path,
+    command: &Command,
+    database_url: Option<&str>,
+    connect_timeout: std::time::Duration,
+    printer: &Printer,
+    loaded: &load::Loaded,
+) -> anyhow::Result<()> {
     if matches!(command, Command::Check) && database_url.is_none() {
         printer.status(
             "Checked",
@@ -84,8 +129,8 @@ pub fn run(
         );
         return Ok(());
     }
-    let plan = load::plan_from_compiled(&loaded);
-    let migrator = Migrator::new(plan);
+    let plan = load::plan_from_compiled(loaded);
+    let migrator = Migrator::new(plan).connect_timeout(connect_timeout);
     let progress = Bar {
         bar: OnceCell::new(),
         colored: printer.colored(),

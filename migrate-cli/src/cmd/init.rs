@@ -42,9 +42,14 @@ pub fn init(project: &Path, dir: &Path, dialect: &str, printer: &Printer) -> any
     }
     let watch_line = format!("migrate_build::watch({:?});", dir.to_string_lossy());
     let build_rs = project.join("build.rs");
+    // A build script belongs next to a Cargo.toml: outside a package, one
+    // would be written where Cargo never runs it.
+    let in_package = project.join("Cargo.toml").is_file();
     // Decide what to do with build.rs before creating anything, so that a
     // refusal leaves the project untouched.
-    let build_rs_text = if build_rs.exists() {
+    let build_rs_text = if !in_package {
+        None
+    } else if build_rs.exists() {
         let text = std::fs::read_to_string(&build_rs).context("cannot read build.rs")?;
         if text.contains("migrate_build::watch(") {
             None
@@ -83,24 +88,66 @@ pub fn init(project: &Path, dir: &Path, dialect: &str, printer: &Printer) -> any
             format!("build.rs (calls `{watch_line}`)"),
         );
     }
-    let dir_literal = format!("{:?}", dir.to_string_lossy());
-    println!("Add to Cargo.toml:");
-    println!();
-    println!("    [dependencies]");
-    println!("    migrate-runtime = \"0.1\"");
-    println!();
-    println!("    [build-dependencies]");
-    println!("    migrate-build = \"0.1\"");
-    println!();
-    println!("Add to src/main.rs:");
-    println!();
-    println!(
-        "    static MIGRATIONS: migrate_runtime::Plan = migrate_runtime::embed_migrations!({dir_literal});"
-    );
-    println!("    migrate_runtime::Migrator::new(&MIGRATIONS).upgrade(&pool, \"head\").await?;");
-    println!();
-    println!("Then create the first revision: cargo migrate revision -m \"create users\"");
+    if !in_package {
+        let package = project
+            .ancestors()
+            .skip(1)
+            .find(|dir| dir.join("Cargo.toml").is_file());
+        let run_from = match package {
+            Some(root) => format!(
+                "run `cargo migrate init` from the package's directory (`{}`) to write it",
+                root.display()
+            ),
+            None => "create the package first (`cargo init`), then run `cargo migrate init` in it to write it".to_string(),
+        };
+        printer.warning(format!(
+            "no Cargo.toml in `{}`: this is not a Cargo package, so no build.rs was written (it makes `cargo build` rebuild when a migration changes); {run_from}, or add `{watch_line}` to the package's build.rs yourself",
+            project.display()
+        ));
+    }
+    print!("{}", hint(dir));
     Ok(())
+}
+
+/// What to add to the package: the dependencies, with every feature the
+/// printed code needs (`cli` for `migrate_runtime::cli`), then the code.
+fn hint(dir: &Path) -> String {
+    let dir_literal = format!("{:?}", dir.to_string_lossy());
+    format!(
+        r#"Add to Cargo.toml:
+
+    [dependencies]
+    # `cli` is for `migrate_runtime::cli` below (`myapp migrate upgrade head`); without it, `Migrator` alone.
+    migrate-runtime = {{ version = "0.1", features = ["cli"] }}
+    clap = {{ version = "4", features = ["derive"] }}
+
+    [build-dependencies]
+    migrate-build = "0.1"
+
+Add to src/main.rs:
+
+    static MIGRATIONS: migrate_runtime::Plan = migrate_runtime::embed_migrations!({dir_literal});
+
+    // At startup:
+    migrate_runtime::Migrator::new(&MIGRATIONS).upgrade(&pool, "head").await?;
+
+    // Or as a subcommand of the application (`myapp migrate upgrade head`):
+    #[derive(clap::Parser)]
+    enum Cli {{
+        Serve,
+        Migrate(migrate_runtime::cli::MigrateOpt),
+    }}
+    match <Cli as clap::Parser>::parse() {{
+        Cli::Serve => serve().await,
+        Cli::Migrate(opt) => {{
+            let migrator = migrate_runtime::Migrator::new(&MIGRATIONS);
+            std::process::exit(migrate_runtime::cli::run(&migrator, opt).await)
+        }}
+    }}
+
+Then create the first revision: cargo migrate revision -m "create users"
+"#
+    )
 }
 
 /// Adds `line` as the first statement of `fn main() {`.

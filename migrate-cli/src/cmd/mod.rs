@@ -1,5 +1,6 @@
 //! One module per group of verbs.
 
+pub mod database;
 pub mod db;
 pub mod init;
 pub mod lint;
