@@ -251,7 +251,10 @@ mod tests {
             &root.path().join("app/migrations"),
         ))
         .expect("the plan was written");
-        assert!(plan.starts_with("const {"), "{plan}");
+        assert!(
+            plan.starts_with("::migrate_runtime::Plan::embedded("),
+            "{plan}"
+        );
     }
 
     #[test]

@@ -1,70 +1,32 @@
-//! The Rust source of an embedded plan: one constant expression of type
-//! `::migrate_runtime::Plan` made of string literals, integers and byte
-//! arrays, with no code per revision.
+//! The Rust source of an embedded plan: one call of the `const fn`
+//! `::migrate_runtime::Plan::embedded` with two literals, every text of the
+//! plan in one string and the table of offsets, counts and resolved graph
+//! indices as one byte string ([`migrate_core::Plan::encode`]).
 //!
 //! It is produced as text, not tokens, so that `build.rs` (which has no
 //! proc-macro crates) can write it to `OUT_DIR` and the macro can
 //! `include!` it; the macro's unwatched path parses the same text into
-//! tokens. Static data keeps rustc's work proportional to the history's
-//! size: refinery's generated code per migration takes 82 s to rebuild at
-//! 1,000 migrations, static data about 4 s.
-//!
-//! The whole expression is ONE inline `const { ... }` block: inside it every
-//! nested `&[...]` is extended to `'static`, so the macro works in a
-//! `static`, a `const` or a `let`. One block per slice (as sqlx does for its
-//! single slice) would make thousands of const items, and the incremental
-//! dev build of a crate embedding 1,000 revisions took 79 s instead of 4.7 s.
+//! tokens. Two literals cost rustc next to nothing whatever the history's
+//! size: one nested struct literal per revision (the previous shape) made
+//! rustc peak at 9.4 GB and take 31-35 s for 10,000 tiny revisions
+//! (`scripts/embed-bench.sh` measures both). The call is a constant
+//! expression, so the macro works in a `static`, a `const` or a `let`.
 
 use std::fmt::Write as _;
 
 use crate::compile::{Compiled, Failure};
 use crate::render::Style;
-use crate::CompiledSection;
 
 /// The `Plan` expression for a compiled directory.
 pub fn plan_expr(compiled: &Compiled) -> String {
-    // Roughly the SQL plus fixed overhead per revision and statement.
-    let sql_bytes: usize = compiled.revisions.iter().map(|r| r.source.len()).sum();
-    let mut out = String::with_capacity(sql_bytes + compiled.revisions.len() * 600 + 512);
-    // Short local names keep a 10,000-revision plan small for rustc to lex.
-    out.push_str(
-        "const {\n#[allow(unused_imports)]\nuse ::migrate_runtime::{Plan as P, Revision as R, Section as S, Statement as T, Dialect as D};\n\
-         use ::std::borrow::Cow::Borrowed as B;\n\
-         P { revisions: B(&[\n",
-    );
-    for revision in &compiled.revisions {
-        out.push_str("R { id: B(");
-        push_str_lit(&mut out, &revision.id);
-        out.push_str("), down_revisions: ");
-        push_text_list(&mut out, &revision.down_revisions);
-        out.push_str(", depends_on: ");
-        push_text_list(&mut out, &revision.depends_on);
-        out.push_str(", branch_labels: ");
-        push_text_list(&mut out, &revision.branch_labels);
-        out.push_str(", message: B(");
-        push_str_lit(&mut out, &revision.message);
-        out.push_str("), create_date: B(");
-        push_str_lit(&mut out, &revision.create_date);
-        out.push_str("), file: B(");
-        push_str_lit(&mut out, &revision.file.to_string_lossy());
-        out.push_str("), checksum: [");
-        for (position, byte) in revision.checksum.iter().enumerate() {
-            if position > 0 {
-                out.push(',');
-            }
-            let _ = write!(out, "{byte}");
-        }
-        out.push_str("], upgrade: ");
-        push_sections(&mut out, &revision.source, &revision.upgrade);
-        out.push_str(", downgrade: ");
-        push_sections(&mut out, &revision.source, &revision.downgrade);
-        out.push_str(" },\n");
-    }
-    out.push_str("]), version_table: B(");
-    push_str_lit(&mut out, &compiled.config.version_table);
-    out.push_str("), dialect: D::");
-    out.push_str(dialect_variant(compiled.config.dialect.name()));
-    out.push_str(" }\n}\n");
+    let plan = crate::plan::plan(&compiled.config, &compiled.revisions);
+    let (text, table) = plan.encode();
+    let mut out = String::with_capacity(text.len() + table.len() * 3 + 64);
+    out.push_str("::migrate_runtime::Plan::embedded(\n");
+    push_str_lit(&mut out, &text);
+    out.push_str(",\n");
+    push_bytes_lit(&mut out, &table);
+    out.push_str(",\n)\n");
     out
 }
 
@@ -91,49 +53,23 @@ pub fn error_message_expr(message: &str) -> String {
     out
 }
 
-fn dialect_variant(name: &str) -> &'static str {
-    match name {
-        "postgres" => "Postgres",
-        "sqlite" => "Sqlite",
-        "mysql" => "MySql",
-        _ => "Generic",
-    }
-}
-
-fn push_text_list(out: &mut String, items: &[String]) {
-    if items.is_empty() {
-        out.push_str("B(&[])");
-        return;
-    }
-    out.push_str("B(&[");
-    for item in items {
-        out.push_str("B(");
-        push_str_lit(out, item);
-        out.push_str("),");
-    }
-    out.push_str("])");
-}
-
-fn push_sections(out: &mut String, source: &str, sections: &[CompiledSection]) {
-    if sections.is_empty() {
-        out.push_str("B(&[])");
-        return;
-    }
-    out.push_str("B(&[");
-    for section in sections {
-        let _ = write!(
-            out,
-            "S {{ transactional: {}, line: {}, statements: B(&[",
-            section.transactional, section.line
-        );
-        for statement in &section.statements {
-            out.push_str("T { sql: B(");
-            push_str_lit(out, source.get(statement.span.clone()).unwrap_or(""));
-            let _ = write!(out, "), line: {} }},", statement.line);
+/// A Rust byte string literal holding exactly `bytes`: printable ASCII as
+/// is, anything else as `\xNN`.
+fn push_bytes_lit(out: &mut String, bytes: &[u8]) {
+    out.push_str("b\"");
+    for byte in bytes {
+        match byte {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(*byte));
+            }
+            0x20..=0x7e => out.push(char::from(*byte)),
+            _ => {
+                let _ = write!(out, "\\x{byte:02x}");
+            }
         }
-        out.push_str("]) },");
     }
-    out.push_str("])");
+    out.push('"');
 }
 
 /// A Rust string literal holding exactly `text`. A raw string when it can
@@ -190,5 +126,12 @@ mod tests {
         assert_eq!(lit("SELECT 'a\"b'"), "r#\"SELECT 'a\"b'\"#");
         assert_eq!(lit("x\"#y"), "r##\"x\"#y\"##");
         assert_eq!(lit("a\r\nb"), "\"a\\r\\nb\"");
+    }
+
+    #[test]
+    fn byte_literals_escape_what_is_not_printable() {
+        let mut out = String::new();
+        push_bytes_lit(&mut out, b"a\"\\\x00\x7f\xff~");
+        assert_eq!(out, r#"b"a\"\\\x00\x7f\xff~""#);
     }
 }

@@ -21,9 +21,13 @@
 //!
 //! Cost: O((n + e) log n) with a binary heap.
 
+use std::borrow::Cow;
+
+use migrate_core::plan::{Plan, Revision, Section, Statement, Text};
 use migrate_core::Graph;
 
-use crate::CompiledRevision;
+use crate::config::Config;
+use crate::{CompiledRevision, CompiledSection};
 
 /// The plan order of `revisions` (indices into the slice). Revisions on or
 /// after a cycle, which cannot be ordered, are left out, so the result is
@@ -54,6 +58,69 @@ pub fn order_with(revisions: &[CompiledRevision], graph: &Graph) -> Vec<usize> {
         .map(|index| crate::graph::all_parents(graph, index).collect())
         .collect();
     Graph::order(count, &requires, &rank)
+}
+
+/// The plan for compiled `revisions` (in plan order): the data the macro
+/// embeds and `cargo migrate` applies. The graph is resolved here, once:
+/// parents, `depends_on` edges (a branch label names the revision that
+/// carries it), heads and bases become indices into the revision array, so
+/// the runtime never looks a name up.
+pub fn plan(config: &Config, revisions: &[CompiledRevision]) -> Plan {
+    let revisions: Vec<Revision> = revisions.iter().map(revision).collect();
+    // `Plan::new` resolves the names with `migrate_core::Graph`, the graph
+    // `graph::check` and `order` used, now over the plan order.
+    Plan::new(revisions, config.version_table.clone(), config.dialect)
+}
+
+fn texts(items: &[String]) -> Cow<'static, [Text]> {
+    Cow::Owned(items.iter().map(|item| Text::from(item.clone())).collect())
+}
+
+fn revision(revision: &CompiledRevision) -> Revision {
+    let sections = |sections: &[CompiledSection]| -> Cow<'static, [Section]> {
+        Cow::Owned(
+            sections
+                .iter()
+                .map(|section| Section {
+                    transactional: section.transactional,
+                    line: section.line,
+                    statements: Cow::Owned(
+                        section
+                            .statements
+                            .iter()
+                            .map(|statement| Statement {
+                                sql: Text::from(
+                                    revision
+                                        .source
+                                        .get(statement.span.clone())
+                                        .unwrap_or("")
+                                        .to_string(),
+                                ),
+                                line: statement.line,
+                            })
+                            .collect(),
+                    ),
+                })
+                .collect(),
+        )
+    };
+    let mut file = revision.file.to_string_lossy().into_owned();
+    if std::path::MAIN_SEPARATOR != '/' {
+        // The same plan on every machine.
+        file = file.replace(std::path::MAIN_SEPARATOR, "/");
+    }
+    Revision {
+        id: Text::from(revision.id.clone()),
+        down_revisions: texts(&revision.down_revisions),
+        depends_on: texts(&revision.depends_on),
+        branch_labels: texts(&revision.branch_labels),
+        message: Text::from(revision.message.clone()),
+        create_date: Text::from(revision.create_date.clone()),
+        file: Text::from(file),
+        checksum: revision.checksum,
+        upgrade: sections(&revision.upgrade),
+        downgrade: sections(&revision.downgrade),
+    }
 }
 
 #[cfg(test)]

@@ -10,15 +10,12 @@
 //! and a user who has just branched needs `cargo migrate heads` to work.
 //! `check` keeps every error fatal.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use migrate_build::config::Config;
-use migrate_build::{
-    Code, CompiledRevision, CompiledSection, Diagnostic, Severity, Sources, Style,
-};
+use migrate_build::{Code, CompiledRevision, Diagnostic, Severity, Sources, Style};
 use migrate_present::Printer;
-use migrate_runtime::plan::{Plan, Revision, Section, Statement};
+use migrate_runtime::plan::Plan;
 
 /// Error codes a read verb tolerates (shown as one warning line).
 pub const TOLERATED_BY_READ_VERBS: &[Code] = &[Code::MultipleHeads, Code::StaleLock];
@@ -210,59 +207,9 @@ fn display_path(dir: &Path) -> PathBuf {
     }
 }
 
-/// The owned plan for compiled revisions (in plan order), the data the
-/// macro would embed for the same directory.
+/// The owned plan for compiled revisions (in plan order): the data the
+/// macro would embed for the same directory, built by the same function,
+/// its graph resolved by the compiler.
 pub fn plan_from_compiled(loaded: &Loaded) -> Plan {
-    let revisions: Vec<Revision> = loaded
-        .revisions
-        .iter()
-        .map(revision_from_compiled)
-        .collect();
-    Plan {
-        revisions: Cow::Owned(revisions),
-        version_table: Cow::Owned(loaded.config.version_table.clone()),
-        dialect: loaded.config.dialect,
-    }
-}
-
-fn texts(items: &[String]) -> Cow<'static, [Cow<'static, str>]> {
-    Cow::Owned(items.iter().map(|item| Cow::Owned(item.clone())).collect())
-}
-
-fn revision_from_compiled(revision: &CompiledRevision) -> Revision {
-    let sections = |sections: &[CompiledSection]| -> Cow<'static, [Section]> {
-        Cow::Owned(
-            sections
-                .iter()
-                .map(|section| Section {
-                    transactional: section.transactional,
-                    line: section.line,
-                    statements: Cow::Owned(
-                        section
-                            .statements
-                            .iter()
-                            .map(|statement| Statement {
-                                sql: Cow::Owned(
-                                    revision.source[statement.span.clone()].to_string(),
-                                ),
-                                line: statement.line,
-                            })
-                            .collect(),
-                    ),
-                })
-                .collect(),
-        )
-    };
-    Revision {
-        id: Cow::Owned(revision.id.clone()),
-        down_revisions: texts(&revision.down_revisions),
-        depends_on: texts(&revision.depends_on),
-        branch_labels: texts(&revision.branch_labels),
-        message: Cow::Owned(revision.message.clone()),
-        create_date: Cow::Owned(revision.create_date.clone()),
-        file: Cow::Owned(revision.file.to_string_lossy().replace('\\', "/")),
-        checksum: revision.checksum,
-        upgrade: sections(&revision.upgrade),
-        downgrade: sections(&revision.downgrade),
-    }
+    migrate_build::plan::plan(&loaded.config, &loaded.revisions)
 }

@@ -1940,3 +1940,79 @@ fn without_pg_query_the_cli_says_how_to_parse_as_the_build() {
         refused.stderr
     );
 }
+
+/// A project on SQLite whose revisions are written as given: `(id, headers,
+/// table)`, each creating and dropping its own table.
+fn graph_project(revisions: &[(&str, &str, &str)]) -> Project {
+    let mut project = Project::new(String::new());
+    project.url = format!("sqlite:{}", project.path().join("app.db").display());
+    project.run(&["init"], 0);
+    project.set_dialect("sqlite");
+    for (id, headers, table) in revisions {
+        let text = format!(
+            "-- revision: {id}\n{headers}\n-- message: {table}\n\n-- migrate:upgrade\n\
+             CREATE TABLE {table} (id INTEGER);\n\n-- migrate:downgrade\nDROP TABLE {table};\n"
+        );
+        std::fs::write(
+            project.path().join(format!("migrations/{id}_{table}.sql")),
+            text,
+        )
+        .expect("write revision");
+    }
+    project.run(&["lock"], 0);
+    project
+}
+
+/// Issue 9: a `depends_on` naming a branch label is an edge of the plan
+/// (resolved by the compiler to the revision carrying the label), so
+/// `upgrade <rev>` applies the dependency first, and `downgrade` of the
+/// dependency reverts its dependant.
+#[test]
+fn depends_on_a_branch_label_is_honoured_by_upgrade_to_a_revision() {
+    let mut project = graph_project(&[
+        ("a1000000", "-- down_revision: none", "base_t"),
+        (
+            "b2000000",
+            "-- down_revision: a1000000\n-- branch_labels: side",
+            "side_t",
+        ),
+        (
+            "c3000000",
+            "-- down_revision: a1000000\n-- depends_on: side",
+            "dependant_t",
+        ),
+        (
+            "d4000000",
+            "-- down_revision: b2000000, c3000000",
+            "merge_t",
+        ),
+    ]);
+    project.run(&["upgrade", "c3000000"], 0);
+    let tables = sqlite_tables(&project.url);
+    assert_eq!(
+        tables,
+        ["base_t", "dependant_t", "side_t"],
+        "the dependency b2 (label `side`) must be applied with c3"
+    );
+    // Reverting to the base reverts the labelled revision and its dependant.
+    project.run(&["downgrade", "a1000000"], 0);
+    assert_eq!(sqlite_tables(&project.url), ["base_t"]);
+}
+
+/// The user tables of the SQLite database at `url`, sorted.
+fn sqlite_tables(url: &str) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("open");
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'migrate_version%' ORDER BY name",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("tables");
+        names
+    })
+}

@@ -33,7 +33,7 @@ pub use dialect::Dialect;
 pub use error::ResolveError;
 pub use graph::{Graph, Node};
 pub use heads::HeadSet;
-pub use plan::{Plan, Revision, Section, Statement, Text};
+pub use plan::{Edges, Plan, PlanError, Revision, Section, Statement, Text};
 pub use target::Target;
 
 mod heads {

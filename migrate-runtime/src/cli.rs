@@ -86,7 +86,7 @@ impl Error {
 /// answers come from `migrate-core`.
 struct Shape<'p> {
     plan: &'p Plan,
-    graph: Graph,
+    graph: &'p Graph,
     heads: BTreeSet<usize>,
 }
 
@@ -980,10 +980,9 @@ mod tests {
 
     #[test]
     fn resolve_reports_ambiguous_and_unknown() {
-        let mut plan = diamond();
-        plan.revisions
-            .to_mut()
-            .push(revision("eeee5556", &["eeee5555"], "x"));
+        let mut revisions = diamond().revisions().to_vec();
+        revisions.push(revision("eeee5556", &["eeee5555"], "x"));
+        let plan = Plan::new(revisions, "migrate_version", Dialect::Sqlite);
         assert_eq!(
             resolve_revision(&plan, "eeee").unwrap_err().to_string(),
             "revision prefix `eeee` is ambiguous: it matches eeee5555, eeee5556; give more characters"

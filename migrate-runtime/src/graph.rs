@@ -9,8 +9,9 @@ use migrate_core::{Graph, ResolveError};
 use crate::error::{Direction, Error};
 use crate::plan::Plan;
 
-/// The graph of `plan`, indices in plan order.
-pub(crate) fn of(plan: &Plan) -> Graph {
+/// The graph of `plan`, indices in plan order, built from the edges the
+/// compiler resolved (no name is looked up again).
+pub(crate) fn of(plan: &Plan) -> &Graph {
     plan.graph()
 }
 

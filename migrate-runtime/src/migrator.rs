@@ -363,11 +363,11 @@ impl Migrator {
         let engine = self.engine(backend, conn, table, &lock, direction);
         let result = match direction {
             Direction::Upgrade => {
-                self.upgrade_locked(engine, table, &graph, target, dialect)
+                self.upgrade_locked(engine, table, graph, target, dialect)
                     .await
             }
             Direction::Downgrade => {
-                self.downgrade_locked(engine, table, &graph, target, dialect)
+                self.downgrade_locked(engine, table, graph, target, dialect)
                     .await
             }
         };
@@ -724,7 +724,7 @@ impl Migrator {
         let graph = crate::graph::of(&self.plan);
         let mut found = Vec::new();
         for row in rows.values().filter(|row| row.state != RowState::Applied) {
-            let (mut unresolved, unknown_sql) = self.describe_row(&graph, row, dialect);
+            let (mut unresolved, unknown_sql) = self.describe_row(graph, row, dialect);
             if let Some(sql) = unknown_sql {
                 unresolved.catalog = inspect_unknown(&mut conn, dialect, sql).await;
             }
@@ -740,14 +740,14 @@ impl Migrator {
     pub async fn current<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<String>, Error> {
         let rows = self.read(db).await?;
         let graph = crate::graph::of(&self.plan);
-        let applied = applied_positions(&graph, &rows);
+        let applied = applied_positions(graph, &rows);
         let mut heads: Vec<String> = graph
             .current_heads(&applied)
             .into_iter()
             .map(|position| graph.id(position).to_string())
             .collect();
         heads.extend(
-            unknown_rows(&graph, &rows)
+            unknown_rows(graph, &rows)
                 .filter(|row| row.state == RowState::Applied)
                 .map(|row| row.revision.clone()),
         );
@@ -770,7 +770,7 @@ impl Migrator {
     pub async fn pending<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<&Revision>, Error> {
         let rows = self.read(db).await?;
         let graph = crate::graph::of(&self.plan);
-        let applied = applied_positions(&graph, &rows);
+        let applied = applied_positions(graph, &rows);
         Ok(self
             .plan
             .revisions()
@@ -796,9 +796,9 @@ impl Migrator {
             .await?;
         let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = crate::graph::of(&self.plan);
-        self.verify_explained(&mut conn, &graph, &rows, Direction::Upgrade, dialect)
+        self.verify_explained(&mut conn, graph, &rows, Direction::Upgrade, dialect)
             .await?;
-        let applied = applied_positions(&graph, &rows);
+        let applied = applied_positions(graph, &rows);
         if applied.len() == graph.len() {
             return Ok(());
         }
@@ -864,7 +864,7 @@ impl Migrator {
             .stamp_locked(
                 self.engine(backend, conn, &table, &lock, Direction::Upgrade),
                 &table,
-                &graph,
+                graph,
                 &target,
                 dialect,
                 purge,

@@ -114,7 +114,7 @@ pub(crate) fn script(
     let from = graph
         .upgrade(&[], &parse(start)?)
         .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
-    let (direction, steps) = resolve(&graph, &parse(end)?, &from)?;
+    let (direction, steps) = resolve(graph, &parse(end)?, &from)?;
     let transactional_ddl = dialect != Dialect::MySql;
     let revisions = plan.revisions();
 

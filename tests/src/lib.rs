@@ -1147,8 +1147,11 @@ pub mod scenarios {
             Kind::MySql => Dialect::MySql,
         };
         for other in [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql] {
-            let mut plan = branchy_plan().clone();
-            plan.dialect = other;
+            let plan = Plan::new(
+                branchy_plan().revisions().to_vec(),
+                "migrate_version",
+                other,
+            );
             let migrator = Migrator::new(plan);
             if other == backend {
                 assert!(migrator.sql("base:head", other).is_ok());
@@ -1170,8 +1173,11 @@ pub mod scenarios {
             refused(migrator.sql("base:head", backend).map(drop));
             assert!(t.tables().await.is_empty(), "nothing ran");
         }
-        let mut generic = branchy_plan().clone();
-        generic.dialect = Dialect::Generic;
+        let generic = Plan::new(
+            branchy_plan().revisions().to_vec(),
+            "migrate_version",
+            Dialect::Generic,
+        );
         let report = Migrator::new(generic).upgrade(&t.db, "head").await.unwrap();
         assert_eq!(report.ids(), ALL, "a generic history runs anywhere");
     }
