@@ -49,7 +49,11 @@ fn the_fixture_exercises_every_field() {
     let plan = &PLAN_FIELDS;
     let audit = plan.get("b2b2b2b2b2b2").expect("audit base");
     assert_eq!(audit.branch_labels(), ["audit"]);
-    assert_eq!(audit.depends_on(), ["a1a1a1a1a1a1"], "the label resolves to its revision");
+    assert_eq!(
+        audit.depends_on(),
+        ["a1a1a1a1a1a1"],
+        "the label resolves to its revision"
+    );
     let posts = plan.get("c3c3c3c3c3c3").expect("posts");
     assert!(posts.upgrade().iter().any(|s| !s.transactional()));
     assert!(posts.downgrade().iter().any(|s| !s.transactional()));
