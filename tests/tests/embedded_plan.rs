@@ -39,7 +39,14 @@ fn the_cli_loads_the_plan_the_macro_embeds() {
     ] {
         let loaded = cli_plan(&fixture(dir));
         assert!(!embedded.revisions().is_empty(), "{dir}");
-        assert_eq!(format!("{embedded:#?}"), format!("{loaded:#?}"), "{dir}");
+        // `embedded` says where the texts live (the binary's read-only data
+        // or the heap); every other field must be equal.
+        let shown = |plan: &Plan| {
+            format!("{plan:#?}")
+                .replace("embedded: true,", "embedded: _,")
+                .replace("embedded: false,", "embedded: _,")
+        };
+        assert_eq!(shown(embedded), shown(&loaded), "{dir}");
     }
 }
 
@@ -49,11 +56,16 @@ fn the_fixture_exercises_every_field() {
     let plan = &PLAN_FIELDS;
     let audit = plan.get("b2b2b2b2b2b2").expect("audit base");
     assert_eq!(audit.branch_labels(), ["audit"]);
-    assert_eq!(
-        audit.depends_on(),
-        ["a1a1a1a1a1a1"],
-        "the label resolves to its revision"
-    );
+    // The file's words are kept; the edge is resolved: the label `app`
+    // names revision 0 of the plan, a1a1a1a1a1a1.
+    assert_eq!(audit.depends_on(), ["app"]);
+    let audit_index = plan
+        .revisions()
+        .iter()
+        .position(|r| r.id() == "b2b2b2b2b2b2")
+        .expect("audit index");
+    let target = plan.edges().dependencies[audit_index][0] as usize;
+    assert_eq!(plan.revisions()[target].id(), "a1a1a1a1a1a1");
     let posts = plan.get("c3c3c3c3c3c3").expect("posts");
     assert!(posts.upgrade().iter().any(|s| !s.transactional()));
     assert!(posts.downgrade().iter().any(|s| !s.transactional()));
