@@ -2016,3 +2016,139 @@ fn sqlite_tables(url: &str) -> Vec<String> {
         names
     })
 }
+
+/// Issue 9: heads with `depends_on`. Versioned heads ignore dependency
+/// edges, as `alembic heads` does: `b2` (which `c3` depends on) and `c3` are
+/// both heads. The build, `heads` and `merge heads` must say the same: the
+/// build refuses the two heads and advises the merge, `heads` lists both,
+/// and `merge heads` joins exactly those two, after which all agree on one.
+#[test]
+fn heads_with_depends_on_agree_between_the_build_heads_and_merge() {
+    let mut project = graph_project(&[
+        ("a1000000", "-- down_revision: none", "base_t"),
+        ("b2000000", "-- down_revision: a1000000", "side_t"),
+        (
+            "c3000000",
+            "-- down_revision: a1000000\n-- depends_on: b2000000",
+            "dependant_t",
+        ),
+    ]);
+    let heads = project.run(&["heads"], 0);
+    assert!(
+        heads.stdout.contains("b2000000") && heads.stdout.contains("c3000000"),
+        "{}",
+        heads.stdout
+    );
+    let check = project.run(&["check"], 1);
+    assert!(
+        check.stderr.contains("b2000000")
+            && check.stderr.contains("c3000000")
+            && check.stderr.contains("merge heads"),
+        "{}",
+        check.stderr
+    );
+    let merge = project.run(&["merge", "heads", "-m", "join", "--rev-id", "d4000000"], 0);
+    let merged = std::fs::read_dir(project.path().join("migrations"))
+        .expect("migrations")
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("d4000000"))
+        .unwrap_or_else(|| panic!("no merge file: {}", merge.stdout));
+    let text = std::fs::read_to_string(merged.path()).expect("merge file");
+    assert!(
+        text.contains("-- down_revision: b2000000, c3000000"),
+        "{text}"
+    );
+    let heads = project.run(&["heads"], 0);
+    assert!(heads.stdout.contains("d4000000"), "{}", heads.stdout);
+    assert!(!heads.stdout.contains("c3000000"), "{}", heads.stdout);
+    project.run(&["check"], 0);
+}
+
+/// Issue 9: `show l@head` and `upgrade l@head` resolve the same revision:
+/// with two heads, the head of the branch labelled `l` (`c3`), never the
+/// other branch's head (`d4`, labelled `m`).
+#[test]
+fn label_at_head_is_the_same_revision_for_show_and_upgrade() {
+    let mut project = graph_project(&[
+        ("a1000000", "-- down_revision: none", "base_t"),
+        (
+            "b2000000",
+            "-- down_revision: a1000000\n-- branch_labels: l",
+            "l_one_t",
+        ),
+        ("c3000000", "-- down_revision: b2000000", "l_two_t"),
+        (
+            "d4000000",
+            "-- down_revision: a1000000\n-- branch_labels: m",
+            "m_one_t",
+        ),
+    ]);
+    let show = project.run(&["show", "l@head"], 0);
+    assert!(show.stdout.contains("c3000000"), "{}", show.stdout);
+    assert!(!show.stdout.contains("d4000000"), "{}", show.stdout);
+    project.run(&["upgrade", "l@head"], 0);
+    assert_eq!(
+        sqlite_tables(&project.url),
+        ["base_t", "l_one_t", "l_two_t"]
+    );
+    let show = project.run(&["show", "m@head"], 0);
+    assert!(show.stdout.contains("d4000000"), "{}", show.stdout);
+    project.run(&["upgrade", "m@head"], 0);
+    assert_eq!(
+        sqlite_tables(&project.url),
+        ["base_t", "l_one_t", "l_two_t", "m_one_t"]
+    );
+}
+
+/// Issue 9: a schema-qualified version table (`app.versions`) gets one
+/// answer everywhere: the build refuses it (`check`), and so do the verbs
+/// that would write it (`upgrade`), with the same reason, before they
+/// connect; a plain name is accepted by both and is the table written.
+#[test]
+fn a_schema_qualified_version_table_gets_the_same_answer_from_build_and_verbs() {
+    let mut project = graph_project(&[("a1000000", "-- down_revision: none", "base_t")]);
+    let toml = project.path().join("migrations/migrate.toml");
+    let original = std::fs::read_to_string(&toml).expect("migrate.toml");
+    std::fs::write(
+        &toml,
+        format!("{original}version_table = \"app.versions\"\n"),
+    )
+    .expect("write migrate.toml");
+    let check = project.run(&["check"], 1);
+    let upgrade = project.run(&["upgrade", "head"], 1);
+    for output in [&check, &upgrade] {
+        assert!(output.stderr.contains("app.versions"), "{}", output.stderr);
+    }
+    let reason = |stderr: &str| {
+        stderr
+            .lines()
+            .find(|line| line.contains("app.versions"))
+            .map(str::to_string)
+    };
+    assert_eq!(reason(&check.stderr), reason(&upgrade.stderr));
+    assert!(
+        !project.path().join("app.db").exists() || sqlite_tables(&project.url).is_empty(),
+        "nothing ran"
+    );
+    std::fs::write(
+        &toml,
+        format!("{original}version_table = \"app_versions\"\n"),
+    )
+    .expect("write migrate.toml");
+    project.run(&["check"], 0);
+    project.run(&["upgrade", "head"], 0);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let rows: i64 = runtime.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&project.url)
+            .await
+            .expect("open");
+        sqlx::query_scalar("SELECT count(*) FROM app_versions WHERE revision = 'a1000000'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("the version table is app_versions")
+    });
+    assert_eq!(rows, 1);
+}
