@@ -2061,7 +2061,12 @@ fn heads_with_depends_on_agree_between_the_build_heads_and_merge() {
     let heads = project.run(&["heads"], 0);
     assert!(heads.stdout.contains("d4000000"), "{}", heads.stdout);
     assert!(!heads.stdout.contains("c3000000"), "{}", heads.stdout);
+    project.run(&["upgrade", "head"], 0);
     project.run(&["check"], 0);
+    assert_eq!(
+        sqlite_tables(&project.url),
+        ["base_t", "dependant_t", "side_t"]
+    );
 }
 
 /// Issue 9: `show l@head` and `upgrade l@head` resolve the same revision:
@@ -2135,8 +2140,8 @@ fn a_schema_qualified_version_table_gets_the_same_answer_from_build_and_verbs() 
         format!("{original}version_table = \"app_versions\"\n"),
     )
     .expect("write migrate.toml");
-    project.run(&["check"], 0);
     project.run(&["upgrade", "head"], 0);
+    project.run(&["check"], 0);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
