@@ -91,7 +91,7 @@ const BATCH: usize = 4096;
 /// - The depth bound ([`depth_bound`]) is counted on the way; past
 ///   [`MAX_DEPTH`] the tokens are dropped (the statement is `TooDeep`).
 /// - An `INSERT` (or `REPLACE`) whose `VALUES` list is longer than
-///   [`BATCH`] tokens is checked in pieces: the tokens up to `VALUES`, then
+///   `BATCH` tokens is checked in pieces: the tokens up to `VALUES`, then
 ///   each run of whole rows `( ... )` or `ROW( ... )`, parsed as a statement
 ///   of its own and dropped; the last run with whatever follows the rows
 ///   (`ON CONFLICT ...`, `RETURNING ...`). The rows of a `VALUES` list are
@@ -99,7 +99,7 @@ const BATCH: usize = 4096;
 ///   does; the tree of an `INSERT` is not kept anyway ([`keeps_tree`]).
 /// - In a data statement (`INSERT`, `UPDATE`, `DELETE`, `MERGE`), the items
 ///   of an `IN ( ... )` list after the first are set aside and checked on
-///   their own, [`BATCH`] tokens at a time, as `SELECT 0 IN (<items>)`: an
+///   their own, `BATCH` tokens at a time, as `SELECT 0 IN (<items>)`: an
 ///   item of such a list is an expression in any context. The statement is
 ///   parsed with the first item only.
 /// - Any other statement keeps its tokens until it ends, and is parsed
