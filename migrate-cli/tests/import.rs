@@ -428,21 +428,25 @@ fn chirpstack_needs_pg_trgm_first_on_postgres() {
 
 #[test]
 fn chirpstack_applies_on_sqlite() {
-    if corpus("chirpstack").is_none() {
+    applies_on_sqlite("diesel", "chirpstack/migrations_sqlite", 14);
+}
+
+/// Imports `source` with `tool` as a SQLite history of `read` migrations,
+/// compiles it and upgrades a fresh SQLite file to head.
+fn applies_on_sqlite(tool: &'static str, source: &'static str, read: usize) {
+    let project = source.split('/').next().expect("a corpus project");
+    if corpus(project).is_none() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
     let case = Case {
-        tool: "diesel",
-        source: "chirpstack/migrations_sqlite",
+        tool,
+        source,
         dialect: "sqlite",
-        read: 14,
+        read,
     };
     import_and_compile(&case, work.path());
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        work.path().join("chirp.db").display()
-    );
+    let url = format!("sqlite://{}?mode=rwc", work.path().join("app.db").display());
     let up = apply(work.path(), &url, &["upgrade", "head"]);
     assert_eq!(up.code, 0, "{}", up.stderr);
 }
@@ -492,21 +496,5 @@ fn kratos_applies_on_postgres_and_mariadb() {
 
 #[test]
 fn kratos_applies_on_sqlite() {
-    if corpus("kratos").is_none() {
-        return;
-    }
-    let work = tempfile::tempdir().unwrap();
-    let case = Case {
-        tool: "pop",
-        source: "kratos/migrations",
-        dialect: "sqlite",
-        read: 684,
-    };
-    import_and_compile(&case, work.path());
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        work.path().join("kratos.db").display()
-    );
-    let up = apply(work.path(), &url, &["upgrade", "head"]);
-    assert_eq!(up.code, 0, "{}", up.stderr);
+    applies_on_sqlite("pop", "kratos/migrations", 684);
 }
