@@ -69,7 +69,7 @@ fn random_name() -> String {
 }
 
 /// Replaces the database path of a server URL (`scheme://auth@host/db?query`).
-fn with_database(url: &str, database: &str) -> String {
+pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
