@@ -207,6 +207,30 @@ fn a_fleet_of_sqlite_files() {
     );
     assert_eq!(stdout.matches("CREATE TABLE t3").count(), 4);
 
+    // The same targets from a query on a control database.
+    let control = format!("sqlite:{}", root.path().join("control.db").display());
+    runtime.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("{control}?mode=rwc"))
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE tenants (url TEXT NOT NULL)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        for url in &healthy {
+            sqlx::query("INSERT INTO tenants (url) VALUES (?)")
+                .bind(*url)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    });
+    let query = ["current", "--targets-query", "SELECT url FROM tenants ORDER BY url"];
+    let (code, stdout, stderr) = run(dir, &query, Some(&control));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.ends_with("4 at f00000000003\n"), "{stdout}");
+    assert!(stdout.starts_with(&format!("{}: at f00000000003\n", urls[0])), "{stdout}");
+
     // Bad input names the file and line.
     std::fs::write(root.path().join("bad.txt"), "tenant 1\n").unwrap();
     let (code, _, stderr) = run(dir, &["upgrade", "head", "--fleet", "bad.txt"], None);
