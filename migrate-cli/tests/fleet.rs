@@ -225,11 +225,18 @@ fn a_fleet_of_sqlite_files() {
                 .unwrap();
         }
     });
-    let query = ["current", "--targets-query", "SELECT url FROM tenants ORDER BY url"];
+    let query = [
+        "current",
+        "--targets-query",
+        "SELECT url FROM tenants ORDER BY url",
+    ];
     let (code, stdout, stderr) = run(dir, &query, Some(&control));
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.ends_with("4 at f00000000003\n"), "{stdout}");
-    assert!(stdout.starts_with(&format!("{}: at f00000000003\n", urls[0])), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("{}: at f00000000003\n", urls[0])),
+        "{stdout}"
+    );
 
     // Bad input names the file and line.
     std::fs::write(root.path().join("bad.txt"), "tenant 1\n").unwrap();

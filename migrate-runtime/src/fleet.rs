@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use serde_json::{json, Value};
 
-use crate::backend::{url_dialect, MigrateConnection};
+use crate::backend::MigrateConnection;
 use crate::error::Error;
 use crate::plan::Dialect;
 use crate::url_mask::{redact_text, redact_url};
@@ -49,7 +49,7 @@ impl FleetTarget {
         if let Some(problem) = migrate_core::names::schema_problem(schema) {
             return Err(invalid(format!("`{}`: {problem}", schema.escape_default())));
         }
-        if url_dialect(url) != Some(Dialect::Postgres) {
+        if Dialect::of_url(url) != Some(Dialect::Postgres) {
             return Err(invalid(format!(
                 "`{schema}` names a schema, which needs a PostgreSQL database URL (--database-url), not `{}`",
                 redact_url(url)
@@ -67,7 +67,7 @@ impl FleetTarget {
     }
 
     fn database_at(url: &str, origin: &str) -> Result<FleetTarget, Error> {
-        if url_dialect(url).is_none() {
+        if Dialect::of_url(url).is_none() {
             return Err(Error::InvalidFleetTarget {
                 origin: origin.to_string(),
                 reason: format!(
@@ -123,7 +123,7 @@ impl FleetTarget {
 
     /// The target's database kind.
     pub fn dialect(&self) -> Dialect {
-        url_dialect(&self.url).unwrap_or(Dialect::Generic)
+        Dialect::of_url(&self.url).unwrap_or(Dialect::Generic)
     }
 }
 
