@@ -64,6 +64,10 @@ pub struct Opt {
     /// refuses nothing and answers nothing or is slow to wake up.
     #[arg(long, value_name = "SECONDS", global = true, value_parser = migrate_present::parse_seconds)]
     pub connect_timeout: Option<std::time::Duration>,
+
+    /// Running a database verb over a fleet of targets (see README, Fleets).
+    #[command(flatten)]
+    pub fleet: migrate_present::FleetArgs,
 }
 
 /// `--format`.
@@ -227,6 +231,7 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
             &opt.dir,
             command,
             opt.database_url.as_deref(),
+            &opt.fleet,
             connect_timeout(&opt),
             printer,
         ),

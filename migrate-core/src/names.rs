@@ -93,6 +93,38 @@ pub fn version_table_problem(name: &str) -> Option<String> {
     None
 }
 
+/// The longest PostgreSQL schema name a fleet targets (the server's 63-byte
+/// identifiers).
+pub const MAX_SCHEMA_LEN: usize = 63;
+
+/// Why `name` is not a schema name a fleet can target, if it is not:
+/// `[A-Za-z_][A-Za-z0-9_]*`, at most [`MAX_SCHEMA_LEN`] bytes. The name is
+/// quoted wherever it goes into SQL or `search_path`, so its case is kept;
+/// the narrow alphabet keeps it one token in a connection's options and in
+/// every message.
+pub fn schema_problem(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    match chars.next() {
+        None => return Some("a schema name cannot be empty".to_string()),
+        Some(first) if !(first.is_ascii_alphabetic() || first == '_') => {
+            return Some("a schema name starts with a letter or `_`".to_string())
+        }
+        Some(_) => {}
+    }
+    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
+        return Some(format!(
+            "`{}` is not allowed in a schema name (ASCII letters, digits and `_`)",
+            bad.escape_default()
+        ));
+    }
+    if name.len() > MAX_SCHEMA_LEN {
+        return Some(format!(
+            "a schema name is at most {MAX_SCHEMA_LEN} characters"
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +136,17 @@ mod tests {
         assert!(version_table_problem("1abc").is_some());
         assert!(version_table_problem(&"x".repeat(49)).is_some());
         assert!(version_table_problem("a;drop").is_some());
+    }
+
+    #[test]
+    fn schema_names() {
+        assert_eq!(schema_problem("tenant_0001"), None);
+        assert_eq!(schema_problem("Tenant"), None);
+        assert!(schema_problem("").is_some());
+        assert!(schema_problem("1abc").is_some());
+        assert!(schema_problem("a\"b").is_some());
+        assert!(schema_problem("a b").is_some());
+        assert!(schema_problem(&"x".repeat(64)).is_some());
     }
 
     #[test]

@@ -335,6 +335,55 @@ pub struct MigrateOpt {
     /// Output options.
     #[command(flatten)]
     pub output: OutputOpts,
+    /// Running the verb over a fleet of targets.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Running `upgrade`, `downgrade`, `current`, `check` or `stamp` (and
+/// `--sql`) over a fleet of targets: schemas of the PostgreSQL database at
+/// the database URL, or databases given by URL.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FleetArgs {
+    /// Run the verb on every target listed in FILE, one a line (`#` starts a
+    /// comment): a schema name (of the PostgreSQL database at the database
+    /// URL) or a database URL.
+    #[arg(
+        long,
+        value_name = "FILE",
+        global = true,
+        conflicts_with = "targets_query"
+    )]
+    pub fleet: Option<std::path::PathBuf>,
+    /// Run the verb on every target a query on the database at the database
+    /// URL returns (its first column: schema names or URLs).
+    #[arg(long, value_name = "SQL", global = true)]
+    pub targets_query: Option<String>,
+    /// How many targets run at once (default 4, the size of a single run's pool).
+    #[arg(long, value_name = "N", global = true, value_parser = parse_count)]
+    pub concurrency: Option<usize>,
+    /// Start no further target once N targets failed (default: run them all).
+    #[arg(long, value_name = "N", global = true, value_parser = parse_count)]
+    pub stop_after_failures: Option<usize>,
+    /// Run the first N targets first, and stop there if any of them fails.
+    #[arg(long, value_name = "N", global = true, value_parser = parse_count)]
+    pub canary: Option<usize>,
+}
+
+impl FleetArgs {
+    /// True when a fleet was given (`--fleet` or `--targets-query`).
+    pub fn is_fleet(&self) -> bool {
+        self.fleet.is_some() || self.targets_query.is_some()
+    }
+}
+
+/// A count of at least 1, for the fleet flags.
+pub fn parse_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err(format!("`{text}`: must be at least 1")),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
 }
 
 /// Progress of a long upgrade; `cargo migrate` draws a bar with it.

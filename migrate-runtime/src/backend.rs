@@ -536,6 +536,36 @@ impl MigrateConnection {
         url: &str,
         timeout: Duration,
     ) -> Result<MigrateConnection, Error> {
+        Self::connect_shaped(url, timeout, Shape::SINGLE).await
+    }
+
+    /// A fleet target's pool: one connection opened (no plain connection
+    /// first), at most two, no ping before each use, and on PostgreSQL
+    /// `schema` alone on every session's `search_path` (the lock's and the
+    /// liveness probe's sessions too, since they connect with the pool's
+    /// options).
+    pub(crate) async fn connect_target(
+        url: &str,
+        schema: Option<&str>,
+        timeout: Duration,
+    ) -> Result<MigrateConnection, Error> {
+        Self::connect_shaped(
+            url,
+            timeout,
+            Shape {
+                schema,
+                connect_first: false,
+                max_connections: 2,
+            },
+        )
+        .await
+    }
+
+    async fn connect_shaped(
+        url: &str,
+        timeout: Duration,
+        shape: Shape<'_>,
+    ) -> Result<MigrateConnection, Error> {
         let context = || format!("could not connect to {}", redact_url(url));
         let dialect = Dialect::of_url(url).ok_or_else(|| Error::UnsupportedUrl(redact_url(url)))?;
         if dialect != Dialect::Sqlite {
@@ -546,7 +576,7 @@ impl MigrateConnection {
                 });
             }
         }
-        let opened = match open(url, dialect, timeout) {
+        let opened = match open(url, dialect, timeout, shape) {
             Some(opened) => opened,
             None => {
                 return Err(Error::DriverNotCompiled {
@@ -595,10 +625,37 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Opening<'a> = BoxFuture<'a, Result<MigrateConnection, sqlx::Error>>;
 
+/// How a pool is opened: a single database's (a plain connection first, so
+/// that a refused connection is reported at once, and a pool of four), or a
+/// fleet target's.
+#[derive(Debug, Clone, Copy)]
+struct Shape<'a> {
+    /// PostgreSQL: the schema put alone on `search_path`.
+    schema: Option<&'a str>,
+    /// Open and close one plain connection before the pool.
+    connect_first: bool,
+    /// The pool's size (SQLite in memory: always one).
+    max_connections: u32,
+}
+
+impl Shape<'_> {
+    const SINGLE: Shape<'static> = Shape {
+        schema: None,
+        connect_first: true,
+        max_connections: 4,
+    };
+}
+
 /// Opens the pool for `url`, or `None` when `dialect`'s driver is not
 /// compiled in (its feature is off).
 #[allow(unused_variables)]
-fn open(url: &str, dialect: Dialect, timeout: Duration) -> Option<Opening<'_>> {
+fn open<'a>(
+    url: &'a str,
+    dialect: Dialect,
+    timeout: Duration,
+    shape: Shape<'a>,
+) -> Option<Opening<'a>> {
+    let single = shape.connect_first;
     match dialect {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => Some(Box::pin(async move {
@@ -607,11 +664,12 @@ fn open(url: &str, dialect: Dialect, timeout: Duration) -> Option<Opening<'_>> {
             let max = if url.contains(":memory:") || url.contains("mode=memory") {
                 1
             } else {
-                4
+                shape.max_connections
             };
             let pool = SqlitePoolOptions::new()
                 .acquire_timeout(timeout)
                 .max_connections(max)
+                .test_before_acquire(single)
                 .connect_with(options)
                 .await?;
             Ok(MigrateConnection::Sqlite(pool))
@@ -619,11 +677,19 @@ fn open(url: &str, dialect: Dialect, timeout: Duration) -> Option<Opening<'_>> {
         #[cfg(feature = "postgres")]
         Dialect::Postgres => Some(Box::pin(async move {
             use sqlx::{ConnectOptions as _, Connection as _};
-            let options = PgConnectOptions::from_str(url)?.options(SERVER_KEEPALIVE);
-            options.connect().await?.close().await?;
+            let mut options = PgConnectOptions::from_str(url)?.options(SERVER_KEEPALIVE);
+            if let Some(schema) = shape.schema {
+                // Validated by `migrate_core::names::schema_problem`: no
+                // quote, space or backslash to escape.
+                options = options.options([("search_path", format!("\"{schema}\""))]);
+            }
+            if single {
+                options.connect().await?.close().await?;
+            }
             let pool = PgPoolOptions::new()
                 .acquire_timeout(timeout)
-                .max_connections(4)
+                .max_connections(shape.max_connections)
+                .test_before_acquire(single)
                 .connect_with(options)
                 .await?;
             Ok(MigrateConnection::Postgres(pool))
@@ -637,10 +703,13 @@ fn open(url: &str, dialect: Dialect, timeout: Duration) -> Option<Opening<'_>> {
                 }
                 _ => MySqlConnectOptions::from_str(url)?,
             };
-            options.connect().await?.close().await?;
+            if single {
+                options.connect().await?.close().await?;
+            }
             let pool = MySqlPoolOptions::new()
                 .acquire_timeout(timeout)
-                .max_connections(4)
+                .max_connections(shape.max_connections)
+                .test_before_acquire(single)
                 .connect_with(options)
                 .await?;
             Ok(MigrateConnection::MySql(pool))

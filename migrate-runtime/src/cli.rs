@@ -40,8 +40,8 @@ use crate::plan::{Dialect, Plan, Revision};
 use crate::Migrator;
 
 pub use migrate_present::{
-    parse_seconds, ColorChoice, Command, Format, HistoryArgs, LivenessProbe, MigrateOpt, MoveArgs,
-    OutputOpts, Printer, Progress, Report, SqlDialect, EXIT_CODES, PROGRESS_THRESHOLD,
+    parse_seconds, ColorChoice, Command, FleetArgs, Format, HistoryArgs, LivenessProbe, MigrateOpt,
+    MoveArgs, OutputOpts, Printer, Progress, Report, SqlDialect, EXIT_CODES, PROGRESS_THRESHOLD,
 };
 
 /// Errors of the CLI verbs, each one line.
@@ -60,6 +60,26 @@ pub enum Error {
     /// `--sql` could not tell which SQL dialect to write.
     #[error("{0}")]
     Usage(String),
+    /// A fleet run in which some targets failed (each is in the report).
+    #[error(
+        "{failed} of {total} targets failed ({summary}); each failure is listed in the report"
+    )]
+    FleetFailed {
+        /// Targets that failed (or, for `check`, are behind).
+        failed: usize,
+        /// Targets in the fleet.
+        total: usize,
+        /// The summary line.
+        summary: String,
+    },
+    /// A fleet's targets file could not be read.
+    #[error("could not read the targets file `{path}`: {message}")]
+    TargetsFile {
+        /// The file.
+        path: String,
+        /// The system's message.
+        message: String,
+    },
 }
 
 impl Error {
@@ -443,15 +463,27 @@ pub async fn run(migrator: &Migrator, opt: MigrateOpt) -> i32 {
         Some(timeout) => migrator.clone().connect_timeout(timeout),
         None => migrator.clone(),
     };
-    match execute(
-        &migrator,
-        &opt.command,
-        opt.database_url.as_deref(),
-        &printer,
-        None,
-    )
-    .await
-    {
+    let result = if opt.fleet.is_fleet() {
+        execute_fleet(
+            &migrator,
+            &opt.command,
+            opt.database_url.as_deref(),
+            &opt.fleet,
+            &printer,
+            None,
+        )
+        .await
+    } else {
+        execute(
+            &migrator,
+            &opt.command,
+            opt.database_url.as_deref(),
+            &printer,
+            None,
+        )
+        .await
+    };
+    match result {
         Ok(()) => 0,
         Err(error) => {
             printer.error(&error);
@@ -461,6 +493,179 @@ pub async fn run(migrator: &Migrator, opt: MigrateOpt) -> i32 {
             1
         }
     }
+}
+
+/// The targets of `--fleet FILE` or `--targets-query SQL`.
+pub async fn fleet_targets(
+    migrator: &Migrator,
+    fleet: &FleetArgs,
+    database_url: Option<&str>,
+) -> Result<Vec<crate::FleetTarget>, Error> {
+    if let Some(path) = &fleet.fleet {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::TargetsFile {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        return Ok(crate::fleet::parse_targets(
+            &text,
+            database_url,
+            &path.display().to_string(),
+        )?);
+    }
+    let sql = fleet.targets_query.as_deref().unwrap_or_default();
+    let url = database_url.ok_or(Error::NoDatabaseUrl)?;
+    Ok(crate::fleet::query_targets(url, sql, migrator.connect_timeout).await?)
+}
+
+/// Runs `upgrade`, `downgrade`, `current`, `check` or `stamp` on every target
+/// of the fleet (`--fleet FILE` or `--targets-query SQL`), prints one line a
+/// target and the summary (or the JSON report), and fails when any target
+/// failed. `upgrade --sql` and `downgrade --sql` print one script a target.
+/// `progress` is told of each target as it finishes.
+pub async fn execute_fleet(
+    migrator: &Migrator,
+    command: &Command,
+    database_url: Option<&str>,
+    fleet: &FleetArgs,
+    printer: &Printer,
+    progress: Option<std::sync::Arc<dyn Progress + Send + Sync>>,
+) -> Result<(), Error> {
+    use crate::fleet::{FleetOptions, FleetVerb};
+    let (verb, migrator) = match command {
+        Command::Upgrade(args) | Command::Downgrade(args) if args.sql => {
+            let targets = fleet_targets(migrator, fleet, database_url).await?;
+            return fleet_scripts(migrator, command, args, &targets);
+        }
+        Command::Upgrade(args) => (
+            FleetVerb::Upgrade(args.target.clone()),
+            configure(args, migrator),
+        ),
+        Command::Downgrade(args) => (
+            FleetVerb::Downgrade(args.target.clone()),
+            configure(args, migrator),
+        ),
+        Command::Current => (FleetVerb::Current, migrator.clone()),
+        Command::Check => (FleetVerb::Check, migrator.clone()),
+        Command::Stamp { target, purge } => (
+            FleetVerb::Stamp {
+                target: target.clone(),
+                purge: *purge,
+            },
+            migrator.clone(),
+        ),
+        Command::History(_) | Command::Heads | Command::Branches | Command::Show { .. } => {
+            return Err(Error::Usage(
+                "`--fleet` and `--targets-query` run `upgrade`, `downgrade`, `current`, `check` and `stamp`".to_string(),
+            ))
+        }
+    };
+    let targets = fleet_targets(&migrator, fleet, database_url).await?;
+    let mut options = FleetOptions {
+        concurrency: fleet
+            .concurrency
+            .unwrap_or(crate::fleet::DEFAULT_CONCURRENCY),
+        stop_after_failures: fleet.stop_after_failures,
+        canary: fleet.canary.unwrap_or(0),
+        on_target: None,
+    };
+    if let Some(progress) = progress.filter(|_| printer.interactive() && !printer.json()) {
+        progress.start(targets.len());
+        let told = std::sync::Arc::clone(&progress);
+        options.on_target = Some(std::sync::Arc::new(move |report| {
+            let status = if report.failed() { "failed" } else { "done" };
+            told.step(&report.target, status);
+        }));
+        let report = migrator.run_fleet(&targets, &verb, &options).await;
+        progress.finish();
+        return print_fleet(report?, printer);
+    }
+    let report = migrator.run_fleet(&targets, &verb, &options).await?;
+    print_fleet(report, printer)
+}
+
+/// The fleet report, as text (a line a target, then the summary) or JSON.
+fn print_fleet(report: crate::FleetReport, printer: &Printer) -> Result<(), Error> {
+    use crate::fleet::TargetOutcome;
+    let mut text = String::new();
+    for target in &report.targets {
+        let took = format!("{} ms", target.duration.as_millis());
+        let line = match &target.outcome {
+            TargetOutcome::Moved(moved) if moved.is_empty() => format!("nothing to do ({took})"),
+            TargetOutcome::Moved(moved) => {
+                let verb = match moved.direction {
+                    crate::Direction::Upgrade => "applied",
+                    crate::Direction::Downgrade => "reverted",
+                };
+                format!("{verb} {} ({took})", moved.ids().join(", "))
+            }
+            TargetOutcome::Current(heads) if heads.is_empty() => "at base".to_string(),
+            TargetOutcome::Current(heads) => format!("at {}", heads.join(", ")),
+            TargetOutcome::Done => format!("ok ({took})"),
+            // Each message masked on its own: a line holding two URLs
+            // would be masked from the first one's `@` on.
+            TargetOutcome::Behind(error) => {
+                format!("behind: {}", crate::redact_text(&error.to_string()))
+            }
+            TargetOutcome::Failed(error) => {
+                format!("failed: {}", crate::redact_text(&error.to_string()))
+            }
+            TargetOutcome::NotRun => "not run".to_string(),
+        };
+        let _ = writeln!(text, "{}: {line}", target.target);
+    }
+    let summary = report.summary();
+    let _ = writeln!(text, "{summary}");
+    printer.report(&Report {
+        text,
+        json: report.to_json(),
+    });
+    let failed = report.failed() + report.not_run();
+    if failed > 0 {
+        return Err(Error::FleetFailed {
+            failed,
+            total: report.targets.len(),
+            summary,
+        });
+    }
+    Ok(())
+}
+
+/// `upgrade --sql` / `downgrade --sql` over a fleet: one script a target, in
+/// its database's dialect, a schema target's starting with its `search_path`.
+fn fleet_scripts(
+    migrator: &Migrator,
+    command: &Command,
+    args: &MoveArgs,
+    targets: &[crate::FleetTarget],
+) -> Result<(), Error> {
+    if matches!(command, Command::Downgrade(_)) && !args.target.contains(':') {
+        return Err(Error::Usage(format!(
+            "`downgrade --sql` needs a range `FROM:TO`, such as `head:{}`",
+            args.target
+        )));
+    }
+    let migrator = configure(args, migrator);
+    let mut out = String::new();
+    for target in targets {
+        let dialect = match args.dialect {
+            Some(dialect) => dialect.into(),
+            None => target.dialect(),
+        };
+        let script = migrator.sql(&args.target, dialect)?;
+        let _ = writeln!(
+            out,
+            "-- fleet target: {}",
+            crate::offline::comment(&target.name())
+        );
+        if let Some(schema) = target.schema_name() {
+            let _ = writeln!(out, "CREATE SCHEMA IF NOT EXISTS \"{schema}\";");
+            let _ = writeln!(out, "SET search_path TO \"{schema}\";");
+        }
+        out.push_str(&script);
+        out.push('\n');
+    }
+    print!("{out}");
+    Ok(())
 }
 
 /// Runs one verb. `progress` is drawn for long upgrades when given.

@@ -468,6 +468,14 @@ pub enum Error {
     /// The offline script was asked for something it cannot express.
     #[error("offline SQL: {0}")]
     Offline(String),
+    /// A fleet target that cannot be used, and where it was given.
+    #[error("invalid fleet target at {origin}: {reason}")]
+    InvalidFleetTarget {
+        /// Where: `file:line`, `--targets-query row N`, or the library's list.
+        origin: String,
+        /// Why it is refused.
+        reason: String,
+    },
 }
 
 /// The message of [`Error::DialectMismatch`], naming the way out: the right

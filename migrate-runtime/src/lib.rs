@@ -120,6 +120,7 @@ compile_error!(
 mod apply;
 mod backend;
 pub mod error;
+pub mod fleet;
 mod graph;
 mod lock;
 mod migrator;
@@ -138,6 +139,7 @@ pub use error::{
     ConnectionLost, Direction, Error, LockLost, LostOutcome, StatementError, StatementRef,
     UnresolvedRevision, UNKNOWN_OUTCOME,
 };
+pub use fleet::{FleetOptions, FleetReport, FleetTarget, FleetVerb, TargetOutcome, TargetReport};
 pub use lock::advisory_key as advisory_lock_key;
 pub use migrator::{Migrator, PlanRef, TransactionMode, DEFAULT_LIVENESS_PROBE};
 pub use target::{IntoTarget, Target};

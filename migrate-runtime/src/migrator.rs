@@ -93,7 +93,7 @@ pub struct Migrator {
     version_table: String,
     lock: bool,
     lock_timeout: Duration,
-    connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     statement_timeout: Option<Duration>,
     liveness_probe: Option<Duration>,
     verify_checksums: bool,
@@ -102,6 +102,9 @@ pub struct Migrator {
     head_digest: OnceLock<String>,
     heads_digest: OnceLock<String>,
     on_revision: Option<crate::apply::OnRevision>,
+    /// A fleet's PostgreSQL schema target: mixed into the advisory lock's
+    /// key (one lock per schema), and created before an upgrade or stamp.
+    schema: Option<String>,
 }
 
 impl Migrator {
@@ -129,7 +132,28 @@ impl Migrator {
             head_digest: OnceLock::new(),
             heads_digest: OnceLock::new(),
             on_revision: None,
+            schema: None,
         }
+    }
+
+    /// This migrator for one schema of a fleet (see [`crate::fleet`]).
+    pub(crate) fn in_schema(&self, schema: Option<&str>) -> Migrator {
+        let mut migrator = self.clone();
+        migrator.schema = schema.map(str::to_string);
+        migrator
+    }
+
+    /// A fleet's schema target, created if missing (it is alone on the
+    /// connection's `search_path`, so the version table goes there).
+    async fn create_schema(&self, conn: &mut Conn) -> Result<(), Error> {
+        if let Some(schema) = &self.schema {
+            // Validated by `migrate_core::names::schema_problem`.
+            let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+            conn.execute(&sql)
+                .await
+                .map_err(|e| Error::database(format!("could not create schema {schema}"), &e))?;
+        }
+        Ok(())
     }
 
     /// Opens a pool from a URL (`sqlite:`, `postgres:`, `mysql:`), within
@@ -328,6 +352,7 @@ impl Migrator {
                 }
             }
         }
+        self.create_schema(&mut conn).await?;
         self.move_locked(backend, conn, &table, &target, Direction::Upgrade)
             .await
     }
@@ -382,9 +407,15 @@ impl Migrator {
         table: &VersionTable,
     ) -> Result<LockGuard, Error> {
         if self.lock {
+            // One advisory lock per schema of a fleet; the plain name's key
+            // otherwise, as every earlier version took it.
+            let scoped = self
+                .schema
+                .as_ref()
+                .map(|schema| format!("{schema}.{}", table.name()));
             LockGuard::acquire(
                 backend,
-                table.name(),
+                scoped.as_deref().unwrap_or(table.name()),
                 self.lock_timeout,
                 self.connect_timeout,
                 self.statement_timeout,
@@ -859,6 +890,8 @@ impl Migrator {
                 self.liveness_probe,
             )
             .await?;
+        let mut conn = conn;
+        self.create_schema(&mut conn).await?;
         let lock = self.take_lock(backend, &table).await?;
         let result = self
             .stamp_locked(

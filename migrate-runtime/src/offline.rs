@@ -59,7 +59,7 @@ fn resolve(
 /// character a client might take for one) in a file name, an id or a range
 /// can never end the comment and start a statement, and no invisible or
 /// right-to-left character can hide text from the reader of the script.
-fn comment(text: &str) -> String {
+pub(crate) fn comment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c == ' ' || c.is_ascii_graphic() {

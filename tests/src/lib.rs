@@ -17,7 +17,8 @@ pub mod catalog;
 pub mod generated;
 
 pub use migrate_test_support::server_url;
-use migrate_test_support::{unique_name, with_database};
+pub use migrate_test_support::with_database;
+use migrate_test_support::unique_name;
 
 pub mod kill;
 pub mod proxy;

@@ -66,7 +66,14 @@ pub fn run(
                 drop_db(dialect, &url, &shown, printer).await?;
                 create_db(dialect, &url, &shown, printer).await
             })?;
-            crate::cmd::db::run(dir, &upgrade_head()?, Some(&url), connect_timeout, printer)
+            crate::cmd::db::run(
+                dir,
+                &upgrade_head()?,
+                Some(&url),
+                &migrate_present::FleetArgs::default(),
+                connect_timeout,
+                printer,
+            )
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_build::Severity;
-use migrate_present::{Command, Printer, Progress};
+use migrate_present::{Command, FleetArgs, Printer, Progress};
 use migrate_runtime::cli as runtime_cli;
 use migrate_runtime::Migrator;
 
@@ -51,11 +51,49 @@ impl Progress for Bar {
     }
 }
 
+/// A bar of targets done, for a fleet run (told from the fleet's tasks,
+/// so it is `Sync`: indicatif's bar is).
+struct FleetBar {
+    bar: std::sync::OnceLock<ProgressBar>,
+    colored: bool,
+}
+
+impl Progress for FleetBar {
+    fn start(&self, total: usize) {
+        let template = if self.colored {
+            "{prefix:>12.cyan.bold} [{bar:27}] {pos}/{len} targets: {wide_msg}"
+        } else {
+            "{prefix:>12} [{bar:27}] {pos}/{len} targets: {wide_msg}"
+        };
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let bar = ProgressBar::new(total as u64)
+            .with_style(style)
+            .with_prefix("Migrating");
+        let _ = self.bar.set(bar);
+    }
+
+    fn step(&self, id: &str, message: &str) {
+        if let Some(bar) = self.bar.get() {
+            bar.inc(1);
+            bar.set_message(format!("{id} {message}"));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Runs a shared verb over the directory.
 pub fn run(
     dir: &Path,
     command: &Command,
     database_url: Option<&str>,
+    fleet: &FleetArgs,
     connect_timeout: std::time::Duration,
     printer: &Printer,
 ) -> anyhow::Result<()> {
@@ -98,6 +136,7 @@ pub fn run(
         dir,
         command,
         database_url,
+        fleet,
         connect_timeout,
         printer,
         &loaded,
@@ -119,11 +158,12 @@ fn run_verb(
     dir: &Path,
     command: &Command,
     database_url: Option<&str>,
+    fleet: &FleetArgs,
     connect_timeout: std::time::Duration,
     printer: &Printer,
     loaded: &load::Loaded,
 ) -> anyhow::Result<()> {
-    if matches!(command, Command::Check) && database_url.is_none() {
+    if matches!(command, Command::Check) && database_url.is_none() && !fleet.is_fleet() {
         printer.status(
             "Checked",
             format!("`{}` compiles and migrate.lock is fresh (no database URL: the database was not checked)", dir.display()),
@@ -140,6 +180,21 @@ fn run_verb(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    if fleet.is_fleet() {
+        let bar = std::sync::Arc::new(FleetBar {
+            bar: std::sync::OnceLock::new(),
+            colored: printer.colored(),
+        });
+        runtime.block_on(runtime_cli::execute_fleet(
+            &migrator,
+            command,
+            database_url,
+            fleet,
+            printer,
+            Some(bar),
+        ))?;
+        return Ok(());
+    }
     runtime.block_on(runtime_cli::execute(
         &migrator,
         command,
