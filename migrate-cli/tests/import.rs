@@ -10,36 +10,13 @@
 //! test asserts the precise failure.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod support;
+use support::{
+    block_on, cargo_migrate, corpus, drop_database, fresh_database, server_url, Run, CORPUS,
+};
 
 use sqlx::Connection as _;
-
-const CORPUS: &str = "/work/shared/corpus";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cargo_migrate(cwd: &Path, url: Option<&str>, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"));
-    command
-        .arg("migrate")
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env_remove("DATABASE_URL");
-    if let Some(url) = url {
-        command.env("DATABASE_URL", url);
-    }
-    let output = command.output().expect("cargo-migrate runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// Imports `source` with `--mark-unchecked --allow-imported-errors`; returns
 /// the migrations directory and the JSON report.
@@ -74,88 +51,6 @@ fn import(
 
 fn compile(dir: &Path) -> Result<migrate_build::Compiled, migrate_build::Failure> {
     migrate_build::compile(dir, &migrate_build::Options::new())
-}
-
-fn corpus(path: &str) -> Option<PathBuf> {
-    let path = Path::new(CORPUS).join(path);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is missing",
-        path.display()
-    );
-    eprintln!("skipped: {} not found", path.display());
-    None
-}
-
-fn server_url(variable: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{variable} must be set under CI"
-            );
-            eprintln!("skipped: {variable} is not set");
-            None
-        }
-    }
-}
-
-/// A database of its own on the server at `base_url`: its URL and name.
-fn fresh_database(base_url: &str, prefix: &str) -> (String, String) {
-    let name = format!("{prefix}_{:08x}", rand::random::<u32>());
-    block_on(async {
-        if base_url.starts_with("postgres") {
-            let mut conn = sqlx::PgConnection::connect(base_url)
-                .await
-                .expect("connect");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-        } else {
-            let mut conn = sqlx::MySqlConnection::connect(base_url)
-                .await
-                .expect("connect");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-        }
-    });
-    let (before, query) = match base_url.split_once('?') {
-        Some((path, query)) => (path, format!("?{query}")),
-        None => (base_url, String::new()),
-    };
-    let server = before.rsplit_once('/').map_or(before, |(server, _)| server);
-    (format!("{server}/{name}{query}"), name)
-}
-
-fn drop_database(base_url: &str, name: &str) {
-    block_on(async {
-        if base_url.starts_with("postgres") {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(base_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
-        } else if let Ok(mut conn) = sqlx::MySqlConnection::connect(base_url).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&mut conn)
-                .await;
-        }
-    });
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
 }
 
 fn count(report: &serde_json::Value, key: &str) -> usize {
