@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection as _;
+use migrate_test_support::server_url;
 
 fn cargo_migrate(dir: &Path, args: &[&str], url: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"));
@@ -243,20 +244,6 @@ fn a_fleet_of_sqlite_files() {
     let (code, _, stderr) = run(dir, &["upgrade", "head", "--fleet", "bad.txt"], None);
     assert_eq!(code, 1);
     assert!(stderr.contains("bad.txt:1"), "{stderr}");
-}
-
-/// The server URL in `variable`; unset, a failure under CI and a skip otherwise.
-fn server_url(variable: &str, test: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("{test}: CI is set but {variable} is not: the test cannot run")
-        }
-        Err(_) => {
-            eprintln!("skipped {test}: {variable} is not set (this test did not run)");
-            None
-        }
-    }
 }
 
 /// `SELECT` of one BIGINT.

@@ -10,37 +10,13 @@
 //! test asserts the precise failure.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use migrate_test_support::{block_on, drop_database, fresh_database, server_url};
+mod support;
+use support::{
+    block_on, cargo_migrate, corpus, drop_database, fresh_database, server_url, Run, CORPUS,
+};
+
 use sqlx::Connection as _;
-
-const CORPUS: &str = "/work/shared/corpus";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cargo_migrate(cwd: &Path, url: Option<&str>, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"));
-    command
-        .arg("migrate")
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env_remove("DATABASE_URL");
-    if let Some(url) = url {
-        command.env("DATABASE_URL", url);
-    }
-    let output = command.output().expect("cargo-migrate runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// Imports `source` with `--mark-unchecked --allow-imported-errors`; returns
 /// the migrations directory and the JSON report.
@@ -75,20 +51,6 @@ fn import(
 
 fn compile(dir: &Path) -> Result<migrate_build::Compiled, migrate_build::Failure> {
     migrate_build::compile(dir, &migrate_build::Options::new())
-}
-
-fn corpus(path: &str) -> Option<PathBuf> {
-    let path = Path::new(CORPUS).join(path);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is missing",
-        path.display()
-    );
-    eprintln!("skipped: {} not found", path.display());
-    None
 }
 
 fn count(report: &serde_json::Value, key: &str) -> usize {

@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adopt;
 pub mod dialect;
 pub mod error;
 pub mod graph;

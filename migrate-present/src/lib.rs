@@ -208,15 +208,30 @@ pub enum Command {
     },
     /// Exit 1 unless the database is at head (for CI and readiness probes).
     Check,
-    /// Record TARGET as applied without running any SQL.
+    /// Record TARGET as applied without running any SQL (`--adopt TOOL`: what TOOL's table says).
     Stamp {
         /// The revision to record.
-        #[arg(allow_hyphen_values = true)]
-        target: String,
+        #[arg(allow_hyphen_values = true, required_unless_present = "adopt")]
+        target: Option<String>,
         /// First delete rows of revisions this plan does not know.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "adopt")]
         purge: bool,
+        /// Take over a database TOOL migrated: read its version table and
+        /// record the revisions `cargo migrate import --from TOOL` wrote for
+        /// the versions it holds (sqlx, diesel, refinery, golang-migrate,
+        /// dbmate, pop, alembic).
+        #[arg(long, value_name = "TOOL", conflicts_with = "target", value_parser = adopt_tool())]
+        adopt: Option<migrate_core::adopt::SourceTool>,
     },
+}
+
+/// Parses `--adopt`'s tool name (the names come from `migrate-core`).
+fn adopt_tool() -> impl clap::builder::TypedValueParser<Value = migrate_core::adopt::SourceTool> {
+    use clap::builder::TypedValueParser as _;
+    let names = migrate_core::adopt::SourceTool::ALL.map(|tool| tool.name());
+    clap::builder::PossibleValuesParser::new(names).try_map(|name| {
+        migrate_core::adopt::SourceTool::from_name(&name).ok_or(format!("unknown tool `{name}`"))
+    })
 }
 
 /// `upgrade` / `downgrade` arguments.

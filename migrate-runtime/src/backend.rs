@@ -427,6 +427,20 @@ impl Conn {
         })
     }
 
+    /// The first column of every row, as text.
+    pub(crate) fn fetch_strings<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, sqlx::Error>> {
+        Box::pin(async move {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
+                with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, String>(sql).fetch_all(&mut **c).await)
+            })
+            .await;
+            self.settle(result)
+        })
+    }
+
     pub(crate) fn fetch_summary<'a>(
         &'a mut self,
         sql: &'a str,

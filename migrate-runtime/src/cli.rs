@@ -885,8 +885,47 @@ async fn execute_online(
                 json: json!({ "at_head": true, "current": current }),
             });
         }
-        Command::Stamp { target, purge } => {
-            migrator.stamp_with(db, target.as_str(), *purge).await?;
+        Command::Stamp {
+            adopt: Some(tool), ..
+        } => {
+            let adopted = migrator.adopt(db, *tool).await?;
+            let shown = if adopted.heads.is_empty() {
+                "base".to_string()
+            } else {
+                adopted.heads.join(", ")
+            };
+            let what = format!(
+                "{} version(s) in `{}`: {} revision(s) recorded as applied, the database is at {shown} (no SQL ran)",
+                adopted.versions.len(),
+                tool.table(),
+                adopted.revisions.len(),
+            );
+            if adopted.already {
+                printer.status("Adopted", format!("already: {what}"));
+            } else {
+                printer.status("Adopted", what);
+            }
+            if !adopted.ignored.is_empty() {
+                printer.warning(format!(
+                    "ignored pop version(s) {}: no revision comes from them (pop records its empty migrations, which the import skips)",
+                    adopted.ignored.join(", ")
+                ));
+            }
+            printer.report(&Report {
+                text: String::new(),
+                json: json!({
+                    "tool": tool.name(),
+                    "versions": adopted.versions,
+                    "revisions": adopted.revisions,
+                    "current": adopted.heads,
+                    "ignored": adopted.ignored,
+                    "already": adopted.already,
+                }),
+            });
+        }
+        Command::Stamp { target, purge, .. } => {
+            let target = target.as_deref().unwrap_or_default();
+            migrator.stamp_with(db, target, *purge).await?;
             let current = migrator.current(db).await?;
             let shown = if current.is_empty() {
                 "base".to_string()

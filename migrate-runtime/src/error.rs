@@ -476,6 +476,15 @@ pub enum Error {
         /// Why it is refused.
         reason: String,
     },
+    /// `stamp --adopt`: the other tool's table says something this
+    /// directory cannot take over (a version it lacks, one skipped in the
+    /// middle, a migration left half done); nothing was recorded.
+    #[error("cannot adopt the database: {0}; nothing was recorded")]
+    NotAdoptable(#[from] migrate_core::adopt::AdoptError),
+    /// `stamp --adopt`: no such table, or the version table already
+    /// records other revisions; nothing was recorded.
+    #[error("cannot adopt the database: {0}; nothing was recorded")]
+    Adopt(String),
 }
 
 /// The message of [`Error::DialectMismatch`], naming the way out: the right

@@ -117,6 +117,7 @@ compile_error!(
     "migrate-runtime needs at least one driver: enable its `sqlite`, `postgres` or `mysql` feature"
 );
 
+pub mod adopt;
 mod apply;
 mod backend;
 pub mod error;
@@ -133,6 +134,7 @@ pub mod target;
 use migrate_core::url_mask;
 mod version_table;
 
+pub use adopt::{Adopted, SourceTool};
 pub use apply::{Report, RevisionReport};
 pub use backend::{Database, MigrateConnection, DEFAULT_CONNECT_TIMEOUT};
 pub use error::{

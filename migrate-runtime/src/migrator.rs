@@ -908,6 +908,75 @@ impl Migrator {
         result
     }
 
+    /// Takes over a database that `tool` migrated (`stamp --adopt`): reads
+    /// the tool's version table, maps its versions to the revisions
+    /// `cargo migrate import` wrote (their ids derive from the versions) and
+    /// records those revisions as applied, without running anything.
+    ///
+    /// Refused, with nothing recorded, when the table holds a version the
+    /// plan lacks, skips one in the middle, marks one unfinished
+    /// (golang-migrate's `dirty`, sqlx's failed `success`), or when this
+    /// plan's version table already records other revisions. Adopting twice
+    /// changes nothing.
+    pub async fn adopt<D: Database + ?Sized>(
+        &self,
+        db: &D,
+        tool: crate::adopt::SourceTool,
+    ) -> Result<crate::adopt::Adopted, Error> {
+        let table = self.table()?;
+        let graph = crate::graph::of(&self.plan);
+        let backend = db.backend();
+        let dialect = backend.dialect();
+        self.refuse_other_dialect(dialect, false)?;
+        let (versions, unfinished, rows) = {
+            let mut conn = backend
+                .acquire(
+                    self.connect_timeout,
+                    self.statement_timeout,
+                    self.liveness_probe,
+                )
+                .await?;
+            let (versions, unfinished) = crate::adopt::read(&mut conn, tool, dialect).await?;
+            let rows = read_rows(&mut conn, &table, dialect).await?;
+            (versions, unfinished, rows)
+        };
+        let adoption = migrate_core::adopt::adopt(graph, tool, &versions, &unfinished)?;
+        let ids = |positions: &mut dyn Iterator<Item = usize>| -> Vec<String> {
+            positions.map(|p| graph.id(p).to_string()).collect()
+        };
+        let recorded: Vec<String> = rows.values().map(|row| row.revision.clone()).collect();
+        let already = !recorded.is_empty();
+        if already {
+            let applied = applied_positions(graph, &rows);
+            if applied != adoption.applied || recorded.len() != applied.len() {
+                return Err(Error::Adopt(format!(
+                    "the version table {} already records {}, not what `{}` says ({}); `stamp <revision>` sets the state by hand",
+                    table.name(),
+                    recorded.join(", "),
+                    tool.table(),
+                    if adoption.heads.is_empty() {
+                        "base".to_string()
+                    } else {
+                        ids(&mut adoption.heads.iter().copied()).join(", ")
+                    }
+                )));
+            }
+        } else {
+            for head in &adoption.heads {
+                self.stamp_with(db, Target::absolute(graph.id(*head)), false)
+                    .await?;
+            }
+        }
+        Ok(crate::adopt::Adopted {
+            tool,
+            versions,
+            revisions: ids(&mut adoption.applied.iter().copied()),
+            heads: ids(&mut adoption.heads.iter().copied()),
+            ignored: adoption.ignored,
+            already,
+        })
+    }
+
     async fn stamp_locked(
         &self,
         mut engine: Engine<'_>,

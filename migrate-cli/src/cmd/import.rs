@@ -48,6 +48,9 @@ pub enum Tool {
     Dbmate,
     /// pop/popx as ory/kratos uses it (needs `--dialect`).
     Pop,
+    /// Alembic: SOURCE is `alembic upgrade base:heads --sql` output (with
+    /// `--downgrade-sql` and `--alembic-versions`).
+    Alembic,
 }
 
 impl Tool {
@@ -60,6 +63,7 @@ impl Tool {
             Tool::GolangMigrate => "golang-migrate",
             Tool::Dbmate => "dbmate",
             Tool::Pop => "pop",
+            Tool::Alembic => "alembic",
         }
     }
 }
@@ -70,8 +74,17 @@ pub struct ImportArgs {
     /// The tool the history was written for.
     #[arg(long, value_enum)]
     pub from: Tool,
-    /// The source tool's migrations directory.
+    /// The source tool's migrations directory (Alembic: the file of its
+    /// offline upgrade SQL).
     pub source: PathBuf,
+    /// Alembic: the file of `alembic downgrade heads:base --sql`, whose
+    /// sections become the downgrades.
+    #[arg(long, value_name = "FILE")]
+    pub downgrade_sql: Option<PathBuf>,
+    /// Alembic: its `versions/` directory, read for each revision's message,
+    /// `branch_labels` and `depends_on` (the SQL does not carry them).
+    #[arg(long, value_name = "DIR")]
+    pub alembic_versions: Option<PathBuf>,
     /// The dialect: chooses pop's per-dialect files and is written to a new
     /// `migrate.toml` (default: the migrations directory's `migrate.toml`).
     #[arg(long, value_enum)]
@@ -173,15 +186,14 @@ pub fn read_source(
             }
             sources::pop(source, dialect.name())?
         }
+        Tool::Alembic => (sources::alembic(source, None, None)?, 0),
     })
 }
 
-/// The revision id of a source version: its letters, digits and dots.
+/// The revision id of a source version: its letters, digits and dots
+/// (the rule `stamp --adopt` maps the tool's table back with).
 pub fn revision_id(version: &str) -> String {
-    version
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
-        .collect()
+    migrate_core::adopt::imported_revision_id(version)
 }
 
 /// Converts `migrations` (in order) into revision files, compiles them with
@@ -215,7 +227,22 @@ pub fn convert(
                 migration.origin
             );
         }
-        let file = render(tool, &id, parent.as_deref(), migration, &mut report)?;
+        let parents: Vec<String> = match &migration.parents {
+            Some(parents) => parents.iter().map(|p| revision_id(p)).collect(),
+            None => parent.iter().cloned().collect(),
+        };
+        let depends_on: Vec<String> = migration
+            .depends_on
+            .iter()
+            .map(|d| {
+                if migrations.iter().any(|m| &m.version == d) {
+                    revision_id(d)
+                } else {
+                    d.clone()
+                }
+            })
+            .collect();
+        let file = render(tool, &id, &parents, &depends_on, migration, &mut report)?;
         parent = Some(id);
         files.push(file);
     }
@@ -250,7 +277,8 @@ fn directive_line(sql: &str) -> Option<&str> {
 fn render(
     tool: Tool,
     id: &str,
-    parent: Option<&str>,
+    parents: &[String],
+    depends_on: &[String],
     migration: &SourceMigration,
     report: &mut Report,
 ) -> anyhow::Result<ImportedFile> {
@@ -267,7 +295,20 @@ fn render(
         text.push_str(&format!("-- message: {message}\n"));
     }
     text.push_str(&format!("-- revision: {id}\n"));
-    text.push_str(&format!("-- down_revision: {}\n", parent.unwrap_or("none")));
+    if parents.is_empty() {
+        text.push_str("-- down_revision: none\n");
+    } else {
+        text.push_str(&format!("-- down_revision: {}\n", parents.join(", ")));
+    }
+    if !migration.branch_labels.is_empty() {
+        text.push_str(&format!(
+            "-- branch_labels: {}\n",
+            migration.branch_labels.join(", ")
+        ));
+    }
+    if !depends_on.is_empty() {
+        text.push_str(&format!("-- depends_on: {}\n", depends_on.join(", ")));
+    }
     text.push_str(&format!("-- source: {source}\n\n"));
     let mut section = |text: &mut String,
                        kind: &str,
@@ -582,7 +623,21 @@ pub fn import(
         },
         None => config,
     };
-    let (migrations, skipped) = read_source(args.from, &args.source, config.dialect)?;
+    if args.from != Tool::Alembic
+        && (args.downgrade_sql.is_some() || args.alembic_versions.is_some())
+    {
+        bail!("`--downgrade-sql` and `--alembic-versions` are for `--from alembic`");
+    }
+    let (migrations, skipped) = if args.from == Tool::Alembic {
+        let migrations = sources::alembic(
+            &args.source,
+            args.downgrade_sql.as_deref(),
+            args.alembic_versions.as_deref(),
+        )?;
+        (migrations, 0)
+    } else {
+        read_source(args.from, &args.source, config.dialect)?
+    };
     let options = Options {
         mark_unchecked: args.mark_unchecked,
         allow_imported_errors: args.allow_imported_errors,

@@ -163,7 +163,7 @@ fn insert_watch_line(text: &str, line: &str) -> Option<String> {
 }
 
 /// The `migrate.toml` that `init` writes, for `dialect`.
-pub(crate) fn migrate_toml(dialect: &str) -> String {
+pub fn migrate_toml(dialect: &str) -> String {
     MIGRATE_TOML.replace("dialect = \"generic\"", &format!("dialect = \"{dialect}\""))
 }
 

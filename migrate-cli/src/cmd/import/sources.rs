@@ -20,6 +20,13 @@ pub struct SourceMigration {
     pub up: Script,
     /// The downgrade script, when the tool has one for this migration.
     pub down: Option<Script>,
+    /// The parents' versions when the tool names them (Alembic); `None`:
+    /// the previous migration in order.
+    pub parents: Option<Vec<String>>,
+    /// Branch labels (Alembic).
+    pub branch_labels: Vec<String>,
+    /// `depends_on` versions or labels (Alembic).
+    pub depends_on: Vec<String>,
 }
 
 /// One script.
@@ -149,6 +156,9 @@ pub fn diesel(dir: &Path) -> anyhow::Result<Vec<SourceMigration>> {
             origin: name.clone(),
             up: Script::new(up, transactional),
             down: down.map(|sql| Script::new(sql, transactional)),
+            parents: None,
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
         });
     }
     out.sort_by(|a, b| a.version.cmp(&b.version));
@@ -185,6 +195,9 @@ pub fn sqlx(dir: &Path) -> anyhow::Result<Vec<SourceMigration>> {
             origin: stem.to_string(),
             up: Script::new(String::new(), true),
             down: None,
+            parents: None,
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
         });
         if up {
             entry.up = script;
@@ -195,8 +208,25 @@ pub fn sqlx(dir: &Path) -> anyhow::Result<Vec<SourceMigration>> {
     Ok(by_version.into_values().collect())
 }
 
+/// refinery's no-transaction annotation, as refinery_core's `util.rs`
+/// matches it (`^[-]{2,}[\s]?(refinery:noTransaction)$`): two or more
+/// dashes, at most one white-space character, `refinery:noTransaction`,
+/// nothing after (case-sensitive).
+pub fn refinery_no_transaction(line: &str) -> bool {
+    let rest = line.trim_start_matches('-');
+    if line.len() - rest.len() < 2 {
+        return false;
+    }
+    let mut chars = rest.chars();
+    let rest = match chars.next() {
+        Some(c) if c.is_whitespace() => chars.as_str(),
+        _ => rest,
+    };
+    rest == "refinery:noTransaction"
+}
+
 /// refinery: `V<version>__<name>.sql` (and `U<version>__...`), ordered by the
-/// version number; `-- +refinery NO TRANSACTION` runs it outside one.
+/// version number; a `-- refinery:noTransaction` line runs it outside one.
 /// Rust (`.rs`) migrations cannot be imported and are refused.
 pub fn refinery(dir: &Path) -> anyhow::Result<Vec<SourceMigration>> {
     let mut by_version: BTreeMap<u128, SourceMigration> = BTreeMap::new();
@@ -222,16 +252,16 @@ pub fn refinery(dir: &Path) -> anyhow::Result<Vec<SourceMigration>> {
         }
         let number = integer_version(version, &file, "refinery")?;
         let sql = read_text(&dir.join(&file))?;
-        let transactional = !sql.lines().any(|line| {
-            line.trim()
-                .eq_ignore_ascii_case("-- +refinery NO TRANSACTION")
-        });
+        let transactional = !sql.lines().any(refinery_no_transaction);
         let migration = SourceMigration {
             version: number.to_string(),
             name: title.to_string(),
             origin: file.clone(),
             up: Script::new(sql, transactional),
             down: None,
+            parents: None,
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
         };
         if by_version.insert(number, migration).is_some() {
             bail!("refinery version {number} is used by two files");
@@ -264,6 +294,9 @@ pub fn golang_migrate(dir: &Path) -> anyhow::Result<Vec<SourceMigration>> {
             origin: stem.to_string(),
             up: Script::new(String::new(), true),
             down: None,
+            parents: None,
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
         });
         if up {
             entry.up = Script::new(sql, true);
@@ -298,6 +331,9 @@ pub fn dbmate(dir: &Path) -> anyhow::Result<Vec<SourceMigration>> {
             origin: file.clone(),
             up,
             down,
+            parents: None,
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
         });
     }
     out.sort_by(|a, b| a.version.cmp(&b.version));
@@ -435,9 +471,240 @@ pub fn pop(dir: &Path, dialect: &str) -> anyhow::Result<(Vec<SourceMigration>, u
             origin: base.clone(),
             up: up.unwrap_or_else(|| Script::new(String::new(), true)),
             down,
+            parents: None,
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
         });
     }
     Ok((out, skipped))
+}
+
+/// Alembic's bookkeeping lines in its offline SQL (the version table's
+/// writes and the transaction around the script), left out of the revisions.
+fn alembic_bookkeeping(line: &str) -> bool {
+    let line = line.trim();
+    [
+        "INSERT INTO alembic_version ",
+        "UPDATE alembic_version ",
+        "DELETE FROM alembic_version ",
+    ]
+    .iter()
+    .any(|prefix| line.starts_with(prefix))
+        || matches!(line, "BEGIN;" | "BEGIN TRANSACTION;" | "COMMIT;")
+}
+
+/// The sections of Alembic's offline SQL: for each `-- Running <verb> A -> B`
+/// marker, (A, B, the SQL up to the next marker without bookkeeping lines,
+/// 1-based line of the marker).
+fn alembic_sections(
+    text: &str,
+    verb: &str,
+    file: &Path,
+) -> anyhow::Result<Vec<(String, String, String, usize)>> {
+    let marker = format!("-- Running {verb} ");
+    let mut sections: Vec<(String, String, String, usize)> = Vec::new();
+    for (number, line) in text.split_inclusive('\n').enumerate() {
+        if let Some(rest) = line.trim_end().strip_prefix(&marker) {
+            let Some((from, to)) = rest
+                .split_once(" -> ")
+                .or_else(|| rest.strip_suffix(" ->").map(|from| (from, "")))
+            else {
+                bail!(
+                    "{}:{}: `{}` is not Alembic's `-- Running {verb} A -> B`",
+                    file.display(),
+                    number + 1,
+                    line.trim_end()
+                );
+            };
+            sections.push((
+                from.trim().to_string(),
+                to.trim().to_string(),
+                String::new(),
+                number + 1,
+            ));
+            continue;
+        }
+        if let Some(section) = sections.last_mut() {
+            if !alembic_bookkeeping(line) {
+                section.2.push_str(line);
+            }
+        }
+    }
+    if sections.is_empty() {
+        bail!(
+            "`{}` holds no `-- Running {verb}` line: not the output of `alembic {verb} --sql`",
+            file.display()
+        );
+    }
+    for section in &mut sections {
+        section.2 = section.2.trim_matches('\n').to_string();
+        if !section.2.is_empty() {
+            section.2.push('\n');
+        }
+    }
+    Ok(sections)
+}
+
+fn alembic_ids(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The quoted strings of a Python literal (`None`, `'a'`, `("a", "b")`,
+/// `["a"]`), as Alembic's revision files write `branch_labels` and
+/// `depends_on`; `None` when the value is something else.
+fn python_strings(value: &str) -> Option<Vec<String>> {
+    let value = value.trim();
+    if value == "None" {
+        return Some(Vec::new());
+    }
+    let mut out = Vec::new();
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || "([,)]".contains(c));
+        if rest.is_empty() {
+            return Some(out);
+        }
+        let quote = rest.chars().next()?;
+        if quote != '"' && quote != '\'' {
+            return None;
+        }
+        let end = rest[1..].find(quote)?;
+        out.push(rest[1..1 + end].to_string());
+        rest = &rest[end + 2..];
+    }
+}
+
+/// What a revision file of Alembic's `versions/` says beyond the SQL: its
+/// id, message (the docstring's first line), branch labels and depends_on.
+struct AlembicScript {
+    message: String,
+    branch_labels: Vec<String>,
+    depends_on: Vec<String>,
+}
+
+fn alembic_scripts(dir: &Path) -> anyhow::Result<BTreeMap<String, AlembicScript>> {
+    let mut out = BTreeMap::new();
+    for (file, file_type) in entries(dir)? {
+        if !file_type.is_file() || !file.ends_with(".py") {
+            continue;
+        }
+        let path = dir.join(&file);
+        let text = read_text(&path)?;
+        let message = text
+            .split_once("\"\"\"")
+            .and_then(|(_, rest)| rest.lines().next())
+            .map(|line| line.trim().trim_end_matches("\"\"\"").trim().to_string())
+            .unwrap_or_default();
+        let mut id = None;
+        let mut branch_labels = Vec::new();
+        let mut depends_on = Vec::new();
+        for (number, line) in text.lines().enumerate() {
+            let Some((name, value)) = line.split_once('=') else {
+                continue;
+            };
+            // `revision = 'x'` or `revision: str = 'x'`, at the start of a line.
+            let name = name.split(':').next().unwrap_or("").trim_end();
+            if name.starts_with(char::is_whitespace) {
+                continue;
+            }
+            let slot = match name {
+                "revision" => None,
+                "branch_labels" => Some(&mut branch_labels),
+                "depends_on" => Some(&mut depends_on),
+                _ => continue,
+            };
+            let Some(strings) = python_strings(value) else {
+                bail!(
+                    "{}:{}: `{}` is not a literal this import can read (None, a string, or a tuple or list of strings)",
+                    path.display(),
+                    number + 1,
+                    line.trim()
+                );
+            };
+            match slot {
+                None => id = strings.into_iter().next(),
+                Some(slot) => *slot = strings,
+            }
+        }
+        let Some(id) = id else {
+            continue;
+        };
+        out.insert(
+            id,
+            AlembicScript {
+                message,
+                branch_labels,
+                depends_on,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Alembic: the SQL it writes offline (`alembic upgrade base:heads --sql`,
+/// and `alembic downgrade heads:base --sql` for the downgrades), split at
+/// its `-- Running upgrade A -> B` markers, in the order Alembic runs them;
+/// ids and merges (`A, B -> C`) are Alembic's. The revision files of
+/// `versions/`, when given, add each message, branch labels and depends_on.
+pub fn alembic(
+    upgrade: &Path,
+    downgrade: Option<&Path>,
+    versions: Option<&Path>,
+) -> anyhow::Result<Vec<SourceMigration>> {
+    let text = read_text(upgrade)?;
+    let scripts = match versions {
+        Some(dir) => alembic_scripts(dir)?,
+        None => BTreeMap::new(),
+    };
+    let mut out: Vec<SourceMigration> = Vec::new();
+    for (from, to, sql, line) in alembic_sections(&text, "upgrade", upgrade)? {
+        if to.is_empty() || to.contains(',') {
+            bail!(
+                "{}:{line}: an upgrade marker names one revision after `->`",
+                upgrade.display()
+            );
+        }
+        if out.iter().any(|m| m.version == to) {
+            bail!(
+                "{}:{line}: revision {to} is upgraded twice",
+                upgrade.display()
+            );
+        }
+        let script = scripts.get(&to);
+        out.push(SourceMigration {
+            version: to.clone(),
+            name: script.map(|s| s.message.clone()).unwrap_or_default(),
+            origin: to.clone(),
+            up: Script::new(sql, true),
+            down: None,
+            parents: Some(alembic_ids(&from)),
+            branch_labels: script.map(|s| s.branch_labels.clone()).unwrap_or_default(),
+            depends_on: script.map(|s| s.depends_on.clone()).unwrap_or_default(),
+        });
+    }
+    if let Some(downgrade) = downgrade {
+        let text = read_text(downgrade)?;
+        for (from, to, sql, line) in alembic_sections(&text, "downgrade", downgrade)? {
+            let Some(migration) = out.iter_mut().find(|m| m.version == from) else {
+                bail!(
+                    "{}:{line}: revision {from} is not in the upgrade script",
+                    downgrade.display()
+                );
+            };
+            if migration.parents.as_deref() != Some(&alembic_ids(&to)[..]) {
+                bail!(
+                    "{}:{line}: `{from} -> {to}` disagrees with the upgrade script's parents of {from}",
+                    downgrade.display()
+                );
+            }
+            migration.down = Some(Script::new(sql, true));
+        }
+    }
+    Ok(out)
 }
 
 fn check_unique(migrations: &[SourceMigration], tool: &str) -> anyhow::Result<()> {
@@ -457,6 +724,39 @@ fn check_unique(migrations: &[SourceMigration], tool: &str) -> anyhow::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_literals_alembic_writes() {
+        assert_eq!(python_strings(" None"), Some(vec![]));
+        assert_eq!(python_strings(" ('blog',)"), Some(vec!["blog".to_string()]));
+        assert_eq!(
+            python_strings(" [\"a\", 'b']"),
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(python_strings(" LABELS"), None);
+    }
+
+    #[test]
+    fn refinery_marker_is_spelled_as_refinery_reads_it() {
+        for line in [
+            "-- refinery:noTransaction",
+            "--refinery:noTransaction",
+            "---- refinery:noTransaction",
+            "--\trefinery:noTransaction",
+        ] {
+            assert!(refinery_no_transaction(line), "{line:?}");
+        }
+        for line in [
+            "-- +refinery NO TRANSACTION",
+            "-- refinery:notransaction",
+            "--  refinery:noTransaction",
+            "- refinery:noTransaction",
+            " -- refinery:noTransaction",
+            "-- refinery:noTransaction ",
+        ] {
+            assert!(!refinery_no_transaction(line), "{line:?}");
+        }
+    }
 
     #[test]
     fn dbmate_sections_split_with_options() {
