@@ -66,6 +66,7 @@
 
 #![warn(missing_docs)]
 
+pub mod autogen;
 pub mod build_script;
 pub mod checksum;
 pub mod codegen;

@@ -27,6 +27,7 @@ const ORDER: &[&str] = &[
     "schema",
     "lint",
     "compile",
+    "autogen",
     "codegen",
     "fingerprint",
     "build_script",

@@ -161,6 +161,15 @@ pub struct RevisionArgs {
     /// Use this id instead of 12 random hex digits.
     #[arg(long = "rev-id")]
     pub rev_id: Option<String>,
+    /// Write the statements that turn the schema at head into the declared
+    /// schema (`schema.sql`, or `schema = "..."` in `migrate.toml`), with the
+    /// downgrade that undoes them.
+    #[arg(long)]
+    pub autogenerate: bool,
+    /// With `--autogenerate`: write nothing; exit 1 when the declared schema
+    /// and the history differ.
+    #[arg(long, requires = "autogenerate")]
+    pub check: bool,
 }
 
 /// `merge`.
@@ -210,6 +219,9 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
                 dialect.name(),
                 printer,
             )
+        }
+        Command::Revision(args) if args.autogenerate => {
+            cmd::autogenerate::autogenerate(&opt.dir, args, opt.format, printer)
         }
         Command::Revision(args) => cmd::revision::revision(&opt.dir, args, printer).map(drop),
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),

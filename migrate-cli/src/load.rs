@@ -197,7 +197,7 @@ pub use migrate_build::render::mask_passwords;
 
 /// The directory as the user wrote it, relative when it is inside the
 /// working directory, so that paths in messages are short.
-fn display_path(dir: &Path) -> PathBuf {
+pub fn display_path(dir: &Path) -> PathBuf {
     match std::env::current_dir() {
         Ok(cwd) => dir
             .strip_prefix(&cwd)

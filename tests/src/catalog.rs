@@ -94,6 +94,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
                 data_type: row.get(3),
                 nullable: !not_null,
                 has_default: row.get(5),
+                sql: None,
             });
         }
     }
@@ -132,6 +133,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
             kind,
             columns: split_list(&row.get::<String, _>(4)),
             references: (!referenced.is_empty()).then(|| pg_name(row.get(5), referenced)),
+            definition: None,
         });
     }
     let rows = sqlx::query(&format!(
@@ -167,6 +169,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
                 columns,
                 unique: row.get(3),
                 constraint: row.get(4),
+                definition: None,
             }),
         );
     }
@@ -198,6 +201,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
                 name,
                 materialized: row.get(2),
                 depends_on,
+                definition: None,
             }),
         );
     }
@@ -284,6 +288,7 @@ async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
                         name,
                         materialized: false,
                         depends_on: BTreeSet::new(),
+                        definition: None,
                     }),
                 );
             }
@@ -310,6 +315,7 @@ async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
                 data_type: row.get(1),
                 nullable: !row.get::<bool, _>(2),
                 has_default: row.get(3),
+                sql: None,
             });
         }
         primary.sort();
@@ -320,6 +326,7 @@ async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
                 kind: ConstraintKind::PrimaryKey,
                 columns: primary.into_iter().map(|(_, c)| c).collect(),
                 references: None,
+                definition: None,
             });
         }
         let indexes = sqlx::query(
@@ -345,6 +352,7 @@ async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
                     columns,
                     unique: row.get(1),
                     constraint: row.get::<String, _>(2) != "c",
+                    definition: None,
                 }),
             );
         }
@@ -360,6 +368,7 @@ async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
                 kind: ConstraintKind::ForeignKey,
                 columns: Vec::new(),
                 references: Some(Name::bare(target)),
+                definition: None,
             });
         }
     }
@@ -388,6 +397,7 @@ async fn mysql(pool: &sqlx::MySqlPool) -> Result<Catalog, sqlx::Error> {
                     name,
                     materialized: false,
                     depends_on: BTreeSet::new(),
+                    definition: None,
                 }),
             );
         } else {
@@ -421,6 +431,7 @@ async fn mysql(pool: &sqlx::MySqlPool) -> Result<Catalog, sqlx::Error> {
                 data_type: row.get(2),
                 nullable: row.get::<String, _>(3) == "YES",
                 has_default: row.get::<i64, _>(4) != 0,
+                sql: None,
             });
         }
     }
@@ -444,6 +455,7 @@ async fn mysql(pool: &sqlx::MySqlPool) -> Result<Catalog, sqlx::Error> {
                 columns: Vec::new(),
                 unique: row.get::<i64, _>(2) == 0,
                 constraint: false,
+                definition: None,
             })
         });
         if let Object::Index(i) = entry {
@@ -487,6 +499,7 @@ async fn mysql(pool: &sqlx::MySqlPool) -> Result<Catalog, sqlx::Error> {
             kind,
             columns: split_list(&row.get::<String, _>(3).replace("\\x01", "\u{1}")),
             references: (!referenced.is_empty()).then(|| Name::bare(referenced)),
+            definition: None,
         });
     }
     for (name, table) in tables {

@@ -13,8 +13,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
-    key, Column, Constraint, ConstraintKind, Dialect, Index, Name, Object, ObjectKind, Schema,
-    Sequence, Table, TypeDef, View,
+    key, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Index, Name, Object, ObjectKind,
+    Schema, Sequence, Table, TypeDef, View,
 };
 use crate::{CheckedBy, CompiledStatement};
 
@@ -197,6 +197,13 @@ impl Schema {
                     return;
                 }
                 let depends_on = self.relations_read(view.query.as_ref());
+                let columns = if view.columns.is_empty() {
+                    String::new()
+                } else {
+                    let names: Vec<String> =
+                        view.columns.iter().map(|c| c.name.to_string()).collect();
+                    format!("({}) ", names.join(", "))
+                };
                 self.settle(&k);
                 self.insert(
                     k,
@@ -204,6 +211,7 @@ impl Schema {
                         name,
                         materialized: view.materialized,
                         depends_on,
+                        definition: Some(format!("{columns}AS {}", view.query)),
                     }),
                 );
             }
@@ -736,16 +744,22 @@ impl Schema {
     ) {
         let name = self.dialect.fold(&column.name);
         let data_type = normalize_type(&column.data_type);
+        let mut sql = ColumnSql {
+            data_type: column.data_type.to_string(),
+            default: None,
+            generated: None,
+        };
         let mut new = Column {
             name: name.clone(),
             has_default: data_type.ends_with("serial"),
             data_type,
             nullable: true,
+            sql: None,
         };
         let mut owns_sequence = new.has_default;
         for option in &column.options {
             let given = option.name.as_ref().map(|n| self.dialect.fold(n));
-            let spec = |kind, references| Spec {
+            let spec = |kind, references, definition: String| Spec {
                 given: given.clone(),
                 kind,
                 columns: vec![name.clone()],
@@ -753,6 +767,7 @@ impl Schema {
                 check_column: None,
                 index_name: None,
                 from_index: None,
+                definition: Some(definition),
             };
             match &option.option {
                 ColumnOption::NotNull => new.nullable = false,
@@ -761,6 +776,7 @@ impl Schema {
                     generation_expr, ..
                 } => {
                     new.has_default = true;
+                    sql.generated = Some(option.option.to_string());
                     // GENERATED ... AS IDENTITY owns a sequence; a generated
                     // expression does not.
                     if generation_expr.is_none() {
@@ -768,10 +784,16 @@ impl Schema {
                         new.nullable = false;
                     }
                 }
-                ColumnOption::Default(_)
-                | ColumnOption::Identity(_)
+                ColumnOption::Default(expr) => {
+                    new.has_default = true;
+                    sql.default = Some(expr.to_string());
+                }
+                ColumnOption::Identity(_)
                 | ColumnOption::Materialized(_)
-                | ColumnOption::Alias(_) => new.has_default = true,
+                | ColumnOption::Alias(_) => {
+                    new.has_default = true;
+                    sql.generated = Some(option.option.to_string());
+                }
                 ColumnOption::DialectSpecific(tokens) => {
                     let text = tokens
                         .iter()
@@ -780,19 +802,31 @@ impl Schema {
                         .to_lowercase();
                     if text.contains("auto_increment") || text.contains("autoincrement") {
                         new.has_default = true;
+                        sql.generated = Some(option.option.to_string());
                     }
                 }
                 ColumnOption::PrimaryKey(_) => {
                     new.nullable = false;
-                    specs.push(spec(ConstraintKind::PrimaryKey, None));
+                    let definition = format!("PRIMARY KEY ({})", column.name);
+                    specs.push(spec(ConstraintKind::PrimaryKey, None, definition));
                 }
-                ColumnOption::Unique(_) => specs.push(spec(ConstraintKind::Unique, None)),
+                ColumnOption::Unique(_) => {
+                    let definition = format!("UNIQUE ({})", column.name);
+                    specs.push(spec(ConstraintKind::Unique, None, definition))
+                }
                 ColumnOption::ForeignKey(fk) => {
                     let target = self.dialect.object_name(&fk.foreign_table);
-                    specs.push(spec(ConstraintKind::ForeignKey, Some(target)));
+                    let mut fk = fk.clone();
+                    fk.name = None;
+                    fk.columns = vec![column.name.clone()];
+                    let definition = fk.to_string();
+                    specs.push(spec(ConstraintKind::ForeignKey, Some(target), definition));
                 }
                 ColumnOption::Check(check) => {
-                    let mut s = spec(ConstraintKind::Check, None);
+                    let mut check = check.clone();
+                    check.name = None;
+                    let definition = check.to_string();
+                    let mut s = spec(ConstraintKind::Check, None, definition);
                     s.check_column = check_column(&check.expr, self.dialect);
                     specs.push(s);
                 }
@@ -810,6 +844,7 @@ impl Schema {
                 owned_by: Some((t, name.clone())),
             });
         }
+        new.sql = Some(sql);
         table.columns.push(new);
     }
 
@@ -921,6 +956,7 @@ impl Schema {
                 columns: index_columns,
                 unique: spec.kind != ConstraintKind::Other,
                 constraint: true,
+                definition: None,
             }),
             (Dialect::MySql, ConstraintKind::PrimaryKey | ConstraintKind::Unique) => {
                 pending.indexes.push(Index {
@@ -929,6 +965,7 @@ impl Schema {
                     columns: index_columns,
                     unique: true,
                     constraint: true,
+                    definition: None,
                 })
             }
             (Dialect::MySql, ConstraintKind::ForeignKey) => {
@@ -964,6 +1001,7 @@ impl Schema {
                         columns: index_columns,
                         unique: false,
                         constraint: false,
+                        definition: None,
                     });
                 }
             }
@@ -975,6 +1013,7 @@ impl Schema {
             kind: spec.kind,
             columns: spec.columns,
             references: spec.references,
+            definition: spec.definition,
         });
     }
 
@@ -1001,6 +1040,7 @@ impl Schema {
             check_column: None,
             index_name: None,
             from_index: None,
+            definition: constraint_definition(constraint),
         };
         match constraint {
             TableConstraint::PrimaryKey(pk) => {
@@ -1045,12 +1085,27 @@ impl Schema {
                     } else {
                         table.name.sibling(index_name)
                     };
+                    let using = index
+                        .index_type
+                        .as_ref()
+                        .map(|t| format!("USING {t} "))
+                        .unwrap_or_default();
+                    let definition = format!(
+                        "{using}({})",
+                        index
+                            .columns
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
                     pending.indexes.push(Index {
                         name,
                         table: table.name.clone(),
                         columns: cols.into_iter().map(Some).collect(),
                         unique: false,
                         constraint: false,
+                        definition: Some(definition),
                     });
                 }
                 return;
@@ -1254,14 +1309,32 @@ impl Schema {
                 match op {
                     AlterColumnOperation::SetNotNull => c.nullable = false,
                     AlterColumnOperation::DropNotNull => c.nullable = true,
-                    AlterColumnOperation::SetDefault { .. } => c.has_default = true,
-                    AlterColumnOperation::DropDefault => c.has_default = false,
+                    AlterColumnOperation::SetDefault { value } => {
+                        c.has_default = true;
+                        if let Some(sql) = &mut c.sql {
+                            sql.default = Some(value.to_string());
+                        }
+                    }
+                    AlterColumnOperation::DropDefault => {
+                        c.has_default = false;
+                        if let Some(sql) = &mut c.sql {
+                            sql.default = None;
+                        }
+                    }
                     AlterColumnOperation::SetDataType { data_type, .. } => {
-                        c.data_type = normalize_type(data_type)
+                        c.data_type = normalize_type(data_type);
+                        if let Some(sql) = &mut c.sql {
+                            sql.data_type = data_type.to_string();
+                        }
                     }
                     AlterColumnOperation::AddGenerated { .. } => {
                         c.has_default = true;
                         c.nullable = false;
+                        if let Some(sql) = &mut c.sql {
+                            let text = op.to_string();
+                            sql.generated =
+                                Some(text.strip_prefix("ADD ").unwrap_or(&text).to_string());
+                        }
                         if matches!(d, Dialect::Postgres | Dialect::Generic) {
                             let t = table.name.clone();
                             let sequence = pg_choose_name(&t.name, Some(&column), "seq", |n| {
@@ -1452,6 +1525,22 @@ impl Schema {
             matches!(o, ColumnOption::Default(_))
                 || matches!(o, ColumnOption::DialectSpecific(t)
                     if t.iter().any(|t| t.to_string().eq_ignore_ascii_case("auto_increment")))
+        });
+        c.sql = Some(ColumnSql {
+            data_type: data_type.to_string(),
+            default: options.iter().find_map(|o| match o {
+                ColumnOption::Default(e) => Some(e.to_string()),
+                _ => None,
+            }),
+            generated: options.iter().find_map(|o| match o {
+                ColumnOption::DialectSpecific(t)
+                    if t.iter()
+                        .any(|t| t.to_string().eq_ignore_ascii_case("auto_increment")) =>
+                {
+                    Some(o.to_string())
+                }
+                _ => None,
+            }),
         });
     }
 
@@ -1769,12 +1858,26 @@ impl Schema {
                 table_name.sibling(name)
             }
         };
+        let definition = {
+            let mut bare = create.clone();
+            bare.name = None;
+            bare.unique = false;
+            bare.concurrently = false;
+            bare.if_not_exists = false;
+            let text = bare.to_string();
+            let prefix = format!("CREATE INDEX ON {}", create.table_name);
+            text.strip_prefix(&prefix)
+                .unwrap_or(&text)
+                .trim()
+                .to_string()
+        };
         let index = Index {
             name: index_name,
             table: table_name,
             columns,
             unique: create.unique,
             constraint: false,
+            definition: Some(definition),
         };
         self.add_index(index, create.if_not_exists, problems);
     }
@@ -2018,6 +2121,41 @@ struct Spec {
     index_name: Option<String>,
     /// `USING INDEX`: the index that becomes the constraint's.
     from_index: Option<String>,
+    /// The constraint without its name, as sqlparser prints it.
+    definition: Option<String>,
+}
+
+/// A table constraint without its name, as sqlparser prints it; `None`
+/// for the kinds autogenerate does not write (`USING INDEX`, full text).
+fn constraint_definition(constraint: &TableConstraint) -> Option<String> {
+    Some(match constraint {
+        TableConstraint::PrimaryKey(pk) => {
+            let mut pk = pk.clone();
+            pk.name = None;
+            pk.to_string()
+        }
+        TableConstraint::Unique(unique) => {
+            let mut unique = unique.clone();
+            unique.name = None;
+            unique.to_string()
+        }
+        TableConstraint::ForeignKey(fk) => {
+            let mut fk = fk.clone();
+            fk.name = None;
+            fk.to_string()
+        }
+        TableConstraint::Check(check) => {
+            let mut check = check.clone();
+            check.name = None;
+            check.to_string()
+        }
+        TableConstraint::Exclude(exclude) => {
+            let mut exclude = exclude.clone();
+            exclude.name = None;
+            exclude.to_string()
+        }
+        _ => return None,
+    })
 }
 
 /// The column a check constraint's expression reads when it reads exactly

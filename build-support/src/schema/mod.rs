@@ -43,6 +43,21 @@ pub struct Column {
     pub nullable: bool,
     /// A `DEFAULT`, a serial type, or an identity/generated column.
     pub has_default: bool,
+    /// The column as declared, for writing SQL (autogenerate); `None` when
+    /// not known (a column read from a catalog).
+    pub sql: Option<ColumnSql>,
+}
+
+/// A column's declaration, printed by sqlparser from the statement that
+/// declared or last changed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnSql {
+    /// The declared type (`VARCHAR(20)`, `INTEGER`, `SERIAL`).
+    pub data_type: String,
+    /// The `DEFAULT` expression, if any.
+    pub default: Option<String>,
+    /// An identity, generated or auto-increment clause, as declared.
+    pub generated: Option<String>,
 }
 
 /// What kind of constraint.
@@ -73,6 +88,10 @@ pub struct Constraint {
     pub columns: Vec<String>,
     /// For a foreign key, the referenced table.
     pub references: Option<Name>,
+    /// The constraint without its name, as sqlparser prints it
+    /// (`CHECK (a > 0)`, `FOREIGN KEY (a) REFERENCES t(id) ON DELETE CASCADE`);
+    /// `None` when not known.
+    pub definition: Option<String>,
 }
 
 /// A table (or anything with columns that the model treats like one).
@@ -120,6 +139,11 @@ pub struct Index {
     /// same name (PostgreSQL): it goes with the constraint, and renaming one
     /// renames the other.
     pub constraint: bool,
+    /// What follows the table in the statement that created it
+    /// (`USING gin (a, lower(b)) WHERE c`), for an index created by a
+    /// statement of its own or an `INDEX` clause; `None` for one that comes
+    /// with a constraint, and when not known.
+    pub definition: Option<String>,
 }
 
 /// A view or materialized view.
@@ -132,6 +156,8 @@ pub struct View {
     /// The relations its query reads (tables and views): a `DROP ... CASCADE`
     /// of one of them drops this view too.
     pub depends_on: BTreeSet<Name>,
+    /// The query as sqlparser prints it, when known.
+    pub definition: Option<String>,
 }
 
 /// A sequence.

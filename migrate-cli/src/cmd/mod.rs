@@ -1,5 +1,6 @@
 //! One module per group of verbs.
 
+pub mod autogenerate;
 pub mod database;
 pub mod db;
 pub mod import;

@@ -12,6 +12,16 @@ use crate::{MergeArgs, RevisionArgs};
 
 /// `revision -m MSG [--head REV] [--splice] [--branch-label L] [--depends-on R] [--rev-id ID]`.
 pub fn revision(dir: &Path, args: &RevisionArgs, printer: &Printer) -> anyhow::Result<PathBuf> {
+    revision_with(dir, args, Body::Empty, printer)
+}
+
+/// [`revision`] with the given body below the header.
+pub fn revision_with(
+    dir: &Path,
+    args: &RevisionArgs,
+    body: Body,
+    printer: &Printer,
+) -> anyhow::Result<PathBuf> {
     let revisions = scan::scan(dir)?;
     let parents: Vec<String> = match args.head.as_deref() {
         None => match scan::heads(&revisions).as_slice() {
@@ -52,9 +62,19 @@ pub fn revision(dir: &Path, args: &RevisionArgs, printer: &Printer) -> anyhow::R
         depends_on,
         &args.branch_label,
         args.rev_id.as_deref(),
-        false,
+        body,
         printer,
     )
+}
+
+/// What goes below a new revision's header.
+pub enum Body {
+    /// The placeholder comments of an empty revision.
+    Empty,
+    /// A merge revision's.
+    Merge,
+    /// Sections written by autogenerate.
+    Sections(String),
 }
 
 /// `merge heads -m MSG` or `merge REV REV... -m MSG`.
@@ -97,7 +117,7 @@ pub fn merge(dir: &Path, args: &MergeArgs, printer: &Printer) -> anyhow::Result<
         Vec::new(),
         &args.branch_label,
         args.rev_id.as_deref(),
-        true,
+        Body::Merge,
         printer,
     )
 }
@@ -123,7 +143,7 @@ fn ids(revisions: &[&HeaderRevision]) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn write_new(
+pub fn write_new(
     dir: &Path,
     revisions: &[HeaderRevision],
     message: &str,
@@ -131,7 +151,7 @@ fn write_new(
     depends_on: Vec<String>,
     branch_labels: &[String],
     rev_id: Option<&str>,
-    is_merge: bool,
+    body: Body,
     printer: &Printer,
 ) -> anyhow::Result<PathBuf> {
     let id = match rev_id {
@@ -180,12 +200,15 @@ fn write_new(
         &depends_on,
         branch_labels,
         &utc_now_iso8601(),
-        is_merge,
+        &body,
     );
     crate::files::create_new(&path, &text)?;
     printer.status("Generating", path.display());
     crate::cmd::lock::write(dir)?;
-    println!("{}", path.display());
+    // Autogenerate reports the path itself (in its JSON document).
+    if !matches!(body, Body::Sections(_)) {
+        println!("{}", path.display());
+    }
     Ok(path)
 }
 
@@ -230,7 +253,7 @@ fn template(
     depends_on: &[String],
     branch_labels: &[String],
     create_date: &str,
-    is_merge: bool,
+    body: &Body,
 ) -> String {
     let mut out = String::new();
     // A message is one header line of visible text: a line break would
@@ -261,16 +284,20 @@ fn template(
         out.push_str(&format!("-- depends_on: {}\n", depends_on.join(", ")));
     }
     out.push_str(&format!("-- create_date: {create_date}\n\n"));
-    if is_merge {
-        out.push_str(
-            "-- migrate:upgrade\n-- A merge revision joins branches; it usually needs no SQL.\n\n",
-        );
-        out.push_str("-- migrate:downgrade\n");
-    } else {
-        out.push_str(
-            "-- migrate:upgrade\n-- Write the upgrade statements here, each ending in `;`.\n\n",
-        );
-        out.push_str("-- migrate:downgrade\n-- Write the statements that undo them, in the order they must run.\n");
+    match body {
+        Body::Merge => {
+            out.push_str(
+                "-- migrate:upgrade\n-- A merge revision joins branches; it usually needs no SQL.\n\n",
+            );
+            out.push_str("-- migrate:downgrade\n");
+        }
+        Body::Empty => {
+            out.push_str(
+                "-- migrate:upgrade\n-- Write the upgrade statements here, each ending in `;`.\n\n",
+            );
+            out.push_str("-- migrate:downgrade\n-- Write the statements that undo them, in the order they must run.\n");
+        }
+        Body::Sections(text) => out.push_str(text),
     }
     out
 }
@@ -350,7 +377,7 @@ mod tests {
             &[],
             &["blog".into()],
             "2025-08-06T14:30:00Z",
-            false,
+            &Body::Empty,
         );
         assert!(text.starts_with(
             "-- message: add posts\n-- revision: abc123def456\n-- down_revision: 111\n-- branch_labels: blog\n-- create_date: 2025-08-06T14:30:00Z\n\n-- migrate:upgrade\n"

@@ -1,0 +1,217 @@
+//! Autogenerate: the declared schema (`schema.sql`), its differences with
+//! the model replayed from the history, and the revision that closes them.
+//!
+//! The declared schema is plain SQL, `CREATE` statements only, read by the
+//! same splitter and parser as the history and replayed into the same
+//! [`Schema`] model; a statement that is not a declaration (an `INSERT`, a
+//! `DO` block) is an error with its file and line. [`generate`] compares two
+//! models and writes both sections of a revision: the upgrade turns the
+//! first into the second, the downgrade is the same comparison the other way
+//! round. Nothing is guessed: a table or column that disappears while
+//! another of the same shape appears is a drop and an add, each carrying a
+//! `-- REVIEW:` comment that shows the `RENAME` alternative, and every
+//! destructive statement carries one.
+
+mod sql;
+
+use std::path::{Path, PathBuf};
+
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::schema::{Dialect, Problem, Schema};
+use crate::split::Statement;
+use crate::{CheckedBy, CompiledRevision};
+
+pub use sql::{generate, Generated, Review, Section, Step};
+
+/// The model at the head of a history: every upgrade statement of
+/// `revisions` (in plan order) replayed.
+pub fn head_schema(dialect: Dialect, revisions: &[CompiledRevision]) -> Schema {
+    let mut schema = Schema::new(dialect);
+    for revision in revisions {
+        for section in &revision.upgrade {
+            for statement in &section.statements {
+                schema.apply(statement, &revision.source);
+            }
+        }
+    }
+    schema
+}
+
+/// The files a declared schema is read from: `path` itself, or the `*.sql`
+/// files of the directory `path` in name order.
+pub fn declared_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        error(
+            Code::MissingDirectory,
+            format!("cannot read the declared schema {}: {e}", path.display()),
+            None,
+        )
+    })?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| {
+        error(
+            Code::MissingDirectory,
+            format!("cannot list the declared schema {}: {e}", path.display()),
+            None,
+        )
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads the declared schema at `path` (a file, or a directory of `*.sql`
+/// files read in name order) into a model. Every problem is returned, each
+/// naming its file and line: a syntax error, a statement that is not a
+/// declaration, a duplicate or a reference to an unknown object.
+pub fn read_declared(path: &Path, dialect: Dialect) -> Result<Schema, Vec<Diagnostic>> {
+    let files = declared_files(path).map_err(|d| vec![d])?;
+    let mut schema = Schema::new(dialect);
+    let mut errors = Vec::new();
+    for file in files {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                errors.push(error(
+                    Code::FileNotUtf8,
+                    format!("cannot read {}: {e}", file.display()),
+                    None,
+                ));
+                continue;
+            }
+        };
+        declare_text(&file, &text, &mut schema, &mut errors);
+    }
+    if errors.is_empty() {
+        Ok(schema)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Replays one file of the declared schema on `schema`.
+pub fn declare_text(file: &Path, text: &str, schema: &mut Schema, errors: &mut Vec<Diagnostic>) {
+    let dialect = schema.dialect();
+    let statements = match crate::split::split_sql(text, dialect) {
+        Ok(statements) => statements,
+        Err(diagnostics) => {
+            errors.extend(diagnostics.into_iter().map(|mut d| {
+                for label in &mut d.labels {
+                    label.file = file.to_path_buf();
+                }
+                d
+            }));
+            return;
+        }
+    };
+    for mut statement in statements {
+        let line = statement.line;
+        let span = statement.span.clone();
+        let at = |message: String, label: &str| {
+            error(
+                Code::SqlSyntax,
+                message,
+                Some(Label {
+                    file: file.to_path_buf(),
+                    span: span.clone(),
+                    message: label.to_string(),
+                    primary: true,
+                }),
+            )
+        };
+        let parsed = match parse(file, text, &mut statement, dialect) {
+            Ok(parsed) => parsed,
+            Err(d) => {
+                errors.push(d);
+                continue;
+            }
+        };
+        let where_ = format!("{}:{line}", file.display());
+        let Some(ast) = parsed
+            .ast
+            .filter(|_| parsed.checked_by == CheckedBy::Sqlparser)
+        else {
+            errors.push(at(
+                format!(
+                    "{where_}: the declared schema holds a statement the model cannot read; \
+                     declare it in a revision instead"
+                ),
+                "not readable by the schema model",
+            ));
+            continue;
+        };
+        if !is_declaration(&ast) {
+            errors.push(at(
+                format!(
+                    "{where_}: the declared schema holds only declarations (CREATE ...); \
+                     this statement is not one: write it in a revision"
+                ),
+                "not a declaration",
+            ));
+            continue;
+        }
+        let text_of = text.get(span.clone()).unwrap_or("");
+        let mut problems: Vec<Problem> = Vec::new();
+        let was_open = schema.is_open();
+        schema.apply_ast(&ast, text_of, &mut problems);
+        for problem in problems {
+            errors.push(at(format!("{where_}: {}", problem.message), "here"));
+        }
+        if schema.is_open() && !was_open {
+            errors.push(at(
+                format!(
+                    "{where_}: the schema model cannot follow this statement, so the declared \
+                     schema would not be known"
+                ),
+                "not followed by the model",
+            ));
+        }
+    }
+}
+
+fn parse(
+    file: &Path,
+    text: &str,
+    statement: &mut Statement,
+    dialect: Dialect,
+) -> Result<crate::parse::Parsed, Diagnostic> {
+    crate::parse::parse_statement(file, text, statement, dialect)
+}
+
+/// What the declared schema may hold.
+fn is_declaration(statement: &sqlparser::ast::Statement) -> bool {
+    use sqlparser::ast::Statement as S;
+    matches!(
+        statement,
+        S::CreateTable(_)
+            | S::CreateIndex(_)
+            | S::CreateView(_)
+            | S::CreateType { .. }
+            | S::CreateDomain(_)
+            | S::CreateSequence { .. }
+            | S::CreateSchema { .. }
+            | S::CreateExtension(_)
+            | S::Comment { .. }
+    )
+}
+
+fn error(code: Code, message: String, label: Option<Label>) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code,
+        message,
+        labels: label.into_iter().collect(),
+        notes: Vec::new(),
+        help: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

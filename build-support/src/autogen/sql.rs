@@ -1,0 +1,1369 @@
+//! The statements that turn one model into another.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::schema::{
+    Column, Constraint, ConstraintKind, Dialect, Index, Name, Object, Schema, Table, TypeDef, View,
+};
+
+/// One statement of a generated revision, with the `-- REVIEW:` lines
+/// written before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The statement, without its `;`.
+    pub sql: String,
+    /// Why a human must read it (destructive, may fail, may be a rename).
+    pub review: Vec<String>,
+}
+
+/// A section of the generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// False for a `transaction:false` section (`CONCURRENTLY`).
+    pub transactional: bool,
+    /// Its statements in order.
+    pub steps: Vec<Step>,
+}
+
+/// One `-- REVIEW:` item, as `--format json` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Review {
+    /// `upgrade` or `downgrade`.
+    pub section: &'static str,
+    /// The statement it is about.
+    pub statement: String,
+    /// What to check.
+    pub message: String,
+}
+
+/// What [`generate`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// Turns the first model into the second.
+    pub upgrade: Vec<Section>,
+    /// Turns the second back into the first.
+    pub downgrade: Vec<Section>,
+    /// Objects left out because the model does not know them for sure
+    /// (an uncertain object, a table whose columns are not known).
+    pub unknown: Vec<String>,
+}
+
+impl Generated {
+    /// True when the two models agree: there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.upgrade.iter().all(|s| s.steps.is_empty())
+    }
+
+    /// Every `-- REVIEW:` item, upgrade first.
+    pub fn reviews(&self) -> Vec<Review> {
+        let mut out = Vec::new();
+        for (name, sections) in [("upgrade", &self.upgrade), ("downgrade", &self.downgrade)] {
+            for step in sections.iter().flat_map(|s| &s.steps) {
+                for message in &step.review {
+                    out.push(Review {
+                        section: name,
+                        statement: step.sql.clone(),
+                        message: message.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The sections as a revision file's body (after the header).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (marker, sections) in [("upgrade", &self.upgrade), ("downgrade", &self.downgrade)] {
+            for section in sections.iter().filter(|s| !s.steps.is_empty()) {
+                out.push_str("-- migrate:");
+                out.push_str(marker);
+                if !section.transactional {
+                    out.push_str(" transaction:false");
+                }
+                out.push('\n');
+                for step in &section.steps {
+                    for line in &step.review {
+                        out.push_str("-- REVIEW: ");
+                        out.push_str(line);
+                        out.push('\n');
+                    }
+                    out.push_str(&step.sql);
+                    out.push_str(";\n");
+                }
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// The revision that turns `from` into `to` (the upgrade) and back (the
+/// downgrade). Both models must have the same dialect.
+pub fn generate(from: &Schema, to: &Schema) -> Generated {
+    let (upgrade, mut unknown) = Changes::new(from, to, false).run();
+    let (downgrade, _) = Changes::new(to, from, true).run();
+    unknown.sort();
+    unknown.dedup();
+    Generated {
+        upgrade,
+        downgrade,
+        unknown,
+    }
+}
+
+struct Models<'a> {
+    tables: BTreeMap<&'a Name, &'a Table>,
+    indexes: BTreeMap<&'a Name, &'a Index>,
+    views: BTreeMap<&'a Name, &'a View>,
+    types: BTreeMap<&'a Name, &'a TypeDef>,
+    sequences: BTreeSet<&'a Name>,
+}
+
+impl<'a> Models<'a> {
+    fn of(schema: &'a Schema, unknown: &mut Vec<String>) -> Models<'a> {
+        let mut m = Models {
+            tables: BTreeMap::new(),
+            indexes: BTreeMap::new(),
+            views: BTreeMap::new(),
+            types: BTreeMap::new(),
+            sequences: BTreeSet::new(),
+        };
+        for (key, object) in schema.objects() {
+            if schema.is_uncertain(key) {
+                unknown.push(format!("{} {}", key.kind.noun(), key.name));
+                continue;
+            }
+            match object {
+                Object::Table(t) => {
+                    if t.open_columns || t.open_constraints {
+                        unknown.push(format!("table {}", t.name));
+                        continue;
+                    }
+                    m.tables.insert(&key.name, t);
+                }
+                // Indexes that come with a constraint go with it.
+                Object::Index(i) if i.definition.is_some() => {
+                    m.indexes.insert(&key.name, i);
+                }
+                Object::Index(_) => {}
+                Object::View(v) if v.definition.is_some() => {
+                    m.views.insert(&key.name, v);
+                }
+                Object::View(v) => unknown.push(format!("view {}", v.name)),
+                Object::Type(t) => {
+                    m.types.insert(&key.name, t);
+                }
+                Object::Sequence(s) if s.owned_by.is_none() => {
+                    m.sequences.insert(&key.name);
+                }
+                Object::Sequence(_) => {}
+            }
+        }
+        m
+    }
+}
+
+struct Changes<'a> {
+    d: Dialect,
+    from: Models<'a>,
+    to: Models<'a>,
+    unknown: Vec<String>,
+    /// `transaction:false` before the rest (PostgreSQL: DROP INDEX CONCURRENTLY, ADD VALUE).
+    pre: Vec<Step>,
+    main: Vec<Step>,
+    /// `transaction:false` after (PostgreSQL: CREATE INDEX CONCURRENTLY).
+    post: Vec<Step>,
+    /// Transactional, after `post` (constraints `USING INDEX`).
+    last: Vec<Step>,
+    /// Writing the downgrade: every table of `to` existed before the
+    /// revision, so the lints treat even a re-created one as existing.
+    downgrade: bool,
+}
+
+fn step(sql: String) -> Step {
+    Step {
+        sql,
+        review: Vec::new(),
+    }
+}
+
+fn reviewed(sql: String, why: impl Into<String>) -> Step {
+    Step {
+        sql,
+        review: vec![why.into()],
+    }
+}
+
+impl<'a> Changes<'a> {
+    fn new(from: &'a Schema, to: &'a Schema, downgrade: bool) -> Changes<'a> {
+        let mut unknown = Vec::new();
+        let from_models = Models::of(from, &mut unknown);
+        let to_models = Models::of(to, &mut unknown);
+        Changes {
+            d: from.dialect(),
+            from: from_models,
+            to: to_models,
+            unknown,
+            pre: Vec::new(),
+            main: Vec::new(),
+            post: Vec::new(),
+            last: Vec::new(),
+            downgrade,
+        }
+    }
+
+    /// PostgreSQL's ways of not blocking (`CONCURRENTLY`, `NOT VALID`);
+    /// a generic history runs anywhere, so it gets the plain statements.
+    fn pg(&self) -> bool {
+        self.d == Dialect::Postgres
+    }
+
+    fn run(mut self) -> (Vec<Section>, Vec<String>) {
+        let d = self.d;
+        // Tables on both sides, and what changes in them.
+        let kept: Vec<&Name> = self
+            .from
+            .tables
+            .keys()
+            .filter(|n| self.to.tables.contains_key(*n))
+            .copied()
+            .collect();
+        let added: Vec<&Name> = self
+            .to
+            .tables
+            .keys()
+            .filter(|n| !self.from.tables.contains_key(*n))
+            .copied()
+            .collect();
+        let removed: Vec<&Name> = self
+            .from
+            .tables
+            .keys()
+            .filter(|n| !self.to.tables.contains_key(*n))
+            .copied()
+            .collect();
+        let changed: BTreeSet<&Name> = kept
+            .iter()
+            .filter(|n| {
+                self.from.tables[*n].columns != self.to.tables[*n].columns
+                    || !same_constraints(
+                        &self.from.tables[*n].constraints,
+                        &self.to.tables[*n].constraints,
+                    )
+            })
+            .copied()
+            .collect();
+        // SQLite rebuilds a table for anything but adding a plain column or
+        // dropping one that nothing else uses.
+        let rebuilt: BTreeSet<&Name> = if d == Dialect::Sqlite {
+            changed
+                .iter()
+                .filter(|n| self.sqlite_needs_rebuild(self.from.tables[*n], self.to.tables[*n]))
+                .copied()
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+
+        // Views: re-created when their definition changes or anything they
+        // read changes.
+        let mut touched: BTreeSet<Name> = changed.iter().map(|n| (*n).clone()).collect();
+        touched.extend(removed.iter().map(|n| (*n).clone()));
+        let view_names: BTreeSet<&Name> = self
+            .from
+            .views
+            .keys()
+            .chain(self.to.views.keys())
+            .copied()
+            .collect();
+        let mut redo_views: BTreeSet<Name> = BTreeSet::new();
+        loop {
+            let before = redo_views.len();
+            for name in &view_names {
+                let (f, t) = (self.from.views.get(name), self.to.views.get(name));
+                let differs = match (f, t) {
+                    (Some(f), Some(t)) => {
+                        f.definition != t.definition || f.materialized != t.materialized
+                    }
+                    _ => true,
+                };
+                let reads_touched = f.is_some_and(|f| {
+                    f.depends_on
+                        .iter()
+                        .any(|r| touched.contains(r) || redo_views.contains(r))
+                });
+                if differs || reads_touched {
+                    redo_views.insert((*name).clone());
+                }
+            }
+            if redo_views.len() == before {
+                break;
+            }
+            touched.extend(redo_views.iter().cloned());
+        }
+        // Drop the views first, dependents before what they read.
+        for name in view_order(&self.from.views, &redo_views).into_iter().rev() {
+            let v = self.from.views[&name];
+            let kind = if v.materialized {
+                "MATERIALIZED VIEW"
+            } else {
+                "VIEW"
+            };
+            let sql = format!("DROP {kind} {}", self.name(&name));
+            if self.to.views.contains_key(&name) {
+                self.main.push(step(sql));
+            } else {
+                self.main.push(reviewed(
+                    sql,
+                    format!("drops view {name}, which the declared schema no longer has"),
+                ));
+            }
+        }
+
+        // Enum types: created first, dropped last.
+        let mut drop_types = Vec::new();
+        let type_names: BTreeSet<&Name> = self
+            .from
+            .types
+            .keys()
+            .chain(self.to.types.keys())
+            .copied()
+            .collect();
+        for name in type_names {
+            match (self.from.types.get(name), self.to.types.get(name)) {
+                (None, Some(t)) => {
+                    let sql = self.create_type(t);
+                    self.main.insert(0, step(sql));
+                }
+                (Some(_), None) => drop_types.push(reviewed(
+                    format!("DROP TYPE {}", self.name(name)),
+                    format!("drops type {name}, which the declared schema no longer has"),
+                )),
+                (Some(f), Some(t)) if f.labels != t.labels => {
+                    if t.labels.starts_with(&f.labels) {
+                        for label in &t.labels[f.labels.len()..] {
+                            self.pre.push(step(format!(
+                                "ALTER TYPE {} ADD VALUE IF NOT EXISTS {}",
+                                self.name(name),
+                                literal(label)
+                            )));
+                        }
+                    } else {
+                        let old = name.sibling(format!("{}_old", name.name));
+                        let why = format!(
+                            "re-creates enum {name} without labels it had or in another order: \
+                             fails if a row holds a label that is gone"
+                        );
+                        self.main.push(reviewed(
+                            format!(
+                                "ALTER TYPE {} RENAME TO {}",
+                                self.name(name),
+                                self.name(&old)
+                            ),
+                            why.clone(),
+                        ));
+                        self.main.push(step(self.create_type(t)));
+                        let users: Vec<(Name, String)> = self
+                            .to
+                            .tables
+                            .values()
+                            .flat_map(|table| {
+                                table
+                                    .columns
+                                    .iter()
+                                    .filter(|c| c.data_type == name.name)
+                                    .map(|c| (table.name.clone(), c.name.clone()))
+                            })
+                            .collect();
+                        for (table, column) in users {
+                            let c = self.ident(&column);
+                            self.main.push(reviewed(
+                                format!(
+                                    "ALTER TABLE {} ALTER COLUMN {c} TYPE {} USING {c}::text::{}",
+                                    self.name(&table),
+                                    self.name(name),
+                                    self.name(name)
+                                ),
+                                why.clone(),
+                            ));
+                        }
+                        self.main
+                            .push(step(format!("DROP TYPE {}", self.name(&old))));
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        // Sequences of their own.
+        let new_sequences: Vec<&Name> = self
+            .to
+            .sequences
+            .iter()
+            .filter(|n| !self.from.sequences.contains(*n))
+            .copied()
+            .collect();
+        for name in new_sequences {
+            self.main
+                .push(step(format!("CREATE SEQUENCE {}", self.name(name))));
+        }
+
+        // Indexes that go away or change on a table that stays (a dropped
+        // table takes its indexes along; a rebuilt one is created afresh).
+        let index_names: BTreeSet<&Name> = self
+            .from
+            .indexes
+            .keys()
+            .chain(self.to.indexes.keys())
+            .copied()
+            .collect();
+        let mut create_indexes: Vec<&Index> = Vec::new();
+        for name in index_names {
+            let (f, t) = (
+                self.from.indexes.get(name).copied(),
+                self.to.indexes.get(name).copied(),
+            );
+            let same = matches!((f, t), (Some(f), Some(t)) if f.table == t.table
+                && f.unique == t.unique && f.definition == t.definition);
+            if same {
+                // A rebuilt table's indexes are created by the rebuild.
+                continue;
+            }
+            if let Some(f) = f {
+                // A dropped or rebuilt table takes its indexes along.
+                let table_stays =
+                    self.to.tables.contains_key(&f.table) && !rebuilt.contains(&&f.table);
+                if table_stays {
+                    self.drop_index(f, t.is_none());
+                }
+            }
+            if let Some(t) = t {
+                create_indexes.push(t);
+            }
+        }
+
+        // Foreign keys that go away or change, then the other constraints.
+        for fk_pass in [true, false] {
+            for name in &kept {
+                if rebuilt.contains(name) {
+                    continue;
+                }
+                let (f, t) = (self.from.tables[name], self.to.tables[name]);
+                for c in &f.constraints {
+                    if (c.kind == ConstraintKind::ForeignKey) != fk_pass {
+                        continue;
+                    }
+                    if !t.constraints.iter().any(|o| same_constraint(c, o)) {
+                        let mut s = step(self.drop_constraint(f, c));
+                        if c.kind == ConstraintKind::Unique || c.kind == ConstraintKind::PrimaryKey
+                        {
+                            s.review.push(format!(
+                                "drops {} on {}: what it kept unique is no longer enforced",
+                                c.name, f.name
+                            ));
+                        }
+                        self.main.push(s);
+                    }
+                }
+            }
+        }
+
+        // New tables, those they reference first.
+        let mut deferred_fks: Vec<(&Table, &Constraint)> = Vec::new();
+        let mut created: BTreeSet<&Name> = BTreeSet::new();
+        let mut order: Vec<&Name> = Vec::new();
+        let mut remaining: Vec<&Name> = added.clone();
+        while !remaining.is_empty() {
+            let ready = remaining.iter().position(|n| {
+                self.to.tables[n].constraints.iter().all(|c| {
+                    c.references
+                        .as_ref()
+                        .is_none_or(|r| r == *n || created.contains(r) || !added.contains(&r))
+                })
+            });
+            let next = remaining.remove(ready.unwrap_or(0));
+            created.insert(next);
+            order.push(next);
+        }
+        let removed_shapes: Vec<(&Name, Vec<(&str, &str)>)> = removed
+            .iter()
+            .map(|n| (*n, shape(self.from.tables[n])))
+            .collect();
+        let mut placed: BTreeSet<&Name> = BTreeSet::new();
+        for name in order {
+            let t = self.to.tables[name];
+            let mut inline = Vec::new();
+            for c in &t.constraints {
+                let ok = c.references.as_ref().is_none_or(|r| {
+                    d == Dialect::Sqlite
+                        || r == name
+                        || placed.contains(r)
+                        || self.from.tables.contains_key(r) && !removed.contains(&r)
+                });
+                if ok {
+                    inline.push(c);
+                } else {
+                    deferred_fks.push((t, c));
+                }
+            }
+            let mut s = step(self.create_table(t, &inline, &t.name));
+            let my_shape = shape(t);
+            for (old, old_shape) in &removed_shapes {
+                if *old_shape == my_shape {
+                    s.review.push(format!(
+                        "if {name} is {old} renamed, replace this CREATE and the DROP TABLE of \
+                         {old} with: ALTER TABLE {} RENAME TO {}",
+                        self.name(old),
+                        self.name(name)
+                    ));
+                }
+            }
+            self.main.push(s);
+            placed.insert(name);
+        }
+
+        // Tables on both sides.
+        let mut add_constraints: Vec<(&Table, &Constraint)> = Vec::new();
+        for name in &kept {
+            let (f, t) = (self.from.tables[name], self.to.tables[name]);
+            if rebuilt.contains(name) {
+                self.rebuild(f, t);
+                continue;
+            }
+            if !changed.contains(name) {
+                continue;
+            }
+            self.alter_columns(f, t);
+            for c in &t.constraints {
+                if !f.constraints.iter().any(|o| same_constraint(o, c)) {
+                    add_constraints.push((t, c));
+                }
+            }
+        }
+        for (t, c) in add_constraints
+            .iter()
+            .filter(|(_, c)| c.kind != ConstraintKind::ForeignKey)
+            .chain(
+                add_constraints
+                    .iter()
+                    .filter(|(_, c)| c.kind == ConstraintKind::ForeignKey),
+            )
+        {
+            self.add_constraint(t, c, true);
+        }
+        for (t, c) in deferred_fks {
+            self.add_constraint(t, c, false);
+        }
+
+        // Indexes.
+        for index in create_indexes {
+            let on_new_table = !self.downgrade
+                && (!self.from.tables.contains_key(&index.table)
+                    || rebuilt.contains(&&index.table));
+            if rebuilt.contains(&&index.table) {
+                // Created by the rebuild.
+                continue;
+            }
+            let sql = self.create_index(index, self.pg() && !on_new_table);
+            if self.pg() && !on_new_table {
+                self.post.push(step(sql));
+            } else {
+                self.main.push(step(sql));
+            }
+        }
+
+        // Tables that go away, those that reference them first.
+        let added_shapes: Vec<(&Name, Vec<(&str, &str)>)> = added
+            .iter()
+            .map(|n| (*n, shape(self.to.tables[n])))
+            .collect();
+        let mut gone: Vec<&Name> = removed.clone();
+        let mut drop_order = Vec::new();
+        while !gone.is_empty() {
+            // A table no other remaining table references goes first.
+            let pos = gone
+                .iter()
+                .position(|n| {
+                    !gone.iter().any(|o| {
+                        o != n
+                            && self.from.tables[o]
+                                .constraints
+                                .iter()
+                                .any(|c| c.references.as_ref() == Some(*n))
+                    })
+                })
+                .unwrap_or(0);
+            drop_order.push(gone.remove(pos));
+        }
+        for name in drop_order {
+            let mut s = reviewed(
+                format!("DROP TABLE {}", self.name(name)),
+                format!("drops table {name} and every row in it"),
+            );
+            let my_shape = shape(self.from.tables[name]);
+            for (new, new_shape) in &added_shapes {
+                if *new_shape == my_shape {
+                    s.review.push(format!(
+                        "if {new} is {name} renamed, replace this DROP and the CREATE TABLE of \
+                         {new} with: ALTER TABLE {} RENAME TO {}",
+                        self.name(name),
+                        self.name(new)
+                    ));
+                }
+            }
+            self.main.push(s);
+        }
+        let old_sequences: Vec<&Name> = self
+            .from
+            .sequences
+            .iter()
+            .filter(|n| !self.to.sequences.contains(*n))
+            .copied()
+            .collect();
+        for name in old_sequences {
+            self.main.push(reviewed(
+                format!("DROP SEQUENCE {}", self.name(name)),
+                format!("drops sequence {name} and its current value"),
+            ));
+        }
+        self.main.append(&mut drop_types);
+
+        // Views last, what they read first.
+        let to_create: BTreeSet<Name> = redo_views
+            .iter()
+            .filter(|n| self.to.views.contains_key(*n))
+            .cloned()
+            .collect();
+        for name in view_order(&self.to.views, &to_create) {
+            let v = self.to.views[&name];
+            let kind = if v.materialized {
+                "MATERIALIZED VIEW"
+            } else {
+                "VIEW"
+            };
+            let definition = v.definition.clone().unwrap_or_default();
+            self.main.push(step(format!(
+                "CREATE {kind} {} {definition}",
+                self.name(&name)
+            )));
+        }
+
+        let sections = vec![
+            Section {
+                transactional: false,
+                steps: self.pre,
+            },
+            Section {
+                transactional: true,
+                steps: self.main,
+            },
+            Section {
+                transactional: false,
+                steps: self.post,
+            },
+            Section {
+                transactional: true,
+                steps: self.last,
+            },
+        ];
+        (
+            sections
+                .into_iter()
+                .filter(|s| !s.steps.is_empty())
+                .collect(),
+            self.unknown,
+        )
+    }
+
+    fn sqlite_needs_rebuild(&self, f: &Table, t: &Table) -> bool {
+        if !same_constraints(&f.constraints, &t.constraints) {
+            return true;
+        }
+        for c in &t.columns {
+            match f.column(&c.name) {
+                Some(o) if o == c => {}
+                Some(_) => return true,
+                None => {
+                    // ADD COLUMN: nullable, or NOT NULL with a constant default.
+                    let default = c.sql.as_ref().and_then(|s| s.default.as_ref());
+                    let constant = default.is_some_and(|d| !d.starts_with('('));
+                    let generated = c.sql.as_ref().is_some_and(|s| s.generated.is_some());
+                    if generated || (!c.nullable && !constant) {
+                        return true;
+                    }
+                }
+            }
+        }
+        // DROP COLUMN of a column no index uses.
+        for c in &f.columns {
+            if t.column(&c.name).is_none() {
+                let indexed = self.from.indexes.values().any(|i| {
+                    i.table == f.name && i.columns.iter().any(|x| x.as_deref() == Some(&c.name))
+                });
+                if indexed || f.constraints.iter().any(|k| k.columns.contains(&c.name)) {
+                    return true;
+                }
+            }
+        }
+        // Columns in another order come back in the declared order only by
+        // a rebuild; the order does not matter to a query, so it stays.
+        false
+    }
+
+    /// SQLite's recipe: create the new table, copy the rows, drop the old
+    /// one, rename, create the indexes again.
+    fn rebuild(&mut self, f: &Table, t: &Table) {
+        let tmp = t.name.sibling(format!("_migrate_new_{}", t.name.name));
+        let constraints: Vec<&Constraint> = t.constraints.iter().collect();
+        self.main
+            .push(step(self.create_table(t, &constraints, &tmp)));
+        let common: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| f.column(&c.name).is_some())
+            .map(|c| self.ident(&c.name))
+            .collect();
+        let lost: Vec<&str> = f
+            .columns
+            .iter()
+            .filter(|c| t.column(&c.name).is_none())
+            .map(|c| c.name.as_str())
+            .collect();
+        let list = common.join(", ");
+        let mut copy = step(format!(
+            "INSERT INTO {} ({list}) SELECT {list} FROM {}",
+            self.name(&tmp),
+            self.name(&t.name)
+        ));
+        if t.columns
+            .iter()
+            .any(|c| f.column(&c.name).is_some_and(|o| o.nullable && !c.nullable))
+        {
+            copy.review.push(format!(
+                "copies {} into a table where a column became NOT NULL: fails if a row holds NULL there",
+                t.name
+            ));
+        }
+        self.main.push(copy);
+        let mut why = format!(
+            "rebuild of {} (SQLite cannot ALTER this): its rows were copied into {} above",
+            t.name, tmp.name
+        );
+        if !lost.is_empty() {
+            why.push_str(&format!(
+                "; the data of column(s) {} is lost",
+                lost.join(", ")
+            ));
+        }
+        self.main.push(reviewed(
+            format!("DROP TABLE {}", self.name(&t.name)),
+            why.clone(),
+        ));
+        self.main.push(reviewed(
+            format!(
+                "ALTER TABLE {} RENAME TO {}",
+                self.name(&tmp),
+                self.ident(&t.name.name)
+            ),
+            format!("rebuild of {}: the new table takes the old name", t.name),
+        ));
+        let indexes: Vec<&Index> = self
+            .to
+            .indexes
+            .values()
+            .filter(|i| i.table == t.name)
+            .copied()
+            .collect();
+        for index in indexes {
+            let sql = self.create_index(index, false);
+            self.main.push(step(sql));
+        }
+    }
+
+    fn alter_columns(&mut self, f: &Table, t: &Table) {
+        let table = self.name(&t.name);
+        let added: Vec<&Column> = t
+            .columns
+            .iter()
+            .filter(|c| f.column(&c.name).is_none())
+            .collect();
+        let dropped: Vec<&Column> = f
+            .columns
+            .iter()
+            .filter(|c| t.column(&c.name).is_none())
+            .collect();
+        for c in &dropped {
+            let mut s = reviewed(
+                format!("ALTER TABLE {table} DROP COLUMN {}", self.ident(&c.name)),
+                format!("drops column {}.{} and its data", t.name, c.name),
+            );
+            for a in &added {
+                if a.data_type == c.data_type {
+                    s.review.push(format!(
+                        "if {} is {} renamed, replace this DROP and the ADD COLUMN {} with: \
+                         ALTER TABLE {table} RENAME COLUMN {} TO {}",
+                        a.name,
+                        c.name,
+                        a.name,
+                        self.ident(&c.name),
+                        self.ident(&a.name)
+                    ));
+                }
+            }
+            self.main.push(s);
+        }
+        for c in &added {
+            let mut s = step(format!(
+                "ALTER TABLE {table} ADD COLUMN {}",
+                self.column_def(c, false)
+            ));
+            let default = c.sql.as_ref().and_then(|s| s.default.as_ref());
+            if !c.nullable && default.is_none() && !c.has_default {
+                s.review.push(format!(
+                    "adds NOT NULL column {}.{} without a default: fails if the table has rows",
+                    t.name, c.name
+                ));
+            }
+            if default.is_some_and(|d| d.contains('(')) && self.pg() {
+                s.review.push(format!(
+                    "the default of {}.{} may be volatile: PostgreSQL then rewrites the table",
+                    t.name, c.name
+                ));
+            }
+            if c.sql.as_ref().is_some_and(|s| s.generated.is_some()) && self.pg() {
+                s.review.push(format!(
+                    "{}.{} is generated: PostgreSQL rewrites the table to fill it",
+                    t.name, c.name
+                ));
+            }
+            for o in &dropped {
+                if o.data_type == c.data_type {
+                    s.review.push(format!(
+                        "if {} is {} renamed, replace this ADD and the DROP COLUMN {} with: \
+                         ALTER TABLE {table} RENAME COLUMN {} TO {}",
+                        c.name,
+                        o.name,
+                        o.name,
+                        self.ident(&o.name),
+                        self.ident(&c.name)
+                    ));
+                }
+            }
+            self.main.push(s);
+        }
+        for c in &t.columns {
+            let Some(o) = f.column(&c.name) else { continue };
+            if o == c {
+                continue;
+            }
+            let col = self.ident(&c.name);
+            let (osql, csql) = (o.sql.as_ref(), c.sql.as_ref());
+            let type_changed = o.data_type != c.data_type;
+            let default_changed = osql.map(|s| &s.default) != csql.map(|s| &s.default);
+            let generated_changed = osql.map(|s| &s.generated) != csql.map(|s| &s.generated);
+            if self.d == Dialect::MySql {
+                // MODIFY restates the whole column.
+                let mut s = step(format!(
+                    "ALTER TABLE {table} MODIFY COLUMN {}",
+                    self.column_def(c, false)
+                ));
+                if type_changed {
+                    s.review.push(format!(
+                        "changes the type of {}.{} from {} to {}: may rewrite the table or fail on existing values",
+                        t.name, c.name, o.data_type, c.data_type
+                    ));
+                }
+                if o.nullable && !c.nullable {
+                    s.review.push(format!(
+                        "makes {}.{} NOT NULL: fails if a row holds NULL there",
+                        t.name, c.name
+                    ));
+                }
+                self.main.push(s);
+                continue;
+            }
+            let old_default = osql.and_then(|s| s.default.as_ref());
+            let new_default = csql.and_then(|s| s.default.as_ref());
+            // The old default may not cast to the new type: it goes first
+            // and the declared one is set after.
+            let default_changed = default_changed || (type_changed && old_default.is_some());
+            if type_changed && old_default.is_some() {
+                self.main.push(step(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"
+                )));
+            }
+            if type_changed {
+                let data_type = csql.map_or(c.data_type.clone(), |s| s.data_type.clone());
+                let using = if self.pg() {
+                    format!(" USING {col}::{data_type}")
+                } else {
+                    String::new()
+                };
+                self.main.push(reviewed(
+                    format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {data_type}{using}"),
+                    format!(
+                        "changes the type of {}.{} from {} to {}: may rewrite the table or fail on existing values",
+                        t.name, c.name, o.data_type, c.data_type
+                    ),
+                ));
+            }
+            if default_changed {
+                match new_default {
+                    Some(default) => self.main.push(step(format!(
+                        "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default}"
+                    ))),
+                    None if !type_changed || old_default.is_none() => self.main.push(step(
+                        format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"),
+                    )),
+                    None => {}
+                }
+            }
+            if generated_changed {
+                self.unknown.push(format!(
+                    "column {}.{} changes its identity or generated clause: write that change by hand",
+                    t.name, c.name
+                ));
+            }
+            if o.nullable != c.nullable {
+                if c.nullable {
+                    self.main.push(reviewed(
+                        format!("ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL"),
+                        format!(
+                            "{}.{} accepts NULL from now on: code that reads it must expect one",
+                            t.name, c.name
+                        ),
+                    ));
+                } else {
+                    // Through a validated check, so that the long scan
+                    // holds no exclusive lock.
+                    let check = self.ident(&format!("{}_{}_not_null", t.name.name, c.name));
+                    self.main.push(step(format!(
+                        "ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID"
+                    )));
+                    self.main.push(reviewed(
+                        format!("ALTER TABLE {table} VALIDATE CONSTRAINT {check}"),
+                        format!(
+                            "{}.{} becomes NOT NULL: fails if a row holds NULL there",
+                            t.name, c.name
+                        ),
+                    ));
+                    self.main.push(reviewed(
+                        format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"),
+                        format!("{}.{} becomes NOT NULL (the check above has proved it, so this scan is short)", t.name, c.name),
+                    ));
+                    self.main
+                        .push(step(format!("ALTER TABLE {table} DROP CONSTRAINT {check}")));
+                }
+            }
+        }
+    }
+
+    fn add_constraint(&mut self, t: &Table, c: &Constraint, existing: bool) {
+        let table = self.name(&t.name);
+        let def = c.definition.clone().unwrap_or_default();
+        let named = if c.generated_name && self.d != Dialect::Sqlite {
+            format!("CONSTRAINT {} ", self.ident(&c.name))
+        } else if c.generated_name {
+            String::new()
+        } else {
+            format!("CONSTRAINT {} ", self.ident(&c.name))
+        };
+        let pg = self.pg();
+        match c.kind {
+            ConstraintKind::ForeignKey | ConstraintKind::Check if pg && existing => {
+                self.main.push(step(format!(
+                    "ALTER TABLE {table} ADD {named}{def} NOT VALID"
+                )));
+                self.main.push(reviewed(
+                    format!(
+                        "ALTER TABLE {table} VALIDATE CONSTRAINT {}",
+                        self.ident(&c.name)
+                    ),
+                    format!(
+                        "validates {} on {}: fails if a row breaks it",
+                        c.name, t.name
+                    ),
+                ));
+            }
+            ConstraintKind::Unique if pg && existing => {
+                // The index first, without blocking writes, then the
+                // constraint takes it over.
+                let index = t.name.sibling(c.name.clone());
+                let columns = def
+                    .trim_start_matches("UNIQUE")
+                    .trim_start_matches(" NULLS NOT DISTINCT")
+                    .trim();
+                self.post.push(step(format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {table} {columns}",
+                    self.ident(&index.name)
+                )));
+                self.last.push(step(format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+                    self.ident(&c.name),
+                    self.ident(&index.name)
+                )));
+            }
+            _ => {
+                let mut s = step(format!("ALTER TABLE {table} ADD {named}{def}"));
+                if existing {
+                    s.review.push(format!(
+                        "adds {} to {}: fails if a row breaks it, and locks the table while it is checked",
+                        c.name, t.name
+                    ));
+                }
+                self.main.push(s);
+            }
+        }
+    }
+
+    fn drop_constraint(&self, t: &Table, c: &Constraint) -> String {
+        let table = self.name(&t.name);
+        let name = self.ident(&c.name);
+        match (self.d, c.kind) {
+            (Dialect::MySql, ConstraintKind::ForeignKey) => {
+                format!("ALTER TABLE {table} DROP FOREIGN KEY {name}")
+            }
+            (Dialect::MySql, ConstraintKind::PrimaryKey) => {
+                format!("ALTER TABLE {table} DROP PRIMARY KEY")
+            }
+            (Dialect::MySql, ConstraintKind::Unique) => {
+                format!("ALTER TABLE {table} DROP INDEX {name}")
+            }
+            _ => format!("ALTER TABLE {table} DROP CONSTRAINT {name}"),
+        }
+    }
+
+    fn drop_index(&mut self, index: &Index, gone: bool) {
+        let short = index
+            .name
+            .name
+            .rsplit_once('.')
+            .filter(|_| self.d == Dialect::MySql)
+            .map_or(index.name.name.as_str(), |(_, n)| n);
+        let why = format!("drops index {}", index.name);
+        let mut s = match self.d {
+            Dialect::MySql => step(format!(
+                "DROP INDEX {} ON {}",
+                self.ident(short),
+                self.name(&index.table)
+            )),
+            Dialect::Sqlite | Dialect::Generic => {
+                step(format!("DROP INDEX {}", self.name(&index.name)))
+            }
+            Dialect::Postgres => step(format!(
+                "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                self.name(&index.name)
+            )),
+        };
+        if gone && index.unique {
+            s.review
+                .push(format!("{why}: its uniqueness is no longer enforced"));
+        }
+        if self.pg() {
+            self.pre.push(s);
+        } else {
+            self.main.push(s);
+        }
+    }
+
+    fn create_index(&self, index: &Index, concurrently: bool) -> String {
+        let short = index
+            .name
+            .name
+            .rsplit_once('.')
+            .filter(|_| self.d == Dialect::MySql)
+            .map_or(index.name.name.as_str(), |(_, n)| n);
+        let unique = if index.unique { "UNIQUE " } else { "" };
+        let how = if concurrently {
+            "CONCURRENTLY IF NOT EXISTS "
+        } else {
+            ""
+        };
+        format!(
+            "CREATE {unique}INDEX {how}{} ON {} {}",
+            self.ident(short),
+            self.name(&index.table),
+            index.definition.clone().unwrap_or_default()
+        )
+    }
+
+    fn create_table(&self, t: &Table, constraints: &[&Constraint], as_name: &Name) -> String {
+        let mut lines: Vec<String> = Vec::new();
+        // SQLite's AUTOINCREMENT is only allowed on the primary key's own line.
+        let autoincrement: Option<&str> = if self.d == Dialect::Sqlite {
+            t.columns
+                .iter()
+                .find(|c| {
+                    c.sql
+                        .as_ref()
+                        .and_then(|s| s.generated.as_ref())
+                        .is_some_and(|g| g.to_ascii_uppercase().contains("AUTOINCREMENT"))
+                })
+                .map(|c| c.name.as_str())
+        } else {
+            None
+        };
+        // A primary key's columns are NOT NULL by the key (SQLite's
+        // catalog shows an explicit NOT NULL, which the key does not imply there).
+        let keyed: Vec<&str> = constraints
+            .iter()
+            .filter(|c| c.kind == ConstraintKind::PrimaryKey)
+            .flat_map(|c| c.columns.iter().map(String::as_str))
+            .collect();
+        for c in &t.columns {
+            let inline_pk = autoincrement == Some(c.name.as_str());
+            let mut def = self.column_def(c, inline_pk);
+            if keyed.contains(&c.name.as_str()) {
+                if let Some(stripped) = def.strip_suffix(" NOT NULL") {
+                    def = stripped.to_string();
+                }
+            }
+            lines.push(def);
+        }
+        for c in constraints {
+            if autoincrement.is_some() && c.kind == ConstraintKind::PrimaryKey {
+                continue;
+            }
+            let def = c.definition.clone().unwrap_or_default();
+            if c.generated_name
+                || (self.d == Dialect::MySql && c.kind == ConstraintKind::PrimaryKey)
+            {
+                lines.push(def);
+            } else {
+                lines.push(format!("CONSTRAINT {} {def}", self.ident(&c.name)));
+            }
+        }
+        format!(
+            "CREATE TABLE {} (\n    {}\n)",
+            self.name(as_name),
+            lines.join(",\n    ")
+        )
+    }
+
+    fn column_def(&self, c: &Column, inline_pk: bool) -> String {
+        let mut out = self.ident(&c.name);
+        match &c.sql {
+            Some(sql) => {
+                out.push(' ');
+                out.push_str(&sql.data_type);
+                if inline_pk {
+                    out.push_str(" PRIMARY KEY AUTOINCREMENT");
+                } else if let Some(g) = &sql.generated {
+                    out.push(' ');
+                    out.push_str(g);
+                }
+                if let Some(default) = &sql.default {
+                    out.push_str(" DEFAULT ");
+                    out.push_str(default);
+                }
+            }
+            None => {
+                out.push(' ');
+                out.push_str(&c.data_type);
+            }
+        }
+        if !c.nullable && !inline_pk {
+            out.push_str(" NOT NULL");
+        }
+        out
+    }
+
+    fn create_type(&self, t: &TypeDef) -> String {
+        let labels: Vec<String> = t.labels.iter().map(|l| literal(l)).collect();
+        format!(
+            "CREATE TYPE {} AS ENUM ({})",
+            self.name(&t.name),
+            labels.join(", ")
+        )
+    }
+
+    fn ident(&self, name: &str) -> String {
+        quote(self.d, name)
+    }
+
+    fn name(&self, name: &Name) -> String {
+        match &name.schema {
+            Some(schema) => format!("{}.{}", self.ident(schema), self.ident(&name.name)),
+            None => self.ident(&name.name),
+        }
+    }
+}
+
+/// Two constraints are the same when their names (or, when the server
+/// chose both names, their kinds and columns) and their definitions agree.
+fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
+    let same_name = a.name == b.name
+        || (a.generated_name && b.generated_name && a.kind == b.kind && a.columns == b.columns);
+    same_name
+        && a.kind == b.kind
+        && (a.definition.is_none() || b.definition.is_none() || a.definition == b.definition)
+}
+
+fn same_constraints(a: &[Constraint], b: &[Constraint]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| same_constraint(x, y)))
+}
+
+/// A table's columns and types, for the rename hint.
+fn shape(t: &Table) -> Vec<(&str, &str)> {
+    let mut s: Vec<(&str, &str)> = t
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.data_type.as_str()))
+        .collect();
+    s.sort();
+    s
+}
+
+/// The views of `which`, each after the views it reads.
+fn view_order(views: &BTreeMap<&Name, &View>, which: &BTreeSet<Name>) -> Vec<Name> {
+    let mut out: Vec<Name> = Vec::new();
+    let mut remaining: Vec<Name> = which
+        .iter()
+        .filter(|n| views.contains_key(*n))
+        .cloned()
+        .collect();
+    while !remaining.is_empty() {
+        let pos = remaining
+            .iter()
+            .position(|n| {
+                views[n]
+                    .depends_on
+                    .iter()
+                    .all(|r| !remaining.contains(r) || r == n)
+            })
+            .unwrap_or(0);
+        out.push(remaining.remove(pos));
+    }
+    out
+}
+
+/// A string literal.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Words that must be quoted as identifiers in at least one dialect.
+const RESERVED: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "between",
+    "both",
+    "by",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "constraint",
+    "create",
+    "cross",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "delete",
+    "desc",
+    "distinct",
+    "do",
+    "drop",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "in",
+    "index",
+    "initially",
+    "inner",
+    "insert",
+    "intersect",
+    "interval",
+    "into",
+    "is",
+    "join",
+    "key",
+    "keys",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "match",
+    "natural",
+    "not",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "placing",
+    "primary",
+    "range",
+    "read",
+    "references",
+    "returning",
+    "right",
+    "row",
+    "rows",
+    "select",
+    "session_user",
+    "set",
+    "some",
+    "symmetric",
+    "table",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "update",
+    "user",
+    "using",
+    "values",
+    "variadic",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+/// `name` as an identifier of `dialect`: bare when it is a plain lower-case
+/// word that is not reserved, else quoted.
+pub fn quote(dialect: Dialect, name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !RESERVED.contains(&name);
+    if plain {
+        return name.to_string();
+    }
+    match dialect {
+        Dialect::MySql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
