@@ -83,7 +83,7 @@ pub fn generate_cycle(dir: &Path, count: usize) {
 fn stages(dir: &Path, config: &migrate_build::config::Config) {
     let display = Path::new("migrations");
     let started = Instant::now();
-    let files = migrate_build::source::read_migrations(dir, display).expect("read");
+    let files = migrate_build::source::read_migrations(dir, display, None).expect("read");
     let read = started.elapsed();
     let started = Instant::now();
     let revisions: Vec<_> = files
@@ -93,16 +93,15 @@ fn stages(dir: &Path, config: &migrate_build::config::Config) {
     let parse = started.elapsed();
     let started = Instant::now();
     let graph = migrate_build::graph::check(&revisions);
-    let order = migrate_build::plan::order(&revisions);
     let graph_time = started.elapsed();
-    let ordered: Vec<_> = order.iter().map(|i| revisions[*i].clone()).collect();
+    let ordered: Vec<_> = graph.order.iter().map(|i| revisions[*i].clone()).collect();
     let started = Instant::now();
     let lints = migrate_build::lint::check(config, &ordered);
     let lint = started.elapsed();
     eprintln!(
         "{} revisions: read {read:?}, compile_file (1 thread) {parse:?}, graph+order {graph_time:?} ({} findings), lints {lint:?} ({} findings)",
         files.len(),
-        graph.len(),
+        graph.diagnostics.len(),
         lints.len()
     );
 }

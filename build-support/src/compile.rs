@@ -164,7 +164,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         })
     };
 
-    if !dir.is_dir() {
+    if !crate::source::is_directory(dir) {
         return fail(
             vec![Diagnostic {
                 severity: Severity::Error,
@@ -184,9 +184,16 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         );
     }
 
-    let config = crate::config::load(dir, &display_dir);
+    // `migrate.toml` is read and parsed once; the schema file it names is
+    // not a revision.
+    let config_file = crate::source::read_config(dir, &display_dir);
+    let config = match &config_file {
+        Ok(file) => crate::config::from_file(file.as_ref()),
+        Err(found) => Err(found.clone()),
+    };
+    let schema = config.as_ref().ok().and_then(|c| c.schema.as_deref());
     let mut skipped = Vec::new();
-    let files = crate::source::read_migrations_warning(dir, &display_dir, &mut skipped);
+    let files = crate::source::read_migrations_warning(dir, &display_dir, schema, &mut skipped);
     let (config, files) = match (config, files) {
         (Ok(config), Ok(files)) => (config, files),
         (config, files) => {
@@ -197,10 +204,13 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
             if let Err(found) = files {
                 diagnostics.extend(found);
             }
-            add_config_source(dir, &display_dir, &mut sources);
+            if let Ok(Some(file)) = config_file {
+                sources.insert(file.path, file.text);
+            }
             return fail(diagnostics, sources);
         }
     };
+    drop(config_file);
     if let Some(source) = &config.source {
         sources.insert(source.path.clone(), source.text.clone());
     }
@@ -226,13 +236,20 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         return fail(diagnostics, sources);
     }
 
-    diagnostics.extend(crate::graph::check(&revisions));
+    let checked = crate::graph::check(&revisions);
+    diagnostics.extend(checked.diagnostics);
     if has_errors(&diagnostics, options.tolerate) {
         diagnostics.append(&mut salvaged);
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
     }
-    let order = crate::plan::order(&revisions);
+    // The order the graph checks computed; none when they stopped at a
+    // duplicate id (which only a caller's `tolerate` lets through).
+    let order = if checked.order.len() == revisions.len() {
+        checked.order
+    } else {
+        crate::graph::order(&revisions)
+    };
     let mut slots: Vec<Option<CompiledRevision>> = revisions.into_iter().map(Some).collect();
     let revisions: Vec<CompiledRevision> = order
         .into_iter()
@@ -243,7 +260,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     let structural = diagnostics.len();
     if !options.skip_lock {
         let display = display_dir.join(migrate_core::lock::LOCK_FILE);
-        match crate::lock::read_lock(dir, &display) {
+        match crate::source::read_lock(dir, &display) {
             Ok(Some(text)) => {
                 diagnostics.extend(crate::lock::check(&text, &display, &revisions));
                 sources.insert(display, text);
@@ -391,13 +408,6 @@ fn add_file_sources(
         } else if let Some(file) = files.iter().find(|file| file.path == path) {
             sources.insert(path.to_path_buf(), file.text.clone());
         }
-    }
-}
-
-fn add_config_source(dir: &Path, display_dir: &Path, sources: &mut Sources) {
-    let file = crate::config::CONFIG_FILE;
-    if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
-        sources.insert(display_dir.join(file), text);
     }
 }
 

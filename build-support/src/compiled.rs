@@ -84,4 +84,8 @@ pub enum CheckedBy {
     /// Nested too deeply to analyse (see `parse::MAX_DEPTH`): applied as
     /// written, not analysed, reported by the `statement-too-deep` warning.
     TooDeep,
+    /// sqlparser parsed it in pieces (a list too long to hold at once, see
+    /// `parse::Incremental`), and it is a statement the schema model reads:
+    /// no tree is kept, so the model takes its effects as unknown.
+    TooLarge,
 }

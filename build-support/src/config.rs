@@ -27,7 +27,7 @@ use crate::source::SourceFile;
 use crate::{Diagnostic, Label, Severity};
 
 /// The name of the settings file inside the migrations directory.
-pub const CONFIG_FILE: &str = "migrate.toml";
+pub use crate::source::CONFIG_FILE;
 
 /// The default name of the version table.
 pub const DEFAULT_VERSION_TABLE: &str = "migrate_version";
@@ -102,21 +102,15 @@ struct RawConfig {
 /// Reads `dir/migrate.toml` if it exists; the defaults otherwise.
 /// `display_dir` is the directory as shown in diagnostics.
 pub fn load(dir: &Path, display_dir: &Path) -> Result<Config, Vec<Diagnostic>> {
-    let path = dir.join(CONFIG_FILE);
-    let display = display_dir.join(CONFIG_FILE);
-    match std::fs::read(&path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => parse(&display, &text),
-            Err(_) => Err(vec![plain_error(
-                Code::ConfigUnreadable,
-                format!("`{}` is not valid UTF-8", display.display()),
-            )]),
-        },
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-        Err(err) => Err(vec![plain_error(
-            Code::ConfigUnreadable,
-            format!("cannot read `{}`: {err}", display.display()),
-        )]),
+    from_file(crate::source::read_config(dir, display_dir)?.as_ref())
+}
+
+/// The configuration in `file` as [`crate::source::read_config`] read it;
+/// the defaults when there is none.
+pub fn from_file(file: Option<&SourceFile>) -> Result<Config, Vec<Diagnostic>> {
+    match file {
+        Some(file) => parse(&file.path, &file.text),
+        None => Ok(Config::default()),
     }
 }
 
@@ -306,17 +300,6 @@ fn key_span(text: &str, key: &str) -> Range<usize> {
         offset += line.len();
     }
     0..0
-}
-
-fn plain_error(code: Code, message: String) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        code,
-        message,
-        labels: Vec::new(),
-        notes: Vec::new(),
-        help: None,
-    }
 }
 
 #[cfg(test)]

@@ -50,34 +50,99 @@ pub fn all_parents(graph: &Graph, index: usize) -> impl Iterator<Item = usize> +
         .copied()
 }
 
+/// What [`check`] found, and the plan order it computed on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The errors found (empty when the graph is sound).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The plan order ([`order`]): indices into the revisions; complete
+    /// only when `diagnostics` is empty.
+    pub order: Vec<usize>,
+}
+
 /// Runs every graph check and returns the errors found (empty when the graph
-/// is sound). `revisions` are in file order.
-pub fn check(revisions: &[CompiledRevision]) -> Vec<Diagnostic> {
+/// is sound) with the plan order, so that it is computed once. `revisions`
+/// are in file order.
+pub fn check(revisions: &[CompiledRevision]) -> Checked {
     let mut diagnostics = Vec::new();
     duplicate_ids(revisions, &mut diagnostics);
     if !diagnostics.is_empty() {
         // With one id in two files every edge to it is ambiguous: whatever
         // else is reported would be guesswork.
-        return diagnostics;
+        return Checked {
+            diagnostics,
+            order: Vec::new(),
+        };
     }
     duplicate_labels(revisions, &mut diagnostics);
     unknown_references(revisions, &mut diagnostics);
     let graph = core_graph(revisions);
-    let order = crate::plan::order_with(revisions, &graph);
+    let order = order_with(revisions, &graph);
     if order.len() < revisions.len() {
         cycles(revisions, &graph, &order, &mut diagnostics);
     }
     if !diagnostics.is_empty() {
         // Heads and bases are ill-defined on a loop, and a dangling parent
         // or a shared label would only add a misleading second head.
-        return diagnostics;
+        return Checked { diagnostics, order };
     }
     let labels: Vec<BTreeSet<String>> = (0..revisions.len())
         .map(|index| graph.branch_labels(index))
         .collect();
     multiple_heads(revisions, &graph, &labels, &mut diagnostics);
     multiple_bases(revisions, &graph, &mut diagnostics);
-    diagnostics
+    Checked { diagnostics, order }
+}
+
+/// The deterministic plan order: a topological order of the revision graph
+/// that every machine computes identically from the same directory
+/// (indices into `revisions`). Revisions on or after a cycle, which cannot
+/// be ordered, are left out, so the result is shorter than the input
+/// exactly when the graph has a cycle.
+///
+/// Kahn's algorithm over both kinds of edge (`down_revision` and
+/// `depends_on`): a revision is *ready* once every revision it names has been
+/// placed. Which ready revision goes next is decided by two rules:
+///
+/// 1. **Stay on the line just placed.** If placing revision `R` made some of
+///    `R`'s children ready, the next revision is the one of them whose file
+///    name sorts first. So a branch's revisions stay together in the plan
+///    instead of interleaving with a sibling branch.
+/// 2. **Otherwise, file name order.** The ready revision whose file name
+///    (byte-wise, then the id) sorts first.
+///
+/// A linear history therefore comes out in parent order, independent lines
+/// (separate bases) in the order of their first files' names, and the two
+/// sides of a fork one after the other before their merge. Nothing depends on
+/// the file system's listing order, on hashing, or on time.
+///
+/// Cost: O((n + e) log n) with a binary heap.
+pub fn order(revisions: &[CompiledRevision]) -> Vec<usize> {
+    order_with(revisions, &core_graph(revisions))
+}
+
+/// [`order`] with the graph already built: ranks the revisions by file name
+/// (byte-wise, then id) and leaves the sort itself to `migrate-core`.
+fn order_with(revisions: &[CompiledRevision], graph: &Graph) -> Vec<usize> {
+    let count = revisions.len();
+    let mut by_name: Vec<usize> = (0..count).collect();
+    by_name.sort_by(|a, b| {
+        let (ra, rb) = (&revisions[*a], &revisions[*b]);
+        ra.file
+            .as_os_str()
+            .as_encoded_bytes()
+            .cmp(rb.file.as_os_str().as_encoded_bytes())
+            .then_with(|| ra.id.cmp(&rb.id))
+            .then_with(|| a.cmp(b))
+    });
+    let mut rank = vec![0usize; count];
+    for (position, index) in by_name.iter().enumerate() {
+        rank[*index] = position;
+    }
+    let requires: Vec<Vec<usize>> = (0..count)
+        .map(|index| all_parents(graph, index).collect())
+        .collect();
+    Graph::order(count, &requires, &rank)
 }
 
 /// The ids of the versioned heads (no other revision names them in
@@ -522,6 +587,11 @@ fn multiple_bases(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The errors of [`super::check`].
+    fn check(revisions: &[CompiledRevision]) -> Vec<Diagnostic> {
+        super::check(revisions).diagnostics
+    }
     use crate::test_support::revision;
     use proptest::prelude::*;
 
@@ -636,7 +706,7 @@ mod tests {
         revisions[2].branch_labels = vec!["networking".to_string()];
         revisions[1].depends_on = vec!["networking".to_string()];
         assert!(codes(&revisions).is_empty());
-        let ids: Vec<&str> = crate::plan::order(&revisions)
+        let ids: Vec<&str> = order(&revisions)
             .into_iter()
             .map(|i| revisions[i].id.as_str())
             .collect();
@@ -703,7 +773,7 @@ mod tests {
     }
 
     fn plan_ids(revisions: &[CompiledRevision]) -> Vec<String> {
-        crate::plan::order(revisions)
+        order(revisions)
             .into_iter()
             .map(|i| revisions[i].id.clone())
             .collect()
@@ -782,7 +852,7 @@ mod tests {
                 prop_assert!(found.contains(&expected), "{:?} not in {:?}", expected, found);
             }
             // Ordering a broken graph never panics either.
-            let _ = crate::plan::order(&broken);
+            let _ = order(&broken);
         }
     }
 }

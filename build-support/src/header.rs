@@ -108,15 +108,16 @@ pub fn parse(file: &Path, text: &str) -> (Header, Vec<Diagnostic>) {
         let body_offset = comment_offset + (comment.len() - body.len());
         // Only a section marker ends the header: `migrate:allow-file` and
         // friends may sit among the keys.
-        match crate::split::directive_of(comment) {
+        match crate::directive::directive_of(comment) {
             Some(
-                crate::split::Directive::Section { .. } | crate::split::Directive::BadOption(..),
+                crate::directive::Directive::Section { .. }
+                | crate::directive::Directive::BadOption(..),
             ) => {
                 header.end = line_start;
                 header.end_line = line_number;
                 break;
             }
-            Some(crate::split::Directive::Unknown(name)) => {
+            Some(crate::directive::Directive::Unknown(name)) => {
                 let span = body_offset..body_offset + body.trim_end().len();
                 let mut diagnostic = error_at(
                     file,
@@ -125,12 +126,12 @@ pub fn parse(file: &Path, text: &str) -> (Header, Vec<Diagnostic>) {
                     span,
                     "not a directive",
                 );
-                diagnostic.help = Some(crate::split::DIRECTIVES_HELP.to_string());
+                diagnostic.help = Some(crate::directive::DIRECTIVES_HELP.to_string());
                 diagnostics.push(diagnostic);
                 line_number += 1;
                 continue;
             }
-            Some(crate::split::Directive::Unchecked(_)) => {
+            Some(crate::directive::Directive::Unchecked(_)) => {
                 // Silently dropping it would leave the statement the author
                 // meant to mark checked after all, and failing the build.
                 let span = body_offset..body_offset + body.trim_end().len();

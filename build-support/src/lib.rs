@@ -75,6 +75,7 @@ pub mod compile;
 pub mod compiled;
 pub mod config;
 pub mod diagnostic;
+mod directive;
 #[cfg(feature = "emit")]
 pub mod emit;
 pub mod fingerprint;

@@ -1,12 +1,13 @@
-//! The build's `migrate.lock` check: reads the file and compares the set of
-//! revisions it names with the directory's (`stale-lock` otherwise). The
+//! The build's `migrate.lock` check: compares the set of
+//! revisions it names with the directory's (`stale-lock` otherwise; the
+//! file is read by `source`). The
 //! format itself (parse and render) is `migrate_core::lock`; order and head
 //! lines are for the reader and for git.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use migrate_core::lock::{parse, render, LOCK_FILE};
+use migrate_core::lock::{parse, render};
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Label, Severity};
@@ -18,45 +19,7 @@ pub fn render_lock(revisions: &[CompiledRevision]) -> String {
     render(&order, &crate::graph::heads(revisions))
 }
 
-/// The text of `dir/migrate.lock` (shown as `display`), `None` when there
-/// is none; a diagnostic when it cannot be read as text: a directory, a
-/// file that is not UTF-8 or that cannot be opened is never taken for a
-/// fresh lock.
-pub fn read_lock(dir: &Path, display: &Path) -> Result<Option<String>, Diagnostic> {
-    let unreadable = |why: String| Diagnostic {
-        severity: Severity::Error,
-        code: Code::UnreadableLock,
-        message: format!("cannot read `{}`: {why}", display.display()),
-        labels: Vec::new(),
-        notes: Vec::new(),
-        help: Some(
-            "make it a readable UTF-8 file, or delete it and run `cargo migrate lock`".to_string(),
-        ),
-    };
-    let path = dir.join(LOCK_FILE);
-    match std::fs::metadata(&path) {
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return match std::fs::symlink_metadata(&path) {
-                Ok(_) => Err(unreadable("it is a symbolic link to nothing".to_string())),
-                Err(_) => Ok(None),
-            };
-        }
-        Err(error) => return Err(unreadable(error.to_string())),
-        Ok(metadata) if !metadata.is_file() => {
-            return Err(unreadable("it is not a regular file".to_string()))
-        }
-        Ok(_) => {}
-    }
-    match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|error| {
-            unreadable(format!(
-                "it is not valid UTF-8 (invalid byte at offset {})",
-                error.utf8_error().valid_up_to()
-            ))
-        }),
-        Err(error) => Err(unreadable(error.to_string())),
-    }
-}
+pub use crate::source::read_lock;
 
 /// The build's lock check: `lock_text` is the lock file's content, shown as
 /// `lock_file`; `revisions` are the directory's revisions.

@@ -31,7 +31,7 @@ use std::path::Path;
 
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 use crate::codes::Code;
 use crate::config::Dialect;
@@ -81,8 +81,13 @@ pub fn parse_statement(
 }
 
 /// The tokens of rows an `INSERT ... VALUES` holds before they are checked
-/// on their own (see [`Incremental`]).
+/// on their own, and the size of a batch of list items checked on their own
+/// (see [`Incremental`]).
 const BATCH: usize = 4096;
+
+/// The tokens a list (a group or a `CASE`) keeps before its later items
+/// are set aside (see [`Incremental`]).
+const BUDGET: usize = 4096;
 
 /// One statement parsed as its tokens arrive from the splitter, so that a
 /// long statement's tokens (88 bytes each) and tree are never all held at
@@ -97,13 +102,27 @@ const BATCH: usize = 4096;
 ///   (`ON CONFLICT ...`, `RETURNING ...`). The rows of a `VALUES` list are
 ///   independent in the grammar, so the pieces parse exactly when the whole
 ///   does; the tree of an `INSERT` is not kept anyway ([`keeps_tree`]).
-/// - In a data statement (`INSERT`, `UPDATE`, `DELETE`, `MERGE`), the items
-///   of an `IN ( ... )` list after the first are set aside and checked on
-///   their own, `BATCH` tokens at a time, as `SELECT 0 IN (<items>)`: an
-///   item of such a list is an expression in any context. The statement is
-///   parsed with the first item only.
-/// - Any other statement keeps its tokens until it ends, and is parsed
-///   whole.
+/// - In any statement, a long list: the items of a group (`( ... )`,
+///   `[ ... ]`: an `IN` list, an `ARRAY[...]`, a `CREATE TABLE`'s columns,
+///   a function's arguments, the rows of a `VALUES` in a subquery) or the
+///   `WHEN ... THEN ...` arms of a `CASE`. Once a list holds [`BUDGET`]
+///   tokens, its later items are set aside (only where they are in the
+///   file is kept), except the last one, which is kept with what follows.
+///   The statement is parsed as kept (the *skeleton*), then, for each batch
+///   of about `BATCH` tokens of items set aside, the skeleton with the
+///   batch put back in its place, tokenized again from the file. Items of
+///   a list are parsed one after another by the same rule, so each piece
+///   checks its items in their real context, after the real first items
+///   and before the real last one. An item with a clause keyword at the
+///   list's level (`FROM`, `WHERE`, `ORDER`, ...: a subquery's `SELECT a,
+///   b FROM t, u` holds two lists) ends the list: the items after it start
+///   a new one. If the skeleton or a piece does not parse, the statement is
+///   tokenized and parsed again whole, so an error is always the whole
+///   statement's (no false error). Statements with a `BEGIN ... END` body
+///   (`CREATE TRIGGER|FUNCTION|PROCEDURE`) are always parsed whole.
+/// - A statement checked in pieces keeps no tree; when it is one the model
+///   would read (a `CREATE TABLE`, a view), it is [`CheckedBy::TooLarge`]:
+///   applied as written, its effects unknown to the model.
 pub struct Incremental {
     dialect: Dialect,
     depth: DepthBound,
@@ -117,30 +136,86 @@ pub struct Incremental {
     /// `VALUES`, then the rows not checked yet).
     tokens: Vec<TokenWithSpan>,
     rows: Rows,
-    /// A data statement (`INSERT`, `UPDATE`, `DELETE`, `MERGE`), whose tree
-    /// is not kept: its long `IN` lists are checked in pieces.
-    data: bool,
-    in_list: InList,
-    /// The items of an `IN` list after its first, not checked yet.
-    pending: Vec<TokenWithSpan>,
+    /// The open groups and `CASE`s, innermost last.
+    frames: Vec<Frame>,
+    /// Batches of list items set aside, checked at the end.
+    aside: Vec<Aside>,
+    /// Words seen (up to 8), to recognise a statement with a body.
+    words: u8,
+    starts_with_create: bool,
+    /// A `CREATE TRIGGER|FUNCTION|PROCEDURE`: parsed whole.
+    has_body: bool,
     /// Pieces checked on their own.
     pieces: usize,
 }
 
-/// Where an [`Incremental`] is in an `IN ( ... )` list of a data statement.
-#[derive(Debug, Clone, Copy)]
-enum InList {
-    /// Not in one.
-    Idle,
-    /// After `IN`.
-    AfterIn,
-    /// After `IN (`.
-    AfterOpen,
-    /// In the list's first item (kept in the statement).
-    First { nesting: u32 },
-    /// In a later item (kept aside).
-    Rest { nesting: u32 },
+/// A group or a `CASE` whose items [`Incremental`] may set aside.
+#[derive(Debug, Clone)]
+struct Frame {
+    /// `CASE ... END` (items start at `WHEN`) or a group (items after `,`).
+    case: bool,
+    /// Where the list's kept tokens start, to weigh them against [`BUDGET`].
+    start: usize,
+    /// Where the current item starts in the kept tokens (its separator).
+    item_start: usize,
+    /// Where the current item starts in the file.
+    item_from: Location,
+    /// The end of the last token of the current item.
+    item_to: Location,
+    /// Tokens of the current item.
+    item_tokens: usize,
+    /// The current item is not the list's first.
+    later_item: bool,
+    /// The current item has a clause keyword at the list's level.
+    clause: bool,
+    /// Setting items aside: where they go back in the kept tokens.
+    aside_at: Option<usize>,
+    /// The batch being collected: from, to, tokens.
+    batch: Option<(Location, Location, usize)>,
 }
+
+/// A batch of items set aside: they go back at `at` of the kept tokens;
+/// `depth` is the depth of their list in the frames.
+#[derive(Debug, Clone)]
+struct Aside {
+    at: usize,
+    depth: usize,
+    from: Location,
+    to: Location,
+}
+
+/// Words that start a clause of a query or a statement: an item holding one
+/// at its list's level ends the list.
+const CLAUSE_KEYWORDS: &[Keyword] = &[
+    Keyword::SELECT,
+    Keyword::FROM,
+    Keyword::WHERE,
+    Keyword::GROUP,
+    Keyword::HAVING,
+    Keyword::ORDER,
+    Keyword::PARTITION,
+    Keyword::LIMIT,
+    Keyword::OFFSET,
+    Keyword::FETCH,
+    Keyword::UNION,
+    Keyword::EXCEPT,
+    Keyword::INTERSECT,
+    Keyword::WINDOW,
+    Keyword::QUALIFY,
+    Keyword::RETURNING,
+    Keyword::JOIN,
+    Keyword::INTO,
+    Keyword::VALUES,
+    Keyword::WITH,
+    Keyword::TABLE,
+    Keyword::SET,
+    Keyword::FOR,
+    Keyword::INSERT,
+    Keyword::UPDATE,
+    Keyword::DELETE,
+    Keyword::MERGE,
+    Keyword::BEGIN,
+];
 
 /// Where an [`Incremental`] is in an `INSERT ... VALUES` statement.
 #[derive(Debug, Clone, Copy)]
@@ -172,9 +247,11 @@ impl Incremental {
             error: None,
             tokens: Vec::new(),
             rows: Rows::Start,
-            data: false,
-            in_list: InList::Idle,
-            pending: Vec::new(),
+            frames: Vec::new(),
+            aside: Vec::new(),
+            words: 0,
+            starts_with_create: false,
+            has_body: false,
             pieces: 0,
         }
     }
@@ -195,6 +272,7 @@ impl Incremental {
         if self.depth.deepest() > MAX_DEPTH {
             self.too_deep = true;
             self.tokens = Vec::new();
+            self.aside = Vec::new();
             return;
         }
         if self.error.is_some() {
@@ -204,24 +282,22 @@ impl Incremental {
             Token::Word(word) if word.quote_style.is_none() => word.keyword,
             _ => Keyword::NoKeyword,
         };
-        if matches!(self.rows, Rows::Start) {
-            self.data = matches!(
-                keyword,
-                Keyword::INSERT
-                    | Keyword::REPLACE
-                    | Keyword::UPDATE
-                    | Keyword::DELETE
-                    | Keyword::MERGE
-            );
-        }
-        let token = if self.data && matches!(self.rows, Rows::Seeking { .. } | Rows::Whole) {
-            match self.elide(token, keyword) {
-                Some(token) => token,
-                None => return,
+        if keyword != Keyword::NoKeyword && self.words < 8 {
+            if self.words == 0 {
+                self.starts_with_create = keyword == Keyword::CREATE;
+            } else if self.starts_with_create
+                && matches!(
+                    keyword,
+                    Keyword::TRIGGER | Keyword::FUNCTION | Keyword::PROCEDURE
+                )
+            {
+                self.has_body = true;
             }
-        } else {
-            token
-        };
+            self.words += 1;
+        }
+        if !self.has_body && matches!(self.rows, Rows::Start | Rows::Seeking { .. } | Rows::Whole) {
+            self.list(&token, keyword);
+        }
         self.rows = match (self.rows, &token.token) {
             (Rows::Start, _) if matches!(keyword, Keyword::INSERT | Keyword::REPLACE) => {
                 Rows::Seeking { depth: 0 }
@@ -260,81 +336,134 @@ impl Incremental {
             }
             (rows, _) => rows,
         };
+        if let Some(frame) = self.frames.last_mut() {
+            frame.item_to = token.span.end;
+            frame.item_tokens += 1;
+        }
         self.tokens.push(token);
     }
 
-    /// Follows `IN ( ... )` lists: returns the token when it belongs to the
-    /// statement as parsed at the end, `None` when it is an item of a list
-    /// after its first (kept aside and checked on its own).
-    fn elide(&mut self, token: TokenWithSpan, keyword: Keyword) -> Option<TokenWithSpan> {
-        let nest = |nesting: u32| match token.token {
-            Token::LParen => nesting + 1,
-            Token::RParen => nesting.saturating_sub(1),
-            _ => nesting,
+    /// Follows the lists of the statement before `token` is kept: a
+    /// separator ends an item (set aside, or kept), a bracket or `CASE`
+    /// opens a list, a closing one or `END` closes it.
+    fn list(&mut self, token: &TokenWithSpan, keyword: Keyword) {
+        let separator = match self.frames.last() {
+            Some(frame) if frame.case => keyword == Keyword::WHEN,
+            Some(_) => matches!(token.token, Token::Comma),
+            None => false,
         };
-        let comma = matches!(token.token, Token::Comma);
-        let close = matches!(token.token, Token::RParen);
-        self.in_list = match self.in_list {
-            InList::Idle | InList::AfterIn if keyword == Keyword::IN => InList::AfterIn,
-            InList::AfterIn if matches!(token.token, Token::LParen) => InList::AfterOpen,
-            InList::AfterOpen
-                if close
-                    || matches!(keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES) =>
-            {
-                InList::Idle
+        if separator {
+            self.end_item();
+            let at = self.tokens.len();
+            if let Some(frame) = self.frames.last_mut() {
+                frame.item_start = at;
+                frame.item_from = token.span.start;
+                frame.item_tokens = 0;
+                frame.clause = false;
+                // A `CASE`'s first item is its operand: the first arm is a
+                // later item.
+                frame.later_item = true;
             }
-            InList::AfterOpen => InList::First { nesting: nest(0) },
-            InList::First { nesting: 0 } if comma => {
-                self.in_list = InList::Rest { nesting: 0 };
-                return None;
-            }
-            InList::First { nesting: 0 } if close => InList::Idle,
-            InList::First { nesting } => InList::First {
-                nesting: nest(nesting),
-            },
-            InList::Rest { nesting: 0 } if close => {
-                self.check_in_list();
-                InList::Idle
-            }
-            InList::Rest { nesting: 0 } if comma && self.pending.len() >= BATCH => {
-                self.check_in_list();
-                return None;
-            }
-            InList::Rest { nesting } => {
-                self.in_list = InList::Rest {
-                    nesting: nest(nesting),
-                };
-                self.pending.push(token);
-                return None;
-            }
-            _ => InList::Idle,
-        };
-        Some(token)
-    }
-
-    /// Checks the list items kept aside as `SELECT 0 IN (<items>)`: an
-    /// item of an `IN` list is an expression, whatever the list is in.
-    fn check_in_list(&mut self) {
-        let items = std::mem::take(&mut self.pending);
-        if items.is_empty() {
             return;
         }
-        let mut piece = Vec::with_capacity(items.len() + 5);
-        piece.extend(
-            [
-                Token::make_keyword("SELECT"),
-                Token::Number("0".to_string(), false),
-                Token::make_keyword("IN"),
-                Token::LParen,
-            ]
-            .map(TokenWithSpan::wrap),
-        );
-        piece.extend(items);
-        piece.push(TokenWithSpan::wrap(Token::RParen));
-        self.pieces += 1;
-        if let Err(error) = sqlparser_one(piece, self.dialect) {
-            self.error = Some(error);
-            self.tokens = Vec::new();
+        if CLAUSE_KEYWORDS.contains(&keyword) {
+            if let Some(frame) = self.frames.last_mut() {
+                frame.clause = true;
+            }
+        }
+        let closes = match &token.token {
+            Token::RParen | Token::RBracket | Token::RBrace => {
+                // A `CASE` left open inside the group closes with it.
+                while self.frames.last().is_some_and(|f| f.case) {
+                    self.close_frame();
+                }
+                true
+            }
+            _ => keyword == Keyword::END && self.frames.last().is_some_and(|f| f.case),
+        };
+        if closes {
+            self.close_frame();
+            return;
+        }
+        let opens = match &token.token {
+            Token::LParen | Token::LBracket | Token::LBrace => Some(false),
+            _ if keyword == Keyword::CASE => Some(true),
+            _ => None,
+        };
+        if let Some(case) = opens {
+            let start = self.tokens.len() + 1;
+            self.frames.push(Frame {
+                case,
+                start,
+                item_start: start,
+                item_from: token.span.end,
+                item_to: token.span.end,
+                item_tokens: 0,
+                later_item: false,
+                clause: false,
+                aside_at: None,
+                batch: None,
+            });
+        }
+    }
+
+    /// The current item of the innermost list has ended.
+    fn end_item(&mut self) {
+        let depth = self.frames.len();
+        let kept = self.tokens.len();
+        let Some(frame) = self.frames.last_mut() else {
+            return;
+        };
+        if frame.clause {
+            // A new list starts after this item.
+            Self::flush(frame, depth, &mut self.aside);
+            frame.aside_at = None;
+            frame.start = kept;
+            return;
+        }
+        if !frame.later_item {
+            return;
+        }
+        match frame.aside_at {
+            Some(_) => {
+                let item_start = frame.item_start;
+                let (from, tokens) = match frame.batch {
+                    Some((from, _, tokens)) => (from, tokens),
+                    None => (frame.item_from, 0),
+                };
+                let tokens = tokens + frame.item_tokens;
+                frame.batch = Some((from, frame.item_to, tokens));
+                if tokens >= BATCH {
+                    Self::flush(frame, depth, &mut self.aside);
+                }
+                // The item's tokens go, and with them what its own lists set
+                // aside (they are in the batch's text).
+                self.tokens.truncate(item_start);
+                self.aside
+                    .retain(|aside| aside.depth <= depth || aside.at < item_start);
+            }
+            None if kept - frame.start >= BUDGET => frame.aside_at = Some(kept),
+            None => {}
+        }
+    }
+
+    /// Records the batch being collected.
+    fn flush(frame: &mut Frame, depth: usize, aside: &mut Vec<Aside>) {
+        if let (Some((from, to, _)), Some(at)) = (frame.batch.take(), frame.aside_at) {
+            aside.push(Aside {
+                at,
+                depth,
+                from,
+                to,
+            });
+        }
+    }
+
+    /// Closes the innermost list: its last item stays.
+    fn close_frame(&mut self) {
+        let depth = self.frames.len();
+        if let Some(mut frame) = self.frames.pop() {
+            Self::flush(&mut frame, depth, &mut self.aside);
         }
     }
 
@@ -351,9 +480,32 @@ impl Incremental {
         }
     }
 
+    /// The skeleton and each batch set aside, parsed: the skeleton's tree,
+    /// or `None` when one of them does not parse.
+    fn check_aside(&mut self, text: &str) -> Option<sqlparser::ast::Statement> {
+        let dialect = self.dialect;
+        let tokens = std::mem::take(&mut self.tokens);
+        let skeleton =
+            sqlparser_one(without_drop_index_concurrently(tokens.clone()), dialect).ok()?;
+        let mut cursor = Cursor::new(text);
+        for aside in std::mem::take(&mut self.aside) {
+            let from = cursor.byte_of(aside.from);
+            let to = cursor.byte_of(aside.to).max(from);
+            let batch = tokenize(text.get(from..to)?, dialect)?;
+            let at = aside.at.min(tokens.len());
+            let mut piece = Vec::with_capacity(tokens.len() + batch.len());
+            piece.extend(tokens[..at].iter().cloned());
+            piece.extend(batch);
+            piece.extend(tokens[at..].iter().cloned());
+            self.pieces += 1;
+            sqlparser_one(without_drop_index_concurrently(piece), dialect).ok()?;
+        }
+        Some(skeleton)
+    }
+
     /// The verdict on the whole statement. `text` is the whole file.
     pub fn finish(
-        self,
+        mut self,
         file: &Path,
         text: &str,
         statement: &Statement,
@@ -372,19 +524,37 @@ impl Incremental {
         if self.too_deep {
             return too_deep;
         }
-        let sql_error = match self.error {
+        while !self.frames.is_empty() {
+            self.close_frame();
+        }
+        let in_pieces = |ast: &sqlparser::ast::Statement| Parsed {
+            ast: None,
+            checked_by: if keeps_tree(ast) {
+                CheckedBy::TooLarge
+            } else {
+                CheckedBy::Sqlparser
+            },
+        };
+        let sql_error = match self.error.take() {
             Some(error) => error,
+            None if !self.aside.is_empty() => {
+                if let Some(ast) = self.check_aside(text) {
+                    return Ok(in_pieces(&ast));
+                }
+                // Judged whole, so that an error is the statement's own.
+                let tokens = tokenize_at(&text[statement.span.clone()], statement, dialect)
+                    .unwrap_or_default();
+                match sqlparser_one(without_drop_index_concurrently(tokens), dialect) {
+                    Ok(ast) => return Ok(in_pieces(&ast)),
+                    Err(error) => error,
+                }
+            }
             None => {
                 // sqlparser reads `DROP INDEX CONCURRENTLY` as an index named
                 // `concurrently`; the rest of the statement is the plain
                 // form's, so it is parsed without that word (the lint rules
                 // that care read it from the text).
-                let tokens = match dialect {
-                    Dialect::Postgres | Dialect::Generic => {
-                        without_drop_index_concurrently(self.tokens)
-                    }
-                    _ => self.tokens,
-                };
+                let tokens = without_drop_index_concurrently(std::mem::take(&mut self.tokens));
                 match sqlparser_one(tokens, dialect) {
                     Ok(ast) => {
                         return Ok(Parsed {
@@ -426,6 +596,39 @@ impl Incremental {
     }
 }
 
+/// The tokens of `sql` without whitespace and comments (locations relative
+/// to `sql`); `None` when it does not tokenize.
+fn tokenize(sql: &str, dialect: Dialect) -> Option<Vec<TokenWithSpan>> {
+    let mut tokens = Tokenizer::new(crate::config::sqlparser_dialect(dialect), sql)
+        .tokenize_with_location()
+        .ok()?;
+    tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
+    Some(tokens)
+}
+
+/// The tokens of a statement's text with the locations they have in the
+/// file, as the splitter gives them.
+fn tokenize_at(sql: &str, statement: &Statement, dialect: Dialect) -> Option<Vec<TokenWithSpan>> {
+    let line = u64::from(statement.line.max(1)) - 1;
+    let column = u64::from(statement.column.max(1)) - 1;
+    let shift = |mut location: Location| {
+        if location.line == 1 {
+            location.column += column;
+        }
+        location.line += line;
+        location
+    };
+    let mut tokens = Vec::new();
+    Tokenizer::new(crate::config::sqlparser_dialect(dialect), sql)
+        .tokenize_with_location_into_buf_with_mapper(&mut tokens, |mut token| {
+            token.span.start = shift(token.span.start);
+            token.span.end = shift(token.span.end);
+            token
+        })
+        .ok()?;
+    tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
+    Some(tokens)
+}
 /// `DROP INDEX CONCURRENTLY ...` without its `CONCURRENTLY`; any other
 /// statement as it is.
 fn without_drop_index_concurrently(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
@@ -793,10 +996,18 @@ mod tests {
         for token in std::mem::take(&mut statement.tokens) {
             parse.push(token);
         }
-        let pieces = parse.pieces;
+        // Pieces checked so far, and batches set aside (checked at the end).
+        let pieces = parse.pieces + parse.aside.len();
         let incremental = match parse.finish(Path::new("a.sql"), &text, &statement) {
             Ok(parsed) => {
-                assert_eq!(parsed.checked_by, CheckedBy::Sqlparser);
+                assert!(
+                    matches!(
+                        parsed.checked_by,
+                        CheckedBy::Sqlparser | CheckedBy::TooLarge
+                    ),
+                    "{:?}",
+                    parsed.checked_by
+                );
                 "ok".to_string()
             }
             Err(diagnostic) => diagnostic
@@ -908,6 +1119,156 @@ mod tests {
         }
         assert_eq!(verdicts(&cases[0]).1, "ok");
         assert_eq!(verdicts(&cases[1]).0, verdicts(&cases[1]).1);
+    }
+
+    /// Long lists in any statement (a `CASE`'s arms, an `ARRAY[...]`, a
+    /// `CREATE TABLE`'s columns, a subquery's select and `FROM` lists,
+    /// nested lists), checked in batches: the verdict is the whole
+    /// statement's, accepted or the same error.
+    #[test]
+    fn long_lists_in_pieces_are_judged_as_a_whole() {
+        let list = |n: usize, item: &dyn Fn(usize) -> String, bad: Option<(usize, &str)>| {
+            (0..n)
+                .map(|i| match bad {
+                    Some((at, text)) if at == i => text.to_string(),
+                    _ => item(i),
+                })
+                .collect::<Vec<_>>()
+        };
+        let arm = |i: usize| format!("WHEN {i} THEN 'v{i}'");
+        let number = |i: usize| i.to_string();
+        let column = |i: usize| format!("c{i} text NOT NULL DEFAULT 'x'");
+        let name = |i: usize| format!("{i} AS c{i}");
+        let cases = [
+            (
+                format!(
+                    "UPDATE t SET a = CASE id {} ELSE a END",
+                    list(3000, &arm, None).join(" ")
+                ),
+                true,
+            ),
+            (
+                format!(
+                    "UPDATE t SET a = CASE id {} ELSE a END",
+                    list(3000, &arm, Some((2000, "WHEN 1 THEN 1 1"))).join(" ")
+                ),
+                false,
+            ),
+            (
+                format!(
+                    "SELECT CASE WHEN a THEN 1 {} END FROM t",
+                    list(3000, &arm, None).join(" ")
+                ),
+                true,
+            ),
+            (
+                format!(
+                    "CREATE VIEW v AS SELECT ARRAY[{}] AS a",
+                    list(9000, &number, None).join(", ")
+                ),
+                true,
+            ),
+            (
+                format!(
+                    "CREATE VIEW v AS SELECT ARRAY[{}] AS a",
+                    list(9000, &number, Some((6000, "1 +"))).join(", ")
+                ),
+                false,
+            ),
+            (
+                format!(
+                    "CREATE TABLE wide ({})",
+                    list(3000, &column, None).join(", ")
+                ),
+                true,
+            ),
+            (
+                format!(
+                    "CREATE TABLE wide ({}, PRIMARY KEY (c0)) WITH (fillfactor = 70)",
+                    list(3000, &column, None).join(", ")
+                ),
+                true,
+            ),
+            (
+                format!(
+                    "CREATE TABLE wide ({})",
+                    list(3000, &column, Some((1500, "c text NOT NOT NULL"))).join(", ")
+                ),
+                false,
+            ),
+            (
+                format!(
+                    "CREATE VIEW v AS SELECT * FROM (SELECT {} FROM t, u WHERE x IN ({})) s",
+                    list(3000, &name, None).join(", "),
+                    list(9000, &number, None).join(", ")
+                ),
+                true,
+            ),
+            // The select list of a subquery is set aside in batches; an item
+            // with a second `FROM` ends that list, and the whole is wrong.
+            (
+                format!(
+                    "CREATE VIEW v AS SELECT * FROM (SELECT {} FROM t, {} FROM u) s",
+                    list(3000, &name, None).join(", "),
+                    list(3000, &name, None).join(", ")
+                ),
+                false,
+            ),
+            (
+                format!(
+                    "SELECT ARRAY[{}]",
+                    (0..4)
+                        .map(|_| format!("ARRAY[{}]", list(3000, &number, None).join(", ")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                true,
+            ),
+            (
+                format!(
+                    "SELECT f({}) FROM t",
+                    list(9000, &number, Some((8999, "1,"))).join(", ")
+                ),
+                false,
+            ),
+        ];
+        for (index, (sql, valid)) in cases.iter().enumerate() {
+            let (incremental, whole, pieces) = verdicts(sql);
+            assert!(pieces > 0, "case {index} was checked in {pieces} pieces");
+            assert_eq!(whole == "ok", *valid, "case {index}: {whole}");
+            assert_eq!(incremental, whole, "case {index}");
+        }
+    }
+
+    /// A statement the model reads, checked in pieces, keeps no tree and is
+    /// `TooLarge` (its effects unknown); a data statement stays `Sqlparser`.
+    #[test]
+    fn a_statement_checked_in_pieces_keeps_no_tree() {
+        let numbers = (0..9000)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        for (sql, checked_by) in [
+            (
+                format!("CREATE VIEW v AS SELECT ARRAY[{numbers}] AS a"),
+                CheckedBy::TooLarge,
+            ),
+            (
+                format!("DELETE FROM t WHERE id IN ({numbers})"),
+                CheckedBy::Sqlparser,
+            ),
+            ("CREATE TABLE t (id int)".to_string(), CheckedBy::Sqlparser),
+        ] {
+            let text = format!("-- migrate:upgrade\n{sql};\n");
+            let split =
+                crate::split::split_file(Path::new("a.sql"), &text, 0, 1, Dialect::Postgres);
+            let mut statement = split.sections[0].statements[0].clone();
+            let parsed =
+                parse_statement(Path::new("a.sql"), &text, &mut statement, Dialect::Postgres)
+                    .expect("parses");
+            assert_eq!(parsed.checked_by, checked_by, "{}", &sql[..20]);
+            assert_eq!(parsed.ast.is_some(), sql.len() < 100);
+        }
     }
 
     /// The depth bound counted token by token is the one over all tokens.

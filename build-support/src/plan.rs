@@ -1,64 +1,13 @@
-//! The deterministic plan order: a topological order of the revision graph
-//! that every machine computes identically from the same directory.
-//!
-//! # The order
-//!
-//! Kahn's algorithm over both kinds of edge (`down_revision` and
-//! `depends_on`): a revision is *ready* once every revision it names has been
-//! placed. Which ready revision goes next is decided by two rules:
-//!
-//! 1. **Stay on the line just placed.** If placing revision `R` made some of
-//!    `R`'s children ready, the next revision is the one of them whose file
-//!    name sorts first. So a branch's revisions stay together in the plan
-//!    instead of interleaving with a sibling branch.
-//! 2. **Otherwise, file name order.** The ready revision whose file name
-//!    (byte-wise, then the id) sorts first.
-//!
-//! A linear history therefore comes out in parent order, independent lines
-//! (separate bases) in the order of their first files' names, and the two
-//! sides of a fork one after the other before their merge. Nothing depends on
-//! the file system's listing order, on hashing, or on time.
-//!
-//! Cost: O((n + e) log n) with a binary heap.
+//! The `migrate_core::Plan` of a compiled directory (in the plan order
+//! `graph::check` computed, see `graph::order`): the data the macro embeds
+//! and `cargo migrate` applies.
 
 use std::borrow::Cow;
 
 use migrate_core::plan::{Plan, Revision, Section, Statement, Text};
-use migrate_core::Graph;
 
 use crate::config::Config;
 use crate::{CompiledRevision, CompiledSection};
-
-/// The plan order of `revisions` (indices into the slice). Revisions on or
-/// after a cycle, which cannot be ordered, are left out, so the result is
-/// shorter than the input exactly when the graph has a cycle.
-pub fn order(revisions: &[CompiledRevision]) -> Vec<usize> {
-    order_with(revisions, &crate::graph::core_graph(revisions))
-}
-
-/// [`order`] with the graph already built: ranks the revisions by file name
-/// (byte-wise, then id) and leaves the sort itself to `migrate-core`.
-pub fn order_with(revisions: &[CompiledRevision], graph: &Graph) -> Vec<usize> {
-    let count = revisions.len();
-    let mut by_name: Vec<usize> = (0..count).collect();
-    by_name.sort_by(|a, b| {
-        let (ra, rb) = (&revisions[*a], &revisions[*b]);
-        ra.file
-            .as_os_str()
-            .as_encoded_bytes()
-            .cmp(rb.file.as_os_str().as_encoded_bytes())
-            .then_with(|| ra.id.cmp(&rb.id))
-            .then_with(|| a.cmp(b))
-    });
-    let mut rank = vec![0usize; count];
-    for (position, index) in by_name.iter().enumerate() {
-        rank[*index] = position;
-    }
-    let requires: Vec<Vec<usize>> = (0..count)
-        .map(|index| crate::graph::all_parents(graph, index).collect())
-        .collect();
-    Graph::order(count, &requires, &rank)
-}
 
 /// The plan for compiled `revisions` (in plan order): the data the macro
 /// embeds and `cargo migrate` applies. The graph is resolved here, once:
@@ -126,6 +75,7 @@ fn revision(revision: &CompiledRevision) -> Revision {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::order;
     use crate::test_support::revision;
 
     fn ids(revisions: &[CompiledRevision]) -> Vec<&str> {

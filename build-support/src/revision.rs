@@ -258,34 +258,17 @@ impl split::StatementSink for Sink<'_> {
     }
 }
 
-/// The rule names of a `migrate:allow` / `migrate:allow-file` comment body
-/// (after the directive name, up to the ` -- reason`).
-fn allow_names(rest: &str) -> impl Iterator<Item = &str> {
-    let names = rest.split(" --").next().unwrap_or("");
-    names
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|name| !name.is_empty())
-}
-
 /// `-- migrate:allow <rule>` among the comments before a statement.
 fn allowed_before(text: &str, comments: &[Range<usize>], rule: &str) -> bool {
     comments.iter().any(|range| {
-        let comment = text[range.clone()].trim_start_matches('-').trim_start();
-        comment
-            .strip_prefix("migrate:allow ")
-            .is_some_and(|rest| allow_names(rest).any(|name| name == rule))
+        text.get(range.clone())
+            .is_some_and(|comment| crate::directive::allows(comment, rule, false))
     })
 }
 
 /// `-- migrate:allow-file <rule>` on a line of its own anywhere in the file.
 fn allowed_in_file(text: &str, rule: &str) -> bool {
-    text.lines().any(|line| {
-        let line = line.trim_start();
-        line.strip_prefix("--")
-            .map(str::trim_start)
-            .and_then(|body| body.strip_prefix("migrate:allow-file "))
-            .is_some_and(|rest| allow_names(rest).any(|name| name == rule))
-    })
+    crate::directive::allows(text, rule, true)
 }
 
 /// What kind of statement cannot run in a transaction block, and the index

@@ -1,4 +1,5 @@
-//! Reading the migrations directory: the one module that lists files.
+//! Reading the migrations directory: the one module of the compiler that
+//! reads files (the revisions, `migrate.toml`, `migrate.lock`).
 //!
 //! Every `*.sql` file directly inside the directory is a revision; the
 //! order is by file name, so that diagnostics come out in the same order on
@@ -30,8 +31,14 @@ pub struct SourceFile {
 /// Reads every revision file of `dir`, sorted by file name. `display_dir` is
 /// the directory as the user wrote it (e.g. `migrations`), used for paths in
 /// diagnostics. Every unreadable file is reported, not just the first.
-pub fn read_migrations(dir: &Path, display_dir: &Path) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
-    read_migrations_warning(dir, display_dir, &mut Vec::new())
+/// `schema` is `migrate.toml`'s `schema = "..."` (not read as a revision
+/// when it sits in the directory).
+pub fn read_migrations(
+    dir: &Path,
+    display_dir: &Path,
+    schema: Option<&Path>,
+) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
+    read_migrations_warning(dir, display_dir, schema, &mut Vec::new())
 }
 
 /// [`read_migrations`], adding a warning to `warnings` for every entry that
@@ -39,12 +46,13 @@ pub fn read_migrations(dir: &Path, display_dir: &Path) -> Result<Vec<SourceFile>
 pub fn read_migrations_warning(
     dir: &Path,
     display_dir: &Path,
+    schema: Option<&Path>,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut names = Vec::new();
     let mut skipped_entries = Vec::new();
-    let schema_file = schema_file_name(dir, display_dir);
+    let schema_file = schema.and_then(schema_file_name);
     let mut hostile = Vec::new();
     for entry in walkdir::WalkDir::new(dir).min_depth(1).max_depth(1) {
         let entry = match entry {
@@ -146,16 +154,84 @@ pub fn is_revision_file(name: &str) -> bool {
 /// The name of the file `migrate.toml`'s `schema = "..."` points at, when it
 /// sits directly in the migrations directory: it holds the target schema for
 /// autogenerate, and read as a revision it would fail on a missing header.
-/// An unreadable `migrate.toml` is reported by [`crate::config::load`] in
-/// the same pass, so it is not reported here again.
-fn schema_file_name(dir: &Path, display_dir: &Path) -> Option<String> {
-    let schema = crate::config::load(dir, display_dir).ok()?.schema?;
+fn schema_file_name(schema: &Path) -> Option<String> {
     let mut components = schema
         .components()
         .filter(|component| !matches!(component, Component::CurDir));
     match (components.next(), components.next()) {
         (Some(Component::Normal(name)), None) => name.to_str().map(str::to_string),
         _ => None,
+    }
+}
+
+/// The name of the configuration file in the migrations directory.
+pub const CONFIG_FILE: &str = "migrate.toml";
+
+/// Whether the migrations directory exists (as a directory).
+pub fn is_directory(dir: &Path) -> bool {
+    dir.is_dir()
+}
+
+/// The text of `dir/migrate.toml` (shown under `display_dir`), `None` when
+/// there is none.
+pub fn read_config(dir: &Path, display_dir: &Path) -> Result<Option<SourceFile>, Vec<Diagnostic>> {
+    let display = display_dir.join(CONFIG_FILE);
+    match std::fs::read(dir.join(CONFIG_FILE)) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(Some(SourceFile {
+                path: display,
+                text,
+            })),
+            Err(_) => Err(vec![error(
+                Code::ConfigUnreadable,
+                format!("`{}` is not valid UTF-8", display.display()),
+            )]),
+        },
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(vec![error(
+            Code::ConfigUnreadable,
+            format!("cannot read `{}`: {err}", display.display()),
+        )]),
+    }
+}
+
+/// The text of `dir/migrate.lock` (shown as `display`), `None` when there
+/// is none; a diagnostic when it cannot be read as text: a directory, a
+/// file that is not UTF-8 or that cannot be opened is never taken for a
+/// fresh lock.
+pub fn read_lock(dir: &Path, display: &Path) -> Result<Option<String>, Diagnostic> {
+    let unreadable = |why: String| Diagnostic {
+        severity: Severity::Error,
+        code: Code::UnreadableLock,
+        message: format!("cannot read `{}`: {why}", display.display()),
+        labels: Vec::new(),
+        notes: Vec::new(),
+        help: Some(
+            "make it a readable UTF-8 file, or delete it and run `cargo migrate lock`".to_string(),
+        ),
+    };
+    let path = dir.join(migrate_core::lock::LOCK_FILE);
+    match std::fs::metadata(&path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return match std::fs::symlink_metadata(&path) {
+                Ok(_) => Err(unreadable("it is a symbolic link to nothing".to_string())),
+                Err(_) => Ok(None),
+            };
+        }
+        Err(error) => return Err(unreadable(error.to_string())),
+        Ok(metadata) if !metadata.is_file() => {
+            return Err(unreadable("it is not a regular file".to_string()))
+        }
+        Ok(_) => {}
+    }
+    match std::fs::read(&path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|error| {
+            unreadable(format!(
+                "it is not valid UTF-8 (invalid byte at offset {})",
+                error.utf8_error().valid_up_to()
+            ))
+        }),
+        Err(error) => Err(unreadable(error.to_string())),
     }
 }
 
@@ -247,7 +323,7 @@ mod tests {
         }
         std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
         std::fs::write(dir.path().join("sub/d4_nested.sql"), "-- x").expect("write");
-        let files = read_migrations(dir.path(), Path::new("migrations")).expect("files");
+        let files = read_migrations(dir.path(), Path::new("migrations"), None).expect("files");
         let paths: Vec<_> = files.iter().map(|f| f.path.clone()).collect();
         assert_eq!(
             paths,
@@ -274,8 +350,9 @@ mod tests {
                 .expect("symlink");
         }
         let mut warnings = Vec::new();
-        let files = read_migrations_warning(dir.path(), Path::new("migrations"), &mut warnings)
-            .expect("files");
+        let files =
+            read_migrations_warning(dir.path(), Path::new("migrations"), None, &mut warnings)
+                .expect("files");
         assert_eq!(files.len(), 1);
         let mut shown: Vec<String> = warnings
             .iter()
@@ -298,7 +375,8 @@ mod tests {
         std::fs::write(dir.path().join("a1_first.sql"), "-- x").expect("write");
         std::fs::write(dir.path().join("target.sql"), "CREATE TABLE t (id int);").expect("write");
         let listed = |dir: &Path| -> Vec<PathBuf> {
-            read_migrations(dir, Path::new("migrations"))
+            let config = crate::config::load(dir, Path::new("migrations")).expect("config");
+            read_migrations(dir, Path::new("migrations"), config.schema.as_deref())
                 .expect("files")
                 .into_iter()
                 .map(|f| f.path)
@@ -336,7 +414,7 @@ mod tests {
         std::fs::write(dir.path().join("a1_ok.sql"), "-- ok").expect("write");
         std::fs::write(dir.path().join("b2_bad.sql"), b"-- \xff\xfe").expect("write");
         std::fs::write(dir.path().join("c3_bad.sql"), b"\xc3").expect("write");
-        let diagnostics = read_migrations(dir.path(), Path::new("migrations")).unwrap_err();
+        let diagnostics = read_migrations(dir.path(), Path::new("migrations"), None).unwrap_err();
         assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
         assert_eq!(diagnostics[0].code, "file-not-utf8");
         assert!(diagnostics[0].message.contains("migrations/b2_bad.sql"));
@@ -356,7 +434,7 @@ mod tests {
         ] {
             std::fs::write(dir.path().join(name), "-- x").expect("write");
         }
-        let diagnostics = read_migrations(dir.path(), Path::new("migrations")).unwrap_err();
+        let diagnostics = read_migrations(dir.path(), Path::new("migrations"), None).unwrap_err();
         assert_eq!(diagnostics.len(), 4, "{diagnostics:#?}");
         assert!(diagnostics.iter().all(|d| d.code == "illegal-file-name"));
         assert!(
@@ -373,7 +451,7 @@ mod tests {
     fn missing_directory_is_an_error() {
         let dir = tempfile::tempdir().expect("tempdir");
         let diagnostics =
-            read_migrations(&dir.path().join("nope"), Path::new("migrations")).unwrap_err();
+            read_migrations(&dir.path().join("nope"), Path::new("migrations"), None).unwrap_err();
         assert_eq!(diagnostics[0].code, "unreadable-file");
         assert!(
             diagnostics[0].message.contains("`migrations`"),

@@ -38,17 +38,11 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace
 use crate::checksum::ChecksumBuilder;
 use crate::codes::Code;
 use crate::config::Dialect;
+use crate::directive::{directive_of, Directive, DIRECTIVES_HELP};
 use crate::header::error_at;
 use crate::Diagnostic;
 
-/// Upgrade or downgrade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SectionKind {
-    /// `-- migrate:upgrade`.
-    Upgrade,
-    /// `-- migrate:downgrade`.
-    Downgrade,
-}
+pub use crate::directive::SectionKind;
 
 /// A section of a file with its statements.
 #[derive(Debug, Clone)]
@@ -181,57 +175,6 @@ impl<'a> Cursor<'a> {
         let end = self.byte_of(token.span.end).max(start);
         start..end
     }
-}
-
-/// A `-- migrate:...` directive comment.
-pub(crate) enum Directive {
-    Section {
-        kind: SectionKind,
-        transactional: bool,
-    },
-    Unchecked(Option<String>),
-    Allow,
-    Unknown(String),
-    BadOption(SectionKind, String),
-}
-
-/// The help of an `unknown-directive` error.
-pub(crate) const DIRECTIVES_HELP: &str = "the directives are `-- migrate:upgrade`, `-- migrate:downgrade` (each optionally `transaction:false`), `-- migrate:unchecked -- <reason>`, `-- migrate:allow <rule> -- <reason>` and `-- migrate:allow-file <rule> -- <reason>`";
-
-/// The directive in a `--` comment's text (after `--`), if it is one.
-pub(crate) fn directive_of(comment: &str) -> Option<Directive> {
-    let body = comment.trim().strip_prefix("migrate:")?;
-    let (name, rest) = match body.find(char::is_whitespace) {
-        Some(at) => (&body[..at], body[at..].trim()),
-        None => (body, ""),
-    };
-    Some(match name {
-        "upgrade" | "downgrade" => {
-            let kind = if name == "upgrade" {
-                SectionKind::Upgrade
-            } else {
-                SectionKind::Downgrade
-            };
-            let mut transactional = true;
-            for option in rest.split_whitespace() {
-                match option {
-                    "transaction:false" => transactional = false,
-                    "transaction:true" => transactional = true,
-                    other => return Some(Directive::BadOption(kind, other.to_string())),
-                }
-            }
-            Directive::Section {
-                kind,
-                transactional,
-            }
-        }
-        "unchecked" => {
-            let reason = rest.strip_prefix("--").unwrap_or(rest).trim();
-            Directive::Unchecked((!reason.is_empty()).then(|| reason.to_string()))
-        }
-        "allow" | "allow-file" => Directive::Allow,
-        other => Directive::Unknown(other.to_string()),
-    })
 }
 
 /// Splits the body of a migration file: `text[body_start..]`, where

@@ -18,6 +18,7 @@
 use std::ops::Range;
 
 use super::Rule;
+use crate::directive::{allow_comment, AllowComment, AllowKind};
 use crate::{CompiledRevision, Diagnostic, Label, Severity};
 
 /// Where an allow applies.
@@ -71,24 +72,29 @@ impl Allows {
             let start = offset;
             offset += line.len();
             let trimmed = line.trim();
-            let Some(body) = comment_body(trimmed) else {
+            let Some(comment) = allow_comment(trimmed) else {
                 continue;
             };
             let lead = line.len() - line.trim_start().len();
             let span = start + lead..start + lead + trimmed.len();
-            if let Some(rest) = strip_directive(body, "migrate:allow-file") {
-                out.push_ours(rest, Scope::File, span, revision);
-            } else if let Some(rest) = strip_directive(body, "squawk-ignore-file") {
-                out.push_squawk(rest, Scope::File, span, revision);
-            } else if let Some(rest) = strip_directive(body, "atlas:nolint") {
-                // File-wide only at the top of the file, followed by a blank line.
-                let next_blank = source[offset..]
-                    .split('\n')
-                    .next()
-                    .is_none_or(|next| next.trim().is_empty());
-                if start < first_marker && next_blank {
-                    out.push_atlas(rest, Scope::File, span, revision);
+            match comment.kind {
+                AllowKind::Ours if comment.file => {
+                    out.push_ours(&comment, Scope::File, span, revision);
                 }
+                AllowKind::Squawk if comment.file => {
+                    out.push_squawk(&comment, Scope::File, span, revision);
+                }
+                AllowKind::Atlas => {
+                    // File-wide only at the top of the file, followed by a blank line.
+                    let next_blank = source[offset..]
+                        .split('\n')
+                        .next()
+                        .is_none_or(|next| next.trim().is_empty());
+                    if start < first_marker && next_blank {
+                        out.push_atlas(&comment, Scope::File, span, revision);
+                    }
+                }
+                _ => {}
             }
         }
 
@@ -104,23 +110,18 @@ impl Allows {
                     continue;
                 };
                 for (line_offset, line) in line_offsets(text) {
-                    let Some(body) = comment_body(line.trim()) else {
+                    let Some(comment) = allow_comment(line.trim()) else {
                         continue;
                     };
                     let lead = line.len() - line.trim_start().len();
                     let from = range.start + line_offset + lead;
                     let span = from..from + line.trim().len();
                     let scope = Scope::Statement(index);
-                    if strip_directive(body, "migrate:allow-file").is_some()
-                        || strip_directive(body, "squawk-ignore-file").is_some()
-                    {
-                        continue;
-                    } else if let Some(rest) = strip_directive(body, "migrate:allow") {
-                        out.push_ours(rest, scope, span, revision);
-                    } else if let Some(rest) = strip_directive(body, "squawk-ignore") {
-                        out.push_squawk(rest, scope, span, revision);
-                    } else if let Some(rest) = strip_directive(body, "atlas:nolint") {
-                        out.push_atlas(rest, scope, span, revision);
+                    match comment.kind {
+                        _ if comment.file => {}
+                        AllowKind::Ours => out.push_ours(&comment, scope, span, revision),
+                        AllowKind::Squawk => out.push_squawk(&comment, scope, span, revision),
+                        AllowKind::Atlas => out.push_atlas(&comment, scope, span, revision),
                     }
                 }
             }
@@ -183,16 +184,12 @@ impl Allows {
 
     fn push_ours(
         &mut self,
-        rest: &str,
+        comment: &AllowComment<'_>,
         scope: Scope,
         span: Range<usize>,
         revision: &CompiledRevision,
     ) {
-        let (names, reason) = match rest.split_once("--") {
-            Some((names, reason)) => (names, reason.trim()),
-            None => (rest, ""),
-        };
-        if reason.is_empty() {
+        if comment.reason.is_empty() {
             self.errors.push(invalid(
                 revision,
                 span.clone(),
@@ -200,9 +197,9 @@ impl Allows {
                 "write `-- migrate:allow <rule> -- <why this is safe here>`",
             ));
         }
-        let rules = self.resolve(split_names(names, &[',', ' ']), &span, revision, false);
+        let rules = self.resolve(&comment.names, &span, revision, false);
         if rules.is_empty() {
-            if !names.trim().is_empty() || reason.is_empty() {
+            if !comment.names.is_empty() || comment.reason.is_empty() {
                 return;
             }
             self.errors.push(invalid(
@@ -223,17 +220,15 @@ impl Allows {
 
     fn push_squawk(
         &mut self,
-        rest: &str,
+        comment: &AllowComment<'_>,
         scope: Scope,
         span: Range<usize>,
         revision: &CompiledRevision,
     ) {
-        let names = rest.split_once("--").map_or(rest, |(n, _)| n);
-        let names = split_names(names, &[',', ' ']);
-        let rules = if names.is_empty() {
+        let rules = if comment.names.is_empty() {
             None
         } else {
-            let rules = self.resolve(names, &span, revision, false);
+            let rules = self.resolve(&comment.names, &span, revision, false);
             if rules.is_empty() {
                 return;
             }
@@ -249,17 +244,15 @@ impl Allows {
 
     fn push_atlas(
         &mut self,
-        rest: &str,
+        comment: &AllowComment<'_>,
         scope: Scope,
         span: Range<usize>,
         revision: &CompiledRevision,
     ) {
-        let names = rest.split_once("--").map_or(rest, |(n, _)| n);
-        let names = split_names(names, &[' ', ',']);
-        let rules = if names.is_empty() {
+        let rules = if comment.names.is_empty() {
             None
         } else {
-            Some(self.resolve(names, &span, revision, true))
+            Some(self.resolve(&comment.names, &span, revision, true))
         };
         self.allows.push(Allow {
             rules,
@@ -271,13 +264,13 @@ impl Allows {
 
     fn resolve(
         &mut self,
-        names: Vec<&str>,
+        names: &[&str],
         span: &Range<usize>,
         revision: &CompiledRevision,
         atlas: bool,
     ) -> Vec<Rule> {
         let mut rules = Vec::new();
-        for name in names {
+        for &name in names {
             if let Some(rule) = Rule::from_name(name) {
                 rules.push(rule);
             } else if let Some(mapped) = atlas.then(|| atlas_rules(name)).flatten() {
@@ -352,35 +345,6 @@ fn invalid(
         notes: Vec::new(),
         help: Some(help.to_string()),
     }
-}
-
-/// The text of a `--` or `/* */` comment, without its markers.
-fn comment_body(trimmed: &str) -> Option<&str> {
-    if let Some(body) = trimmed.strip_prefix("--") {
-        return Some(body.trim());
-    }
-    if let Some(body) = trimmed.strip_prefix("/*") {
-        return Some(body.trim_end_matches("*/").trim());
-    }
-    trimmed.strip_prefix('#').map(str::trim)
-}
-
-/// `rest` after `directive` when the comment starts with it as a whole word.
-fn strip_directive<'a>(body: &'a str, directive: &str) -> Option<&'a str> {
-    let rest = body.strip_prefix(directive)?;
-    match rest.chars().next() {
-        None => Some(rest),
-        Some(c) if c.is_whitespace() => Some(rest.trim()),
-        _ => None,
-    }
-}
-
-fn split_names<'a>(names: &'a str, separators: &[char]) -> Vec<&'a str> {
-    names
-        .split(|c| separators.contains(&c))
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .collect()
 }
 
 fn line_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {

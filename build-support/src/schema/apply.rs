@@ -52,7 +52,7 @@ impl Schema {
                     self.opaque(&bodies.join(" "));
                 }
             }
-            (_, CheckedBy::Unchecked | CheckedBy::TooDeep) => {
+            (_, CheckedBy::Unchecked | CheckedBy::TooDeep | CheckedBy::TooLarge) => {
                 self.opaque(text);
                 // The text of a DROP INDEX is still plain enough to follow.
                 self.apply_unparsed(text);
