@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use migrate_test_support::{drop_database, fresh_database, server_url};
 use sqlx::Connection as _;
 
 fn cargo_migrate(dir: &Path, args: &[&str], url: Option<&str>) -> Command {
@@ -245,20 +246,6 @@ fn a_fleet_of_sqlite_files() {
     assert!(stderr.contains("bad.txt:1"), "{stderr}");
 }
 
-/// The server URL in `variable`; unset, a failure under CI and a skip otherwise.
-fn server_url(variable: &str, test: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("{test}: CI is set but {variable} is not: the test cannot run")
-        }
-        Err(_) => {
-            eprintln!("skipped {test}: {variable} is not set (this test did not run)");
-            None
-        }
-    }
-}
-
 /// `SELECT` of one BIGINT.
 async fn count(conn: &mut sqlx::PgConnection, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
@@ -284,20 +271,10 @@ fn a_schema_fleet_killed_midway_resumes() {
     ) else {
         return;
     };
-    let name = format!("fleet_kill_{:08x}", rand::random::<u32>());
-    let url = match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => panic!("MIGRATE_TEST_POSTGRES_URL has no database path"),
-    };
+    let (url, name) = fresh_database(&base, "fleet_kill");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
-    let mut admin = runtime
-        .block_on(sqlx::PgConnection::connect(&base))
-        .unwrap();
-    runtime
-        .block_on(sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin))
         .unwrap();
     let root = tempfile::tempdir().unwrap();
     history(root.path(), "postgres", 5, 0.02);
@@ -377,7 +354,5 @@ fn a_schema_fleet_killed_midway_resumes() {
     ));
     assert_eq!(distinct, 5 * targets);
     runtime.block_on(db.close()).unwrap();
-    runtime
-        .block_on(sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin))
-        .unwrap();
+    drop_database(&base, &name);
 }
