@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use migrate_test_support::{drop_database, fresh_database, server_url};
 use sqlx::Connection as _;
 use migrate_test_support::server_url;
 
@@ -271,20 +272,10 @@ fn a_schema_fleet_killed_midway_resumes() {
     ) else {
         return;
     };
-    let name = format!("fleet_kill_{:08x}", rand::random::<u32>());
-    let url = match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => panic!("MIGRATE_TEST_POSTGRES_URL has no database path"),
-    };
+    let (url, name) = fresh_database(&base, "fleet_kill");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
-    let mut admin = runtime
-        .block_on(sqlx::PgConnection::connect(&base))
-        .unwrap();
-    runtime
-        .block_on(sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin))
         .unwrap();
     let root = tempfile::tempdir().unwrap();
     history(root.path(), "postgres", 5, 0.02);
@@ -364,7 +355,5 @@ fn a_schema_fleet_killed_midway_resumes() {
     ));
     assert_eq!(distinct, 5 * targets);
     runtime.block_on(db.close()).unwrap();
-    runtime
-        .block_on(sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin))
-        .unwrap();
+    drop_database(&base, &name);
 }

@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use migrate_runtime::fleet::{FleetOptions, FleetTarget, TargetOutcome};
 use migrate_runtime::{embed_migrations, MigrateConnection, Migrator, Plan};
-use migrate_tests::{exec, server_url, with_database, TestDb};
+use migrate_test_support::with_database;
+use migrate_tests::{exec, server_url, TestDb};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 static BLOG_POSTGRES: Plan = embed_migrations!("../examples/blog/migrations/postgres", unwatched);
@@ -231,7 +232,7 @@ async fn twenty_mariadb_databases() {
         return;
     };
     let admin = MigrateConnection::connect(&admin_url).await.unwrap();
-    let prefix = format!("migrate_f_{:08x}", rand::random::<u32>());
+    let prefix = migrate_test_support::unique_name("migrate_f");
     let names: Vec<String> = (0..20).map(|i| format!("{prefix}_{i:02}")).collect();
     for name in &names {
         exec(&admin, &format!("CREATE DATABASE {name}")).await;
