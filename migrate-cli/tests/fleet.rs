@@ -6,9 +6,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use migrate_test_support::server_url;
 use migrate_test_support::{drop_database, fresh_database, server_url};
 use sqlx::Connection as _;
-use migrate_test_support::server_url;
 
 fn cargo_migrate(dir: &Path, args: &[&str], url: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"));

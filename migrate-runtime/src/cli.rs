@@ -546,13 +546,24 @@ pub async fn execute_fleet(
         ),
         Command::Current => (FleetVerb::Current, migrator.clone()),
         Command::Check => (FleetVerb::Check, migrator.clone()),
-        Command::Stamp { target, purge } => (
-            FleetVerb::Stamp {
-                target: target.clone(),
-                purge: *purge,
-            },
-            migrator.clone(),
-        ),
+        Command::Stamp {
+            target,
+            purge,
+            adopt,
+        } => {
+            let (Some(target), None) = (target, adopt) else {
+                return Err(Error::Usage(
+                    "`stamp --adopt` takes over one database at a time, not a `--fleet` or `--targets-query`".to_string(),
+                ));
+            };
+            (
+                FleetVerb::Stamp {
+                    target: target.clone(),
+                    purge: *purge,
+                },
+                migrator.clone(),
+            )
+        }
         Command::History(_) | Command::Heads | Command::Branches | Command::Show { .. } => {
             return Err(Error::Usage(
                 "`--fleet` and `--targets-query` run `upgrade`, `downgrade`, `current`, `check` and `stamp`".to_string(),

@@ -48,4 +48,3 @@ pub fn corpus(path: &str) -> Option<PathBuf> {
     eprintln!("skipped: {} not found", path.display());
     None
 }
-
