@@ -12,10 +12,9 @@
 use std::path::{Path, PathBuf};
 
 mod support;
-use support::{
-    block_on, cargo_migrate, corpus, drop_database, fresh_database, server_url, Run, CORPUS,
-};
+use support::{cargo_migrate, corpus, Run, CORPUS};
 
+use migrate_test_support::{block_on, drop_database, fresh_database, server_url};
 use sqlx::Connection as _;
 
 /// Imports `source` with `--mark-unchecked --allow-imported-errors`; returns
@@ -261,7 +260,13 @@ fn every_history_imports_and_compiles() {
 
 #[test]
 fn docs_rs_applies_and_reverts_on_postgres() {
-    let (Some(_), Some(base)) = (corpus("docs-rs"), server_url("MIGRATE_TEST_POSTGRES_URL")) else {
+    let (Some(_), Some(base)) = (
+        corpus("docs-rs"),
+        server_url(
+            "MIGRATE_TEST_POSTGRES_URL",
+            "docs_rs_applies_and_reverts_on_postgres",
+        ),
+    ) else {
         return;
     };
     let work = tempfile::tempdir().unwrap();
@@ -323,7 +328,10 @@ fn redo_each(work: &Path, url: &str) -> Result<usize, String> {
 fn chirpstack_needs_pg_trgm_first_on_postgres() {
     let (Some(_), Some(base)) = (
         corpus("chirpstack"),
-        server_url("MIGRATE_TEST_POSTGRES_URL"),
+        server_url(
+            "MIGRATE_TEST_POSTGRES_URL",
+            "chirpstack_needs_pg_trgm_first_on_postgres",
+        ),
     ) else {
         return;
     };
@@ -391,7 +399,7 @@ fn kratos_applies_on_postgres_and_mariadb() {
         ("MIGRATE_TEST_POSTGRES_URL", "postgres", 341),
         ("MIGRATE_TEST_MYSQL_URL", "mysql", 345),
     ] {
-        let Some(base) = server_url(variable) else {
+        let Some(base) = server_url(variable, "kratos_applies_on_postgres_and_mariadb") else {
             continue;
         };
         let work = tempfile::tempdir().unwrap();
