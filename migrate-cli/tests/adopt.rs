@@ -9,7 +9,8 @@
 use std::path::Path;
 
 mod support;
-use support::{block_on, cargo_migrate, drop_database, fresh_database, server_url, Run};
+use migrate_test_support::{block_on, drop_database, fresh_database, server_url};
+use support::{cargo_migrate, Run};
 
 use sqlx::Connection as _;
 
@@ -229,7 +230,7 @@ fn adopt_and_extend(work: &Path, url: &str, tool: &str, head: &str, revisions: u
 
 /// A PostgreSQL database of its own, dropped when the closure returns.
 fn with_postgres(prefix: &str, test: impl FnOnce(&str)) {
-    let Some(base) = server_url("MIGRATE_TEST_POSTGRES_URL", "with_postgres") else {
+    let Some(base) = server_url("MIGRATE_TEST_POSTGRES_URL", prefix) else {
         return;
     };
     let (url, name) = fresh_database(&base, prefix);

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod support;
-use support::{block_on, cargo_migrate, Run};
+use migrate_test_support::block_on;
+use support::{cargo_migrate, Run};
 
 use sqlx::Connection as _;
 

@@ -12,9 +12,7 @@
 use std::path::{Path, PathBuf};
 
 mod support;
-use support::{
-    block_on, cargo_migrate, corpus, drop_database, fresh_database, server_url, Run, CORPUS,
-};
+use support::{cargo_migrate, corpus, Run, CORPUS};
 
 use sqlx::Connection as _;
 
@@ -282,6 +280,8 @@ fn docs_rs_applies_and_reverts_on_postgres() {
     let up = apply(work.path(), &url, &["upgrade", "head"]);
     let down = apply(work.path(), &url, &["downgrade", "base"]);
     let current = apply(work.path(), &url, &["current"]);
+    // A redo of every revision: up one, down one, up one again.
+    let redo = redo_each(work.path(), &url);
     drop_database(&base, &name);
     assert_eq!(up.code, 0, "{}", up.stderr);
     assert_eq!(down.code, 0, "{}", down.stderr);
@@ -291,6 +291,36 @@ fn docs_rs_applies_and_reverts_on_postgres() {
         "back at base: {}",
         current.stdout
     );
+    assert_eq!(redo, Ok(33));
+}
+
+/// From base, for each revision in order: `upgrade +1`, `downgrade -1`,
+/// `upgrade +1`; the number of revisions redone, or the first failure.
+fn redo_each(work: &Path, url: &str) -> Result<usize, String> {
+    let mut ids: Vec<String> = std::fs::read_dir(work.join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".sql"))
+        .map(|name| name.split(['_', '.']).next().unwrap().to_string())
+        .collect();
+    ids.sort();
+    for id in &ids {
+        for (args, verb) in [
+            (["upgrade", "+1"], "Upgraded"),
+            (["downgrade", "-1"], "Downgraded"),
+            (["upgrade", "+1"], "Upgraded"),
+        ] {
+            let run = apply(work, url, &args);
+            let moved = run
+                .stderr
+                .lines()
+                .any(|l| l.contains(verb) && l.contains(id.as_str()));
+            if run.code != 0 || !moved {
+                return Err(format!("{id}: {}: {}", args.join(" "), run.stderr));
+            }
+        }
+    }
+    Ok(ids.len())
 }
 
 #[test]
@@ -323,7 +353,11 @@ fn chirpstack_needs_pg_trgm_first_on_postgres() {
             .expect("pg_trgm");
     });
     let up = apply(work.path(), &url, &["upgrade", "head"]);
+    let down = apply(work.path(), &url, &["downgrade", "base"]);
+    let redo = redo_each(work.path(), &url);
     drop_database(&base, &name);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(redo, Ok(31));
     assert_eq!(bare.code, 1, "{}", bare.stderr);
     assert!(bare.stderr.contains("gin_trgm_ops"), "{}", bare.stderr);
     assert!(bare.stderr.contains("00000000000000"), "{}", bare.stderr);

@@ -1,20 +1,20 @@
-//! What the integration tests of `cargo migrate` share: running the binary,
-//! a database of its own per test, the shared corpus.
+//! What the integration tests of `cargo migrate` share beyond
+//! `migrate-test-support`: running the binary, the shared corpus.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use migrate_test_support::{block_on, drop_database, fresh_database, server_url};
-
 pub const CORPUS: &str = "/work/shared/corpus";
 
+/// One run of `cargo migrate`.
 pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
+/// Runs `cargo migrate ARGS` in `cwd`, with `url` as DATABASE_URL.
 pub fn cargo_migrate(cwd: &Path, url: Option<&str>, args: &[&str]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"));
     command
@@ -34,7 +34,7 @@ pub fn cargo_migrate(cwd: &Path, url: Option<&str>, args: &[&str]) -> Run {
     }
 }
 
-/// Imports `source` with `--mark-unchecked --allow-imported-errors`; returns
+/// `path` under the shared corpus; missing: `None`, a failure under `CI`.
 pub fn corpus(path: &str) -> Option<PathBuf> {
     let path = Path::new(CORPUS).join(path);
     if path.exists() {
