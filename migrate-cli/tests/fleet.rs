@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use migrate_test_support::server_url;
 use migrate_test_support::{drop_database, fresh_database, server_url};
 use sqlx::Connection as _;
 

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 mod support;
 use support::{cargo_migrate, corpus, Run, CORPUS};
 
+use migrate_test_support::{block_on, drop_database, fresh_database, server_url};
 use sqlx::Connection as _;
 
 /// Imports `source` with `--mark-unchecked --allow-imported-errors`; returns

@@ -17,8 +17,8 @@ pub mod catalog;
 pub mod generated;
 
 pub use migrate_test_support::server_url;
-pub use migrate_test_support::with_database;
 use migrate_test_support::unique_name;
+pub use migrate_test_support::with_database;
 
 pub mod kill;
 pub mod proxy;
