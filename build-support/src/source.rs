@@ -148,7 +148,7 @@ pub fn is_revision_file(name: &str) -> bool {
 /// autogenerate, and read as a revision it would fail on a missing header.
 /// An unreadable `migrate.toml` is reported by [`crate::config::load`] in
 /// the same pass, so it is not reported here again.
-fn schema_file_name(dir: &Path, display_dir: &Path) -> Option<String> {
+pub fn schema_file_name(dir: &Path, display_dir: &Path) -> Option<String> {
     let schema = crate::config::load(dir, display_dir).ok()?.schema?;
     let mut components = schema
         .components()
