@@ -154,7 +154,7 @@ pub fn is_revision_file(name: &str) -> bool {
 /// The name of the file `migrate.toml`'s `schema = "..."` points at, when it
 /// sits directly in the migrations directory: it holds the target schema for
 /// autogenerate, and read as a revision it would fail on a missing header.
-fn schema_file_name(schema: &Path) -> Option<String> {
+pub fn schema_file_name(schema: &Path) -> Option<String> {
     let mut components = schema
         .components()
         .filter(|component| !matches!(component, Component::CurDir));

@@ -32,10 +32,20 @@ pub struct HeaderRevision {
 pub fn scan(dir: &Path) -> anyhow::Result<Vec<HeaderRevision>> {
     let entries = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the migrations directory `{}`", dir.display()))?;
+    // The compiler's rule: `*.sql` but not hidden, not `schema.sql` nor the
+    // declared schema `migrate.toml` names.
+    let schema = migrate_build::config::load(dir, dir)
+        .ok()
+        .and_then(|config| config.schema)
+        .and_then(|schema| migrate_build::source::schema_file_name(&schema));
     let mut files = Vec::new();
     for entry in entries {
         let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "sql") && path.is_file() {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if migrate_build::source::is_revision_file(name)
+            && schema.as_deref() != Some(name)
+            && path.is_file()
+        {
             files.push(path);
         }
     }

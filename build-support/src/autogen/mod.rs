@@ -134,6 +134,20 @@ pub fn declare_text(file: &Path, text: &str, schema: &mut Schema, errors: &mut V
             }
         };
         let where_ = format!("{}:{line}", file.display());
+        let not_declaration = || {
+            at(
+                format!(
+                    "{where_}: the declared schema holds only declarations (CREATE ...); \
+                     this statement is not one: write it in a revision"
+                ),
+                "not a declaration",
+            )
+        };
+        // sqlparser read it but kept no tree: a data statement (INSERT, ...).
+        if parsed.checked_by == CheckedBy::Sqlparser && parsed.ast.is_none() {
+            errors.push(not_declaration());
+            continue;
+        }
         let Some(ast) = parsed
             .ast
             .filter(|_| parsed.checked_by == CheckedBy::Sqlparser)
@@ -148,13 +162,7 @@ pub fn declare_text(file: &Path, text: &str, schema: &mut Schema, errors: &mut V
             continue;
         };
         if !is_declaration(&ast) {
-            errors.push(at(
-                format!(
-                    "{where_}: the declared schema holds only declarations (CREATE ...); \
-                     this statement is not one: write it in a revision"
-                ),
-                "not a declaration",
-            ));
+            errors.push(not_declaration());
             continue;
         }
         let text_of = text.get(span.clone()).unwrap_or("");

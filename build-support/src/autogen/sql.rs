@@ -695,15 +695,13 @@ impl<'a> Changes<'a> {
                 }
             }
         }
-        // DROP COLUMN of a column no index uses.
+        // DROP COLUMN of a column no constraint uses (an index on it is
+        // dropped first: one that stays cannot name a dropped column).
         for c in &f.columns {
-            if t.column(&c.name).is_none() {
-                let indexed = self.from.indexes.values().any(|i| {
-                    i.table == f.name && i.columns.iter().any(|x| x.as_deref() == Some(&c.name))
-                });
-                if indexed || f.constraints.iter().any(|k| k.columns.contains(&c.name)) {
-                    return true;
-                }
+            if t.column(&c.name).is_none()
+                && f.constraints.iter().any(|k| k.columns.contains(&c.name))
+            {
+                return true;
             }
         }
         // Columns in another order come back in the declared order only by
