@@ -185,6 +185,10 @@ registry! {
     UnusedAllow = "unused-allow", Warn, All;
     /// An allow comment naming an unknown rule or missing its reason.
     InvalidAllow = "invalid-allow", Error, All;
+    /// What would be an `unknown-object` or `duplicate-object` error, on an object a statement
+    /// the model could not follow (a `DO` block, a function call, an unchecked statement) made
+    /// uncertain: a warning naming that statement.
+    UncertainObject = "uncertain-object", Warn, All;
     }
     codes {
     /// A database URL or credentials in `migrate.toml`.

@@ -99,7 +99,7 @@ pub enum Command {
     /// Rewrite migrations/migrate.lock from the directory.
     Lock,
     /// Show every build error and lint finding (`--format json|sarif` for tools).
-    Lint,
+    Lint(LintArgs),
     /// Write another tool's migration history as revision files.
     Import(cmd::import::ImportArgs),
     /// Create, drop or reset the database named in the URL (SQLite: the file).
@@ -172,6 +172,16 @@ pub struct RevisionArgs {
     pub check: bool,
 }
 
+/// `lint`.
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Print the schema model after REVISION (an id, a prefix, a branch
+    /// label or `head`) instead of the findings: every object the checks
+    /// know, the uncertain ones marked with the statement that made them so.
+    #[arg(long, value_name = "REVISION")]
+    pub explain_model: Option<String>,
+}
+
 /// `merge`.
 #[derive(Args, Debug)]
 pub struct MergeArgs {
@@ -207,8 +217,12 @@ impl Opt {
 
 /// Runs a verb.
 pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
-    if opt.format == OutputFormat::Sarif && !matches!(opt.command, Command::Lint) {
-        return Err(UsageError("`--format sarif` is only for `lint`".to_string()).into());
+    let sarif_lint = matches!(&opt.command, Command::Lint(args) if args.explain_model.is_none());
+    if opt.format == OutputFormat::Sarif && !sarif_lint {
+        return Err(UsageError(
+            "`--format sarif` is only for `lint` (without `--explain-model`)".to_string(),
+        )
+        .into());
     }
     match &opt.command {
         Command::Init { directory, dialect } => {
@@ -226,7 +240,12 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
         Command::Revision(args) => cmd::revision::revision(&opt.dir, args, printer).map(drop),
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),
         Command::Lock => cmd::lock::lock(&opt.dir, printer),
-        Command::Lint => cmd::lint::lint(&opt.dir, opt.format, printer),
+        Command::Lint(LintArgs {
+            explain_model: Some(revision),
+        }) => cmd::lint::explain_model(&opt.dir, revision, opt.format, printer),
+        Command::Lint(LintArgs {
+            explain_model: None,
+        }) => cmd::lint::lint(&opt.dir, opt.format, printer),
         Command::Import(args) => cmd::import::import(&opt.dir, args, opt.format, printer),
         Command::DatabaseAdmin(command) => cmd::database::run(
             &opt.dir,

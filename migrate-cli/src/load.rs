@@ -153,6 +153,22 @@ pub fn load_for_reading(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded>
     load_with(dir, TOLERATED_BY_READ_VERBS, true, printer)
 }
 
+/// Error codes `lint --explain-model` tolerates: it shows the model the
+/// checks hold, which is most useful when they fail.
+pub const TOLERATED_BY_EXPLAIN: &[Code] = &[
+    Code::MultipleHeads,
+    Code::StaleLock,
+    Code::UnknownObject,
+    Code::DuplicateObject,
+    Code::DowngradeMismatch,
+];
+
+/// [`load`] for `lint --explain-model`: the model's own errors
+/// ([`TOLERATED_BY_EXPLAIN`]) do not stop it.
+pub fn load_for_explaining(dir: &Path, printer: &Printer) -> anyhow::Result<Loaded> {
+    load_with(dir, TOLERATED_BY_EXPLAIN, false, printer)
+}
+
 fn load_with(
     dir: &Path,
     tolerate: &'static [Code],

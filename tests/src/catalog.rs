@@ -37,9 +37,9 @@ fn split_list(text: &str) -> Vec<String> {
 /// Reads the catalog of the database behind `db`.
 pub async fn introspect(db: &MigrateConnection) -> Result<Catalog, sqlx::Error> {
     match db {
-        MigrateConnection::Postgres(pool) => postgres(pool).await,
-        MigrateConnection::Sqlite(pool) => sqlite(pool).await,
-        MigrateConnection::MySql(pool) => mysql(pool).await,
+        MigrateConnection::Postgres(pool) => postgres(&mut *pool.acquire().await?).await,
+        MigrateConnection::Sqlite(pool) => sqlite(&mut *pool.acquire().await?).await,
+        MigrateConnection::MySql(pool) => mysql(&mut *pool.acquire().await?).await,
     }
 }
 
@@ -50,7 +50,7 @@ const PG_USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schem
 const PG_NOT_EXTENSION: &str = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = c.oid \
      AND e.classid = 'pg_class'::regclass AND e.deptype = 'e')";
 
-async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
+async fn postgres(pool: &mut sqlx::PgConnection) -> Result<Catalog, sqlx::Error> {
     let mut out = Catalog::new();
     let mut tables: BTreeMap<Name, Table> = BTreeMap::new();
     let rows = sqlx::query(&format!(
@@ -58,7 +58,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p') AND {PG_USER_SCHEMA} AND {PG_NOT_EXTENSION}"
     ))
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
@@ -83,7 +83,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
          WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {PG_USER_SCHEMA} \
          ORDER BY c.oid, a.attnum"
     ))
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
@@ -111,7 +111,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
          WHERE {PG_USER_SCHEMA} AND co.contype IN ('p', 'u', 'f', 'c', 'x') \
          ORDER BY co.oid"
     ))
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
@@ -149,7 +149,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE {PG_USER_SCHEMA} AND t.relkind IN ('r', 'p', 'm') AND {PG_NOT_EXTENSION}"
     ))
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
@@ -184,7 +184,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND {PG_USER_SCHEMA} AND {PG_NOT_EXTENSION}"
     ))
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
@@ -216,7 +216,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
          LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
          WHERE c.relkind = 'S' AND {PG_USER_SCHEMA} AND {PG_NOT_EXTENSION}"
     ))
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
@@ -237,7 +237,7 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = t.oid \
              AND e.classid = 'pg_type'::regclass AND e.deptype = 'e')"
     ))
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
@@ -255,13 +255,13 @@ async fn postgres(pool: &sqlx::PgPool) -> Result<Catalog, sqlx::Error> {
     Ok(out)
 }
 
-async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
+async fn sqlite(pool: &mut sqlx::SqliteConnection) -> Result<Catalog, sqlx::Error> {
     let mut out = Catalog::new();
     let rows = sqlx::query(
         "SELECT type, lower(name), lower(tbl_name) FROM sqlite_master \
          WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     let mut tables: BTreeMap<Name, Table> = BTreeMap::new();
     for row in &rows {
@@ -301,7 +301,7 @@ async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
              FROM pragma_table_info(?) ORDER BY cid",
         )
         .bind(&table.name.name)
-        .fetch_all(pool)
+        .fetch_all(&mut *pool)
         .await?;
         let mut primary = Vec::new();
         for row in columns {
@@ -334,14 +334,14 @@ async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
              WHERE name NOT LIKE 'sqlite_autoindex_%'",
         )
         .bind(&table.name.name)
-        .fetch_all(pool)
+        .fetch_all(&mut *pool)
         .await?;
         for row in indexes {
             let name = Name::bare(row.get::<String, _>(0));
             let columns: Vec<Option<String>> =
                 sqlx::query_scalar("SELECT lower(name) FROM pragma_index_info(?) ORDER BY seqno")
                     .bind(&name.name)
-                    .fetch_all(pool)
+                    .fetch_all(&mut *pool)
                     .await?;
             table.indexes.insert(name.clone());
             out.insert(
@@ -359,7 +359,7 @@ async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
         let foreign: Vec<String> =
             sqlx::query_scalar("SELECT DISTINCT lower(\"table\") FROM pragma_foreign_key_list(?)")
                 .bind(&table.name.name)
-                .fetch_all(pool)
+                .fetch_all(&mut *pool)
                 .await?;
         for target in foreign {
             table.constraints.push(Constraint {
@@ -378,14 +378,14 @@ async fn sqlite(pool: &sqlx::SqlitePool) -> Result<Catalog, sqlx::Error> {
     Ok(out)
 }
 
-async fn mysql(pool: &sqlx::MySqlPool) -> Result<Catalog, sqlx::Error> {
+async fn mysql(pool: &mut sqlx::MySqlConnection) -> Result<Catalog, sqlx::Error> {
     let mut out = Catalog::new();
     let mut tables: BTreeMap<Name, Table> = BTreeMap::new();
     let rows = sqlx::query(
         "SELECT CAST(lower(table_name) AS CHAR), CAST(table_type AS CHAR) \
          FROM information_schema.tables WHERE table_schema = DATABASE()",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = Name::bare(row.get::<String, _>(0));
@@ -421,7 +421,7 @@ async fn mysql(pool: &sqlx::MySqlPool) -> Result<Catalog, sqlx::Error> {
          FROM information_schema.columns WHERE table_schema = DATABASE() \
          ORDER BY table_name, ordinal_position",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = Name::bare(row.get::<String, _>(0));
@@ -441,7 +441,7 @@ async fn mysql(pool: &sqlx::MySqlPool) -> Result<Catalog, sqlx::Error> {
          FROM information_schema.statistics WHERE table_schema = DATABASE() \
          ORDER BY table_name, index_name, seq_in_index",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let table = Name::bare(row.get::<String, _>(0));
@@ -465,6 +465,9 @@ async fn mysql(pool: &sqlx::MySqlPool) -> Result<Catalog, sqlx::Error> {
             t.indexes.insert(name);
         }
     }
+    // MariaDB gives each JSON column a CHECK (json_valid(`col`)) named after
+    // the column (MySQL has a native JSON type): the server's, not the
+    // history's, so left out of the normal form.
     let rows = sqlx::query(
         "SELECT CAST(lower(c.table_name) AS CHAR), CAST(lower(c.constraint_name) AS CHAR), \
                 CAST(c.constraint_type AS CHAR), \
@@ -476,9 +479,13 @@ async fn mysql(pool: &sqlx::MySqlPool) -> Result<Catalog, sqlx::Error> {
                       FROM information_schema.key_column_usage k \
                       WHERE k.table_schema = c.table_schema AND k.table_name = c.table_name \
                       AND k.constraint_name = c.constraint_name), '') AS CHAR) \
-         FROM information_schema.table_constraints c WHERE c.table_schema = DATABASE()",
+         FROM information_schema.table_constraints c WHERE c.table_schema = DATABASE() \
+         AND NOT (c.constraint_type = 'CHECK' AND EXISTS (SELECT 1 FROM information_schema.check_constraints cc \
+              WHERE cc.constraint_schema = c.table_schema AND cc.table_name = c.table_name \
+              AND cc.constraint_name = c.constraint_name \
+              AND cc.check_clause = concat('json_valid(`', c.constraint_name, '`)')))",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *pool)
     .await?;
     for row in rows {
         let name = Name::bare(row.get::<String, _>(0));
@@ -756,6 +763,31 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
     }
 }
 
+/// A statement the server refused, with what the model said of it.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    /// The revision's id.
+    pub revision: String,
+    /// The statement's first line.
+    pub statement: String,
+    /// The server's message.
+    pub error: String,
+    /// The `unknown-object` / `duplicate-object` problems the model reported
+    /// for the statement (empty: the model did not see it coming).
+    pub model: Vec<String>,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.revision, self.statement, self.error)?;
+        if self.model.is_empty() {
+            write!(f, " (the model reports nothing)")
+        } else {
+            write!(f, " (the model: {})", self.model.join("; "))
+        }
+    }
+}
+
 /// One revision replayed on the server and on the model.
 #[derive(Debug)]
 pub struct Step {
@@ -764,12 +796,13 @@ pub struct Step {
     /// `unknown-object` / `duplicate-object` problems the model reported
     /// for statements the server ran without error: each a false error.
     pub false_errors: Vec<String>,
-    /// Problems for statements the server refused (true errors).
-    pub true_errors: Vec<String>,
-    /// Statements the server refused, with its message.
-    pub server_errors: Vec<String>,
+    /// Statements the server refused. The model skips them too (it follows
+    /// what the server holds), after noting what it would have reported.
+    pub server_errors: Vec<Refused>,
     /// Model against catalog after the revision.
     pub comparison: Comparison,
+    /// The catalog after the revision.
+    pub catalog: Catalog,
 }
 
 /// Compiles `upgrade` (SQL text) as revision `id` of `dialect`.
@@ -777,6 +810,19 @@ pub fn compile_revision(
     id: &str,
     parent: &str,
     upgrade: &str,
+    transactional: bool,
+    dialect: migrate_build::config::Dialect,
+) -> Result<migrate_build::CompiledRevision, Vec<migrate_build::Diagnostic>> {
+    compile_revision_with_downgrade(id, parent, upgrade, None, transactional, dialect)
+}
+
+/// Compiles `upgrade` and, when given, `downgrade` (SQL text, with its
+/// section's transaction mode) as revision `id` of `dialect`.
+pub fn compile_revision_with_downgrade(
+    id: &str,
+    parent: &str,
+    upgrade: &str,
+    downgrade: Option<(&str, bool)>,
     transactional: bool,
     dialect: migrate_build::config::Dialect,
 ) -> Result<migrate_build::CompiledRevision, Vec<migrate_build::Diagnostic>> {
@@ -790,6 +836,14 @@ pub fn compile_revision(
         "-- migrate:upgrade transaction:false\n"
     };
     let mut text = format!("-- revision: {id}\n-- down_revision: {parent}\n\n{marker}{upgrade}\n");
+    if let Some((down, down_transactional)) = downgrade {
+        let marker = if down_transactional {
+            "-- migrate:downgrade\n"
+        } else {
+            "-- migrate:downgrade transaction:false\n"
+        };
+        text.push_str(&format!("\n{marker}{down}\n"));
+    }
     // A statement no parser here accepts gets the documented way through,
     // `-- migrate:unchecked`, as a user would write it (without the
     // `pg-query` feature, sqlparser alone judges).
@@ -823,8 +877,36 @@ pub fn compile_revision(
     migrate_build::revision::compile_file(&file, &config)
 }
 
+/// The first line of a statement, for messages.
+fn first_line(sql: &str) -> String {
+    sql.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Model errors (not the `uncertain-object` warnings) as messages.
+fn errors(revision: &str, sql: &str, problems: Vec<migrate_build::schema::Problem>) -> Vec<String> {
+    problems
+        .into_iter()
+        .filter(|p| p.kind != migrate_build::schema::ProblemKind::Uncertain)
+        .map(|p| format!("{revision}: {}: {}", first_line(sql), p.message))
+        .collect()
+}
+
+async fn execute(db: &MigrateConnection, sql: &str) -> Result<(), sqlx::Error> {
+    match db {
+        MigrateConnection::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        MigrateConnection::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        MigrateConnection::MySql(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+    }
+}
+
 /// Runs `revision`'s upgrade statement by statement on `db` and on
-/// `model`, then compares the model with the catalog.
+/// `model`, then compares the model with the catalog. A statement the
+/// server refuses is replayed on a copy of the model only, to record what
+/// the model says of it: the model goes on from what the server holds.
 pub async fn step(
     db: &MigrateConnection,
     model: &mut Schema,
@@ -834,47 +916,170 @@ pub async fn step(
     let mut out = Step {
         revision: revision.id.clone(),
         false_errors: Vec::new(),
-        true_errors: Vec::new(),
         server_errors: Vec::new(),
         comparison: Comparison::default(),
+        catalog: Catalog::new(),
     };
+    model.set_origin(&revision.id);
     for section in &revision.upgrade {
         for statement in &section.statements {
             let sql = &revision.source[statement.span.clone()];
-            let result = match db {
-                MigrateConnection::Sqlite(pool) => {
-                    sqlx::raw_sql(sql).execute(pool).await.map(|_| ())
+            match execute(db, sql).await {
+                Ok(()) => {
+                    let problems = model.apply(statement, &revision.source);
+                    out.false_errors.extend(errors(&revision.id, sql, problems));
                 }
-                MigrateConnection::Postgres(pool) => {
-                    sqlx::raw_sql(sql).execute(pool).await.map(|_| ())
-                }
-                MigrateConnection::MySql(pool) => {
-                    sqlx::raw_sql(sql).execute(pool).await.map(|_| ())
-                }
-            };
-            let problems = model.apply(statement, &revision.source);
-            let first_line = sql.lines().next().unwrap_or("").trim().to_string();
-            match result {
-                Ok(()) => out.false_errors.extend(
-                    problems
-                        .iter()
-                        .map(|p| format!("{}: {first_line}: {}", revision.id, p.message)),
-                ),
                 Err(e) => {
-                    out.server_errors
-                        .push(format!("{}: {first_line}: {e}", revision.id));
-                    out.true_errors.extend(
-                        problems
-                            .iter()
-                            .map(|p| format!("{}: {first_line}: {}", revision.id, p.message)),
-                    );
+                    let mut copy = model.clone();
+                    let problems = copy.apply(statement, &revision.source);
+                    out.server_errors.push(Refused {
+                        revision: revision.id.clone(),
+                        statement: first_line(sql),
+                        error: e.to_string(),
+                        model: errors(&revision.id, sql, problems),
+                    });
                 }
             }
         }
     }
     match introspect(db).await {
-        Ok(catalog) => out.comparison = compare(model, &catalog, how),
-        Err(e) => out.server_errors.push(format!("introspection: {e}")),
+        Ok(catalog) => {
+            out.comparison = compare(model, &catalog, how);
+            out.catalog = catalog;
+        }
+        Err(e) => out.server_errors.push(Refused {
+            revision: revision.id.clone(),
+            statement: "introspection".to_string(),
+            error: e.to_string(),
+            model: Vec::new(),
+        }),
+    }
+    out
+}
+
+/// What a revision's downgrade did on the server, run right after its
+/// upgrade inside a transaction that is rolled back (PostgreSQL and SQLite
+/// undo DDL with it), so the database stays at the upgrade's result.
+#[derive(Debug)]
+pub enum RoundTrip {
+    /// The catalog after the downgrade differs from the one before the
+    /// upgrade (empty: it is the same).
+    Ran(Vec<String>),
+    /// A downgrade statement failed: the statement and the server's message.
+    Failed(String),
+}
+
+/// Runs `revision`'s downgrade in a transaction on `db`, reads the catalog,
+/// rolls back, and compares that catalog with `before` (the one before the
+/// upgrade). `CONCURRENTLY`, which cannot run in a transaction, is left out:
+/// it changes how an index is built, not the catalog.
+pub async fn downgrade_round_trip(
+    db: &MigrateConnection,
+    revision: &migrate_build::CompiledRevision,
+    before: &Catalog,
+) -> Result<RoundTrip, sqlx::Error> {
+    let statements: Vec<String> = revision
+        .downgrade
+        .iter()
+        .flat_map(|s| &s.statements)
+        .map(|st| {
+            let sql = &revision.source[st.span.clone()];
+            sql.replace(" CONCURRENTLY", "")
+                .replace(" concurrently", "")
+        })
+        .collect();
+    macro_rules! round_trip {
+        ($pool:expr, $introspect:ident) => {{
+            let mut tx = $pool.begin().await?;
+            let mut failed = None;
+            for sql in &statements {
+                if let Err(e) = sqlx::raw_sql(sql).execute(&mut *tx).await {
+                    failed = Some(format!("{}: {e}", first_line(sql)));
+                    break;
+                }
+            }
+            let result = match failed {
+                Some(failure) => RoundTrip::Failed(failure),
+                None => RoundTrip::Ran(catalog_differences(before, &$introspect(&mut *tx).await?)),
+            };
+            tx.rollback().await?;
+            result
+        }};
+    }
+    Ok(match db {
+        MigrateConnection::Postgres(pool) => round_trip!(pool, postgres),
+        MigrateConnection::Sqlite(pool) => round_trip!(pool, sqlite),
+        MigrateConnection::MySql(_) => {
+            return Err(sqlx::Error::Protocol(
+                "MariaDB commits DDL at once: no round trip in a transaction".to_string(),
+            ))
+        }
+    })
+}
+
+/// How two catalogs differ, in the normal form the model is compared in:
+/// columns by name with normal type, nullability and default; constraints
+/// by kind, name and columns; indexes by table, columns and uniqueness;
+/// views; sequences with owner; enum labels.
+pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
+    fn parts(object: &Object) -> BTreeSet<String> {
+        match object {
+            Object::Table(t) => t
+                .columns
+                .iter()
+                .map(|c| {
+                    // Unlimited `varchar` and `text` are one type (as the
+                    // model's downgrade check treats them).
+                    let data_type = match normal_type(&c.data_type).as_str() {
+                        "character varying" => "text".to_string(),
+                        other => other.to_string(),
+                    };
+                    format!(
+                        "column {} {} null={} default={}",
+                        c.name, data_type, c.nullable, c.has_default
+                    )
+                })
+                .chain(t.constraints.iter().map(|c| {
+                    format!(
+                        "constraint {:?} {} {:?} {:?}",
+                        c.kind, c.name, c.columns, c.references
+                    )
+                }))
+                .collect(),
+            // Expression columns are not compared (their text is not read).
+            Object::Index(i) if i.columns.is_empty() || i.columns.iter().any(Option::is_none) => {
+                [format!("on {} unique={}", i.table, i.unique)].into()
+            }
+            Object::Index(i) => [format!(
+                "on {} {:?} unique={}",
+                i.table, i.columns, i.unique
+            )]
+            .into(),
+            Object::View(v) => [format!("materialized={}", v.materialized)].into(),
+            Object::Sequence(s) => [format!("owned by {:?}", s.owned_by)].into(),
+            Object::Type(t) => [format!("labels {:?}", t.labels)].into(),
+        }
+    }
+    let mut keys: BTreeSet<&ObjectKey> = before.keys().collect();
+    keys.extend(after.keys());
+    let mut out = Vec::new();
+    for k in keys {
+        let label = format!("{} {}", k.kind.noun(), k.name);
+        match (before.get(k), after.get(k)) {
+            (Some(_), None) => out.push(format!("{label} is missing after the downgrade")),
+            (None, Some(_)) => out.push(format!("{label} is still present after the downgrade")),
+            (Some(b), Some(a)) => {
+                let (b, a) = (parts(b), parts(a));
+                if a != b {
+                    out.push(format!(
+                        "{label}: {:?} after the downgrade, {:?} before",
+                        a.difference(&b).collect::<Vec<_>>(),
+                        b.difference(&a).collect::<Vec<_>>()
+                    ));
+                }
+            }
+            (None, None) => {}
+        }
     }
     out
 }

@@ -98,6 +98,26 @@ impl TestDb {
         })
     }
 
+    /// The same SQLite database behind a pool of one connection: a pool's
+    /// other connections may still read an older snapshot of the schema
+    /// between two statements, which a statement-by-statement replay must
+    /// not see. Other backends are returned as they are.
+    pub async fn single_connection(self) -> TestDb {
+        if self.kind != Kind::Sqlite {
+            return self;
+        }
+        self.db.close().await;
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect(&self.url)
+            .await
+            .expect("sqlite opens");
+        TestDb {
+            db: MigrateConnection::Sqlite(pool),
+            ..self
+        }
+    }
+
     /// Another pool on the same database (a separate set of connections).
     pub async fn another_pool(&self) -> MigrateConnection {
         MigrateConnection::connect(&self.url)

@@ -12,6 +12,7 @@ pub fn check_with(settings: &Settings, revisions: &[CompiledRevision]) -> Vec<Di
     let mut schema = Schema::new(settings.dialect);
     let mut out = Vec::new();
     for revision in revisions {
+        schema.set_origin(&revision.id);
         lint_revision(settings, &mut schema, revision, &mut out);
     }
     out
@@ -200,6 +201,11 @@ fn pass(
                     ProblemKind::Duplicate => (
                         Rule::DuplicateObject,
                         "remove the duplicate, or write IF NOT EXISTS when the object may exist",
+                    ),
+                    ProblemKind::Uncertain => (
+                        Rule::UncertainObject,
+                        "the server decides; `cargo migrate lint --explain-model <revision>` shows \
+                         what the model knows after a revision",
                     ),
                 };
                 findings.push(Finding {

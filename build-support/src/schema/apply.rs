@@ -25,6 +25,10 @@ pub enum ProblemKind {
     Unknown,
     /// It creates an object that already exists.
     Duplicate,
+    /// It would be one of the above, but the object is uncertain (a
+    /// statement the model could not follow may have changed it): not an
+    /// error, a warning naming that statement.
+    Uncertain,
 }
 
 /// A statement that cannot succeed against the schema the history built.
@@ -41,6 +45,7 @@ impl Schema {
     pub fn apply(&mut self, statement: &CompiledStatement, source: &str) -> Vec<Problem> {
         let mut problems = Vec::new();
         let text = source.get(statement.span.clone()).unwrap_or("");
+        self.begin_statement(text);
         match (&statement.ast, statement.checked_by) {
             (Some(ast), CheckedBy::Sqlparser) => self.apply_ast(ast, text, &mut problems),
             // Parsed, tree not kept: a data statement, which changes no schema
@@ -186,12 +191,12 @@ impl Schema {
             Statement::CreateView(view) => {
                 let name = self.dialect.object_name(&view.name);
                 let k = key(ObjectKind::View, &name);
-                if self.objects.contains_key(&k)
-                    && !view.or_replace
-                    && !view.if_not_exists
-                    && !self.is_uncertain(&k)
-                {
-                    problems.push(duplicate(ObjectKind::View, &name));
+                if self.objects.contains_key(&k) && !view.or_replace && !view.if_not_exists {
+                    if self.is_uncertain(&k) {
+                        self.silenced(&k, &format!("view {name} already exists"), problems);
+                    } else {
+                        problems.push(duplicate(ObjectKind::View, &name));
+                    }
                 }
                 if self.objects.contains_key(&k) && (view.if_not_exists && !view.or_replace) {
                     return;
@@ -271,6 +276,7 @@ impl Schema {
                 ..
             } => {
                 let name = self.dialect.object_name(name);
+                self.snapshot_routines();
                 self.schemas.insert(name.name);
             }
             Statement::RenameTable(renames) => {
@@ -295,10 +301,12 @@ impl Schema {
             }
             Statement::CreateFunction(function) => {
                 let name = self.dialect.object_name(&function.name);
+                self.snapshot_routines();
                 self.functions.insert(name.name, text.to_lowercase());
             }
             Statement::CreateProcedure { name, .. } => {
                 let name = self.dialect.object_name(name);
+                self.snapshot_routines();
                 self.functions.insert(name.name, text.to_lowercase());
             }
             // A procedure of the history runs its body; anything else
@@ -374,6 +382,7 @@ impl Schema {
                 .next()
                 .unwrap_or("");
             let name = self.unparsed_name(raw);
+            self.snapshot_routines();
             self.functions.insert(name.name, lower);
             return;
         }
@@ -390,12 +399,13 @@ impl Schema {
                 .map(|(_, f)| f.trim().split('(').next().unwrap_or("").to_string());
             if let Some(function) = tail {
                 let function = self.unparsed_name(&function).name;
-                if let Some(body) = self.functions.get(&function) {
+                if let Some(body) = self.functions.get(&function).cloned() {
                     let changes_schema = ["create", "alter", "drop", "execute", "rename"]
                         .iter()
-                        .any(|w| words_of(body).any(|b| b == *w));
+                        .any(|w| words_of(&body).any(|b| b == *w));
                     if changes_schema {
-                        self.schema_triggers.insert(body.clone());
+                        self.snapshot_routines();
+                        self.schema_triggers.insert(body);
                     }
                 }
             }
@@ -603,6 +613,15 @@ impl Schema {
         }
     }
 
+    /// The check `what` (a duplicate or a missing part) stays silent
+    /// because `k` is uncertain: a warning naming the statement that made it
+    /// so.
+    fn silenced(&self, k: &ObjectKey, what: &str, problems: &mut Vec<Problem>) {
+        if let Some(cause) = self.uncertain_cause(k) {
+            problems.push(uncertain_problem(k, what, cause));
+        }
+    }
+
     fn create_type(
         &mut self,
         name: Name,
@@ -614,6 +633,8 @@ impl Schema {
         if self.objects.contains_key(&k) {
             if !if_not_exists && !self.is_uncertain(&k) {
                 problems.push(duplicate(ObjectKind::Type, &name));
+            } else if !if_not_exists {
+                self.silenced(&k, &format!("type {name} already exists"), problems);
             }
             if !self.is_uncertain(&k) {
                 return;
@@ -648,16 +669,19 @@ impl Schema {
             AlterTypeOperation::Rename(rename) => {
                 let to = name.sibling(self.dialect.fold(&rename.new_name));
                 let to_key = key(ObjectKind::Type, &to);
-                if self.objects.contains_key(&to_key) && !self.is_uncertain(&to_key) {
-                    problems.push(duplicate(ObjectKind::Type, &to));
-                    return;
+                if self.objects.contains_key(&to_key) {
+                    if !self.is_uncertain(&to_key) {
+                        problems.push(duplicate(ObjectKind::Type, &to));
+                        return;
+                    }
+                    self.silenced(&to_key, &format!("type {to} already exists"), problems);
                 }
-                let uncertain = self.is_uncertain(&k);
+                let cause = self.uncertain.get(&k).cloned();
                 self.remove(&k);
                 def.name = to;
                 self.insert(to_key.clone(), Object::Type(def));
-                if uncertain {
-                    self.mark_uncertain(to_key);
+                if let Some(cause) = cause {
+                    self.mark_uncertain_by(to_key, cause);
                 }
             }
         }
@@ -673,6 +697,9 @@ impl Schema {
             if !create.or_replace && !self.is_uncertain(&k) {
                 problems.push(duplicate(ObjectKind::Table, &name));
                 return;
+            }
+            if !create.or_replace {
+                self.silenced(&k, &format!("table {name} already exists"), problems);
             }
             // Replaced, or uncertain: the statement ran, so the old one is gone.
             self.drop_relation(&name, false);
@@ -926,7 +953,15 @@ impl Schema {
             (None, Some(index)) => index.clone(),
             (None, None) => self.generated_constraint_name(table, &spec, pending),
         };
-        let uncertain = self.is_uncertain(&key(ObjectKind::Table, &table.name));
+        let table_key = key(ObjectKind::Table, &table.name);
+        let uncertain = self.is_uncertain(&table_key);
+        if !generated_name && uncertain && table.constraints.iter().any(|c| c.name == name) {
+            self.silenced(
+                &table_key,
+                &format!("constraint {name} on table {} already exists", table.name),
+                problems,
+            );
+        }
         if !generated_name
             && !table.open_constraints
             && !uncertain
@@ -1193,17 +1228,22 @@ impl Schema {
         problems: &mut Vec<Problem>,
     ) {
         let d = self.dialect;
-        let uncertain = self.is_uncertain(&key(ObjectKind::Table, &table.name));
+        let table_key = key(ObjectKind::Table, &table.name);
+        let uncertain = self.is_uncertain(&table_key);
         let strict = self.strict_about(&table.name) && !uncertain;
+        let cause = self.uncertain.get(&table_key).cloned();
         let missing_column = |table: &Table, column: &str, problems: &mut Vec<Problem>| {
+            let what = format!(
+                "column {}.{column} does not exist at this point",
+                table.name
+            );
             if strict && !table.open_columns {
                 problems.push(Problem {
                     kind: ProblemKind::Unknown,
-                    message: format!(
-                        "column {}.{column} does not exist at this point",
-                        table.name
-                    ),
+                    message: what,
                 });
+            } else if let Some(cause) = &cause {
+                problems.push(uncertain_problem(&table_key, &what, cause));
             }
         };
         match operation {
@@ -1214,11 +1254,14 @@ impl Schema {
             } => {
                 let column = d.fold(&column_def.name);
                 if table.column(&column).is_some() {
+                    let what = format!("column {}.{column} already exists", table.name);
                     if !if_not_exists && !uncertain {
                         problems.push(Problem {
                             kind: ProblemKind::Duplicate,
-                            message: format!("column {}.{column} already exists", table.name),
+                            message: what,
                         });
+                    } else if !if_not_exists {
+                        self.silenced(&key(ObjectKind::Table, &table.name), &what, problems);
                     }
                     if !uncertain {
                         return;
@@ -1451,15 +1494,17 @@ impl Schema {
             missing_column(table, old, problems);
             return;
         }
-        if old != new
-            && table.column(new).is_some()
-            && !self.is_uncertain(&key(ObjectKind::Table, &table.name))
-        {
-            problems.push(Problem {
-                kind: ProblemKind::Duplicate,
-                message: format!("column {}.{new} already exists", table.name),
-            });
-            return;
+        if old != new && table.column(new).is_some() {
+            let table_key = key(ObjectKind::Table, &table.name);
+            let what = format!("column {}.{new} already exists", table.name);
+            if !self.is_uncertain(&table_key) {
+                problems.push(Problem {
+                    kind: ProblemKind::Duplicate,
+                    message: what,
+                });
+                return;
+            }
+            self.silenced(&table_key, &what, problems);
         }
         table.columns.retain(|c| c.name != new || old == new);
         if let Some(c) = table.column_mut(old) {
@@ -1603,6 +1648,14 @@ impl Schema {
             return;
         }
         let guessed = table.constraints.iter().any(|c| c.generated_name);
+        let table_key = key(ObjectKind::Table, &table.name);
+        if !if_exists && self.is_uncertain(&table_key) {
+            let what = format!(
+                "constraint {name} on table {} does not exist at this point",
+                table.name
+            );
+            self.silenced(&table_key, &what, problems);
+        }
         if guessed || table.open_constraints || table.open_columns {
             // Our guess of the generated name may be wrong: stop trusting the list.
             table.open_constraints = true;
@@ -1660,8 +1713,16 @@ impl Schema {
                 problems.push(duplicate(kind, &to));
                 return;
             }
+            if !blocking_is_certain {
+                let blocking = key(kind, &to);
+                self.silenced(
+                    &blocking,
+                    &format!("{} {to} already exists", kind.noun()),
+                    problems,
+                );
+            }
         }
-        let uncertain = self.is_uncertain(&from_key);
+        let cause = self.uncertain.get(&from_key).cloned();
         let Some(object) = self.remove(&from_key) else {
             return;
         };
@@ -1699,8 +1760,8 @@ impl Schema {
             other => other,
         };
         self.insert(to_key.clone(), object);
-        if uncertain {
-            self.mark_uncertain(to_key);
+        if let Some(cause) = cause {
+            self.mark_uncertain_by(to_key, cause);
         }
         self.replace_references(from, &to);
     }
@@ -1769,8 +1830,9 @@ impl Schema {
                 problems.push(duplicate(ObjectKind::Index, &to));
                 return;
             }
+            self.silenced(&to_key, &format!("index {to} already exists"), problems);
         }
-        let uncertain = self.is_uncertain(&from_key);
+        let cause = self.uncertain.get(&from_key).cloned();
         self.remove(&from_key);
         if let Some(Object::Table(mut table)) = self
             .objects
@@ -1792,8 +1854,8 @@ impl Schema {
         }
         index.name = to;
         self.insert(to_key.clone(), Object::Index(index));
-        if uncertain {
-            self.mark_uncertain(to_key);
+        if let Some(cause) = cause {
+            self.mark_uncertain_by(to_key, cause);
         }
     }
 
@@ -1807,19 +1869,23 @@ impl Schema {
         }
         let mut columns = Vec::new();
         if let Some(table) = self.table(&table_name) {
-            let strict = self.strict_about(&table_name)
-                && !table.open_columns
-                && !self.is_uncertain(&key(ObjectKind::Table, &table_name));
+            let table_key = key(ObjectKind::Table, &table_name);
+            let uncertain = self.is_uncertain(&table_key);
+            let strict = self.strict_about(&table_name) && !table.open_columns && !uncertain;
             for column in &create.columns {
                 if let Some(ident) = column_of(&column.column.expr) {
                     let folded = d.fold(ident);
-                    if table.column(&folded).is_none() && strict {
-                        problems.push(Problem {
-                            kind: ProblemKind::Unknown,
-                            message: format!(
-                                "column {table_name}.{folded} does not exist at this point"
-                            ),
-                        });
+                    if table.column(&folded).is_none() {
+                        let what =
+                            format!("column {table_name}.{folded} does not exist at this point");
+                        if strict {
+                            problems.push(Problem {
+                                kind: ProblemKind::Unknown,
+                                message: what,
+                            });
+                        } else if uncertain {
+                            self.silenced(&table_key, &what, problems);
+                        }
                     }
                 }
             }
@@ -1888,6 +1954,12 @@ impl Schema {
             let uncertain = self.is_uncertain(&k);
             if !if_not_exists && !uncertain {
                 problems.push(duplicate(ObjectKind::Index, &index.name));
+            } else if !if_not_exists {
+                self.silenced(
+                    &k,
+                    &format!("index {} already exists", index.name),
+                    problems,
+                );
             }
             if !uncertain {
                 return;
@@ -1967,6 +2039,7 @@ impl Schema {
                     self.drop_index(&index_name, if_exists, problems);
                 }
                 ObjectType::Schema => {
+                    self.snapshot_routines();
                     self.schemas.remove(&name.name);
                     let doomed: Vec<ObjectKey> = self
                         .objects
@@ -2195,6 +2268,18 @@ fn index_column_name(expr: &Expr, dialect: Dialect) -> String {
 
 use super::Naming;
 use super::ObjectKey;
+
+/// The warning for a check that stays silent on the uncertain object `k`.
+fn uncertain_problem(k: &ObjectKey, what: &str, cause: &str) -> Problem {
+    Problem {
+        kind: ProblemKind::Uncertain,
+        message: format!(
+            "{what}, unless {cause} changed it: {} {} is uncertain since then",
+            k.kind.noun(),
+            k.name
+        ),
+    }
+}
 
 fn duplicate(kind: ObjectKind, name: &Name) -> Problem {
     Problem {

@@ -14,9 +14,12 @@
 
 mod apply;
 mod diff;
+mod explain;
+pub use explain::model_after;
 mod names;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 pub use apply::{normalize_type, Problem, ProblemKind};
 pub use diff::Difference;
@@ -241,7 +244,19 @@ pub struct Journal {
     pub opened: bool,
     was_open: bool,
     /// The uncertain set as it was before its first change in the stretch.
-    uncertain_before: Option<HashSet<ObjectKey>>,
+    uncertain_before: Option<HashMap<ObjectKey, Arc<str>>>,
+    /// The schemas, functions and schema-changing triggers as they were
+    /// before their first change in the stretch.
+    routines_before: Option<Routines>,
+}
+
+/// What the model knows besides objects: schemas, function bodies, and
+/// triggers that change the schema.
+#[derive(Debug, Clone, Default)]
+struct Routines {
+    schemas: BTreeSet<String>,
+    functions: BTreeMap<String, String>,
+    schema_triggers: BTreeSet<String>,
 }
 
 impl Journal {
@@ -273,12 +288,20 @@ pub struct Schema {
     schema_triggers: BTreeSet<String>,
     /// Objects that a statement the model could not follow (a `DO` block, a
     /// function call, an `unchecked` statement) may have changed or dropped:
-    /// no check reports a missing or duplicate part of them.
-    uncertain: HashSet<ObjectKey>,
+    /// no check reports a missing or duplicate part of them. Each maps to
+    /// the statement that made it uncertain ([`Schema::uncertain_cause`]).
+    uncertain: HashMap<ObjectKey, Arc<str>>,
+    /// Where the statement being replayed comes from (set by the caller,
+    /// e.g. the revision id), for [`Schema::uncertain_cause`].
+    origin: Arc<str>,
+    /// The statement being replayed, as `uncertain_cause` names it.
+    cause: Arc<str>,
     /// How many constraints of each name a schema holds (PostgreSQL names
     /// constraints per schema): derived from the tables, kept by `put`.
     constraint_names: HashMap<(Option<String>, String), usize>,
     open: bool,
+    /// The statement that made the model open.
+    opened_by: Option<Arc<str>>,
     journal: Option<Journal>,
 }
 
@@ -291,9 +314,12 @@ impl Schema {
             schemas: BTreeSet::new(),
             functions: BTreeMap::new(),
             schema_triggers: BTreeSet::new(),
-            uncertain: HashSet::new(),
+            uncertain: HashMap::new(),
+            origin: Arc::from(""),
+            cause: Arc::from("a statement the model cannot follow"),
             constraint_names: HashMap::new(),
             open: false,
+            opened_by: None,
             journal: None,
         }
     }
@@ -312,6 +338,9 @@ impl Schema {
     /// Marks the model open (a statement that could create or change anything).
     pub fn set_open(&mut self) {
         self.open = true;
+        if self.opened_by.is_none() {
+            self.opened_by = Some(self.cause.clone());
+        }
         if let Some(journal) = &mut self.journal {
             journal.opened = true;
         }
@@ -354,24 +383,78 @@ impl Schema {
     /// True when a statement the model could not follow may have changed or
     /// dropped this object: checks on it stay silent.
     pub fn is_uncertain(&self, key: &ObjectKey) -> bool {
-        self.uncertain.contains(key)
+        self.uncertain.contains_key(key)
     }
 
-    /// Marks `key` uncertain (see [`Schema::is_uncertain`]).
+    /// The statement that made `key` uncertain, as the warnings and
+    /// `--explain-model` name it (``revision 0003: `DO $$ ...` ``), or `None`
+    /// when the object is not uncertain.
+    pub fn uncertain_cause(&self, key: &ObjectKey) -> Option<&str> {
+        self.uncertain.get(key).map(|c| &**c)
+    }
+
+    /// Names where the statements replayed from now on come from (a
+    /// revision id): [`Schema::uncertain_cause`] says it.
+    pub fn set_origin(&mut self, origin: &str) {
+        self.origin = Arc::from(origin);
+    }
+
+    /// Marks `key` uncertain (see [`Schema::is_uncertain`]), caused by the
+    /// statement being replayed.
     pub fn mark_uncertain(&mut self, key: ObjectKey) {
-        if self.uncertain.contains(&key) {
+        let cause = self.cause.clone();
+        self.mark_uncertain_by(key, cause);
+    }
+
+    /// Marks `key` uncertain with the cause of another object (a rename
+    /// carries it).
+    fn mark_uncertain_by(&mut self, key: ObjectKey, cause: Arc<str>) {
+        if self.uncertain.contains_key(&key) {
             return;
         }
         self.snapshot_uncertain();
-        self.uncertain.insert(key);
+        self.uncertain.insert(key, cause);
+    }
+
+    /// Records the statement about to be replayed, for the causes of the
+    /// objects it makes uncertain.
+    fn begin_statement(&mut self, text: &str) {
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("--"))
+            .unwrap_or("");
+        let mut shown: String = line.chars().take(60).collect();
+        if shown.len() < line.len() {
+            shown.push_str("...");
+        }
+        self.cause = if self.origin.is_empty() {
+            Arc::from(format!("`{shown}`"))
+        } else {
+            Arc::from(format!("revision {}: `{shown}`", self.origin))
+        };
     }
 
     /// The object is known again (created or dropped by a statement the
     /// model follows).
     fn settle(&mut self, key: &ObjectKey) {
-        if self.uncertain.contains(key) {
+        if self.uncertain.contains_key(key) {
             self.snapshot_uncertain();
             self.uncertain.remove(key);
+        }
+    }
+
+    /// Records the schemas, functions and triggers before their first
+    /// change in the journalled stretch (called before changing them).
+    fn snapshot_routines(&mut self) {
+        if let Some(journal) = &mut self.journal {
+            if journal.routines_before.is_none() {
+                journal.routines_before = Some(Routines {
+                    schemas: self.schemas.clone(),
+                    functions: self.functions.clone(),
+                    schema_triggers: self.schema_triggers.clone(),
+                });
+            }
         }
     }
 
@@ -437,8 +520,16 @@ impl Schema {
     /// undo a downgrade after checking it).
     pub fn restore(&mut self, journal: Journal) {
         self.open = journal.was_open;
+        if !self.open {
+            self.opened_by = None;
+        }
         if let Some(uncertain) = journal.uncertain_before {
             self.uncertain = uncertain;
+        }
+        if let Some(routines) = journal.routines_before {
+            self.schemas = routines.schemas;
+            self.functions = routines.functions;
+            self.schema_triggers = routines.schema_triggers;
         }
         for (key, before) in journal.before {
             self.put(key, before);

@@ -196,3 +196,79 @@ fn unused_and_unknown_allows_are_reported() {
     assert_eq!(hits("unused-allow", &[POSTS, up]), 1);
     assert_eq!(hits("invalid-allow", &[POSTS, up]), 1);
 }
+
+#[test]
+fn a_check_silenced_by_an_uncertain_object_warns_naming_the_statement() {
+    // The unchecked statement names posts: posts becomes uncertain, users
+    // stays certain.
+    let up = "-- migrate:upgrade\n\
+-- migrate:unchecked -- rebuilds posts its own way\n\
+SELECT rebuild('posts');\n\
+CREATE TABLE posts (id bigint);\n\
+ALTER TABLE users ADD COLUMN name text;\n\
+-- migrate:downgrade\n\
+SELECT 1;\n";
+    let diagnostics = lint(&[POSTS, up]);
+    let warnings: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.code == "uncertain-object")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{diagnostics:#?}");
+    assert_eq!(warnings[0].severity, crate::Severity::Warning);
+    assert_eq!(
+        warnings[0].message,
+        "table posts already exists, unless revision r2: `SELECT rebuild('posts')` changed it: \
+         table posts is uncertain since then"
+    );
+    // The certain object still gets its error.
+    assert_eq!(
+        messages("duplicate-object", &[POSTS, up]),
+        ["column users.name already exists"]
+    );
+    // A rename carries the cause: the check on the new name names the
+    // same statement.
+    let renamed = "-- migrate:upgrade\n\
+-- migrate:unchecked -- a vendor script\n\
+SELECT rebuild('posts');\n\
+ALTER TABLE posts RENAME TO articles;\n\
+ALTER TABLE articles ADD COLUMN title text;\n\
+-- migrate:downgrade\n\
+SELECT 1;\n";
+    assert_eq!(
+        messages("uncertain-object", &[POSTS, renamed]),
+        [
+            "column articles.title already exists, unless revision r2: `SELECT rebuild('posts')` \
+          changed it: table articles is uncertain since then"
+        ]
+    );
+}
+
+#[test]
+fn the_model_explains_itself_with_uncertain_objects_marked() {
+    let revisions = [
+        crate::lint::test_support::revision(POSTS),
+        crate::lint::test_support::revision(
+            "-- migrate:upgrade\n-- migrate:unchecked -- a vendor script\nSELECT rebuild('posts');\n-- migrate:downgrade\nSELECT 1;\n",
+        ),
+    ];
+    // Both are `r1` here; the model after the first of them is the one
+    // before the unchecked statement.
+    let before = super::model_after(Dialect::Postgres, &revisions[..1], "r1").expect("r1");
+    assert!(!before.explain_text().contains("uncertain:"));
+    let mut after = super::Schema::new(Dialect::Postgres);
+    for revision in &revisions {
+        after.set_origin(&revision.id);
+        for statement in revision.upgrade.iter().flat_map(|s| &s.statements) {
+            after.apply(statement, &revision.source);
+        }
+    }
+    insta::assert_snapshot!(after.explain_text());
+    let json = after.explain_json();
+    let posts = json["objects"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["name"] == "posts"))
+        .expect("posts");
+    assert_eq!(posts["uncertain"], "revision r1: `SELECT rebuild('posts')`");
+    assert_eq!(posts["columns_known"], false);
+    assert_eq!(json["open_since"], "revision r1: `SELECT rebuild('posts')`");
+}

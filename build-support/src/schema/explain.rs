@@ -1,0 +1,212 @@
+//! The model as a person or a tool reads it (`cargo migrate lint
+//! --explain-model <revision>`): every object with its parts, the
+//! uncertain ones marked with the statement that made them so.
+
+use serde_json::{json, Value};
+
+use super::{ConstraintKind, Object, ObjectKey, Schema, Table};
+
+fn constraint_kind(kind: ConstraintKind) -> &'static str {
+    match kind {
+        ConstraintKind::PrimaryKey => "primary key",
+        ConstraintKind::Unique => "unique",
+        ConstraintKind::ForeignKey => "foreign key",
+        ConstraintKind::Check => "check",
+        ConstraintKind::Other => "other",
+    }
+}
+
+fn index_columns(columns: &[Option<String>]) -> Vec<String> {
+    columns
+        .iter()
+        .map(|c| c.clone().unwrap_or_else(|| "<expression>".to_string()))
+        .collect()
+}
+
+impl Schema {
+    /// The model as text: one object a line, sorted by kind then name, a
+    /// table's columns and constraints indented under it; an uncertain
+    /// object ends with `[uncertain: <statement>]`.
+    pub fn explain_text(&self) -> String {
+        let mut out = String::new();
+        let objects = self.objects();
+        let uncertain = objects.iter().filter(|(k, _)| self.is_uncertain(k)).count();
+        out.push_str(&format!(
+            "schema model ({}): {} object(s), {} uncertain\n",
+            self.dialect().name(),
+            objects.len(),
+            uncertain
+        ));
+        if let Some(cause) = &self.opened_by {
+            out.push_str(&format!(
+                "open since {cause}: an object the model does not list may exist\n"
+            ));
+        }
+        for (k, object) in objects {
+            out.push_str(&self.object_line(k, object));
+            if let Some(cause) = self.uncertain_cause(k) {
+                out.push_str(&format!("  [uncertain: {cause}]"));
+            }
+            out.push('\n');
+            if let Object::Table(table) = object {
+                table_lines(table, &mut out);
+            }
+        }
+        out
+    }
+
+    fn object_line(&self, k: &ObjectKey, object: &Object) -> String {
+        match object {
+            Object::Table(_) => format!("table {}", k.name),
+            Object::Index(index) => format!(
+                "{}index {} on {} ({})",
+                if index.unique { "unique " } else { "" },
+                k.name,
+                index.table,
+                index_columns(&index.columns).join(", ")
+            ),
+            Object::View(view) => {
+                let reads: Vec<String> = view.depends_on.iter().map(|n| n.to_string()).collect();
+                format!(
+                    "{}view {}{}",
+                    if view.materialized {
+                        "materialized "
+                    } else {
+                        ""
+                    },
+                    k.name,
+                    if reads.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" reads {}", reads.join(", "))
+                    }
+                )
+            }
+            Object::Sequence(sequence) => match &sequence.owned_by {
+                Some((table, column)) => format!("sequence {} owned by {table}.{column}", k.name),
+                None => format!("sequence {}", k.name),
+            },
+            Object::Type(def) if def.labels.is_empty() => format!("type {}", k.name),
+            Object::Type(def) => format!("type {} enum ({})", k.name, def.labels.join(", ")),
+        }
+    }
+
+    /// The model as JSON: `{"dialect", "open_since", "objects": [...]}`,
+    /// each object with its `kind`, `name`, `uncertain` (the statement that
+    /// made it so, or null) and its parts.
+    pub fn explain_json(&self) -> Value {
+        let objects: Vec<Value> = self
+            .objects()
+            .into_iter()
+            .map(|(k, object)| {
+                let mut value = match object {
+                    Object::Table(table) => json!({
+                        "columns": table.columns.iter().map(|c| json!({
+                            "name": c.name,
+                            "type": c.data_type,
+                            "nullable": c.nullable,
+                            "default": c.has_default,
+                        })).collect::<Vec<_>>(),
+                        "columns_known": !table.open_columns,
+                        "constraints": table.constraints.iter().map(|c| json!({
+                            "name": c.name,
+                            "name_generated": c.generated_name,
+                            "kind": constraint_kind(c.kind),
+                            "columns": c.columns,
+                            "references": c.references.as_ref().map(|r| r.to_string()),
+                        })).collect::<Vec<_>>(),
+                        "constraints_known": !table.open_constraints,
+                    }),
+                    Object::Index(index) => json!({
+                        "table": index.table.to_string(),
+                        "columns": index.columns,
+                        "unique": index.unique,
+                        "constraint": index.constraint,
+                    }),
+                    Object::View(view) => json!({
+                        "materialized": view.materialized,
+                        "reads": view.depends_on.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+                    }),
+                    Object::Sequence(sequence) => json!({
+                        "owned_by": sequence.owned_by.as_ref().map(|(t, c)| format!("{t}.{c}")),
+                    }),
+                    Object::Type(def) => json!({ "labels": def.labels }),
+                };
+                if let Value::Object(map) = &mut value {
+                    map.insert("kind".to_string(), json!(k.kind.noun()));
+                    map.insert("name".to_string(), json!(k.name.to_string()));
+                    map.insert("uncertain".to_string(), json!(self.uncertain_cause(k)));
+                }
+                value
+            })
+            .collect();
+        json!({
+            "dialect": self.dialect().name(),
+            "open_since": self.opened_by.as_deref(),
+            "objects": objects,
+        })
+    }
+}
+
+fn table_lines(table: &Table, out: &mut String) {
+    if table.open_columns {
+        out.push_str("  columns: as last known, may differ\n");
+    }
+    for c in &table.columns {
+        out.push_str(&format!(
+            "  column {} {}{}{}\n",
+            c.name,
+            c.data_type,
+            if c.nullable { "" } else { " not null" },
+            if c.has_default { " default" } else { "" }
+        ));
+    }
+    if table.open_constraints {
+        out.push_str("  constraints: as last known, may differ\n");
+    }
+    for c in &table.constraints {
+        let columns = if c.columns.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", c.columns.join(", "))
+        };
+        let references = c
+            .references
+            .as_ref()
+            .map(|r| format!(" references {r}"))
+            .unwrap_or_default();
+        let name = if c.name.is_empty() {
+            "(unnamed)".to_string()
+        } else {
+            c.name.clone()
+        };
+        out.push_str(&format!(
+            "  constraint {name} {}{columns}{references}{}\n",
+            constraint_kind(c.kind),
+            if c.generated_name {
+                " (name the server makes)"
+            } else {
+                ""
+            }
+        ));
+    }
+}
+
+/// The model after revision `id` as the linter holds it there: the upgrade
+/// of every revision of `revisions` (in plan order) up to and including
+/// `id`. `None` when no revision has that id.
+pub fn model_after(
+    dialect: super::Dialect,
+    revisions: &[crate::CompiledRevision],
+    id: &str,
+) -> Option<Schema> {
+    let last = revisions.iter().position(|r| r.id == id)?;
+    let mut schema = Schema::new(dialect);
+    for revision in &revisions[..=last] {
+        schema.set_origin(&revision.id);
+        for statement in revision.upgrade.iter().flat_map(|s| &s.statements) {
+            schema.apply(statement, &revision.source);
+        }
+    }
+    Some(schema)
+}
