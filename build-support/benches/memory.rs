@@ -8,7 +8,8 @@
 //! cargo bench -p migrate-build --bench memory
 //! ```
 //!
-//! `MIGRATE_BENCH_SCALE=0.1` runs a tenth of each input.
+//! `MIGRATE_BENCH_SCALE=0.1` runs a tenth of each input;
+//! `MIGRATE_BENCH_ONLY=<text>` only the inputs whose name holds the text.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -149,6 +150,10 @@ fn main() {
     println!(
         "| input | SQL | peak RSS | peak - baseline | ratio to SQL | time |\n|---|---|---|---|---|---|"
     );
+    // `MIGRATE_BENCH_ONLY=CASE` runs the inputs whose name holds `CASE`.
+    if let Ok(only) = std::env::var("MIGRATE_BENCH_ONLY") {
+        cases.retain(|(name, _)| name.contains(&only));
+    }
     let mut missed = Vec::new();
     for (index, (name, body)) in cases.iter().enumerate() {
         let dir = root.path().join(format!("case{index}"));

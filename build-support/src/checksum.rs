@@ -80,7 +80,8 @@ impl ChecksumBuilder {
 }
 
 /// Lower-case hex of a checksum, as stored in the version table.
-pub fn to_hex(checksum: &[u8; 32]) -> String {
+#[cfg(test)]
+fn to_hex(checksum: &[u8; 32]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
     for byte in checksum {

@@ -30,7 +30,7 @@ use crate::{Diagnostic, Label, Severity};
 pub use crate::source::CONFIG_FILE;
 
 /// The default name of the version table.
-pub const DEFAULT_VERSION_TABLE: &str = "migrate_version";
+pub(crate) const DEFAULT_VERSION_TABLE: &str = "migrate_version";
 
 /// The SQL dialect statements are validated against: the one type, from
 /// `migrate-core`.
@@ -107,7 +107,7 @@ pub fn load(dir: &Path, display_dir: &Path) -> Result<Config, Vec<Diagnostic>> {
 
 /// The configuration in `file` as [`crate::source::read_config`] read it;
 /// the defaults when there is none.
-pub fn from_file(file: Option<&SourceFile>) -> Result<Config, Vec<Diagnostic>> {
+pub(crate) fn from_file(file: Option<&SourceFile>) -> Result<Config, Vec<Diagnostic>> {
     match file {
         Some(file) => parse(&file.path, &file.text),
         None => Ok(Config::default()),

@@ -28,7 +28,7 @@ use crate::CompiledRevision;
 /// `migrate-core`: every name resolved once there. Unknown names are left
 /// out (reported by [`check`]); with a duplicated id, references resolve to
 /// the first file holding it.
-pub fn core_graph(revisions: &[CompiledRevision]) -> Graph {
+pub(crate) fn core_graph(revisions: &[CompiledRevision]) -> Graph {
     let nodes: Vec<Node> = revisions
         .iter()
         .map(|revision| Node {
@@ -42,7 +42,7 @@ pub fn core_graph(revisions: &[CompiledRevision]) -> Graph {
 }
 
 /// Every edge that orders revision `index`: its parents and its dependencies.
-pub fn all_parents(graph: &Graph, index: usize) -> impl Iterator<Item = usize> + '_ {
+pub(crate) fn all_parents(graph: &Graph, index: usize) -> impl Iterator<Item = usize> + '_ {
     graph
         .parents(index)
         .iter()
@@ -147,7 +147,7 @@ fn order_with(revisions: &[CompiledRevision], graph: &Graph) -> Vec<usize> {
 
 /// The ids of the versioned heads (no other revision names them in
 /// `down_revision`), in the order given.
-pub fn heads(revisions: &[CompiledRevision]) -> Vec<&str> {
+pub(crate) fn heads(revisions: &[CompiledRevision]) -> Vec<&str> {
     core_graph(revisions)
         .heads()
         .into_iter()

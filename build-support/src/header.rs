@@ -25,7 +25,7 @@ use crate::{Diagnostic, Label, Severity};
 pub use migrate_core::names::{ID_PUNCTUATION, LABEL_PUNCTUATION, MAX_REVISION_ID_LEN};
 
 /// The known keys, in the order they are documented.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "revision",
     "down_revision",
     "message",
@@ -453,7 +453,7 @@ fn check_label(
 
 /// The id part of a file name: the stem before the first `_` (or the whole
 /// stem).
-pub fn file_name_id(file: &Path) -> Option<&str> {
+pub(crate) fn file_name_id(file: &Path) -> Option<&str> {
     let name = file.file_name()?.to_str()?;
     let stem = name.strip_suffix(".sql").unwrap_or(name);
     Some(stem.split('_').next().unwrap_or(stem))

@@ -67,14 +67,14 @@
 #![warn(missing_docs)]
 
 pub mod autogen;
-pub mod build_script;
-pub mod checksum;
+mod build_script;
+mod checksum;
 pub mod codegen;
-pub mod codes;
-pub mod compile;
-pub mod compiled;
+mod codes;
+mod compile;
+mod compiled;
 pub mod config;
-pub mod diagnostic;
+mod diagnostic;
 mod directive;
 #[cfg(feature = "emit")]
 pub mod emit;

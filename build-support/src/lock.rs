@@ -19,11 +19,13 @@ pub fn render_lock(revisions: &[CompiledRevision]) -> String {
     render(&order, &crate::graph::heads(revisions))
 }
 
-pub use crate::source::read_lock;
-
 /// The build's lock check: `lock_text` is the lock file's content, shown as
 /// `lock_file`; `revisions` are the directory's revisions.
-pub fn check(lock_text: &str, lock_file: &Path, revisions: &[CompiledRevision]) -> Vec<Diagnostic> {
+pub(crate) fn check(
+    lock_text: &str,
+    lock_file: &Path,
+    revisions: &[CompiledRevision],
+) -> Vec<Diagnostic> {
     let help = "run `cargo migrate lock` to rewrite migrate.lock, and commit it".to_string();
     let lock = match parse(lock_text) {
         Ok(lock) => lock,

@@ -12,7 +12,7 @@
 //! `x::int::int...`, `a OR b OR ...`) in a loop, but every later walk of
 //! the tree (drop, clone, the lint visitors, `Display`) recurses once per
 //! level, so a statement of 100,000 terms overflowed the stack after the
-//! parse had succeeded. Before parsing, [`depth_bound`] estimates from the
+//! parse had succeeded. Before parsing, [`DepthBound`] estimates from the
 //! tokens how deep the tree can get; above [`MAX_DEPTH`] no tree is built
 //! and the statement is accepted as [`CheckedBy::TooDeep`]: applied as
 //! written, not analysed, with a `statement-too-deep` warning naming its
@@ -43,16 +43,16 @@ use crate::{CheckedBy, Diagnostic, Label};
 pub const PG_QUERY_ENABLED: bool = cfg!(feature = "pg-query");
 
 /// The deepest syntax tree the compiler builds, as estimated by
-/// [`depth_bound`]. A deeper statement is [`CheckedBy::TooDeep`].
+/// [`DepthBound`]. A deeper statement is [`CheckedBy::TooDeep`].
 ///
 /// Walking a tree of this depth takes well under a megabyte of stack in a
 /// debug build (the proc macro runs unoptimised inside rustc); cloning one,
 /// the costliest walk, overflowed 8 MiB between 1,000 and 2,000 levels.
-pub const MAX_DEPTH: usize = 1_000;
+pub(crate) const MAX_DEPTH: usize = 1_000;
 
 /// The stack of the threads that compile (sqlparser recurses per level of
 /// nesting: 4,000 levels of `(SELECT ...)` fit in it in a debug build).
-pub const PARSE_STACK: usize = 64 << 20;
+pub(crate) const PARSE_STACK: usize = 64 << 20;
 
 /// sqlparser's recursion limit. A statement within [`MAX_DEPTH`] never
 /// reaches it (a level of the bound is at most a few recursions), so a
@@ -61,7 +61,7 @@ const RECURSION_LIMIT: usize = 4 * MAX_DEPTH;
 
 /// What the parsers made of one statement.
 #[derive(Debug, Clone)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     /// The tree, when sqlparser accepted it and [`keeps_tree`] says so.
     pub ast: Option<Box<sqlparser::ast::Statement>>,
     /// Who accepted it.
@@ -69,7 +69,8 @@ pub struct Parsed {
 }
 
 /// Parses one statement, consuming its tokens. `text` is the whole file.
-pub fn parse_statement(
+#[cfg(test)]
+pub(crate) fn parse_statement(
     file: &Path,
     text: &str,
     statement: &mut Statement,
@@ -93,7 +94,7 @@ const BUDGET: usize = 4096;
 /// long statement's tokens (88 bytes each) and tree are never all held at
 /// once.
 ///
-/// - The depth bound ([`depth_bound`]) is counted on the way; past
+/// - The depth bound ([`DepthBound`]) is counted on the way; past
 ///   [`MAX_DEPTH`] the tokens are dropped (the statement is `TooDeep`).
 /// - An `INSERT` (or `REPLACE`) whose `VALUES` list is longer than
 ///   `BATCH` tokens is checked in pieces: the tokens up to `VALUES`, then
@@ -123,7 +124,7 @@ const BUDGET: usize = 4096;
 /// - A statement checked in pieces keeps no tree; when it is one the model
 ///   would read (a `CREATE TABLE`, a view), it is [`CheckedBy::TooLarge`]:
 ///   applied as written, its effects unknown to the model.
-pub struct Incremental {
+pub(crate) struct Incremental {
     dialect: Dialect,
     depth: DepthBound,
     /// Marked unchecked: nothing is kept.
@@ -663,7 +664,8 @@ fn without_drop_index_concurrently(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenW
 /// counted in each open item, plus the number of open groups. It counts
 /// generously (`a = 1 AND b = 2` counts 3 where the tree has 2 levels), which
 /// is the safe side: what it misjudges is only ever analysed less.
-pub fn depth_bound(tokens: &[TokenWithSpan]) -> usize {
+#[cfg(test)]
+pub(crate) fn depth_bound(tokens: &[TokenWithSpan]) -> usize {
     let mut bound = DepthBound::default();
     for token in tokens {
         bound.push(&token.token);
@@ -671,9 +673,10 @@ pub fn depth_bound(tokens: &[TokenWithSpan]) -> usize {
     bound.deepest()
 }
 
-/// [`depth_bound`] counted one token at a time.
+/// The bound `depth_bound` describes (how deep sqlparser's tree can get,
+/// estimated from the tokens), counted one token at a time.
 #[derive(Debug, Clone)]
-pub struct DepthBound {
+pub(crate) struct DepthBound {
     /// Levels counted in the current item of each open group.
     groups: Vec<usize>,
     levels: usize,
@@ -753,7 +756,7 @@ impl DepthBound {
 /// Whether the compiler keeps the syntax tree of this statement: only the
 /// statements the schema model or a lint rule reads. Data statements are
 /// checked by the parse and their trees dropped at once.
-pub fn keeps_tree(statement: &sqlparser::ast::Statement) -> bool {
+pub(crate) fn keeps_tree(statement: &sqlparser::ast::Statement) -> bool {
     use sqlparser::ast::Statement as S;
     !matches!(
         statement,

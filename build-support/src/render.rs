@@ -82,11 +82,6 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, style: Style) -> St
     out
 }
 
-/// Renders one diagnostic.
-pub fn render_diagnostic(diagnostic: &Diagnostic, sources: &Sources, style: Style) -> String {
-    render(std::slice::from_ref(diagnostic), sources, style)
-}
-
 fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, sources: &Sources) -> String {
     let level = match diagnostic.severity {
         Severity::Error => Level::ERROR,

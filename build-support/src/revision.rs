@@ -28,7 +28,7 @@ use crate::split::{self, Cursor, SectionKind};
 use crate::{parse, CompiledRevision, CompiledSection, CompiledStatement, Diagnostic, Label};
 
 /// The code of the "cannot run inside a transaction" error.
-pub const REQUIRES_NO_TRANSACTION: &str = "requires-no-transaction";
+pub(crate) const REQUIRES_NO_TRANSACTION: &str = "requires-no-transaction";
 
 /// Compiles one migration file.
 pub fn compile_file(
@@ -275,7 +275,7 @@ fn allowed_in_file(text: &str, rule: &str) -> bool {
 /// of the token to point at. Decided on the leading keywords, so it works
 /// as well for statements only PostgreSQL's parser accepts (REINDEX
 /// CONCURRENTLY) or that are marked unchecked.
-pub fn needs_no_transaction(tokens: &[TokenWithSpan]) -> Option<(&'static str, usize)> {
+pub(crate) fn needs_no_transaction(tokens: &[TokenWithSpan]) -> Option<(&'static str, usize)> {
     let words: Vec<(usize, &str)> = tokens
         .iter()
         .enumerate()

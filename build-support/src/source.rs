@@ -43,7 +43,7 @@ pub fn read_migrations(
 
 /// [`read_migrations`], adding a warning to `warnings` for every entry that
 /// is skipped although it may have been meant as a revision.
-pub fn read_migrations_warning(
+pub(crate) fn read_migrations_warning(
     dir: &Path,
     display_dir: &Path,
     schema: Option<&Path>,
@@ -144,7 +144,7 @@ pub fn read_migrations_warning(
 }
 
 /// True for a name that holds a revision: `*.sql`, not hidden, not reserved.
-pub fn is_revision_file(name: &str) -> bool {
+pub(crate) fn is_revision_file(name: &str) -> bool {
     name.ends_with(".sql")
         && name.len() > ".sql".len()
         && !name.starts_with('.')
@@ -168,13 +168,16 @@ pub fn schema_file_name(schema: &Path) -> Option<String> {
 pub const CONFIG_FILE: &str = "migrate.toml";
 
 /// Whether the migrations directory exists (as a directory).
-pub fn is_directory(dir: &Path) -> bool {
+pub(crate) fn is_directory(dir: &Path) -> bool {
     dir.is_dir()
 }
 
 /// The text of `dir/migrate.toml` (shown under `display_dir`), `None` when
 /// there is none.
-pub fn read_config(dir: &Path, display_dir: &Path) -> Result<Option<SourceFile>, Vec<Diagnostic>> {
+pub(crate) fn read_config(
+    dir: &Path,
+    display_dir: &Path,
+) -> Result<Option<SourceFile>, Vec<Diagnostic>> {
     let display = display_dir.join(CONFIG_FILE);
     match std::fs::read(dir.join(CONFIG_FILE)) {
         Ok(bytes) => match String::from_utf8(bytes) {
@@ -199,7 +202,7 @@ pub fn read_config(dir: &Path, display_dir: &Path) -> Result<Option<SourceFile>,
 /// is none; a diagnostic when it cannot be read as text: a directory, a
 /// file that is not UTF-8 or that cannot be opened is never taken for a
 /// fresh lock.
-pub fn read_lock(dir: &Path, display: &Path) -> Result<Option<String>, Diagnostic> {
+pub(crate) fn read_lock(dir: &Path, display: &Path) -> Result<Option<String>, Diagnostic> {
     let unreadable = |why: String| Diagnostic {
         severity: Severity::Error,
         code: Code::UnreadableLock,

@@ -60,14 +60,14 @@ pub struct Section {
 }
 
 /// The size of the text tokenized at once (see the module docs).
-pub const CHUNK: usize = 64 << 10;
+pub(crate) const CHUNK: usize = 64 << 10;
 
 /// How many tokens a statement collects before [`split_file_with`] offers
 /// them to its sink ([`StatementSink::tokens`]).
-pub const FLUSH: usize = 1024;
+pub(crate) const FLUSH: usize = 1024;
 
 /// What [`split_file_with`] hands the statements to while it reads them.
-pub trait StatementSink {
+pub(crate) trait StatementSink {
     /// The statement being collected holds [`FLUSH`] tokens or more: the
     /// sink may take them (the splitter goes on adding the next ones), so
     /// that a long statement's tokens are not all held at once.
@@ -194,7 +194,7 @@ pub fn split_file(
 /// [`split_file`], handing each statement to `sink` (its tokens as they
 /// come, then the statement as soon as it ends) instead of keeping it in
 /// its section.
-pub fn split_file_with(
+pub(crate) fn split_file_with(
     file: &Path,
     text: &str,
     body_start: usize,

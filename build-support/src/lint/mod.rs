@@ -12,9 +12,9 @@
 //! at run time or to break the history (unknown and duplicate objects, a
 //! downgrade that does not undo its upgrade, the compiler's transaction rule).
 
-pub mod allow;
+pub(crate) mod allow;
 mod driver;
-pub mod report;
+mod report;
 mod rules;
 
 use std::collections::{BTreeMap, HashMap};

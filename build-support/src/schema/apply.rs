@@ -75,27 +75,41 @@ impl Schema {
     /// anything.
     pub fn opaque(&mut self, text: &str) {
         self.set_open();
+        // Each word of the texts is looked up in the names of the model's
+        // objects (an index's also after its `.`), never collected: a long
+        // statement has hundreds of thousands of words.
+        let names: HashSet<String> = self
+            .objects
+            .keys()
+            .flat_map(|k| {
+                let name = k.name.name.to_lowercase();
+                let index = name.rsplit_once('.').map(|(_, index)| index.to_string());
+                std::iter::once(name).chain(index)
+            })
+            .collect();
+        let mut named: HashSet<String> = HashSet::new();
         let mut texts = vec![text.to_lowercase()];
         let mut seen = BTreeSet::new();
         let mut everything = false;
         let mut i = 0;
-        while i < texts.len() {
+        while i < texts.len() && !everything {
             let current = texts[i].clone();
-            let current_words = words(&current);
-            if current_words.contains("execute") || current_words.contains("prepare") {
-                everything = true;
-                break;
-            }
-            for word in current_words {
-                if let Some(body) = self.functions.get(&word) {
-                    if seen.insert(word) {
+            for word in words_of(&current) {
+                if word == "execute" || word == "prepare" {
+                    everything = true;
+                    break;
+                }
+                if names.contains(word) {
+                    named.insert(word.to_string());
+                }
+                if let Some(body) = self.functions.get(word) {
+                    if seen.insert(word.to_string()) {
                         texts.push(body.clone());
                     }
                 }
             }
             i += 1;
         }
-        let named: HashSet<String> = texts.iter().flat_map(|t| words(t)).collect();
         let touched: Vec<ObjectKey> = self
             .objects
             .keys()
@@ -2344,11 +2358,6 @@ fn unparsed_ident(part: &str) -> sqlparser::ast::Ident {
 fn words_of(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
         .filter(|w| !w.is_empty())
-}
-
-/// The set of [`words_of`] a lower-cased text.
-fn words(text: &str) -> HashSet<String> {
-    words_of(text).map(str::to_string).collect()
 }
 
 /// The names of the common table expressions anywhere in `query`.
