@@ -67,6 +67,7 @@
 #![warn(missing_docs)]
 
 pub mod build_script;
+pub mod cache;
 pub mod checksum;
 pub mod codegen;
 pub mod codes;

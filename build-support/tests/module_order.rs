@@ -21,6 +21,7 @@ const ORDER: &[&str] = &[
     "split",
     "parse",
     "revision",
+    "cache",
     "graph",
     "plan",
     "lock",
