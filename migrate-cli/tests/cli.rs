@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use migrate_test_support::{drop_database, fresh_database, server_url, unused_database};
 use sqlx::Connection as _;
 use tempfile::TempDir;
 
@@ -275,90 +276,6 @@ fn sqlite_workflow() {
     let mut project = Project::new(url.clone());
     let transcript = workflow(&mut project, "sqlite");
     settings(Some(&url)).bind(|| insta::assert_snapshot!("workflow_sqlite", transcript));
-}
-
-/// Creates a database of its own on the server at `base_url`; returns its URL and name.
-fn fresh_database(base_url: &str, prefix: &str) -> (String, String) {
-    let (url, name) = unused_database(base_url, prefix);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        if base_url.starts_with("postgres") {
-            let mut conn = sqlx::PgConnection::connect(base_url)
-                .await
-                .expect("connect to PostgreSQL");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-        } else {
-            let mut conn = sqlx::MySqlConnection::connect(base_url)
-                .await
-                .expect("connect to MariaDB");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-        }
-    });
-    (url, name)
-}
-
-/// The URL of a database that does not exist yet on the server at
-/// `base_url`, and its name.
-fn unused_database(base_url: &str, prefix: &str) -> (String, String) {
-    let name = format!("{prefix}_{:08x}", rand::random::<u32>());
-    let (before_path, query) = match base_url.split_once('?') {
-        Some((path, query)) => (path, format!("?{query}")),
-        None => (base_url, String::new()),
-    };
-    let server = before_path
-        .rsplit_once('/')
-        .map(|(server, _)| server)
-        .unwrap_or(before_path);
-    (format!("{server}/{name}{query}"), name)
-}
-
-fn drop_database(base_url: &str, name: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        if base_url.starts_with("postgres") {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(base_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
-        } else if let Ok(mut conn) = sqlx::MySqlConnection::connect(base_url).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&mut conn)
-                .await;
-        }
-    });
-}
-
-/// The server URL in `variable`. Unset: a failure when `CI` is set, otherwise
-/// `None` after saying on the terminal (past the harness's capture) which
-/// test did not run.
-fn server_url(variable: &str, test: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("{test}: CI is set but {variable} is not: the test cannot run")
-        }
-        Err(_) => {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped {test}: {variable} is not set (this test did not run)"
-            );
-            None
-        }
-    }
 }
 
 fn server_workflow(variable: &str, dialect: &str, snapshot: &str) {

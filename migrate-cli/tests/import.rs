@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use migrate_test_support::{block_on, drop_database, fresh_database, server_url};
 use sqlx::Connection as _;
 
 const CORPUS: &str = "/work/shared/corpus";
@@ -88,74 +89,6 @@ fn corpus(path: &str) -> Option<PathBuf> {
     );
     eprintln!("skipped: {} not found", path.display());
     None
-}
-
-fn server_url(variable: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{variable} must be set under CI"
-            );
-            eprintln!("skipped: {variable} is not set");
-            None
-        }
-    }
-}
-
-/// A database of its own on the server at `base_url`: its URL and name.
-fn fresh_database(base_url: &str, prefix: &str) -> (String, String) {
-    let name = format!("{prefix}_{:08x}", rand::random::<u32>());
-    block_on(async {
-        if base_url.starts_with("postgres") {
-            let mut conn = sqlx::PgConnection::connect(base_url)
-                .await
-                .expect("connect");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-        } else {
-            let mut conn = sqlx::MySqlConnection::connect(base_url)
-                .await
-                .expect("connect");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-        }
-    });
-    let (before, query) = match base_url.split_once('?') {
-        Some((path, query)) => (path, format!("?{query}")),
-        None => (base_url, String::new()),
-    };
-    let server = before.rsplit_once('/').map_or(before, |(server, _)| server);
-    (format!("{server}/{name}{query}"), name)
-}
-
-fn drop_database(base_url: &str, name: &str) {
-    block_on(async {
-        if base_url.starts_with("postgres") {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(base_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
-        } else if let Ok(mut conn) = sqlx::MySqlConnection::connect(base_url).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&mut conn)
-                .await;
-        }
-    });
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
 }
 
 fn count(report: &serde_json::Value, key: &str) -> usize {
@@ -366,7 +299,13 @@ fn every_history_imports_and_compiles() {
 
 #[test]
 fn docs_rs_applies_and_reverts_on_postgres() {
-    let (Some(_), Some(base)) = (corpus("docs-rs"), server_url("MIGRATE_TEST_POSTGRES_URL")) else {
+    let (Some(_), Some(base)) = (
+        corpus("docs-rs"),
+        server_url(
+            "MIGRATE_TEST_POSTGRES_URL",
+            "docs_rs_applies_and_reverts_on_postgres",
+        ),
+    ) else {
         return;
     };
     let work = tempfile::tempdir().unwrap();
@@ -396,7 +335,10 @@ fn docs_rs_applies_and_reverts_on_postgres() {
 fn chirpstack_needs_pg_trgm_first_on_postgres() {
     let (Some(_), Some(base)) = (
         corpus("chirpstack"),
-        server_url("MIGRATE_TEST_POSTGRES_URL"),
+        server_url(
+            "MIGRATE_TEST_POSTGRES_URL",
+            "chirpstack_needs_pg_trgm_first_on_postgres",
+        ),
     ) else {
         return;
     };
@@ -460,7 +402,7 @@ fn kratos_applies_on_postgres_and_mariadb() {
         ("MIGRATE_TEST_POSTGRES_URL", "postgres", 341),
         ("MIGRATE_TEST_MYSQL_URL", "mysql", 345),
     ] {
-        let Some(base) = server_url(variable) else {
+        let Some(base) = server_url(variable, "kratos_applies_on_postgres_and_mariadb") else {
             continue;
         };
         let work = tempfile::tempdir().unwrap();

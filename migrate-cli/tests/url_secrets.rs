@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use sqlx::Connection as _;
+use migrate_test_support::{drop_database, fresh_database, server_url};
 
 /// The secret every password below contains; it must appear in no output.
 const SECRET: &str = "Zq9SECRETc";
@@ -52,20 +52,8 @@ struct Server {
 
 impl Server {
     fn from_env(variable: &str, scheme: &'static str) -> Option<(Server, String)> {
-        let base = match std::env::var(variable) {
-            Ok(base) => base,
-            Err(_) if std::env::var_os("CI").is_some() => panic!("{variable} is not set"),
-            Err(_) => {
-                // Past the harness's capture, so that the skip is seen.
-                use std::io::Write as _;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "skipped the {scheme} URL test: {variable} is not set (this test did not run)"
-                );
-                return None;
-            }
-        };
-        let name = fresh_database(&base);
+        let base = server_url(variable, &format!("the {scheme} URL test"))?;
+        let (_, name) = fresh_database(&base, "cli_url");
         let (_, rest) = base.split_once("://").expect("a server URL");
         let (user, host) = rest.rsplit_once('@').expect("a user in the server URL");
         let user = user.split(':').next().unwrap_or(user).to_string();
@@ -105,52 +93,6 @@ impl Server {
         ]);
         urls
     }
-}
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
-}
-
-/// Creates `cli_url_<random>` on the server of `base`.
-fn fresh_database(base: &str) -> String {
-    let name = format!("cli_url_{:08x}", rand::random::<u32>());
-    block_on(async {
-        let statement = format!("CREATE DATABASE {name}");
-        if base.starts_with("postgres") {
-            let mut conn = sqlx::PgConnection::connect(base).await.expect("PostgreSQL");
-            sqlx::query(&statement)
-                .execute(&mut conn)
-                .await
-                .expect("create");
-        } else {
-            let mut conn = sqlx::MySqlConnection::connect(base).await.expect("MariaDB");
-            sqlx::query(&statement)
-                .execute(&mut conn)
-                .await
-                .expect("create");
-        }
-    });
-    name
-}
-
-fn drop_database(base: &str, name: &str) {
-    block_on(async {
-        if base.starts_with("postgres") {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(base).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
-        } else if let Ok(mut conn) = sqlx::MySqlConnection::connect(base).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&mut conn)
-                .await;
-        }
-    });
 }
 
 /// A project with two revisions of portable SQL.

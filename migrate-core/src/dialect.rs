@@ -59,6 +59,26 @@ impl Dialect {
             .find(|dialect| dialect.name() == name)
     }
 
+    /// The database a URL's scheme names: `sqlite:`, `postgres:` or
+    /// `postgresql:`, `mysql:` or `mariadb:` (case-insensitive). The one copy
+    /// of the rule: the runtime, `cargo migrate` and the tests ask it.
+    ///
+    /// ```
+    /// use migrate_core::Dialect;
+    /// assert_eq!(Dialect::of_url("postgresql://db/app"), Some(Dialect::Postgres));
+    /// assert_eq!(Dialect::of_url("MariaDB://root@db/app"), Some(Dialect::MySql));
+    /// assert_eq!(Dialect::of_url("redis://db"), None);
+    /// ```
+    pub fn of_url(url: &str) -> Option<Dialect> {
+        let (scheme, _) = url.split_once(':')?;
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Some(Dialect::Sqlite),
+            "postgres" | "postgresql" => Some(Dialect::Postgres),
+            "mysql" | "mariadb" => Some(Dialect::MySql),
+            _ => None,
+        }
+    }
+
     /// A human name for messages ("PostgreSQL", ...).
     pub fn display_name(self) -> &'static str {
         match self {

@@ -545,7 +545,7 @@ impl MigrateConnection {
         timeout: Duration,
     ) -> Result<MigrateConnection, Error> {
         let context = || format!("could not connect to {}", redact_url(url));
-        let dialect = url_dialect(url).ok_or_else(|| Error::UnsupportedUrl(redact_url(url)))?;
+        let dialect = Dialect::of_url(url).ok_or_else(|| Error::UnsupportedUrl(redact_url(url)))?;
         if dialect != Dialect::Sqlite {
             if let Some(problem) = crate::url_mask::server_url_problem(url) {
                 return Err(Error::Database {
@@ -600,17 +600,6 @@ impl MigrateConnection {
 /// with `Migrator::connect_timeout` or `--connect-timeout` for a server that
 /// wakes up slowly.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The backend a URL's scheme names, whether or not its driver is compiled in.
-pub(crate) fn url_dialect(url: &str) -> Option<Dialect> {
-    let scheme = url.split(':').next()?.to_ascii_lowercase();
-    match scheme.as_str() {
-        "sqlite" => Some(Dialect::Sqlite),
-        "postgres" | "postgresql" => Some(Dialect::Postgres),
-        "mysql" | "mariadb" => Some(Dialect::MySql),
-        _ => None,
-    }
-}
 
 type Opening<'a> = BoxFuture<'a, Result<MigrateConnection, sqlx::Error>>;
 

@@ -504,7 +504,7 @@ pub async fn execute(
             let upgrade = matches!(command, Command::Upgrade(_));
             let dialect = match (args.dialect, database_url) {
                 (Some(dialect), _) => dialect.into(),
-                (None, Some(url)) => crate::backend::url_dialect(url).unwrap_or(plan.dialect()),
+                (None, Some(url)) => Dialect::of_url(url).unwrap_or(plan.dialect()),
                 (None, None) => plan.dialect(),
             };
             if dialect == Dialect::Generic {
@@ -528,7 +528,7 @@ pub async fn execute(
     // A verb that writes refuses another database's history before it
     // connects (the `Migrator` refuses it too, for library callers).
     if let (Command::Upgrade(_) | Command::Downgrade(_) | Command::Stamp { .. }, Some(backend)) =
-        (command, crate::backend::url_dialect(url))
+        (command, Dialect::of_url(url))
     {
         if !plan.dialect().runs_on(backend) {
             return Err(crate::Error::DialectMismatch {

@@ -152,17 +152,6 @@ pub fn generated_plan(count: usize, dialect: Dialect) -> Plan {
     Plan::new(revisions, "migrate_version", dialect)
 }
 
-/// The plan's dialect for a database URL (`sqlite:`, `postgres:`, `mysql:`).
-pub fn dialect_of_url(url: &str) -> Option<Dialect> {
-    let scheme = url.split(':').next()?.to_ascii_lowercase();
-    match scheme.as_str() {
-        "sqlite" => Some(Dialect::Sqlite),
-        "postgres" | "postgresql" => Some(Dialect::Postgres),
-        "mysql" | "mariadb" => Some(Dialect::MySql),
-        _ => None,
-    }
-}
-
 /// Writes the generated history as a sqlx migrations directory
 /// (`<version>_<description>.up.sql` / `.down.sql`), for comparing with
 /// `sqlx::migrate::Migrator`.

@@ -16,26 +16,9 @@ use sha2::{Digest, Sha256};
 pub mod catalog;
 pub mod generated;
 
-/// The server URL in `variable`. Unset: a failure when `CI` is set (a CI run
-/// must not pass by skipping), otherwise `None` after saying on the
-/// terminal which test did not run (written to stderr directly, so the
-/// harness's output capture does not hide it).
-pub fn server_url(variable: &str, test: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("{test}: CI is set but {variable} is not: the test cannot run")
-        }
-        Err(_) => {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped {test}: {variable} is not set (this test did not run)"
-            );
-            None
-        }
-    }
-}
+pub use migrate_test_support::server_url;
+use migrate_test_support::{unique_name, with_database};
+
 pub mod kill;
 pub mod proxy;
 
@@ -62,29 +45,6 @@ pub struct TestDb {
     pub db: MigrateConnection,
     _dir: Option<tempfile::TempDir>,
     admin_url: Option<String>,
-}
-
-fn random_name() -> String {
-    format!("migrate_t_{:016x}", rand::random::<u64>())
-}
-
-/// Replaces the database path of a server URL (`scheme://auth@host/db?query`).
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map(|p| p + 3).unwrap_or(0);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map(|p| p + authority_start)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{database}", &base[..path_start]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
 }
 
 impl TestDb {
@@ -117,7 +77,7 @@ impl TestDb {
 
     async fn server(test: &str, kind: Kind, variable: &str) -> Option<TestDb> {
         let admin_url = server_url(variable, test)?;
-        let name = random_name();
+        let name = unique_name("migrate_t");
         let admin = MigrateConnection::connect(&admin_url)
             .await
             .unwrap_or_else(|e| panic!("{variable} unreachable: {e}"));

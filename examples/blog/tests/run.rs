@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use migrate_test_support::{drop_database, fresh_database, server_url, POSTGRES};
 use sqlx::{PgPool, SqlitePool};
 
 fn blog(dir: &Path, url: Option<&str>, args: &[&str]) -> Output {
@@ -95,53 +96,13 @@ fn sqlite_file_in_the_working_directory() {
     );
 }
 
-/// `scheme://auth@host/db?query` with another database.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority = base.find("://").map_or(0, |p| p + 3);
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |p| p + authority);
-    match query {
-        Some(query) => format!("{}/{database}?{query}", &base[..path]),
-        None => format!("{}/{database}", &base[..path]),
-    }
-}
-
 #[test]
 fn postgres_with_a_concurrent_index() {
-    let Ok(admin_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "postgres_with_a_concurrent_index: CI is set but MIGRATE_TEST_POSTGRES_URL is not"
-        );
-        // Past the harness's capture, so that the skip is seen.
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped postgres_with_a_concurrent_index: MIGRATE_TEST_POSTGRES_URL is not set (this test did not run)"
-        );
+    let Some(admin_url) = server_url(POSTGRES, "postgres_with_a_concurrent_index") else {
         return;
     };
     let runtime = tokio::runtime::Runtime::new().expect("tokio");
-    let name = format!("blog_t_{}", std::process::id());
-    let url = with_database(&admin_url, &name);
-    runtime.block_on(async {
-        let admin = PgPool::connect(&admin_url).await.expect("postgres");
-        // Two messages: a multi-statement string is one implicit transaction.
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::raw_sql(&sql)
-                .execute(&admin)
-                .await
-                .expect("fresh database");
-        }
-        admin.close().await;
-    });
+    let (url, name) = fresh_database(&admin_url, "blog_t");
     let dir = tempfile::tempdir().expect("temporary directory");
     stdout_of(&blog(dir.path(), Some(&url), &[]));
     let indexes = runtime.block_on(async {
@@ -180,10 +141,6 @@ fn postgres_with_a_concurrent_index() {
             ["migrate_version", "migrate_version_summary"],
             "downgrade base leaves only the version tables"
         );
-        let admin = PgPool::connect(&admin_url).await.expect("postgres");
-        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await;
-        admin.close().await;
     });
+    drop_database(&admin_url, &name);
 }

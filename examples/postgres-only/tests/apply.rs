@@ -7,45 +7,8 @@
 
 use std::process::{Command, Output};
 
+use migrate_test_support::{drop_database, fresh_database, server_url, POSTGRES};
 use sqlx::{Connection as _, PgConnection};
-
-/// `MIGRATE_TEST_POSTGRES_URL`, or `None` (said on stderr) outside CI.
-fn admin_url(test: &str) -> Option<String> {
-    match std::env::var("MIGRATE_TEST_POSTGRES_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("{test}: CI is set but MIGRATE_TEST_POSTGRES_URL is not")
-        }
-        Err(_) => {
-            skipped(test, "MIGRATE_TEST_POSTGRES_URL is not set");
-            None
-        }
-    }
-}
-
-/// Says which test did not run, past the harness's output capture.
-fn skipped(test: &str, why: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped {test}: {why} (this test did not run)"
-    );
-}
-
-/// `scheme://auth@host/db?query` with another database.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority = base.find("://").map_or(0, |p| p + 3);
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |p| p + authority);
-    match query {
-        Some(query) => format!("{}/{database}?{query}", &base[..path]),
-        None => format!("{}/{database}", &base[..path]),
-    }
-}
 
 fn service(url: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_blog-postgres-only"))
@@ -68,37 +31,14 @@ fn stdout_of(output: &Output) -> String {
 #[test]
 fn applies_the_blog_history_on_postgres() {
     let test = "applies_the_blog_history_on_postgres";
-    let Some(admin_url) = admin_url(test) else {
+    let Some(admin_url) = server_url(POSTGRES, test) else {
         return;
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio");
-    let name = format!("blog_pg_only_{}", std::process::id());
-    let url = with_database(&admin_url, &name);
-    let admin = runtime.block_on(PgConnection::connect(&admin_url));
-    let mut admin = match admin {
-        Ok(admin) => admin,
-        Err(error) if std::env::var_os("CI").is_some() => {
-            panic!("{test}: CI is set but PostgreSQL is unreachable: {error}")
-        }
-        Err(error) => {
-            skipped(test, &format!("PostgreSQL is unreachable: {error}"));
-            return;
-        }
-    };
-    runtime.block_on(async {
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::raw_sql(&sql)
-                .execute(&mut admin)
-                .await
-                .expect("fresh database");
-        }
-    });
+    let (url, name) = fresh_database(&admin_url, "blog_pg_only");
 
     let first = stdout_of(&service(&url));
     assert_eq!(
@@ -129,10 +69,5 @@ fn applies_the_blog_history_on_postgres() {
     for table in ["users", "posts", "tags", "post_tags", "migrate_version"] {
         assert!(tables.iter().any(|t| t == table), "{table} in {tables:?}");
     }
-    runtime.block_on(async {
-        sqlx::raw_sql(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await
-            .expect("drop the database");
-    });
+    drop_database(&admin_url, &name);
 }

@@ -73,14 +73,13 @@ pub fn run(
 
 /// The backend a URL names, and the URL sqlx reads (`mariadb:` is `mysql:`).
 fn backend(url: &str) -> anyhow::Result<(Dialect, String)> {
-    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
-    Ok(match scheme.as_str() {
-        "sqlite" => (Dialect::Sqlite, url.to_string()),
-        "postgres" | "postgresql" => (Dialect::Postgres, url.to_string()),
-        "mysql" => (Dialect::MySql, url.to_string()),
-        "mariadb" => (Dialect::MySql, format!("mysql{}", &url["mariadb".len()..])),
-        _ => return Err(migrate_runtime::Error::UnsupportedUrl(redact_url(url)).into()),
-    })
+    let dialect = Dialect::of_url(url)
+        .ok_or_else(|| migrate_runtime::Error::UnsupportedUrl(redact_url(url)))?;
+    let sqlx_url = match url.get(..8) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("mariadb:") => format!("mysql:{}", &url[8..]),
+        _ => url.to_string(),
+    };
+    Ok((dialect, sqlx_url))
 }
 
 /// `-y`, or a `y` typed at the terminal; refuses otherwise.

@@ -20,7 +20,7 @@ use std::time::Duration;
 use migrate_runtime::{
     embed_migrations, Direction, MigrateConnection, Migrator, Plan, TransactionMode,
 };
-use migrate_tests::generated::{dialect_of_url, generated_plan};
+use migrate_tests::generated::generated_plan;
 
 /// Three revisions in the generic dialect: users, posts, two seeded users
 /// (a second apply of the seed would hit the primary key).
@@ -85,7 +85,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some(dialect) = dialect_of_url(&args.url) else {
+    let Some(dialect) = migrate_runtime::Dialect::of_url(&args.url) else {
         eprintln!("unsupported URL scheme");
         return ExitCode::from(2);
     };
