@@ -119,13 +119,16 @@ fn recorded_hashes(recorded: &str) -> HashMap<&str, [u8; 32]> {
         .collect()
 }
 
+/// One file: its name, its metadata line (Unix) and the SHA-256 of its bytes.
+type Entry = (String, Option<String>, [u8; 32]);
+
 /// The directory as it is now, against an earlier record: every file's
 /// name, metadata and content hash, the hash taken again only for the
 /// files whose metadata moved.
 fn entries(
     files: &[(String, PathBuf)],
     previous: &HashMap<&str, [u8; 32]>,
-) -> std::io::Result<Vec<(String, Option<String>, [u8; 32])>> {
+) -> std::io::Result<Vec<Entry>> {
     let mut out = Vec::with_capacity(files.len());
     for (name, path) in files {
         let stat = stat_line(name, path)?;
