@@ -71,10 +71,43 @@ pub fn watch_lines_with(
         return lines;
     };
     let absolute = manifest_dir.join(dir);
+    let target = generated_path(&out_dir, &absolute);
+    let recorded = crate::fingerprint::path_for(&target);
+    let replay = target.with_extension("out");
     // Taken before the compile: a file saved while it runs makes the plan
-    // stale, and the macro says so instead of embedding it.
-    let fingerprint = crate::fingerprint::record(&absolute);
-    let options = Options::new().display_dir(dir);
+    // stale, and the macro says so instead of embedding it. Files whose
+    // metadata the previous record holds unchanged are not hashed again.
+    let previous = std::fs::read_to_string(&recorded).ok();
+    let fingerprint = crate::fingerprint::record_after(&absolute, previous.as_deref());
+    let salt = fingerprint
+        .as_ref()
+        .ok()
+        .map(|record| salt(dir, &record.files));
+    // The same bytes as the last run (a `touch`, a checkout that changed
+    // nothing): the plan in OUT_DIR is this directory's; say again what the
+    // last run said, and compile nothing.
+    if let (Ok(record), Some(salt)) = (&fingerprint, &salt) {
+        let key = format!("{} {}", hex(salt), record.hash);
+        if let Some(said) = replayable(&replay, &key, &target) {
+            if let Err(error) = write_if_changed(&recorded, &record.text) {
+                lines.push(format!(
+                    "cargo:warning=cannot write `{}`: {error}",
+                    recorded.display()
+                ));
+            }
+            lines.extend(said);
+            return lines;
+        }
+    }
+    let mut options = Options::new().display_dir(dir);
+    if let (Ok(record), Some(salt)) = (&fingerprint, &salt) {
+        let cache_dir = target.with_extension("cache");
+        options = options.cache(crate::cache::Cache::new(
+            cache_dir,
+            salt,
+            record.files.clone(),
+        ));
+    }
     let source = match compile(&absolute, &options) {
         Ok(compiled) => {
             for warning in &compiled.warnings {
@@ -100,7 +133,6 @@ pub fn watch_lines_with(
             crate::codegen::error_expr(&failure)
         }
     };
-    let target = generated_path(&out_dir, &absolute);
     if let Err(error) = write_if_changed(&target, &source) {
         lines.push(format!(
             "cargo:warning=cannot write `{}`: {error}",
@@ -109,9 +141,8 @@ pub fn watch_lines_with(
     }
     // An unreadable directory leaves no fingerprint: the macro then refuses
     // the plan, and the compile above has reported why.
-    let recorded = crate::fingerprint::path_for(&target);
-    let written = match fingerprint {
-        Ok(fingerprint) => write_if_changed(&recorded, &fingerprint),
+    let written = match &fingerprint {
+        Ok(record) => write_if_changed(&recorded, &record.text),
         Err(_) => std::fs::remove_file(&recorded).or_else(|error| {
             if error.kind() == std::io::ErrorKind::NotFound {
                 Ok(())
@@ -134,7 +165,63 @@ pub fn watch_lines_with(
         dir_key(&absolute),
         hex(&digest[..16])
     ));
+    // What to say again when the next run finds the same bytes.
+    let mut said = String::new();
+    if let (Ok(record), Some(salt)) = (&fingerprint, &salt) {
+        said = format!("{} {}\n", hex(salt), record.hash);
+        for line in &lines[1..] {
+            said.push_str(line);
+            said.push('\n');
+        }
+    }
+    if said.is_empty()
+        || lines
+            .iter()
+            .any(|line| line.starts_with("cargo:warning=cannot write"))
+    {
+        let _ = std::fs::remove_file(&replay);
+    } else if let Err(error) = write_if_changed(&replay, &said) {
+        lines.push(format!(
+            "cargo:warning=cannot write `{}`: {error}",
+            replay.display()
+        ));
+    }
     lines
+}
+
+/// What a compiled file depends on besides its own bytes: this build
+/// script's executable (a new migrate-build, a rebuilt script), the
+/// directory as written in build.rs (the paths diagnostics show) and
+/// `migrate.toml` (dialect, lint levels).
+fn salt(dir: &Path, files: &std::collections::BTreeMap<String, [u8; 32]>) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    if let Some(meta) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| std::fs::metadata(exe).ok())
+    {
+        hasher.update(meta.len().to_le_bytes());
+        if let Ok(modified) = meta.modified() {
+            hasher.update(format!("{modified:?}").as_bytes());
+        }
+    }
+    hasher.update(dir.to_string_lossy().as_bytes());
+    hasher.update([0]);
+    match files.get(crate::config::CONFIG_FILE) {
+        Some(hash) => hasher.update(hash),
+        None => hasher.update(b"no config"),
+    }
+    hasher.finalize().to_vec()
+}
+
+/// The lines the last run printed, when it ran on the same bytes with the
+/// same salt (`key`) and its plan is still in place.
+fn replayable(replay: &Path, key: &str, plan: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(replay).ok()?;
+    let (first, rest) = text.split_once('\n')?;
+    if first != key || !plan.is_file() {
+        return None;
+    }
+    Some(rest.lines().map(str::to_string).collect())
 }
 
 /// Where `watch` writes the plan for the migrations directory `absolute_dir`.
@@ -290,6 +377,84 @@ mod tests {
         let text = std::fs::read_to_string(generated).expect("written");
         assert!(text.starts_with(crate::codegen::ERROR_PREFIX));
         assert!(text.contains("[unknown-revision]"), "{text}");
+    }
+
+    /// The cache entries' names and modification times.
+    fn entries(root: &Path) -> std::collections::BTreeMap<String, std::time::SystemTime> {
+        let plan = generated_path(&root.join("out"), &root.join("app/migrations"));
+        std::fs::read_dir(plan.with_extension("cache"))
+            .expect("the cache exists")
+            .map(|entry| {
+                let entry = entry.expect("entry");
+                let modified = entry.metadata().and_then(|m| m.modified()).expect("mtime");
+                (entry.file_name().to_string_lossy().into_owned(), modified)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_rebuild_compiles_only_what_changed() {
+        let file = |i: usize, table: &str| {
+            let parent = if i == 1 {
+                "none".to_string()
+            } else {
+                format!("aaaa000{}", i - 1)
+            };
+            (
+                format!("aaaa000{i}_t.sql"),
+                format!(
+                    "-- revision: aaaa000{i}\n-- down_revision: {parent}\n\n-- migrate:upgrade\n\
+                     CREATE TABLE {table} (id BIGINT PRIMARY KEY);\n\n-- migrate:downgrade\nDROP TABLE {table};\n"
+                ),
+            )
+        };
+        let files: Vec<(String, String)> = (1..=3).map(|i| file(i, &format!("t{i}"))).collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let root = history(&refs);
+        let dir = root.path().join("app/migrations");
+        let first = lines_for(root.path());
+        let cached = entries(root.path());
+        assert_eq!(cached.len(), 3, "one entry per compiled file");
+
+        // A touch, and a rewrite with the same bytes: the same lines, and the
+        // cache not even read (nothing is compiled).
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.join(&files[1].0), &files[1].1).expect("rewrite");
+        let plan = generated_path(&root.path().join("out"), &dir);
+        std::fs::remove_dir_all(plan.with_extension("cache")).expect("drop the cache");
+        assert_eq!(lines_for(root.path()), first);
+        assert!(!plan.with_extension("cache").exists(), "nothing compiled");
+        // Back to a full cache (the cache is rebuilt by the next compile).
+        std::fs::write(
+            dir.join(&files[2].0),
+            files[2].1.replace("BIGINT", "INTEGER"),
+        )
+        .expect("edit");
+        lines_for(root.path());
+        std::fs::write(dir.join(&files[2].0), &files[2].1).expect("edit back");
+        lines_for(root.path());
+        let cached = entries(root.path());
+        assert_eq!(cached.len(), 3);
+
+        // Editing one file: one new entry, the others untouched.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let (name, text) = file(2, "renamed");
+        std::fs::write(dir.join(&name), &text).expect("edit");
+        let edited = lines_for(root.path());
+        assert_ne!(edited, first, "a new plan");
+        let after = entries(root.path());
+        assert_eq!(after.len(), 3);
+        let kept: Vec<&String> = after
+            .keys()
+            .filter(|k| cached.get(*k) == after.get(*k))
+            .collect();
+        assert_eq!(kept.len(), 2, "{cached:?} {after:?}");
+        let plan_text = std::fs::read_to_string(&plan).expect("plan");
+        assert!(plan_text.contains("CREATE TABLE renamed"), "{plan_text}");
+        assert!(!plan_text.contains("CREATE TABLE t2"), "{plan_text}");
     }
 
     #[test]

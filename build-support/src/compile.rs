@@ -29,6 +29,8 @@ pub struct Options {
     pub tolerate: &'static [Code],
     /// Keep what a read verb can show (see [`Options::salvage`]).
     pub salvage: bool,
+    /// Reuse and store compiled files (see [`Options::cache`]).
+    pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
 }
 
 impl Options {
@@ -73,6 +75,14 @@ impl Options {
     /// never salvages.
     pub fn salvage(mut self, on: bool) -> Options {
         self.salvage = on;
+        self
+    }
+
+    /// Reuses the files `cache` holds for their exact text and stores the
+    /// files compiled anew, then drops the entries this compile did not use
+    /// (the build script's incremental path: only edited files are parsed).
+    pub fn cache(mut self, cache: crate::cache::Cache) -> Options {
+        self.cache = Some(std::sync::Arc::new(cache));
         self
     }
 }
@@ -219,7 +229,12 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     let mut revisions = Vec::with_capacity(files.len());
     // Errors of the files kept by their header (`salvage`): reported, never fatal.
     let mut salvaged = Vec::new();
-    for (file, result) in files.iter().zip(compile_files(&files, &config)) {
+    let cache = options.cache.as_deref();
+    let compiled = compile_files(&files, &config, cache);
+    if let Some(cache) = cache {
+        cache.prune();
+    }
+    for (file, result) in files.iter().zip(compiled) {
         match result {
             Ok(revision) => revisions.push(revision),
             Err(found) => match options.salvage.then(|| header_only(file)).flatten() {
@@ -327,16 +342,27 @@ fn header_only(file: &crate::source::SourceFile) -> Option<CompiledRevision> {
 fn compile_files(
     files: &[crate::source::SourceFile],
     config: &Config,
+    cache: Option<&crate::cache::Cache>,
 ) -> Vec<Result<CompiledRevision, Vec<Diagnostic>>> {
+    let compile_file = |file: &crate::source::SourceFile| {
+        let Some(cache) = cache else {
+            return crate::revision::compile_file(file, config);
+        };
+        if let Some(revision) = cache.get(file) {
+            return Ok(revision);
+        }
+        let result = crate::revision::compile_file(file, config);
+        if let Ok(revision) = &result {
+            cache.put(file, revision);
+        }
+        result
+    };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
     if threads < 2 || files.len() < 64 {
-        return files
-            .iter()
-            .map(|file| crate::revision::compile_file(file, config))
-            .collect();
+        return files.iter().map(compile_file).collect();
     }
     let chunk = files.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -346,9 +372,7 @@ fn compile_files(
                 std::thread::Builder::new()
                     .stack_size(crate::parse::PARSE_STACK)
                     .spawn_scoped(scope, move || {
-                        part.iter()
-                            .map(|file| crate::revision::compile_file(file, config))
-                            .collect::<Vec<_>>()
+                        part.iter().map(compile_file).collect::<Vec<_>>()
                     })
             })
             .collect();
@@ -357,10 +381,7 @@ fn compile_files(
             let joined = match worker {
                 Ok(worker) => worker.join(),
                 // No thread to be had: this one does the part.
-                Err(_) => Ok(part
-                    .iter()
-                    .map(|file| crate::revision::compile_file(file, config))
-                    .collect()),
+                Err(_) => Ok(part.iter().map(compile_file).collect()),
             };
             match joined {
                 Ok(results) => out.extend(results),

@@ -1,13 +1,14 @@
 //! The intermediate types the stages hand on: one file compiled
 //! ([`CompiledRevision`]), its sections and statements. Produced by
 //! `revision`, read by `graph`, `plan`, `lock`, `schema`, `lint` and
-//! `codegen`; it imports nothing of the crate.
+//! `codegen`, and stored by `cache` (postcard, through serde); it imports
+//! nothing of the crate.
 
 use std::ops::Range;
 use std::path::PathBuf;
 
 /// One revision after parsing, in plan order inside `Compiled`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CompiledRevision {
     /// Display path of the file, relative to the crate root (e.g. `migrations/ab12_x.sql`).
     pub file: PathBuf,
@@ -37,7 +38,7 @@ pub struct CompiledRevision {
 }
 
 /// A `-- migrate:upgrade` / `-- migrate:downgrade` section.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CompiledSection {
     /// False for `transaction:false`.
     pub transactional: bool,
@@ -50,7 +51,7 @@ pub struct CompiledSection {
 }
 
 /// One statement, its text kept byte for byte.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CompiledStatement {
     /// Byte range in the file of the statement text, without the `;`.
     pub span: Range<usize>,
@@ -73,7 +74,7 @@ pub struct CompiledStatement {
 }
 
 /// Who accepted a statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CheckedBy {
     /// sqlparser parsed it; `ast` is set.
     Sqlparser,

@@ -68,6 +68,7 @@
 
 pub mod autogen;
 mod build_script;
+mod cache;
 mod checksum;
 pub mod codegen;
 mod codes;

@@ -22,6 +22,7 @@ const ORDER: &[&str] = &[
     "split",
     "parse",
     "revision",
+    "cache",
     "graph",
     "plan",
     "lock",

@@ -122,17 +122,25 @@ pub(crate) async fn read_fingerprint(
     dialect: Dialect,
 ) -> Result<String, sqlx::Error> {
     let query = table.fingerprint_query(dialect);
+    // The simple protocol: the check's one round trip (a prepared statement
+    // costs a second one, Parse/Describe before Bind/Execute, on the first
+    // call of every new connection).
     if dialect == Dialect::Sqlite {
-        let (count, not_applied, lines) = conn.fetch_texts(&query).await?.unwrap_or_default();
+        let texts = conn
+            .fetch_texts_simple(&query, 3)
+            .await?
+            .unwrap_or_default();
+        let text = |i: usize| texts.get(i).map(String::as_str).unwrap_or_default();
         return Ok(crate::version_table::fingerprint_lines(
-            &count,
-            &not_applied,
-            &lines,
+            text(0),
+            text(1),
+            text(2),
         ));
     }
     Ok(conn
-        .fetch_optional_string(&query)
+        .fetch_texts_simple(&query, 1)
         .await?
+        .and_then(|mut texts| texts.pop())
         .unwrap_or_default())
 }
 

@@ -250,9 +250,6 @@ pub(crate) async fn watched<T>(
     }
 }
 
-/// A row of three text columns.
-pub(crate) type Texts = (String, String, String);
-
 /// PostgreSQL's TCP keepalive for the migrator's sessions, set on the server
 /// side (sqlx exposes no client-side keepalive): the server probes an idle
 /// session after 30 s, every 10 s, and ends it after 3 unanswered probes,
@@ -401,6 +398,31 @@ impl Conn {
         })
     }
 
+    /// The first row of `sql`, its first `columns` columns as text, sent
+    /// through the simple (text) protocol: one message and one round trip,
+    /// with no statement prepared first (the start-up check's query).
+    pub(crate) fn fetch_texts_simple<'a>(
+        &'a mut self,
+        sql: &'a str,
+        columns: usize,
+    ) -> BoxFuture<'a, Result<Option<Vec<String>>, sqlx::Error>> {
+        Box::pin(async move {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
+                with_conn!(&mut self.inner, c => {
+                    match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
+                        Some(row) => (0..columns)
+                            .map(|i| sqlx::Row::try_get::<String, _>(&row, i))
+                            .collect::<Result<Vec<String>, sqlx::Error>>()
+                            .map(Some),
+                        None => Ok(None),
+                    }
+                })
+            })
+            .await;
+            self.settle(result)
+        })
+    }
+
     pub(crate) fn fetch_count<'a>(
         &'a mut self,
         sql: &'a str,
@@ -448,20 +470,6 @@ impl Conn {
         Box::pin(async move {
             let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
-            })
-            .await;
-            self.settle(result)
-        })
-    }
-
-    /// The one row of three text columns, if any.
-    pub(crate) fn fetch_texts<'a>(
-        &'a mut self,
-        sql: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Texts>, sqlx::Error>> {
-        Box::pin(async move {
-            let result = watched(self.timeout, self.probe.as_ref(), async {
-                with_conn!(&mut self.inner, c => sqlx::query_as::<_, Texts>(sql).fetch_optional(&mut **c).await)
             })
             .await;
             self.settle(result)

@@ -153,7 +153,18 @@ impl Schema {
         let mut i = 0;
         while i < doomed.len() {
             let current = doomed[i].clone();
-            for (k, object) in &self.objects {
+            let mut referrers: Vec<&ObjectKey> = self
+                .referrers
+                .get(&current)
+                .map(|keys| keys.iter().collect())
+                .unwrap_or_default();
+            // In key order, so that views are found in the same order on
+            // every run.
+            referrers.sort();
+            for (k, object) in referrers
+                .into_iter()
+                .filter_map(|k| self.objects.get(k).map(|object| (k, object)))
+            {
                 match object {
                     Object::View(view)
                         if view.depends_on.contains(&current) && !doomed.contains(&k.name) =>
@@ -2154,15 +2165,18 @@ impl Schema {
         if !matches!(self.dialect, Dialect::Postgres | Dialect::Generic) {
             return;
         }
-        let referring: Vec<ObjectKey> = self
-            .objects
+        let mut referring: Vec<ObjectKey> = dropped_views
             .iter()
-            .filter(|(_, o)| {
-                matches!(o, Object::Table(t)
+            .filter_map(|name| self.referrers.get(name))
+            .flatten()
+            .filter(|k| {
+                matches!(self.objects.get(k), Some(Object::Table(t))
                     if t.constraints.iter().any(|c| c.references.as_ref().is_some_and(|r| dropped_views.contains(r))))
             })
-            .map(|(k, _)| k.clone())
+            .cloned()
             .collect();
+        referring.sort();
+        referring.dedup();
         for k in referring {
             if let Some(Object::Table(mut table)) = self.objects.get(&k).cloned() {
                 table.constraints.retain(|c| {

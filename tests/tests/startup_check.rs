@@ -1,0 +1,140 @@
+//! The start-up check, as every replica of a service runs it at boot: with
+//! everything applied, the first `upgrade("head")` and the first `check` of
+//! a new migrator on a new pool are one statement each (the version table's
+//! fingerprint): no table created, no lock taken, no transaction. Counted
+//! from sqlx's own statement log (`sqlx::query` events, one per statement
+//! the server executed), on SQLite, PostgreSQL and MariaDB.
+//!
+//! One test in its own binary: the counter is the process's global
+//! subscriber (SQLite runs statements on a worker thread of its own, which
+//! a thread-local subscriber would not see).
+
+use std::sync::{Arc, Mutex};
+
+use migrate_runtime::{MigrateConnection, Migrator};
+use migrate_tests::{scenarios::chain_plan, Kind, TestDb};
+use tracing_subscriber::layer::SubscriberExt as _;
+
+/// Every statement sqlx reports, in order.
+#[derive(Clone, Default)]
+struct Statements(Arc<Mutex<Vec<String>>>);
+
+impl Statements {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().expect("statements lock"))
+    }
+}
+
+struct Text(String);
+
+impl tracing::field::Visit for Text {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "db.statement" || (self.0.is_empty() && field.name() == "summary") {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            let mut text = Text(String::new());
+            event.record(&mut text);
+            self.0.lock().expect("statements lock").push(text.0);
+        }
+    }
+}
+
+/// A pool of one connection on `t`'s database (so that no connection is
+/// opened, with its own setup statements, while the check runs).
+async fn one_connection(t: &TestDb) -> MigrateConnection {
+    match t.kind {
+        Kind::Sqlite => MigrateConnection::Sqlite(
+            sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect(&t.url)
+                .await
+                .expect("sqlite"),
+        ),
+        Kind::Postgres => MigrateConnection::Postgres(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&t.url)
+                .await
+                .expect("postgres"),
+        ),
+        Kind::MySql => MigrateConnection::MySql(
+            sqlx::mysql::MySqlPoolOptions::new()
+                .max_connections(1)
+                .connect(&t.url)
+                .await
+                .expect("mysql"),
+        ),
+    }
+}
+
+/// What one backend's first calls execute.
+async fn first_calls_are_one_statement(t: TestDb, statements: &Statements) {
+    let plan = chain_plan(3);
+    Migrator::new(plan)
+        .upgrade(&t.db, "head")
+        .await
+        .expect("upgrade");
+    // A new pool whose connection is open (as a service's, before its
+    // first query): what it cost to connect is not the check's.
+    let pool = one_connection(&t).await;
+    migrate_tests::exec(&pool, "SELECT 1").await;
+    statements.take();
+
+    let report = Migrator::new(plan)
+        .upgrade(&pool, "head")
+        .await
+        .expect("no-op upgrade");
+    assert!(report.is_empty());
+    let upgrade = statements.take();
+    assert_eq!(upgrade.len(), 1, "{:?}: {upgrade:#?}", t.kind);
+    assert!(
+        upgrade[0].contains("migrate_version"),
+        "{:?}: {upgrade:#?}",
+        t.kind
+    );
+
+    Migrator::new(plan).check(&pool).await.expect("check");
+    let check = statements.take();
+    assert_eq!(
+        check, upgrade,
+        "{:?}: check runs the same one query",
+        t.kind
+    );
+
+    // The counter sees more when there is more: a plan with one revision
+    // more takes the full path (lock, transaction, the revision).
+    let longer = chain_plan(4);
+    assert!(Migrator::new(longer).check(&pool).await.is_err());
+    statements.take();
+    Migrator::new(longer)
+        .upgrade(&pool, "head")
+        .await
+        .expect("upgrade one more");
+    let applying = statements.take();
+    assert!(applying.len() > 2, "{:?}: {applying:#?}", t.kind);
+    pool.close().await;
+    t.drop_database().await;
+}
+
+#[tokio::test]
+async fn the_first_check_of_a_new_process_is_one_statement() {
+    let statements = Statements::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(statements.clone())
+        .with(tracing_subscriber::filter::LevelFilter::TRACE);
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+
+    first_calls_are_one_statement(TestDb::sqlite().await, &statements).await;
+    if let Some(t) = TestDb::postgres("startup_check").await {
+        first_calls_are_one_statement(t, &statements).await;
+    }
+    if let Some(t) = TestDb::mysql("startup_check").await {
+        first_calls_are_one_statement(t, &statements).await;
+    }
+}
