@@ -69,7 +69,6 @@ pub(crate) struct Parsed {
 }
 
 /// Parses one statement, consuming its tokens. `text` is the whole file.
-#[cfg(test)]
 pub(crate) fn parse_statement(
     file: &Path,
     text: &str,

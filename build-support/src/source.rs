@@ -144,7 +144,7 @@ pub(crate) fn read_migrations_warning(
 }
 
 /// True for a name that holds a revision: `*.sql`, not hidden, not reserved.
-pub(crate) fn is_revision_file(name: &str) -> bool {
+pub fn is_revision_file(name: &str) -> bool {
     name.ends_with(".sql")
         && name.len() > ".sql".len()
         && !name.starts_with('.')

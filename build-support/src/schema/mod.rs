@@ -18,7 +18,7 @@ mod explain;
 pub use explain::model_after;
 mod names;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 pub use apply::{normalize_type, Problem, ProblemKind};
