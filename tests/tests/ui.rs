@@ -21,10 +21,13 @@ fn link_fixtures() {
     let project = target.join("tests/trybuild/migrate-tests");
     std::fs::create_dir_all(&project).expect("create the trybuild project directory");
     let link = project.join("fixtures");
-    if std::fs::read_link(&link).is_err() {
+    let fixtures = manifest_dir.join("fixtures");
+    // A link left by another checkout that used the same target directory
+    // points elsewhere (or nowhere): replace it.
+    if std::fs::read_link(&link).ok().as_deref() != Some(fixtures.as_path()) {
+        let _ = std::fs::remove_file(&link);
         let _ = std::fs::remove_dir_all(&link);
-        std::os::unix::fs::symlink(manifest_dir.join("fixtures"), &link)
-            .expect("link the fixtures");
+        std::os::unix::fs::symlink(&fixtures, &link).expect("link the fixtures");
     }
 }
 
