@@ -143,7 +143,7 @@ impl std::error::Error for Failure {}
 /// Compiles the migrations directory `dir`.
 ///
 /// The work runs on a thread of its own with a large stack
-/// ([`crate::parse::PARSE_STACK`]), whatever thread calls it: the main
+/// (`crate::parse::PARSE_STACK`), whatever thread calls it: the main
 /// thread of a program, or rustc's thread running the proc macro.
 pub fn compile(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     std::thread::scope(|scope| {

@@ -18,7 +18,7 @@
 //! moved: an unoptimised sha2 (build scripts and proc macros are built
 //! without optimisation, in release too) hashes about 10 MB/s, 0.1 s per
 //! 1,000 revisions, too slow to pay on every run. The per-file hashes also
-//! name the build script's cache entries ([`crate::cache`]).
+//! name the build script's cache entries (`crate::cache`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read as _;

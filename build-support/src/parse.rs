@@ -12,8 +12,8 @@
 //! `x::int::int...`, `a OR b OR ...`) in a loop, but every later walk of
 //! the tree (drop, clone, the lint visitors, `Display`) recurses once per
 //! level, so a statement of 100,000 terms overflowed the stack after the
-//! parse had succeeded. Before parsing, [`DepthBound`] estimates from the
-//! tokens how deep the tree can get; above [`MAX_DEPTH`] no tree is built
+//! parse had succeeded. Before parsing, `DepthBound` estimates from the
+//! tokens how deep the tree can get; above `MAX_DEPTH` no tree is built
 //! and the statement is accepted as [`CheckedBy::TooDeep`]: applied as
 //! written, not analysed, with a `statement-too-deep` warning naming its
 //! file and line (the server may well accept it, so refusing it would be a
@@ -22,7 +22,7 @@
 //! same way, after PostgreSQL's parser has had its say where it is built in.
 //!
 //! Memory. The tree is kept only for the statements the model or a rule
-//! reads ([`keeps_tree`]); a data statement (`INSERT`, `UPDATE`, `DELETE`,
+//! reads (`keeps_tree`); a data statement (`INSERT`, `UPDATE`, `DELETE`,
 //! ...) is checked and its tree dropped at once, so a file of a million
 //! `INSERT`s does not hold a million trees.
 
@@ -764,7 +764,7 @@ pub(crate) fn keeps_tree(statement: &sqlparser::ast::Statement) -> bool {
 }
 
 /// Parses tokens that must hold exactly one statement. Call it on a thread
-/// with [`PARSE_STACK`] of stack, on tokens within [`MAX_DEPTH`].
+/// with `PARSE_STACK` of stack, on tokens within `MAX_DEPTH`.
 pub fn sqlparser_one(
     tokens: Vec<sqlparser::tokenizer::TokenWithSpan>,
     dialect: Dialect,

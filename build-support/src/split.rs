@@ -22,10 +22,10 @@
 //! its line and column, the comments before it, and its tokens, which the
 //! parser consumes without tokenizing again. The checksum is fed on the way.
 //!
-//! Memory: the body is tokenized in chunks of about [`CHUNK`] bytes, cut at a
+//! Memory: the body is tokenized in chunks of about `CHUNK` bytes, cut at a
 //! token boundary (mid-line if need be, see `last_cut`; a chunk with no
-//! such boundary is retried twice as long), and [`split_file_with`] hands
-//! each statement's tokens to its sink every [`FLUSH`] tokens and the
+//! such boundary is retried twice as long), and `split_file_with` hands
+//! each statement's tokens to its sink every `FLUSH` tokens and the
 //! statement itself as soon as it ends, so the caller can parse it on the
 //! way and drop its tokens. A token takes 88 bytes against a few bytes of
 //! SQL: holding a 50 MB file's tokens at once took gigabytes.
@@ -103,7 +103,7 @@ pub struct Statement {
 pub struct Split {
     /// Sections in file order.
     pub sections: Vec<Section>,
-    /// The checksum over all sections' tokens (see [`crate::checksum`]).
+    /// The checksum over all sections' tokens (see `crate::checksum`).
     pub checksum: [u8; 32],
     /// Errors found while splitting.
     pub diagnostics: Vec<Diagnostic>,
