@@ -82,6 +82,17 @@ async fn execute(url: &str, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// Runs the steps' up scripts, then writes the tool's own table (`table`, as
+/// the tool documents it): a database that tool migrated.
+fn migrated_by_hand(url: &str, steps: &[Step], table: &str) {
+    block_on(async {
+        for step in steps {
+            execute(url, step.up).await;
+        }
+        execute(url, table).await;
+    });
+}
+
 /// The schema as the catalog describes it: columns, constraints, indexes and
 /// views of the current schema, one line each, sorted.
 fn catalog(url: &str) -> Vec<String> {
@@ -274,16 +285,7 @@ fn golang_migrate_table_is_adopted_and_a_dirty_one_refused() {
         write_source("golang-migrate", &source, &steps);
         let head = import(work.path(), "golang-migrate", &source);
         // golang-migrate's postgres driver: one row, the version reached.
-        block_on(async {
-            for step in &steps {
-                execute(url, step.up).await;
-            }
-            execute(
-                url,
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint not null primary key, dirty boolean not null);\nINSERT INTO schema_migrations (version, dirty) VALUES (3, true);",
-            )
-            .await;
-        });
+        migrated_by_hand(url, &steps, "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint not null primary key, dirty boolean not null);\nINSERT INTO schema_migrations (version, dirty) VALUES (3, true);");
         let dirty = run(
             work.path(),
             Some(url),
@@ -310,17 +312,8 @@ fn dbmate_table_is_adopted_and_a_gap_refused() {
         let steps = history(["20240101000001", "20240101000002", "20240101000003"]);
         write_source("dbmate", &source, &steps);
         let head = import(work.path(), "dbmate", &source);
-        block_on(async {
-            for step in &steps {
-                execute(url, step.up).await;
-            }
-            // dbmate's postgres driver creates and fills it so.
-            execute(
-                url,
-                "create table if not exists schema_migrations (version varchar(128) primary key);\ninsert into schema_migrations (version) values ('20240101000001'), ('20240101000003');",
-            )
-            .await;
-        });
+        // dbmate's postgres driver creates and fills it so.
+        migrated_by_hand(url, &steps, "create table if not exists schema_migrations (version varchar(128) primary key);\ninsert into schema_migrations (version) values ('20240101000001'), ('20240101000003');");
         let gap = run(work.path(), Some(url), &["stamp", "--adopt", "dbmate"]);
         assert_eq!(gap.code, 1);
         assert!(
@@ -362,17 +355,8 @@ fn pop_table_is_adopted_with_its_empty_migrations() {
         write(&source.join("20240101000002_nothing.up.sql"), "");
         write(&source.join("20240101000002_nothing.down.sql"), "");
         let head = import(work.path(), "pop", &source);
-        block_on(async {
-            for step in &steps {
-                execute(url, step.up).await;
-            }
-            // popx's CreateSchemaMigrations, then one row per migration run.
-            execute(
-                url,
-                "CREATE TABLE schema_migration (version VARCHAR (48) NOT NULL, version_self INT NOT NULL DEFAULT 0);\nCREATE UNIQUE INDEX schema_migration_version_idx ON schema_migration (version);\nCREATE INDEX schema_migration_version_self_idx ON schema_migration (version_self);\nINSERT INTO schema_migration (version) VALUES ('20240101000001'), ('20240101000002'), ('20240101000003'), ('20240101000004');",
-            )
-            .await;
-        });
+        // popx's CreateSchemaMigrations, then one row per migration run.
+        migrated_by_hand(url, &steps, "CREATE TABLE schema_migration (version VARCHAR (48) NOT NULL, version_self INT NOT NULL DEFAULT 0);\nCREATE UNIQUE INDEX schema_migration_version_idx ON schema_migration (version);\nCREATE INDEX schema_migration_version_self_idx ON schema_migration (version_self);\nINSERT INTO schema_migration (version) VALUES ('20240101000001'), ('20240101000002'), ('20240101000003'), ('20240101000004');");
         let adopted = run(work.path(), Some(url), &["stamp", "--adopt", "pop"]);
         assert_eq!(adopted.code, 0, "{}", adopted.stderr);
         assert!(
