@@ -258,7 +258,22 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
             clap_complete::generate(*shell, &mut command(), "cargo", &mut std::io::stdout());
             Ok(())
         }
-        Command::Database(command) => cmd::db::run(
+        Command::Database(migrate_present::Command::Check { drift: true }) => {
+            if opt.fleet.is_fleet() {
+                return Err(UsageError(
+                    "`check --drift` reads one database, not a `--fleet` or `--targets-query`"
+                        .to_string(),
+                )
+                .into());
+            }
+            cmd::drift::check_drift(
+                &opt.dir,
+                opt.database_url.as_deref(),
+                connect_timeout(&opt),
+                printer,
+            )
+        }
+                Command::Database(command) => cmd::db::run(
             &opt.dir,
             command,
             opt.database_url.as_deref(),
