@@ -28,7 +28,7 @@ pub mod scan;
     about = "Alembic's verbs for a migrations directory",
     after_help = "The database URL comes from --database-url or DATABASE_URL (a .env file is read if present), \
 never from a committed file.\n\nExit codes: 0 success, 1 failure (an error, or `check` finding the database \
-behind head, the directory broken or migrate.lock stale), 2 usage error."
+behind head, the directory broken, migrate.lock stale, or `check --drift` finding drift), 2 usage error."
 )]
 pub struct Opt {
     /// The verb.
@@ -273,7 +273,7 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
                 printer,
             )
         }
-                Command::Database(command) => cmd::db::run(
+        Command::Database(command) => cmd::db::run(
             &opt.dir,
             command,
             opt.database_url.as_deref(),

@@ -52,7 +52,11 @@ fn by_hand(server: Server, url: &str, sql: &str) {
 }
 
 fn ok(run: Run, what: &str) -> Run {
-    assert_eq!(run.code, 0, "{what} failed:\n{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "{what} failed:\n{}\n{}",
+        run.stdout, run.stderr
+    );
     run
 }
 

@@ -2,9 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use migrate_build::schema::{
-    Column, ConstraintKind, Dialect, Object, ObjectKey, Schema, Table,
-};
+use migrate_build::schema::{Column, ConstraintKind, Dialect, Object, ObjectKey, Schema, Table};
 
 use crate::Catalog;
 
@@ -116,7 +114,8 @@ pub fn normal_default(text: Option<&str>) -> DefaultForm {
         let suffix = &text[at + 2..];
         let is_type = !suffix.is_empty()
             && suffix.chars().all(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '(' | ')' | ',' | '"' | '[' | ']')
+                c.is_ascii_alphanumeric()
+                    || matches!(c, ' ' | '_' | '(' | ')' | ',' | '"' | '[' | ']')
             });
         if !is_type {
             break;
@@ -374,16 +373,23 @@ fn compare_default(mc: &Column, cc: &Column, miss: &mut dyn FnMut(String)) {
     };
     // Serial, identity, generated and auto-increment columns: the server
     // states those its own way.
-    if ms.generated.is_some()
-        || cs.generated.is_some()
-        || (mc.has_default && ms.default.is_none())
+    if ms.generated.is_some() || cs.generated.is_some() || (mc.has_default && ms.default.is_none())
     {
         return;
     }
-    let (m, c) = (
-        normal_default(ms.default.as_deref()),
-        normal_default(cs.default.as_deref()),
-    );
+    // A quoted string on a column that is not text is read by the server
+    // as a value of the column's type and printed back its own way
+    // (`'f'` as `false`, `'epoch'` as a timestamp): only its presence is
+    // compared.
+    let textual = {
+        let t = normal_type(&mc.data_type);
+        t.contains("char") || t.contains("text") || t.contains("clob")
+    };
+    let form = |text: Option<&str>| match normal_default(text) {
+        DefaultForm::Value(v) if v.starts_with('\'') && !textual => DefaultForm::Opaque,
+        other => other,
+    };
+    let (m, c) = (form(ms.default.as_deref()), form(cs.default.as_deref()));
     let differs = match (&m, &c) {
         (DefaultForm::Opaque, DefaultForm::None) | (DefaultForm::None, DefaultForm::Opaque) => true,
         (DefaultForm::Opaque, _) | (_, DefaultForm::Opaque) => false,
@@ -566,14 +572,20 @@ mod tests {
     #[test]
     fn defaults_normalise_across_servers() {
         let v = |s: &str| DefaultForm::Value(s.to_string());
-        assert_eq!(normal_default(Some("'draft'::character varying")), v("'draft'"));
+        assert_eq!(
+            normal_default(Some("'draft'::character varying")),
+            v("'draft'")
+        );
         assert_eq!(normal_default(Some("'draft'")), v("'draft'"));
         assert_eq!(normal_default(Some("'-1'::integer")), v("-1"));
         assert_eq!(normal_default(Some("-1")), v("-1"));
         assert_eq!(normal_default(Some("(0)")), v("0"));
         assert_eq!(normal_default(Some("0.00")), v("0"));
         assert_eq!(normal_default(Some("NULL")), DefaultForm::None);
-        assert_eq!(normal_default(Some("NULL::character varying")), DefaultForm::None);
+        assert_eq!(
+            normal_default(Some("NULL::character varying")),
+            DefaultForm::None
+        );
         assert_eq!(normal_default(None), DefaultForm::None);
         assert_eq!(normal_default(Some("TRUE")), v("1"));
         assert_eq!(normal_default(Some("now()")), v("current_timestamp"));
@@ -581,7 +593,10 @@ mod tests {
             normal_default(Some("current_timestamp()")),
             v("current_timestamp")
         );
-        assert_eq!(normal_default(Some("CURRENT_TIMESTAMP")), v("current_timestamp"));
+        assert_eq!(
+            normal_default(Some("CURRENT_TIMESTAMP")),
+            v("current_timestamp")
+        );
         assert_eq!(normal_default(Some("lower('A')")), DefaultForm::Opaque);
         assert_eq!(normal_default(Some("(1) + (2)")), DefaultForm::Opaque);
         assert_eq!(normal_default(Some("'a::b'")), v("'a::b'"));

@@ -77,7 +77,9 @@ pub async fn introspect(db: &MigrateConnection) -> Result<Catalog, Error> {
     #[allow(unreachable_patterns)]
     match db {
         #[cfg(feature = "postgres")]
-        MigrateConnection::Postgres(pool) => postgres::introspect(&mut *pool.acquire().await?).await,
+        MigrateConnection::Postgres(pool) => {
+            postgres::introspect(&mut *pool.acquire().await?).await
+        }
         #[cfg(feature = "sqlite")]
         MigrateConnection::Sqlite(pool) => sqlite::introspect(&mut *pool.acquire().await?).await,
         #[cfg(feature = "mysql")]

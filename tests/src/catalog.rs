@@ -268,7 +268,9 @@ pub async fn downgrade_round_trip(
         MigrateConnection::Postgres(pool) => {
             round_trip!(pool, migrate_introspect::postgres::introspect)
         }
-        MigrateConnection::Sqlite(pool) => round_trip!(pool, migrate_introspect::sqlite::introspect),
+        MigrateConnection::Sqlite(pool) => {
+            round_trip!(pool, migrate_introspect::sqlite::introspect)
+        }
         MigrateConnection::MySql(_) => {
             return Err(migrate_introspect::Error::Query(sqlx::Error::Protocol(
                 "MariaDB commits DDL at once: no round trip in a transaction".to_string(),

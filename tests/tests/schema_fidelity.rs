@@ -16,8 +16,8 @@ use std::path::Path;
 use migrate_build::config::{Config, Dialect};
 use migrate_build::schema::Schema;
 use migrate_tests::catalog::{
-    compile_revision, compile_revision_with_downgrade, downgrade_round_trip, introspect, step,
-    compare_for, RoundTrip,
+    compare_for, compile_revision, compile_revision_with_downgrade, downgrade_round_trip,
+    introspect, step, RoundTrip,
 };
 use migrate_tests::{Kind, TestDb};
 
