@@ -170,6 +170,11 @@ pub struct RevisionArgs {
     /// and the history differ.
     #[arg(long, requires = "autogenerate")]
     pub check: bool,
+    /// With `--autogenerate`: compare the declared schema with the live
+    /// database (`--database-url` / `DATABASE_URL`), read from its catalog,
+    /// instead of the history's head.
+    #[arg(long = "from-database", requires = "autogenerate")]
+    pub from_database: bool,
 }
 
 /// `lint`.
@@ -234,9 +239,14 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
                 printer,
             )
         }
-        Command::Revision(args) if args.autogenerate => {
-            cmd::autogenerate::autogenerate(&opt.dir, args, opt.format, printer)
-        }
+        Command::Revision(args) if args.autogenerate => cmd::autogenerate::autogenerate(
+            &opt.dir,
+            args,
+            opt.format,
+            opt.database_url.as_deref(),
+            connect_timeout(&opt),
+            printer,
+        ),
         Command::Revision(args) => cmd::revision::revision(&opt.dir, args, printer).map(drop),
         Command::Merge(args) => cmd::revision::merge(&opt.dir, args, printer).map(drop),
         Command::Lock => cmd::lock::lock(&opt.dir, printer),

@@ -17,7 +17,10 @@
 //! constraints, indexes, views, sequences and enum labels. The
 //! declarations sqlparser prints (`Constraint::definition`,
 //! `Index::definition`, `View::definition`) stay `None`: the server's text
-//! of them is not the file's.
+//! of them is not the file's. For a model with definitions (autogenerate
+//! `--from-database`), [`definitions`] reads the server's DDL of each
+//! object, which the compiler's own parser replays
+//! (`migrate_build::autogen::model_from_definitions`).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -68,6 +71,14 @@ pub enum Error {
     /// this crate (its feature of the same name is off).
     #[error("reading a {} catalog needs the `{}` feature of migrate-introspect", .0.database(), .0.name())]
     DriverNotCompiled(Dialect),
+    /// The server refused to run the declared schema
+    /// ([`canonical_definitions`]).
+    #[error("the server cannot run the declared schema: {0}")]
+    Declared(sqlx::Error),
+    /// The definitions of this backend's objects are not read yet
+    /// ([`definitions`]: PostgreSQL and SQLite).
+    #[error("reading the definitions of a {} database's objects is not supported yet (PostgreSQL and SQLite are)", .0.database())]
+    DefinitionsNotRead(Dialect),
 }
 
 /// Reads the catalog of the database behind `db`: every user object of
@@ -86,6 +97,66 @@ pub async fn introspect(db: &MigrateConnection) -> Result<Catalog, Error> {
         MigrateConnection::MySql(pool) => mysql::introspect(&mut *pool.acquire().await?).await,
         other => Err(Error::DriverNotCompiled(dialect_of(other))),
     }
+}
+
+/// The DDL that re-creates the user objects of the database behind `db`,
+/// from the server's own text of each (PostgreSQL: `format_type`,
+/// `pg_get_constraintdef`, `pg_get_indexdef`, `pg_get_viewdef`; SQLite:
+/// `sqlite_master.sql`), as `(object, statement)` in an order that runs on
+/// an empty database. `migrate_build::autogen::model_from_definitions`
+/// replays it into the schema model (`revision --autogenerate
+/// --from-database`). The tables named in `skip` are left out.
+pub async fn definitions(
+    db: &MigrateConnection,
+    skip: &[String],
+) -> Result<Vec<(String, String)>, Error> {
+    #[allow(unreachable_patterns)]
+    match db {
+        #[cfg(feature = "postgres")]
+        MigrateConnection::Postgres(pool) => {
+            postgres::definitions(&mut *pool.acquire().await?, skip).await
+        }
+        #[cfg(feature = "sqlite")]
+        MigrateConnection::Sqlite(pool) => {
+            sqlite::definitions(&mut *pool.acquire().await?, skip).await
+        }
+        other => Err(Error::DefinitionsNotRead(dialect_of(other))),
+    }
+}
+
+/// The server's own text of the declared schema `sql` (PostgreSQL: run in
+/// a schema of its own inside a transaction that is rolled back, then read
+/// as [`definitions`] reads a database), so that it compares with a
+/// database's definitions without the server's reprint showing as a
+/// difference. `None` where the text is kept as written (SQLite's
+/// `sqlite_master.sql` is the declaration itself).
+pub async fn canonical_definitions(
+    db: &MigrateConnection,
+    sql: &str,
+) -> Result<Option<Vec<(String, String)>>, Error> {
+    #[allow(unreachable_patterns)]
+    match db {
+        #[cfg(feature = "postgres")]
+        MigrateConnection::Postgres(pool) => {
+            postgres::canonical_definitions(&mut *pool.acquire().await?, sql)
+                .await
+                .map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The names of the tool's own tables for a version table `name` (as
+/// written and folded): what [`remove_version_tables`] and [`definitions`]
+/// leave out.
+pub fn version_tables(name: &str) -> Vec<String> {
+    let folded = name.to_lowercase();
+    vec![
+        name.to_string(),
+        format!("{name}_summary"),
+        format!("{folded}_summary"),
+        folded,
+    ]
 }
 
 /// The dialect of `db`'s backend.
@@ -122,16 +193,8 @@ pub fn remove_tables(catalog: &mut Catalog, tables: &[Name]) {
 /// `<name>_summary`, as the runtime creates them) from `catalog`: they are
 /// the tool's bookkeeping, not the history's schema.
 pub fn remove_version_tables(catalog: &mut Catalog, name: &str) {
-    let folded = name.to_lowercase();
-    remove_tables(
-        catalog,
-        &[
-            Name::bare(name.to_string()),
-            Name::bare(format!("{name}_summary")),
-            Name::bare(folded.clone()),
-            Name::bare(format!("{folded}_summary")),
-        ],
-    );
+    let names: Vec<Name> = version_tables(name).into_iter().map(Name::bare).collect();
+    remove_tables(catalog, &names);
 }
 
 /// Splits a list the catalog queries join with `\u{1}`.

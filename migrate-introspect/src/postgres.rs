@@ -255,3 +255,306 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
     }
     Ok(out)
 }
+
+/// The DDL that re-creates the user objects of the PostgreSQL database
+/// behind `conn`, from the server's own text of each (`format_type`,
+/// `pg_get_expr`, `pg_get_constraintdef`, `pg_get_indexdef`,
+/// `pg_get_viewdef`): `(object, statement)` in an order that can run on an
+/// empty database (enum types, sequences, tables with their primary key,
+/// unique, check and exclusion constraints, foreign keys, views in creation
+/// order, indexes). A `serial` column is written back as `serial`; a literal
+/// default loses the cast the server prints (`'a'::text` is `'a'`). Tables
+/// named in `skip` (the tool's own) are left out, with their indexes.
+pub async fn definitions(
+    conn: &mut sqlx::PgConnection,
+    skip: &[String],
+) -> Result<Vec<(String, String)>, Error> {
+    definitions_in(conn, skip, "public", PG_USER_SCHEMA).await
+}
+
+/// The schema [`canonical_definitions`] runs a declared schema in (inside a
+/// transaction it rolls back).
+const CANONICAL_SCHEMA: &str = "migrate_autogen_canonical";
+
+/// The server's own text of a declared schema: `sql` runs inside a
+/// transaction, in a schema of its own made the only one on the search
+/// path, its [`definitions`] are read (names in that schema unqualified, as
+/// `public`'s are), and the transaction is rolled back: nothing stays. Both
+/// sides of a comparison then carry the server's reprint
+/// (`CHECK ((length((email)::text) > 3))`), so an object declared as the
+/// database holds it compares equal. An object `sql` makes in another
+/// schema is not read: the caller checks that the objects are the same.
+pub async fn canonical_definitions(
+    conn: &mut sqlx::PgConnection,
+    sql: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    use sqlx::Connection as _;
+    let mut tx = conn.begin().await?;
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA {CANONICAL_SCHEMA}; SET LOCAL search_path TO {CANONICAL_SCHEMA}"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::raw_sql(sql)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::Declared)?;
+    let scope = format!("n.nspname = '{CANONICAL_SCHEMA}'");
+    let out = definitions_in(&mut tx, &[], CANONICAL_SCHEMA, &scope).await;
+    tx.rollback().await?;
+    out
+}
+
+/// [`definitions`] of the schemas `scope` (a condition on `n.nspname`)
+/// selects, with `default` the schema whose names are written unqualified.
+async fn definitions_in(
+    conn: &mut sqlx::PgConnection,
+    skip: &[String],
+    default: &str,
+    scope: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    let conn = &mut *conn;
+    let mut out = Vec::new();
+    let pg_name = |schema: String, name: String| Name {
+        schema: (schema != default).then_some(schema),
+        name,
+    };
+    let skipped = |schema: &str, name: &str| schema == default && skip.iter().any(|s| s == name);
+    let q = |n: &Name| match &n.schema {
+        Some(schema) => format!("{}.{}", ident(schema), ident(&n.name)),
+        None => ident(&n.name),
+    };
+    // Enum types.
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text, t.typname::text, \
+                (SELECT string_agg(quote_literal(e.enumlabel::text), ', ' ORDER BY e.enumsortorder) \
+                 FROM pg_enum e WHERE e.enumtypid = t.oid) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE t.typtype = 'e' AND {scope} \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = t.oid \
+             AND e.classid = 'pg_type'::regclass AND e.deptype = 'e') ORDER BY t.oid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let name = pg_name(row.get(0), row.get(1));
+        let labels: Option<String> = row.get(2);
+        out.push((
+            format!("type {name}"),
+            format!(
+                "CREATE TYPE {} AS ENUM ({})",
+                q(&name),
+                labels.unwrap_or_default()
+            ),
+        ));
+    }
+    // Sequences no column owns.
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text, c.relname::text FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind = 'S' AND {scope} AND {PG_NOT_EXTENSION} \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid \
+             AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass \
+             AND d.deptype IN ('a', 'i')) ORDER BY c.oid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let name = pg_name(row.get(0), row.get(1));
+        out.push((
+            format!("sequence {name}"),
+            format!("CREATE SEQUENCE {}", q(&name)),
+        ));
+    }
+    // Tables: columns, then constraints other than foreign keys.
+    let tables = sqlx::query(&format!(
+        "SELECT c.oid, n.nspname::text, c.relname::text FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND {scope} AND {PG_NOT_EXTENSION} ORDER BY c.oid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut foreign = Vec::new();
+    for table in &tables {
+        let oid: sqlx::postgres::types::Oid = table.get(0);
+        let (schema, relname): (String, String) = (table.get(1), table.get(2));
+        if skipped(&schema, &relname) {
+            continue;
+        }
+        let name = pg_name(schema, relname);
+        let columns = sqlx::query(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+                    pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, \
+                    EXISTS (SELECT 1 FROM pg_depend s JOIN pg_class sc ON sc.oid = s.objid \
+                            WHERE s.refobjid = a.attrelid AND s.refobjsubid = a.attnum \
+                            AND s.classid = 'pg_class'::regclass AND sc.relkind = 'S' \
+                            AND s.deptype = 'a') \
+             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        )
+        .bind(oid)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut items = Vec::new();
+        for c in columns {
+            let column: String = c.get(0);
+            let mut data_type: String = c.get(1);
+            let not_null: bool = c.get(2);
+            let mut default: Option<String> = c.get(3);
+            let identity: String = c.get(4);
+            let generated: String = c.get(5);
+            let owns_sequence: bool = c.get(6);
+            let mut clause = String::new();
+            if owns_sequence
+                && default
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("nextval("))
+            {
+                if let Some(serial) = match data_type.as_str() {
+                    "integer" => Some("serial"),
+                    "bigint" => Some("bigserial"),
+                    "smallint" => Some("smallserial"),
+                    _ => None,
+                } {
+                    data_type = serial.to_string();
+                    default = None;
+                }
+            }
+            match (identity.as_str(), generated.as_str()) {
+                ("a", _) => clause = " GENERATED ALWAYS AS IDENTITY".to_string(),
+                ("d", _) => clause = " GENERATED BY DEFAULT AS IDENTITY".to_string(),
+                (_, "s") => {
+                    clause = format!(
+                        " GENERATED ALWAYS AS ({}) STORED",
+                        default.take().unwrap_or_default()
+                    )
+                }
+                _ => {}
+            }
+            let mut item = format!("{} {data_type}", ident(&column));
+            if let Some(default) = default {
+                // `nextval('s'::regclass)`: the cast is the server's.
+                let default = default.replace("'::regclass)", "')");
+                item.push_str(" DEFAULT ");
+                item.push_str(&without_literal_cast(&default));
+            }
+            if not_null {
+                item.push_str(" NOT NULL");
+            }
+            item.push_str(&clause);
+            items.push(item);
+        }
+        let constraints = sqlx::query(
+            "SELECT conname::text, contype::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = $1 AND contype IN ('p', 'u', 'c', 'x', 'f') \
+             ORDER BY contype = 'p' DESC, oid",
+        )
+        .bind(oid)
+        .fetch_all(&mut *conn)
+        .await?;
+        for c in constraints {
+            let (constraint, contype, definition): (String, String, String) =
+                (c.get(0), c.get(1), c.get(2));
+            let clause = format!("CONSTRAINT {} {definition}", ident(&constraint));
+            if contype == "f" {
+                foreign.push((
+                    format!("constraint {constraint} of table {name}"),
+                    format!("ALTER TABLE {} ADD {clause}", q(&name)),
+                ));
+            } else {
+                items.push(clause);
+            }
+        }
+        out.push((
+            format!("table {name}"),
+            format!("CREATE TABLE {} ({})", q(&name), items.join(", ")),
+        ));
+    }
+    out.extend(foreign);
+    // Views and materialized views, in creation order.
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('v', 'm') AND {scope} AND {PG_NOT_EXTENSION} ORDER BY c.oid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let name = pg_name(row.get(0), row.get(1));
+        let materialized: bool = row.get(2);
+        let query: String = row.get(3);
+        let query = query.trim().trim_end_matches(';');
+        out.push((
+            format!("view {name}"),
+            format!(
+                "CREATE {}VIEW {} AS {query}",
+                if materialized { "MATERIALIZED " } else { "" },
+                q(&name)
+            ),
+        ));
+    }
+    // Indexes that no constraint owns.
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text, c.relname::text, tn.nspname::text, t.relname::text, \
+                pg_get_indexdef(ix.indexrelid) \
+         FROM pg_index ix JOIN pg_class c ON c.oid = ix.indexrelid \
+         JOIN pg_class t ON t.oid = ix.indrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_namespace tn ON tn.oid = t.relnamespace \
+         WHERE {scope} AND t.relkind IN ('r', 'p', 'm') AND {PG_NOT_EXTENSION} \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = ix.indexrelid \
+                         AND co.conrelid = ix.indrelid AND co.contype IN ('p', 'u', 'x')) \
+         ORDER BY c.oid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let (table_schema, table): (String, String) = (row.get(2), row.get(3));
+        if skipped(&table_schema, &table) {
+            continue;
+        }
+        let name = pg_name(row.get(0), row.get(1));
+        let definition: String = row.get(4);
+        // btree is the default method: written as a declaration writes it.
+        let definition = definition.replacen(" USING btree (", " (", 1);
+        // The server qualifies the table even in the default schema.
+        let definition = definition
+            .replacen(&format!(" ON {default}."), " ON ", 1)
+            .replacen(&format!(" ON ONLY {default}."), " ON ONLY ", 1);
+        out.push((format!("index {name}"), definition));
+    }
+    Ok(out)
+}
+
+/// `name` quoted as PostgreSQL needs it (always: the server's names are
+/// exact).
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A default that is one string literal with a cast (`'a'::text`,
+/// `'{}'::integer[]`) without the cast: the column's type coerces the
+/// literal, and a declaration writes it so.
+fn without_literal_cast(default: &str) -> String {
+    let bytes = default.as_bytes();
+    if bytes.first() != Some(&b'\'') {
+        return default.to_string();
+    }
+    let mut i = 1;
+    while i < bytes.len() {
+        if bytes[i] == b'\'' {
+            if bytes.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        i += 1;
+    }
+    let rest = &default[(i + 1).min(default.len())..];
+    if rest.starts_with("::") && !rest.contains(['\'', '(']) {
+        default[..=i].to_string()
+    } else {
+        default.to_string()
+    }
+}

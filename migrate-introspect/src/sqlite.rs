@@ -139,3 +139,32 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
     }
     Ok(out)
 }
+
+/// The DDL of the SQLite database behind `conn`: `sqlite_master.sql`, the
+/// text SQLite keeps of each table, view and index (with what `ALTER TABLE`
+/// changed written into it), as `(object, statement)`: tables in creation
+/// order, then views, then indexes. Triggers are not modelled and left
+/// out; so are the tables named in `skip` (the tool's own) with their
+/// indexes, and SQLite's own objects.
+pub async fn definitions(
+    conn: &mut sqlx::SqliteConnection,
+    skip: &[String],
+) -> Result<Vec<(String, String)>, Error> {
+    let rows = sqlx::query(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master \
+         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND type IN ('table', 'view', 'index') \
+         ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 ELSE 2 END, rowid",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (kind, name, table, sql): (String, String, String, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if skip.iter().any(|s| s.eq_ignore_ascii_case(&table)) {
+            continue;
+        }
+        out.push((format!("{kind} {name}"), sql));
+    }
+    Ok(out)
+}

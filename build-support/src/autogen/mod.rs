@@ -91,6 +91,44 @@ pub fn read_declared(path: &Path, dialect: Dialect) -> Result<Schema, Vec<Diagno
 
 /// Replays one file of the declared schema on `schema`.
 pub fn declare_text(file: &Path, text: &str, schema: &mut Schema, errors: &mut Vec<Diagnostic>) {
+    replay(file, text, schema, errors, true);
+}
+
+/// The model of a live database, replayed from the DDL its catalog gives
+/// back (`migrate-introspect`'s `definitions`: `pg_get_constraintdef`,
+/// `pg_get_indexdef`, `pg_get_viewdef`, `sqlite_master.sql`, ...), each
+/// `(object, statement)` in the order the objects can be created. The
+/// statements go through the same splitter, parser and replay as a
+/// history, so the database's model is built as any other; `ALTER TABLE`
+/// is accepted (foreign keys are added after every table). A statement the
+/// model cannot read or follow is returned as an error naming its object,
+/// never guessed.
+pub fn model_from_definitions(
+    dialect: Dialect,
+    definitions: &[(String, String)],
+) -> Result<Schema, Vec<Diagnostic>> {
+    let mut schema = Schema::new(dialect);
+    let mut errors = Vec::new();
+    for (object, statement) in definitions {
+        let file = PathBuf::from(format!("the database's {object}"));
+        let mut text = statement.trim_end().trim_end_matches(';').to_string();
+        text.push_str(";\n");
+        replay(&file, &text, &mut schema, &mut errors, false);
+    }
+    if errors.is_empty() {
+        Ok(schema)
+    } else {
+        Err(errors)
+    }
+}
+
+fn replay(
+    file: &Path,
+    text: &str,
+    schema: &mut Schema,
+    errors: &mut Vec<Diagnostic>,
+    declarations_only: bool,
+) {
     let dialect = schema.dialect();
     let statements = match crate::split::split_sql(text, dialect) {
         Ok(statements) => statements,
@@ -146,15 +184,22 @@ pub fn declare_text(file: &Path, text: &str, schema: &mut Schema, errors: &mut V
             .filter(|_| parsed.checked_by == CheckedBy::Sqlparser)
         else {
             errors.push(at(
-                format!(
-                    "{where_}: the declared schema holds a statement the model cannot read; \
-                     declare it in a revision instead"
-                ),
+                if declarations_only {
+                    format!(
+                        "{where_}: the declared schema holds a statement the model cannot read; \
+                         declare it in a revision instead"
+                    )
+                } else {
+                    format!(
+                        "{where_}: the schema model cannot read this definition, so the object \
+                         is not known for sure (autogenerate does not guess it)"
+                    )
+                },
                 "not readable by the schema model",
             ));
             continue;
         };
-        if !is_declaration(&ast) {
+        if declarations_only && !is_declaration(&ast) {
             errors.push(not_declaration());
             continue;
         }
@@ -167,10 +212,17 @@ pub fn declare_text(file: &Path, text: &str, schema: &mut Schema, errors: &mut V
         }
         if schema.is_open() && !was_open {
             errors.push(at(
-                format!(
-                    "{where_}: the schema model cannot follow this statement, so the declared \
-                     schema would not be known"
-                ),
+                if declarations_only {
+                    format!(
+                        "{where_}: the schema model cannot follow this statement, so the declared \
+                         schema would not be known"
+                    )
+                } else {
+                    format!(
+                        "{where_}: the schema model cannot follow this definition, so the \
+                         database's schema would not be known"
+                    )
+                },
                 "not followed by the model",
             ));
         }

@@ -1,11 +1,15 @@
 //! `cargo migrate revision --autogenerate -m MSG [--check]`: the revision
-//! that turns the schema at head into the declared schema.
+//! that turns the schema at head into the declared schema; with
+//! `--from-database`, the live database's schema (its catalog's DDL
+//! replayed into the same model) into the declared schema.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{bail, Context as _};
 use migrate_build::autogen::{self, Generated};
+use migrate_build::schema::Schema;
 use migrate_present::Printer;
+use migrate_runtime::Migrator;
 
 use crate::cmd::revision::{revision_with, Body};
 use crate::{load, OutputFormat, RevisionArgs};
@@ -22,12 +26,14 @@ pub fn autogenerate(
     dir: &Path,
     args: &RevisionArgs,
     format: OutputFormat,
+    database_url: Option<&str>,
+    connect_timeout: std::time::Duration,
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let loaded = load::load_strict(dir, printer)?;
     let dialect = loaded.config.dialect;
     let path = declared_path(dir, loaded.config.schema.as_deref());
-    let declared = match autogen::read_declared(&path, dialect) {
+    let mut declared = match autogen::read_declared(&path, dialect) {
         Ok(schema) => schema,
         Err(errors) => {
             for error in &errors {
@@ -40,8 +46,24 @@ pub fn autogenerate(
             );
         }
     };
-    let head = autogen::head_schema(dialect, &loaded.revisions);
-    let generated = autogen::generate(&head, &declared);
+    let current = if args.from_database {
+        let (current, canonical) =
+            database_schema(&loaded, &path, database_url, connect_timeout, printer)?;
+        if let Some(canonical) = canonical {
+            if same_objects(&canonical, &declared) {
+                declared = canonical;
+            } else {
+                printer.warning(
+                    "the declared schema makes objects outside the schema the server's text of it \
+                     was read in: definitions are compared as written",
+                );
+            }
+        }
+        current
+    } else {
+        autogen::head_schema(dialect, &loaded.revisions)
+    };
+    let generated = autogen::generate(&current, &declared);
     for unknown in &generated.unknown {
         printer.warning(format!(
             "not compared: {unknown} (the history changes it in a way the schema model cannot follow)"
@@ -60,7 +82,11 @@ pub fn autogenerate(
             ),
             _ => printer.status(
                 "Autogenerate",
-                "no changes: the declared schema matches the history's head; no file written",
+                if args.from_database {
+                    "no changes: the declared schema matches the database; no file written"
+                } else {
+                    "no changes: the declared schema matches the history's head; no file written"
+                },
             ),
         }
         return Ok(());
@@ -68,13 +94,117 @@ pub fn autogenerate(
     if args.check {
         report(&generated, None, format);
         bail!(
-            "the declared schema {} differs from the history's head: run `cargo migrate revision --autogenerate -m \"...\"`",
-            load::display_path(&path).display()
+            "the declared schema {} differs from {}: run `cargo migrate revision --autogenerate{} -m \"...\"`",
+            load::display_path(&path).display(),
+            if args.from_database { "the database" } else { "the history's head" },
+            if args.from_database { " --from-database" } else { "" }
         );
     }
-    let written = revision_with(dir, args, Body::Sections(generated.render()), printer)?;
+    let mut body = generated.render();
+    if args.from_database {
+        // The objects it changes come from the database, not from the
+        // history: the compiler's model of the history does not hold them.
+        body.insert_str(
+            0,
+            "-- migrate:allow-file unknown-object downgrade-mismatch -- written by `revision --autogenerate --from-database`: \
+             the objects it changes were read from the live database, which this history did not create\n\n",
+        );
+    }
+    let written = revision_with(dir, args, Body::Sections(body), printer)?;
     report(&generated, Some(&written), format);
     Ok(())
+}
+
+/// `--from-database`: the live database's model, replayed from the DDL its
+/// catalog gives back (the tool's own tables left out). A definition the
+/// model cannot read is an error naming the object: nothing is guessed.
+///
+/// Also the declared schema as the server prints it (PostgreSQL: run in a
+/// transaction that is rolled back), when it holds the same objects as the
+/// declared model read from the file: compared with the database's
+/// definitions, the server's reprint is then not a difference.
+fn database_schema(
+    loaded: &load::Loaded,
+    declared_path: &Path,
+    database_url: Option<&str>,
+    connect_timeout: std::time::Duration,
+    printer: &Printer,
+) -> anyhow::Result<(Schema, Option<Schema>)> {
+    let Some(url) = database_url else {
+        return Err(migrate_runtime::cli::Error::NoDatabaseUrl.into());
+    };
+    let mut declared_sql = String::new();
+    for file in autogen::declared_files(declared_path).map_err(|d| anyhow::anyhow!(d.message))? {
+        declared_sql.push_str(&std::fs::read_to_string(&file)?);
+        declared_sql.push('\n');
+    }
+    let plan = load::plan_from_compiled(loaded);
+    let skip = migrate_introspect::version_tables(plan.version_table());
+    let migrator = Migrator::new(plan).connect_timeout(connect_timeout);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (definitions, canonical) = runtime.block_on(async {
+        let db = migrator.open(url).await?;
+        let backend = migrate_introspect::dialect_of(&db);
+        if !loaded.config.dialect.runs_on(backend) {
+            bail!(
+                "the history is written for {}, the database is {}",
+                loaded.config.dialect.database(),
+                backend.database()
+            );
+        }
+        let definitions = migrate_introspect::definitions(&db, &skip)
+            .await
+            .context("reading the database's definitions")?;
+        let canonical = migrate_introspect::canonical_definitions(&db, &declared_sql).await;
+        anyhow::Ok((definitions, canonical))
+    })?;
+    let dialect = loaded.config.dialect;
+    let current = match autogen::model_from_definitions(dialect, &definitions) {
+        Ok(schema) => schema,
+        Err(errors) => {
+            for error in &errors {
+                printer.error(&error.message);
+            }
+            bail!(
+                "{} object(s) of the database cannot be read into the schema model: \
+                 autogenerate does not guess them (write that part of the revision by hand)",
+                errors.len()
+            )
+        }
+    };
+    let as_written =
+        "definitions are compared as written, so one the server reprints may be re-created";
+    let canonical = match canonical {
+        Ok(Some(definitions)) => match autogen::model_from_definitions(dialect, &definitions) {
+            Ok(schema) => Some(schema),
+            Err(errors) => {
+                printer.warning(format!(
+                    "the server's text of the declared schema cannot be read into the model ({}): {as_written}",
+                    errors.first().map_or("", |e| e.message.as_str())
+                ));
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(e) => {
+            printer.warning(format!("{e}: {as_written}"));
+            None
+        }
+    };
+    Ok((current, canonical))
+}
+
+/// The two models hold the same objects (by key).
+fn same_objects(a: &Schema, b: &Schema) -> bool {
+    let keys = |s: &Schema| {
+        s.objects()
+            .into_iter()
+            .map(|(key, _)| key.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    keys(a) == keys(b)
 }
 
 fn report(generated: &Generated, path: Option<&Path>, format: OutputFormat) {

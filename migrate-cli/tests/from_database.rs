@@ -1,0 +1,284 @@
+//! `cargo migrate revision --autogenerate --from-database` through the
+//! binary, on SQLite and PostgreSQL: a database made by hand (never by this
+//! tool), a declared schema that differs from it in every object kind; the
+//! written revision, applied, leaves the database's catalog equal to the
+//! declared schema applied to an empty database, and its downgrade restores
+//! the catalog as it was (both compared with `migrate-introspect`, and the
+//! server's own text of every index and view).
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use migrate_introspect::Catalog;
+use migrate_test_support::{drop_database, fresh_database, server_url};
+use support::{cargo_migrate, Run};
+
+/// Runs SQL on the database by hand (not through the tool).
+fn by_hand(url: &str, sql: &str) {
+    migrate_test_support::block_on(async {
+        let db = migrate_runtime::MigrateConnection::connect(url)
+            .await
+            .expect("connects");
+        let result = match &db {
+            migrate_runtime::MigrateConnection::Sqlite(pool) => {
+                sqlx::raw_sql(sql).execute(pool).await.map(drop)
+            }
+            migrate_runtime::MigrateConnection::Postgres(pool) => {
+                sqlx::raw_sql(sql).execute(pool).await.map(drop)
+            }
+            migrate_runtime::MigrateConnection::MySql(pool) => {
+                sqlx::raw_sql(sql).execute(pool).await.map(drop)
+            }
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        db.close().await;
+    })
+}
+
+/// The catalog without the tool's tables, and the server's text of each
+/// index and view (the catalog compares their columns, not their text).
+fn state(url: &str) -> (Catalog, BTreeSet<String>) {
+    migrate_test_support::block_on(async {
+        let db = migrate_runtime::MigrateConnection::connect(url)
+            .await
+            .expect("connects");
+        let skip = migrate_introspect::version_tables("migrate_version");
+        let mut catalog = migrate_introspect::introspect(&db).await.expect("catalog");
+        migrate_introspect::remove_version_tables(&mut catalog, "migrate_version");
+        let texts = migrate_introspect::definitions(&db, &skip)
+            .await
+            .expect("definitions")
+            .into_iter()
+            .filter(|(object, _)| object.starts_with("index") || object.starts_with("view"))
+            .map(|(_, sql)| sql.trim().to_string())
+            .collect();
+        db.close().await;
+        (catalog, texts)
+    })
+}
+
+fn same(a: &(Catalog, BTreeSet<String>), b: &(Catalog, BTreeSet<String>), what: &str) {
+    let differences = migrate_introspect::catalog_differences(&a.0, &b.0);
+    assert!(differences.is_empty(), "{what}: {differences:#?}");
+    assert_eq!(a.1, b.1, "{what}: the server's text of indexes and views");
+}
+
+fn ok(run: Run, what: &str) -> Run {
+    assert_eq!(
+        run.code, 0,
+        "{what} failed:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    run
+}
+
+/// Hand-made `before`, declared `after`: autogenerate from the database,
+/// upgrade, compare with `after` on `empty_url`, downgrade, compare with
+/// `before`.
+fn round_trip(dialect: &str, url: &str, empty_url: &str, before: &str, after: &str) -> String {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    ok(
+        cargo_migrate(
+            dir,
+            Some(url),
+            &["init", "migrations", "--dialect", dialect],
+        ),
+        "init",
+    );
+    by_hand(url, before);
+    let state_before = state(url);
+    std::fs::write(dir.join("migrations/schema.sql"), after).expect("schema written");
+    by_hand(empty_url, after);
+    let declared = state(empty_url);
+
+    let run = ok(
+        cargo_migrate(
+            dir,
+            Some(url),
+            &[
+                "revision",
+                "--autogenerate",
+                "--from-database",
+                "-m",
+                "from db",
+            ],
+        ),
+        "autogenerate --from-database",
+    );
+    let written = run.stdout.trim().to_string();
+    let text = std::fs::read_to_string(dir.join(&written)).expect("revision read");
+    ok(
+        cargo_migrate(dir, Some(url), &["upgrade", "head"]),
+        "upgrade",
+    );
+    same(&state(url), &declared, "after the upgrade vs schema.sql");
+    ok(
+        cargo_migrate(dir, Some(url), &["downgrade", "base"]),
+        "downgrade",
+    );
+    same(&state(url), &state_before, "after the downgrade vs before");
+    text
+}
+
+const SQLITE_BEFORE: &str = "
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, old TEXT, score INTEGER DEFAULT 0);
+CREATE TABLE legacy (id INTEGER PRIMARY KEY, payload BLOB);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, author INTEGER, body TEXT);
+CREATE INDEX ix_users_old ON users (old);
+CREATE INDEX ix_posts_body ON posts (lower(body)) WHERE body IS NOT NULL;
+CREATE VIEW recent AS SELECT id, body FROM posts;
+INSERT INTO users (id, email, old) VALUES (1, 'a@example.com', 'x');
+";
+
+const SQLITE_AFTER: &str = "
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, score INTEGER DEFAULT 1, name TEXT DEFAULT 'anon');
+CREATE TABLE posts (id INTEGER PRIMARY KEY, author INTEGER REFERENCES users (id) ON DELETE CASCADE, body TEXT, CHECK (length(body) < 1000));
+CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT NOT NULL);
+CREATE UNIQUE INDEX ix_tags_label ON tags (label);
+CREATE INDEX ix_posts_body ON posts (lower(body)) WHERE body IS NOT NULL;
+CREATE VIEW recent AS SELECT id, body FROM posts WHERE id > 10;
+";
+
+#[test]
+fn from_database_on_sqlite() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", tmp.path().join("app.db").display());
+    let empty = format!(
+        "sqlite://{}?mode=rwc",
+        tmp.path().join("empty.db").display()
+    );
+    let text = round_trip("sqlite", &url, &empty, SQLITE_BEFORE, SQLITE_AFTER);
+    // The database's objects are dropped and re-created from its own text.
+    assert!(text.contains("DROP TABLE legacy"), "{text}");
+    assert!(text.contains("CREATE TABLE legacy"), "{text}");
+    assert!(text.contains("CREATE INDEX ix_users_old"), "{text}");
+}
+
+const PG_BEFORE: &str = "
+CREATE TYPE mood AS ENUM ('happy', 'sad');
+CREATE SEQUENCE counter;
+CREATE TABLE users (id serial PRIMARY KEY, email varchar(200) NOT NULL, old text, feeling mood DEFAULT 'happy',
+    n bigint GENERATED ALWAYS AS IDENTITY, c int DEFAULT nextval('counter'), CHECK (length(email) > 3));
+CREATE TABLE legacy (id bigserial PRIMARY KEY, payload jsonb DEFAULT '{}', at timestamptz DEFAULT now());
+CREATE TABLE posts (id bigserial PRIMARY KEY, author int, body text);
+CREATE INDEX ix_users_old ON users (old);
+CREATE INDEX ix_posts_body ON posts USING hash (body);
+CREATE VIEW recent AS SELECT id, body FROM posts;
+CREATE MATERIALIZED VIEW counts AS SELECT author, count(*) AS n FROM posts GROUP BY author;
+INSERT INTO users (email) VALUES ('someone@example.com');
+";
+
+const PG_AFTER: &str = "
+CREATE TYPE mood AS ENUM ('happy', 'sad');
+CREATE TYPE color AS ENUM ('red', 'green');
+CREATE SEQUENCE counter;
+CREATE TABLE users (id serial PRIMARY KEY, email varchar(200) NOT NULL UNIQUE, feeling mood DEFAULT 'sad',
+    n bigint GENERATED ALWAYS AS IDENTITY, c int DEFAULT nextval('counter'), CHECK (length(email) > 3),
+    name text DEFAULT 'anon');
+CREATE TABLE posts (id bigserial PRIMARY KEY, author int REFERENCES users (id) ON DELETE CASCADE, body text NOT NULL DEFAULT '',
+    CONSTRAINT body_short CHECK (length(body) < 1000));
+CREATE TABLE tags (id int GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, label text NOT NULL);
+CREATE UNIQUE INDEX ix_tags_label ON tags (lower(label));
+CREATE INDEX ix_posts_body ON posts (author) WHERE body <> '';
+CREATE VIEW recent AS SELECT id, body FROM posts WHERE id > 10;
+CREATE MATERIALIZED VIEW counts AS SELECT author, count(*) AS n FROM posts GROUP BY author;
+";
+
+#[test]
+fn from_database_on_postgres() {
+    let Some(base) = server_url(migrate_test_support::POSTGRES, "from_database_on_postgres") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb");
+    let (empty, empty_name) = fresh_database(&base, "fromdb_empty");
+    let text = round_trip("postgres", &url, &empty, PG_BEFORE, PG_AFTER);
+    drop_database(&base, &name);
+    drop_database(&base, &empty_name);
+    assert!(text.contains("DROP TABLE legacy"), "{text}");
+    assert!(text.contains("CREATE TABLE legacy"), "{text}");
+    assert!(text.to_lowercase().contains("bigserial"), "{text}");
+    assert!(text.to_lowercase().contains("using hash"), "{text}");
+}
+
+/// A database made by hand exactly as declared: nothing to do (`--check`
+/// exits 0), although the server reprints its checks, partial indexes and
+/// views (`CHECK ((length((email)::text) > 3))`).
+fn nothing_to_do(dialect: &str, url: &str, declared: &str) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    ok(
+        cargo_migrate(
+            dir,
+            Some(url),
+            &["init", "migrations", "--dialect", dialect],
+        ),
+        "init",
+    );
+    by_hand(url, declared);
+    std::fs::write(dir.join("migrations/schema.sql"), declared).expect("schema written");
+    let run = ok(
+        cargo_migrate(
+            dir,
+            Some(url),
+            &[
+                "revision",
+                "--autogenerate",
+                "--from-database",
+                "--check",
+                "-m",
+                "x",
+            ],
+        ),
+        "autogenerate --from-database --check",
+    );
+    assert!(
+        run.stderr
+            .contains("no changes: the declared schema matches the database"),
+        "{}",
+        run.stderr
+    );
+    // One change by hand, and it is the one difference.
+    by_hand(url, "CREATE TABLE extra (id int)");
+    let run = cargo_migrate(
+        dir,
+        Some(url),
+        &[
+            "revision",
+            "--autogenerate",
+            "--from-database",
+            "--check",
+            "-m",
+            "x",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let upgrade = run
+        .stdout
+        .split("-- migrate:downgrade")
+        .next()
+        .unwrap_or_default();
+    let statements: Vec<&str> = upgrade
+        .lines()
+        .filter(|l| !l.starts_with("--") && !l.trim().is_empty())
+        .collect();
+    assert_eq!(statements, ["DROP TABLE extra;"], "{}", run.stdout);
+}
+
+#[test]
+fn nothing_to_do_on_sqlite() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", tmp.path().join("app.db").display());
+    nothing_to_do("sqlite", &url, SQLITE_AFTER);
+}
+
+#[test]
+fn nothing_to_do_on_postgres() {
+    let Some(base) = server_url(migrate_test_support::POSTGRES, "nothing_to_do_on_postgres") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb_same");
+    nothing_to_do("postgres", &url, PG_AFTER);
+    drop_database(&base, &name);
+}
