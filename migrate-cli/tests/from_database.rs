@@ -282,3 +282,51 @@ fn nothing_to_do_on_postgres() {
     nothing_to_do("postgres", &url, PG_AFTER);
     drop_database(&base, &name);
 }
+
+/// An object whose definition is not read (a domain) stops the command
+/// with its name: no model is guessed without it.
+#[test]
+fn unread_object_is_named_on_postgres() {
+    let Some(base) = server_url(
+        migrate_test_support::POSTGRES,
+        "unread_object_is_named_on_postgres",
+    ) else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb_unread");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    ok(
+        cargo_migrate(
+            dir,
+            Some(&url),
+            &["init", "migrations", "--dialect", "postgres"],
+        ),
+        "init",
+    );
+    by_hand(
+        &url,
+        "CREATE DOMAIN positive AS int CHECK (VALUE > 0); CREATE TABLE t (id positive)",
+    );
+    std::fs::write(
+        dir.join("migrations/schema.sql"),
+        "CREATE TABLE t (id int);\n",
+    )
+    .expect("schema written");
+    let run = cargo_migrate(
+        dir,
+        Some(&url),
+        &["revision", "--autogenerate", "--from-database", "-m", "x"],
+    );
+    drop_database(&base, &name);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("domain public.positive"),
+        "{}",
+        run.stderr
+    );
+    assert!(std::fs::read_dir(dir.join("migrations"))
+        .expect("listed")
+        .filter_map(Result::ok)
+        .all(|e| !e.file_name().to_string_lossy().ends_with("_x.sql")));
+}

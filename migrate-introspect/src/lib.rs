@@ -75,6 +75,11 @@ pub enum Error {
     /// ([`canonical_definitions`]).
     #[error("the server cannot run the declared schema: {0}")]
     Declared(sqlx::Error),
+    /// The database holds objects whose definitions are not read yet
+    /// (PostgreSQL: domains, composite and range types, partitioned and
+    /// inheriting tables): a model without them would be a guess.
+    #[error("the database holds objects whose definitions are not read yet: {}; write the revision for them by hand", .0.join(", "))]
+    NotRead(Vec<String>),
     /// The definitions of this backend's objects are not read yet
     /// ([`definitions`]: PostgreSQL and SQLite).
     #[error("reading the definitions of a {} database's objects is not supported yet (PostgreSQL and SQLite are)", .0.database())]

@@ -320,6 +320,32 @@ async fn definitions_in(
         name,
     };
     let skipped = |schema: &str, name: &str| schema == default && skip.iter().any(|s| s == name);
+    // What is not read yet: refused by name rather than left out (a model
+    // without them would re-create or drop them).
+    let rows = sqlx::query(&format!(
+        "SELECT CASE t.typtype WHEN 'd' THEN 'domain ' WHEN 'r' THEN 'range type ' \
+                ELSE 'composite type ' END || n.nspname || '.' || t.typname \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         LEFT JOIN pg_class c ON c.oid = t.typrelid \
+         WHERE {scope} AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND c.relkind = 'c')) \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = t.oid \
+             AND e.classid = 'pg_type'::regclass AND e.deptype = 'e') \
+         UNION ALL \
+         SELECT CASE WHEN c.relkind = 'p' THEN 'partitioned table ' \
+                     WHEN c.relispartition THEN 'partition ' ELSE 'inheriting table ' END \
+                || n.nspname || '.' || c.relname \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {scope} AND c.relkind IN ('r', 'p') \
+         AND (c.relkind = 'p' OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)) \
+         ORDER BY 1"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    if !rows.is_empty() {
+        return Err(Error::NotRead(
+            rows.iter().map(|r| r.get::<String, _>(0)).collect(),
+        ));
+    }
     let q = |n: &Name| match &n.schema {
         Some(schema) => format!("{}.{}", ident(schema), ident(&n.name)),
         None => ident(&n.name),
