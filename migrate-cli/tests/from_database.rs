@@ -330,3 +330,35 @@ fn unread_object_is_named_on_postgres() {
         .filter_map(Result::ok)
         .all(|e| !e.file_name().to_string_lossy().ends_with("_x.sql")));
 }
+
+/// MariaDB's definitions are not read yet: it says so and writes nothing.
+#[test]
+fn not_yet_on_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "not_yet_on_mariadb") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    ok(
+        cargo_migrate(
+            dir,
+            Some(&url),
+            &["init", "migrations", "--dialect", "mysql"],
+        ),
+        "init",
+    );
+    std::fs::write(
+        dir.join("migrations/schema.sql"),
+        "CREATE TABLE t (id int);\n",
+    )
+    .expect("schema written");
+    let run = cargo_migrate(
+        dir,
+        Some(&url),
+        &["revision", "--autogenerate", "--from-database", "-m", "x"],
+    );
+    drop_database(&base, &name);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("not supported yet"), "{}", run.stderr);
+}
