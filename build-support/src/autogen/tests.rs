@@ -243,3 +243,47 @@ fn sqlite_cases() {
 fn mysql_cases() {
     cases(Dialect::MySql);
 }
+
+/// A database's definitions (foreign keys added after every table, as
+/// `migrate-introspect` writes them) replay into the same model as the
+/// declaration; one the model cannot read is an error naming its object.
+#[test]
+fn definitions_replay_into_the_declared_model() {
+    let d = Dialect::Postgres;
+    let defs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(o, s)| (o.to_string(), s.to_string()))
+            .collect()
+    };
+    let database = model_from_definitions(
+        d,
+        &defs(&[
+            ("table posts", "CREATE TABLE \"posts\" (\"id\" integer NOT NULL, \"author\" integer, CONSTRAINT \"posts_pkey\" PRIMARY KEY (id))"),
+            ("table users", "CREATE TABLE \"users\" (\"id\" integer NOT NULL, CONSTRAINT \"users_pkey\" PRIMARY KEY (id))"),
+            ("constraint posts_author_fkey of table posts", "ALTER TABLE \"posts\" ADD CONSTRAINT \"posts_author_fkey\" FOREIGN KEY (author) REFERENCES users(id)"),
+            ("index ix_posts_author", "CREATE INDEX ix_posts_author ON posts (author)"),
+        ]),
+    )
+    .expect("definitions replay");
+    let declaration = declared(
+        d,
+        "CREATE TABLE users (id integer PRIMARY KEY);\n\
+         CREATE TABLE posts (id integer PRIMARY KEY, author integer REFERENCES users (id));\n\
+         CREATE INDEX ix_posts_author ON posts (author);\n",
+    );
+    let generated = generate(&database, &declaration);
+    assert!(generated.is_empty(), "{}", generated.render());
+
+    let errors = model_from_definitions(
+        d,
+        &defs(&[("table broken", "CREATE TABLE broken (id integer,")]),
+    )
+    .expect_err("a definition that does not parse");
+    assert!(
+        errors.iter().any(|e| e.message.contains("table broken")
+            || e.labels
+                .iter()
+                .any(|l| l.file.display().to_string().contains("table broken"))),
+        "{errors:#?}"
+    );
+}
