@@ -200,6 +200,16 @@ fn from_database_on_postgres() {
     assert!(text.contains("CREATE TABLE legacy"), "{text}");
     assert!(text.to_lowercase().contains("bigserial"), "{text}");
     assert!(text.to_lowercase().contains("using hash"), "{text}");
+    // What changes is written as declared, not as the server reprints it.
+    let upgrade = text
+        .split("-- migrate:downgrade")
+        .next()
+        .unwrap_or_default();
+    assert!(upgrade.contains("CHECK (length(body) < 1000)"), "{text}");
+    assert!(
+        upgrade.contains("CREATE VIEW recent AS SELECT id, body FROM posts WHERE id > 10"),
+        "{text}"
+    );
 }
 
 /// A database made by hand exactly as declared: nothing to do (`--check`

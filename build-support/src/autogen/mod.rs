@@ -122,6 +122,52 @@ pub fn model_from_definitions(
     }
 }
 
+/// The declared model, with what the server prints exactly as the
+/// database holds it taken from the database's model: `canonical` is the
+/// declared schema as the server reprints it (run and read back like the
+/// database), `database` the database's model. An object (for a table: a
+/// column, a constraint) whose reprint equals the database's is the
+/// database's, so it is no difference; one that differs stays as declared,
+/// so the statements that change it carry the declared text.
+pub fn settle_reprints(declared: &Schema, canonical: &Schema, database: &Schema) -> Schema {
+    use crate::schema::Object;
+    let mut out = declared.clone();
+    for (key, object) in declared.objects() {
+        let (Some(reprint), Some(held)) = (canonical.object(key), database.object(key)) else {
+            continue;
+        };
+        let settled = match (object, reprint, held) {
+            _ if reprint == held => held.clone(),
+            (Object::Table(table), Object::Table(reprint), Object::Table(held)) => {
+                let mut table = table.clone();
+                for column in &mut table.columns {
+                    if let Some(c) = reprint.column(&column.name) {
+                        if held.column(&column.name) == Some(c) {
+                            *column = c.clone();
+                        }
+                    }
+                }
+                for constraint in &mut table.constraints {
+                    let same = |c: &&crate::schema::Constraint| {
+                        c.name == constraint.name && c.kind == constraint.kind
+                    };
+                    let printed = reprint.constraints.iter().find(same);
+                    let kept = held.constraints.iter().find(same);
+                    if let (Some(printed), Some(kept)) = (printed, kept) {
+                        if printed == kept {
+                            *constraint = kept.clone();
+                        }
+                    }
+                }
+                Object::Table(table)
+            }
+            _ => continue,
+        };
+        out.replace_object(key.clone(), settled);
+    }
+    out
+}
+
 fn replay(
     file: &Path,
     text: &str,

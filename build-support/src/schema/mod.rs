@@ -609,6 +609,12 @@ impl Schema {
         }
     }
 
+    /// Puts `object` in place of the object `key` names (autogenerate's
+    /// merge of the server's reprint, [`crate::autogen::settle_reprints`]).
+    pub(crate) fn replace_object(&mut self, key: ObjectKey, object: Object) {
+        self.insert(key, object);
+    }
+
     fn insert(&mut self, key: ObjectKey, object: Object) {
         self.touch(&key);
         self.put(key, Some(object));

@@ -51,7 +51,7 @@ pub fn autogenerate(
             database_schema(&loaded, &path, database_url, connect_timeout, printer)?;
         if let Some(canonical) = canonical {
             if same_objects(&canonical, &declared) {
-                declared = canonical;
+                declared = autogen::settle_reprints(&declared, &canonical, &current);
             } else {
                 printer.warning(
                     "the declared schema makes objects outside the schema the server's text of it \
