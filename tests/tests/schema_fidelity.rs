@@ -1,6 +1,7 @@
 //! The compiler's schema model against the real servers on every history of
 //! `shared/corpus/`: each history is applied revision by revision (its own
-//! runner's order, `build-support/tests/support/corpus_versions.rs`); after
+//! runner's order, as `cargo migrate import`'s reader for its tool reads it:
+//! `migrate_cli::cmd::import::read_source`); after
 //! each revision the catalog is read back and compared with the model
 //! replayed to that revision, object by object (`catalog::compare`).
 //!
@@ -21,12 +22,42 @@ use migrate_tests::catalog::{
 };
 use migrate_tests::{Kind, TestDb};
 
-#[path = "../../build-support/tests/support/readme.rs"]
+#[path = "../../migrate-cli/tests/support/readme.rs"]
 mod readme;
 
-#[path = "../../build-support/tests/support/corpus_versions.rs"]
-mod corpus_versions;
-use corpus_versions::{diesel, golang_migrate, only_comments, popx, sqlx, Version, CORPUS};
+use migrate_cli::cmd::import::sources::only_comments;
+use migrate_cli::cmd::import::{read_source, SourceTool};
+
+/// Where the histories live.
+const CORPUS: &str = "/work/shared/corpus";
+
+/// One migration of a history, as the importer's reader gives it.
+struct Version {
+    /// The source migration's file or directory name.
+    name: String,
+    up: String,
+    /// Empty when the tool has no down script for it.
+    down: String,
+    up_transactional: bool,
+    down_transactional: bool,
+}
+
+/// The migrations of `dir`, read by `cargo migrate import`'s reader for
+/// `tool` (pop: the files of `dialect`), in the order the tool applies them.
+fn versions(tool: SourceTool, dir: &Path, dialect: Dialect) -> Vec<Version> {
+    let (migrations, _) =
+        read_source(tool, dir, dialect).unwrap_or_else(|e| panic!("{}: {e:#}", dir.display()));
+    migrations
+        .into_iter()
+        .map(|m| Version {
+            name: m.origin,
+            up: m.up.sql,
+            up_transactional: m.up.transactional,
+            down_transactional: m.down.as_ref().is_none_or(|d| d.transactional),
+            down: m.down.map(|d| d.sql).unwrap_or_default(),
+        })
+        .collect()
+}
 
 /// Mismatches the model cannot know, by history and `object: detail`
 /// prefix, each with the reason.
@@ -105,7 +136,7 @@ fn histories(server: &str) -> Vec<History> {
             History {
                 name: "crates.io",
                 dialect: Dialect::Postgres,
-                versions: diesel(&root.join("crates-io/migrations")),
+                versions: versions(SourceTool::Diesel, &root.join("crates-io/migrations"), Dialect::Postgres),
                 setup: "",
             },
         ),
@@ -114,7 +145,7 @@ fn histories(server: &str) -> Vec<History> {
             History {
                 name: "docs.rs",
                 dialect: Dialect::Postgres,
-                versions: sqlx(&root.join("docs-rs/migrations")),
+                versions: versions(SourceTool::Sqlx, &root.join("docs-rs/migrations"), Dialect::Postgres),
                 setup: "",
             },
         ),
@@ -123,7 +154,7 @@ fn histories(server: &str) -> Vec<History> {
             History {
                 name: "chirpstack (postgres)",
                 dialect: Dialect::Postgres,
-                versions: diesel(&root.join("chirpstack/migrations_postgres")),
+                versions: versions(SourceTool::Diesel, &root.join("chirpstack/migrations_postgres"), Dialect::Postgres),
                 // The project's Docker init script creates it (SOURCE.md).
                 setup: "CREATE EXTENSION IF NOT EXISTS pg_trgm",
             },
@@ -133,7 +164,7 @@ fn histories(server: &str) -> Vec<History> {
             History {
                 name: "kratos (postgres)",
                 dialect: Dialect::Postgres,
-                versions: popx(&root.join("kratos/migrations"), "postgres"),
+                versions: versions(SourceTool::Pop, &root.join("kratos/migrations"), Dialect::Postgres),
                 setup: "",
             },
         ),
@@ -142,7 +173,7 @@ fn histories(server: &str) -> Vec<History> {
             History {
                 name: "harbor",
                 dialect: Dialect::Postgres,
-                versions: golang_migrate(&root.join("harbor-golang-migrate/migrations")),
+                versions: versions(SourceTool::GolangMigrate, &root.join("harbor-golang-migrate/migrations"), Dialect::Postgres),
                 // golang-migrate's own table, which the history alters (SOURCE.md).
                 setup: "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)",
             },
@@ -152,7 +183,7 @@ fn histories(server: &str) -> Vec<History> {
             History {
                 name: "chirpstack (sqlite)",
                 dialect: Dialect::Sqlite,
-                versions: diesel(&root.join("chirpstack/migrations_sqlite")),
+                versions: versions(SourceTool::Diesel, &root.join("chirpstack/migrations_sqlite"), Dialect::Sqlite),
                 setup: "",
             },
         ),
@@ -161,7 +192,7 @@ fn histories(server: &str) -> Vec<History> {
             History {
                 name: "kratos (sqlite)",
                 dialect: Dialect::Sqlite,
-                versions: popx(&root.join("kratos/migrations"), "sqlite3"),
+                versions: versions(SourceTool::Pop, &root.join("kratos/migrations"), Dialect::Sqlite),
                 setup: "",
             },
         ),
@@ -170,7 +201,7 @@ fn histories(server: &str) -> Vec<History> {
             History {
                 name: "kratos (mysql)",
                 dialect: Dialect::MySql,
-                versions: popx(&root.join("kratos/migrations"), "mysql"),
+                versions: versions(SourceTool::Pop, &root.join("kratos/migrations"), Dialect::MySql),
                 setup: "",
             },
         ),
