@@ -697,6 +697,26 @@ fn print_text(dir: &Path, report: &Report, printer: &Printer) {
 mod tests {
     use super::*;
 
+    /// `import --from` takes exactly the tools of the one list,
+    /// `SourceTool::ALL` (which `stamp --adopt` takes too).
+    #[test]
+    fn from_takes_every_source_tool() {
+        use clap::{Args as _, FromArgMatches as _};
+        let command = ImportArgs::augment_args(clap::Command::new("import"));
+        for tool in SourceTool::ALL {
+            let matches = command
+                .clone()
+                .try_get_matches_from(["import", "--from", tool.name(), "dir"])
+                .expect("parses");
+            let args = ImportArgs::from_arg_matches(&matches).expect("converts");
+            assert_eq!(args.from, tool);
+        }
+        let error = command
+            .try_get_matches_from(["import", "--from", "flyway", "dir"])
+            .expect_err("not a tool");
+        assert!(error.to_string().contains("flyway"), "{error}");
+    }
+
     #[test]
     fn ids_keep_letters_digits_and_dots() {
         assert_eq!(revision_id("2017-09-23-182408"), "20170923182408");
