@@ -1,13 +1,18 @@
 //! `cargo migrate import` on every real history in `shared/corpus/`: the
 //! imported directory is compiled by the real compiler (`migrate_build::compile`,
 //! what `embed_migrations!` runs) and applied on the real server of its
-//! dialect with `cargo migrate upgrade head` / `downgrade base`.
+//! dialect with `cargo migrate upgrade head` / `downgrade base`, then redone
+//! revision by revision (`upgrade +1`, `downgrade -1`, `upgrade +1`) through
+//! the library. Where a source history is itself broken, the test asserts the
+//! precise failure: crates.io's at build time, kratos's redo failures as
+//! listed in `tests/redo/` (its downs undo the next version, SOURCE.md).
 //!
 //! Kept fast for CI: every history is imported and compiled (well under a
-//! second each); the histories are applied on the servers when
-//! MIGRATE_TEST_POSTGRES_URL / MIGRATE_TEST_MYSQL_URL are set (a failure,
-//! not a skip, under `CI`). Where a source history is itself broken, the
-//! test asserts the precise failure.
+//! second each); kratos's redo covers a sample of its revisions (the whole
+//! redo is `#[ignore]`d, see README). The servers come from
+//! MIGRATE_TEST_POSTGRES_URL / MIGRATE_TEST_MYSQL_URL (a failure, not a
+//! skip, under `CI`). `tests/tests/import_embedded.rs` builds imported
+//! histories into an application with `embed_migrations!`.
 
 use std::path::{Path, PathBuf};
 
