@@ -407,8 +407,8 @@ fn step_failure(
 
 /// The databases a redo runs on: a server's (all dropped at the end), or
 /// SQLite files in a directory. A fresh server database at a revision is
-/// upgraded from base (on PostgreSQL, `CREATE DATABASE ... TEMPLATE` of a
-/// checkpoint was measured slower); a SQLite one is copied with `VACUUM
+/// upgraded from base (on PostgreSQL, the database emptied: `DROP SCHEMA
+/// public CASCADE`); a SQLite one is copied with `VACUUM
 /// INTO` from a checkpoint that only ever moves forward, so it costs the
 /// revisions since the last copy.
 enum Databases<'a> {
@@ -446,8 +446,23 @@ impl<'a> Databases<'a> {
     /// A new, empty database's URL and name (setup run).
     async fn empty(&mut self) -> (String, String) {
         match self {
-            Databases::Server { base, setup, .. } => {
-                let (url, name) = migrate_test_support::create_database(base, "import_redo").await;
+            Databases::Server { base, setup, made } => {
+                let reuse = made.last().filter(|_| base.starts_with("postgres"));
+                let (url, name) = match reuse {
+                    // PostgreSQL: the last database, emptied; `CREATE
+                    // DATABASE` copies a template and took seconds each
+                    // on the shared server. Its pool is closed.
+                    Some(name) => {
+                        let url = migrate_test_support::with_database(base, name);
+                        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+                        sqlx::raw_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                            .execute(&mut conn)
+                            .await
+                            .expect("empty the database");
+                        (url, name.clone())
+                    }
+                    None => migrate_test_support::create_database(base, "import_redo").await,
+                };
                 if let Some(setup) = setup {
                     let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
                     sqlx::raw_sql(setup)
@@ -468,7 +483,9 @@ impl<'a> Databases<'a> {
 
     fn keep(&mut self, name: String) {
         if let Databases::Server { made, .. } = self {
-            made.push(name);
+            if !made.contains(&name) {
+                made.push(name);
+            }
         }
     }
 
