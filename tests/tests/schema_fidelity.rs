@@ -36,7 +36,21 @@ const KNOWN: &[(&str, &str, &str)] = &[];
 /// model reports nothing, by history and a fragment of the message, each
 /// with the server behaviour the model cannot know. The model skips them,
 /// as the server did.
-const REFUSED: &[(&str, &str, &str)] = &[];
+const REFUSED: &[(&str, &str, &str)] = &[
+    (
+        "kratos (mysql)",
+        "1364 (HY000): Field 'created_at' doesn't have a default value",
+        "a data statement (the model judges schema statements only): MariaDB's strict mode refuses \
+         an INSERT ... SELECT that leaves a NOT NULL column without a default, even when it \
+         copies no row (MySQL, kratos's target, judges row by row)",
+    ),
+    (
+        "kratos (mysql)",
+        "1901 (HY000): Function or expression 'case when",
+        "MariaDB does not index a virtual column whose expression depends on the session \
+         (a string comparison, under the session's collation); MySQL, kratos's target, does",
+    ),
+];
 
 /// Where a history's own upgrade fails on the real server and the model
 /// reports that statement too: the comparison stops there. By history and
@@ -183,6 +197,9 @@ fn histories(server: &str) -> Vec<History> {
 
 #[derive(Default)]
 struct Tally {
+    /// Whether downgrades ran on the server (not on MariaDB, which commits
+    /// DDL at once): only then is `downgrade-mismatch` judged.
+    round_trips: bool,
     revisions: usize,
     objects: usize,
     mismatches: BTreeSet<String>,
@@ -231,6 +248,7 @@ async fn run(db: &TestDb, history: &History) -> Tally {
     }
     let mut before = introspect(&db.db).await.expect("introspection");
     let round_trips = db.kind != Kind::MySql;
+    tally.round_trips = round_trips;
     let mut parent = if history.setup.is_empty() {
         "none".to_string()
     } else {
@@ -408,7 +426,7 @@ fn check(history: &History, tally: &Tally) -> Vec<String> {
         }
     }
     // downgrade-mismatch fires exactly where the catalog is not restored.
-    for id in &tally.model_mismatch {
+    for id in tally.model_mismatch.iter().filter(|_| tally.round_trips) {
         if tally.failed_downs.contains_key(id) {
             continue;
         }
@@ -526,11 +544,10 @@ async fn model_follows_sqlite_on_every_corpus_history() {
     fidelity("sqlite").await;
 }
 
-// Not yet green, and slow (MariaDB's DDL: about 9 minutes): 59 mismatches,
-// nearly all the index MariaDB makes for a foreign key and drops when
-// another index can serve it, which the model keeps (README).
+// About half a minute: MariaDB's DDL, and `information_schema` read by
+// set-based queries (a correlated subquery per constraint made it eight
+// minutes). MariaDB commits DDL at once, so no downgrade runs here.
 #[tokio::test]
-#[ignore = "59 mismatches on kratos (mysql), mostly foreign key indexes; see README"]
 async fn model_follows_mariadb_on_every_corpus_history() {
     fidelity("mysql").await;
 }
