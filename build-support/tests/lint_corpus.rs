@@ -34,6 +34,17 @@ use migrate_build::{CompiledRevision, Diagnostic, Severity};
 mod corpus_versions;
 use corpus_versions::{diesel, only_comments, popx, sqlx, Version, CORPUS};
 
+/// Model errors in a history that ran in production which are true all
+/// the same: a downgrade the server refuses (each checked on the server by
+/// `tests/tests/schema_fidelity.rs`), by history and a fragment of the
+/// message, with the reason.
+const TRUE_MODEL_ERRORS: &[(&str, &str, &str)] = &[(
+    "crates.io (postgres)",
+    "constraint versions_crate_id_num_no_build_uindex on table versions does not exist",
+    "the downgrade of 2024-10-25-112826_make-unique-version-unique drops the unique index its \
+     upgrade made with DROP CONSTRAINT, which PostgreSQL refuses: it is an index, not a constraint",
+)];
+
 /// Writes `versions` as our files and compiles each.
 fn compile(
     versions: &[Version],
@@ -223,6 +234,11 @@ fn lint_every_corpus_history() {
             let model_errors: Vec<&Diagnostic> = findings
                 .iter()
                 .filter(|d| d.code == "unknown-object" || d.code == "duplicate-object")
+                .filter(|d| {
+                    !TRUE_MODEL_ERRORS
+                        .iter()
+                        .any(|(h, fragment, _)| *h == history.name && d.message.contains(fragment))
+                })
                 .collect();
             assert!(
                 model_errors.is_empty(),

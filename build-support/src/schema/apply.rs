@@ -680,7 +680,16 @@ impl Schema {
         match &alter.operation {
             AlterTypeOperation::AddValue(add) => {
                 if !def.labels.contains(&add.value.value) {
-                    def.labels.push(add.value.value.clone());
+                    use sqlparser::ast::AlterTypeAddValuePosition as At;
+                    let at = match &add.position {
+                        Some(At::Before(l)) => def.labels.iter().position(|x| *x == l.value),
+                        Some(At::After(l)) => {
+                            def.labels.iter().position(|x| *x == l.value).map(|i| i + 1)
+                        }
+                        None => None,
+                    };
+                    let at = at.unwrap_or(def.labels.len());
+                    def.labels.insert(at, add.value.value.clone());
                 }
                 self.insert(k, Object::Type(def));
             }
@@ -1755,9 +1764,13 @@ impl Schema {
             Dialect::MySql => mysql_index_name(&table.name, name),
             _ => table.name.sibling(name.to_string()),
         };
+        // PostgreSQL: only an index that backs a constraint goes by the
+        // constraint's name; MySQL: a unique index is its constraint.
+        let mysql = self.dialect == Dialect::MySql;
         let backed = matches!(
             self.objects.get(&key(ObjectKind::Index, &index_name)),
-            Some(Object::Index(index)) if index.constraint || table.constraints.len() == before
+            Some(Object::Index(index))
+                if index.constraint || (mysql && table.constraints.len() == before)
         );
         if backed && kind.is_none() {
             self.remove(&key(ObjectKind::Index, &index_name));
@@ -1767,7 +1780,15 @@ impl Schema {
         if table.constraints.len() != before {
             return;
         }
-        let guessed = table.constraints.iter().any(|c| c.generated_name);
+        // A name the server may have given one of the constraints whose
+        // name the model worked out: if the model got it wrong, this may be
+        // one of them. On PostgreSQL only a name of that form (a generated
+        // one up to its number, or `..._pkey`, `_key`, `_fkey`, `_check`,
+        // `_excl`) can be.
+        let guessed =
+            table.constraints.iter().any(|c| {
+                c.generated_name && (mysql || super::may_be_generated(name, Some(&c.name)))
+            }) || (!mysql && super::may_be_generated(name, None));
         let table_key = key(ObjectKind::Table, &table.name);
         if !if_exists && self.is_uncertain(&table_key) {
             let what = format!(

@@ -1,6 +1,8 @@
 //! Does a downgrade put back what its upgrade changed?
 
-use super::{Constraint, Journal, Object, ObjectKey, ObjectKind, Schema, Table};
+use super::{
+    may_be_generated, Constraint, Dialect, Journal, Object, ObjectKey, ObjectKind, Schema, Table,
+};
 
 /// One way the schema after a downgrade differs from the schema before its
 /// upgrade.
@@ -78,6 +80,16 @@ impl Schema {
                     )));
                 }
             }
+            // Enum labels: PostgreSQL cannot drop one, so a label an
+            // upgrade added stays after any downgrade.
+            (Some(Object::Type(b)), Some(Object::Type(n))) => {
+                if !b.labels.is_empty() && !n.labels.is_empty() && b.labels != n.labels {
+                    out.push(diff(format!(
+                        "type {name} has labels {:?} after the downgrade, {:?} before",
+                        n.labels, b.labels
+                    )));
+                }
+            }
             (Some(_), Some(_)) => {}
         }
     }
@@ -141,9 +153,19 @@ fn compare_tables(before: &Table, now: &Table, schema: &Schema, out: &mut Vec<Di
             .as_ref()
             .is_none_or(|target| schema.contains(ObjectKind::Table, target))
     };
+    // PostgreSQL and MySQL show constraint names (SQLite keeps them in the
+    // table's text only): a constraint the statement named and one the
+    // server named are the same only if the server could have chosen that
+    // name (the model's choice, up to the number added on a collision).
+    let names_shown = matches!(schema.dialect(), Dialect::Postgres | Dialect::MySql);
     let same = |a: &Constraint, b: &Constraint| {
-        if a.generated_name || b.generated_name {
+        if a.generated_name && b.generated_name {
             a.kind == b.kind && a.columns == b.columns
+        } else if a.generated_name || b.generated_name {
+            let (given, generated) = if a.generated_name { (b, a) } else { (a, b) };
+            a.kind == b.kind
+                && a.columns == b.columns
+                && (!names_shown || may_be_generated(&given.name, Some(&generated.name)))
         } else {
             a.name == b.name
         }

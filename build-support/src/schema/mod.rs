@@ -654,6 +654,20 @@ fn referenced(object: &Object) -> Box<dyn Iterator<Item = &Name> + '_> {
     }
 }
 
+/// Whether `name` may be a name PostgreSQL generated: `generated` (a name
+/// the model worked out) up to the number added on a collision, or, with no
+/// `generated`, any name of the form `..._pkey`, `_key`, `_fkey`, `_check` or
+/// `_excl` with or without a number.
+fn may_be_generated(name: &str, generated: Option<&str>) -> bool {
+    let base = |n: &str| n.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+    match generated {
+        Some(generated) => base(name) == base(generated),
+        None => ["_pkey", "_key", "_fkey", "_check", "_excl"]
+            .iter()
+            .any(|label| base(name).ends_with(label)),
+    }
+}
+
 /// Builds an [`ObjectKey`].
 pub fn key(kind: ObjectKind, name: &Name) -> ObjectKey {
     ObjectKey {
