@@ -529,9 +529,10 @@ async fn model_follows_sqlite_on_every_corpus_history() {
     fidelity("sqlite").await;
 }
 
-// About half a minute: MariaDB's DDL, and `information_schema` read by
-// set-based queries (a correlated subquery per constraint made it eight
-// minutes). MariaDB commits DDL at once, so no downgrade runs here.
+// 4 to 36 seconds with the machine's load: MariaDB's DDL, and
+// `information_schema` read by set-based queries (a correlated subquery per
+// constraint made it eight minutes). MariaDB commits DDL at once, so no
+// downgrade runs here.
 #[tokio::test]
 async fn model_follows_mariadb_on_every_corpus_history() {
     fidelity("mysql").await;
