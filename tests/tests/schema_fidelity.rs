@@ -40,15 +40,16 @@ const REFUSED: &[(&str, &str, &str)] = &[
     (
         "kratos (mysql)",
         "1364 (HY000): Field 'created_at' doesn't have a default value",
-        "a data statement (the model judges schema statements only): MariaDB's strict mode refuses \
-         an INSERT ... SELECT that leaves a NOT NULL column without a default, even when it \
-         copies no row (MySQL, kratos's target, judges row by row)",
+        "a data statement (the model judges schema statements only): MariaDB's strict mode \
+         refuses an INSERT ... SELECT that leaves a NOT NULL column without a default empty, \
+         even when the source table is empty and no row is copied",
     ),
     (
         "kratos (mysql)",
         "1901 (HY000): Function or expression 'case when",
-        "MariaDB does not index a virtual column whose expression depends on the session \
-         (a string comparison, under the session's collation); MySQL, kratos's target, does",
+        "MariaDB will not index a virtual column whose value depends on the session's sql_mode: \
+         here a CHAR column in the expression (PAD_CHAR_TO_FULL_LENGTH; with VARCHAR it does, \
+         checked on MariaDB 10.11); kratos targets MySQL 8",
     ),
 ];
 
