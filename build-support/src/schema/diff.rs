@@ -37,6 +37,32 @@ impl Schema {
         out
     }
 
+    /// The objects the two stretches touched that [`Schema::downgrade_differences`]
+    /// cannot judge in full: tables whose columns or constraints the model
+    /// does not know (open, or uncertain) before the upgrade or now. The
+    /// linter stays silent on their unknown parts; a caller that wants to
+    /// know whether the model could judge a downgrade asks this.
+    pub fn downgrade_unsure(&self, up: &Journal, down: &Journal) -> Vec<ObjectKey> {
+        let mut keys: Vec<&ObjectKey> = up.keys();
+        for k in down.keys() {
+            if up.before(k).is_none() {
+                keys.push(k);
+            }
+        }
+        keys.sort();
+        let open = |o: Option<&Object>| matches!(o, Some(Object::Table(t)) if t.open_columns || t.open_constraints);
+        keys.into_iter()
+            .filter(|k| {
+                let before = up
+                    .before(k)
+                    .or_else(|| down.before(k))
+                    .and_then(Option::as_ref);
+                open(before) || open(self.objects.get(k))
+            })
+            .cloned()
+            .collect()
+    }
+
     fn compare(
         &self,
         k: &ObjectKey,
