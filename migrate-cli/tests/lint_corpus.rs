@@ -39,6 +39,17 @@ struct History {
     dialect: Dialect,
 }
 
+/// Model errors in a history that ran in production which are true all
+/// the same: a downgrade the server refuses (each checked on the server by
+/// `tests/tests/schema_fidelity.rs`), by history and a fragment of the
+/// message, with the reason.
+const TRUE_MODEL_ERRORS: &[(&str, &str, &str)] = &[(
+    "crates.io (postgres)",
+    "constraint versions_crate_id_num_no_build_uindex on table versions does not exist",
+    "the downgrade of 2024-10-25-112826_make-unique-version-unique drops the unique index its \
+     upgrade made with DROP CONSTRAINT, which PostgreSQL refuses: it is an index, not a constraint",
+)];
+
 const HISTORIES: [History; 7] = [
     History {
         name: "crates.io (postgres)",
@@ -187,6 +198,11 @@ fn lint_every_corpus_history() {
             let model_errors: Vec<&Diagnostic> = findings
                 .iter()
                 .filter(|d| d.code == "unknown-object" || d.code == "duplicate-object")
+                .filter(|d| {
+                    !TRUE_MODEL_ERRORS
+                        .iter()
+                        .any(|(h, fragment, _)| *h == history.name && d.message.contains(fragment))
+                })
                 .collect();
             assert!(
                 model_errors.is_empty(),
