@@ -42,17 +42,27 @@ pub const WATCH_MIGRATIONS: &str = "fn main() {\n    migrate_build::watch(\"migr
 
 /// Generates the crate `name` in a temporary directory: `Cargo.toml`,
 /// `Cargo.lock`, `build.rs` and `src/main.rs` as given; no migrations.
+///
+/// The crate's compiler parses with the parser this test process has:
+/// PostgreSQL's own (`pg-query`) when the workspace was built with it (as
+/// CI's `--all-features` does), so that what the test compiles in process
+/// (an import, a plan) and what the crate's build compiles agree.
 pub fn fixture_crate(name: &str, build_rs: &str, main_rs: &str) -> tempfile::TempDir {
     let crate_dir = tempfile::tempdir().expect("tempdir");
     let dir = crate_dir.path();
     let workspace = workspace();
+    let features = if migrate_build::parse::PG_QUERY_ENABLED {
+        ", features = [\"pg-query\"]"
+    } else {
+        ""
+    };
     write(
         &dir.join("Cargo.toml"),
         &format!(
             "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\
+             [dependencies]\nmigrate-runtime = {{ path = {:?}{features} }}\n\
              tokio = {{ version = \"1\", features = [\"rt\"] }}\n\n\
-             [build-dependencies]\nmigrate-build = {{ path = {:?} }}\n\n[workspace]\n",
+             [build-dependencies]\nmigrate-build = {{ path = {:?}{features} }}\n\n[workspace]\n",
             workspace.join("migrate-runtime"),
             workspace.join("build-support"),
         ),
