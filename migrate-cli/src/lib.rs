@@ -28,7 +28,7 @@ pub mod scan;
     about = "Alembic's verbs for a migrations directory",
     after_help = "The database URL comes from --database-url or DATABASE_URL (a .env file is read if present), \
 never from a committed file.\n\nExit codes: 0 success, 1 failure (an error, or `check` finding the database \
-behind head, the directory broken or migrate.lock stale), 2 usage error."
+behind head, the directory broken, migrate.lock stale, or `check --drift` finding drift), 2 usage error."
 )]
 pub struct Opt {
     /// The verb.
@@ -257,6 +257,21 @@ pub fn run(opt: Opt, printer: &Printer) -> anyhow::Result<()> {
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut command(), "cargo", &mut std::io::stdout());
             Ok(())
+        }
+        Command::Database(migrate_present::Command::Check { drift: true }) => {
+            if opt.fleet.is_fleet() {
+                return Err(UsageError(
+                    "`check --drift` reads one database, not a `--fleet` or `--targets-query`"
+                        .to_string(),
+                )
+                .into());
+            }
+            cmd::drift::check_drift(
+                &opt.dir,
+                opt.database_url.as_deref(),
+                connect_timeout(&opt),
+                printer,
+            )
         }
         Command::Database(command) => cmd::db::run(
             &opt.dir,

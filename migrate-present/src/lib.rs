@@ -207,7 +207,13 @@ pub enum Command {
         rev: String,
     },
     /// Exit 1 unless the database is at head (for CI and readiness probes).
-    Check,
+    Check {
+        /// Instead: compare the database's schema with the history's at the
+        /// revisions it records, and exit 1 on a difference (`cargo
+        /// migrate` only: it needs the migrations directory).
+        #[arg(long)]
+        drift: bool,
+    },
     /// Record TARGET as applied without running any SQL (`--adopt TOOL`: what TOOL's table says).
     Stamp {
         /// The revision to record.

@@ -82,6 +82,17 @@ pub enum Error {
     },
 }
 
+/// `check --drift` in an application's binary: the comparison needs the
+/// schema model, which the compiler builds from the migrations directory
+/// (the runtime never links the compiler).
+fn drift_needs_directory() -> Error {
+    Error::Usage(
+        "`check --drift` compares the database with the history's schema model, which is built \
+         from the migrations directory: run `cargo migrate check --drift` where the directory is"
+            .to_string(),
+    )
+}
+
 impl Error {
     /// The command-line way out of a refusal, when there is one (the
     /// runtime's own message names the library call).
@@ -545,7 +556,8 @@ pub async fn execute_fleet(
             configure(args, migrator),
         ),
         Command::Current => (FleetVerb::Current, migrator.clone()),
-        Command::Check => (FleetVerb::Check, migrator.clone()),
+        Command::Check { drift: true } => return Err(drift_needs_directory()),
+        Command::Check { drift: false } => (FleetVerb::Check, migrator.clone()),
         Command::Stamp {
             target,
             purge,
@@ -884,7 +896,8 @@ async fn execute_online(
                 &current,
             )?);
         }
-        Command::Check => {
+        Command::Check { drift: true } => return Err(drift_needs_directory()),
+        Command::Check { drift: false } => {
             migrator.check(db).await?;
             let current = migrator.current(db).await?;
             printer.status(

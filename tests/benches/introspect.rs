@@ -1,4 +1,4 @@
-//! Catalog introspection (`migrate_tests::catalog::introspect`) of a
+//! Catalog introspection (`migrate_introspect::introspect`) of a
 //! PostgreSQL database of many tables, each like an application's: a
 //! `bigserial` primary key, eight columns, a unique, a check, a foreign key
 //! to the table before it and an index; one view every ten tables and an
@@ -16,8 +16,8 @@
 
 use std::time::{Duration, Instant};
 
+use migrate_introspect::introspect;
 use migrate_runtime::MigrateConnection;
-use migrate_tests::catalog::introspect;
 use migrate_tests::TestDb;
 
 fn option(name: &str, default: usize) -> usize {

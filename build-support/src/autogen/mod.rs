@@ -25,17 +25,10 @@ use crate::{CheckedBy, CompiledRevision};
 pub use sql::{generate, Generated, Review, Section, Step};
 
 /// The model at the head of a history: every upgrade statement of
-/// `revisions` (in plan order) replayed.
+/// `revisions` (in plan order) replayed ([`crate::schema::model_of`] with
+/// every revision applied).
 pub fn head_schema(dialect: Dialect, revisions: &[CompiledRevision]) -> Schema {
-    let mut schema = Schema::new(dialect);
-    for revision in revisions {
-        for section in &revision.upgrade {
-            for statement in &section.statements {
-                schema.apply(statement, &revision.source);
-            }
-        }
-    }
-    schema
+    crate::schema::model_of(dialect, revisions, |_| true)
 }
 
 /// The files a declared schema is read from: `path` itself, or the `*.sql`

@@ -201,12 +201,24 @@ pub fn model_after(
     id: &str,
 ) -> Option<Schema> {
     let last = revisions.iter().position(|r| r.id == id)?;
+    Some(model_of(dialect, &revisions[..=last], |_| true))
+}
+
+/// The model of a database whose applied revisions are those `applied`
+/// accepts: the upgrade of each of them replayed in plan order (the order
+/// of `revisions`), the others skipped. With every revision applied, it is
+/// the model at the heads.
+pub fn model_of(
+    dialect: super::Dialect,
+    revisions: &[crate::CompiledRevision],
+    applied: impl Fn(&str) -> bool,
+) -> Schema {
     let mut schema = Schema::new(dialect);
-    for revision in &revisions[..=last] {
+    for revision in revisions.iter().filter(|r| applied(&r.id)) {
         schema.set_origin(&revision.id);
         for statement in revision.upgrade.iter().flat_map(|s| &s.statements) {
             schema.apply(statement, &revision.source);
         }
     }
-    Some(schema)
+    schema
 }

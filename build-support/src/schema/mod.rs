@@ -15,7 +15,7 @@
 mod apply;
 mod diff;
 mod explain;
-pub use explain::model_after;
+pub use explain::{model_after, model_of};
 mod names;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -340,6 +340,12 @@ impl Schema {
     /// unknown objects are not reported.
     pub fn is_open(&self) -> bool {
         self.open
+    }
+
+    /// The statement that made the model open (as
+    /// [`Schema::uncertain_cause`] names it), or `None` while it is not.
+    pub fn opened_by(&self) -> Option<&str> {
+        self.opened_by.as_deref()
     }
 
     /// Marks the model open (a statement that could create or change anything).

@@ -111,7 +111,7 @@ pub fn run(
             | Command::Branches
             | Command::Show { .. }
     );
-    let loaded = if matches!(command, Command::Check) {
+    let loaded = if matches!(command, Command::Check { .. }) {
         load::load_strict(dir, printer)?
     } else if reading {
         load::load_for_reading(dir, printer)?
@@ -163,7 +163,7 @@ fn run_verb(
     printer: &Printer,
     loaded: &load::Loaded,
 ) -> anyhow::Result<()> {
-    if matches!(command, Command::Check) && database_url.is_none() && !fleet.is_fleet() {
+    if matches!(command, Command::Check { .. }) && database_url.is_none() && !fleet.is_fleet() {
         printer.status(
             "Checked",
             format!("`{}` compiles and migrate.lock is fresh (no database URL: the database was not checked)", dir.display()),

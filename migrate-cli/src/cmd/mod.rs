@@ -3,6 +3,7 @@
 pub mod autogenerate;
 pub mod database;
 pub mod db;
+pub mod drift;
 pub mod import;
 pub mod init;
 pub mod lint;

@@ -1,0 +1,310 @@
+//! `cargo migrate check --drift` through the binary, on SQLite, PostgreSQL
+//! and MariaDB: a database migrated by the tool has no drift; the same
+//! database changed by hand (a column added, an index dropped, a default
+//! changed) reports exactly those three differences and exits 1; an object
+//! a statement the model cannot follow touched (an unchecked statement, a
+//! `DO` block) is listed as not compared, never as drift.
+
+mod support;
+
+use std::path::Path;
+
+use migrate_test_support::{drop_database, fresh_database, server_url};
+use support::{cargo_migrate, Run};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Server {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Server {
+    fn dialect(self) -> &'static str {
+        match self {
+            Server::Sqlite => "sqlite",
+            Server::Postgres => "postgres",
+            Server::MySql => "mysql",
+        }
+    }
+}
+
+/// Runs SQL on the database by hand (not through the tool).
+fn by_hand(server: Server, url: &str, sql: &str) {
+    use sqlx::Connection as _;
+    migrate_test_support::block_on(async {
+        let result = match server {
+            Server::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await.expect("opens");
+                sqlx::raw_sql(sql).execute(&mut conn).await.map(drop)
+            }
+            Server::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("connects");
+                sqlx::raw_sql(sql).execute(&mut conn).await.map(drop)
+            }
+            Server::MySql => {
+                let mut conn = sqlx::MySqlConnection::connect(url).await.expect("connects");
+                sqlx::raw_sql(sql).execute(&mut conn).await.map(drop)
+            }
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    })
+}
+
+fn ok(run: Run, what: &str) -> Run {
+    assert_eq!(
+        run.code, 0,
+        "{what} failed:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    run
+}
+
+/// A directory with `revisions` (id, upgrade, downgrade) on `dialect`.
+fn history(dir: &Path, url: &str, dialect: &str, revisions: &[(&str, &str, &str)]) {
+    ok(
+        cargo_migrate(
+            dir,
+            Some(url),
+            &["init", "migrations", "--dialect", dialect],
+        ),
+        "init",
+    );
+    let mut parent = "None".to_string();
+    for (id, up, down) in revisions {
+        std::fs::write(
+            dir.join(format!("migrations/{id}.sql")),
+            format!(
+                "-- revision: {id}\n-- down_revision: {parent}\n\n-- migrate:upgrade\n{up}\n\n-- migrate:downgrade\n{down}\n"
+            ),
+        )
+        .expect("revision written");
+        parent = id.to_string();
+    }
+    ok(cargo_migrate(dir, Some(url), &["lock"]), "lock");
+    ok(
+        cargo_migrate(dir, Some(url), &["upgrade", "head"]),
+        "upgrade",
+    );
+}
+
+const USERS: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, \
+                     status VARCHAR(20) DEFAULT 'active');\n\
+                     CREATE INDEX ix_users_name ON users (name);";
+const POSTS: &str = "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, \
+                     title VARCHAR(100) NOT NULL, score INTEGER DEFAULT 0, \
+                     FOREIGN KEY (user_id) REFERENCES users (id));";
+
+/// The drift of one server: none after `upgrade`, exactly the three hand
+/// edits after them. Returns the text report.
+fn drift_on(server: Server, url: &str) -> String {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    history(
+        dir,
+        url,
+        server.dialect(),
+        &[
+            ("0001", USERS, "DROP TABLE users;"),
+            ("0002", POSTS, "DROP TABLE posts;"),
+        ],
+    );
+    let clean = ok(
+        cargo_migrate(dir, Some(url), &["check", "--drift"]),
+        "check --drift on a migrated database",
+    );
+    assert_eq!(clean.stdout, "", "{}", clean.stdout);
+    assert!(clean.stderr.contains("no drift"), "{}", clean.stderr);
+
+    let edits = match server {
+        // SQLite cannot change a default in place: the table is rebuilt.
+        Server::Sqlite => {
+            "PRAGMA foreign_keys = OFF;\n\
+             CREATE TABLE posts_new (id INTEGER PRIMARY KEY, user_id INTEGER, \
+                 title VARCHAR(100) NOT NULL, score INTEGER DEFAULT 1, \
+                 FOREIGN KEY (user_id) REFERENCES users (id));\n\
+             INSERT INTO posts_new SELECT * FROM posts;\n\
+             DROP TABLE posts;\n\
+             ALTER TABLE posts_new RENAME TO posts;\n\
+             ALTER TABLE posts ADD COLUMN body TEXT;\n\
+             DROP INDEX ix_users_name;"
+        }
+        Server::Postgres => {
+            "ALTER TABLE posts ADD COLUMN body TEXT;\n\
+             ALTER TABLE posts ALTER COLUMN score SET DEFAULT 1;\n\
+             DROP INDEX ix_users_name;"
+        }
+        Server::MySql => {
+            "ALTER TABLE posts ADD COLUMN body TEXT;\n\
+             ALTER TABLE posts ALTER COLUMN score SET DEFAULT 1;\n\
+             DROP INDEX ix_users_name ON users;"
+        }
+    };
+    by_hand(server, url, edits);
+    let drifted = cargo_migrate(dir, Some(url), &["check", "--drift"]);
+    assert_eq!(drifted.code, 1, "{}\n{}", drifted.stdout, drifted.stderr);
+    let index = match server {
+        Server::MySql => "index users.ix_users_name",
+        _ => "index ix_users_name",
+    };
+    let lines: Vec<&str> = drifted.stdout.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("  {index}: in the model, not in the database"),
+            "  table posts: column body: in the database, not in the model".to_string(),
+            "  table posts: column score: default 0 in the model, 1 in the database".to_string(),
+        ],
+        "{}\n{}",
+        drifted.stdout,
+        drifted.stderr
+    );
+    assert!(
+        drifted.stderr.contains("3 differences"),
+        "{}",
+        drifted.stderr
+    );
+
+    let json = cargo_migrate(dir, Some(url), &["check", "--drift", "--format", "json"]);
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(document["drift"], true);
+    assert_eq!(document["current"], serde_json::json!(["0002"]));
+    assert_eq!(document["differences"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        document["differences"][1],
+        serde_json::json!({"object": "table posts", "detail": "column body: in the database, not in the model"})
+    );
+    drifted.stdout
+}
+
+#[test]
+fn drift_on_sqlite() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", tmp.path().join("app.db").display());
+    let text = drift_on(Server::Sqlite, &url);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn drift_on_postgres() {
+    let Some(base) = server_url(migrate_test_support::POSTGRES, "drift_on_postgres") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "drift");
+    drift_on(Server::Postgres, &url);
+    drop_database(&base, &name);
+}
+
+#[test]
+fn drift_on_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "drift_on_mariadb") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "drift");
+    drift_on(Server::MySql, &url);
+    drop_database(&base, &name);
+}
+
+/// A statement the model cannot follow: the object it touches is listed as
+/// not compared, with the statement, even though the database has changed
+/// it; nothing is reported as drift.
+fn uncertain_on(server: Server, url: &str, statement: &str) -> Run {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    history(
+        dir,
+        url,
+        server.dialect(),
+        &[
+            ("0001", USERS, "DROP TABLE users;"),
+            (
+                "0002",
+                "CREATE TABLE audit (id INTEGER PRIMARY KEY, note VARCHAR(20));",
+                "DROP TABLE audit;",
+            ),
+            ("0003", statement, "SELECT 1;"),
+        ],
+    );
+    // By hand, on the uncertain table: not drift.
+    by_hand(server, url, "ALTER TABLE audit ADD COLUMN extra INTEGER;");
+    let run = ok(
+        cargo_migrate(dir, Some(url), &["check", "--drift"]),
+        "check --drift with an uncertain table",
+    );
+    assert!(
+        run.stdout.starts_with(
+            "not compared (the history's schema model does not know them for sure):\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\n  table audit: the history may have changed it: revision 0003: `"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("drift:"), "{}", run.stdout);
+    let json = ok(
+        cargo_migrate(dir, Some(url), &["check", "--drift", "--format", "json"]),
+        "check --drift --format json",
+    );
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(document["drift"], false);
+    assert!(
+        document["unknown"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|u| u["object"] == "table audit")),
+        "{document}"
+    );
+    assert_eq!(document["differences"], serde_json::json!([]));
+    run
+}
+
+#[test]
+fn unchecked_statement_is_unknown_on_sqlite() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", tmp.path().join("app.db").display());
+    uncertain_on(
+        Server::Sqlite,
+        &url,
+        "-- migrate:unchecked -- the model does not follow it\n\
+         UPDATE audit SET note = 'x' WHERE id IN (SELECT id FROM audit);",
+    );
+}
+
+#[test]
+fn do_block_is_unknown_on_postgres() {
+    let Some(base) = server_url(
+        migrate_test_support::POSTGRES,
+        "do_block_is_unknown_on_postgres",
+    ) else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "drift_do");
+    uncertain_on(
+        Server::Postgres,
+        &url,
+        "DO $$ BEGIN ALTER TABLE audit ALTER COLUMN note TYPE VARCHAR(40); END $$;",
+    );
+    drop_database(&base, &name);
+}
+
+#[test]
+fn unchecked_statement_is_unknown_on_mariadb() {
+    let Some(base) = server_url(
+        migrate_test_support::MYSQL,
+        "unchecked_statement_is_unknown_on_mariadb",
+    ) else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "drift_unchecked");
+    uncertain_on(
+        Server::MySql,
+        &url,
+        "-- migrate:unchecked -- the model does not follow it\n\
+         UPDATE audit SET note = 'x' WHERE id IN (SELECT id FROM (SELECT id FROM audit) AS a);",
+    );
+    drop_database(&base, &name);
+}

@@ -1,0 +1,605 @@
+//! The normal form model and catalog are compared in, and the comparison.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use migrate_build::schema::{Column, ConstraintKind, Dialect, Object, ObjectKey, Schema, Table};
+
+use crate::Catalog;
+
+/// A type's text in one normal form for both sides: PostgreSQL's aliases
+/// unified (`int4`, `serial` and `integer` are one), `without time zone`
+/// dropped, spaces squeezed.
+pub fn normal_type(text: &str) -> String {
+    let text = text.to_lowercase().replace(" without time zone", "");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (base, rest) = match text.find(['(', '[']) {
+        Some(i) => (text[..i].trim().to_string(), text[i..].to_string()),
+        None => (text.clone(), String::new()),
+    };
+    let base = match base.as_str() {
+        "int" | "int4" | "integer" | "serial" | "serial4" => "integer",
+        "int8" | "bigint" | "bigserial" | "serial8" => "bigint",
+        "int2" | "smallint" | "smallserial" | "serial2" => "smallint",
+        "bool" | "boolean" => "boolean",
+        "varchar" | "character varying" => "character varying",
+        "char" | "character" | "bpchar" => "character",
+        "float8" | "double precision" | "double" | "float" => "double precision",
+        "float4" | "real" => "real",
+        "decimal" | "numeric" => "numeric",
+        "timestamptz" | "timestamp with time zone" => "timestamp with time zone",
+        "timetz" | "time with time zone" => "time with time zone",
+        other => other,
+    }
+    .to_string();
+    // `char` alone is `character(1)`.
+    if base == "character" && rest.is_empty() {
+        return "character(1)".to_string();
+    }
+    format!("{base}{}", rest.replace(" (", "("))
+}
+
+/// A column default in the form both sides are compared in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultForm {
+    /// No default (or `DEFAULT NULL`, which is the same).
+    None,
+    /// A simple value: a number (printed as a float prints it), a quoted
+    /// string, `1` / `0` for true and false, `current_timestamp`.
+    Value(String),
+    /// An expression this form does not read (a function call, an
+    /// arithmetic): not compared, since the server reprints it its own way.
+    Opaque,
+}
+
+/// The index of the last `::` outside quotes in `text`.
+fn last_cast(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut quoted = false;
+    let mut found = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => quoted = !quoted,
+            b':' if !quoted && bytes.get(i + 1) == Some(&b':') => {
+                found = Some(i);
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Strips parentheses around the whole of `text`.
+fn strip_parens(mut text: &str) -> &str {
+    loop {
+        text = text.trim();
+        let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else {
+            return text;
+        };
+        // `(a) + (b)` is not wrapped: the first `(` must close at the end.
+        let mut depth = 0usize;
+        let mut quoted = false;
+        for (i, c) in text.char_indices() {
+            match c {
+                '\'' => quoted = !quoted,
+                '(' if !quoted => depth += 1,
+                ')' if !quoted => {
+                    depth -= 1;
+                    if depth == 0 && i + 1 != text.len() {
+                        return text;
+                    }
+                }
+                _ => {}
+            }
+        }
+        text = inner;
+    }
+}
+
+/// A default's text (the model's as sqlparser prints it, or the server's:
+/// `pg_get_expr`, `information_schema.columns.column_default`, SQLite's
+/// `dflt_value`) in the form [`compare`] compares: PostgreSQL's casts
+/// (`'draft'::character varying`) and outer parentheses removed, numbers
+/// by value, `true`/`false` as `1`/`0` (MySQL keeps booleans as
+/// integers), `now()` and `CURRENT_TIMESTAMP` as one; anything else is
+/// [`DefaultForm::Opaque`].
+pub fn normal_default(text: Option<&str>) -> DefaultForm {
+    let Some(text) = text else {
+        return DefaultForm::None;
+    };
+    let mut text = strip_parens(text);
+    while let Some(at) = last_cast(text) {
+        let suffix = &text[at + 2..];
+        let is_type = !suffix.is_empty()
+            && suffix.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(c, ' ' | '_' | '(' | ')' | ',' | '"' | '[' | ']')
+            });
+        if !is_type {
+            break;
+        }
+        text = strip_parens(&text[..at]);
+    }
+    if let Some(inner) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+        if !inner.replace("''", "").contains('\'') {
+            return match number(inner) {
+                Some(value) => DefaultForm::Value(value),
+                None => DefaultForm::Value(text.to_string()),
+            };
+        }
+        return DefaultForm::Opaque;
+    }
+    let lower = text.to_ascii_lowercase();
+    match lower.as_str() {
+        "null" => DefaultForm::None,
+        "true" => DefaultForm::Value("1".to_string()),
+        "false" => DefaultForm::Value("0".to_string()),
+        "now()" | "current_timestamp" | "current_timestamp()" => {
+            DefaultForm::Value("current_timestamp".to_string())
+        }
+        _ => match number(&lower) {
+            Some(value) => DefaultForm::Value(value),
+            None => DefaultForm::Opaque,
+        },
+    }
+}
+
+/// `text` as a number, printed one way (`0`, `0.0` and `0.00` agree).
+fn number(text: &str) -> Option<String> {
+    let text = text.trim();
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty()
+        || !digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        || digits.chars().filter(|c| *c == '.').count() > 1
+    {
+        return None;
+    }
+    let value: f64 = text.parse().ok()?;
+    Some(format!("{value}"))
+}
+
+/// One difference between the model and the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mismatch {
+    /// The object, e.g. `table posts`.
+    pub object: String,
+    /// What differs (`column body: in the database, not in the model`).
+    pub detail: String,
+}
+
+/// Something the comparison could not judge, with why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unknown {
+    /// The object, e.g. `table posts`.
+    pub object: String,
+    /// Why the model cannot say what it should be (the statement that made
+    /// it uncertain, or the model being open).
+    pub reason: String,
+}
+
+/// What a comparison found.
+#[derive(Debug, Default)]
+pub struct Comparison {
+    /// Objects compared (present on either side, certain in the model).
+    pub compared: usize,
+    /// Objects (or parts of tables) the model does not know for sure: not
+    /// compared, never reported as a difference.
+    pub unknown: Vec<Unknown>,
+    /// The differences, sorted.
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl Comparison {
+    /// True when model and catalog agree on everything compared.
+    pub fn is_clean(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// Which parts a dialect's catalog can be compared on.
+#[derive(Debug, Clone, Copy)]
+pub struct Compare {
+    /// Compare constraint names (PostgreSQL and MariaDB name them; SQLite does not).
+    pub constraint_names: bool,
+    /// Compare column types.
+    pub types: bool,
+    /// Compare the nullability of primary key columns (SQLite lets them
+    /// hold NULL unless declared NOT NULL).
+    pub key_nullability: bool,
+    /// Compare column defaults (in [`normal_default`]'s form: a default
+    /// it cannot read on either side is compared only for being there).
+    pub defaults: bool,
+}
+
+impl Compare {
+    /// What `dialect`'s catalog supports (the generic dialect is read as
+    /// PostgreSQL).
+    pub fn for_dialect(dialect: Dialect) -> Compare {
+        match dialect {
+            Dialect::Postgres | Dialect::Generic => Compare {
+                constraint_names: true,
+                types: true,
+                key_nullability: true,
+                defaults: true,
+            },
+            Dialect::MySql => Compare {
+                constraint_names: true,
+                types: false,
+                key_nullability: true,
+                defaults: true,
+            },
+            Dialect::Sqlite => Compare {
+                constraint_names: false,
+                types: false,
+                key_nullability: false,
+                defaults: true,
+            },
+        }
+    }
+}
+
+/// Compares the model with the catalog, object by object. Objects the model
+/// marks uncertain are listed as unknown, not compared; so are the columns
+/// and constraints of a table the model marks open, and, while the model is
+/// open, objects of the database it does not know.
+pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
+    let mut out = Comparison::default();
+    let mut keys: BTreeSet<&ObjectKey> = catalog.keys().collect();
+    let model_objects = model.objects();
+    keys.extend(model_objects.iter().map(|(k, _)| *k));
+    for k in keys {
+        let label = format!("{} {}", k.kind.noun(), k.name);
+        if let Some(cause) = model.uncertain_cause(k) {
+            out.unknown.push(Unknown {
+                object: label,
+                reason: format!("the history may have changed it: {cause}"),
+            });
+            continue;
+        }
+        out.compared += 1;
+        let mut misses = Vec::new();
+        let mut miss = |detail: String| misses.push(detail);
+        match (model.object(k), catalog.get(k)) {
+            (None, None) => {}
+            (Some(_), None) => miss("in the model, not in the database".to_string()),
+            (None, Some(_)) => {
+                if let Some(cause) = model.opened_by() {
+                    out.compared -= 1;
+                    out.unknown.push(Unknown {
+                        object: label.clone(),
+                        reason: format!(
+                            "in the database, not in the model, which cannot list every object since {cause}"
+                        ),
+                    });
+                } else {
+                    miss("in the database, not in the model".to_string())
+                }
+            }
+            (Some(Object::Table(m)), Some(Object::Table(c))) => {
+                if m.open_columns {
+                    out.unknown.push(Unknown {
+                        object: label.clone(),
+                        reason: "its columns are not known to the model".to_string(),
+                    });
+                }
+                if m.open_constraints {
+                    out.unknown.push(Unknown {
+                        object: label.clone(),
+                        reason: "its constraints are not known to the model".to_string(),
+                    });
+                }
+                compare_table(m, c, how, &mut miss)
+            }
+            (Some(Object::Index(m)), Some(Object::Index(c))) => {
+                let expressions = m.columns.iter().chain(&c.columns).any(Option::is_none);
+                if m.table != c.table {
+                    miss(format!(
+                        "on {} in the model, {} in the database",
+                        m.table, c.table
+                    ));
+                }
+                if m.unique != c.unique {
+                    miss(format!(
+                        "unique {} in the model, {} in the database",
+                        m.unique, c.unique
+                    ));
+                }
+                if !expressions && m.columns != c.columns {
+                    miss(format!(
+                        "columns {:?} in the model, {:?} in the database",
+                        m.columns, c.columns
+                    ));
+                }
+            }
+            (Some(Object::View(m)), Some(Object::View(c))) => {
+                if m.materialized != c.materialized {
+                    miss(format!(
+                        "materialized {} in the model, {} in the database",
+                        m.materialized, c.materialized
+                    ));
+                }
+            }
+            (Some(Object::Sequence(m)), Some(Object::Sequence(c))) => {
+                if m.owned_by != c.owned_by {
+                    miss(format!(
+                        "owned by {:?} in the model, {:?} in the database",
+                        m.owned_by, c.owned_by
+                    ));
+                }
+            }
+            (Some(Object::Type(m)), Some(Object::Type(c))) => {
+                if !m.labels.is_empty() && m.labels != c.labels {
+                    miss(format!(
+                        "labels {:?} in the model, {:?} in the database",
+                        m.labels, c.labels
+                    ));
+                }
+            }
+            (Some(_), Some(_)) => miss("a different kind of object".to_string()),
+        }
+        out.mismatches
+            .extend(misses.into_iter().map(|detail| Mismatch {
+                object: label.clone(),
+                detail,
+            }));
+    }
+    out.mismatches.sort();
+    out.unknown.sort();
+    out
+}
+
+fn kind_noun(kind: ConstraintKind) -> &'static str {
+    match kind {
+        ConstraintKind::PrimaryKey => "primary key",
+        ConstraintKind::Unique => "unique constraint",
+        ConstraintKind::ForeignKey => "foreign key",
+        ConstraintKind::Check => "check constraint",
+        ConstraintKind::Other => "constraint",
+    }
+}
+
+fn show_default(form: &DefaultForm, text: Option<&str>) -> String {
+    match form {
+        DefaultForm::None => "none".to_string(),
+        _ => text.unwrap_or("").trim().to_string(),
+    }
+}
+
+fn compare_default(mc: &Column, cc: &Column, miss: &mut dyn FnMut(String)) {
+    let (Some(ms), Some(cs)) = (&mc.sql, &cc.sql) else {
+        return;
+    };
+    // Serial, identity, generated and auto-increment columns: the server
+    // states those its own way.
+    if ms.generated.is_some() || cs.generated.is_some() || (mc.has_default && ms.default.is_none())
+    {
+        return;
+    }
+    // A quoted string on a column that is not text is read by the server
+    // as a value of the column's type and printed back its own way
+    // (`'f'` as `false`, `'epoch'` as a timestamp): only its presence is
+    // compared.
+    let textual = {
+        let t = normal_type(&mc.data_type);
+        t.contains("char") || t.contains("text") || t.contains("clob")
+    };
+    let form = |text: Option<&str>| match normal_default(text) {
+        DefaultForm::Value(v) if v.starts_with('\'') && !textual => DefaultForm::Opaque,
+        other => other,
+    };
+    let (m, c) = (form(ms.default.as_deref()), form(cs.default.as_deref()));
+    let differs = match (&m, &c) {
+        (DefaultForm::Opaque, DefaultForm::None) | (DefaultForm::None, DefaultForm::Opaque) => true,
+        (DefaultForm::Opaque, _) | (_, DefaultForm::Opaque) => false,
+        (m, c) => m != c,
+    };
+    if differs {
+        miss(format!(
+            "column {}: default {} in the model, {} in the database",
+            mc.name,
+            show_default(&m, ms.default.as_deref()),
+            show_default(&c, cs.default.as_deref())
+        ));
+    }
+}
+
+fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String)) {
+    if !m.open_columns {
+        for mc in &m.columns {
+            if c.column(&mc.name).is_none() {
+                miss(format!(
+                    "column {}: in the model, not in the database",
+                    mc.name
+                ));
+            }
+        }
+        for cc in &c.columns {
+            if m.column(&cc.name).is_none() {
+                miss(format!(
+                    "column {}: in the database, not in the model",
+                    cc.name
+                ));
+            }
+        }
+        for mc in &m.columns {
+            let Some(cc) = c.column(&mc.name) else {
+                continue;
+            };
+            let in_key = m
+                .constraints
+                .iter()
+                .any(|k| k.kind == ConstraintKind::PrimaryKey && k.columns.contains(&mc.name));
+            if mc.nullable != cc.nullable && (how.key_nullability || !in_key) {
+                miss(format!(
+                    "column {}: {} in the model, {} in the database",
+                    mc.name,
+                    if mc.nullable { "nullable" } else { "not null" },
+                    if cc.nullable { "nullable" } else { "not null" },
+                ));
+            }
+            if how.types && normal_type(&mc.data_type) != normal_type(&cc.data_type) {
+                miss(format!(
+                    "column {}: type {} in the model, {} in the database",
+                    mc.name, mc.data_type, cc.data_type
+                ));
+            }
+            if how.defaults {
+                compare_default(mc, cc, miss);
+            }
+        }
+    }
+    if !m.open_constraints && !m.open_columns {
+        let shape = |t: &Table, names: bool| -> BTreeMap<String, usize> {
+            let mut out = BTreeMap::new();
+            for k in &t.constraints {
+                // SQLite keeps no name, and reports a foreign key by target only.
+                let item = if names {
+                    format!("{} {}", kind_noun(k.kind), k.name)
+                } else if k.kind == ConstraintKind::ForeignKey {
+                    format!(
+                        "{} to {}",
+                        kind_noun(k.kind),
+                        k.references
+                            .as_ref()
+                            .map(|r| r.to_string())
+                            .unwrap_or_default()
+                    )
+                } else if k.kind == ConstraintKind::PrimaryKey {
+                    format!("{} ({})", kind_noun(k.kind), k.columns.join(", "))
+                } else {
+                    continue;
+                };
+                *out.entry(item).or_default() += 1;
+            }
+            if !names {
+                // Foreign keys: one per target.
+                for count in out.values_mut() {
+                    *count = 1;
+                }
+            }
+            out
+        };
+        let (a, b) = (
+            shape(m, how.constraint_names),
+            shape(c, how.constraint_names),
+        );
+        for (item, count) in &a {
+            if b.get(item).copied().unwrap_or(0) < *count {
+                miss(format!("{item}: in the model, not in the database"));
+            }
+        }
+        for (item, count) in &b {
+            if a.get(item).copied().unwrap_or(0) < *count {
+                miss(format!("{item}: in the database, not in the model"));
+            }
+        }
+    }
+}
+
+/// How two catalogs differ, in the normal form the model is compared in:
+/// columns by name with normal type, nullability and default; constraints
+/// by kind, name and columns; indexes by table, columns and uniqueness;
+/// views; sequences with owner; enum labels.
+pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
+    fn parts(object: &Object) -> BTreeSet<String> {
+        match object {
+            Object::Table(t) => t
+                .columns
+                .iter()
+                .map(|c| {
+                    // Unlimited `varchar` and `text` are one type (as the
+                    // model's downgrade check treats them).
+                    let data_type = match normal_type(&c.data_type).as_str() {
+                        "character varying" => "text".to_string(),
+                        other => other.to_string(),
+                    };
+                    format!(
+                        "column {} {} null={} default={}",
+                        c.name, data_type, c.nullable, c.has_default
+                    )
+                })
+                .chain(t.constraints.iter().map(|c| {
+                    format!(
+                        "constraint {:?} {} {:?} {:?}",
+                        c.kind, c.name, c.columns, c.references
+                    )
+                }))
+                .collect(),
+            // Expression columns are not compared (their text is not read).
+            Object::Index(i) if i.columns.is_empty() || i.columns.iter().any(Option::is_none) => {
+                [format!("on {} unique={}", i.table, i.unique)].into()
+            }
+            Object::Index(i) => [format!(
+                "on {} {:?} unique={}",
+                i.table, i.columns, i.unique
+            )]
+            .into(),
+            Object::View(v) => [format!("materialized={}", v.materialized)].into(),
+            Object::Sequence(s) => [format!("owned by {:?}", s.owned_by)].into(),
+            Object::Type(t) => [format!("labels {:?}", t.labels)].into(),
+        }
+    }
+    let mut keys: BTreeSet<&ObjectKey> = before.keys().collect();
+    keys.extend(after.keys());
+    let mut out = Vec::new();
+    for k in keys {
+        let label = format!("{} {}", k.kind.noun(), k.name);
+        match (before.get(k), after.get(k)) {
+            (Some(_), None) => out.push(format!("{label} is missing after the downgrade")),
+            (None, Some(_)) => out.push(format!("{label} is still present after the downgrade")),
+            (Some(b), Some(a)) => {
+                let (b, a) = (parts(b), parts(a));
+                if a != b {
+                    out.push(format!(
+                        "{label}: {:?} after the downgrade, {:?} before",
+                        a.difference(&b).collect::<Vec<_>>(),
+                        b.difference(&a).collect::<Vec<_>>()
+                    ));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_normalise_across_servers() {
+        let v = |s: &str| DefaultForm::Value(s.to_string());
+        assert_eq!(
+            normal_default(Some("'draft'::character varying")),
+            v("'draft'")
+        );
+        assert_eq!(normal_default(Some("'draft'")), v("'draft'"));
+        assert_eq!(normal_default(Some("'-1'::integer")), v("-1"));
+        assert_eq!(normal_default(Some("-1")), v("-1"));
+        assert_eq!(normal_default(Some("(0)")), v("0"));
+        assert_eq!(normal_default(Some("0.00")), v("0"));
+        assert_eq!(normal_default(Some("NULL")), DefaultForm::None);
+        assert_eq!(
+            normal_default(Some("NULL::character varying")),
+            DefaultForm::None
+        );
+        assert_eq!(normal_default(None), DefaultForm::None);
+        assert_eq!(normal_default(Some("TRUE")), v("1"));
+        assert_eq!(normal_default(Some("now()")), v("current_timestamp"));
+        assert_eq!(
+            normal_default(Some("current_timestamp()")),
+            v("current_timestamp")
+        );
+        assert_eq!(
+            normal_default(Some("CURRENT_TIMESTAMP")),
+            v("current_timestamp")
+        );
+        assert_eq!(normal_default(Some("lower('A')")), DefaultForm::Opaque);
+        assert_eq!(normal_default(Some("(1) + (2)")), DefaultForm::Opaque);
+        assert_eq!(normal_default(Some("'a::b'")), v("'a::b'"));
+        assert_eq!(normal_default(Some("'it''s'::text")), v("'it''s'"));
+    }
+}

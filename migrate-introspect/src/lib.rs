@@ -1,0 +1,145 @@
+//! Reads a live database's catalog into the schema model's own types
+//! (`migrate_build::schema`), and compares the two: the drift check of
+//! `cargo migrate check --drift`, and the judge of the model in the
+//! workspace's fidelity tests.
+//!
+//! The compiler never opens a connection; this crate sits after the
+//! runtime in the data flow (directory, compiler, plan, runtime, database):
+//! it reads what a database holds and hands it back in the compiler's
+//! vocabulary, so that one comparison ([`compare`]) serves both the tests
+//! and the tool. PostgreSQL is read from `pg_catalog`, SQLite from
+//! `sqlite_master` and the `pragma_*` functions, MySQL/MariaDB from
+//! `information_schema`. Each driver is a feature (`sqlite`, `postgres`,
+//! `mysql`, all on by default), as in `migrate-runtime`.
+//!
+//! A catalog fills what the server says: names, columns with the server's
+//! type and default text ([`migrate_build::schema::ColumnSql`]),
+//! constraints, indexes, views, sequences and enum labels. The
+//! declarations sqlparser prints (`Constraint::definition`,
+//! `Index::definition`, `View::definition`) stay `None`: the server's text
+//! of them is not the file's.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use migrate_build::schema::{Dialect, Schema};
+//! use migrate_introspect::{compare, introspect, Compare};
+//!
+//! let db = migrate_runtime::MigrateConnection::connect("sqlite://app.db").await?;
+//! let mut catalog = introspect(&db).await?;
+//! migrate_introspect::remove_version_tables(&mut catalog, "migrate_version");
+//! // The model the history says the database holds (here: nothing).
+//! let model = Schema::new(Dialect::Sqlite);
+//! let drift = compare(&model, &catalog, Compare::for_dialect(Dialect::Sqlite));
+//! for difference in &drift.mismatches {
+//!     println!("{}: {}", difference.object, difference.detail);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+
+use migrate_build::schema::{Dialect, Name, Object, ObjectKey, ObjectKind};
+use migrate_runtime::MigrateConnection;
+
+mod compare;
+#[cfg(feature = "mysql")]
+pub mod mysql;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+pub use compare::{
+    catalog_differences, compare, normal_default, normal_type, Compare, Comparison, DefaultForm,
+    Mismatch, Unknown,
+};
+
+/// A database's objects, keyed like the model's.
+pub type Catalog = BTreeMap<ObjectKey, Object>;
+
+/// Why a catalog could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A catalog query failed (the server's message; no URL in it).
+    #[error("cannot read the database's catalog: {0}")]
+    Query(#[from] sqlx::Error),
+    /// The connection's driver was compiled into the runtime but not into
+    /// this crate (its feature of the same name is off).
+    #[error("reading a {} catalog needs the `{}` feature of migrate-introspect", .0.database(), .0.name())]
+    DriverNotCompiled(Dialect),
+}
+
+/// Reads the catalog of the database behind `db`: every user object of
+/// the current database (PostgreSQL: every schema but the system ones;
+/// objects of extensions left out).
+pub async fn introspect(db: &MigrateConnection) -> Result<Catalog, Error> {
+    #[allow(unreachable_patterns)]
+    match db {
+        #[cfg(feature = "postgres")]
+        MigrateConnection::Postgres(pool) => {
+            postgres::introspect(&mut *pool.acquire().await?).await
+        }
+        #[cfg(feature = "sqlite")]
+        MigrateConnection::Sqlite(pool) => sqlite::introspect(&mut *pool.acquire().await?).await,
+        #[cfg(feature = "mysql")]
+        MigrateConnection::MySql(pool) => mysql::introspect(&mut *pool.acquire().await?).await,
+        other => Err(Error::DriverNotCompiled(dialect_of(other))),
+    }
+}
+
+/// The dialect of `db`'s backend.
+pub fn dialect_of(db: &MigrateConnection) -> Dialect {
+    #[allow(unreachable_patterns)]
+    match db {
+        #[cfg(feature = "postgres")]
+        MigrateConnection::Postgres(_) => Dialect::Postgres,
+        #[cfg(feature = "sqlite")]
+        MigrateConnection::Sqlite(_) => Dialect::Sqlite,
+        #[cfg(feature = "mysql")]
+        MigrateConnection::MySql(_) => Dialect::MySql,
+        // A variant of a driver this crate was built without: the runtime
+        // has only the three.
+        _ => Dialect::Generic,
+    }
+}
+
+/// Removes the tables named `tables` from `catalog`, with the indexes on
+/// them and the sequences they own.
+pub fn remove_tables(catalog: &mut Catalog, tables: &[Name]) {
+    catalog.retain(|key, object| match object {
+        Object::Table(_) => !(key.kind == ObjectKind::Table && tables.contains(&key.name)),
+        Object::Index(index) => !tables.contains(&index.table),
+        Object::Sequence(sequence) => !sequence
+            .owned_by
+            .as_ref()
+            .is_some_and(|(table, _)| tables.contains(table)),
+        Object::View(_) | Object::Type(_) => true,
+    });
+}
+
+/// Removes the migration tool's own tables (the version table `name` and
+/// `<name>_summary`, as the runtime creates them) from `catalog`: they are
+/// the tool's bookkeeping, not the history's schema.
+pub fn remove_version_tables(catalog: &mut Catalog, name: &str) {
+    let folded = name.to_lowercase();
+    remove_tables(
+        catalog,
+        &[
+            Name::bare(name.to_string()),
+            Name::bare(format!("{name}_summary")),
+            Name::bare(folded.clone()),
+            Name::bare(format!("{folded}_summary")),
+        ],
+    );
+}
+
+/// Splits a list the catalog queries join with `\u{1}`.
+#[allow(dead_code)]
+fn split_list(text: &str) -> Vec<String> {
+    if text.is_empty() {
+        Vec::new()
+    } else {
+        text.split('\u{1}').map(str::to_string).collect()
+    }
+}

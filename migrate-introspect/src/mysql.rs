@@ -1,0 +1,170 @@
+//! MySQL's and MariaDB's catalog, read from `information_schema` (the
+//! connection's current database).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use migrate_build::schema::{
+    key, Column, ColumnSql, Constraint, ConstraintKind, Index, Name, Object, ObjectKind, Table,
+    View,
+};
+use sqlx::Row;
+
+use crate::{split_list, Catalog, Error};
+
+/// Reads the catalog of the MySQL or MariaDB database behind `conn`
+/// (`DATABASE()`).
+pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Error> {
+    let pool = conn;
+    let mut out = Catalog::new();
+    let mut tables: BTreeMap<Name, Table> = BTreeMap::new();
+    let rows = sqlx::query(
+        "SELECT CAST(lower(table_name) AS CHAR), CAST(table_type AS CHAR) \
+         FROM information_schema.tables WHERE table_schema = DATABASE()",
+    )
+    .fetch_all(&mut *pool)
+    .await?;
+    for row in rows {
+        let name = Name::bare(row.get::<String, _>(0));
+        let kind: String = row.get(1);
+        if kind == "VIEW" {
+            out.insert(
+                key(ObjectKind::View, &name),
+                Object::View(View {
+                    name,
+                    materialized: false,
+                    depends_on: BTreeSet::new(),
+                    definition: None,
+                }),
+            );
+        } else {
+            tables.insert(
+                name.clone(),
+                Table {
+                    name,
+                    columns: Vec::new(),
+                    constraints: Vec::new(),
+                    indexes: BTreeSet::new(),
+                    open_columns: false,
+                    open_constraints: false,
+                },
+            );
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(column_name) AS CHAR), \
+                CAST(lower(column_type) AS CHAR), CAST(is_nullable AS CHAR), \
+                CAST(column_default IS NOT NULL OR extra LIKE '%auto_increment%' AS SIGNED), \
+                CAST(column_default AS CHAR), CAST(lower(extra) AS CHAR) \
+         FROM information_schema.columns WHERE table_schema = DATABASE() \
+         ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(&mut *pool)
+    .await?;
+    for row in rows {
+        let name = Name::bare(row.get::<String, _>(0));
+        if let Some(table) = tables.get_mut(&name) {
+            let data_type: String = row.get(2);
+            let extra: Option<String> = row.get(6);
+            let extra = extra.unwrap_or_default();
+            // `extra` says `auto_increment`, or `virtual generated` /
+            // `stored generated` (whose expression `column_default` holds
+            // on MariaDB).
+            let (default, generated) = if extra.contains("auto_increment") {
+                (None, Some("AUTO_INCREMENT".to_string()))
+            } else if extra.contains("generated") {
+                (None, Some(extra.to_uppercase()))
+            } else {
+                (row.get(5), None)
+            };
+            table.columns.push(Column {
+                name: row.get(1),
+                data_type: data_type.clone(),
+                nullable: row.get::<String, _>(3) == "YES",
+                has_default: row.get::<i64, _>(4) != 0,
+                sql: Some(ColumnSql {
+                    data_type,
+                    default,
+                    generated,
+                }),
+            });
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(index_name) AS CHAR), \
+                CAST(non_unique AS SIGNED), CAST(lower(column_name) AS CHAR) \
+         FROM information_schema.statistics WHERE table_schema = DATABASE() \
+         ORDER BY table_name, index_name, seq_in_index",
+    )
+    .fetch_all(&mut *pool)
+    .await?;
+    for row in rows {
+        let table = Name::bare(row.get::<String, _>(0));
+        let index: String = row.get(1);
+        let name = Name::bare(format!("{}.{index}", table.name));
+        let column: Option<String> = row.get(3);
+        let entry = out.entry(key(ObjectKind::Index, &name)).or_insert_with(|| {
+            Object::Index(Index {
+                name: name.clone(),
+                table: table.clone(),
+                columns: Vec::new(),
+                unique: row.get::<i64, _>(2) == 0,
+                constraint: false,
+                definition: None,
+            })
+        });
+        if let Object::Index(i) = entry {
+            i.columns.push(column);
+        }
+        if let Some(t) = tables.get_mut(&table) {
+            t.indexes.insert(name);
+        }
+    }
+    // MariaDB gives each JSON column a CHECK (json_valid(`col`)) named after
+    // the column (MySQL has a native JSON type): the server's, not the
+    // history's, so left out of the normal form.
+    let rows = sqlx::query(
+        "SELECT CAST(lower(c.table_name) AS CHAR), CAST(lower(c.constraint_name) AS CHAR), \
+                CAST(c.constraint_type AS CHAR), \
+                CAST(coalesce((SELECT group_concat(lower(k.column_name) ORDER BY k.ordinal_position SEPARATOR '\\x01') \
+                      FROM information_schema.key_column_usage k \
+                      WHERE k.table_schema = c.table_schema AND k.table_name = c.table_name \
+                      AND k.constraint_name = c.constraint_name), '') AS CHAR), \
+                CAST(coalesce((SELECT max(lower(k.referenced_table_name)) \
+                      FROM information_schema.key_column_usage k \
+                      WHERE k.table_schema = c.table_schema AND k.table_name = c.table_name \
+                      AND k.constraint_name = c.constraint_name), '') AS CHAR) \
+         FROM information_schema.table_constraints c WHERE c.table_schema = DATABASE() \
+         AND NOT (c.constraint_type = 'CHECK' AND EXISTS (SELECT 1 FROM information_schema.check_constraints cc \
+              WHERE cc.constraint_schema = c.table_schema AND cc.table_name = c.table_name \
+              AND cc.constraint_name = c.constraint_name \
+              AND cc.check_clause = concat('json_valid(`', c.constraint_name, '`)')))",
+    )
+    .fetch_all(&mut *pool)
+    .await?;
+    for row in rows {
+        let name = Name::bare(row.get::<String, _>(0));
+        let Some(table) = tables.get_mut(&name) else {
+            continue;
+        };
+        let kind = match row.get::<String, _>(2).as_str() {
+            "PRIMARY KEY" => ConstraintKind::PrimaryKey,
+            "UNIQUE" => ConstraintKind::Unique,
+            "FOREIGN KEY" => ConstraintKind::ForeignKey,
+            "CHECK" => ConstraintKind::Check,
+            _ => ConstraintKind::Other,
+        };
+        let referenced: String = row.get(4);
+        table.constraints.push(Constraint {
+            name: row.get(1),
+            generated_name: false,
+            kind,
+            columns: split_list(&row.get::<String, _>(3).replace("\\x01", "\u{1}")),
+            references: (!referenced.is_empty()).then(|| Name::bare(referenced)),
+            definition: None,
+        });
+    }
+    for (name, table) in tables {
+        out.insert(key(ObjectKind::Table, &name), Object::Table(table));
+    }
+    Ok(out)
+}

@@ -1,0 +1,141 @@
+//! SQLite's catalog, read from `sqlite_master` and the `pragma_*` functions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use migrate_build::schema::{
+    key, Column, ColumnSql, Constraint, ConstraintKind, Index, Name, Object, ObjectKind, Table,
+    View,
+};
+use sqlx::Row;
+
+use crate::{Catalog, Error};
+
+/// Reads the catalog of the SQLite database behind `conn` (schema `main`).
+pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Error> {
+    let pool = conn;
+    let mut out = Catalog::new();
+    let rows = sqlx::query(
+        "SELECT type, lower(name), lower(tbl_name) FROM sqlite_master \
+         WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+    )
+    .fetch_all(&mut *pool)
+    .await?;
+    let mut tables: BTreeMap<Name, Table> = BTreeMap::new();
+    for row in &rows {
+        let kind: String = row.get(0);
+        let name = Name::bare(row.get::<String, _>(1));
+        match kind.as_str() {
+            "table" => {
+                tables.insert(
+                    name.clone(),
+                    Table {
+                        name,
+                        columns: Vec::new(),
+                        constraints: Vec::new(),
+                        indexes: BTreeSet::new(),
+                        open_columns: false,
+                        open_constraints: false,
+                    },
+                );
+            }
+            "view" => {
+                out.insert(
+                    key(ObjectKind::View, &name),
+                    Object::View(View {
+                        name,
+                        materialized: false,
+                        depends_on: BTreeSet::new(),
+                        definition: None,
+                    }),
+                );
+            }
+            _ => {}
+        }
+    }
+    for table in tables.values_mut() {
+        let columns = sqlx::query(
+            "SELECT lower(name), lower(type), \"notnull\", dflt_value IS NOT NULL, pk, dflt_value \
+             FROM pragma_table_info(?) ORDER BY cid",
+        )
+        .bind(&table.name.name)
+        .fetch_all(&mut *pool)
+        .await?;
+        let mut primary = Vec::new();
+        for row in columns {
+            let pk: i64 = row.get(4);
+            let name: String = row.get(0);
+            if pk > 0 {
+                primary.push((pk, name.clone()));
+            }
+            let data_type: String = row.get(1);
+            table.columns.push(Column {
+                name,
+                data_type: data_type.clone(),
+                nullable: !row.get::<bool, _>(2),
+                has_default: row.get(3),
+                sql: Some(ColumnSql {
+                    data_type,
+                    default: row.get(5),
+                    generated: None,
+                }),
+            });
+        }
+        primary.sort();
+        if !primary.is_empty() {
+            table.constraints.push(Constraint {
+                name: String::new(),
+                generated_name: true,
+                kind: ConstraintKind::PrimaryKey,
+                columns: primary.into_iter().map(|(_, c)| c).collect(),
+                references: None,
+                definition: None,
+            });
+        }
+        let indexes = sqlx::query(
+            "SELECT lower(name), \"unique\", origin FROM pragma_index_list(?) \
+             WHERE name NOT LIKE 'sqlite_autoindex_%'",
+        )
+        .bind(&table.name.name)
+        .fetch_all(&mut *pool)
+        .await?;
+        for row in indexes {
+            let name = Name::bare(row.get::<String, _>(0));
+            let columns: Vec<Option<String>> =
+                sqlx::query_scalar("SELECT lower(name) FROM pragma_index_info(?) ORDER BY seqno")
+                    .bind(&name.name)
+                    .fetch_all(&mut *pool)
+                    .await?;
+            table.indexes.insert(name.clone());
+            out.insert(
+                key(ObjectKind::Index, &name),
+                Object::Index(Index {
+                    name,
+                    table: table.name.clone(),
+                    columns,
+                    unique: row.get(1),
+                    constraint: row.get::<String, _>(2) != "c",
+                    definition: None,
+                }),
+            );
+        }
+        let foreign: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT lower(\"table\") FROM pragma_foreign_key_list(?)")
+                .bind(&table.name.name)
+                .fetch_all(&mut *pool)
+                .await?;
+        for target in foreign {
+            table.constraints.push(Constraint {
+                name: String::new(),
+                generated_name: true,
+                kind: ConstraintKind::ForeignKey,
+                columns: Vec::new(),
+                references: Some(Name::bare(target)),
+                definition: None,
+            });
+        }
+    }
+    for (name, table) in tables {
+        out.insert(key(ObjectKind::Table, &name), Object::Table(table));
+    }
+    Ok(out)
+}
