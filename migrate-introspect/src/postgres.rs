@@ -170,6 +170,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 columns,
                 unique: row.get(3),
                 constraint: row.get(4),
+                implicit: false,
                 definition: None,
             }),
         );
