@@ -176,13 +176,13 @@ TOML
     if [ -n "${LOOP_BENCH_EXTRA_TOML:-}" ]; then printf '%s\n' "$LOOP_BENCH_EXTRA_TOML" >>"$dir/Cargo.toml"; fi
     cp "$repo/Cargo.lock" "$dir/Cargo.lock"
     main_rs "$tool" >"$dir/src/main.rs"
-    (cd "$dir" && cargo build --release --quiet 2>"$work/build.log") || { cat "$work/build.log"; exit 1; }
+    (cd "$dir" && cargo build --release --quiet 2>"$work/build.log") || { cat "$work/build.log" >&2; exit 1; }
 }
 
 build_s() { # dir: seconds of one release build
     local start end
     start=$(date +%s.%N)
-    (cd "$1" && cargo build --release --quiet 2>"$work/build.log") || { cat "$work/build.log"; exit 1; }
+    (cd "$1" && cargo build --release --quiet 2>"$work/build.log") || { cat "$work/build.log" >&2; exit 1; }
     end=$(date +%s.%N)
     awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
 }
@@ -216,11 +216,11 @@ fresh_url() { # backend name
         rm -f "$work/$2.db"*
         echo "sqlite://$work/$2.db?mode=rwc"
     else
-        psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $2" -c "CREATE DATABASE $2" >/dev/null
+        PGOPTIONS="-c client_min_messages=warning" psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $2" -c "CREATE DATABASE $2" >/dev/null
         echo "$pg_base/$2"
     fi
 }
-drop_db() { if [ "$1" = postgres ]; then psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $2" >/dev/null; fi; }
+drop_db() { if [ "$1" = postgres ]; then PGOPTIONS="-c client_min_messages=warning" psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $2" >/dev/null; fi; }
 
 # apply: median of 3 (fresh database each); check: "first warm" medians of 5 processes.
 apply_ms() { # tool backend
@@ -252,8 +252,9 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); sqlx $sqlx_version; target 
 for n in "${counts[@]}"; do
     make_project sqlx "$n"
     make_project ours "$n"
-    read -r s_touch s_edit s_add < <(rebuilds sqlx "$n")
-    read -r o_touch o_edit o_add < <(rebuilds ours "$n")
+    # A failed build inside the process substitution would leave these empty.
+    read -r s_touch s_edit s_add < <(rebuilds sqlx "$n") && [ -n "$s_add" ] || { echo "sqlx rebuilds failed, N = $n" >&2; exit 1; }
+    read -r o_touch o_edit o_add < <(rebuilds ours "$n") && [ -n "$o_add" ] || { echo "our rebuilds failed, N = $n" >&2; exit 1; }
     echo
     echo "N = $n (load $(cut -d' ' -f1-3 /proc/loadavg))"
     echo "| figure | ours | sqlx | ratio |"

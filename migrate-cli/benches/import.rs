@@ -10,7 +10,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use migrate_build::config::{Config, Dialect};
-use migrate_cli::cmd::import::{convert, read_source, Options, Tool};
+use migrate_cli::cmd::import::{convert, read_source, Options, SourceTool};
 
 /// Writes `count` reversible sqlx migrations into `dir`.
 fn generate(dir: &Path, count: usize) {
@@ -37,12 +37,12 @@ fn generate(dir: &Path, count: usize) {
 
 /// What `cargo migrate import` does, without printing the report.
 fn import(source: &Path, dir: &Path, config: &Config) -> usize {
-    let (migrations, _) = read_source(Tool::Sqlx, source, config.dialect).expect("read");
+    let (migrations, _) = read_source(SourceTool::Sqlx, source, config.dialect).expect("read");
     let options = Options {
         mark_unchecked: false,
         allow_imported_errors: false,
     };
-    let conversion = convert(Tool::Sqlx, &migrations, config, options).expect("convert");
+    let conversion = convert(SourceTool::Sqlx, &migrations, config, options).expect("convert");
     assert!(
         conversion.report.errors.is_empty(),
         "{:?}",

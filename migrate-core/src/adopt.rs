@@ -57,6 +57,22 @@ impl SourceTool {
         }
     }
 
+    /// What the tool's migrations look like, as `cargo migrate import --from`
+    /// reads them (shown in the command line's help).
+    pub fn layout(self) -> &'static str {
+        match self {
+            SourceTool::Sqlx => "`<version>_<name>.sql`, or `.up.sql`/`.down.sql`",
+            SourceTool::Diesel => "`<version>_<name>/up.sql`, `down.sql`, `metadata.toml`",
+            SourceTool::Refinery => "`V<version>__<name>.sql`",
+            SourceTool::GolangMigrate => "`<version>_<title>.up.sql`/`.down.sql`",
+            SourceTool::Dbmate => "`<version>_<name>.sql` with `-- migrate:up`/`-- migrate:down`",
+            SourceTool::Pop => "pop/popx as ory/kratos uses it (needs `--dialect`)",
+            SourceTool::Alembic => {
+                "SOURCE is `alembic upgrade base:heads --sql` output (with `--downgrade-sql` and `--alembic-versions`)"
+            }
+        }
+    }
+
     /// The tool named `name`.
     pub fn from_name(name: &str) -> Option<SourceTool> {
         SourceTool::ALL.into_iter().find(|tool| tool.name() == name)

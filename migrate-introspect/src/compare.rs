@@ -211,6 +211,11 @@ pub struct Compare {
     /// Compare column defaults (in [`normal_default`]'s form: a default
     /// it cannot read on either side is compared only for being there).
     pub defaults: bool,
+    /// Compare unique constraints as constraints. MariaDB lists every
+    /// unique index as a UNIQUE constraint, also one made by `CREATE UNIQUE
+    /// INDEX`, which the model keeps as an index only: there a unique
+    /// constraint is its index, compared as one (name, columns, uniqueness).
+    pub unique_constraints: bool,
 }
 
 impl Compare {
@@ -223,18 +228,21 @@ impl Compare {
                 types: true,
                 key_nullability: true,
                 defaults: true,
+                unique_constraints: true,
             },
             Dialect::MySql => Compare {
                 constraint_names: true,
                 types: false,
                 key_nullability: true,
                 defaults: true,
+                unique_constraints: false,
             },
             Dialect::Sqlite => Compare {
                 constraint_names: false,
                 types: false,
                 key_nullability: false,
                 defaults: true,
+                unique_constraints: true,
             },
         }
     }
@@ -454,6 +462,9 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
         let shape = |t: &Table, names: bool| -> BTreeMap<String, usize> {
             let mut out = BTreeMap::new();
             for k in &t.constraints {
+                if k.kind == ConstraintKind::Unique && !how.unique_constraints {
+                    continue;
+                }
                 // SQLite keeps no name, and reports a foreign key by target only.
                 let item = if names {
                     format!("{} {}", kind_noun(k.kind), k.name)

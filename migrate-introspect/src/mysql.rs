@@ -9,7 +9,7 @@ use migrate_build::schema::{
 };
 use sqlx::Row;
 
-use crate::{split_list, Catalog, Error};
+use crate::{Catalog, Error};
 
 /// Reads the catalog of the MySQL or MariaDB database behind `conn`
 /// (`DATABASE()`).
@@ -109,6 +109,7 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
                 columns: Vec::new(),
                 unique: row.get::<i64, _>(2) == 0,
                 constraint: false,
+                implicit: false,
                 definition: None,
             })
         });
@@ -119,33 +120,49 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             t.indexes.insert(name);
         }
     }
+    // Constraints, their columns and the check clauses are read by three
+    // set-based queries and joined here: `information_schema` on MariaDB
+    // opens every table of the schema for each query, so a correlated
+    // subquery per constraint cost a second per read of kratos's schema.
+    let rows = sqlx::query(
+        "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(constraint_name) AS CHAR), \
+                CAST(lower(column_name) AS CHAR), CAST(coalesce(lower(referenced_table_name), '') AS CHAR) \
+         FROM information_schema.key_column_usage WHERE table_schema = DATABASE() \
+         ORDER BY table_name, constraint_name, ordinal_position",
+    )
+    .fetch_all(&mut *pool)
+    .await?;
+    let mut key_columns: BTreeMap<(String, String), (Vec<String>, String)> = BTreeMap::new();
+    for row in rows {
+        let entry = key_columns.entry((row.get(0), row.get(1))).or_default();
+        entry.0.push(row.get(2));
+        let referenced: String = row.get(3);
+        if !referenced.is_empty() {
+            entry.1 = referenced;
+        }
+    }
     // MariaDB gives each JSON column a CHECK (json_valid(`col`)) named after
     // the column (MySQL has a native JSON type): the server's, not the
     // history's, so left out of the normal form.
+    let json_checks: BTreeSet<(String, String)> = sqlx::query(
+        "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(constraint_name) AS CHAR) \
+         FROM information_schema.check_constraints WHERE constraint_schema = DATABASE() \
+         AND check_clause = concat('json_valid(`', constraint_name, '`)')",
+    )
+    .fetch_all(&mut *pool)
+    .await?
+    .into_iter()
+    .map(|row| (row.get(0), row.get(1)))
+    .collect();
     let rows = sqlx::query(
-        "SELECT CAST(lower(c.table_name) AS CHAR), CAST(lower(c.constraint_name) AS CHAR), \
-                CAST(c.constraint_type AS CHAR), \
-                CAST(coalesce((SELECT group_concat(lower(k.column_name) ORDER BY k.ordinal_position SEPARATOR '\\x01') \
-                      FROM information_schema.key_column_usage k \
-                      WHERE k.table_schema = c.table_schema AND k.table_name = c.table_name \
-                      AND k.constraint_name = c.constraint_name), '') AS CHAR), \
-                CAST(coalesce((SELECT max(lower(k.referenced_table_name)) \
-                      FROM information_schema.key_column_usage k \
-                      WHERE k.table_schema = c.table_schema AND k.table_name = c.table_name \
-                      AND k.constraint_name = c.constraint_name), '') AS CHAR) \
-         FROM information_schema.table_constraints c WHERE c.table_schema = DATABASE() \
-         AND NOT (c.constraint_type = 'CHECK' AND EXISTS (SELECT 1 FROM information_schema.check_constraints cc \
-              WHERE cc.constraint_schema = c.table_schema AND cc.table_name = c.table_name \
-              AND cc.constraint_name = c.constraint_name \
-              AND cc.check_clause = concat('json_valid(`', c.constraint_name, '`)')))",
+        "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(constraint_name) AS CHAR), \
+                CAST(constraint_type AS CHAR) \
+         FROM information_schema.table_constraints WHERE table_schema = DATABASE()",
     )
     .fetch_all(&mut *pool)
     .await?;
     for row in rows {
-        let name = Name::bare(row.get::<String, _>(0));
-        let Some(table) = tables.get_mut(&name) else {
-            continue;
-        };
+        let (table_name, constraint_name): (String, String) = (row.get(0), row.get(1));
         let kind = match row.get::<String, _>(2).as_str() {
             "PRIMARY KEY" => ConstraintKind::PrimaryKey,
             "UNIQUE" => ConstraintKind::Unique,
@@ -153,12 +170,19 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             "CHECK" => ConstraintKind::Check,
             _ => ConstraintKind::Other,
         };
-        let referenced: String = row.get(4);
+        let pair = (table_name, constraint_name);
+        if kind == ConstraintKind::Check && json_checks.contains(&pair) {
+            continue;
+        }
+        let Some(table) = tables.get_mut(&Name::bare(pair.0.clone())) else {
+            continue;
+        };
+        let (columns, referenced) = key_columns.get(&pair).cloned().unwrap_or_default();
         table.constraints.push(Constraint {
-            name: row.get(1),
+            name: pair.1,
             generated_name: false,
             kind,
-            columns: split_list(&row.get::<String, _>(3).replace("\\x01", "\u{1}")),
+            columns,
             references: (!referenced.is_empty()).then(|| Name::bare(referenced)),
             definition: None,
         });

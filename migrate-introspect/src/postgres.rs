@@ -170,6 +170,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 columns,
                 unique: row.get(3),
                 constraint: row.get(4),
+                implicit: false,
                 definition: None,
             }),
         );
@@ -177,7 +178,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
     let rows = sqlx::query(&format!(
         "SELECT n.nspname::text, c.relname::text, c.relkind = 'm', \
                 coalesce((SELECT string_agg(DISTINCT rn.nspname::text || chr(2) || r.relname::text, chr(1)) \
-                          FROM pg_rewrite w JOIN pg_depend d ON d.objid = w.oid \
+                          FROM pg_rewrite w JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid \
                           JOIN pg_class r ON r.oid = d.refobjid \
                           JOIN pg_namespace rn ON rn.oid = r.relnamespace \
                           WHERE w.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass \

@@ -114,6 +114,7 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                     columns,
                     unique: row.get(1),
                     constraint: row.get::<String, _>(2) != "c",
+                    implicit: false,
                     definition: None,
                 }),
             );

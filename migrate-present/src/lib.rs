@@ -226,18 +226,21 @@ pub enum Command {
         /// record the revisions `cargo migrate import --from TOOL` wrote for
         /// the versions it holds (sqlx, diesel, refinery, golang-migrate,
         /// dbmate, pop, alembic).
-        #[arg(long, value_name = "TOOL", conflicts_with = "target", value_parser = adopt_tool())]
+        #[arg(long, value_name = "TOOL", conflicts_with = "target", value_parser = source_tool())]
         adopt: Option<migrate_core::adopt::SourceTool>,
     },
 }
 
-/// Parses `--adopt`'s tool name (the names come from `migrate-core`).
-fn adopt_tool() -> impl clap::builder::TypedValueParser<Value = migrate_core::adopt::SourceTool> {
-    use clap::builder::TypedValueParser as _;
-    let names = migrate_core::adopt::SourceTool::ALL.map(|tool| tool.name());
-    clap::builder::PossibleValuesParser::new(names).try_map(|name| {
-        migrate_core::adopt::SourceTool::from_name(&name).ok_or(format!("unknown tool `{name}`"))
-    })
+/// Parses a source tool's name (`stamp --adopt`, `cargo migrate import
+/// --from`): the one list of tools is `migrate_core::adopt::SourceTool`;
+/// each value's help is its [`SourceTool::layout`](migrate_core::adopt::SourceTool::layout).
+pub fn source_tool() -> impl clap::builder::TypedValueParser<Value = migrate_core::adopt::SourceTool>
+{
+    use clap::builder::{PossibleValue, TypedValueParser as _};
+    use migrate_core::adopt::SourceTool;
+    let values = SourceTool::ALL.map(|tool| PossibleValue::new(tool.name()).help(tool.layout()));
+    clap::builder::PossibleValuesParser::new(values)
+        .try_map(|name| SourceTool::from_name(&name).ok_or(format!("unknown tool `{name}`")))
 }
 
 /// `upgrade` / `downgrade` arguments.

@@ -1,6 +1,7 @@
 //! The fidelity tests' side of catalog introspection: a revision replayed
 //! on the server and on the model together (`step`), and a downgrade run in
-//! a rolled-back transaction (`downgrade_round_trip`). Reading the catalog,
+//! a rolled-back transaction (`downgrade_round_trip`) or, on MariaDB, for real
+//! (`run_for_real`). Reading the catalog,
 //! its normal form and the comparison are library code, `migrate-introspect`
 //! (also what `cargo migrate check --drift` runs); they are re-exported here
 //! for the tests.
@@ -273,8 +274,32 @@ pub async fn downgrade_round_trip(
         }
         MigrateConnection::MySql(_) => {
             return Err(migrate_introspect::Error::Query(sqlx::Error::Protocol(
-                "MariaDB commits DDL at once: no round trip in a transaction".to_string(),
+                "MariaDB commits DDL at once: no round trip in a transaction (run_for_real)"
+                    .to_string(),
             )))
         }
     })
+}
+
+/// Runs `revision`'s upgrade (`downgrade` false) or downgrade statements on
+/// `db` for real, one by one, outside any transaction: the round trips on
+/// MariaDB, which commits DDL at once. The first statement the server
+/// refuses stops it, returned as its first line and the server's message.
+pub async fn run_for_real(
+    db: &MigrateConnection,
+    revision: &migrate_build::CompiledRevision,
+    downgrade: bool,
+) -> Result<(), String> {
+    let sections = if downgrade {
+        &revision.downgrade
+    } else {
+        &revision.upgrade
+    };
+    for statement in sections.iter().flat_map(|s| &s.statements) {
+        let sql = &revision.source[statement.span.clone()];
+        execute(db, sql)
+            .await
+            .map_err(|e| format!("{}: {e}", first_line(sql)))?;
+    }
+    Ok(())
 }

@@ -20,6 +20,7 @@ pub use migrate_test_support::server_url;
 use migrate_test_support::unique_name;
 pub use migrate_test_support::with_database;
 
+pub mod fixture_crate;
 pub mod kill;
 pub mod proxy;
 

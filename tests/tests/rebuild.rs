@@ -2,27 +2,15 @@
 //! statement, with `cargo build` and no other change: `migrate_build::watch`
 //! in its build script makes Cargo rerun it, and the macro re-expands.
 //!
-//! The fixture crate is generated in a temporary directory and built with a
-//! target directory of its own under the workspace's `target/` (so only the
-//! first run compiles sqlx), offline, with the workspace's `Cargo.lock`.
+//! The fixture crate is generated in a temporary directory and built by
+//! `migrate_tests::fixture_crate` (one target directory for every fixture
+//! crate, so only the first build compiles sqlx).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf()
-}
-
-fn target_dir() -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    base.join("tests").join("rebuild")
-}
+use migrate_tests::fixture_crate::{binary, cargo_build, write, WATCH_MIGRATIONS};
 
 /// A revision creating `table` with `sql` (the CREATE TABLE statement).
 fn revision(id: &str, parent: &str, sql: &str) -> String {
@@ -34,24 +22,11 @@ fn revision(id: &str, parent: &str, sql: &str) -> String {
     format!("-- revision: {id}\n-- down_revision: {parent}\n\n-- migrate:upgrade\n{sql}\n\n-- migrate:downgrade\nDROP TABLE {table};\n")
 }
 
-fn write(path: &Path, text: &str) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("create dir");
-    }
-    std::fs::write(path, text).expect("write");
-}
-
 /// Builds the crate and runs its binary; returns what it printed and how
 /// long the build took.
 fn build_and_run(dir: &Path) -> (String, Duration) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let started = Instant::now();
-    let output = Command::new(&cargo)
-        .args(["build", "--offline", "--quiet"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .output()
-        .expect("run cargo");
+    let output = cargo_build(dir, false);
     let took = started.elapsed();
     assert!(
         output.status.success(),
@@ -64,8 +39,9 @@ fn build_and_run(dir: &Path) -> (String, Duration) {
         .find_map(|line| line.strip_prefix("name = \""))
         .and_then(|rest| rest.strip_suffix('"'))
         .expect("the package name");
-    let binary = target_dir().join("debug").join(name);
-    let run = Command::new(binary).output().expect("run the fixture");
+    let run = Command::new(binary(name))
+        .output()
+        .expect("run the fixture");
     assert!(run.status.success());
     (
         String::from_utf8_lossy(&run.stdout).trim().to_string(),
@@ -77,42 +53,18 @@ fn build_and_run(dir: &Path) -> (String, Duration) {
 /// main.rs printing the plan's length, last id and checksum), with no
 /// migrations yet.
 fn fixture_crate(name: &str) -> tempfile::TempDir {
-    let crate_dir = tempfile::tempdir().expect("tempdir");
-    let dir = crate_dir.path();
-    let workspace = workspace();
-    write(
-        &dir.join("Cargo.toml"),
-        &format!(
-            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n\
-             [build-dependencies]\nmigrate-build = {{ path = {:?} }}\n\n[workspace]\n",
-            workspace.join("migrate-runtime"),
-            workspace.join("build-support"),
-        ),
-    );
-    std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
-    write(
-        &dir.join("build.rs"),
-        "fn main() {\n    migrate_build::watch(\"migrations\");\n}\n",
-    );
-    write(
-        &dir.join("src/main.rs"),
+    migrate_tests::fixture_crate::fixture_crate(
+        name,
+        WATCH_MIGRATIONS,
         "static PLAN: migrate_runtime::Plan = migrate_runtime::embed_migrations!(\"migrations\");\n\n\
          fn main() {\n    let last = PLAN.revisions().last().expect(\"a revision\");\n    \
          println!(\"{} {} {}\", PLAN.revisions().len(), last.id(), last.checksum_hex());\n}\n",
-    );
-    crate_dir
+    )
 }
 
 /// `cargo build` in `dir`: whether it succeeded, and its stderr.
 fn build(dir: &Path) -> (bool, String) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let output = Command::new(&cargo)
-        .args(["build", "--offline", "--quiet"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .output()
-        .expect("run cargo");
+    let output = cargo_build(dir, false);
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -178,10 +130,7 @@ fn a_stale_plan_is_refused_after_build_rs_stops_watching() {
     );
 
     std::thread::sleep(Duration::from_millis(1100));
-    write(
-        &dir.join("build.rs"),
-        "fn main() {\n    migrate_build::watch(\"migrations\");\n}\n",
-    );
+    write(&dir.join("build.rs"), WATCH_MIGRATIONS);
     let (fixed, _) = build_and_run(dir);
     assert!(fixed.starts_with("3 aaaa00000003 "), "{fixed}");
 }
@@ -326,13 +275,7 @@ fn a_new_or_edited_migration_file_reaches_the_binary() {
          ALTER TABLE users ADD COLUMN age INTEGER NOT NULL;\n\n-- migrate:downgrade\n\
          ALTER TABLE users DROP COLUMN age;\n",
     );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let output = Command::new(&cargo)
-        .args(["build", "--offline"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .output()
-        .expect("run cargo");
+    let output = cargo_build(dir, true);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(

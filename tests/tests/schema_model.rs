@@ -205,6 +205,70 @@ async fn implicit_names_follow_mariadb() {
 }
 
 #[tokio::test]
+async fn foreign_key_indexes_follow_mariadb() {
+    let Some(db) = require_server(TestDb::mysql("foreign_key_indexes").await) else {
+        return;
+    };
+    let (model, _) = replay(
+        &db,
+        Dialect::MySql,
+        &[
+            "CREATE TABLE p (id int PRIMARY KEY, a int, KEY (id, a));",
+            // Each foreign key gets an index of its own, named after the
+            // constraint or its first column; the primary key serves `id`.
+            "CREATE TABLE c (id int PRIMARY KEY, pid int, qid int, x int, \
+             FOREIGN KEY (pid) REFERENCES p (id), CONSTRAINT named_fk FOREIGN KEY (qid) REFERENCES p (id), \
+             FOREIGN KEY (id) REFERENCES p (id));",
+            // A later index that can serve it replaces it, a unique one too
+            // (which then takes the freed name).
+            "CREATE INDEX c_pid_x ON c (pid, x);",
+            "ALTER TABLE c ADD UNIQUE (qid);",
+            // Of two generated indexes the shorter goes; the longer one is
+            // named after its first column.
+            "CREATE TABLE d (id int PRIMARY KEY, pid int, x int, FOREIGN KEY (pid) REFERENCES p (id), \
+             FOREIGN KEY (pid, x) REFERENCES p (id, a));",
+            // An index the statement writes is not the server's: it stays.
+            "CREATE TABLE e (id int PRIMARY KEY, pid int, x int, FOREIGN KEY (pid) REFERENCES p (id), INDEX (pid));",
+            "CREATE INDEX e_pid_x ON e (pid, x);",
+            // The generated index outlives its foreign key, and still goes
+            // when another index can serve it.
+            "CREATE TABLE f (id int PRIMARY KEY, pid int, x int, CONSTRAINT f_fk FOREIGN KEY (pid) REFERENCES p (id));\n\
+             ALTER TABLE f DROP FOREIGN KEY f_fk;",
+            "ALTER TABLE f ADD INDEX f_pid_x (pid, x);",
+            // Unnamed foreign keys: one more than the highest number in use;
+            // an index name after FOREIGN KEY names the constraint too; a
+            // rename carries `<table>_ibfk_<n>`.
+            "CREATE TABLE g (id int PRIMARY KEY, a int, b int, c int, FOREIGN KEY (a) REFERENCES p (id), \
+             FOREIGN KEY (b) REFERENCES p (id), FOREIGN KEY gidx (c) REFERENCES p (id));",
+            "ALTER TABLE g DROP FOREIGN KEY g_ibfk_1;\nALTER TABLE g ADD FOREIGN KEY (a) REFERENCES p (id);",
+            "RENAME TABLE g TO h;\nALTER TABLE h RENAME TO k;",
+            // An index the foreign key needs can go once another serves it.
+            "CREATE INDEX k_b_a ON k (b, a);\nALTER TABLE e DROP INDEX pid;",
+        ],
+    )
+    .await;
+    let index = |name: &str| has(&model, ObjectKind::Index, name);
+    assert!(!index("c.pid") && index("c.c_pid_x"));
+    assert!(!index("c.named_fk") && index("c.qid"));
+    assert!(!index("c.id"));
+    assert!(index("d.pid") && !index("d.pid_2"));
+    assert!(!index("e.pid") && index("e.e_pid_x"));
+    assert!(!index("f.f_fk") && index("f.f_pid_x"));
+    assert!(index("k.gidx") && index("k.a") && !index("k.b") && index("k.k_b_a"));
+    // The server's own indexes are marked; the ones the history wrote are not.
+    let implicit = |name: &str| model.index(&Name::bare(name)).is_some_and(|i| i.implicit);
+    assert!(implicit("d.pid") && implicit("k.a") && implicit("k.gidx"));
+    assert!(!implicit("c.c_pid_x") && !implicit("c.qid") && !implicit("k.k_b_a"));
+    let Some(Object::Table(k)) = model.object(&key(ObjectKind::Table, &Name::bare("k"))) else {
+        panic!("k missing");
+    };
+    let mut names: Vec<&str> = k.constraints.iter().map(|c| c.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["gidx", "k_ibfk_2", "k_ibfk_3", "primary"]);
+    db.drop_database().await;
+}
+
+#[tokio::test]
 async fn implicit_names_follow_sqlite() {
     let db = TestDb::sqlite().await;
     assert_eq!(db.kind, Kind::Sqlite);

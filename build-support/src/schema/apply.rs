@@ -11,6 +11,7 @@ use sqlparser::ast::{
 
 use std::collections::{BTreeSet, HashSet};
 
+use super::mariadb;
 use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
     key, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Index, Name, Object, ObjectKind,
@@ -679,7 +680,16 @@ impl Schema {
         match &alter.operation {
             AlterTypeOperation::AddValue(add) => {
                 if !def.labels.contains(&add.value.value) {
-                    def.labels.push(add.value.value.clone());
+                    use sqlparser::ast::AlterTypeAddValuePosition as At;
+                    let at = match &add.position {
+                        Some(At::Before(l)) => def.labels.iter().position(|x| *x == l.value),
+                        Some(At::After(l)) => {
+                            def.labels.iter().position(|x| *x == l.value).map(|i| i + 1)
+                        }
+                        None => None,
+                    };
+                    let at = at.unwrap_or(def.labels.len());
+                    def.labels.insert(at, add.value.value.clone());
                 }
                 self.insert(k, Object::Type(def));
             }
@@ -741,8 +751,14 @@ impl Schema {
                 || create.inherits.as_ref().is_some_and(|i| !i.is_empty()),
             open_constraints: false,
         };
-        let mut pending = Pending::default();
+        let mut pending = Pending {
+            creating: true,
+            ..Pending::default()
+        };
         let mut specs = Vec::new();
+        // MySQL lists a statement's keys in the order written (a column's
+        // own keys at the column): that order names them.
+        let in_order = self.dialect == Dialect::MySql;
         for column in &create.columns {
             if table.column(&self.dialect.fold(&column.name)).is_some() {
                 problems.push(Problem {
@@ -755,9 +771,19 @@ impl Schema {
                 continue;
             }
             self.add_column_def(&mut table, column, &mut specs, &mut pending);
+            if in_order {
+                for spec in std::mem::take(&mut specs) {
+                    self.push_constraint(&mut table, spec, &mut pending, problems);
+                }
+            }
         }
         for constraint in &create.constraints {
             self.table_constraint_spec(&mut table, constraint, &mut specs, &mut pending, problems);
+            if in_order {
+                for spec in std::mem::take(&mut specs) {
+                    self.push_constraint(&mut table, spec, &mut pending, problems);
+                }
+            }
         }
         // PostgreSQL names the check constraints as it creates the table,
         // then builds the indexes of primary keys, uniques and exclusions in
@@ -770,9 +796,72 @@ impl Schema {
         for spec in specs {
             self.push_constraint(&mut table, spec, &mut pending, problems);
         }
+        self.settle_mysql_keys(&mut table, &mut pending);
         self.settle(&k);
         self.insert(k, Object::Table(table));
         self.flush(pending, problems);
+    }
+
+    /// MySQL: the keys `table` has after a statement added `pending`'s,
+    /// by the server's rule (`mariadb::left_out`): the generated key of a
+    /// foreign key that another key can serve goes, whether it is new or
+    /// already there; then the unnamed new keys get their names, in order,
+    /// each its first column unless an earlier key holds that name.
+    fn settle_mysql_keys(&mut self, table: &mut Table, pending: &mut Pending) {
+        if self.dialect != Dialect::MySql {
+            return;
+        }
+        let existing: Vec<Index> = table
+            .indexes
+            .iter()
+            .filter_map(|n| self.index(n).cloned())
+            .collect();
+        let keys: Vec<mariadb::Key<'_>> = existing
+            .iter()
+            .chain(pending.indexes.iter().filter(|i| i.table == table.name))
+            .map(|i| mariadb::Key {
+                columns: &i.columns,
+                generated: i.implicit,
+            })
+            .collect();
+        let mut out = mariadb::left_out(&keys).into_iter();
+        let gone: Vec<Name> = existing
+            .iter()
+            .zip(out.by_ref())
+            .filter(|(_, out)| *out)
+            .map(|(i, _)| i.name.clone())
+            .collect();
+        for name in gone {
+            self.remove(&key(ObjectKind::Index, &name));
+            table.indexes.remove(&name);
+        }
+        let t = table.name.clone();
+        pending
+            .indexes
+            .retain(|i| i.table != t || !out.next().unwrap_or(false));
+        // Names: the table's keys, then the statement's in order.
+        let short = |name: &Name| {
+            name.name
+                .split_once('.')
+                .map_or(name.name.clone(), |(_, i)| i.to_string())
+        };
+        let mut taken: HashSet<String> = table.indexes.iter().map(short).collect();
+        let unnamed = std::mem::take(&mut pending.unnamed);
+        for index in pending.indexes.iter_mut().filter(|i| i.table == t) {
+            let current = short(&index.name);
+            if let Some((_, first)) = unnamed.iter().find(|(p, _)| *p == current) {
+                let chosen = mysql_default_index_name(first, |n| taken.contains(n));
+                index.name = mysql_index_name(&t, &chosen);
+                for c in &mut table.constraints {
+                    if c.name == current {
+                        c.name = chosen.clone();
+                    }
+                }
+                taken.insert(chosen);
+            } else {
+                taken.insert(current);
+            }
+        }
     }
 
     /// Adds what a table statement created besides the table.
@@ -923,11 +1012,17 @@ impl Schema {
                         })
                     })
                 }
+                // InnoDB: one more than the highest number in use; a
+                // CREATE TABLE counts only its own unnamed keys.
                 ConstraintKind::ForeignKey => {
-                    let mut n = 1;
-                    while constraint_taken(&format!("{}_ibfk_{n}", t.name)) {
-                        n += 1;
-                    }
+                    let n = mariadb::next_foreign_key_number(
+                        &t.name,
+                        table
+                            .constraints
+                            .iter()
+                            .filter(|c| !pending.creating || c.generated_name)
+                            .map(|c| c.name.as_str()),
+                    );
                     format!("{}_ibfk_{n}", t.name)
                 }
                 ConstraintKind::Check => match &spec.check_column {
@@ -973,9 +1068,18 @@ impl Schema {
     ) {
         let d = self.dialect;
         let generated_name = spec.given.is_none() && spec.from_index.is_none();
+        let first_column = spec.columns.first().cloned().unwrap_or_default();
         let name = match (&spec.given, &spec.from_index) {
             (Some(given), _) => given.clone(),
             (None, Some(index)) => index.clone(),
+            // MySQL's unique constraint is its index, named once the
+            // statement's keys are known.
+            (None, None)
+                if d == Dialect::MySql
+                    && matches!(spec.kind, ConstraintKind::Unique | ConstraintKind::Other) =>
+            {
+                pending.placeholder(&first_column)
+            }
             (None, None) => self.generated_constraint_name(table, &spec, pending),
         };
         let table_key = key(ObjectKind::Table, &table.name);
@@ -1016,6 +1120,7 @@ impl Schema {
                 columns: index_columns,
                 unique: spec.kind != ConstraintKind::Other,
                 constraint: true,
+                implicit: false,
                 definition: None,
             }),
             (Dialect::MySql, ConstraintKind::PrimaryKey | ConstraintKind::Unique) => {
@@ -1025,45 +1130,29 @@ impl Schema {
                     columns: index_columns,
                     unique: true,
                     constraint: true,
+                    implicit: false,
                     definition: None,
                 })
             }
             (Dialect::MySql, ConstraintKind::ForeignKey) => {
-                // InnoDB indexes a foreign key's columns unless an index
-                // starting with them exists; the index takes the
-                // constraint's name when given, else the first column's.
-                let covered = |index: &Index| {
-                    index.columns.len() >= spec.columns.len()
-                        && index
-                            .columns
-                            .iter()
-                            .zip(&spec.columns)
-                            .all(|(a, b)| a.as_deref() == Some(b.as_str()))
+                // The foreign key's own key, named after the constraint
+                // (or the index name written after FOREIGN KEY, which
+                // MariaDB also gives the constraint), else after its first
+                // column; whether it stays is the server's key-list rule
+                // (`settle_mysql_keys`).
+                let index_name = match &spec.given {
+                    Some(given) => given.clone(),
+                    None => pending.placeholder(&first_column),
                 };
-                let exists = table.indexes.iter().any(|i| {
-                    matches!(self.objects.get(&key(ObjectKind::Index, i)), Some(Object::Index(index)) if covered(index))
-                }) || pending.indexes.iter().any(|i| i.table == table.name && covered(i));
-                if !exists {
-                    let index_name = match (&spec.given, &spec.index_name) {
-                        (Some(given), _) => given.clone(),
-                        (None, Some(index)) => index.clone(),
-                        (None, None) => {
-                            let first = spec.columns.first().cloned().unwrap_or_default();
-                            mysql_default_index_name(&first, |n| {
-                                let k = mysql_index_name(&table.name, n);
-                                self.contains(ObjectKind::Index, &k) || pending.has_index(&k)
-                            })
-                        }
-                    };
-                    pending.indexes.push(Index {
-                        name: mysql_index_name(&table.name, &index_name),
-                        table: table.name.clone(),
-                        columns: index_columns,
-                        unique: false,
-                        constraint: false,
-                        definition: None,
-                    });
-                }
+                pending.indexes.push(Index {
+                    name: mysql_index_name(&table.name, &index_name),
+                    table: table.name.clone(),
+                    columns: index_columns,
+                    unique: false,
+                    constraint: false,
+                    implicit: true,
+                    definition: None,
+                });
             }
             _ => {}
         }
@@ -1124,6 +1213,11 @@ impl Schema {
                 spec.columns = fk.columns.iter().map(|c| d.fold(c)).collect();
                 spec.references = Some(d.object_name(&fk.foreign_table));
                 spec.index_name = given(&fk.index_name);
+                if d == Dialect::MySql {
+                    // MariaDB names the constraint after the index name
+                    // written after FOREIGN KEY when it has no other.
+                    spec.given = spec.given.take().or(spec.index_name.clone());
+                }
             }
             TableConstraint::Check(check) => {
                 spec.given = given(&check.name);
@@ -1131,9 +1225,17 @@ impl Schema {
                 spec.columns = spec.check_column.iter().cloned().collect();
             }
             TableConstraint::Index(index) => {
-                let cols = fold_cols(&index.columns);
+                let cols: Vec<Option<String>> = index
+                    .columns
+                    .iter()
+                    .map(|c| column_of(&c.column.expr).map(|i| d.fold(i)))
+                    .collect();
                 let index_name = given(&index.name).or_else(|| {
-                    let first = cols.first()?;
+                    let first = cols.first()?.as_ref()?;
+                    // MySQL names it once the statement's keys are known.
+                    if d == Dialect::MySql {
+                        return Some(pending.placeholder(first));
+                    }
                     Some(mysql_default_index_name(first, |n| {
                         let k = mysql_index_name(&table.name, n);
                         self.contains(ObjectKind::Index, &k) || pending.has_index(&k)
@@ -1162,9 +1264,10 @@ impl Schema {
                     pending.indexes.push(Index {
                         name,
                         table: table.name.clone(),
-                        columns: cols.into_iter().map(Some).collect(),
+                        columns: cols,
                         unique: false,
                         constraint: false,
+                        implicit: false,
                         definition: Some(definition),
                     });
                 }
@@ -1237,6 +1340,7 @@ impl Schema {
                 problems,
             );
         }
+        self.settle_mysql_keys(&mut table, &mut pending);
         self.insert(k, Object::Table(table));
         self.flush(pending, problems);
         if let Some(to) = rename_to {
@@ -1660,9 +1764,13 @@ impl Schema {
             Dialect::MySql => mysql_index_name(&table.name, name),
             _ => table.name.sibling(name.to_string()),
         };
+        // PostgreSQL: only an index that backs a constraint goes by the
+        // constraint's name; MySQL: a unique index is its constraint.
+        let mysql = self.dialect == Dialect::MySql;
         let backed = matches!(
             self.objects.get(&key(ObjectKind::Index, &index_name)),
-            Some(Object::Index(index)) if index.constraint || table.constraints.len() == before
+            Some(Object::Index(index))
+                if index.constraint || (mysql && table.constraints.len() == before)
         );
         if backed && kind.is_none() {
             self.remove(&key(ObjectKind::Index, &index_name));
@@ -1672,7 +1780,15 @@ impl Schema {
         if table.constraints.len() != before {
             return;
         }
-        let guessed = table.constraints.iter().any(|c| c.generated_name);
+        // A name the server may have given one of the constraints whose
+        // name the model worked out: if the model got it wrong, this may be
+        // one of them. On PostgreSQL only a name of that form (a generated
+        // one up to its number, or `..._pkey`, `_key`, `_fkey`, `_check`,
+        // `_excl`) can be.
+        let guessed =
+            table.constraints.iter().any(|c| {
+                c.generated_name && (mysql || super::may_be_generated(name, Some(&c.name)))
+            }) || (!mysql && super::may_be_generated(name, None));
         let table_key = key(ObjectKind::Table, &table.name);
         if !if_exists && self.is_uncertain(&table_key) {
             let what = format!(
@@ -1754,8 +1870,18 @@ impl Schema {
         let object = match object {
             Object::Table(mut table) => {
                 table.name = to.clone();
-                // MySQL keys its indexes by table.
+                // MySQL keys its indexes by table, and InnoDB renames the
+                // foreign keys named `<table>_ibfk_<n>` with it.
                 if self.dialect == Dialect::MySql {
+                    for c in &mut table.constraints {
+                        if c.kind == ConstraintKind::ForeignKey {
+                            if let Some(name) =
+                                mariadb::renamed_constraint(&c.name, &from.name, &to.name)
+                            {
+                                c.name = name;
+                            }
+                        }
+                    }
                     let old: Vec<Name> = table.indexes.iter().cloned().collect();
                     table.indexes.clear();
                     for index_name in old {
@@ -1968,8 +2094,28 @@ impl Schema {
             columns,
             unique: create.unique,
             constraint: false,
+            implicit: false,
             definition: Some(definition),
         };
+        // MySQL: a new index may serve a foreign key whose generated index
+        // then goes (an index of that name already there is the usual
+        // duplicate, and the statement changes nothing).
+        let table_key = key(ObjectKind::Table, &index.table);
+        if let (Dialect::MySql, false, Some(Object::Table(table))) = (
+            d,
+            self.contains(ObjectKind::Index, &index.name),
+            self.objects.get(&table_key),
+        ) {
+            let mut table = table.clone();
+            let mut pending = Pending {
+                indexes: vec![index],
+                ..Pending::default()
+            };
+            self.settle_mysql_keys(&mut table, &mut pending);
+            self.insert(table_key, Object::Table(table));
+            self.flush(pending, problems);
+            return;
+        }
         self.add_index(index, create.if_not_exists, problems);
     }
 
@@ -2196,9 +2342,25 @@ impl Schema {
 struct Pending {
     indexes: Vec<Index>,
     sequences: Vec<Sequence>,
+    /// MySQL: the statement is a `CREATE TABLE` (InnoDB numbers its unnamed
+    /// foreign keys from 1, an `ALTER TABLE` from the highest number in use).
+    creating: bool,
+    /// MySQL: unnamed keys of the statement, named once the server's list
+    /// of keys is known (`Schema::settle_mysql_keys`): the placeholder
+    /// (index and, for a unique key, constraint name) and the first column.
+    unnamed: Vec<(String, String)>,
 }
 
 impl Pending {
+    /// A placeholder name for an unnamed MySQL key on `first_column`, to be
+    /// replaced by the server's choice once every key of the statement is
+    /// known. It cannot collide with a real name (it holds a NUL).
+    fn placeholder(&mut self, first_column: &str) -> String {
+        let name = format!("\u{0}{}", self.unnamed.len());
+        self.unnamed.push((name.clone(), first_column.to_string()));
+        name
+    }
+
     /// Whether a pending index or sequence has this (unqualified) name.
     fn has_relation(&self, name: &str) -> bool {
         self.indexes.iter().any(|i| i.name.name == name)

@@ -1,6 +1,8 @@
 //! Does a downgrade put back what its upgrade changed?
 
-use super::{Constraint, Journal, Object, ObjectKey, ObjectKind, Schema, Table};
+use super::{
+    may_be_generated, Constraint, Dialect, Journal, Object, ObjectKey, ObjectKind, Schema, Table,
+};
 
 /// One way the schema after a downgrade differs from the schema before its
 /// upgrade.
@@ -33,6 +35,32 @@ impl Schema {
             self.compare(k, before, now, &mut out);
         }
         out
+    }
+
+    /// The objects the two stretches touched that [`Schema::downgrade_differences`]
+    /// cannot judge in full: tables whose columns or constraints the model
+    /// does not know (open, or uncertain) before the upgrade or now. The
+    /// linter stays silent on their unknown parts; a caller that wants to
+    /// know whether the model could judge a downgrade asks this.
+    pub fn downgrade_unsure(&self, up: &Journal, down: &Journal) -> Vec<ObjectKey> {
+        let mut keys: Vec<&ObjectKey> = up.keys();
+        for k in down.keys() {
+            if up.before(k).is_none() {
+                keys.push(k);
+            }
+        }
+        keys.sort();
+        let open = |o: Option<&Object>| matches!(o, Some(Object::Table(t)) if t.open_columns || t.open_constraints);
+        keys.into_iter()
+            .filter(|k| {
+                let before = up
+                    .before(k)
+                    .or_else(|| down.before(k))
+                    .and_then(Option::as_ref);
+                open(before) || open(self.objects.get(k))
+            })
+            .cloned()
+            .collect()
     }
 
     fn compare(
@@ -75,6 +103,16 @@ impl Schema {
                         "index {name} is {} after the downgrade, {} before",
                         show(n),
                         show(b)
+                    )));
+                }
+            }
+            // Enum labels: PostgreSQL cannot drop one, so a label an
+            // upgrade added stays after any downgrade.
+            (Some(Object::Type(b)), Some(Object::Type(n))) => {
+                if !b.labels.is_empty() && !n.labels.is_empty() && b.labels != n.labels {
+                    out.push(diff(format!(
+                        "type {name} has labels {:?} after the downgrade, {:?} before",
+                        n.labels, b.labels
                     )));
                 }
             }
@@ -141,9 +179,19 @@ fn compare_tables(before: &Table, now: &Table, schema: &Schema, out: &mut Vec<Di
             .as_ref()
             .is_none_or(|target| schema.contains(ObjectKind::Table, target))
     };
+    // PostgreSQL and MySQL show constraint names (SQLite keeps them in the
+    // table's text only): a constraint the statement named and one the
+    // server named are the same only if the server could have chosen that
+    // name (the model's choice, up to the number added on a collision).
+    let names_shown = matches!(schema.dialect(), Dialect::Postgres | Dialect::MySql);
     let same = |a: &Constraint, b: &Constraint| {
-        if a.generated_name || b.generated_name {
+        if a.generated_name && b.generated_name {
             a.kind == b.kind && a.columns == b.columns
+        } else if a.generated_name || b.generated_name {
+            let (given, generated) = if a.generated_name { (b, a) } else { (a, b) };
+            a.kind == b.kind
+                && a.columns == b.columns
+                && (!names_shown || may_be_generated(&given.name, Some(&generated.name)))
         } else {
             a.name == b.name
         }

@@ -59,11 +59,16 @@ impl Schema {
         match object {
             Object::Table(_) => format!("table {}", k.name),
             Object::Index(index) => format!(
-                "{}index {} on {} ({})",
+                "{}index {} on {} ({}){}",
                 if index.unique { "unique " } else { "" },
                 k.name,
                 index.table,
-                index_columns(&index.columns).join(", ")
+                index_columns(&index.columns).join(", "),
+                if index.implicit {
+                    " [made by the server for a foreign key]"
+                } else {
+                    ""
+                }
             ),
             Object::View(view) => {
                 let reads: Vec<String> = view.depends_on.iter().map(|n| n.to_string()).collect();
@@ -122,6 +127,7 @@ impl Schema {
                         "columns": index.columns,
                         "unique": index.unique,
                         "constraint": index.constraint,
+                        "implicit": index.implicit,
                     }),
                     Object::View(view) => json!({
                         "materialized": view.materialized,

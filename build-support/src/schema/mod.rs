@@ -16,6 +16,7 @@ mod apply;
 mod diff;
 mod explain;
 pub use explain::{model_after, model_of};
+mod mariadb;
 mod names;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -142,6 +143,13 @@ pub struct Index {
     /// same name (PostgreSQL): it goes with the constraint, and renaming one
     /// renames the other.
     pub constraint: bool,
+    /// MariaDB made it for a foreign key that no index could serve (InnoDB
+    /// needs one): it goes, without a word, once another index can serve
+    /// that key (a later index whose leading columns are its columns, or a
+    /// longer index made for another foreign key), even after the foreign
+    /// key itself was dropped. Always false on other dialects, and for an
+    /// index read from a catalog (the flag is not shown there).
+    pub implicit: bool,
     /// What follows the table in the statement that created it
     /// (`USING gin (a, lower(b)) WHERE c`), for an index created by a
     /// statement of its own or an `INDEX` clause; `None` for one that comes
@@ -655,6 +663,20 @@ fn referenced(object: &Object) -> Box<dyn Iterator<Item = &Name> + '_> {
                 .filter_map(|constraint| constraint.references.as_ref()),
         ),
         Object::Type(_) => Box::new(std::iter::empty()),
+    }
+}
+
+/// Whether `name` may be a name PostgreSQL generated: `generated` (a name
+/// the model worked out) up to the number added on a collision, or, with no
+/// `generated`, any name of the form `..._pkey`, `_key`, `_fkey`, `_check` or
+/// `_excl` with or without a number.
+fn may_be_generated(name: &str, generated: Option<&str>) -> bool {
+    let base = |n: &str| n.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+    match generated {
+        Some(generated) => base(name) == base(generated),
+        None => ["_pkey", "_key", "_fkey", "_check", "_excl"]
+            .iter()
+            .any(|label| base(name).ends_with(label)),
     }
 }
 

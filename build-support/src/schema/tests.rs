@@ -272,3 +272,25 @@ fn the_model_explains_itself_with_uncertain_objects_marked() {
     assert_eq!(posts["columns_known"], false);
     assert_eq!(json["open_since"], "revision r1: `SELECT rebuild('posts')`");
 }
+
+#[test]
+fn downgrades_are_judged_on_names_checks_labels_and_index_constraints() {
+    // The foreign key comes back under the server's name, not the given one.
+    let named = "-- migrate:upgrade\nALTER TABLE posts ADD COLUMN editor bigint;\nALTER TABLE posts ADD CONSTRAINT fk_editor FOREIGN KEY (editor) REFERENCES users (id);\n-- migrate:downgrade\nSELECT 1;\n";
+    let renamed = "-- migrate:upgrade\nALTER TABLE posts DROP CONSTRAINT fk_editor;\n-- migrate:downgrade\nALTER TABLE posts ADD FOREIGN KEY (editor) REFERENCES users (id);\n";
+    assert_eq!(hits("downgrade-mismatch", &[POSTS, named, renamed]), 1);
+    // ... while the server's own name, given by hand, is the same constraint.
+    let same = "-- migrate:upgrade\nALTER TABLE posts DROP CONSTRAINT posts_user_id_fkey;\n-- migrate:downgrade\nALTER TABLE posts ADD CONSTRAINT posts_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id);\n";
+    assert_eq!(hits("downgrade-mismatch", &[POSTS, same]), 0);
+    // A check the downgrade adds, after DROP ... IF EXISTS of a name the
+    // server cannot have generated, stays.
+    let check = "-- migrate:upgrade\nALTER TABLE posts DROP CONSTRAINT IF EXISTS title_present;\n-- migrate:downgrade\nALTER TABLE posts ADD CONSTRAINT title_present CHECK (title IS NOT NULL) NOT VALID;\n";
+    assert_eq!(hits("downgrade-mismatch", &[POSTS, check]), 1);
+    // An enum label cannot be dropped.
+    let labels = "-- migrate:upgrade\nCREATE TYPE mood AS ENUM ('sad', 'happy');\n-- migrate:downgrade\nDROP TYPE mood;\n";
+    let add = "-- migrate:upgrade\nALTER TYPE mood ADD VALUE 'ok' AFTER 'sad';\n-- migrate:downgrade\nSELECT 1;\n";
+    assert_eq!(hits("downgrade-mismatch", &[POSTS, labels, add]), 1);
+    // DROP CONSTRAINT of a plain index's name: no such constraint.
+    let index = "-- migrate:upgrade\nCREATE UNIQUE INDEX posts_title_uindex ON posts (title);\n-- migrate:downgrade\nALTER TABLE posts DROP CONSTRAINT posts_title_uindex;\n";
+    assert_eq!(hits("unknown-object", &[POSTS, index]), 1);
+}

@@ -32,48 +32,16 @@ use serde::Serialize;
 
 use sources::SourceMigration;
 
-/// The tools `import --from` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Tool {
-    /// sqlx (`<version>_<name>.sql`, or `.up.sql`/`.down.sql`).
-    Sqlx,
-    /// diesel (`<version>_<name>/up.sql`, `down.sql`, `metadata.toml`).
-    Diesel,
-    /// refinery (`V<version>__<name>.sql`).
-    Refinery,
-    /// golang-migrate (`<version>_<title>.up.sql`/`.down.sql`).
-    GolangMigrate,
-    /// dbmate (`<version>_<name>.sql` with `-- migrate:up`/`-- migrate:down`).
-    Dbmate,
-    /// pop/popx as ory/kratos uses it (needs `--dialect`).
-    Pop,
-    /// Alembic: SOURCE is `alembic upgrade base:heads --sql` output (with
-    /// `--downgrade-sql` and `--alembic-versions`).
-    Alembic,
-}
-
-impl Tool {
-    /// The name used on the command line and in `-- source:` lines.
-    pub fn name(self) -> &'static str {
-        match self {
-            Tool::Sqlx => "sqlx",
-            Tool::Diesel => "diesel",
-            Tool::Refinery => "refinery",
-            Tool::GolangMigrate => "golang-migrate",
-            Tool::Dbmate => "dbmate",
-            Tool::Pop => "pop",
-            Tool::Alembic => "alembic",
-        }
-    }
-}
+/// The tools `import --from` reads: the one list, shared with `stamp
+/// --adopt` (`migrate_core::adopt::SourceTool`).
+pub use migrate_core::adopt::SourceTool;
 
 /// `import`.
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     /// The tool the history was written for.
-    #[arg(long, value_enum)]
-    pub from: Tool,
+    #[arg(long, value_name = "TOOL", value_parser = migrate_present::source_tool())]
+    pub from: SourceTool,
     /// The source tool's migrations directory (Alembic: the file of its
     /// offline upgrade SQL).
     pub source: PathBuf,
@@ -170,23 +138,23 @@ pub struct Conversion {
 
 /// Reads `source` as `tool`'s directory (pop's files for `dialect`).
 pub fn read_source(
-    tool: Tool,
+    tool: SourceTool,
     source: &Path,
     dialect: Dialect,
 ) -> anyhow::Result<(Vec<SourceMigration>, usize)> {
     Ok(match tool {
-        Tool::Sqlx => (sources::sqlx(source)?, 0),
-        Tool::Diesel => (sources::diesel(source)?, 0),
-        Tool::Refinery => (sources::refinery(source)?, 0),
-        Tool::GolangMigrate => (sources::golang_migrate(source)?, 0),
-        Tool::Dbmate => (sources::dbmate(source)?, 0),
-        Tool::Pop => {
+        SourceTool::Sqlx => (sources::sqlx(source)?, 0),
+        SourceTool::Diesel => (sources::diesel(source)?, 0),
+        SourceTool::Refinery => (sources::refinery(source)?, 0),
+        SourceTool::GolangMigrate => (sources::golang_migrate(source)?, 0),
+        SourceTool::Dbmate => (sources::dbmate(source)?, 0),
+        SourceTool::Pop => {
             if dialect == Dialect::Generic {
                 bail!("pop keeps one file per dialect: say which with `--dialect postgres|mysql|sqlite`");
             }
             sources::pop(source, dialect.name())?
         }
-        Tool::Alembic => (sources::alembic(source, None, None)?, 0),
+        SourceTool::Alembic => (sources::alembic(source, None, None)?, 0),
     })
 }
 
@@ -199,7 +167,7 @@ pub fn revision_id(version: &str) -> String {
 /// Converts `migrations` (in order) into revision files, compiles them with
 /// `config` and lints the history; marks and allows as `options` say.
 pub fn convert(
-    tool: Tool,
+    tool: SourceTool,
     migrations: &[SourceMigration],
     config: &Config,
     options: Options,
@@ -275,7 +243,7 @@ fn directive_line(sql: &str) -> Option<&str> {
 }
 
 fn render(
-    tool: Tool,
+    tool: SourceTool,
     id: &str,
     parents: &[String],
     depends_on: &[String],
@@ -415,7 +383,7 @@ fn finding(file: &ImportedFile, diagnostic: &Diagnostic) -> Finding {
 /// Compiles every file (marking unparsable statements when asked), then
 /// lints the history (allowing its errors when asked).
 fn check(
-    tool: Tool,
+    tool: SourceTool,
     files: &mut [ImportedFile],
     config: &Config,
     options: Options,
@@ -623,12 +591,12 @@ pub fn import(
         },
         None => config,
     };
-    if args.from != Tool::Alembic
+    if args.from != SourceTool::Alembic
         && (args.downgrade_sql.is_some() || args.alembic_versions.is_some())
     {
         bail!("`--downgrade-sql` and `--alembic-versions` are for `--from alembic`");
     }
-    let (migrations, skipped) = if args.from == Tool::Alembic {
+    let (migrations, skipped) = if args.from == SourceTool::Alembic {
         let migrations = sources::alembic(
             &args.source,
             args.downgrade_sql.as_deref(),
@@ -728,6 +696,26 @@ fn print_text(dir: &Path, report: &Report, printer: &Printer) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `import --from` takes exactly the tools of the one list,
+    /// `SourceTool::ALL` (which `stamp --adopt` takes too).
+    #[test]
+    fn from_takes_every_source_tool() {
+        use clap::{Args as _, FromArgMatches as _};
+        let command = ImportArgs::augment_args(clap::Command::new("import"));
+        for tool in SourceTool::ALL {
+            let matches = command
+                .clone()
+                .try_get_matches_from(["import", "--from", tool.name(), "dir"])
+                .expect("parses");
+            let args = ImportArgs::from_arg_matches(&matches).expect("converts");
+            assert_eq!(args.from, tool);
+        }
+        let error = command
+            .try_get_matches_from(["import", "--from", "flyway", "dir"])
+            .expect_err("not a tool");
+        assert!(error.to_string().contains("flyway"), "{error}");
+    }
 
     #[test]
     fn ids_keep_letters_digits_and_dots() {

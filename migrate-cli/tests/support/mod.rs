@@ -48,3 +48,5 @@ pub fn corpus(path: &str) -> Option<PathBuf> {
     eprintln!("skipped: {} not found", path.display());
     None
 }
+
+pub mod readme;

@@ -1,180 +1,153 @@
-//! Every migration of the real histories in `shared/corpus/` through the
-//! splitter and both parsers.
+//! Every script of the real histories in `shared/corpus/`, as `cargo migrate
+//! import` reads them, through the splitter and both parsers.
 //!
-//! For each history it prints how many statements sqlparser parses, how many
-//! only PostgreSQL's parser accepts (feature `pg-query`), and how many
-//! neither, listing the last ones by file and line. It asserts that:
+//! Each history is read by the importer's own reader for its tool
+//! (`migrate_cli::cmd::import::read_source`: diesel, sqlx, pop with the
+//! dialect's files picked over the generic ones), so the scripts are exactly
+//! those an import compiles. For each history it prints how many statements
+//! sqlparser parses, how many only PostgreSQL's parser accepts (feature
+//! `pg-query`), and how many neither, listing the last ones by script and
+//! line. It asserts that:
 //!
-//! - the splitter never fails on these files;
-//! - for every file that sqlparser parses whole, the splitter finds exactly
-//!   as many statements as sqlparser does;
+//! - the splitter never fails on these scripts;
+//! - for every script that sqlparser parses whole, the splitter finds
+//!   exactly as many statements as sqlparser does;
 //! - with `pg-query`, "neither" holds only statements PostgreSQL itself
 //!   rejects: in crates.io, the one missing `;` (and, on SQLite and MySQL,
-//!   exactly the known sqlparser gaps listed in `KNOWN_REJECTED`).
+//!   exactly the known sqlparser gaps listed in `KNOWN_REJECTED`);
+//! - README.md holds the printed table (with `pg-query`, as CI builds).
 //!
-//! Run with `cargo test -p migrate-build --test corpus -- --nocapture`
-//! (add `--features pg-query` for the second column).
+//! Run with `cargo test -p migrate-cli --features pg-query --test corpus -- --nocapture`.
 
-#[path = "support/readme.rs"]
-mod readme;
-
-use std::path::{Path, PathBuf};
+mod support;
 
 use migrate_build::config::Dialect;
 use migrate_build::parse::{pg_query_check, sqlparser_one, PG_QUERY_ENABLED};
 use migrate_build::split::split_sql;
+use migrate_cli::cmd::import::{read_source, SourceTool};
+use support::{corpus, readme};
 
-/// A history: which files, parsed with which dialect.
+/// A history: which importer reads it, with which dialect.
 struct History {
     name: &'static str,
     dir: &'static str,
+    tool: SourceTool,
     dialect: Dialect,
-    /// Selects the files of this history by name.
-    select: fn(&str) -> bool,
-}
-
-fn is_up_or_down(name: &str) -> bool {
-    name == "up.sql" || name == "down.sql"
-}
-
-fn is_flat_up_or_down(name: &str) -> bool {
-    name.ends_with(".up.sql") || name.ends_with(".down.sql")
-}
-
-/// kratos: `<version>_<name>.<dialect>[.autocommit].<up|down>.sql`.
-fn kratos_dialect(name: &str) -> Option<&str> {
-    let stem = name
-        .strip_suffix(".up.sql")
-        .or_else(|| name.strip_suffix(".down.sql"))?;
-    let stem = stem.strip_suffix(".autocommit").unwrap_or(stem);
-    let (_, rest) = stem.split_once('.')?;
-    Some(rest)
 }
 
 const HISTORIES: &[History] = &[
     History {
         name: "crates.io",
         dir: "crates-io/migrations",
+        tool: SourceTool::Diesel,
         dialect: Dialect::Postgres,
-        select: is_up_or_down,
     },
     History {
         name: "docs.rs",
         dir: "docs-rs/migrations",
+        tool: SourceTool::Sqlx,
         dialect: Dialect::Postgres,
-        select: is_flat_up_or_down,
     },
     History {
         name: "chirpstack (postgres)",
         dir: "chirpstack/migrations_postgres",
+        tool: SourceTool::Diesel,
         dialect: Dialect::Postgres,
-        select: is_up_or_down,
     },
     History {
         name: "chirpstack (sqlite)",
         dir: "chirpstack/migrations_sqlite",
+        tool: SourceTool::Diesel,
         dialect: Dialect::Sqlite,
-        select: is_up_or_down,
     },
     History {
         name: "kratos (postgres)",
         dir: "kratos/migrations",
+        tool: SourceTool::Pop,
         dialect: Dialect::Postgres,
-        select: |name| kratos_dialect(name) == Some("postgres"),
     },
     History {
         name: "kratos (mysql)",
         dir: "kratos/migrations",
+        tool: SourceTool::Pop,
         dialect: Dialect::MySql,
-        select: |name| kratos_dialect(name) == Some("mysql"),
     },
     History {
         name: "kratos (sqlite)",
         dir: "kratos/migrations",
+        tool: SourceTool::Pop,
         dialect: Dialect::Sqlite,
-        select: |name| matches!(kratos_dialect(name), Some("sqlite3" | "sqlite")),
     },
 ];
 
-/// The statements no parser here accepts, by history. On PostgreSQL, only
-/// one that PostgreSQL rejects too: crates.io's down migration that lacks a
-/// `;` between two statements. On SQLite and MySQL, where no second parser
-/// exists, valid statements sqlparser 0.64 does not know: SQLite's
-/// `pragma foreign_keys = off|on` and MySQL's `MODIFY COLUMN ... BINARY`
-/// (users mark such statements `-- migrate:unchecked -- <reason>`). Kept
-/// exact, so that a splitter change that breaks a statement shows here.
+/// The statements no parser here accepts, by history, as `<source
+/// migration> <up|down>:<line>`. On PostgreSQL, only one that PostgreSQL
+/// rejects too: crates.io's down migration that lacks a `;` between two
+/// statements. On SQLite and MySQL, where no second parser exists, valid
+/// statements sqlparser 0.64 does not know: SQLite's `pragma foreign_keys =
+/// off|on` and MySQL's `MODIFY COLUMN ... BINARY` (the importer marks such
+/// statements `-- migrate:unchecked` with `--mark-unchecked`). Kept exact,
+/// so that a splitter change that breaks a statement shows here.
 const KNOWN_REJECTED: &[(&str, &str)] = &[
+    ("crates.io", "20170318181441_downloads_need_no_id down:1"),
     (
-        "crates.io",
-        "crates-io/migrations/20170318181441_downloads_need_no_id/down.sql:1",
+        "chirpstack (sqlite)",
+        "2025-12-08-135428-0000_refactor_device_profiles down:9",
     ),
     (
         "chirpstack (sqlite)",
-        "chirpstack/migrations_sqlite/2025-12-08-135428-0000_refactor_device_profiles/down.sql:9",
+        "2025-12-08-135428-0000_refactor_device_profiles down:44",
     ),
-    (
-        "chirpstack (sqlite)",
-        "chirpstack/migrations_sqlite/2025-12-08-135428-0000_refactor_device_profiles/down.sql:44",
-    ),
+    ("kratos (mysql)", "20191100000005000000_identities up:1"),
+    ("kratos (mysql)", "20191100000009000000_verification up:1"),
     (
         "kratos (mysql)",
-        "kratos/migrations/20191100000005000000_identities.mysql.up.sql:1",
+        "20200519101058000000_create_recovery_addresses up:1",
     ),
-    (
-        "kratos (mysql)",
-        "kratos/migrations/20191100000009000000_verification.mysql.up.sql:1",
-    ),
-    (
-        "kratos (mysql)",
-        "kratos/migrations/20200519101058000000_create_recovery_addresses.mysql.up.sql:1",
-    ),
-    (
-        "kratos (mysql)",
-        "kratos/migrations/20200601101001000000_verification.mysql.up.sql:1",
-    ),
-    (
-        "kratos (mysql)",
-        "kratos/migrations/20200601101001000001_verification.mysql.down.sql:1",
-    ),
+    ("kratos (mysql)", "20200601101001000000_verification up:1"),
+    ("kratos (mysql)", "20200601101001000001_verification down:1"),
 ];
 
 #[derive(Default)]
 struct Counts {
-    files: usize,
+    scripts: usize,
     statements: usize,
     sqlparser: usize,
     pg_query_only: usize,
-    /// `file:line: first line of the statement` for each pg_query-only one.
+    /// `script:line: first line of the statement` for each pg_query-only one.
     pg_query_only_places: Vec<String>,
     neither: Vec<String>,
-    /// Files sqlparser parses whole, where both counts were compared.
-    compared_files: usize,
+    /// Scripts sqlparser parses whole, where both counts were compared.
+    compared_scripts: usize,
     count_mismatches: Vec<String>,
     split_failures: Vec<String>,
 }
 
-fn files_of(root: &Path, history: &History) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(root.join(history.dir))
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter(|e| e.file_name().to_str().is_some_and(history.select))
-        .map(|e| e.into_path())
-        .collect();
-    files.sort();
-    files
+/// The history's scripts as the importer reads them: `(<source migration>
+/// <up|down>, SQL)`, in the order the tool applies them (an up script pop
+/// lacks reads as empty).
+fn scripts(history: &History) -> Vec<(String, String)> {
+    let dir = corpus(history.dir).expect("the corpus was found");
+    let (migrations, _) = read_source(history.tool, &dir, history.dialect)
+        .unwrap_or_else(|e| panic!("{}: {e:#}", history.name));
+    let mut out = Vec::new();
+    for migration in migrations {
+        for (kind, script) in [
+            ("up", Some(&migration.up)),
+            ("down", migration.down.as_ref()),
+        ] {
+            if let Some(script) = script {
+                out.push((format!("{} {kind}", migration.origin), script.sql.clone()));
+            }
+        }
+    }
+    out
 }
 
-fn run(root: &Path, history: &History) -> Counts {
+fn run(history: &History) -> Counts {
     let mut counts = Counts::default();
-    for path in files_of(root, history) {
-        let shown = path
-            .strip_prefix(root)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let text = std::fs::read_to_string(&path).expect("corpus files are UTF-8");
-        counts.files += 1;
+    for (shown, text) in scripts(history) {
+        counts.scripts += 1;
         let statements = match split_sql(&text, history.dialect) {
             Ok(statements) => statements,
             Err(diagnostics) => {
@@ -188,7 +161,7 @@ fn run(root: &Path, history: &History) -> Counts {
             migrate_build::config::sqlparser_dialect(history.dialect),
             &text,
         ) {
-            counts.compared_files += 1;
+            counts.compared_scripts += 1;
             if whole.len() != statements.len() {
                 counts.count_mismatches.push(format!(
                     "{shown}: splitter {} statements, sqlparser {}",
@@ -226,33 +199,21 @@ fn run(root: &Path, history: &History) -> Counts {
 }
 
 #[test]
-fn corpus() {
-    // Beside the checkout, or where this workplace keeps it (a git worktree
-    // lives elsewhere); under CI a missing corpus is a failure, not a skip.
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-    let Some(root) = [beside.as_path(), Path::new("/work/shared/corpus")]
-        .into_iter()
-        .find(|path| path.is_dir())
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but there is no corpus at {}",
-            beside.display()
-        );
-        println!("skipped: no corpus at {}", beside.display());
+fn corpus_parse_table() {
+    if support::corpus("kratos").is_none() {
         return;
-    };
+    }
     println!(
         "pg-query feature: {}",
         if PG_QUERY_ENABLED { "on" } else { "off" }
     );
     let mut table = String::from(
-        "| history | dialect | files | statements | sqlparser | pg_query only | neither |\n\
+        "| history | dialect | scripts | statements | sqlparser | pg_query only | neither |\n\
          | --- | --- | ---: | ---: | ---: | ---: | ---: |\n",
     );
     let mut failures = Vec::new();
     for history in HISTORIES {
-        let counts = run(root, history);
+        let counts = run(history);
         let pg_column = if history.dialect == Dialect::Postgres && PG_QUERY_ENABLED {
             counts.pg_query_only.to_string()
         } else {
@@ -262,7 +223,7 @@ fn corpus() {
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             history.name,
             history.dialect.name(),
-            counts.files,
+            counts.scripts,
             counts.statements,
             counts.sqlparser,
             pg_column,
@@ -274,10 +235,10 @@ fn corpus() {
         for place in &counts.neither {
             println!("    neither: {place}");
         }
-        assert!(counts.files > 0, "{}: no files selected", history.name);
+        assert!(counts.scripts > 0, "{}: no scripts read", history.name);
         assert!(
-            counts.compared_files > 0,
-            "{}: sqlparser parsed no file whole",
+            counts.compared_scripts > 0,
+            "{}: sqlparser parsed no script whole",
             history.name
         );
         failures.extend(counts.split_failures.iter().cloned());

@@ -1,0 +1,167 @@
+//! MariaDB's own rules for a table's keys, as its server applies them each
+//! time it rebuilds a table's key list (`CREATE TABLE`, `ALTER TABLE`,
+//! `CREATE INDEX`): which index a foreign key gets, and which of those it
+//! drops again (`mysql_prepare_create_table` and `foreign_key_prefix` in
+//! MariaDB's `sql_table.cc`; checked against MariaDB 10.11 by
+//! `tests/tests/schema_model.rs`).
+//!
+//! A `FOREIGN KEY` always brings a key of its own, marked *generated* (the
+//! model's [`Index::implicit`](super::Index::implicit)), named after the
+//! constraint, else after the index name written after `FOREIGN KEY`, else
+//! after its first column. When the server lists the keys (the table's
+//! existing ones first, then the statement's in order), a generated key
+//! whose columns are the leading columns of another key is left out: of two
+//! generated keys the shorter goes (the earlier one when they are alike), and
+//! a generated key goes before any key the statement wrote. So the index
+//! InnoDB needs for a foreign key exists only while no other index can serve
+//! it, and an index the statement writes silently replaces it. The flag is
+//! kept with the table, so a generated key still goes after its foreign key
+//! was dropped.
+
+/// One key of a table, as far as these rules look at it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Key<'a> {
+    /// Its columns in order; `None` for one the model cannot name (a
+    /// prefix length, an expression): equal to no other column.
+    pub columns: &'a [Option<String>],
+    /// Made by the server for a foreign key.
+    pub generated: bool,
+}
+
+/// MariaDB's `foreign_key_prefix`: true when one of the two keys is
+/// generated and its columns lead the other's (of two generated keys, the
+/// shorter's lead the longer's).
+fn serves(a: Key<'_>, b: Key<'_>) -> bool {
+    let (short, long) = match (a.generated, b.generated) {
+        (false, false) => return false,
+        (true, true) if a.columns.len() > b.columns.len() => (b, a),
+        (true, _) => (a, b),
+        (false, true) => (b, a),
+    };
+    short.columns.len() <= long.columns.len()
+        && short
+            .columns
+            .iter()
+            .zip(long.columns)
+            .all(|(x, y)| x.is_some() && x == y)
+}
+
+/// Which of `keys` (in the server's order: the table's existing keys, then
+/// the statement's) the server leaves out, by position: each key is
+/// compared with the keys before it that are still in; at the first one it
+/// serves or is served by, the generated one of the two goes (of two
+/// generated keys the shorter, else the earlier).
+pub(super) fn left_out(keys: &[Key<'_>]) -> Vec<bool> {
+    let mut out = vec![false; keys.len()];
+    for i in 0..keys.len() {
+        for j in 0..i {
+            if out[j] || !serves(keys[i], keys[j]) {
+                continue;
+            }
+            let (key, earlier) = (keys[i], keys[j]);
+            if !earlier.generated || (key.generated && key.columns.len() < earlier.columns.len()) {
+                out[i] = true;
+            } else {
+                out[j] = true;
+            }
+            break;
+        }
+    }
+    out
+}
+
+/// The next `<table>_ibfk_<n>` number InnoDB gives an unnamed foreign key:
+/// one more than the highest `n` among `names` (the table's constraint
+/// names, lower-cased) of that form, or 1.
+pub(super) fn next_foreign_key_number<'a>(
+    table: &str,
+    names: impl Iterator<Item = &'a str>,
+) -> usize {
+    let prefix = format!("{table}_ibfk_");
+    names
+        .filter_map(|n| n.strip_prefix(&prefix)?.parse::<usize>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+/// A constraint name after its table was renamed from `from` to `to`:
+/// InnoDB renames `<from>_ibfk_<rest>` to `<to>_ibfk_<rest>` (any name of
+/// that form, given or generated) and keeps every other name.
+pub(super) fn renamed_constraint(name: &str, from: &str, to: &str) -> Option<String> {
+    let rest = name.strip_prefix(from)?.strip_prefix("_ibfk_")?;
+    Some(format!("{to}_ibfk_{rest}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols(names: &[&str]) -> Vec<Option<String>> {
+        names.iter().map(|n| Some(n.to_string())).collect()
+    }
+
+    #[test]
+    fn a_written_index_replaces_the_generated_one() {
+        let generated = cols(&["pid"]);
+        let written = cols(&["pid", "x"]);
+        let keys = [
+            Key {
+                columns: &generated,
+                generated: true,
+            },
+            Key {
+                columns: &written,
+                generated: false,
+            },
+        ];
+        assert_eq!(left_out(&keys), [true, false]);
+        // A generated key written after an index that serves it is left out.
+        let keys = [keys[1], keys[0]];
+        assert_eq!(left_out(&keys), [false, true]);
+    }
+
+    #[test]
+    fn of_two_generated_keys_the_shorter_goes() {
+        let short = cols(&["pid"]);
+        let long = cols(&["pid", "x"]);
+        let g = |columns| Key {
+            columns,
+            generated: true,
+        };
+        assert_eq!(left_out(&[g(&short), g(&long)]), [true, false]);
+        assert_eq!(left_out(&[g(&long), g(&short)]), [false, true]);
+        assert_eq!(left_out(&[g(&short), g(&short)]), [true, false]);
+    }
+
+    #[test]
+    fn written_keys_never_go_and_unknown_columns_serve_nothing() {
+        let a = cols(&["pid"]);
+        let w = |columns| Key {
+            columns,
+            generated: false,
+        };
+        assert_eq!(left_out(&[w(&a), w(&a)]), [false, false]);
+        let unknown = vec![None];
+        let keys = [
+            Key {
+                columns: &unknown,
+                generated: true,
+            },
+            w(&unknown),
+        ];
+        assert_eq!(left_out(&keys), [false, false]);
+    }
+
+    #[test]
+    fn foreign_key_numbers_and_renames() {
+        let names = ["primary", "t_ibfk_2", "t_ibfk_5", "tt_ibfk_9", "t_ibfk_x"];
+        assert_eq!(next_foreign_key_number("t", names.into_iter()), 6);
+        assert_eq!(next_foreign_key_number("u", names.into_iter()), 1);
+        assert_eq!(
+            renamed_constraint("t_ibfk_2", "t", "u").as_deref(),
+            Some("u_ibfk_2")
+        );
+        assert_eq!(renamed_constraint("myfk", "t", "u"), None);
+    }
+}
