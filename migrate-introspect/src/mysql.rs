@@ -37,17 +37,7 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
                 }),
             );
         } else {
-            tables.insert(
-                name.clone(),
-                Table {
-                    name,
-                    columns: Vec::new(),
-                    constraints: Vec::new(),
-                    indexes: BTreeSet::new(),
-                    open_columns: false,
-                    open_constraints: false,
-                },
-            );
+            tables.insert(name.clone(), Table::new(name));
         }
     }
     let rows = sqlx::query(

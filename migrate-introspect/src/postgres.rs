@@ -1,6 +1,6 @@
 //! PostgreSQL's catalog, read from `pg_catalog`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use migrate_build::schema::{
     key, Column, ColumnSql, Constraint, ConstraintKind, Index, Name, Object, ObjectKind, Sequence,
@@ -39,17 +39,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
     .await?;
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
-        tables.insert(
-            name.clone(),
-            Table {
-                name,
-                columns: Vec::new(),
-                constraints: Vec::new(),
-                indexes: BTreeSet::new(),
-                open_columns: false,
-                open_constraints: false,
-            },
-        );
+        tables.insert(name.clone(), Table::new(name));
     }
     let rows = sqlx::query(&format!(
         "SELECT n.nspname::text, c.relname::text, a.attname::text, \

@@ -26,17 +26,7 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
         let name = Name::bare(row.get::<String, _>(1));
         match kind.as_str() {
             "table" => {
-                tables.insert(
-                    name.clone(),
-                    Table {
-                        name,
-                        columns: Vec::new(),
-                        constraints: Vec::new(),
-                        indexes: BTreeSet::new(),
-                        open_columns: false,
-                        open_constraints: false,
-                    },
-                );
+                tables.insert(name.clone(), Table::new(name));
             }
             "view" => {
                 out.insert(

@@ -740,16 +740,12 @@ impl Schema {
             self.drop_relation(&name, false);
         }
         let mut table = Table {
-            name: name.clone(),
-            columns: Vec::new(),
-            constraints: Vec::new(),
-            indexes: Default::default(),
             open_columns: create.query.is_some()
                 || create.like.is_some()
                 || create.clone.is_some()
                 || create.partition_of.is_some()
                 || create.inherits.as_ref().is_some_and(|i| !i.is_empty()),
-            open_constraints: false,
+            ..Table::new(name.clone())
         };
         let mut pending = Pending {
             creating: true,

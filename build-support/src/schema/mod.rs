@@ -118,6 +118,18 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table named `name` with nothing in it yet, every part known.
+    pub fn new(name: Name) -> Table {
+        Table {
+            name,
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            indexes: Default::default(),
+            open_columns: false,
+            open_constraints: false,
+        }
+    }
+
     /// The column named `name` (already folded).
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
