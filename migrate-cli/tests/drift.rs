@@ -9,7 +9,7 @@ mod support;
 
 use std::path::Path;
 
-use migrate_test_support::{drop_database, fresh_database, server_url};
+use migrate_test_support::on_fresh_database;
 use support::{cargo_migrate, Run};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -188,22 +188,26 @@ fn drift_on_sqlite() {
 
 #[test]
 fn drift_on_postgres() {
-    let Some(base) = server_url(migrate_test_support::POSTGRES, "drift_on_postgres") else {
-        return;
-    };
-    let (url, name) = fresh_database(&base, "drift");
-    drift_on(Server::Postgres, &url);
-    drop_database(&base, &name);
+    on_fresh_database(
+        migrate_test_support::POSTGRES,
+        "drift_on_postgres",
+        "drift",
+        |url| {
+            drift_on(Server::Postgres, url);
+        },
+    );
 }
 
 #[test]
 fn drift_on_mariadb() {
-    let Some(base) = server_url(migrate_test_support::MYSQL, "drift_on_mariadb") else {
-        return;
-    };
-    let (url, name) = fresh_database(&base, "drift");
-    drift_on(Server::MySql, &url);
-    drop_database(&base, &name);
+    on_fresh_database(
+        migrate_test_support::MYSQL,
+        "drift_on_mariadb",
+        "drift",
+        |url| {
+            drift_on(Server::MySql, url);
+        },
+    );
 }
 
 /// A statement the model cannot follow: the object it touches is listed as
@@ -276,35 +280,33 @@ fn unchecked_statement_is_unknown_on_sqlite() {
 
 #[test]
 fn do_block_is_unknown_on_postgres() {
-    let Some(base) = server_url(
+    on_fresh_database(
         migrate_test_support::POSTGRES,
         "do_block_is_unknown_on_postgres",
-    ) else {
-        return;
-    };
-    let (url, name) = fresh_database(&base, "drift_do");
-    uncertain_on(
-        Server::Postgres,
-        &url,
-        "DO $$ BEGIN ALTER TABLE audit ALTER COLUMN note TYPE VARCHAR(40); END $$;",
+        "drift_do",
+        |url| {
+            uncertain_on(
+                Server::Postgres,
+                url,
+                "DO $$ BEGIN ALTER TABLE audit ALTER COLUMN note TYPE VARCHAR(40); END $$;",
+            );
+        },
     );
-    drop_database(&base, &name);
 }
 
 #[test]
 fn unchecked_statement_is_unknown_on_mariadb() {
-    let Some(base) = server_url(
+    on_fresh_database(
         migrate_test_support::MYSQL,
         "unchecked_statement_is_unknown_on_mariadb",
-    ) else {
-        return;
-    };
-    let (url, name) = fresh_database(&base, "drift_unchecked");
-    uncertain_on(
-        Server::MySql,
-        &url,
-        "-- migrate:unchecked -- the model does not follow it\n\
-         UPDATE audit SET note = 'x' WHERE id IN (SELECT id FROM (SELECT id FROM audit) AS a);",
+        "drift_unchecked",
+        |url| {
+            uncertain_on(
+                Server::MySql,
+                url,
+                "-- migrate:unchecked -- the model does not follow it\n\
+             UPDATE audit SET note = 'x' WHERE id IN (SELECT id FROM (SELECT id FROM audit) AS a);",
+            );
+        },
     );
-    drop_database(&base, &name);
 }

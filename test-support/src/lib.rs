@@ -139,6 +139,19 @@ pub fn drop_database(base_url: &str, name: &str) {
     block_on(remove_database(base_url, name))
 }
 
+/// Runs `test` on a fresh database of the server `variable` names (see
+/// [`server_url`]: missing, the test is skipped, or fails under `CI`), then
+/// drops the database. `name` is the test's, `prefix` starts the
+/// database's name.
+pub fn on_fresh_database(variable: &str, name: &str, prefix: &str, test: impl FnOnce(&str)) {
+    let Some(base) = server_url(variable, name) else {
+        return;
+    };
+    let (url, database) = fresh_database(&base, prefix);
+    test(&url);
+    drop_database(&base, &database);
+}
+
 /// Runs a future to completion on a new single-threaded runtime (not from
 /// inside another runtime).
 pub fn block_on<F: Future>(future: F) -> F::Output {
