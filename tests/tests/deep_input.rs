@@ -5,10 +5,11 @@
 //! warning naming the file and line: through the compiler's API here, and
 //! through `embed_migrations!` (watched and unwatched) in a real crate build.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use migrate_build::{compile, Options};
+use migrate_tests::fixture_crate::{binary, cargo_build, fixture_crate, WATCH_MIGRATIONS};
 
 /// The deep statements, one per kind, `n` levels each.
 fn deep_statements(n: usize) -> Vec<(&'static str, String)> {
@@ -99,64 +100,22 @@ fn the_compiler_accepts_a_million_terms() {
     assert_warned(&compiled.warnings, &names);
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf()
-}
-
-/// The fixture crates' target directory, shared with the rebuild test so
-/// sqlx is compiled once.
-fn target_dir() -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    base.join("tests").join("rebuild")
-}
-
 #[test]
 fn embed_migrations_builds_a_crate_with_deep_statements() {
-    let crate_dir = tempfile::tempdir().expect("tempdir");
-    let dir = crate_dir.path();
-    let workspace = workspace();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"deep-fixture\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n\
-             [build-dependencies]\nmigrate-build = {{ path = {:?} }}\n\n[workspace]\n",
-            workspace.join("migrate-runtime"),
-            workspace.join("build-support"),
-        ),
-    )
-    .expect("write Cargo.toml");
-    std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
-    std::fs::write(
-        dir.join("build.rs"),
-        "fn main() {\n    migrate_build::watch(\"migrations\");\n}\n",
-    )
-    .expect("write build.rs");
-    std::fs::create_dir_all(dir.join("src")).expect("src");
-    std::fs::write(
-        dir.join("src/main.rs"),
+    let crate_dir = fixture_crate(
+        "deep-fixture",
+        WATCH_MIGRATIONS,
         "static WATCHED: migrate_runtime::Plan = migrate_runtime::embed_migrations!(\"migrations\");\n\
          static UNWATCHED: migrate_runtime::Plan = migrate_runtime::embed_migrations!(\"migrations\", unwatched);\n\n\
          fn main() {\n    for plan in [&WATCHED, &UNWATCHED] {\n        \
          let sizes: Vec<usize> = plan.revisions().iter().map(|r| r.upgrade()[0].statements()[1].sql().len()).collect();\n        \
          println!(\"{:?}\", sizes);\n    }\n}\n",
-    )
-    .expect("write main.rs");
+    );
+    let dir = crate_dir.path();
     let statements = deep_statements(100_000);
     write_history(&dir.join("migrations"), &statements);
 
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let output = Command::new(&cargo)
-        .args(["build", "--offline"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .output()
-        .expect("run cargo");
+    let output = cargo_build(dir, true);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "cargo build failed:\n{stderr}");
     // The build script's warnings name each file and line.
@@ -165,7 +124,7 @@ fn embed_migrations_builds_a_crate_with_deep_statements() {
             && stderr.contains("warning[statement-too-deep]"),
         "{stderr}"
     );
-    let run = Command::new(target_dir().join("debug").join("deep-fixture"))
+    let run = Command::new(binary("deep-fixture"))
         .output()
         .expect("run the fixture");
     assert!(run.status.success());
