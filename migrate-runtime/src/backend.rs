@@ -143,7 +143,7 @@ impl Backend<'_> {
 impl Backend<'_> {
     /// The liveness probe of this backend's sessions (none on SQLite, whose
     /// database is a local file).
-    fn probe(&self, every: Duration) -> Option<Probe> {
+    pub(crate) fn probe(&self, every: Duration) -> Option<Probe> {
         let target = match self {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => return None,

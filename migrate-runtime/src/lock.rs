@@ -31,7 +31,7 @@ use sqlx::{ConnectOptions, Connection};
 
 use crate::backend::Backend;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-use crate::backend::{bounded, Timeout};
+use crate::backend::{watched, Probe, Timeout};
 use crate::error::Error;
 
 /// A held lock (or nothing, for SQLite and `lock(false)`).
@@ -125,6 +125,7 @@ impl LockGuard {
         timeout: Duration,
         connect_timeout: Duration,
         statement_timeout: Option<Duration>,
+        probe: Option<&Probe>,
     ) -> Result<LockGuard, Error> {
         #[cfg(any(feature = "postgres", feature = "mysql"))]
         let connect_failed =
@@ -154,8 +155,9 @@ impl LockGuard {
                 let started = Instant::now();
                 let mut pause = Duration::from_millis(5);
                 loop {
-                    let locked: bool = bounded(
+                    let locked: bool = watched(
                         statement_timeout,
+                        probe,
                         sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                             .bind(key)
                             .fetch_one(&mut connection),
@@ -164,8 +166,9 @@ impl LockGuard {
                     .map_err(|e| Error::database("could not take the advisory lock", &e))?;
                     if locked {
                         tracing::debug!(key, "advisory lock taken");
-                        let pid: i32 = bounded(
+                        let pid: i32 = watched(
                             statement_timeout,
+                            probe,
                             sqlx::query_scalar("SELECT pg_backend_pid()")
                                 .fetch_one(&mut connection),
                         )
@@ -175,7 +178,7 @@ impl LockGuard {
                     }
                     let waited = started.elapsed();
                     if waited >= timeout {
-                        let _ = connection.close().await;
+                        let _ = tokio::time::timeout(connect_timeout, connection.close()).await;
                         return Err(Error::LockTimeout {
                             timeout,
                             what: format!("PostgreSQL advisory lock {key}"),
@@ -193,8 +196,9 @@ impl LockGuard {
                         .map_err(connect_timed_out)?
                         .map_err(connect_failed)?;
                 // GET_LOCK names are server-wide: include the database.
-                let name: String = bounded(
+                let name: String = watched(
                     statement_timeout,
+                    probe,
                     sqlx::query_scalar(
                         "SELECT CONCAT('migrate_', LEFT(SHA2(CONCAT(COALESCE(DATABASE(), ''), '.', ?), 256), 40))",
                     )
@@ -205,8 +209,9 @@ impl LockGuard {
                 .map_err(|e| Error::database("could not name the lock", &e))?;
                 let seconds = timeout.as_secs_f64();
                 // GET_LOCK waits on the server: allow it its own timeout.
-                let got: Option<i64> = bounded(
+                let got: Option<i64> = watched(
                     statement_timeout.map(|bound| bound + timeout),
+                    probe,
                     sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
                         .bind(&name)
                         .bind(seconds)
@@ -216,8 +221,9 @@ impl LockGuard {
                 .map_err(|e| Error::database("could not take the lock", &e))?;
                 if got == Some(1) {
                     tracing::debug!(name, "GET_LOCK taken");
-                    let id: i64 = bounded(
+                    let id: i64 = watched(
                         statement_timeout,
+                        probe,
                         sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
                             .fetch_one(&mut connection),
                     )
@@ -225,7 +231,7 @@ impl LockGuard {
                     .map_err(|e| Error::database("could not read the lock session", &e))?;
                     Ok(LockGuard::MySql(connection, name, id))
                 } else {
-                    let _ = connection.close().await;
+                    let _ = tokio::time::timeout(connect_timeout, connection.close()).await;
                     Err(Error::LockTimeout {
                         timeout,
                         what: format!("MySQL GET_LOCK('{name}')"),

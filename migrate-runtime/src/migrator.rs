@@ -429,12 +429,17 @@ impl Migrator {
                 .schema
                 .as_ref()
                 .map(|schema| format!("{schema}.{}", table.name()));
+            // The lock session's round trips are bounded like the
+            // migration's own: the statement timeout, and the liveness
+            // probe when the network may freeze without a timeout set.
+            let probe = self.liveness_probe.and_then(|every| backend.probe(every));
             LockGuard::acquire(
                 backend,
                 scoped.as_deref().unwrap_or(table.name()),
                 self.lock_timeout,
                 self.connect_timeout,
                 self.statement_timeout,
+                probe.as_ref(),
             )
             .await
         } else {

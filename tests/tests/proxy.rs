@@ -496,3 +496,107 @@ async fn frozen_network_liveness_probe_on_mysql() {
     frozen(&t, Bound::LivenessProbe).await;
     t.drop_database().await;
 }
+
+/// One revision that holds the migration lock for three seconds.
+fn slow_plan(kind: Kind) -> &'static Plan {
+    let sleep = match kind {
+        Kind::Postgres => "SELECT pg_sleep(3)",
+        _ => "SELECT SLEEP(3)",
+    };
+    PlanBuilder::new()
+        .revision("s1", &[], &[(true, &[sleep][..])], &[])
+        .leak()
+}
+
+/// The network freezes while a migrator waits for the lock another one
+/// holds: with no statement timeout, the liveness probe must end the wait
+/// (the lock session's round trips were once unwatched, and such a run
+/// waited forever).
+async fn frozen_waiting_for_the_lock(t: &TestDb) {
+    let plan = slow_plan(t.kind);
+    reset(t).await;
+    let holder = {
+        let (migrator, db) = (Migrator::new(plan), t.db.clone());
+        tokio::spawn(async move { migrator.upgrade(&db, "head").await.map(|_| ()) })
+    };
+    let running = match t.kind {
+        Kind::Postgres => "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE '%pg_' || 'sleep(3)%' AND pid <> pg_backend_pid()",
+        _ => "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE CONCAT('%SLE', 'EP(3)%')",
+    };
+    let started = Instant::now();
+    while count(&t.db, running).await == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the first migrator never ran its revision"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let proxy = Proxy::start(upstream_of(&t.url)).await;
+    let db = MigrateConnection::connect(&proxy.url(&t.url))
+        .await
+        .expect("through the proxy");
+    let waiter = {
+        let migrator = Migrator::new(plan)
+            .statement_timeout(None)
+            .liveness_probe(Some(Duration::from_millis(400)))
+            .lock_timeout(Duration::from_secs(60));
+        let db = db.clone();
+        tokio::spawn(async move { migrator.upgrade(&db, "head").await.map(|_| ()) })
+    };
+    // Long enough to be waiting for the lock (the holder sleeps 3 s).
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        !waiter.is_finished(),
+        "the second migrator did not wait for the lock"
+    );
+    proxy.freeze();
+    let result = tokio::time::timeout(Duration::from_secs(30), waiter)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "{:?}: still waiting for the lock 30 s after the network froze",
+                t.kind
+            )
+        })
+        .expect("no panic");
+    let text = result
+        .expect_err("a frozen network cannot finish")
+        .to_string();
+    assert!(
+        text.contains("the liveness probe (400ms) fired"),
+        "{:?}: the error must name the liveness probe: {text}",
+        t.kind
+    );
+    drop(proxy);
+    db.close().await;
+    holder
+        .await
+        .expect("no panic")
+        .expect("the lock holder finishes");
+    assert_eq!(
+        count(
+            &t.db,
+            "SELECT COUNT(*) FROM migrate_version WHERE state = 'applied'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_while_waiting_for_the_lock_on_postgres() {
+    let Some(t) = TestDb::postgres("frozen_lock_wait_on_postgres").await else {
+        return;
+    };
+    frozen_waiting_for_the_lock(&t).await;
+    t.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_while_waiting_for_the_lock_on_mysql() {
+    let Some(t) = TestDb::mysql("frozen_lock_wait_on_mysql").await else {
+        return;
+    };
+    frozen_waiting_for_the_lock(&t).await;
+    t.drop_database().await;
+}
