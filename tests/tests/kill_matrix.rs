@@ -277,6 +277,10 @@ async fn kill_matrix(t: &TestDb) {
             if killed {
                 child.start_kill().expect("SIGKILL");
                 kills += 1;
+            } else if dialect == Dialect::Sqlite {
+                // The worker ran faster than the calibration run (the load of
+                // a shared machine changes): aim earlier from now on.
+                whole /= 2;
             }
             child.wait().await.expect("reaped");
             settle(&t.db).await;
