@@ -139,7 +139,7 @@ impl Schema {
 
     /// Marks `k` uncertain; an uncertain table's columns and constraints
     /// are not known any more either.
-    fn make_uncertain(&mut self, k: ObjectKey) {
+    pub(super) fn make_uncertain(&mut self, k: ObjectKey) {
         if k.kind == ObjectKind::Table {
             if let Some(table) = self.table_mut(&k.name) {
                 table.open_columns = true;
@@ -152,7 +152,7 @@ impl Schema {
     /// What goes with the relation `name` when it is dropped with CASCADE:
     /// the views that read it (transitively), their indexes, and, for a
     /// table, its indexes and owned sequences.
-    fn dependents(&self, name: &Name) -> Vec<ObjectKey> {
+    pub(super) fn dependents(&self, name: &Name) -> Vec<ObjectKey> {
         let mut doomed: Vec<Name> = vec![name.clone()];
         let mut out = Vec::new();
         let mut i = 0;

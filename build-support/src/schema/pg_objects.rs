@@ -289,7 +289,7 @@ impl Schema {
                 self.create_trigger(&toks, at + 2)
             }
             ("create", "extension") => self.create_extension(&toks, problems),
-            ("drop", "function" | "procedure" | "routine") => self.drop_functions(&toks, text),
+            ("drop", "function" | "procedure" | "routine") => self.drop_functions(&toks),
             ("drop", "trigger") => self.drop_trigger(&toks),
             ("drop", "extension") => self.drop_extensions(&toks),
             ("alter", "function" | "procedure" | "routine") => self.alter_function(&toks),
@@ -326,7 +326,7 @@ impl Schema {
     }
 
     /// `DROP FUNCTION [IF EXISTS] name[(args)][, ...] [CASCADE | RESTRICT]`.
-    fn drop_functions(&mut self, toks: &[Tok], text: &str) {
+    fn drop_functions(&mut self, toks: &[Tok]) {
         let mut at = 2;
         if is(toks.get(at), "if") && is(toks.get(at + 1), "exists") {
             at += 2;
@@ -346,8 +346,8 @@ impl Schema {
             }
         }
         if cascade {
-            // Views, defaults and other functions that use it go too.
-            self.opaque(text);
+            let names: Vec<String> = dropped.iter().map(|(n, _)| n.name.clone()).collect();
+            self.uncertain_users_of(&names);
         }
         for (name, args) in dropped {
             let k = key(ObjectKind::Function, &name);
@@ -385,6 +385,49 @@ impl Schema {
             } else {
                 self.insert(k, Object::Function(function));
             }
+        }
+    }
+
+    /// What a `DROP FUNCTION ... CASCADE` of the functions `names` may take
+    /// with it besides their triggers: a view, index, default, generated
+    /// column or constraint whose text calls one of them (or whose text
+    /// the model does not know), with what depends on it, becomes uncertain.
+    fn uncertain_users_of(&mut self, names: &[String]) {
+        let calls = |text: &str| {
+            text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| names.iter().any(|n| w.eq_ignore_ascii_case(n)))
+        };
+        let mut users: Vec<ObjectKey> = Vec::new();
+        for (k, object) in &self.objects {
+            let uses = match object {
+                Object::View(view) => view.definition.as_deref().is_none_or(calls),
+                Object::Index(index) => {
+                    !index.constraint && index.definition.as_deref().is_none_or(calls)
+                }
+                Object::Table(table) => {
+                    table.columns.iter().any(|c| match &c.sql {
+                        Some(sql) => {
+                            sql.default.as_deref().is_some_and(calls)
+                                || sql.generated.as_deref().is_some_and(calls)
+                        }
+                        None => c.has_default,
+                    }) || table
+                        .constraints
+                        .iter()
+                        .any(|c| c.definition.as_deref().is_some_and(calls))
+                }
+                _ => false,
+            };
+            if uses {
+                users.push(k.clone());
+            }
+        }
+        users.sort();
+        for k in users {
+            for dependent in self.dependents(&k.name) {
+                self.make_uncertain(dependent);
+            }
+            self.make_uncertain(k);
         }
     }
 
