@@ -387,7 +387,7 @@ fn foreign_key_action_drift_on_mariadb() {
                 Server::MySql,
                 url,
                 "ALTER TABLE posts DROP FOREIGN KEY posts_ibfk_1;\n\
-                 ALTER TABLE posts ADD CONSTRAINT posts_ibfk_1 FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;",
+                 ALTER TABLE posts ADD FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;",
                 &["  table posts: foreign key posts_ibfk_1: on delete restrict, on update restrict in the model, on delete cascade, on update restrict in the database"],
             );
         },

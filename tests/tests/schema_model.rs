@@ -507,3 +507,38 @@ async fn foreign_key_actions_follow_mariadb() {
     );
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn drop_function_cascade_takes_triggers_and_leaves_callers_uncertain_postgres() {
+    let Some(db) = require_server(TestDb::postgres("drop_function_cascade").await) else {
+        return;
+    };
+    let (model, steps) = replay(
+        &db,
+        Dialect::Postgres,
+        &[
+            "CREATE FUNCTION seven() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 7 $$;\n\
+             CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n\
+             CREATE TABLE plain (id int PRIMARY KEY);\n\
+             CREATE TABLE calls (id int PRIMARY KEY, n int DEFAULT seven());\n\
+             CREATE TRIGGER plain_stamp BEFORE INSERT ON plain FOR EACH ROW EXECUTE FUNCTION stamp();",
+            "DROP FUNCTION stamp() CASCADE;\nDROP FUNCTION seven CASCADE;",
+        ],
+    )
+    .await;
+    // The trigger went with its function; the table whose default called
+    // the other one is not known for sure (the server dropped the default).
+    assert!(!has(&model, ObjectKind::Trigger, "plain.plain_stamp"));
+    assert!(!has(&model, ObjectKind::Function, "stamp"));
+    assert!(model.is_uncertain(&key(ObjectKind::Table, &Name::bare("calls"))));
+    assert!(!model.is_uncertain(&key(ObjectKind::Table, &Name::bare("plain"))));
+    assert!(!model.is_open());
+    let unknown: Vec<&str> = steps[1]
+        .comparison
+        .unknown
+        .iter()
+        .map(|u| u.object.as_str())
+        .collect();
+    assert_eq!(unknown, ["index calls_pkey", "table calls"]);
+    db.drop_database().await;
+}
