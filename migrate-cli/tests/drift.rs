@@ -310,3 +310,86 @@ fn unchecked_statement_is_unknown_on_mariadb() {
         },
     );
 }
+
+/// A foreign key's `ON DELETE` changed by hand: reported as drift, with the
+/// actions on both sides (`expected`, the report's line).
+fn foreign_key_action_drift(server: Server, url: &str, edit: &str, expected: &[&str]) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    history(
+        dir,
+        url,
+        server.dialect(),
+        &[
+            ("0001", USERS, "DROP TABLE users;"),
+            ("0002", POSTS, "DROP TABLE posts;"),
+        ],
+    );
+    let clean = ok(
+        cargo_migrate(dir, Some(url), &["check", "--drift"]),
+        "check --drift on a migrated database",
+    );
+    assert_eq!(clean.stdout, "", "{}", clean.stdout);
+    by_hand(server, url, edit);
+    let drifted = cargo_migrate(dir, Some(url), &["check", "--drift"]);
+    assert_eq!(drifted.code, 1, "{}\n{}", drifted.stdout, drifted.stderr);
+    let lines: Vec<&str> = drifted.stdout.lines().skip(1).collect();
+    assert_eq!(lines, expected, "{}\n{}", drifted.stdout, drifted.stderr);
+}
+
+#[test]
+fn foreign_key_action_drift_on_sqlite() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", tmp.path().join("app.db").display());
+    foreign_key_action_drift(
+        Server::Sqlite,
+        &url,
+        "PRAGMA foreign_keys = OFF;\n\
+         CREATE TABLE posts_new (id INTEGER PRIMARY KEY, user_id INTEGER, \
+             title VARCHAR(100) NOT NULL, score INTEGER DEFAULT 0, \
+             FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE);\n\
+         INSERT INTO posts_new SELECT * FROM posts;\n\
+         DROP TABLE posts;\n\
+         ALTER TABLE posts_new RENAME TO posts;",
+        &[
+            "  table posts: foreign key to users (on delete cascade, on update no action): in the database, not in the model",
+            "  table posts: foreign key to users (on delete no action, on update no action): in the model, not in the database",
+        ],
+    );
+}
+
+#[test]
+fn foreign_key_action_drift_on_postgres() {
+    on_fresh_database(
+        migrate_test_support::POSTGRES,
+        "foreign_key_action_drift_on_postgres",
+        "drift_fk",
+        |url| {
+            foreign_key_action_drift(
+                Server::Postgres,
+                url,
+                "ALTER TABLE posts DROP CONSTRAINT posts_user_id_fkey, \
+                 ADD CONSTRAINT posts_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;",
+                &["  table posts: foreign key posts_user_id_fkey: on delete no action, on update no action in the model, on delete cascade, on update no action in the database"],
+            );
+        },
+    );
+}
+
+#[test]
+fn foreign_key_action_drift_on_mariadb() {
+    on_fresh_database(
+        migrate_test_support::MYSQL,
+        "foreign_key_action_drift_on_mariadb",
+        "drift_fk",
+        |url| {
+            foreign_key_action_drift(
+                Server::MySql,
+                url,
+                "ALTER TABLE posts DROP FOREIGN KEY posts_ibfk_1;\n\
+                 ALTER TABLE posts ADD FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;",
+                &["  table posts: foreign key posts_ibfk_1: on delete restrict, on update restrict in the model, on delete cascade, on update restrict in the database"],
+            );
+        },
+    );
+}

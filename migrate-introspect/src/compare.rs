@@ -2,7 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use migrate_build::schema::{Column, ConstraintKind, Dialect, Object, ObjectKey, Schema, Table};
+use migrate_build::schema::{
+    Column, ConstraintKind, Dialect, ForeignKeyActions, IndexPredicate, Object, ObjectKey, Schema,
+    Table,
+};
 
 use crate::Catalog;
 
@@ -216,6 +219,8 @@ pub struct Compare {
     /// INDEX`, which the model keeps as an index only: there a unique
     /// constraint is its index, compared as one (name, columns, uniqueness).
     pub unique_constraints: bool,
+    /// A foreign key's `NO ACTION` is `RESTRICT` (MySQL and MariaDB).
+    pub no_action_is_restrict: bool,
 }
 
 impl Compare {
@@ -229,6 +234,7 @@ impl Compare {
                 key_nullability: true,
                 defaults: true,
                 unique_constraints: true,
+                no_action_is_restrict: false,
             },
             Dialect::MySql => Compare {
                 constraint_names: true,
@@ -236,6 +242,7 @@ impl Compare {
                 key_nullability: true,
                 defaults: true,
                 unique_constraints: false,
+                no_action_is_restrict: true,
             },
             Dialect::Sqlite => Compare {
                 constraint_names: false,
@@ -243,6 +250,7 @@ impl Compare {
                 key_nullability: false,
                 defaults: true,
                 unique_constraints: true,
+                no_action_is_restrict: false,
             },
         }
     }
@@ -320,6 +328,14 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
                         m.columns, c.columns
                     ));
                 }
+                if let (Some(mm), Some(cm)) = (&m.method, &c.method) {
+                    if mm != cm {
+                        miss(format!("method {mm} in the model, {cm} in the database"));
+                    }
+                }
+                if let Some(detail) = predicate_difference(&m.predicate, &c.predicate) {
+                    miss(detail);
+                }
             }
             (Some(Object::View(m)), Some(Object::View(c))) => {
                 if m.materialized != c.materialized {
@@ -345,6 +361,24 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
                     ));
                 }
             }
+            (Some(Object::Extension(_)), Some(Object::Extension(_))) => {}
+            (Some(Object::Function(m)), Some(Object::Function(c))) => {
+                if let (Some(ms), Some(cs)) = (&m.signatures, &c.signatures) {
+                    if ms != cs {
+                        miss(format!(
+                            "overloads {ms:?} in the model, {cs:?} in the database"
+                        ));
+                    }
+                }
+            }
+            (Some(Object::Trigger(m)), Some(Object::Trigger(c))) => {
+                if m.table != c.table {
+                    miss(format!(
+                        "on {} in the model, {} in the database",
+                        m.table, c.table
+                    ));
+                }
+            }
             (Some(_), Some(_)) => miss("a different kind of object".to_string()),
         }
         out.mismatches
@@ -356,6 +390,44 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
     out.mismatches.sort();
     out.unknown.sort();
     out
+}
+
+/// A foreign key's actions as the comparison prints them; on MySQL and
+/// MariaDB `no action` is `restrict` (InnoDB checks at once either way, and
+/// MariaDB reports an undeclared action as `RESTRICT`, MySQL as `NO ACTION`).
+fn normal_actions(actions: &ForeignKeyActions, how: Compare) -> String {
+    let one = |a: &str| {
+        if how.no_action_is_restrict && a == "no action" {
+            "restrict".to_string()
+        } else {
+            a.to_string()
+        }
+    };
+    format!(
+        "on delete {}, on update {}",
+        one(&actions.on_delete),
+        one(&actions.on_update)
+    )
+}
+
+/// How two `WHERE` clauses of an index differ, if they do as far as both
+/// sides know.
+fn predicate_difference(m: &IndexPredicate, c: &IndexPredicate) -> Option<String> {
+    use IndexPredicate::*;
+    let show = |p: &IndexPredicate| match p {
+        Whole => "no WHERE".to_string(),
+        Where(text) => format!("WHERE {text}"),
+        Partial => "a WHERE".to_string(),
+        Unknown => "unknown".to_string(),
+    };
+    let differs = match (m, c) {
+        (Unknown, _) | (_, Unknown) => false,
+        (Whole, Whole) => false,
+        (Whole, _) | (_, Whole) => true,
+        (Where(a), Where(b)) => a != b,
+        _ => false,
+    };
+    differs.then(|| format!("{} in the model, {} in the database", show(m), show(c)))
 }
 
 fn kind_noun(kind: ConstraintKind) -> &'static str {
@@ -458,7 +530,38 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
             }
         }
     }
+    if !m.open_constraints && how.constraint_names {
+        for mk in m
+            .constraints
+            .iter()
+            .filter(|k| k.kind == ConstraintKind::ForeignKey)
+        {
+            let Some(ck) = c
+                .constraints
+                .iter()
+                .find(|k| k.kind == ConstraintKind::ForeignKey && k.name == mk.name)
+            else {
+                continue;
+            };
+            if let (Some(ma), Some(ca)) = (&mk.actions, &ck.actions) {
+                let (ma, ca) = (normal_actions(ma, how), normal_actions(ca, how));
+                if ma != ca {
+                    miss(format!(
+                        "foreign key {}: {ma} in the model, {ca} in the database",
+                        mk.name
+                    ));
+                }
+            }
+        }
+    }
     if !m.open_constraints && !m.open_columns {
+        // SQLite's foreign keys are told apart by target and actions, when
+        // both sides know every foreign key's actions.
+        let with_actions = [m, c].iter().all(|t| {
+            t.constraints
+                .iter()
+                .all(|k| k.kind != ConstraintKind::ForeignKey || k.actions.is_some())
+        });
         let shape = |t: &Table, names: bool| -> BTreeMap<String, usize> {
             let mut out = BTreeMap::new();
             for k in &t.constraints {
@@ -469,8 +572,12 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
                 let item = if names {
                     format!("{} {}", kind_noun(k.kind), k.name)
                 } else if k.kind == ConstraintKind::ForeignKey {
+                    let actions = match (&k.actions, with_actions) {
+                        (Some(actions), true) => format!(" ({})", normal_actions(actions, how)),
+                        _ => String::new(),
+                    };
                     format!(
-                        "{} to {}",
+                        "{} to {}{actions}",
                         kind_noun(k.kind),
                         k.references
                             .as_ref()
@@ -550,6 +657,9 @@ pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
             Object::View(v) => [format!("materialized={}", v.materialized)].into(),
             Object::Sequence(s) => [format!("owned by {:?}", s.owned_by)].into(),
             Object::Type(t) => [format!("labels {:?}", t.labels)].into(),
+            Object::Extension(_) => BTreeSet::new(),
+            Object::Function(f) => [format!("overloads {:?}", f.signatures)].into(),
+            Object::Trigger(t) => [format!("on {}", t.table)].into(),
         }
     }
     let mut keys: BTreeSet<&ObjectKey> = before.keys().collect();

@@ -190,7 +190,8 @@ pub fn remove_tables(catalog: &mut Catalog, tables: &[Name]) {
             .owned_by
             .as_ref()
             .is_some_and(|(table, _)| tables.contains(table)),
-        Object::View(_) | Object::Type(_) => true,
+        Object::Trigger(trigger) => !tables.contains(&trigger.table),
+        Object::View(_) | Object::Type(_) | Object::Extension(_) | Object::Function(_) => true,
     });
 }
 

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use migrate_build::schema::{
-    key, Column, ColumnSql, Constraint, ConstraintKind, Index, Name, Object, ObjectKind, Table,
-    View,
+    key, Column, ColumnSql, Constraint, ConstraintKind, ForeignKeyActions, Index, IndexPredicate,
+    Name, Object, ObjectKind, Table, View,
 };
 use sqlx::Row;
 
@@ -81,7 +81,8 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
     }
     let rows = sqlx::query(
         "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(index_name) AS CHAR), \
-                CAST(non_unique AS SIGNED), CAST(lower(column_name) AS CHAR) \
+                CAST(non_unique AS SIGNED), CAST(lower(column_name) AS CHAR), \
+                CAST(lower(index_type) AS CHAR) \
          FROM information_schema.statistics WHERE table_schema = DATABASE() \
          ORDER BY table_name, index_name, seq_in_index",
     )
@@ -101,6 +102,9 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
                 constraint: false,
                 implicit: false,
                 definition: None,
+                method: row.get(4),
+                // MariaDB has no partial index.
+                predicate: IndexPredicate::Whole,
             })
         });
         if let Object::Index(i) = entry {
@@ -144,6 +148,25 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
     .into_iter()
     .map(|row| (row.get(0), row.get(1)))
     .collect();
+    // The actions of the foreign keys (`RESTRICT` where none was declared).
+    let actions: BTreeMap<(String, String), ForeignKeyActions> = sqlx::query(
+        "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(constraint_name) AS CHAR), \
+                CAST(lower(delete_rule) AS CHAR), CAST(lower(update_rule) AS CHAR) \
+         FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE()",
+    )
+    .fetch_all(&mut *pool)
+    .await?
+    .into_iter()
+    .map(|row| {
+        (
+            (row.get(0), row.get(1)),
+            ForeignKeyActions {
+                on_delete: row.get(2),
+                on_update: row.get(3),
+            },
+        )
+    })
+    .collect();
     let rows = sqlx::query(
         "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(constraint_name) AS CHAR), \
                 CAST(constraint_type AS CHAR) \
@@ -168,6 +191,9 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             continue;
         };
         let (columns, referenced) = key_columns.get(&pair).cloned().unwrap_or_default();
+        let fk_actions = (kind == ConstraintKind::ForeignKey)
+            .then(|| actions.get(&pair).cloned())
+            .flatten();
         table.constraints.push(Constraint {
             name: pair.1,
             generated_name: false,
@@ -175,6 +201,7 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             columns,
             references: (!referenced.is_empty()).then(|| Name::bare(referenced)),
             definition: None,
+            actions: fk_actions,
         });
     }
     for (name, table) in tables {

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use migrate_build::schema::{
-    key, Column, ColumnSql, Constraint, ConstraintKind, Index, Name, Object, ObjectKind, Sequence,
-    Table, TypeDef, View,
+    key, Column, ColumnSql, Constraint, ConstraintKind, Extension, ForeignKeyActions, Function,
+    Index, IndexPredicate, Name, Object, ObjectKind, Sequence, Table, Trigger, TypeDef, View,
 };
 use sqlx::Row;
 
@@ -15,6 +15,18 @@ fn pg_name(schema: String, name: String) -> Name {
         schema: (schema != "public").then_some(schema),
         name,
     }
+}
+
+/// A foreign-key action from `pg_constraint.confdeltype` / `confupdtype`.
+fn pg_action(code: &str) -> String {
+    match code {
+        "r" => "restrict",
+        "c" => "cascade",
+        "n" => "set null",
+        "d" => "set default",
+        _ => "no action",
+    }
+    .to_string()
 }
 
 const PG_USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
@@ -94,7 +106,8 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 coalesce((SELECT string_agg(a.attname::text, chr(1) ORDER BY k.ord) \
                           FROM unnest(co.conkey) WITH ORDINALITY k(attnum, ord) \
                           JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum), ''), \
-                coalesce(fn.nspname::text, ''), coalesce(f.relname::text, '') \
+                coalesce(fn.nspname::text, ''), coalesce(f.relname::text, ''), \
+                co.confdeltype::text, co.confupdtype::text \
          FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class f ON f.oid = co.confrelid \
@@ -125,6 +138,10 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
             columns: split_list(&row.get::<String, _>(4)),
             references: (!referenced.is_empty()).then(|| pg_name(row.get(5), referenced)),
             definition: None,
+            actions: (kind == ConstraintKind::ForeignKey).then(|| ForeignKeyActions {
+                on_delete: pg_action(&row.get::<String, _>(7)),
+                on_update: pg_action(&row.get::<String, _>(8)),
+            }),
         });
     }
     let rows = sqlx::query(&format!(
@@ -134,8 +151,10 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 coalesce((SELECT string_agg(coalesce(a.attname::text, ''), chr(1) ORDER BY k.ord) \
                           FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, ord) \
                           LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum \
-                          WHERE k.ord <= ix.indnkeyatts), '') \
+                          WHERE k.ord <= ix.indnkeyatts), ''), \
+                am.amname::text, pg_get_expr(ix.indpred, ix.indrelid) \
          FROM pg_index ix JOIN pg_class c ON c.oid = ix.indexrelid \
+         JOIN pg_am am ON am.oid = c.relam \
          JOIN pg_class t ON t.oid = ix.indrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE {PG_USER_SCHEMA} AND t.relkind IN ('r', 'p', 'm') AND {PG_NOT_EXTENSION}"
@@ -162,6 +181,11 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 constraint: row.get(4),
                 implicit: false,
                 definition: None,
+                method: Some(row.get(6)),
+                predicate: match row.get::<Option<String>, _>(7) {
+                    Some(predicate) => IndexPredicate::Where(predicate),
+                    None => IndexPredicate::Whole,
+                },
             }),
         );
     }
@@ -241,10 +265,77 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
             }),
         );
     }
+    read_routines(&mut *pool, &mut out).await?;
     for (name, table) in tables {
         out.insert(key(ObjectKind::Table, &name), Object::Table(table));
     }
     Ok(out)
+}
+
+/// Extensions (but `plpgsql`, which every database has from `template1`),
+/// functions and procedures with the argument types of each overload
+/// (`oidvectortypes`; those of extensions left out), and triggers other
+/// than the server's own (`tgisinternal`: those of foreign keys).
+async fn read_routines(pool: &mut sqlx::PgConnection, out: &mut Catalog) -> Result<(), Error> {
+    let rows = sqlx::query("SELECT extname::text FROM pg_extension WHERE extname <> 'plpgsql'")
+        .fetch_all(&mut *pool)
+        .await?;
+    for row in rows {
+        let name = Name::bare(row.get::<String, _>(0));
+        out.insert(
+            key(ObjectKind::Extension, &name),
+            Object::Extension(Extension { name }),
+        );
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes) \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE p.prokind IN ('f', 'p') AND {PG_USER_SCHEMA} \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = p.oid \
+             AND e.classid = 'pg_proc'::regclass AND e.deptype = 'e')"
+    ))
+    .fetch_all(&mut *pool)
+    .await?;
+    for row in rows {
+        let name = pg_name(row.get(0), row.get(1));
+        let entry = out
+            .entry(key(ObjectKind::Function, &name))
+            .or_insert_with(|| {
+                Object::Function(Function {
+                    name,
+                    signatures: Some(Default::default()),
+                })
+            });
+        if let Object::Function(Function {
+            signatures: Some(signatures),
+            ..
+        }) = entry
+        {
+            signatures.insert(row.get(2));
+        }
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text, c.relname::text, t.tgname::text, fn.nspname::text, p.proname::text \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace fn ON fn.oid = p.pronamespace \
+         WHERE NOT t.tgisinternal AND {PG_USER_SCHEMA} AND {PG_NOT_EXTENSION}"
+    ))
+    .fetch_all(&mut *pool)
+    .await?;
+    for row in rows {
+        let table = pg_name(row.get(0), row.get(1));
+        let name = table.sibling(format!("{}.{}", table.name, row.get::<String, _>(2)));
+        out.insert(
+            key(ObjectKind::Trigger, &name),
+            Object::Trigger(Trigger {
+                name,
+                table,
+                function: Some(pg_name(row.get(3), row.get(4))),
+            }),
+        );
+    }
+    Ok(())
 }
 
 /// The DDL that re-creates the user objects of the PostgreSQL database

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use migrate_build::schema::{
-    key, Column, ColumnSql, Constraint, ConstraintKind, Index, Name, Object, ObjectKind, Table,
-    View,
+    key, sqlite_index_predicate, Column, ColumnSql, Constraint, ConstraintKind, ForeignKeyActions,
+    Index, IndexPredicate, Name, Object, ObjectKind, Table, View,
 };
 use sqlx::Row;
 
@@ -79,11 +79,13 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                 columns: primary.into_iter().map(|(_, c)| c).collect(),
                 references: None,
                 definition: None,
+                actions: None,
             });
         }
         let indexes = sqlx::query(
-            "SELECT lower(name), \"unique\", origin FROM pragma_index_list(?) \
-             WHERE name NOT LIKE 'sqlite_autoindex_%'",
+            "SELECT lower(l.name), l.\"unique\", l.origin, m.sql FROM pragma_index_list(?) l \
+             LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name \
+             WHERE l.name NOT LIKE 'sqlite_autoindex_%'",
         )
         .bind(&table.name.name)
         .fetch_all(&mut *pool)
@@ -106,22 +108,35 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                     constraint: row.get::<String, _>(2) != "c",
                     implicit: false,
                     definition: None,
+                    method: None,
+                    // The text SQLite keeps of a `CREATE INDEX`; an index
+                    // of a constraint has none, and no `WHERE`.
+                    predicate: match row.get::<Option<String>, _>(3) {
+                        Some(sql) => sqlite_index_predicate(&sql),
+                        None => IndexPredicate::Whole,
+                    },
                 }),
             );
         }
-        let foreign: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT lower(\"table\") FROM pragma_foreign_key_list(?)")
-                .bind(&table.name.name)
-                .fetch_all(&mut *pool)
-                .await?;
-        for target in foreign {
+        let foreign = sqlx::query(
+            "SELECT DISTINCT lower(\"table\"), lower(on_delete), lower(on_update) \
+             FROM pragma_foreign_key_list(?)",
+        )
+        .bind(&table.name.name)
+        .fetch_all(&mut *pool)
+        .await?;
+        for row in foreign {
             table.constraints.push(Constraint {
                 name: String::new(),
                 generated_name: true,
                 kind: ConstraintKind::ForeignKey,
                 columns: Vec::new(),
-                references: Some(Name::bare(target)),
+                references: Some(Name::bare(row.get::<String, _>(0))),
                 definition: None,
+                actions: Some(ForeignKeyActions {
+                    on_delete: row.get(1),
+                    on_update: row.get(2),
+                }),
             });
         }
     }

@@ -158,6 +158,8 @@ impl<'a> Models<'a> {
                     m.sequences.insert(&key.name);
                 }
                 Object::Sequence(_) => {}
+                // Not written by autogenerate.
+                Object::Extension(_) | Object::Function(_) | Object::Trigger(_) => {}
             }
         }
         m

@@ -11,11 +11,12 @@ use sqlparser::ast::{
 
 use std::collections::{BTreeSet, HashSet};
 
+use super::attributes;
 use super::mariadb;
 use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
-    key, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Index, Name, Object, ObjectKind,
-    Schema, Sequence, Table, TypeDef, View,
+    key, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Index, IndexPredicate, Name,
+    Object, ObjectKind, Schema, Sequence, Table, TypeDef, View,
 };
 use crate::{CheckedBy, CompiledStatement};
 
@@ -63,7 +64,10 @@ impl Schema {
                 // The text of a DROP INDEX is still plain enough to follow.
                 self.apply_unparsed(text);
             }
-            _ => self.apply_unparsed(text),
+            _ => {
+                self.pg_object_text(text, &mut problems);
+                self.apply_unparsed(text)
+            }
         }
         problems
     }
@@ -135,7 +139,7 @@ impl Schema {
 
     /// Marks `k` uncertain; an uncertain table's columns and constraints
     /// are not known any more either.
-    fn make_uncertain(&mut self, k: ObjectKey) {
+    pub(super) fn make_uncertain(&mut self, k: ObjectKey) {
         if k.kind == ObjectKind::Table {
             if let Some(table) = self.table_mut(&k.name) {
                 table.open_columns = true;
@@ -148,7 +152,7 @@ impl Schema {
     /// What goes with the relation `name` when it is dropped with CASCADE:
     /// the views that read it (transitively), their indexes, and, for a
     /// table, its indexes and owned sequences.
-    fn dependents(&self, name: &Name) -> Vec<ObjectKey> {
+    pub(super) fn dependents(&self, name: &Name) -> Vec<ObjectKey> {
         let mut doomed: Vec<Name> = vec![name.clone()];
         let mut out = Vec::new();
         let mut i = 0;
@@ -174,6 +178,7 @@ impl Schema {
                         out.push(k.clone());
                     }
                     Object::Index(index) if index.table == current => out.push(k.clone()),
+                    Object::Trigger(trigger) if trigger.table == current => out.push(k.clone()),
                     Object::Sequence(sequence)
                         if sequence
                             .owned_by
@@ -329,11 +334,13 @@ impl Schema {
                 let name = self.dialect.object_name(&function.name);
                 self.snapshot_routines();
                 self.functions.insert(name.name, text.to_lowercase());
+                self.pg_object_text(text, problems);
             }
             Statement::CreateProcedure { name, .. } => {
                 let name = self.dialect.object_name(name);
                 self.snapshot_routines();
                 self.functions.insert(name.name, text.to_lowercase());
+                self.pg_object_text(text, problems);
             }
             // A procedure of the history runs its body; anything else
             // executed by name can do anything.
@@ -352,7 +359,8 @@ impl Schema {
             Statement::Query(query) if self.calls_user_function(query.as_ref()) => {
                 self.opaque(text)
             }
-            _ => {}
+            // Extensions, functions and triggers (`pg_objects`).
+            _ => self.pg_object_text(text, problems),
         }
     }
 
@@ -905,6 +913,7 @@ impl Schema {
                 index_name: None,
                 from_index: None,
                 definition: Some(definition),
+                actions: None,
             };
             match &option.option {
                 ColumnOption::NotNull => new.nullable = false,
@@ -957,7 +966,9 @@ impl Schema {
                     fk.name = None;
                     fk.columns = vec![column.name.clone()];
                     let definition = fk.to_string();
-                    specs.push(spec(ConstraintKind::ForeignKey, Some(target), definition));
+                    let mut s = spec(ConstraintKind::ForeignKey, Some(target), definition);
+                    s.actions = Some(attributes::foreign_key_actions(&fk));
+                    specs.push(s);
                 }
                 ColumnOption::Check(check) => {
                     let mut check = check.clone();
@@ -1118,6 +1129,14 @@ impl Schema {
                 constraint: true,
                 implicit: false,
                 definition: None,
+                // A primary key or unique constraint's index is a btree;
+                // an exclusion constraint's method is its own.
+                method: (spec.kind != ConstraintKind::Other).then(|| "btree".to_string()),
+                predicate: if spec.kind == ConstraintKind::Other {
+                    IndexPredicate::Unknown
+                } else {
+                    IndexPredicate::Whole
+                },
             }),
             (Dialect::MySql, ConstraintKind::PrimaryKey | ConstraintKind::Unique) => {
                 pending.indexes.push(Index {
@@ -1128,6 +1147,8 @@ impl Schema {
                     constraint: true,
                     implicit: false,
                     definition: None,
+                    method: None,
+                    predicate: IndexPredicate::Whole,
                 })
             }
             (Dialect::MySql, ConstraintKind::ForeignKey) => {
@@ -1148,6 +1169,8 @@ impl Schema {
                     constraint: false,
                     implicit: true,
                     definition: None,
+                    method: None,
+                    predicate: IndexPredicate::Whole,
                 });
             }
             _ => {}
@@ -1159,6 +1182,7 @@ impl Schema {
             columns: spec.columns,
             references: spec.references,
             definition: spec.definition,
+            actions: spec.actions,
         });
     }
 
@@ -1186,6 +1210,7 @@ impl Schema {
             index_name: None,
             from_index: None,
             definition: constraint_definition(constraint),
+            actions: None,
         };
         match constraint {
             TableConstraint::PrimaryKey(pk) => {
@@ -1208,6 +1233,7 @@ impl Schema {
                 spec.kind = ConstraintKind::ForeignKey;
                 spec.columns = fk.columns.iter().map(|c| d.fold(c)).collect();
                 spec.references = Some(d.object_name(&fk.foreign_table));
+                spec.actions = Some(attributes::foreign_key_actions(fk));
                 spec.index_name = given(&fk.index_name);
                 if d == Dialect::MySql {
                     // MariaDB names the constraint after the index name
@@ -1265,6 +1291,8 @@ impl Schema {
                         constraint: false,
                         implicit: false,
                         definition: Some(definition),
+                        method: None,
+                        predicate: IndexPredicate::Whole,
                     });
                 }
                 return;
@@ -1494,6 +1522,10 @@ impl Schema {
                         if let Some(sql) = &mut c.sql {
                             sql.data_type = data_type.to_string();
                         }
+                        // The server rebuilds the indexes and may cast
+                        // in their `WHERE` now.
+                        let indexes = table.indexes.clone();
+                        self.unsure_predicates(&indexes);
                     }
                     AlterColumnOperation::AddGenerated { .. } => {
                         c.has_default = true;
@@ -1645,7 +1677,17 @@ impl Schema {
         for index_name in table.indexes.clone() {
             let k = key(ObjectKind::Index, &index_name);
             if let Some(Object::Index(mut index)) = self.objects.get(&k).cloned() {
-                if index.columns.iter().any(|c| c.as_deref() == Some(old)) {
+                // The server reprints a `WHERE` with the new name; the
+                // model's text of it would not be sure any more.
+                let reprinted = old != new
+                    && matches!(&index.predicate, IndexPredicate::Where(text)
+                        if text
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .any(|w| w.eq_ignore_ascii_case(old)));
+                if reprinted {
+                    index.predicate = IndexPredicate::Partial;
+                }
+                if index.columns.iter().any(|c| c.as_deref() == Some(old)) || reprinted {
                     for c in index.columns.iter_mut().flatten() {
                         if c == old {
                             *c = new.to_string();
@@ -1955,6 +1997,7 @@ impl Schema {
         for (k, object) in changed {
             self.insert(k, object);
         }
+        self.rename_triggers(from, to);
     }
 
     fn rename_index(&mut self, from: &Name, to: Name, problems: &mut Vec<Problem>) {
@@ -2092,6 +2135,8 @@ impl Schema {
             constraint: false,
             implicit: false,
             definition: Some(definition),
+            method: attributes::index_method(create, d),
+            predicate: self.index_predicate(create),
         };
         // MySQL: a new index may serve a foreign key whose generated index
         // then goes (an index of that name already there is the usual
@@ -2289,6 +2334,7 @@ impl Schema {
             let goes = match self.objects.get(&k) {
                 Some(Object::View(_)) => cascade,
                 Some(Object::Index(index)) => dropped_views.contains(&index.table),
+                Some(Object::Trigger(trigger)) => dropped_views.contains(&trigger.table),
                 Some(Object::Sequence(sequence)) => sequence
                     .owned_by
                     .as_ref()
@@ -2382,6 +2428,8 @@ struct Spec {
     from_index: Option<String>,
     /// The constraint without its name, as sqlparser prints it.
     definition: Option<String>,
+    /// A foreign key's actions.
+    actions: Option<super::ForeignKeyActions>,
 }
 
 /// A table constraint without its name, as sqlparser prints it; `None`

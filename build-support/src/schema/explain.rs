@@ -93,6 +93,19 @@ impl Schema {
             },
             Object::Type(def) if def.labels.is_empty() => format!("type {}", k.name),
             Object::Type(def) => format!("type {} enum ({})", k.name, def.labels.join(", ")),
+            Object::Extension(_) => format!("extension {}", k.name),
+            Object::Function(function) => match &function.signatures {
+                Some(signatures) => format!(
+                    "function {}",
+                    signatures
+                        .iter()
+                        .map(|s| format!("{}({s})", k.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => format!("function {} (overloads not known)", k.name),
+            },
+            Object::Trigger(trigger) => format!("trigger {} on {}", k.name, trigger.table),
         }
     }
 
@@ -137,6 +150,9 @@ impl Schema {
                         "owned_by": sequence.owned_by.as_ref().map(|(t, c)| format!("{t}.{c}")),
                     }),
                     Object::Type(def) => json!({ "labels": def.labels }),
+                    Object::Extension(_) => json!({}),
+                    Object::Function(function) => json!({ "signatures": function.signatures }),
+                    Object::Trigger(trigger) => json!({ "table": trigger.table.to_string() }),
                 };
                 if let Value::Object(map) = &mut value {
                     map.insert("kind".to_string(), json!(k.kind.noun()));

@@ -13,11 +13,14 @@
 //! cloning the whole schema per revision (10,000 revisions stay linear).
 
 mod apply;
+mod attributes;
+pub use attributes::sqlite_index_predicate;
 mod diff;
 mod explain;
 pub use explain::{model_after, model_of};
 mod mariadb;
 mod names;
+mod pg_objects;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -96,6 +99,37 @@ pub struct Constraint {
     /// (`CHECK (a > 0)`, `FOREIGN KEY (a) REFERENCES t(id) ON DELETE CASCADE`);
     /// `None` when not known.
     pub definition: Option<String>,
+    /// For a foreign key, its `ON DELETE` and `ON UPDATE` actions in the
+    /// form [`ForeignKeyActions`] prints; `None` when not known (or not a
+    /// foreign key).
+    pub actions: Option<ForeignKeyActions>,
+}
+
+/// What a foreign key does when the row it references is deleted or its key
+/// updated, each one of `no action`, `restrict`, `cascade`, `set null`,
+/// `set default` (lower case, as the model and every catalog reader write
+/// it; a key declared without an action has `no action`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ForeignKeyActions {
+    /// `ON DELETE`.
+    pub on_delete: String,
+    /// `ON UPDATE`.
+    pub on_update: String,
+}
+
+/// An index's `WHERE` clause (a partial index), as far as it is known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IndexPredicate {
+    /// No `WHERE`: the index covers every row.
+    Whole,
+    /// A `WHERE` whose condition reads as the server prints it
+    /// (PostgreSQL: `pg_get_expr`, e.g. `(deleted_at IS NULL)`; SQLite:
+    /// the condition as sqlparser prints it, on both sides).
+    Where(String),
+    /// A `WHERE` whose text the model cannot print as the server does.
+    Partial,
+    /// Not known whether the index has a `WHERE`.
+    Unknown,
 }
 
 /// A table (or anything with columns that the model treats like one).
@@ -167,6 +201,12 @@ pub struct Index {
     /// statement of its own or an `INDEX` clause; `None` for one that comes
     /// with a constraint, and when not known.
     pub definition: Option<String>,
+    /// The access method in lower case as the server names it (`btree`,
+    /// `gin`, `gist`, `hash`; MariaDB: `btree`, `fulltext`, `spatial`,
+    /// `hash`); `None` when not known.
+    pub method: Option<String>,
+    /// The `WHERE` clause of a partial index.
+    pub predicate: IndexPredicate,
 }
 
 /// A view or materialized view.
@@ -202,6 +242,37 @@ pub struct TypeDef {
     pub labels: Vec<String>,
 }
 
+/// A PostgreSQL extension (`CREATE EXTENSION`), by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// Folded name (extensions are named per database, not per schema).
+    pub name: Name,
+}
+
+/// A PostgreSQL function or procedure: every overload of one name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    /// Folded, qualified name.
+    pub name: Name,
+    /// The argument types of each overload as the server identifies it
+    /// (`oidvectortypes(proargtypes)`: `integer, text`, empty for none);
+    /// `None` when the model cannot be sure of every overload's types.
+    pub signatures: Option<BTreeSet<String>>,
+}
+
+/// A PostgreSQL trigger on a table or view; it goes with its table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    /// `<table>.<trigger>` in the table's schema (trigger names are per
+    /// table).
+    pub name: Name,
+    /// The table (or view) it fires on.
+    pub table: Name,
+    /// The function it runs, when known (`DROP FUNCTION ... CASCADE`
+    /// drops the trigger).
+    pub function: Option<Name>,
+}
+
 /// The kind of a schema object, part of its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ObjectKind {
@@ -215,6 +286,12 @@ pub enum ObjectKind {
     Type,
     /// A sequence (created explicitly, or owned by a serial or identity column).
     Sequence,
+    /// An extension (PostgreSQL).
+    Extension,
+    /// A function or procedure with its overloads (PostgreSQL).
+    Function,
+    /// A trigger, keyed `<table>.<trigger>` (PostgreSQL).
+    Trigger,
 }
 
 impl ObjectKind {
@@ -226,6 +303,9 @@ impl ObjectKind {
             ObjectKind::View => "view",
             ObjectKind::Type => "type",
             ObjectKind::Sequence => "sequence",
+            ObjectKind::Extension => "extension",
+            ObjectKind::Function => "function",
+            ObjectKind::Trigger => "trigger",
         }
     }
 }
@@ -252,6 +332,12 @@ pub enum Object {
     Type(TypeDef),
     /// A sequence.
     Sequence(Sequence),
+    /// An extension.
+    Extension(Extension),
+    /// A function or procedure.
+    Function(Function),
+    /// A trigger.
+    Trigger(Trigger),
 }
 
 /// The state of every object a stretch of statements touched, as it was
@@ -674,7 +760,10 @@ fn referenced(object: &Object) -> Box<dyn Iterator<Item = &Name> + '_> {
                 .iter()
                 .filter_map(|constraint| constraint.references.as_ref()),
         ),
-        Object::Type(_) => Box::new(std::iter::empty()),
+        Object::Trigger(trigger) => Box::new(std::iter::once(&trigger.table)),
+        Object::Type(_) | Object::Extension(_) | Object::Function(_) => {
+            Box::new(std::iter::empty())
+        }
     }
 }
 
