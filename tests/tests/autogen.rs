@@ -275,7 +275,9 @@ async fn pairs(db: &MigrateConnection, d: Dialect, list: &[(&str, &str, &str)]) 
 
 /// An enum label removed while a column of the type has a default: the
 /// re-created type needs the default dropped around the column's change
-/// (the server cannot cast the old default), and set again after.
+/// (the server cannot cast the old default), and set again after; a table
+/// the downgrade drops still uses the old type until it goes; a view that
+/// reads the column is dropped and created again around the change.
 #[tokio::test]
 async fn enum_label_removed_under_a_default_postgres() {
     let Some(t) = TestDb::postgres("enum_label_default").await else {
@@ -284,14 +286,25 @@ async fn enum_label_removed_under_a_default_postgres() {
     pairs(
         &t.db,
         Dialect::Postgres,
-        &[(
-            "a label removed from an enum with a default",
-            "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n\
+        &[
+            (
+                "a label removed from an enum with a default",
+                "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n\
              CREATE TABLE t (id INT PRIMARY KEY, m mood NOT NULL DEFAULT 'ok', n mood);",
-            "CREATE TYPE mood AS ENUM ('ok', 'happy');\n\
+                "CREATE TYPE mood AS ENUM ('ok', 'happy');\n\
              CREATE TABLE t (id INT PRIMARY KEY, m mood NOT NULL DEFAULT 'happy', n mood);\n\
              CREATE TABLE u (id INT PRIMARY KEY, m mood DEFAULT 'ok');",
-        )],
+            ),
+            (
+                "labels reordered under a view that reads the column",
+                "CREATE TYPE mood AS ENUM ('sad', 'ok');\n\
+             CREATE TABLE t (id INT PRIMARY KEY, m mood DEFAULT 'sad');\n\
+             CREATE VIEW moods AS SELECT id, m FROM t;",
+                "CREATE TYPE mood AS ENUM ('ok', 'sad');\n\
+             CREATE TABLE t (id INT PRIMARY KEY, m mood DEFAULT 'sad');\n\
+             CREATE VIEW moods AS SELECT id, m FROM t;",
+            ),
+        ],
     )
     .await;
     t.drop_database().await;

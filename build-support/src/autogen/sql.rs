@@ -271,6 +271,32 @@ impl<'a> Changes<'a> {
         // read changes.
         let mut touched: BTreeSet<Name> = changed.iter().map(|n| (*n).clone()).collect();
         touched.extend(removed.iter().map(|n| (*n).clone()));
+        // A table with a column of an enum that is re-created (a label
+        // removed or moved): the column changes type.
+        let recreated: Vec<&Name> = self
+            .from
+            .types
+            .iter()
+            .filter(|(name, f)| {
+                self.to.types.get(*name).is_some_and(|t| {
+                    f.kind == TypeKind::Enum
+                        && t.kind == TypeKind::Enum
+                        && !t.labels.starts_with(&f.labels)
+                })
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        touched.extend(
+            self.from
+                .tables
+                .values()
+                .filter(|t| {
+                    t.columns
+                        .iter()
+                        .any(|c| recreated.iter().any(|r| c.data_type == r.name))
+                })
+                .map(|t| t.name.clone()),
+        );
         let view_names: BTreeSet<&Name> = self
             .from
             .views
@@ -444,8 +470,9 @@ impl<'a> Changes<'a> {
                                 )));
                             }
                         }
-                        self.main
-                            .push(step(format!("DROP TYPE {}", self.name(&old))));
+                        // Last: a table or column this revision drops may
+                        // still use the old type.
+                        drop_types.push(step(format!("DROP TYPE {}", self.name(&old))));
                     }
                 }
                 _ => {}
