@@ -317,12 +317,13 @@ fn unchecked_statement_is_unknown_on_mariadb() {
 fn comments_drift_on(server: Server, url: &str) -> Vec<String> {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path();
-    let (up, edits) = match server {
+    let (up, down, edits) = match server {
         Server::Postgres => (
             "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n\
              COMMENT ON TABLE notes IS 'what people wrote';\n\
              COMMENT ON COLUMN notes.body IS 'the text';\n\
              CREATE SEQUENCE ticket INCREMENT BY 5 MAXVALUE 1000 CYCLE;",
+            "DROP SEQUENCE ticket;\nDROP TABLE notes;",
             "COMMENT ON COLUMN notes.body IS 'the text, edited';\n\
              COMMENT ON TABLE notes IS NULL;\n\
              ALTER SEQUENCE ticket INCREMENT BY 7;",
@@ -330,16 +331,12 @@ fn comments_drift_on(server: Server, url: &str) -> Vec<String> {
         _ => (
             "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT COMMENT 'the text') \
              COMMENT = 'what people wrote';",
+            "DROP TABLE notes;",
             "ALTER TABLE notes MODIFY COLUMN body TEXT COMMENT 'the text, edited';\n\
              ALTER TABLE notes COMMENT = '';",
         ),
     };
-    history(
-        dir,
-        url,
-        server.dialect(),
-        &[("0001", up, "DROP TABLE notes;")],
-    );
+    history(dir, url, server.dialect(), &[("0001", up, down)]);
     let clean = ok(
         cargo_migrate(dir, Some(url), &["check", "--drift"]),
         "check --drift on a migrated database",
