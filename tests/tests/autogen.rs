@@ -177,7 +177,7 @@ async fn pair(
     run_sections(db, &base, true).await?;
     let before = catalog(db).await;
     let head = head_schema(d, std::slice::from_ref(&base));
-    let generated = generate(&head, &declared(d, &target));
+    let generated = generate(&head, &declared(d, target));
     if generated.is_empty() {
         let diff = differences(&before, &want);
         return if diff.is_empty() {
