@@ -347,7 +347,11 @@ fn edit_extras(rng: &mut Rng, x: &mut Extras) {
                     _ => Some((inc, min, max, cache, !cycle)),
                 },
                 Some(options) => Some(options),
-                None => Some((2, 1, 500, 1, true)),
+                // Without PostgreSQL's parser a sequence dropped and added
+                // again keeps the options it had (a change would be ALTER
+                // SEQUENCE).
+                None if PG_QUERY => Some((2, 1, 500, 1, true)),
+                None => Some((1, 1, 1000, 1, false)),
             }
         }
         _ => x.domain = !x.domain,
