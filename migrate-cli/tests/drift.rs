@@ -393,3 +393,77 @@ fn foreign_key_action_drift_on_mariadb() {
         },
     );
 }
+
+/// Comments and a sequence's options: none reported after `upgrade`; a
+/// column's comment changed, a table's comment removed and (PostgreSQL) a
+/// sequence's increment changed by hand are reported, exactly those.
+fn comments_drift_on(server: Server, url: &str) -> Vec<String> {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let (up, down, edits) = match server {
+        Server::Postgres => (
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n\
+             COMMENT ON TABLE notes IS 'what people wrote';\n\
+             COMMENT ON COLUMN notes.body IS 'the text';\n\
+             CREATE SEQUENCE ticket INCREMENT BY 5 MAXVALUE 1000 CYCLE;",
+            "DROP SEQUENCE ticket;\nDROP TABLE notes;",
+            "COMMENT ON COLUMN notes.body IS 'the text, edited';\n\
+             COMMENT ON TABLE notes IS NULL;\n\
+             ALTER SEQUENCE ticket INCREMENT BY 7;",
+        ),
+        _ => (
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT COMMENT 'the text') \
+             COMMENT = 'what people wrote';",
+            "DROP TABLE notes;",
+            "ALTER TABLE notes MODIFY COLUMN body TEXT COMMENT 'the text, edited';\n\
+             ALTER TABLE notes COMMENT = '';",
+        ),
+    };
+    history(dir, url, server.dialect(), &[("0001", up, down)]);
+    let clean = ok(
+        cargo_migrate(dir, Some(url), &["check", "--drift"]),
+        "check --drift on a migrated database",
+    );
+    assert_eq!(clean.stdout, "", "{}", clean.stdout);
+    by_hand(server, url, edits);
+    let drifted = cargo_migrate(dir, Some(url), &["check", "--drift"]);
+    assert_eq!(drifted.code, 1, "{}\n{}", drifted.stdout, drifted.stderr);
+    drifted.stdout.lines().skip(1).map(str::to_string).collect()
+}
+
+#[test]
+fn comments_and_sequence_options_drift_on_postgres() {
+    on_fresh_database(
+        migrate_test_support::POSTGRES,
+        "comments_drift_on_postgres",
+        "drift",
+        |url| {
+            assert_eq!(
+                comments_drift_on(Server::Postgres, url),
+                [
+                    "  sequence ticket: options `INCREMENT BY 5` in the model, `INCREMENT BY 7` in the database",
+                    "  table notes: column body: comment 'the text' in the model, 'the text, edited' in the database",
+                    "  table notes: comment 'what people wrote' in the model, none in the database",
+                ]
+            );
+        },
+    );
+}
+
+#[test]
+fn comments_drift_on_mariadb() {
+    on_fresh_database(
+        migrate_test_support::MYSQL,
+        "comments_drift_on_mariadb",
+        "drift",
+        |url| {
+            assert_eq!(
+                comments_drift_on(Server::MySql, url),
+                [
+                    "  table notes: column body: comment 'the text' in the model, 'the text, edited' in the database",
+                    "  table notes: comment 'what people wrote' in the model, none in the database",
+                ]
+            );
+        },
+    );
+}

@@ -158,7 +158,7 @@ fn from_database_on_sqlite() {
 
 const PG_BEFORE: &str = "
 CREATE TYPE mood AS ENUM ('happy', 'sad');
-CREATE SEQUENCE counter;
+CREATE SEQUENCE counter INCREMENT BY 2 MAXVALUE 500;
 CREATE TABLE users (id serial PRIMARY KEY, email varchar(200) NOT NULL, old text, feeling mood DEFAULT 'happy',
     n bigint GENERATED ALWAYS AS IDENTITY, c int DEFAULT nextval('counter'), CHECK (length(email) > 3));
 CREATE TABLE legacy (id bigserial PRIMARY KEY, payload jsonb DEFAULT '{}', at timestamptz DEFAULT now());
@@ -168,12 +168,14 @@ CREATE INDEX ix_posts_body ON posts USING hash (body);
 CREATE VIEW recent AS SELECT id, body FROM posts;
 CREATE MATERIALIZED VIEW counts AS SELECT author, count(*) AS n FROM posts GROUP BY author;
 INSERT INTO users (email) VALUES ('someone@example.com');
+COMMENT ON TABLE users IS 'people';
+COMMENT ON COLUMN users.old IS 'kept for now';
 ";
 
 const PG_AFTER: &str = "
 CREATE TYPE mood AS ENUM ('happy', 'sad');
 CREATE TYPE color AS ENUM ('red', 'green');
-CREATE SEQUENCE counter;
+CREATE SEQUENCE counter INCREMENT BY 3 CACHE 5;
 CREATE TABLE users (id serial PRIMARY KEY, email varchar(200) NOT NULL UNIQUE, feeling mood DEFAULT 'sad',
     n bigint GENERATED ALWAYS AS IDENTITY, c int DEFAULT nextval('counter'), CHECK (length(email) > 3),
     name text DEFAULT 'anon');
@@ -184,6 +186,8 @@ CREATE UNIQUE INDEX ix_tags_label ON tags (lower(label));
 CREATE INDEX ix_posts_body ON posts (author) WHERE body <> '';
 CREATE VIEW recent AS SELECT id, body FROM posts WHERE id > 10;
 CREATE MATERIALIZED VIEW counts AS SELECT author, count(*) AS n FROM posts GROUP BY author;
+COMMENT ON TABLE users IS 'the people who write';
+COMMENT ON COLUMN users.email IS 'where to write';
 ";
 
 #[test]
@@ -208,6 +212,18 @@ fn from_database_on_postgres() {
     assert!(upgrade.contains("CHECK (length(body) < 1000)"), "{text}");
     assert!(
         upgrade.contains("CREATE VIEW recent AS SELECT id, body FROM posts WHERE id > 10"),
+        "{text}"
+    );
+    // Comments and a sequence's options are read and compared.
+    for expected in [
+        "ALTER SEQUENCE counter INCREMENT BY 3 MAXVALUE 9223372036854775807 CACHE 5;",
+        "COMMENT ON TABLE users IS 'the people who write';",
+        "COMMENT ON COLUMN users.email IS 'where to write';",
+    ] {
+        assert!(upgrade.contains(expected), "{expected}\n{text}");
+    }
+    assert!(
+        text.contains("ALTER SEQUENCE counter INCREMENT BY 2 MAXVALUE 500 CACHE 1;"),
         "{text}"
     );
 }

@@ -352,6 +352,15 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
                         m.owned_by, c.owned_by
                     ));
                 }
+                if let (Some(mo), Some(co)) = (&m.options, &c.options) {
+                    if mo != co {
+                        miss(format!(
+                            "options `{}` in the model, `{}` in the database",
+                            co.clauses_to(mo),
+                            mo.clauses_to(co)
+                        ));
+                    }
+                }
             }
             (Some(Object::Type(m)), Some(Object::Type(c))) => {
                 if !m.labels.is_empty() && m.labels != c.labels {
@@ -447,6 +456,13 @@ fn show_default(form: &DefaultForm, text: Option<&str>) -> String {
     }
 }
 
+fn show_comment(comment: Option<&String>) -> String {
+    match comment {
+        Some(text) => format!("'{}'", text.replace('\'', "''")),
+        None => "none".to_string(),
+    }
+}
+
 fn compare_default(mc: &Column, cc: &Column, miss: &mut dyn FnMut(String)) {
     let (Some(ms), Some(cs)) = (&mc.sql, &cc.sql) else {
         return;
@@ -528,6 +544,25 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
             if how.defaults {
                 compare_default(mc, cc, miss);
             }
+            let (a, b) = (
+                m.column_comments.get(&mc.name),
+                c.column_comments.get(&mc.name),
+            );
+            if a != b {
+                miss(format!(
+                    "column {}: comment {} in the model, {} in the database",
+                    mc.name,
+                    show_comment(a),
+                    show_comment(b)
+                ));
+            }
+        }
+        if m.comment != c.comment {
+            miss(format!(
+                "comment {} in the model, {} in the database",
+                show_comment(m.comment.as_ref()),
+                show_comment(c.comment.as_ref())
+            ));
         }
     }
     if !m.open_constraints && how.constraint_names {

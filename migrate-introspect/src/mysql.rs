@@ -18,7 +18,8 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
     let mut out = Catalog::new();
     let mut tables: BTreeMap<Name, Table> = BTreeMap::new();
     let rows = sqlx::query(
-        "SELECT CAST(lower(table_name) AS CHAR), CAST(table_type AS CHAR) \
+        "SELECT CAST(lower(table_name) AS CHAR), CAST(table_type AS CHAR), \
+                CAST(table_comment AS CHAR) \
          FROM information_schema.tables WHERE table_schema = DATABASE()",
     )
     .fetch_all(&mut *pool)
@@ -37,14 +38,18 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
                 }),
             );
         } else {
-            tables.insert(name.clone(), Table::new(name));
+            let comment: Option<String> = row.get(2);
+            let mut table = Table::new(name.clone());
+            table.comment = comment.filter(|c| !c.is_empty());
+            tables.insert(name, table);
         }
     }
     let rows = sqlx::query(
         "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(column_name) AS CHAR), \
                 CAST(lower(column_type) AS CHAR), CAST(is_nullable AS CHAR), \
                 CAST(column_default IS NOT NULL OR extra LIKE '%auto_increment%' AS SIGNED), \
-                CAST(column_default AS CHAR), CAST(lower(extra) AS CHAR) \
+                CAST(column_default AS CHAR), CAST(lower(extra) AS CHAR), \
+                CAST(column_comment AS CHAR) \
          FROM information_schema.columns WHERE table_schema = DATABASE() \
          ORDER BY table_name, ordinal_position",
     )
@@ -66,6 +71,10 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             } else {
                 (row.get(5), None)
             };
+            let comment: Option<String> = row.get(7);
+            if let Some(comment) = comment.filter(|c| !c.is_empty()) {
+                table.column_comments.insert(row.get(1), comment);
+            }
             table.columns.push(Column {
                 name: row.get(1),
                 data_type: data_type.clone(),

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use migrate_build::schema::{
-    key, Column, ColumnSql, Constraint, ConstraintKind, Extension, ForeignKeyActions, Function,
-    Index, IndexPredicate, Name, Object, ObjectKind, Sequence, Table, Trigger, TypeDef, View,
+    key, sequence_type, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Extension,
+    ForeignKeyActions, Function, Index, IndexPredicate, Name, Object, ObjectKind, Sequence,
+    SequenceOptions, Table, Trigger, TypeDef, TypeKind, View,
 };
 use sqlx::Row;
 
@@ -223,8 +224,11 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
     }
     let rows = sqlx::query(&format!(
         "SELECT n.nspname::text, c.relname::text, coalesce(tn.nspname::text, ''), \
-                coalesce(t.relname::text, ''), coalesce(a.attname::text, '') \
+                coalesce(t.relname::text, ''), coalesce(a.attname::text, ''), \
+                format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax, s.seqstart, \
+                s.seqcache, s.seqcycle \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_sequence s ON s.seqrelid = c.oid \
          LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass \
               AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
          LEFT JOIN pg_class t ON t.oid = d.refobjid \
@@ -238,15 +242,20 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
         let name = pg_name(row.get(0), row.get(1));
         let table: String = row.get(3);
         let owned_by = (!table.is_empty()).then(|| (pg_name(row.get(2), table), row.get(4)));
+        let options = sequence_options(&row, 5);
         out.insert(
             key(ObjectKind::Sequence, &name),
-            Object::Sequence(Sequence { name, owned_by }),
+            Object::Sequence(Sequence {
+                name,
+                owned_by,
+                options,
+            }),
         );
     }
     let rows = sqlx::query(&format!(
         "SELECT n.nspname::text, t.typname::text, \
                 coalesce((SELECT string_agg(e.enumlabel::text, chr(1) ORDER BY e.enumsortorder) \
-                          FROM pg_enum e WHERE e.enumtypid = t.oid), '') \
+                          FROM pg_enum e WHERE e.enumtypid = t.oid), ''), t.typtype::text \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_class c ON c.oid = t.typrelid \
          WHERE {PG_USER_SCHEMA} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND c.relkind = 'c')) \
@@ -262,8 +271,37 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
             Object::Type(TypeDef {
                 name,
                 labels: split_list(&row.get::<String, _>(2)),
+                kind: match row.get::<String, _>(3).as_str() {
+                    "e" => TypeKind::Enum,
+                    "d" => TypeKind::Domain(None),
+                    _ => TypeKind::Other,
+                },
             }),
         );
+    }
+    // Comments on tables and their columns.
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text, c.relname::text, a.attname::text, d.description \
+         FROM pg_description d JOIN pg_class c ON c.oid = d.objoid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
+         WHERE d.classoid = 'pg_class'::regclass AND c.relkind IN ('r', 'p') AND {PG_USER_SCHEMA}"
+    ))
+    .fetch_all(&mut *pool)
+    .await?;
+    for row in rows {
+        let name = pg_name(row.get(0), row.get(1));
+        let Some(table) = tables.get_mut(&name) else {
+            continue;
+        };
+        let column: Option<String> = row.get(2);
+        let text: String = row.get(3);
+        match column {
+            Some(column) => {
+                table.column_comments.insert(column, text);
+            }
+            None => table.comment = Some(text),
+        }
     }
     read_routines(&mut *pool, &mut out).await?;
     for (name, table) in tables {
@@ -458,8 +496,11 @@ async fn definitions_in(
     }
     // Sequences no column owns.
     let rows = sqlx::query(&format!(
-        "SELECT n.nspname::text, c.relname::text FROM pg_class c \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
+        "SELECT n.nspname::text, c.relname::text, \
+                format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax, s.seqstart, \
+                s.seqcache, s.seqcycle \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_sequence s ON s.seqrelid = c.oid \
          WHERE c.relkind = 'S' AND {scope} AND {PG_NOT_EXTENSION} \
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid \
              AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass \
@@ -469,14 +510,21 @@ async fn definitions_in(
     .await?;
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
+        // The options that differ from the defaults.
+        let clauses = sequence_options(&row, 2)
+            .map(|o| o.create_clauses(Dialect::Postgres))
+            .filter(|c| !c.is_empty())
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
         out.push((
             format!("sequence {name}"),
-            format!("CREATE SEQUENCE {}", q(&name)),
+            format!("CREATE SEQUENCE {}{clauses}", q(&name)),
         ));
     }
     // Tables: columns, then constraints other than foreign keys.
     let tables = sqlx::query(&format!(
-        "SELECT c.oid, n.nspname::text, c.relname::text FROM pg_class c \
+        "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class') \
+         FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p') AND {scope} AND {PG_NOT_EXTENSION} ORDER BY c.oid"
     ))
@@ -496,7 +544,8 @@ async fn definitions_in(
                     EXISTS (SELECT 1 FROM pg_depend s JOIN pg_class sc ON sc.oid = s.objid \
                             WHERE s.refobjid = a.attrelid AND s.refobjsubid = a.attnum \
                             AND s.classid = 'pg_class'::regclass AND sc.relkind = 'S' \
-                            AND s.deptype = 'a') \
+                            AND s.deptype = 'a'), \
+                    col_description(a.attrelid, a.attnum) \
              FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
              WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         )
@@ -504,6 +553,14 @@ async fn definitions_in(
         .fetch_all(&mut *conn)
         .await?;
         let mut items = Vec::new();
+        let mut comments = Vec::new();
+        if let Some(comment) = table.get::<Option<String>, _>(3) {
+            comments.push(format!(
+                "COMMENT ON TABLE {} IS {}",
+                q(&name),
+                pg_literal(&comment)
+            ));
+        }
         for c in columns {
             let column: String = c.get(0);
             let mut data_type: String = c.get(1);
@@ -512,6 +569,14 @@ async fn definitions_in(
             let identity: String = c.get(4);
             let generated: String = c.get(5);
             let owns_sequence: bool = c.get(6);
+            if let Some(comment) = c.get::<Option<String>, _>(7) {
+                comments.push(format!(
+                    "COMMENT ON COLUMN {}.{} IS {}",
+                    q(&name),
+                    ident(&column),
+                    pg_literal(&comment)
+                ));
+            }
             let mut clause = String::new();
             if owns_sequence
                 && default
@@ -577,6 +642,9 @@ async fn definitions_in(
             format!("table {name}"),
             format!("CREATE TABLE {} ({})", q(&name), items.join(", ")),
         ));
+        for comment in comments {
+            out.push((format!("comment on table {name}"), comment));
+        }
     }
     out.extend(foreign);
     // Views and materialized views, in creation order.
@@ -632,6 +700,25 @@ async fn definitions_in(
         out.push((format!("index {name}"), definition));
     }
     Ok(out)
+}
+
+/// A sequence's options from the row's columns `at..at + 7` (type,
+/// increment, min, max, start, cache, cycle of `pg_sequence`).
+fn sequence_options(row: &sqlx::postgres::PgRow, at: usize) -> Option<SequenceOptions> {
+    Some(SequenceOptions {
+        data_type: sequence_type(&row.get::<String, _>(at))?,
+        increment: row.get(at + 1),
+        min_value: row.get(at + 2),
+        max_value: row.get(at + 3),
+        start: row.get(at + 4),
+        cache: row.get(at + 5),
+        cycle: row.get(at + 6),
+    })
+}
+
+/// `text` as a PostgreSQL string literal (standard conforming strings).
+fn pg_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// `name` quoted as PostgreSQL needs it (always: the server's names are

@@ -18,6 +18,8 @@ use migrate_runtime::MigrateConnection;
 use migrate_tests::catalog::{introspect, Catalog};
 use migrate_tests::TestDb;
 
+use migrate_build::parse::PG_QUERY_ENABLED as PG_QUERY;
+
 #[path = "../../build-support/tests/support/schema_edits.rs"]
 mod schema_edits;
 
@@ -152,6 +154,18 @@ fn differences(a: &Catalog, b: &Catalog) -> Vec<String> {
 
 async fn one_case(db: &MigrateConnection, d: Dialect, seed: u64) -> Result<(), String> {
     let (history, target) = schema_edits::case(d, seed);
+    pair(db, d, &history, &target).await
+}
+
+/// `history` applied, then the revision generated toward `target`: the
+/// catalog equals `target` applied to an empty database; the downgrade
+/// brings back the history's catalog.
+async fn pair(
+    db: &MigrateConnection,
+    d: Dialect,
+    history: &str,
+    target: &str,
+) -> Result<(), String> {
     // The declared schema on an empty database.
     reset(db).await;
     let declared_revision = compile(d, "r0", "none", &format!("-- migrate:upgrade\n{target}\n"));
@@ -163,7 +177,7 @@ async fn one_case(db: &MigrateConnection, d: Dialect, seed: u64) -> Result<(), S
     run_sections(db, &base, true).await?;
     let before = catalog(db).await;
     let head = head_schema(d, std::slice::from_ref(&base));
-    let generated = generate(&head, &declared(d, &target));
+    let generated = generate(&head, &declared(d, target));
     if generated.is_empty() {
         let diff = differences(&before, &want);
         return if diff.is_empty() {
@@ -246,5 +260,52 @@ async fn round_trip_mysql() {
         return;
     };
     cases(&t.db, Dialect::MySql).await;
+    t.drop_database().await;
+}
+
+/// Named `(history, declared)` pairs through [`pair`] on one database,
+/// emptied before each.
+async fn pairs(db: &MigrateConnection, d: Dialect, list: &[(&str, &str, &str)]) {
+    for (what, history, target) in list {
+        if let Err(e) = pair(db, d, history, target).await {
+            panic!("{d:?} {what}:\n--- history\n{history}\n--- declared\n{target}\n{e}");
+        }
+    }
+}
+
+/// An enum label removed while a column of the type has a default: the
+/// re-created type needs the default dropped around the column's change
+/// (the server cannot cast the old default), and set again after; a table
+/// the downgrade drops still uses the old type until it goes; a view that
+/// reads the column is dropped and created again around the change.
+#[tokio::test]
+async fn enum_label_removed_under_a_default_postgres() {
+    let Some(t) = TestDb::postgres("enum_label_default").await else {
+        return;
+    };
+    pairs(
+        &t.db,
+        Dialect::Postgres,
+        &[
+            (
+                "a label removed from an enum with a default",
+                "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n\
+             CREATE TABLE t (id INT PRIMARY KEY, m mood NOT NULL DEFAULT 'ok', n mood);",
+                "CREATE TYPE mood AS ENUM ('ok', 'happy');\n\
+             CREATE TABLE t (id INT PRIMARY KEY, m mood NOT NULL DEFAULT 'happy', n mood);\n\
+             CREATE TABLE u (id INT PRIMARY KEY, m mood DEFAULT 'ok');",
+            ),
+            (
+                "labels reordered under a view that reads the column",
+                "CREATE TYPE mood AS ENUM ('sad', 'ok');\n\
+             CREATE TABLE t (id INT PRIMARY KEY, m mood DEFAULT 'sad');\n\
+             CREATE VIEW moods AS SELECT id, m FROM t;",
+                "CREATE TYPE mood AS ENUM ('ok', 'sad');\n\
+             CREATE TABLE t (id INT PRIMARY KEY, m mood DEFAULT 'sad');\n\
+             CREATE VIEW moods AS SELECT id, m FROM t;",
+            ),
+        ],
+    )
+    .await;
     t.drop_database().await;
 }

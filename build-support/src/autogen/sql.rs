@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::schema::{
-    Column, Constraint, ConstraintKind, Dialect, Index, Name, Object, Schema, Table, TypeDef, View,
+    Column, Constraint, ConstraintKind, Dialect, Index, Name, Object, Schema, Sequence, Table,
+    TypeDef, TypeKind, View,
 };
 
 /// One statement of a generated revision, with the `-- REVIEW:` lines
@@ -117,7 +118,7 @@ struct Models<'a> {
     indexes: BTreeMap<&'a Name, &'a Index>,
     views: BTreeMap<&'a Name, &'a View>,
     types: BTreeMap<&'a Name, &'a TypeDef>,
-    sequences: BTreeSet<&'a Name>,
+    sequences: BTreeMap<&'a Name, &'a Sequence>,
 }
 
 impl<'a> Models<'a> {
@@ -127,7 +128,7 @@ impl<'a> Models<'a> {
             indexes: BTreeMap::new(),
             views: BTreeMap::new(),
             types: BTreeMap::new(),
-            sequences: BTreeSet::new(),
+            sequences: BTreeMap::new(),
         };
         for (key, object) in schema.objects() {
             if schema.is_uncertain(key) {
@@ -155,7 +156,7 @@ impl<'a> Models<'a> {
                     m.types.insert(&key.name, t);
                 }
                 Object::Sequence(s) if s.owned_by.is_none() => {
-                    m.sequences.insert(&key.name);
+                    m.sequences.insert(&key.name, s);
                 }
                 Object::Sequence(_) => {}
                 // Not written by autogenerate.
@@ -272,6 +273,32 @@ impl<'a> Changes<'a> {
         // read changes.
         let mut touched: BTreeSet<Name> = changed.iter().map(|n| (*n).clone()).collect();
         touched.extend(removed.iter().map(|n| (*n).clone()));
+        // A table with a column of an enum that is re-created (a label
+        // removed or moved): the column changes type.
+        let recreated: Vec<&Name> = self
+            .from
+            .types
+            .iter()
+            .filter(|(name, f)| {
+                self.to.types.get(*name).is_some_and(|t| {
+                    f.kind == TypeKind::Enum
+                        && t.kind == TypeKind::Enum
+                        && !t.labels.starts_with(&f.labels)
+                })
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        touched.extend(
+            self.from
+                .tables
+                .values()
+                .filter(|t| {
+                    t.columns
+                        .iter()
+                        .any(|c| recreated.iter().any(|r| c.data_type == r.name))
+                })
+                .map(|t| t.name.clone()),
+        );
         let view_names: BTreeSet<&Name> = self
             .from
             .views
@@ -332,15 +359,43 @@ impl<'a> Changes<'a> {
             .chain(self.to.types.keys())
             .copied()
             .collect();
+        // Enums first, then domains (which may be of an enum).
+        let mut create_types: Vec<(bool, Step)> = Vec::new();
         for name in type_names {
             match (self.from.types.get(name), self.to.types.get(name)) {
-                (None, Some(t)) => {
-                    let sql = self.create_type(t);
-                    self.main.insert(0, step(sql));
-                }
-                (Some(_), None) => drop_types.push(reviewed(
-                    format!("DROP TYPE {}", self.name(name)),
-                    format!("drops type {name}, which the declared schema no longer has"),
+                (None, Some(t)) => match self.create_type(t) {
+                    Some(sql) => {
+                        create_types.push((matches!(t.kind, TypeKind::Domain(_)), step(sql)))
+                    }
+                    None => self.unknown.push(format!(
+                        "type {name}: not an enum or a domain the model can write: create it by hand"
+                    )),
+                },
+                (Some(f), None) => match &f.kind {
+                    // The downgrade must be able to create it again.
+                    TypeKind::Enum | TypeKind::Domain(Some(_)) => {
+                        let enumeration = f.kind == TypeKind::Enum;
+                        let s = reviewed(
+                            format!(
+                                "DROP {} {}",
+                                if enumeration { "TYPE" } else { "DOMAIN" },
+                                self.name(name)
+                            ),
+                            format!("drops type {name}, which the declared schema no longer has"),
+                        );
+                        // Domains (which may be of an enum) first.
+                        if enumeration {
+                            drop_types.push(s);
+                        } else {
+                            drop_types.insert(0, s);
+                        }
+                    }
+                    _ => self.unknown.push(format!(
+                        "type {name}: not an enum or a domain the model can write: drop it by hand"
+                    )),
+                },
+                (Some(f), Some(t)) if f.kind != t.kind => self.unknown.push(format!(
+                    "type {name} changes its kind or its domain definition: write that change by hand"
                 )),
                 (Some(f), Some(t)) if f.labels != t.labels => {
                     if t.labels.starts_with(&f.labels) {
@@ -365,50 +420,113 @@ impl<'a> Changes<'a> {
                             ),
                             why.clone(),
                         ));
-                        self.main.push(step(self.create_type(t)));
-                        let users: Vec<(Name, String)> = self
-                            .to
+                        self.main
+                            .push(step(self.create_type(t).unwrap_or_default()));
+                        // The columns of the type that exist before this
+                        // revision (a new table is created with the new
+                        // type), with their defaults: a default of the old
+                        // type cannot be cast to the new one, so it is
+                        // dropped around the change and set again.
+                        let users: Vec<(Name, String, Option<String>)> = self
+                            .from
                             .tables
                             .values()
-                            .flat_map(|table| {
-                                table
-                                    .columns
+                            .filter_map(|table| Some((table, self.to.tables.get(&table.name)?)))
+                            .flat_map(|(old, new)| {
+                                old.columns
                                     .iter()
                                     .filter(|c| c.data_type == name.name)
-                                    .map(|c| (table.name.clone(), c.name.clone()))
+                                    .filter_map(move |c| {
+                                        let now = new.column(&c.name)?;
+                                        (now.data_type == name.name).then(|| {
+                                            (
+                                                old.name.clone(),
+                                                c.name.clone(),
+                                                column_default(c).map(|_| {
+                                                    column_default(now).unwrap_or_default()
+                                                }),
+                                            )
+                                        })
+                                    })
                             })
                             .collect();
-                        for (table, column) in users {
+                        for (table, column, default) in users {
                             let c = self.ident(&column);
+                            let table = self.name(&table);
+                            if default.is_some() {
+                                self.main.push(step(format!(
+                                    "ALTER TABLE {table} ALTER COLUMN {c} DROP DEFAULT"
+                                )));
+                            }
                             self.main.push(reviewed(
                                 format!(
-                                    "ALTER TABLE {} ALTER COLUMN {c} TYPE {} USING {c}::text::{}",
-                                    self.name(&table),
+                                    "ALTER TABLE {table} ALTER COLUMN {c} TYPE {} USING {c}::text::{}",
                                     self.name(name),
                                     self.name(name)
                                 ),
                                 why.clone(),
                             ));
+                            if let Some(default) = default.filter(|d| !d.is_empty()) {
+                                self.main.push(step(format!(
+                                    "ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"
+                                )));
+                            }
                         }
-                        self.main
-                            .push(step(format!("DROP TYPE {}", self.name(&old))));
+                        // Last: a table or column this revision drops may
+                        // still use the old type.
+                        drop_types.push(step(format!("DROP TYPE {}", self.name(&old))));
                     }
                 }
                 _ => {}
             }
         }
+        create_types.sort_by_key(|(domain, _)| *domain);
+        self.main
+            .splice(0..0, create_types.into_iter().map(|(_, s)| s));
 
         // Sequences of their own.
-        let new_sequences: Vec<&Name> = self
-            .to
-            .sequences
-            .iter()
-            .filter(|n| !self.from.sequences.contains(*n))
-            .copied()
-            .collect();
-        for name in new_sequences {
-            self.main
-                .push(step(format!("CREATE SEQUENCE {}", self.name(name))));
+        let sequence_names: Vec<&Name> = self.to.sequences.keys().copied().collect();
+        for name in sequence_names {
+            let to = self.to.sequences[name];
+            let Some(from) = self.from.sequences.get(name).copied() else {
+                // The options that differ from the defaults.
+                let clauses = to
+                    .options
+                    .as_ref()
+                    .map(|o| o.create_clauses(self.d))
+                    .filter(|c| !c.is_empty())
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default();
+                self.main.push(step(format!(
+                    "CREATE SEQUENCE {}{clauses}",
+                    self.name(name)
+                )));
+                continue;
+            };
+            match (&from.options, &to.options) {
+                (Some(f), Some(t)) if f != t => {
+                    let sql = format!("ALTER SEQUENCE {} {}", self.name(name), f.clauses_to(t));
+                    // sqlparser does not read ALTER SEQUENCE; PostgreSQL's
+                    // own parser does.
+                    if self.pg() && crate::parse::PG_QUERY_ENABLED {
+                        self.main.push(step(sql));
+                    } else {
+                        self.unknown.push(format!(
+                            "sequence {name} changes its options: write `{sql}` by hand (sqlparser \
+                             does not read it{})",
+                            if self.pg() {
+                                "; PostgreSQL's own parser, feature `pg-query`, does"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                }
+                (Some(_), Some(_)) => {}
+                _ => self.unknown.push(format!(
+                    "sequence {name}: its options are not known to the model, not compared"
+                )),
+            }
         }
 
         // Indexes that go away or change on a table that stays (a dropped
@@ -619,8 +737,8 @@ impl<'a> Changes<'a> {
         let old_sequences: Vec<&Name> = self
             .from
             .sequences
-            .iter()
-            .filter(|n| !self.to.sequences.contains(*n))
+            .keys()
+            .filter(|n| !self.to.sequences.contains_key(*n))
             .copied()
             .collect();
         for name in old_sequences {
@@ -630,6 +748,8 @@ impl<'a> Changes<'a> {
             ));
         }
         self.main.append(&mut drop_types);
+
+        self.comments(&changed);
 
         // Views last, what they read first.
         let to_create: BTreeSet<Name> = redo_views
@@ -816,7 +936,7 @@ impl<'a> Changes<'a> {
         for c in &added {
             let mut s = step(format!(
                 "ALTER TABLE {table} ADD COLUMN {}",
-                self.column_def(c, false)
+                self.column_def(t, c, false)
             ));
             let default = c.sql.as_ref().and_then(|s| s.default.as_ref());
             if !c.nullable && default.is_none() && !c.has_default {
@@ -866,7 +986,7 @@ impl<'a> Changes<'a> {
                 // MODIFY restates the whole column.
                 let mut s = step(format!(
                     "ALTER TABLE {table} MODIFY COLUMN {}",
-                    self.column_def(c, false)
+                    self.column_def(t, c, false)
                 ));
                 if type_changed {
                     s.review.push(format!(
@@ -1113,12 +1233,13 @@ impl<'a> Changes<'a> {
             .collect();
         for c in &t.columns {
             let inline_pk = autoincrement == Some(c.name.as_str());
-            let mut def = self.column_def(c, inline_pk);
+            let mut def = self.column_core(c, inline_pk);
             if keyed.contains(&c.name.as_str()) {
                 if let Some(stripped) = def.strip_suffix(" NOT NULL") {
                     def = stripped.to_string();
                 }
             }
+            def.push_str(&self.column_comment(t, c));
             lines.push(def);
         }
         for c in constraints {
@@ -1134,14 +1255,36 @@ impl<'a> Changes<'a> {
                 lines.push(format!("CONSTRAINT {} {def}", self.ident(&c.name)));
             }
         }
+        let comment = match &t.comment {
+            Some(comment) if self.d == Dialect::MySql => {
+                format!(" COMMENT = {}", self.literal(comment))
+            }
+            _ => String::new(),
+        };
         format!(
-            "CREATE TABLE {} (\n    {}\n)",
+            "CREATE TABLE {} (\n    {}\n){comment}",
             self.name(as_name),
             lines.join(",\n    ")
         )
     }
 
-    fn column_def(&self, c: &Column, inline_pk: bool) -> String {
+    fn column_def(&self, t: &Table, c: &Column, inline_pk: bool) -> String {
+        let mut out = self.column_core(c, inline_pk);
+        out.push_str(&self.column_comment(t, c));
+        out
+    }
+
+    /// MySQL states a column's comment with the column: ` COMMENT '...'`.
+    fn column_comment(&self, t: &Table, c: &Column) -> String {
+        match t.column_comments.get(&c.name) {
+            Some(comment) if self.d == Dialect::MySql => {
+                format!(" COMMENT {}", self.literal(comment))
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn column_core(&self, c: &Column, inline_pk: bool) -> String {
         let mut out = self.ident(&c.name);
         match &c.sql {
             Some(sql) => {
@@ -1169,13 +1312,91 @@ impl<'a> Changes<'a> {
         out
     }
 
-    fn create_type(&self, t: &TypeDef) -> String {
-        let labels: Vec<String> = t.labels.iter().map(|l| literal(l)).collect();
-        format!(
-            "CREATE TYPE {} AS ENUM ({})",
-            self.name(&t.name),
-            labels.join(", ")
-        )
+    /// A string literal of the dialect (MySQL reads a backslash as an escape).
+    fn literal(&self, text: &str) -> String {
+        if self.d == Dialect::MySql {
+            literal(&text.replace('\\', "\\\\"))
+        } else {
+            literal(text)
+        }
+    }
+
+    /// The comments of the tables on both sides that differ, and of the new
+    /// tables (PostgreSQL: `COMMENT ON`; MySQL: a column's comment is
+    /// restated by `MODIFY COLUMN` where no other change did it, a new
+    /// table's comment is part of its `CREATE TABLE`).
+    fn comments(&mut self, changed: &BTreeSet<&Name>) {
+        let names: Vec<&Name> = self.to.tables.keys().copied().collect();
+        for name in names {
+            let t = self.to.tables[name];
+            let f = self.from.tables.get(name).copied();
+            let table = self.name(name);
+            let old_comment = f.and_then(|f| f.comment.as_ref());
+            if self.d == Dialect::Sqlite {
+                continue;
+            }
+            if self.d == Dialect::MySql {
+                let Some(f) = f else { continue };
+                if old_comment != t.comment.as_ref() {
+                    self.unknown.push(format!(
+                        "table {name} changes its comment: write `ALTER TABLE {table} COMMENT = '...'` \
+                         by hand (the parser here does not read it)"
+                    ));
+                }
+                for c in &t.columns {
+                    let Some(o) = f.column(&c.name) else { continue };
+                    // `alter_columns` restated a column that changed otherwise.
+                    let restated = changed.contains(name) && o != c;
+                    if restated || f.column_comments.get(&c.name) == t.column_comments.get(&c.name)
+                    {
+                        continue;
+                    }
+                    self.main.push(step(format!(
+                        "ALTER TABLE {table} MODIFY COLUMN {}",
+                        self.column_def(t, c, false)
+                    )));
+                }
+                continue;
+            }
+            if old_comment != t.comment.as_ref() {
+                let text = t.comment.as_deref().map_or("NULL".to_string(), literal);
+                self.main
+                    .push(step(format!("COMMENT ON TABLE {table} IS {text}")));
+            }
+            for c in &t.columns {
+                let old = f
+                    .filter(|f| f.column(&c.name).is_some())
+                    .and_then(|f| f.column_comments.get(&c.name));
+                let new = t.column_comments.get(&c.name);
+                if old != new {
+                    let text = new.map_or("NULL".to_string(), |n| literal(n));
+                    self.main.push(step(format!(
+                        "COMMENT ON COLUMN {table}.{} IS {text}",
+                        self.ident(&c.name)
+                    )));
+                }
+            }
+        }
+    }
+
+    /// The statement that creates `t`, or `None` for a kind the model
+    /// cannot write (a composite or range type, a domain read from a
+    /// catalog).
+    fn create_type(&self, t: &TypeDef) -> Option<String> {
+        match &t.kind {
+            TypeKind::Enum => {
+                let labels: Vec<String> = t.labels.iter().map(|l| literal(l)).collect();
+                Some(format!(
+                    "CREATE TYPE {} AS ENUM ({})",
+                    self.name(&t.name),
+                    labels.join(", ")
+                ))
+            }
+            TypeKind::Domain(Some(definition)) => {
+                Some(format!("CREATE DOMAIN {} {definition}", self.name(&t.name)))
+            }
+            _ => None,
+        }
     }
 
     fn ident(&self, name: &str) -> String {
@@ -1202,6 +1423,11 @@ fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
 
 fn same_constraints(a: &[Constraint], b: &[Constraint]) -> bool {
     a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| same_constraint(x, y)))
+}
+
+/// A column's declared `DEFAULT` expression, if any.
+fn column_default(c: &Column) -> Option<String> {
+    c.sql.as_ref().and_then(|s| s.default.clone())
 }
 
 /// A table's columns and types, for the rename hint.

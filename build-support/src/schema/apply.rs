@@ -16,7 +16,7 @@ use super::mariadb;
 use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
     key, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Index, IndexPredicate, Name,
-    Object, ObjectKind, Schema, Sequence, Table, TypeDef, View,
+    Object, ObjectKind, Schema, Sequence, SequenceOptions, Table, TypeDef, TypeKind, View,
 };
 use crate::{CheckedBy, CompiledStatement};
 
@@ -262,23 +262,35 @@ impl Schema {
                 representation,
             } => {
                 let name = self.dialect.object_name(name);
-                let labels = match representation {
-                    Some(UserDefinedTypeRepresentation::Enum { labels }) => {
-                        labels.iter().map(|l| l.value.clone()).collect()
-                    }
-                    _ => Vec::new(),
+                let (labels, kind) = match representation {
+                    Some(UserDefinedTypeRepresentation::Enum { labels }) => (
+                        labels.iter().map(|l| l.value.clone()).collect(),
+                        TypeKind::Enum,
+                    ),
+                    _ => (Vec::new(), TypeKind::Other),
                 };
-                self.create_type(name, labels, false, problems);
+                self.create_type(name, labels, kind, problems);
             }
             Statement::CreateDomain(domain) => {
                 let name = self.dialect.object_name(&domain.name);
-                self.create_type(name, Vec::new(), false, problems);
+                // What follows the name, as sqlparser prints it.
+                let mut unnamed = domain.clone();
+                unnamed.name = ObjectName::from(vec![sqlparser::ast::Ident::new("d")]);
+                let text = unnamed.to_string();
+                let definition = text.strip_prefix("CREATE DOMAIN d ").map(str::to_string);
+                self.create_type(name, Vec::new(), TypeKind::Domain(definition), problems);
             }
             Statement::DropDomain(drop) => {
                 let name = self.dialect.object_name(&drop.name);
                 self.drop_one(ObjectKind::Type, &name, drop.if_exists, problems);
             }
             Statement::AlterType(alter) => self.alter_type(alter, problems),
+            Statement::Comment {
+                object_type,
+                object_name,
+                comment,
+                ..
+            } => self.comment_on(*object_type, object_name, comment),
             Statement::CreateSequence {
                 if_not_exists,
                 name,
@@ -297,8 +309,17 @@ impl Schema {
                     _ => None,
                 });
                 let owned_by = owned_by.flatten().and_then(|o| self.column_owner(&o));
+                let options = super::sequence::change_of(sequence_options)
+                    .map(|change| SequenceOptions::created(self.dialect, &change));
                 self.settle(&k);
-                self.insert(k, Object::Sequence(Sequence { name, owned_by }));
+                self.insert(
+                    k,
+                    Object::Sequence(Sequence {
+                        name,
+                        owned_by,
+                        options,
+                    }),
+                );
             }
             Statement::CreateSchema {
                 schema_name:
@@ -453,6 +474,21 @@ impl Schema {
             self.alter_sequence_text(text);
             return;
         }
+        // COMMENT ON TABLE|COLUMN that sqlparser did not read (an `E'...'`
+        // string): the table's comments are not known any more.
+        if word(0) == "comment" && word(1) == "on" && matches!(word(2), "table" | "column") {
+            let raw = text.split_whitespace().nth(3).unwrap_or("");
+            let raw = match raw.rsplit_once('.') {
+                Some((table, _)) if word(2) == "column" => table,
+                _ => raw,
+            };
+            let name = self.unparsed_name(raw);
+            let k = key(ObjectKind::Table, &name);
+            if self.objects.contains_key(&k) {
+                self.make_uncertain(k);
+            }
+            return;
+        }
         // ALTER [MATERIALIZED] VIEW|SEQUENCE|INDEX [IF EXISTS] name RENAME TO new
         if word(0) == "alter" {
             let mut at = 1;
@@ -592,8 +628,24 @@ impl Schema {
                     Object::Sequence(Sequence {
                         name: name.clone(),
                         owned_by,
+                        options: None,
                     }),
                 ),
+            }
+        }
+        // Options: applied to the known ones; a word the model does not
+        // read makes them unknown.
+        let words: Vec<&str> = lower.iter().skip(at + 1).map(String::as_str).collect();
+        let change = super::sequence::change_of_words(&words);
+        if !matches!(change, Ok(None)) {
+            if let Some(Object::Sequence(mut sequence)) = self.objects.get(&k).cloned() {
+                sequence.options = match (change, &sequence.options) {
+                    (Ok(Some(change)), Some(options)) => {
+                        Some(options.altered(self.dialect, &change))
+                    }
+                    _ => None,
+                };
+                self.insert(k.clone(), Object::Sequence(sequence));
             }
         }
         if let Some(i) = position("rename", "to") {
@@ -656,26 +708,58 @@ impl Schema {
         }
     }
 
+    /// `COMMENT ON TABLE|COLUMN ... IS 'text' | NULL` on a known table.
+    /// Comments on other objects (and on a view's columns) are not
+    /// modelled; no problem is reported (the statement was ignored before
+    /// comments were modelled, and a view's column may be commented too).
+    fn comment_on(
+        &mut self,
+        object_type: sqlparser::ast::CommentObject,
+        object_name: &ObjectName,
+        comment: &Option<String>,
+    ) {
+        use sqlparser::ast::CommentObject;
+        let (table_name, column) = match object_type {
+            CommentObject::Table => (self.dialect.object_name(object_name), None),
+            CommentObject::Column => match self.column_owner(object_name) {
+                Some((table, column)) => (table, Some(column)),
+                None => return,
+            },
+            _ => return,
+        };
+        let comment = comment.clone().filter(|c| !c.is_empty());
+        let Some(table) = self.table_mut(&table_name) else {
+            return;
+        };
+        match column {
+            None => table.comment = comment,
+            Some(column) if table.column(&column).is_some() => {
+                match comment {
+                    Some(text) => table.column_comments.insert(column, text),
+                    None => table.column_comments.remove(&column),
+                };
+            }
+            Some(_) => {}
+        }
+    }
+
     fn create_type(
         &mut self,
         name: Name,
         labels: Vec<String>,
-        if_not_exists: bool,
+        kind: TypeKind,
         problems: &mut Vec<Problem>,
     ) {
         let k = key(ObjectKind::Type, &name);
         if self.objects.contains_key(&k) {
-            if !if_not_exists && !self.is_uncertain(&k) {
-                problems.push(duplicate(ObjectKind::Type, &name));
-            } else if !if_not_exists {
-                self.silenced(&k, &format!("type {name} already exists"), problems);
-            }
             if !self.is_uncertain(&k) {
+                problems.push(duplicate(ObjectKind::Type, &name));
                 return;
             }
+            self.silenced(&k, &format!("type {name} already exists"), problems);
         }
         self.settle(&k);
-        self.insert(k, Object::Type(TypeDef { name, labels }));
+        self.insert(k, Object::Type(TypeDef { name, labels, kind }));
     }
 
     fn alter_type(&mut self, alter: &AlterType, problems: &mut Vec<Problem>) {
@@ -755,6 +839,7 @@ impl Schema {
                 || create.inherits.as_ref().is_some_and(|i| !i.is_empty()),
             ..Table::new(name.clone())
         };
+        table.comment = table_comment(create);
         let mut pending = Pending {
             creating: true,
             ..Pending::default()
@@ -934,6 +1019,9 @@ impl Schema {
                     new.has_default = true;
                     sql.default = Some(expr.to_string());
                 }
+                ColumnOption::Comment(text) => {
+                    table.column_comments.insert(name.clone(), text.clone());
+                }
                 ColumnOption::Identity(_)
                 | ColumnOption::Materialized(_)
                 | ColumnOption::Alias(_) => {
@@ -990,6 +1078,7 @@ impl Schema {
             pending.sequences.push(Sequence {
                 name: t.sibling(sequence),
                 owned_by: Some((t, name.clone())),
+                options: None,
             });
         }
         new.sql = Some(sql);
@@ -1543,6 +1632,7 @@ impl Schema {
                             pending.sequences.push(Sequence {
                                 name: t.sibling(sequence),
                                 owned_by: Some((t, column.clone())),
+                                options: None,
                             });
                         }
                     }
@@ -1667,6 +1757,12 @@ impl Schema {
         if let Some(c) = table.column_mut(old) {
             c.name = new.to_string();
         }
+        if old != new {
+            table.column_comments.remove(new);
+            if let Some(comment) = table.column_comments.remove(old) {
+                table.column_comments.insert(new.to_string(), comment);
+            }
+        }
         for constraint in &mut table.constraints {
             for c in &mut constraint.columns {
                 if c == old {
@@ -1724,11 +1820,21 @@ impl Schema {
         problems: &mut Vec<Problem>,
         missing_column: &dyn Fn(&Table, &str, &mut Vec<Problem>),
     ) {
-        let Some(c) = table.column_mut(column) else {
+        if table.column(column).is_none() {
             missing_column(table, column, problems);
             return;
+        }
+        // MySQL's MODIFY/CHANGE restate the whole column, its comment too.
+        match options.iter().find_map(|o| match o {
+            ColumnOption::Comment(text) => Some(text.clone()),
+            _ => None,
+        }) {
+            Some(text) => table.column_comments.insert(column.to_string(), text),
+            None => table.column_comments.remove(column),
         };
-        // MySQL's MODIFY/CHANGE restate the whole column.
+        let Some(c) = table.column_mut(column) else {
+            return;
+        };
         c.data_type = normalize_type(data_type);
         c.nullable = !options
             .iter()
@@ -1758,6 +1864,7 @@ impl Schema {
 
     fn drop_column(&mut self, table: &mut Table, column: &str) {
         table.columns.retain(|c| c.name != column);
+        table.column_comments.remove(column);
         table
             .constraints
             .retain(|c| !c.columns.iter().any(|c| c == column));
@@ -2599,4 +2706,28 @@ fn collect_ctes(query: &sqlparser::ast::Query, out: &mut BTreeSet<String>, diale
         }
     }
     let _ = query.visit(&mut Ctes { out, dialect });
+}
+
+/// The table comment of a `CREATE TABLE` (MySQL's `COMMENT [=] '...'`).
+fn table_comment(create: &CreateTable) -> Option<String> {
+    use sqlparser::ast::{CommentDef, CreateTableOptions, SqlOption};
+    let options = match &create.table_options {
+        CreateTableOptions::With(o)
+        | CreateTableOptions::Options(o)
+        | CreateTableOptions::Plain(o)
+        | CreateTableOptions::TableProperties(o) => o.as_slice(),
+        CreateTableOptions::None => &[],
+    };
+    options
+        .iter()
+        .find_map(|o| match o {
+            SqlOption::Comment(CommentDef::WithEq(c) | CommentDef::WithoutEq(c)) => Some(c),
+            _ => None,
+        })
+        .or(match &create.comment {
+            Some(CommentDef::WithEq(c) | CommentDef::WithoutEq(c)) => Some(c),
+            None => None,
+        })
+        .filter(|c| !c.is_empty())
+        .cloned()
 }

@@ -21,6 +21,8 @@ pub use explain::{model_after, model_of};
 mod mariadb;
 mod names;
 mod pg_objects;
+mod sequence;
+pub use sequence::{sequence_type, SequenceChange, SequenceOptions};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -149,6 +151,11 @@ pub struct Table {
     /// A constraint was dropped by a name the model could not match, so the
     /// constraint list is not trusted any more.
     pub open_constraints: bool,
+    /// The table's comment (`COMMENT ON TABLE`, MySQL's `COMMENT=` option).
+    pub comment: Option<String>,
+    /// Column comments by folded column name (`COMMENT ON COLUMN`, MySQL's
+    /// `COMMENT` column option).
+    pub column_comments: BTreeMap<String, String>,
 }
 
 impl Table {
@@ -161,6 +168,8 @@ impl Table {
             indexes: Default::default(),
             open_columns: false,
             open_constraints: false,
+            comment: None,
+            column_comments: BTreeMap::new(),
         }
     }
 
@@ -231,6 +240,9 @@ pub struct Sequence {
     /// The column that owns it (`serial`, identity, `OWNED BY`): it goes
     /// with that column or its table.
     pub owned_by: Option<(Name, String)>,
+    /// Its options, defaults filled in; `None` when not known (a serial's
+    /// or identity's sequence, a value the model does not read).
+    pub options: Option<SequenceOptions>,
 }
 
 /// A user-defined type (enum, composite, domain, range).
@@ -240,6 +252,21 @@ pub struct TypeDef {
     pub name: Name,
     /// Enum labels in order (empty for other kinds).
     pub labels: Vec<String>,
+    /// Enum, domain or another kind.
+    pub kind: TypeKind,
+}
+
+/// What a user-defined type is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeKind {
+    /// `CREATE TYPE ... AS ENUM`.
+    Enum,
+    /// `CREATE DOMAIN`, with what follows its name as sqlparser prints it
+    /// (`AS INTEGER CHECK (VALUE > 0)`); `None` when not known (read from
+    /// a catalog).
+    Domain(Option<String>),
+    /// A composite, range or base type (or a kind the model does not tell).
+    Other,
 }
 
 /// A PostgreSQL extension (`CREATE EXTENSION`), by name.

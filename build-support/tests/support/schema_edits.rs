@@ -2,11 +2,18 @@
 //! is a random schema (the history's) and the same schema after a few edits
 //! (add, drop and alter of tables, columns, defaults, nullability, types,
 //! indexes, unique and check constraints, foreign keys; several at once),
-//! both as plain `CREATE` statements. Shared by the unit tests of
+//! both as plain `CREATE` statements. Besides the tables, each case draws
+//! from a second stream (so the tables of a seed stay as they were) the
+//! comments on tables and columns (PostgreSQL, MySQL) and, on PostgreSQL,
+//! an enum with a defaulted column (labels added, removed, reordered), a
+//! sequence (added, dropped, its options changed when PostgreSQL's own
+//! parser is built in: sqlparser does not read `ALTER SEQUENCE`) and a
+//! domain (added, dropped). Shared by the unit tests of
 //! `migrate_build::autogen` (model round trip) and `tests/tests/autogen.rs`
-//! (real servers); the includer provides `Dialect` in the parent module.
+//! (real servers); the includer provides `Dialect` and `PG_QUERY` (whether
+//! the compiler has PostgreSQL's parser) in the parent module.
 
-use super::Dialect;
+use super::{Dialect, PG_QUERY};
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -29,6 +36,7 @@ struct Col {
     ty: &'static str,
     not_null: bool,
     default: Option<&'static str>,
+    comment: Option<String>,
 }
 
 #[derive(Clone)]
@@ -39,6 +47,7 @@ struct Tab {
     checks: Vec<String>,
     fk: Option<String>,
     indexes: Vec<(String, String, bool)>,
+    comment: Option<String>,
 }
 
 fn types(d: Dialect) -> &'static [&'static str] {
@@ -77,6 +86,7 @@ fn column(rng: &mut Rng, d: Dialect, n: usize) -> Col {
         ty,
         not_null: rng.chance(30),
         default,
+        comment: None,
     }
 }
 
@@ -91,6 +101,9 @@ fn render(d: Dialect, tables: &[Tab]) -> String {
             }
             if c.not_null {
                 l.push_str(" NOT NULL");
+            }
+            if let Some(comment) = &c.comment {
+                l.push_str(&format!(" COMMENT {}", mysql_literal(comment)));
             }
             lines.push(l);
         }
@@ -110,8 +123,13 @@ fn render(d: Dialect, tables: &[Tab]) -> String {
                 t.name
             ));
         }
+        let comment = t
+            .comment
+            .as_ref()
+            .map(|c| format!(" COMMENT = {}", mysql_literal(c)))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "CREATE TABLE {} (\n  {}\n);\n",
+            "CREATE TABLE {} (\n  {}\n){comment};\n",
             t.name,
             lines.join(",\n  ")
         ));
@@ -121,6 +139,11 @@ fn render(d: Dialect, tables: &[Tab]) -> String {
         }
     }
     out
+}
+
+/// A MySQL string literal (a backslash is an escape there).
+fn mysql_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 fn schema(rng: &mut Rng, d: Dialect) -> Vec<Tab> {
@@ -134,6 +157,7 @@ fn schema(rng: &mut Rng, d: Dialect) -> Vec<Tab> {
             checks: Vec::new(),
             fk: None,
             indexes: Vec::new(),
+            comment: None,
         });
     }
     tables
@@ -158,6 +182,7 @@ fn edit(rng: &mut Rng, d: Dialect, tables: &mut Vec<Tab>, next: &mut usize) {
                 checks: Vec::new(),
                 fk: None,
                 indexes: Vec::new(),
+                comment: None,
             });
         }
         1 if tables.len() > 1 => {
@@ -268,17 +293,175 @@ fn edit(rng: &mut Rng, d: Dialect, tables: &mut Vec<Tab>, next: &mut usize) {
     }
 }
 
+/// The objects besides the tables: an enum with a table using it, a
+/// sequence, a domain (PostgreSQL only).
+#[derive(Clone)]
+struct Extras {
+    labels: Vec<&'static str>,
+    /// The default of the enum's column (one of `labels`).
+    label_default: Option<&'static str>,
+    /// `INCREMENT BY`, `MINVALUE`, `MAXVALUE`, `CACHE`, `CYCLE`; `None`: no sequence.
+    sequence: Option<(i64, i64, i64, i64, bool)>,
+    domain: bool,
+}
+
+fn extras(rng: &mut Rng) -> Extras {
+    Extras {
+        labels: vec!["sad", "ok", "happy"],
+        label_default: rng.chance(50).then_some("ok"),
+        sequence: rng.chance(70).then_some((1, 1, 1000, 1, false)),
+        domain: rng.chance(50),
+    }
+}
+
+fn edit_extras(rng: &mut Rng, x: &mut Extras) {
+    match rng.below(6) {
+        // A label at the end (ADD VALUE), or one removed or moved (a re-created type).
+        0 => {
+            if x.labels.len() < 4 && rng.chance(50) {
+                x.labels.push("angry");
+            } else if x.labels.len() > 2 {
+                let i = rng.below(x.labels.len());
+                let gone = x.labels.remove(i);
+                if x.label_default == Some(gone) {
+                    x.label_default = Some(x.labels[0]);
+                }
+            }
+        }
+        1 => {
+            x.labels.reverse();
+        }
+        2 => {
+            x.label_default = match x.label_default {
+                Some(_) => None,
+                None => Some(x.labels[rng.below(x.labels.len())]),
+            }
+        }
+        3 => {
+            x.sequence = match x.sequence {
+                Some(_) if rng.chance(30) => None,
+                Some((inc, min, max, cache, cycle)) if PG_QUERY => match rng.below(4) {
+                    0 => Some((inc + 1, min, max, cache, cycle)),
+                    1 => Some((inc, min, max * 2, cache, cycle)),
+                    2 => Some((inc, min, max, cache + 9, cycle)),
+                    _ => Some((inc, min, max, cache, !cycle)),
+                },
+                Some(options) => Some(options),
+                // Without PostgreSQL's parser a sequence dropped and added
+                // again keeps the options it had (a change would be ALTER
+                // SEQUENCE).
+                None if PG_QUERY => Some((2, 1, 500, 1, true)),
+                None => Some((1, 1, 1000, 1, false)),
+            }
+        }
+        _ => x.domain = !x.domain,
+    }
+}
+
+fn render_extras(x: &Extras) -> String {
+    let labels: Vec<String> = x.labels.iter().map(|l| format!("'{l}'")).collect();
+    let mut out = format!(
+        "CREATE TYPE mood AS ENUM ({});
+",
+        labels.join(", ")
+    );
+    let default = x
+        .label_default
+        .map(|l| format!(" DEFAULT '{l}'"))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "CREATE TABLE feelings (\n  id INTEGER PRIMARY KEY,\n  m mood{default},\n  n mood\n);\n"
+    ));
+    if let Some((inc, min, max, cache, cycle)) = x.sequence {
+        let cycle = if cycle { "CYCLE" } else { "NO CYCLE" };
+        out.push_str(&format!(
+            "CREATE SEQUENCE counter INCREMENT BY {inc} MINVALUE {min} MAXVALUE {max} CACHE {cache} {cycle};\n"
+        ));
+    }
+    if x.domain {
+        out.push_str("CREATE DOMAIN positive AS INTEGER CHECK (VALUE > 0);\n");
+    }
+    out
+}
+
+/// Comments on `tables` and their columns, drawn from `rng`: PostgreSQL's
+/// `COMMENT ON` statements, or (MySQL) `table -> (table comment, column ->
+/// comment)` for the `CREATE TABLE`. A MySQL table's own comment is drawn
+/// from its name only, so it never changes on a table that stays (the
+/// parser here does not read `ALTER TABLE ... COMMENT =`).
+fn comments(rng: &mut Rng, tables: &[Tab]) -> Vec<(String, Option<String>, String)> {
+    let texts = ["main data", "it's here", "100% \\ done"];
+    let mut out = Vec::new();
+    for t in tables {
+        let own = t.name.bytes().map(u64::from).sum::<u64>();
+        if own % 3 == 0 {
+            out.push((t.name.clone(), None, texts[own as usize % 3].to_string()));
+        }
+        for c in &t.cols {
+            if rng.chance(25) {
+                let text = texts[rng.below(texts.len())];
+                out.push((t.name.clone(), Some(c.name.clone()), text.to_string()));
+            }
+        }
+    }
+    out
+}
+
+fn render_commented(d: Dialect, tables: &[Tab], rng: &mut Rng) -> String {
+    let notes = match d {
+        Dialect::Postgres | Dialect::MySql => comments(rng, tables),
+        _ => Vec::new(),
+    };
+    if d == Dialect::MySql {
+        let mut tables = tables.to_vec();
+        for t in &mut tables {
+            for c in &mut t.cols {
+                c.comment = notes
+                    .iter()
+                    .find(|(n, col, _)| *n == t.name && col.as_deref() == Some(c.name.as_str()))
+                    .map(|(_, _, text)| text.clone());
+            }
+            t.comment = notes
+                .iter()
+                .find(|(n, col, _)| *n == t.name && col.is_none())
+                .map(|(_, _, text)| text.clone());
+        }
+        return render(d, &tables);
+    }
+    let mut out = render(d, tables);
+    for (table, column, text) in notes {
+        let text = text.replace('\'', "''");
+        match column {
+            Some(column) => out.push_str(&format!(
+                "COMMENT ON COLUMN {table}.{column} IS '{text}';\n"
+            )),
+            None => out.push_str(&format!("COMMENT ON TABLE {table} IS '{text}';\n")),
+        }
+    }
+    out
+}
+
 /// A case: the history's schema and the declared one, for `seed`.
 pub fn case(d: Dialect, seed: u64) -> (String, String) {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut other = Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
     let mut tables = schema(&mut rng, d);
     let mut next = 0;
     for _ in 0..rng.below(3) {
         edit(&mut rng, d, &mut tables, &mut next);
     }
-    let before = render(d, &tables);
+    let mut before = render_commented(d, &tables, &mut other);
     for _ in 0..1 + rng.below(4) {
         edit(&mut rng, d, &mut tables, &mut next);
     }
-    (before, render(d, &tables))
+    let mut after = render_commented(d, &tables, &mut other);
+    if d == Dialect::Postgres {
+        let mut x = extras(&mut other);
+        before.push_str(&render_extras(&x));
+        for _ in 0..1 + other.below(3) {
+            edit_extras(&mut other, &mut x);
+        }
+        after.push_str(&render_extras(&x));
+    }
+    (before, after)
 }
