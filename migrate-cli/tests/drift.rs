@@ -95,27 +95,31 @@ const POSTS: &str = "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER
                      title VARCHAR(100) NOT NULL, score INTEGER DEFAULT 0, \
                      FOREIGN KEY (user_id) REFERENCES users (id));";
 
-/// The drift of one server: none after `upgrade`, exactly the three hand
-/// edits after them. Returns the text report.
-fn drift_on(server: Server, url: &str) -> String {
+/// `revisions` migrated with no drift reported, then `edits` made by hand:
+/// the directory, and `check --drift`'s run, which must exit 1.
+fn drifted(
+    server: Server,
+    url: &str,
+    revisions: &[(&str, &str, &str)],
+    edits: &str,
+) -> (tempfile::TempDir, Run) {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path();
-    history(
-        dir,
-        url,
-        server.dialect(),
-        &[
-            ("0001", USERS, "DROP TABLE users;"),
-            ("0002", POSTS, "DROP TABLE posts;"),
-        ],
-    );
+    history(tmp.path(), url, server.dialect(), revisions);
     let clean = ok(
-        cargo_migrate(dir, Some(url), &["check", "--drift"]),
+        cargo_migrate(tmp.path(), Some(url), &["check", "--drift"]),
         "check --drift on a migrated database",
     );
     assert_eq!(clean.stdout, "", "{}", clean.stdout);
     assert!(clean.stderr.contains("no drift"), "{}", clean.stderr);
+    by_hand(server, url, edits);
+    let run = cargo_migrate(tmp.path(), Some(url), &["check", "--drift"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    (tmp, run)
+}
 
+/// The drift of one server: none after `upgrade`, exactly the three hand
+/// edits after them. Returns the text report.
+fn drift_on(server: Server, url: &str) -> String {
     let edits = match server {
         // SQLite cannot change a default in place: the table is rebuilt.
         Server::Sqlite => {
@@ -140,9 +144,16 @@ fn drift_on(server: Server, url: &str) -> String {
              DROP INDEX ix_users_name ON users;"
         }
     };
-    by_hand(server, url, edits);
-    let drifted = cargo_migrate(dir, Some(url), &["check", "--drift"]);
-    assert_eq!(drifted.code, 1, "{}\n{}", drifted.stdout, drifted.stderr);
+    let (tmp, drifted) = drifted(
+        server,
+        url,
+        &[
+            ("0001", USERS, "DROP TABLE users;"),
+            ("0002", POSTS, "DROP TABLE posts;"),
+        ],
+        edits,
+    );
+    let dir = tmp.path();
     let index = match server {
         Server::MySql => "index users.ix_users_name",
         _ => "index ix_users_name",
@@ -314,25 +325,15 @@ fn unchecked_statement_is_unknown_on_mariadb() {
 /// A foreign key's `ON DELETE` changed by hand: reported as drift, with the
 /// actions on both sides (`expected`, the report's line).
 fn foreign_key_action_drift(server: Server, url: &str, edit: &str, expected: &[&str]) {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path();
-    history(
-        dir,
+    let (_tmp, drifted) = drifted(
+        server,
         url,
-        server.dialect(),
         &[
             ("0001", USERS, "DROP TABLE users;"),
             ("0002", POSTS, "DROP TABLE posts;"),
         ],
+        edit,
     );
-    let clean = ok(
-        cargo_migrate(dir, Some(url), &["check", "--drift"]),
-        "check --drift on a migrated database",
-    );
-    assert_eq!(clean.stdout, "", "{}", clean.stdout);
-    by_hand(server, url, edit);
-    let drifted = cargo_migrate(dir, Some(url), &["check", "--drift"]);
-    assert_eq!(drifted.code, 1, "{}\n{}", drifted.stdout, drifted.stderr);
     let lines: Vec<&str> = drifted.stdout.lines().skip(1).collect();
     assert_eq!(lines, expected, "{}\n{}", drifted.stdout, drifted.stderr);
 }
@@ -398,8 +399,6 @@ fn foreign_key_action_drift_on_mariadb() {
 /// column's comment changed, a table's comment removed and (PostgreSQL) a
 /// sequence's increment changed by hand are reported, exactly those.
 fn comments_drift_on(server: Server, url: &str) -> Vec<String> {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path();
     let (up, down, edits) = match server {
         Server::Postgres => (
             "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n\
@@ -419,15 +418,7 @@ fn comments_drift_on(server: Server, url: &str) -> Vec<String> {
              ALTER TABLE notes COMMENT = '';",
         ),
     };
-    history(dir, url, server.dialect(), &[("0001", up, down)]);
-    let clean = ok(
-        cargo_migrate(dir, Some(url), &["check", "--drift"]),
-        "check --drift on a migrated database",
-    );
-    assert_eq!(clean.stdout, "", "{}", clean.stdout);
-    by_hand(server, url, edits);
-    let drifted = cargo_migrate(dir, Some(url), &["check", "--drift"]);
-    assert_eq!(drifted.code, 1, "{}\n{}", drifted.stdout, drifted.stderr);
+    let (_tmp, drifted) = drifted(server, url, &[("0001", up, down)], edits);
     drifted.stdout.lines().skip(1).map(str::to_string).collect()
 }
 

@@ -33,9 +33,15 @@ fn pg_action(code: &str) -> String {
 const PG_USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
 
-/// Not a member of an extension.
+/// Not a member of an extension: a relation `c`.
 const PG_NOT_EXTENSION: &str = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = c.oid \
      AND e.classid = 'pg_class'::regclass AND e.deptype = 'e')";
+/// Not a member of an extension: a type `t`.
+const PG_TYPE_NOT_EXTENSION: &str = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = t.oid \
+     AND e.classid = 'pg_type'::regclass AND e.deptype = 'e')";
+/// Not a member of an extension: a function or procedure `p`.
+const PG_PROC_NOT_EXTENSION: &str = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = p.oid \
+     AND e.classid = 'pg_proc'::regclass AND e.deptype = 'e')";
 
 /// Reads the catalog of the PostgreSQL database behind `conn` (every user
 /// schema; `public` is the default schema, as in the model).
@@ -259,8 +265,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_class c ON c.oid = t.typrelid \
          WHERE {PG_USER_SCHEMA} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND c.relkind = 'c')) \
-         AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = t.oid \
-             AND e.classid = 'pg_type'::regclass AND e.deptype = 'e')"
+         AND {PG_TYPE_NOT_EXTENSION}"
     ))
     .fetch_all(&mut *pool)
     .await?;
@@ -329,8 +334,7 @@ async fn read_routines(pool: &mut sqlx::PgConnection, out: &mut Catalog) -> Resu
         "SELECT n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          WHERE p.prokind IN ('f', 'p') AND {PG_USER_SCHEMA} \
-         AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = p.oid \
-             AND e.classid = 'pg_proc'::regclass AND e.deptype = 'e')"
+         AND {PG_PROC_NOT_EXTENSION}"
     ))
     .fetch_all(&mut *pool)
     .await?;
@@ -448,8 +452,7 @@ async fn definitions_in(
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_class c ON c.oid = t.typrelid \
          WHERE {scope} AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND c.relkind = 'c')) \
-         AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = t.oid \
-             AND e.classid = 'pg_type'::regclass AND e.deptype = 'e') \
+         AND {PG_TYPE_NOT_EXTENSION} \
          UNION ALL \
          SELECT CASE WHEN c.relkind = 'p' THEN 'partitioned table ' \
                      WHEN c.relispartition THEN 'partition ' ELSE 'inheriting table ' END \
@@ -477,8 +480,7 @@ async fn definitions_in(
                  FROM pg_enum e WHERE e.enumtypid = t.oid) \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          WHERE t.typtype = 'e' AND {scope} \
-         AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = t.oid \
-             AND e.classid = 'pg_type'::regclass AND e.deptype = 'e') ORDER BY t.oid"
+         AND {PG_TYPE_NOT_EXTENSION} ORDER BY t.oid"
     ))
     .fetch_all(&mut *conn)
     .await?;
