@@ -18,6 +18,7 @@ use crate::version_table::{
     decode_downgrade, encode_downgrade, fingerprint, hex, plan_digest, NewRow, RowState, Rows,
     Summary, VersionRow, VersionTable,
 };
+use futures_util::future::BoxFuture;
 use migrate_core::Graph;
 
 /// How often the liveness probe asks the server while a round trip waits
@@ -428,7 +429,17 @@ impl Migrator {
         self.upgrade_on(db.backend(), target).await
     }
 
-    async fn upgrade_on(&self, backend: Backend<'_>, target: Target) -> Result<Report, Error> {
+    /// [`upgrade`](Self::upgrade) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn upgrade_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+        target: Target,
+    ) -> BoxFuture<'a, Result<Report, Error>> {
+        Box::pin(self.upgrade_body(backend, target))
+    }
+
+    async fn upgrade_body(&self, backend: Backend<'_>, target: Target) -> Result<Report, Error> {
         let table = self.table()?;
         let dialect = backend.dialect();
         self.refuse_other_dialect(dialect, false)?;
@@ -615,7 +626,17 @@ impl Migrator {
         self.downgrade_on(db.backend(), target).await
     }
 
-    async fn downgrade_on(&self, backend: Backend<'_>, target: Target) -> Result<Report, Error> {
+    /// [`downgrade`](Self::downgrade) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn downgrade_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+        target: Target,
+    ) -> BoxFuture<'a, Result<Report, Error>> {
+        Box::pin(self.downgrade_body(backend, target))
+    }
+
+    async fn downgrade_body(&self, backend: Backend<'_>, target: Target) -> Result<Report, Error> {
         let table = self.table()?;
         self.refuse_other_dialect(backend.dialect(), false)?;
         let conn = backend
@@ -851,7 +872,19 @@ impl Migrator {
         self.unresolved_on(db.backend()).await
     }
 
-    async fn unresolved_on(&self, backend: Backend<'_>) -> Result<Vec<UnresolvedRevision>, Error> {
+    /// [`unresolved`](Self::unresolved) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn unresolved_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+    ) -> BoxFuture<'a, Result<Vec<UnresolvedRevision>, Error>> {
+        Box::pin(self.unresolved_body(backend))
+    }
+
+    async fn unresolved_body(
+        &self,
+        backend: Backend<'_>,
+    ) -> Result<Vec<UnresolvedRevision>, Error> {
         let table = self.table()?;
         let dialect = backend.dialect();
         let mut conn = backend
@@ -882,7 +915,13 @@ impl Migrator {
         self.current_on(db.backend()).await
     }
 
-    async fn current_on(&self, backend: Backend<'_>) -> Result<Vec<String>, Error> {
+    /// [`current`](Self::current) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn current_on<'a>(&'a self, backend: Backend<'a>) -> BoxFuture<'a, Result<Vec<String>, Error>> {
+        Box::pin(self.current_body(backend))
+    }
+
+    async fn current_body(&self, backend: Backend<'_>) -> Result<Vec<String>, Error> {
         let rows = self.read_on(backend).await?;
         let graph = crate::graph::of(&self.plan);
         let applied = applied_positions(graph, &rows);
@@ -904,7 +943,16 @@ impl Migrator {
         self.history_on(db.backend()).await
     }
 
-    async fn history_on(&self, backend: Backend<'_>) -> Result<Vec<VersionRow>, Error> {
+    /// [`history`](Self::history) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn history_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+    ) -> BoxFuture<'a, Result<Vec<VersionRow>, Error>> {
+        Box::pin(self.history_body(backend))
+    }
+
+    async fn history_body(&self, backend: Backend<'_>) -> Result<Vec<VersionRow>, Error> {
         let rows = self.read_on(backend).await?;
         let mut rows: Vec<VersionRow> = rows.into_values().collect();
         rows.sort_by(|a, b| {
@@ -920,7 +968,16 @@ impl Migrator {
         self.pending_on(db.backend()).await
     }
 
-    async fn pending_on(&self, backend: Backend<'_>) -> Result<Vec<&Revision>, Error> {
+    /// [`pending`](Self::pending) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn pending_on<'s: 'f, 'f>(
+        &'s self,
+        backend: Backend<'f>,
+    ) -> BoxFuture<'f, Result<Vec<&'s Revision>, Error>> {
+        Box::pin(self.pending_body(backend))
+    }
+
+    async fn pending_body(&self, backend: Backend<'_>) -> Result<Vec<&Revision>, Error> {
         let rows = self.read_on(backend).await?;
         let graph = crate::graph::of(&self.plan);
         let applied = applied_positions(graph, &rows);
@@ -943,7 +1000,13 @@ impl Migrator {
         self.check_on(db.backend()).await
     }
 
-    async fn check_on(&self, backend: Backend<'_>) -> Result<(), Error> {
+    /// [`check`](Self::check) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn check_on<'a>(&'a self, backend: Backend<'a>) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.check_body(backend))
+    }
+
+    async fn check_body(&self, backend: Backend<'_>) -> Result<(), Error> {
         let table = self.table()?;
         let dialect = backend.dialect();
         let mut conn = backend
@@ -981,7 +1044,13 @@ impl Migrator {
         })
     }
 
-    async fn read_on(&self, backend: Backend<'_>) -> Result<Rows, Error> {
+    /// [`read`](Self::read) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn read_on<'a>(&'a self, backend: Backend<'a>) -> BoxFuture<'a, Result<Rows, Error>> {
+        Box::pin(self.read_body(backend))
+    }
+
+    async fn read_body(&self, backend: Backend<'_>) -> Result<Rows, Error> {
         let table = self.table()?;
         let mut conn = backend
             .acquire(
@@ -1016,7 +1085,18 @@ impl Migrator {
         self.stamp_with_on(db.backend(), target, purge).await
     }
 
-    async fn stamp_with_on(
+    /// [`stamp_with`](Self::stamp_with) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn stamp_with_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+        target: Target,
+        purge: bool,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.stamp_with_body(backend, target, purge))
+    }
+
+    async fn stamp_with_body(
         &self,
         backend: Backend<'_>,
         target: Target,
@@ -1069,7 +1149,17 @@ impl Migrator {
         self.adopt_on(db.backend(), tool).await
     }
 
-    async fn adopt_on(
+    /// [`adopt`](Self::adopt) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn adopt_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+        tool: crate::adopt::SourceTool,
+    ) -> BoxFuture<'a, Result<crate::adopt::Adopted, Error>> {
+        Box::pin(self.adopt_body(backend, tool))
+    }
+
+    async fn adopt_body(
         &self,
         backend: Backend<'_>,
         tool: crate::adopt::SourceTool,
