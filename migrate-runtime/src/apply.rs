@@ -522,13 +522,23 @@ impl<'m> Engine<'m> {
         Ok(())
     }
 
+    /// Brings version tables an earlier version created up to date (the
+    /// change counter), when they exist; creates nothing otherwise.
+    pub(crate) async fn upgrade_tables(&mut self) -> Result<(), Error> {
+        let exists = self.table.exists_query(self.dialect);
+        if self.conn.fetch_count(&exists).await.unwrap_or(0) == 2 {
+            return self.ensure_counter().await;
+        }
+        Ok(())
+    }
+
     /// Makes sure the version tables exist.
     pub(crate) async fn ensure_tables(&mut self) -> Result<(), Error> {
         // Look first: creating takes SQLite's write lock, which a busy
         // database (other processes migrating) may hold for a while.
         let exists = self.table.exists_query(self.dialect);
         if self.conn.fetch_count(&exists).await.unwrap_or(0) == 2 {
-            return Ok(());
+            return self.ensure_counter().await;
         }
         let statements = self.table.create(self.dialect);
         let mut failure = None;
@@ -553,6 +563,32 @@ impl<'m> Engine<'m> {
                 ));
             }
             let _ = self.conn.execute(&statements[2]).await;
+        }
+        self.ensure_counter().await
+    }
+
+    /// Makes sure the version table's changes are counted (see
+    /// [`VersionTable::create_counter`]): on a summary table an earlier
+    /// version created, adds the columns, then the triggers. Where they
+    /// cannot be created (MySQL without the privilege) `counted` stays 0
+    /// and the start-up check falls back on the fingerprint; nothing fails.
+    async fn ensure_counter(&mut self) -> Result<(), Error> {
+        let counted = self.table.counted_query(self.dialect);
+        match self.conn.fetch_count(&counted).await {
+            Ok(1) => return Ok(()),
+            Ok(_) => {}
+            Err(_) => {
+                // A summary table of an earlier version.
+                for statement in self.table.add_counter_columns(self.dialect) {
+                    let _ = self.conn.execute(&statement).await;
+                }
+            }
+        }
+        for statement in self.table.create_counter(self.dialect) {
+            if let Err(error) = self.conn.execute(&statement).await {
+                tracing::debug!(%error, "the version table's change counter is not in place");
+                break;
+            }
         }
         Ok(())
     }

@@ -15,9 +15,10 @@ use crate::plan::{Dialect, Plan, Revision};
 use crate::script::{runs_bare, RevisionScript, ScriptBuilder};
 use crate::target::{IntoTarget, Target};
 use crate::version_table::{
-    decode_downgrade, encode_downgrade, fingerprint, hex, NewRow, RowState, Rows, Summary,
-    VersionRow, VersionTable,
+    decode_downgrade, encode_downgrade, fingerprint, hex, plan_digest, NewRow, RowState, Rows,
+    Summary, VersionRow, VersionTable,
 };
+use futures_util::future::BoxFuture;
 use migrate_core::Graph;
 
 /// How often the liveness probe asks the server while a round trip waits
@@ -277,62 +278,138 @@ impl Migrator {
         VersionTable::new(&self.version_table)
     }
 
-    /// The version table's fingerprint when exactly `revisions` are applied.
-    fn plan_fingerprint<'r>(&self, revisions: impl Iterator<Item = &'r Revision>) -> String {
-        let rows: Vec<(&str, String)> = revisions.map(|r| (r.id(), hex(r.checksum()))).collect();
-        fingerprint(
-            rows.iter()
-                .map(|(id, checksum)| (*id, checksum.as_str(), true)),
-        )
-    }
-
-    /// The fingerprint the version table has when `target` is reached, if
-    /// it does not depend on the database's state: an upgrade from exactly
-    /// the target's ancestry is a no-op.
-    fn expected_fingerprint(&self, target: &Target) -> Result<Option<String>, Error> {
-        let cache = match target {
+    /// The revisions applied when `target` is reached, if that does not
+    /// depend on the database's state (an upgrade from exactly the target's
+    /// ancestry is a no-op): `None` for a relative target.
+    fn target_revisions(&self, target: &Target) -> Result<Option<Vec<&Revision>>, Error> {
+        let revisions = self.plan.revisions();
+        let symbol = match target {
             Target::Relative { .. } => return Ok(None),
             Target::Absolute {
                 branch: None,
                 symbol,
-            } if symbol == "head" => Some(&self.head_digest),
-            Target::Absolute {
-                branch: None,
-                symbol,
-            } if symbol == "heads" => Some(&self.heads_digest),
-            _ => None,
+            } => Some(symbol.as_str()),
+            Target::Absolute { .. } => None,
         };
-        if let Some(digest) = cache.and_then(OnceLock::get) {
-            return Ok(Some(digest.clone()));
-        }
         // `heads`, and `head` of a plan with one head, are every revision:
         // no graph to build on the first call of a process.
-        let every = match target {
-            Target::Absolute {
-                branch: None,
-                symbol,
-            } => symbol == "heads" || (symbol == "head" && self.plan.edges().heads.len() == 1),
-            _ => false,
-        };
-        if every {
-            let digest = self.plan_fingerprint(self.plan.revisions().iter());
-            if let Some(cache) = cache {
-                let _ = cache.set(digest.clone());
-            }
-            return Ok(Some(digest));
+        if symbol == Some("heads") || (symbol == Some("head") && self.plan.edges().heads.len() == 1)
+        {
+            return Ok(Some(revisions.iter().collect()));
         }
-        // Resolved every time until it succeeds, so a plan with several
-        // heads keeps reporting it for `head`.
         let graph = crate::graph::of(&self.plan);
         let desired = graph
             .upgrade(&[], target)
             .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
-        let revisions = self.plan.revisions();
-        let digest = self.plan_fingerprint(desired.iter().map(|&p| &revisions[p]));
-        if let Some(cache) = cache {
+        Ok(Some(desired.iter().map(|&p| &revisions[p]).collect()))
+    }
+
+    /// The summary digest the database has when `target` is reached (see
+    /// [`target_revisions`](Self::target_revisions)). For `head` and
+    /// `heads` it is computed once per plan: per process for an embedded
+    /// plan (a static cache keyed by the plan's address), per migrator
+    /// for a plan built at run time.
+    fn expected_digest(&self, target: &Target) -> Result<Option<String>, Error> {
+        let heads = match target {
+            Target::Absolute {
+                branch: None,
+                symbol,
+            } if symbol == "head" || symbol == "heads" => Some(symbol == "heads"),
+            _ => None,
+        };
+        let Some(heads) = heads else {
+            return Ok(self
+                .target_revisions(target)?
+                .map(|revisions| plan_digest(revisions.into_iter())));
+        };
+        if let PlanRef::Static(plan) = &self.plan {
+            static DIGESTS: std::sync::Mutex<Vec<(usize, bool, String)>> =
+                std::sync::Mutex::new(Vec::new());
+            let key = std::ptr::from_ref::<Plan>(plan) as usize;
+            let cached = DIGESTS.lock().ok().and_then(|cache| {
+                cache
+                    .iter()
+                    .find(|(address, h, _)| *address == key && *h == heads)
+                    .map(|(_, _, digest)| digest.clone())
+            });
+            if let Some(digest) = cached {
+                return Ok(Some(digest));
+            }
+            // Resolved every time until it succeeds, so a plan with several
+            // heads keeps reporting it for `head`.
+            let digest = self
+                .target_revisions(target)?
+                .map(|r| plan_digest(r.into_iter()));
+            if let (Some(digest), Ok(mut cache)) = (&digest, DIGESTS.lock()) {
+                cache.push((key, heads, digest.clone()));
+            }
+            return Ok(digest);
+        }
+        let cache = if heads {
+            &self.heads_digest
+        } else {
+            &self.head_digest
+        };
+        if let Some(digest) = cache.get() {
+            return Ok(Some(digest.clone()));
+        }
+        let digest = self
+            .target_revisions(target)?
+            .map(|r| plan_digest(r.into_iter()));
+        if let Some(digest) = &digest {
             let _ = cache.set(digest.clone());
         }
-        Ok(Some(digest))
+        Ok(digest)
+    }
+
+    /// The start-up check: whether the database is at `target` by one
+    /// query of O(1) data (the summary row, see
+    /// [`VersionTable::check_query`]). It trusts the summary only when the
+    /// change counter says no one but the migrator changed the version
+    /// table since the summary was written; where the counter could not be
+    /// installed (MySQL without the privilege to create triggers), it
+    /// falls back on the version table's fingerprint (a second query,
+    /// O(history)). `false` sends the caller down the full path.
+    async fn at_target(
+        &self,
+        conn: &mut Conn,
+        table: &VersionTable,
+        dialect: Dialect,
+        target: &Target,
+    ) -> Result<bool, Error> {
+        let Some(expected) = self.expected_digest(target)? else {
+            return Ok(false);
+        };
+        let found = match conn
+            .fetch_texts_simple(&table.check_query(dialect), 1)
+            .await
+        {
+            Ok(Some(mut texts)) => texts.pop().unwrap_or_default(),
+            _ => return Ok(false),
+        };
+        let fields: Vec<&str> = found.split(' ').collect();
+        match fields.as_slice() {
+            [digest, failed, same, "1"] => {
+                Ok(*digest == expected && *failed == "0" && *same == "1")
+            }
+            [_, _, _, _] => {
+                let Some(revisions) = self.target_revisions(target)? else {
+                    return Ok(false);
+                };
+                let expected = fingerprint(
+                    revisions
+                        .iter()
+                        .map(|r| (r.id(), hex(r.checksum()), true))
+                        .collect::<Vec<_>>()
+                        .iter()
+                        .map(|(id, c, a)| (*id, c.as_str(), *a)),
+                );
+                Ok(read_fingerprint(conn, table, dialect)
+                    .await
+                    .is_ok_and(|found| found == expected))
+            }
+            _ => Ok(false),
+        }
     }
 
     /// Applies every revision needed to reach `target`. When the database
@@ -349,8 +426,21 @@ impl Migrator {
         target: impl IntoTarget,
     ) -> Result<Report, Error> {
         let target = target.into_target()?;
+        self.upgrade_on(db.backend(), target).await
+    }
+
+    /// [`upgrade`](Self::upgrade) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn upgrade_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+        target: Target,
+    ) -> BoxFuture<'a, Result<Report, Error>> {
+        Box::pin(self.upgrade_body(backend, target))
+    }
+
+    async fn upgrade_body(&self, backend: Backend<'_>, target: Target) -> Result<Report, Error> {
         let table = self.table()?;
-        let backend = db.backend();
         let dialect = backend.dialect();
         self.refuse_other_dialect(dialect, false)?;
         let mut conn = backend
@@ -360,13 +450,9 @@ impl Migrator {
                 self.liveness_probe,
             )
             .await?;
-        if let Some(expected) = self.expected_fingerprint(&target)? {
-            if let Ok(found) = read_fingerprint(&mut conn, &table, dialect).await {
-                if found == expected {
-                    tracing::debug!("database already at target");
-                    return Ok(Report::new(Direction::Upgrade));
-                }
-            }
+        if self.at_target(&mut conn, &table, dialect, &target).await? {
+            tracing::debug!("database already at target");
+            return Ok(Report::new(Direction::Upgrade));
         }
         self.create_schema(&mut conn).await?;
         self.move_locked(backend, conn, &table, &target, Direction::Upgrade)
@@ -487,6 +573,11 @@ impl Migrator {
         engine.ensure_tables().await?;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
+            let changes = engine
+                .conn()
+                .fetch_count(&table.changes_query(dialect))
+                .await
+                .ok();
             let (stored, rows) = read_state(engine.conn(), table, dialect).await?;
             self.verify_explained(engine.conn(), graph, &rows, Direction::Upgrade, dialect)
                 .await?;
@@ -494,6 +585,13 @@ impl Migrator {
             let needs = graph
                 .upgrade(&graph.current_heads(&applied), target)
                 .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
+            if let (true, Some(changes)) = (needs.is_empty(), changes) {
+                // Nothing to run, yet the start-up check came here: the
+                // rows, now validated, are what the summary records, with
+                // the counter, so the next check is one query again.
+                let settle = table.settle_summary(dialect, &rows.summary(), changes);
+                let _ = engine.conn().execute(&settle).await;
+            }
             let revisions = self.plan.revisions();
             let mut state = rows;
             let mut scripts = Vec::new();
@@ -530,8 +628,21 @@ impl Migrator {
         target: impl IntoTarget,
     ) -> Result<Report, Error> {
         let target = target.into_target()?;
+        self.downgrade_on(db.backend(), target).await
+    }
+
+    /// [`downgrade`](Self::downgrade) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn downgrade_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+        target: Target,
+    ) -> BoxFuture<'a, Result<Report, Error>> {
+        Box::pin(self.downgrade_body(backend, target))
+    }
+
+    async fn downgrade_body(&self, backend: Backend<'_>, target: Target) -> Result<Report, Error> {
         let table = self.table()?;
-        let backend = db.backend();
         self.refuse_other_dialect(backend.dialect(), false)?;
         let conn = backend
             .acquire(
@@ -553,6 +664,7 @@ impl Migrator {
         dialect: Dialect,
     ) -> Result<Report, Error> {
         engine.identify().await;
+        engine.upgrade_tables().await?;
         let builder = ScriptBuilder::new(dialect, table);
         'plan: for _ in 0..MAX_REPLANS {
             let (stored, rows) = read_state(engine.conn(), table, dialect).await?;
@@ -762,8 +874,23 @@ impl Migrator {
         &self,
         db: &D,
     ) -> Result<Vec<UnresolvedRevision>, Error> {
+        self.unresolved_on(db.backend()).await
+    }
+
+    /// [`unresolved`](Self::unresolved) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn unresolved_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+    ) -> BoxFuture<'a, Result<Vec<UnresolvedRevision>, Error>> {
+        Box::pin(self.unresolved_body(backend))
+    }
+
+    async fn unresolved_body(
+        &self,
+        backend: Backend<'_>,
+    ) -> Result<Vec<UnresolvedRevision>, Error> {
         let table = self.table()?;
-        let backend = db.backend();
         let dialect = backend.dialect();
         let mut conn = backend
             .acquire(
@@ -790,7 +917,17 @@ impl Migrator {
     /// revision is not a head), what Alembic's version table would hold;
     /// rows of revisions this plan does not know come last.
     pub async fn current<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<String>, Error> {
-        let rows = self.read(db).await?;
+        self.current_on(db.backend()).await
+    }
+
+    /// [`current`](Self::current) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn current_on<'a>(&'a self, backend: Backend<'a>) -> BoxFuture<'a, Result<Vec<String>, Error>> {
+        Box::pin(self.current_body(backend))
+    }
+
+    async fn current_body(&self, backend: Backend<'_>) -> Result<Vec<String>, Error> {
+        let rows = self.read_on(backend).await?;
         let graph = crate::graph::of(&self.plan);
         let applied = applied_positions(graph, &rows);
         let mut heads: Vec<String> = graph
@@ -808,7 +945,20 @@ impl Migrator {
 
     /// Every row of the version table, oldest first.
     pub async fn history<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<VersionRow>, Error> {
-        let rows = self.read(db).await?;
+        self.history_on(db.backend()).await
+    }
+
+    /// [`history`](Self::history) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn history_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+    ) -> BoxFuture<'a, Result<Vec<VersionRow>, Error>> {
+        Box::pin(self.history_body(backend))
+    }
+
+    async fn history_body(&self, backend: Backend<'_>) -> Result<Vec<VersionRow>, Error> {
+        let rows = self.read_on(backend).await?;
         let mut rows: Vec<VersionRow> = rows.into_values().collect();
         rows.sort_by(|a, b| {
             a.applied_at
@@ -820,7 +970,20 @@ impl Migrator {
 
     /// The plan's revisions not applied to the database, in plan order.
     pub async fn pending<D: Database + ?Sized>(&self, db: &D) -> Result<Vec<&Revision>, Error> {
-        let rows = self.read(db).await?;
+        self.pending_on(db.backend()).await
+    }
+
+    /// [`pending`](Self::pending) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn pending_on<'s: 'f, 'f>(
+        &'s self,
+        backend: Backend<'f>,
+    ) -> BoxFuture<'f, Result<Vec<&'s Revision>, Error>> {
+        Box::pin(self.pending_body(backend))
+    }
+
+    async fn pending_body(&self, backend: Backend<'_>) -> Result<Vec<&Revision>, Error> {
+        let rows = self.read_on(backend).await?;
         let graph = crate::graph::of(&self.plan);
         let applied = applied_positions(graph, &rows);
         Ok(self
@@ -839,8 +1002,17 @@ impl Migrator {
     /// for a no-op [`upgrade`](Self::upgrade)); otherwise every row is read
     /// to say what differs.
     pub async fn check<D: Database + ?Sized>(&self, db: &D) -> Result<(), Error> {
+        self.check_on(db.backend()).await
+    }
+
+    /// [`check`](Self::check) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn check_on<'a>(&'a self, backend: Backend<'a>) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.check_body(backend))
+    }
+
+    async fn check_body(&self, backend: Backend<'_>) -> Result<(), Error> {
         let table = self.table()?;
-        let backend = db.backend();
         let dialect = backend.dialect();
         let mut conn = backend
             .acquire(
@@ -853,12 +1025,8 @@ impl Migrator {
             branch: None,
             symbol: "heads".to_string(),
         };
-        if let Some(expected) = self.expected_fingerprint(&every)? {
-            if let Ok(found) = read_fingerprint(&mut conn, &table, dialect).await {
-                if found == expected {
-                    return Ok(());
-                }
-            }
+        if self.at_target(&mut conn, &table, dialect, &every).await? {
+            return Ok(());
         }
         let rows = read_rows(&mut conn, &table, dialect).await?;
         let graph = crate::graph::of(&self.plan);
@@ -881,9 +1049,14 @@ impl Migrator {
         })
     }
 
-    async fn read<D: Database + ?Sized>(&self, db: &D) -> Result<Rows, Error> {
+    /// [`read`](Self::read) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn read_on<'a>(&'a self, backend: Backend<'a>) -> BoxFuture<'a, Result<Rows, Error>> {
+        Box::pin(self.read_body(backend))
+    }
+
+    async fn read_body(&self, backend: Backend<'_>) -> Result<Rows, Error> {
         let table = self.table()?;
-        let backend = db.backend();
         let mut conn = backend
             .acquire(
                 self.connect_timeout,
@@ -901,7 +1074,8 @@ impl Migrator {
         db: &D,
         target: impl IntoTarget,
     ) -> Result<(), Error> {
-        self.stamp_with(db, target, false).await
+        let target = target.into_target()?;
+        self.stamp_with_on(db.backend(), target, false).await
     }
 
     /// [`stamp`](Self::stamp); with `purge`, rows of revisions the plan does
@@ -913,9 +1087,28 @@ impl Migrator {
         purge: bool,
     ) -> Result<(), Error> {
         let target = target.into_target()?;
+        self.stamp_with_on(db.backend(), target, purge).await
+    }
+
+    /// [`stamp_with`](Self::stamp_with) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn stamp_with_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+        target: Target,
+        purge: bool,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.stamp_with_body(backend, target, purge))
+    }
+
+    async fn stamp_with_body(
+        &self,
+        backend: Backend<'_>,
+        target: Target,
+        purge: bool,
+    ) -> Result<(), Error> {
         let table = self.table()?;
         let graph = crate::graph::of(&self.plan);
-        let backend = db.backend();
         let dialect = backend.dialect();
         self.refuse_other_dialect(dialect, false)?;
         let conn = backend
@@ -958,9 +1151,26 @@ impl Migrator {
         db: &D,
         tool: crate::adopt::SourceTool,
     ) -> Result<crate::adopt::Adopted, Error> {
+        self.adopt_on(db.backend(), tool).await
+    }
+
+    /// [`adopt`](Self::adopt) on a backend: the body is compiled here,
+    /// once, not in the application crate per pool type.
+    fn adopt_on<'a>(
+        &'a self,
+        backend: Backend<'a>,
+        tool: crate::adopt::SourceTool,
+    ) -> BoxFuture<'a, Result<crate::adopt::Adopted, Error>> {
+        Box::pin(self.adopt_body(backend, tool))
+    }
+
+    async fn adopt_body(
+        &self,
+        backend: Backend<'_>,
+        tool: crate::adopt::SourceTool,
+    ) -> Result<crate::adopt::Adopted, Error> {
         let table = self.table()?;
         let graph = crate::graph::of(&self.plan);
-        let backend = db.backend();
         let dialect = backend.dialect();
         self.refuse_other_dialect(dialect, false)?;
         let (versions, unfinished, rows) = {
@@ -998,7 +1208,7 @@ impl Migrator {
             }
         } else {
             for head in &adoption.heads {
-                self.stamp_with(db, Target::absolute(graph.id(*head)), false)
+                self.stamp_with_on(backend, Target::absolute(graph.id(*head)), false)
                     .await?;
             }
         }
@@ -1087,7 +1297,7 @@ impl Migrator {
     /// script, as for a run ([`Error::DialectMismatch`]).
     pub fn sql(&self, range: &str, dialect: Dialect) -> Result<String, Error> {
         self.refuse_other_dialect(dialect, true)?;
-        let table = self.table()?;
+        let table = self.table()?.for_script();
         crate::offline::script(
             &self.plan,
             &table,

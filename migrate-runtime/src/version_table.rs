@@ -17,23 +17,32 @@
 //! | `downgrade_sql` | the downgrade sections as JSON (`{"file","sections":[{"transactional","line","statements":[{"sql","line"}]}]}`), so an older binary can revert it |
 //!
 //! `<name>_summary` holds one row (`id = 1`): the applied heads, a SHA-256
-//! digest over the sorted `(revision, checksum)` pairs of applied rows, and a
-//! `failed` flag set while any row is not `applied`. It is written in the
-//! same transaction as every change of the version table, so reading it is
-//! the whole startup check: when its digest equals the digest the plan
-//! expects for the target, the database is there (checksums included), with
-//! one query and no lock.
+//! digest over the sorted `(revision, checksum)` pairs of applied rows, a
+//! `failed` flag set while any row is not `applied`, and the version table's
+//! change counter: `changes`, bumped by triggers on the version table at
+//! every `INSERT`, `UPDATE` and `DELETE` (and PostgreSQL's `TRUNCATE`),
+//! whoever runs it; `seen`, the value the migrator's last summary write
+//! left (every write of the summary, in the same transaction as the
+//! version-table change it follows, sets `seen = changes`); and `counted`,
+//! 1 once the triggers exist.
 //!
-//! The summary is a cache kept by the migrator; a hand edit of the version
-//! table bypasses it. So the startup check does not trust it: it asks the
-//! database for a [fingerprint](fingerprint) of the version table itself
-//! (row count, rows not `applied`, and a sum of per-row hashes of
-//! `(revision, checksum)`), computed by the server on PostgreSQL and MySQL
-//! in one aggregate query, and on SQLite (where the data is local and SQL
-//! has no hash function) from the `(revision, checksum, state)` rows read
-//! in one query. It compares that with the fingerprint the plan expects for
-//! the target: a deleted, added or edited row makes them differ, and the
-//! run takes the full path, which validates every row.
+//! The start-up check is one query of O(1) data, whatever the history: the
+//! summary row ([`VersionTable::check_query`]). When `counted` is 1, `seen`
+//! equals `changes` (no one but the migrator changed the version table
+//! since the summary was written), nothing is failed and the digest is the
+//! plan's for the target, the database is there. A hand edit of the version
+//! table, even of a column no check compares, leaves `changes` ahead of
+//! `seen`, and the run takes the full path, which validates every row and
+//! (when nothing is to run) writes the summary the rows imply, counter
+//! included. Where the triggers could not be created (MySQL with binary
+//! logging, without `SUPER` or `log_bin_trust_function_creators`),
+//! `counted` stays 0 and the check falls back on a [fingerprint] of the
+//! version table itself (row count, rows not `applied`, and a sum of
+//! per-row hashes of `(revision, checksum)`), computed by the server on
+//! PostgreSQL and MySQL in one aggregate query, and on SQLite from the rows
+//! read in one query. Version tables an earlier version created (without
+//! the counter) get the columns and the triggers on the first run that
+//! takes the full path.
 //!
 //! Every statement here is built from the validated table name and from
 //! literals quoted per dialect; the same text serves the online runtime and
@@ -51,6 +60,10 @@ use crate::plan::Dialect;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct VersionTable {
     name: String,
+    /// Whether summary writes record the change counter they leave
+    /// (`seen = changes`): online runs; not the offline script, which may
+    /// run on a summary table an earlier version made without the column.
+    counter: bool,
 }
 
 impl VersionTable {
@@ -66,7 +79,16 @@ impl VersionTable {
         }
         Ok(VersionTable {
             name: name.to_string(),
+            counter: true,
         })
+    }
+
+    /// The same table for the offline script: its summary writes leave the
+    /// change counter alone (so the script runs on a summary table of any
+    /// version; the next online check then takes the full path once).
+    pub(crate) fn for_script(mut self) -> VersionTable {
+        self.counter = false;
+        self
     }
 
     /// The table's name.
@@ -115,7 +137,7 @@ impl VersionTable {
                 "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(64) NOT NULL PRIMARY KEY,\n    checksum CHAR(64) NOT NULL,\n    down_revisions TEXT NOT NULL,\n    applied_at {timestamp} NOT NULL,\n    duration_ms {integer} NOT NULL,\n    state VARCHAR(16) NOT NULL,\n    statements_done {integer} NOT NULL,\n    downgrade_sql {big_text} NOT NULL\n){suffix}"
             ),
             format!(
-                "CREATE TABLE IF NOT EXISTS {summary} (\n    id {integer} NOT NULL PRIMARY KEY,\n    heads TEXT NOT NULL,\n    digest CHAR(64) NOT NULL,\n    failed {integer} NOT NULL\n){suffix}"
+                "CREATE TABLE IF NOT EXISTS {summary} (\n    id {integer} NOT NULL PRIMARY KEY,\n    heads TEXT NOT NULL,\n    digest CHAR(64) NOT NULL,\n    failed {integer} NOT NULL,\n    changes {integer} NOT NULL DEFAULT 0,\n    seen {integer} NOT NULL DEFAULT -1,\n    counted {integer} NOT NULL DEFAULT 0\n){suffix}"
             ),
             insert_summary,
         ]
@@ -172,6 +194,125 @@ impl VersionTable {
                 "SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST({not_applied} AS TEXT) || ':' || CAST(COALESCE(SUM(CAST(CAST('x' || substr(md5(revision || ' ' || checksum), 1, 15) AS bit(60)) AS BIGINT)), 0) AS TEXT) FROM {table}"
             ),
         }
+    }
+
+    /// The change counter's columns, for a summary table an earlier version
+    /// created without them (each `ALTER` fails harmlessly when the column
+    /// is there).
+    pub(crate) fn add_counter_columns(&self, dialect: Dialect) -> Vec<String> {
+        let summary = self.summary_table(dialect);
+        let integer = match dialect {
+            Dialect::Sqlite => "INTEGER",
+            _ => "BIGINT",
+        };
+        [("changes", 0), ("seen", -1), ("counted", 0)]
+            .iter()
+            .map(|(column, default)| {
+                format!("ALTER TABLE {summary} ADD COLUMN {column} {integer} NOT NULL DEFAULT {default}")
+            })
+            .collect()
+    }
+
+    /// The triggers that count every change of the version table in the
+    /// summary's `changes` (any `INSERT`, `UPDATE` or `DELETE`, and on
+    /// PostgreSQL `TRUNCATE`, whoever runs it), then `counted = 1`. The
+    /// migrator's own summary writes set `seen = changes`; a change by
+    /// anything else leaves `changes` ahead of `seen`.
+    pub(crate) fn create_counter(&self, dialect: Dialect) -> Vec<String> {
+        let name = &self.name;
+        let table = self.table(dialect);
+        let summary = self.summary_table(dialect);
+        let bump = format!("UPDATE {summary} SET changes = changes + 1 WHERE id = 1");
+        let mut statements = Vec::new();
+        match dialect {
+            Dialect::Postgres | Dialect::Generic => {
+                // The summary next to the table that changed, whatever the
+                // search_path of the session that changed it.
+                statements.push(format!(
+                    "CREATE OR REPLACE FUNCTION \"{name}_count\"() RETURNS trigger LANGUAGE plpgsql AS $migrate$\nBEGIN\n    EXECUTE format('UPDATE %I.%I SET changes = changes + 1 WHERE id = 1', TG_TABLE_SCHEMA, TG_TABLE_NAME || '_summary');\n    RETURN NULL;\nEND\n$migrate$"
+                ));
+                statements.push(format!(
+                    "DROP TRIGGER IF EXISTS \"{name}_count\" ON {table}"
+                ));
+                statements.push(format!(
+                    "CREATE TRIGGER \"{name}_count\" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE PROCEDURE \"{name}_count\"()"
+                ));
+            }
+            Dialect::Sqlite => {
+                for (suffix, event) in [("ins", "INSERT"), ("upd", "UPDATE"), ("del", "DELETE")] {
+                    statements.push(format!(
+                        "CREATE TRIGGER IF NOT EXISTS \"{name}_{suffix}\" AFTER {event} ON {table} BEGIN {bump}; END"
+                    ));
+                }
+            }
+            Dialect::MySql => {
+                for (suffix, event) in [("ins", "INSERT"), ("upd", "UPDATE"), ("del", "DELETE")] {
+                    statements.push(format!("DROP TRIGGER IF EXISTS `{name}_{suffix}`"));
+                    statements.push(format!(
+                        "CREATE TRIGGER `{name}_{suffix}` AFTER {event} ON {table} FOR EACH ROW {bump}"
+                    ));
+                }
+            }
+        }
+        statements.push(format!("UPDATE {summary} SET counted = 1 WHERE id = 1"));
+        statements
+    }
+
+    /// One row, one column: whether the change counter is in place (1).
+    pub(crate) fn counted_query(&self, dialect: Dialect) -> String {
+        format!(
+            "SELECT counted FROM {} WHERE id = 1",
+            self.summary_table(dialect)
+        )
+    }
+
+    /// One row, one column: the change counter.
+    pub(crate) fn changes_query(&self, dialect: Dialect) -> String {
+        format!(
+            "SELECT changes FROM {} WHERE id = 1",
+            self.summary_table(dialect)
+        )
+    }
+
+    /// The start-up check's one query, O(1) whatever the history: one row,
+    /// one column, `digest failed same counted` from the summary row, where
+    /// `same` is 1 when no change of the version table happened since the
+    /// migrator's last summary write (see [`create_counter`](Self::create_counter)).
+    /// It names the version table too (a test no row can fail), so a
+    /// dropped version table makes it fail.
+    pub(crate) fn check_query(&self, dialect: Dialect) -> String {
+        let table = self.table(dialect);
+        let summary = self.summary_table(dialect);
+        let guard = format!("NOT EXISTS (SELECT 1 FROM {table} WHERE 1 = 0)");
+        match dialect {
+            Dialect::MySql => format!(
+                "SELECT CAST(CONCAT(digest, ' ', failed, ' ', CASE WHEN changes = seen THEN 1 ELSE 0 END, ' ', counted) AS CHAR) FROM {summary} WHERE id = 1 AND {guard}"
+            ),
+            Dialect::Sqlite => format!(
+                "SELECT digest || ' ' || failed || ' ' || (changes = seen) || ' ' || counted FROM {summary} WHERE id = 1 AND {guard}"
+            ),
+            Dialect::Postgres | Dialect::Generic => format!(
+                "SELECT digest || ' ' || CAST(failed AS TEXT) || ' ' || CASE WHEN changes = seen THEN '1' ELSE '0' END || ' ' || CAST(counted AS TEXT) FROM {summary} WHERE id = 1 AND {guard}"
+            ),
+        }
+    }
+
+    /// After a full read found the rows in order and nothing to run: the
+    /// summary they imply, with the counter recorded, unless the version
+    /// table changed since its counter read `changes`.
+    pub(crate) fn settle_summary(
+        &self,
+        dialect: Dialect,
+        summary: &Summary,
+        changes: i64,
+    ) -> String {
+        format!(
+            "UPDATE {} SET heads = {}, digest = {}, failed = {}, seen = changes WHERE id = 1 AND changes = {changes}",
+            self.summary_table(dialect),
+            literal(dialect, &summary.heads),
+            literal(dialect, &summary.digest),
+            i32::from(summary.failed)
+        )
     }
 
     /// `digest, failed` of the summary row.
@@ -240,11 +381,12 @@ impl VersionTable {
 
     pub(crate) fn write_summary(&self, dialect: Dialect, summary: &Summary) -> String {
         format!(
-            "UPDATE {} SET heads = {}, digest = {}, failed = {} WHERE id = 1",
+            "UPDATE {} SET heads = {}, digest = {}, failed = {}{} WHERE id = 1",
             self.summary_table(dialect),
             literal(dialect, &summary.heads),
             literal(dialect, &summary.digest),
-            i32::from(summary.failed)
+            i32::from(summary.failed),
+            if self.counter { ", seen = changes" } else { "" }
         )
     }
 }
@@ -648,6 +790,22 @@ fn digest_of(sum: [u64; 4]) -> String {
         let _ = write!(out, "{word:016x}");
     }
     out
+}
+
+/// The summary digest when exactly `revisions` are applied (what
+/// [`Rows::summary`] gives for their rows).
+pub(crate) fn plan_digest<'r>(
+    revisions: impl Iterator<Item = &'r crate::plan::Revision>,
+) -> String {
+    let mut sum = [0u64; 4];
+    for revision in revisions {
+        add_hash(
+            &mut sum,
+            pair_words(revision.id(), revision.checksum()),
+            false,
+        );
+    }
+    digest_of(sum)
 }
 
 /// The digest of a set of `(revision, checksum)` pairs: the sum modulo

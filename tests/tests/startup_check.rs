@@ -1,7 +1,9 @@
 //! The start-up check, as every replica of a service runs it at boot: with
 //! everything applied, the first `upgrade("head")` and the first `check` of
-//! a new migrator on a new pool are one statement each (the version table's
-//! fingerprint): no table created, no lock taken, no transaction. Counted
+//! a new migrator on a new pool are one statement each (the summary row and
+//! the version table's change counter): no table created, no lock taken, no
+//! transaction. A hand edit of the version table, and version tables made by
+//! an earlier version, take the full path once, then one statement again. Counted
 //! from sqlx's own statement log (`sqlx::query` events, one per statement
 //! the server executed), on SQLite, PostgreSQL and MariaDB.
 //!
@@ -73,6 +75,82 @@ async fn one_connection(t: &TestDb) -> MigrateConnection {
     }
 }
 
+/// A no-op `upgrade("head")` of `plan` is one statement.
+async fn assert_one_statement(
+    pool: &MigrateConnection,
+    plan: &'static migrate_runtime::Plan,
+    statements: &Statements,
+    kind: Kind,
+    when: &str,
+) {
+    statements.take();
+    let report = Migrator::new(plan)
+        .upgrade(pool, "head")
+        .await
+        .expect("no-op upgrade");
+    assert!(report.is_empty(), "{kind:?} {when}");
+    let ran = statements.take();
+    assert_eq!(ran.len(), 1, "{kind:?} {when}: {ran:#?}");
+}
+
+/// A no-op `upgrade("head")` of `plan` that takes the full path (the lock,
+/// every row read) and runs nothing.
+async fn assert_full_path(
+    pool: &MigrateConnection,
+    plan: &'static migrate_runtime::Plan,
+    statements: &Statements,
+    kind: Kind,
+    when: &str,
+) {
+    statements.take();
+    let report = Migrator::new(plan)
+        .upgrade(pool, "head")
+        .await
+        .expect("no-op upgrade");
+    assert!(report.is_empty(), "{kind:?} {when}");
+    let ran = statements.take();
+    assert!(ran.len() > 2, "{kind:?} {when}: {ran:#?}");
+}
+
+/// Turns the version tables into what an earlier version of this crate
+/// made: the summary table without the change counter's columns, and no
+/// triggers (the rows and the summary's values stay).
+async fn to_earlier_layout(pool: &MigrateConnection, kind: Kind) {
+    let triggers: &[&str] = match kind {
+        Kind::Postgres => &[
+            "DROP TRIGGER migrate_version_count ON migrate_version",
+            "DROP FUNCTION migrate_version_count()",
+        ],
+        Kind::Sqlite => &[
+            "DROP TRIGGER migrate_version_ins",
+            "DROP TRIGGER migrate_version_upd",
+            "DROP TRIGGER migrate_version_del",
+        ],
+        Kind::MySql => &[
+            "DROP TRIGGER migrate_version_ins",
+            "DROP TRIGGER migrate_version_upd",
+            "DROP TRIGGER migrate_version_del",
+        ],
+    };
+    for statement in triggers {
+        migrate_tests::exec(pool, statement).await;
+    }
+    let (integer, suffix) = match kind {
+        Kind::Sqlite => ("INTEGER", ""),
+        Kind::Postgres => ("BIGINT", ""),
+        Kind::MySql => ("BIGINT", " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"),
+    };
+    for statement in [
+        "CREATE TABLE old_summary AS SELECT id, heads, digest, failed FROM migrate_version_summary".to_string(),
+        "DROP TABLE migrate_version_summary".to_string(),
+        format!("CREATE TABLE migrate_version_summary (\n    id {integer} NOT NULL PRIMARY KEY,\n    heads TEXT NOT NULL,\n    digest CHAR(64) NOT NULL,\n    failed {integer} NOT NULL\n){suffix}"),
+        "INSERT INTO migrate_version_summary (id, heads, digest, failed) SELECT id, heads, digest, failed FROM old_summary".to_string(),
+        "DROP TABLE old_summary".to_string(),
+    ] {
+        migrate_tests::exec(pool, &statement).await;
+    }
+}
+
 /// What one backend's first calls execute.
 async fn first_calls_are_one_statement(t: TestDb, statements: &Statements) {
     let plan = chain_plan(3);
@@ -118,6 +196,59 @@ async fn first_calls_are_one_statement(t: TestDb, statements: &Statements) {
         .expect("upgrade one more");
     let applying = statements.take();
     assert!(applying.len() > 2, "{:?}: {applying:#?}", t.kind);
+    assert_one_statement(&pool, longer, statements, t.kind, "after a run").await;
+
+    // A hand edit of a column no check compares: the version table's change
+    // counter sees it, so the next call takes the full path (which finds the
+    // rows in order and runs nothing), and the one after is one query again.
+    migrate_tests::exec(
+        &pool,
+        "UPDATE migrate_version SET duration_ms = duration_ms + 1",
+    )
+    .await;
+    assert_full_path(&pool, longer, statements, t.kind, "after a hand edit").await;
+    assert_one_statement(&pool, longer, statements, t.kind, "after the repair").await;
+
+    // The version tables of an earlier version (a summary without the
+    // counter, no triggers): the first call takes the full path and adds
+    // the counter; from then on the check is one query and sees hand edits.
+    to_earlier_layout(&pool, t.kind).await;
+    assert_full_path(&pool, longer, statements, t.kind, "on the earlier layout").await;
+    assert_one_statement(
+        &pool,
+        longer,
+        statements,
+        t.kind,
+        "after the layout upgrade",
+    )
+    .await;
+    migrate_tests::exec(&pool, "DROP TABLE t_3").await;
+    migrate_tests::exec(
+        &pool,
+        "DELETE FROM migrate_version WHERE revision = '0003c0ffee0003'",
+    )
+    .await;
+    let report = Migrator::new(longer)
+        .upgrade(&pool, "head")
+        .await
+        .expect("upgrade after a deleted row");
+    assert_eq!(report.ids(), ["0003c0ffee0003"], "{:?}", t.kind);
+    statements.take();
+    assert_one_statement(&pool, longer, statements, t.kind, "after the re-run").await;
+
+    // A downgrade on the earlier layout works too.
+    to_earlier_layout(&pool, t.kind).await;
+    let report = Migrator::new(longer)
+        .downgrade(&pool, "-1")
+        .await
+        .expect("downgrade on the earlier layout");
+    assert_eq!(report.ids(), ["0003c0ffee0003"], "{:?}", t.kind);
+    Migrator::new(longer)
+        .upgrade(&pool, "head")
+        .await
+        .expect("upgrade after the downgrade");
+    statements.take();
+    assert_one_statement(&pool, longer, statements, t.kind, "after the downgrade").await;
     pool.close().await;
     t.drop_database().await;
 }
