@@ -542,3 +542,137 @@ async fn drop_function_cascade_takes_triggers_and_leaves_callers_uncertain_postg
     assert_eq!(unknown, ["index calls_pkey", "table calls"]);
     db.drop_database().await;
 }
+
+/// Runs each `(upgrade, downgrade)` revision on `db` and the model; after
+/// each upgrade, runs its downgrade on the server in a rolled-back
+/// transaction and compares the catalog with the one before the upgrade.
+/// Returns the revisions whose downgrade the server did not restore (with
+/// the first difference) and those the model's `downgrade-mismatch` names.
+async fn round_trips(
+    db: &TestDb,
+    dialect: Dialect,
+    revisions: &[(&str, &str)],
+) -> (
+    std::collections::BTreeMap<String, String>,
+    std::collections::BTreeSet<String>,
+) {
+    use migrate_tests::catalog::{
+        compile_revision_with_downgrade, downgrade_round_trip, introspect, RoundTrip,
+    };
+    let mut model = Schema::new(dialect);
+    let mut before = introspect(&db.db).await.expect("introspection");
+    let mut compiled = Vec::new();
+    let mut real = std::collections::BTreeMap::new();
+    let mut parent = "none".to_string();
+    for (i, (up, down)) in revisions.iter().enumerate() {
+        let id = format!("r{i:02}");
+        let revision =
+            compile_revision_with_downgrade(&id, &parent, up, Some((down, true)), true, dialect)
+                .unwrap_or_else(|e| panic!("{id} does not compile: {e:#?}"));
+        let s = step(&db.db, &mut model, &revision, compare_for(db.kind)).await;
+        assert!(s.server_errors.is_empty(), "{id}: {:#?}", s.server_errors);
+        assert!(s.false_errors.is_empty(), "{id}: {:#?}", s.false_errors);
+        match downgrade_round_trip(&db.db, &revision, &before)
+            .await
+            .expect("round trip")
+        {
+            RoundTrip::Ran(differences) => {
+                if let Some(first) = differences.first() {
+                    real.insert(id.clone(), first.clone());
+                }
+            }
+            RoundTrip::Failed(e) => panic!("{id}: the downgrade failed: {e}"),
+        }
+        before = s.catalog;
+        compiled.push(revision);
+        parent = id;
+    }
+    let config = migrate_build::config::Config {
+        dialect,
+        ..Default::default()
+    };
+    let model_says = migrate_build::lint::check(&config, &compiled)
+        .into_iter()
+        .filter(|d| d.code == "downgrade-mismatch")
+        .filter_map(|d| {
+            d.labels
+                .first()
+                .and_then(|l| l.file.file_stem())
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .collect();
+    (real, model_says)
+}
+
+#[tokio::test]
+async fn downgrades_are_judged_on_actions_methods_and_predicates_postgres() {
+    let Some(db) = require_server(TestDb::postgres("down_attributes").await) else {
+        return;
+    };
+    let (real, model) = round_trips(
+        &db,
+        Dialect::Postgres,
+        &[
+            (
+                "CREATE TABLE p (id int PRIMARY KEY);\n\
+                 CREATE TABLE c (id int PRIMARY KEY, pid int, n int, \
+                 CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE);\n\
+                 CREATE INDEX c_n ON c (n);\nCREATE INDEX c_w ON c (n) WHERE n > 0;\n\
+                 CREATE INDEX c_h ON c USING hash (n);",
+                "DROP TABLE c;\nDROP TABLE p;",
+            ),
+            // The key comes back without its ON DELETE CASCADE.
+            (
+                "ALTER TABLE c DROP CONSTRAINT c_p;\n\
+                 ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE SET NULL;",
+                "ALTER TABLE c DROP CONSTRAINT c_p;\n\
+                 ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id);",
+            ),
+            // Sound: the key comes back as it was.
+            (
+                "ALTER TABLE c DROP CONSTRAINT c_p;\n\
+                 ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE;",
+                "ALTER TABLE c DROP CONSTRAINT c_p;\n\
+                 ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE SET NULL;",
+            ),
+            // The hash index comes back as a btree.
+            (
+                "DROP INDEX c_h;\nCREATE INDEX c_h ON c USING brin (n);",
+                "DROP INDEX c_h;\nCREATE INDEX c_h ON c (n);",
+            ),
+            // The partial index comes back with another WHERE ...
+            (
+                "DROP INDEX c_w;\nCREATE INDEX c_w ON c (n) WHERE n > 1;",
+                "DROP INDEX c_w;\nCREATE INDEX c_w ON c (n) WHERE n > 5;",
+            ),
+            // ... or with none.
+            (
+                "DROP INDEX c_w;\nCREATE INDEX c_w ON c (n) WHERE n > 0;",
+                "DROP INDEX c_w;\nCREATE INDEX c_w ON c (n);",
+            ),
+            // Sound: method and WHERE put back.
+            (
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c USING hash (n) WHERE n < 0;",
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c (n);",
+            ),
+            // A WHERE the model cannot print as the server does: the model
+            // stays quiet, and the server agrees the downgrade restores it.
+            (
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c (n) WHERE n IN (1, 2) OR n::text = 'x';",
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c USING hash (n) WHERE n < 0;",
+            ),
+        ],
+    )
+    .await;
+    let real_ids: std::collections::BTreeSet<String> = real.keys().cloned().collect();
+    assert_eq!(
+        real_ids,
+        ["r01", "r03", "r04", "r05"].map(String::from).into(),
+        "{real:#?}"
+    );
+    assert_eq!(
+        model, real_ids,
+        "the model's downgrade-mismatch: {model:?}; the server: {real:#?}"
+    );
+    db.drop_database().await;
+}

@@ -1,7 +1,8 @@
 //! Does a downgrade put back what its upgrade changed?
 
 use super::{
-    may_be_generated, Constraint, Dialect, Journal, Object, ObjectKey, ObjectKind, Schema, Table,
+    may_be_generated, Constraint, Dialect, ForeignKeyActions, IndexPredicate, Journal, Object,
+    ObjectKey, ObjectKind, Schema, Table,
 };
 
 /// One way the schema after a downgrade differs from the schema before its
@@ -105,6 +106,17 @@ impl Schema {
                         show(b)
                     )));
                 }
+                // The method and `WHERE` only where both sides know them.
+                if let (Some(bm), Some(nm)) = (&b.method, &n.method) {
+                    if bm != nm {
+                        out.push(diff(format!(
+                            "index {name} uses {nm} after the downgrade, {bm} before"
+                        )));
+                    }
+                }
+                if let Some(message) = predicate_difference(&b.predicate, &n.predicate) {
+                    out.push(diff(format!("index {name} has {message}")));
+                }
             }
             // Enum labels: PostgreSQL cannot drop one, so a label an
             // upgrade added stays after any downgrade.
@@ -205,13 +217,49 @@ fn compare_tables(before: &Table, now: &Table, schema: &Schema, out: &mut Vec<Di
         }
     }
     for b in before.constraints.iter().filter(relevant) {
-        if !now.constraints.iter().any(|c| same(b, c)) {
-            out.push(diff(format!(
+        match now.constraints.iter().find(|c| same(b, c)) {
+            None => out.push(diff(format!(
                 "constraint {} on {t} is missing after the downgrade",
                 b.name
-            )));
+            ))),
+            // A foreign key's actions, where both sides know them.
+            Some(c) => {
+                if let (Some(ba), Some(ca)) = (&b.actions, &c.actions) {
+                    if ba != ca {
+                        out.push(diff(format!(
+                            "foreign key {} on {t} has {} after the downgrade, {} before",
+                            b.name,
+                            show_actions(ca),
+                            show_actions(ba)
+                        )));
+                    }
+                }
+            }
         }
     }
+}
+
+fn show_actions(a: &ForeignKeyActions) -> String {
+    format!("on delete {}, on update {}", a.on_delete, a.on_update)
+}
+
+/// How an index's `WHERE` after the downgrade differs from the one before,
+/// where both are known well enough to say.
+fn predicate_difference(before: &IndexPredicate, now: &IndexPredicate) -> Option<String> {
+    use IndexPredicate::*;
+    let show = |p: &IndexPredicate| match p {
+        Whole => "no WHERE".to_string(),
+        Where(text) => format!("WHERE {text}"),
+        Partial | Unknown => "a WHERE".to_string(),
+    };
+    let differs = match (before, now) {
+        (Unknown, _) | (_, Unknown) => false,
+        (Whole, Whole) => false,
+        (Whole, _) | (_, Whole) => true,
+        (Where(a), Where(b)) => a != b,
+        _ => false,
+    };
+    differs.then(|| format!("{} after the downgrade, {} before", show(now), show(before)))
 }
 
 /// Unlimited varchar and text behave alike; a downgrade that swaps them is
