@@ -676,3 +676,96 @@ async fn downgrades_are_judged_on_actions_methods_and_predicates_postgres() {
     );
     db.drop_database().await;
 }
+
+/// The trigger `name` in the model: its table.
+fn trigger_table(model: &Schema, name: &str) -> Option<String> {
+    match model.object(&key(ObjectKind::Trigger, &Name::bare(name))) {
+        Some(Object::Trigger(t)) => Some(t.table.name.clone()),
+        _ => None,
+    }
+}
+
+/// Triggers on SQLite and MariaDB (named once per schema): created, dropped
+/// by name, carried by a table rename, dropped with their table; after
+/// each revision the catalog's triggers (`sqlite_master`,
+/// `information_schema.triggers`) equal the model's (`replay` compares).
+async fn triggers_follow(db: &TestDb, dialect: Dialect, revisions: &[&str]) {
+    let (model, steps) = replay(db, dialect, revisions).await;
+    // Every trigger statement followed: nothing unknown, every object compared.
+    assert_eq!(model.opened_by(), None);
+    for s in &steps {
+        assert!(
+            s.comparison.unknown.is_empty(),
+            "{:#?}",
+            s.comparison.unknown
+        );
+    }
+    let in_catalog = |i: usize| -> Vec<String> {
+        steps[i]
+            .catalog
+            .keys()
+            .filter(|k| k.kind == ObjectKind::Trigger)
+            .map(|k| k.name.name.clone())
+            .collect()
+    };
+    assert_eq!(in_catalog(0), ["t_ins", "t_upd"]);
+    assert_eq!(in_catalog(1), ["t_upd"]);
+    assert_eq!(in_catalog(2), ["t_ins", "t_upd"]);
+    assert!(in_catalog(3).is_empty());
+    assert_eq!(in_catalog(4), ["t_upd"]);
+    let all: Vec<_> = model
+        .objects()
+        .into_iter()
+        .filter(|(k, _)| k.kind == ObjectKind::Trigger)
+        .collect();
+    assert_eq!(
+        trigger_table(&model, "t_upd").as_deref(),
+        Some("t"),
+        "{all:?}"
+    );
+    assert_eq!(trigger_table(&model, "t_ins"), None);
+}
+
+#[tokio::test]
+async fn triggers_follow_sqlite() {
+    let db = TestDb::sqlite().await;
+    triggers_follow(
+        &db,
+        Dialect::Sqlite,
+        &[
+            "CREATE TABLE t (id integer PRIMARY KEY, n integer);\nCREATE TABLE log (id integer);\n\
+             CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.id); END;\n\
+             CREATE TRIGGER IF NOT EXISTS \"T_Upd\" AFTER UPDATE OF n ON t FOR EACH ROW WHEN new.n > 0 \
+             BEGIN DELETE FROM log; UPDATE log SET id = 1; END;",
+            "DROP TRIGGER t_ins;\nALTER TABLE t RENAME TO u;",
+            "CREATE TRIGGER t_ins AFTER DELETE ON u BEGIN DELETE FROM log; END;",
+            "DROP TABLE u;",
+            "CREATE TABLE t (id integer);\nCREATE TRIGGER t_upd AFTER INSERT ON t BEGIN SELECT 1; END;",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn triggers_follow_mariadb() {
+    let Some(db) = require_server(TestDb::mysql("triggers").await) else {
+        return;
+    };
+    triggers_follow(
+        &db,
+        Dialect::MySql,
+        &[
+            "CREATE TABLE t (id int PRIMARY KEY, n int);\nCREATE TABLE log (id int);\n\
+             CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW INSERT INTO log VALUES (NEW.id);\n\
+             CREATE DEFINER = CURRENT_USER TRIGGER IF NOT EXISTS `t_upd` BEFORE UPDATE ON t \
+             FOR EACH ROW SET NEW.n = NEW.n + 1;",
+            "DROP TRIGGER t_ins;\nRENAME TABLE t TO u;",
+            "CREATE TRIGGER t_ins AFTER DELETE ON u FOR EACH ROW DELETE FROM log;",
+            "DROP TABLE u;",
+            "CREATE TABLE t (id int);\n\
+             CREATE TRIGGER IF NOT EXISTS t_upd AFTER INSERT ON t FOR EACH ROW DELETE FROM log;",
+        ],
+    )
+    .await;
+    db.drop_database().await;
+}
