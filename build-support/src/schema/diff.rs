@@ -1,8 +1,8 @@
 //! Does a downgrade put back what its upgrade changed?
 
 use super::{
-    may_be_generated, Constraint, Dialect, ForeignKeyActions, IndexPredicate, Journal, Object,
-    ObjectKey, ObjectKind, Schema, Table,
+    may_be_generated, Constraint, ConstraintKind, Dialect, ForeignKeyActions, IndexPredicate,
+    Journal, Object, ObjectKey, ObjectKind, Schema, Table,
 };
 
 /// One way the schema after a downgrade differs from the schema before its
@@ -40,7 +40,9 @@ impl Schema {
 
     /// The objects the two stretches touched that [`Schema::downgrade_differences`]
     /// cannot judge in full: tables whose columns or constraints the model
-    /// does not know (open, or uncertain) before the upgrade or now. The
+    /// does not know (open, or uncertain) before the upgrade or now, or with
+    /// a foreign key whose actions it does not know; indexes whose method or
+    /// `WHERE` it does not know on one side. The
     /// linter stays silent on their unknown parts; a caller that wants to
     /// know whether the model could judge a downgrade asks this.
     pub fn downgrade_unsure(&self, up: &Journal, down: &Journal) -> Vec<ObjectKey> {
@@ -58,7 +60,8 @@ impl Schema {
                     .before(k)
                     .or_else(|| down.before(k))
                     .and_then(Option::as_ref);
-                open(before) || open(self.objects.get(k))
+                let now = self.objects.get(k);
+                open(before) || open(now) || unsure_attributes(before, now)
             })
             .cloned()
             .collect()
@@ -236,6 +239,31 @@ fn compare_tables(before: &Table, now: &Table, schema: &Schema, out: &mut Vec<Di
                 }
             }
         }
+    }
+}
+
+/// Whether an object present before the upgrade and after the downgrade
+/// has an attribute the downgrade check cannot compare: a foreign key's
+/// actions, an index's method or its `WHERE`, not known on one side.
+fn unsure_attributes(before: Option<&Object>, now: Option<&Object>) -> bool {
+    use IndexPredicate::*;
+    match (before, now) {
+        (Some(Object::Index(b)), Some(Object::Index(n))) => {
+            b.method.is_none()
+                || n.method.is_none()
+                || !matches!(
+                    (&b.predicate, &n.predicate),
+                    (Whole, Whole | Where(_) | Partial)
+                        | (Where(_) | Partial, Whole)
+                        | (Where(_), Where(_))
+                )
+        }
+        (Some(Object::Table(b)), Some(Object::Table(n))) => b
+            .constraints
+            .iter()
+            .chain(&n.constraints)
+            .any(|c| c.kind == ConstraintKind::ForeignKey && c.actions.is_none()),
+        _ => false,
     }
 }
 
