@@ -41,8 +41,8 @@ impl Schema {
     /// The objects the two stretches touched that [`Schema::downgrade_differences`]
     /// cannot judge in full: tables whose columns or constraints the model
     /// does not know (open, or uncertain) before the upgrade or now, or with
-    /// a foreign key whose actions it does not know; indexes whose method or
-    /// `WHERE` it does not know on one side. The
+    /// a foreign key whose actions it knows on one side only; indexes whose
+    /// method or `WHERE` it does not know on one side. The
     /// linter stays silent on their unknown parts; a caller that wants to
     /// know whether the model could judge a downgrade asks this.
     pub fn downgrade_unsure(&self, up: &Journal, down: &Journal) -> Vec<ObjectKey> {
@@ -258,11 +258,17 @@ fn unsure_attributes(before: Option<&Object>, now: Option<&Object>) -> bool {
                         | (Where(_), Where(_))
                 )
         }
-        (Some(Object::Table(b)), Some(Object::Table(n))) => b
-            .constraints
-            .iter()
-            .chain(&n.constraints)
-            .any(|c| c.kind == ConstraintKind::ForeignKey && c.actions.is_none()),
+        // A foreign key known on one side only is the one the model could
+        // not compare (both unknown: the history never showed them, and a
+        // downgrade that changes them is one the model cannot follow).
+        (Some(Object::Table(b)), Some(Object::Table(n))) => b.constraints.iter().any(|bc| {
+            bc.kind == ConstraintKind::ForeignKey
+                && n.constraints.iter().any(|nc| {
+                    nc.kind == ConstraintKind::ForeignKey
+                        && nc.name == bc.name
+                        && bc.actions.is_some() != nc.actions.is_some()
+                })
+        }),
         _ => false,
     }
 }
