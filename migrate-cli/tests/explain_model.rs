@@ -53,10 +53,14 @@ fn project() -> tempfile::TempDir {
         (
             "aaaa00000001",
             "CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE);\n\
-             CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id), title text);\n\
+             CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id) ON DELETE CASCADE, title text);\n\
              CREATE INDEX ON posts (user_id);\n\
-             CREATE VIEW recent AS SELECT id, title FROM posts;",
-            "DROP VIEW recent;\nDROP TABLE posts;\nDROP TABLE users;",
+             CREATE INDEX users_email_hash ON users USING hash (email) WHERE id > 0;\n\
+             CREATE INDEX users_email_odd ON users (lower(email)) WHERE email ~ '^a' OR id IN (1, 2);\n\
+             CREATE VIEW recent AS SELECT id, title FROM posts;\n\
+             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n\
+             CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();",
+            "DROP VIEW recent;\nDROP TABLE posts;\nDROP TABLE users;\nDROP FUNCTION touch();",
         ),
         (
             "bbbb00000002",
@@ -98,7 +102,7 @@ fn explain_model_prints_the_model_with_uncertain_objects_marked() {
     assert!(!first.stdout.contains("uncertain:"), "{}", first.stdout);
     assert!(first
         .stdout
-        .contains("index posts_user_id_idx on posts (user_id)"));
+        .contains("index posts_user_id_idx on posts using btree (user_id)"));
 
     let after = ok(dir, &["lint", "--explain-model", "bbbb00000002"]);
     insta::assert_snapshot!("explain_model_text", after.stdout);
@@ -125,6 +129,28 @@ fn explain_model_prints_the_model_with_uncertain_objects_marked() {
     assert_eq!(find("table", "users")["uncertain"], serde_json::Value::Null);
     assert_eq!(find("table", "users")["columns"][0]["name"], "id");
     assert_eq!(find("sequence", "users_id_seq")["owned_by"], "users.id");
+    // Foreign key actions, index methods and WHEREs, functions and
+    // triggers; what the model does not know is said so.
+    let fk = &find("table", "posts")["constraints"]
+        .as_array()
+        .expect("constraints")
+        .iter()
+        .find(|c| c["kind"] == "foreign key")
+        .expect("a foreign key")["actions"];
+    assert_eq!(fk["on_delete"], "cascade");
+    assert_eq!(fk["on_update"], "no action");
+    let hash = find("index", "users_email_hash");
+    assert_eq!(hash["method"], "hash");
+    assert_eq!(hash["predicate"]["known"], true);
+    assert_eq!(hash["predicate"]["where"], "(id > 0)");
+    let odd = find("index", "users_email_odd");
+    assert_eq!(odd["predicate"]["known"], false);
+    assert_eq!(
+        find("index", "users_pkey")["predicate"]["where"],
+        serde_json::Value::Null
+    );
+    assert_eq!(find("function", "touch")["signatures"][0], "");
+    assert_eq!(find("trigger", "users.users_touch")["function"], "touch");
 
     // `lint` warns where a check stays silent, naming the statement.
     let lint = ok(dir, &["lint"]);

@@ -653,8 +653,8 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
 
 /// How two catalogs differ, in the normal form the model is compared in:
 /// columns by name with normal type, nullability and default; constraints
-/// by kind, name and columns; indexes by table, columns and uniqueness;
-/// views; sequences with owner; enum labels.
+/// by kind, name, columns and foreign key actions; indexes by table,
+/// columns, uniqueness, method and `WHERE`; views; sequences with owner; enum labels.
 pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
     fn parts(object: &Object) -> BTreeSet<String> {
         match object {
@@ -674,21 +674,31 @@ pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
                     )
                 })
                 .chain(t.constraints.iter().map(|c| {
+                    let actions = c
+                        .actions
+                        .as_ref()
+                        .map(|a| format!(" (on delete {}, on update {})", a.on_delete, a.on_update))
+                        .unwrap_or_default();
                     format!(
-                        "constraint {:?} {} {:?} {:?}",
+                        "constraint {:?} {} {:?} {:?}{actions}",
                         c.kind, c.name, c.columns, c.references
                     )
                 }))
                 .collect(),
             // Expression columns are not compared (their text is not read).
-            Object::Index(i) if i.columns.is_empty() || i.columns.iter().any(Option::is_none) => {
-                [format!("on {} unique={}", i.table, i.unique)].into()
+            Object::Index(i) => {
+                let mut out: BTreeSet<String> =
+                    [format!("on {} unique={}", i.table, i.unique)].into();
+                // Expression columns are not compared (their text is not read).
+                if !i.columns.is_empty() && i.columns.iter().all(Option::is_some) {
+                    out.insert(format!("columns {:?}", i.columns));
+                }
+                if let Some(method) = &i.method {
+                    out.insert(format!("using {method}"));
+                }
+                out.insert(format!("predicate {:?}", i.predicate));
+                out
             }
-            Object::Index(i) => [format!(
-                "on {} {:?} unique={}",
-                i.table, i.columns, i.unique
-            )]
-            .into(),
             Object::View(v) => [format!("materialized={}", v.materialized)].into(),
             Object::Sequence(s) => [format!("owned by {:?}", s.owned_by)].into(),
             Object::Type(t) => [format!("labels {:?}", t.labels)].into(),

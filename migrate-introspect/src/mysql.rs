@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use migrate_build::schema::{
     key, Column, ColumnSql, Constraint, ConstraintKind, ForeignKeyActions, Index, IndexPredicate,
-    Name, Object, ObjectKind, Table, View,
+    Name, Object, ObjectKind, Table, Trigger, View,
 };
 use sqlx::Row;
 
@@ -215,6 +215,24 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
     }
     for (name, table) in tables {
         out.insert(key(ObjectKind::Table, &name), Object::Table(table));
+    }
+    // Triggers by name (one name per schema), with their table.
+    let rows = sqlx::query(
+        "SELECT CAST(lower(trigger_name) AS CHAR), CAST(lower(event_object_table) AS CHAR) \
+         FROM information_schema.triggers WHERE trigger_schema = DATABASE()",
+    )
+    .fetch_all(&mut *pool)
+    .await?;
+    for row in rows {
+        let name = Name::bare(row.get::<String, _>(0));
+        out.insert(
+            key(ObjectKind::Trigger, &name),
+            Object::Trigger(Trigger {
+                name,
+                table: Name::bare(row.get::<String, _>(1)),
+                function: None,
+            }),
+        );
     }
     Ok(out)
 }

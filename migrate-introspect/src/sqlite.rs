@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use migrate_build::schema::{
     key, sqlite_index_predicate, Column, ColumnSql, Constraint, ConstraintKind, ForeignKeyActions,
-    Index, IndexPredicate, Name, Object, ObjectKind, Table, View,
+    Index, IndexPredicate, Name, Object, ObjectKind, Table, Trigger, View,
 };
 use sqlx::Row;
 
@@ -36,6 +36,18 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                         materialized: false,
                         depends_on: BTreeSet::new(),
                         definition: None,
+                    }),
+                );
+            }
+            // Triggers by name (one name per database), with their table.
+            "trigger" => {
+                let table = Name::bare(row.get::<String, _>(2));
+                out.insert(
+                    key(ObjectKind::Trigger, &name),
+                    Object::Trigger(Trigger {
+                        name,
+                        table,
+                        function: None,
                     }),
                 );
             }
@@ -149,8 +161,8 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
 /// The DDL of the SQLite database behind `conn`: `sqlite_master.sql`, the
 /// text SQLite keeps of each table, view and index (with what `ALTER TABLE`
 /// changed written into it), as `(object, statement)`: tables in creation
-/// order, then views, then indexes. Triggers are not modelled and left
-/// out; so are the tables named in `skip` (the tool's own) with their
+/// order, then views, then indexes. Triggers are left out (their text
+/// is not rebuilt); so are the tables named in `skip` (the tool's own) with their
 /// indexes, and SQLite's own objects.
 pub async fn definitions(
     conn: &mut sqlx::SqliteConnection,

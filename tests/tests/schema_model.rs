@@ -542,3 +542,258 @@ async fn drop_function_cascade_takes_triggers_and_leaves_callers_uncertain_postg
     assert_eq!(unknown, ["index calls_pkey", "table calls"]);
     db.drop_database().await;
 }
+
+/// Runs each `(upgrade, downgrade)` revision on `db` and the model; after
+/// each upgrade, runs its downgrade on the server in a rolled-back
+/// transaction and compares the catalog with the one before the upgrade.
+/// Returns the revisions whose downgrade the server did not restore (with
+/// the first difference), those the model's `downgrade-mismatch` names,
+/// and those whose downgrade the model says it cannot judge in full
+/// (`Schema::downgrade_unsure`).
+async fn round_trips(
+    db: &TestDb,
+    dialect: Dialect,
+    revisions: &[(&str, &str)],
+) -> (
+    std::collections::BTreeMap<String, String>,
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeSet<String>,
+) {
+    use migrate_tests::catalog::{
+        compile_revision_with_downgrade, downgrade_round_trip, introspect, RoundTrip,
+    };
+    let mut model = Schema::new(dialect);
+    let mut before = introspect(&db.db).await.expect("introspection");
+    let mut compiled = Vec::new();
+    let mut real = std::collections::BTreeMap::new();
+    let mut unsure = std::collections::BTreeSet::new();
+    let mut parent = "none".to_string();
+    for (i, (up, down)) in revisions.iter().enumerate() {
+        let id = format!("r{i:02}");
+        let revision =
+            compile_revision_with_downgrade(&id, &parent, up, Some((down, true)), true, dialect)
+                .unwrap_or_else(|e| panic!("{id} does not compile: {e:#?}"));
+        model.begin_journal();
+        let s = step(&db.db, &mut model, &revision, compare_for(db.kind)).await;
+        let up = model.take_journal();
+        assert!(s.server_errors.is_empty(), "{id}: {:#?}", s.server_errors);
+        assert!(s.false_errors.is_empty(), "{id}: {:#?}", s.false_errors);
+        model.begin_journal();
+        for statement in revision.downgrade.iter().flat_map(|s| &s.statements) {
+            model.apply(statement, &revision.source);
+        }
+        let down = model.take_journal();
+        if !model.downgrade_unsure(&up, &down).is_empty() {
+            unsure.insert(id.clone());
+        }
+        model.restore(down);
+        match downgrade_round_trip(&db.db, &revision, &before)
+            .await
+            .expect("round trip")
+        {
+            RoundTrip::Ran(differences) => {
+                if let Some(first) = differences.first() {
+                    real.insert(id.clone(), first.clone());
+                }
+            }
+            RoundTrip::Failed(e) => panic!("{id}: the downgrade failed: {e}"),
+        }
+        before = s.catalog;
+        compiled.push(revision);
+        parent = id;
+    }
+    let config = migrate_build::config::Config {
+        dialect,
+        ..Default::default()
+    };
+    let model_says = migrate_build::lint::check(&config, &compiled)
+        .into_iter()
+        .filter(|d| d.code == "downgrade-mismatch")
+        .filter_map(|d| {
+            d.labels
+                .first()
+                .and_then(|l| l.file.file_stem())
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .collect();
+    (real, model_says, unsure)
+}
+
+#[tokio::test]
+async fn downgrades_are_judged_on_actions_methods_and_predicates_postgres() {
+    let Some(db) = require_server(TestDb::postgres("down_attributes").await) else {
+        return;
+    };
+    let (real, model, unsure) = round_trips(
+        &db,
+        Dialect::Postgres,
+        &[
+            (
+                "CREATE TABLE p (id int PRIMARY KEY);\n\
+                 CREATE TABLE c (id int PRIMARY KEY, pid int, n int, \
+                 CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE);\n\
+                 CREATE INDEX c_n ON c (n);\nCREATE INDEX c_w ON c (n) WHERE n > 0;\n\
+                 CREATE INDEX c_h ON c USING hash (n);",
+                "DROP TABLE c;\nDROP TABLE p;",
+            ),
+            // The key comes back without its ON DELETE CASCADE.
+            (
+                "ALTER TABLE c DROP CONSTRAINT c_p;\n\
+                 ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE SET NULL;",
+                "ALTER TABLE c DROP CONSTRAINT c_p;\n\
+                 ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id);",
+            ),
+            // Sound: the key comes back as it was.
+            (
+                "ALTER TABLE c DROP CONSTRAINT c_p;\n\
+                 ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE;",
+                "ALTER TABLE c DROP CONSTRAINT c_p;\n\
+                 ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE SET NULL;",
+            ),
+            // The hash index comes back as a btree.
+            (
+                "DROP INDEX c_h;\nCREATE INDEX c_h ON c USING brin (n);",
+                "DROP INDEX c_h;\nCREATE INDEX c_h ON c (n);",
+            ),
+            // The partial index comes back with another WHERE ...
+            (
+                "DROP INDEX c_w;\nCREATE INDEX c_w ON c (n) WHERE n > 1;",
+                "DROP INDEX c_w;\nCREATE INDEX c_w ON c (n) WHERE n > 5;",
+            ),
+            // ... or with none.
+            (
+                "DROP INDEX c_w;\nCREATE INDEX c_w ON c (n) WHERE n > 0;",
+                "DROP INDEX c_w;\nCREATE INDEX c_w ON c (n);",
+            ),
+            // Sound: method and WHERE put back.
+            (
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c USING hash (n) WHERE n < 0;",
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c (n);",
+            ),
+            // A WHERE the model cannot print as the server does: the model
+            // stays quiet, and the server agrees the downgrade restores it.
+            (
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c (n) WHERE n IN (1, 2) OR n::text = 'x';",
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c USING hash (n) WHERE n < 0;",
+            ),
+            // Two such WHEREs that differ: the server says the downgrade
+            // does not restore the index; the model cannot tell, and says
+            // it is unsure rather than report.
+            (
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c (n) WHERE n IN (3, 4) OR n::text = 'y';",
+                "DROP INDEX c_n;\nCREATE INDEX c_n ON c (n) WHERE n IN (5, 6) OR n::text = 'z';",
+            ),
+        ],
+    )
+    .await;
+    let real_ids: std::collections::BTreeSet<String> = real.keys().cloned().collect();
+    assert_eq!(
+        real_ids,
+        ["r01", "r03", "r04", "r05", "r08"].map(String::from).into(),
+        "{real:#?}"
+    );
+    assert!(unsure.contains("r08"), "{unsure:?}");
+    assert!(
+        !unsure.contains("r04") && !unsure.contains("r01"),
+        "{unsure:?}"
+    );
+    assert_eq!(
+        model,
+        ["r01", "r03", "r04", "r05"].map(String::from).into(),
+        "the model's downgrade-mismatch: {model:?}; the server: {real:#?}"
+    );
+    db.drop_database().await;
+}
+
+/// The trigger `name` in the model: its table.
+fn trigger_table(model: &Schema, name: &str) -> Option<String> {
+    match model.object(&key(ObjectKind::Trigger, &Name::bare(name))) {
+        Some(Object::Trigger(t)) => Some(t.table.name.clone()),
+        _ => None,
+    }
+}
+
+/// Triggers on SQLite and MariaDB (named once per schema): created, dropped
+/// by name, carried by a table rename, dropped with their table; after
+/// each revision the catalog's triggers (`sqlite_master`,
+/// `information_schema.triggers`) equal the model's (`replay` compares).
+async fn triggers_follow(db: &TestDb, dialect: Dialect, revisions: &[&str]) {
+    let (model, steps) = replay(db, dialect, revisions).await;
+    // Every trigger statement followed: nothing unknown, every object compared.
+    assert_eq!(model.opened_by(), None);
+    for s in &steps {
+        assert!(
+            s.comparison.unknown.is_empty(),
+            "{:#?}",
+            s.comparison.unknown
+        );
+    }
+    let in_catalog = |i: usize| -> Vec<String> {
+        steps[i]
+            .catalog
+            .keys()
+            .filter(|k| k.kind == ObjectKind::Trigger)
+            .map(|k| k.name.name.clone())
+            .collect()
+    };
+    assert_eq!(in_catalog(0), ["t_ins", "t_upd"]);
+    assert_eq!(in_catalog(1), ["t_upd"]);
+    assert_eq!(in_catalog(2), ["t_ins", "t_upd"]);
+    assert!(in_catalog(3).is_empty());
+    assert_eq!(in_catalog(4), ["t_upd"]);
+    let all: Vec<_> = model
+        .objects()
+        .into_iter()
+        .filter(|(k, _)| k.kind == ObjectKind::Trigger)
+        .collect();
+    assert_eq!(
+        trigger_table(&model, "t_upd").as_deref(),
+        Some("t"),
+        "{all:?}"
+    );
+    assert_eq!(trigger_table(&model, "t_ins"), None);
+}
+
+#[tokio::test]
+async fn triggers_follow_sqlite() {
+    let db = TestDb::sqlite().await;
+    triggers_follow(
+        &db,
+        Dialect::Sqlite,
+        &[
+            "CREATE TABLE t (id integer PRIMARY KEY, n integer);\nCREATE TABLE log (id integer);\n\
+             CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.id); END;\n\
+             CREATE TRIGGER IF NOT EXISTS \"T_Upd\" AFTER UPDATE OF n ON t FOR EACH ROW WHEN new.n > 0 \
+             BEGIN DELETE FROM log; UPDATE log SET id = 1; END;",
+            "DROP TRIGGER t_ins;\nALTER TABLE t RENAME TO u;",
+            "CREATE TRIGGER t_ins AFTER DELETE ON u BEGIN DELETE FROM log; END;",
+            "DROP TABLE u;",
+            "CREATE TABLE t (id integer);\nCREATE TRIGGER t_upd AFTER INSERT ON t BEGIN SELECT 1; END;",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn triggers_follow_mariadb() {
+    let Some(db) = require_server(TestDb::mysql("triggers").await) else {
+        return;
+    };
+    triggers_follow(
+        &db,
+        Dialect::MySql,
+        &[
+            "CREATE TABLE t (id int PRIMARY KEY, n int);\nCREATE TABLE log (id int);\n\
+             CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW INSERT INTO log VALUES (NEW.id);\n\
+             CREATE DEFINER = CURRENT_USER TRIGGER IF NOT EXISTS `t_upd` BEFORE UPDATE ON t \
+             FOR EACH ROW SET NEW.n = NEW.n + 1;",
+            "DROP TRIGGER t_ins;\nRENAME TABLE t TO u;",
+            "CREATE TRIGGER t_ins AFTER DELETE ON u FOR EACH ROW DELETE FROM log;",
+            "DROP TABLE u;",
+            "CREATE TABLE t (id int);\n\
+             CREATE TRIGGER IF NOT EXISTS t_upd AFTER INSERT ON t FOR EACH ROW DELETE FROM log;",
+        ],
+    )
+    .await;
+    db.drop_database().await;
+}

@@ -1,7 +1,8 @@
 //! Does a downgrade put back what its upgrade changed?
 
 use super::{
-    may_be_generated, Constraint, Dialect, Journal, Object, ObjectKey, ObjectKind, Schema, Table,
+    may_be_generated, Constraint, ConstraintKind, Dialect, ForeignKeyActions, IndexPredicate,
+    Journal, Object, ObjectKey, ObjectKind, Schema, Table,
 };
 
 /// One way the schema after a downgrade differs from the schema before its
@@ -39,7 +40,9 @@ impl Schema {
 
     /// The objects the two stretches touched that [`Schema::downgrade_differences`]
     /// cannot judge in full: tables whose columns or constraints the model
-    /// does not know (open, or uncertain) before the upgrade or now. The
+    /// does not know (open, or uncertain) before the upgrade or now, or with
+    /// a foreign key whose actions it knows on one side only; indexes whose
+    /// method or `WHERE` it does not know on one side. The
     /// linter stays silent on their unknown parts; a caller that wants to
     /// know whether the model could judge a downgrade asks this.
     pub fn downgrade_unsure(&self, up: &Journal, down: &Journal) -> Vec<ObjectKey> {
@@ -57,7 +60,8 @@ impl Schema {
                     .before(k)
                     .or_else(|| down.before(k))
                     .and_then(Option::as_ref);
-                open(before) || open(self.objects.get(k))
+                let now = self.objects.get(k);
+                open(before) || open(now) || unsure_attributes(before, now)
             })
             .cloned()
             .collect()
@@ -104,6 +108,17 @@ impl Schema {
                         show(n),
                         show(b)
                     )));
+                }
+                // The method and `WHERE` only where both sides know them.
+                if let (Some(bm), Some(nm)) = (&b.method, &n.method) {
+                    if bm != nm {
+                        out.push(diff(format!(
+                            "index {name} uses {nm} after the downgrade, {bm} before"
+                        )));
+                    }
+                }
+                if let Some(message) = predicate_difference(&b.predicate, &n.predicate) {
+                    out.push(diff(format!("index {name} has {message}")));
                 }
             }
             // Enum labels: PostgreSQL cannot drop one, so a label an
@@ -205,13 +220,80 @@ fn compare_tables(before: &Table, now: &Table, schema: &Schema, out: &mut Vec<Di
         }
     }
     for b in before.constraints.iter().filter(relevant) {
-        if !now.constraints.iter().any(|c| same(b, c)) {
-            out.push(diff(format!(
+        match now.constraints.iter().find(|c| same(b, c)) {
+            None => out.push(diff(format!(
                 "constraint {} on {t} is missing after the downgrade",
                 b.name
-            )));
+            ))),
+            // A foreign key's actions, where both sides know them.
+            Some(c) => {
+                if let (Some(ba), Some(ca)) = (&b.actions, &c.actions) {
+                    if ba != ca {
+                        out.push(diff(format!(
+                            "foreign key {} on {t} has {} after the downgrade, {} before",
+                            b.name,
+                            show_actions(ca),
+                            show_actions(ba)
+                        )));
+                    }
+                }
+            }
         }
     }
+}
+
+/// Whether an object present before the upgrade and after the downgrade
+/// has an attribute the downgrade check cannot compare: a foreign key's
+/// actions, an index's method or its `WHERE`, not known on one side.
+fn unsure_attributes(before: Option<&Object>, now: Option<&Object>) -> bool {
+    use IndexPredicate::*;
+    match (before, now) {
+        (Some(Object::Index(b)), Some(Object::Index(n))) => {
+            b.method.is_none()
+                || n.method.is_none()
+                || !matches!(
+                    (&b.predicate, &n.predicate),
+                    (Whole, Whole | Where(_) | Partial)
+                        | (Where(_) | Partial, Whole)
+                        | (Where(_), Where(_))
+                )
+        }
+        // A foreign key known on one side only is the one the model could
+        // not compare (both unknown: the history never showed them, and a
+        // downgrade that changes them is one the model cannot follow).
+        (Some(Object::Table(b)), Some(Object::Table(n))) => b.constraints.iter().any(|bc| {
+            bc.kind == ConstraintKind::ForeignKey
+                && n.constraints.iter().any(|nc| {
+                    nc.kind == ConstraintKind::ForeignKey
+                        && nc.name == bc.name
+                        && bc.actions.is_some() != nc.actions.is_some()
+                })
+        }),
+        _ => false,
+    }
+}
+
+fn show_actions(a: &ForeignKeyActions) -> String {
+    format!("on delete {}, on update {}", a.on_delete, a.on_update)
+}
+
+/// How an index's `WHERE` after the downgrade differs from the one before,
+/// where both are known well enough to say.
+fn predicate_difference(before: &IndexPredicate, now: &IndexPredicate) -> Option<String> {
+    use IndexPredicate::*;
+    let show = |p: &IndexPredicate| match p {
+        Whole => "no WHERE".to_string(),
+        Where(text) => format!("WHERE {text}"),
+        Partial | Unknown => "a WHERE".to_string(),
+    };
+    let differs = match (before, now) {
+        (Unknown, _) | (_, Unknown) => false,
+        (Whole, Whole) => false,
+        (Whole, _) | (_, Whole) => true,
+        (Where(a), Where(b)) => a != b,
+        _ => false,
+    };
+    differs.then(|| format!("{} after the downgrade, {} before", show(now), show(before)))
 }
 
 /// Unlimited varchar and text behave alike; a downgrade that swaps them is

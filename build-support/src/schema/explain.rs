@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::{ConstraintKind, Object, ObjectKey, Schema, Table};
+use super::{ConstraintKind, IndexPredicate, Object, ObjectKey, Schema, Table};
 
 fn constraint_kind(kind: ConstraintKind) -> &'static str {
     match kind {
@@ -25,8 +25,10 @@ fn index_columns(columns: &[Option<String>]) -> Vec<String> {
 
 impl Schema {
     /// The model as text: one object a line, sorted by kind then name, a
-    /// table's columns and constraints indented under it; an uncertain
-    /// object ends with `[uncertain: <statement>]`.
+    /// table's columns and constraints indented under it (a foreign key
+    /// with its actions; an index with its method and `WHERE`; a part the
+    /// model does not know is marked so); an uncertain object ends with
+    /// `[uncertain: <statement>]`.
     pub fn explain_text(&self) -> String {
         let mut out = String::new();
         let objects = self.objects();
@@ -59,11 +61,18 @@ impl Schema {
         match object {
             Object::Table(_) => format!("table {}", k.name),
             Object::Index(index) => format!(
-                "{}index {} on {} ({}){}",
+                "{}index {} on {} using {} ({}){}{}",
                 if index.unique { "unique " } else { "" },
                 k.name,
                 index.table,
+                index.method.as_deref().unwrap_or("<method not known>"),
                 index_columns(&index.columns).join(", "),
+                match &index.predicate {
+                    IndexPredicate::Whole => String::new(),
+                    IndexPredicate::Where(text) => format!(" where {text}"),
+                    IndexPredicate::Partial => " where <condition not known>".to_string(),
+                    IndexPredicate::Unknown => " [where: not known]".to_string(),
+                },
                 if index.implicit {
                     " [made by the server for a foreign key]"
                 } else {
@@ -105,7 +114,16 @@ impl Schema {
                 ),
                 None => format!("function {} (overloads not known)", k.name),
             },
-            Object::Trigger(trigger) => format!("trigger {} on {}", k.name, trigger.table),
+            Object::Trigger(trigger) => format!(
+                "trigger {} on {}{}",
+                k.name,
+                trigger.table,
+                trigger
+                    .function
+                    .as_ref()
+                    .map(|f| format!(" runs {f}"))
+                    .unwrap_or_default()
+            ),
         }
     }
 
@@ -132,6 +150,10 @@ impl Schema {
                             "kind": constraint_kind(c.kind),
                             "columns": c.columns,
                             "references": c.references.as_ref().map(|r| r.to_string()),
+                            "actions": c.actions.as_ref().map(|a| json!({
+                                "on_delete": a.on_delete,
+                                "on_update": a.on_update,
+                            })),
                         })).collect::<Vec<_>>(),
                         "constraints_known": !table.open_constraints,
                     }),
@@ -141,6 +163,13 @@ impl Schema {
                         "unique": index.unique,
                         "constraint": index.constraint,
                         "implicit": index.implicit,
+                        "method": index.method,
+                        "predicate": match &index.predicate {
+                            IndexPredicate::Whole => json!({ "known": true, "where": null }),
+                            IndexPredicate::Where(text) => json!({ "known": true, "where": text }),
+                            IndexPredicate::Partial => json!({ "known": false, "where": true }),
+                            IndexPredicate::Unknown => json!({ "known": false, "where": null }),
+                        },
                     }),
                     Object::View(view) => json!({
                         "materialized": view.materialized,
@@ -152,7 +181,10 @@ impl Schema {
                     Object::Type(def) => json!({ "labels": def.labels }),
                     Object::Extension(_) => json!({}),
                     Object::Function(function) => json!({ "signatures": function.signatures }),
-                    Object::Trigger(trigger) => json!({ "table": trigger.table.to_string() }),
+                    Object::Trigger(trigger) => json!({
+                        "table": trigger.table.to_string(),
+                        "function": trigger.function.as_ref().map(|f| f.to_string()),
+                    }),
                 };
                 if let Value::Object(map) = &mut value {
                     map.insert("kind".to_string(), json!(k.kind.noun()));
@@ -202,8 +234,13 @@ fn table_lines(table: &Table, out: &mut String) {
         } else {
             c.name.clone()
         };
+        let actions = match (&c.actions, c.kind) {
+            (Some(a), _) => format!(" on delete {} on update {}", a.on_delete, a.on_update),
+            (None, ConstraintKind::ForeignKey) => " [actions not known]".to_string(),
+            (None, _) => String::new(),
+        };
         out.push_str(&format!(
-            "  constraint {name} {}{columns}{references}{}\n",
+            "  constraint {name} {}{columns}{references}{actions}{}\n",
             constraint_kind(c.kind),
             if c.generated_name {
                 " (name the server makes)"

@@ -15,6 +15,10 @@
 //! or a `DO` block may have made the function or trigger); the one
 //! certain error is a second `CREATE EXTENSION` of an extension the
 //! history created, without `IF NOT EXISTS`.
+//!
+//! SQLite and MariaDB triggers are followed here too (`CREATE TRIGGER`,
+//! `DROP TRIGGER`), keyed by their own name (one per schema there), and go
+//! with their table.
 
 use std::collections::BTreeSet;
 
@@ -75,13 +79,13 @@ fn tokens(text: &str, limit: usize) -> Vec<Tok> {
             }
             i += 1;
             out.push(Tok::Literal);
-        } else if c == '"' {
+        } else if c == '"' || c == '`' {
             let mut word = String::new();
             i += 1;
             while i < chars.len() {
-                if chars[i] == '"' {
-                    if chars.get(i + 1) == Some(&'"') {
-                        word.push('"');
+                if chars[i] == c {
+                    if chars.get(i + 1) == Some(&c) {
+                        word.push(c);
                         i += 2;
                         continue;
                     }
@@ -270,6 +274,10 @@ impl Schema {
     /// Follows a statement on extensions, functions or triggers
     /// (PostgreSQL only; any other statement is left alone).
     pub(super) fn pg_object_text(&mut self, text: &str, problems: &mut Vec<Problem>) {
+        if matches!(self.dialect, Dialect::Sqlite | Dialect::MySql) {
+            self.trigger_text(text);
+            return;
+        }
         if self.dialect != Dialect::Postgres {
             return;
         }
@@ -559,6 +567,82 @@ impl Schema {
         }
     }
 
+    /// Follows `CREATE TRIGGER` and `DROP TRIGGER` on SQLite and MariaDB,
+    /// where a trigger's name is one per schema (not per table as on
+    /// PostgreSQL): the key is the trigger's own name.
+    ///
+    /// SQLite: `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name ... ON table
+    /// ... BEGIN ... END`; MariaDB: `CREATE [OR REPLACE] [DEFINER = user]
+    /// TRIGGER [IF NOT EXISTS] name ... ON table FOR EACH ROW ...`; both
+    /// `DROP TRIGGER [IF EXISTS] name`. True when the statement was one of
+    /// these and followed (a trigger there cannot change the schema: SQLite
+    /// allows only data statements in its body, MariaDB no statement that
+    /// commits), so a statement no parser here accepts need not make the
+    /// model open.
+    pub(super) fn trigger_text(&mut self, text: &str) -> bool {
+        let toks = tokens(text, 60);
+        let word = |i: usize| match toks.get(i) {
+            Some(Tok::Word(w)) => w.to_lowercase(),
+            _ => String::new(),
+        };
+        match word(0).as_str() {
+            "create" => {
+                // Past `OR REPLACE`, `TEMP`, `DEFINER = ...`; an `EVENT`
+                // is not a trigger.
+                let Some(at) = (1..toks.len().min(16)).find(|i| word(*i) == "trigger") else {
+                    return false;
+                };
+                if (1..at).any(|i| word(i) == "event") {
+                    return false;
+                }
+                let mut at = at + 1;
+                if word(at) == "if" && word(at + 1) == "not" && word(at + 2) == "exists" {
+                    at += 3;
+                }
+                let Some((trigger, after)) = self.name_at(&toks, at) else {
+                    return false;
+                };
+                let Some(on) = (after..toks.len()).find(|i| word(*i) == "on") else {
+                    return false;
+                };
+                let Some((table, _)) = self.name_at(&toks, on + 1) else {
+                    return false;
+                };
+                // An unqualified trigger lives in its table's schema.
+                let name = if trigger.schema.is_none() {
+                    table.sibling(trigger.name)
+                } else {
+                    trigger
+                };
+                let k = key(ObjectKind::Trigger, &name);
+                self.settle(&k);
+                self.insert(
+                    k,
+                    Object::Trigger(Trigger {
+                        name,
+                        table,
+                        function: None,
+                    }),
+                );
+                true
+            }
+            "drop" if word(1) == "trigger" => {
+                let mut at = 2;
+                if word(at) == "if" && word(at + 1) == "exists" {
+                    at += 2;
+                }
+                let Some((trigger, _)) = self.name_at(&toks, at) else {
+                    return false;
+                };
+                let k = key(ObjectKind::Trigger, &trigger);
+                self.settle(&k);
+                self.remove(&k);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Re-keys the triggers of the relation `from`, now named `to`.
     pub(super) fn rename_triggers(&mut self, from: &Name, to: &Name) {
         let moved: Vec<ObjectKey> = self
@@ -573,6 +657,14 @@ impl Schema {
             .unwrap_or_default();
         for k in moved {
             let cause = self.uncertain.get(&k).cloned();
+            if self.dialect != Dialect::Postgres {
+                // Keyed by its own name: only its table changes.
+                if let Some(Object::Trigger(mut t)) = self.remove(&k) {
+                    t.table = to.clone();
+                    self.insert(k.clone(), Object::Trigger(t));
+                }
+                continue;
+            }
             if let Some(Object::Trigger(mut t)) = self.remove(&k) {
                 let short = t
                     .name
