@@ -195,12 +195,17 @@ pub fn remove_tables(catalog: &mut Catalog, tables: &[Name]) {
     });
 }
 
-/// Removes the migration tool's own tables (the version table `name` and
-/// `<name>_summary`, as the runtime creates them) from `catalog`: they are
-/// the tool's bookkeeping, not the history's schema.
+/// Removes the migration tool's own objects from `catalog`: the version
+/// table `name` and `<name>_summary`, as the runtime creates them, the
+/// triggers on the version table that count its changes, and (PostgreSQL)
+/// their function `<name>_count`. They are the tool's bookkeeping, not the
+/// history's schema.
 pub fn remove_version_tables(catalog: &mut Catalog, name: &str) {
     let names: Vec<Name> = version_tables(name).into_iter().map(Name::bare).collect();
     remove_tables(catalog, &names);
+    let counter = format!("{name}_count");
+    let functions = [Name::bare(counter.to_lowercase()), Name::bare(counter)];
+    catalog.retain(|key, _| !(key.kind == ObjectKind::Function && functions.contains(&key.name)));
 }
 
 /// Splits a list the catalog queries join with `\u{1}`.
