@@ -57,7 +57,7 @@ impl Schema {
                     .before(k)
                     .or_else(|| down.before(k))
                     .and_then(Option::as_ref);
-                open(before) || open(self.objects.get(k))
+                open(before) || open(self.objects.get(*k))
             })
             .cloned()
             .collect()
