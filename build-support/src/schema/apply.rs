@@ -1,5 +1,6 @@
 //! Replaying one statement on the model.
 
+use std::fmt::Write as _;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
@@ -542,8 +543,10 @@ impl Schema {
             for raw in rest.split(',') {
                 let name = self.unparsed_name(raw.trim().trim_end_matches(';'));
                 let k = key(ObjectKind::Index, &name);
-                if let Some(Object::Index(index)) = self.remove(&k) {
-                    if let Some(table) = self.table_mut(&index.table) {
+                let table_name = self.index(&name).map(|index| index.table.clone());
+                self.discard(&k);
+                if let Some(table_name) = table_name {
+                    if let Some(table) = self.table_mut(&table_name) {
                         table.indexes.remove(&name);
                     }
                 }
@@ -808,7 +811,7 @@ impl Schema {
                     self.silenced(&to_key, &format!("type {to} already exists"), problems);
                 }
                 let cause = self.uncertain.get(&k).cloned();
-                self.remove(&k);
+                self.discard(&k);
                 def.name = to;
                 self.insert(to_key.clone(), Object::Type(def));
                 if let Some(cause) = cause {
@@ -925,7 +928,7 @@ impl Schema {
             .map(|(i, _)| i.name.clone())
             .collect();
         for name in gone {
-            self.remove(&key(ObjectKind::Index, &name));
+            self.discard(&key(ObjectKind::Index, &name));
             table.indexes.remove(&name);
         }
         let t = table.name.clone();
@@ -977,9 +980,11 @@ impl Schema {
         pending: &mut Pending,
     ) {
         let name = self.dialect.fold(&column.name);
-        let data_type = normalize_type(&column.data_type);
+        // Printed once, for both the declaration and the normalised type.
+        let declared = print_type(&column.data_type);
+        let data_type = normalize_printed_type(declared.clone());
         let mut sql = ColumnSql {
-            data_type: column.data_type.to_string(),
+            data_type: declared,
             default: None,
             generated: None,
         };
@@ -1682,14 +1687,14 @@ impl Schema {
                     .constraints
                     .retain(|c| c.kind != ConstraintKind::PrimaryKey);
                 let primary = mysql_index_name(&table.name, "primary");
-                if self.remove(&key(ObjectKind::Index, &primary)).is_some() {
+                if self.discard(&key(ObjectKind::Index, &primary)) {
                     table.indexes.remove(&primary);
                 }
             }
             AlterTableOperation::DropIndex { name } => {
                 let folded = d.fold(name);
                 let index_name = mysql_index_name(&table.name, &folded);
-                if self.remove(&key(ObjectKind::Index, &index_name)).is_some() {
+                if self.discard(&key(ObjectKind::Index, &index_name)) {
                     table.indexes.remove(&index_name);
                     // A unique constraint is its index.
                     table
@@ -1717,7 +1722,7 @@ impl Schema {
                     let k = key(ObjectKind::Index, &from);
                     if let Some(Object::Index(mut index)) = self.objects.get(&k).cloned() {
                         if index.constraint {
-                            self.remove(&k);
+                            self.discard(&k);
                             let to = table.name.sibling(new);
                             index.name = to.clone();
                             table.indexes.remove(&from);
@@ -1876,7 +1881,7 @@ impl Schema {
             let k = key(ObjectKind::Index, &index_name);
             if let Some(Object::Index(index)) = self.objects.get(&k) {
                 if index.columns.iter().any(|c| c.as_deref() == Some(column)) {
-                    self.remove(&k);
+                    self.discard(&k);
                     table.indexes.remove(&index_name);
                 }
             }
@@ -1891,7 +1896,7 @@ impl Schema {
             .map(|(k, _)| k.clone())
             .collect();
         for k in owned {
-            self.remove(&k);
+            self.discard(&k);
         }
     }
 
@@ -1922,7 +1927,7 @@ impl Schema {
                 if index.constraint || (mysql && table.constraints.len() == before)
         );
         if backed && kind.is_none() {
-            self.remove(&key(ObjectKind::Index, &index_name));
+            self.discard(&key(ObjectKind::Index, &index_name));
             table.indexes.remove(&index_name);
             return;
         }
@@ -2134,7 +2139,7 @@ impl Schema {
             self.silenced(&to_key, &format!("index {to} already exists"), problems);
         }
         let cause = self.uncertain.get(&from_key).cloned();
-        self.remove(&from_key);
+        self.discard(&from_key);
         if let Some(Object::Table(mut table)) = self
             .objects
             .get(&key(ObjectKind::Table, &index.table))
@@ -2225,19 +2230,7 @@ impl Schema {
                 table_name.sibling(name)
             }
         };
-        let definition = {
-            let mut bare = create.clone();
-            bare.name = None;
-            bare.unique = false;
-            bare.concurrently = false;
-            bare.if_not_exists = false;
-            let text = bare.to_string();
-            let prefix = format!("CREATE INDEX ON {}", create.table_name);
-            text.strip_prefix(&prefix)
-                .unwrap_or(&text)
-                .trim()
-                .to_string()
-        };
+        let definition = index_definition(create);
         let index = Index {
             name: index_name,
             table: table_name,
@@ -2350,7 +2343,7 @@ impl Schema {
                 // Sequences may come from places the model does not see, so
                 // an unknown sequence is never reported.
                 ObjectType::Sequence => {
-                    self.remove(&key(ObjectKind::Sequence, &name));
+                    self.discard(&key(ObjectKind::Sequence, &name));
                 }
                 ObjectType::Index => {
                     let index_name = match (d, table) {
@@ -2371,7 +2364,7 @@ impl Schema {
                         .cloned()
                         .collect();
                     for k in doomed {
-                        self.remove(&k);
+                        self.discard(&k);
                     }
                 }
                 _ => {}
@@ -2386,15 +2379,18 @@ impl Schema {
         if_exists: bool,
         problems: &mut Vec<Problem>,
     ) {
-        if self.remove(&key(kind, name)).is_none() && !if_exists {
+        if !self.discard(&key(kind, name)) && !if_exists {
             self.report_unknown(kind, name, problems);
         }
     }
 
     fn drop_index(&mut self, name: &Name, if_exists: bool, problems: &mut Vec<Problem>) {
         let k = key(ObjectKind::Index, name);
-        if let Some(Object::Index(index)) = self.remove(&k) {
-            if let Some(table) = self.table_mut(&index.table) {
+        let table_name = self.index(name).map(|index| index.table.clone());
+        // Discarded, not removed: no copy of the index for the journal.
+        self.discard(&k);
+        if let Some(table_name) = table_name {
+            if let Some(table) = self.table_mut(&table_name) {
                 table.indexes.remove(name);
             }
             if self.dialect == Dialect::MySql {
@@ -2402,7 +2398,7 @@ impl Schema {
                 let short = name.name.split_once('.').map_or("", |(_, i)| i).to_string();
                 if let Some(Object::Table(mut table)) = self
                     .objects
-                    .get(&key(ObjectKind::Table, &index.table))
+                    .get(&key(ObjectKind::Table, &table_name))
                     .cloned()
                 {
                     let before = table.constraints.len();
@@ -2410,7 +2406,7 @@ impl Schema {
                         .constraints
                         .retain(|c| !(c.kind == ConstraintKind::Unique && c.name == short));
                     if table.constraints.len() != before {
-                        self.insert(key(ObjectKind::Table, &index.table), Object::Table(table));
+                        self.insert(key(ObjectKind::Table, &table_name), Object::Table(table));
                     }
                 }
             }
@@ -2433,7 +2429,7 @@ impl Schema {
             ObjectKind::View
         };
         let dependents = self.dependents(name);
-        self.remove(&key(kind, name));
+        self.discard(&key(kind, name));
         let mut dropped_views: BTreeSet<Name> = BTreeSet::new();
         dropped_views.insert(name.clone());
         for k in &dependents {
@@ -2453,7 +2449,7 @@ impl Schema {
                 _ => false,
             };
             if goes {
-                self.remove(&k);
+                self.discard(&k);
             } else {
                 self.make_uncertain(k);
             }
@@ -2469,7 +2465,7 @@ impl Schema {
             .filter_map(|name| self.referrers.get(name))
             .flatten()
             .filter(|k| {
-                matches!(self.objects.get(k), Some(Object::Table(t))
+                matches!(self.objects.get(*k), Some(Object::Table(t))
                     if t.constraints.iter().any(|c| c.references.as_ref().is_some_and(|r| dropped_views.contains(r))))
             })
             .cloned()
@@ -2541,6 +2537,51 @@ struct Spec {
     definition: Option<String>,
     /// A foreign key's actions.
     actions: Option<super::ForeignKeyActions>,
+}
+
+/// What follows the table in `create` as sqlparser prints it
+/// (`USING gin (a, lower(b)) WHERE c`): the statement printed, less its
+/// head up to the table, which depends only on the flags, the name and the
+/// table. A statement whose head cannot be cut off (`ASYNC`) is kept whole,
+/// printed without its name, `UNIQUE`, `CONCURRENTLY` and `IF NOT EXISTS`. Printed
+/// from the statement itself: a copy of the statement to print without
+/// those cost more than the rest of `CREATE INDEX`'s replay.
+fn index_definition(create: &CreateIndex) -> String {
+    let text = create.to_string();
+    let mut head = String::from("CREATE ");
+    if create.unique {
+        head.push_str("UNIQUE ");
+    }
+    head.push_str("INDEX ");
+    if create.concurrently {
+        head.push_str("CONCURRENTLY ");
+    }
+    if create.r#async {
+        head.push_str("ASYNC ");
+    }
+    if create.if_not_exists {
+        head.push_str("IF NOT EXISTS ");
+    }
+    if let Some(name) = &create.name {
+        let _ = write!(head, "{name} ");
+    }
+    let _ = write!(head, "ON {}", create.table_name);
+    match text.strip_prefix(head.as_str()) {
+        Some(rest) if !create.r#async => rest.trim().to_string(),
+        _ => {
+            let mut bare = create.clone();
+            bare.name = None;
+            bare.unique = false;
+            bare.concurrently = false;
+            bare.if_not_exists = false;
+            let text = bare.to_string();
+            let prefix = format!("CREATE INDEX ON {}", create.table_name);
+            text.strip_prefix(&prefix)
+                .unwrap_or(&text)
+                .trim()
+                .to_string()
+        }
+    }
 }
 
 /// A table constraint without its name, as sqlparser prints it; `None`
@@ -2651,11 +2692,30 @@ fn column_of(expr: &Expr) -> Option<&sqlparser::ast::Ident> {
 /// Type text with PostgreSQL's aliases unified, so that `int` and `INTEGER`
 /// compare equal in the downgrade check.
 pub fn normalize_type(data_type: &DataType) -> String {
-    let text = data_type.to_string().to_lowercase();
-    let (base, rest) = match text.find('(') {
-        Some(i) => (text[..i].trim(), &text[i..]),
+    normalize_printed_type(print_type(data_type))
+}
+
+/// `data_type` as sqlparser prints it, into a buffer sized for most types
+/// (the replay and the type rules print every declared column's type).
+fn print_type(data_type: &DataType) -> String {
+    let mut text = String::with_capacity(32);
+    let _ = write!(text, "{data_type}");
+    text
+}
+
+/// [`normalize_type`] of a type as sqlparser printed it; the text is kept
+/// when it is already normal, as most types are.
+fn normalize_printed_type(mut text: String) -> String {
+    if text.is_ascii() {
+        text.make_ascii_lowercase();
+    } else {
+        text = text.to_lowercase();
+    }
+    let (written, rest) = match text.find('(') {
+        Some(i) => (&text[..i], &text[i..]),
         None => (text.as_str(), ""),
     };
+    let base = written.trim();
     let base = match base {
         "int" | "int4" | "integer" => "integer",
         "int8" | "bigint" => "bigint",
@@ -2673,6 +2733,9 @@ pub fn normalize_type(data_type: &DataType) -> String {
         "timetz" | "time with time zone" => "time with time zone",
         other => other,
     };
+    if base == written {
+        return text;
+    }
     format!("{base}{rest}")
 }
 

@@ -60,7 +60,7 @@ impl Schema {
                     .before(k)
                     .or_else(|| down.before(k))
                     .and_then(Option::as_ref);
-                let now = self.objects.get(k);
+                let now = self.objects.get(*k);
                 open(before) || open(now) || unsure_attributes(before, now)
             })
             .cloned()

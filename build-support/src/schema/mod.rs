@@ -25,6 +25,15 @@ mod sequence;
 pub use sequence::{sequence_type, SequenceChange, SequenceOptions};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// The model's hash maps. They are keyed by names and looked up several
+/// times per replayed statement, so hashing is a good part of the replay:
+/// foldhash hashes such short keys several times faster than the standard
+/// library's SipHash (seeded per process, like it; nothing depends on the
+/// iteration order).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`Map`].
+type Set<K> = HashSet<K, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 pub use apply::{normalize_type, Problem, ProblemKind};
@@ -338,12 +347,65 @@ impl ObjectKind {
 }
 
 /// An object's identity in the model.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ObjectKey {
     /// What it is.
     pub kind: ObjectKind,
     /// Its folded, qualified name.
     pub name: Name,
+}
+
+/// An object key as borrowed parts: the maps keyed by [`ObjectKey`] are
+/// searched with a [`KeyRef`] as `&dyn KeyParts`, without copying a name
+/// into a new key for each lookup (the replay looks up several per
+/// statement).
+trait KeyParts {
+    /// Kind, schema and name, which the key's hash and equality are of.
+    fn parts(&self) -> (ObjectKind, Option<&str>, &str);
+}
+
+impl KeyParts for ObjectKey {
+    fn parts(&self) -> (ObjectKind, Option<&str>, &str) {
+        (self.kind, self.name.schema.as_deref(), &self.name.name)
+    }
+}
+
+/// The key of the object of `kind` named `name`, borrowed.
+struct KeyRef<'a> {
+    kind: ObjectKind,
+    name: &'a Name,
+}
+
+impl KeyParts for KeyRef<'_> {
+    fn parts(&self) -> (ObjectKind, Option<&str>, &str) {
+        (self.kind, self.name.schema.as_deref(), &self.name.name)
+    }
+}
+
+impl std::hash::Hash for ObjectKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state)
+    }
+}
+
+impl std::hash::Hash for dyn KeyParts + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state)
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for ObjectKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
 }
 
 /// A schema object.
@@ -371,13 +433,13 @@ pub enum Object {
 /// before the first of them (`None`: the object did not exist).
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
-    before: HashMap<ObjectKey, Option<Object>>,
+    before: Map<ObjectKey, Option<Object>>,
     /// Whether the model became open (or stopped knowing something) inside
     /// the journalled stretch, which makes a comparison meaningless.
     pub opened: bool,
     was_open: bool,
     /// The uncertain set as it was before its first change in the stretch.
-    uncertain_before: Option<HashMap<ObjectKey, Arc<str>>>,
+    uncertain_before: Option<Map<ObjectKey, Arc<str>>>,
     /// The schemas, functions and schema-changing triggers as they were
     /// before their first change in the stretch.
     routines_before: Option<Routines>,
@@ -390,6 +452,20 @@ struct Routines {
     schemas: BTreeSet<String>,
     functions: BTreeMap<String, String>,
     schema_triggers: BTreeSet<String>,
+}
+
+/// How many characters of a statement's first line a cause shows.
+const CAUSE_CHARS: usize = 60;
+
+/// The statement being replayed, as far as its cause needs it.
+#[derive(Debug, Clone)]
+struct Statement {
+    /// Where it comes from ([`Schema::set_origin`] when it began).
+    origin: Arc<str>,
+    /// The start of its first line of code, up to `4 * CAUSE_CHARS` bytes.
+    line: String,
+    /// The line goes on after `line`.
+    cut: bool,
 }
 
 impl Journal {
@@ -410,7 +486,7 @@ impl Journal {
 #[derive(Debug, Clone)]
 pub struct Schema {
     dialect: Dialect,
-    objects: HashMap<ObjectKey, Object>,
+    objects: Map<ObjectKey, Object>,
     /// Schemas created in the history (folded).
     schemas: BTreeSet<String>,
     /// Functions created in the history (folded, unqualified name -> the
@@ -423,21 +499,28 @@ pub struct Schema {
     /// function call, an `unchecked` statement) may have changed or dropped:
     /// no check reports a missing or duplicate part of them. Each maps to
     /// the statement that made it uncertain ([`Schema::uncertain_cause`]).
-    uncertain: HashMap<ObjectKey, Arc<str>>,
+    uncertain: Map<ObjectKey, Arc<str>>,
     /// Where the statement being replayed comes from (set by the caller,
     /// e.g. the revision id), for [`Schema::uncertain_cause`].
     origin: Arc<str>,
-    /// The statement being replayed, as `uncertain_cause` names it.
-    cause: Arc<str>,
+    /// The statement being replayed (`None` before the first), from which
+    /// `cause` is written when a statement needs it.
+    statement: Option<Statement>,
+    /// The statement being replayed, as `uncertain_cause` names it, once
+    /// written (most statements make nothing uncertain, so it is written
+    /// only when needed: formatting it for every statement cost a quarter
+    /// of the replay).
+    cause: Option<Arc<str>>,
     /// How many constraints of each name a schema holds (PostgreSQL names
     /// constraints per schema): derived from the tables, kept by `put`.
-    constraint_names: HashMap<(Option<String>, String), usize>,
+    /// Keyed by schema, then name, so that a lookup copies no string.
+    constraint_names: Map<Option<String>, Map<String, usize>>,
     /// Which objects name each relation (a view reading it, an index on it,
     /// a sequence owned by it, a table with a foreign key to it): derived
     /// from the objects, kept by `put`, so that a `DROP` finds what goes
     /// with it without scanning every object (that scan made replaying a
     /// history with a drop per revision quadratic).
-    referrers: HashMap<Name, HashSet<ObjectKey>>,
+    referrers: Map<Name, Set<ObjectKey>>,
     open: bool,
     /// The statement that made the model open.
     opened_by: Option<Arc<str>>,
@@ -449,15 +532,16 @@ impl Schema {
     pub fn new(dialect: Dialect) -> Self {
         Schema {
             dialect,
-            objects: HashMap::new(),
+            objects: Map::default(),
             schemas: BTreeSet::new(),
             functions: BTreeMap::new(),
             schema_triggers: BTreeSet::new(),
-            uncertain: HashMap::new(),
+            uncertain: Map::default(),
             origin: Arc::from(""),
-            cause: Arc::from("a statement the model cannot follow"),
-            constraint_names: HashMap::new(),
-            referrers: HashMap::new(),
+            statement: None,
+            cause: None,
+            constraint_names: Map::default(),
+            referrers: Map::default(),
             open: false,
             opened_by: None,
             journal: None,
@@ -485,7 +569,7 @@ impl Schema {
     pub fn set_open(&mut self) {
         self.open = true;
         if self.opened_by.is_none() {
-            self.opened_by = Some(self.cause.clone());
+            self.opened_by = Some(self.cause());
         }
         if let Some(journal) = &mut self.journal {
             journal.opened = true;
@@ -494,7 +578,7 @@ impl Schema {
 
     /// The table `name`, if known.
     pub fn table(&self, name: &Name) -> Option<&Table> {
-        match self.objects.get(&key(ObjectKind::Table, name)) {
+        match self.get(ObjectKind::Table, name) {
             Some(Object::Table(t)) => Some(t),
             _ => None,
         }
@@ -502,7 +586,7 @@ impl Schema {
 
     /// The index `name`, if known.
     pub fn index(&self, name: &Name) -> Option<&Index> {
-        match self.objects.get(&key(ObjectKind::Index, name)) {
+        match self.get(ObjectKind::Index, name) {
             Some(Object::Index(i)) => Some(i),
             _ => None,
         }
@@ -510,7 +594,12 @@ impl Schema {
 
     /// Whether an object of `kind` named `name` is known.
     pub fn contains(&self, kind: ObjectKind, name: &Name) -> bool {
-        self.objects.contains_key(&key(kind, name))
+        self.get(kind, name).is_some()
+    }
+
+    /// The object of `kind` named `name`, found without building its key.
+    fn get(&self, kind: ObjectKind, name: &Name) -> Option<&Object> {
+        self.objects.get(&KeyRef { kind, name } as &dyn KeyParts)
     }
 
     /// The object with this key, if known.
@@ -548,7 +637,7 @@ impl Schema {
     /// Marks `key` uncertain (see [`Schema::is_uncertain`]), caused by the
     /// statement being replayed.
     pub fn mark_uncertain(&mut self, key: ObjectKey) {
-        let cause = self.cause.clone();
+        let cause = self.cause();
         self.mark_uncertain_by(key, cause);
     }
 
@@ -563,22 +652,55 @@ impl Schema {
     }
 
     /// Records the statement about to be replayed, for the causes of the
-    /// objects it makes uncertain.
+    /// objects it makes uncertain: the start of its first line of code (no
+    /// more than the 60 characters the cause shows), kept in a buffer that
+    /// is reused from statement to statement.
     fn begin_statement(&mut self, text: &str) {
         let line = text
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty() && !l.starts_with("--"))
             .unwrap_or("");
-        let mut shown: String = line.chars().take(60).collect();
-        if shown.len() < line.len() {
-            shown.push_str("...");
+        // 60 characters are at most 240 bytes.
+        let mut end = line.len().min(4 * CAUSE_CHARS);
+        while !line.is_char_boundary(end) {
+            end -= 1;
         }
-        self.cause = if self.origin.is_empty() {
-            Arc::from(format!("`{shown}`"))
-        } else {
-            Arc::from(format!("revision {}: `{shown}`", self.origin))
+        let origin = self.origin.clone();
+        let statement = self.statement.get_or_insert_with(|| Statement {
+            origin: origin.clone(),
+            line: String::new(),
+            cut: false,
+        });
+        statement.origin = origin;
+        statement.line.clear();
+        statement.line.push_str(&line[..end]);
+        statement.cut = end < line.len();
+        self.cause = None;
+    }
+
+    /// The statement being replayed, as the causes name it
+    /// (``revision 0003: `DO $$ ...` ``), written on first use.
+    fn cause(&mut self) -> Arc<str> {
+        if let Some(cause) = &self.cause {
+            return cause.clone();
+        }
+        let cause: Arc<str> = match &self.statement {
+            None => Arc::from("a statement the model cannot follow"),
+            Some(statement) => {
+                let mut shown: String = statement.line.chars().take(CAUSE_CHARS).collect();
+                if statement.cut || shown.len() < statement.line.len() {
+                    shown.push_str("...");
+                }
+                if statement.origin.is_empty() {
+                    Arc::from(format!("`{shown}`"))
+                } else {
+                    Arc::from(format!("revision {}: `{shown}`", statement.origin))
+                }
+            }
         };
+        self.cause = Some(cause.clone());
+        cause
     }
 
     /// The object is known again (created or dropped by a statement the
@@ -617,7 +739,8 @@ impl Schema {
     /// constraint names are unique per schema for generated names).
     pub fn constraint_name_taken(&self, schema: &Option<String>, name: &str) -> bool {
         self.constraint_names
-            .get(&(schema.clone(), name.to_string()))
+            .get(schema)
+            .and_then(|names| names.get(name))
             .is_some_and(|n| *n > 0)
     }
 
@@ -631,7 +754,7 @@ impl Schema {
             ObjectKind::Sequence,
         ]
         .into_iter()
-        .any(|kind| self.objects.contains_key(&key(kind, name)))
+        .any(|kind| self.contains(kind, name))
     }
 
     /// Number of known objects (tables, indexes, views, types, sequences).
@@ -682,27 +805,43 @@ impl Schema {
         }
     }
 
-    /// Sets `key`'s state, keeping the derived constraint-name counts.
+    /// Sets `key`'s state, keeping the derived constraint-name counts and
+    /// referrers. A name already counted or indexed is not copied again.
     fn put(&mut self, key: ObjectKey, object: Option<Object>) -> Option<Object> {
         if let Some(Object::Table(table)) = &object {
-            for c in &table.constraints {
-                *self
-                    .constraint_names
-                    .entry((table.name.schema.clone(), c.name.clone()))
-                    .or_default() += 1;
+            if !table.constraints.is_empty() {
+                let names = match self.constraint_names.get_mut(&table.name.schema) {
+                    Some(names) => names,
+                    None => self
+                        .constraint_names
+                        .entry(table.name.schema.clone())
+                        .or_default(),
+                };
+                for c in &table.constraints {
+                    match names.get_mut(&c.name) {
+                        Some(n) => *n += 1,
+                        None => {
+                            names.insert(c.name.clone(), 1);
+                        }
+                    }
+                }
             }
         }
         if let Some(object) = &object {
             for name in referenced(object) {
-                self.referrers
-                    .entry(name.clone())
-                    .or_default()
-                    .insert(key.clone());
+                let keys = match self.referrers.get_mut(name) {
+                    Some(keys) => keys,
+                    None => self.referrers.entry(name.clone()).or_default(),
+                };
+                if !keys.contains(&key) {
+                    keys.insert(key.clone());
+                }
             }
         }
-        let old = match object {
-            Some(object) => self.objects.insert(key.clone(), object),
-            None => self.objects.remove(&key),
+        let old = match (object, self.objects.get_mut(&key)) {
+            (Some(object), Some(slot)) => Some(std::mem::replace(slot, object)),
+            (Some(object), None) => self.objects.insert(key.clone(), object),
+            (None, _) => self.objects.remove(&key),
         };
         if let Some(old) = &old {
             let now = self.objects.get(&key);
@@ -719,12 +858,11 @@ impl Schema {
             }
         }
         if let Some(Object::Table(table)) = &old {
-            for c in &table.constraints {
-                if let Some(n) = self
-                    .constraint_names
-                    .get_mut(&(table.name.schema.clone(), c.name.clone()))
-                {
-                    *n = n.saturating_sub(1);
+            if let Some(names) = self.constraint_names.get_mut(&table.name.schema) {
+                for c in &table.constraints {
+                    if let Some(n) = names.get_mut(&c.name) {
+                        *n = n.saturating_sub(1);
+                    }
                 }
             }
         }
@@ -759,15 +897,46 @@ impl Schema {
         self.put(key.clone(), None)
     }
 
+    /// Removes `key` as [`Schema::remove`] does, for a caller that does
+    /// not need the object: when the journal has not recorded it yet, the
+    /// object moves into the journal instead of being copied there.
+    /// Returns whether it existed.
+    fn discard(&mut self, key: &ObjectKey) -> bool {
+        let record = self
+            .journal
+            .as_ref()
+            .is_some_and(|journal| !journal.before.contains_key(key));
+        self.settle(key);
+        let old = self.put(key.clone(), None);
+        let existed = old.is_some();
+        if record {
+            if let Some(journal) = &mut self.journal {
+                journal.before.insert(key.clone(), old);
+            }
+        }
+        existed
+    }
+
     /// A table to change in place; the change must not touch its
     /// constraints (those go through `insert`, which counts their names).
     fn table_mut(&mut self, name: &Name) -> Option<&mut Table> {
-        let k = key(ObjectKind::Table, name);
-        if !self.objects.contains_key(&k) {
+        let parts = KeyRef {
+            kind: ObjectKind::Table,
+            name,
+        };
+        let parts = &parts as &dyn KeyParts;
+        if !self.objects.contains_key(parts) {
             return None;
         }
-        self.touch(&k);
-        match self.objects.get_mut(&k) {
+        if let Some(journal) = &mut self.journal {
+            if !journal.before.contains_key(parts) {
+                journal.before.insert(
+                    key(ObjectKind::Table, name),
+                    self.objects.get(parts).cloned(),
+                );
+            }
+        }
+        match self.objects.get_mut(parts) {
             Some(Object::Table(t)) => Some(t),
             _ => None,
         }

@@ -274,6 +274,59 @@ fn the_model_explains_itself_with_uncertain_objects_marked() {
 }
 
 #[test]
+fn a_cause_shows_the_first_sixty_characters_of_its_line() {
+    // 25 characters, then four-byte ones: the cause keeps 60 characters
+    // (240 bytes here) and marks the rest; a line of 60 is shown whole.
+    let cause_of = |line: &str| {
+        let text = format!(
+            "-- migrate:upgrade\n-- migrate:unchecked -- a vendor script\n{line}\n-- migrate:downgrade\nSELECT 1;\n"
+        );
+        let revisions = [
+            crate::lint::test_support::revision(POSTS),
+            crate::lint::test_support::revision(&text),
+        ];
+        let mut schema = super::Schema::new(Dialect::Postgres);
+        for revision in &revisions {
+            schema.set_origin(&revision.id);
+            for statement in revision.upgrade.iter().flat_map(|s| &s.statements) {
+                schema.apply(statement, &revision.source);
+            }
+        }
+        let (posts, _) = schema
+            .objects()
+            .into_iter()
+            .find(|(k, _)| k.kind == super::ObjectKind::Table && k.name.name == "posts")
+            .expect("posts");
+        schema.uncertain_cause(posts).map(str::to_string)
+    };
+    let clef = "\u{1d11e}";
+    assert_eq!(
+        cause_of(&format!("SELECT rebuild('posts', '{}');", clef.repeat(100))).as_deref(),
+        Some(
+            format!(
+                "revision r1: `SELECT rebuild('posts', '{}...`",
+                clef.repeat(35)
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        cause_of(&format!(
+            "SELECT rebuild('posts', '{}\n');",
+            clef.repeat(35)
+        ))
+        .as_deref(),
+        Some(
+            format!(
+                "revision r1: `SELECT rebuild('posts', '{}`",
+                clef.repeat(35)
+            )
+            .as_str()
+        )
+    );
+}
+
+#[test]
 fn downgrades_are_judged_on_names_checks_labels_and_index_constraints() {
     // The foreign key comes back under the server's name, not the given one.
     let named = "-- migrate:upgrade\nALTER TABLE posts ADD COLUMN editor bigint;\nALTER TABLE posts ADD CONSTRAINT fk_editor FOREIGN KEY (editor) REFERENCES users (id);\n-- migrate:downgrade\nSELECT 1;\n";
