@@ -95,7 +95,10 @@ fn importing_twice_writes_identical_files_with_the_source_recorded() {
     let first = std::fs::read_to_string(a.join("20231021111635_initial.sql")).unwrap();
     assert!(
         first.starts_with(
-            "-- message: initial\n-- revision: 20231021111635\n-- down_revision: none\n-- source: sqlx 20231021111635_initial\n\n-- migrate:upgrade\n"
+            // Its down leaves the extension its up creates (fuzzystrmatch):
+            // a true `downgrade-mismatch`, allowed for the import.
+            "-- message: initial\n-- revision: 20231021111635\n-- down_revision: none\n-- source: sqlx 20231021111635_initial\n\n\
+             -- migrate:allow-file downgrade-mismatch -- imported\n-- migrate:upgrade\n"
         ),
         "{first}"
     );
