@@ -5,7 +5,11 @@
 //! transaction. A hand edit of the version table, and version tables made by
 //! an earlier version, take the full path once, then one statement again. Counted
 //! from sqlx's own statement log (`sqlx::query` events, one per statement
-//! the server executed), on SQLite, PostgreSQL and MariaDB.
+//! the server executed), on SQLite, PostgreSQL and MariaDB. On MariaDB, a
+//! user without the `TRIGGER` privilege gets no change counter, and the
+//! check is two statements (the summary row, the fingerprint) that still
+//! notice hand edits. (No PostgreSQL counterpart: the migrator creates the
+//! version table, and a table's owner can always create triggers on it.)
 //!
 //! One test in its own binary: the counter is the process's global
 //! subscriber (SQLite runs statements on a worker thread of its own, which
@@ -253,6 +257,122 @@ async fn first_calls_are_one_statement(t: TestDb, statements: &Statements) {
     t.drop_database().await;
 }
 
+/// MariaDB/MySQL, a user without the `TRIGGER` privilege (everything else
+/// on its own database): the upgrade succeeds without the change counter
+/// (`counted` stays 0, no trigger), and the start-up check falls back on the
+/// version table's fingerprint, a second query: at head nothing runs; a row
+/// edited or deleted by hand is noticed and the full path runs.
+async fn without_trigger_privilege(t: TestDb, statements: &Statements) {
+    let user = format!("{}_nt", t.name);
+    for statement in [
+        format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'no-trigger'"),
+        format!("GRANT ALL PRIVILEGES ON `{}`.* TO '{user}'@'%'", t.name),
+        format!("REVOKE TRIGGER ON `{}`.* FROM '{user}'@'%'", t.name),
+    ] {
+        t.exec(&statement).await;
+    }
+    let options: sqlx::mysql::MySqlConnectOptions = t.url.parse().expect("mysql url");
+    let raw = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.username(&user).password("no-trigger"))
+        .await
+        .expect("the user without TRIGGER connects");
+    // The privilege is really missing.
+    sqlx::raw_sql("CREATE TABLE probe (id INT)")
+        .execute(&raw)
+        .await
+        .expect("the user creates a table");
+    let refused =
+        sqlx::raw_sql("CREATE TRIGGER probe_ins AFTER INSERT ON probe FOR EACH ROW SET @x = 1")
+            .execute(&raw)
+            .await;
+    assert!(refused.is_err(), "the user can create triggers");
+    sqlx::raw_sql("DROP TABLE probe")
+        .execute(&raw)
+        .await
+        .expect("the user drops a table");
+    let pool = MigrateConnection::MySql(raw);
+
+    let plan = chain_plan(3);
+    let report = Migrator::new(plan)
+        .upgrade(&pool, "head")
+        .await
+        .expect("upgrade without the TRIGGER privilege");
+    assert_eq!(report.ids().len(), 3);
+    assert_eq!(
+        t.scalar("SELECT counted FROM migrate_version_summary WHERE id = 1")
+            .await,
+        0
+    );
+    assert_eq!(
+        t.scalar(
+            "SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = DATABASE()"
+        )
+        .await,
+        0
+    );
+
+    // At head: the summary row, then the fingerprint; nothing runs.
+    let at_head = |when: &'static str| {
+        let pool = &pool;
+        async move {
+            statements.take();
+            let report = Migrator::new(plan)
+                .upgrade(pool, "head")
+                .await
+                .expect("no-op upgrade");
+            assert!(report.is_empty(), "{when}");
+            let ran = statements.take();
+            assert_eq!(ran.len(), 2, "{when}: {ran:#?}");
+            Migrator::new(plan).check(pool).await.expect("check");
+            assert_eq!(
+                statements.take(),
+                ran,
+                "{when}: check runs the same queries"
+            );
+        }
+    };
+    at_head("after the upgrade").await;
+
+    // A checksum edited by hand: the fingerprint differs, the full path
+    // runs and refuses the edited row.
+    let reverse =
+        "UPDATE migrate_version SET checksum = REVERSE(checksum) WHERE revision = '0001c0ffee0001'";
+    t.exec(reverse).await;
+    assert!(Migrator::new(plan).check(&pool).await.is_err());
+    let error = Migrator::new(plan)
+        .upgrade(&pool, "head")
+        .await
+        .expect_err("an edited checksum is noticed");
+    assert!(
+        matches!(error, migrate_runtime::Error::ChecksumMismatch { .. }),
+        "{error}"
+    );
+    t.exec(reverse).await;
+    at_head("after the checksum is restored").await;
+
+    // A row deleted by hand: the full path runs the revision again.
+    t.exec("DROP TABLE t_2").await;
+    t.exec("DELETE FROM migrate_version WHERE revision = '0002c0ffee0002'")
+        .await;
+    assert!(Migrator::new(plan).check(&pool).await.is_err());
+    let report = Migrator::new(plan)
+        .upgrade(&pool, "head")
+        .await
+        .expect("upgrade after a deleted row");
+    assert_eq!(report.ids(), ["0002c0ffee0002"]);
+    assert_eq!(
+        t.scalar("SELECT counted FROM migrate_version_summary WHERE id = 1")
+            .await,
+        0
+    );
+    at_head("after the re-run").await;
+
+    pool.close().await;
+    t.exec(&format!("DROP USER '{user}'@'%'")).await;
+    t.drop_database().await;
+}
+
 #[tokio::test]
 async fn the_first_check_of_a_new_process_is_one_statement() {
     let statements = Statements::default();
@@ -267,5 +387,8 @@ async fn the_first_check_of_a_new_process_is_one_statement() {
     }
     if let Some(t) = TestDb::mysql("startup_check").await {
         first_calls_are_one_statement(t, &statements).await;
+    }
+    if let Some(t) = TestDb::mysql("startup_check").await {
+        without_trigger_privilege(t, &statements).await;
     }
 }
