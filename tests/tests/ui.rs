@@ -34,6 +34,11 @@ fn link_fixtures() {
 #[test]
 fn ui() {
     link_fixtures();
+    // trybuild builds the cases and every dependency again in a project of
+    // its own, without this workspace's profiles: no debug info there (the
+    // cases are compiled, never debugged), which halves what it writes to
+    // disk. Its cargo inherits this process's environment.
+    std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false");
     let cases = trybuild::TestCases::new();
     cases.pass("ui/pass/*.rs");
     cases.compile_fail("ui/fail/*.rs");
