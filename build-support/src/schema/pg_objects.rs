@@ -117,6 +117,15 @@ fn tokens(text: &str, limit: usize) -> Vec<Tok> {
 }
 
 /// Whether `tok` is the keyword `word` (lower case).
+/// The index after `IF EXISTS` when it stands at `at`, else `at`.
+fn past_if_exists(toks: &[Tok], at: usize) -> usize {
+    if is(toks.get(at), "if") && is(toks.get(at + 1), "exists") {
+        at + 2
+    } else {
+        at
+    }
+}
+
 fn is(tok: Option<&Tok>, word: &str) -> bool {
     matches!(tok, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(word))
 }
@@ -335,10 +344,7 @@ impl Schema {
 
     /// `DROP FUNCTION [IF EXISTS] name[(args)][, ...] [CASCADE | RESTRICT]`.
     fn drop_functions(&mut self, toks: &[Tok]) {
-        let mut at = 2;
-        if is(toks.get(at), "if") && is(toks.get(at + 1), "exists") {
-            at += 2;
-        }
+        let mut at = past_if_exists(toks, 2);
         let cascade = toks.iter().any(|t| is(Some(t), "cascade"));
         let mut dropped = Vec::new();
         while let Some((name, after)) = self.name_at(toks, at) {
@@ -441,10 +447,7 @@ impl Schema {
 
     /// `ALTER FUNCTION name[(args)] RENAME TO new | SET SCHEMA s`.
     fn alter_function(&mut self, toks: &[Tok]) {
-        let mut at = 2;
-        if is(toks.get(at), "if") && is(toks.get(at + 1), "exists") {
-            at += 2;
-        }
+        let at = past_if_exists(toks, 2);
         let Some((name, after)) = self.name_at(toks, at) else {
             return;
         };
@@ -522,10 +525,7 @@ impl Schema {
 
     /// `DROP TRIGGER [IF EXISTS] name ON table [CASCADE | RESTRICT]`.
     fn drop_trigger(&mut self, toks: &[Tok]) {
-        let mut at = 2;
-        if is(toks.get(at), "if") && is(toks.get(at + 1), "exists") {
-            at += 2;
-        }
+        let at = past_if_exists(toks, 2);
         let Some((trigger, after)) = self.name_at(toks, at) else {
             return;
         };
@@ -719,10 +719,7 @@ impl Schema {
 
     /// `DROP EXTENSION [IF EXISTS] name[, ...] [CASCADE | RESTRICT]`.
     fn drop_extensions(&mut self, toks: &[Tok]) {
-        let mut at = 2;
-        if is(toks.get(at), "if") && is(toks.get(at + 1), "exists") {
-            at += 2;
-        }
+        let mut at = past_if_exists(toks, 2);
         if toks.iter().any(|t| is(Some(t), "cascade")) {
             // Columns of its types, and whatever uses its functions, go
             // too: anything may have changed.
