@@ -423,6 +423,39 @@ impl Conn {
         })
     }
 
+    /// One row of a text column then `integers` integer columns, by the
+    /// simple query protocol (one round trip, nothing prepared). The
+    /// integers are read as 64 bits, or 32 for a table an older version
+    /// made with `INTEGER` columns.
+    pub(crate) fn fetch_text_and_integers<'a>(
+        &'a mut self,
+        sql: &'a str,
+        integers: usize,
+    ) -> BoxFuture<'a, Result<Option<(String, Vec<i64>)>, sqlx::Error>> {
+        Box::pin(async move {
+            let result = watched(self.timeout, self.probe.as_ref(), async {
+                with_conn!(&mut self.inner, c => {
+                    match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
+                        Some(row) => {
+                            let text = sqlx::Row::try_get::<String, _>(&row, 0)?;
+                            let numbers = (1..=integers)
+                                .map(|i| {
+                                    sqlx::Row::try_get::<i64, _>(&row, i).or_else(|_| {
+                                        sqlx::Row::try_get::<i32, _>(&row, i).map(i64::from)
+                                    })
+                                })
+                                .collect::<Result<Vec<i64>, sqlx::Error>>()?;
+                            Ok(Some((text, numbers)))
+                        }
+                        None => Ok(None),
+                    }
+                })
+            })
+            .await;
+            self.settle(result)
+        })
+    }
+
     pub(crate) fn fetch_count<'a>(
         &'a mut self,
         sql: &'a str,

@@ -380,18 +380,15 @@ impl Migrator {
         let Some(expected) = self.expected_digest(target)? else {
             return Ok(false);
         };
-        let found = match conn
-            .fetch_texts_simple(&table.check_query(dialect), 1)
+        let (digest, numbers) = match conn
+            .fetch_text_and_integers(&table.check_query(dialect), 4)
             .await
         {
-            Ok(Some(mut texts)) => texts.pop().unwrap_or_default(),
+            Ok(Some(found)) => found,
             _ => return Ok(false),
         };
-        let fields: Vec<&str> = found.split(' ').collect();
-        match fields.as_slice() {
-            [digest, failed, same, "1"] => {
-                Ok(*digest == expected && *failed == "0" && *same == "1")
-            }
+        match numbers.as_slice() {
+            [failed, changes, seen, 1] => Ok(digest == expected && *failed == 0 && changes == seen),
             [_, _, _, _] => {
                 let Some(revisions) = self.target_revisions(target)? else {
                     return Ok(false);

@@ -281,20 +281,17 @@ impl VersionTable {
     /// It names the version table too (a test no row can fail), so a
     /// dropped version table makes it fail.
     pub(crate) fn check_query(&self, dialect: Dialect) -> String {
-        let table = self.table(dialect);
-        let summary = self.summary_table(dialect);
-        let guard = format!("NOT EXISTS (SELECT 1 FROM {table} WHERE 1 = 0)");
-        match dialect {
-            Dialect::MySql => format!(
-                "SELECT CAST(CONCAT(digest, ' ', failed, ' ', CASE WHEN changes = seen THEN 1 ELSE 0 END, ' ', counted) AS CHAR) FROM {summary} WHERE id = 1 AND {guard}"
-            ),
-            Dialect::Sqlite => format!(
-                "SELECT digest || ' ' || failed || ' ' || (changes = seen) || ' ' || counted FROM {summary} WHERE id = 1 AND {guard}"
-            ),
-            Dialect::Postgres | Dialect::Generic => format!(
-                "SELECT digest || ' ' || CAST(failed AS TEXT) || ' ' || CASE WHEN changes = seen THEN '1' ELSE '0' END || ' ' || CAST(counted AS TEXT) FROM {summary} WHERE id = 1 AND {guard}"
-            ),
-        }
+        // Plain columns, compared by the caller: on PostgreSQL the first
+        // query of a new session pays the catalog lookups of every operator
+        // and cast it names (`||`, `CAST`, `CASE`, `=`), which took the
+        // first call from about 1.4 to 2.4 ms; `id = 1` and the guard use
+        // the primary keys' operators, which the lookup of a table needs
+        // anyway.
+        format!(
+            "SELECT digest, failed, changes, seen, counted FROM {} WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM {} WHERE 1 = 0)",
+            self.summary_table(dialect),
+            self.table(dialect)
+        )
     }
 
     /// After a full read found the rows in order and nothing to run: the
