@@ -26,6 +26,18 @@ pub const LABEL_PUNCTUATION: &[char] = &['_', '-', '.'];
 /// stay within PostgreSQL's 63-byte identifiers.
 pub const MAX_VERSION_TABLE_LEN: usize = 48;
 
+/// The summary table the runtime keeps beside version table `name`
+/// (`<name>_summary`): one row, the start-up check's O(1) read.
+pub fn summary_table(name: &str) -> String {
+    format!("{name}_summary")
+}
+
+/// The PostgreSQL function (and trigger) that counts changes of version
+/// table `name` in its summary (`<name>_count`).
+pub fn counter_function(name: &str) -> String {
+    format!("{name}_count")
+}
+
 /// Why `id` is not a legal revision id (see [`ID_PUNCTUATION`]), if it is not.
 pub fn id_problem(id: &str) -> Option<String> {
     name_problem(id, ID_PUNCTUATION, "an id")

@@ -158,8 +158,8 @@ pub fn version_tables(name: &str) -> Vec<String> {
     let folded = name.to_lowercase();
     vec![
         name.to_string(),
-        format!("{name}_summary"),
-        format!("{folded}_summary"),
+        migrate_core::names::summary_table(name),
+        migrate_core::names::summary_table(&folded),
         folded,
     ]
 }
@@ -203,7 +203,7 @@ pub fn remove_tables(catalog: &mut Catalog, tables: &[Name]) {
 pub fn remove_version_tables(catalog: &mut Catalog, name: &str) {
     let names: Vec<Name> = version_tables(name).into_iter().map(Name::bare).collect();
     remove_tables(catalog, &names);
-    let counter = format!("{name}_count");
+    let counter = migrate_core::names::counter_function(name);
     let functions = [Name::bare(counter.to_lowercase()), Name::bare(counter)];
     catalog.retain(|key, _| !(key.kind == ObjectKind::Function && functions.contains(&key.name)));
 }

@@ -101,7 +101,7 @@ impl VersionTable {
     }
 
     pub(crate) fn summary_table(&self, dialect: Dialect) -> String {
-        quote_identifier(dialect, &format!("{}_summary", self.name))
+        quote_identifier(dialect, &migrate_core::names::summary_table(&self.name))
     }
 
     /// `CREATE TABLE IF NOT EXISTS` for both tables, and the summary's row.
@@ -148,7 +148,7 @@ impl VersionTable {
         let names = format!(
             "{}, {}",
             literal(dialect, &self.name),
-            literal(dialect, &format!("{}_summary", self.name))
+            literal(dialect, &migrate_core::names::summary_table(&self.name))
         );
         match dialect {
             Dialect::Sqlite => format!(
@@ -220,6 +220,7 @@ impl VersionTable {
     /// anything else leaves `changes` ahead of `seen`.
     pub(crate) fn create_counter(&self, dialect: Dialect) -> Vec<String> {
         let name = &self.name;
+        let counter = migrate_core::names::counter_function(name);
         let table = self.table(dialect);
         let summary = self.summary_table(dialect);
         let bump = format!("UPDATE {summary} SET changes = changes + 1 WHERE id = 1");
@@ -229,13 +230,13 @@ impl VersionTable {
                 // The summary next to the table that changed, whatever the
                 // search_path of the session that changed it.
                 statements.push(format!(
-                    "CREATE OR REPLACE FUNCTION \"{name}_count\"() RETURNS trigger LANGUAGE plpgsql AS $migrate$\nBEGIN\n    EXECUTE format('UPDATE %I.%I SET changes = changes + 1 WHERE id = 1', TG_TABLE_SCHEMA, TG_TABLE_NAME || '_summary');\n    RETURN NULL;\nEND\n$migrate$"
+                    "CREATE OR REPLACE FUNCTION \"{counter}\"() RETURNS trigger LANGUAGE plpgsql AS $migrate$\nBEGIN\n    EXECUTE format('UPDATE %I.%I SET changes = changes + 1 WHERE id = 1', TG_TABLE_SCHEMA, TG_TABLE_NAME || '_summary');\n    RETURN NULL;\nEND\n$migrate$"
                 ));
                 statements.push(format!(
-                    "DROP TRIGGER IF EXISTS \"{name}_count\" ON {table}"
+                    "DROP TRIGGER IF EXISTS \"{counter}\" ON {table}"
                 ));
                 statements.push(format!(
-                    "CREATE TRIGGER \"{name}_count\" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE PROCEDURE \"{name}_count\"()"
+                    "CREATE TRIGGER \"{counter}\" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE PROCEDURE \"{counter}\"()"
                 ));
             }
             Dialect::Sqlite => {
@@ -275,9 +276,9 @@ impl VersionTable {
     }
 
     /// The start-up check's one query, O(1) whatever the history: one row,
-    /// one column, `digest failed same counted` from the summary row, where
-    /// `same` is 1 when no change of the version table happened since the
-    /// migrator's last summary write (see [`create_counter`](Self::create_counter)).
+    /// `digest, failed, changes, seen, counted` from the summary row, where
+    /// `changes = seen` when no change of the version table happened since
+    /// the migrator's last summary write (see [`create_counter`](Self::create_counter)).
     /// It names the version table too (a test no row can fail), so a
     /// dropped version table makes it fail.
     pub(crate) fn check_query(&self, dialect: Dialect) -> String {
