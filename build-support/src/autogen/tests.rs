@@ -434,3 +434,51 @@ fn definitions_replay_into_the_declared_model() {
         "{errors:#?}"
     );
 }
+
+/// The model replayed from a plan's statement texts (an application's
+/// embedded plan, `check --drift` in its own binary) is the compiler's:
+/// the same objects, the same ones not known for sure (an unchecked
+/// statement sqlparser rejects), and a table's comment set by an unchecked
+/// `ALTER TABLE ... COMMENT =` followed on both.
+#[test]
+fn the_plan_replays_to_the_compilers_model() {
+    for (d, body) in [
+        (
+            Dialect::MySql,
+            "-- migrate:upgrade\nCREATE TABLE t (id INT PRIMARY KEY, a TEXT);\nCREATE TABLE u (id INT PRIMARY KEY);\n\
+             -- migrate:unchecked -- not read\nALTER TABLE t COMMENT = 'it''s t';\n\
+             -- migrate:unchecked -- not read\nALTER TABLE u COMMENT = 'x', FORCE;\nCREATE INDEX ix ON t (id);\n",
+        ),
+        (
+            Dialect::Postgres,
+            "-- migrate:upgrade\nCREATE TABLE t (id INT PRIMARY KEY, a TEXT DEFAULT 'x');\nCREATE TABLE u (id INT);\n\
+             DO $$ BEGIN EXECUTE 'ALTER TABLE u ADD COLUMN b INT'; END $$;\nCOMMENT ON TABLE t IS 'c';\n",
+        ),
+    ] {
+        let revision = compile(d, "r1", None, body);
+        let config = Config {
+            dialect: d,
+            ..Config::default()
+        };
+        let plan = crate::plan::plan(&config, std::slice::from_ref(&revision));
+        let compiled = crate::schema::model_of(d, std::slice::from_ref(&revision), |_| true);
+        let replayed = crate::schema::model_of_plan(d, &plan, |_| true);
+        let both = generate(&compiled, &replayed);
+        assert!(both.is_empty(), "{d:?}: {}", both.render());
+        let mut compiled_unknown = generate(&compiled, &Schema::new(d)).unknown;
+        let mut replayed_unknown = generate(&replayed, &Schema::new(d)).unknown;
+        compiled_unknown.sort();
+        replayed_unknown.sort();
+        assert_eq!(compiled_unknown, replayed_unknown, "{d:?}");
+        assert!(!compiled_unknown.is_empty(), "{d:?}: the unchecked statement makes something unknown");
+        let t = compiled
+            .objects()
+            .into_iter()
+            .find_map(|(_, o)| match o {
+                crate::schema::Object::Table(t) if t.name.name == "t" => Some(t.comment.clone()),
+                _ => None,
+            })
+            .flatten();
+        assert!(t.is_some(), "{d:?}: the table's comment is followed");
+    }
+}
