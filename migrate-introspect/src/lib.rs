@@ -46,6 +46,8 @@ use migrate_build::schema::{Dialect, Name, Object, ObjectKey, ObjectKind};
 use migrate_runtime::MigrateConnection;
 
 mod compare;
+#[cfg(feature = "cli")]
+pub mod drift;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]

@@ -72,6 +72,16 @@ pub enum Error {
         /// The summary line.
         summary: String,
     },
+    /// `check --drift` found differences (listed in the report).
+    #[error("the database has drifted from the history's schema: {count} difference{plural} (listed above)", plural = if *.count == 1 { "" } else { "s" })]
+    Drifted {
+        /// How many differences.
+        count: usize,
+    },
+    /// `check --drift` could not compare (a revision half applied, one
+    /// the plan does not hold, a catalog that does not read).
+    #[error("{0}")]
+    Drift(String),
     /// A fleet's targets file could not be read.
     #[error("could not read the targets file `{path}`: {message}")]
     TargetsFile {
@@ -82,15 +92,50 @@ pub enum Error {
     },
 }
 
-/// `check --drift` in an application's binary: the comparison needs the
-/// schema model, which the compiler builds from the migrations directory
-/// (the runtime never links the compiler).
-fn drift_needs_directory() -> Error {
+/// `check --drift` without a [`DriftCheck`]: the comparison needs the
+/// schema model, which the compiler builds (the runtime never links the
+/// compiler).
+fn drift_needs_checker() -> Error {
     Error::Usage(
-        "`check --drift` compares the database with the history's schema model, which is built \
-         from the migrations directory: run `cargo migrate check --drift` where the directory is"
+        "`check --drift` compares the database with the history's schema model, which this binary \
+         was built without: run it through `migrate_runtime::cli::run_with_drift` with \
+         `migrate_introspect::drift::Embedded` (feature `cli` of migrate-introspect), or run \
+         `cargo migrate check --drift` where the migrations directory is"
             .to_string(),
     )
+}
+
+/// What `check --drift` found: the report (text and JSON), how many
+/// differences, and the status line of a clean database.
+#[derive(Debug, Clone)]
+pub struct DriftOutcome {
+    /// The differences and what was not compared, as text and JSON.
+    pub report: Report,
+    /// How many differences (0: no drift).
+    pub differences: usize,
+    /// The `Checked` status line printed when there is none.
+    pub status: String,
+    /// Warnings to print before the report (a revision applied from
+    /// another text, ...).
+    pub warnings: Vec<String>,
+}
+
+/// The future a [`DriftCheck`] returns.
+pub type DriftFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<DriftOutcome, Error>> + Send + 'a>>;
+
+/// `check --drift` for an application's binary. The runtime does not link
+/// the compiler's schema model nor the catalog reader, so the check comes
+/// from the crate that has both: `migrate_introspect::drift::Embedded`
+/// (migrate-introspect, feature `cli`), passed to [`run_with_drift`].
+pub trait DriftCheck: Sync {
+    /// Compares the database `db` with the schema model of the revisions it
+    /// records, replayed from `migrator`'s plan.
+    fn check<'a>(
+        &'a self,
+        migrator: &'a Migrator,
+        db: &'a crate::MigrateConnection,
+    ) -> DriftFuture<'a>;
 }
 
 impl Error {
@@ -469,6 +514,22 @@ fn configure(args: &MoveArgs, migrator: &Migrator) -> Migrator {
 /// Runs `myapp migrate <verb>` over `migrator`'s plan and returns the exit
 /// code, after printing any error as one line.
 pub async fn run(migrator: &Migrator, opt: MigrateOpt) -> i32 {
+    run_inner(migrator, opt, None).await
+}
+
+/// [`run`] with `check --drift`: `drift` compares the database with the
+/// schema model of the embedded plan (`migrate_introspect::drift::Embedded`).
+///
+/// ```rust,ignore
+/// let migrator = migrate_runtime::Migrator::new(&MIGRATIONS);
+/// let drift = migrate_introspect::drift::Embedded;
+/// std::process::exit(migrate_runtime::cli::run_with_drift(&migrator, opt, &drift).await)
+/// ```
+pub async fn run_with_drift(migrator: &Migrator, opt: MigrateOpt, drift: &dyn DriftCheck) -> i32 {
+    run_inner(migrator, opt, Some(drift)).await
+}
+
+async fn run_inner(migrator: &Migrator, opt: MigrateOpt, drift: Option<&dyn DriftCheck>) -> i32 {
     let printer = Printer::new(&opt.output);
     let migrator = match opt.connect_timeout {
         Some(timeout) => migrator.clone().connect_timeout(timeout),
@@ -485,12 +546,13 @@ pub async fn run(migrator: &Migrator, opt: MigrateOpt) -> i32 {
         )
         .await
     } else {
-        execute(
+        execute_with_drift(
             &migrator,
             &opt.command,
             opt.database_url.as_deref(),
             &printer,
             None,
+            drift,
         )
         .await
     };
@@ -556,7 +618,12 @@ pub async fn execute_fleet(
             configure(args, migrator),
         ),
         Command::Current => (FleetVerb::Current, migrator.clone()),
-        Command::Check { drift: true } => return Err(drift_needs_directory()),
+        Command::Check { drift: true } => {
+            return Err(Error::Usage(
+                "`check --drift` reads one database, not a `--fleet` or `--targets-query`"
+                    .to_string(),
+            ))
+        }
         Command::Check { drift: false } => (FleetVerb::Check, migrator.clone()),
         Command::Stamp {
             target,
@@ -699,6 +766,19 @@ pub async fn execute(
     printer: &Printer,
     progress: Option<&dyn Progress>,
 ) -> Result<(), Error> {
+    execute_with_drift(migrator, command, database_url, printer, progress, None).await
+}
+
+/// [`execute`] with the [`DriftCheck`] that `check --drift` runs (without
+/// one, `check --drift` is refused with a message that says how to add it).
+pub async fn execute_with_drift(
+    migrator: &Migrator,
+    command: &Command,
+    database_url: Option<&str>,
+    printer: &Printer,
+    progress: Option<&dyn Progress>,
+    drift: Option<&dyn DriftCheck>,
+) -> Result<(), Error> {
     let plan = migrator.plan();
     match command {
         Command::History(args)
@@ -768,9 +848,38 @@ pub async fn execute(
         }
     }
     let db = migrator.open(url).await?;
-    let result = execute_online(migrator, command, url, &db, printer, progress).await;
+    let result = match (command, drift) {
+        (Command::Check { drift: true }, Some(drift)) => {
+            check_drift(migrator, &db, printer, drift).await
+        }
+        (Command::Check { drift: true }, None) => Err(drift_needs_checker()),
+        _ => execute_online(migrator, command, url, &db, printer, progress).await,
+    };
     db.close().await;
     result
+}
+
+/// `check --drift` with `drift`: the warnings, the report, then the status
+/// line, or an error (exit 1) on any difference.
+async fn check_drift(
+    migrator: &Migrator,
+    db: &crate::MigrateConnection,
+    printer: &Printer,
+    drift: &dyn DriftCheck,
+) -> Result<(), Error> {
+    let outcome = drift.check(migrator, db).await?;
+    for warning in &outcome.warnings {
+        printer.warning(warning);
+    }
+    printer.report(&outcome.report);
+    if outcome.differences == 0 {
+        printer.status("Checked", &outcome.status);
+        Ok(())
+    } else {
+        Err(Error::Drifted {
+            count: outcome.differences,
+        })
+    }
 }
 
 async fn current_set(
@@ -896,7 +1005,7 @@ async fn execute_online(
                 &current,
             )?);
         }
-        Command::Check { drift: true } => return Err(drift_needs_directory()),
+        Command::Check { drift: true } => return Err(drift_needs_checker()),
         Command::Check { drift: false } => {
             migrator.check(db).await?;
             let current = migrator.current(db).await?;

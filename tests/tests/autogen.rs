@@ -309,3 +309,96 @@ async fn enum_label_removed_under_a_default_postgres() {
     .await;
     t.drop_database().await;
 }
+
+/// MariaDB: a kept table's own comment added, changed (quotes and a
+/// backslash in it) and removed: the generated unchecked `ALTER TABLE ...
+/// COMMENT =` reaches the declared catalog, and its downgrade the history's.
+#[tokio::test]
+async fn table_comment_of_a_kept_table_mariadb() {
+    let Some(t) = TestDb::mysql("table_comment_kept").await else {
+        return;
+    };
+    pairs(
+        &t.db,
+        Dialect::MySql,
+        &[(
+            "a comment added, one changed, one removed",
+            "CREATE TABLE a (id INT PRIMARY KEY);\n\
+                 CREATE TABLE b (id INT PRIMARY KEY) COMMENT = 'old';\n\
+                 CREATE TABLE c (id INT PRIMARY KEY) COMMENT = 'gone';",
+            "CREATE TABLE a (id INT PRIMARY KEY) COMMENT = 'new';\n\
+                 CREATE TABLE b (id INT PRIMARY KEY) COMMENT = 'it''s 100% \\\\ new';\n\
+                 CREATE TABLE c (id INT PRIMARY KEY);",
+        )],
+    )
+    .await;
+    t.drop_database().await;
+}
+
+/// The server's own text of domain `name`'s definition (base type,
+/// default, NOT NULL, constraints), which the catalog of `pair` does not
+/// hold.
+async fn domain_text(db: &MigrateConnection, name: &str) -> String {
+    let MigrateConnection::Postgres(pool) = db else {
+        panic!("PostgreSQL only");
+    };
+    sqlx::query_scalar(
+        "SELECT format_type(t.typbasetype, t.typtypmod) \
+                || coalesce(' DEFAULT ' || t.typdefault, '') \
+                || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END \
+                || coalesce((SELECT ' ' || string_agg(pg_get_constraintdef(c.oid), ' ' ORDER BY c.conname) \
+                             FROM pg_constraint c WHERE c.contypid = t.oid), '') \
+         FROM pg_type t WHERE t.typname = $1 AND t.typnamespace = current_schema()::regnamespace",
+    )
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .expect("domain definition")
+}
+
+/// PostgreSQL: a domain's definition changes (its check and its default)
+/// under a table column with a default and a view that reads the column:
+/// the domain is dropped and created again around its columns, the upgrade
+/// gives the declared definition (as the server prints it) and the catalog
+/// of `schema.sql`, the downgrade the history's.
+#[tokio::test]
+async fn domain_definition_changes_postgres() {
+    let Some(t) = TestDb::postgres("domain_redefined").await else {
+        return;
+    };
+    let history = "CREATE DOMAIN score AS INTEGER CHECK (VALUE > 0);\n\
+         CREATE TABLE t (id INT PRIMARY KEY, s score DEFAULT 5, u score);\n\
+         CREATE VIEW scores AS SELECT id, s FROM t;";
+    let target = "CREATE DOMAIN score AS BIGINT DEFAULT 1 CHECK (VALUE >= 0);\n\
+         CREATE TABLE t (id INT PRIMARY KEY, s score DEFAULT 7, u score);\n\
+         CREATE VIEW scores AS SELECT id, s FROM t;";
+    pairs(
+        &t.db,
+        Dialect::Postgres,
+        &[("a domain re-defined", history, target)],
+    )
+    .await;
+    // The definition itself, which the catalog does not compare.
+    let d = Dialect::Postgres;
+    reset(&t.db).await;
+    let declared_revision = compile(d, "r0", "none", &format!("-- migrate:upgrade\n{target}\n"));
+    run_sections(&t.db, &declared_revision, true)
+        .await
+        .expect("declared");
+    let want = domain_text(&t.db, "score").await;
+    reset(&t.db).await;
+    let base = compile(d, "r1", "none", &format!("-- migrate:upgrade\n{history}\n"));
+    run_sections(&t.db, &base, true).await.expect("history");
+    let before = domain_text(&t.db, "score").await;
+    let head = head_schema(d, std::slice::from_ref(&base));
+    let body = generate(&head, &declared(d, target)).render();
+    let revision = compile(d, "r2", "r1", &body);
+    run_sections(&t.db, &revision, true).await.expect("upgrade");
+    assert_eq!(domain_text(&t.db, "score").await, want, "{body}");
+    run_sections(&t.db, &revision, false)
+        .await
+        .expect("downgrade");
+    assert_eq!(domain_text(&t.db, "score").await, before, "{body}");
+    assert_ne!(want, before);
+    t.drop_database().await;
+}

@@ -15,6 +15,10 @@ pub struct Step {
     pub sql: String,
     /// Why a human must read it (destructive, may fail, may be a rename).
     pub review: Vec<String>,
+    /// The reason of the `-- migrate:unchecked` line written before it: a
+    /// statement sqlparser does not read, which the schema model still
+    /// follows (MariaDB's `ALTER TABLE ... COMMENT =`).
+    pub unchecked: Option<&'static str>,
 }
 
 /// A section of the generated file.
@@ -87,6 +91,11 @@ impl Generated {
                     for line in &step.review {
                         out.push_str("-- REVIEW: ");
                         out.push_str(line);
+                        out.push('\n');
+                    }
+                    if let Some(reason) = step.unchecked {
+                        out.push_str("-- migrate:unchecked -- ");
+                        out.push_str(reason);
                         out.push('\n');
                     }
                     out.push_str(&step.sql);
@@ -188,6 +197,7 @@ fn step(sql: String) -> Step {
     Step {
         sql,
         review: Vec::new(),
+        unchecked: None,
     }
 }
 
@@ -195,6 +205,7 @@ fn reviewed(sql: String, why: impl Into<String>) -> Step {
     Step {
         sql,
         review: vec![why.into()],
+        unchecked: None,
     }
 }
 
@@ -281,9 +292,10 @@ impl<'a> Changes<'a> {
             .iter()
             .filter(|(name, f)| {
                 self.to.types.get(*name).is_some_and(|t| {
-                    f.kind == TypeKind::Enum
+                    (f.kind == TypeKind::Enum
                         && t.kind == TypeKind::Enum
-                        && !t.labels.starts_with(&f.labels)
+                        && !t.labels.starts_with(&f.labels))
+                        || self.domain_redefined(f, t).is_some()
                 })
             })
             .map(|(name, _)| *name)
@@ -394,6 +406,45 @@ impl<'a> Changes<'a> {
                         "type {name}: not an enum or a domain the model can write: drop it by hand"
                     )),
                 },
+                (Some(f), Some(t)) if self.domain_redefined(f, t).is_some() => {
+                    let (base, definition) = self.domain_redefined(f, t).unwrap_or_default();
+                    let domain = self.name(name);
+                    let why = format!(
+                        "re-defines domain {name} (dropped and created again, its columns moved to \
+                         {base} and back): fails if a row does not satisfy the new definition"
+                    );
+                    let users = self.columns_of_type(name);
+                    for (table, column, default) in &users {
+                        let c = self.ident(column);
+                        let table = self.name(table);
+                        if default.is_some() {
+                            self.main.push(step(format!(
+                                "ALTER TABLE {table} ALTER COLUMN {c} DROP DEFAULT"
+                            )));
+                        }
+                        self.main.push(reviewed(
+                            format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {base}"),
+                            why.clone(),
+                        ));
+                    }
+                    self.main
+                        .push(reviewed(format!("DROP DOMAIN {domain}"), why.clone()));
+                    self.main
+                        .push(step(format!("CREATE DOMAIN {domain} {definition}")));
+                    for (table, column, default) in users {
+                        let c = self.ident(&column);
+                        let table = self.name(&table);
+                        self.main.push(reviewed(
+                            format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {domain} USING {c}::{domain}"),
+                            why.clone(),
+                        ));
+                        if let Some(default) = default.filter(|d| !d.is_empty()) {
+                            self.main.push(step(format!(
+                                "ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"
+                            )));
+                        }
+                    }
+                }
                 (Some(f), Some(t)) if f.kind != t.kind => self.unknown.push(format!(
                     "type {name} changes its kind or its domain definition: write that change by hand"
                 )),
@@ -1338,10 +1389,14 @@ impl<'a> Changes<'a> {
             if self.d == Dialect::MySql {
                 let Some(f) = f else { continue };
                 if old_comment != t.comment.as_ref() {
-                    self.unknown.push(format!(
-                        "table {name} changes its comment: write `ALTER TABLE {table} COMMENT = '...'` \
-                         by hand (the parser here does not read it)"
-                    ));
+                    // MariaDB removes a comment set to ''.
+                    let text = self.literal(t.comment.as_deref().unwrap_or_default());
+                    self.main.push(Step {
+                        unchecked: Some(
+                            "sqlparser does not read ALTER TABLE ... COMMENT =; the schema model follows it",
+                        ),
+                        ..step(format!("ALTER TABLE {table} COMMENT = {text}"))
+                    });
                 }
                 for c in &t.columns {
                     let Some(o) = f.column(&c.name) else { continue };
@@ -1377,6 +1432,63 @@ impl<'a> Changes<'a> {
                 }
             }
         }
+    }
+
+    /// For a domain whose definition changes (both known): the base type
+    /// of the old definition, which its columns hold while the domain is
+    /// dropped and created again, and the new definition. `None` for
+    /// anything else, or when another type is defined over the domain (it
+    /// would have to go too; that change is left to a human).
+    fn domain_redefined(&self, f: &TypeDef, t: &TypeDef) -> Option<(String, String)> {
+        let (TypeKind::Domain(Some(old)), TypeKind::Domain(Some(new))) = (&f.kind, &t.kind) else {
+            return None;
+        };
+        if old == new {
+            return None;
+        }
+        let over_it = self.from.types.values().any(|other| {
+            matches!(&other.kind, TypeKind::Domain(Some(d))
+                if d.split_whitespace().nth(1).is_some_and(|base| base.trim_matches('"').eq_ignore_ascii_case(&f.name.name)))
+        });
+        if over_it {
+            return None;
+        }
+        let text = format!("CREATE DOMAIN d {old}");
+        let parsed =
+            sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &text)
+                .ok()?;
+        match parsed.as_slice() {
+            [sqlparser::ast::Statement::CreateDomain(domain)] => {
+                Some((domain.data_type.to_string(), new.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The columns of type `name` on both sides (tables that stay, columns
+    /// that stay of that type), with the default to set again after the
+    /// change (`Some("")` when it has none on the declared side).
+    fn columns_of_type(&self, name: &Name) -> Vec<(Name, String, Option<String>)> {
+        self.from
+            .tables
+            .values()
+            .filter_map(|table| Some((table, self.to.tables.get(&table.name)?)))
+            .flat_map(|(old, new)| {
+                old.columns
+                    .iter()
+                    .filter(|c| c.data_type == name.name)
+                    .filter_map(move |c| {
+                        let now = new.column(&c.name)?;
+                        (now.data_type == name.name).then(|| {
+                            (
+                                old.name.clone(),
+                                c.name.clone(),
+                                column_default(c).map(|_| column_default(now).unwrap_or_default()),
+                            )
+                        })
+                    })
+            })
+            .collect()
     }
 
     /// The statement that creates `t`, or `None` for a kind the model

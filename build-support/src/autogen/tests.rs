@@ -189,6 +189,30 @@ CREATE VIEW v AS SELECT id, x FROM t;";
     insta::assert_snapshot!(roundtrip(Dialect::Postgres, history, target));
 }
 
+/// A domain's definition changes under a column with a default: its
+/// columns go to the old base type, the domain is dropped and created
+/// again, the columns come back with their defaults; each way.
+#[test]
+fn domain_redefined_on_postgres() {
+    let history = "CREATE DOMAIN score AS INTEGER CHECK (VALUE > 0);
+CREATE TABLE t (id INT PRIMARY KEY, s score DEFAULT 5);";
+    let target = "CREATE DOMAIN score AS BIGINT CHECK (VALUE >= 0);
+CREATE TABLE t (id INT PRIMARY KEY, s score DEFAULT 5);";
+    let body = roundtrip(Dialect::Postgres, history, target);
+    for expected in [
+        "ALTER TABLE t ALTER COLUMN s DROP DEFAULT;",
+        "ALTER TABLE t ALTER COLUMN s TYPE INTEGER;",
+        "DROP DOMAIN score;",
+        "CREATE DOMAIN score AS BIGINT CHECK (VALUE >= 0);",
+        "ALTER TABLE t ALTER COLUMN s TYPE score USING s::score;",
+        "ALTER TABLE t ALTER COLUMN s SET DEFAULT 5;",
+        "ALTER TABLE t ALTER COLUMN s TYPE BIGINT;",
+        "CREATE DOMAIN score AS INTEGER CHECK (VALUE > 0);",
+    ] {
+        assert!(body.contains(expected), "{expected}\n{body}");
+    }
+}
+
 #[test]
 fn comments_sequences_and_domains_on_postgres() {
     let history = "CREATE TABLE t (id INT PRIMARY KEY, a TEXT);
@@ -243,14 +267,17 @@ CREATE DOMAIN positive AS INTEGER CHECK (VALUE > 0);";
     }
 }
 
-/// A domain whose definition changes, and a composite type, are listed as
-/// not compared: no statement is written for them (never an enum).
+/// A domain defined over a domain whose definition changes, and a
+/// composite type, are listed as not compared: no statement is written for
+/// them (never an enum).
 #[test]
 fn other_types_are_never_written_as_enums() {
     let d = Dialect::Postgres;
     let history = "CREATE DOMAIN positive AS INTEGER CHECK (VALUE > 0);
+CREATE DOMAIN small AS positive CHECK (VALUE < 10);
 CREATE TYPE pair AS (a INT, b INT);";
-    let target = "CREATE DOMAIN positive AS BIGINT CHECK (VALUE > 0);";
+    let target = "CREATE DOMAIN positive AS BIGINT CHECK (VALUE > 0);
+CREATE DOMAIN small AS positive CHECK (VALUE < 10);";
     let head = head_schema(
         d,
         &[compile(
@@ -284,6 +311,24 @@ CREATE TABLE u (id INT PRIMARY KEY COMMENT 'key') COMMENT = 'the u';";
         "ALTER TABLE t MODIFY COLUMN a TEXT COMMENT 'old';",
         ") COMMENT = 'the u';",
         "id INT COMMENT 'key'",
+    ] {
+        assert!(body.contains(expected), "{expected}\n{body}");
+    }
+}
+
+/// A kept table's own comment changes (and is removed): an unchecked
+/// `ALTER TABLE ... COMMENT =` each way, which the model follows, so the
+/// round trip through the compiler and the model holds.
+#[test]
+fn mysql_table_comment_on_a_kept_table() {
+    let history = "CREATE TABLE t (id INT PRIMARY KEY) COMMENT = 'old';\nCREATE TABLE u (id INT PRIMARY KEY) COMMENT = 'gone';";
+    let target = "CREATE TABLE t (id INT PRIMARY KEY) COMMENT = 'it''s \\\\ new';\nCREATE TABLE u (id INT PRIMARY KEY);";
+    let body = roundtrip(Dialect::MySql, history, target);
+    for expected in [
+        "-- migrate:unchecked -- sqlparser does not read ALTER TABLE ... COMMENT =; the schema model follows it\nALTER TABLE t COMMENT = 'it''s \\\\ new';",
+        "ALTER TABLE t COMMENT = 'old';",
+        "ALTER TABLE u COMMENT = '';",
+        "ALTER TABLE u COMMENT = 'gone';",
     ] {
         assert!(body.contains(expected), "{expected}\n{body}");
     }
@@ -388,4 +433,52 @@ fn definitions_replay_into_the_declared_model() {
                 .any(|l| l.file.display().to_string().contains("table broken"))),
         "{errors:#?}"
     );
+}
+
+/// The model replayed from a plan's statement texts (an application's
+/// embedded plan, `check --drift` in its own binary) is the compiler's:
+/// the same objects, the same ones not known for sure (an unchecked
+/// statement sqlparser rejects), and a table's comment set by an unchecked
+/// `ALTER TABLE ... COMMENT =` followed on both.
+#[test]
+fn the_plan_replays_to_the_compilers_model() {
+    for (d, body) in [
+        (
+            Dialect::MySql,
+            "-- migrate:upgrade\nCREATE TABLE t (id INT PRIMARY KEY, a TEXT);\nCREATE TABLE u (id INT PRIMARY KEY);\n\
+             -- migrate:unchecked -- not read\nALTER TABLE t COMMENT = 'it''s t';\n\
+             -- migrate:unchecked -- not read\nALTER TABLE u COMMENT = 'x', FORCE;\nCREATE INDEX ix ON t (id);\n",
+        ),
+        (
+            Dialect::Postgres,
+            "-- migrate:upgrade\nCREATE TABLE t (id INT PRIMARY KEY, a TEXT DEFAULT 'x');\nCREATE TABLE u (id INT);\n\
+             DO $$ BEGIN EXECUTE 'ALTER TABLE u ADD COLUMN b INT'; END $$;\nCOMMENT ON TABLE t IS 'c';\n",
+        ),
+    ] {
+        let revision = compile(d, "r1", None, body);
+        let config = Config {
+            dialect: d,
+            ..Config::default()
+        };
+        let plan = crate::plan::plan(&config, std::slice::from_ref(&revision));
+        let compiled = crate::schema::model_of(d, std::slice::from_ref(&revision), |_| true);
+        let replayed = crate::schema::model_of_plan(d, &plan, |_| true);
+        let both = generate(&compiled, &replayed);
+        assert!(both.is_empty(), "{d:?}: {}", both.render());
+        let mut compiled_unknown = generate(&compiled, &Schema::new(d)).unknown;
+        let mut replayed_unknown = generate(&replayed, &Schema::new(d)).unknown;
+        compiled_unknown.sort();
+        replayed_unknown.sort();
+        assert_eq!(compiled_unknown, replayed_unknown, "{d:?}");
+        assert!(!compiled_unknown.is_empty(), "{d:?}: the unchecked statement makes something unknown");
+        let t = compiled
+            .objects()
+            .into_iter()
+            .find_map(|(_, o)| match o {
+                crate::schema::Object::Table(t) if t.name.name == "t" => Some(t.comment.clone()),
+                _ => None,
+            })
+            .flatten();
+        assert!(t.is_some(), "{d:?}: the table's comment is followed");
+    }
 }

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterIndexOperation, AlterTable, AlterTableOperation, AlterType,
-    AlterTypeOperation, ColumnDef, ColumnOption, CreateIndex, CreateTable, DataType, Expr,
+    AlterTypeOperation, ColumnDef, ColumnOption, CreateIndex, CreateTable, DataType, Expr, Ident,
     ObjectName, ObjectType, RenameTableNameKind, Statement, TableConstraint,
     UserDefinedTypeRepresentation,
 };
@@ -64,6 +64,10 @@ impl Schema {
             (_, CheckedBy::Unchecked | CheckedBy::TooDeep | CheckedBy::TooLarge)
                 if matches!(self.dialect, Dialect::Sqlite | Dialect::MySql)
                     && self.trigger_text(text) => {}
+            // MariaDB's `ALTER TABLE t COMMENT = '...'`, which sqlparser
+            // does not read, changes that comment only.
+            (_, CheckedBy::Unchecked | CheckedBy::TooDeep | CheckedBy::TooLarge)
+                if self.dialect == Dialect::MySql && self.mysql_table_comment(text) => {}
             (_, CheckedBy::Unchecked | CheckedBy::TooDeep | CheckedBy::TooLarge) => {
                 self.opaque(text);
                 // The text of a DROP INDEX is still plain enough to follow.
@@ -75,6 +79,69 @@ impl Schema {
             }
         }
         problems
+    }
+
+    /// Follows MariaDB's `ALTER TABLE name COMMENT [=] 'text'` (a statement
+    /// sqlparser does not read, so it comes unchecked): read with
+    /// sqlparser's own MySQL tokenizer, exactly those tokens and nothing
+    /// else, on a table the model holds. False (the statement is then
+    /// opaque, as any other) for anything else.
+    fn mysql_table_comment(&mut self, text: &str) -> bool {
+        use sqlparser::tokenizer::{Token, Tokenizer};
+        let Ok(tokens) = Tokenizer::new(&sqlparser::dialect::MySqlDialect {}, text).tokenize()
+        else {
+            return false;
+        };
+        let mut toks: Vec<Token> = tokens
+            .into_iter()
+            .filter(|t| !matches!(t, Token::Whitespace(_)))
+            .collect();
+        if toks.last() == Some(&Token::SemiColon) {
+            toks.pop();
+        }
+        let keyword = |at: usize, k: &str| matches!(toks.get(at), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+        if !keyword(0, "ALTER") || !keyword(1, "TABLE") {
+            return false;
+        }
+        let mut parts = Vec::new();
+        let mut at = 2;
+        loop {
+            match toks.get(at) {
+                Some(Token::Word(w)) => parts.push(match w.quote_style {
+                    Some(quote) => Ident::with_quote(quote, w.value.clone()),
+                    None => Ident::new(w.value.clone()),
+                }),
+                _ => return false,
+            }
+            at += 1;
+            if toks.get(at) == Some(&Token::Period) {
+                at += 1;
+            } else {
+                break;
+            }
+        }
+        if parts.len() > 2 || !keyword(at, "COMMENT") {
+            return false;
+        }
+        at += 1;
+        if toks.get(at) == Some(&Token::Eq) {
+            at += 1;
+        }
+        let Some(Token::SingleQuotedString(comment)) = toks.get(at) else {
+            return false;
+        };
+        if at + 1 != toks.len() {
+            return false;
+        }
+        let comment = Some(comment.clone()).filter(|c| !c.is_empty());
+        let name = self.dialect.object_name(&ObjectName::from(parts));
+        match self.table_mut(&name) {
+            Some(table) => {
+                table.comment = comment;
+                true
+            }
+            None => false,
+        }
     }
 
     /// A statement whose effect the model cannot follow: the model becomes

@@ -264,6 +264,64 @@ pub fn model_after(
 }
 
 /// The model of a database whose applied revisions are those `applied`
+/// accepts, replayed from a plan's statement texts (an application's
+/// embedded plan, which carries no syntax trees): each statement is split
+/// and parsed again, as the compiler did, and applied as [`model_of`]
+/// applies the compiled ones. A statement that does not read again as one
+/// statement (it needed `-- migrate:unchecked`, whose marker the plan does
+/// not carry) is applied as an unchecked one: what it may touch becomes
+/// unknown, never guessed.
+pub fn model_of_plan(
+    dialect: super::Dialect,
+    plan: &migrate_core::plan::Plan,
+    applied: impl Fn(&str) -> bool,
+) -> Schema {
+    let mut schema = Schema::new(dialect);
+    for revision in plan.revisions().iter().filter(|r| applied(r.id())) {
+        schema.set_origin(revision.id());
+        for statement in revision.upgrade().iter().flat_map(|s| s.statements()) {
+            let mut text = statement.sql().to_string();
+            text.push_str(";\n");
+            let compiled = reparse(&text, dialect);
+            schema.apply(&compiled, &text);
+        }
+    }
+    schema
+}
+
+/// One statement text of a plan as the compiler would have compiled it;
+/// `CheckedBy::Unchecked` when it does not read again as one statement.
+fn reparse(text: &str, dialect: super::Dialect) -> crate::CompiledStatement {
+    let end = text.len().saturating_sub(2);
+    let unchecked = crate::CompiledStatement {
+        span: 0..end,
+        line: 1,
+        column: 1,
+        leading_comments: Vec::new(),
+        ast: None,
+        checked_by: crate::CheckedBy::Unchecked,
+    };
+    let Ok(mut statements) = crate::split::split_sql(text, dialect) else {
+        return unchecked;
+    };
+    if statements.len() != 1 {
+        return unchecked;
+    }
+    let mut statement = statements.remove(0);
+    match crate::parse::parse_statement(std::path::Path::new(""), text, &mut statement, dialect) {
+        Ok(parsed) => crate::CompiledStatement {
+            span: statement.span,
+            line: statement.line,
+            column: statement.column,
+            leading_comments: Vec::new(),
+            ast: parsed.ast,
+            checked_by: parsed.checked_by,
+        },
+        Err(_) => unchecked,
+    }
+}
+
+/// The model of a database whose applied revisions are those `applied`
 /// accepts: the upgrade of each of them replayed in plan order (the order
 /// of `revisions`), the others skipped. With every revision applied, it is
 /// the model at the heads.

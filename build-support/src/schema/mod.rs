@@ -17,7 +17,7 @@ mod attributes;
 pub use attributes::sqlite_index_predicate;
 mod diff;
 mod explain;
-pub use explain::{model_after, model_of};
+pub use explain::{model_after, model_of, model_of_plan};
 mod mariadb;
 mod names;
 mod pg_objects;

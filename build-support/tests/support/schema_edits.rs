@@ -8,7 +8,7 @@
 //! an enum with a defaulted column (labels added, removed, reordered), a
 //! sequence (added, dropped, its options changed when PostgreSQL's own
 //! parser is built in: sqlparser does not read `ALTER SEQUENCE`) and a
-//! domain (added, dropped). Shared by the unit tests of
+//! domain (added, dropped, re-defined under a defaulted column). Shared by the unit tests of
 //! `migrate_build::autogen` (model round trip) and `tests/tests/autogen.rs`
 //! (real servers); the includer provides `Dialect` and `PG_QUERY` (whether
 //! the compiler has PostgreSQL's parser) in the parent module.
@@ -302,15 +302,23 @@ struct Extras {
     label_default: Option<&'static str>,
     /// `INCREMENT BY`, `MINVALUE`, `MAXVALUE`, `CACHE`, `CYCLE`; `None`: no sequence.
     sequence: Option<(i64, i64, i64, i64, bool)>,
-    domain: bool,
+    /// The domain's definition (an index into `DOMAINS`), with a table
+    /// whose defaulted column is of it; `None`: no domain.
+    domain: Option<usize>,
 }
+
+/// The definitions a domain takes (both hold its column's default).
+const DOMAINS: [&str; 2] = [
+    "AS INTEGER CHECK (VALUE > 0)",
+    "AS BIGINT DEFAULT 1 CHECK (VALUE >= 0)",
+];
 
 fn extras(rng: &mut Rng) -> Extras {
     Extras {
         labels: vec!["sad", "ok", "happy"],
         label_default: rng.chance(50).then_some("ok"),
         sequence: rng.chance(70).then_some((1, 1, 1000, 1, false)),
-        domain: rng.chance(50),
+        domain: rng.chance(50).then(|| rng.below(DOMAINS.len())),
     }
 }
 
@@ -354,7 +362,14 @@ fn edit_extras(rng: &mut Rng, x: &mut Extras) {
                 None => Some((1, 1, 1000, 1, false)),
             }
         }
-        _ => x.domain = !x.domain,
+        // A domain added, dropped or re-defined.
+        _ => {
+            x.domain = match x.domain {
+                Some(_) if rng.chance(40) => None,
+                Some(at) => Some((at + 1) % DOMAINS.len()),
+                None => Some(rng.below(DOMAINS.len())),
+            }
+        }
     }
 }
 
@@ -378,24 +393,27 @@ fn render_extras(x: &Extras) -> String {
             "CREATE SEQUENCE counter INCREMENT BY {inc} MINVALUE {min} MAXVALUE {max} CACHE {cache} {cycle};\n"
         ));
     }
-    if x.domain {
-        out.push_str("CREATE DOMAIN positive AS INTEGER CHECK (VALUE > 0);\n");
+    if let Some(at) = x.domain {
+        out.push_str(&format!(
+            "CREATE DOMAIN positive {};\nCREATE TABLE rated (id INTEGER PRIMARY KEY, p positive DEFAULT 3);\n",
+            DOMAINS[at]
+        ));
     }
     out
 }
 
 /// Comments on `tables` and their columns, drawn from `rng`: PostgreSQL's
 /// `COMMENT ON` statements, or (MySQL) `table -> (table comment, column ->
-/// comment)` for the `CREATE TABLE`. A MySQL table's own comment is drawn
-/// from its name only, so it never changes on a table that stays (the
-/// parser here does not read `ALTER TABLE ... COMMENT =`).
+/// comment)` for the `CREATE TABLE`. A table's own comment is drawn too,
+/// so it is added, changed and removed on a table that stays (on MySQL, an
+/// unchecked `ALTER TABLE ... COMMENT =` the model follows).
 fn comments(rng: &mut Rng, tables: &[Tab]) -> Vec<(String, Option<String>, String)> {
     let texts = ["main data", "it's here", "100% \\ done"];
     let mut out = Vec::new();
     for t in tables {
-        let own = t.name.bytes().map(u64::from).sum::<u64>();
-        if own % 3 == 0 {
-            out.push((t.name.clone(), None, texts[own as usize % 3].to_string()));
+        if rng.chance(33) {
+            let text = texts[rng.below(texts.len())];
+            out.push((t.name.clone(), None, text.to_string()));
         }
         for c in &t.cols {
             if rng.chance(25) {

@@ -7,6 +7,7 @@
 //! DATABASE_URL=postgres://... cargo run -p blog
 //! cargo run -p blog -- migrate current    # the Alembic verbs, same binary
 //! cargo run -p blog -- migrate downgrade -1
+//! cargo run -p blog -- migrate check --drift   # the database against the embedded history
 //! ```
 //!
 //! A plan is validated for one SQL dialect, so each backend whose SQL
@@ -81,7 +82,14 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            let code = runtime.block_on(migrate_runtime::cli::run(&Migrator::new(plan), opt));
+            // `check --drift` compares the database with the embedded plan's
+            // schema model (migrate-introspect); the other verbs are the runtime's.
+            let drift = migrate_introspect::drift::Embedded;
+            let code = runtime.block_on(migrate_runtime::cli::run_with_drift(
+                &Migrator::new(plan),
+                opt,
+                &drift,
+            ));
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         None => match runtime.block_on(serve()) {

@@ -5,7 +5,12 @@
 //!
 //! ```text
 //! DATABASE_URL=postgres://... cargo run -p blog-postgres-only
+//! DATABASE_URL=postgres://... cargo run -p blog-postgres-only -- migrate check --drift
 //! ```
+//!
+//! `migrate ...` runs the Alembic verbs over the embedded plan, `check
+//! --drift` included (migrate-introspect with its `postgres` and `cli`
+//! features only).
 //!
 //! A URL of a driver left out is refused with the feature to enable (run it
 //! with `sqlite::memory:` to see the message).
@@ -16,7 +21,31 @@ use migrate_runtime::{embed_migrations, Migrator, Plan};
 
 static MIGRATIONS: Plan = embed_migrations!("../blog/migrations/postgres");
 
+/// `blog-postgres-only migrate <verb>`.
+#[derive(clap::Parser)]
+enum Cli {
+    /// Migration verbs over the embedded plan.
+    Migrate(migrate_runtime::cli::MigrateOpt),
+}
+
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("migrate") {
+        let Cli::Migrate(opt) = <Cli as clap::Parser>::parse();
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                eprintln!("error: could not start tokio: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let migrator = Migrator::new(&MIGRATIONS);
+        let drift = migrate_introspect::drift::Embedded;
+        let code = runtime.block_on(migrate_runtime::cli::run_with_drift(&migrator, opt, &drift));
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let Ok(url) = std::env::var("DATABASE_URL") else {
         eprintln!("error: set DATABASE_URL to a PostgreSQL database");
         return ExitCode::from(2);
