@@ -8,6 +8,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A row of one text column then integer columns.
+type TextAndIntegers = (String, Vec<i64>);
+
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt as _;
 
@@ -431,7 +434,7 @@ impl Conn {
         &'a mut self,
         sql: &'a str,
         integers: usize,
-    ) -> BoxFuture<'a, Result<Option<(String, Vec<i64>)>, sqlx::Error>> {
+    ) -> BoxFuture<'a, Result<Option<TextAndIntegers>, sqlx::Error>> {
         Box::pin(async move {
             let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => {
