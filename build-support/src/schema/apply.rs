@@ -288,6 +288,13 @@ impl Schema {
             Statement::DropDomain(drop) => {
                 let name = self.dialect.object_name(&drop.name);
                 self.drop_one(ObjectKind::Type, &name, drop.if_exists, problems);
+                let cascade = matches!(
+                    drop.drop_behavior,
+                    Some(sqlparser::ast::DropBehavior::Cascade)
+                );
+                if cascade && matches!(self.dialect, Dialect::Postgres | Dialect::Generic) {
+                    self.pg_drop_type_dependents(&name);
+                }
             }
             Statement::AlterType(alter) => self.alter_type(alter, problems),
             Statement::Comment {
@@ -1536,6 +1543,8 @@ impl Schema {
                 drop_behavior,
                 ..
             } => {
+                let cascade = matches!(drop_behavior, Some(sqlparser::ast::DropBehavior::Cascade));
+                let pg = matches!(d, Dialect::Postgres | Dialect::Generic);
                 for ident in column_names {
                     let column = d.fold(ident);
                     if table.column(&column).is_none() {
@@ -1544,11 +1553,14 @@ impl Schema {
                         }
                         continue;
                     }
+                    if pg {
+                        self.pg_drop_column_dependents(table, &column, cascade);
+                    }
                     self.drop_column(table, &column);
                 }
-                // CASCADE drops the views that read those columns; the model
-                // does not know which columns a view reads.
-                if matches!(drop_behavior, Some(sqlparser::ast::DropBehavior::Cascade)) {
+                // Elsewhere CASCADE drops the views that read those columns;
+                // the model does not know which columns a view reads there.
+                if cascade && !pg {
                     for k in self.dependents(&table.name) {
                         if k.kind == ObjectKind::View {
                             self.mark_uncertain(k);
@@ -1871,7 +1883,7 @@ impl Schema {
         });
     }
 
-    fn drop_column(&mut self, table: &mut Table, column: &str) {
+    pub(super) fn drop_column(&mut self, table: &mut Table, column: &str) {
         table.columns.retain(|c| c.name != column);
         table.column_comments.remove(column);
         table
@@ -2323,7 +2335,9 @@ impl Schema {
                 }
                 ObjectType::Type => {
                     self.drop_one(ObjectKind::Type, &name, if_exists, problems);
-                    if cascade {
+                    if cascade && matches!(d, Dialect::Postgres | Dialect::Generic) {
+                        self.pg_drop_type_dependents(&name);
+                    } else if cascade {
                         // Columns of the type go with it; which ones is not
                         // worth modelling.
                         let users: Vec<ObjectKey> = self
@@ -2422,7 +2436,7 @@ impl Schema {
     /// sequences, the foreign keys that point at it, and the views that read
     /// it (CASCADE; without it those views cannot have existed, since the
     /// server refuses, so the model stops trusting them).
-    fn drop_relation(&mut self, name: &Name, cascade: bool) {
+    pub(super) fn drop_relation(&mut self, name: &Name, cascade: bool) {
         let kind = if self.contains(ObjectKind::Table, name) {
             ObjectKind::Table
         } else {

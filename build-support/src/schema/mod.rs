@@ -18,6 +18,7 @@ pub use attributes::sqlite_index_predicate;
 mod diff;
 mod explain;
 pub use explain::{model_after, model_of};
+mod dependencies;
 mod mariadb;
 mod names;
 mod pg_objects;
