@@ -912,6 +912,9 @@ async fn drop_type_cascade_takes_columns_domains_and_overloads_postgres() {
             &format!(
                 "{create}\
                  CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'SELECT 2';\n\
+                 CREATE DOMAIN short AS varchar(20) CHECK (VALUE <> '');\n\
+                 CREATE DOMAIN stamp AS timestamp;\n\
+                 CREATE TYPE pair AS (a int, b text);\n\
                  CREATE TABLE p (id int PRIMARY KEY, m mood, ms mood[], d ddmood, k text);\n\
                  CREATE INDEX p_m ON p (m, k);\n\
                  CREATE VIEW pv AS SELECT id, k FROM p;\n\

@@ -274,7 +274,7 @@ impl Schema {
                     ),
                     _ => (Vec::new(), TypeKind::Other),
                 };
-                self.create_type(name, labels, kind, problems);
+                self.create_type(name, labels, kind, None, problems);
             }
             Statement::CreateDomain(domain) => {
                 let name = self.dialect.object_name(&domain.name);
@@ -283,7 +283,14 @@ impl Schema {
                 unnamed.name = ObjectName::from(vec![sqlparser::ast::Ident::new("d")]);
                 let text = unnamed.to_string();
                 let definition = text.strip_prefix("CREATE DOMAIN d ").map(str::to_string);
-                self.create_type(name, Vec::new(), TypeKind::Domain(definition), problems);
+                let base = Some(normalize_type(&domain.data_type));
+                self.create_type(
+                    name,
+                    Vec::new(),
+                    TypeKind::Domain(definition),
+                    base,
+                    problems,
+                );
             }
             Statement::DropDomain(drop) => {
                 let name = self.dialect.object_name(&drop.name);
@@ -762,6 +769,7 @@ impl Schema {
         name: Name,
         labels: Vec<String>,
         kind: TypeKind,
+        base: Option<String>,
         problems: &mut Vec<Problem>,
     ) {
         let k = key(ObjectKind::Type, &name);
@@ -773,7 +781,15 @@ impl Schema {
             self.silenced(&k, &format!("type {name} already exists"), problems);
         }
         self.settle(&k);
-        self.insert(k, Object::Type(TypeDef { name, labels, kind }));
+        self.insert(
+            k,
+            Object::Type(TypeDef {
+                name,
+                labels,
+                kind,
+                base,
+            }),
+        );
     }
 
     fn alter_type(&mut self, alter: &AlterType, problems: &mut Vec<Problem>) {
