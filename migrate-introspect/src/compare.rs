@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use migrate_build::schema::{
     Column, ConstraintKind, Dialect, ForeignKeyActions, IndexPredicate, Object, ObjectKey, Schema,
-    Table,
+    Table, TypeDef, TypeKind,
 };
 
 use crate::Catalog;
@@ -363,6 +363,26 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
                 }
             }
             (Some(Object::Type(m)), Some(Object::Type(c))) => {
+                let kind = |t: &TypeDef| match t.kind {
+                    TypeKind::Enum => "an enum",
+                    TypeKind::Domain(_) => "a domain",
+                    TypeKind::Other => "a composite, range or base type",
+                };
+                if kind(m) != kind(c) {
+                    miss(format!(
+                        "{} in the model, {} in the database",
+                        kind(m),
+                        kind(c)
+                    ));
+                }
+                if let (Some(mb), Some(cb)) = (&m.base, &c.base) {
+                    // `public` is on the search path: `format_type` leaves
+                    // it out.
+                    let normal = |t: &str| normal_type(t.strip_prefix("public.").unwrap_or(t));
+                    if normal(mb) != normal(cb) {
+                        miss(format!("base type {mb} in the model, {cb} in the database"));
+                    }
+                }
                 if !m.labels.is_empty() && m.labels != c.labels {
                     miss(format!(
                         "labels {:?} in the model, {:?} in the database",
@@ -654,7 +674,8 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
 /// How two catalogs differ, in the normal form the model is compared in:
 /// columns by name with normal type, nullability and default; constraints
 /// by kind, name, columns and foreign key actions; indexes by table,
-/// columns, uniqueness, method and `WHERE`; views; sequences with owner; enum labels.
+/// columns, uniqueness, method and `WHERE`; views; sequences with owner; enum labels
+/// and a domain's base type.
 pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
     fn parts(object: &Object) -> BTreeSet<String> {
         match object {
@@ -701,7 +722,11 @@ pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
             }
             Object::View(v) => [format!("materialized={}", v.materialized)].into(),
             Object::Sequence(s) => [format!("owned by {:?}", s.owned_by)].into(),
-            Object::Type(t) => [format!("labels {:?}", t.labels)].into(),
+            Object::Type(t) => [
+                format!("labels {:?}", t.labels),
+                format!("base type {:?}", t.base),
+            ]
+            .into(),
             Object::Extension(_) => BTreeSet::new(),
             Object::Function(f) => [format!("overloads {:?}", f.signatures)].into(),
             Object::Trigger(t) => [format!("on {}", t.table)].into(),

@@ -261,7 +261,8 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
     let rows = sqlx::query(&format!(
         "SELECT n.nspname::text, t.typname::text, \
                 coalesce((SELECT string_agg(e.enumlabel::text, chr(1) ORDER BY e.enumsortorder) \
-                          FROM pg_enum e WHERE e.enumtypid = t.oid), ''), t.typtype::text \
+                          FROM pg_enum e WHERE e.enumtypid = t.oid), ''), t.typtype::text, \
+                CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_class c ON c.oid = t.typrelid \
          WHERE {PG_USER_SCHEMA} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND c.relkind = 'c')) \
@@ -281,6 +282,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                     "d" => TypeKind::Domain(None),
                     _ => TypeKind::Other,
                 },
+                base: row.get(4),
             }),
         );
     }

@@ -797,3 +797,145 @@ async fn triggers_follow_mariadb() {
     .await;
     db.drop_database().await;
 }
+
+/// The objects the comparison could not judge after `step`.
+fn unknown_after(step: &Step) -> Vec<&str> {
+    step.comparison
+        .unknown
+        .iter()
+        .map(|u| u.object.as_str())
+        .collect()
+}
+
+/// The foreign keys of `table` in the model, by name.
+fn foreign_keys(model: &Schema, table: &str) -> Vec<String> {
+    model
+        .table(&Name::bare(table))
+        .map(|t| {
+            t.constraints
+                .iter()
+                .filter(|c| c.kind == schema::ConstraintKind::ForeignKey)
+                .map(|c| c.name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn drop_column_and_drop_table_cascade_follow_postgres() {
+    let Some(db) = require_server(TestDb::postgres("drop_column_cascade").await) else {
+        return;
+    };
+    let (model, steps) = replay(
+        &db,
+        Dialect::Postgres,
+        &[
+            "CREATE TABLE t (id int PRIMARY KEY, a int, b int, c text, \
+                 UNIQUE (a, b), CHECK (a < b), CHECK (b > 0));\n\
+             CREATE INDEX t_expr ON t (lower(c));\n\
+             CREATE INDEX t_part ON t (id) WHERE b > 1;\n\
+             CREATE INDEX t_ab ON t (a, id);\n\
+             CREATE TABLE u (x int, y int, FOREIGN KEY (x, y) REFERENCES t (a, b));\n\
+             CREATE VIEW v_b AS SELECT id, b FROM t;\n\
+             CREATE VIEW v_other AS SELECT id, a FROM t;\n\
+             CREATE MATERIALIZED VIEW v_on AS SELECT id FROM v_b;\n\
+             CREATE INDEX v_on_id ON v_on (id);",
+            // Without CASCADE: the expression index on `c` goes.
+            "ALTER TABLE t DROP COLUMN c;",
+            // With it: the two-column unique and check, the partial index,
+            // u's foreign key to (a, b), the view reading b and what is
+            // built on it; the view reading other columns stays.
+            "ALTER TABLE t DROP COLUMN b CASCADE;",
+            // None of them is left to make these duplicates.
+            "CREATE VIEW v_b AS SELECT id, a FROM t;\n\
+             CREATE MATERIALIZED VIEW v_on AS SELECT id FROM v_b;\n\
+             CREATE INDEX v_on_id ON v_on (id);\n\
+             CREATE INDEX t_part ON t (id) WHERE a > 1;\n\
+             CREATE INDEX t_expr ON t (abs(a));\n\
+             ALTER TABLE t ADD CONSTRAINT t_check CHECK (a > 0);\n\
+             ALTER TABLE t ADD CONSTRAINT t_a_b_key UNIQUE (a);\n\
+             ALTER TABLE u ADD CONSTRAINT u_x_y_fkey FOREIGN KEY (x) REFERENCES t (id);\n\
+             CREATE TABLE w (tid int REFERENCES t (id), uid int);",
+            // DROP TABLE ... CASCADE takes the foreign keys of other tables
+            // that reference it, with the views and their indexes.
+            "DROP TABLE t CASCADE;",
+        ],
+    )
+    .await;
+    for step in &steps {
+        assert_eq!(unknown_after(step), Vec::<&str>::new(), "{}", step.revision);
+    }
+    assert!(!has(&model, ObjectKind::Index, "t_expr"));
+    assert_eq!(foreign_keys(&model, "u"), Vec::<String>::new());
+    assert_eq!(foreign_keys(&model, "w"), Vec::<String>::new());
+    assert!(!has(&model, ObjectKind::View, "v_on"));
+    assert!(!model.is_open());
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn drop_column_cascade_leaves_a_star_view_uncertain_postgres() {
+    let Some(db) = require_server(TestDb::postgres("drop_column_star").await) else {
+        return;
+    };
+    let (model, steps) = replay(
+        &db,
+        Dialect::Postgres,
+        &[
+            "CREATE TABLE t (id int PRIMARY KEY, a int, b int);\n\
+             CREATE VIEW v_star AS SELECT * FROM t;\n\
+             CREATE VIEW v_id AS SELECT id FROM t;",
+            "ALTER TABLE t DROP COLUMN b CASCADE;",
+        ],
+    )
+    .await;
+    // A `*` reads the columns the table had when the view was made, which
+    // the model does not keep: the view is not known for sure.
+    assert_eq!(unknown_after(&steps[1]), ["view v_star"]);
+    assert!(has(&model, ObjectKind::View, "v_id"));
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn drop_type_cascade_takes_columns_domains_and_overloads_postgres() {
+    let Some(db) = require_server(TestDb::postgres("drop_type_cascade").await) else {
+        return;
+    };
+    let create = "CREATE TYPE mood AS ENUM ('a', 'b');\n\
+         CREATE DOMAIN dmood AS mood;\n\
+         CREATE DOMAIN ddmood AS dmood CHECK (VALUE IS NOT NULL);\n\
+         CREATE FUNCTION f(mood) RETURNS int LANGUAGE sql AS 'SELECT 1';\n";
+    let (model, steps) = replay(
+        &db,
+        Dialect::Postgres,
+        &[
+            &format!(
+                "{create}\
+                 CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'SELECT 2';\n\
+                 CREATE DOMAIN short AS varchar(20) CHECK (VALUE <> '');\n\
+                 CREATE DOMAIN stamp AS timestamp;\n\
+                 CREATE TYPE pair AS (a int, b text);\n\
+                 CREATE TABLE p (id int PRIMARY KEY, m mood, ms mood[], d ddmood, k text);\n\
+                 CREATE INDEX p_m ON p (m, k);\n\
+                 CREATE VIEW pv AS SELECT id, k FROM p;\n\
+                 CREATE VIEW pvm AS SELECT id, m FROM p;"
+            ),
+            "DROP TYPE mood CASCADE;",
+            // Every one of them went: making them again is no duplicate.
+            &format!(
+                "{create}\
+                 ALTER TABLE p ADD COLUMN m mood, ADD COLUMN ms mood[], ADD COLUMN d ddmood;\n\
+                 CREATE INDEX p_m ON p (m, k);\n\
+                 CREATE VIEW pvm AS SELECT id, m FROM p;"
+            ),
+        ],
+    )
+    .await;
+    for step in &steps {
+        assert_eq!(unknown_after(step), Vec::<&str>::new(), "{}", step.revision);
+    }
+    assert!(has(&model, ObjectKind::Function, "f"));
+    assert!(has(&model, ObjectKind::View, "pv"));
+    assert!(has(&model, ObjectKind::Type, "ddmood"));
+    db.drop_database().await;
+}

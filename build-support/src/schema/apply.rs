@@ -341,7 +341,7 @@ impl Schema {
                     ),
                     _ => (Vec::new(), TypeKind::Other),
                 };
-                self.create_type(name, labels, kind, problems);
+                self.create_type(name, labels, kind, None, problems);
             }
             Statement::CreateDomain(domain) => {
                 let name = self.dialect.object_name(&domain.name);
@@ -350,11 +350,25 @@ impl Schema {
                 unnamed.name = ObjectName::from(vec![sqlparser::ast::Ident::new("d")]);
                 let text = unnamed.to_string();
                 let definition = text.strip_prefix("CREATE DOMAIN d ").map(str::to_string);
-                self.create_type(name, Vec::new(), TypeKind::Domain(definition), problems);
+                let base = Some(normalize_type(&domain.data_type));
+                self.create_type(
+                    name,
+                    Vec::new(),
+                    TypeKind::Domain(definition),
+                    base,
+                    problems,
+                );
             }
             Statement::DropDomain(drop) => {
                 let name = self.dialect.object_name(&drop.name);
                 self.drop_one(ObjectKind::Type, &name, drop.if_exists, problems);
+                let cascade = matches!(
+                    drop.drop_behavior,
+                    Some(sqlparser::ast::DropBehavior::Cascade)
+                );
+                if cascade && matches!(self.dialect, Dialect::Postgres | Dialect::Generic) {
+                    self.pg_drop_type_dependents(&name);
+                }
             }
             Statement::AlterType(alter) => self.alter_type(alter, problems),
             Statement::Comment {
@@ -822,6 +836,7 @@ impl Schema {
         name: Name,
         labels: Vec<String>,
         kind: TypeKind,
+        base: Option<String>,
         problems: &mut Vec<Problem>,
     ) {
         let k = key(ObjectKind::Type, &name);
@@ -833,7 +848,15 @@ impl Schema {
             self.silenced(&k, &format!("type {name} already exists"), problems);
         }
         self.settle(&k);
-        self.insert(k, Object::Type(TypeDef { name, labels, kind }));
+        self.insert(
+            k,
+            Object::Type(TypeDef {
+                name,
+                labels,
+                kind,
+                base,
+            }),
+        );
     }
 
     fn alter_type(&mut self, alter: &AlterType, problems: &mut Vec<Problem>) {
@@ -1603,6 +1626,8 @@ impl Schema {
                 drop_behavior,
                 ..
             } => {
+                let cascade = matches!(drop_behavior, Some(sqlparser::ast::DropBehavior::Cascade));
+                let pg = matches!(d, Dialect::Postgres | Dialect::Generic);
                 for ident in column_names {
                     let column = d.fold(ident);
                     if table.column(&column).is_none() {
@@ -1611,11 +1636,14 @@ impl Schema {
                         }
                         continue;
                     }
+                    if pg {
+                        self.pg_drop_column_dependents(table, &column, cascade);
+                    }
                     self.drop_column(table, &column);
                 }
-                // CASCADE drops the views that read those columns; the model
-                // does not know which columns a view reads.
-                if matches!(drop_behavior, Some(sqlparser::ast::DropBehavior::Cascade)) {
+                // Elsewhere CASCADE drops the views that read those columns;
+                // the model does not know which columns a view reads there.
+                if cascade && !pg {
                     for k in self.dependents(&table.name) {
                         if k.kind == ObjectKind::View {
                             self.mark_uncertain(k);
@@ -1938,7 +1966,7 @@ impl Schema {
         });
     }
 
-    fn drop_column(&mut self, table: &mut Table, column: &str) {
+    pub(super) fn drop_column(&mut self, table: &mut Table, column: &str) {
         table.columns.retain(|c| c.name != column);
         table.column_comments.remove(column);
         table
@@ -2390,7 +2418,9 @@ impl Schema {
                 }
                 ObjectType::Type => {
                     self.drop_one(ObjectKind::Type, &name, if_exists, problems);
-                    if cascade {
+                    if cascade && matches!(d, Dialect::Postgres | Dialect::Generic) {
+                        self.pg_drop_type_dependents(&name);
+                    } else if cascade {
                         // Columns of the type go with it; which ones is not
                         // worth modelling.
                         let users: Vec<ObjectKey> = self
@@ -2489,7 +2519,7 @@ impl Schema {
     /// sequences, the foreign keys that point at it, and the views that read
     /// it (CASCADE; without it those views cannot have existed, since the
     /// server refuses, so the model stops trusting them).
-    fn drop_relation(&mut self, name: &Name, cascade: bool) {
+    pub(super) fn drop_relation(&mut self, name: &Name, cascade: bool) {
         let kind = if self.contains(ObjectKind::Table, name) {
             ObjectKind::Table
         } else {

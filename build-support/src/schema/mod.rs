@@ -18,6 +18,7 @@ pub use attributes::sqlite_index_predicate;
 mod diff;
 mod explain;
 pub use explain::{model_after, model_of, model_of_plan};
+mod dependencies;
 mod mariadb;
 mod names;
 mod pg_objects;
@@ -263,6 +264,10 @@ pub struct TypeDef {
     pub labels: Vec<String>,
     /// Enum, domain or another kind.
     pub kind: TypeKind,
+    /// For a domain, its base type as [`normalize_type`] prints it
+    /// (`integer`, `character varying(20)`, `mood`; a catalog gives
+    /// `format_type`'s text); `None` for another kind or when not known.
+    pub base: Option<String>,
 }
 
 /// What a user-defined type is.
