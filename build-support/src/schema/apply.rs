@@ -1522,7 +1522,7 @@ impl Schema {
     fn alter_table(&mut self, alter: &AlterTable, problems: &mut Vec<Problem>) {
         let name = self.dialect.object_name(&alter.name);
         let k = key(ObjectKind::Table, &name);
-        let Some(Object::Table(mut table)) = self.objects.get(&k).cloned() else {
+        let Some(mut table) = self.take_table(&k) else {
             // ALTER TABLE renames views, sequences and indexes too.
             let rename = alter.operations.iter().find_map(|o| match o {
                 AlterTableOperation::RenameTable { table_name } => Some(table_name),
@@ -2637,48 +2637,64 @@ struct Spec {
 }
 
 /// What follows the table in `create` as sqlparser prints it
-/// (`USING gin (a, lower(b)) WHERE c`): the statement printed, less its
-/// head up to the table, which depends only on the flags, the name and the
-/// table. A statement whose head cannot be cut off (`ASYNC`) is kept whole,
-/// printed without its name, `UNIQUE`, `CONCURRENTLY` and `IF NOT EXISTS`. Printed
-/// from the statement itself: a copy of the statement to print without
-/// those cost more than the rest of `CREATE INDEX`'s replay.
+/// (`USING gin (a, lower(b)) WHERE c`): the parts after the table, printed
+/// one by one as sqlparser's `CREATE INDEX` prints them (the head, with the
+/// index's and table's names, is not printed at all: printing the whole
+/// statement to cut it off was most of `CREATE INDEX`'s replay). A
+/// statement with `ASYNC` is kept whole, printed without its name,
+/// `UNIQUE`, `CONCURRENTLY` and `IF NOT EXISTS`.
 fn index_definition(create: &CreateIndex) -> String {
-    let text = create.to_string();
-    let mut head = String::from("CREATE ");
-    if create.unique {
-        head.push_str("UNIQUE ");
-    }
-    head.push_str("INDEX ");
-    if create.concurrently {
-        head.push_str("CONCURRENTLY ");
-    }
     if create.r#async {
-        head.push_str("ASYNC ");
+        let mut bare = create.clone();
+        bare.name = None;
+        bare.unique = false;
+        bare.concurrently = false;
+        bare.if_not_exists = false;
+        return bare.to_string().trim().to_string();
     }
-    if create.if_not_exists {
-        head.push_str("IF NOT EXISTS ");
-    }
-    if let Some(name) = &create.name {
-        let _ = write!(head, "{name} ");
-    }
-    let _ = write!(head, "ON {}", create.table_name);
-    match text.strip_prefix(head.as_str()) {
-        Some(rest) if !create.r#async => rest.trim().to_string(),
-        _ => {
-            let mut bare = create.clone();
-            bare.name = None;
-            bare.unique = false;
-            bare.concurrently = false;
-            bare.if_not_exists = false;
-            let text = bare.to_string();
-            let prefix = format!("CREATE INDEX ON {}", create.table_name);
-            text.strip_prefix(&prefix)
-                .unwrap_or(&text)
-                .trim()
-                .to_string()
+    fn list<T: std::fmt::Display>(out: &mut String, items: &[T], separator: &str) {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(separator);
+            }
+            let _ = write!(out, "{item}");
         }
     }
+    let mut out = String::new();
+    if let Some(using) = &create.using {
+        let _ = write!(out, "USING {using} ");
+    }
+    out.push('(');
+    list(&mut out, &create.columns, ", ");
+    out.push(')');
+    if !create.include.is_empty() {
+        out.push_str(" INCLUDE (");
+        list(&mut out, &create.include, ", ");
+        out.push(')');
+    }
+    match create.nulls_distinct {
+        Some(true) => out.push_str(" NULLS DISTINCT"),
+        Some(false) => out.push_str(" NULLS NOT DISTINCT"),
+        None => {}
+    }
+    if !create.with.is_empty() {
+        out.push_str(" WITH (");
+        list(&mut out, &create.with, ", ");
+        out.push(')');
+    }
+    if let Some(predicate) = &create.predicate {
+        let _ = write!(out, " WHERE {predicate}");
+    }
+    if !create.index_options.is_empty() {
+        out.push(' ');
+        list(&mut out, &create.index_options, " ");
+    }
+    if !create.alter_options.is_empty() {
+        out.push(' ');
+        list(&mut out, &create.alter_options, " ");
+    }
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// A table constraint without its name, as sqlparser prints it; `None`
@@ -2894,4 +2910,56 @@ fn table_comment(create: &CreateTable) -> Option<String> {
         })
         .filter(|c| !c.is_empty())
         .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::index_definition;
+    use sqlparser::ast::Statement;
+    use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect};
+    use sqlparser::parser::Parser;
+
+    /// The definition printed part by part is the statement as sqlparser
+    /// prints it, less its head up to the table.
+    #[test]
+    fn index_definition_is_the_printed_statement_after_the_table() {
+        let postgres = [
+            "CREATE INDEX i ON t (a)",
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON s.t USING gin (a, lower(b)) WHERE c > 0",
+            "CREATE INDEX ON t (a DESC NULLS LAST, (b + 1))",
+            "CREATE INDEX i ON t USING btree (a) INCLUDE (b, c) NULLS NOT DISTINCT WITH (fillfactor = 70)",
+            "CREATE UNIQUE INDEX \"I\" ON \"T\" (\"A\") NULLS DISTINCT",
+            "CREATE INDEX i ON t (a text_pattern_ops) WHERE deleted_at IS NULL AND b <> 'x'",
+        ];
+        let mysql = [
+            "CREATE INDEX i ON t (a(10), b) USING BTREE",
+            "CREATE UNIQUE INDEX i USING HASH ON t (a)",
+        ];
+        let parsed = postgres
+            .iter()
+            .map(|sql| (*sql, Parser::parse_sql(&PostgreSqlDialect {}, sql)))
+            .chain(
+                mysql
+                    .iter()
+                    .map(|sql| (*sql, Parser::parse_sql(&MySqlDialect {}, sql))),
+            )
+            .chain(
+                postgres
+                    .iter()
+                    .map(|sql| (*sql, Parser::parse_sql(&GenericDialect {}, sql))),
+            );
+        let mut checked = 0;
+        for (sql, statements) in parsed {
+            let Ok(statements) = statements else { continue };
+            let Some(Statement::CreateIndex(create)) = statements.first() else {
+                panic!("{sql}: not a CREATE INDEX");
+            };
+            let text = create.to_string();
+            let table = format!(" ON {}", create.table_name);
+            let at = text.find(&table).expect("the table") + table.len();
+            assert_eq!(index_definition(create), text[at..].trim(), "{sql}");
+            checked += 1;
+        }
+        assert!(checked >= 10, "only {checked} statements parsed");
+    }
 }

@@ -922,6 +922,30 @@ impl Schema {
         existed
     }
 
+    /// Moves the table `key` names out of the model for a statement to
+    /// change it, leaving in its place a table of the same name with only
+    /// its constraints, so that the derived indexes (constraint names,
+    /// referrers) still count what the model held and the name stays taken;
+    /// the caller puts the changed table back with `insert`. The journal
+    /// records the table first if it has not yet. The changes made
+    /// meanwhile must not read the table through the model (they get the
+    /// stand-in); in return the table is not copied (a statement that
+    /// changes a table copied it whole before).
+    fn take_table(&mut self, key: &ObjectKey) -> Option<Table> {
+        if !matches!(self.objects.get(key), Some(Object::Table(_))) {
+            return None;
+        }
+        self.touch(key);
+        let Some(Object::Table(slot)) = self.objects.get_mut(key) else {
+            return None;
+        };
+        let stand_in = Table {
+            constraints: slot.constraints.clone(),
+            ..Table::new(slot.name.clone())
+        };
+        Some(std::mem::replace(slot, stand_in))
+    }
+
     /// A table to change in place; the change must not touch its
     /// constraints (those go through `insert`, which counts their names).
     fn table_mut(&mut self, name: &Name) -> Option<&mut Table> {
@@ -950,20 +974,40 @@ impl Schema {
 
 /// The relations `object` names: what a view reads, an index's table, a
 /// sequence's owning table, the tables a table's foreign keys point at.
-fn referenced(object: &Object) -> Box<dyn Iterator<Item = &Name> + '_> {
+fn referenced(object: &Object) -> Referenced<'_> {
     match object {
-        Object::View(view) => Box::new(view.depends_on.iter()),
-        Object::Index(index) => Box::new(std::iter::once(&index.table)),
-        Object::Sequence(sequence) => Box::new(sequence.owned_by.iter().map(|(table, _)| table)),
-        Object::Table(table) => Box::new(
-            table
-                .constraints
-                .iter()
-                .filter_map(|constraint| constraint.references.as_ref()),
-        ),
-        Object::Trigger(trigger) => Box::new(std::iter::once(&trigger.table)),
-        Object::Type(_) | Object::Extension(_) | Object::Function(_) => {
-            Box::new(std::iter::empty())
+        Object::View(view) => Referenced::Set(view.depends_on.iter()),
+        Object::Index(index) => Referenced::One(Some(&index.table)),
+        Object::Sequence(sequence) => {
+            Referenced::One(sequence.owned_by.as_ref().map(|(table, _)| table))
+        }
+        Object::Table(table) => Referenced::Constraints(table.constraints.iter()),
+        Object::Trigger(trigger) => Referenced::One(Some(&trigger.table)),
+        Object::Type(_) | Object::Extension(_) | Object::Function(_) => Referenced::One(None),
+    }
+}
+
+/// The iterator [`referenced`] returns (not boxed: `put` asks for it two
+/// or three times per change, and a box each time was an allocation).
+enum Referenced<'a> {
+    /// A view's relations.
+    Set(std::collections::btree_set::Iter<'a, Name>),
+    /// At most one relation.
+    One(Option<&'a Name>),
+    /// A table's foreign keys' targets.
+    Constraints(std::slice::Iter<'a, Constraint>),
+}
+
+impl<'a> Iterator for Referenced<'a> {
+    type Item = &'a Name;
+
+    fn next(&mut self) -> Option<&'a Name> {
+        match self {
+            Referenced::Set(names) => names.next(),
+            Referenced::One(name) => name.take(),
+            Referenced::Constraints(constraints) => {
+                constraints.find_map(|constraint| constraint.references.as_ref())
+            }
         }
     }
 }
