@@ -232,9 +232,7 @@ impl VersionTable {
                 statements.push(format!(
                     "CREATE OR REPLACE FUNCTION \"{counter}\"() RETURNS trigger LANGUAGE plpgsql AS $migrate$\nBEGIN\n    EXECUTE format('UPDATE %I.%I SET changes = changes + 1 WHERE id = 1', TG_TABLE_SCHEMA, TG_TABLE_NAME || '_summary');\n    RETURN NULL;\nEND\n$migrate$"
                 ));
-                statements.push(format!(
-                    "DROP TRIGGER IF EXISTS \"{counter}\" ON {table}"
-                ));
+                statements.push(format!("DROP TRIGGER IF EXISTS \"{counter}\" ON {table}"));
                 statements.push(format!(
                     "CREATE TRIGGER \"{counter}\" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE PROCEDURE \"{counter}\"()"
                 ));
