@@ -412,9 +412,9 @@ impl Conn {
         Box::pin(async move {
             let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => {
-                    match sqlx::Executor::fetch_all(&mut **c, sqlx::raw_sql(sql)).await?.first() {
+                    match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
                         Some(row) => (0..columns)
-                            .map(|i| sqlx::Row::try_get::<String, _>(row, i))
+                            .map(|i| sqlx::Row::try_get::<String, _>(&row, i))
                             .collect::<Result<Vec<String>, sqlx::Error>>()
                             .map(Some),
                         None => Ok(None),
@@ -427,10 +427,7 @@ impl Conn {
     }
 
     /// One row of a text column then `integers` integer columns, by the
-    /// simple query protocol (one round trip, nothing prepared). The rows
-    /// are read to the end: a result dropped after its first row costs
-    /// PostgreSQL one more round trip (sqlx sends a `Sync` and waits for
-    /// the server to be ready before the next statement). The
+    /// simple query protocol (one round trip, nothing prepared). The
     /// integers are read as 64 bits, or 32 for a table an older version
     /// made with `INTEGER` columns.
     pub(crate) fn fetch_text_and_integers<'a>(
@@ -441,13 +438,13 @@ impl Conn {
         Box::pin(async move {
             let result = watched(self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => {
-                    match sqlx::Executor::fetch_all(&mut **c, sqlx::raw_sql(sql)).await?.first() {
+                    match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
                         Some(row) => {
-                            let text = sqlx::Row::try_get::<String, _>(row, 0)?;
+                            let text = sqlx::Row::try_get::<String, _>(&row, 0)?;
                             let numbers = (1..=integers)
                                 .map(|i| {
-                                    sqlx::Row::try_get::<i64, _>(row, i).or_else(|_| {
-                                        sqlx::Row::try_get::<i32, _>(row, i).map(i64::from)
+                                    sqlx::Row::try_get::<i64, _>(&row, i).or_else(|_| {
+                                        sqlx::Row::try_get::<i32, _>(&row, i).map(i64::from)
                                     })
                                 })
                                 .collect::<Result<Vec<i64>, sqlx::Error>>()?;
