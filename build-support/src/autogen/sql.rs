@@ -478,29 +478,7 @@ impl<'a> Changes<'a> {
                         // type), with their defaults: a default of the old
                         // type cannot be cast to the new one, so it is
                         // dropped around the change and set again.
-                        let users: Vec<(Name, String, Option<String>)> = self
-                            .from
-                            .tables
-                            .values()
-                            .filter_map(|table| Some((table, self.to.tables.get(&table.name)?)))
-                            .flat_map(|(old, new)| {
-                                old.columns
-                                    .iter()
-                                    .filter(|c| c.data_type == name.name)
-                                    .filter_map(move |c| {
-                                        let now = new.column(&c.name)?;
-                                        (now.data_type == name.name).then(|| {
-                                            (
-                                                old.name.clone(),
-                                                c.name.clone(),
-                                                column_default(c).map(|_| {
-                                                    column_default(now).unwrap_or_default()
-                                                }),
-                                            )
-                                        })
-                                    })
-                            })
-                            .collect();
+                        let users = self.columns_of_type(name);
                         for (table, column, default) in users {
                             let c = self.ident(&column);
                             let table = self.name(&table);
