@@ -28,18 +28,24 @@ enum Cli {
     Migrate(migrate_runtime::cli::MigrateOpt),
 }
 
+/// The single-threaded tokio runtime both paths run on, or the exit code
+/// after saying why it could not start.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("error: could not start tokio: {error}");
+            ExitCode::FAILURE
+        })
+}
+
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("migrate") {
         let Cli::Migrate(opt) = <Cli as clap::Parser>::parse();
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
+        let runtime = match runtime() {
             Ok(runtime) => runtime,
-            Err(error) => {
-                eprintln!("error: could not start tokio: {error}");
-                return ExitCode::FAILURE;
-            }
+            Err(code) => return code,
         };
         let migrator = Migrator::new(&MIGRATIONS);
         let drift = migrate_introspect::drift::Embedded;
@@ -50,15 +56,9 @@ fn main() -> ExitCode {
         eprintln!("error: set DATABASE_URL to a PostgreSQL database");
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: could not start tokio: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async {
         let migrator = Migrator::new(&MIGRATIONS);
