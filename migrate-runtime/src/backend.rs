@@ -130,6 +130,7 @@ impl Backend<'_> {
         match tokio::time::timeout(connect_timeout, pooled).await {
             Ok(Ok(inner)) => Ok(Conn {
                 inner,
+                broken: None,
                 timeout: statement_timeout,
                 probe: liveness.and_then(|every| self.probe(every)),
             }),
@@ -235,6 +236,20 @@ impl Probe {
     }
 }
 
+/// [`watched`] on a connection: when a timeout already fired on it
+/// (`broken`), that error again, without a round trip.
+async fn guarded<T>(
+    broken: Option<Timeout>,
+    timeout: Option<Duration>,
+    probe: Option<&Probe>,
+    future: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    match broken {
+        Some(fired) => Err(fired.into_sqlx()),
+        None => watched(timeout, probe, future).await,
+    }
+}
+
 /// `future`, bounded by `timeout` and watched by `probe`, if any.
 pub(crate) async fn watched<T>(
     timeout: Option<Duration>,
@@ -320,6 +335,12 @@ pub(crate) async fn bounded<T>(
 /// bounded by the statement timeout when one is set.
 pub(crate) struct Conn {
     inner: Pooled,
+    /// The timeout that fired on this connection, if one did: its protocol
+    /// state is unknown from then on, so every later round trip fails at
+    /// once with the same error instead of waiting out another timeout on
+    /// a session that cannot answer (a frozen network would otherwise cost
+    /// one full timeout per statement the caller still tries).
+    broken: Option<Timeout>,
     timeout: Option<Duration>,
     probe: Option<Probe>,
 }
@@ -353,7 +374,8 @@ macro_rules! with_conn {
 impl Conn {
     /// After a timeout the protocol state is unknown: never reuse it.
     fn settle<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        if is_timeout(&result) {
+        if let Some(fired) = timeout_of(&result) {
+            self.broken.get_or_insert(fired);
             self.close_on_drop();
         }
         result
@@ -368,7 +390,7 @@ impl Conn {
         Box::pin(async move {
             // `Executor::execute` rather than `RawSql::execute`, whose
             // future rustc cannot prove `Send` for every lifetime.
-            let result = watched(self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::Executor::execute(&mut **c, sqlx::raw_sql(sql)).await.map(|_| ()))
             })
             .await;
@@ -384,7 +406,7 @@ impl Conn {
     ) -> BoxFuture<'a, (usize, Result<(), sqlx::Error>)> {
         Box::pin(async move {
             let mut completed = 0;
-            let result = watched(self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => {
                     let mut results = sqlx::Executor::execute_many(&mut **c, sqlx::raw_sql(sql));
                     loop {
@@ -410,7 +432,7 @@ impl Conn {
         columns: usize,
     ) -> BoxFuture<'a, Result<Option<Vec<String>>, sqlx::Error>> {
         Box::pin(async move {
-            let result = watched(self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => {
                     match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
                         Some(row) => (0..columns)
@@ -436,7 +458,7 @@ impl Conn {
         integers: usize,
     ) -> BoxFuture<'a, Result<Option<TextAndIntegers>, sqlx::Error>> {
         Box::pin(async move {
-            let result = watched(self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => {
                     match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
                         Some(row) => {
@@ -464,7 +486,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
         Box::pin(async move {
-            let result = watched(self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut **c).await)
             })
             .await;
@@ -477,7 +499,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<String>, sqlx::Error>> {
         Box::pin(async move {
-            let result = watched(self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, String>(sql).fetch_optional(&mut **c).await)
             })
             .await;
@@ -491,7 +513,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, sqlx::Error>> {
         Box::pin(async move {
-            let result = watched(self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, String>(sql).fetch_all(&mut **c).await)
             })
             .await;
@@ -504,7 +526,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<(String, i64)>, sqlx::Error>> {
         Box::pin(async move {
-            let result = watched(self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
             })
             .await;
@@ -517,7 +539,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Vec<RawRow>, sqlx::Error>> {
         Box::pin(async move {
-            let result = watched(self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_as::<_, RawRow>(sql).fetch_all(&mut **c).await)
             })
             .await;
@@ -532,8 +554,15 @@ impl Conn {
     }
 }
 
-fn is_timeout<T>(result: &Result<T, sqlx::Error>) -> bool {
-    matches!(result, Err(sqlx::Error::Io(error)) if error.get_ref().is_some_and(|inner| inner.is::<Timeout>()))
+/// The client-side timeout `result` failed with, if it did.
+fn timeout_of<T>(result: &Result<T, sqlx::Error>) -> Option<Timeout> {
+    match result {
+        Err(sqlx::Error::Io(error)) => error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<Timeout>())
+            .copied(),
+        _ => None,
+    }
 }
 
 /// Whether an error means the connection itself failed (or timed out), so

@@ -422,6 +422,15 @@ async fn frozen(t: &TestDb, bound: Bound) {
             .unwrap_or_else(|_| panic!("{context}: still waiting after 60 s"))
             .expect("no panic");
         let waited = started.elapsed();
+        // A timeout leaves its connection unusable, and every later round
+        // trip on it fails at once: the run pays one statement timeout, a
+        // reconnect and the lock's release (4.5 s), not one timeout per
+        // statement it still tries (up to 10.5 s was seen, and over 60 s
+        // once on a loaded machine). 3 s of slack for the load.
+        assert!(
+            waited < Duration::from_secs(9),
+            "{context}: the run took {waited:?} to give up"
+        );
         let error = result.expect_err("a frozen network cannot complete the run");
         let text = error.to_string();
         let fired = match bound {
