@@ -22,6 +22,7 @@
 
 pub mod adopt;
 pub mod dialect;
+pub mod digest;
 pub mod error;
 pub mod graph;
 pub mod lock;

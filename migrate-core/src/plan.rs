@@ -122,6 +122,9 @@ pub struct PlanError(String);
 pub struct Plan {
     embedded: Option<Embedded>,
     data: OnceLock<Data>,
+    /// The digest with every revision applied, for a plan built at run
+    /// time (an embedded plan reads it from its table).
+    all_applied: OnceLock<[u64; 4]>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -140,7 +143,16 @@ struct Data {
 }
 
 /// The table's first bytes: a name and the format's version.
-const MAGIC: &[u8; 8] = b"MIGPLAN\x01";
+const MAGIC: &[u8; 8] = b"MIGPLAN\x02";
+
+/// What the start of an embedded table says of the whole plan, read
+/// without decoding a revision (the start-up check needs no more).
+struct Head {
+    version_table: Text,
+    dialect: Dialect,
+    heads: usize,
+    all_applied: [u64; 4],
+}
 
 impl Plan {
     /// A plan over `revisions`, which must be in plan order (every revision
@@ -172,6 +184,7 @@ impl Plan {
     ) -> Plan {
         Plan {
             embedded: None,
+            all_applied: OnceLock::new(),
             data: OnceLock::from(Data {
                 revisions,
                 edges,
@@ -210,6 +223,22 @@ impl Plan {
         Plan {
             embedded: Some(Embedded { text, table }),
             data: OnceLock::new(),
+            all_applied: OnceLock::new(),
+        }
+    }
+
+    /// The head of the embedded table, if this plan is embedded and has not
+    /// been decoded yet (O(1)).
+    fn head(&self) -> Option<Head> {
+        let embedded = self.embedded?;
+        if self.data.get().is_some() {
+            return None;
+        }
+        let mut decoder = Decoder::new(embedded);
+        match decoder.head() {
+            Ok(head) => Some(head),
+            // Written by this version's `encode` (see `data`).
+            Err(error) => panic!("{error} (a bug in migrate-build; please report it)"),
         }
     }
 
@@ -245,6 +274,10 @@ impl Plan {
                 .position(|dialect| *dialect == data.dialect)
                 .unwrap_or(0) as u64,
         );
+        encoder.uint(data.edges.heads.len() as u64);
+        for word in self.all_applied_sum() {
+            encoder.table.extend_from_slice(&word.to_le_bytes());
+        }
         encoder.uint(data.revisions.len() as u64);
         for (index, revision) in data.revisions.iter().enumerate() {
             for text in [
@@ -364,12 +397,48 @@ impl Plan {
 
     /// The version table name from `migrate.toml` (default `migrate_version`).
     pub fn version_table(&self) -> &str {
-        &self.data().version_table
+        match self.head() {
+            Some(Head {
+                version_table: Cow::Borrowed(name),
+                ..
+            }) => name,
+            _ => &self.data().version_table,
+        }
     }
 
     /// The dialect the SQL was validated against.
     pub fn dialect(&self) -> Dialect {
-        self.data().dialect
+        match self.head() {
+            Some(head) => head.dialect,
+            None => self.data().dialect,
+        }
+    }
+
+    /// How many heads the plan has ([`Plan::heads`], counted without
+    /// decoding an embedded plan).
+    pub fn head_count(&self) -> usize {
+        match self.head() {
+            Some(head) => head.heads,
+            None => self.data().edges.heads.len(),
+        }
+    }
+
+    /// The version table's summary digest once every revision of the plan
+    /// is applied ([`crate::digest`]): what `upgrade heads` reaches, and
+    /// `upgrade head` when the plan has one head. Written into an embedded
+    /// plan's table by [`Plan::encode`], so the start-up check decodes
+    /// nothing.
+    pub fn all_applied_digest(&self) -> String {
+        crate::digest::hex(self.all_applied_sum())
+    }
+
+    fn all_applied_sum(&self) -> [u64; 4] {
+        if let Some(head) = self.head() {
+            return head.all_applied;
+        }
+        *self
+            .all_applied
+            .get_or_init(|| crate::digest::of_revisions(self.revisions().iter()))
     }
 }
 
@@ -448,6 +517,41 @@ struct Decoder {
 }
 
 impl Decoder {
+    fn new(embedded: Embedded) -> Decoder {
+        Decoder {
+            text: embedded.text,
+            table: embedded.table,
+            at: MAGIC.len() + 8,
+        }
+    }
+
+    /// The table's head: version table, dialect, head count and the digest
+    /// with every revision applied.
+    fn head(&mut self) -> Result<Head, PlanError> {
+        let version_table = self.text()?;
+        let dialect = usize::try_from(self.uint()?)
+            .ok()
+            .and_then(|index| Dialect::ALL.get(index).copied())
+            .ok_or_else(|| self.error("unknown dialect"))?;
+        let heads = self.count()?;
+        let mut all_applied = [0u64; 4];
+        for word in &mut all_applied {
+            let bytes: [u8; 8] = self
+                .table
+                .get(self.at..self.at + 8)
+                .and_then(|bytes| bytes.try_into().ok())
+                .ok_or_else(|| self.error("truncated digest"))?;
+            self.at += 8;
+            *word = u64::from_le_bytes(bytes);
+        }
+        Ok(Head {
+            version_table,
+            dialect,
+            heads,
+            all_applied,
+        })
+    }
+
     fn error(&self, what: &str) -> PlanError {
         PlanError(format!(
             "the embedded table is corrupt at byte {} ({what})",
@@ -541,16 +645,13 @@ impl Decoder {
 }
 
 fn decode(embedded: Embedded) -> Result<Data, PlanError> {
-    let mut decoder = Decoder {
-        text: embedded.text,
-        table: embedded.table,
-        at: MAGIC.len() + 8,
-    };
-    let version_table = decoder.text()?;
-    let dialect = usize::try_from(decoder.uint()?)
-        .ok()
-        .and_then(|index| Dialect::ALL.get(index).copied())
-        .ok_or_else(|| decoder.error("unknown dialect"))?;
+    let mut decoder = Decoder::new(embedded);
+    let Head {
+        version_table,
+        dialect,
+        heads,
+        ..
+    } = decoder.head()?;
     let count = decoder.count()?;
     let mut revisions = Vec::with_capacity(count);
     let mut edges = Edges {
@@ -590,6 +691,9 @@ fn decode(embedded: Embedded) -> Result<Data, PlanError> {
         });
     }
     edges.heads = decoder.indices()?;
+    if edges.heads.len() != heads {
+        return Err(decoder.error("head count"));
+    }
     edges.bases = decoder.indices()?;
     if decoder.at != decoder.table.len() {
         return Err(decoder.error("trailing bytes"));
@@ -870,6 +974,47 @@ mod tests {
     #[test]
     #[should_panic(expected = "another version of migrate-build")]
     fn a_table_of_another_format_stops_the_build() {
-        let _ = Plan::embedded("", b"MIGPLAN\x02\0\0\0\0\0\0\0\0");
+        let _ = Plan::embedded("", b"MIGPLAN\x01\0\0\0\0\0\0\0\0");
+    }
+
+    /// The digest the start-up check expects for `heads` (and `head` with
+    /// one head) is what resolving the target gives, and an embedded plan
+    /// answers it, with its table's name, dialect and head count, without
+    /// decoding a revision.
+    #[test]
+    fn the_head_of_the_table_answers_without_decoding() {
+        let two_heads = Plan::new(
+            vec![
+                revision("a", &[], &[], &[]),
+                revision("b", &["a"], &[], &["side"]),
+                revision("c", &["a"], &[], &[]),
+                revision("e", &["c"], &["side"], &[]),
+            ],
+            "v",
+            Dialect::Sqlite,
+        );
+        for (plan, heads) in [(sample(), 1), (two_heads, 2)] {
+            let resolved = |target: &str| {
+                let target: crate::Target = target.parse().expect("a target");
+                let positions = plan.graph().upgrade(&[], &target).expect("resolves");
+                let revisions = plan.revisions();
+                crate::digest::hex(crate::digest::of_revisions(
+                    positions.iter().map(|&p| &revisions[p]),
+                ))
+            };
+            assert_eq!(plan.all_applied_digest(), resolved("heads"));
+            if heads == 1 {
+                assert_eq!(plan.all_applied_digest(), resolved("head"));
+            }
+            let embedded = leak(&plan);
+            assert_eq!(embedded.version_table(), plan.version_table());
+            assert_eq!(embedded.dialect(), plan.dialect());
+            assert_eq!(embedded.head_count(), heads);
+            assert_eq!(embedded.all_applied_digest(), plan.all_applied_digest());
+            assert!(embedded.data.get().is_none(), "nothing was decoded");
+            assert_eq!(embedded.heads().len(), heads);
+            assert_eq!(embedded.all_applied_digest(), plan.all_applied_digest());
+        }
+        assert_ne!(sample().all_applied_digest(), crate::digest::hex([0; 4]));
     }
 }

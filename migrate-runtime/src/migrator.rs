@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::apply::{
@@ -15,8 +15,8 @@ use crate::plan::{Dialect, Plan, Revision};
 use crate::script::{runs_bare, RevisionScript, ScriptBuilder};
 use crate::target::{IntoTarget, Target};
 use crate::version_table::{
-    decode_downgrade, encode_downgrade, fingerprint, hex, plan_digest, NewRow, RowState, Rows,
-    Summary, VersionRow, VersionTable,
+    decode_downgrade, encode_downgrade, fingerprint, hex, NewRow, RowState, Rows, Summary,
+    VersionRow, VersionTable,
 };
 use futures_util::future::BoxFuture;
 use migrate_core::Graph;
@@ -100,8 +100,6 @@ pub struct Migrator {
     verify_checksums: bool,
     transaction_mode: TransactionMode,
     revert_unknown: bool,
-    head_digest: OnceLock<String>,
-    heads_digest: OnceLock<String>,
     on_revision: Option<crate::apply::OnRevision>,
     /// A fleet's PostgreSQL schema target: mixed into the advisory lock's
     /// key (one lock per schema), and created before an upgrade or stamp.
@@ -130,8 +128,6 @@ impl Migrator {
             verify_checksums: true,
             transaction_mode: TransactionMode::PerRevision,
             revert_unknown: false,
-            head_digest: OnceLock::new(),
-            heads_digest: OnceLock::new(),
             on_revision: None,
             schema: None,
         }
@@ -305,61 +301,23 @@ impl Migrator {
     }
 
     /// The summary digest the database has when `target` is reached (see
-    /// [`target_revisions`](Self::target_revisions)). For `head` and
-    /// `heads` it is computed once per plan: per process for an embedded
-    /// plan (a static cache keyed by the plan's address), per migrator
-    /// for a plan built at run time.
+    /// [`target_revisions`](Self::target_revisions)). For `heads`, and
+    /// `head` when the plan has one head, it is every revision's: the plan
+    /// carries it (an embedded plan in its table, written at build time),
+    /// so the start-up check decodes no revision and resolves no graph.
     fn expected_digest(&self, target: &Target) -> Result<Option<String>, Error> {
-        let heads = match target {
-            Target::Absolute {
-                branch: None,
-                symbol,
-            } if symbol == "head" || symbol == "heads" => Some(symbol == "heads"),
-            _ => None,
-        };
-        let Some(heads) = heads else {
-            return Ok(self
-                .target_revisions(target)?
-                .map(|revisions| plan_digest(revisions.into_iter())));
-        };
-        if let PlanRef::Static(plan) = &self.plan {
-            static DIGESTS: std::sync::Mutex<Vec<(usize, bool, String)>> =
-                std::sync::Mutex::new(Vec::new());
-            let key = std::ptr::from_ref::<Plan>(plan) as usize;
-            let cached = DIGESTS.lock().ok().and_then(|cache| {
-                cache
-                    .iter()
-                    .find(|(address, h, _)| *address == key && *h == heads)
-                    .map(|(_, _, digest)| digest.clone())
-            });
-            if let Some(digest) = cached {
-                return Ok(Some(digest));
+        if let Target::Absolute {
+            branch: None,
+            symbol,
+        } = target
+        {
+            if symbol == "heads" || (symbol == "head" && self.plan.head_count() == 1) {
+                return Ok(Some(self.plan.all_applied_digest()));
             }
-            // Resolved every time until it succeeds, so a plan with several
-            // heads keeps reporting it for `head`.
-            let digest = self
-                .target_revisions(target)?
-                .map(|r| plan_digest(r.into_iter()));
-            if let (Some(digest), Ok(mut cache)) = (&digest, DIGESTS.lock()) {
-                cache.push((key, heads, digest.clone()));
-            }
-            return Ok(digest);
         }
-        let cache = if heads {
-            &self.heads_digest
-        } else {
-            &self.head_digest
-        };
-        if let Some(digest) = cache.get() {
-            return Ok(Some(digest.clone()));
-        }
-        let digest = self
-            .target_revisions(target)?
-            .map(|r| plan_digest(r.into_iter()));
-        if let Some(digest) = &digest {
-            let _ = cache.set(digest.clone());
-        }
-        Ok(digest)
+        Ok(self.target_revisions(target)?.map(|revisions| {
+            migrate_core::digest::hex(migrate_core::digest::of_revisions(revisions.into_iter()))
+        }))
     }
 
     /// The start-up check: whether the database is at `target` by one

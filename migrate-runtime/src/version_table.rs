@@ -607,7 +607,7 @@ impl Rows {
     pub(crate) fn summary(&self) -> Summary {
         Summary {
             heads: self.heads().join(","),
-            digest: digest_of(self.sum),
+            digest: migrate_core::digest::hex(self.sum),
             failed: self.not_applied > 0,
         }
     }
@@ -617,7 +617,7 @@ impl Rows {
             self.not_applied += 1;
             return;
         }
-        add_hash(
+        migrate_core::digest::add(
             &mut self.sum,
             pair_hash(&row.revision, &row.checksum),
             false,
@@ -630,7 +630,7 @@ impl Rows {
             self.not_applied -= 1;
             return;
         }
-        add_hash(&mut self.sum, pair_hash(&row.revision, &row.checksum), true);
+        migrate_core::digest::add(&mut self.sum, pair_hash(&row.revision, &row.checksum), true);
         let rows = &self.rows;
         self.heads
             .remove(&row.revision, &row.down_revisions, |parent| {
@@ -690,39 +690,14 @@ impl Default for Summary {
     fn default() -> Summary {
         Summary {
             heads: String::new(),
-            digest: digest_of([0; 4]),
+            digest: migrate_core::digest::hex([0; 4]),
             failed: false,
         }
     }
 }
 
-/// FNV-1a: a stable, fast hash of a revision id (the digest is stored, so
-/// it cannot use `std`'s hasher, whose algorithm may change).
-fn fnv1a(text: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-/// One `(revision, checksum)` pair as a 256-bit number: the checksum (a
-/// SHA-256 already) mixed with a hash of the id. Cheap enough to digest
-/// 1,000 revisions in microseconds at startup.
-fn pair_words(revision: &str, checksum: &[u8; 32]) -> [u64; 4] {
-    let id = fnv1a(revision);
-    let mut words = [0u64; 4];
-    for (position, (word, chunk)) in words.iter_mut().zip(checksum.chunks_exact(8)).enumerate() {
-        let mut array = [0u8; 8];
-        array.copy_from_slice(chunk);
-        *word = u64::from_le_bytes(array) ^ id.rotate_left(16 * position as u32);
-    }
-    words
-}
-
 fn pair_hash(revision: &str, checksum_hex: &str) -> [u64; 4] {
-    pair_words(revision, &checksum_bytes(checksum_hex))
+    migrate_core::digest::pair(revision, &checksum_bytes(checksum_hex))
 }
 
 /// The 32 bytes of a 64-digit hex checksum; anything else (a damaged row)
@@ -762,50 +737,8 @@ pub(crate) fn hex(bytes: &[u8; 32]) -> String {
     out
 }
 
-/// Adds (or subtracts) modulo 2^256.
-fn add_hash(sum: &mut [u64; 4], value: [u64; 4], subtract: bool) {
-    let mut carry = false;
-    for (word, value) in sum.iter_mut().zip(value) {
-        let (result, overflow_one, overflow_two) = if subtract {
-            let (partial, one) = word.overflowing_sub(value);
-            let (result, two) = partial.overflowing_sub(u64::from(carry));
-            (result, one, two)
-        } else {
-            let (partial, one) = word.overflowing_add(value);
-            let (result, two) = partial.overflowing_add(u64::from(carry));
-            (result, one, two)
-        };
-        *word = result;
-        carry = overflow_one || overflow_two;
-    }
-}
-
-fn digest_of(sum: [u64; 4]) -> String {
-    let mut out = String::with_capacity(64);
-    for word in sum.iter().rev() {
-        let _ = write!(out, "{word:016x}");
-    }
-    out
-}
-
-/// The summary digest when exactly `revisions` are applied (what
-/// [`Rows::summary`] gives for their rows).
-pub(crate) fn plan_digest<'r>(
-    revisions: impl Iterator<Item = &'r crate::plan::Revision>,
-) -> String {
-    let mut sum = [0u64; 4];
-    for revision in revisions {
-        add_hash(
-            &mut sum,
-            pair_words(revision.id(), revision.checksum()),
-            false,
-        );
-    }
-    digest_of(sum)
-}
-
 /// The digest of a set of `(revision, checksum)` pairs: the sum modulo
-/// 2^256 of [`pair_words`], so that it can be updated one row at a time
+/// 2^256 of [`migrate_core::digest::pair`], so that it can be updated one row at a time
 /// and does not depend on order.
 #[cfg(test)]
 pub(crate) fn digest<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
@@ -817,9 +750,9 @@ pub(crate) fn digest<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Str
 fn digest_words(words: impl Iterator<Item = [u64; 4]>) -> String {
     let mut sum = [0u64; 4];
     for value in words {
-        add_hash(&mut sum, value, false);
+        migrate_core::digest::add(&mut sum, value, false);
     }
-    digest_of(sum)
+    migrate_core::digest::hex(sum)
 }
 
 #[cfg(test)]
