@@ -13,6 +13,7 @@ use sqlparser::ast::{
 use std::collections::{BTreeSet, HashSet};
 
 use super::attributes;
+use super::dependencies;
 use super::mariadb;
 use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
@@ -1754,11 +1755,32 @@ impl Schema {
                 };
                 *rename_to = Some(new);
             }
-            AlterTableOperation::AddConstraint { constraint, .. } => {
+            AlterTableOperation::AddConstraint {
+                constraint,
+                not_valid,
+            } => {
                 let mut specs = Vec::new();
                 self.table_constraint_spec(table, constraint, &mut specs, pending, problems);
-                for spec in specs {
+                for mut spec in specs {
+                    // PostgreSQL prints a check it has not validated with
+                    // `NOT VALID` (`pg_get_constraintdef`) until `VALIDATE
+                    // CONSTRAINT`.
+                    if *not_valid && spec.kind == ConstraintKind::Check {
+                        if let Some(text) = &mut spec.definition {
+                            text.push_str(" NOT VALID");
+                        }
+                    }
                     self.push_constraint(table, spec, pending, problems);
+                }
+            }
+            AlterTableOperation::ValidateConstraint { name } => {
+                let name = d.fold(name);
+                if let Some(c) = table.constraints.iter_mut().find(|c| c.name == name) {
+                    if let Some(text) = &mut c.definition {
+                        if let Some(valid) = text.strip_suffix(" NOT VALID") {
+                            *text = valid.to_string();
+                        }
+                    }
                 }
             }
             AlterTableOperation::DropConstraint {
@@ -1867,16 +1889,54 @@ impl Schema {
                 table.column_comments.insert(new.to_string(), comment);
             }
         }
+        let d = self.dialect;
         for constraint in &mut table.constraints {
             for c in &mut constraint.columns {
                 if c == old {
                     *c = new.to_string();
                 }
             }
+            // The server prints a check with the column's new name.
+            if constraint.kind == ConstraintKind::Check && old != new {
+                if let Some(text) = &constraint.definition {
+                    if dependencies::check_reads(text, old, d) == Some(true) {
+                        constraint.definition = dependencies::check_renamed(text, old, new, d);
+                    }
+                }
+            }
+        }
+        // A view that may read the column: PostgreSQL prints it with the new
+        // name, kept as the output column's name (`t.new AS old`), which
+        // the model's text does not say: not known any more.
+        if old != new {
+            let views: Vec<ObjectKey> = self
+                .objects
+                .iter()
+                .filter(|(_, o)| {
+                    matches!(o, Object::View(v) if v.definition.is_some()
+                        && dependencies::view_reads(v, &table.name, old) != Some(false))
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in views {
+                if let Some(Object::View(mut view)) = self.objects.get(&k).cloned() {
+                    view.definition = None;
+                    self.insert(k, Object::View(view));
+                }
+            }
         }
         for index_name in table.indexes.clone() {
             let k = key(ObjectKind::Index, &index_name);
             if let Some(Object::Index(mut index)) = self.objects.get(&k).cloned() {
+                let text_renamed = match &index.definition {
+                    Some(text)
+                        if old != new && dependencies::index_reads(text, old, d) == Some(true) =>
+                    {
+                        index.definition = dependencies::index_renamed(text, old, new, d);
+                        true
+                    }
+                    _ => false,
+                };
                 // The server reprints a `WHERE` with the new name; the
                 // model's text of it would not be sure any more.
                 let reprinted = old != new
@@ -1887,7 +1947,10 @@ impl Schema {
                 if reprinted {
                     index.predicate = IndexPredicate::Partial;
                 }
-                if index.columns.iter().any(|c| c.as_deref() == Some(old)) || reprinted {
+                if index.columns.iter().any(|c| c.as_deref() == Some(old))
+                    || reprinted
+                    || text_renamed
+                {
                     for c in index.columns.iter_mut().flatten() {
                         if c == old {
                             *c = new.to_string();
@@ -2643,7 +2706,7 @@ struct Spec {
 /// statement to cut it off was most of `CREATE INDEX`'s replay). A
 /// statement with `ASYNC` is kept whole, printed without its name,
 /// `UNIQUE`, `CONCURRENTLY` and `IF NOT EXISTS`.
-fn index_definition(create: &CreateIndex) -> String {
+pub(super) fn index_definition(create: &CreateIndex) -> String {
     if create.r#async {
         let mut bare = create.clone();
         bare.name = None;
@@ -2699,7 +2762,7 @@ fn index_definition(create: &CreateIndex) -> String {
 
 /// A table constraint without its name, as sqlparser prints it; `None`
 /// for the kinds autogenerate does not write (`USING INDEX`, full text).
-fn constraint_definition(constraint: &TableConstraint) -> Option<String> {
+pub(super) fn constraint_definition(constraint: &TableConstraint) -> Option<String> {
     Some(match constraint {
         TableConstraint::PrimaryKey(pk) => {
             let mut pk = pk.clone();
