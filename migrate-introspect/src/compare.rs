@@ -453,7 +453,8 @@ pub struct TextToCompare {
 /// server ([`crate::reprint`]) and compared ([`compare_texts`]): the check
 /// constraints of tables whose constraints the model knows (by name), the
 /// indexes with an expression among their columns, and the views; those
-/// whose text the model does not know are returned as unknown. Uncertain
+/// whose text the model does not know, or marks unsure
+/// ([`Schema::text_unsure`]), are returned as unknown. Uncertain
 /// objects are left out (the comparison lists them as unknown already).
 pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare>, Vec<Unknown>) {
     let mut out = Vec::new();
@@ -463,18 +464,25 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
             continue;
         }
         let object_label = format!("{} {}", k.kind.noun(), k.name);
-        let mut push = |part: String, declared: Option<Declared>, server: &str| match declared {
-            Some(declared) => out.push(TextToCompare {
-                object: object_label.clone(),
-                part,
-                declared,
-                server: server.to_string(),
-            }),
-            None => unknown.push(Unknown {
-                object: object_label.clone(),
-                reason: format!("{part}its text is not known to the model"),
-            }),
-        };
+        let mut push =
+            |part: String, declared: Option<Declared>, unsure: bool, server: &str| match declared {
+                Some(_) if unsure => unknown.push(Unknown {
+                    object: object_label.clone(),
+                    reason: format!(
+                        "{part}the server rebuilt its text after a column it reads changed type"
+                    ),
+                }),
+                Some(declared) => out.push(TextToCompare {
+                    object: object_label.clone(),
+                    part,
+                    declared,
+                    server: server.to_string(),
+                }),
+                None => unknown.push(Unknown {
+                    object: object_label.clone(),
+                    reason: format!("{part}its text is not known to the model"),
+                }),
+            };
         match (object, catalog.get(k)) {
             (Object::Table(m), Some(Object::Table(c))) if !m.open_constraints => {
                 for mk in m
@@ -494,7 +502,13 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                         table: m.name.clone(),
                         definition,
                     });
-                    push(format!("check constraint {}: ", mk.name), declared, server);
+                    let unsure = model.text_unsure(k, Some(&mk.name));
+                    push(
+                        format!("check constraint {}: ", mk.name),
+                        declared,
+                        unsure,
+                        server,
+                    );
                 }
             }
             (Object::Index(m), Some(Object::Index(c)))
@@ -507,7 +521,7 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                     table: m.table.clone(),
                     definition,
                 });
-                push(String::new(), declared, server);
+                push(String::new(), declared, model.text_unsure(k, None), server);
             }
             (Object::View(m), Some(Object::View(c))) => {
                 let Some(server) = c.definition.as_deref() else {
@@ -517,7 +531,7 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                     reads: c.depends_on.iter().cloned().collect(),
                     definition,
                 });
-                push(String::new(), declared, server);
+                push(String::new(), declared, false, server);
             }
             _ => {}
         }

@@ -984,15 +984,35 @@ async fn check_index_and_view_texts_follow_postgres() {
         "ALTER TABLE items VALIDATE CONSTRAINT title_short;",
         "ALTER TABLE items ALTER COLUMN name TYPE text;",
         "ALTER TABLE items ALTER COLUMN name TYPE varchar(40);",
+        // The server keeps the cast it once added to the stored text when the
+        // type change rebuilds the index (`norm((code)::character varying)`),
+        // which the index made fresh would not have: unknown.
+        "CREATE FUNCTION norm(varchar) RETURNS varchar IMMUTABLE LANGUAGE sql AS 'SELECT lower($1)';\n\
+         CREATE TABLE codes (code text, CONSTRAINT code_short CHECK (norm(code) <> ''));\n\
+         CREATE INDEX codes_norm ON codes (norm(code));",
+        "ALTER TABLE codes ALTER COLUMN code TYPE varchar(20);",
     ];
     let (model, steps) = replay(&db, Dialect::Postgres, &history).await;
     let texts: Vec<_> = steps.iter().map(|s| s.comparison.texts).collect();
-    // Two checks, one index expression, two views; then `big` is unknown.
+    // Two checks, one index expression, two views; after the renames
+    // `big` is unknown; after a type change, the texts reading the column
+    // (of `items`, one check is left; `codes` has one check and one index).
+    let counts: Vec<_> = texts
+        .iter()
+        .map(|t| (t.checks, t.index_expressions, t.views))
+        .collect();
     assert_eq!(
-        texts
-            .last()
-            .map(|t| (t.checks, t.index_expressions, t.views)),
-        Some((2, 1, 1)),
+        counts,
+        [
+            (1, 1, 2),
+            (2, 1, 2),
+            (2, 1, 1),
+            (2, 1, 1),
+            (1, 0, 1),
+            (1, 0, 1),
+            (2, 1, 1),
+            (1, 0, 1)
+        ],
         "{texts:?}"
     );
     let unknown: Vec<&str> = steps
@@ -1005,7 +1025,17 @@ async fn check_index_and_view_texts_follow_postgres() {
                 .collect()
         })
         .unwrap_or_default();
-    assert_eq!(unknown, ["view big"], "{unknown:?}");
+    assert_eq!(
+        unknown,
+        [
+            "index codes_norm",
+            "index items_lower",
+            "table codes",
+            "table items",
+            "view big"
+        ],
+        "{unknown:?}"
+    );
     let check = |name: &str| match model.object(&key(ObjectKind::Table, &Name::bare("items"))) {
         Some(Object::Table(t)) => t
             .constraints
@@ -1041,10 +1071,12 @@ async fn check_index_and_view_texts_follow_postgres() {
     compare_model_texts(&db.db, &other, &catalog, &mut comparison)
         .await
         .expect("reprint");
+    // (`other` has no `codes` and `norm`: those mismatches are not texts.)
     let mismatches: Vec<String> = comparison
         .mismatches
         .iter()
         .map(|m| format!("{}: {}", m.object, m.detail))
+        .filter(|m| m.contains(": text `"))
         .collect();
     for expected in [
         "table items: check constraint qty_positive: text `CHECK ((quantity >= 0))`",

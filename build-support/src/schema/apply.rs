@@ -1364,6 +1364,7 @@ impl Schema {
             }
             _ => {}
         }
+        self.set_text_unsure(&key(ObjectKind::Table, &table.name), &name, false);
         table.constraints.push(Constraint {
             name,
             generated_name,
@@ -1720,6 +1721,10 @@ impl Schema {
                         // in their `WHERE` now.
                         let indexes = table.indexes.clone();
                         self.unsure_predicates(&indexes);
+                        // It rebuilds the checks and expression indexes
+                        // that read the column from its own stored text,
+                        // whose casts may stay.
+                        self.unsure_texts_reading(table, &column);
                     }
                     AlterColumnOperation::AddGenerated { .. } => {
                         c.has_default = true;
@@ -1974,6 +1979,39 @@ impl Schema {
             if let Some(Object::Sequence(mut sequence)) = self.objects.get(&k).cloned() {
                 sequence.owned_by = Some((table.name.clone(), new.to_string()));
                 self.insert(k, Object::Sequence(sequence));
+            }
+        }
+    }
+
+    /// Marks unsure the texts of `table`'s checks and expression indexes
+    /// that may read `column` ([`Schema::text_unsure`]).
+    fn unsure_texts_reading(&mut self, table: &Table, column: &str) {
+        let d = self.dialect;
+        let table_key = key(ObjectKind::Table, &table.name);
+        for c in &table.constraints {
+            if c.kind == ConstraintKind::Check
+                && c.definition
+                    .as_deref()
+                    .and_then(|t| dependencies::check_reads(t, column, d))
+                    != Some(false)
+            {
+                self.set_text_unsure(&table_key, &c.name, true);
+            }
+        }
+        for name in &table.indexes {
+            let k = key(ObjectKind::Index, name);
+            let reads = match self.objects.get(&k) {
+                Some(Object::Index(index)) if index.columns.iter().any(Option::is_none) => {
+                    index
+                        .definition
+                        .as_deref()
+                        .and_then(|t| dependencies::index_reads(t, column, d))
+                        != Some(false)
+                }
+                _ => false,
+            };
+            if reads {
+                self.set_text_unsure(&k, "", true);
             }
         }
     }
@@ -2444,6 +2482,7 @@ impl Schema {
             return;
         }
         self.settle(&k);
+        self.set_text_unsure(&k, "", false);
         let table = index.table.clone();
         let name = index.name.clone();
         self.insert(k, Object::Index(index));
