@@ -838,7 +838,8 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
 /// How two catalogs differ, in the normal form the model is compared in:
 /// columns by name with normal type, nullability and default; constraints
 /// by kind, name, columns and foreign key actions, a check by its text;
-/// indexes by table, columns, uniqueness, method, `WHERE` and text; views by
+/// indexes by table, columns (an expression index by its text),
+/// uniqueness, method and `WHERE`; views by
 /// their text; sequences with owner; enum labels
 /// and a domain's base type.
 pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
@@ -880,11 +881,11 @@ pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
                 let mut out: BTreeSet<String> =
                     [format!("on {} unique={}", i.table, i.unique)].into();
                 // Expression columns by the server's text of the index,
-                // where the catalog reader gives it.
+                // where the catalog reader gives it (only there: SQLite keeps
+                // a plain column's `ASC` as written).
                 if !i.columns.is_empty() && i.columns.iter().all(Option::is_some) {
                     out.insert(format!("columns {:?}", i.columns));
-                }
-                if let Some(text) = &i.definition {
+                } else if let Some(text) = &i.definition {
                     out.insert(format!("text {text}"));
                 }
                 if let Some(method) = &i.method {

@@ -20,7 +20,9 @@
 //! part of `pg_get_indexdef` after the table, `pg_get_viewdef`), not
 //! sqlparser's as in the model: [`reprint`] has the server print the
 //! model's texts its own way before [`compare_texts`] compares them
-//! exactly; elsewhere they stay `None`. For a model with definitions (autogenerate
+//! exactly. On SQLite an index's and a view's are `sqlite_master.sql`
+//! printed by sqlparser as the model prints its own
+//! ([`migrate_build::schema::sqlite_text`]); elsewhere they stay `None`. For a model with definitions (autogenerate
 //! `--from-database`), [`definitions`] reads the server's DDL of each
 //! object, which the compiler's own parser replays
 //! (`migrate_build::autogen::model_from_definitions`).
@@ -191,9 +193,11 @@ pub enum Declared {
 /// catalog compare exactly ([`compare_texts`]); `Err` with the server's
 /// message for a text it refuses. `catalog` is the database's, read just
 /// before: the relations the texts are on or read are copied from it
-/// (columns and types) into a transaction that is rolled back. PostgreSQL
-/// only (`pg_get_constraintdef`, `pg_get_indexdef`, `pg_get_viewdef`);
-/// `None` on other servers.
+/// (columns and types) into a transaction that is rolled back
+/// (`pg_get_constraintdef`, `pg_get_indexdef`, `pg_get_viewdef`). On
+/// SQLite, which keeps each declaration as written, both sides are
+/// sqlparser's print ([`migrate_build::schema::sqlite_text`]): the model's
+/// text is its own print. `None` on MySQL / MariaDB (not read yet).
 pub async fn reprint(
     db: &MigrateConnection,
     catalog: &Catalog,
@@ -207,6 +211,17 @@ pub async fn reprint(
                 .await
                 .map(Some)
         }
+        #[cfg(feature = "sqlite")]
+        MigrateConnection::Sqlite(_) => Ok(Some(
+            declared
+                .iter()
+                .map(|d| match d {
+                    Declared::Check { definition, .. }
+                    | Declared::Index { definition, .. }
+                    | Declared::View { definition, .. } => Ok(definition.clone()),
+                })
+                .collect(),
+        )),
         _ => Ok(None),
     }
 }

@@ -233,7 +233,7 @@ static REPRINTS: std::sync::Mutex<Option<ReprintCache>> = std::sync::Mutex::new(
 
 /// Compares the model's check, index-expression and view texts with the
 /// catalog's exactly, once the server has printed them its own way
-/// ([`reprint`]; PostgreSQL: elsewhere nothing is added).
+/// ([`reprint`]; PostgreSQL and SQLite: on MariaDB nothing is added).
 pub async fn compare_model_texts(
     db: &MigrateConnection,
     model: &Schema,
@@ -241,7 +241,7 @@ pub async fn compare_model_texts(
     comparison: &mut Comparison,
 ) -> Result<(), migrate_introspect::Error> {
     let (texts, unknown) = texts_to_compare(model, catalog);
-    if !matches!(db, MigrateConnection::Postgres(_)) {
+    if matches!(db, MigrateConnection::MySql(_)) {
         return Ok(());
     }
     comparison.unknown.extend(unknown);
@@ -260,9 +260,10 @@ pub async fn compare_model_texts(
             })
             .collect()
     };
+    let server = format!("{:?}", migrate_introspect::dialect_of(db));
     let keys: Vec<(Declared, String)> = texts
         .iter()
-        .map(|t| (t.declared.clone(), relations(&t.declared)))
+        .map(|t| (t.declared.clone(), server.clone() + &relations(&t.declared)))
         .collect();
     let missing: Vec<usize> = {
         let cache = REPRINTS.lock().expect("reprint cache");

@@ -306,13 +306,6 @@ impl Schema {
                     return;
                 }
                 let depends_on = self.relations_read(view.query.as_ref());
-                let columns = if view.columns.is_empty() {
-                    String::new()
-                } else {
-                    let names: Vec<String> =
-                        view.columns.iter().map(|c| c.name.to_string()).collect();
-                    format!("({}) ", names.join(", "))
-                };
                 self.settle(&k);
                 self.insert(
                     k,
@@ -320,7 +313,7 @@ impl Schema {
                         name,
                         materialized: view.materialized,
                         depends_on,
-                        definition: Some(format!("{columns}AS {}", view.query)),
+                        definition: Some(view_definition(view)),
                     }),
                 );
             }
@@ -2736,6 +2729,18 @@ struct Spec {
     definition: Option<String>,
     /// A foreign key's actions.
     actions: Option<super::ForeignKeyActions>,
+}
+
+/// What follows the view's name in `view` as the model keeps it: its
+/// column list, if any, and `AS` with the query as sqlparser prints it.
+pub(super) fn view_definition(view: &sqlparser::ast::CreateView) -> String {
+    let columns = if view.columns.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = view.columns.iter().map(|c| c.name.to_string()).collect();
+        format!("({}) ", names.join(", "))
+    };
+    format!("{columns}AS {}", view.query)
 }
 
 /// What follows the table in `create` as sqlparser prints it

@@ -14,7 +14,7 @@
 
 mod apply;
 mod attributes;
-pub use attributes::sqlite_index_predicate;
+pub use attributes::{sqlite_index_predicate, sqlite_text};
 mod diff;
 mod explain;
 pub use explain::{model_after, model_of, model_of_plan};
