@@ -402,6 +402,20 @@ pub async fn definitions(
     definitions_in(conn, skip, "public", PG_USER_SCHEMA).await
 }
 
+/// Makes the schema `name` inside the transaction `tx` (which the caller
+/// rolls back: nothing stays) and puts it first on the search path for the
+/// rest of the transaction, followed by `then` (`, public`, or nothing):
+/// what [`canonical_definitions`] and [`reprint`] run the server's reprint
+/// in.
+async fn scratch_schema(tx: &mut sqlx::PgConnection, name: &str, then: &str) -> Result<(), Error> {
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA {name}; SET LOCAL search_path TO {name}{then}"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// The schema [`canonical_definitions`] runs a declared schema in (inside a
 /// transaction it rolls back).
 const CANONICAL_SCHEMA: &str = "migrate_autogen_canonical";
@@ -420,11 +434,7 @@ pub async fn canonical_definitions(
 ) -> Result<Vec<(String, String)>, Error> {
     use sqlx::Connection as _;
     let mut tx = conn.begin().await?;
-    sqlx::raw_sql(&format!(
-        "CREATE SCHEMA {CANONICAL_SCHEMA}; SET LOCAL search_path TO {CANONICAL_SCHEMA}"
-    ))
-    .execute(&mut *tx)
-    .await?;
+    scratch_schema(&mut tx, CANONICAL_SCHEMA, "").await?;
     sqlx::raw_sql(sql)
         .execute(&mut *tx)
         .await
@@ -793,11 +803,7 @@ pub async fn reprint(
     use crate::Declared;
     use sqlx::Connection as _;
     let mut tx = conn.begin().await?;
-    sqlx::raw_sql(&format!(
-        "CREATE SCHEMA {REPRINT_SCHEMA}; SET LOCAL search_path TO {REPRINT_SCHEMA}, public"
-    ))
-    .execute(&mut *tx)
-    .await?;
+    scratch_schema(&mut tx, REPRINT_SCHEMA, ", public").await?;
     let q = |n: &Name| match &n.schema {
         Some(schema) => format!("{}.{}", ident(schema), ident(&n.name)),
         None => ident(&n.name),
