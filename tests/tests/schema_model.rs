@@ -991,6 +991,11 @@ async fn check_index_and_view_texts_follow_postgres() {
          CREATE TABLE codes (code text, CONSTRAINT code_short CHECK (norm(code) <> ''));\n\
          CREATE INDEX codes_norm ON codes (norm(code));",
         "ALTER TABLE codes ALTER COLUMN code TYPE varchar(20);",
+        // A table rename: the server prints the views that read it with
+        // the new name, as the model now does.
+        "CREATE TABLE kinds (id int, label text);\n\
+         CREATE VIEW kind_labels AS SELECT kinds.id, label FROM kinds WHERE kinds.id > 0;",
+        "ALTER TABLE kinds RENAME TO sorts;",
     ];
     let (model, steps) = replay(&db, Dialect::Postgres, &history).await;
     let texts: Vec<_> = steps.iter().map(|s| s.comparison.texts).collect();
@@ -1011,7 +1016,9 @@ async fn check_index_and_view_texts_follow_postgres() {
             (1, 0, 1),
             (1, 0, 1),
             (2, 1, 1),
-            (1, 0, 1)
+            (1, 0, 1),
+            (1, 0, 2),
+            (1, 0, 2)
         ],
         "{texts:?}"
     );

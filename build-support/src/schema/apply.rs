@@ -2274,6 +2274,11 @@ impl Schema {
                 Object::View(view) if view.depends_on.contains(from) => {
                     view.depends_on.remove(from);
                     view.depends_on.insert(to.clone());
+                    // The server prints the view with the new name.
+                    if let Some(text) = &view.definition {
+                        view.definition =
+                            dependencies::view_relation_renamed(text, from, to, self.dialect);
+                    }
                     true
                 }
                 Object::Sequence(sequence) => match &mut sequence.owned_by {

@@ -591,6 +591,58 @@ pub(super) fn index_renamed(definition: &str, old: &str, new: &str, d: Dialect) 
     }
 }
 
+/// A view's text (`AS SELECT ...`) after the relation `from` it reads is
+/// renamed `to`, as the server prints the view then: the relation's name
+/// where the query reads it, and the column qualifiers that name it
+/// (`from.c`). `None` when the text does not parse.
+pub(super) fn view_relation_renamed(
+    definition: &str,
+    from: &Name,
+    to: &Name,
+    dialect: Dialect,
+) -> Option<String> {
+    let mut statement = parse_one(&format!("CREATE VIEW v {definition}"))?;
+    let quoted = |name: &str| {
+        if name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            sqlparser::ast::Ident::new(name)
+        } else {
+            sqlparser::ast::Ident::with_quote('"', name)
+        }
+    };
+    let new_name = || {
+        let mut parts = Vec::new();
+        if let Some(schema) = &to.schema {
+            parts.push(quoted(schema));
+        }
+        parts.push(quoted(&to.name));
+        sqlparser::ast::ObjectName::from(parts)
+    };
+    let _ = sqlparser::ast::visit_relations_mut(&mut statement, |name| {
+        if dialect.object_name(name) == *from {
+            *name = new_name();
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    // `from.c` (a bare name reads the default schema).
+    if from.schema.is_none() {
+        let _ = sqlparser::ast::visit_expressions_mut(&mut statement, |expr| {
+            if let Expr::CompoundIdentifier(parts) = expr {
+                if parts.len() == 2 && dialect.fold(&parts[0]) == from.name {
+                    parts[0] = quoted(&to.name);
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    match statement {
+        Statement::CreateView(view) => Some(super::apply::view_definition(&view)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
