@@ -7,7 +7,7 @@ use migrate_build::schema::{
     Table, TypeDef, TypeKind,
 };
 
-use crate::Catalog;
+use crate::{Catalog, Declared};
 
 /// A type's text in one normal form for both sides: PostgreSQL's aliases
 /// unified (`int4`, `serial` and `integer` are one), `without time zone`
@@ -192,6 +192,20 @@ pub struct Comparison {
     pub unknown: Vec<Unknown>,
     /// The differences, sorted.
     pub mismatches: Vec<Mismatch>,
+    /// The texts compared exactly ([`compare_texts`]).
+    pub texts: Texts,
+}
+
+/// How many texts of each kind a comparison compared exactly, in the
+/// server's own print on both sides.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Texts {
+    /// Check constraints (`pg_get_constraintdef`).
+    pub checks: usize,
+    /// Indexes with an expression among their columns (`pg_get_indexdef`).
+    pub index_expressions: usize,
+    /// Views and materialized views (`pg_get_viewdef`).
+    pub views: usize,
 }
 
 impl Comparison {
@@ -419,6 +433,156 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
     out.mismatches.sort();
     out.unknown.sort();
     out
+}
+
+/// A text of the model to compare with the database's text of the same
+/// object, once the server has printed it its own way ([`crate::reprint`]).
+#[derive(Debug, Clone)]
+pub struct TextToCompare {
+    /// The object, e.g. `table posts`.
+    pub object: String,
+    /// What of it (`check constraint posts_title_check: `), or empty.
+    pub part: String,
+    /// The model's text.
+    pub declared: Declared,
+    /// The database's text of it, as its catalog reader gives it.
+    pub server: String,
+}
+
+/// The texts of `model` that `catalog` holds too, to be printed by the
+/// server ([`crate::reprint`]) and compared ([`compare_texts`]): the check
+/// constraints of tables whose constraints the model knows (by name), the
+/// indexes with an expression among their columns, and the views; those
+/// whose text the model does not know, or marks unsure
+/// ([`Schema::text_unsure`]), are returned as unknown. Uncertain
+/// objects are left out (the comparison lists them as unknown already).
+pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare>, Vec<Unknown>) {
+    let mut out = Vec::new();
+    let mut unknown = Vec::new();
+    for (k, object) in model.objects() {
+        if model.uncertain_cause(k).is_some() {
+            continue;
+        }
+        let object_label = format!("{} {}", k.kind.noun(), k.name);
+        let mut push =
+            |part: String, declared: Option<Declared>, unsure: bool, server: &str| match declared {
+                Some(_) if unsure => unknown.push(Unknown {
+                    object: object_label.clone(),
+                    reason: format!(
+                        "{part}the server rebuilt its text after a column it reads changed type"
+                    ),
+                }),
+                Some(declared) => out.push(TextToCompare {
+                    object: object_label.clone(),
+                    part,
+                    declared,
+                    server: server.to_string(),
+                }),
+                None => unknown.push(Unknown {
+                    object: object_label.clone(),
+                    reason: format!("{part}its text is not known to the model"),
+                }),
+            };
+        match (object, catalog.get(k)) {
+            (Object::Table(m), Some(Object::Table(c))) if !m.open_constraints => {
+                for mk in m
+                    .constraints
+                    .iter()
+                    .filter(|k| k.kind == ConstraintKind::Check)
+                {
+                    let Some(server) = c
+                        .constraints
+                        .iter()
+                        .find(|ck| ck.kind == ConstraintKind::Check && ck.name == mk.name)
+                        .and_then(|ck| ck.definition.as_deref())
+                    else {
+                        continue;
+                    };
+                    let declared = mk.definition.clone().map(|definition| Declared::Check {
+                        table: m.name.clone(),
+                        definition,
+                    });
+                    let unsure = model.text_unsure(k, Some(&mk.name));
+                    push(
+                        format!("check constraint {}: ", mk.name),
+                        declared,
+                        unsure,
+                        server,
+                    );
+                }
+            }
+            (Object::Index(m), Some(Object::Index(c)))
+                if !m.constraint && m.columns.iter().any(Option::is_none) =>
+            {
+                let Some(server) = c.definition.as_deref() else {
+                    continue;
+                };
+                let declared = m.definition.clone().map(|definition| Declared::Index {
+                    table: m.table.clone(),
+                    definition,
+                });
+                push(String::new(), declared, model.text_unsure(k, None), server);
+            }
+            (Object::View(m), Some(Object::View(c))) => {
+                let Some(server) = c.definition.as_deref() else {
+                    continue;
+                };
+                let declared = m.definition.clone().map(|definition| Declared::View {
+                    reads: c.depends_on.iter().cloned().collect(),
+                    definition,
+                });
+                push(String::new(), declared, false, server);
+            }
+            _ => {}
+        }
+    }
+    (out, unknown)
+}
+
+/// Compares the server's print of the model's texts (`reprinted`, in the
+/// order of `texts`, from [`crate::reprint`]) with the database's texts,
+/// exactly, into `comparison`: a text that differs, or that the server
+/// refuses, is a mismatch.
+pub fn compare_texts(
+    texts: &[TextToCompare],
+    reprinted: &[Result<String, String>],
+    comparison: &mut Comparison,
+) {
+    for (text, printed) in texts.iter().zip(reprinted) {
+        match &text.declared {
+            Declared::Check { .. } => comparison.texts.checks += 1,
+            Declared::Index { .. } => comparison.texts.index_expressions += 1,
+            Declared::View { .. } => comparison.texts.views += 1,
+        }
+        let model = match &text.declared {
+            Declared::Check { definition, .. }
+            | Declared::Index { definition, .. }
+            | Declared::View { definition, .. } => definition,
+        };
+        let detail = match printed {
+            Ok(printed) if *printed == text.server => continue,
+            Ok(printed) => format!(
+                "{}text `{}` in the model (`{model}` as the server prints it), `{}` in the database",
+                text.part,
+                squeeze(printed),
+                squeeze(&text.server)
+            ),
+            Err(error) => format!(
+                "{}the server refuses the model's text `{model}`: {error}",
+                text.part
+            ),
+        };
+        comparison.mismatches.push(Mismatch {
+            object: text.object.clone(),
+            detail,
+        });
+    }
+    comparison.mismatches.sort();
+}
+
+/// `text` on one line (a view's print spans several).
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A foreign key's actions as the comparison prints them; on MySQL and
@@ -673,8 +837,10 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
 
 /// How two catalogs differ, in the normal form the model is compared in:
 /// columns by name with normal type, nullability and default; constraints
-/// by kind, name, columns and foreign key actions; indexes by table,
-/// columns, uniqueness, method and `WHERE`; views; sequences with owner; enum labels
+/// by kind, name, columns and foreign key actions, a check by its text;
+/// indexes by table, columns (an expression index by its text),
+/// uniqueness, method and `WHERE`; views by
+/// their text; sequences with owner; enum labels
 /// and a domain's base type.
 pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
     fn parts(object: &Object) -> BTreeSet<String> {
@@ -700,19 +866,27 @@ pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
                         .as_ref()
                         .map(|a| format!(" (on delete {}, on update {})", a.on_delete, a.on_update))
                         .unwrap_or_default();
+                    // A check's text, where the catalog reader gives it.
+                    let text = match (&c.kind, &c.definition) {
+                        (ConstraintKind::Check, Some(text)) => format!(" {text}"),
+                        _ => String::new(),
+                    };
                     format!(
-                        "constraint {:?} {} {:?} {:?}{actions}",
+                        "constraint {:?} {} {:?} {:?}{actions}{text}",
                         c.kind, c.name, c.columns, c.references
                     )
                 }))
                 .collect(),
-            // Expression columns are not compared (their text is not read).
             Object::Index(i) => {
                 let mut out: BTreeSet<String> =
                     [format!("on {} unique={}", i.table, i.unique)].into();
-                // Expression columns are not compared (their text is not read).
+                // Expression columns by the server's text of the index,
+                // where the catalog reader gives it (only there: SQLite keeps
+                // a plain column's `ASC` as written).
                 if !i.columns.is_empty() && i.columns.iter().all(Option::is_some) {
                     out.insert(format!("columns {:?}", i.columns));
+                } else if let Some(text) = &i.definition {
+                    out.insert(format!("text {text}"));
                 }
                 if let Some(method) = &i.method {
                     out.insert(format!("using {method}"));
@@ -720,7 +894,11 @@ pub fn catalog_differences(before: &Catalog, after: &Catalog) -> Vec<String> {
                 out.insert(format!("predicate {:?}", i.predicate));
                 out
             }
-            Object::View(v) => [format!("materialized={}", v.materialized)].into(),
+            Object::View(v) => [
+                format!("materialized={}", v.materialized),
+                format!("text {:?}", v.definition),
+            ]
+            .into(),
             Object::Sequence(s) => [format!("owned by {:?}", s.owned_by)].into(),
             Object::Type(t) => [
                 format!("labels {:?}", t.labels),

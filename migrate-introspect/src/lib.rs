@@ -14,10 +14,15 @@
 //!
 //! A catalog fills what the server says: names, columns with the server's
 //! type and default text ([`migrate_build::schema::ColumnSql`]),
-//! constraints, indexes, views, sequences and enum labels. The
-//! declarations sqlparser prints (`Constraint::definition`,
-//! `Index::definition`, `View::definition`) stay `None`: the server's text
-//! of them is not the file's. For a model with definitions (autogenerate
+//! constraints, indexes, views, sequences and enum labels. On PostgreSQL
+//! the texts (`Constraint::definition` of a check, `Index::definition`,
+//! `View::definition`) are the server's print (`pg_get_constraintdef`, the
+//! part of `pg_get_indexdef` after the table, `pg_get_viewdef`), not
+//! sqlparser's as in the model: [`reprint`] has the server print the
+//! model's texts its own way before [`compare_texts`] compares them
+//! exactly. On SQLite an index's and a view's are `sqlite_master.sql`
+//! printed by sqlparser as the model prints its own
+//! ([`migrate_build::schema::sqlite_text`]); elsewhere they stay `None`. For a model with definitions (autogenerate
 //! `--from-database`), [`definitions`] reads the server's DDL of each
 //! object, which the compiler's own parser replays
 //! (`migrate_build::autogen::model_from_definitions`).
@@ -56,8 +61,8 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use compare::{
-    catalog_differences, compare, normal_default, normal_type, Compare, Comparison, DefaultForm,
-    Mismatch, Unknown,
+    catalog_differences, compare, compare_texts, normal_default, normal_type, texts_to_compare,
+    Compare, Comparison, DefaultForm, Mismatch, TextToCompare, Texts, Unknown,
 };
 
 /// A database's objects, keyed like the model's.
@@ -149,6 +154,74 @@ pub async fn canonical_definitions(
                 .await
                 .map(Some)
         }
+        _ => Ok(None),
+    }
+}
+
+/// A text of the model for the server to print its own way ([`reprint`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Declared {
+    /// A check constraint on `table`, as the model prints it without its
+    /// name (`CHECK (a > 0)`).
+    Check {
+        /// The table.
+        table: Name,
+        /// The constraint's text.
+        definition: String,
+    },
+    /// An index on `table`: what follows the table in its `CREATE INDEX`
+    /// (`USING gin (lower(b)) WHERE c`).
+    Index {
+        /// The table.
+        table: Name,
+        /// The index's text after the table.
+        definition: String,
+    },
+    /// A view (or materialized view: its query prints the same):
+    /// `[(columns)] AS query`.
+    View {
+        /// The relations its query reads, as the database's catalog lists
+        /// them.
+        reads: Vec<Name>,
+        /// The text after the view's name.
+        definition: String,
+    },
+}
+
+/// The server's own print of each of `declared` (texts of the model), in
+/// the form [`introspect`] reads the database's objects, so that model and
+/// catalog compare exactly ([`compare_texts`]); `Err` with the server's
+/// message for a text it refuses. `catalog` is the database's, read just
+/// before: the relations the texts are on or read are copied from it
+/// (columns and types) into a transaction that is rolled back
+/// (`pg_get_constraintdef`, `pg_get_indexdef`, `pg_get_viewdef`). On
+/// SQLite, which keeps each declaration as written, both sides are
+/// sqlparser's print ([`migrate_build::schema::sqlite_text`]): the model's
+/// text is its own print. `None` on MySQL / MariaDB (not read yet).
+pub async fn reprint(
+    db: &MigrateConnection,
+    catalog: &Catalog,
+    declared: &[Declared],
+) -> Result<Option<Vec<Result<String, String>>>, Error> {
+    #[allow(unreachable_patterns)]
+    match db {
+        #[cfg(feature = "postgres")]
+        MigrateConnection::Postgres(pool) => {
+            postgres::reprint(&mut *pool.acquire().await?, catalog, declared)
+                .await
+                .map(Some)
+        }
+        #[cfg(feature = "sqlite")]
+        MigrateConnection::Sqlite(_) => Ok(Some(
+            declared
+                .iter()
+                .map(|d| match d {
+                    Declared::Check { definition, .. }
+                    | Declared::Index { definition, .. }
+                    | Declared::View { definition, .. } => Ok(definition.clone()),
+                })
+                .collect(),
+        )),
         _ => Ok(None),
     }
 }

@@ -114,7 +114,8 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                           FROM unnest(co.conkey) WITH ORDINALITY k(attnum, ord) \
                           JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum), ''), \
                 coalesce(fn.nspname::text, ''), coalesce(f.relname::text, ''), \
-                co.confdeltype::text, co.confupdtype::text \
+                co.confdeltype::text, co.confupdtype::text, \
+                CASE WHEN co.contype = 'c' THEN pg_get_constraintdef(co.oid) END \
          FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class f ON f.oid = co.confrelid \
@@ -144,7 +145,8 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
             kind,
             columns: split_list(&row.get::<String, _>(4)),
             references: (!referenced.is_empty()).then(|| pg_name(row.get(5), referenced)),
-            definition: None,
+            // A check's text as the server prints it (`pg_get_constraintdef`).
+            definition: row.get(9),
             actions: (kind == ConstraintKind::ForeignKey).then(|| ForeignKeyActions {
                 on_delete: pg_action(&row.get::<String, _>(7)),
                 on_update: pg_action(&row.get::<String, _>(8)),
@@ -159,7 +161,8 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                           FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, ord) \
                           LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum \
                           WHERE k.ord <= ix.indnkeyatts), ''), \
-                am.amname::text, pg_get_expr(ix.indpred, ix.indrelid) \
+                am.amname::text, pg_get_expr(ix.indpred, ix.indrelid), \
+                pg_get_indexdef(ix.indexrelid) \
          FROM pg_index ix JOIN pg_class c ON c.oid = ix.indexrelid \
          JOIN pg_am am ON am.oid = c.relam \
          JOIN pg_class t ON t.oid = ix.indrelid \
@@ -187,7 +190,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 unique: row.get(3),
                 constraint: row.get(4),
                 implicit: false,
-                definition: None,
+                definition: Some(index_text(&row.get::<String, _>(8))),
                 method: Some(row.get(6)),
                 predicate: match row.get::<Option<String>, _>(7) {
                     Some(predicate) => IndexPredicate::Where(predicate),
@@ -203,7 +206,8 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                           JOIN pg_class r ON r.oid = d.refobjid \
                           JOIN pg_namespace rn ON rn.oid = r.relnamespace \
                           WHERE w.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass \
-                          AND d.refobjid <> c.oid), '') \
+                          AND d.refobjid <> c.oid), ''), \
+                pg_get_viewdef(c.oid) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND {PG_USER_SCHEMA} AND {PG_NOT_EXTENSION}"
     ))
@@ -224,7 +228,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 name,
                 materialized: row.get(2),
                 depends_on,
-                definition: None,
+                definition: row.get(4),
             }),
         );
     }
@@ -398,6 +402,20 @@ pub async fn definitions(
     definitions_in(conn, skip, "public", PG_USER_SCHEMA).await
 }
 
+/// Makes the schema `name` inside the transaction `tx` (which the caller
+/// rolls back: nothing stays) and puts it first on the search path for the
+/// rest of the transaction, followed by `then` (`, public`, or nothing):
+/// what [`canonical_definitions`] and [`reprint`] run the server's reprint
+/// in.
+async fn scratch_schema(tx: &mut sqlx::PgConnection, name: &str, then: &str) -> Result<(), Error> {
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA {name}; SET LOCAL search_path TO {name}{then}"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// The schema [`canonical_definitions`] runs a declared schema in (inside a
 /// transaction it rolls back).
 const CANONICAL_SCHEMA: &str = "migrate_autogen_canonical";
@@ -416,11 +434,7 @@ pub async fn canonical_definitions(
 ) -> Result<Vec<(String, String)>, Error> {
     use sqlx::Connection as _;
     let mut tx = conn.begin().await?;
-    sqlx::raw_sql(&format!(
-        "CREATE SCHEMA {CANONICAL_SCHEMA}; SET LOCAL search_path TO {CANONICAL_SCHEMA}"
-    ))
-    .execute(&mut *tx)
-    .await?;
+    scratch_schema(&mut tx, CANONICAL_SCHEMA, "").await?;
     sqlx::raw_sql(sql)
         .execute(&mut *tx)
         .await
@@ -756,4 +770,124 @@ fn without_literal_cast(default: &str) -> String {
     } else {
         default.to_string()
     }
+}
+
+/// What follows the table in `pg_get_indexdef`'s text (`USING btree
+/// (lower(email)) WHERE ...`): the index's own text, without its name and
+/// table, as a catalog holds it and as [`reprint`] gives the model's.
+pub fn index_text(indexdef: &str) -> String {
+    match indexdef.find(" USING ") {
+        Some(at) => indexdef[at + 1..].trim().to_string(),
+        None => indexdef.trim().to_string(),
+    }
+}
+
+/// The schema [`reprint`] works in (inside a transaction it rolls back).
+const REPRINT_SCHEMA: &str = "migrate_reprint";
+
+/// The server's own print of each of `declared` (a check, an index, a
+/// view as the model holds its text), in the form [`introspect`] reads the
+/// database's objects: `pg_get_constraintdef`, [`index_text`] of
+/// `pg_get_indexdef`, `pg_get_viewdef`. Inside a transaction that is rolled
+/// back, in a schema of its own put first on the search path (then
+/// `public`), each relation a text is on or reads gets a stand-in of the
+/// same name with the real one's columns and types (a table: `LIKE`; a
+/// view: `SELECT *` of it), so the server resolves and casts the text as it
+/// did the real object's; each object is made on them in a savepoint of its
+/// own and read back. `Err` for one the server refuses, with its message.
+pub async fn reprint(
+    conn: &mut sqlx::PgConnection,
+    catalog: &Catalog,
+    declared: &[crate::Declared],
+) -> Result<Vec<Result<String, String>>, Error> {
+    use crate::Declared;
+    use sqlx::Connection as _;
+    let mut tx = conn.begin().await?;
+    scratch_schema(&mut tx, REPRINT_SCHEMA, ", public").await?;
+    let q = |n: &Name| match &n.schema {
+        Some(schema) => format!("{}.{}", ident(schema), ident(&n.name)),
+        None => ident(&n.name),
+    };
+    // The stand-in of relation `n`: a public one shadows it by name.
+    let stand_in = |n: &Name| format!("{REPRINT_SCHEMA}.{}", ident(&n.to_string()));
+    let mut relations: std::collections::BTreeSet<&Name> = std::collections::BTreeSet::new();
+    for d in declared {
+        match d {
+            Declared::Check { table, .. } | Declared::Index { table, .. } => {
+                relations.insert(table);
+            }
+            Declared::View { reads, .. } => relations.extend(reads),
+        }
+    }
+    for n in relations {
+        let sql = if catalog.contains_key(&key(ObjectKind::Table, n)) {
+            format!("CREATE TABLE {} (LIKE {})", stand_in(n), q(n))
+        } else if catalog.contains_key(&key(ObjectKind::View, n)) {
+            format!("CREATE VIEW {} AS SELECT * FROM {}", stand_in(n), q(n))
+        } else {
+            continue;
+        };
+        savepoint(&mut tx, &sql).await?;
+    }
+    let mut out = Vec::new();
+    for d in declared {
+        let (make, read) = match d {
+            Declared::Check { table, definition } => (
+                format!(
+                    "ALTER TABLE {} ADD CONSTRAINT migrate_reprint {definition}",
+                    stand_in(table)
+                ),
+                format!(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint \
+                     WHERE conrelid = '{}'::regclass AND conname = 'migrate_reprint'",
+                    stand_in(table).replace('\'', "''")
+                ),
+            ),
+            Declared::Index { table, definition } => (
+                format!(
+                    "CREATE INDEX migrate_reprint ON {} {definition}",
+                    stand_in(table)
+                ),
+                format!("SELECT pg_get_indexdef('{REPRINT_SCHEMA}.migrate_reprint'::regclass)"),
+            ),
+            Declared::View { definition, .. } => (
+                format!("CREATE VIEW {REPRINT_SCHEMA}.migrate_reprint {definition}"),
+                format!("SELECT pg_get_viewdef('{REPRINT_SCHEMA}.migrate_reprint'::regclass)"),
+            ),
+        };
+        sqlx::raw_sql("SAVEPOINT migrate_reprint")
+            .execute(&mut *tx)
+            .await?;
+        let text = match sqlx::raw_sql(&make).execute(&mut *tx).await {
+            Ok(_) => {
+                let text: String = sqlx::query_scalar(&read).fetch_one(&mut *tx).await?;
+                Ok(match d {
+                    Declared::Index { .. } => index_text(&text),
+                    _ => text,
+                })
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        sqlx::raw_sql("ROLLBACK TO SAVEPOINT migrate_reprint")
+            .execute(&mut *tx)
+            .await?;
+        out.push(text);
+    }
+    tx.rollback().await?;
+    Ok(out)
+}
+
+/// Runs `sql` in a savepoint, which is rolled back if the server refuses it
+/// (a stand-in it cannot make: the texts on it are then refused too).
+async fn savepoint(tx: &mut sqlx::PgConnection, sql: &str) -> Result<(), Error> {
+    sqlx::raw_sql("SAVEPOINT migrate_stand_in")
+        .execute(&mut *tx)
+        .await?;
+    let undo = if sqlx::raw_sql(sql).execute(&mut *tx).await.is_ok() {
+        "RELEASE SAVEPOINT migrate_stand_in"
+    } else {
+        "ROLLBACK TO SAVEPOINT migrate_stand_in"
+    };
+    sqlx::raw_sql(undo).execute(&mut *tx).await?;
+    Ok(())
 }

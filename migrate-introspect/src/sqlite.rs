@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use migrate_build::schema::{
-    key, sqlite_index_predicate, Column, ColumnSql, Constraint, ConstraintKind, ForeignKeyActions,
-    Index, IndexPredicate, Name, Object, ObjectKind, Table, Trigger, View,
+    key, sqlite_index_predicate, sqlite_text, Column, ColumnSql, Constraint, ConstraintKind,
+    ForeignKeyActions, Index, IndexPredicate, Name, Object, ObjectKind, Table, Trigger, View,
 };
 use sqlx::Row;
 
@@ -15,7 +15,7 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
     let pool = conn;
     let mut out = Catalog::new();
     let rows = sqlx::query(
-        "SELECT type, lower(name), lower(tbl_name) FROM sqlite_master \
+        "SELECT type, lower(name), lower(tbl_name), sql FROM sqlite_master \
          WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
     )
     .fetch_all(&mut *pool)
@@ -35,7 +35,11 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                         name,
                         materialized: false,
                         depends_on: BTreeSet::new(),
-                        definition: None,
+                        // The text as the model prints its own.
+                        definition: row
+                            .get::<Option<String>, _>(3)
+                            .as_deref()
+                            .and_then(sqlite_text),
                     }),
                 );
             }
@@ -119,7 +123,10 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                     unique: row.get(1),
                     constraint: row.get::<String, _>(2) != "c",
                     implicit: false,
-                    definition: None,
+                    definition: row
+                        .get::<Option<String>, _>(3)
+                        .as_deref()
+                        .and_then(sqlite_text),
                     method: None,
                     // The text SQLite keeps of a `CREATE INDEX`; an index
                     // of a constraint has none, and no `WHERE`.

@@ -8,8 +8,8 @@
 
 use migrate_build::schema::Schema;
 pub use migrate_introspect::{
-    catalog_differences, compare, introspect, normal_type, Catalog, Compare, Comparison, Mismatch,
-    Unknown,
+    catalog_differences, compare, compare_texts, introspect, normal_type, reprint,
+    texts_to_compare, Catalog, Compare, Comparison, Declared, Mismatch, Unknown,
 };
 use migrate_runtime::MigrateConnection;
 
@@ -204,6 +204,14 @@ pub async fn step(
     match introspect(db).await {
         Ok(catalog) => {
             out.comparison = compare(model, &catalog, how);
+            if let Err(e) = compare_model_texts(db, model, &catalog, &mut out.comparison).await {
+                out.server_errors.push(Refused {
+                    revision: revision.id.clone(),
+                    statement: "reprint of the model's texts".to_string(),
+                    error: e.to_string(),
+                    model: Vec::new(),
+                });
+            }
             out.catalog = catalog;
         }
         Err(e) => out.server_errors.push(Refused {
@@ -214,6 +222,77 @@ pub async fn step(
         }),
     }
     out
+}
+
+/// The server's prints of texts already asked for, by text and the
+/// catalog entries of the relations it is on or reads (what the print
+/// depends on): a history's revisions ask for the same texts again and again.
+type ReprintCache = std::collections::HashMap<(Declared, String), Result<String, String>>;
+
+static REPRINTS: std::sync::Mutex<Option<ReprintCache>> = std::sync::Mutex::new(None);
+
+/// Compares the model's check, index-expression and view texts with the
+/// catalog's exactly, once the server has printed them its own way
+/// ([`reprint`]; PostgreSQL and SQLite: on MariaDB nothing is added).
+pub async fn compare_model_texts(
+    db: &MigrateConnection,
+    model: &Schema,
+    catalog: &Catalog,
+    comparison: &mut Comparison,
+) -> Result<(), migrate_introspect::Error> {
+    let (texts, unknown) = texts_to_compare(model, catalog);
+    if matches!(db, MigrateConnection::MySql(_)) {
+        return Ok(());
+    }
+    comparison.unknown.extend(unknown);
+    comparison.unknown.sort();
+    let relations = |d: &Declared| -> String {
+        let names: Vec<&migrate_build::schema::Name> = match d {
+            Declared::Check { table, .. } | Declared::Index { table, .. } => vec![table],
+            Declared::View { reads, .. } => reads.iter().collect(),
+        };
+        names
+            .iter()
+            .map(|n| {
+                let table = migrate_build::schema::key(migrate_build::schema::ObjectKind::Table, n);
+                let view = migrate_build::schema::key(migrate_build::schema::ObjectKind::View, n);
+                format!("{:?}", catalog.get(&table).or(catalog.get(&view)))
+            })
+            .collect()
+    };
+    let server = format!("{:?}", migrate_introspect::dialect_of(db));
+    let keys: Vec<(Declared, String)> = texts
+        .iter()
+        .map(|t| (t.declared.clone(), server.clone() + &relations(&t.declared)))
+        .collect();
+    let missing: Vec<usize> = {
+        let cache = REPRINTS.lock().expect("reprint cache");
+        (0..keys.len())
+            .filter(|i| cache.as_ref().is_none_or(|c| !c.contains_key(&keys[*i])))
+            .collect()
+    };
+    if !missing.is_empty() {
+        let declared: Vec<Declared> = missing.iter().map(|i| keys[*i].0.clone()).collect();
+        let printed = reprint(db, catalog, &declared).await?.unwrap_or_default();
+        let mut cache = REPRINTS.lock().expect("reprint cache");
+        let cache = cache.get_or_insert_with(Default::default);
+        for (i, text) in missing.iter().zip(printed) {
+            cache.insert(keys[*i].clone(), text);
+        }
+    }
+    let reprinted: Vec<Result<String, String>> = {
+        let cache = REPRINTS.lock().expect("reprint cache");
+        let cache = cache.as_ref();
+        keys.iter()
+            .map(|k| {
+                cache
+                    .and_then(|c| c.get(k).cloned())
+                    .unwrap_or_else(|| Err("not printed".to_string()))
+            })
+            .collect()
+    };
+    compare_texts(&texts, &reprinted, comparison);
+    Ok(())
 }
 
 /// What a revision's downgrade did on the server, run right after its

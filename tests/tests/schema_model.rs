@@ -11,7 +11,9 @@
 
 use migrate_build::config::Dialect;
 use migrate_build::schema::{self, key, Name, Object, ObjectKind, Schema};
-use migrate_tests::catalog::{compare_for, compile_revision, step, Step};
+use migrate_tests::catalog::{
+    compare, compare_for, compare_model_texts, compile_revision, introspect, step, Step,
+};
 use migrate_tests::{Kind, TestDb};
 
 fn require_server(db: Option<TestDb>) -> Option<TestDb> {
@@ -937,5 +939,164 @@ async fn drop_type_cascade_takes_columns_domains_and_overloads_postgres() {
     assert!(has(&model, ObjectKind::Function, "f"));
     assert!(has(&model, ObjectKind::View, "pv"));
     assert!(has(&model, ObjectKind::Type, "ddmood"));
+    db.drop_database().await;
+}
+
+/// The model after `revisions` (SQL texts), replayed on the model alone.
+fn model_only(dialect: Dialect, revisions: &[&str]) -> Schema {
+    let mut model = Schema::new(dialect);
+    let mut parent = "none".to_string();
+    for (i, upgrade) in revisions.iter().enumerate() {
+        let id = format!("m{i:02}");
+        let revision = compile_revision(&id, &parent, upgrade, true, dialect)
+            .unwrap_or_else(|e| panic!("{id} does not compile: {e:#?}"));
+        for statement in revision.upgrade.iter().flat_map(|s| &s.statements) {
+            model.apply(statement, &revision.source);
+        }
+        parent = id;
+    }
+    model
+}
+
+/// Check, index-expression and view texts compared exactly: the server
+/// prints the model's text on stand-ins of the tables (`reprint`) and
+/// `compare_texts` compares it with the catalog's. `NOT VALID` until
+/// `VALIDATE CONSTRAINT`, and a column rename carried into the checks and
+/// index expressions that read it (before the model followed either, the
+/// server printed `NOT VALID` where the model's text had none, and refused
+/// the model's check on the old column name); a view reading the renamed
+/// column has a text the model cannot know (`t.new AS old`): unknown. A
+/// model whose texts differ from the database's gets a mismatch for each.
+#[tokio::test]
+async fn check_index_and_view_texts_follow_postgres() {
+    let Some(db) = require_server(TestDb::postgres("texts").await) else {
+        return;
+    };
+    let history = [
+        "CREATE TABLE items (id int PRIMARY KEY, title varchar(50), qty int, \
+         CONSTRAINT qty_positive CHECK (qty > 0));\n\
+         CREATE INDEX items_lower ON items (lower(title)) WHERE qty > 2;\n\
+         CREATE VIEW big AS SELECT id, qty FROM items WHERE qty > 10;\n\
+         CREATE VIEW named AS SELECT id FROM items;",
+        "ALTER TABLE items ADD CONSTRAINT title_short CHECK (char_length(title) < 40) NOT VALID;",
+        "ALTER TABLE items RENAME COLUMN qty TO quantity;\n\
+         ALTER TABLE items RENAME COLUMN title TO name;",
+        "ALTER TABLE items VALIDATE CONSTRAINT title_short;",
+        "ALTER TABLE items ALTER COLUMN name TYPE text;",
+        "ALTER TABLE items ALTER COLUMN name TYPE varchar(40);",
+        // The server keeps the cast it once added to the stored text when the
+        // type change rebuilds the index (`norm((code)::character varying)`),
+        // which the index made fresh would not have: unknown.
+        "CREATE FUNCTION norm(varchar) RETURNS varchar IMMUTABLE LANGUAGE sql AS 'SELECT lower($1)';\n\
+         CREATE TABLE codes (code text, CONSTRAINT code_short CHECK (norm(code) <> ''));\n\
+         CREATE INDEX codes_norm ON codes (norm(code));",
+        "ALTER TABLE codes ALTER COLUMN code TYPE varchar(20);",
+        // A table rename: the server prints the views that read it with
+        // the new name, as the model now does.
+        "CREATE TABLE kinds (id int, label text);\n\
+         CREATE VIEW kind_labels AS SELECT kinds.id, label FROM kinds WHERE kinds.id > 0;",
+        "ALTER TABLE kinds RENAME TO sorts;",
+    ];
+    let (model, steps) = replay(&db, Dialect::Postgres, &history).await;
+    let texts: Vec<_> = steps.iter().map(|s| s.comparison.texts).collect();
+    // Two checks, one index expression, two views; after the renames
+    // `big` is unknown; after a type change, the texts reading the column
+    // (of `items`, one check is left; `codes` has one check and one index).
+    let counts: Vec<_> = texts
+        .iter()
+        .map(|t| (t.checks, t.index_expressions, t.views))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            (1, 1, 2),
+            (2, 1, 2),
+            (2, 1, 1),
+            (2, 1, 1),
+            (1, 0, 1),
+            (1, 0, 1),
+            (2, 1, 1),
+            (1, 0, 1),
+            (1, 0, 2),
+            (1, 0, 2)
+        ],
+        "{texts:?}"
+    );
+    let unknown: Vec<&str> = steps
+        .last()
+        .map(|s| {
+            s.comparison
+                .unknown
+                .iter()
+                .map(|u| u.object.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        unknown,
+        [
+            "index codes_norm",
+            "index items_lower",
+            "table codes",
+            "table items",
+            "view big"
+        ],
+        "{unknown:?}"
+    );
+    let check = |name: &str| match model.object(&key(ObjectKind::Table, &Name::bare("items"))) {
+        Some(Object::Table(t)) => t
+            .constraints
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.definition.clone()),
+        _ => None,
+    };
+    assert_eq!(
+        check("qty_positive").as_deref(),
+        Some("CHECK (quantity > 0)")
+    );
+    assert_eq!(
+        check("title_short").as_deref(),
+        Some("CHECK (char_length(name) < 40)")
+    );
+    // The same comparison with a model whose texts differ from the
+    // database's: each differing text is a mismatch.
+    let other = model_only(
+        Dialect::Postgres,
+        &[
+            "CREATE TABLE items (id int PRIMARY KEY, name varchar(40), quantity int, \
+             CONSTRAINT qty_positive CHECK (quantity >= 0));\n\
+             ALTER TABLE items ADD CONSTRAINT title_short CHECK (char_length(name) < 40) NOT VALID;\n\
+             CREATE INDEX items_lower ON items (upper(name)) WHERE quantity > 2;\n\
+             CREATE VIEW big AS SELECT id, quantity FROM items;\n\
+             CREATE VIEW named AS SELECT id FROM items WHERE id > 0;",
+        ],
+    );
+    let catalog = introspect(&db.db).await.expect("catalog");
+    let mut comparison = compare(&other, &catalog, compare_for(db.kind));
+    assert!(comparison.unknown.is_empty(), "{:#?}", comparison.unknown);
+    compare_model_texts(&db.db, &other, &catalog, &mut comparison)
+        .await
+        .expect("reprint");
+    // (`other` has no `codes` and `norm`: those mismatches are not texts.)
+    let mismatches: Vec<String> = comparison
+        .mismatches
+        .iter()
+        .map(|m| format!("{}: {}", m.object, m.detail))
+        .filter(|m| m.contains(": text `"))
+        .collect();
+    for expected in [
+        "table items: check constraint qty_positive: text `CHECK ((quantity >= 0))`",
+        "table items: check constraint title_short: text `CHECK ((char_length((name)::text) < 40)) NOT VALID`",
+        "index items_lower: text `USING btree (upper((name)::text)) WHERE (quantity > 2)`",
+        "view big: text",
+        "view named: text",
+    ] {
+        assert!(
+            mismatches.iter().any(|m| m.starts_with(expected)),
+            "{expected} not among {mismatches:#?} ({:?})", comparison.texts
+        );
+    }
+    assert_eq!(mismatches.len(), 5, "{mismatches:#?}");
     db.drop_database().await;
 }

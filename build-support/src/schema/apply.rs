@@ -13,6 +13,7 @@ use sqlparser::ast::{
 use std::collections::{BTreeSet, HashSet};
 
 use super::attributes;
+use super::dependencies;
 use super::mariadb;
 use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
@@ -305,13 +306,6 @@ impl Schema {
                     return;
                 }
                 let depends_on = self.relations_read(view.query.as_ref());
-                let columns = if view.columns.is_empty() {
-                    String::new()
-                } else {
-                    let names: Vec<String> =
-                        view.columns.iter().map(|c| c.name.to_string()).collect();
-                    format!("({}) ", names.join(", "))
-                };
                 self.settle(&k);
                 self.insert(
                     k,
@@ -319,7 +313,7 @@ impl Schema {
                         name,
                         materialized: view.materialized,
                         depends_on,
-                        definition: Some(format!("{columns}AS {}", view.query)),
+                        definition: Some(view_definition(view)),
                     }),
                 );
             }
@@ -1363,6 +1357,7 @@ impl Schema {
             }
             _ => {}
         }
+        self.set_text_unsure(&key(ObjectKind::Table, &table.name), &name, false);
         table.constraints.push(Constraint {
             name,
             generated_name,
@@ -1719,6 +1714,10 @@ impl Schema {
                         // in their `WHERE` now.
                         let indexes = table.indexes.clone();
                         self.unsure_predicates(&indexes);
+                        // It rebuilds the checks and expression indexes
+                        // that read the column from its own stored text,
+                        // whose casts may stay.
+                        self.unsure_texts_reading(table, &column);
                     }
                     AlterColumnOperation::AddGenerated { .. } => {
                         c.has_default = true;
@@ -1754,11 +1753,32 @@ impl Schema {
                 };
                 *rename_to = Some(new);
             }
-            AlterTableOperation::AddConstraint { constraint, .. } => {
+            AlterTableOperation::AddConstraint {
+                constraint,
+                not_valid,
+            } => {
                 let mut specs = Vec::new();
                 self.table_constraint_spec(table, constraint, &mut specs, pending, problems);
-                for spec in specs {
+                for mut spec in specs {
+                    // PostgreSQL prints a check it has not validated with
+                    // `NOT VALID` (`pg_get_constraintdef`) until `VALIDATE
+                    // CONSTRAINT`.
+                    if *not_valid && spec.kind == ConstraintKind::Check {
+                        if let Some(text) = &mut spec.definition {
+                            text.push_str(" NOT VALID");
+                        }
+                    }
                     self.push_constraint(table, spec, pending, problems);
+                }
+            }
+            AlterTableOperation::ValidateConstraint { name } => {
+                let name = d.fold(name);
+                if let Some(c) = table.constraints.iter_mut().find(|c| c.name == name) {
+                    if let Some(text) = &mut c.definition {
+                        if let Some(valid) = text.strip_suffix(" NOT VALID") {
+                            *text = valid.to_string();
+                        }
+                    }
                 }
             }
             AlterTableOperation::DropConstraint {
@@ -1867,16 +1887,54 @@ impl Schema {
                 table.column_comments.insert(new.to_string(), comment);
             }
         }
+        let d = self.dialect;
         for constraint in &mut table.constraints {
             for c in &mut constraint.columns {
                 if c == old {
                     *c = new.to_string();
                 }
             }
+            // The server prints a check with the column's new name.
+            if constraint.kind == ConstraintKind::Check && old != new {
+                if let Some(text) = &constraint.definition {
+                    if dependencies::check_reads(text, old, d) == Some(true) {
+                        constraint.definition = dependencies::check_renamed(text, old, new, d);
+                    }
+                }
+            }
+        }
+        // A view that may read the column: PostgreSQL prints it with the new
+        // name, kept as the output column's name (`t.new AS old`), which
+        // the model's text does not say: not known any more.
+        if old != new {
+            let views: Vec<ObjectKey> = self
+                .objects
+                .iter()
+                .filter(|(_, o)| {
+                    matches!(o, Object::View(v) if v.definition.is_some()
+                        && dependencies::view_reads(v, &table.name, old) != Some(false))
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in views {
+                if let Some(Object::View(mut view)) = self.objects.get(&k).cloned() {
+                    view.definition = None;
+                    self.insert(k, Object::View(view));
+                }
+            }
         }
         for index_name in table.indexes.clone() {
             let k = key(ObjectKind::Index, &index_name);
             if let Some(Object::Index(mut index)) = self.objects.get(&k).cloned() {
+                let text_renamed = match &index.definition {
+                    Some(text)
+                        if old != new && dependencies::index_reads(text, old, d) == Some(true) =>
+                    {
+                        index.definition = dependencies::index_renamed(text, old, new, d);
+                        true
+                    }
+                    _ => false,
+                };
                 // The server reprints a `WHERE` with the new name; the
                 // model's text of it would not be sure any more.
                 let reprinted = old != new
@@ -1887,7 +1945,10 @@ impl Schema {
                 if reprinted {
                     index.predicate = IndexPredicate::Partial;
                 }
-                if index.columns.iter().any(|c| c.as_deref() == Some(old)) || reprinted {
+                if index.columns.iter().any(|c| c.as_deref() == Some(old))
+                    || reprinted
+                    || text_renamed
+                {
                     for c in index.columns.iter_mut().flatten() {
                         if c == old {
                             *c = new.to_string();
@@ -1911,6 +1972,39 @@ impl Schema {
             if let Some(Object::Sequence(mut sequence)) = self.objects.get(&k).cloned() {
                 sequence.owned_by = Some((table.name.clone(), new.to_string()));
                 self.insert(k, Object::Sequence(sequence));
+            }
+        }
+    }
+
+    /// Marks unsure the texts of `table`'s checks and expression indexes
+    /// that may read `column` ([`Schema::text_unsure`]).
+    fn unsure_texts_reading(&mut self, table: &Table, column: &str) {
+        let d = self.dialect;
+        let table_key = key(ObjectKind::Table, &table.name);
+        for c in &table.constraints {
+            if c.kind == ConstraintKind::Check
+                && c.definition
+                    .as_deref()
+                    .and_then(|t| dependencies::check_reads(t, column, d))
+                    != Some(false)
+            {
+                self.set_text_unsure(&table_key, &c.name, true);
+            }
+        }
+        for name in &table.indexes {
+            let k = key(ObjectKind::Index, name);
+            let reads = match self.objects.get(&k) {
+                Some(Object::Index(index)) if index.columns.iter().any(Option::is_none) => {
+                    index
+                        .definition
+                        .as_deref()
+                        .and_then(|t| dependencies::index_reads(t, column, d))
+                        != Some(false)
+                }
+                _ => false,
+            };
+            if reads {
+                self.set_text_unsure(&k, "", true);
             }
         }
     }
@@ -2180,6 +2274,11 @@ impl Schema {
                 Object::View(view) if view.depends_on.contains(from) => {
                     view.depends_on.remove(from);
                     view.depends_on.insert(to.clone());
+                    // The server prints the view with the new name.
+                    if let Some(text) = &view.definition {
+                        view.definition =
+                            dependencies::view_relation_renamed(text, from, to, self.dialect);
+                    }
                     true
                 }
                 Object::Sequence(sequence) => match &mut sequence.owned_by {
@@ -2381,6 +2480,7 @@ impl Schema {
             return;
         }
         self.settle(&k);
+        self.set_text_unsure(&k, "", false);
         let table = index.table.clone();
         let name = index.name.clone();
         self.insert(k, Object::Index(index));
@@ -2636,6 +2736,18 @@ struct Spec {
     actions: Option<super::ForeignKeyActions>,
 }
 
+/// What follows the view's name in `view` as the model keeps it: its
+/// column list, if any, and `AS` with the query as sqlparser prints it.
+pub(super) fn view_definition(view: &sqlparser::ast::CreateView) -> String {
+    let columns = if view.columns.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = view.columns.iter().map(|c| c.name.to_string()).collect();
+        format!("({}) ", names.join(", "))
+    };
+    format!("{columns}AS {}", view.query)
+}
+
 /// What follows the table in `create` as sqlparser prints it
 /// (`USING gin (a, lower(b)) WHERE c`): the parts after the table, printed
 /// one by one as sqlparser's `CREATE INDEX` prints them (the head, with the
@@ -2643,7 +2755,7 @@ struct Spec {
 /// statement to cut it off was most of `CREATE INDEX`'s replay). A
 /// statement with `ASYNC` is kept whole, printed without its name,
 /// `UNIQUE`, `CONCURRENTLY` and `IF NOT EXISTS`.
-fn index_definition(create: &CreateIndex) -> String {
+pub(super) fn index_definition(create: &CreateIndex) -> String {
     if create.r#async {
         let mut bare = create.clone();
         bare.name = None;
@@ -2699,7 +2811,7 @@ fn index_definition(create: &CreateIndex) -> String {
 
 /// A table constraint without its name, as sqlparser prints it; `None`
 /// for the kinds autogenerate does not write (`USING INDEX`, full text).
-fn constraint_definition(constraint: &TableConstraint) -> Option<String> {
+pub(super) fn constraint_definition(constraint: &TableConstraint) -> Option<String> {
     Some(match constraint {
         TableConstraint::PrimaryKey(pk) => {
             let mut pk = pk.clone();

@@ -65,6 +65,23 @@ pub fn sqlite_index_predicate(sql: &str) -> IndexPredicate {
     }
 }
 
+/// The text SQLite keeps of an index or view (`sqlite_master.sql`, the
+/// statement as written, with what `ALTER TABLE ... RENAME` changed in it)
+/// in the form the model keeps its text: what follows the table of a
+/// `CREATE INDEX` (`(lower(b)) WHERE c`), what follows the name of a
+/// `CREATE VIEW` (`AS SELECT ...`), both as sqlparser prints them. `None`
+/// when the text does not parse as one of those.
+pub fn sqlite_text(sql: &str) -> Option<String> {
+    let statements = Parser::parse_sql(&SQLiteDialect {}, sql).ok()?;
+    match statements.as_slice() {
+        [sqlparser::ast::Statement::CreateIndex(create)] => {
+            Some(super::apply::index_definition(create))
+        }
+        [sqlparser::ast::Statement::CreateView(view)] => Some(super::apply::view_definition(view)),
+        _ => None,
+    }
+}
+
 impl Schema {
     /// The `WHERE` texts of `indexes` are not sure any more (a column they
     /// read changed type): a partial index stays partial.

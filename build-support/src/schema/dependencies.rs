@@ -528,6 +528,121 @@ fn fk_references(
     (!primary_key.is_empty()).then(|| primary_key.to_vec())
 }
 
+/// `statement` with each column reference named `old` (`old`, `x.old`)
+/// renamed `new`, as the server's reprint of a stored expression shows a
+/// renamed column.
+fn rename_in(statement: &mut Statement, old: &str, new: &str, dialect: Dialect) {
+    let ident = || {
+        if new
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            sqlparser::ast::Ident::new(new)
+        } else {
+            sqlparser::ast::Ident::with_quote('"', new)
+        }
+    };
+    let _ = sqlparser::ast::visit_expressions_mut(statement, |expr| {
+        match expr {
+            Expr::Identifier(i) if dialect.fold(i) == old => *i = ident(),
+            Expr::CompoundIdentifier(parts) => {
+                if let Some(last) = parts.last_mut().filter(|i| dialect.fold(i) == old) {
+                    *last = ident();
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// A check constraint's text (`CHECK (a > 0)`, maybe `NOT VALID`) after its
+/// table's column `old` is renamed `new`; `None` when it does not parse.
+pub(super) fn check_renamed(definition: &str, old: &str, new: &str, d: Dialect) -> Option<String> {
+    let mut statement = parse_one(&format!("ALTER TABLE t ADD {definition}"))?;
+    rename_in(&mut statement, old, new, d);
+    let Statement::AlterTable(alter) = statement else {
+        return None;
+    };
+    match alter.operations.first()? {
+        AlterTableOperation::AddConstraint {
+            constraint,
+            not_valid,
+        } => {
+            let text = super::apply::constraint_definition(constraint)?;
+            Some(if *not_valid {
+                format!("{text} NOT VALID")
+            } else {
+                text
+            })
+        }
+        _ => None,
+    }
+}
+
+/// An index's text after the table (`USING gin (lower(b)) WHERE c`) after
+/// the table's column `old` is renamed `new`; `None` when it does not parse.
+pub(super) fn index_renamed(definition: &str, old: &str, new: &str, d: Dialect) -> Option<String> {
+    let mut statement = parse_one(&format!("CREATE INDEX i ON t {definition}"))?;
+    rename_in(&mut statement, old, new, d);
+    match statement {
+        Statement::CreateIndex(create) => Some(super::apply::index_definition(&create)),
+        _ => None,
+    }
+}
+
+/// A view's text (`AS SELECT ...`) after the relation `from` it reads is
+/// renamed `to`, as the server prints the view then: the relation's name
+/// where the query reads it, and the column qualifiers that name it
+/// (`from.c`). `None` when the text does not parse.
+pub(super) fn view_relation_renamed(
+    definition: &str,
+    from: &Name,
+    to: &Name,
+    dialect: Dialect,
+) -> Option<String> {
+    let mut statement = parse_one(&format!("CREATE VIEW v {definition}"))?;
+    let quoted = |name: &str| {
+        if name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            sqlparser::ast::Ident::new(name)
+        } else {
+            sqlparser::ast::Ident::with_quote('"', name)
+        }
+    };
+    let new_name = || {
+        let mut parts = Vec::new();
+        if let Some(schema) = &to.schema {
+            parts.push(quoted(schema));
+        }
+        parts.push(quoted(&to.name));
+        sqlparser::ast::ObjectName::from(parts)
+    };
+    let _ = sqlparser::ast::visit_relations_mut(&mut statement, |name| {
+        if dialect.object_name(name) == *from {
+            *name = new_name();
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    // `from.c` (a bare name reads the default schema).
+    if from.schema.is_none() {
+        let _ = sqlparser::ast::visit_expressions_mut(&mut statement, |expr| {
+            if let Expr::CompoundIdentifier(parts) = expr {
+                if parts.len() == 2 && dialect.fold(&parts[0]) == from.name {
+                    parts[0] = quoted(&to.name);
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    match statement {
+        Statement::CreateView(view) => Some(super::apply::view_definition(&view)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@
 
 mod apply;
 mod attributes;
-pub use attributes::sqlite_index_predicate;
+pub use attributes::{sqlite_index_predicate, sqlite_text};
 mod diff;
 mod explain;
 pub use explain::{model_after, model_of, model_of_plan};
@@ -457,6 +457,7 @@ struct Routines {
     schemas: BTreeSet<String>,
     functions: BTreeMap<String, String>,
     schema_triggers: BTreeSet<String>,
+    unsure_texts: BTreeSet<(ObjectKey, String)>,
 }
 
 /// How many characters of a statement's first line a cause shows.
@@ -500,6 +501,11 @@ pub struct Schema {
     /// Tables with a trigger whose function changes the schema: a data
     /// statement may run it (the function names).
     schema_triggers: BTreeSet<String>,
+    /// Texts the model keeps that the server may no longer print as it
+    /// would print them fresh ([`Schema::text_unsure`]): an index (with an
+    /// empty constraint name) or a table's check, after a column it reads
+    /// changed type.
+    unsure_texts: BTreeSet<(ObjectKey, String)>,
     /// Objects that a statement the model could not follow (a `DO` block, a
     /// function call, an `unchecked` statement) may have changed or dropped:
     /// no check reports a missing or duplicate part of them. Each maps to
@@ -541,6 +547,7 @@ impl Schema {
             schemas: BTreeSet::new(),
             functions: BTreeMap::new(),
             schema_triggers: BTreeSet::new(),
+            unsure_texts: BTreeSet::new(),
             uncertain: Map::default(),
             origin: Arc::from(""),
             statement: None,
@@ -717,6 +724,30 @@ impl Schema {
         }
     }
 
+    /// Whether the text the model keeps of the index `key` (`constraint`
+    /// `None`) or of the check `constraint` of the table `key` may not be
+    /// the one the server prints: a column it reads changed type, and the
+    /// server rebuilt it from its own stored text (which may keep a cast
+    /// that the text made fresh would not get). Such a text is not compared.
+    pub fn text_unsure(&self, key: &ObjectKey, constraint: Option<&str>) -> bool {
+        self.unsure_texts
+            .contains(&(key.clone(), constraint.unwrap_or("").to_string()))
+    }
+
+    /// Marks a text unsure ([`Schema::text_unsure`]), or sure again (a
+    /// new object of that name) when `unsure` is false.
+    pub(super) fn set_text_unsure(&mut self, key: &ObjectKey, constraint: &str, unsure: bool) {
+        let entry = (key.clone(), constraint.to_string());
+        if self.unsure_texts.contains(&entry) != unsure {
+            self.snapshot_routines();
+            if unsure {
+                self.unsure_texts.insert(entry);
+            } else {
+                self.unsure_texts.remove(&entry);
+            }
+        }
+    }
+
     /// Records the schemas, functions and triggers before their first
     /// change in the journalled stretch (called before changing them).
     fn snapshot_routines(&mut self) {
@@ -726,6 +757,7 @@ impl Schema {
                     schemas: self.schemas.clone(),
                     functions: self.functions.clone(),
                     schema_triggers: self.schema_triggers.clone(),
+                    unsure_texts: self.unsure_texts.clone(),
                 });
             }
         }
@@ -804,6 +836,7 @@ impl Schema {
             self.schemas = routines.schemas;
             self.functions = routines.functions;
             self.schema_triggers = routines.schema_triggers;
+            self.unsure_texts = routines.unsure_texts;
         }
         for (key, before) in journal.before {
             self.put(key, before);
