@@ -128,9 +128,20 @@ struct Models<'a> {
     views: BTreeMap<&'a Name, &'a View>,
     types: BTreeMap<&'a Name, &'a TypeDef>,
     sequences: BTreeMap<&'a Name, &'a Sequence>,
+    /// The names of the objects left out as not known for sure.
+    skipped: BTreeSet<Name>,
 }
 
 impl<'a> Models<'a> {
+    /// Removes the objects named in `names`.
+    fn leave_out(&mut self, names: &BTreeSet<Name>) {
+        self.tables.retain(|n, _| !names.contains(*n));
+        self.indexes.retain(|n, _| !names.contains(*n));
+        self.views.retain(|n, _| !names.contains(*n));
+        self.types.retain(|n, _| !names.contains(*n));
+        self.sequences.retain(|n, _| !names.contains(*n));
+    }
+
     fn of(schema: &'a Schema, unknown: &mut Vec<String>) -> Models<'a> {
         let mut m = Models {
             tables: BTreeMap::new(),
@@ -138,16 +149,28 @@ impl<'a> Models<'a> {
             views: BTreeMap::new(),
             types: BTreeMap::new(),
             sequences: BTreeMap::new(),
+            skipped: BTreeSet::new(),
         };
         for (key, object) in schema.objects() {
             if schema.is_uncertain(key) {
                 unknown.push(format!("{} {}", key.kind.noun(), key.name));
+                m.skipped.insert(key.name.clone());
                 continue;
             }
             match object {
                 Object::Table(t) => {
-                    if t.open_columns || t.open_constraints {
+                    // A constraint whose text the model does not hold and
+                    // cannot write from its columns.
+                    let unwritable = t.constraints.iter().any(|c| {
+                        c.definition.is_none()
+                            && !(matches!(
+                                c.kind,
+                                ConstraintKind::PrimaryKey | ConstraintKind::Unique
+                            ) && !c.columns.is_empty())
+                    });
+                    if t.open_columns || t.open_constraints || unwritable {
                         unknown.push(format!("table {}", t.name));
+                        m.skipped.insert(key.name.clone());
                         continue;
                     }
                     m.tables.insert(&key.name, t);
@@ -160,7 +183,10 @@ impl<'a> Models<'a> {
                 Object::View(v) if v.definition.is_some() => {
                     m.views.insert(&key.name, v);
                 }
-                Object::View(v) => unknown.push(format!("view {}", v.name)),
+                Object::View(v) => {
+                    unknown.push(format!("view {}", v.name));
+                    m.skipped.insert(key.name.clone());
+                }
                 Object::Type(t) => {
                     m.types.insert(&key.name, t);
                 }
@@ -212,8 +238,18 @@ fn reviewed(sql: String, why: impl Into<String>) -> Step {
 impl<'a> Changes<'a> {
     fn new(from: &'a Schema, to: &'a Schema, downgrade: bool) -> Changes<'a> {
         let mut unknown = Vec::new();
-        let from_models = Models::of(from, &mut unknown);
-        let to_models = Models::of(to, &mut unknown);
+        let mut from_models = Models::of(from, &mut unknown);
+        let mut to_models = Models::of(to, &mut unknown);
+        // What one side does not know is left out of the other too: it is
+        // neither created (it may exist) nor dropped.
+        let skipped: BTreeSet<Name> = from_models
+            .skipped
+            .iter()
+            .chain(&to_models.skipped)
+            .cloned()
+            .collect();
+        from_models.leave_out(&skipped);
+        to_models.leave_out(&skipped);
         Changes {
             d: from.dialect(),
             from: from_models,
@@ -592,6 +628,37 @@ impl<'a> Changes<'a> {
             }
         }
 
+        // Kept tables whose primary key or a unique constraint is dropped
+        // (to be added again further down): the foreign keys that reference
+        // one are dropped before and added again after it (the server will
+        // not drop a key a foreign key depends on), and a new table's
+        // foreign key to one waits until the key is back.
+        let keys_change: BTreeSet<&Name> = kept
+            .iter()
+            .filter(|n| !rebuilt.contains(*n) && d != Dialect::Sqlite)
+            .filter(|n| {
+                let (f, t) = (self.from.tables[*n], self.to.tables[*n]);
+                f.constraints.iter().any(|c| {
+                    matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
+                        && !t.constraints.iter().any(|o| same_constraint(c, o))
+                })
+            })
+            .copied()
+            .collect();
+        let relies = |c: &Constraint| {
+            c.kind == ConstraintKind::ForeignKey
+                && c.references
+                    .as_ref()
+                    .is_some_and(|r| keys_change.contains(r))
+        };
+        // A table that goes away goes after the keys change: its foreign
+        // keys to them go first.
+        for name in &removed {
+            let f = self.from.tables[name];
+            for c in f.constraints.iter().filter(|c| relies(c)) {
+                self.main.push(step(self.drop_constraint(f, c)));
+            }
+        }
         // Foreign keys that go away or change, then the other constraints.
         for fk_pass in [true, false] {
             for name in &kept {
@@ -603,7 +670,7 @@ impl<'a> Changes<'a> {
                     if (c.kind == ConstraintKind::ForeignKey) != fk_pass {
                         continue;
                     }
-                    if !t.constraints.iter().any(|o| same_constraint(c, o)) {
+                    if !t.constraints.iter().any(|o| same_constraint(c, o)) || relies(c) {
                         let mut s = step(self.drop_constraint(f, c));
                         if c.kind == ConstraintKind::Unique || c.kind == ConstraintKind::PrimaryKey
                         {
@@ -648,7 +715,9 @@ impl<'a> Changes<'a> {
                     d == Dialect::Sqlite
                         || r == name
                         || placed.contains(r)
-                        || self.from.tables.contains_key(r) && !removed.contains(&r)
+                        || self.from.tables.contains_key(r)
+                            && !removed.contains(&r)
+                            && !keys_change.contains(r)
                 });
                 if ok {
                     inline.push(c);
@@ -679,6 +748,12 @@ impl<'a> Changes<'a> {
             if rebuilt.contains(name) {
                 self.rebuild(f, t);
                 continue;
+            }
+            // Foreign keys dropped around a key they reference.
+            for c in &t.constraints {
+                if relies(c) && f.constraints.iter().any(|o| same_constraint(o, c)) {
+                    add_constraints.push((t, c));
+                }
             }
             if !changed.contains(name) {
                 continue;
@@ -1108,9 +1183,25 @@ impl<'a> Changes<'a> {
         }
     }
 
+    /// A constraint's definition: as the model holds it, or for a primary
+    /// key or unique constraint whose text it does not hold (one added
+    /// `USING INDEX`), written from its columns.
+    fn definition(&self, c: &Constraint) -> String {
+        if let Some(definition) = &c.definition {
+            return definition.clone();
+        }
+        let columns: Vec<String> = c.columns.iter().map(|n| self.ident(n)).collect();
+        let kind = if c.kind == ConstraintKind::PrimaryKey {
+            "PRIMARY KEY"
+        } else {
+            "UNIQUE"
+        };
+        format!("{kind} ({})", columns.join(", "))
+    }
+
     fn add_constraint(&mut self, t: &Table, c: &Constraint, existing: bool) {
         let table = self.name(&t.name);
-        let def = c.definition.clone().unwrap_or_default();
+        let def = self.definition(c);
         let named = if c.generated_name && self.d != Dialect::Sqlite {
             format!("CONSTRAINT {} ", self.ident(&c.name))
         } else if c.generated_name {
@@ -1253,11 +1344,11 @@ impl<'a> Changes<'a> {
         } else {
             None
         };
-        // A primary key's columns are NOT NULL by the key (SQLite's
-        // catalog shows an explicit NOT NULL, which the key does not imply there).
+        // A primary key's columns are NOT NULL by the key, but on SQLite,
+        // where the key does not imply it (the model holds it as declared).
         let keyed: Vec<&str> = constraints
             .iter()
-            .filter(|c| c.kind == ConstraintKind::PrimaryKey)
+            .filter(|c| c.kind == ConstraintKind::PrimaryKey && self.d != Dialect::Sqlite)
             .flat_map(|c| c.columns.iter().map(String::as_str))
             .collect();
         for c in &t.columns {
@@ -1275,7 +1366,7 @@ impl<'a> Changes<'a> {
             if autoincrement.is_some() && c.kind == ConstraintKind::PrimaryKey {
                 continue;
             }
-            let def = c.definition.clone().unwrap_or_default();
+            let def = self.definition(c);
             if c.generated_name
                 || (self.d == Dialect::MySql && c.kind == ConstraintKind::PrimaryKey)
             {
