@@ -130,6 +130,9 @@ struct Models<'a> {
     sequences: BTreeMap<&'a Name, &'a Sequence>,
     /// The names of the objects left out as not known for sure.
     skipped: BTreeSet<Name>,
+    /// MariaDB: the indexes the server made for a foreign key, which stay
+    /// when the key is dropped.
+    implicit: BTreeMap<&'a Name, &'a Index>,
 }
 
 impl<'a> Models<'a> {
@@ -150,6 +153,7 @@ impl<'a> Models<'a> {
             types: BTreeMap::new(),
             sequences: BTreeMap::new(),
             skipped: BTreeSet::new(),
+            implicit: BTreeMap::new(),
         };
         for (key, object) in schema.objects() {
             if schema.is_uncertain(key) {
@@ -178,6 +182,9 @@ impl<'a> Models<'a> {
                 // Indexes that come with a constraint go with it.
                 Object::Index(i) if i.definition.is_some() => {
                     m.indexes.insert(&key.name, i);
+                }
+                Object::Index(i) if i.implicit => {
+                    m.implicit.insert(&key.name, i);
                 }
                 Object::Index(_) => {}
                 Object::View(v) if v.definition.is_some() => {
@@ -680,6 +687,16 @@ impl<'a> Changes<'a> {
                             ));
                         }
                         self.main.push(s);
+                        // MariaDB keeps the index it made for the key.
+                        let index = f.name.sibling(format!("{}.{}", f.name.name, c.name));
+                        let implicit = self.from.implicit.get(&index).copied();
+                        if let Some(i) = implicit.filter(|_| c.kind == ConstraintKind::ForeignKey) {
+                            if !self.to.implicit.contains_key(&index)
+                                && !self.to.indexes.contains_key(&index)
+                            {
+                                self.drop_index(i, false);
+                            }
+                        }
                     }
                 }
             }
