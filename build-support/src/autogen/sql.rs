@@ -139,7 +139,8 @@ impl<'a> Models<'a> {
     /// Removes the objects named in `names`.
     fn leave_out(&mut self, names: &BTreeSet<Name>) {
         self.tables.retain(|n, _| !names.contains(*n));
-        self.indexes.retain(|n, _| !names.contains(*n));
+        self.indexes
+            .retain(|n, i| !names.contains(*n) && !names.contains(&i.table));
         self.views.retain(|n, _| !names.contains(*n));
         self.types.retain(|n, _| !names.contains(*n));
         self.sequences.retain(|n, _| !names.contains(*n));
@@ -742,7 +743,40 @@ impl<'a> Changes<'a> {
                     deferred_fks.push((t, c));
                 }
             }
-            let mut s = step(self.create_table(t, &inline, &t.name));
+            let mut create = self.create_table(t, &inline, &t.name);
+            // MySQL: a new table's indexes are written in its CREATE TABLE,
+            // as the server prints them, so that a foreign key finds its
+            // index (one named as the key would otherwise clash with the
+            // index the server makes for the key).
+            if d == Dialect::MySql {
+                let mine: Vec<&Index> = create_indexes
+                    .iter()
+                    .filter(|i| i.table == *name && !i.unique && mysql_inline(i))
+                    .copied()
+                    .collect();
+                if !mine.is_empty() {
+                    create_indexes.retain(|i| !(i.table == *name && !i.unique && mysql_inline(i)));
+                    if let Some(close) = create.rfind("\n)") {
+                        let lines: Vec<String> = mine
+                            .iter()
+                            .map(|i| {
+                                let short = i
+                                    .name
+                                    .name
+                                    .rsplit_once('.')
+                                    .map_or(i.name.name.as_str(), |(_, n)| n);
+                                format!(
+                                    ",\n    INDEX {} {}",
+                                    self.ident(short),
+                                    i.definition.clone().unwrap_or_default()
+                                )
+                            })
+                            .collect();
+                        create.insert_str(close, &lines.concat());
+                    }
+                }
+            }
+            let mut s = step(create);
             let my_shape = shape(t);
             for (old, old_shape) in &removed_shapes {
                 if *old_shape == my_shape {
@@ -782,6 +816,13 @@ impl<'a> Changes<'a> {
                 }
             }
         }
+        // MySQL: the indexes first, so that a foreign key finds its index
+        // (one named as the key would otherwise clash with the index the
+        // server makes for the key).
+        let mut create_indexes = Some(create_indexes);
+        if d == Dialect::MySql {
+            self.create_indexes(create_indexes.take().unwrap_or_default(), &rebuilt);
+        }
         for (t, c) in add_constraints
             .iter()
             .filter(|(_, c)| c.kind != ConstraintKind::ForeignKey)
@@ -797,22 +838,8 @@ impl<'a> Changes<'a> {
             self.add_constraint(t, c, false);
         }
 
-        // Indexes.
-        for index in create_indexes {
-            let on_new_table = !self.downgrade
-                && (!self.from.tables.contains_key(&index.table)
-                    || rebuilt.contains(&&index.table));
-            if rebuilt.contains(&&index.table) {
-                // Created by the rebuild.
-                continue;
-            }
-            let sql = self.create_index(index, self.pg() && !on_new_table);
-            if self.pg() && !on_new_table {
-                self.post.push(step(sql));
-            } else {
-                self.main.push(step(sql));
-            }
-        }
+        // Indexes (MySQL: before the constraints above).
+        self.create_indexes(create_indexes.take().unwrap_or_default(), &rebuilt);
 
         // Tables that go away, those that reference them first.
         let added_shapes: Vec<(&Name, Vec<(&str, &str)>)> = added
@@ -917,6 +944,25 @@ impl<'a> Changes<'a> {
                 .collect(),
             self.unknown,
         )
+    }
+
+    /// Creates `indexes` (those of a rebuilt table come with the rebuild).
+    fn create_indexes(&mut self, indexes: Vec<&Index>, rebuilt: &BTreeSet<&Name>) {
+        for index in indexes {
+            let on_new_table = !self.downgrade
+                && (!self.from.tables.contains_key(&index.table)
+                    || rebuilt.contains(&&index.table));
+            if rebuilt.contains(&&index.table) {
+                // Created by the rebuild.
+                continue;
+            }
+            let sql = self.create_index(index, self.pg() && !on_new_table);
+            if self.pg() && !on_new_table {
+                self.post.push(step(sql));
+            } else {
+                self.main.push(step(sql));
+            }
+        }
     }
 
     fn sqlite_needs_rebuild(&self, f: &Table, t: &Table) -> bool {
@@ -1136,6 +1182,14 @@ impl<'a> Changes<'a> {
             }
             if type_changed {
                 let data_type = csql.map_or(c.data_type.clone(), |s| s.data_type.clone());
+                // `serial` is only a way to create a column: the column's
+                // type is the integer under it.
+                let data_type = match data_type.to_ascii_lowercase().as_str() {
+                    "serial" | "serial4" if self.pg() => "INTEGER".to_string(),
+                    "bigserial" | "serial8" if self.pg() => "BIGINT".to_string(),
+                    "smallserial" | "serial2" if self.pg() => "SMALLINT".to_string(),
+                    _ => data_type,
+                };
                 let using = if self.pg() {
                     format!(" USING {col}::{data_type}")
                 } else {
@@ -1607,6 +1661,16 @@ impl<'a> Changes<'a> {
             None => self.ident(&name.name),
         }
     }
+}
+
+/// A MySQL index that can be written in its table's `CREATE TABLE`
+/// (`INDEX name (...)`, also with `USING method`; a unique one stays a
+/// statement of its own).
+fn mysql_inline(index: &Index) -> bool {
+    index
+        .definition
+        .as_deref()
+        .is_some_and(|d| d.starts_with('(') || d.to_ascii_uppercase().starts_with("USING "))
 }
 
 /// Two constraints are the same when their names (or, when the server
