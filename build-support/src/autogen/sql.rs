@@ -167,11 +167,10 @@ impl<'a> Models<'a> {
                     // A constraint whose text the model does not hold and
                     // cannot write from its columns.
                     let unwritable = t.constraints.iter().any(|c| {
-                        c.definition.is_none()
-                            && !(matches!(
-                                c.kind,
-                                ConstraintKind::PrimaryKey | ConstraintKind::Unique
-                            ) && !c.columns.is_empty())
+                        let from_columns =
+                            matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
+                                && !c.columns.is_empty();
+                        c.definition.is_none() && !from_columns
                     });
                     if t.open_columns || t.open_constraints || unwritable {
                         unknown.push(format!("table {}", t.name));
