@@ -1,5 +1,5 @@
 //! `cargo migrate revision --autogenerate --from-database` through the
-//! binary, on SQLite and PostgreSQL: a database made by hand (never by this
+//! binary, on SQLite, PostgreSQL and MariaDB: a database made by hand (never by this
 //! tool), a declared schema that differs from it in every object kind; the
 //! written revision, applied, leaves the database's catalog equal to the
 //! declared schema applied to an empty database, and its downgrade restores
@@ -357,34 +357,80 @@ fn unread_object_is_named_on_postgres() {
         .all(|e| !e.file_name().to_string_lossy().ends_with("_x.sql")));
 }
 
-/// MariaDB's definitions are not read yet: it says so and writes nothing.
+const MY_BEFORE: &str = "
+CREATE TABLE users (id int AUTO_INCREMENT PRIMARY KEY, email varchar(200) NOT NULL, old varchar(100),
+    score int DEFAULT 0, CHECK (length(email) > 3)) COMMENT = 'people';
+CREATE TABLE legacy (id bigint AUTO_INCREMENT PRIMARY KEY, payload text, at timestamp NULL DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE posts (id bigint AUTO_INCREMENT PRIMARY KEY, author int, body varchar(1000));
+CREATE INDEX ix_users_old ON users (old);
+CREATE INDEX ix_posts_body ON posts (body(20));
+CREATE VIEW recent AS SELECT id, body FROM posts;
+INSERT INTO users (email) VALUES ('someone@example.com');
+";
+
+const MY_AFTER: &str = "
+CREATE TABLE users (id int AUTO_INCREMENT PRIMARY KEY, email varchar(200) NOT NULL UNIQUE COMMENT 'where to write',
+    score int DEFAULT 1, name varchar(50) DEFAULT 'anon', CHECK (length(email) > 3)) COMMENT = 'the people who write';
+CREATE TABLE posts (id bigint AUTO_INCREMENT PRIMARY KEY, author int, body varchar(1000) NOT NULL DEFAULT '',
+    CONSTRAINT fk_author FOREIGN KEY (author) REFERENCES users (id) ON DELETE CASCADE,
+    CONSTRAINT body_short CHECK (length(body) < 1000));
+CREATE TABLE tags (id int AUTO_INCREMENT PRIMARY KEY, label varchar(100) NOT NULL);
+CREATE UNIQUE INDEX ix_tags_label ON tags (label);
+CREATE INDEX ix_posts_body ON posts (body(30));
+CREATE VIEW recent AS SELECT id, body FROM posts WHERE id > 10;
+";
+
 #[test]
-fn not_yet_on_mariadb() {
-    let Some(base) = server_url(migrate_test_support::MYSQL, "not_yet_on_mariadb") else {
+fn from_database_on_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "from_database_on_mariadb") else {
         return;
     };
     let (url, name) = fresh_database(&base, "fromdb");
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path();
-    ok(
-        cargo_migrate(
-            dir,
-            Some(&url),
-            &["init", "migrations", "--dialect", "mysql"],
-        ),
-        "init",
-    );
-    std::fs::write(
-        dir.join("migrations/schema.sql"),
-        "CREATE TABLE t (id int);\n",
-    )
-    .expect("schema written");
-    let run = cargo_migrate(
-        dir,
-        Some(&url),
-        &["revision", "--autogenerate", "--from-database", "-m", "x"],
-    );
+    let (empty, empty_name) = fresh_database(&base, "fromdb_empty");
+    let text = round_trip("mysql", &url, &empty, MY_BEFORE, MY_AFTER);
     drop_database(&base, &name);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("not supported yet"), "{}", run.stderr);
+    drop_database(&base, &empty_name);
+    // The database's own objects come back from the server's text.
+    assert!(text.contains("DROP TABLE legacy"), "{text}");
+    assert!(text.contains("CREATE TABLE legacy"), "{text}");
+    assert!(text.contains("CREATE INDEX ix_users_old"), "{text}");
+    let upgrade = text
+        .split("-- migrate:downgrade")
+        .next()
+        .unwrap_or_default();
+    // What changes is written as declared.
+    assert!(
+        upgrade.contains("CREATE VIEW recent AS SELECT id, body FROM posts WHERE id > 10"),
+        "{text}"
+    );
+    assert!(upgrade.contains("COMMENT 'where to write'"), "{text}");
+    // No scratch database is left behind.
+    let left = migrate_test_support::block_on(async {
+        let db = migrate_runtime::MigrateConnection::connect(&base)
+            .await
+            .expect("connects");
+        let migrate_runtime::MigrateConnection::MySql(pool) = &db else {
+            panic!("MariaDB")
+        };
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.schemata \
+             WHERE schema_name LIKE 'migrate_autogen_canonical%'",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("schemata");
+        db.close().await;
+        n
+    });
+    assert_eq!(left, 0, "a scratch database was left behind");
+}
+
+#[test]
+fn nothing_to_do_on_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "nothing_to_do_on_mariadb") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb_same");
+    nothing_to_do("mysql", &url, MY_AFTER);
+    drop_database(&base, &name);
 }

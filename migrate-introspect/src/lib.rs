@@ -87,9 +87,9 @@ pub enum Error {
     /// inheriting tables): a model without them would be a guess.
     #[error("the database holds objects whose definitions are not read yet: {}; write the revision for them by hand", .0.join(", "))]
     NotRead(Vec<String>),
-    /// The definitions of this backend's objects are not read yet
-    /// ([`definitions`]: PostgreSQL and SQLite).
-    #[error("reading the definitions of a {} database's objects is not supported yet (PostgreSQL and SQLite are)", .0.database())]
+    /// The definitions of this backend's objects are not read (a driver
+    /// this crate was built without).
+    #[error("reading the definitions of a {} database's objects is not supported by this build", .0.database())]
     DefinitionsNotRead(Dialect),
 }
 
@@ -114,7 +114,8 @@ pub async fn introspect(db: &MigrateConnection) -> Result<Catalog, Error> {
 /// The DDL that re-creates the user objects of the database behind `db`,
 /// from the server's own text of each (PostgreSQL: `format_type`,
 /// `pg_get_constraintdef`, `pg_get_indexdef`, `pg_get_viewdef`; SQLite:
-/// `sqlite_master.sql`), as `(object, statement)` in an order that runs on
+/// `sqlite_master.sql`; MySQL and MariaDB: `SHOW CREATE TABLE`,
+/// `information_schema.views`), as `(object, statement)` in an order that runs on
 /// an empty database. `migrate_build::autogen::model_from_definitions`
 /// replays it into the schema model (`revision --autogenerate
 /// --from-database`). The tables named in `skip` are left out.
@@ -132,12 +133,17 @@ pub async fn definitions(
         MigrateConnection::Sqlite(pool) => {
             sqlite::definitions(&mut *pool.acquire().await?, skip).await
         }
+        #[cfg(feature = "mysql")]
+        MigrateConnection::MySql(pool) => {
+            mysql::definitions(&mut *pool.acquire().await?, skip).await
+        }
         other => Err(Error::DefinitionsNotRead(dialect_of(other))),
     }
 }
 
 /// The server's own text of the declared schema `sql` (PostgreSQL: run in
-/// a schema of its own inside a transaction that is rolled back, then read
+/// a schema of its own inside a transaction that is rolled back; MySQL and
+/// MariaDB: in a database of its own, dropped afterwards; then read
 /// as [`definitions`] reads a database), so that it compares with a
 /// database's definitions without the server's reprint showing as a
 /// difference. `None` where the text is kept as written (SQLite's
@@ -151,6 +157,12 @@ pub async fn canonical_definitions(
         #[cfg(feature = "postgres")]
         MigrateConnection::Postgres(pool) => {
             postgres::canonical_definitions(&mut *pool.acquire().await?, sql)
+                .await
+                .map(Some)
+        }
+        #[cfg(feature = "mysql")]
+        MigrateConnection::MySql(pool) => {
+            mysql::canonical_definitions(&mut *pool.acquire().await?, sql)
                 .await
                 .map(Some)
         }

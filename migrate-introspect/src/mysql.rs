@@ -236,3 +236,163 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
     }
     Ok(out)
 }
+
+/// `name` quoted as MySQL and MariaDB need it.
+fn ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// The DDL that re-creates the tables and views of the MySQL or MariaDB
+/// database behind `conn` (`DATABASE()`), from the server's own text:
+/// `SHOW CREATE TABLE` for each table, its foreign keys taken out and added
+/// after every table by `ALTER TABLE ... ADD CONSTRAINT` (so that any order
+/// and a cycle of references run), its `AUTO_INCREMENT=` counter left out
+/// (a state, not a definition); `information_schema.views` for each view
+/// (names of the database's own objects unqualified), those a view reads
+/// first. `(object, statement)` in an order that runs on an empty database.
+/// Tables named in `skip` (the tool's own) are left out; so are triggers,
+/// routines and events, which the model does not hold.
+pub async fn definitions(
+    conn: &mut sqlx::MySqlConnection,
+    skip: &[String],
+) -> Result<Vec<(String, String)>, Error> {
+    let rows = sqlx::query(
+        "SELECT CAST(table_name AS CHAR), CAST(table_type AS CHAR), \
+                CAST(coalesce(view_definition, '') AS CHAR), CAST(t.table_schema AS CHAR) \
+         FROM information_schema.tables t LEFT JOIN information_schema.views v \
+         USING (table_schema, table_name) \
+         WHERE t.table_schema = DATABASE() ORDER BY table_name",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    let mut foreign = Vec::new();
+    let mut views: Vec<(String, String)> = Vec::new();
+    for row in rows {
+        let (name, kind, view, database): (String, String, String, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if kind == "VIEW" {
+            // The server qualifies every name with the database's.
+            let query = view.replace(&format!("{}.", ident(&database)), "");
+            views.push((name, query));
+            continue;
+        }
+        if skip.iter().any(|s| s.eq_ignore_ascii_case(&name)) {
+            continue;
+        }
+        let row = sqlx::query(&format!("SHOW CREATE TABLE {}", ident(&name)))
+            .fetch_one(&mut *conn)
+            .await?;
+        let text: String = row.try_get(1)?;
+        let (create, keys) = split_foreign_keys(&text);
+        out.push((format!("table {name}"), create));
+        for key in keys {
+            foreign.push((
+                format!("a foreign key of table {name}"),
+                format!("ALTER TABLE {} ADD {key}", ident(&name)),
+            ));
+        }
+    }
+    out.extend(foreign);
+    // Views after the views they read.
+    let mut placed: BTreeSet<String> = BTreeSet::new();
+    while !views.is_empty() {
+        let ready = views
+            .iter()
+            .position(|(name, query)| {
+                views.iter().all(|(other, _)| {
+                    other == name || placed.contains(other) || !query.contains(&ident(other))
+                })
+            })
+            .unwrap_or(0);
+        let (name, query) = views.remove(ready);
+        out.push((
+            format!("view {name}"),
+            format!("CREATE VIEW {} AS {query}", ident(&name)),
+        ));
+        placed.insert(name);
+    }
+    Ok(out)
+}
+
+/// `SHOW CREATE TABLE`'s text without its foreign keys (returned, each as
+/// `CONSTRAINT ... FOREIGN KEY ...`) and without the `AUTO_INCREMENT=`
+/// table option. The server writes one definition a line, each but the
+/// last ending with a comma, between `(` and the line starting with `)`.
+fn split_foreign_keys(text: &str) -> (String, Vec<String>) {
+    let (Some(open), Some(close)) = (text.find("(\n"), text.rfind("\n)")) else {
+        return (text.to_string(), Vec::new());
+    };
+    let mut items = Vec::new();
+    let mut keys = Vec::new();
+    for line in text[open + 2..close].lines() {
+        let item = line.trim().trim_end_matches(',').to_string();
+        let is_foreign_key = item.starts_with("CONSTRAINT ") && item.contains(" FOREIGN KEY ");
+        if is_foreign_key {
+            keys.push(item);
+        } else if !item.is_empty() {
+            items.push(item);
+        }
+    }
+    let options: Vec<&str> = text[close + 2..]
+        .split(' ')
+        .filter(|o| !o.starts_with("AUTO_INCREMENT="))
+        .collect();
+    (
+        format!(
+            "{}\n  {}\n){}",
+            &text[..open + 1],
+            items.join(",\n  "),
+            options.join(" ")
+        ),
+        keys,
+    )
+}
+
+/// The server's own text of a declared schema: `sql` runs in a database of
+/// its own made for it (MySQL has no transactional DDL to roll back), its
+/// [`definitions`] are read there, and the database is dropped, whatever
+/// happened, and the connection sent back to the database it was on.
+pub async fn canonical_definitions(
+    conn: &mut sqlx::MySqlConnection,
+    sql: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    let original: Option<String> = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
+        .fetch_one(&mut *conn)
+        .await?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let scratch = format!("migrate_autogen_canonical_{}_{nanos}", std::process::id());
+    sqlx::raw_sql(&format!("CREATE DATABASE {}", ident(&scratch)))
+        .execute(&mut *conn)
+        .await?;
+    let result = async {
+        sqlx::raw_sql(&format!("USE {}", ident(&scratch)))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::Declared)?;
+        definitions(&mut *conn, &[]).await
+    }
+    .await;
+    // Back where it was, and the scratch database gone, in every case.
+    let back = match &original {
+        Some(database) => sqlx::raw_sql(&format!("USE {}", ident(database)))
+            .execute(&mut *conn)
+            .await
+            .map(drop),
+        None => Ok(()),
+    };
+    let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {}", ident(&scratch)))
+        .execute(&mut *conn)
+        .await
+        .map(drop);
+    let out = result?;
+    back?;
+    dropped?;
+    Ok(out)
+}

@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use migrate_build::config::{Config, Dialect};
+use migrate_build::config::Config;
 use migrate_build::schema::Schema;
 use migrate_tests::catalog::{
     catalog_differences, compare_for, compile_revision, compile_revision_with_downgrade,
@@ -33,38 +33,8 @@ use migrate_tests::TestDb;
 mod readme;
 
 use migrate_cli::cmd::import::sources::only_comments;
-use migrate_cli::cmd::import::{read_source, SourceTool};
-
-/// Where the histories live.
-const CORPUS: &str = "/work/shared/corpus";
-
-/// One migration of a history, as the importer's reader gives it.
-struct Version {
-    /// The source migration's file or directory name.
-    name: String,
-    up: String,
-    /// Empty when the tool has no down script for it.
-    down: String,
-    up_transactional: bool,
-    down_transactional: bool,
-}
-
-/// The migrations of `dir`, read by `cargo migrate import`'s reader for
-/// `tool` (pop: the files of `dialect`), in the order the tool applies them.
-fn versions(tool: SourceTool, dir: &Path, dialect: Dialect) -> Vec<Version> {
-    let (migrations, _) =
-        read_source(tool, dir, dialect).unwrap_or_else(|e| panic!("{}: {e:#}", dir.display()));
-    migrations
-        .into_iter()
-        .map(|m| Version {
-            name: m.origin,
-            up: m.up.sql,
-            up_transactional: m.up.transactional,
-            down_transactional: m.down.as_ref().is_none_or(|d| d.transactional),
-            down: m.down.map(|d| d.sql).unwrap_or_default(),
-        })
-        .collect()
-}
+mod corpus_support;
+use corpus_support::{histories, History, CORPUS};
 
 /// Mismatches the model cannot know, by history and `object: detail`
 /// prefix, each with the reason.
@@ -134,98 +104,6 @@ const ROUND_TRIP_STOPS: &[(&str, &str, &str, &str)] = &[(
      identity_credentials, which the next version creates; the two before it (networks, \
      identities) and identity_credential_types restore the catalog and upgrade again to the same",
 )];
-
-struct History {
-    name: &'static str,
-    dialect: Dialect,
-    versions: Vec<Version>,
-    /// What the project's own setup creates before the first migration.
-    setup: &'static str,
-}
-
-fn histories(server: &str) -> Vec<History> {
-    let root = Path::new(CORPUS);
-    let all = vec![
-        (
-            "postgres",
-            History {
-                name: "crates.io",
-                dialect: Dialect::Postgres,
-                versions: versions(SourceTool::Diesel, &root.join("crates-io/migrations"), Dialect::Postgres),
-                setup: "",
-            },
-        ),
-        (
-            "postgres",
-            History {
-                name: "docs.rs",
-                dialect: Dialect::Postgres,
-                versions: versions(SourceTool::Sqlx, &root.join("docs-rs/migrations"), Dialect::Postgres),
-                setup: "",
-            },
-        ),
-        (
-            "postgres",
-            History {
-                name: "chirpstack (postgres)",
-                dialect: Dialect::Postgres,
-                versions: versions(SourceTool::Diesel, &root.join("chirpstack/migrations_postgres"), Dialect::Postgres),
-                // The project's Docker init script creates it (SOURCE.md).
-                setup: "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-            },
-        ),
-        (
-            "postgres",
-            History {
-                name: "kratos (postgres)",
-                dialect: Dialect::Postgres,
-                versions: versions(SourceTool::Pop, &root.join("kratos/migrations"), Dialect::Postgres),
-                setup: "",
-            },
-        ),
-        (
-            "postgres",
-            History {
-                name: "harbor",
-                dialect: Dialect::Postgres,
-                versions: versions(SourceTool::GolangMigrate, &root.join("harbor-golang-migrate/migrations"), Dialect::Postgres),
-                // golang-migrate's own table, which the history alters (SOURCE.md).
-                setup: "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)",
-            },
-        ),
-        (
-            "sqlite",
-            History {
-                name: "chirpstack (sqlite)",
-                dialect: Dialect::Sqlite,
-                versions: versions(SourceTool::Diesel, &root.join("chirpstack/migrations_sqlite"), Dialect::Sqlite),
-                setup: "",
-            },
-        ),
-        (
-            "sqlite",
-            History {
-                name: "kratos (sqlite)",
-                dialect: Dialect::Sqlite,
-                versions: versions(SourceTool::Pop, &root.join("kratos/migrations"), Dialect::Sqlite),
-                setup: "",
-            },
-        ),
-        (
-            "mysql",
-            History {
-                name: "kratos (mysql)",
-                dialect: Dialect::MySql,
-                versions: versions(SourceTool::Pop, &root.join("kratos/migrations"), Dialect::MySql),
-                setup: "",
-            },
-        ),
-    ];
-    all.into_iter()
-        .filter(|(s, _)| *s == server)
-        .map(|(_, h)| h)
-        .collect()
-}
 
 #[derive(Default)]
 struct Tally {

@@ -136,6 +136,7 @@ pub fn settle_reprints(declared: &Schema, canonical: &Schema, database: &Schema)
         let (Some(reprint), Some(held)) = (canonical.object(key), database.object(key)) else {
             continue;
         };
+
         let settled = match (object, reprint, held) {
             _ if reprint == held => held.clone(),
             (Object::Table(table), Object::Table(reprint), Object::Table(held)) => {

@@ -128,9 +128,24 @@ struct Models<'a> {
     views: BTreeMap<&'a Name, &'a View>,
     types: BTreeMap<&'a Name, &'a TypeDef>,
     sequences: BTreeMap<&'a Name, &'a Sequence>,
+    /// The names of the objects left out as not known for sure.
+    skipped: BTreeSet<Name>,
+    /// MariaDB: the indexes the server made for a foreign key, which stay
+    /// when the key is dropped.
+    implicit: BTreeMap<&'a Name, &'a Index>,
 }
 
 impl<'a> Models<'a> {
+    /// Removes the objects named in `names`.
+    fn leave_out(&mut self, names: &BTreeSet<Name>) {
+        self.tables.retain(|n, _| !names.contains(*n));
+        self.indexes
+            .retain(|n, i| !names.contains(*n) && !names.contains(&i.table));
+        self.views.retain(|n, _| !names.contains(*n));
+        self.types.retain(|n, _| !names.contains(*n));
+        self.sequences.retain(|n, _| !names.contains(*n));
+    }
+
     fn of(schema: &'a Schema, unknown: &mut Vec<String>) -> Models<'a> {
         let mut m = Models {
             tables: BTreeMap::new(),
@@ -138,16 +153,28 @@ impl<'a> Models<'a> {
             views: BTreeMap::new(),
             types: BTreeMap::new(),
             sequences: BTreeMap::new(),
+            skipped: BTreeSet::new(),
+            implicit: BTreeMap::new(),
         };
         for (key, object) in schema.objects() {
             if schema.is_uncertain(key) {
                 unknown.push(format!("{} {}", key.kind.noun(), key.name));
+                m.skipped.insert(key.name.clone());
                 continue;
             }
             match object {
                 Object::Table(t) => {
-                    if t.open_columns || t.open_constraints {
+                    // A constraint whose text the model does not hold and
+                    // cannot write from its columns.
+                    let unwritable = t.constraints.iter().any(|c| {
+                        let from_columns =
+                            matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
+                                && !c.columns.is_empty();
+                        c.definition.is_none() && !from_columns
+                    });
+                    if t.open_columns || t.open_constraints || unwritable {
                         unknown.push(format!("table {}", t.name));
+                        m.skipped.insert(key.name.clone());
                         continue;
                     }
                     m.tables.insert(&key.name, t);
@@ -156,11 +183,17 @@ impl<'a> Models<'a> {
                 Object::Index(i) if i.definition.is_some() => {
                     m.indexes.insert(&key.name, i);
                 }
+                Object::Index(i) if i.implicit => {
+                    m.implicit.insert(&key.name, i);
+                }
                 Object::Index(_) => {}
                 Object::View(v) if v.definition.is_some() => {
                     m.views.insert(&key.name, v);
                 }
-                Object::View(v) => unknown.push(format!("view {}", v.name)),
+                Object::View(v) => {
+                    unknown.push(format!("view {}", v.name));
+                    m.skipped.insert(key.name.clone());
+                }
                 Object::Type(t) => {
                     m.types.insert(&key.name, t);
                 }
@@ -212,8 +245,18 @@ fn reviewed(sql: String, why: impl Into<String>) -> Step {
 impl<'a> Changes<'a> {
     fn new(from: &'a Schema, to: &'a Schema, downgrade: bool) -> Changes<'a> {
         let mut unknown = Vec::new();
-        let from_models = Models::of(from, &mut unknown);
-        let to_models = Models::of(to, &mut unknown);
+        let mut from_models = Models::of(from, &mut unknown);
+        let mut to_models = Models::of(to, &mut unknown);
+        // What one side does not know is left out of the other too: it is
+        // neither created (it may exist) nor dropped.
+        let skipped: BTreeSet<Name> = from_models
+            .skipped
+            .iter()
+            .chain(&to_models.skipped)
+            .cloned()
+            .collect();
+        from_models.leave_out(&skipped);
+        to_models.leave_out(&skipped);
         Changes {
             d: from.dialect(),
             from: from_models,
@@ -592,6 +635,37 @@ impl<'a> Changes<'a> {
             }
         }
 
+        // Kept tables whose primary key or a unique constraint is dropped
+        // (to be added again further down): the foreign keys that reference
+        // one are dropped before and added again after it (the server will
+        // not drop a key a foreign key depends on), and a new table's
+        // foreign key to one waits until the key is back.
+        let keys_change: BTreeSet<&Name> = kept
+            .iter()
+            .filter(|n| !rebuilt.contains(*n) && d != Dialect::Sqlite)
+            .filter(|n| {
+                let (f, t) = (self.from.tables[*n], self.to.tables[*n]);
+                f.constraints.iter().any(|c| {
+                    matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
+                        && !t.constraints.iter().any(|o| same_constraint(c, o))
+                })
+            })
+            .copied()
+            .collect();
+        let relies = |c: &Constraint| {
+            c.kind == ConstraintKind::ForeignKey
+                && c.references
+                    .as_ref()
+                    .is_some_and(|r| keys_change.contains(r))
+        };
+        // A table that goes away goes after the keys change: its foreign
+        // keys to them go first.
+        for name in &removed {
+            let f = self.from.tables[name];
+            for c in f.constraints.iter().filter(|c| relies(c)) {
+                self.main.push(step(self.drop_constraint(f, c)));
+            }
+        }
         // Foreign keys that go away or change, then the other constraints.
         for fk_pass in [true, false] {
             for name in &kept {
@@ -603,7 +677,7 @@ impl<'a> Changes<'a> {
                     if (c.kind == ConstraintKind::ForeignKey) != fk_pass {
                         continue;
                     }
-                    if !t.constraints.iter().any(|o| same_constraint(c, o)) {
+                    if !t.constraints.iter().any(|o| same_constraint(c, o)) || relies(c) {
                         let mut s = step(self.drop_constraint(f, c));
                         if c.kind == ConstraintKind::Unique || c.kind == ConstraintKind::PrimaryKey
                         {
@@ -613,6 +687,16 @@ impl<'a> Changes<'a> {
                             ));
                         }
                         self.main.push(s);
+                        // MariaDB keeps the index it made for the key.
+                        let index = f.name.sibling(format!("{}.{}", f.name.name, c.name));
+                        let implicit = self.from.implicit.get(&index).copied();
+                        if let Some(i) = implicit.filter(|_| c.kind == ConstraintKind::ForeignKey) {
+                            if !self.to.implicit.contains_key(&index)
+                                && !self.to.indexes.contains_key(&index)
+                            {
+                                self.drop_index(i, false);
+                            }
+                        }
                     }
                 }
             }
@@ -648,7 +732,9 @@ impl<'a> Changes<'a> {
                     d == Dialect::Sqlite
                         || r == name
                         || placed.contains(r)
-                        || self.from.tables.contains_key(r) && !removed.contains(&r)
+                        || self.from.tables.contains_key(r)
+                            && !removed.contains(&r)
+                            && !keys_change.contains(r)
                 });
                 if ok {
                     inline.push(c);
@@ -656,7 +742,40 @@ impl<'a> Changes<'a> {
                     deferred_fks.push((t, c));
                 }
             }
-            let mut s = step(self.create_table(t, &inline, &t.name));
+            let mut create = self.create_table(t, &inline, &t.name);
+            // MySQL: a new table's indexes are written in its CREATE TABLE,
+            // as the server prints them, so that a foreign key finds its
+            // index (one named as the key would otherwise clash with the
+            // index the server makes for the key).
+            if d == Dialect::MySql {
+                let mine: Vec<&Index> = create_indexes
+                    .iter()
+                    .filter(|i| i.table == *name && !i.unique && mysql_inline(i))
+                    .copied()
+                    .collect();
+                if !mine.is_empty() {
+                    create_indexes.retain(|i| !(i.table == *name && !i.unique && mysql_inline(i)));
+                    if let Some(close) = create.rfind("\n)") {
+                        let lines: Vec<String> = mine
+                            .iter()
+                            .map(|i| {
+                                let short = i
+                                    .name
+                                    .name
+                                    .rsplit_once('.')
+                                    .map_or(i.name.name.as_str(), |(_, n)| n);
+                                format!(
+                                    ",\n    INDEX {} {}",
+                                    self.ident(short),
+                                    i.definition.clone().unwrap_or_default()
+                                )
+                            })
+                            .collect();
+                        create.insert_str(close, &lines.concat());
+                    }
+                }
+            }
+            let mut s = step(create);
             let my_shape = shape(t);
             for (old, old_shape) in &removed_shapes {
                 if *old_shape == my_shape {
@@ -680,6 +799,12 @@ impl<'a> Changes<'a> {
                 self.rebuild(f, t);
                 continue;
             }
+            // Foreign keys dropped around a key they reference.
+            for c in &t.constraints {
+                if relies(c) && f.constraints.iter().any(|o| same_constraint(o, c)) {
+                    add_constraints.push((t, c));
+                }
+            }
             if !changed.contains(name) {
                 continue;
             }
@@ -689,6 +814,13 @@ impl<'a> Changes<'a> {
                     add_constraints.push((t, c));
                 }
             }
+        }
+        // MySQL: the indexes first, so that a foreign key finds its index
+        // (one named as the key would otherwise clash with the index the
+        // server makes for the key).
+        let mut create_indexes = Some(create_indexes);
+        if d == Dialect::MySql {
+            self.create_indexes(create_indexes.take().unwrap_or_default(), &rebuilt);
         }
         for (t, c) in add_constraints
             .iter()
@@ -705,22 +837,8 @@ impl<'a> Changes<'a> {
             self.add_constraint(t, c, false);
         }
 
-        // Indexes.
-        for index in create_indexes {
-            let on_new_table = !self.downgrade
-                && (!self.from.tables.contains_key(&index.table)
-                    || rebuilt.contains(&&index.table));
-            if rebuilt.contains(&&index.table) {
-                // Created by the rebuild.
-                continue;
-            }
-            let sql = self.create_index(index, self.pg() && !on_new_table);
-            if self.pg() && !on_new_table {
-                self.post.push(step(sql));
-            } else {
-                self.main.push(step(sql));
-            }
-        }
+        // Indexes (MySQL: before the constraints above).
+        self.create_indexes(create_indexes.take().unwrap_or_default(), &rebuilt);
 
         // Tables that go away, those that reference them first.
         let added_shapes: Vec<(&Name, Vec<(&str, &str)>)> = added
@@ -825,6 +943,25 @@ impl<'a> Changes<'a> {
                 .collect(),
             self.unknown,
         )
+    }
+
+    /// Creates `indexes` (those of a rebuilt table come with the rebuild).
+    fn create_indexes(&mut self, indexes: Vec<&Index>, rebuilt: &BTreeSet<&Name>) {
+        for index in indexes {
+            let on_new_table = !self.downgrade
+                && (!self.from.tables.contains_key(&index.table)
+                    || rebuilt.contains(&&index.table));
+            if rebuilt.contains(&&index.table) {
+                // Created by the rebuild.
+                continue;
+            }
+            let sql = self.create_index(index, self.pg() && !on_new_table);
+            if self.pg() && !on_new_table {
+                self.post.push(step(sql));
+            } else {
+                self.main.push(step(sql));
+            }
+        }
     }
 
     fn sqlite_needs_rebuild(&self, f: &Table, t: &Table) -> bool {
@@ -1044,6 +1181,14 @@ impl<'a> Changes<'a> {
             }
             if type_changed {
                 let data_type = csql.map_or(c.data_type.clone(), |s| s.data_type.clone());
+                // `serial` is only a way to create a column: the column's
+                // type is the integer under it.
+                let data_type = match data_type.to_ascii_lowercase().as_str() {
+                    "serial" | "serial4" if self.pg() => "INTEGER".to_string(),
+                    "bigserial" | "serial8" if self.pg() => "BIGINT".to_string(),
+                    "smallserial" | "serial2" if self.pg() => "SMALLINT".to_string(),
+                    _ => data_type,
+                };
                 let using = if self.pg() {
                     format!(" USING {col}::{data_type}")
                 } else {
@@ -1108,9 +1253,25 @@ impl<'a> Changes<'a> {
         }
     }
 
+    /// A constraint's definition: as the model holds it, or for a primary
+    /// key or unique constraint whose text it does not hold (one added
+    /// `USING INDEX`), written from its columns.
+    fn definition(&self, c: &Constraint) -> String {
+        if let Some(definition) = &c.definition {
+            return definition.clone();
+        }
+        let columns: Vec<String> = c.columns.iter().map(|n| self.ident(n)).collect();
+        let kind = if c.kind == ConstraintKind::PrimaryKey {
+            "PRIMARY KEY"
+        } else {
+            "UNIQUE"
+        };
+        format!("{kind} ({})", columns.join(", "))
+    }
+
     fn add_constraint(&mut self, t: &Table, c: &Constraint, existing: bool) {
         let table = self.name(&t.name);
-        let def = c.definition.clone().unwrap_or_default();
+        let def = self.definition(c);
         let named = if c.generated_name && self.d != Dialect::Sqlite {
             format!("CONSTRAINT {} ", self.ident(&c.name))
         } else if c.generated_name {
@@ -1253,11 +1414,11 @@ impl<'a> Changes<'a> {
         } else {
             None
         };
-        // A primary key's columns are NOT NULL by the key (SQLite's
-        // catalog shows an explicit NOT NULL, which the key does not imply there).
+        // A primary key's columns are NOT NULL by the key, but on SQLite,
+        // where the key does not imply it (the model holds it as declared).
         let keyed: Vec<&str> = constraints
             .iter()
-            .filter(|c| c.kind == ConstraintKind::PrimaryKey)
+            .filter(|c| c.kind == ConstraintKind::PrimaryKey && self.d != Dialect::Sqlite)
             .flat_map(|c| c.columns.iter().map(String::as_str))
             .collect();
         for c in &t.columns {
@@ -1275,7 +1436,7 @@ impl<'a> Changes<'a> {
             if autoincrement.is_some() && c.kind == ConstraintKind::PrimaryKey {
                 continue;
             }
-            let def = c.definition.clone().unwrap_or_default();
+            let def = self.definition(c);
             if c.generated_name
                 || (self.d == Dialect::MySql && c.kind == ConstraintKind::PrimaryKey)
             {
@@ -1499,6 +1660,16 @@ impl<'a> Changes<'a> {
             None => self.ident(&name.name),
         }
     }
+}
+
+/// A MySQL index that can be written in its table's `CREATE TABLE`
+/// (`INDEX name (...)`, also with `USING method`; a unique one stays a
+/// statement of its own).
+fn mysql_inline(index: &Index) -> bool {
+    index
+        .definition
+        .as_deref()
+        .is_some_and(|d| d.starts_with('(') || d.to_ascii_uppercase().starts_with("USING "))
 }
 
 /// Two constraints are the same when their names (or, when the server

@@ -1133,7 +1133,11 @@ impl Schema {
                     }
                 }
                 ColumnOption::PrimaryKey(_) => {
-                    new.nullable = false;
+                    // SQLite: a key's column takes NULL unless declared
+                    // NOT NULL (its catalog says so too).
+                    if self.dialect != Dialect::Sqlite {
+                        new.nullable = false;
+                    }
                     let definition = format!("PRIMARY KEY ({})", column.name);
                     specs.push(spec(ConstraintKind::PrimaryKey, None, definition));
                 }
@@ -1291,7 +1295,7 @@ impl Schema {
             });
             return;
         }
-        if spec.kind == ConstraintKind::PrimaryKey {
+        if spec.kind == ConstraintKind::PrimaryKey && d != Dialect::Sqlite {
             for column in &spec.columns {
                 if let Some(c) = table.column_mut(column) {
                     c.nullable = false;
@@ -1426,8 +1430,14 @@ impl Schema {
             }
             TableConstraint::Check(check) => {
                 spec.given = given(&check.name);
-                spec.check_column = check_column(&check.expr, d);
-                spec.columns = spec.check_column.iter().cloned().collect();
+                let column = check_column(&check.expr, d);
+                spec.columns = column.iter().cloned().collect();
+                // MariaDB names an unnamed check after its column only when
+                // it is written with the column; a table's own check is
+                // `CONSTRAINT_<n>`.
+                if d != Dialect::MySql {
+                    spec.check_column = column;
+                }
             }
             TableConstraint::Index(index) => {
                 let cols: Vec<Option<String>> = index
