@@ -111,7 +111,7 @@ async fn catalog(db: &MigrateConnection) -> BTreeMap<ObjectKey, Object> {
     let mut catalog: Catalog = introspect(db).await.expect("catalog read");
     for object in catalog.values_mut() {
         if let Object::Table(t) = object {
-            t.columns.sort_by(|a, b| a.name.cmp(&b.name));
+            t.columns_mut().sort_by(|a, b| a.name.cmp(&b.name));
             t.constraints
                 .sort_by(|a, b| (a.kind, &a.columns, &a.name).cmp(&(b.kind, &b.columns, &b.name)));
         }
