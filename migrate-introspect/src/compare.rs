@@ -687,7 +687,7 @@ fn compare_default(mc: &Column, cc: &Column, miss: &mut dyn FnMut(String)) {
 
 fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String)) {
     if !m.open_columns {
-        for mc in &m.columns {
+        for mc in m.columns.iter() {
             if c.column(&mc.name).is_none() {
                 miss(format!(
                     "column {}: in the model, not in the database",
@@ -695,7 +695,7 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
                 ));
             }
         }
-        for cc in &c.columns {
+        for cc in c.columns.iter() {
             if m.column(&cc.name).is_none() {
                 miss(format!(
                     "column {}: in the database, not in the model",
@@ -703,7 +703,7 @@ fn compare_table(m: &Table, c: &Table, how: Compare, miss: &mut dyn FnMut(String
                 ));
             }
         }
-        for mc in &m.columns {
+        for mc in m.columns.iter() {
             let Some(cc) = c.column(&mc.name) else {
                 continue;
             };

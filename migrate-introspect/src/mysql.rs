@@ -75,7 +75,7 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             if let Some(comment) = comment.filter(|c| !c.is_empty()) {
                 table.column_comments.insert(row.get(1), comment);
             }
-            table.columns.push(Column {
+            table.columns_mut().push(Column {
                 name: row.get(1),
                 data_type: data_type.clone(),
                 nullable: row.get::<String, _>(3) == "YES",

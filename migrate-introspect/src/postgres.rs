@@ -95,7 +95,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 ),
                 _ => (expression, None),
             };
-            table.columns.push(Column {
+            table.columns_mut().push(Column {
                 name: row.get(2),
                 data_type: data_type.clone(),
                 nullable: !not_null,

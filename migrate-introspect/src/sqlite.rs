@@ -74,7 +74,7 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                 primary.push((pk, name.clone()));
             }
             let data_type: String = row.get(1);
-            table.columns.push(Column {
+            table.columns_mut().push(Column {
                 name,
                 data_type: data_type.clone(),
                 nullable: !row.get::<bool, _>(2),

@@ -133,7 +133,7 @@ async fn catalog(db: &MigrateConnection) -> BTreeMap<ObjectKey, Object> {
     let mut catalog: Catalog = introspect(db).await.expect("catalog read");
     for object in catalog.values_mut() {
         if let Object::Table(t) = object {
-            for c in &mut t.columns {
+            for c in t.columns_mut().iter_mut() {
                 c.data_type = spelling(&c.data_type);
                 if let Some(sql) = &mut c.sql {
                     sql.data_type = spelling(&sql.data_type);
@@ -141,7 +141,7 @@ async fn catalog(db: &MigrateConnection) -> BTreeMap<ObjectKey, Object> {
                     sql.generated = sql.generated.as_deref().map(spelling);
                 }
             }
-            t.columns.sort_by(|a, b| a.name.cmp(&b.name));
+            t.columns_mut().sort_by(|a, b| a.name.cmp(&b.name));
             t.constraints
                 .sort_by(|a, b| (a.kind, &a.columns, &a.name).cmp(&(b.kind, &b.columns, &b.name)));
         }
@@ -189,14 +189,14 @@ fn describe(a: &Object, b: &Object) -> String {
         return format!("{a:?}\n    differs from\n{b:?}");
     };
     let mut out = vec![format!("table {}:", x.name)];
-    for c in &x.columns {
+    for c in x.columns.iter() {
         match y.columns.iter().find(|o| o.name == c.name) {
             None => out.push(format!("  column {} only on the first side", c.name)),
             Some(o) if o != c => out.push(format!("  column {c:?}\n      differs from {o:?}")),
             _ => {}
         }
     }
-    for o in &y.columns {
+    for o in y.columns.iter() {
         if !x.columns.iter().any(|c| c.name == o.name) {
             out.push(format!("  column {} only on the second side", o.name));
         }
@@ -213,7 +213,7 @@ fn describe(a: &Object, b: &Object) -> String {
     }
     let strip = |t: &migrate_build::schema::Table| {
         let mut t = t.clone();
-        t.columns.clear();
+        t.columns_mut().clear();
         t.constraints.clear();
         t
     };

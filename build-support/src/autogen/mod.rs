@@ -141,7 +141,7 @@ pub fn settle_reprints(declared: &Schema, canonical: &Schema, database: &Schema)
             _ if reprint == held => held.clone(),
             (Object::Table(table), Object::Table(reprint), Object::Table(held)) => {
                 let mut table = table.clone();
-                for column in &mut table.columns {
+                for column in table.columns_mut() {
                     if let Some(c) = reprint.column(&column.name) {
                         if held.column(&column.name) == Some(c) {
                             *column = c.clone();

@@ -968,7 +968,7 @@ impl<'a> Changes<'a> {
         if !same_constraints(&f.constraints, &t.constraints) {
             return true;
         }
-        for c in &t.columns {
+        for c in t.columns.iter() {
             match f.column(&c.name) {
                 Some(o) if o == c => {}
                 Some(_) => return true,
@@ -985,7 +985,7 @@ impl<'a> Changes<'a> {
         }
         // DROP COLUMN of a column no constraint uses (an index on it is
         // dropped first: one that stays cannot name a dropped column).
-        for c in &f.columns {
+        for c in f.columns.iter() {
             if t.column(&c.name).is_none()
                 && f.constraints.iter().any(|k| k.columns.contains(&c.name))
             {
@@ -1138,7 +1138,7 @@ impl<'a> Changes<'a> {
             }
             self.main.push(s);
         }
-        for c in &t.columns {
+        for c in t.columns.iter() {
             let Some(o) = f.column(&c.name) else { continue };
             if o == c {
                 continue;
@@ -1421,7 +1421,7 @@ impl<'a> Changes<'a> {
             .filter(|c| c.kind == ConstraintKind::PrimaryKey && self.d != Dialect::Sqlite)
             .flat_map(|c| c.columns.iter().map(String::as_str))
             .collect();
-        for c in &t.columns {
+        for c in t.columns.iter() {
             let inline_pk = autoincrement == Some(c.name.as_str());
             let mut def = self.column_core(c, inline_pk);
             if keyed.contains(&c.name.as_str()) {
@@ -1537,7 +1537,7 @@ impl<'a> Changes<'a> {
                         ..step(format!("ALTER TABLE {table} COMMENT = {text}"))
                     });
                 }
-                for c in &t.columns {
+                for c in t.columns.iter() {
                     let Some(o) = f.column(&c.name) else { continue };
                     // `alter_columns` restated a column that changed otherwise.
                     let restated = changed.contains(name) && o != c;
@@ -1557,7 +1557,7 @@ impl<'a> Changes<'a> {
                 self.main
                     .push(step(format!("COMMENT ON TABLE {table} IS {text}")));
             }
-            for c in &t.columns {
+            for c in t.columns.iter() {
                 let old = f
                     .filter(|f| f.column(&c.name).is_some())
                     .and_then(|f| f.column_comments.get(&c.name));

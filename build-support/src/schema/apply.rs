@@ -939,7 +939,7 @@ impl Schema {
         // MySQL lists a statement's keys in the order written (a column's
         // own keys at the column): that order names them.
         let in_order = self.dialect == Dialect::MySql;
-        for column in &create.columns {
+        for column in create.columns.iter() {
             if table.column(&self.dialect.fold(&column.name)).is_some() {
                 problems.push(Problem {
                     kind: ProblemKind::Duplicate,
@@ -1066,14 +1066,19 @@ impl Schema {
         let name = self.dialect.fold(&column.name);
         // Printed once, for both the declaration and the normalised type.
         let declared = print_type(&column.data_type);
-        let data_type = normalize_printed_type(declared.clone());
+        // Room for the longest alias's growth (`varchar` to `character
+        // varying`), so normalising does not grow it again.
+        let mut data_type = String::with_capacity(declared.len() + 16);
+        data_type.push_str(&declared);
+        normalize_in_place(&mut data_type);
         let mut sql = ColumnSql {
             data_type: declared,
             default: None,
             generated: None,
         };
+        // The name is moved in at the end.
         let mut new = Column {
-            name: name.clone(),
+            name: String::new(),
             has_default: data_type.ends_with("serial"),
             data_type,
             nullable: true,
@@ -1179,7 +1184,8 @@ impl Schema {
             });
         }
         new.sql = Some(sql);
-        table.columns.push(new);
+        new.name = name;
+        table.columns_mut().push(new);
     }
 
     /// The name the server gives a constraint declared without one.
@@ -1296,7 +1302,7 @@ impl Schema {
             return;
         }
         if spec.kind == ConstraintKind::PrimaryKey && d != Dialect::Sqlite {
-            for column in &spec.columns {
+            for column in spec.columns.iter() {
                 if let Some(c) = table.column_mut(column) {
                     c.nullable = false;
                 }
@@ -1887,7 +1893,9 @@ impl Schema {
             }
             self.silenced(&table_key, &what, problems);
         }
-        table.columns.retain(|c| c.name != new || old == new);
+        if old != new && table.column(new).is_some() {
+            table.columns_mut().retain(|c| c.name != new);
+        }
         if let Some(c) = table.column_mut(old) {
             c.name = new.to_string();
         }
@@ -2071,7 +2079,7 @@ impl Schema {
     }
 
     pub(super) fn drop_column(&mut self, table: &mut Table, column: &str) {
-        table.columns.retain(|c| c.name != column);
+        table.columns_mut().retain(|c| c.name != column);
         table.column_comments.remove(column);
         table
             .constraints
@@ -2382,7 +2390,7 @@ impl Schema {
             let table_key = key(ObjectKind::Table, &table_name);
             let uncertain = self.is_uncertain(&table_key);
             let strict = self.strict_about(&table_name) && !table.open_columns && !uncertain;
-            for column in &create.columns {
+            for column in create.columns.iter() {
                 if let Some(ident) = column_of(&column.column.expr) {
                     let folded = d.fold(ident);
                     if table.column(&folded).is_none() {
@@ -2400,7 +2408,7 @@ impl Schema {
                 }
             }
         }
-        for column in &create.columns {
+        for column in create.columns.iter() {
             columns.push(column_of(&column.column.expr).map(|i| d.fold(i)));
         }
         let index_name = match &create.name {
@@ -2417,7 +2425,7 @@ impl Schema {
                 // function's name for a call, `expr` otherwise, each made
                 // unique in the list with a number.
                 let mut parts: Vec<String> = Vec::new();
-                for c in &create.columns {
+                for c in create.columns.iter() {
                     let base = index_column_name(&c.column.expr, d);
                     let mut candidate = base.clone();
                     let mut n = 0;
@@ -2941,17 +2949,30 @@ fn print_type(data_type: &DataType) -> String {
 /// [`normalize_type`] of a type as sqlparser printed it; the text is kept
 /// when it is already normal, as most types are.
 fn normalize_printed_type(mut text: String) -> String {
+    normalize_in_place(&mut text);
+    text
+}
+
+/// [`normalize_type`] written into `out` (cleared first), for a caller that
+/// normalises many types and reuses one buffer (the type rules).
+pub(crate) fn normalize_type_into(data_type: &DataType, out: &mut String) {
+    out.clear();
+    let _ = write!(out, "{data_type}");
+    normalize_in_place(out);
+}
+
+/// Lower-cases `text` and puts the canonical name of its base type (the part
+/// before any `(`) in place of an alias, in place.
+fn normalize_in_place(text: &mut String) {
     if text.is_ascii() {
         text.make_ascii_lowercase();
     } else {
-        text = text.to_lowercase();
+        *text = text.to_lowercase();
     }
-    let (written, rest) = match text.find('(') {
-        Some(i) => (&text[..i], &text[i..]),
-        None => (text.as_str(), ""),
-    };
+    let end = text.find('(').unwrap_or(text.len());
+    let written = &text[..end];
     let base = written.trim();
-    let base = match base {
+    let canonical = match base {
         "int" | "int4" | "integer" => "integer",
         "int8" | "bigint" => "bigint",
         "int2" | "smallint" => "smallint",
@@ -2966,12 +2987,17 @@ fn normalize_printed_type(mut text: String) -> String {
         "timestamptz" | "timestamp with time zone" => "timestamp with time zone",
         "timestamp" | "timestamp without time zone" => "timestamp",
         "timetz" | "time with time zone" => "time with time zone",
-        other => other,
+        _ => {
+            if base.len() != written.len() {
+                let base = base.to_string();
+                text.replace_range(..end, &base);
+            }
+            return;
+        }
     };
-    if base == written {
-        return text;
+    if canonical != written {
+        text.replace_range(..end, canonical);
     }
-    format!("{base}{rest}")
 }
 
 /// One identifier written in raw text (`"Name"`, `` `name` ``, `name`).

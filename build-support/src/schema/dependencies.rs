@@ -462,7 +462,7 @@ impl Schema {
             };
             let mut typed = Vec::new();
             let mut unsure = false;
-            for c in &table.columns {
+            for c in table.columns.iter() {
                 let verdicts: Vec<Option<bool>> =
                     doomed.iter().map(|t| is_type(&c.data_type, t)).collect();
                 if verdicts.contains(&Some(true)) {

@@ -139,7 +139,7 @@ impl Schema {
 fn compare_tables(before: &Table, now: &Table, schema: &Schema, out: &mut Vec<Difference>) {
     let t = &now.name;
     if !before.open_columns && !now.open_columns {
-        for c in &now.columns {
+        for c in now.columns.iter() {
             match before.column(&c.name) {
                 None => out.push(diff(format!(
                     "column {t}.{} is still present after the downgrade",
@@ -175,7 +175,7 @@ fn compare_tables(before: &Table, now: &Table, schema: &Schema, out: &mut Vec<Di
                 }
             }
         }
-        for b in &before.columns {
+        for b in before.columns.iter() {
             if now.column(&b.name).is_none() {
                 out.push(diff(format!(
                     "column {t}.{} is missing after the downgrade",

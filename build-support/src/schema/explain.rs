@@ -206,7 +206,7 @@ fn table_lines(table: &Table, out: &mut String) {
     if table.open_columns {
         out.push_str("  columns: as last known, may differ\n");
     }
-    for c in &table.columns {
+    for c in table.columns.iter() {
         out.push_str(&format!(
             "  column {} {}{}{}\n",
             c.name,

@@ -37,6 +37,7 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 type Set<K> = HashSet<K, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
+pub(crate) use apply::normalize_type_into;
 pub use apply::{normalize_type, Problem, ProblemKind};
 pub use diff::Difference;
 pub use names::{
@@ -149,8 +150,11 @@ pub enum IndexPredicate {
 pub struct Table {
     /// Folded, qualified name.
     pub name: Name,
-    /// Columns in declaration order.
-    pub columns: Vec<Column>,
+    /// Columns in declaration order, shared between copies of the table:
+    /// the journal's copy of a table a statement changes (an index added or
+    /// dropped, a comment) does not copy its columns; a change to them goes
+    /// through [`Arc::make_mut`], which copies them only while shared.
+    pub columns: Arc<Vec<Column>>,
     /// Constraints in declaration order.
     pub constraints: Vec<Constraint>,
     /// Indexes on this table (keys of [`Schema`]'s index map).
@@ -173,7 +177,7 @@ impl Table {
     pub fn new(name: Name) -> Table {
         Table {
             name,
-            columns: Vec::new(),
+            columns: Arc::default(),
             constraints: Vec::new(),
             indexes: Default::default(),
             open_columns: false,
@@ -188,8 +192,15 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The columns to change, copied first if another copy of the table
+    /// shares them.
+    pub fn columns_mut(&mut self) -> &mut Vec<Column> {
+        Arc::make_mut(&mut self.columns)
+    }
+
     fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
-        self.columns.iter_mut().find(|c| c.name == name)
+        let at = self.columns.iter().position(|c| c.name == name)?;
+        self.columns_mut().get_mut(at)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use sqlparser::ast::{Ident, ObjectName};
+use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
 
 use super::Dialect;
 
@@ -164,47 +164,59 @@ pub trait Naming {
 
 impl Naming for Dialect {
     fn fold(self, ident: &Ident) -> String {
+        let value = ident.value.as_str();
+        let quoted = ident.quote_style.is_some();
         match self {
-            Dialect::Postgres => {
-                if ident.quote_style.is_some() {
-                    pg_truncate(&ident.value)
+            // ASCII keeps its length when lower-cased, so the name is cut
+            // first and folded into the one new string.
+            Dialect::Postgres if value.is_ascii() => {
+                let cut = clip(value, PG_MAX_IDENTIFIER);
+                if quoted {
+                    cut.to_string()
                 } else {
-                    pg_truncate(&ident.value.to_lowercase())
+                    cut.to_ascii_lowercase()
+                }
+            }
+            Dialect::Postgres => {
+                if quoted {
+                    pg_truncate(value)
+                } else {
+                    pg_truncate(&value.to_lowercase())
                 }
             }
             Dialect::Generic => {
-                if ident.quote_style.is_some() {
-                    ident.value.clone()
+                if quoted {
+                    value.to_string()
                 } else {
-                    ident.value.to_lowercase()
+                    value.to_lowercase()
                 }
             }
             // Case-insensitive for our purposes (MySQL on Linux compares table
             // names case-sensitively, but a history that relies on that is
             // not one we want to model).
-            Dialect::MySql | Dialect::Sqlite => ident.value.to_lowercase(),
+            Dialect::MySql | Dialect::Sqlite => value.to_lowercase(),
         }
     }
 
     fn object_name(self, object: &ObjectName) -> Name {
-        let parts: Vec<String> = object
-            .0
-            .iter()
-            .map(|part| match part.as_ident() {
-                Some(ident) => self.fold(ident),
-                None => part.to_string(),
-            })
-            .collect();
-        let Some((last, qualifiers)) = parts.split_last() else {
+        // Only the last two parts count (a database or catalog before the
+        // schema is ignored); each is folded straight into its place.
+        let part = |part: &ObjectNamePart| match part.as_ident() {
+            Some(ident) => self.fold(ident),
+            None => part.to_string(),
+        };
+        let parts = &object.0;
+        let Some(last) = parts.last() else {
             return Name::bare(String::new());
         };
-        let schema = qualifiers
-            .last()
-            .cloned()
+        let schema = parts
+            .len()
+            .checked_sub(2)
+            .map(|i| part(&parts[i]))
             .filter(|s| !is_default_schema(self, s));
         Name {
             schema,
-            name: last.clone(),
+            name: part(last),
         }
     }
 }
@@ -220,7 +232,6 @@ fn is_default_schema(dialect: Dialect, schema: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlparser::ast::ObjectNamePart;
 
     fn object(parts: &[Ident]) -> ObjectName {
         ObjectName(

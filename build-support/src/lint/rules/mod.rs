@@ -31,7 +31,7 @@ mod transaction_nesting;
 
 use std::ops::Range;
 
-use sqlparser::ast::{AlterTable, ColumnDef, ObjectName, Statement};
+use sqlparser::ast::{AlterTable, AlterTableOperation, ColumnDef, ObjectName, Statement};
 
 use super::{Rule, Settings};
 use crate::schema::Naming;
@@ -195,31 +195,21 @@ pub(crate) fn run(settings: &Settings, ctx: &StmtCtx<'_>, out: &mut Vec<Finding>
 }
 
 /// Columns a statement declares (CREATE TABLE and ALTER TABLE ADD COLUMN),
-/// with the table they belong to; for the type rules.
-pub(crate) fn declared_columns<'s>(
-    ctx: &StmtCtx<'_>,
-    statement: &'s Statement,
-) -> Vec<(Name, &'s ColumnDef)> {
-    match statement {
-        Statement::CreateTable(create) => {
-            let table = ctx.name(&create.name);
-            create.columns.iter().map(|c| (table.clone(), c)).collect()
-        }
-        Statement::AlterTable(alter) => {
-            let table = ctx.name(&alter.name);
-            alter
-                .operations
-                .iter()
-                .filter_map(|op| match op {
-                    sqlparser::ast::AlterTableOperation::AddColumn { column_def, .. } => {
-                        Some((table.clone(), column_def))
-                    }
-                    _ => None,
-                })
-                .collect()
-        }
-        _ => Vec::new(),
-    }
+/// with the name of the table they belong to (not folded: the type rules
+/// fold it only for a finding); for the type rules.
+pub(crate) fn declared_columns(
+    statement: &Statement,
+) -> Option<(&ObjectName, impl Iterator<Item = &ColumnDef>)> {
+    let (table, columns, operations): (_, &[ColumnDef], &[AlterTableOperation]) = match statement {
+        Statement::CreateTable(create) => (&create.name, &create.columns, &[]),
+        Statement::AlterTable(alter) => (&alter.name, &[], &alter.operations),
+        _ => return None,
+    };
+    let added = operations.iter().filter_map(|op| match op {
+        AlterTableOperation::AddColumn { column_def, .. } => Some(column_def),
+        _ => None,
+    });
+    Some((table, columns.iter().chain(added)))
 }
 
 /// Words of an unparsed statement, lower-cased (for the statements only
@@ -244,10 +234,15 @@ pub(crate) fn type_rule(
     let Some(statement) = ctx.ast() else {
         return;
     };
-    for (table, column) in declared_columns(ctx, statement) {
-        let data_type = crate::schema::normalize_type(&column.data_type);
+    let Some((table, columns)) = declared_columns(statement) else {
+        return;
+    };
+    // One buffer for every column's type (a rule sees every declared column).
+    let mut data_type = String::new();
+    for column in columns {
+        crate::schema::normalize_type_into(&column.data_type, &mut data_type);
         if matches(&data_type) {
-            let name = format!("{table}.{}", ctx.dialect.fold(&column.name));
+            let name = format!("{}.{}", ctx.name(table), ctx.dialect.fold(&column.name));
             out.push(ctx.finding(rule, message(&name, &data_type), help));
         }
     }
