@@ -541,6 +541,10 @@ pub struct Schema {
     /// The statement that made the model open.
     opened_by: Option<Arc<str>>,
     journal: Option<Journal>,
+    /// Emptied journal maps kept for the next journals (a lint pass records
+    /// two journals per revision: growing fresh maps each time moved their
+    /// entries again and again).
+    spare_journals: Vec<Map<ObjectKey, Option<Object>>>,
 }
 
 impl Schema {
@@ -561,6 +565,7 @@ impl Schema {
             open: false,
             opened_by: None,
             journal: None,
+            spare_journals: Vec::new(),
         }
     }
 
@@ -785,7 +790,9 @@ impl Schema {
 
     /// Starts recording the before-state of every object touched from now on.
     pub fn begin_journal(&mut self) {
+        let before = self.spare_journals.pop().unwrap_or_default();
         self.journal = Some(Journal {
+            before,
             was_open: self.open,
             ..Journal::default()
         });
@@ -816,8 +823,26 @@ impl Schema {
             self.functions = routines.functions;
             self.schema_triggers = routines.schema_triggers;
         }
-        for (key, before) in journal.before {
+        let mut recorded = journal.before;
+        for (key, before) in recorded.drain() {
             self.put(key, before);
+        }
+        self.keep_spare(recorded);
+    }
+
+    /// Gives back a journal that is no longer needed, so that its map is
+    /// reused by a later journal instead of grown afresh.
+    pub fn recycle(&mut self, journal: Journal) {
+        let mut recorded = journal.before;
+        recorded.clear();
+        self.keep_spare(recorded);
+    }
+
+    /// Keeps an empty journal map for reuse (two at most: the lint pass
+    /// holds the upgrade's journal while it records the downgrade's).
+    fn keep_spare(&mut self, recorded: Map<ObjectKey, Option<Object>>) {
+        if self.spare_journals.len() < 2 && recorded.capacity() > 0 {
+            self.spare_journals.push(recorded);
         }
     }
 
