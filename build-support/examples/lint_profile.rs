@@ -10,10 +10,16 @@
 //!     cargo build --release -p migrate-build --example lint_profile
 //! valgrind --tool=callgrind --toggle-collect='lint_profile::lint_pass' \
 //!     target/release/examples/lint_profile lints 1000
-//! valgrind --tool=callgrind --collect-atstart=no \
-//!     --toggle-collect='lint_profile::compile_pass' \
+//! valgrind --tool=callgrind \
+//!     --dump-before='lint_profile::compile_pass' \
+//!     --dump-after='lint_profile::compile_pass' \
 //!     target/release/examples/lint_profile compile 1000
 //! ```
+//!
+//! `--toggle-collect` counts only the thread that calls the function, and
+//! `compile()` works on several threads: its figure is the second dump
+//! (`callgrind.out.PID.2`, all threads between entering and leaving
+//! `compile_pass`); the first dump is the start-up and the generator.
 //!
 //! `lint_profile lints N PASSES` runs the lint pass PASSES times and prints
 //! the process's user CPU time over those passes (from `/proc/self/stat`),

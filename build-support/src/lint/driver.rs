@@ -116,6 +116,7 @@ fn lint_revision(
         }
         schema.restore(down);
     }
+    schema.recycle(up);
 
     for finding in findings {
         let level = settings.level(finding.rule);

@@ -2282,7 +2282,7 @@ impl Schema {
     /// views, owned sequences) at `to`: PostgreSQL tracks them by identity.
     fn replace_references(&mut self, from: &Name, to: &Name) {
         let mut changed = Vec::new();
-        for (k, object) in &self.objects {
+        for (k, object) in self.objects.iter() {
             let mut object = object.clone();
             let hit = match &mut object {
                 Object::Index(index) if index.table == *from => {

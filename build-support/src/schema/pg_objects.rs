@@ -412,7 +412,7 @@ impl Schema {
                 .any(|w| names.iter().any(|n| w.eq_ignore_ascii_case(n)))
         };
         let mut users: Vec<ObjectKey> = Vec::new();
-        for (k, object) in &self.objects {
+        for (k, object) in self.objects.iter() {
             let uses = match object {
                 Object::View(view) => view.definition.as_deref().is_none_or(calls),
                 Object::Index(index) => {
