@@ -536,13 +536,7 @@ impl Decoder {
         let heads = self.count()?;
         let mut all_applied = [0u64; 4];
         for word in &mut all_applied {
-            let bytes: [u8; 8] = self
-                .table
-                .get(self.at..self.at + 8)
-                .and_then(|bytes| bytes.try_into().ok())
-                .ok_or_else(|| self.error("truncated digest"))?;
-            self.at += 8;
-            *word = u64::from_le_bytes(bytes);
+            *word = u64::from_le_bytes(self.bytes("truncated digest")?);
         }
         Ok(Head {
             version_table,
@@ -550,6 +544,18 @@ impl Decoder {
             heads,
             all_applied,
         })
+    }
+
+    /// The next `N` bytes of the table as they are (`what`: the error when
+    /// the table ends first).
+    fn bytes<const N: usize>(&mut self, what: &str) -> Result<[u8; N], PlanError> {
+        let bytes: [u8; N] = self
+            .table
+            .get(self.at..self.at.saturating_add(N))
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| self.error(what))?;
+        self.at += N;
+        Ok(bytes)
     }
 
     fn error(&self, what: &str) -> PlanError {
@@ -664,12 +670,7 @@ fn decode(embedded: Embedded) -> Result<Data, PlanError> {
         let message = decoder.text()?;
         let create_date = decoder.text()?;
         let file = decoder.text()?;
-        let checksum: [u8; 32] = decoder
-            .table
-            .get(decoder.at..decoder.at + 32)
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or_else(|| decoder.error("truncated checksum"))?;
-        decoder.at += 32;
+        let checksum: [u8; 32] = decoder.bytes("truncated checksum")?;
         let down_revisions = decoder.texts()?;
         let depends_on = decoder.texts()?;
         let branch_labels = decoder.texts()?;
