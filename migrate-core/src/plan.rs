@@ -227,13 +227,10 @@ impl Plan {
         }
     }
 
-    /// The head of the embedded table, if this plan is embedded and has not
-    /// been decoded yet (O(1)).
+    /// The head of the embedded table, if this plan is embedded (O(1),
+    /// whether or not the revisions were decoded).
     fn head(&self) -> Option<Head> {
         let embedded = self.embedded?;
-        if self.data.get().is_some() {
-            return None;
-        }
         let mut decoder = Decoder::new(embedded);
         match decoder.head() {
             Ok(head) => Some(head),

@@ -528,20 +528,24 @@ fn fk_references(
     (!primary_key.is_empty()).then(|| primary_key.to_vec())
 }
 
+/// `name` as the server prints an identifier: bare when it is lower case
+/// letters, digits and `_`, else quoted.
+fn printed_ident(name: &str) -> sqlparser::ast::Ident {
+    if name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        sqlparser::ast::Ident::new(name)
+    } else {
+        sqlparser::ast::Ident::with_quote('"', name)
+    }
+}
+
 /// `statement` with each column reference named `old` (`old`, `x.old`)
 /// renamed `new`, as the server's reprint of a stored expression shows a
 /// renamed column.
 fn rename_in(statement: &mut Statement, old: &str, new: &str, dialect: Dialect) {
-    let ident = || {
-        if new
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            sqlparser::ast::Ident::new(new)
-        } else {
-            sqlparser::ast::Ident::with_quote('"', new)
-        }
-    };
+    let ident = || printed_ident(new);
     let _ = sqlparser::ast::visit_expressions_mut(statement, |expr| {
         match expr {
             Expr::Identifier(i) if dialect.fold(i) == old => *i = ident(),
@@ -602,22 +606,12 @@ pub(super) fn view_relation_renamed(
     dialect: Dialect,
 ) -> Option<String> {
     let mut statement = parse_one(&format!("CREATE VIEW v {definition}"))?;
-    let quoted = |name: &str| {
-        if name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            sqlparser::ast::Ident::new(name)
-        } else {
-            sqlparser::ast::Ident::with_quote('"', name)
-        }
-    };
     let new_name = || {
         let mut parts = Vec::new();
         if let Some(schema) = &to.schema {
-            parts.push(quoted(schema));
+            parts.push(printed_ident(schema));
         }
-        parts.push(quoted(&to.name));
+        parts.push(printed_ident(&to.name));
         sqlparser::ast::ObjectName::from(parts)
     };
     let _ = sqlparser::ast::visit_relations_mut(&mut statement, |name| {
@@ -631,7 +625,7 @@ pub(super) fn view_relation_renamed(
         let _ = sqlparser::ast::visit_expressions_mut(&mut statement, |expr| {
             if let Expr::CompoundIdentifier(parts) = expr {
                 if parts.len() == 2 && dialect.fold(&parts[0]) == from.name {
-                    parts[0] = quoted(&to.name);
+                    parts[0] = printed_ident(&to.name);
                 }
             }
             ControlFlow::<()>::Continue(())
