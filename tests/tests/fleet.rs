@@ -270,10 +270,13 @@ async fn twenty_mariadb_databases() {
         queries <= 2 * 19,
         "{queries} queries for 19 targets at head"
     );
-    for name in &names {
-        exec(&admin, &format!("DROP DATABASE {name}")).await;
-    }
     admin.close().await;
+    // Best effort, as every test's clean-up: MariaDB once refused to drop a
+    // database whose directory still held a trigger file's backup
+    // (`migrate_version.TRG-`), after every assertion above had passed.
+    for name in &names {
+        migrate_test_support::remove_database(&admin_url, name).await;
+    }
 }
 
 #[tokio::test]
