@@ -234,10 +234,17 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     if let Some(cache) = cache {
         cache.prune();
     }
+    // Errors of files that compiled whole (`requires-no-transaction`): the
+    // graph checks and the lints still run over them, so that one pass
+    // reports every finding; they fail the compile at the end.
+    let mut whole_errors = Vec::new();
     for (file, result) in files.iter().zip(compiled) {
         match result {
-            Ok(revision) => revisions.push(revision),
-            Err(found) => match options.salvage.then(|| header_only(file)).flatten() {
+            (Some(revision), found) => {
+                revisions.push(revision);
+                whole_errors.extend(found);
+            }
+            (None, found) => match options.salvage.then(|| header_only(file)).flatten() {
                 Some(revision) => {
                     revisions.push(revision);
                     salvaged.extend(found);
@@ -247,6 +254,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
         }
     }
     if has_errors(&diagnostics, options.tolerate) {
+        diagnostics.append(&mut whole_errors);
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
     }
@@ -254,6 +262,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     let checked = crate::graph::check(&revisions);
     diagnostics.extend(checked.diagnostics);
     if has_errors(&diagnostics, options.tolerate) {
+        diagnostics.append(&mut whole_errors);
         diagnostics.append(&mut salvaged);
         add_file_sources(&diagnostics, &files, &mut sources);
         return fail(diagnostics, sources);
@@ -288,6 +297,7 @@ fn compile_here(dir: &Path, options: &Options) -> Result<Compiled, Failure> {
     if salvaged.is_empty() {
         diagnostics.extend(crate::lint::check(&config, &revisions));
     }
+    diagnostics.append(&mut whole_errors);
 
     let fatal = if options.salvage {
         &diagnostics[..structural]
@@ -343,16 +353,16 @@ fn compile_files(
     files: &[crate::source::SourceFile],
     config: &Config,
     cache: Option<&crate::cache::Cache>,
-) -> Vec<Result<CompiledRevision, Vec<Diagnostic>>> {
+) -> Vec<(Option<CompiledRevision>, Vec<Diagnostic>)> {
     let compile_file = |file: &crate::source::SourceFile| {
         let Some(cache) = cache else {
-            return crate::revision::compile_file(file, config);
+            return crate::revision::compile_file_whole(file, config);
         };
         if let Some(revision) = cache.get(file) {
-            return Ok(revision);
+            return (Some(revision), Vec::new());
         }
-        let result = crate::revision::compile_file(file, config);
-        if let Ok(revision) = &result {
+        let result = crate::revision::compile_file_whole(file, config);
+        if let (Some(revision), []) = (&result.0, result.1.as_slice()) {
             cache.put(file, revision);
         }
         result
@@ -388,7 +398,7 @@ fn compile_files(
                 // A panicking worker is a bug in the compiler; report it
                 // against each of its files instead of aborting the build.
                 Err(_) => out.extend(part.iter().map(|file| {
-                    Err(vec![Diagnostic {
+                    let crashed = vec![Diagnostic {
                         severity: Severity::Error,
                         code: Code::InternalError,
                         message: format!(
@@ -398,7 +408,8 @@ fn compile_files(
                         labels: Vec::new(),
                         notes: Vec::new(),
                         help: None,
-                    }])
+                    }];
+                    (None, crashed)
                 })),
             }
         }
@@ -488,5 +499,45 @@ mod tests {
         let failure =
             compile(dir.path(), &Options::new().salvage(true)).expect_err("a broken header");
         assert!(failure.errors().count() > 0);
+    }
+
+    /// A `requires-no-transaction` error leaves its file whole: the lints
+    /// still run over the history (the other files' and its own), so `cargo
+    /// migrate lint` lists every finding in one pass, and the build fails.
+    #[test]
+    fn a_transaction_error_does_not_hide_the_lints() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(dir.path(), "migrate.toml", "dialect = \"postgres\"\n");
+        write(
+            dir.path(),
+            "aaaa_one.sql",
+            "-- revision: aaaa\n-- down_revision: none\n\n-- migrate:upgrade\nCREATE TABLE old (id int);\nCREATE TABLE users (id int, name text);\n-- migrate:downgrade\nDROP TABLE users;\nDROP TABLE old;\n",
+        );
+        write(
+            dir.path(),
+            "bbbb_two.sql",
+            "-- revision: bbbb\n-- down_revision: aaaa\n\n-- migrate:upgrade\nDROP TABLE old;\nALTER TABLE nosuch ADD COLUMN x int;\n-- migrate:downgrade\nCREATE TABLE old (id int);\n",
+        );
+        write(
+            dir.path(),
+            "cccc_three.sql",
+            "-- revision: cccc\n-- down_revision: bbbb\n\n-- migrate:upgrade\nCREATE INDEX CONCURRENTLY ix ON users (name);\n-- migrate:downgrade\nDROP INDEX ix;\n",
+        );
+        let failure = compile(dir.path(), &Options::new()).expect_err("the build refuses");
+        let codes: Vec<&str> = failure
+            .diagnostics
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect();
+        for code in [
+            "requires-no-transaction",
+            "unknown-object",
+            "ban-drop-table",
+        ] {
+            assert!(codes.contains(&code), "{code} missing from {codes:?}");
+        }
+        // The revision still holds its statements for the lints that read it.
+        let salvaged = compile(dir.path(), &Options::new().salvage(true)).expect("salvaged");
+        assert_eq!(salvaged.revisions[2].upgrade[0].statements.len(), 1);
     }
 }

@@ -35,6 +35,20 @@ pub fn compile_file(
     file: &SourceFile,
     config: &Config,
 ) -> Result<CompiledRevision, Vec<Diagnostic>> {
+    match compile_file_whole(file, config) {
+        (Some(revision), diagnostics) if diagnostics.is_empty() => Ok(revision),
+        (_, diagnostics) => Err(diagnostics),
+    }
+}
+
+/// Compiles one migration file, keeping the revision when its only errors
+/// leave it whole (`requires-no-transaction`: every statement parsed), so
+/// that the graph checks and the lints still run over it and every finding
+/// is reported in one pass; the errors still fail the compile.
+pub(crate) fn compile_file_whole(
+    file: &SourceFile,
+    config: &Config,
+) -> (Option<CompiledRevision>, Vec<Diagnostic>) {
     let path = file.path.as_path();
     let text = file.text.as_str();
     let (header, mut diagnostics) = crate::header::parse(path, text);
@@ -44,7 +58,7 @@ pub fn compile_file(
     {
         // Every later stage would only add confusion about a file it cannot
         // see the lines of.
-        return Err(diagnostics);
+        return (None, diagnostics);
     }
     let header_errors = diagnostics.len();
     let rule_on = config
@@ -152,9 +166,14 @@ pub fn compile_file(
                 .find(|l| l.primary)
                 .map_or(0, |l| l.span.start)
         });
-        return Err(diagnostics);
+        let whole = diagnostics
+            .iter()
+            .all(|d| d.code == crate::codes::Rule::NoTransactionStatement.code());
+        if !whole {
+            return (None, diagnostics);
+        }
     }
-    Ok(CompiledRevision {
+    let revision = CompiledRevision {
         file: file.path.clone(),
         source: file.text.clone(),
         id: header.id,
@@ -167,7 +186,8 @@ pub fn compile_file(
         downgrade,
         checksum: split.checksum,
         header_spans: header.spans,
-    })
+    };
+    (Some(revision), diagnostics)
 }
 
 /// What the splitter hands each statement to: the `requires-no-transaction`

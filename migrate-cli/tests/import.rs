@@ -179,7 +179,28 @@ fn crates_io_fails_at_build_time_exactly_at_its_broken_down_scripts() {
         .filter(|d| d.severity == migrate_build::Severity::Error)
         .map(|d| d.code.as_str())
         .collect();
-    assert_eq!(codes, ["requires-no-transaction"; 2]);
+    // The transaction errors leave their file whole, so the lints run over
+    // the whole history too and report its broken downgrades in the same
+    // pass: the 13 that the schema fidelity test sees not restoring the
+    // catalog on PostgreSQL and the model reports (README, "Schema model
+    // fidelity"), and one that drops a constraint the history never made.
+    let mut counts = std::collections::BTreeMap::new();
+    for code in codes {
+        *counts.entry(code).or_insert(0) += 1;
+    }
+    assert_eq!(
+        counts,
+        [
+            ("downgrade-mismatch", 13),
+            ("requires-no-transaction", 2),
+            ("unknown-object", 1)
+        ]
+        .into_iter()
+        .collect()
+    );
+    assert!(failure.diagnostics.iter().any(|d| d.code == "unknown-object"
+        && d.message
+            == "constraint versions_crate_id_num_no_build_uindex on table versions does not exist at this point"));
 }
 
 /// One corpus history: imported, compiled, applied on its server.

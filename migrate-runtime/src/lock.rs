@@ -29,9 +29,9 @@ use sqlx::postgres::PgConnection;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use sqlx::{ConnectOptions, Connection};
 
-use crate::backend::{Backend, Probe};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use crate::backend::{watched, Timeout};
+use crate::backend::{Backend, Probe};
 use crate::error::Error;
 
 /// A held lock (or nothing, for SQLite and `lock(false)`).
