@@ -13,8 +13,8 @@
 //! It also holds what every crate shares: the [`Plan`] data types that the
 //! compiler produces and the runtime applies, the one [`Dialect`], the
 //! `migrate.lock` format ([`lock`]), the revision id, branch label and
-//! version table names ([`names`]) and database URL password masking
-//! ([`url_mask`]).
+//! version table names ([`names`]), the stored downgrade's encoding
+//! ([`stored`]) and database URL password masking ([`url_mask`]).
 //!
 //! This crate has no SQL parser, no database driver and no file I/O.
 
@@ -28,6 +28,7 @@ pub mod graph;
 pub mod lock;
 pub mod names;
 pub mod plan;
+pub mod stored;
 pub mod target;
 pub mod url_mask;
 

@@ -5,6 +5,7 @@
 //! concrete pool (`&SqlitePool`, `&PgPool`, `&MySqlPool`) or a
 //! [`MigrateConnection`] opened from a URL, and dispatches on the dialect.
 
+use std::future::Future as _;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -12,7 +13,6 @@ use std::time::Duration;
 type TextAndIntegers = (String, Vec<i64>);
 
 use futures_util::future::BoxFuture;
-use futures_util::StreamExt as _;
 
 #[cfg(feature = "mysql")]
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
@@ -242,7 +242,7 @@ async fn guarded<T>(
     broken: Option<Timeout>,
     timeout: Option<Duration>,
     probe: Option<&Probe>,
-    future: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    future: impl std::future::Future<Output = Result<T, sqlx::Error>> + Send,
 ) -> Result<T, sqlx::Error> {
     match broken {
         Some(fired) => Err(fired.into_sqlx()),
@@ -254,18 +254,42 @@ async fn guarded<T>(
 pub(crate) async fn watched<T>(
     timeout: Option<Duration>,
     probe: Option<&Probe>,
-    future: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    future: impl std::future::Future<Output = Result<T, sqlx::Error>> + Send,
 ) -> Result<T, sqlx::Error> {
-    let bounded = bounded(timeout, future);
-    let Some(probe) = probe else {
-        return bounded.await;
-    };
-    let bounded = std::pin::pin!(bounded);
-    let watch = std::pin::pin!(probe.watch());
-    match futures_util::future::select(bounded, watch).await {
-        futures_util::future::Either::Left((result, _)) => result,
-        futures_util::future::Either::Right((error, _)) => Err(error),
-    }
+    watched_dyn(timeout, probe, std::pin::pin!(future)).await
+}
+
+/// [`watched`] on a future behind a pointer: the future is polled in this
+/// one place whether or not a timeout or a probe is set, and this body is
+/// compiled once per result type rather than once per future (sqlx's
+/// futures are large, and the binary carries each copy).
+async fn watched_dyn<T>(
+    timeout: Option<Duration>,
+    probe: Option<&Probe>,
+    mut future: std::pin::Pin<
+        &mut (dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + '_),
+    >,
+) -> Result<T, sqlx::Error> {
+    use std::task::Poll;
+    let mut sleep = std::pin::pin!(timeout.map(tokio::time::sleep));
+    let mut watch = std::pin::pin!(probe.map(Probe::watch));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(result) = future.as_mut().poll(cx) {
+            return Poll::Ready(result);
+        }
+        if let (Some(after), Some(sleep)) = (timeout, sleep.as_mut().as_pin_mut()) {
+            if sleep.poll(cx).is_ready() {
+                return Poll::Ready(Err(Timeout::Statement(after).into_sqlx()));
+            }
+        }
+        if let Some(watch) = watch.as_mut().as_pin_mut() {
+            if let Poll::Ready(error) = watch.poll(cx) {
+                return Poll::Ready(Err(error));
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// PostgreSQL's TCP keepalive for the migrator's sessions, set on the server
@@ -315,19 +339,6 @@ impl Timeout {
     /// As a sqlx I/O error (the connection's state is unknown after it).
     pub(crate) fn into_sqlx(self) -> sqlx::Error {
         sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, self))
-    }
-}
-
-/// Bounds a future by `timeout`, if any.
-pub(crate) async fn bounded<T>(
-    timeout: Option<Duration>,
-    future: impl std::future::Future<Output = Result<T, sqlx::Error>>,
-) -> Result<T, sqlx::Error> {
-    match timeout {
-        None => future.await,
-        Some(after) => tokio::time::timeout(after, future)
-            .await
-            .unwrap_or_else(|_| Err(Timeout::Statement(after).into_sqlx())),
     }
 }
 
@@ -410,7 +421,7 @@ impl Conn {
                 with_conn!(&mut self.inner, c => {
                     let mut results = sqlx::Executor::execute_many(&mut **c, sqlx::raw_sql(sql));
                     loop {
-                        match results.next().await {
+                        match std::future::poll_fn(|cx| results.as_mut().poll_next(cx)).await {
                             None => break Ok(()),
                             Some(Ok(_)) => completed += 1,
                             Some(Err(error)) => break Err(error),

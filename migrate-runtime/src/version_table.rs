@@ -755,6 +755,86 @@ fn digest_words(words: impl Iterator<Item = [u64; 4]>) -> String {
     migrate_core::digest::hex(sum)
 }
 
+/// The hash of one `(revision, checksum)` pair in the [fingerprint]: the
+/// first 15 hex digits (60 bits) of the MD5 of `revision checksum`, which
+/// PostgreSQL (`md5`) and MySQL (`MD5`) compute the same way.
+fn row_hash(revision: &str, checksum: &str) -> u64 {
+    line_hash(format!("{revision} {checksum}").as_bytes())
+}
+
+fn line_hash(line: &[u8]) -> u64 {
+    use md5::Digest as _;
+    let digest = md5::Md5::digest(line);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) >> 4
+}
+
+/// The fingerprint of a version table: `rows:not_applied:sum`, where `sum`
+/// adds up [`row_hash`] over every row. It sees a deleted or added row (the
+/// count), an edited id or checksum (the sum, but for a 2^-60 chance) and a
+/// row left half way (`not_applied`), and does not depend on row order.
+/// Each item is `(revision, checksum, applied)`; checksums are compared as
+/// the servers read a `CHAR` column, without trailing spaces.
+pub(crate) fn fingerprint<'a>(rows: impl Iterator<Item = (&'a str, &'a str, bool)>) -> String {
+    let (mut count, mut not_applied, mut sum) = (0u64, 0u64, 0u128);
+    for (revision, checksum, applied) in rows {
+        count += 1;
+        not_applied += u64::from(!applied);
+        sum += u128::from(row_hash(revision, checksum.trim_end()));
+    }
+    format!("{count}:{not_applied}:{sum}")
+}
+
+/// The fingerprint from SQLite's answer: the count and rows not applied as
+/// the database counted them, and `revision checksum` lines.
+pub(crate) fn fingerprint_lines(count: &str, not_applied: &str, lines: &str) -> String {
+    let sum: u128 = lines
+        .split('\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| u128::from(line_hash(line.as_bytes())))
+        .sum();
+    format!("{count}:{not_applied}:{sum}")
+}
+
+/// Encodes a revision's downgrade sections for the version table (the
+/// `downgrade_sql` column: what an older binary needs to revert a revision
+/// it does not know; [`migrate_core::stored`]).
+pub(crate) fn encode_downgrade(revision: &crate::plan::Revision) -> String {
+    migrate_core::stored::encode_downgrade(revision.file(), revision.downgrade())
+}
+
+/// Rebuilds a revision (downgrade sections only) from its stored row.
+pub(crate) fn decode_downgrade(
+    row: &VersionRow,
+    json: &str,
+) -> Result<crate::plan::Revision, Error> {
+    use crate::plan::{Revision, Text};
+    let (file, sections) = migrate_core::stored::decode_downgrade(json).map_err(|error| {
+        Error::CorruptVersionTable(format!(
+            "the stored downgrade of revision {} cannot be read: {error}",
+            row.revision
+        ))
+    })?;
+    let parents: Vec<Text> = row
+        .down_revisions
+        .iter()
+        .map(|p| Text::from(p.clone()))
+        .collect();
+    Ok(Revision {
+        id: row.revision.clone().into(),
+        down_revisions: parents.into(),
+        depends_on: Vec::new().into(),
+        branch_labels: Vec::new().into(),
+        message: Text::from(""),
+        create_date: Text::from(""),
+        file: file.into(),
+        checksum: [0; 32],
+        upgrade: Vec::new().into(),
+        downgrade: sections.into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -854,139 +934,4 @@ mod tests {
         rows.remove("a");
         assert_eq!(rows.summary(), Summary::default());
     }
-}
-
-/// The hash of one `(revision, checksum)` pair in the [fingerprint]: the
-/// first 15 hex digits (60 bits) of the MD5 of `revision checksum`, which
-/// PostgreSQL (`md5`) and MySQL (`MD5`) compute the same way.
-fn row_hash(revision: &str, checksum: &str) -> u64 {
-    line_hash(format!("{revision} {checksum}").as_bytes())
-}
-
-fn line_hash(line: &[u8]) -> u64 {
-    use md5::Digest as _;
-    let digest = md5::Md5::digest(line);
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first) >> 4
-}
-
-/// The fingerprint of a version table: `rows:not_applied:sum`, where `sum`
-/// adds up [`row_hash`] over every row. It sees a deleted or added row (the
-/// count), an edited id or checksum (the sum, but for a 2^-60 chance) and a
-/// row left half way (`not_applied`), and does not depend on row order.
-/// Each item is `(revision, checksum, applied)`; checksums are compared as
-/// the servers read a `CHAR` column, without trailing spaces.
-pub(crate) fn fingerprint<'a>(rows: impl Iterator<Item = (&'a str, &'a str, bool)>) -> String {
-    let (mut count, mut not_applied, mut sum) = (0u64, 0u64, 0u128);
-    for (revision, checksum, applied) in rows {
-        count += 1;
-        not_applied += u64::from(!applied);
-        sum += u128::from(row_hash(revision, checksum.trim_end()));
-    }
-    format!("{count}:{not_applied}:{sum}")
-}
-
-/// The fingerprint from SQLite's answer: the count and rows not applied as
-/// the database counted them, and `revision checksum` lines.
-pub(crate) fn fingerprint_lines(count: &str, not_applied: &str, lines: &str) -> String {
-    let sum: u128 = lines
-        .split('\n')
-        .filter(|line| !line.is_empty())
-        .map(|line| u128::from(line_hash(line.as_bytes())))
-        .sum();
-    format!("{count}:{not_applied}:{sum}")
-}
-
-/// The `downgrade_sql` column: what an older binary needs to revert a
-/// revision it does not know.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredDowngrade {
-    file: String,
-    sections: Vec<StoredSection>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredSection {
-    transactional: bool,
-    line: u32,
-    statements: Vec<StoredStatement>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredStatement {
-    sql: String,
-    line: u32,
-}
-
-/// Encodes a revision's downgrade sections for the version table.
-pub(crate) fn encode_downgrade(revision: &crate::plan::Revision) -> String {
-    let stored = StoredDowngrade {
-        file: revision.file().to_string(),
-        sections: revision
-            .downgrade()
-            .iter()
-            .map(|section| StoredSection {
-                transactional: section.transactional(),
-                line: section.line(),
-                statements: section
-                    .statements()
-                    .iter()
-                    .map(|statement| StoredStatement {
-                        sql: statement.sql().to_string(),
-                        line: statement.line(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    };
-    serde_json::to_string(&stored).unwrap_or_default()
-}
-
-/// Rebuilds a revision (downgrade sections only) from its stored row.
-pub(crate) fn decode_downgrade(
-    row: &VersionRow,
-    json: &str,
-) -> Result<crate::plan::Revision, Error> {
-    use crate::plan::{Revision, Section, Statement, Text};
-    let stored: StoredDowngrade = serde_json::from_str(json).map_err(|error| {
-        Error::CorruptVersionTable(format!(
-            "the stored downgrade of revision {} cannot be read: {error}",
-            row.revision
-        ))
-    })?;
-    let sections: Vec<Section> = stored
-        .sections
-        .into_iter()
-        .map(|section| Section {
-            transactional: section.transactional,
-            line: section.line,
-            statements: section
-                .statements
-                .into_iter()
-                .map(|statement| Statement {
-                    sql: statement.sql.into(),
-                    line: statement.line,
-                })
-                .collect::<Vec<_>>()
-                .into(),
-        })
-        .collect();
-    let parents: Vec<Text> = row
-        .down_revisions
-        .iter()
-        .map(|p| Text::from(p.clone()))
-        .collect();
-    Ok(Revision {
-        id: row.revision.clone().into(),
-        down_revisions: parents.into(),
-        depends_on: Vec::new().into(),
-        branch_labels: Vec::new().into(),
-        message: Text::from(""),
-        create_date: Text::from(""),
-        file: stored.file.into(),
-        checksum: [0; 32],
-        upgrade: Vec::new().into(),
-        downgrade: sections.into(),
-    })
 }
