@@ -1189,18 +1189,21 @@ impl<'a> Changes<'a> {
                     "smallserial" | "serial2" if self.pg() => "SMALLINT".to_string(),
                     _ => data_type,
                 };
-                let using = if self.pg() {
-                    format!(" USING {col}::{data_type}")
+                let (using, decide) = if self.pg() {
+                    let (using, decide) = pg_using(&col, &o.data_type, &data_type);
+                    (format!(" USING {using}"), decide)
                 } else {
-                    String::new()
+                    (String::new(), None)
                 };
-                self.main.push(reviewed(
+                let mut s = reviewed(
                     format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {data_type}{using}"),
                     format!(
                         "changes the type of {}.{} from {} to {}: may rewrite the table or fail on existing values",
                         t.name, c.name, o.data_type, c.data_type
                     ),
-                ));
+                );
+                s.review.extend(decide);
+                self.main.push(s);
             }
             if default_changed {
                 match new_default {
@@ -1684,6 +1687,61 @@ fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
 
 fn same_constraints(a: &[Constraint], b: &[Constraint]) -> bool {
     a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| same_constraint(x, y)))
+}
+
+/// The `USING` of PostgreSQL's `ALTER COLUMN c TYPE t`: `c::t` where the
+/// server has a cast (or an I/O conversion: to and from the text types),
+/// else a conversion that runs, with what the user must decide. PostgreSQL
+/// (`pg_cast`) has no cast to `json`/`jsonb` from a type other than the
+/// text and JSON types, but `to_json`/`to_jsonb` take every type, exactly;
+/// none from `json`/`jsonb` to an array, which goes through its text (runs
+/// on an empty table; a row whose text the array does not read stops it);
+/// none from `time` (or `timetz`) to a timestamp, which is the time on a
+/// date the user chooses (`CURRENT_DATE + c` here: the date plus the time
+/// gives the timestamp). Other pairs keep `c::t`.
+fn pg_using(col: &str, from_type: &str, to_type: &str) -> (String, Option<String>) {
+    let norm = |t: &str| t.trim().to_ascii_lowercase();
+    let (from, to) = (norm(from_type), norm(to_type));
+    let base = |t: &str| t.split(['(', '[']).next().unwrap_or("").trim().to_string();
+    let text_like = |t: &str| {
+        matches!(
+            base(t).as_str(),
+            "text"
+                | "varchar"
+                | "character varying"
+                | "char"
+                | "character"
+                | "bpchar"
+                | "name"
+                | "citext"
+        ) && !t.ends_with(']')
+    };
+    let json = |t: &str| matches!(t, "json" | "jsonb");
+    let array = |t: &str| t.ends_with(']') || t.starts_with('_');
+    if json(&to) && !json(&from) && !text_like(&from) {
+        return (format!("to_{to}({col})"), None);
+    }
+    if json(&from) && array(&to) {
+        return (
+            format!("{col}::text::{to_type}"),
+            Some(format!(
+                "PostgreSQL has no cast from {from} to {to}: the value goes through its text, which \
+                 stops on a row whose text is not an array literal: write the conversion"
+            )),
+        );
+    }
+    let time = base(&from) == "time" || base(&from).starts_with("time with") || from == "timetz";
+    let timestamp = base(&to).starts_with("timestamp");
+    if time && timestamp {
+        return (
+            format!("CURRENT_DATE + {col}"),
+            Some(format!(
+                "PostgreSQL has no cast from {from} to {to}: each time is put on today's date \
+                 (CURRENT_DATE + {col}); decide the date"
+            )),
+        );
+    }
+    (format!("{col}::{to_type}"), None)
 }
 
 /// A column's declared `DEFAULT` expression, if any.

@@ -134,6 +134,48 @@ fn guide_renamed_table_is_drop_and_create_under_review() {
     insta::assert_snapshot!(body);
 }
 
+/// A history that renames a referenced table, its referenced column and
+/// the key's own column (kratos renames `selfservice_recovery_requests`).
+const RENAMED_UNDER_A_KEY: &str = "CREATE TABLE a (id INT PRIMARY KEY);
+CREATE TABLE b (id INT PRIMARY KEY, a_id INT, CONSTRAINT fk_b_a FOREIGN KEY (a_id) REFERENCES a (id));
+ALTER TABLE a RENAME TO a2;
+ALTER TABLE a2 RENAME COLUMN id TO k;
+ALTER TABLE b RENAME COLUMN a_id TO a2_k;";
+
+/// The servers follow a rename in the foreign keys that name the table or
+/// column, and so does the model's text of the key: the schema as the
+/// server prints it is nothing to do, and a changed key is written (both
+/// ways) with the names the tables have at head, never the old ones.
+#[test]
+fn a_key_follows_the_renames_of_what_it_names() {
+    for d in [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql] {
+        // PostgreSQL keeps the primary key's name through the rename.
+        let key = if d == Dialect::Postgres {
+            "CONSTRAINT a_pkey "
+        } else {
+            ""
+        };
+        let same = format!(
+            "CREATE TABLE a2 (k INT, {key}PRIMARY KEY (k));
+CREATE TABLE b (id INT PRIMARY KEY, a2_k INT, CONSTRAINT fk_b_a FOREIGN KEY (a2_k) REFERENCES a2 (k));"
+        );
+        let base = compile(
+            d,
+            "r1",
+            None,
+            &format!("-- migrate:upgrade\n{RENAMED_UNDER_A_KEY}\n"),
+        );
+        let head = head_schema(d, std::slice::from_ref(&base));
+        let generated = generate(&head, &declared(d, &same));
+        assert!(generated.is_empty(), "{d:?}: {}", generated.render());
+        // The key changes: its downgrade adds the head's key again.
+        let target = same.replace("a2 (k))", "a2 (k) ON DELETE CASCADE)");
+        let body = roundtrip(d, RENAMED_UNDER_A_KEY, &target);
+        assert!(body.contains("REFERENCES a2(k)"), "{d:?}: {body}");
+        assert!(!body.contains("REFERENCES a("), "{d:?}: {body}");
+    }
+}
+
 #[test]
 fn nothing_to_do_is_empty() {
     for d in [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql] {

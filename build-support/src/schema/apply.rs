@@ -13,7 +13,7 @@ use sqlparser::ast::{
 use std::collections::{BTreeSet, HashSet};
 
 use super::attributes;
-use super::dependencies;
+use super::dependencies::{self, KeyRename};
 use super::mariadb;
 use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
@@ -1912,12 +1912,59 @@ impl Schema {
                     *c = new.to_string();
                 }
             }
+            // The server prints a key with the column's new name (a foreign
+            // key on both of its sides when it references its own table).
+            let key_kind = matches!(
+                constraint.kind,
+                ConstraintKind::ForeignKey | ConstraintKind::PrimaryKey | ConstraintKind::Unique
+            );
+            if key_kind && old != new {
+                let own = constraint.kind == ConstraintKind::ForeignKey
+                    && constraint.references.as_ref() == Some(&table.name);
+                constraint.definition = constraint.definition.as_ref().and_then(|text| {
+                    let text = dependencies::key_renamed(text, &KeyRename::Column(old, new), d)?;
+                    if own {
+                        dependencies::key_renamed(&text, &KeyRename::Referred(old, new), d)
+                    } else {
+                        Some(text)
+                    }
+                });
+            }
             // The server prints a check with the column's new name.
             if constraint.kind == ConstraintKind::Check && old != new {
                 if let Some(text) = &constraint.definition {
                     if dependencies::check_reads(text, old, d) == Some(true) {
                         constraint.definition = dependencies::check_renamed(text, old, new, d);
                     }
+                }
+            }
+        }
+        // The foreign keys of other tables that reference the column.
+        if old != new {
+            let referencing: Vec<ObjectKey> = self
+                .objects
+                .iter()
+                .filter(|(k, o)| {
+                    k.name != table.name
+                        && matches!(o, Object::Table(t) if t.constraints.iter().any(|c| {
+                            c.kind == ConstraintKind::ForeignKey
+                                && c.references.as_ref() == Some(&table.name)
+                        }))
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in referencing {
+                if let Some(Object::Table(mut other)) = self.objects.get(&k).cloned() {
+                    for c in &mut other.constraints {
+                        if c.kind == ConstraintKind::ForeignKey
+                            && c.references.as_ref() == Some(&table.name)
+                        {
+                            c.definition = c.definition.as_ref().and_then(|text| {
+                                dependencies::key_renamed(text, &KeyRename::Referred(old, new), d)
+                            });
+                        }
+                    }
+                    self.insert(k, Object::Table(other));
                 }
             }
         }
@@ -2311,6 +2358,14 @@ impl Schema {
                     for c in &mut table.constraints {
                         if c.references.as_ref() == Some(from) {
                             c.references = Some(to.clone());
+                            // The server prints the key with the new name.
+                            if let Some(text) = &c.definition {
+                                c.definition = dependencies::key_renamed(
+                                    text,
+                                    &dependencies::KeyRename::Table(from, to),
+                                    self.dialect,
+                                );
+                            }
                             hit = true;
                         }
                     }

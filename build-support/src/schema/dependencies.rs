@@ -595,6 +595,117 @@ pub(super) fn index_renamed(definition: &str, old: &str, new: &str, d: Dialect) 
     }
 }
 
+/// What a rename changes in a foreign key's text.
+pub(super) enum KeyRename<'a> {
+    /// The referenced table `from` is renamed `to`.
+    Table(&'a Name, &'a Name),
+    /// A column of the key's own table is renamed (old, new).
+    Column(&'a str, &'a str),
+    /// A column of the referenced table is renamed (old, new).
+    Referred(&'a str, &'a str),
+}
+
+/// `name` as an identifier of `dialect` in a renamed text: with the quotes
+/// of the identifier it replaces, else bare when the server would print it
+/// bare, else quoted (backticks on MySQL).
+fn renamed_ident(
+    name: &str,
+    old: &sqlparser::ast::Ident,
+    dialect: Dialect,
+) -> sqlparser::ast::Ident {
+    match old.quote_style {
+        Some(q) => sqlparser::ast::Ident::with_quote(q, name),
+        None if dialect == Dialect::MySql => {
+            if name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            {
+                sqlparser::ast::Ident::new(name)
+            } else {
+                sqlparser::ast::Ident::with_quote('`', name)
+            }
+        }
+        None => printed_ident(name),
+    }
+}
+
+/// A key's text (`FOREIGN KEY (a) REFERENCES t(id) ...`, `PRIMARY KEY
+/// (a)`, `UNIQUE (a, b)`) after `rename`, as the server prints the key
+/// then: PostgreSQL, SQLite (3.26 and later) and MySQL/MariaDB follow a
+/// renamed table or column in the keys that name it. Another constraint's
+/// text, or a rename that is not in it, comes back as it was. The text is
+/// read with `dialect`'s parser; `None` when it does not parse.
+pub(super) fn key_renamed(
+    definition: &str,
+    rename: &KeyRename<'_>,
+    dialect: Dialect,
+) -> Option<String> {
+    let parser = crate::config::sqlparser_dialect(dialect);
+    let mut statements =
+        Parser::parse_sql(parser, &format!("ALTER TABLE t ADD {definition}")).ok()?;
+    if statements.len() != 1 {
+        return None;
+    }
+    let Statement::AlterTable(mut alter) = statements.remove(0) else {
+        return None;
+    };
+    let AlterTableOperation::AddConstraint {
+        constraint,
+        not_valid,
+    } = alter.operations.first_mut()?
+    else {
+        return None;
+    };
+    let rename_idents = |idents: &mut Vec<sqlparser::ast::Ident>, old: &str, new: &str| {
+        for ident in idents.iter_mut() {
+            if dialect.fold(ident) == old {
+                *ident = renamed_ident(new, ident, dialect);
+            }
+        }
+    };
+    let rename_columns = |columns: &mut Vec<sqlparser::ast::IndexColumn>, old: &str, new: &str| {
+        for column in columns.iter_mut() {
+            if let Expr::Identifier(ident) = &mut column.column.expr {
+                if dialect.fold(ident) == old {
+                    *ident = renamed_ident(new, ident, dialect);
+                }
+            }
+        }
+    };
+    match (&mut *constraint, rename) {
+        (TableConstraint::ForeignKey(fk), KeyRename::Table(from, to)) => {
+            if dialect.object_name(&fk.foreign_table) != **from {
+                return Some(definition.to_string());
+            }
+            let last = fk.foreign_table.0.last_mut()?;
+            let old = last.as_ident()?.clone();
+            *last =
+                sqlparser::ast::ObjectNamePart::Identifier(renamed_ident(&to.name, &old, dialect));
+        }
+        (TableConstraint::ForeignKey(fk), KeyRename::Column(old, new)) => {
+            rename_idents(&mut fk.columns, old, new)
+        }
+        (TableConstraint::ForeignKey(fk), KeyRename::Referred(old, new)) => {
+            rename_idents(&mut fk.referred_columns, old, new)
+        }
+        (TableConstraint::PrimaryKey(pk), KeyRename::Column(old, new)) => {
+            rename_columns(&mut pk.columns, old, new);
+            rename_idents(&mut pk.include, old, new);
+        }
+        (TableConstraint::Unique(unique), KeyRename::Column(old, new)) => {
+            rename_columns(&mut unique.columns, old, new);
+            rename_idents(&mut unique.include, old, new);
+        }
+        _ => return Some(definition.to_string()),
+    }
+    let text = super::apply::constraint_definition(constraint)?;
+    Some(if *not_valid {
+        format!("{text} NOT VALID")
+    } else {
+        text
+    })
+}
+
 /// A view's text (`AS SELECT ...`) after the relation `from` it reads is
 /// renamed `to`, as the server prints the view then: the relation's name
 /// where the query reads it, and the column qualifiers that name it
