@@ -149,14 +149,10 @@ pub fn normal_default(text: Option<&str>) -> DefaultForm {
     }
 }
 
-/// A default's form for the comparison: [`normal_default`]'s, with the
-/// defaults the server reprints its own way as [`DefaultForm::Opaque`]
-/// (compared exactly once the server has printed the model's too,
-/// [`texts_to_compare`]): `current_timestamp` and its variants (`now()` and
-/// `CURRENT_TIMESTAMP` print differently), and a quoted string on a column
-/// that is not text, which the server reads as a value of the column's
-/// type and prints back its own way (`'f'` as `false`, `'epoch'` as a
-/// timestamp).
+/// A default's form for the comparison: [`normal_default`]'s, with a
+/// quoted string on a column that is not text as [`DefaultForm::Opaque`]:
+/// the server reads it as a value of the column's type and prints it back
+/// its own way (`'f'` as `false`, `'epoch'` as a timestamp).
 fn default_form(column_type: &str, text: Option<&str>) -> DefaultForm {
     let textual = {
         let t = normal_type(column_type);
@@ -164,8 +160,20 @@ fn default_form(column_type: &str, text: Option<&str>) -> DefaultForm {
     };
     match normal_default(text) {
         DefaultForm::Value(v) if v.starts_with('\'') && !textual => DefaultForm::Opaque,
-        DefaultForm::Value(v) if v == "current_timestamp" => DefaultForm::Opaque,
         other => other,
+    }
+}
+
+/// Whether a default is an expression the server prints its own way,
+/// compared exactly once the server has printed the model's too
+/// ([`texts_to_compare`]): one [`default_form`] cannot read, and
+/// `current_timestamp` with its variants (`now()` and `CURRENT_TIMESTAMP`
+/// are one value but print differently).
+fn default_is_expression(column_type: &str, text: &str) -> bool {
+    match default_form(column_type, Some(text)) {
+        DefaultForm::Opaque => true,
+        DefaultForm::Value(v) => v == "current_timestamp",
+        DefaultForm::None => false,
     }
 }
 
@@ -585,9 +593,9 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                         let (Some(md), Some(cd)) = (&ms.default, &cs.default) else {
                             continue;
                         };
-                        let expression = [md, cd].iter().any(|text| {
-                            default_form(&mc.data_type, Some(text.as_str())) == DefaultForm::Opaque
-                        });
+                        let expression = [md, cd]
+                            .iter()
+                            .any(|text| default_is_expression(&mc.data_type, text));
                         if ms.generated.is_none() && cs.generated.is_none() && expression {
                             let declared = Declared::Default {
                                 table: m.name.clone(),
@@ -772,7 +780,9 @@ fn compare_default(mc: &Column, cc: &Column, miss: &mut dyn FnMut(String)) {
         return;
     }
     // An expression is compared exactly, in the server's print on both
-    // sides ([`texts_to_compare`]); here only for being there.
+    // sides ([`texts_to_compare`]); here only for being there (and
+    // `current_timestamp` by value: without the server's print, as
+    // `check --drift` compares, `now()` and `CURRENT_TIMESTAMP` are one).
     let form = |text: Option<&str>| default_form(&mc.data_type, text);
     let (m, c) = (form(ms.default.as_deref()), form(cs.default.as_deref()));
     let differs = match (&m, &c) {
@@ -1075,5 +1085,23 @@ mod tests {
         assert_eq!(normal_default(Some("(1) + (2)")), DefaultForm::Opaque);
         assert_eq!(normal_default(Some("'a::b'")), v("'a::b'"));
         assert_eq!(normal_default(Some("'it''s'::text")), v("'it''s'"));
+    }
+
+    #[test]
+    fn generation_expressions_are_read_from_their_clause() {
+        assert_eq!(
+            generation_expression("GENERATED ALWAYS AS ((a * 2)) STORED"),
+            Some("(a * 2)")
+        );
+        assert_eq!(
+            generation_expression("AS (concat(`a`, ')')) VIRTUAL"),
+            Some("concat(`a`, ')')")
+        );
+        assert_eq!(generation_expression("GENERATED ALWAYS AS IDENTITY"), None);
+        assert_eq!(generation_expression("AUTO_INCREMENT"), None);
+        assert!(default_is_expression("timestamp", "now()"));
+        assert!(default_is_expression("boolean", "'f'"));
+        assert!(!default_is_expression("text", "'f'"));
+        assert!(!default_is_expression("integer", "0"));
     }
 }

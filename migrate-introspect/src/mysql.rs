@@ -474,7 +474,7 @@ impl Scratch {
 
 /// The server's own print of each of `declared` (texts of the model), as
 /// [`introspect`] reads the database's: in a scratch database
-/// ([`Scratch`]), each table a text is on gets a stand-in (`CREATE TABLE
+/// (`Scratch`), each table a text is on gets a stand-in (`CREATE TABLE
 /// ... LIKE`, the real one's columns, keys and checks), the check is added
 /// to it (`check_clause`), the default set on its column
 /// (`column_default`), the generated column added to it
