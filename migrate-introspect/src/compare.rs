@@ -149,6 +149,69 @@ pub fn normal_default(text: Option<&str>) -> DefaultForm {
     }
 }
 
+/// A default's form for the comparison: [`normal_default`]'s, with a
+/// quoted string on a column that is not text as [`DefaultForm::Opaque`]:
+/// the server reads it as a value of the column's type and prints it back
+/// its own way (`'f'` as `false`, `'epoch'` as a timestamp).
+fn default_form(column_type: &str, text: Option<&str>) -> DefaultForm {
+    let textual = {
+        let t = normal_type(column_type);
+        t.contains("char") || t.contains("text") || t.contains("clob")
+    };
+    match normal_default(text) {
+        DefaultForm::Value(v) if v.starts_with('\'') && !textual => DefaultForm::Opaque,
+        other => other,
+    }
+}
+
+/// Whether a default is an expression the server prints its own way,
+/// compared exactly once the server has printed the model's too
+/// ([`texts_to_compare`]): one [`default_form`] cannot read, and
+/// `current_timestamp` with its variants (`now()` and `CURRENT_TIMESTAMP`
+/// are one value but print differently).
+fn default_is_expression(column_type: &str, text: &str) -> bool {
+    match default_form(column_type, Some(text)) {
+        DefaultForm::Opaque => true,
+        DefaultForm::Value(v) => v == "current_timestamp",
+        DefaultForm::None => false,
+    }
+}
+
+/// The expression of a generated column's clause (`GENERATED ALWAYS AS
+/// (a + 1) STORED`, `AS (a + 1) VIRTUAL`): what the parentheses after `AS`
+/// hold; `None` for an identity or auto-increment clause.
+pub fn generation_expression(clause: &str) -> Option<&str> {
+    let upper = clause.to_ascii_uppercase();
+    let mut from = 0;
+    let open = loop {
+        let at = from + upper[from..].find("AS")?;
+        let before = upper[..at].chars().next_back();
+        let rest = clause[at + 2..].trim_start();
+        if before.is_none_or(|c| !c.is_alphanumeric() && c != '_') && rest.starts_with('(') {
+            break clause.len() - rest.len();
+        }
+        from = at + 2;
+    };
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in clause[open..].char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(clause[open + 1..open + i].trim());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// `text` as a number, printed one way (`0`, `0.0` and `0.00` agree).
 fn number(text: &str) -> Option<String> {
     let text = text.trim();
@@ -206,6 +269,22 @@ pub struct Texts {
     pub index_expressions: usize,
     /// Views and materialized views (`pg_get_viewdef`).
     pub views: usize,
+    /// Column defaults that are expressions, not plain values
+    /// (`pg_get_expr`, `information_schema.columns.column_default`).
+    pub defaults: usize,
+    /// Generation expressions of generated columns.
+    pub generated: usize,
+}
+
+impl Texts {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: Texts) {
+        self.checks += other.checks;
+        self.index_expressions += other.index_expressions;
+        self.views += other.views;
+        self.defaults += other.defaults;
+        self.generated += other.generated;
+    }
 }
 
 impl Comparison {
@@ -469,7 +548,8 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                 Some(_) if unsure => unknown.push(Unknown {
                     object: object_label.clone(),
                     reason: format!(
-                        "{part}the server rebuilt its text after a column it reads changed type"
+                        "{part}the server rebuilt its text after a column it reads changed type, \
+                         or follows a rename of what it names"
                     ),
                 }),
                 Some(declared) => out.push(TextToCompare {
@@ -484,7 +564,51 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                 }),
             };
         match (object, catalog.get(k)) {
-            (Object::Table(m), Some(Object::Table(c))) if !m.open_constraints => {
+            (Object::Table(m), Some(Object::Table(c))) => {
+                if !m.open_columns {
+                    for mc in m.columns.iter() {
+                        let Some(cc) = c.column(&mc.name) else {
+                            continue;
+                        };
+                        let (Some(ms), Some(cs)) = (&mc.sql, &cc.sql) else {
+                            continue;
+                        };
+                        let unsure = model.default_unsure(k, &mc.name);
+                        let part = format!("column {}: ", mc.name);
+                        if let (Some(mg), Some(cg)) = (&ms.generated, &cs.generated) {
+                            let (Some(mg), Some(cg)) =
+                                (generation_expression(mg), generation_expression(cg))
+                            else {
+                                continue;
+                            };
+                            let declared = Declared::Generated {
+                                table: m.name.clone(),
+                                column: mc.name.clone(),
+                                data_type: cc.data_type.clone(),
+                                definition: mg.to_string(),
+                            };
+                            push(part, Some(declared), unsure, cg);
+                            continue;
+                        }
+                        let (Some(md), Some(cd)) = (&ms.default, &cs.default) else {
+                            continue;
+                        };
+                        let expression = [md, cd]
+                            .iter()
+                            .any(|text| default_is_expression(&mc.data_type, text));
+                        if ms.generated.is_none() && cs.generated.is_none() && expression {
+                            let declared = Declared::Default {
+                                table: m.name.clone(),
+                                column: mc.name.clone(),
+                                definition: md.clone(),
+                            };
+                            push(part, Some(declared), unsure, cd);
+                        }
+                    }
+                }
+                if m.open_constraints {
+                    continue;
+                }
                 for mk in m
                     .constraints
                     .iter()
@@ -553,12 +677,10 @@ pub fn compare_texts(
             Declared::Check { .. } => comparison.texts.checks += 1,
             Declared::Index { .. } => comparison.texts.index_expressions += 1,
             Declared::View { .. } => comparison.texts.views += 1,
+            Declared::Default { .. } => comparison.texts.defaults += 1,
+            Declared::Generated { .. } => comparison.texts.generated += 1,
         }
-        let model = match &text.declared {
-            Declared::Check { definition, .. }
-            | Declared::Index { definition, .. }
-            | Declared::View { definition, .. } => definition,
-        };
+        let model = text.declared.definition();
         let detail = match printed {
             Ok(printed) if *printed == text.server => continue,
             Ok(printed) => format!(
@@ -657,18 +779,11 @@ fn compare_default(mc: &Column, cc: &Column, miss: &mut dyn FnMut(String)) {
     {
         return;
     }
-    // A quoted string on a column that is not text is read by the server
-    // as a value of the column's type and printed back its own way
-    // (`'f'` as `false`, `'epoch'` as a timestamp): only its presence is
-    // compared.
-    let textual = {
-        let t = normal_type(&mc.data_type);
-        t.contains("char") || t.contains("text") || t.contains("clob")
-    };
-    let form = |text: Option<&str>| match normal_default(text) {
-        DefaultForm::Value(v) if v.starts_with('\'') && !textual => DefaultForm::Opaque,
-        other => other,
-    };
+    // An expression is compared exactly, in the server's print on both
+    // sides ([`texts_to_compare`]); here only for being there (and
+    // `current_timestamp` by value: without the server's print, as
+    // `check --drift` compares, `now()` and `CURRENT_TIMESTAMP` are one).
+    let form = |text: Option<&str>| default_form(&mc.data_type, text);
     let (m, c) = (form(ms.default.as_deref()), form(cs.default.as_deref()));
     let differs = match (&m, &c) {
         (DefaultForm::Opaque, DefaultForm::None) | (DefaultForm::None, DefaultForm::Opaque) => true,
@@ -970,5 +1085,23 @@ mod tests {
         assert_eq!(normal_default(Some("(1) + (2)")), DefaultForm::Opaque);
         assert_eq!(normal_default(Some("'a::b'")), v("'a::b'"));
         assert_eq!(normal_default(Some("'it''s'::text")), v("'it''s'"));
+    }
+
+    #[test]
+    fn generation_expressions_are_read_from_their_clause() {
+        assert_eq!(
+            generation_expression("GENERATED ALWAYS AS ((a * 2)) STORED"),
+            Some("(a * 2)")
+        );
+        assert_eq!(
+            generation_expression("AS (concat(`a`, ')')) VIRTUAL"),
+            Some("concat(`a`, ')')")
+        );
+        assert_eq!(generation_expression("GENERATED ALWAYS AS IDENTITY"), None);
+        assert_eq!(generation_expression("AUTO_INCREMENT"), None);
+        assert!(default_is_expression("timestamp", "now()"));
+        assert!(default_is_expression("boolean", "'f'"));
+        assert!(!default_is_expression("text", "'f'"));
+        assert!(!default_is_expression("integer", "0"));
     }
 }

@@ -61,8 +61,9 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use compare::{
-    catalog_differences, compare, compare_texts, normal_default, normal_type, texts_to_compare,
-    Compare, Comparison, DefaultForm, Mismatch, TextToCompare, Texts, Unknown,
+    catalog_differences, compare, compare_texts, generation_expression, normal_default,
+    normal_type, texts_to_compare, Compare, Comparison, DefaultForm, Mismatch, TextToCompare,
+    Texts, Unknown,
 };
 
 /// A database's objects, keyed like the model's.
@@ -193,23 +194,75 @@ pub enum Declared {
     /// `[(columns)] AS query`.
     View {
         /// The relations its query reads, as the database's catalog lists
-        /// them.
+        /// them (MySQL and MariaDB: none are needed, the query is read
+        /// against the database's own tables).
         reads: Vec<Name>,
         /// The text after the view's name.
         definition: String,
     },
+    /// The default of `column` of `table`: the expression after `DEFAULT`.
+    Default {
+        /// The table.
+        table: Name,
+        /// The column (folded).
+        column: String,
+        /// The default's text.
+        definition: String,
+    },
+    /// The generation expression of the generated column `column` of
+    /// `table` (what the parentheses of `GENERATED ALWAYS AS (...)` hold).
+    Generated {
+        /// The table.
+        table: Name,
+        /// The column (folded).
+        column: String,
+        /// The column's type, as the database's catalog gives it.
+        data_type: String,
+        /// The expression's text.
+        definition: String,
+    },
+}
+
+impl Declared {
+    /// The model's text.
+    pub fn definition(&self) -> &str {
+        match self {
+            Declared::Check { definition, .. }
+            | Declared::Index { definition, .. }
+            | Declared::View { definition, .. }
+            | Declared::Default { definition, .. }
+            | Declared::Generated { definition, .. } => definition,
+        }
+    }
+
+    /// The relations the text is on or reads: the stand-ins the server
+    /// prints it on are made of them.
+    pub fn relations(&self) -> Vec<&Name> {
+        match self {
+            Declared::Check { table, .. }
+            | Declared::Index { table, .. }
+            | Declared::Default { table, .. }
+            | Declared::Generated { table, .. } => vec![table],
+            Declared::View { reads, .. } => reads.iter().collect(),
+        }
+    }
 }
 
 /// The server's own print of each of `declared` (texts of the model), in
 /// the form [`introspect`] reads the database's objects, so that model and
 /// catalog compare exactly ([`compare_texts`]); `Err` with the server's
 /// message for a text it refuses. `catalog` is the database's, read just
-/// before: the relations the texts are on or read are copied from it
-/// (columns and types) into a transaction that is rolled back
-/// (`pg_get_constraintdef`, `pg_get_indexdef`, `pg_get_viewdef`). On
+/// before: on PostgreSQL the relations the texts are on or read are copied
+/// from it (columns and types) into a transaction that is rolled back
+/// (`pg_get_constraintdef`, `pg_get_indexdef`, `pg_get_viewdef`,
+/// `pg_get_expr` of a default or generated column); on MySQL and MariaDB,
+/// whose DDL commits, into a scratch database of their own, dropped
+/// afterwards whatever happened (`information_schema`'s `check_clause`,
+/// `view_definition`, `column_default`, `generation_expression`). On
 /// SQLite, which keeps each declaration as written, both sides are
-/// sqlparser's print ([`migrate_build::schema::sqlite_text`]): the model's
-/// text is its own print. `None` on MySQL / MariaDB (not read yet).
+/// sqlparser's print ([`migrate_build::schema::sqlite_text`],
+/// [`migrate_build::schema::sqlite_expression`]): the model's text is its
+/// own print. `None` for a driver this crate was built without.
 pub async fn reprint(
     db: &MigrateConnection,
     catalog: &Catalog,
@@ -223,14 +276,22 @@ pub async fn reprint(
                 .await
                 .map(Some)
         }
+        #[cfg(feature = "mysql")]
+        MigrateConnection::MySql(pool) => {
+            mysql::reprint(&mut *pool.acquire().await?, catalog, declared)
+                .await
+                .map(Some)
+        }
         #[cfg(feature = "sqlite")]
         MigrateConnection::Sqlite(_) => Ok(Some(
             declared
                 .iter()
                 .map(|d| match d {
-                    Declared::Check { definition, .. }
-                    | Declared::Index { definition, .. }
-                    | Declared::View { definition, .. } => Ok(definition.clone()),
+                    Declared::Default { definition, .. } => {
+                        Ok(migrate_build::schema::sqlite_expression(definition)
+                            .unwrap_or_else(|| definition.clone()))
+                    }
+                    _ => Ok(d.definition().to_string()),
                 })
                 .collect(),
         )),

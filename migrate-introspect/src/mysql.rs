@@ -24,17 +24,35 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
     )
     .fetch_all(&mut *pool)
     .await?;
+    // The views' texts, read only when there are views (the query opens
+    // each of them).
+    let mut view_texts: BTreeMap<String, String> = BTreeMap::new();
+    if rows.iter().any(|row| row.get::<String, _>(1) == "VIEW") {
+        let database: String = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
+            .fetch_one(&mut *pool)
+            .await?;
+        view_texts = sqlx::query(
+            "SELECT CAST(lower(table_name) AS CHAR), CAST(view_definition AS CHAR) \
+             FROM information_schema.views WHERE table_schema = DATABASE()",
+        )
+        .fetch_all(&mut *pool)
+        .await?
+        .into_iter()
+        .map(|row| (row.get(0), unqualified(&row.get::<String, _>(1), &database)))
+        .collect();
+    }
     for row in rows {
         let name = Name::bare(row.get::<String, _>(0));
         let kind: String = row.get(1);
         if kind == "VIEW" {
+            let definition = view_texts.get(&name.name).cloned();
             out.insert(
                 key(ObjectKind::View, &name),
                 Object::View(View {
                     name,
                     materialized: false,
                     depends_on: BTreeSet::new(),
-                    definition: None,
+                    definition,
                 }),
             );
         } else {
@@ -49,7 +67,7 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
                 CAST(lower(column_type) AS CHAR), CAST(is_nullable AS CHAR), \
                 CAST(column_default IS NOT NULL OR extra LIKE '%auto_increment%' AS SIGNED), \
                 CAST(column_default AS CHAR), CAST(lower(extra) AS CHAR), \
-                CAST(column_comment AS CHAR) \
+                CAST(column_comment AS CHAR), CAST(generation_expression AS CHAR) \
          FROM information_schema.columns WHERE table_schema = DATABASE() \
          ORDER BY table_name, ordinal_position",
     )
@@ -62,12 +80,24 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             let extra: Option<String> = row.get(6);
             let extra = extra.unwrap_or_default();
             // `extra` says `auto_increment`, or `virtual generated` /
-            // `stored generated` (whose expression `column_default` holds
-            // on MariaDB).
+            // `stored generated` (MySQL; MariaDB also `persistent
+            // generated`), whose expression is `generation_expression`.
             let (default, generated) = if extra.contains("auto_increment") {
                 (None, Some("AUTO_INCREMENT".to_string()))
             } else if extra.contains("generated") {
-                (None, Some(extra.to_uppercase()))
+                let expression: Option<String> = row.get(8);
+                let kind = if extra.contains("virtual") {
+                    "VIRTUAL"
+                } else {
+                    "STORED"
+                };
+                (
+                    None,
+                    Some(format!(
+                        "GENERATED ALWAYS AS ({}) {kind}",
+                        expression.unwrap_or_default()
+                    )),
+                )
             } else {
                 (row.get(5), None)
             };
@@ -144,19 +174,28 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             entry.1 = referenced;
         }
     }
-    // MariaDB gives each JSON column a CHECK (json_valid(`col`)) named after
-    // the column (MySQL has a native JSON type): the server's, not the
-    // history's, so left out of the normal form.
-    let json_checks: BTreeSet<(String, String)> = sqlx::query(
-        "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(constraint_name) AS CHAR) \
-         FROM information_schema.check_constraints WHERE constraint_schema = DATABASE() \
-         AND check_clause = concat('json_valid(`', constraint_name, '`)')",
+    // The check clauses, as the server prints them. MariaDB gives each JSON
+    // column a CHECK (json_valid(`col`)) named after the column (MySQL has a
+    // native JSON type): the server's, not the history's, so left out of the
+    // normal form.
+    let mut json_checks: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut check_clauses: BTreeMap<(String, String), String> = BTreeMap::new();
+    for row in sqlx::query(
+        "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(constraint_name) AS CHAR), \
+                CAST(check_clause AS CHAR), \
+                CAST(check_clause = concat('json_valid(`', constraint_name, '`)') AS SIGNED) \
+         FROM information_schema.check_constraints WHERE constraint_schema = DATABASE()",
     )
     .fetch_all(&mut *pool)
     .await?
-    .into_iter()
-    .map(|row| (row.get(0), row.get(1)))
-    .collect();
+    {
+        let pair: (String, String) = (row.get(0), row.get(1));
+        if row.get::<i64, _>(3) != 0 {
+            json_checks.insert(pair);
+        } else {
+            check_clauses.insert(pair, row.get(2));
+        }
+    }
     // The actions of the foreign keys (`RESTRICT` where none was declared).
     let actions: BTreeMap<(String, String), ForeignKeyActions> = sqlx::query(
         "SELECT CAST(lower(table_name) AS CHAR), CAST(lower(constraint_name) AS CHAR), \
@@ -203,13 +242,16 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
         let fk_actions = (kind == ConstraintKind::ForeignKey)
             .then(|| actions.get(&pair).cloned())
             .flatten();
+        let definition = (kind == ConstraintKind::Check)
+            .then(|| check_clauses.get(&pair).cloned())
+            .flatten();
         table.constraints.push(Constraint {
             name: pair.1,
             generated_name: false,
             kind,
             columns,
             references: (!referenced.is_empty()).then(|| Name::bare(referenced)),
-            definition: None,
+            definition,
             actions: fk_actions,
         });
     }
@@ -242,6 +284,12 @@ fn ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
+/// A view's text (`information_schema.views.view_definition`) without the
+/// database's name, with which the server qualifies every name.
+fn unqualified(text: &str, database: &str) -> String {
+    text.replace(&format!("{}.", ident(database)), "")
+}
+
 /// The DDL that re-creates the tables and views of the MySQL or MariaDB
 /// database behind `conn` (`DATABASE()`), from the server's own text:
 /// `SHOW CREATE TABLE` for each table, its foreign keys taken out and added
@@ -272,8 +320,7 @@ pub async fn definitions(
         let (name, kind, view, database): (String, String, String, String) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
         if kind == "VIEW" {
-            // The server qualifies every name with the database's.
-            let query = view.replace(&format!("{}.", ident(&database)), "");
+            let query = unqualified(&view, &database);
             views.push((name, query));
             continue;
         }
@@ -357,19 +404,9 @@ pub async fn canonical_definitions(
     conn: &mut sqlx::MySqlConnection,
     sql: &str,
 ) -> Result<Vec<(String, String)>, Error> {
-    let original: Option<String> = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
-        .fetch_one(&mut *conn)
-        .await?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let scratch = format!("migrate_autogen_canonical_{}_{nanos}", std::process::id());
-    sqlx::raw_sql(&format!("CREATE DATABASE {}", ident(&scratch)))
-        .execute(&mut *conn)
-        .await?;
+    let scratch = Scratch::create(&mut *conn, "autogen_canonical").await?;
     let result = async {
-        sqlx::raw_sql(&format!("USE {}", ident(&scratch)))
+        sqlx::raw_sql(&format!("USE {}", ident(&scratch.name)))
             .execute(&mut *conn)
             .await?;
         sqlx::raw_sql(sql)
@@ -379,20 +416,270 @@ pub async fn canonical_definitions(
         definitions(&mut *conn, &[]).await
     }
     .await;
-    // Back where it was, and the scratch database gone, in every case.
-    let back = match &original {
-        Some(database) => sqlx::raw_sql(&format!("USE {}", ident(database)))
+    scratch.finish(conn, result).await
+}
+
+/// A database of its own for DDL whose result is read and thrown away
+/// (MySQL has no transactional DDL to roll back): made by
+/// [`Scratch::create`], dropped by [`Scratch::finish`] whatever happened
+/// in it, with the connection sent back to the database it was on.
+struct Scratch {
+    /// The scratch database's name.
+    name: String,
+    /// The connection's database before (`DATABASE()`).
+    original: Option<String>,
+}
+
+impl Scratch {
+    /// Makes a database named after `purpose`, this process and the time.
+    async fn create(conn: &mut sqlx::MySqlConnection, purpose: &str) -> Result<Scratch, Error> {
+        let original: Option<String> = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
+            .fetch_one(&mut *conn)
+            .await?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let name = format!("migrate_{purpose}_{}_{nanos}", std::process::id());
+        sqlx::raw_sql(&format!("CREATE DATABASE {}", ident(&name)))
+            .execute(&mut *conn)
+            .await?;
+        Ok(Scratch { name, original })
+    }
+
+    /// Drops the database and sends the connection back where it was, in
+    /// every case; then `result`, or the first error of the two.
+    async fn finish<T>(
+        self,
+        conn: &mut sqlx::MySqlConnection,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        let back = match &self.original {
+            Some(database) => sqlx::raw_sql(&format!("USE {}", ident(database)))
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+            None => Ok(()),
+        };
+        let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {}", ident(&self.name)))
             .execute(&mut *conn)
             .await
-            .map(drop),
-        None => Ok(()),
+            .map(drop);
+        let out = result?;
+        back?;
+        dropped?;
+        Ok(out)
+    }
+}
+
+/// The server's own print of each of `declared` (texts of the model), as
+/// [`introspect`] reads the database's: in a scratch database
+/// (`Scratch`), each table a text is on gets a stand-in (`CREATE TABLE
+/// ... LIKE`, the real one's columns, keys and checks), the check is added
+/// to it (`check_clause`), the default set on its column
+/// (`column_default`), the generated column added to it
+/// (`generation_expression`), each then taken off again; a view is made
+/// there with the connection still on the database, so that its query
+/// reads the database's own tables (`view_definition`, unqualified as
+/// [`introspect`] gives it). `Err` with the server's message for a text it
+/// refuses. `catalog` is the database's, read just before.
+pub async fn reprint(
+    conn: &mut sqlx::MySqlConnection,
+    catalog: &Catalog,
+    declared: &[crate::Declared],
+) -> Result<Vec<Result<String, String>>, Error> {
+    let scratch = Scratch::create(&mut *conn, "reprint").await?;
+    let result = reprint_in(&mut *conn, &scratch.name, catalog, declared).await;
+    scratch.finish(conn, result).await
+}
+
+async fn reprint_in(
+    conn: &mut sqlx::MySqlConnection,
+    scratch: &str,
+    catalog: &Catalog,
+    declared: &[crate::Declared],
+) -> Result<Vec<Result<String, String>>, Error> {
+    use crate::Declared;
+    let database: String = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
+        .fetch_one(&mut *conn)
+        .await?;
+    // The tables' names as the server spells them (the catalog folds them).
+    let spelled: BTreeMap<String, String> = sqlx::query_scalar::<_, String>(
+        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+         WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|name| (name.to_lowercase(), name))
+    .collect();
+    let spelling = |n: &Name| spelled.get(&n.name).cloned().unwrap_or(n.name.clone());
+    let stand_in = |n: &Name| format!("{}.{}", ident(scratch), ident(&spelling(n)));
+    let mut tables: BTreeSet<&Name> = BTreeSet::new();
+    for d in declared {
+        if !matches!(d, Declared::View { .. }) {
+            tables.extend(d.relations());
+        }
+    }
+    for n in tables {
+        if catalog.contains_key(&key(ObjectKind::Table, n)) {
+            // One it cannot make: the texts on it are refused too.
+            let _ = sqlx::raw_sql(&format!(
+                "CREATE TABLE {} LIKE {}",
+                stand_in(n),
+                ident(&spelling(n))
+            ))
+            .execute(&mut *conn)
+            .await;
+        }
+    }
+    let literal = |text: &str| format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"));
+    let column_query = |n: &Name, column: &str, what: &str| {
+        format!(
+            "SELECT CAST({what} AS CHAR) FROM information_schema.columns \
+             WHERE table_schema = {} AND table_name = {} AND lower(column_name) = {}",
+            literal(scratch),
+            literal(&spelling(n)),
+            literal(column)
+        )
     };
-    let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {}", ident(&scratch)))
-        .execute(&mut *conn)
-        .await
-        .map(drop);
-    let out = result?;
-    back?;
-    dropped?;
+    // The defaults of one table are set by one statement and read back by
+    // one query (each `ALTER TABLE` is a statement of its own on the server);
+    // where the server refuses the statement, one by one below.
+    let mut by_table: BTreeMap<&Name, Vec<(usize, &str, &str)>> = BTreeMap::new();
+    for (i, d) in declared.iter().enumerate() {
+        if let Declared::Default {
+            table,
+            column,
+            definition,
+        } = d
+        {
+            by_table
+                .entry(table)
+                .or_default()
+                .push((i, column.as_str(), definition.as_str()));
+        }
+    }
+    let mut batched: BTreeMap<usize, Result<String, String>> = BTreeMap::new();
+    for (table, defaults) in by_table {
+        let clauses: Vec<String> = defaults
+            .iter()
+            .map(|(_, column, definition)| {
+                format!("ALTER COLUMN {} SET DEFAULT {definition}", ident(column))
+            })
+            .collect();
+        let sql = format!("ALTER TABLE {} {}", stand_in(table), clauses.join(", "));
+        if sqlx::raw_sql(&sql).execute(&mut *conn).await.is_err() {
+            continue;
+        }
+        let printed: BTreeMap<String, Option<String>> = sqlx::query(&format!(
+            "SELECT CAST(lower(column_name) AS CHAR), CAST(column_default AS CHAR) \
+             FROM information_schema.columns WHERE table_schema = {} AND table_name = {}",
+            literal(scratch),
+            literal(&spelling(table))
+        ))
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+        for (i, column, _) in defaults {
+            let text = printed.get(column).cloned().flatten();
+            batched.insert(
+                i,
+                text.ok_or_else(|| "the server keeps no text of it".to_string()),
+            );
+        }
+    }
+    let mut out = Vec::new();
+    for (i, d) in declared.iter().enumerate() {
+        if let Some(text) = batched.remove(&i) {
+            out.push(text);
+            continue;
+        }
+        let (make, read, undo) = match d {
+            Declared::Check { table, definition } => (
+                format!(
+                    "ALTER TABLE {} ADD CONSTRAINT migrate_reprint {definition}",
+                    stand_in(table)
+                ),
+                format!(
+                    "SELECT CAST(check_clause AS CHAR) FROM information_schema.check_constraints \
+                     WHERE constraint_schema = {} AND table_name = {} \
+                     AND constraint_name = 'migrate_reprint'",
+                    literal(scratch),
+                    literal(&spelling(table))
+                ),
+                Some(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT migrate_reprint",
+                    stand_in(table)
+                )),
+            ),
+            Declared::Default {
+                table,
+                column,
+                definition,
+            } => (
+                format!(
+                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {definition}",
+                    stand_in(table),
+                    ident(column)
+                ),
+                column_query(table, column, "column_default"),
+                None,
+            ),
+            Declared::Generated {
+                table,
+                data_type,
+                definition,
+                ..
+            } => (
+                format!(
+                    "ALTER TABLE {} ADD COLUMN migrate_reprint {data_type} \
+                     GENERATED ALWAYS AS ({definition}) VIRTUAL",
+                    stand_in(table)
+                ),
+                column_query(table, "migrate_reprint", "generation_expression"),
+                Some(format!(
+                    "ALTER TABLE {} DROP COLUMN migrate_reprint",
+                    stand_in(table)
+                )),
+            ),
+            Declared::View { definition, .. } => (
+                format!(
+                    "CREATE VIEW {}.migrate_reprint {definition}",
+                    ident(scratch)
+                ),
+                format!(
+                    "SELECT CAST(view_definition AS CHAR) FROM information_schema.views \
+                     WHERE table_schema = {} AND table_name = 'migrate_reprint'",
+                    literal(scratch)
+                ),
+                Some(format!("DROP VIEW {}.migrate_reprint", ident(scratch))),
+            ),
+            Declared::Index { .. } => {
+                out.push(Err("MariaDB has no index on an expression".to_string()));
+                continue;
+            }
+        };
+        let text = match sqlx::raw_sql(&make).execute(&mut *conn).await {
+            Ok(_) => {
+                let text: Option<String> = sqlx::query_scalar(&read)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .flatten();
+                if let Some(undo) = &undo {
+                    sqlx::raw_sql(undo).execute(&mut *conn).await?;
+                }
+                match (d, text) {
+                    (Declared::View { .. }, Some(text)) => Ok(unqualified(&text, &database)),
+                    (_, Some(text)) => Ok(text),
+                    (_, None) => Err("the server keeps no text of it".to_string()),
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        out.push(text);
+    }
     Ok(out)
 }

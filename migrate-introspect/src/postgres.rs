@@ -812,12 +812,7 @@ pub async fn reprint(
     let stand_in = |n: &Name| format!("{REPRINT_SCHEMA}.{}", ident(&n.to_string()));
     let mut relations: std::collections::BTreeSet<&Name> = std::collections::BTreeSet::new();
     for d in declared {
-        match d {
-            Declared::Check { table, .. } | Declared::Index { table, .. } => {
-                relations.insert(table);
-            }
-            Declared::View { reads, .. } => relations.extend(reads),
-        }
+        relations.extend(d.relations());
     }
     for n in relations {
         let sql = if catalog.contains_key(&key(ObjectKind::Table, n)) {
@@ -854,6 +849,33 @@ pub async fn reprint(
                 format!("CREATE VIEW {REPRINT_SCHEMA}.migrate_reprint {definition}"),
                 format!("SELECT pg_get_viewdef('{REPRINT_SCHEMA}.migrate_reprint'::regclass)"),
             ),
+            // A default is set on the stand-in's column; a generation
+            // expression is given to a column of the same type added to it.
+            Declared::Default {
+                table,
+                column,
+                definition,
+            } => (
+                format!(
+                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {definition}",
+                    stand_in(table),
+                    ident(column)
+                ),
+                column_expression(&stand_in(table), column),
+            ),
+            Declared::Generated {
+                table,
+                data_type,
+                definition,
+                ..
+            } => (
+                format!(
+                    "ALTER TABLE {} ADD COLUMN migrate_reprint {data_type} \
+                     GENERATED ALWAYS AS ({definition}) STORED",
+                    stand_in(table)
+                ),
+                column_expression(&stand_in(table), "migrate_reprint"),
+            ),
         };
         sqlx::raw_sql("SAVEPOINT migrate_reprint")
             .execute(&mut *tx)
@@ -875,6 +897,18 @@ pub async fn reprint(
     }
     tx.rollback().await?;
     Ok(out)
+}
+
+/// The query of `pg_get_expr` of the default (or generation expression)
+/// of `column` of the relation `relation` (quoted).
+fn column_expression(relation: &str, column: &str) -> String {
+    format!(
+        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d \
+         JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum \
+         WHERE d.adrelid = '{}'::regclass AND a.attname = '{}'",
+        relation.replace('\'', "''"),
+        column.replace('\'', "''")
+    )
 }
 
 /// Runs `sql` in a savepoint, which is rolled back if the server refuses it

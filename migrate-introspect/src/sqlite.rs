@@ -81,7 +81,10 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                 has_default: row.get(3),
                 sql: Some(ColumnSql {
                     data_type,
-                    default: row.get(5),
+                    // As the model prints its own (sqlparser's print).
+                    default: row.get::<Option<String>, _>(5).map(|text| {
+                        migrate_build::schema::sqlite_expression(&text).unwrap_or(text)
+                    }),
                     generated: None,
                 }),
             });

@@ -231,9 +231,9 @@ type ReprintCache = std::collections::HashMap<(Declared, String), Result<String,
 
 static REPRINTS: std::sync::Mutex<Option<ReprintCache>> = std::sync::Mutex::new(None);
 
-/// Compares the model's check, index-expression and view texts with the
-/// catalog's exactly, once the server has printed them its own way
-/// ([`reprint`]; PostgreSQL and SQLite: on MariaDB nothing is added).
+/// Compares the model's check, index-expression, view, default and
+/// generation-expression texts with the catalog's exactly, once the server
+/// has printed them its own way ([`reprint`]).
 pub async fn compare_model_texts(
     db: &MigrateConnection,
     model: &Schema,
@@ -241,17 +241,22 @@ pub async fn compare_model_texts(
     comparison: &mut Comparison,
 ) -> Result<(), migrate_introspect::Error> {
     let (texts, unknown) = texts_to_compare(model, catalog);
-    if matches!(db, MigrateConnection::MySql(_)) {
-        return Ok(());
-    }
     comparison.unknown.extend(unknown);
     comparison.unknown.sort();
     let relations = |d: &Declared| -> String {
-        let names: Vec<&migrate_build::schema::Name> = match d {
-            Declared::Check { table, .. } | Declared::Index { table, .. } => vec![table],
-            Declared::View { reads, .. } => reads.iter().collect(),
-        };
-        names
+        // A default's print depends on its column's type only (and on the
+        // objects it names, whose renames make it unsure): a table's other
+        // changes do not print it again.
+        if let Declared::Default { table, column, .. } = d {
+            let table = migrate_build::schema::key(migrate_build::schema::ObjectKind::Table, table);
+            return match catalog.get(&table) {
+                Some(migrate_build::schema::Object::Table(t)) => {
+                    format!("{:?}", t.column(column).map(|c| &c.data_type))
+                }
+                _ => String::new(),
+            };
+        }
+        d.relations()
             .iter()
             .map(|n| {
                 let table = migrate_build::schema::key(migrate_build::schema::ObjectKind::Table, n);

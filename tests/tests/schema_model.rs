@@ -1100,3 +1100,125 @@ async fn check_index_and_view_texts_follow_postgres() {
     assert_eq!(mismatches.len(), 5, "{mismatches:#?}");
     db.drop_database().await;
 }
+
+/// The texts of `comparison`'s mismatches that are about a text (`: text
+/// \``), as `object: detail`.
+fn text_mismatches(comparison: &migrate_tests::catalog::Comparison) -> Vec<String> {
+    comparison
+        .mismatches
+        .iter()
+        .map(|m| format!("{}: {}", m.object, m.detail))
+        .filter(|m| m.contains(": text `"))
+        .collect()
+}
+
+/// `other` compared with the catalog of `db`, texts included.
+async fn compare_other(db: &TestDb, other: &Schema) -> migrate_tests::catalog::Comparison {
+    let catalog = introspect(&db.db).await.expect("catalog");
+    let mut comparison = compare(other, &catalog, compare_for(db.kind));
+    compare_model_texts(&db.db, other, &catalog, &mut comparison)
+        .await
+        .expect("reprint");
+    comparison
+}
+
+#[tokio::test]
+async fn check_view_generated_and_default_texts_follow_mariadb() {
+    let Some(db) = require_server(TestDb::mysql("texts").await) else {
+        return;
+    };
+    let history = [
+        "CREATE TABLE items (id int PRIMARY KEY, title varchar(50), qty int DEFAULT (1 + 1), \
+         created timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, code char(8) DEFAULT (upper('ab')), \
+         total int AS (qty * 2) VIRTUAL, CONSTRAINT qty_positive CHECK (qty > 0));\n\
+         CREATE VIEW big AS SELECT id, qty FROM items WHERE qty > 10;",
+        "ALTER TABLE items ADD CONSTRAINT title_short CHECK (char_length(title) < 40);\n\
+         ALTER TABLE items ALTER COLUMN title SET DEFAULT (concat('a', 'b'));",
+        "ALTER TABLE items MODIFY COLUMN code varchar(12) DEFAULT (lower('CD'));",
+    ];
+    let (_, steps) = replay(&db, Dialect::MySql, &history).await;
+    let counts: Vec<_> = steps
+        .iter()
+        .map(|s| {
+            let t = s.comparison.texts;
+            (t.checks, t.views, t.defaults, t.generated)
+        })
+        .collect();
+    // Each text compared exactly: checks, the view, the defaults that are
+    // expressions (`CURRENT_TIMESTAMP` among them) and the generated column.
+    assert_eq!(counts, [(1, 1, 3, 1), (2, 1, 4, 1), (2, 1, 4, 1)]);
+    // A model with other texts: a mismatch for each.
+    let other = model_only(
+        Dialect::MySql,
+        &["CREATE TABLE items (id int PRIMARY KEY, title varchar(50) DEFAULT (concat('a', 'b')), \
+           qty int DEFAULT (1 + 3), created timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, \
+           code varchar(12) DEFAULT (upper('CD')), total int AS (qty * 3) VIRTUAL, \
+           CONSTRAINT qty_positive CHECK (qty >= 0), \
+           CONSTRAINT title_short CHECK (char_length(title) < 40));\n\
+           CREATE VIEW big AS SELECT id, qty FROM items;"],
+    );
+    let comparison = compare_other(&db, &other).await;
+    let mismatches = text_mismatches(&comparison);
+    for expected in [
+        "table items: check constraint qty_positive: text `",
+        "table items: column qty: text `(1 + 3)`",
+        "table items: column code: text `",
+        "table items: column total: text `",
+        "view big: text `",
+    ] {
+        assert!(
+            mismatches.iter().any(|m| m.starts_with(expected)),
+            "{expected} not among {mismatches:#?}"
+        );
+    }
+    assert_eq!(mismatches.len(), 5, "{mismatches:#?}");
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn default_and_generated_texts_follow_postgres() {
+    let Some(db) = require_server(TestDb::postgres("default_texts").await) else {
+        return;
+    };
+    let history = [
+        "CREATE SEQUENCE counter;\n\
+         CREATE TABLE events (id int DEFAULT nextval('counter'), at timestamptz DEFAULT now(), \
+         day date DEFAULT CURRENT_DATE, flag boolean DEFAULT 'f', label text DEFAULT lower('A'), \
+         n int DEFAULT 1 + 1, plain int DEFAULT 3, doubled int GENERATED ALWAYS AS (n * 2) STORED);",
+        // The server converts the stored default to the new type: unknown.
+        "ALTER TABLE events ALTER COLUMN label TYPE varchar(20);",
+        // It prints the sequence's new name in the default: unknown.
+        "ALTER SEQUENCE counter RENAME TO tally;",
+        // A default set afresh is known again.
+        "ALTER TABLE events ALTER COLUMN label SET DEFAULT upper('b');",
+    ];
+    let (_, steps) = replay(&db, Dialect::Postgres, &history).await;
+    let counts: Vec<_> = steps
+        .iter()
+        .map(|s| (s.comparison.texts.defaults, s.comparison.texts.generated))
+        .collect();
+    assert_eq!(counts, [(6, 1), (5, 1), (4, 1), (5, 1)]);
+    let other = model_only(
+        Dialect::Postgres,
+        &["CREATE SEQUENCE tally;\n\
+           CREATE TABLE events (id int DEFAULT nextval('tally'), at timestamptz DEFAULT CURRENT_TIMESTAMP, \
+           day date DEFAULT CURRENT_DATE, flag boolean DEFAULT 't', label varchar(20) DEFAULT upper('c'), \
+           n int DEFAULT 1 + 2, plain int DEFAULT 3, doubled int GENERATED ALWAYS AS (n * 3) STORED);"],
+    );
+    let comparison = compare_other(&db, &other).await;
+    let mismatches = text_mismatches(&comparison);
+    for expected in [
+        "table events: column at: text `CURRENT_TIMESTAMP`",
+        "table events: column flag: text `true`",
+        "table events: column label: text `upper('c'::text)`",
+        "table events: column n: text `(1 + 2)`",
+        "table events: column doubled: text `(n * 3)`",
+    ] {
+        assert!(
+            mismatches.iter().any(|m| m.starts_with(expected)),
+            "{expected} not among {mismatches:#?}"
+        );
+    }
+    assert_eq!(mismatches.len(), 5, "{mismatches:#?}");
+    db.drop_database().await;
+}

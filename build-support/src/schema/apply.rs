@@ -17,8 +17,9 @@ use super::dependencies::{self, KeyRename};
 use super::mariadb;
 use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
-    key, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Index, IndexPredicate, Name,
-    Object, ObjectKind, Schema, Sequence, SequenceOptions, Table, TypeDef, TypeKind, View,
+    default_marker, key, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Index,
+    IndexPredicate, Name, Object, ObjectKind, Schema, Sequence, SequenceOptions, Table, TypeDef,
+    TypeKind, View,
 };
 use crate::{CheckedBy, CompiledStatement};
 
@@ -877,6 +878,8 @@ impl Schema {
                 self.insert(k, Object::Type(def));
             }
             AlterTypeOperation::RenameValue(rename) => {
+                // A default holding the value prints the new label.
+                self.unsure_defaults_naming(None, &name.name);
                 for label in &mut def.labels {
                     if *label == rename.from.value {
                         *label = rename.to.value.clone();
@@ -895,6 +898,7 @@ impl Schema {
                     self.silenced(&to_key, &format!("type {to} already exists"), problems);
                 }
                 let cause = self.uncertain.get(&k).cloned();
+                self.unsure_defaults_naming(None, &name.name);
                 self.discard(&k);
                 def.name = to;
                 self.insert(to_key.clone(), Object::Type(def));
@@ -921,6 +925,16 @@ impl Schema {
             }
             // Replaced, or uncertain: the statement ran, so the old one is gone.
             self.drop_relation(&name, false);
+        }
+        // The defaults of a table of that name dropped before are gone too.
+        let stale: Vec<String> = self
+            .unsure_texts
+            .iter()
+            .filter(|(t, part)| *t == k && part.starts_with('\u{0}'))
+            .map(|(_, part)| part.clone())
+            .collect();
+        for part in stale {
+            self.set_text_unsure(&k, &part, false);
         }
         let mut table = Table {
             open_columns: create.query.is_some()
@@ -1622,6 +1636,9 @@ impl Schema {
                 }
                 let mut specs = Vec::new();
                 self.add_column_def(table, column_def, &mut specs, pending);
+                // A column of that name dropped before may have left its
+                // default unsure: this one's is fresh.
+                self.set_text_unsure(&table_key, &default_marker(&column), false);
                 specs.sort_by_key(|s: &Spec| match s.kind {
                     ConstraintKind::Check => 0,
                     ConstraintKind::ForeignKey => 2,
@@ -1714,12 +1731,14 @@ impl Schema {
                         if let Some(sql) = &mut c.sql {
                             sql.default = Some(value.to_string());
                         }
+                        self.set_text_unsure(&table_key, &default_marker(&column), false);
                     }
                     AlterColumnOperation::DropDefault => {
                         c.has_default = false;
                         if let Some(sql) = &mut c.sql {
                             sql.default = None;
                         }
+                        self.set_text_unsure(&table_key, &default_marker(&column), false);
                     }
                     AlterColumnOperation::SetDataType { data_type, .. } => {
                         c.data_type = normalize_type(data_type);
@@ -1734,6 +1753,9 @@ impl Schema {
                         // that read the column from its own stored text,
                         // whose casts may stay.
                         self.unsure_texts_reading(table, &column);
+                        // And it converts the default's stored expression
+                        // to the new type.
+                        self.set_text_unsure(&table_key, &default_marker(&column), true);
                     }
                     AlterColumnOperation::AddGenerated { .. } => {
                         c.has_default = true;
@@ -1900,6 +1922,14 @@ impl Schema {
             c.name = new.to_string();
         }
         if old != new {
+            // The server's stored defaults and generation expressions
+            // follow the rename; the model's texts do not.
+            let table_key = key(ObjectKind::Table, &table.name);
+            if self.default_unsure(&table_key, old) {
+                self.set_text_unsure(&table_key, &default_marker(old), false);
+                self.set_text_unsure(&table_key, &default_marker(new), true);
+            }
+            self.unsure_defaults_naming(Some(table), old);
             table.column_comments.remove(new);
             if let Some(comment) = table.column_comments.remove(old) {
                 table.column_comments.insert(new.to_string(), comment);
@@ -2095,6 +2125,11 @@ impl Schema {
             Some(text) => table.column_comments.insert(column.to_string(), text),
             None => table.column_comments.remove(column),
         };
+        self.set_text_unsure(
+            &key(ObjectKind::Table, &table.name),
+            &default_marker(column),
+            false,
+        );
         let Some(c) = table.column_mut(column) else {
             return;
         };
@@ -2320,9 +2355,62 @@ impl Schema {
         };
         self.insert(to_key.clone(), object);
         if let Some(cause) = cause {
-            self.mark_uncertain_by(to_key, cause);
+            self.mark_uncertain_by(to_key.clone(), cause);
         }
         self.replace_references(from, &to);
+        if kind == ObjectKind::Table {
+            let moved: Vec<String> = self
+                .unsure_texts
+                .iter()
+                .filter(|(k, _)| *k == from_key)
+                .map(|(_, part)| part.clone())
+                .collect();
+            for part in moved {
+                self.set_text_unsure(&from_key, &part, false);
+                self.set_text_unsure(&to_key, &part, true);
+            }
+        }
+        self.unsure_defaults_naming(None, &from.name);
+    }
+
+    /// Marks unsure the defaults and generation expressions of `table`'s
+    /// columns (`None`: of every table's) whose text names `word` (a
+    /// column, sequence, type or table the history renamed): the server's
+    /// stored expression follows the rename, the model's text does not
+    /// ([`Schema::default_unsure`]).
+    pub(super) fn unsure_defaults_naming(&mut self, table: Option<&Table>, word: &str) {
+        let word = word.to_lowercase();
+        let naming = |t: &Table| -> Vec<String> {
+            t.columns
+                .iter()
+                .filter(|c| {
+                    c.sql.as_ref().is_some_and(|s| {
+                        s.default
+                            .iter()
+                            .chain(&s.generated)
+                            .any(|text| words_of(&text.to_lowercase()).any(|w| w == word))
+                    })
+                })
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        let marks: Vec<(ObjectKey, Vec<String>)> = match table {
+            Some(t) => vec![(key(ObjectKind::Table, &t.name), naming(t))],
+            None => self
+                .objects
+                .iter()
+                .filter_map(|(k, o)| match o {
+                    Object::Table(t) => Some((k.clone(), naming(t))),
+                    _ => None,
+                })
+                .filter(|(_, columns)| !columns.is_empty())
+                .collect(),
+        };
+        for (k, columns) in marks {
+            for column in columns {
+                self.set_text_unsure(&k, &default_marker(&column), true);
+            }
+        }
     }
 
     /// Points whatever refers to the relation `from` (indexes, foreign keys,

@@ -82,6 +82,22 @@ pub fn sqlite_text(sql: &str) -> Option<String> {
     }
 }
 
+/// A default's text (SQLite's `pragma_table_info.dflt_value`, the
+/// expression as written, or the model's) in one form for both: as
+/// sqlparser prints it, without parentheses around the whole. `None` when
+/// it does not parse as an expression.
+pub fn sqlite_expression(text: &str) -> Option<String> {
+    let mut parser = Parser::new(&SQLiteDialect {}).try_with_sql(text).ok()?;
+    let mut expr = parser.parse_expr().ok()?;
+    parser
+        .expect_token(&sqlparser::tokenizer::Token::EOF)
+        .ok()?;
+    while let sqlparser::ast::Expr::Nested(inner) = expr {
+        expr = *inner;
+    }
+    Some(expr.to_string())
+}
+
 impl Schema {
     /// The `WHERE` texts of `indexes` are not sure any more (a column they
     /// read changed type): a partial index stays partial.

@@ -14,7 +14,7 @@
 
 mod apply;
 mod attributes;
-pub use attributes::{sqlite_index_predicate, sqlite_text};
+pub use attributes::{sqlite_expression, sqlite_index_predicate, sqlite_text};
 mod diff;
 mod explain;
 pub use explain::{model_after, model_of, model_of_plan};
@@ -78,6 +78,13 @@ pub struct ColumnSql {
     pub default: Option<String>,
     /// An identity, generated or auto-increment clause, as declared.
     pub generated: Option<String>,
+}
+
+/// The entry of [`Schema`]'s unsure texts for the default (or generation
+/// expression) of `column`: a NUL first, which no constraint name of the
+/// same set holds.
+pub(crate) fn default_marker(column: &str) -> String {
+    format!("\u{0}default {column}")
 }
 
 /// What kind of constraint.
@@ -809,6 +816,18 @@ impl Schema {
     pub fn text_unsure(&self, key: &ObjectKey, constraint: Option<&str>) -> bool {
         self.unsure_texts
             .contains(&(key.clone(), constraint.unwrap_or("").to_string()))
+    }
+
+    /// Whether the model's text of the default or generation expression of
+    /// `column` of the table `table` may not be the one the server prints:
+    /// the column's type changed (the server converts the stored
+    /// expression, whose casts then differ from a fresh one's), or an object
+    /// the expression names (a column, a sequence, a type, a table) was
+    /// renamed, which the server's stored expression follows and the
+    /// model's text does not. Such a text is not compared.
+    pub fn default_unsure(&self, table: &ObjectKey, column: &str) -> bool {
+        self.unsure_texts
+            .contains(&(table.clone(), default_marker(column)))
     }
 
     /// Marks a text unsure ([`Schema::text_unsure`]), or sure again (a
