@@ -28,10 +28,7 @@ impl Schema {
         keys.sort();
         let mut out = Vec::new();
         for k in keys {
-            let before = up
-                .before(k)
-                .or_else(|| down.before(k))
-                .and_then(Option::as_ref);
+            let before = up.before(k).or_else(|| down.before(k)).flatten();
             let now = self.objects.get(k);
             self.compare(k, before, now, &mut out);
         }
@@ -56,10 +53,7 @@ impl Schema {
         let open = |o: Option<&Object>| matches!(o, Some(Object::Table(t)) if t.open_columns || t.open_constraints);
         keys.into_iter()
             .filter(|k| {
-                let before = up
-                    .before(k)
-                    .or_else(|| down.before(k))
-                    .and_then(Option::as_ref);
+                let before = up.before(k).or_else(|| down.before(k)).flatten();
                 let now = self.objects.get(*k);
                 open(before) || open(now) || unsure_attributes(before, now)
             })

@@ -456,7 +456,9 @@ pub enum Object {
 /// before the first of them (`None`: the object did not exist).
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
-    before: Map<ObjectKey, Option<Object>>,
+    /// Boxed, as in the model's own map: a dropped object's box moves into
+    /// the journal and back on `restore`, and the map's entries stay small.
+    before: Recorded,
     /// Whether the model became open (or stopped knowing something) inside
     /// the journalled stretch, which makes a comparison meaningless.
     pub opened: bool,
@@ -500,11 +502,16 @@ impl Journal {
         keys
     }
 
-    /// The state recorded for `key`, if the stretch touched it.
-    pub fn before(&self, key: &ObjectKey) -> Option<&Option<Object>> {
-        self.before.get(key)
+    /// The state recorded for `key`, if the stretch touched it: `Some(None)`
+    /// when the object did not exist before the stretch.
+    pub fn before(&self, key: &ObjectKey) -> Option<Option<&Object>> {
+        self.before.get(key).map(Option::as_deref)
     }
 }
+
+/// A journal's records: each touched object's key and its boxed state
+/// before the stretch.
+type Recorded = Map<ObjectKey, Option<Box<Object>>>;
 
 /// The model's objects by key, each boxed: an entry is a key and a
 /// pointer, so the map's growth and the journal's records move little
@@ -538,16 +545,21 @@ impl ObjectMap {
         self.0.contains_key(key)
     }
 
-    fn insert(&mut self, key: ObjectKey, object: Object) -> Option<Object> {
-        self.0.insert(key, Box::new(object)).map(|old| *old)
+    fn insert(&mut self, key: ObjectKey, object: Box<Object>) -> Option<Box<Object>> {
+        self.0.insert(key, object)
     }
 
-    fn remove<Q>(&mut self, key: &Q) -> Option<Object>
+    fn remove<Q>(&mut self, key: &Q) -> Option<Box<Object>>
     where
         Q: ?Sized + std::hash::Hash + Eq,
         ObjectKey: std::borrow::Borrow<Q>,
     {
-        self.0.remove(key).map(|old| *old)
+        self.0.remove(key)
+    }
+
+    /// The box of the object `key` names, to replace it in place.
+    fn get_box_mut(&mut self, key: &ObjectKey) -> Option<&mut Box<Object>> {
+        self.0.get_mut(key)
     }
 
     fn iter(&self) -> impl Iterator<Item = (&ObjectKey, &Object)> + '_ {
@@ -618,7 +630,7 @@ pub struct Schema {
     /// Emptied journal maps kept for the next journals (a lint pass records
     /// two journals per revision: growing fresh maps each time moved their
     /// entries again and again).
-    spare_journals: Vec<Map<ObjectKey, Option<Object>>>,
+    spare_journals: Vec<Recorded>,
 }
 
 impl Schema {
@@ -953,7 +965,7 @@ impl Schema {
 
     /// Keeps an empty journal map for reuse (two at most: the lint pass
     /// holds the upgrade's journal while it records the downgrade's).
-    fn keep_spare(&mut self, recorded: Map<ObjectKey, Option<Object>>) {
+    fn keep_spare(&mut self, recorded: Recorded) {
         if self.spare_journals.len() < 2 && recorded.capacity() > 0 {
             self.spare_journals.push(recorded);
         }
@@ -961,8 +973,10 @@ impl Schema {
 
     /// Sets `key`'s state, keeping the derived constraint-name counts and
     /// referrers. A name already counted or indexed is not copied again.
-    fn put(&mut self, key: ObjectKey, object: Option<Object>) -> Option<Object> {
-        if let Some(Object::Table(table)) = &object {
+    /// The object comes and goes boxed (the box moves between the model
+    /// and a journal; the object itself is not copied).
+    fn put(&mut self, key: ObjectKey, object: Option<Box<Object>>) -> Option<Box<Object>> {
+        if let Some(Object::Table(table)) = object.as_deref() {
             if !table.constraints.is_empty() {
                 let names = match self.constraint_names.get_mut(&table.name.schema) {
                     Some(names) => names,
@@ -992,7 +1006,7 @@ impl Schema {
                 }
             }
         }
-        let old = match (object, self.objects.get_mut(&key)) {
+        let old = match (object, self.objects.get_box_mut(&key)) {
             (Some(object), Some(slot)) => Some(std::mem::replace(slot, object)),
             (Some(object), None) => self.objects.insert(key.clone(), object),
             (None, _) => self.objects.remove(&key),
@@ -1011,7 +1025,7 @@ impl Schema {
                 }
             }
         }
-        if let Some(Object::Table(table)) = &old {
+        if let Some(Object::Table(table)) = old.as_deref() {
             if let Some(names) = self.constraint_names.get_mut(&table.name.schema) {
                 for c in &table.constraints {
                     if let Some(n) = names.get_mut(&c.name) {
@@ -1029,7 +1043,7 @@ impl Schema {
             if !journal.before.contains_key(key) {
                 journal
                     .before
-                    .insert(key.clone(), self.objects.get(key).cloned());
+                    .insert(key.clone(), self.objects.get(key).cloned().map(Box::new));
             }
         }
     }
@@ -1042,18 +1056,18 @@ impl Schema {
 
     fn insert(&mut self, key: ObjectKey, object: Object) {
         self.touch(&key);
-        self.put(key, Some(object));
+        self.put(key, Some(Box::new(object)));
     }
 
     fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
         self.touch(key);
         self.settle(key);
-        self.put(key.clone(), None)
+        self.put(key.clone(), None).map(|old| *old)
     }
 
     /// Removes `key` as [`Schema::remove`] does, for a caller that does
     /// not need the object: when the journal has not recorded it yet, the
-    /// object moves into the journal instead of being copied there.
+    /// object's box moves into the journal instead of a copy.
     /// Returns whether it existed.
     fn discard(&mut self, key: &ObjectKey) -> bool {
         let record = self
@@ -1110,7 +1124,7 @@ impl Schema {
             if !journal.before.contains_key(parts) {
                 journal.before.insert(
                     key(ObjectKind::Table, name),
-                    self.objects.get(parts).cloned(),
+                    self.objects.get(parts).cloned().map(Box::new),
                 );
             }
         }
