@@ -147,6 +147,10 @@ impl Backend<'_> {
 impl Backend<'_> {
     /// The liveness probe of this backend's sessions (none on SQLite, whose
     /// database is a local file).
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables, unreachable_code)
+    )]
     pub(crate) fn probe(&self, every: Duration) -> Option<Probe> {
         let target = match self {
             #[cfg(feature = "sqlite")]
@@ -214,6 +218,10 @@ impl Probe {
         }
     }
 
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_imports, unreachable_code)
+    )]
     async fn ping(&self, conn: &mut Option<ProbeConn>) -> Result<(), sqlx::Error> {
         use sqlx::{ConnectOptions as _, Connection as _};
         if conn.is_none() {
@@ -729,6 +737,7 @@ type Opening<'a> = BoxFuture<'a, Result<MigrateConnection, sqlx::Error>>;
 #[derive(Debug, Clone, Copy)]
 struct Shape<'a> {
     /// PostgreSQL: the schema put alone on `search_path`.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     schema: Option<&'a str>,
     /// Open and close one plain connection before the pool.
     connect_first: bool,
