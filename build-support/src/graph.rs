@@ -75,7 +75,9 @@ pub fn check(revisions: &[CompiledRevision]) -> Checked {
         };
     }
     duplicate_labels(revisions, &mut diagnostics);
+    labels_that_are_ids(revisions, &mut diagnostics);
     unknown_references(revisions, &mut diagnostics);
+    self_dependencies(revisions, &mut diagnostics);
     let graph = core_graph(revisions);
     let order = order_with(revisions, &graph);
     if order.len() < revisions.len() {
@@ -295,6 +297,86 @@ fn duplicate_labels(revisions: &[CompiledRevision], diagnostics: &mut Vec<Diagno
                     diagnostics.push(diagnostic);
                 }
             }
+        }
+    }
+}
+
+/// A branch label spelled as a revision id (its own or another's): a
+/// target naming it would mean two revisions. Alembic refuses it too
+/// ("Branch name 'x' in revision y already used by revision x").
+fn labels_that_are_ids(revisions: &[CompiledRevision], diagnostics: &mut Vec<Diagnostic>) {
+    let ids: HashMap<&str, usize> = revisions
+        .iter()
+        .enumerate()
+        .map(|(index, revision)| (revision.id.as_str(), index))
+        .collect();
+    for revision in revisions {
+        for name in &revision.branch_labels {
+            let Some(&owner) = ids.get(name.as_str()) else {
+                continue;
+            };
+            let owner = &revisions[owner];
+            let mut labels = vec![label(
+                revision,
+                name_span(revision, "branch_labels", name),
+                format!("the id of revision `{name}`"),
+                true,
+            )];
+            if owner.id != revision.id {
+                labels.push(label(
+                    owner,
+                    header_span(owner, "revision"),
+                    "the revision with that id".to_string(),
+                    false,
+                ));
+            }
+            let mut diagnostic = error(
+                Code::DuplicateBranchLabel,
+                format!(
+                    "branch label `{name}` of revision `{}` ({}) is already the id of revision `{}` ({})",
+                    revision.id,
+                    file_name(revision),
+                    owner.id,
+                    file_name(owner)
+                ),
+                labels,
+            );
+            diagnostic.help = Some(
+                "a target naming it would be ambiguous: give the label a name no revision id has"
+                    .to_string(),
+            );
+            diagnostics.push(diagnostic);
+        }
+    }
+}
+
+/// A `depends_on:` naming the revision itself (by id or by one of its own
+/// labels): a cycle of one, which the graph would otherwise drop silently.
+/// Alembic refuses it ("Dependency self-loop is detected in revisions").
+fn self_dependencies(revisions: &[CompiledRevision], diagnostics: &mut Vec<Diagnostic>) {
+    for revision in revisions {
+        for name in &revision.depends_on {
+            if *name != revision.id && !revision.branch_labels.contains(name) {
+                continue;
+            }
+            let mut diagnostic = error(
+                Code::Cycle,
+                format!(
+                    "revision `{}` ({}) depends on itself: `depends_on` names `{name}`",
+                    revision.id,
+                    file_name(revision)
+                ),
+                vec![label(
+                    revision,
+                    name_span(revision, "depends_on", name),
+                    "names this revision".to_string(),
+                    true,
+                )],
+            );
+            diagnostic.help = Some(
+                "a revision cannot come after itself: remove it from `depends_on`".to_string(),
+            );
+            diagnostics.push(diagnostic);
         }
     }
 }
@@ -693,6 +775,31 @@ mod tests {
         assert!(codes(&revisions).is_empty());
         revisions[0].branch_labels = vec!["networking".to_string()];
         assert_eq!(codes(&revisions)[0], "duplicate-branch-label");
+    }
+
+    #[test]
+    fn a_dependency_on_itself_is_a_cycle() {
+        let mut revisions = vec![revision("a", &[]), revision("b", &["a"])];
+        revisions[1].depends_on = vec!["b".to_string()];
+        let found = check(&revisions);
+        assert_eq!(codes(&revisions), ["cycle"]);
+        assert!(
+            found[0].message.contains("depends on itself"),
+            "{}",
+            found[0].message
+        );
+        revisions[1].depends_on = vec!["own".to_string()];
+        revisions[1].branch_labels = vec!["own".to_string()];
+        assert_eq!(codes(&revisions), ["cycle"]);
+    }
+
+    #[test]
+    fn a_label_spelled_as_an_id_is_refused() {
+        let mut revisions = vec![revision("a", &[]), revision("b", &["a"])];
+        revisions[1].branch_labels = vec!["a".to_string()];
+        assert_eq!(codes(&revisions), ["duplicate-branch-label"]);
+        revisions[1].branch_labels = vec!["b".to_string()];
+        assert_eq!(codes(&revisions), ["duplicate-branch-label"]);
     }
 
     #[test]

@@ -22,6 +22,12 @@ pub const ID_PUNCTUATION: &[char] = &['.'];
 /// a digit.
 pub const LABEL_PUNCTUATION: &[char] = &['_', '-', '.'];
 
+/// The words a target, a `down_revision:` header or `history -r` reads as
+/// themselves (`head`, `heads`, `base`, `current`, `none`): a revision id or
+/// a branch label spelled as one of them (in any case) would make a target
+/// mean two things, so neither may be one.
+pub const RESERVED_WORDS: &[&str] = &["head", "heads", "base", "current", "none"];
+
 /// The longest version table name: `<name>_summary` and the lock's key
 /// stay within PostgreSQL's 63-byte identifiers.
 pub const MAX_VERSION_TABLE_LEN: usize = 48;
@@ -64,6 +70,14 @@ fn name_problem(name: &str, punctuation: &[char], what: &str) -> Option<String> 
     }
     if !first.is_ascii_alphanumeric() {
         return Some(format!("{what} starts with a letter or a digit"));
+    }
+    if let Some(word) = RESERVED_WORDS
+        .iter()
+        .find(|word| word.eq_ignore_ascii_case(name))
+    {
+        return Some(format!(
+            "`{word}` is a reserved word of the target grammar (`head`, `heads`, `base`, `current`, `none`), so {what} cannot be it"
+        ));
     }
     if name.len() > MAX_REVISION_ID_LEN {
         return Some(format!(
@@ -167,5 +181,10 @@ mod tests {
         assert!(id_problem("bad-id").is_some());
         assert_eq!(label_problem("net-work_1"), None);
         assert!(label_problem("a@b").is_some());
+        for word in ["head", "heads", "base", "current", "none", "HEAD", "Base"] {
+            assert!(id_problem(word).is_some(), "{word}");
+            assert!(label_problem(word).is_some(), "{word}");
+        }
+        assert_eq!(id_problem("headx"), None);
     }
 }

@@ -219,7 +219,8 @@ pub enum Command {
         /// The revision to record.
         #[arg(allow_hyphen_values = true, required_unless_present = "adopt")]
         target: Option<String>,
-        /// First delete rows of revisions this plan does not know.
+        /// First empty the version table (rows this plan does not know
+        /// included), then stamp from base, as Alembic's `--purge`.
         #[arg(long, conflicts_with = "adopt")]
         purge: bool,
         /// Take over a database TOOL migrated: read its version table and

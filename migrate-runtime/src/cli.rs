@@ -479,6 +479,17 @@ pub fn branches(plan: &Plan) -> Report {
 /// `show REV`: the `log_entry` block of one revision.
 pub fn show(plan: &Plan, ident: &str, current: &BTreeSet<String>) -> Result<Report, Error> {
     let shape = Shape::new(plan);
+    if ident.trim().is_empty() {
+        // Alembic refuses an empty revision too (`show ''` fails there).
+        return Err(Error::Migrate(crate::graph::error(
+            migrate_core::ResolveError::InvalidTarget {
+                input: ident.to_string(),
+                reason: "empty revision; use `head`, `base`, `current`, an id or a label"
+                    .to_string(),
+            },
+            crate::Direction::Upgrade,
+        )));
+    }
     match resolve_revision(plan, ident)? {
         Some(revision) => Ok(Report {
             text: log_entry(&shape, revision, current),
@@ -1395,6 +1406,8 @@ mod tests {
             branches(&plan).text,
             "bbbb2222 (branchpoint), create posts\n    -> cccc3333, add tags\n    -> dddd4444, add published_at\n"
         );
+        assert!(show(&plan, "", &BTreeSet::new()).is_err());
+        assert!(show(&plan, "  ", &BTreeSet::new()).is_err());
         let shown = show(&plan, "eeee", &BTreeSet::new()).unwrap().text;
         assert!(
             shown.starts_with("Rev: eeee5555 (head) (mergepoint)\nMerges: cccc3333, dddd4444\n"),

@@ -1033,8 +1033,9 @@ impl Migrator {
         self.stamp_with_on(db.backend(), target, false).await
     }
 
-    /// [`stamp`](Self::stamp); with `purge`, rows of revisions the plan does
-    /// not know are deleted too (otherwise they are an error).
+    /// [`stamp`](Self::stamp); with `purge`, the version table is emptied
+    /// first (rows of revisions the plan does not know included, otherwise an
+    /// error) and the target stamped from base, as Alembic's `--purge`.
     pub async fn stamp_with<D: Database + ?Sized>(
         &self,
         db: &D,
@@ -1194,9 +1195,16 @@ impl Migrator {
         if !unknown.is_empty() && !purge {
             return Err(Error::UnknownApplied { revisions: unknown });
         }
-        let applied = applied_positions(graph, &rows);
+        // `--purge` empties the version table first, then stamps, as
+        // Alembic's does: the target is stamped from base, whatever the rows
+        // held (rows the result keeps unchanged are left in place).
+        let current = if purge {
+            Vec::new()
+        } else {
+            graph.current_heads(&applied_positions(graph, &rows))
+        };
         let heads = graph
-            .stamp(&graph.current_heads(&applied), target)
+            .stamp(&current, target)
             .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
         let desired = graph.ancestors(heads);
         let revisions = self.plan.revisions();

@@ -6,7 +6,10 @@ once and talks to it over stdin/stdout, one JSON document per line:
   {"op": "graph", "graph": [{"id": "...", "down": [...], "deps": [...],
                              "labels": [...]}, ...]}
       -> {"heads": [...], "branches": [...]}       (a fresh, empty database)
-  {"op": "run", "verb": "upgrade" | "downgrade" | "stamp", "target": "..."}
+  {"op": "check", "graph": [...]}
+      -> {"ok": bool, "error": str | null}   (whether Alembic accepts the graph)
+  {"op": "run", "verb": "upgrade" | "downgrade" | "stamp", "target": "...",
+   "purge": bool (stamp --purge, optional)}
       -> {"ok": bool, "error": str | null, "current": [...], "applied": [...]}
   {"op": "reset", "heads": [...]}
       -> the same state answer, after writing exactly these version rows
@@ -70,13 +73,20 @@ def script_directory(graph):
     return directory
 
 
-def run(directory, engine, verb, target):
+def run(directory, engine, verb, target, purge=False):
+    if purge:
+        # `alembic stamp --purge`: the version table is emptied first, then
+        # the target is stamped from no heads.
+        with engine.begin() as connection:
+            context = MigrationContext.configure(connection)
+            context._ensure_version_table(purge=True)
+    targets = tuple(target) if isinstance(target, list) else (target,)
     if verb == "upgrade":
         fn = lambda rev, context: directory._upgrade_revs(target, rev)
     elif verb == "downgrade":
         fn = lambda rev, context: directory._downgrade_revs(target, rev)
     else:
-        fn = lambda rev, context: directory._stamp_revs((target,), rev)
+        fn = lambda rev, context: directory._stamp_revs(targets, rev)
     with engine.begin() as connection:
         context = MigrationContext.configure(
             connection, opts={"fn": fn, "transactional_ddl": False}
@@ -110,6 +120,14 @@ def answer_state():
 
 def handle(request):
     op = request["op"]
+    if op == "check":
+        try:
+            directory = script_directory(request["graph"])
+            directory.revision_map.heads
+            directory.revision_map.get_revisions(tuple(directory.revision_map.heads))
+        except Exception as exc:
+            return {"ok": False, "error": "%s: %s" % (type(exc).__name__, exc)}
+        return {"ok": True, "error": None}
     if op == "graph":
         if "engine" in SESSION:
             SESSION["engine"].dispose()
@@ -129,7 +147,13 @@ def handle(request):
     if op == "run":
         error = None
         try:
-            run(SESSION["directory"], SESSION["engine"], request["verb"], request["target"])
+            run(
+                SESSION["directory"],
+                SESSION["engine"],
+                request["verb"],
+                request["target"],
+                request.get("purge", False),
+            )
         except Exception as exc:  # CommandError, RevisionError, AssertionError...
             error = "%s: %s" % (type(exc).__name__, exc)
         answer = answer_state()

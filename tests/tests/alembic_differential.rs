@@ -514,3 +514,185 @@ fn alembic_and_this_project_agree_on_random_graphs() {
             .join("\n\n")
     );
 }
+
+/// One revision of a fixed case: id, `down_revision`, `depends_on`, labels.
+type Fixed<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+
+/// Whether our compiler accepts the directory holding `revisions` (and its
+/// rendered errors when it does not).
+fn we_accept(revisions: &[Fixed]) -> Result<(), String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (index, (id, down, deps, labels)) in revisions.iter().enumerate() {
+        let list = |items: &[&str]| {
+            if items.is_empty() {
+                "none".to_string()
+            } else {
+                items.join(", ")
+            }
+        };
+        let text = format!(
+            "-- revision: {id}\n-- down_revision: {}\n-- depends_on: {}\n-- branch_labels: {}\n\n\
+             -- migrate:upgrade\nCREATE TABLE t{index} (id INT);\n\n-- migrate:downgrade\nDROP TABLE t{index};\n",
+            list(down),
+            list(deps),
+            list(labels)
+        );
+        std::fs::write(dir.path().join(format!("{id}_r.sql")), text).expect("write");
+    }
+    let options = migrate_build::Options::new()
+        .display_dir("migrations")
+        .skip_lock(true);
+    match migrate_build::compile(dir.path(), &options) {
+        Ok(_) => Ok(()),
+        Err(failure) => Err(failure.render(migrate_build::Style::Plain)),
+    }
+}
+
+/// Graphs whose names would make a target ambiguous: Alembic refuses them
+/// when it loads the scripts, the compiler refuses them at build time (and
+/// accepts the sound neighbours Alembic accepts).
+#[test]
+fn alembic_and_the_compiler_refuse_the_same_graphs() {
+    let Some(python) = python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs Python with Alembic"
+        );
+        return;
+    };
+    let mut alembic = Alembic::start(&python);
+    let cases: &[&[Fixed]] = &[
+        // A dependency on itself, by id and by its own label.
+        &[("aaaa", &[], &[], &[]), ("bbbb", &["aaaa"], &["bbbb"], &[])],
+        &[
+            ("aaaa", &[], &[], &[]),
+            ("bbbb", &["aaaa"], &["cart"], &["cart"]),
+        ],
+        // A dependency on an ancestor's label: sound.
+        &[
+            ("aaaa", &[], &[], &["cart"]),
+            ("bbbb", &["aaaa"], &["cart"], &[]),
+        ],
+        // A label spelled as another revision's id, or as its own id.
+        &[("aaaa", &[], &[], &[]), ("bbbb", &["aaaa"], &[], &["aaaa"])],
+        &[("aaaa", &[], &[], &[]), ("bbbb", &["aaaa"], &[], &["bbbb"])],
+        // A label that is only a prefix of an id: sound.
+        &[
+            ("aaaa1", &[], &[], &[]),
+            ("bbbb", &["aaaa1"], &[], &["aaaa"]),
+        ],
+        // A loop through `depends_on`.
+        &[
+            ("aaaa", &[], &[], &[]),
+            ("bbbb", &["aaaa"], &["cccc"], &[]),
+            ("cccc", &["bbbb"], &[], &[]),
+        ],
+    ];
+    for case in cases {
+        let graph_json: Vec<Value> = case
+            .iter()
+            .map(|(id, down, deps, labels)| {
+                json!({"id": id, "down": down, "deps": deps, "labels": labels})
+            })
+            .collect();
+        let theirs = alembic.ask(json!({"op": "check", "graph": graph_json}));
+        let ours = we_accept(case);
+        assert_eq!(
+            ours.is_ok(),
+            theirs["ok"].as_bool() == Some(true),
+            "{case:?}: alembic {theirs}, ours {ours:?}"
+        );
+    }
+}
+
+/// The diamond `a -> {b, c}`, `c -> d`, `{b, d} -> e -> f` as test nodes.
+fn diamond() -> Vec<Node> {
+    let node = |id: &str, down: &[usize]| Node {
+        id: id.to_string(),
+        down: down.to_vec(),
+        deps: Vec::new(),
+        labels: Vec::new(),
+    };
+    vec![
+        node("a001", &[]),
+        node("b001", &[0]),
+        node("c001", &[0]),
+        node("d001", &[2]),
+        node("e001", &[1, 3]),
+        node("f001", &[4]),
+    ]
+}
+
+/// Runs `steps` (verb, target, purge) through Alembic and the runtime on
+/// SQLite, comparing success and the version rows after each.
+fn same_steps(nodes: &[Node], steps: &[(&str, &str, bool)]) {
+    let Some(python) = python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs Python with Alembic"
+        );
+        return;
+    };
+    let mut alembic = Alembic::start(&python);
+    let graph_json: Vec<Value> = nodes
+        .iter()
+        .map(|n| {
+            json!({
+                "id": n.id,
+                "down": n.down.iter().map(|d| nodes[*d].id.clone()).collect::<Vec<_>>(),
+                "deps": n.deps,
+                "labels": n.labels,
+            })
+        })
+        .collect();
+    alembic.ask(json!({"op": "graph", "graph": graph_json}));
+    let migrator = Migrator::new(plan(nodes)).lock(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let db = MigrateConnection::connect(&url)
+            .await
+            .expect("sqlite opens");
+        for (verb, target, purge) in steps {
+            let ours = match *verb {
+                "upgrade" => migrator.upgrade(&db, *target).await.map(|_| ()),
+                "downgrade" => migrator.downgrade(&db, *target).await.map(|_| ()),
+                _ => migrator.stamp_with(&db, *target, *purge).await,
+            };
+            let theirs =
+                alembic.ask(json!({"op": "run", "verb": verb, "target": target, "purge": purge}));
+            let (_, current) = our_state(&migrator, &db, *verb == "stamp").await;
+            assert_eq!(
+                ours.is_ok(),
+                theirs["ok"].as_bool() == Some(true),
+                "{verb} {target} (purge {purge}): ours {ours:?}, alembic {theirs}"
+            );
+            assert_eq!(
+                current,
+                strings(&theirs["current"]),
+                "{verb} {target} (purge {purge}): alembic {theirs}"
+            );
+        }
+        db.close().await;
+    });
+}
+
+/// `stamp --purge` empties the version table, then stamps from base.
+#[test]
+fn stamp_purge_empties_the_table_first() {
+    same_steps(
+        &diamond(),
+        &[
+            ("upgrade", "head", false),
+            ("downgrade", "b001", false),
+            ("stamp", "c001", true),
+            ("stamp", "f001", false),
+            ("stamp", "b001", true),
+            ("stamp", "base", true),
+        ],
+    );
+}
