@@ -1033,6 +1033,18 @@ fn a_half_done_revision_shows_in_current_until_stamped() {
         "{}",
         current.stdout
     );
+    // The third statement returned the error: it did not complete, and it
+    // is never one that "did not run".
+    assert!(
+        current.stdout.contains("; did not complete: #3 ("),
+        "{}",
+        current.stdout
+    );
+    assert!(
+        !current.stdout.contains("not run: #3"),
+        "{}",
+        current.stdout
+    );
     project.run(&["upgrade", "head"], 1);
     // Resolved by hand (the seed row is there), then recorded.
     project.run(&["stamp", "head"], 0);
@@ -1363,6 +1375,161 @@ fn postgres_history(url: String) -> Project {
     )
     .expect("write");
     project
+}
+
+/// Whether index `name` is valid in the catalog (`None`: there is none).
+fn pg_index_valid(url: &str, name: &str) -> Option<bool> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1",
+        )
+        .bind(name)
+        .fetch_optional(&mut conn)
+        .await
+        .expect("query")
+    })
+}
+
+/// The version row of `revision`: state and statements done.
+fn pg_version_row(url: &str, revision: &str) -> Option<(String, i64)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query_as(
+            "SELECT state, CAST(statements_done AS BIGINT) FROM migrate_version WHERE revision = $1",
+        )
+        .bind(revision)
+        .fetch_optional(&mut conn)
+        .await
+        .expect("query")
+    })
+}
+
+/// A `CREATE UNIQUE INDEX CONCURRENTLY` that fails on duplicates leaves an
+/// INVALID index behind (PostgreSQL keeps a failed concurrent build). The
+/// failure says so, the revision is marked failed (never "rolled back, the
+/// database is as before": an `IF NOT EXISTS` run again would skip the
+/// broken index), and `current` names the statement as the one that failed,
+/// with what the catalog shows, not as one that did not run. Judged by the
+/// catalog and the version table.
+#[test]
+fn a_failed_concurrent_index_is_reported_with_what_it_left_on_postgres() {
+    let Some(base_url) = server_url(
+        "MIGRATE_TEST_POSTGRES_URL",
+        "a_failed_concurrent_index_is_reported_with_what_it_left_on_postgres",
+    ) else {
+        return;
+    };
+    let (url, name) = fresh_database(&base_url, "cli_invalid_index");
+    let mut project = Project::new(url.clone());
+    project.run(&["init", "--dialect", "postgres"], 0);
+    project.revision(
+        "aaaa11111111",
+        "users",
+        &[],
+        "CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT);\nINSERT INTO users VALUES (1, 'a'), (2, 'a');",
+        "DROP TABLE users;",
+    );
+    let bare = |project: &mut Project, id: &str, message: &str, up: &str, down: &str| {
+        let file = project.revision(id, message, &[], "SELECT 1;", "SELECT 1;");
+        let text = std::fs::read_to_string(&file).expect("read");
+        let header = &text[..text.find("-- migrate:upgrade").expect("upgrade")];
+        std::fs::write(
+            &file,
+            format!(
+                "{header}-- migrate:upgrade transaction:false\n{up}\n\n-- migrate:downgrade transaction:false\n{down}\n"
+            ),
+        )
+        .expect("write");
+    };
+    // The failing statement first: nothing else of the revision committed.
+    bare(
+        &mut project,
+        "bbbb22222222",
+        "unique",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ux_users_name ON users (name);\nSELECT 1;",
+        "DROP INDEX CONCURRENTLY IF EXISTS ux_users_name;",
+    );
+    let failed = project.run(&["upgrade", "head"], 1);
+    assert!(
+        failed.stderr.contains("(statement 1 of 2)"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed
+            .stderr
+            .contains("it left index ux_users_name in the catalog, INVALID"),
+        "{}",
+        failed.stderr
+    );
+    assert!(!failed.stderr.contains("as before"), "{}", failed.stderr);
+    assert_eq!(pg_index_valid(&url, "ux_users_name"), Some(false));
+    assert_eq!(
+        pg_version_row(&url, "bbbb22222222"),
+        Some(("failed".to_string(), 0))
+    );
+    let current = project.run(&["current"], 0);
+    assert!(
+        current
+            .stdout
+            .contains("none of its statements ran; did not complete: #1 (")
+            && current
+                .stdout
+                .contains("(it left index ux_users_name in the catalog, INVALID")
+            && current.stdout.contains("not run: #2 ("),
+        "{}",
+        current.stdout
+    );
+    let json = project.run(&["current", "--format", "json"], 0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(json["unresolved"][0]["stopped_at"]["index"], 1, "{json}");
+
+    // Resolved by hand, then the statement fails second in its revision.
+    exec_on(&url, "DROP INDEX ux_users_name");
+    project.run(&["stamp", "aaaa11111111"], 0);
+    std::fs::remove_file(project.path().join("migrations/bbbb22222222_unique.sql")).expect("rm");
+    std::fs::remove_file(project.path().join("migrations/migrate.lock")).ok();
+    bare(
+        &mut project,
+        "cccc33333333",
+        "indexes",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_users_name ON users (name);\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ux_users_name ON users (name);\nSELECT 1;",
+        "DROP INDEX CONCURRENTLY IF EXISTS ux_users_name;\nDROP INDEX CONCURRENTLY IF EXISTS ix_users_name;",
+    );
+    let failed = project.run(&["upgrade", "head"], 1);
+    assert!(
+        failed.stderr.contains("(statement 2 of 3)"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(pg_index_valid(&url, "ix_users_name"), Some(true));
+    assert_eq!(pg_index_valid(&url, "ux_users_name"), Some(false));
+    assert_eq!(
+        pg_version_row(&url, "cccc33333333"),
+        Some(("failed".to_string(), 1))
+    );
+    let current = project.run(&["current"], 0);
+    assert!(
+        current.stdout.contains("statements that ran: #1 (")
+            && current.stdout.contains("; did not complete: #2 (")
+            && current
+                .stdout
+                .contains("(it left index ux_users_name in the catalog, INVALID")
+            && current.stdout.contains("not run: #3 (")
+            && !current.stdout.contains("not run: #2"),
+        "{}",
+        current.stdout
+    );
+    drop_database(&base_url, &name);
 }
 
 /// Issue 11 item 4: a history validated for one database is refused on

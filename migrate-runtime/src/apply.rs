@@ -389,6 +389,7 @@ impl<'m> Engine<'m> {
                     ran,
                     unknown,
                     catalog,
+                    stopped_at: None,
                     not_run,
                 }))
             }
@@ -814,8 +815,18 @@ impl<'m> Engine<'m> {
             Chunk::Bare(_) => None,
             Chunk::Tx(_) => self.located.take(),
         };
+        // A statement that failed outside a transaction may still have left
+        // something behind (an INVALID index): then the database is not as
+        // before, and the revision is marked failed, never taken as rolled
+        // back (its `IF NOT EXISTS` run again would skip the broken index).
+        let left_behind = match chunk {
+            Chunk::Bare(part) if !lock_lost_before && part.statement.is_some() => {
+                inspect_failed(&mut self.conn, self.dialect, &part.sql).await
+            }
+            _ => None,
+        };
 
-        let rolled_back = if committed.is_empty() {
+        let rolled_back = if committed.is_empty() && left_behind.is_none() {
             if any_committed {
                 self.write_bookkeeping(&script.undo).await;
             }
@@ -847,6 +858,7 @@ impl<'m> Engine<'m> {
                 Vec::new()
             },
             message,
+            left_behind,
         })))
     }
 
@@ -962,6 +974,42 @@ pub(crate) async fn inspect_unknown(
     dialect: Dialect,
     sql: &str,
 ) -> Option<String> {
+    let (create, name, state) = index_state(conn, dialect, sql).await?;
+    Some(match (create, state.as_str()) {
+        (true, "valid") => format!("the catalog shows index {name} exists and is valid: the statement completed"),
+        (true, "invalid") => format!(
+            "the catalog shows index {name} exists but is INVALID: its build did not finish; drop it and run the statement again"
+        ),
+        (_, "building") => format!(
+            "the catalog shows index {name} still being built by a session: wait for it to end, then look again"
+        ),
+        (true, _) => format!("the catalog shows no index {name}: the statement did not commit"),
+        (false, "missing") => format!("the catalog shows no index {name}: the drop committed"),
+        (false, _) => format!("the catalog still shows index {name}: the drop did not commit"),
+    })
+}
+
+/// What a statement that failed outside a transaction left behind, where
+/// the catalog shows it: PostgreSQL keeps the index of a failed `CREATE
+/// INDEX CONCURRENTLY` as INVALID (and an `IF NOT EXISTS` run again then
+/// does nothing). `None` when it left nothing the catalog shows.
+pub(crate) async fn inspect_failed(conn: &mut Conn, dialect: Dialect, sql: &str) -> Option<String> {
+    match index_state(conn, dialect, sql).await? {
+        (true, name, state) if state == "invalid" => Some(format!(
+            "it left index {name} in the catalog, INVALID (PostgreSQL keeps a failed concurrent build): drop it before running the statement again"
+        )),
+        _ => None,
+    }
+}
+
+/// For an index statement: whether it creates (or drops), the index's name,
+/// and its state in the catalog (`missing`, `building`, `valid`,
+/// `invalid`).
+async fn index_state(
+    conn: &mut Conn,
+    dialect: Dialect,
+    sql: &str,
+) -> Option<(bool, String, String)> {
     let (create, name) = index_statement(sql)?;
     let state = match dialect {
         Dialect::Postgres => {
@@ -987,18 +1035,7 @@ pub(crate) async fn inspect_unknown(
         }
         _ => return None,
     };
-    Some(match (create, state.as_str()) {
-        (true, "valid") => format!("the catalog shows index {name} exists and is valid: the statement completed"),
-        (true, "invalid") => format!(
-            "the catalog shows index {name} exists but is INVALID: its build did not finish; drop it and run the statement again"
-        ),
-        (_, "building") => format!(
-            "the catalog shows index {name} still being built by a session: wait for it to end, then look again"
-        ),
-        (true, _) => format!("the catalog shows no index {name}: the statement did not commit"),
-        (false, "missing") => format!("the catalog shows no index {name}: the drop committed"),
-        (false, _) => format!("the catalog still shows index {name}: the drop did not commit"),
-    })
+    Some((create, name, state))
 }
 
 /// Waits for a failed session to end on the server; after a grace period,

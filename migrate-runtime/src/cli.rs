@@ -997,6 +997,11 @@ async fn execute_online(
                         "outcome": crate::error::UNKNOWN_OUTCOME,
                         "catalog": row.catalog,
                     })),
+                    "stopped_at": row.stopped_at.as_ref().map(|s| json!({
+                        "index": s.index,
+                        "line": s.line,
+                        "catalog": row.catalog,
+                    })),
                 }));
             }
             if current.is_empty() && unresolved.is_empty() {

@@ -63,6 +63,9 @@ pub struct StatementError {
     pub rolled_back_revisions: Vec<String>,
     /// The database's message.
     pub message: String,
+    /// What the failed statement left behind, where the catalog shows it
+    /// (a failed `CREATE INDEX CONCURRENTLY` keeps an INVALID index).
+    pub left_behind: Option<String>,
 }
 
 impl fmt::Display for StatementError {
@@ -77,6 +80,9 @@ impl fmt::Display for StatementError {
             None => write!(f, " in {}", self.file)?,
         }
         write!(f, ": {}", self.message)?;
+        if let Some(left) = &self.left_behind {
+            write!(f, "; {left}")?;
+        }
         if self.rolled_back {
             if self.rolled_back_revisions.len() > 1 {
                 write!(
@@ -238,8 +244,15 @@ pub struct UnresolvedRevision {
     /// died, so whether it ran is unknown.
     pub unknown: Option<StatementRef>,
     /// What the catalog shows about the unknown statement, when it can
-    /// tell (an index's existence and validity).
+    /// tell (an index's existence and validity), or what the failed
+    /// statement left behind.
     pub catalog: Option<String>,
+    /// The statement a `failed` or `revert_failed` row stopped at: it
+    /// returned the error that stopped the run (or the run stopped before
+    /// it, when the migration lock was lost). It did not complete, and one
+    /// that ran outside a transaction may have left something behind,
+    /// which the catalog is asked about.
+    pub stopped_at: Option<StatementRef>,
     /// The statements that did not run.
     pub not_run: Vec<StatementRef>,
 }
@@ -268,6 +281,16 @@ impl fmt::Display for UnresolvedRevision {
                 f,
                 "; {}: {UNKNOWN_OUTCOME}",
                 describe_statements(file, std::slice::from_ref(unknown))
+            )?;
+            if let Some(catalog) = &self.catalog {
+                write!(f, " ({catalog})")?;
+            }
+        }
+        if let Some(stopped) = &self.stopped_at {
+            write!(
+                f,
+                "; did not complete: {}",
+                describe_statements(file, std::slice::from_ref(stopped))
             )?;
             if let Some(catalog) = &self.catalog {
                 write!(f, " ({catalog})")?;

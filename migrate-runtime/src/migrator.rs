@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::apply::{
-    inspect_unknown, read_fingerprint, read_rows, read_summary, Engine, Outcome, Report, Settings,
+    inspect_failed, inspect_unknown, read_fingerprint, read_rows, read_summary, Engine, Outcome,
+    Report, Settings,
 };
 use crate::backend::{Backend, Conn, Database};
 use crate::error::{split_record, Direction, Error, StatementRef, UnresolvedRevision};
@@ -783,11 +784,17 @@ impl Migrator {
             .iter()
             .map(|(reference, bare, _)| (reference.clone(), *bare))
             .collect();
-        let (ran, unknown, not_run) =
+        let (ran, unknown, mut not_run) =
             split_record(&flags, row.statements_done.max(0) as usize, interrupted);
-        let unknown_sql = unknown
+        // A run that failed (not one that was interrupted) stopped at the
+        // statement after those it recorded: it did not complete.
+        let stopped_at = (!interrupted && !not_run.is_empty()).then(|| not_run.remove(0));
+        // The statement the catalog is asked about: the unknown one, or the
+        // one the run stopped at when it ran outside a transaction.
+        let inspect = unknown.as_ref().or(stopped_at
             .as_ref()
-            .map(|statement| statements[statement.index - 1].2);
+            .filter(|statement| statements[statement.index - 1].1));
+        let inspect_sql = inspect.map(|statement| statements[statement.index - 1].2);
         (
             UnresolvedRevision {
                 revision: row.revision.clone(),
@@ -796,9 +803,10 @@ impl Migrator {
                 ran,
                 unknown,
                 catalog: None,
+                stopped_at,
                 not_run,
             },
-            unknown_sql,
+            inspect_sql,
         )
     }
 
@@ -815,7 +823,7 @@ impl Migrator {
         if let Some(row) = rows.values().find(|row| row.state != RowState::Applied) {
             let (mut unresolved, unknown_sql) = self.describe_row(graph, row, dialect);
             if let Some(sql) = unknown_sql {
-                unresolved.catalog = inspect_unknown(conn, dialect, sql).await;
+                unresolved.catalog = ask_catalog(conn, dialect, &unresolved, sql).await;
             }
             return Err(Error::Unresolved(Box::new(unresolved)));
         }
@@ -860,7 +868,7 @@ impl Migrator {
         for row in rows.values().filter(|row| row.state != RowState::Applied) {
             let (mut unresolved, unknown_sql) = self.describe_row(graph, row, dialect);
             if let Some(sql) = unknown_sql {
-                unresolved.catalog = inspect_unknown(&mut conn, dialect, sql).await;
+                unresolved.catalog = ask_catalog(&mut conn, dialect, &unresolved, sql).await;
             }
             found.push(unresolved);
         }
@@ -1348,4 +1356,19 @@ fn order_children_first(revisions: Vec<Revision>) -> Vec<Revision> {
         .rev()
         .filter_map(|index| slots[index].take())
         .collect()
+}
+
+/// What the catalog shows about the statement a half-done row points at:
+/// whether the unknown one committed, or what the failed one left behind.
+async fn ask_catalog(
+    conn: &mut Conn,
+    dialect: Dialect,
+    unresolved: &UnresolvedRevision,
+    sql: &str,
+) -> Option<String> {
+    if unresolved.unknown.is_some() {
+        inspect_unknown(conn, dialect, sql).await
+    } else {
+        inspect_failed(conn, dialect, sql).await
+    }
 }
