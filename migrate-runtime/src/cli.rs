@@ -54,6 +54,10 @@ pub enum Error {
     /// `history -r` got something other than `A:B`.
     #[error("invalid range `{0}`: expected `A:B`, `A:` or `:B`")]
     BadRange(String),
+    /// `history -r A:B` where `A` is not `B` nor one of its ancestors
+    /// (Alembic's `CommandError` of the same words).
+    #[error("requested range `{0}` does not refer to ancestor/descendant revisions along the same branch")]
+    RangeNotOnOneBranch(String),
     /// A verb that needs a database got no URL.
     #[error("no database URL: pass `--database-url` or set DATABASE_URL (a .env file works too)")]
     NoDatabaseUrl,
@@ -370,6 +374,19 @@ pub fn history(
                 None => BTreeSet::new(),
             }),
         };
+        // Two revisions named: the lower end must be the upper one or one
+        // of its ancestors, as Alembic requires (an inverted or unrelated
+        // pair is an error there, not an empty list).
+        if !matches!(lower, "" | "base" | "current") && !matches!(upper, "" | "heads" | "current") {
+            if let (Some(low), Some(high)) = (
+                resolve_revision(plan, lower)?,
+                resolve_revision(plan, upper)?,
+            ) {
+                if !shape.related(low.id(), true).contains(high.id()) {
+                    return Err(Error::RangeNotOnOneBranch(range.to_string()));
+                }
+            }
+        }
         let all: BTreeSet<String> = plan
             .revisions()
             .iter()
@@ -1369,6 +1386,17 @@ mod tests {
             history(&plan, Some("bbbb"), false, &none),
             Err(Error::BadRange(_))
         ));
+        // Inverted, and on two branches: Alembic's error, not an empty list.
+        for range in ["cccc:bbbb", "cccc:dddd"] {
+            assert!(
+                matches!(
+                    history(&plan, Some(range), false, &none),
+                    Err(Error::RangeNotOnOneBranch(_))
+                ),
+                "{range}"
+            );
+        }
+        assert_eq!(ids("bbbb:bbbb"), ["bbbb2222"]);
     }
 
     #[test]
