@@ -1377,40 +1377,38 @@ fn postgres_history(url: String) -> Project {
     project
 }
 
-/// Whether index `name` is valid in the catalog (`None`: there is none).
-fn pg_index_valid(url: &str, name: &str) -> Option<bool> {
+/// The first column of the first row `sql` returns on PostgreSQL, as text.
+fn pg_text(url: &str, sql: &str) -> Option<String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
         let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
-        sqlx::query_scalar(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1",
-        )
-        .bind(name)
-        .fetch_optional(&mut conn)
-        .await
-        .expect("query")
+        sqlx::query_scalar(sql)
+            .fetch_optional(&mut conn)
+            .await
+            .expect("query")
     })
+}
+
+/// Whether index `name` is valid in the catalog (`None`: there is none).
+fn pg_index_valid(url: &str, name: &str) -> Option<bool> {
+    pg_text(
+        url,
+        &format!("SELECT CAST(i.indisvalid AS TEXT) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = '{name}'"),
+    )
+    .map(|valid| valid == "true")
 }
 
 /// The version row of `revision`: state and statements done.
 fn pg_version_row(url: &str, revision: &str) -> Option<(String, i64)> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
-        sqlx::query_as(
-            "SELECT state, CAST(statements_done AS BIGINT) FROM migrate_version WHERE revision = $1",
-        )
-        .bind(revision)
-        .fetch_optional(&mut conn)
-        .await
-        .expect("query")
-    })
+    let row = pg_text(
+        url,
+        &format!("SELECT state || ' ' || statements_done FROM migrate_version WHERE revision = '{revision}'"),
+    )?;
+    let (state, done) = row.split_once(' ').expect("state and count");
+    Some((state.to_string(), done.parse().expect("a count")))
 }
 
 /// A `CREATE UNIQUE INDEX CONCURRENTLY` that fails on duplicates leaves an
