@@ -349,6 +349,21 @@ pub fn history(
         };
         let lower = lower.trim();
         let upper = upper.trim();
+        // The ends that name a revision, resolved once.
+        let named = |end: &str, words: &[&str]| match words.contains(&end) {
+            true => Ok(None),
+            false => resolve_revision(plan, end),
+        };
+        let low = named(lower, &["", "base", "current"])?;
+        let high = named(upper, &["", "heads", "current"])?;
+        // Two revisions named: the lower end must be the upper one or one
+        // of its ancestors, as Alembic requires (an inverted or unrelated
+        // pair is an error there, not an empty list).
+        if let (Some(low), Some(high)) = (low, high) {
+            if !shape.related(low.id(), true).contains(high.id()) {
+                return Err(Error::RangeNotOnOneBranch(range.to_string()));
+            }
+        }
         // `current` stands for the database's heads (Alembic's `-r current:`).
         let above = match lower {
             "" | "base" => None,
@@ -359,7 +374,7 @@ pub fn history(
                     .flat_map(|id| shape.related(id, true))
                     .collect(),
             ),
-            lower => resolve_revision(plan, lower)?.map(|r| shape.related(r.id(), true)),
+            _ => low.map(|r| shape.related(r.id(), true)),
         };
         let below = match upper {
             "" | "heads" => None,
@@ -369,24 +384,8 @@ pub fn history(
                     .flat_map(|id| shape.related(id, false))
                     .collect(),
             ),
-            upper => Some(match resolve_revision(plan, upper)? {
-                Some(revision) => shape.related(revision.id(), false),
-                None => BTreeSet::new(),
-            }),
+            _ => Some(high.map_or_else(BTreeSet::new, |r| shape.related(r.id(), false))),
         };
-        // Two revisions named: the lower end must be the upper one or one
-        // of its ancestors, as Alembic requires (an inverted or unrelated
-        // pair is an error there, not an empty list).
-        if !matches!(lower, "" | "base" | "current") && !matches!(upper, "" | "heads" | "current") {
-            if let (Some(low), Some(high)) = (
-                resolve_revision(plan, lower)?,
-                resolve_revision(plan, upper)?,
-            ) {
-                if !shape.related(low.id(), true).contains(high.id()) {
-                    return Err(Error::RangeNotOnOneBranch(range.to_string()));
-                }
-            }
-        }
         let all: BTreeSet<String> = plan
             .revisions()
             .iter()

@@ -276,22 +276,18 @@ impl fmt::Display for UnresolvedRevision {
                 describe_statements(file, &self.ran)
             )?;
         }
-        if let Some(unknown) = &self.unknown {
-            write!(
-                f,
-                "; {}: {UNKNOWN_OUTCOME}",
-                describe_statements(file, std::slice::from_ref(unknown))
-            )?;
-            if let Some(catalog) = &self.catalog {
-                write!(f, " ({catalog})")?;
-            }
-        }
-        if let Some(stopped) = &self.stopped_at {
-            write!(
-                f,
-                "; did not complete: {}",
-                describe_statements(file, std::slice::from_ref(stopped))
-            )?;
+        // The one statement the catalog was asked about, with its answer.
+        let asked = [
+            self.unknown
+                .as_ref()
+                .map(|s| (s, format!(": {UNKNOWN_OUTCOME}"), "")),
+            self.stopped_at
+                .as_ref()
+                .map(|s| (s, String::new(), "did not complete: ")),
+        ];
+        for (statement, after, before) in asked.into_iter().flatten() {
+            let described = describe_statements(file, std::slice::from_ref(statement));
+            write!(f, "; {before}{described}{after}")?;
             if let Some(catalog) = &self.catalog {
                 write!(f, " ({catalog})")?;
             }

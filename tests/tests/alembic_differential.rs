@@ -236,6 +236,21 @@ fn target(rng: &mut StdRng, nodes: &[Node]) -> String {
     }
 }
 
+/// The graph as the Alembic driver reads it.
+fn graph_json(nodes: &[Node]) -> Vec<Value> {
+    nodes
+        .iter()
+        .map(|n| {
+            json!({
+                "id": n.id,
+                "down": n.down.iter().map(|d| nodes[*d].id.clone()).collect::<Vec<_>>(),
+                "deps": n.deps,
+                "labels": n.labels,
+            })
+        })
+        .collect()
+}
+
 fn plan(nodes: &[Node]) -> Plan {
     let texts = |items: Vec<String>| -> Cow<'static, [Cow<'static, str>]> {
         Cow::Owned(items.into_iter().map(Cow::Owned).collect())
@@ -389,18 +404,7 @@ fn alembic_and_this_project_agree_on_random_graphs() {
     let mut commands_run = 0usize;
     for graph_number in 0..graphs {
         let nodes = graph(&mut rng);
-        let graph_json: Vec<Value> = nodes
-            .iter()
-            .map(|n| {
-                json!({
-                    "id": n.id,
-                    "down": n.down.iter().map(|d| nodes[*d].id.clone()).collect::<Vec<_>>(),
-                    "deps": n.deps,
-                    "labels": n.labels,
-                })
-            })
-            .collect();
-        let shape = alembic.ask(json!({"op": "graph", "graph": graph_json}));
+        let shape = alembic.ask(json!({"op": "graph", "graph": graph_json(&nodes)}));
         let plan = plan(&nodes);
         let ours_heads: BTreeSet<String> =
             plan.heads().iter().map(|r| r.id().to_string()).collect();
@@ -634,18 +638,7 @@ fn same_steps(nodes: &[Node], steps: &[(&str, &str, bool)]) {
         return;
     };
     let mut alembic = Alembic::start(&python);
-    let graph_json: Vec<Value> = nodes
-        .iter()
-        .map(|n| {
-            json!({
-                "id": n.id,
-                "down": n.down.iter().map(|d| nodes[*d].id.clone()).collect::<Vec<_>>(),
-                "deps": n.deps,
-                "labels": n.labels,
-            })
-        })
-        .collect();
-    alembic.ask(json!({"op": "graph", "graph": graph_json}));
+    alembic.ask(json!({"op": "graph", "graph": graph_json(nodes)}));
     let migrator = Migrator::new(plan(nodes)).lock(false);
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
