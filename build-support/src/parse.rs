@@ -485,8 +485,7 @@ impl Incremental {
     fn check_aside(&mut self, text: &str) -> Option<sqlparser::ast::Statement> {
         let dialect = self.dialect;
         let tokens = std::mem::take(&mut self.tokens);
-        let skeleton =
-            sqlparser_one(without_drop_index_concurrently(tokens.clone()), dialect).ok()?;
+        let skeleton = sqlparser_one(for_sqlparser(tokens.clone()), dialect).ok()?;
         let mut cursor = Cursor::new(text);
         for aside in std::mem::take(&mut self.aside) {
             let from = cursor.byte_of(aside.from);
@@ -498,7 +497,7 @@ impl Incremental {
             piece.extend(batch);
             piece.extend(tokens[at..].iter().cloned());
             self.pieces += 1;
-            sqlparser_one(without_drop_index_concurrently(piece), dialect).ok()?;
+            sqlparser_one(for_sqlparser(piece), dialect).ok()?;
         }
         Some(skeleton)
     }
@@ -544,7 +543,7 @@ impl Incremental {
                 // Judged whole, so that an error is the statement's own.
                 let tokens = tokenize_at(&text[statement.span.clone()], statement, dialect)
                     .unwrap_or_default();
-                match sqlparser_one(without_drop_index_concurrently(tokens), dialect) {
+                match sqlparser_one(for_sqlparser(tokens), dialect) {
                     Ok(ast) => return Ok(in_pieces(&ast)),
                     Err(error) => error,
                 }
@@ -554,7 +553,7 @@ impl Incremental {
                 // `concurrently`; the rest of the statement is the plain
                 // form's, so it is parsed without that word (the lint rules
                 // that care read it from the text).
-                let tokens = without_drop_index_concurrently(std::mem::take(&mut self.tokens));
+                let tokens = for_sqlparser(std::mem::take(&mut self.tokens));
                 match sqlparser_one(tokens, dialect) {
                     Ok(ast) => {
                         return Ok(Parsed {
@@ -629,6 +628,56 @@ fn tokenize_at(sql: &str, statement: &Statement, dialect: Dialect) -> Option<Vec
     tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
     Some(tokens)
 }
+/// A statement's tokens as sqlparser reads them: `DROP INDEX CONCURRENTLY
+/// ...` without its `CONCURRENTLY`, and a `PRAGMA`'s value that is a name
+/// (`ON`, `OFF`, `WAL`, `NORMAL`) or a signed number (`-2000`) as one
+/// literal (sqlparser takes only a number or a string there; SQLite takes
+/// either, `pragma-value` in its grammar); any other statement as it is.
+fn for_sqlparser(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    pragma_value_as_literal(without_drop_index_concurrently(tokens))
+}
+
+/// `PRAGMA [schema.]name = value` or `PRAGMA [schema.]name(value)` with a
+/// value that is a name, as a quoted string of that name, or a signed
+/// number, as one number; any other statement as it is.
+fn pragma_value_as_literal(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let words: Vec<usize> = (0..tokens.len())
+        .filter(|i| !matches!(tokens[*i].token, Token::Whitespace(_)))
+        .collect();
+    let is_pragma = words.first().is_some_and(
+        |i| matches!(&tokens[*i].token, Token::Word(w) if w.keyword == Keyword::PRAGMA),
+    );
+    let Some(at) = words
+        .iter()
+        .position(|i| matches!(tokens[*i].token, Token::Eq | Token::LParen))
+        .filter(|_| is_pragma)
+    else {
+        return tokens;
+    };
+    let (Some(&value), next) = (words.get(at + 1), words.get(at + 2).copied()) else {
+        return tokens;
+    };
+    match (&tokens[value].token, next.map(|n| &tokens[n].token)) {
+        (Token::Minus | Token::Plus, Some(Token::Number(number, long))) => {
+            let next = next.unwrap_or(value);
+            let sign = if tokens[value].token == Token::Minus {
+                "-"
+            } else {
+                ""
+            };
+            let merged = Token::Number(format!("{sign}{number}"), *long);
+            tokens[value].span.end = tokens[next].span.end;
+            tokens[value].token = merged;
+            tokens.drain(value + 1..=next);
+        }
+        (Token::Word(word), _) => {
+            tokens[value].token = Token::SingleQuotedString(word.value.clone());
+        }
+        _ => {}
+    }
+    tokens
+}
+
 /// `DROP INDEX CONCURRENTLY ...` without its `CONCURRENTLY`; any other
 /// statement as it is.
 fn without_drop_index_concurrently(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
@@ -1288,5 +1337,41 @@ mod tests {
             assert_eq!(bound.deepest(), most);
         }
         assert!(most >= 80);
+    }
+
+    /// SQLite's `PRAGMA` takes a name or a signed number as its value
+    /// (`foreign_keys = OFF`, `journal_mode(WAL)`, `cache_size = -2000`),
+    /// which sqlparser alone refuses; each parses, keeps its tree, and a
+    /// value that is neither still fails.
+    #[test]
+    fn pragma_values_that_are_names_or_signed_numbers_parse() {
+        let parse = |sql: &str| {
+            let text = format!("-- migrate:upgrade transaction:false\n{sql};\n");
+            let split = crate::split::split_file(Path::new("a.sql"), &text, 0, 1, Dialect::Sqlite);
+            assert!(split.diagnostics.is_empty(), "{:?}", split.diagnostics);
+            let mut statement = split.sections[0].statements[0].clone();
+            parse_statement(Path::new("a.sql"), &text, &mut statement, Dialect::Sqlite)
+                .map(|parsed| parsed.ast.map(|ast| ast.to_string()))
+                .map_err(|d| d.message)
+        };
+        for (sql, tree) in [
+            ("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = 'OFF'"),
+            ("PRAGMA foreign_keys = on", "PRAGMA foreign_keys = 'on'"),
+            (
+                "PRAGMA main.journal_mode(WAL)",
+                "PRAGMA main.journal_mode('WAL')",
+            ),
+            (
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA synchronous = 'NORMAL'",
+            ),
+            ("PRAGMA cache_size = -2000", "PRAGMA cache_size = -2000"),
+            ("PRAGMA foreign_keys = 0", "PRAGMA foreign_keys = 0"),
+            ("PRAGMA foreign_key_check", "PRAGMA foreign_key_check"),
+        ] {
+            assert_eq!(parse(sql), Ok(Some(tree.to_string())), "{sql}");
+        }
+        assert!(parse("PRAGMA foreign_keys = (1 + 1)").is_err());
+        assert!(parse("PRAGMA foreign_keys = OFF OFF").is_err());
     }
 }

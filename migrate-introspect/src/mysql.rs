@@ -174,10 +174,11 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             entry.1 = referenced;
         }
     }
-    // The check clauses, as the server prints them. MariaDB gives each JSON
-    // column a CHECK (json_valid(`col`)) named after the column (MySQL has a
-    // native JSON type): the server's, not the history's, so left out of the
-    // normal form.
+    // The check clauses, as the server prints them. MariaDB's JSON is
+    // LONGTEXT with a CHECK (json_valid(`col`)) named after the column (MySQL
+    // has a native JSON type): such a check on a longtext column is the
+    // column's type, as the model holds it (`schema::mariadb`), so it is
+    // left out; a check of any other shape, or on another type, stays.
     let mut json_checks: BTreeSet<(String, String)> = BTreeSet::new();
     let mut check_clauses: BTreeMap<(String, String), String> = BTreeMap::new();
     for row in sqlx::query(
@@ -190,7 +191,13 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
     .await?
     {
         let pair: (String, String) = (row.get(0), row.get(1));
-        if row.get::<i64, _>(3) != 0 {
+        let on_longtext = || {
+            tables
+                .get(&Name::bare(pair.0.clone()))
+                .and_then(|t| t.column(&pair.1))
+                .is_some_and(|c| c.data_type == "longtext")
+        };
+        if row.get::<i64, _>(3) != 0 && on_longtext() {
             json_checks.insert(pair);
         } else {
             check_clauses.insert(pair, row.get(2));

@@ -237,6 +237,12 @@ pub(crate) struct Engine<'m> {
     tx_last: Option<(String, String)>,
     /// Whether the current revision has chunks in the open transaction.
     revision_in_tx: bool,
+    /// SQLite: the connection's `foreign_keys` before the current revision,
+    /// read when it has a `transaction:false` section (a table rebuild turns
+    /// the keys off there, and on again after its transaction), and put back
+    /// when the revision fails half way: the pragma is the session's, and
+    /// the connection goes back to the pool.
+    foreign_keys: Option<i64>,
     pub(crate) report: Report,
     on_revision: Option<OnRevision>,
 }
@@ -280,6 +286,7 @@ impl<'m> Engine<'m> {
             tx_statements: Vec::new(),
             tx_last: None,
             revision_in_tx: false,
+            foreign_keys: None,
             report: Report::new(direction),
             on_revision: settings.on_revision,
         }
@@ -619,6 +626,13 @@ impl<'m> Engine<'m> {
         let mut any_committed = false;
         self.tx_statements.clear();
         self.revision_in_tx = false;
+        self.foreign_keys = None;
+        if self.dialect == Dialect::Sqlite
+            && script.chunks.iter().any(|c| matches!(c, Chunk::Bare(_)))
+        {
+            let query = "SELECT foreign_keys FROM pragma_foreign_keys";
+            self.foreign_keys = self.conn.fetch_count(query).await.ok();
+        }
         for (position, chunk) in script.chunks.iter().enumerate() {
             self.located = None;
             let result = match chunk {
@@ -788,6 +802,13 @@ impl<'m> Engine<'m> {
         rolled_back_revisions.push(script.revision.clone());
         self.rollback().await;
         self.tx_statements.clear();
+        if let Some(keys) = self.foreign_keys.take() {
+            let pragma = if keys == 0 { "OFF" } else { "ON" };
+            let sql = format!("PRAGMA foreign_keys = {pragma}");
+            if let Err(error) = self.conn.execute(&sql).await {
+                tracing::warn!(%error, "could not put SQLite's foreign_keys back");
+            }
+        }
         if !self.lock_lost && self.lock.is_some() {
             // A failed batch may be PostgreSQL's in-batch lock check.
             let _ = self.verify_lock().await;

@@ -918,6 +918,9 @@ impl<'a> Changes<'a> {
             )));
         }
 
+        if d == Dialect::Sqlite && self.rebuilds_a_referenced_table(&rebuilt) {
+            self.sqlite_foreign_keys_off_around_rebuilds();
+        }
         let sections = vec![
             Section {
                 transactional: false,
@@ -995,6 +998,35 @@ impl<'a> Changes<'a> {
         // Columns in another order come back in the declared order only by
         // a rebuild; the order does not matter to a query, so it stays.
         false
+    }
+
+    /// Whether a foreign key (of either side, a table's own included)
+    /// references one of the `rebuilt` tables: its rows are then in the way
+    /// of the rebuild's `DROP TABLE`.
+    fn rebuilds_a_referenced_table(&self, rebuilt: &BTreeSet<&Name>) -> bool {
+        let tables = self.from.tables.values().chain(self.to.tables.values());
+        tables.flat_map(|t| &t.constraints).any(|c| {
+            c.kind == ConstraintKind::ForeignKey
+                && c.references.as_ref().is_some_and(|r| rebuilt.contains(r))
+        })
+    }
+
+    /// SQLite's documented procedure for a rebuild under foreign keys:
+    /// `foreign_keys` off before the transaction (the pragma does nothing
+    /// inside one; with it on, the `DROP TABLE` would fail, or delete the
+    /// referencing rows by their `ON DELETE CASCADE`), every key checked
+    /// before the commit, on again after. The check is
+    /// `pragma_foreign_key_check` read so that a row it lists fails the
+    /// statement (`json` of a text that is not JSON), which rolls the
+    /// transaction back: the pragma alone returns rows, which fail nothing.
+    fn sqlite_foreign_keys_off_around_rebuilds(&mut self) {
+        self.pre.push(step("PRAGMA foreign_keys = OFF".to_string()));
+        self.main.push(step(
+            "SELECT json('a foreign key is broken: PRAGMA foreign_key_check lists it') \
+             FROM pragma_foreign_key_check LIMIT 1"
+                .to_string(),
+        ));
+        self.post.push(step("PRAGMA foreign_keys = ON".to_string()));
     }
 
     /// SQLite's recipe: create the new table, copy the rows, drop the old

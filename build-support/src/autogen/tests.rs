@@ -204,6 +204,19 @@ CREATE INDEX t_name ON t (name);";
     insta::assert_snapshot!(roundtrip(Dialect::Sqlite, history, target));
 }
 
+/// A rebuilt table other rows reference: `foreign_keys` off in a
+/// `transaction:false` section before, the keys checked last in the
+/// transaction, on again after (`rebuild_of_a_referenced_table_sqlite` in
+/// `tests/tests/autogen.rs` runs it); the file compiles and lints clean.
+#[test]
+fn sqlite_rebuild_of_a_referenced_table_turns_foreign_keys_off() {
+    let history = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE c (id INTEGER PRIMARY KEY, t_id INTEGER REFERENCES t (id) ON DELETE CASCADE);";
+    let target = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE c (id INTEGER PRIMARY KEY, t_id INTEGER REFERENCES t (id) ON DELETE CASCADE);";
+    insta::assert_snapshot!(roundtrip(Dialect::Sqlite, history, target));
+}
+
 #[test]
 fn mysql_modifies_the_column() {
     let history = "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20));";
@@ -523,4 +536,55 @@ fn the_plan_replays_to_the_compilers_model() {
             .flatten();
         assert!(t.is_some(), "{d:?}: the table's comment is followed");
     }
+}
+
+/// MariaDB's JSON column as `SHOW CREATE TABLE` prints it (`longtext ...
+/// CHECK (json_valid(`a`))`) reads back as the JSON column the history
+/// declared, without a check of its own, and is written back as `JSON`;
+/// a check of another shape, on another type or named at the table's level
+/// stays a check.
+#[test]
+fn mariadb_json_columns_read_back_as_json() {
+    use crate::schema::{ConstraintKind, Name, Table};
+    let printed = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  \
+        `a` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL CHECK (json_valid(`a`)),\n  \
+        `b` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`b`)),\n  \
+        `c` longtext DEFAULT NULL CHECK (`c` <> ''),\n  \
+        `d` varchar(10) DEFAULT NULL CHECK (json_valid(`d`)),\n  \
+        `e` longtext DEFAULT NULL,\n  \
+        PRIMARY KEY (`id`),\n  \
+        CONSTRAINT `e` CHECK (json_valid(`e`))\n) ENGINE=InnoDB";
+    let d = Dialect::MySql;
+    let database = model_from_definitions(d, &[("table t".to_string(), printed.to_string())])
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    let history = declared(
+        d,
+        "CREATE TABLE t (id int(11) NOT NULL, a JSON NOT NULL, b longtext CHECK (json_valid(b)), \
+         PRIMARY KEY (id))",
+    );
+    let t = Name::bare("t");
+    let (db_table, history_table) = (database.table(&t).unwrap(), history.table(&t).unwrap());
+    for model in [db_table, history_table] {
+        for column in ["a", "b"] {
+            let c = model.column(column).unwrap();
+            assert_eq!(c.sql.as_ref().map(|s| s.data_type.as_str()), Some("JSON"));
+        }
+    }
+    assert_eq!(db_table.column("a"), history_table.column("a"));
+    let checks = |table: &Table| {
+        let mut names: Vec<String> = table
+            .constraints
+            .iter()
+            .filter(|c| c.kind == ConstraintKind::Check)
+            .map(|c| c.name.clone())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(checks(db_table), ["c", "d", "e"]);
+    assert!(checks(history_table).is_empty());
+    let written = generate(&Schema::new(d), &database).render();
+    assert!(written.contains("a JSON NOT NULL"), "{written}");
+    assert!(!written.contains("json_valid(a)"), "{written}");
+    assert!(written.contains("json_valid(`d`)"), "{written}");
 }

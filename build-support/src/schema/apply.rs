@@ -1078,8 +1078,20 @@ impl Schema {
         pending: &mut Pending,
     ) {
         let name = self.dialect.fold(&column.name);
+        // MariaDB's JSON column, however written (`SHOW CREATE TABLE` gives
+        // `longtext ... CHECK (json_valid(`c`))`): JSON, without the check.
+        let json_check = (self.dialect == Dialect::MySql)
+            .then(|| {
+                column.options.iter().position(|o| {
+                    mariadb::is_json_check(&column.data_type, &name, o.name.is_some(), &o.option)
+                })
+            })
+            .flatten();
         // Printed once, for both the declaration and the normalised type.
-        let declared = print_type(&column.data_type);
+        let declared = match json_check {
+            Some(_) => print_type(&DataType::JSON),
+            None => print_type(&column.data_type),
+        };
         // Room for the longest alias's growth (`varchar` to `character
         // varying`), so normalising does not grow it again.
         let mut data_type = String::with_capacity(declared.len() + 16);
@@ -1099,7 +1111,10 @@ impl Schema {
             sql: None,
         };
         let mut owns_sequence = new.has_default;
-        for option in &column.options {
+        for (i, option) in column.options.iter().enumerate() {
+            if Some(i) == json_check {
+                continue;
+            }
             let given = option.name.as_ref().map(|n| self.dialect.fold(n));
             let spec = |kind, references, definition: String| Spec {
                 given: given.clone(),
@@ -2133,6 +2148,12 @@ impl Schema {
         let Some(c) = table.column_mut(column) else {
             return;
         };
+        // MariaDB's JSON column, however written (see `add_column_def`).
+        let json = self.dialect == Dialect::MySql
+            && options
+                .iter()
+                .any(|o| mariadb::is_json_check(data_type, column, false, o));
+        let data_type = if json { &DataType::JSON } else { data_type };
         c.data_type = normalize_type(data_type);
         c.nullable = !options
             .iter()

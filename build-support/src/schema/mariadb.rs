@@ -18,6 +18,10 @@
 //! kept with the table, so a generated key still goes after its foreign key
 //! was dropped.
 
+use sqlparser::ast::{
+    ColumnOption, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments,
+};
+
 /// One key of a table, as far as these rules look at it.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Key<'a> {
@@ -91,6 +95,43 @@ pub(super) fn next_foreign_key_number<'a>(
 pub(super) fn renamed_constraint(name: &str, from: &str, to: &str) -> Option<String> {
     let rest = name.strip_prefix(from)?.strip_prefix("_ibfk_")?;
     Some(format!("{to}_ibfk_{rest}"))
+}
+
+/// MariaDB's `JSON` type is `LONGTEXT` with a `CHECK (json_valid(col))`
+/// written with the column (named after it, dropped with it, not by `DROP
+/// CONSTRAINT`), which `SHOW CREATE TABLE` prints as `longtext ... CHECK
+/// (json_valid(`col`))`. True when `option`, on a column `column` of type
+/// `data_type`, is that check: the type `LONGTEXT` or `JSON`, the check
+/// unnamed and exactly `json_valid(<the column>)`. Such a column is a JSON
+/// column, however it was written; a check of any other shape stays a
+/// check (`information_schema` leaves out exactly these, see
+/// `migrate_introspect`'s MySQL reader).
+pub(super) fn is_json_check(
+    data_type: &DataType,
+    column: &str,
+    named: bool,
+    option: &ColumnOption,
+) -> bool {
+    if named || !matches!(data_type, DataType::LongText | DataType::JSON) {
+        return false;
+    }
+    let ColumnOption::Check(check) = option else {
+        return false;
+    };
+    let Expr::Function(function) = check.expr.as_ref() else {
+        return false;
+    };
+    let FunctionArguments::List(list) = &function.args else {
+        return false;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(argument)))] =
+        list.args.as_slice()
+    else {
+        return false;
+    };
+    // Nothing else in the call (`DISTINCT`, a `FILTER`, an `OVER`).
+    argument.value.to_lowercase() == column
+        && function.to_string().to_lowercase() == format!("json_valid({argument})").to_lowercase()
 }
 
 #[cfg(test)]
