@@ -611,6 +611,7 @@ impl<'a> Changes<'a> {
             .copied()
             .collect();
         let mut create_indexes: Vec<&Index> = Vec::new();
+        let mut drop_after_keys: Vec<(&Index, bool)> = Vec::new();
         for name in index_names {
             let (f, t) = (
                 self.from.indexes.get(name).copied(),
@@ -626,7 +627,10 @@ impl<'a> Changes<'a> {
                 // A dropped or rebuilt table takes its indexes along.
                 let table_stays =
                     self.to.tables.contains_key(&f.table) && !rebuilt.contains(&&f.table);
-                if table_stays {
+                if table_stays && d == Dialect::MySql {
+                    // After the foreign keys that go: one may need it.
+                    drop_after_keys.push((f, t.is_none()));
+                } else if table_stays {
                     self.drop_index(f, t.is_none());
                 }
             }
@@ -700,6 +704,9 @@ impl<'a> Changes<'a> {
                     }
                 }
             }
+        }
+        for (index, gone) in drop_after_keys {
+            self.drop_index(index, gone);
         }
 
         // New tables, those they reference first.
@@ -1472,7 +1479,11 @@ impl<'a> Changes<'a> {
                 continue;
             }
             let def = self.definition(c);
-            if c.generated_name
+            // MariaDB names an unnamed check after its column when written
+            // with the column, else `CONSTRAINT_<n>` (numbered otherwise by
+            // `ALTER TABLE`): the model's name is written, so it stays.
+            let mysql_check = self.d == Dialect::MySql && c.kind == ConstraintKind::Check;
+            if (c.generated_name && !mysql_check)
                 || (self.d == Dialect::MySql && c.kind == ConstraintKind::PrimaryKey)
             {
                 lines.push(def);
