@@ -743,6 +743,14 @@ const CORPUS_EXPECTED: &[(&str, &str, &str, &str)] = &[
          DECLARED_EXPECTED): harbor renamed tables whose sequences kept their old names, and \
          changed columns' types to bigint while their sequences stayed integer",
     ),
+    (
+        "kratos (mysql)",
+        "half",
+        "after the downgrade:\ntable continuity_containers:",
+        "the downgrade adds foreign keys back by ALTER TABLE, whose index MariaDB names after the \
+         constraint (`continuity_containers_ibfk_1`), where the history's CREATE TABLE named it \
+         after the column (`identity_id`): only those index names differ",
+    ),
 ];
 
 /// A fresh database of `history`'s server, with the history's setup run
