@@ -82,7 +82,7 @@ fn bench(c: &mut Criterion) {
     let compiled = compile(&migrations, &options).expect("the history compiles");
 
     let autogenerate = || {
-        let declared = read_declared(&schema, Dialect::Postgres).expect("declared schema");
+        let (declared, _) = read_declared(&schema, Dialect::Postgres).expect("declared schema");
         let head = head_schema(Dialect::Postgres, &compiled.revisions);
         let generated = generate(&head, &declared);
         assert!(!generated.is_empty());

@@ -245,6 +245,10 @@ registry! {
     MysqlDelimiter = "mysql-delimiter";
     /// A directory entry that looks meant as a revision but is not read (a warning).
     SkippedEntry = "skipped-entry";
+    /// A clause of the declared schema that the schema model does not hold
+    /// (`UNLOGGED`, `COLLATE`, `ENGINE = ...`): neither compared nor written
+    /// by autogenerate (a warning).
+    NotHeld = "not-held";
     /// SQL before the first section marker.
     SqlOutsideSection = "sql-outside-section";
     /// SQL that no parser accepts.

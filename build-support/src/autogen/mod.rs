@@ -61,10 +61,14 @@ pub fn declared_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 }
 
 /// Reads the declared schema at `path` (a file, or a directory of `*.sql`
-/// files read in name order) into a model. Every problem is returned, each
+/// files read in name order) into a model, with its warnings (clauses the
+/// model does not hold, [`Code::NotHeld`]). Every problem is returned, each
 /// naming its file and line: a syntax error, a statement that is not a
 /// declaration, a duplicate or a reference to an unknown object.
-pub fn read_declared(path: &Path, dialect: Dialect) -> Result<Schema, Vec<Diagnostic>> {
+pub fn read_declared(
+    path: &Path,
+    dialect: Dialect,
+) -> Result<(Schema, Vec<Diagnostic>), Vec<Diagnostic>> {
     let files = declared_files(path).map_err(|d| vec![d])?;
     let mut schema = Schema::new(dialect);
     let mut errors = Vec::new();
@@ -82,14 +86,15 @@ pub fn read_declared(path: &Path, dialect: Dialect) -> Result<Schema, Vec<Diagno
         };
         declare_text(&file, &text, &mut schema, &mut errors);
     }
-    if errors.is_empty() {
-        Ok(schema)
-    } else {
+    if errors.iter().any(|d| d.severity == Severity::Error) {
         Err(errors)
+    } else {
+        Ok((schema, errors))
     }
 }
 
-/// Replays one file of the declared schema on `schema`.
+/// Replays one file of the declared schema on `schema`; its errors and
+/// warnings ([`Code::NotHeld`]) go to `errors`.
 pub fn declare_text(file: &Path, text: &str, schema: &mut Schema, errors: &mut Vec<Diagnostic>) {
     replay(file, text, schema, errors, true);
 }
@@ -250,6 +255,28 @@ fn replay(
             errors.push(not_declaration());
             continue;
         }
+        if declarations_only {
+            if let sqlparser::ast::Statement::CreateTable(create) = &*ast {
+                for clause in not_held(create) {
+                    let mut d = at(
+                        format!(
+                            "{where_}: table {}: `{clause}` is a clause the schema model does \
+                             not hold: autogenerate neither compares nor writes it",
+                            create.name
+                        ),
+                        "not held by the model",
+                    );
+                    d.severity = Severity::Warning;
+                    d.code = Code::NotHeld;
+                    d.help = Some(
+                        "a revision that creates or changes this table leaves the clause out: \
+                         write that part by hand"
+                            .to_string(),
+                    );
+                    errors.push(d);
+                }
+            }
+        }
         let text_of = text.get(span.clone()).unwrap_or("");
         let mut problems: Vec<Problem> = Vec::new();
         let was_open = schema.is_open();
@@ -283,6 +310,91 @@ fn parse(
     dialect: Dialect,
 ) -> Result<crate::parse::Parsed, Diagnostic> {
     crate::parse::parse_statement(file, text, statement, dialect)
+}
+
+/// The clauses of a declared `CREATE TABLE` that the schema model does not
+/// hold, as written: table options (`UNLOGGED`, `WITH (...)`, `ENGINE =
+/// ...`, `STRICT`, `PARTITION BY`, ...), column options (`COLLATE`,
+/// `CHARACTER SET`, `ON UPDATE`, ...), `DEFERRABLE` on a unique or primary
+/// key, and full-text or spatial keys. The model keeps the rest of the
+/// table; these are what a comparison cannot see and a generated `CREATE
+/// TABLE` would leave out. A table option the model does hold (MySQL's
+/// `COMMENT`) is not listed.
+pub(crate) fn not_held(create: &sqlparser::ast::CreateTable) -> Vec<String> {
+    use sqlparser::ast::{ColumnOption, CreateTableOptions, SqlOption, TableConstraint};
+    let mut out = Vec::new();
+    if create.unlogged {
+        out.push("UNLOGGED".to_string());
+    }
+    if create.temporary {
+        out.push("TEMPORARY".to_string());
+    }
+    match &create.table_options {
+        CreateTableOptions::None => {}
+        CreateTableOptions::With(options)
+        | CreateTableOptions::Options(options)
+        | CreateTableOptions::Plain(options)
+        | CreateTableOptions::TableProperties(options) => {
+            let with = matches!(create.table_options, CreateTableOptions::With(_));
+            for option in options {
+                if !matches!(option, SqlOption::Comment(_)) {
+                    out.push(if with {
+                        format!("WITH ({option})")
+                    } else {
+                        option.to_string()
+                    });
+                }
+            }
+        }
+    }
+    for option in &create.sqlite_table_options.options {
+        out.push(option.to_string());
+    }
+    if let Some(p) = &create.partition_by {
+        out.push(format!("PARTITION BY {p}"));
+    }
+    if create.on_commit.is_some() {
+        out.push("ON COMMIT ...".to_string());
+    }
+    if let Some(c) = &create.cluster_by {
+        out.push(format!("CLUSTER BY {c}"));
+    }
+    if let Some(o) = &create.order_by {
+        out.push(format!("ORDER BY {o}"));
+    }
+    for column in &create.columns {
+        for option in &column.options {
+            let held = match &option.option {
+                ColumnOption::CharacterSet(_)
+                | ColumnOption::Collation(_)
+                | ColumnOption::OnUpdate(_)
+                | ColumnOption::OnConflict(_)
+                | ColumnOption::Options(_)
+                | ColumnOption::Invisible
+                | ColumnOption::Srid(_)
+                | ColumnOption::Policy(_)
+                | ColumnOption::Tags(_) => false,
+                ColumnOption::Unique(u) => u.characteristics.is_none(),
+                ColumnOption::PrimaryKey(p) => p.characteristics.is_none(),
+                _ => true,
+            };
+            if !held {
+                out.push(format!("{} {}", column.name, option.option));
+            }
+        }
+    }
+    for constraint in &create.constraints {
+        let held = match constraint {
+            TableConstraint::Unique(u) => u.characteristics.is_none(),
+            TableConstraint::PrimaryKey(p) => p.characteristics.is_none(),
+            TableConstraint::FulltextOrSpatial(_) => false,
+            _ => true,
+        };
+        if !held {
+            out.push(constraint.to_string());
+        }
+    }
+    out
 }
 
 /// What the declared schema may hold.

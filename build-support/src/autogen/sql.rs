@@ -1346,10 +1346,17 @@ impl<'a> Changes<'a> {
                     .trim_start_matches("UNIQUE")
                     .trim_start_matches(" NULLS NOT DISTINCT")
                     .trim();
-                self.post.push(step(format!(
-                    "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {table} {columns}",
-                    self.ident(&index.name)
-                )));
+                self.post.push(reviewed(
+                    format!(
+                        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {table} {columns}",
+                        self.ident(&index.name)
+                    ),
+                    format!(
+                        "builds the index of {} on {}: fails if two rows share a value, after the \
+                         sections before it have committed, and leaves an INVALID index to drop",
+                        c.name, t.name
+                    ),
+                ));
                 self.last.push(step(format!(
                     "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
                     self.ident(&c.name),

@@ -587,4 +587,43 @@ fn mariadb_json_columns_read_back_as_json() {
     assert!(written.contains("a JSON NOT NULL"), "{written}");
     assert!(!written.contains("json_valid(a)"), "{written}");
     assert!(written.contains("json_valid(`d`)"), "{written}");
+
+/// The warnings of a declared schema (the clauses the model does not
+/// hold), by message.
+fn not_held_warnings(d: Dialect, sql: &str) -> Vec<String> {
+    let mut schema = Schema::new(d);
+    let mut diagnostics = Vec::new();
+    declare_text(Path::new("schema.sql"), sql, &mut schema, &mut diagnostics);
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d.severity == crate::diagnostic::Severity::Warning
+                && d.code == crate::codes::Code::NotHeld),
+        "{diagnostics:#?}"
+    );
+    diagnostics.into_iter().map(|d| d.message).collect()
+}
+
+#[test]
+fn declared_clauses_the_model_does_not_hold_are_warnings() {
+    let pg = not_held_warnings(
+        Dialect::Postgres,
+        "CREATE UNLOGGED TABLE a (id INT PRIMARY KEY, name TEXT COLLATE \"C\");\n\
+         CREATE TABLE b (id INT, UNIQUE (id) DEFERRABLE INITIALLY DEFERRED) WITH (fillfactor = 70);\n\
+         CREATE TABLE c (id INT NOT NULL DEFAULT 0, note TEXT, CHECK (id > 0));\n\
+         CREATE TABLE p (at DATE NOT NULL) PARTITION BY RANGE (at);\n",
+    );
+    insta::assert_snapshot!(pg.join("\n"));
+    let mysql = not_held_warnings(
+        Dialect::MySql,
+        "CREATE TABLE m (id INT PRIMARY KEY, body TEXT CHARACTER SET latin1, \
+         at TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, \
+         FULLTEXT KEY ft (body)) ENGINE = MyISAM COMMENT = 'kept';\n",
+    );
+    insta::assert_snapshot!(mysql.join("\n"));
+    let sqlite = not_held_warnings(
+        Dialect::Sqlite,
+        "CREATE TABLE s (id INTEGER PRIMARY KEY, name TEXT COLLATE NOCASE) STRICT, WITHOUT ROWID;\n",
+    );
+    insta::assert_snapshot!(sqlite.join("\n"));
 }

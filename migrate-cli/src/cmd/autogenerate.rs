@@ -33,8 +33,15 @@ pub fn autogenerate(
     let loaded = load::load_strict(dir, printer)?;
     let dialect = loaded.config.dialect;
     let path = declared_path(dir, loaded.config.schema.as_deref());
+    let mut not_held = Vec::new();
     let mut declared = match autogen::read_declared(&path, dialect) {
-        Ok(schema) => schema,
+        Ok((schema, warnings)) => {
+            for warning in warnings {
+                printer.warning(&warning.message);
+                not_held.push(warning.message);
+            }
+            schema
+        }
         Err(errors) => {
             for error in &errors {
                 printer.error(&error.message);
@@ -78,6 +85,7 @@ pub fn autogenerate(
                     "path": null,
                     "reviews": [],
                     "unknown": generated.unknown,
+                    "not_held": not_held,
                 })
             ),
             _ => printer.status(
@@ -92,7 +100,7 @@ pub fn autogenerate(
         return Ok(());
     }
     if args.check {
-        report(&generated, None, format);
+        report(&generated, None, &not_held, format);
         bail!(
             "the declared schema {} differs from {}: run `cargo migrate revision --autogenerate{} -m \"...\"`",
             load::display_path(&path).display(),
@@ -111,7 +119,7 @@ pub fn autogenerate(
         );
     }
     let written = revision_with(dir, args, Body::Sections(body), printer)?;
-    report(&generated, Some(&written), format);
+    report(&generated, Some(&written), &not_held, format);
     Ok(())
 }
 
@@ -207,7 +215,9 @@ fn same_objects(a: &Schema, b: &Schema) -> bool {
     keys(a) == keys(b)
 }
 
-fn report(generated: &Generated, path: Option<&Path>, format: OutputFormat) {
+/// `not_held`: the declared clauses the model does not hold (warnings
+/// already printed), listed again in the JSON.
+fn report(generated: &Generated, path: Option<&Path>, not_held: &[String], format: OutputFormat) {
     let reviews = generated.reviews();
     match format {
         OutputFormat::Json => println!(
@@ -217,6 +227,7 @@ fn report(generated: &Generated, path: Option<&Path>, format: OutputFormat) {
                 "path": path.map(|p| p.display().to_string()),
                 "reviews": reviews,
                 "unknown": generated.unknown,
+                "not_held": not_held,
             })
         ),
         _ => {
