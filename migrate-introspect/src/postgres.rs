@@ -550,7 +550,11 @@ async fn definitions_in(
         let name = pg_name(row.get(0), row.get(1));
         let options = sequence_options(&row, 2);
         let table: Option<String> = row.get(10);
-        let owner = match (row.get::<Option<String>, _>(9), table, row.get(11)) {
+        let owner = match (
+            row.get::<Option<String>, _>(9),
+            table,
+            row.get::<Option<String>, _>(11),
+        ) {
             (Some(schema), Some(table), Some(column)) => {
                 if skipped(&schema, &table) {
                     continue;
