@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use migrate_build::schema::{
-    key, sequence_type, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Extension,
-    ForeignKeyActions, Function, Index, IndexPredicate, Name, Object, ObjectKind, Sequence,
-    SequenceOptions, Table, Trigger, TypeDef, TypeKind, View,
+    key, nextval_sequence, sequence_type, serial_for, Column, ColumnSql, Constraint,
+    ConstraintKind, Dialect, Extension, ForeignKeyActions, Function, Index, IndexPredicate, Name,
+    Object, ObjectKind, Sequence, SequenceOptions, Table, Trigger, TypeDef, TypeKind, View,
 };
 use sqlx::Row;
 
@@ -392,8 +392,14 @@ async fn read_routines(pool: &mut sqlx::PgConnection, out: &mut Catalog) -> Resu
 /// `pg_get_viewdef`): `(object, statement)` in an order that can run on an
 /// empty database (enum types, sequences, tables with their primary key,
 /// unique, check and exclusion constraints, foreign keys, views in creation
-/// order, indexes). A `serial` column is written back as `serial`; a literal
-/// default loses the cast the server prints (`'a'::text` is `'a'`). Tables
+/// order, indexes). A column that owns a sequence is written back as
+/// `serial` (`bigserial`, `smallserial`) only when the sequence is exactly
+/// what that would make (`migrate_build::schema::serial_for`: its name, the
+/// column's type, default options); otherwise the sequence is a `CREATE
+/// SEQUENCE ... AS type` with its options before the tables, the column
+/// keeps its `DEFAULT nextval('name'::regclass)`, and an `ALTER SEQUENCE
+/// name OWNED BY table.column` follows the table. A literal default loses
+/// the cast the server prints (`'a'::text` is `'a'`). Tables
 /// named in `skip` (the tool's own) are left out, with their indexes.
 pub async fn definitions(
     conn: &mut sqlx::PgConnection,
@@ -512,25 +518,75 @@ async fn definitions_in(
             ),
         ));
     }
-    // Sequences no column owns.
+    // Sequences (an identity's goes with its column). One a column owns
+    // that is exactly what the column's `serial` would make is left to the
+    // `serial`; any other is created here, before the tables that read it,
+    // and given to its column after that column's table.
     let rows = sqlx::query(&format!(
         "SELECT n.nspname::text, c.relname::text, \
                 format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax, s.seqstart, \
-                s.seqcache, s.seqcycle \
+                s.seqcache, s.seqcycle, \
+                tn.nspname::text, t.relname::text, a.attname::text, \
+                format_type(a.atttypid, a.atttypmod), pg_get_expr(ad.adbin, ad.adrelid) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_sequence s ON s.seqrelid = c.oid \
+         LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass \
+              AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' \
+         LEFT JOIN pg_class t ON t.oid = d.refobjid \
+         LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace \
+         LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+         LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          WHERE c.relkind = 'S' AND {scope} AND {PG_NOT_EXTENSION} \
-         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid \
-             AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass \
-             AND d.deptype IN ('a', 'i')) ORDER BY c.oid"
+         AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.objid = c.oid \
+             AND i.classid = 'pg_class'::regclass AND i.refclassid = 'pg_class'::regclass \
+             AND i.deptype = 'i') ORDER BY c.oid"
     ))
     .fetch_all(&mut *conn)
     .await?;
+    // The columns written as `serial`, and the `OWNED BY` after each table.
+    let mut serials: BTreeMap<(Name, String), &'static str> = BTreeMap::new();
+    let mut owned_after: BTreeMap<Name, Vec<(String, String)>> = BTreeMap::new();
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
-        // The options that differ from the defaults.
-        let clauses = sequence_options(&row, 2)
-            .map(|o| o.create_clauses(Dialect::Postgres))
+        let options = sequence_options(&row, 2);
+        let table: Option<String> = row.get(10);
+        let owner = match (
+            row.get::<Option<String>, _>(9),
+            table,
+            row.get::<Option<String>, _>(11),
+        ) {
+            (Some(schema), Some(table), Some(column)) => {
+                if skipped(&schema, &table) {
+                    continue;
+                }
+                Some((pg_name(schema, table), column))
+            }
+            _ => None,
+        };
+        if let (Some((table, column)), Some(options)) = (&owner, &options) {
+            let column_type: String = row.get::<Option<String>, _>(12).unwrap_or_default();
+            let default: Option<String> = row.get(13);
+            let reads_it = default
+                .as_deref()
+                .and_then(|d| nextval_sequence(Dialect::Postgres, d))
+                .is_some_and(|read| read == name);
+            if let Some(serial) =
+                serial_for(table, column, &column_type, &name, options).filter(|_| reads_it)
+            {
+                serials.insert((table.clone(), column.clone()), serial);
+                continue;
+            }
+        }
+        // The options that differ from the defaults (a column's sequence
+        // states its type too).
+        let clauses = options
+            .map(|o| {
+                if owner.is_some() {
+                    o.create_clauses_typed(Dialect::Postgres)
+                } else {
+                    o.create_clauses(Dialect::Postgres)
+                }
+            })
             .filter(|c| !c.is_empty())
             .map(|c| format!(" {c}"))
             .unwrap_or_default();
@@ -538,6 +594,17 @@ async fn definitions_in(
             format!("sequence {name}"),
             format!("CREATE SEQUENCE {}{clauses}", q(&name)),
         ));
+        if let Some((table, column)) = owner {
+            owned_after.entry(table.clone()).or_default().push((
+                format!("owner of sequence {name}"),
+                format!(
+                    "ALTER SEQUENCE {} OWNED BY {}.{}",
+                    q(&name),
+                    q(&table),
+                    ident(&column)
+                ),
+            ));
+        }
     }
     // Tables: columns, then constraints other than foreign keys.
     let tables = sqlx::query(&format!(
@@ -559,10 +626,6 @@ async fn definitions_in(
         let columns = sqlx::query(
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
                     pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, \
-                    EXISTS (SELECT 1 FROM pg_depend s JOIN pg_class sc ON sc.oid = s.objid \
-                            WHERE s.refobjid = a.attrelid AND s.refobjsubid = a.attnum \
-                            AND s.classid = 'pg_class'::regclass AND sc.relkind = 'S' \
-                            AND s.deptype = 'a'), \
                     col_description(a.attrelid, a.attnum) \
              FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
              WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
@@ -586,8 +649,7 @@ async fn definitions_in(
             let mut default: Option<String> = c.get(3);
             let identity: String = c.get(4);
             let generated: String = c.get(5);
-            let owns_sequence: bool = c.get(6);
-            if let Some(comment) = c.get::<Option<String>, _>(7) {
+            if let Some(comment) = c.get::<Option<String>, _>(6) {
                 comments.push(format!(
                     "COMMENT ON COLUMN {}.{} IS {}",
                     q(&name),
@@ -596,20 +658,9 @@ async fn definitions_in(
                 ));
             }
             let mut clause = String::new();
-            if owns_sequence
-                && default
-                    .as_deref()
-                    .is_some_and(|d| d.starts_with("nextval("))
-            {
-                if let Some(serial) = match data_type.as_str() {
-                    "integer" => Some("serial"),
-                    "bigint" => Some("bigserial"),
-                    "smallint" => Some("smallserial"),
-                    _ => None,
-                } {
-                    data_type = serial.to_string();
-                    default = None;
-                }
+            if let Some(serial) = serials.get(&(name.clone(), column.clone())) {
+                data_type = serial.to_string();
+                default = None;
             }
             match (identity.as_str(), generated.as_str()) {
                 ("a", _) => clause = " GENERATED ALWAYS AS IDENTITY".to_string(),
@@ -624,8 +675,6 @@ async fn definitions_in(
             }
             let mut item = format!("{} {data_type}", ident(&column));
             if let Some(default) = default {
-                // `nextval('s'::regclass)`: the cast is the server's.
-                let default = default.replace("'::regclass)", "')");
                 item.push_str(" DEFAULT ");
                 item.push_str(&without_literal_cast(&default));
             }
@@ -663,6 +712,7 @@ async fn definitions_in(
         for comment in comments {
             out.push((format!("comment on table {name}"), comment));
         }
+        out.extend(owned_after.remove(&name).unwrap_or_default());
     }
     out.extend(foreign);
     // Views and materialized views, in creation order.

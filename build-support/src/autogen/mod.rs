@@ -1,10 +1,12 @@
 //! Autogenerate: the declared schema (`schema.sql`), its differences with
 //! the model replayed from the history, and the revision that closes them.
 //!
-//! The declared schema is plain SQL, `CREATE` statements only, read by the
-//! same splitter and parser as the history and replayed into the same
-//! [`Schema`] model; a statement that is not a declaration (an `INSERT`, a
-//! `DO` block) is an error with its file and line. [`generate`] compares two
+//! The declared schema is plain SQL, `CREATE` statements only (and
+//! PostgreSQL's `ALTER SEQUENCE name OWNED BY table.column`, which declares
+//! a sequence's owner), read by the same splitter and parser as the history
+//! and replayed into the same [`Schema`] model; a statement that is not a
+//! declaration (an `INSERT`, a `DO` block) is an error with its file and
+//! line. [`generate`] compares two
 //! models and writes both sections of a revision: the upgrade turns the
 //! first into the second, the downgrade is the same comparison the other way
 //! round. Nothing is guessed: a table or column that disappears while
@@ -209,6 +211,17 @@ fn replay(
                 }),
             )
         };
+        // `ALTER SEQUENCE name OWNED BY table.column` declares which
+        // column owns a sequence (sqlparser does not read it): that exact
+        // form, nothing else of `ALTER`.
+        let text_of = text.get(span.clone()).unwrap_or("");
+        if let Some(problems) = schema.declare_sequence_owner(text_of) {
+            let where_ = format!("{}:{line}", file.display());
+            for problem in problems {
+                errors.push(at(format!("{where_}: {}", problem.message), "here"));
+            }
+            continue;
+        }
         let parsed = match parse(file, text, &mut statement, dialect) {
             Ok(parsed) => parsed,
             Err(d) => {
@@ -277,7 +290,6 @@ fn replay(
                 }
             }
         }
-        let text_of = text.get(span.clone()).unwrap_or("");
         let mut problems: Vec<Problem> = Vec::new();
         let was_open = schema.is_open();
         schema.apply_ast(&ast, text_of, &mut problems);

@@ -1,11 +1,17 @@
 //! The statements that turn one model into another.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::schema::{
-    Column, Constraint, ConstraintKind, Dialect, Index, Name, Object, Schema, Sequence, Table,
-    TypeDef, TypeKind, View,
+    nextval_sequence, serial_base, serial_for, Column, Constraint, ConstraintKind, Dialect, Index,
+    Name, Object, Schema, Sequence, Table, TypeDef, TypeKind, View,
 };
+
+/// The reason written on the `-- migrate:unchecked` line of an `ALTER
+/// SEQUENCE` (the schema model follows it: `Schema::apply`).
+pub(super) const SEQUENCE_UNCHECKED: &str =
+    "sqlparser does not read ALTER SEQUENCE; the schema model follows it";
 
 /// One statement of a generated revision, with the `-- REVIEW:` lines
 /// written before it.
@@ -111,8 +117,9 @@ impl Generated {
 /// The revision that turns `from` into `to` (the upgrade) and back (the
 /// downgrade). Both models must have the same dialect.
 pub fn generate(from: &Schema, to: &Schema) -> Generated {
-    let (upgrade, mut unknown) = Changes::new(from, to, false).run();
-    let (downgrade, _) = Changes::new(to, from, true).run();
+    let (from, to) = (sequences_written_out(from), sequences_written_out(to));
+    let (upgrade, mut unknown) = Changes::new(&from, &to, false).run();
+    let (downgrade, _) = Changes::new(&to, &from, true).run();
     unknown.sort();
     unknown.dedup();
     Generated {
@@ -120,6 +127,87 @@ pub fn generate(from: &Schema, to: &Schema) -> Generated {
         downgrade,
         unknown,
     }
+}
+
+/// `nextval('name'::regclass)`, the text PostgreSQL stores for a default
+/// that reads the sequence `name`.
+fn nextval_text(d: Dialect, name: &Name) -> String {
+    let name = match &name.schema {
+        Some(schema) => format!("{}.{}", quote(d, schema), quote(d, &name.name)),
+        None => quote(d, &name.name),
+    };
+    format!("nextval({}::regclass)", literal(&name))
+}
+
+/// `schema` with every column that reads a sequence in one form: a `serial`
+/// column as its integer type with the `DEFAULT nextval('<its
+/// sequence>'::regclass)` that `serial` stands for (also once its type was
+/// changed: the default stays), and every `nextval` default in the text the
+/// server stores. A `serial` and the same column written out (`CREATE
+/// SEQUENCE`, the default, `OWNED BY`) then compare equal, and what differs
+/// between them (the sequence's name, type, options, owner) is a difference
+/// of the sequence. PostgreSQL (and the generic dialect) only.
+fn sequences_written_out(schema: &Schema) -> Cow<'_, Schema> {
+    let d = schema.dialect();
+    if !matches!(d, Dialect::Postgres | Dialect::Generic) {
+        return Cow::Borrowed(schema);
+    }
+    let objects = schema.objects();
+    let mut owned: BTreeMap<(&Name, &str), &Name> = BTreeMap::new();
+    for (_, object) in &objects {
+        if let Object::Sequence(s) = object {
+            if let Some((table, column)) = &s.owned_by {
+                owned.insert((table, column.as_str()), &s.name);
+            }
+        }
+    }
+    let mut changed = Vec::new();
+    for (key, object) in &objects {
+        let Object::Table(t) = object else { continue };
+        let mut table: Option<Table> = None;
+        for (i, c) in t.columns.iter().enumerate() {
+            let Some(sql) = &c.sql else { continue };
+            if sql.generated.is_some() {
+                continue;
+            }
+            let owner = owned.get(&(&t.name, c.name.as_str())).copied();
+            let serial = serial_base(&sql.data_type);
+            let reads = match (&sql.default, serial, owner) {
+                (None, Some(_), Some(sequence)) => Some(sequence.clone()),
+                // A serial whose type was changed keeps its default.
+                (None, None, Some(sequence)) if c.has_default => Some(sequence.clone()),
+                (Some(default), _, _) => nextval_sequence(d, default),
+                _ => None,
+            };
+            let Some(reads) = reads else { continue };
+            let mut column = c.clone();
+            if let Some(base) = serial {
+                column.data_type = base.to_string();
+                column.nullable = false;
+            }
+            column.has_default = true;
+            if let Some(sql) = &mut column.sql {
+                if let Some(base) = serial {
+                    sql.data_type = base.to_ascii_uppercase();
+                }
+                sql.default = Some(nextval_text(d, &reads));
+            }
+            if column != *c {
+                table.get_or_insert_with(|| t.clone()).columns_mut()[i] = column;
+            }
+        }
+        if let Some(table) = table {
+            changed.push(((*key).clone(), Object::Table(table)));
+        }
+    }
+    if changed.is_empty() {
+        return Cow::Borrowed(schema);
+    }
+    let mut out = schema.clone();
+    for (key, object) in changed {
+        out.replace_object(key, object);
+    }
+    Cow::Owned(out)
 }
 
 struct Models<'a> {
@@ -143,7 +231,10 @@ impl<'a> Models<'a> {
             .retain(|n, i| !names.contains(*n) && !names.contains(&i.table));
         self.views.retain(|n, _| !names.contains(*n));
         self.types.retain(|n, _| !names.contains(*n));
-        self.sequences.retain(|n, _| !names.contains(*n));
+        // A sequence goes with the table that owns it.
+        self.sequences.retain(|n, s| {
+            !names.contains(*n) && !s.owned_by.as_ref().is_some_and(|(t, _)| names.contains(t))
+        });
     }
 
     fn of(schema: &'a Schema, unknown: &mut Vec<String>) -> Models<'a> {
@@ -197,10 +288,29 @@ impl<'a> Models<'a> {
                 Object::Type(t) => {
                     m.types.insert(&key.name, t);
                 }
-                Object::Sequence(s) if s.owned_by.is_none() => {
+                // A sequence of its own, or one a column owns whose
+                // options the model knows (a `serial`'s, one declared and
+                // given to a column by `OWNED BY`); an identity's goes with
+                // its column.
+                Object::Sequence(s) if s.owned_by.is_none() || s.options.is_some() => {
                     m.sequences.insert(&key.name, s);
                 }
-                Object::Sequence(_) => {}
+                Object::Sequence(s) => {
+                    let identity = s.owned_by.as_ref().is_some_and(|(t, c)| {
+                        schema
+                            .table(t)
+                            .and_then(|t| t.column(c))
+                            .and_then(|c| c.sql.as_ref())
+                            .is_some_and(|sql| sql.generated.is_some())
+                    });
+                    if !identity {
+                        unknown.push(format!(
+                            "sequence {}: owned by a column, its options are not known to the \
+                             model, not written",
+                            s.name
+                        ));
+                    }
+                }
                 // Not written by autogenerate.
                 Object::Extension(_) | Object::Function(_) | Object::Trigger(_) => {}
             }
@@ -224,6 +334,10 @@ struct Changes<'a> {
     /// Writing the downgrade: every table of `to` existed before the
     /// revision, so the lints treat even a re-created one as existing.
     downgrade: bool,
+    /// The columns this revision creates that are written as `serial`
+    /// (`bigserial`, `smallserial`): the sequence they own is new and
+    /// exactly what that pseudo-type makes ([`serial_for`]).
+    serials: BTreeMap<(Name, String), &'static str>,
 }
 
 fn step(sql: String) -> Step {
@@ -267,6 +381,73 @@ impl<'a> Changes<'a> {
             post: Vec::new(),
             last: Vec::new(),
             downgrade,
+            serials: BTreeMap::new(),
+        }
+    }
+
+    /// Whether column `owner` exists before this revision (its table and
+    /// the column are on the first side).
+    fn column_before(&self, owner: &(Name, String)) -> bool {
+        self.from
+            .tables
+            .get(&owner.0)
+            .is_some_and(|t| t.column(&owner.1).is_some())
+    }
+
+    /// Whether column `owner` exists after this revision.
+    fn column_after(&self, owner: &(Name, String)) -> bool {
+        self.to
+            .tables
+            .get(&owner.0)
+            .is_some_and(|t| t.column(&owner.1).is_some())
+    }
+
+    /// The new columns that own a new sequence that their `serial` would
+    /// make exactly: written as `serial`, the sequence is not written.
+    fn find_serials(&mut self) {
+        let mut serials = BTreeMap::new();
+        for (name, s) in &self.to.sequences {
+            let (Some(owner), Some(options)) = (&s.owned_by, &s.options) else {
+                continue;
+            };
+            if self.from.sequences.contains_key(name) || self.column_before(owner) {
+                continue;
+            }
+            let Some(column) = self
+                .to
+                .tables
+                .get(&owner.0)
+                .and_then(|t| t.column(&owner.1))
+            else {
+                continue;
+            };
+            let reads = column.sql.as_ref().and_then(|sql| sql.default.as_deref());
+            if reads != Some(nextval_text(self.d, name).as_str()) {
+                continue;
+            }
+            if let Some(serial) = serial_for(&owner.0, &owner.1, &column.data_type, name, options) {
+                serials.insert(owner.clone(), serial);
+            }
+        }
+        self.serials = serials;
+    }
+
+    /// `ALTER SEQUENCE name <clauses>`, unchecked (sqlparser does not read
+    /// it; the schema model follows it).
+    fn alter_sequence(&self, name: &Name, clauses: &str) -> Step {
+        Step {
+            unchecked: Some(SEQUENCE_UNCHECKED),
+            ..step(format!("ALTER SEQUENCE {} {clauses}", self.name(name)))
+        }
+    }
+
+    /// `OWNED BY table.column` (or `NONE`).
+    fn owned_by(&self, owner: Option<&(Name, String)>) -> String {
+        match owner {
+            Some((table, column)) => {
+                format!("OWNED BY {}.{}", self.name(table), self.ident(column))
+            }
+            None => "OWNED BY NONE".to_string(),
         }
     }
 
@@ -556,16 +737,37 @@ impl<'a> Changes<'a> {
         self.main
             .splice(0..0, create_types.into_iter().map(|(_, s)| s));
 
-        // Sequences of their own.
+        // Sequences: created before the tables that read them; a column's
+        // takes its owner once the column exists (`owned_late`), and gives
+        // up an owner that goes away before that owner is dropped (which
+        // would drop the sequence along).
+        self.find_serials();
+        let alters_sequences = matches!(self.d, Dialect::Postgres | Dialect::Generic);
+        let mut owned_late: Vec<Step> = Vec::new();
         let sequence_names: Vec<&Name> = self.to.sequences.keys().copied().collect();
         for name in sequence_names {
             let to = self.to.sequences[name];
             let Some(from) = self.from.sequences.get(name).copied() else {
-                // The options that differ from the defaults.
+                if to
+                    .owned_by
+                    .as_ref()
+                    .is_some_and(|owner| self.serials.contains_key(owner))
+                {
+                    // Its column is written as `serial`, which makes it.
+                    continue;
+                }
+                // The options that differ from the defaults (a column's
+                // sequence states its type too).
                 let clauses = to
                     .options
                     .as_ref()
-                    .map(|o| o.create_clauses(self.d))
+                    .map(|o| {
+                        if to.owned_by.is_some() {
+                            o.create_clauses_typed(self.d)
+                        } else {
+                            o.create_clauses(self.d)
+                        }
+                    })
                     .filter(|c| !c.is_empty())
                     .map(|c| format!(" {c}"))
                     .unwrap_or_default();
@@ -573,24 +775,21 @@ impl<'a> Changes<'a> {
                     "CREATE SEQUENCE {}{clauses}",
                     self.name(name)
                 )));
+                if let Some(owner) = &to.owned_by {
+                    owned_late.push(self.alter_sequence(name, &self.owned_by(Some(owner))));
+                }
                 continue;
             };
             match (&from.options, &to.options) {
                 (Some(f), Some(t)) if f != t => {
-                    let sql = format!("ALTER SEQUENCE {} {}", self.name(name), f.clauses_to(t));
-                    // sqlparser does not read ALTER SEQUENCE; PostgreSQL's
-                    // own parser does.
-                    if self.pg() && crate::parse::PG_QUERY_ENABLED {
-                        self.main.push(step(sql));
+                    let clauses = f.clauses_to(t);
+                    if alters_sequences {
+                        self.main.push(self.alter_sequence(name, &clauses));
                     } else {
                         self.unknown.push(format!(
-                            "sequence {name} changes its options: write `{sql}` by hand (sqlparser \
-                             does not read it{})",
-                            if self.pg() {
-                                "; PostgreSQL's own parser, feature `pg-query`, does"
-                            } else {
-                                ""
-                            }
+                            "sequence {name} changes its options: write `ALTER SEQUENCE {} \
+                             {clauses}` by hand",
+                            self.name(name)
                         ));
                     }
                 }
@@ -598,6 +797,24 @@ impl<'a> Changes<'a> {
                 _ => self.unknown.push(format!(
                     "sequence {name}: its options are not known to the model, not compared"
                 )),
+            }
+            if from.owned_by != to.owned_by && alters_sequences {
+                match &to.owned_by {
+                    // The new owner is there from the start.
+                    Some(owner) if self.column_before(owner) => {
+                        self.main
+                            .push(self.alter_sequence(name, &self.owned_by(Some(owner))));
+                    }
+                    owner => {
+                        if from.owned_by.is_some() {
+                            self.main
+                                .push(self.alter_sequence(name, &self.owned_by(None)));
+                        }
+                        if let Some(owner) = owner {
+                            owned_late.push(self.alter_sequence(name, &self.owned_by(Some(owner))));
+                        }
+                    }
+                }
             }
         }
 
@@ -847,6 +1064,9 @@ impl<'a> Changes<'a> {
         // Indexes (MySQL: before the constraints above).
         self.create_indexes(create_indexes.take().unwrap_or_default(), &rebuilt);
 
+        // Sequences given to the columns that now exist.
+        self.main.append(&mut owned_late);
+
         // Tables that go away, those that reference them first.
         let added_shapes: Vec<(&Name, Vec<(&str, &str)>)> = added
             .iter()
@@ -896,6 +1116,11 @@ impl<'a> Changes<'a> {
             .copied()
             .collect();
         for name in old_sequences {
+            // A sequence whose owner goes away is dropped with it.
+            let owner = self.from.sequences[name].owned_by.as_ref();
+            if owner.is_some_and(|owner| !self.column_after(owner)) {
+                continue;
+            }
             self.main.push(reviewed(
                 format!("DROP SEQUENCE {}", self.name(name)),
                 format!("drops sequence {name} and its current value"),
@@ -1472,7 +1697,7 @@ impl<'a> Changes<'a> {
             .collect();
         for c in t.columns.iter() {
             let inline_pk = autoincrement == Some(c.name.as_str());
-            let mut def = self.column_core(c, inline_pk);
+            let mut def = self.column_core(&t.name, c, inline_pk);
             if keyed.contains(&c.name.as_str()) {
                 if let Some(stripped) = def.strip_suffix(" NOT NULL") {
                     def = stripped.to_string();
@@ -1512,7 +1737,7 @@ impl<'a> Changes<'a> {
     }
 
     fn column_def(&self, t: &Table, c: &Column, inline_pk: bool) -> String {
-        let mut out = self.column_core(c, inline_pk);
+        let mut out = self.column_core(&t.name, c, inline_pk);
         out.push_str(&self.column_comment(t, c));
         out
     }
@@ -1527,9 +1752,19 @@ impl<'a> Changes<'a> {
         }
     }
 
-    fn column_core(&self, c: &Column, inline_pk: bool) -> String {
+    fn column_core(&self, table: &Name, c: &Column, inline_pk: bool) -> String {
         let mut out = self.ident(&c.name);
+        let serial = if self.serials.is_empty() {
+            None
+        } else {
+            self.serials.get(&(table.clone(), c.name.clone()))
+        };
         match &c.sql {
+            // `serial` makes its sequence and the default that reads it.
+            Some(sql) if serial.is_some() && sql.generated.is_none() => {
+                out.push(' ');
+                out.push_str(&serial.copied().unwrap_or_default().to_ascii_uppercase());
+            }
             Some(sql) => {
                 out.push(' ');
                 out.push_str(&sql.data_type);

@@ -304,22 +304,20 @@ CREATE DOMAIN positive AS INTEGER CHECK (VALUE > 0);";
         )],
     );
     let generated = generate(&head, &declared(Dialect::Postgres, target));
-    if crate::parse::PG_QUERY_ENABLED {
+    // Written unchecked (sqlparser does not read it), followed by the model.
+    for expected in [
+        "ALTER SEQUENCE s INCREMENT BY 3 CACHE 10;",
+        "ALTER SEQUENCE s INCREMENT BY 1 CACHE 1;",
+    ] {
         assert!(
-            body.contains("ALTER SEQUENCE s INCREMENT BY 3 CACHE 10;")
-                && body.contains("ALTER SEQUENCE s INCREMENT BY 1 CACHE 1;"),
-            "{body}"
-        );
-    } else {
-        assert!(
-            generated
-                .unknown
-                .iter()
-                .any(|u| u.contains("ALTER SEQUENCE s INCREMENT BY 3 CACHE 10")),
-            "{:?}",
-            generated.unknown
+            body.contains(&format!(
+                "-- migrate:unchecked -- {}\n{expected}",
+                super::sql::SEQUENCE_UNCHECKED
+            )),
+            "{expected}\n{body}"
         );
     }
+    assert!(generated.unknown.is_empty(), "{:?}", generated.unknown);
 }
 
 /// A domain defined over a domain whose definition changes, and a
@@ -406,6 +404,205 @@ fn non_declarations_are_errors_with_file_and_line() {
         errors[0].message
     );
     assert_eq!(errors[0].labels[0].file, Path::new("schema.sql"));
+}
+
+/// harbor's history in small: a table renamed (its serial's sequence keeps
+/// the old name), a serial column changed to `bigint` (its sequence stays
+/// `integer`), a sequence given a `MAXVALUE`.
+const SEQUENCES_HISTORY: &str = "CREATE TABLE cve_whitelist (id SERIAL NOT NULL, v TEXT);
+ALTER TABLE cve_whitelist RENAME TO cve_allowlist;
+CREATE TABLE wide (id SERIAL PRIMARY KEY);
+ALTER TABLE wide ALTER COLUMN id TYPE BIGINT;
+CREATE TABLE robot (id SERIAL PRIMARY KEY);
+ALTER TABLE robot ALTER COLUMN id TYPE BIGINT;
+-- migrate:unchecked -- sqlparser does not read ALTER SEQUENCE
+ALTER SEQUENCE robot_id_seq AS bigint MAXVALUE 9007199254740991;
+CREATE TABLE plain (id SERIAL PRIMARY KEY);";
+
+/// The schema [`SEQUENCES_HISTORY`] makes, declared as the `--from-database`
+/// reader prints it: each owned sequence that is not what `serial` makes
+/// written out (`plain` stays `serial`).
+const SEQUENCES_WRITTEN_OUT: &str = "CREATE SEQUENCE cve_whitelist_id_seq AS integer;
+CREATE TABLE cve_allowlist (id INTEGER NOT NULL DEFAULT nextval('cve_whitelist_id_seq'::regclass), v TEXT);
+ALTER SEQUENCE cve_whitelist_id_seq OWNED BY cve_allowlist.id;
+CREATE SEQUENCE wide_id_seq AS integer;
+CREATE TABLE wide (id BIGINT NOT NULL DEFAULT nextval('wide_id_seq'::regclass) PRIMARY KEY);
+ALTER SEQUENCE wide_id_seq OWNED BY wide.id;
+CREATE SEQUENCE robot_id_seq AS bigint MAXVALUE 9007199254740991;
+CREATE TABLE robot (id BIGINT NOT NULL DEFAULT nextval('robot_id_seq') PRIMARY KEY);
+ALTER SEQUENCE robot_id_seq OWNED BY robot.id;
+CREATE TABLE plain (id SERIAL PRIMARY KEY);";
+
+/// A serial column and the same column written out (`CREATE SEQUENCE`, the
+/// default, `OWNED BY`) are one column: no difference either way, neither
+/// for a plain serial nor for harbor's renamed, retyped and bounded ones.
+#[test]
+fn a_serial_and_its_written_out_sequence_are_the_same() {
+    let d = Dialect::Postgres;
+    let pairs = [
+        (SEQUENCES_HISTORY, SEQUENCES_WRITTEN_OUT),
+        (
+            "CREATE TABLE t (id SERIAL, n BIGSERIAL);",
+            "CREATE SEQUENCE t_id_seq AS integer;\nCREATE SEQUENCE t_n_seq;\n\
+             CREATE TABLE t (id INT NOT NULL DEFAULT nextval('t_id_seq'::regclass), \
+             n INT8 NOT NULL DEFAULT nextval('public.t_n_seq'));\n\
+             ALTER SEQUENCE t_id_seq OWNED BY t.id;\nALTER SEQUENCE public.t_n_seq OWNED BY public.t.n;",
+        ),
+    ];
+    for (history, written_out) in pairs {
+        let head = head_schema(
+            d,
+            &[compile(
+                d,
+                "r1",
+                None,
+                &format!("-- migrate:upgrade\n{history}\n"),
+            )],
+        );
+        let declared = declared(d, written_out);
+        for (from, to) in [(&head, &declared), (&declared, &head)] {
+            let generated = generate(from, to);
+            assert!(generated.is_empty(), "{}\n{history}", generated.render());
+        }
+    }
+}
+
+/// From nothing: an owned sequence that is not what `serial` makes is
+/// created before its table, the column reads it, `OWNED BY` follows the
+/// table; one that is (`plain`) is written `serial`. The downgrade drops
+/// the tables, which take their sequences along.
+#[test]
+fn owned_sequences_created_before_and_owned_after_their_table() {
+    let body = roundtrip(
+        Dialect::Postgres,
+        "CREATE TABLE other (id INT);",
+        &format!("CREATE TABLE other (id INT);\n{SEQUENCES_WRITTEN_OUT}"),
+    );
+    let at = |text: &str| body.find(text).unwrap_or_else(|| panic!("{text}\n{body}"));
+    assert!(at("CREATE SEQUENCE robot_id_seq") < at("CREATE TABLE robot"));
+    assert!(at("CREATE TABLE robot") < at("ALTER SEQUENCE robot_id_seq OWNED BY robot.id"));
+    assert!(body.contains("id SERIAL,"), "{body}");
+    assert!(!body.contains("DROP SEQUENCE"), "{body}");
+    insta::assert_snapshot!(body);
+}
+
+/// From plain serials to harbor's schema: the sequence's options and type
+/// change (`ALTER SEQUENCE`), the column's type changes, and a column that
+/// reads another sequence takes it (created, owned) while its own is
+/// dropped; the downgrade does the reverse.
+#[test]
+fn owned_sequence_options_type_and_owner_change() {
+    let history = "CREATE TABLE cve_allowlist (id SERIAL NOT NULL, v TEXT);
+CREATE TABLE wide (id SERIAL PRIMARY KEY);
+CREATE TABLE robot (id SERIAL PRIMARY KEY);
+CREATE TABLE plain (id SERIAL PRIMARY KEY);";
+    let body = roundtrip(Dialect::Postgres, history, SEQUENCES_WRITTEN_OUT);
+    for expected in [
+        "ALTER SEQUENCE robot_id_seq AS bigint MAXVALUE 9007199254740991;",
+        "ALTER SEQUENCE cve_whitelist_id_seq OWNED BY cve_allowlist.id;",
+        "DROP SEQUENCE cve_allowlist_id_seq;",
+        "CREATE SEQUENCE cve_allowlist_id_seq AS integer;",
+        "ALTER SEQUENCE cve_allowlist_id_seq OWNED BY cve_allowlist.id;",
+    ] {
+        assert!(body.contains(expected), "{expected}\n{body}");
+    }
+    assert!(!body.contains("plain"), "{body}");
+    insta::assert_snapshot!(body);
+}
+
+/// A sequence taken from one column and given to a column this revision
+/// adds, the first column then dropped: the sequence gives up its owner
+/// before that drop (which would drop it along) and takes the new one
+/// once it exists.
+#[test]
+fn an_owned_sequence_moves_to_a_new_column() {
+    let history = "CREATE SEQUENCE s AS integer START WITH 10;
+CREATE TABLE a (id INT NOT NULL DEFAULT nextval('s'::regclass), x INT);
+-- migrate:unchecked -- sqlparser does not read ALTER SEQUENCE
+ALTER SEQUENCE s OWNED BY a.id;";
+    let target = "CREATE SEQUENCE s AS integer START WITH 10;
+CREATE TABLE a (x INT);
+CREATE TABLE b (k INT NOT NULL DEFAULT nextval('s'::regclass));
+ALTER SEQUENCE s OWNED BY b.k;";
+    let body = roundtrip(Dialect::Postgres, history, target);
+    let upgrade = body
+        .split("-- migrate:downgrade")
+        .next()
+        .unwrap_or_default();
+    let at = |text: &str| {
+        upgrade
+            .find(text)
+            .unwrap_or_else(|| panic!("{text}\n{body}"))
+    };
+    assert!(
+        at("ALTER SEQUENCE s OWNED BY NONE") < at("DROP COLUMN id"),
+        "{body}"
+    );
+    assert!(
+        at("CREATE TABLE b") < at("ALTER SEQUENCE s OWNED BY b.k"),
+        "{body}"
+    );
+    assert!(!body.contains("DROP SEQUENCE"), "{body}");
+}
+
+/// The declared schema takes `ALTER SEQUENCE name OWNED BY table.column`,
+/// that form only, and names what it refers to that does not exist.
+#[test]
+fn declared_schema_takes_owned_by_only() {
+    let d = Dialect::Postgres;
+    let schema = declared(
+        d,
+        "CREATE SEQUENCE s;\nCREATE TABLE t (id BIGINT DEFAULT nextval('s'));\n\
+         ALTER SEQUENCE s OWNED BY t.id;",
+    );
+    let sequence = schema
+        .objects()
+        .into_iter()
+        .find_map(|(_, o)| match o {
+            crate::schema::Object::Sequence(s) => Some(s.clone()),
+            _ => None,
+        })
+        .expect("the sequence");
+    assert_eq!(
+        sequence.owned_by,
+        Some((crate::schema::Name::bare("t"), "id".to_string()))
+    );
+    for (text, message) in [
+        ("ALTER SEQUENCE s INCREMENT BY 2;", ""),
+        ("ALTER SEQUENCE s OWNED BY NONE;", ""),
+        (
+            "ALTER SEQUENCE s OWNED BY t.nope;",
+            "column t.nope does not exist",
+        ),
+        (
+            "ALTER SEQUENCE nope OWNED BY t.id;",
+            "sequence nope does not exist",
+        ),
+    ] {
+        let mut schema = Schema::new(d);
+        let mut errors = Vec::new();
+        declare_text(
+            Path::new("schema.sql"),
+            &format!("CREATE SEQUENCE s;\nCREATE TABLE t (id BIGINT);\n{text}\n"),
+            &mut schema,
+            &mut errors,
+        );
+        // Another form of `ALTER SEQUENCE` is refused as any statement
+        // that is not a declaration (a syntax error without PostgreSQL's
+        // parser), at its line.
+        assert_eq!(errors.len(), 1, "{text}: {errors:#?}");
+        assert_eq!(errors[0].labels[0].file, Path::new("schema.sql"));
+        let line3 = "CREATE SEQUENCE s;\nCREATE TABLE t (id BIGINT);\n".len();
+        assert!(
+            errors[0].labels[0].span.start >= line3,
+            "{text}: {errors:#?}"
+        );
+        assert!(
+            errors[0].message.contains(message),
+            "{text}: {}",
+            errors[0].message
+        );
+    }
 }
 
 use crate::parse::PG_QUERY_ENABLED as PG_QUERY;

@@ -70,6 +70,12 @@ impl Schema {
             // does not read, changes that comment only.
             (_, CheckedBy::Unchecked | CheckedBy::TooDeep | CheckedBy::TooLarge)
                 if self.dialect == Dialect::MySql && self.mysql_table_comment(text) => {}
+            // PostgreSQL's `ALTER SEQUENCE` of options and `OWNED BY`
+            // (autogenerate writes it unchecked: sqlparser does not read
+            // it), on a sequence the model holds, read in full.
+            (_, CheckedBy::Unchecked | CheckedBy::TooDeep | CheckedBy::TooLarge)
+                if matches!(self.dialect, Dialect::Postgres | Dialect::Generic)
+                    && self.sequence_text(text) => {}
             (_, CheckedBy::Unchecked | CheckedBy::TooDeep | CheckedBy::TooLarge) => {
                 self.opaque(text);
                 // The text of a DROP INDEX is still plain enough to follow.
@@ -669,6 +675,86 @@ impl Schema {
         }
     }
 
+    /// Follows an unchecked `ALTER SEQUENCE name <options> [OWNED BY t.c |
+    /// NONE]` on a sequence the model holds for sure, when every word of it
+    /// is read ([`super::sequence::change_of_words`]); false (the statement
+    /// is then opaque, as any other) for anything else: a comment or a
+    /// quoted name with a space inside, a word it does not read.
+    fn sequence_text(&mut self, text: &str) -> bool {
+        let Some((name, _)) = alter_sequence_tokens(text) else {
+            return false;
+        };
+        let name = self.dialect.object_name(&name);
+        let k = key(ObjectKind::Sequence, &name);
+        if !self.objects.contains_key(&k) || self.is_uncertain(&k) {
+            return false;
+        }
+        let lower: Vec<String> = text
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let at = if lower.get(2).map(String::as_str) == Some("if") {
+            5
+        } else {
+            3
+        };
+        let words: Vec<&str> = lower.iter().skip(at).map(String::as_str).collect();
+        if super::sequence::change_of_words(&words).is_err() {
+            return false;
+        }
+        self.alter_sequence_text(text);
+        true
+    }
+
+    /// A declaration of ownership in a declared schema: exactly `ALTER
+    /// SEQUENCE name OWNED BY table.column`, which states which column owns
+    /// a sequence (written after the table, as `pg_dump` and autogenerate
+    /// write a sequence that is not a `serial`'s). `None` for any other
+    /// statement; else what it refers to that does not exist.
+    pub fn declare_sequence_owner(&mut self, text: &str) -> Option<Vec<Problem>> {
+        if !matches!(self.dialect, Dialect::Postgres | Dialect::Generic) {
+            return None;
+        }
+        let (sequence, rest) = alter_sequence_tokens(text)?;
+        let word = |t: &sqlparser::tokenizer::Token, w: &str| {
+            matches!(t, sqlparser::tokenizer::Token::Word(x)
+                if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w))
+        };
+        if rest.len() < 3 || !word(&rest[0], "owned") || !word(&rest[1], "by") {
+            return None;
+        }
+        let owner = dotted_name(&rest[2..])?;
+        if owner.0.len() < 2 || word(&rest[2], "none") {
+            return None;
+        }
+        let name = self.dialect.object_name(&sequence);
+        let (table, column) = self.column_owner(&owner)?;
+        let mut problems = Vec::new();
+        let k = key(ObjectKind::Sequence, &name);
+        match self.objects.get(&k).cloned() {
+            Some(Object::Sequence(mut s)) => {
+                let known = self
+                    .table(&table)
+                    .is_some_and(|t| t.column(&column).is_some());
+                if known {
+                    s.owned_by = Some((table, column));
+                    self.insert(k, Object::Sequence(s));
+                } else {
+                    problems.push(Problem {
+                        kind: ProblemKind::Unknown,
+                        message: format!("column {table}.{column} does not exist at this point"),
+                    });
+                }
+            }
+            _ => problems.push(Problem {
+                kind: ProblemKind::Unknown,
+                message: format!("sequence {name} does not exist at this point"),
+            }),
+        }
+        Some(problems)
+    }
+
     /// `ALTER SEQUENCE [IF EXISTS] name ... [OWNED BY t.c | NONE] [RENAME TO new]`.
     fn alter_sequence_text(&mut self, text: &str) {
         let raw: Vec<&str> = text
@@ -1110,6 +1196,14 @@ impl Schema {
             nullable: true,
             sql: None,
         };
+        // A serial column is NOT NULL and owns a sequence of its integer
+        // type with every other option the default.
+        let serial = super::sequence::serial_base(&new.data_type)
+            .filter(|_| matches!(self.dialect, Dialect::Postgres | Dialect::Generic));
+        if serial.is_some() {
+            new.has_default = true;
+            new.nullable = false;
+        }
         let mut owns_sequence = new.has_default;
         for (i, option) in column.options.iter().enumerate() {
             if Some(i) == json_check {
@@ -1206,10 +1300,21 @@ impl Schema {
             let sequence = pg_choose_name(&t.name, Some(&name), "seq", |n| {
                 self.relation_taken(&t.sibling(n)) || pending.has_relation(n)
             });
+            // An identity's options are not read here (its clause may hold
+            // some, and the sequence follows the column's type).
+            let options = serial.filter(|_| sql.generated.is_none()).map(|base| {
+                SequenceOptions::created(
+                    self.dialect,
+                    &super::SequenceChange {
+                        data_type: Some(base.to_string()),
+                        ..Default::default()
+                    },
+                )
+            });
             pending.sequences.push(Sequence {
                 name: t.sibling(sequence),
                 owned_by: Some((t, name.clone())),
-                options: None,
+                options,
             });
         }
         new.sql = Some(sql);
@@ -3142,6 +3247,7 @@ fn normalize_in_place(text: &mut String) {
         "int2" | "smallint" => "smallint",
         "serial4" | "serial" => "serial",
         "serial8" | "bigserial" => "bigserial",
+        "serial2" | "smallserial" => "smallserial",
         "bool" | "boolean" => "boolean",
         "varchar" | "character varying" => "character varying",
         "char" | "character" => "character",
@@ -3165,6 +3271,65 @@ fn normalize_in_place(text: &mut String) {
 }
 
 /// One identifier written in raw text (`"Name"`, `` `name` ``, `name`).
+/// The name and the tokens after it of `ALTER SEQUENCE [IF EXISTS] name
+/// ...` (without spaces and the closing `;`), `None` for another statement,
+/// or one with a comment, or a quoted name holding a space, a dot or a `;`
+/// (which the words of [`Schema::alter_sequence_text`] would cut).
+fn alter_sequence_tokens(text: &str) -> Option<(ObjectName, Vec<sqlparser::tokenizer::Token>)> {
+    use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, text).tokenize().ok()?;
+    let mut toks = Vec::new();
+    for t in tokens {
+        match t {
+            Token::Whitespace(Whitespace::Space | Whitespace::Newline | Whitespace::Tab) => {}
+            Token::Whitespace(_) => return None,
+            Token::Word(w)
+                if w.quote_style.is_some()
+                    && w.value
+                        .contains(|c: char| c.is_whitespace() || c == '.' || c == ';') =>
+            {
+                return None
+            }
+            t => toks.push(t),
+        }
+    }
+    if toks.last() == Some(&Token::SemiColon) {
+        toks.pop();
+    }
+    let word = |t: Option<&Token>, w: &str| matches!(t, Some(Token::Word(x)) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    if !word(toks.first(), "alter") || !word(toks.get(1), "sequence") {
+        return None;
+    }
+    let mut at = 2;
+    if word(toks.get(2), "if") && word(toks.get(3), "exists") {
+        at = 4;
+    }
+    let mut end = at + 1;
+    while toks.get(end) == Some(&Token::Period) {
+        end += 2;
+    }
+    let name = dotted_name(toks.get(at..end)?)?;
+    Some((name, toks.split_off(end)))
+}
+
+/// `a.b.c` from tokens that are exactly words separated by dots.
+fn dotted_name(tokens: &[sqlparser::tokenizer::Token]) -> Option<ObjectName> {
+    use sqlparser::tokenizer::Token;
+    let mut parts = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match (i % 2, t) {
+            (0, Token::Word(w)) => parts.push(match w.quote_style {
+                Some(q) => Ident::with_quote(q, w.value.clone()),
+                None => Ident::new(w.value.clone()),
+            }),
+            (1, Token::Period) => {}
+            _ => return None,
+        }
+    }
+    (!parts.is_empty() && tokens.len() % 2 == 1).then(|| ObjectName::from(parts))
+}
+
 fn unparsed_ident(part: &str) -> sqlparser::ast::Ident {
     if part.len() >= 2 && (part.starts_with('"') || part.starts_with('`')) {
         sqlparser::ast::Ident::with_quote('"', &part[1..part.len() - 1])

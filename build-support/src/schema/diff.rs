@@ -293,11 +293,12 @@ fn predicate_difference(before: &IndexPredicate, now: &IndexPredicate) -> Option
 /// Unlimited varchar and text behave alike; a downgrade that swaps them is
 /// not worth failing a build over.
 fn same_type(a: &str, b: &str) -> bool {
+    // A serial column's type is the integer under it.
     let canon = |t: &str| {
         if t == "character varying" {
             "text".to_string()
         } else {
-            t.to_string()
+            super::serial_base(t).unwrap_or(t).to_string()
         }
     };
     canon(a) == canon(b)

@@ -23,7 +23,9 @@ mod mariadb;
 mod names;
 mod pg_objects;
 mod sequence;
-pub use sequence::{sequence_type, SequenceChange, SequenceOptions};
+pub use sequence::{
+    nextval_sequence, sequence_type, serial_base, serial_for, SequenceChange, SequenceOptions,
+};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

@@ -3,9 +3,10 @@
 //! option a statement leaves out takes the server's default, so a declared
 //! sequence and one read from a catalog compare field by field.
 
-use sqlparser::ast::{Expr, UnaryOperator, Value};
+use sqlparser::ast::{Expr, Ident, ObjectName, UnaryOperator, Value};
+use sqlparser::tokenizer::{Token, Tokenizer};
 
-use super::Dialect;
+use super::{pg_choose_name, Dialect, Name, Naming};
 
 /// A sequence's options with every default filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +77,97 @@ pub fn sequence_type(text: &str) -> Option<String> {
         "smallint" | "int2" => Some("smallint".to_string()),
         _ => None,
     }
+}
+
+/// The integer type under a serial pseudo-type (`serial` is `integer`,
+/// `bigserial` `bigint`, `smallserial` `smallint`, and their `serial4`,
+/// `serial8`, `serial2` spellings), `None` for any other type.
+pub fn serial_base(declared: &str) -> Option<&'static str> {
+    match declared.trim().to_ascii_lowercase().as_str() {
+        "serial" | "serial4" => Some("integer"),
+        "bigserial" | "serial8" => Some("bigint"),
+        "smallserial" | "serial2" => Some("smallint"),
+        _ => None,
+    }
+}
+
+/// The serial pseudo-type whose column `table.column` of `column_type`
+/// would make exactly `sequence` with `options`, as PostgreSQL makes it:
+/// named `<table>_<column>_seq` (truncated as the server truncates it) in
+/// the table's schema, of the column's type, every other option its
+/// default. `None` when the sequence is anything else (renamed, of another
+/// type, with an option of its own): it must then be written out as a
+/// `CREATE SEQUENCE` and an `OWNED BY`.
+pub fn serial_for(
+    table: &Name,
+    column: &str,
+    column_type: &str,
+    sequence: &Name,
+    options: &SequenceOptions,
+) -> Option<&'static str> {
+    let data_type = sequence_type(column_type)?;
+    let plain = SequenceOptions::created(
+        Dialect::Postgres,
+        &SequenceChange {
+            data_type: Some(data_type.clone()),
+            ..SequenceChange::default()
+        },
+    );
+    let name = pg_choose_name(&table.name, Some(column), "seq", |_| false);
+    if *options != plain || sequence.schema != table.schema || sequence.name != name {
+        return None;
+    }
+    Some(match data_type.as_str() {
+        "bigint" => "bigserial",
+        "smallint" => "smallserial",
+        _ => "serial",
+    })
+}
+
+/// The sequence a column default reads when the default is exactly
+/// `nextval('name')` (with or without the `::regclass` cast the server
+/// prints), the name folded as the server reads a `regclass` literal
+/// (unquoted parts lower case, the default schema left out); `None` for
+/// any other default.
+pub fn nextval_sequence(dialect: Dialect, default: &str) -> Option<Name> {
+    let pg = sqlparser::dialect::PostgreSqlDialect {};
+    let tokens = |text: &str| -> Option<Vec<Token>> {
+        let tokens = Tokenizer::new(&pg, text).tokenize().ok()?;
+        Some(
+            tokens
+                .into_iter()
+                .filter(|t| !matches!(t, Token::Whitespace(_)))
+                .collect(),
+        )
+    };
+    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    let call = tokens(default)?;
+    let literal = match call.as_slice() {
+        [f, Token::LParen, Token::SingleQuotedString(s), Token::RParen] if word(f, "nextval") => s,
+        [f, Token::LParen, Token::SingleQuotedString(s), Token::DoubleColon, cast, Token::RParen]
+            if word(f, "nextval") && word(cast, "regclass") =>
+        {
+            s
+        }
+        _ => return None,
+    };
+    // The literal's text is a name: `seq`, `schema.seq`, `"Seq"`.
+    let parts = tokens(literal)?;
+    let mut idents = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        match (i % 2, part) {
+            (0, Token::Word(w)) => idents.push(match w.quote_style {
+                Some(q) => Ident::with_quote(q, w.value.clone()),
+                None => Ident::new(w.value.clone()),
+            }),
+            (1, Token::Period) => {}
+            _ => return None,
+        }
+    }
+    if idents.is_empty() || idents.len() > 3 || parts.len() % 2 == 0 {
+        return None;
+    }
+    Some(dialect.object_name(&ObjectName::from(idents)))
 }
 
 impl SequenceOptions {
@@ -166,6 +258,20 @@ impl SequenceOptions {
             out.push(rest);
         }
         out.join(" ")
+    }
+
+    /// [`SequenceOptions::create_clauses`] with the type always stated
+    /// (`AS bigint` too): a column's sequence, whose type need not be the
+    /// column's.
+    pub fn create_clauses_typed(&self, dialect: Dialect) -> String {
+        let clauses = self.create_clauses(dialect);
+        if clauses.starts_with("AS ") {
+            clauses
+        } else {
+            format!("AS {} {clauses}", self.data_type)
+                .trim_end()
+                .to_string()
+        }
     }
 
     /// The clauses that turn `self` into `to` (`AS integer INCREMENT BY 2
@@ -372,6 +478,92 @@ mod tests {
             format!("AS integer INCREMENT BY 5 MAXVALUE {}", i32::MAX)
         );
         assert_eq!(change_of_words(&["owned", "by", "t.c"]), Ok(None));
+        assert_eq!(
+            plain.create_clauses_typed(d),
+            "AS bigint",
+            "a column's sequence states its type"
+        );
+    }
+
+    #[test]
+    fn nextval_names_the_sequence_as_the_server_reads_it() {
+        let d = Dialect::Postgres;
+        let read = |text: &str| nextval_sequence(d, text).map(|n| n.to_string());
+        assert_eq!(
+            read("nextval('t_id_seq'::regclass)").as_deref(),
+            Some("t_id_seq")
+        );
+        assert_eq!(read("NEXTVAL( 'T_Id_Seq' )").as_deref(), Some("t_id_seq"));
+        assert_eq!(
+            read("nextval('public.t_id_seq')").as_deref(),
+            Some("t_id_seq")
+        );
+        assert_eq!(
+            read("nextval('s.\"Odd\"'::regclass)").as_deref(),
+            Some("s.Odd")
+        );
+        for other in [
+            "nextval('a'::regclass) + 1",
+            "nextval(x)",
+            "currval('a')",
+            "'nextval'",
+            "nextval('a b')",
+        ] {
+            assert_eq!(read(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn serial_only_for_what_serial_makes() {
+        let d = Dialect::Postgres;
+        let t = Name::bare("robot");
+        let of = |data_type: &str| {
+            SequenceOptions::created(
+                d,
+                &SequenceChange {
+                    data_type: Some(data_type.into()),
+                    ..Default::default()
+                },
+            )
+        };
+        let own = Name::bare("robot_id_seq");
+        assert_eq!(
+            serial_for(&t, "id", "integer", &own, &of("integer")),
+            Some("serial")
+        );
+        assert_eq!(
+            serial_for(&t, "id", "bigint", &own, &of("bigint")),
+            Some("bigserial")
+        );
+        assert_eq!(
+            serial_for(&t, "id", "smallint", &own, &of("smallint")),
+            Some("smallserial")
+        );
+        // Renamed, another type, an option of its own, another schema.
+        let old = Name::bare("old_id_seq");
+        assert_eq!(serial_for(&t, "id", "integer", &old, &of("integer")), None);
+        assert_eq!(serial_for(&t, "id", "bigint", &own, &of("integer")), None);
+        let mut bounded = of("bigint");
+        bounded.max_value = 9_007_199_254_740_991;
+        assert_eq!(serial_for(&t, "id", "bigint", &own, &bounded), None);
+        let elsewhere = Name {
+            schema: Some("s".into()),
+            name: "robot_id_seq".into(),
+        };
+        assert_eq!(
+            serial_for(&t, "id", "integer", &elsewhere, &of("integer")),
+            None
+        );
+        // The name is cut as the server cuts it.
+        let long = Name::bare("a".repeat(60));
+        let cut = Name::bare(pg_choose_name(&long.name, Some("id"), "seq", |_| false));
+        assert!(cut.name.len() <= 63);
+        assert_eq!(
+            serial_for(&long, "id", "integer", &cut, &of("integer")),
+            Some("serial")
+        );
+        assert_eq!(serial_for(&t, "id", "text", &own, &of("bigint")), None);
+        assert_eq!(serial_base("SERIAL8"), Some("bigint"));
         assert_eq!(change_of_words(&["set", "schema", "x"]), Err(()));
     }
 }
