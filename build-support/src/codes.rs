@@ -225,7 +225,8 @@ registry! {
     HeaderRepeatedKey = "header-repeated-key";
     /// An unknown header key.
     HeaderUnknownKey = "header-unknown-key";
-    /// A file name with a control or invisible character.
+    /// A file name with a control or invisible character, or a `.sql`
+    /// extension in another case (`.SQL`).
     IllegalFileName = "illegal-file-name";
     /// A revision id outside the documented character set.
     IllegalRevisionId = "illegal-revision-id";

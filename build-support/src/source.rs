@@ -9,7 +9,8 @@
 //! in the directory, dot files, other extensions and subdirectories are not
 //! revisions. What looks like it was meant to be read but is not (a
 //! subdirectory, a directory named `*.sql`, a `*.sql` symbolic link to
-//! nothing) is reported as a warning, so it is never skipped silently.
+//! nothing) is reported as a warning, so it is never skipped silently; a
+//! file whose extension is `.sql` in another case (`X.SQL`) is an error.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -104,6 +105,22 @@ pub(crate) fn read_migrations_warning(
                 continue;
             }
             names.push(name.to_string());
+        } else if let Some(extension) = misspelled_extension(name) {
+            if schema_file.as_deref() != Some(name) {
+                let stem = &name[..name.len() - extension.len()];
+                let mut diagnostic = error(
+                    Code::IllegalFileName,
+                    format!(
+                        "`{}` ends in `{extension}`, not `.sql`: it would not be read as a revision",
+                        display_dir.join(name.escape_default().to_string()).display()
+                    ),
+                );
+                diagnostic.help = Some(format!(
+                    "rename it to `{}.sql` (the extension is matched in lower case, so the plan is the same on every file system), or move it out of the migrations directory if it is not a revision",
+                    stem.escape_default()
+                ));
+                hostile.push((name.to_string(), diagnostic));
+            }
         }
     }
     hostile.sort_by(|a, b| a.0.cmp(&b.0));
@@ -149,6 +166,18 @@ pub fn is_revision_file(name: &str) -> bool {
         && name.len() > ".sql".len()
         && !name.starts_with('.')
         && !NOT_REVISIONS.contains(&name)
+}
+
+/// The extension of a name that ends in `.sql` in another case (`.SQL`,
+/// `.Sql`): meant as a revision, and refused rather than skipped silently
+/// (dot files excepted, as for revisions).
+fn misspelled_extension(name: &str) -> Option<&str> {
+    let extension = name.get(name.len().checked_sub(".sql".len())?..)?;
+    (extension.eq_ignore_ascii_case(".sql")
+        && extension != ".sql"
+        && name.len() > ".sql".len()
+        && !name.starts_with('.'))
+    .then_some(extension)
 }
 
 /// The name of the file `migrate.toml`'s `schema = "..."` points at, when it
@@ -448,6 +477,23 @@ mod tests {
             diagnostics[0].message
         );
         assert!(diagnostics.iter().all(|d| !d.message.contains('\n')));
+    }
+
+    #[test]
+    fn only_a_dot_sql_in_another_case_is_misspelled() {
+        for (name, expected) in [
+            ("b2_x.SQL", Some(".SQL")),
+            ("b2_x.sQl", Some(".sQl")),
+            ("é.Sql", Some(".Sql")),
+            ("b2_x.sql", None),
+            (".b2_x.SQL", None),
+            (".SQL", None),
+            ("SQL", None),
+            ("b2_x.SQL.bak", None),
+            ("b2_x.ßql", None),
+        ] {
+            assert_eq!(misspelled_extension(name), expected, "{name}");
+        }
     }
 
     #[test]

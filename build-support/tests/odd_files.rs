@@ -47,3 +47,44 @@ fn a_parent_listed_twice_is_an_error() {
         "{rendered}"
     );
 }
+
+/// A revision file whose extension is `.sql` in another case is refused,
+/// named, rather than left out of the plan without a word (sqlx and
+/// Alembic skip such a file silently). Hidden files stay skipped.
+#[test]
+fn an_upper_case_extension_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("a1_first.sql"),
+        "-- revision: a1\n-- down_revision: none\n\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+    )
+    .expect("write");
+    for name in ["b2_second.SQL", "c3_third.Sql", ".#b2_second.SQL"] {
+        std::fs::write(
+            dir.path().join(name),
+            "-- revision: b2\n-- down_revision: a1\n\n-- migrate:upgrade\nCREATE TABLE u (id INT);\n",
+        )
+        .expect("write");
+    }
+    let options = Options::new().display_dir("migrations");
+    let failure = compile(dir.path(), &options).expect_err("refused");
+    let codes: Vec<&str> = failure.errors().map(|d| d.code.as_str()).collect();
+    let rendered = failure.render(Style::Plain);
+    assert_eq!(
+        codes,
+        ["illegal-file-name", "illegal-file-name"],
+        "{rendered}"
+    );
+    insta::assert_snapshot!(rendered);
+
+    // Renamed, the same file is a revision.
+    std::fs::remove_file(dir.path().join("c3_third.Sql")).expect("remove");
+    std::fs::rename(
+        dir.path().join("b2_second.SQL"),
+        dir.path().join("b2_second.sql"),
+    )
+    .expect("rename");
+    let compiled = compile(dir.path(), &options).expect("compiles");
+    let ids: Vec<&str> = compiled.revisions.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["a1", "b2"]);
+}

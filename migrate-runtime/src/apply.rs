@@ -305,9 +305,15 @@ impl<'m> Engine<'m> {
             _ => return,
         };
         self.session = self.conn.fetch_count(query).await.ok();
+        if let Some(session) = self.session {
+            // A statement the statement timeout stops is cancelled on the
+            // server and its answer read, so the failure is the statement's.
+            self.conn.cancel_with(self.backend.canceller(session));
+        }
     }
 
-    /// After a connection failure (or a timeout) while `script` ran:
+    /// After a connection failure (or a timeout) while `script` ran
+    /// (`statement`, when known):
     /// reconnects, waits for the failed session to end on the server (ending
     /// it after a grace period, so nothing it still runs can commit later),
     /// and reads what the version table says about the revision.
@@ -316,6 +322,7 @@ impl<'m> Engine<'m> {
         revision: &str,
         file: &str,
         script: Option<&RevisionScript<'_>>,
+        statement: Option<StatementRef>,
         error: &sqlx::Error,
     ) -> Error {
         self.conn.close_on_drop();
@@ -329,6 +336,8 @@ impl<'m> Engine<'m> {
             revision: revision.to_string(),
             file: file.to_string(),
             direction,
+            statement,
+            total: script.map(RevisionScript::total),
             found,
         }))
     }
@@ -507,7 +516,9 @@ impl<'m> Engine<'m> {
             if let Err(error) = self.commit().await {
                 if !self.lock_lost && is_connection_failure(&error) {
                     if let Some((revision, file)) = self.tx_last.take() {
-                        return Err(self.connection_lost(&revision, &file, None, &error).await);
+                        return Err(self
+                            .connection_lost(&revision, &file, None, None, &error)
+                            .await);
                     }
                 }
                 let message = database_message(&error);
@@ -792,10 +803,22 @@ impl<'m> Engine<'m> {
         any_committed: bool,
     ) -> Result<Outcome, Error> {
         if !self.lock_lost && is_connection_failure(&error) {
+            let statement = match chunk {
+                Chunk::Bare(part) => part.statement.clone(),
+                Chunk::Tx(_) => self.located.take(),
+            };
             return Err(self
-                .connection_lost(&script.revision, &script.file, Some(script), &error)
+                .connection_lost(
+                    &script.revision,
+                    &script.file,
+                    Some(script),
+                    statement,
+                    &error,
+                )
                 .await);
         }
+        // Read before the rollback's round trip resets it.
+        let timed_out = self.conn.cancelled();
         let message = database_message(&error);
         let mut rolled_back_revisions: Vec<String> =
             self.tx_revisions.drain(..).map(|r| r.revision).collect();
@@ -879,6 +902,7 @@ impl<'m> Engine<'m> {
                 Vec::new()
             },
             message,
+            timed_out,
             left_behind,
         })))
     }

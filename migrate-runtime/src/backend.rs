@@ -133,6 +133,8 @@ impl Backend<'_> {
                 broken: None,
                 timeout: statement_timeout,
                 probe: liveness.and_then(|every| self.probe(every)),
+                cancel: None,
+                cancelled: None,
             }),
             // The pool's own acquire timeout is the same bound: one message.
             Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => Err(Error::Database {
@@ -163,6 +165,79 @@ impl Backend<'_> {
         Some(Probe { every, target })
     }
 }
+
+impl Backend<'_> {
+    /// How to cancel what the server's session `session` runs, from a
+    /// second connection (none on SQLite, which runs in this process).
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables, unreachable_code)
+    )]
+    pub(crate) fn canceller(&self, session: i64) -> Option<Canceller> {
+        let target = match self {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => return None,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => ProbeTarget::Postgres(pool.connect_options()),
+            #[cfg(feature = "mysql")]
+            Backend::MySql(pool) => ProbeTarget::MySql(pool.connect_options()),
+        };
+        Some(Canceller { session, target })
+    }
+}
+
+/// Cancels the statement a session runs when the statement timeout fires on
+/// it: a second connection asks the server (`pg_cancel_backend`, `KILL
+/// QUERY`), and the session's own answer says what became of the statement.
+pub(crate) struct Canceller {
+    /// The server's id of the session (PostgreSQL pid, MySQL connection id).
+    session: i64,
+    target: ProbeTarget,
+}
+
+impl Canceller {
+    /// Asks the server to cancel the session's statement; `Ok` once asked.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_imports, unreachable_code)
+    )]
+    fn send(&self) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            use sqlx::{ConnectOptions as _, Connection as _};
+            match &self.target {
+                #[cfg(feature = "postgres")]
+                ProbeTarget::Postgres(options) => {
+                    let mut conn = options.connect().await?;
+                    let sql = format!("SELECT pg_cancel_backend({})", self.session);
+                    let asked: bool = sqlx::query_scalar(&sql).fetch_one(&mut conn).await?;
+                    let _ = conn.close().await;
+                    if asked {
+                        Ok(())
+                    } else {
+                        Err(sqlx::Error::Protocol(format!(
+                            "pg_cancel_backend({}) found no session to cancel",
+                            self.session
+                        )))
+                    }
+                }
+                #[cfg(feature = "mysql")]
+                ProbeTarget::MySql(options) => {
+                    let mut conn = options.connect().await?;
+                    let sql = format!("KILL QUERY {}", self.session);
+                    sqlx::Executor::execute(&mut conn, sqlx::raw_sql(&sql)).await?;
+                    let _ = conn.close().await;
+                    Ok(())
+                }
+                ProbeTarget::Never(never) => match *never {},
+            }
+        })
+    }
+}
+
+/// How long, at most, a statement the statement timeout cancelled is given
+/// to answer (the cancel's own connection included) before its connection
+/// is taken as lost (a frozen network cannot carry the cancel either).
+pub(crate) const CANCEL_GRACE: Duration = Duration::from_secs(2);
 
 /// Where a liveness probe connects: the pool's own connect options.
 enum ProbeTarget {
@@ -244,17 +319,25 @@ impl Probe {
     }
 }
 
+/// A round trip's result, and the statement timeout that fired on it when
+/// the runtime cancelled its statement and the server answered with an
+/// error (the statement did not complete; the connection is sound).
+type Watched<T> = (Result<T, sqlx::Error>, Option<Duration>);
+
 /// [`watched`] on a connection: when a timeout already fired on it
-/// (`broken`), that error again, without a round trip.
+/// (`broken`), that error again, without a round trip; with `cancel`, a
+/// statement timeout cancels the statement rather than give up on the
+/// connection.
 async fn guarded<T>(
     broken: Option<Timeout>,
     timeout: Option<Duration>,
     probe: Option<&Probe>,
+    cancel: Option<&Canceller>,
     future: impl std::future::Future<Output = Result<T, sqlx::Error>> + Send,
-) -> Result<T, sqlx::Error> {
+) -> Watched<T> {
     match broken {
-        Some(fired) => Err(fired.into_sqlx()),
-        None => watched(timeout, probe, future).await,
+        Some(fired) => (Err(fired.into_sqlx()), None),
+        None => watched_dyn(timeout, probe, cancel, std::pin::pin!(future)).await,
     }
 }
 
@@ -264,40 +347,80 @@ pub(crate) async fn watched<T>(
     probe: Option<&Probe>,
     future: impl std::future::Future<Output = Result<T, sqlx::Error>> + Send,
 ) -> Result<T, sqlx::Error> {
-    watched_dyn(timeout, probe, std::pin::pin!(future)).await
+    watched_dyn(timeout, probe, None, std::pin::pin!(future))
+        .await
+        .0
 }
 
 /// [`watched`] on a future behind a pointer: the future is polled in this
 /// one place whether or not a timeout or a probe is set, and this body is
 /// compiled once per result type rather than once per future (sqlx's
 /// futures are large, and the binary carries each copy).
+///
+/// When the statement timeout fires and `cancel` is set, the server is
+/// asked to cancel the statement and the session's own answer is awaited
+/// (within [`CANCEL_GRACE`], and no longer than the timeout itself): an
+/// error is the statement's end, told apart by the timeout returned with
+/// it; a success means it completed before the cancel reached it. No
+/// answer in time (a frozen network), or no canceller, and the round trip
+/// fails with [`Timeout::Statement`], the connection's state unknown.
 async fn watched_dyn<T>(
     timeout: Option<Duration>,
     probe: Option<&Probe>,
+    cancel: Option<&Canceller>,
     mut future: std::pin::Pin<
         &mut (dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + '_),
     >,
-) -> Result<T, sqlx::Error> {
+) -> Watched<T> {
+    use futures_util::future::Either;
     use std::task::Poll;
     let mut sleep = std::pin::pin!(timeout.map(tokio::time::sleep));
     let mut watch = std::pin::pin!(probe.map(Probe::watch));
-    std::future::poll_fn(|cx| {
+    let fired = std::future::poll_fn(|cx| {
         if let Poll::Ready(result) = future.as_mut().poll(cx) {
-            return Poll::Ready(result);
+            return Poll::Ready(Ok(result));
         }
         if let (Some(after), Some(sleep)) = (timeout, sleep.as_mut().as_pin_mut()) {
             if sleep.poll(cx).is_ready() {
-                return Poll::Ready(Err(Timeout::Statement(after).into_sqlx()));
+                return Poll::Ready(Err(after));
             }
         }
         if let Some(watch) = watch.as_mut().as_pin_mut() {
             if let Poll::Ready(error) = watch.poll(cx) {
-                return Poll::Ready(Err(error));
+                return Poll::Ready(Ok(Err(error)));
             }
         }
         Poll::Pending
     })
-    .await
+    .await;
+    let after = match fired {
+        Ok(result) => return (result, None),
+        Err(after) => after,
+    };
+    let timed_out = || (Err(Timeout::Statement(after).into_sqlx()), None);
+    let Some(cancel) = cancel else {
+        return timed_out();
+    };
+    let answer = tokio::time::timeout(after.min(CANCEL_GRACE), async {
+        match futures_util::future::select(cancel.send(), future.as_mut()).await {
+            // The statement ended before the server was asked.
+            Either::Right((result, _)) => (result, false),
+            Either::Left((asked, statement)) => {
+                if let Err(error) = &asked {
+                    tracing::debug!(%error, "could not cancel the statement");
+                }
+                (statement.await, asked.is_ok())
+            }
+        }
+    })
+    .await;
+    match answer {
+        Ok((Ok(value), _)) => (Ok(value), None),
+        Ok((Err(error), asked)) if !is_connection_failure(&error) => {
+            (Err(error), asked.then_some(after))
+        }
+        _ => timed_out(),
+    }
 }
 
 /// PostgreSQL's TCP keepalive for the migrator's sessions, set on the server
@@ -362,6 +485,12 @@ pub(crate) struct Conn {
     broken: Option<Timeout>,
     timeout: Option<Duration>,
     probe: Option<Probe>,
+    /// Cancels the session's statement when the statement timeout fires
+    /// (set once the session's server id is known).
+    cancel: Option<Canceller>,
+    /// The statement timeout, when the last round trip's statement was
+    /// cancelled by it.
+    cancelled: Option<Duration>,
 }
 
 enum Pooled {
@@ -392,12 +521,25 @@ macro_rules! with_conn {
 // `tokio::spawn`. Boxing checks `Send` at a concrete lifetime.
 impl Conn {
     /// After a timeout the protocol state is unknown: never reuse it.
-    fn settle<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+    fn settle<T>(&mut self, (result, cancelled): Watched<T>) -> Result<T, sqlx::Error> {
         if let Some(fired) = timeout_of(&result) {
             self.broken.get_or_insert(fired);
             self.close_on_drop();
         }
+        self.cancelled = cancelled;
         result
+    }
+
+    /// From now on, a statement timeout cancels the statement of the
+    /// session (`canceller`) instead of abandoning the connection.
+    pub(crate) fn cancel_with(&mut self, canceller: Option<Canceller>) {
+        self.cancel = canceller;
+    }
+
+    /// The statement timeout, when it cancelled the statement of the last
+    /// round trip (which then failed with the server's answer to the cancel).
+    pub(crate) fn cancelled(&self) -> Option<Duration> {
+        self.cancelled
     }
 
     /// Runs SQL text through the simple (text) protocol: one statement or,
@@ -409,7 +551,7 @@ impl Conn {
         Box::pin(async move {
             // `Executor::execute` rather than `RawSql::execute`, whose
             // future rustc cannot prove `Send` for every lifetime.
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::Executor::execute(&mut **c, sqlx::raw_sql(sql)).await.map(|_| ()))
             })
             .await;
@@ -425,7 +567,7 @@ impl Conn {
     ) -> BoxFuture<'a, (usize, Result<(), sqlx::Error>)> {
         Box::pin(async move {
             let mut completed = 0;
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
                 with_conn!(&mut self.inner, c => {
                     let mut results = sqlx::Executor::execute_many(&mut **c, sqlx::raw_sql(sql));
                     loop {
@@ -451,17 +593,23 @@ impl Conn {
         columns: usize,
     ) -> BoxFuture<'a, Result<Option<Vec<String>>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
-                with_conn!(&mut self.inner, c => {
-                    match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
-                        Some(row) => (0..columns)
-                            .map(|i| sqlx::Row::try_get::<String, _>(&row, i))
-                            .collect::<Result<Vec<String>, sqlx::Error>>()
-                            .map(Some),
-                        None => Ok(None),
-                    }
-                })
-            })
+            let result = guarded(
+                self.broken,
+                self.timeout,
+                self.probe.as_ref(),
+                self.cancel.as_ref(),
+                async {
+                    with_conn!(&mut self.inner, c => {
+                        match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
+                            Some(row) => (0..columns)
+                                .map(|i| sqlx::Row::try_get::<String, _>(&row, i))
+                                .collect::<Result<Vec<String>, sqlx::Error>>()
+                                .map(Some),
+                            None => Ok(None),
+                        }
+                    })
+                },
+            )
             .await;
             self.settle(result)
         })
@@ -477,24 +625,30 @@ impl Conn {
         integers: usize,
     ) -> BoxFuture<'a, Result<Option<TextAndIntegers>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
-                with_conn!(&mut self.inner, c => {
-                    match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
-                        Some(row) => {
-                            let text = sqlx::Row::try_get::<String, _>(&row, 0)?;
-                            let numbers = (1..=integers)
-                                .map(|i| {
-                                    sqlx::Row::try_get::<i64, _>(&row, i).or_else(|_| {
-                                        sqlx::Row::try_get::<i32, _>(&row, i).map(i64::from)
+            let result = guarded(
+                self.broken,
+                self.timeout,
+                self.probe.as_ref(),
+                self.cancel.as_ref(),
+                async {
+                    with_conn!(&mut self.inner, c => {
+                        match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
+                            Some(row) => {
+                                let text = sqlx::Row::try_get::<String, _>(&row, 0)?;
+                                let numbers = (1..=integers)
+                                    .map(|i| {
+                                        sqlx::Row::try_get::<i64, _>(&row, i).or_else(|_| {
+                                            sqlx::Row::try_get::<i32, _>(&row, i).map(i64::from)
+                                        })
                                     })
-                                })
-                                .collect::<Result<Vec<i64>, sqlx::Error>>()?;
-                            Ok(Some((text, numbers)))
+                                    .collect::<Result<Vec<i64>, sqlx::Error>>()?;
+                                Ok(Some((text, numbers)))
+                            }
+                            None => Ok(None),
                         }
-                        None => Ok(None),
-                    }
-                })
-            })
+                    })
+                },
+            )
             .await;
             self.settle(result)
         })
@@ -505,7 +659,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut **c).await)
             })
             .await;
@@ -518,7 +672,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<String>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, String>(sql).fetch_optional(&mut **c).await)
             })
             .await;
@@ -532,7 +686,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, String>(sql).fetch_all(&mut **c).await)
             })
             .await;
@@ -545,7 +699,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<(String, i64)>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
             })
             .await;
@@ -558,7 +712,7 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Vec<RawRow>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), async {
+            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
                 with_conn!(&mut self.inner, c => sqlx::query_as::<_, RawRow>(sql).fetch_all(&mut **c).await)
             })
             .await;
@@ -793,12 +947,13 @@ fn open<'a>(
             if single {
                 options.connect().await?.close().await?;
             }
+            let address = Address::of_postgres(&options);
             let pool = PgPoolOptions::new()
                 .acquire_timeout(timeout)
                 .max_connections(shape.max_connections)
                 .test_before_acquire(single)
-                .connect_with(options)
-                .await?;
+                .connect_with(options);
+            let pool = unless_refused(!single, address, pool).await?;
             Ok(MigrateConnection::Postgres(pool))
         })),
         #[cfg(feature = "mysql")]
@@ -813,21 +968,137 @@ fn open<'a>(
             if single {
                 options.connect().await?.close().await?;
             }
+            let address = Address::of_mysql(&options);
             let pool = MySqlPoolOptions::new()
                 .acquire_timeout(timeout)
                 .max_connections(shape.max_connections)
                 .test_before_acquire(single)
-                .connect_with(options)
-                .await?;
+                .connect_with(options);
+            let pool = unless_refused(!single, address, pool).await?;
             Ok(MigrateConnection::MySql(pool))
         })),
         _ => None,
     }
 }
 
+/// How long a fleet target's pool may wait for its first connection before
+/// a bare socket is opened to find out whether the server refuses it.
+/// Every healthy connection here took a few milliseconds; the pool's
+/// retries of a refused one sleep 10, 20, 40, 80 ms... in between.
+pub(crate) const REFUSAL_PROBE_AFTER: Duration = Duration::from_millis(200);
+
+/// Where a server listens, as sqlx's drivers connect to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Address {
+    /// A host name or address (an IPv6 one without its brackets) and a port.
+    Tcp(String, u16),
+    /// A Unix socket's path.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Unix(std::path::PathBuf),
+}
+
+impl Address {
+    /// PostgreSQL's: the socket `<dir>/.s.PGSQL.<port>` when the options
+    /// name a directory (`host=/run/postgresql`), else host and port.
+    #[cfg(feature = "postgres")]
+    fn of_postgres(options: &PgConnectOptions) -> Address {
+        let port = options.get_port();
+        let dir = match options.get_socket() {
+            Some(dir) => Some(dir.clone()),
+            None if options.get_host().starts_with('/') => Some(options.get_host().into()),
+            None => None,
+        };
+        match dir {
+            Some(dir) => Address::Unix(dir.join(format!(".s.PGSQL.{port}"))),
+            None => Address::tcp(options.get_host(), port),
+        }
+    }
+
+    /// MySQL's: the socket when the options name one, else host and port.
+    #[cfg(feature = "mysql")]
+    fn of_mysql(options: &MySqlConnectOptions) -> Address {
+        match options.get_socket() {
+            Some(path) => Address::Unix(path.clone()),
+            None => Address::tcp(options.get_host(), options.get_port()),
+        }
+    }
+
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    fn tcp(host: &str, port: u16) -> Address {
+        Address::Tcp(host.trim_matches(['[', ']']).to_string(), port)
+    }
+
+    /// Opens a bare socket to the address and closes it at once, before
+    /// any protocol: the operating system's answer, nothing else.
+    async fn reach(&self) -> std::io::Result<()> {
+        match self {
+            Address::Tcp(host, port) => tokio::net::TcpStream::connect((host.as_str(), *port))
+                .await
+                .map(drop),
+            #[cfg(unix)]
+            Address::Unix(path) => tokio::net::UnixStream::connect(path).await.map(drop),
+            #[cfg(not(unix))]
+            Address::Unix(_) => Err(std::io::ErrorKind::Unsupported.into()),
+        }
+    }
+}
+
+/// A pool's opening, failed at once when the server refuses connections
+/// (`watch`, a fleet target's pool). sqlx's pool takes a refused connection
+/// for a server starting up and retries it until its acquire timeout, then
+/// says only "pool timed out"; a single run opens one plain connection
+/// first to see the refusal, which a fleet does not (on MySQL it costs a
+/// query a target, and a connection on every server). So once the pool has
+/// waited [`REFUSAL_PROBE_AFTER`], a bare socket is opened to the server's
+/// address: refused, the opening fails with the system's error, as the
+/// single run's plain connection would; accepted (and closed before any
+/// protocol), or failing otherwise, the pool is left to finish or to time
+/// out. A pool that connects sooner never opens the socket.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+async fn unless_refused<T>(
+    watch: bool,
+    address: Address,
+    opening: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    if !watch {
+        return opening.await;
+    }
+    let refused = async {
+        tokio::time::sleep(REFUSAL_PROBE_AFTER).await;
+        match address.reach().await {
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => error,
+            _ => std::future::pending().await,
+        }
+    };
+    let opening = std::pin::pin!(opening);
+    let refused = std::pin::pin!(refused);
+    match futures_util::future::select(opening, refused).await {
+        futures_util::future::Either::Left((opened, _)) => opened,
+        futures_util::future::Either::Right((error, _)) => Err(sqlx::Error::Io(error)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn a_postgres_address_is_where_the_driver_connects() {
+        let address = |url: &str| Address::of_postgres(&PgConnectOptions::from_str(url).unwrap());
+        assert_eq!(
+            address("postgres://u:p@db.example:6543/app"),
+            Address::Tcp("db.example".into(), 6543)
+        );
+        assert_eq!(
+            address("postgres://u@[::1]/app"),
+            Address::Tcp("::1".into(), 5432)
+        );
+        assert_eq!(
+            address("postgres://u@%2Frun%2Fpostgresql:5433/app"),
+            Address::Unix("/run/postgresql/.s.PGSQL.5433".into())
+        );
+    }
 
     #[tokio::test]
     async fn connection_errors_never_show_the_password() {

@@ -63,6 +63,10 @@ pub struct StatementError {
     pub rolled_back_revisions: Vec<String>,
     /// The database's message.
     pub message: String,
+    /// The statement timeout, when it fired while the statement ran and the
+    /// runtime cancelled the statement (the message is then the server's
+    /// answer to the cancel).
+    pub timed_out: Option<Duration>,
     /// What the failed statement left behind, where the catalog shows it
     /// (a failed `CREATE INDEX CONCURRENTLY` keeps an INVALID index).
     pub left_behind: Option<String>,
@@ -79,7 +83,14 @@ impl fmt::Display for StatementError {
             )?,
             None => write!(f, " in {}", self.file)?,
         }
-        write!(f, ": {}", self.message)?;
+        match self.timed_out {
+            Some(after) => write!(
+                f,
+                ": the statement timeout ({after:?}) fired while it ran, and the runtime cancelled it (the server answered: {})",
+                self.message
+            )?,
+            None => write!(f, ": {}", self.message)?,
+        }
         if let Some(left) = &self.left_behind {
             write!(f, "; {left}")?;
         }
@@ -179,6 +190,10 @@ pub struct ConnectionLost {
     pub file: String,
     /// Which way it was moving.
     pub direction: Direction,
+    /// The statement that was running, when it could be pinned down.
+    pub statement: Option<StatementRef>,
+    /// How many statements the revision has in this direction, when known.
+    pub total: Option<usize>,
     /// What the version table shows about it afterwards.
     pub found: LostOutcome,
 }
@@ -204,9 +219,19 @@ impl fmt::Display for ConnectionLost {
         };
         write!(
             f,
-            "the connection failed during {} of revision {} ({}): {}; ",
-            self.direction, self.revision, self.file, self.cause
+            "the connection failed during {} of revision {} ",
+            self.direction, self.revision
         )?;
+        match (&self.statement, self.total) {
+            (Some(statement), Some(total)) => write!(
+                f,
+                "at {}:{} (statement {} of {total})",
+                self.file, statement.line, statement.index
+            )?,
+            (Some(statement), None) => write!(f, "at {}:{}", self.file, statement.line)?,
+            (None, _) => write!(f, "({})", self.file)?,
+        }
+        write!(f, ": {}; ", self.cause)?;
         match &self.found {
             LostOutcome::Committed => write!(
                 f,

@@ -284,3 +284,123 @@ async fn a_server_that_never_answers_hits_the_one_connect_timeout() {
     }
     drop(silent);
 }
+
+/// What a statement the statement timeout cut short is reported as: the
+/// revision, the statement's file and line, that the timeout cancelled it,
+/// and the revision's state, each claim checked against the version table,
+/// the catalog and the server's sessions. `sleep` is the backend's 30 s
+/// pause; `bare` runs the revision outside a transaction (on MySQL every
+/// statement commits on its own anyway).
+async fn statement_timeout_names_the_statement(t: &TestDb, sleep: &str, bare: bool) {
+    let plan = PlanBuilder::new()
+        .revision(
+            "a1",
+            &[],
+            &[(
+                !bare,
+                &[
+                    "CREATE TABLE before_pause (id INTEGER)",
+                    sleep,
+                    "CREATE TABLE after_pause (id INTEGER)",
+                ],
+            )],
+            &[(true, &["DROP TABLE before_pause"])],
+        )
+        .leak();
+    let migrator = Migrator::new(plan).statement_timeout(Some(Duration::from_secs(1)));
+    let started = std::time::Instant::now();
+    let error = migrator.upgrade(&t.db, "head").await.unwrap_err();
+    let elapsed = started.elapsed();
+    let text = error.to_string();
+    println!("{:?} ({elapsed:?}): {text}", t.kind);
+    // Well under the 30 s pause: the statement was cut short on the server.
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}: {text}");
+    let Error::Statement(failure) = &error else {
+        panic!("not a statement error: {text}");
+    };
+    assert_eq!(failure.revision, "a1");
+    assert_eq!(failure.timed_out, Some(Duration::from_secs(1)), "{text}");
+    let statement = failure.statement.as_ref().expect("the statement is named");
+    assert_eq!((statement.index, statement.line), (2, 8), "{text}");
+    assert!(
+        text.starts_with(
+            "upgrade of revision a1 failed at migrations/a1_test.sql:8 (statement 2 of 3): the statement timeout (1s) fired while it ran, and the runtime cancelled it (the server answered: "
+        ),
+        "{text}"
+    );
+    // Nothing still runs the pause on the server.
+    let running = match t.kind {
+        Kind::Postgres => "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND state = 'active' AND pid <> pg_backend_pid()",
+        _ => "SELECT CAST(COUNT(*) AS SIGNED) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(30)%'",
+    };
+    assert_eq!(scalar_i64(&t.db, running).await, 0, "the pause still runs");
+    let tables = t.tables().await;
+    let rows = migrator.history(&t.db).await.unwrap();
+    if bare || t.kind == Kind::MySql {
+        // The first statement committed on its own: the error says so, the
+        // catalog shows it, and the row records it, marked failed.
+        assert!(!failure.rolled_back, "{text}");
+        assert_eq!(failure.committed.len(), 1, "{text}");
+        assert!(
+            text.ends_with("; these statements ran and stay committed: #1 (migrations/a1_test.sql:7); the revision is marked failed: fix the database by hand, then `stamp` the revision it is now at"),
+            "{text}"
+        );
+        assert!(tables.contains("before_pause"), "{tables:?}");
+        assert!(!tables.contains("after_pause"), "{tables:?}");
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(
+            (rows[0].state, rows[0].statements_done),
+            (RowState::Failed, 1)
+        );
+        // The next run names the statement that did not complete.
+        let unresolved = migrator.unresolved(&t.db).await.unwrap();
+        assert_eq!(unresolved.len(), 1);
+        let stopped = unresolved[0].stopped_at.as_ref().expect("stopped_at");
+        assert_eq!((stopped.index, stopped.line), (2, 8));
+        let again = migrator
+            .upgrade(&t.db, "head")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            again.contains("; did not complete: #2 (migrations/a1_test.sql:8)")
+                && again.contains("not run: #3 (migrations/a1_test.sql:9)"),
+            "{again}"
+        );
+    } else {
+        // One transaction: rolled back, as the error says.
+        assert!(failure.rolled_back, "{text}");
+        assert!(
+            text.ends_with("; it was rolled back, the database is as before this revision"),
+            "{text}"
+        );
+        assert!(!tables.contains("before_pause"), "{tables:?}");
+        assert!(rows.is_empty(), "{rows:?}");
+        assert!(migrator.unresolved(&t.db).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn statement_timeout_names_the_statement_on_postgres() {
+    let Some(t) = TestDb::postgres("statement_timeout_names_the_statement_on_postgres").await
+    else {
+        return;
+    };
+    statement_timeout_names_the_statement(&t, "SELECT pg_sleep(30)", false).await;
+    t.drop_database().await;
+    let Some(t) = TestDb::postgres("statement_timeout_names_the_statement_on_postgres").await
+    else {
+        return;
+    };
+    statement_timeout_names_the_statement(&t, "SELECT pg_sleep(30)", true).await;
+    t.drop_database().await;
+}
+
+#[tokio::test]
+async fn statement_timeout_names_the_statement_on_mysql() {
+    let Some(t) = TestDb::mysql("statement_timeout_names_the_statement_on_mysql").await else {
+        return;
+    };
+    statement_timeout_names_the_statement(&t, "SELECT SLEEP(30)", false).await;
+    t.drop_database().await;
+}

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use migrate_runtime::fleet::{FleetOptions, FleetTarget, TargetOutcome};
 use migrate_runtime::{embed_migrations, MigrateConnection, Migrator, Plan};
 use migrate_test_support::with_database;
-use migrate_tests::{exec, server_url, TestDb};
+use migrate_tests::{exec, server_url, Kind, TestDb};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 static BLOG_POSTGRES: Plan = embed_migrations!("../examples/blog/migrations/postgres", unwatched);
@@ -313,4 +313,98 @@ async fn canary_and_stop_after_failures() {
     let report = migrator.upgrade_fleet(&targets, stop).await.unwrap();
     assert_eq!(report.summary(), "3 at head, 2 failed, 5 not run");
     assert!(matches!(report.targets[5].outcome, TargetOutcome::NotRun));
+}
+
+/// A port on this machine where nothing listens: bound, then let go.
+fn refusing_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A target whose server refuses the connection fails at once with the
+/// system's error, the target named and its password in no form, while the
+/// healthy target next to it goes on (before, the pool retried the refused
+/// connection for the whole connect timeout, 10 s, and the report said only
+/// that the timeout fired).
+async fn a_refused_target_fails_at_once(t: TestDb, plan: &'static Plan) {
+    let _serial = SERIAL.lock().await;
+    let scheme = t.url.split("://").next().unwrap();
+    let port = refusing_port();
+    // The password in clear, percent-encoded and decoded, must appear nowhere.
+    let refused = format!("{scheme}://app:hunter%402@127.0.0.1:{port}/tenant");
+    let targets = [
+        FleetTarget::database(&t.url).unwrap(),
+        FleetTarget::database(&refused).unwrap(),
+    ];
+    let started = std::time::Instant::now();
+    let report = Migrator::new(plan)
+        .upgrade_fleet(&targets, options(2))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(report.summary(), "1 at head, 1 failed", "{report:?}");
+    let failed = &report.targets[1];
+    let error = failed
+        .error()
+        .expect("the refused target failed")
+        .to_string();
+    let line = format!("{}: {error}", failed.target);
+    let json = report.to_json().to_string();
+    for text in [&line, &json] {
+        for secret in ["hunter", "%402", "hunter@2"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+    assert!(
+        failed.target.contains(&format!("127.0.0.1:{port}")) && failed.target.contains("***"),
+        "{line}"
+    );
+    assert!(
+        error.contains(&format!(
+            "could not connect to {scheme}://app:***@127.0.0.1:{port}/tenant"
+        )) && error.to_lowercase().contains("refused")
+            && !error.contains("timeout"),
+        "{line}"
+    );
+    // Well under the 10 s connect timeout, the healthy target included.
+    assert!(
+        failed.duration < std::time::Duration::from_secs(2),
+        "{line}: {:?}",
+        failed.duration
+    );
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    println!("{line} ({:?}; the run {elapsed:?})", failed.duration);
+    // The healthy target is at head: its version table says so.
+    let TargetOutcome::Moved(moved) = &report.targets[0].outcome else {
+        panic!("{:?}", report.targets[0]);
+    };
+    let integer = if t.kind == Kind::Postgres {
+        "BIGINT"
+    } else {
+        "SIGNED"
+    };
+    let applied = t
+        .scalar(&format!(
+            "SELECT CAST(COUNT(*) AS {integer}) FROM migrate_version WHERE state = 'applied'"
+        ))
+        .await;
+    assert_eq!(applied, moved.revisions.len() as i64);
+    assert!(applied > 0);
+    t.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_refused_postgres_target_fails_at_once() {
+    let Some(t) = TestDb::postgres("a_refused_postgres_target_fails_at_once").await else {
+        return;
+    };
+    a_refused_target_fails_at_once(t, &BLOG_POSTGRES).await;
+}
+
+#[tokio::test]
+async fn a_refused_mysql_target_fails_at_once() {
+    let Some(t) = TestDb::mysql("a_refused_mysql_target_fails_at_once").await else {
+        return;
+    };
+    a_refused_target_fails_at_once(t, &LINEAR).await;
 }
