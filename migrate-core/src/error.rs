@@ -99,6 +99,13 @@ pub enum ResolveError {
         /// The database's current heads.
         current: Vec<String>,
     },
+    /// `history -r A:B` where `A` is not `B` nor one of its ancestors
+    /// (Alembic's `RangeNotAncestorError`).
+    #[error("requested range `{range}` does not refer to ancestor/descendant revisions along the same branch")]
+    RangeNotOnOneBranch {
+        /// The range as given.
+        range: String,
+    },
     /// A stamp whose version-table bookkeeping would contradict itself.
     #[error("cannot stamp `{target}`: {reason}")]
     Stamp {

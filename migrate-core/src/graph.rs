@@ -43,6 +43,19 @@ pub struct Graph {
     up: Vec<Vec<usize>>,
     /// Inverse of `down` and `deps` (Alembic's `_all_nextrev`).
     all_up: Vec<Vec<usize>>,
+    /// For each revision, the revisions whose branch labels it carries
+    /// (Alembic's `_add_branches`), in plan order.
+    label_owners: Vec<Vec<usize>>,
+}
+
+/// A history range's lower end: revisions, or (`-N`) where the walk down
+/// from each head arrived (`None`: past base).
+enum Lower {
+    Revisions(Vec<usize>),
+    Walked {
+        target: Target,
+        walks: Vec<Option<Pos>>,
+    },
 }
 
 /// Where a walk stands: before anything, at `base`, or at a revision.
@@ -167,7 +180,9 @@ impl Graph {
             normalized: Vec::new(),
             up,
             all_up,
+            label_owners: Vec::new(),
         };
+        graph.label_owners = graph.inherit_labels();
         graph.normalized = (0..count)
             .map(|index| {
                 let mut list = graph.down[index].clone();
@@ -325,19 +340,52 @@ impl Graph {
             .collect()
     }
 
-    /// The branch labels of a revision as Alembic shows them: its own, those
-    /// of its ancestors, and labels of the unbranched line just below it.
+    /// The branch labels of a revision as Alembic shows them (`heads`,
+    /// `history`, `show`) and filters by (`<label>@...` as a range's lower
+    /// end): its own, and those it inherits (see [`Graph::inherit_labels`]).
     pub fn branch_labels(&self, index: usize) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        for (owner, labels) in self.labels.iter().enumerate() {
-            if labels.is_empty() {
+        self.label_owners[index]
+            .iter()
+            .flat_map(|owner| self.labels[*owner].iter().cloned())
+            .collect()
+    }
+
+    /// Alembic's `RevisionMap._add_branches`: a labelled revision's labels go
+    /// to every `down_revision` descendant, and, when those descendants form
+    /// one unbranched line (no revision among them is a merge or has two
+    /// children, `depends_on` children included), also down the line below
+    /// the labelled revision until a merge or such a branch point. (Alembic
+    /// walks down from the last descendant it visited; on a line that walk
+    /// reaches the labelled revision and goes on, elsewhere it stops at the
+    /// first fork, so this rule is what it computes, in any visiting order.)
+    fn inherit_labels(&self) -> Vec<Vec<usize>> {
+        let forks = |index: usize| self.all_up[index].len() > 1 || self.down[index].len() > 1;
+        let mut owners: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); self.len()];
+        for owner in 0..self.len() {
+            if self.labels[owner].is_empty() {
                 continue;
             }
-            if self.descendants_versioned([owner]).contains(&index) {
-                out.extend(labels.iter().cloned());
+            let line = self.descendants_versioned([owner]);
+            let unbranched = !line.iter().any(|index| forks(*index));
+            for index in line {
+                owners[index].insert(owner);
+            }
+            if !unbranched {
+                continue;
+            }
+            let mut below = self.down[owner].first().copied();
+            while let Some(index) = below {
+                if forks(index) {
+                    break;
+                }
+                owners[index].insert(owner);
+                below = self.down[index].first().copied();
             }
         }
-        out
+        owners
+            .into_iter()
+            .map(|set| set.into_iter().collect())
+            .collect()
     }
 
     /// The plan order (parents and dependencies first) for `nodes`, ordered
@@ -567,6 +615,19 @@ impl Graph {
         steps: i64,
         branch: Option<&str>,
     ) -> Result<Option<Pos>, ResolveError> {
+        self.walk_with(target, start, steps, branch, false)
+    }
+
+    /// [`walk`](Self::walk); with `clamp`, a walk past the end stops at the
+    /// last revision it reached (Alembic's `no_overwalk=False`).
+    fn walk_with(
+        &self,
+        target: &Target,
+        start: Pos,
+        steps: i64,
+        branch: Option<&str>,
+        clamp: bool,
+    ) -> Result<Option<Pos>, ResolveError> {
         let mut at = start;
         for _ in 0..steps.unsigned_abs() {
             let options: Vec<Pos> = if steps > 0 {
@@ -594,6 +655,7 @@ impl Graph {
                 }
             };
             match options.as_slice() {
+                [] if clamp => return Ok(Some(at)),
                 [] => return Ok(None),
                 [one] => at = *one,
                 several => {
@@ -627,6 +689,252 @@ impl Graph {
             Some(index) => Pos::Rev(index),
             None => Pos::Nothing,
         })
+    }
+
+    // ----- history -----
+
+    /// The revisions `history -r lower:upper` lists, from a database at
+    /// `current` (its current heads; `current` as an end stands for them):
+    /// Alembic's `walk_revisions`, i.e. `_collect_upgrade_revisions` with
+    /// both ends included and no implicit base.
+    ///
+    /// - `lower`: empty or `base`, `current`, a revision (`get_revisions`),
+    ///   or `-N` / `<label>@-N`: N steps down from each head (of that branch).
+    /// - `upper`: empty or `heads`, `current`, a revision, or a relative
+    ///   target, relative to `lower` (`base:+2`, `current:+1`); a walk past
+    ///   the end stops at the end, as Alembic's `history` does.
+    ///
+    /// `lower` must be `upper` or below it, else
+    /// [`ResolveError::RangeNotOnOneBranch`].
+    pub fn history_range(
+        &self,
+        lower: &str,
+        upper: &str,
+        current: &[usize],
+    ) -> Result<BTreeSet<usize>, ResolveError> {
+        let range = format!("{lower}:{upper}");
+        if lower == "current" && upper == "current" {
+            // Alembic stands `current` for the database's heads at the upper
+            // end only; the lower one is then no revision.
+            return Err(ResolveError::UnknownRevision {
+                reference: "current".to_string(),
+            });
+        }
+        let mut targets = match upper {
+            // At base, `current` is no revision, and Alembic's `head or
+            // "heads"` takes that for the heads.
+            "" | "heads" => self.revisions("heads")?,
+            "current" if current.is_empty() => self.revisions("heads")?,
+            "current" => current.to_vec(),
+            _ => {
+                let target: Target = upper.parse()?;
+                match &target {
+                    Target::Absolute { .. } => self.revisions(upper)?,
+                    Target::Relative { .. } => {
+                        vec![self.range_upper(&target, lower, current)?]
+                    }
+                }
+            }
+        };
+        // `<label>@...` as the lower end keeps the targets carrying that
+        // label; `<id>@...` the one label that revision carries.
+        if let Some((branch, _)) = lower.split_once('@') {
+            let label = match self.labelled(branch) {
+                Some(_) => Some(branch.to_string()),
+                None => {
+                    let revision = self.lookup(branch)?;
+                    let labels = self.branch_labels(revision);
+                    match (self.id(revision) == branch, labels.len()) {
+                        (true, 1) => labels.into_iter().next(),
+                        (true, _) => {
+                            return Err(ResolveError::NoSuchBranch {
+                                branch: branch.to_string(),
+                            })
+                        }
+                        (false, _) => None,
+                    }
+                }
+            };
+            targets.retain(|t| {
+                label
+                    .as_ref()
+                    .is_some_and(|label| self.branch_labels(*t).contains(label))
+            });
+        }
+        let required = self.checked_ancestors(&targets)?;
+        let not_on_one_branch = || ResolveError::RangeNotOnOneBranch {
+            range: range.clone(),
+        };
+        let lower_revs = match self.range_lower(lower, current)? {
+            Lower::Revisions(revisions) => revisions,
+            Lower::Walked { target, walks } => {
+                // Alembic checks the walks that arrived, then, when the first
+                // one went past base, walks down from the upper end instead.
+                let mut revisions = Vec::new();
+                for walk in &walks {
+                    match walk {
+                        Some(Pos::Rev(index)) if required.contains(index) => revisions.push(*index),
+                        // A walk landing on `base`, which no range holds.
+                        Some(_) => return Err(not_on_one_branch()),
+                        None => {}
+                    }
+                }
+                match walks.first() {
+                    Some(None) => self.range_lower_fallback(&target, upper, current)?,
+                    _ if walks.iter().any(Option::is_none) => {
+                        return Err(ResolveError::WalkedTooFar {
+                            target: target.to_string(),
+                        })
+                    }
+                    _ => revisions,
+                }
+            }
+        };
+        if lower_revs.iter().any(|rev| !required.contains(rev)) {
+            return Err(not_on_one_branch());
+        }
+        let below = self.checked_ancestors(&lower_revs)?;
+        let mut needs: BTreeSet<usize> = required.difference(&below).copied().collect();
+        needs.extend(lower_revs.iter().copied());
+        if !lower_revs.is_empty() {
+            let above = self.descendants_versioned(lower_revs.iter().copied());
+            needs.retain(|rev| above.contains(rev));
+        }
+        Ok(needs)
+    }
+
+    /// The lower end of a history range (see [`Graph::history_range`]):
+    /// revisions, or for `-N` the walk down from each head.
+    fn range_lower(&self, lower: &str, current: &[usize]) -> Result<Lower, ResolveError> {
+        match lower {
+            "" | "base" => return Ok(Lower::Revisions(Vec::new())),
+            "current" => return Ok(Lower::Revisions(current.to_vec())),
+            _ => {}
+        }
+        let unknown = |reference: &str| ResolveError::UnknownRevision {
+            reference: reference.to_string(),
+        };
+        let target = lower.parse::<Target>()?;
+        let (branch, steps) = match &target {
+            Target::Absolute { .. } => return self.revisions(lower).map(Lower::Revisions),
+            Target::Relative {
+                branch,
+                symbol: None,
+                steps,
+            } if *steps < 0 => (branch.clone(), *steps),
+            // `get_revisions` reads no other relative form.
+            Target::Relative { .. } => return Err(unknown(lower)),
+        };
+        let mut heads = self.real_heads();
+        if let Some(branch) = &branch {
+            if self.labelled(branch).is_none() {
+                return Err(unknown(branch));
+            }
+            heads.retain(|head| self.branch_labels(*head).contains(branch));
+        }
+        let mut walks = Vec::with_capacity(heads.len());
+        for head in heads {
+            walks.push(self.walk(&target, Pos::Rev(head), steps, None)?);
+        }
+        Ok(Lower::Walked { target, walks })
+    }
+
+    /// `-N` as a range's lower end when the walk from the first head goes
+    /// past base: Alembic walks N down from the upper end instead, stopping
+    /// at base (`_parse_downgrade_target` with the upper end as the state).
+    fn range_lower_fallback(
+        &self,
+        target: &Target,
+        upper: &str,
+        current: &[usize],
+    ) -> Result<Vec<usize>, ResolveError> {
+        let Target::Relative {
+            branch: None,
+            steps,
+            ..
+        } = target
+        else {
+            return Err(ResolveError::WalkedTooFar {
+                target: target.to_string(),
+            });
+        };
+        let from = match upper {
+            "current" => *current
+                .first()
+                .ok_or_else(|| self.too_far(target, current))?,
+            // Alembic takes `heads@heads` for a branch, which it is not.
+            "" => {
+                return Err(ResolveError::UnknownRevision {
+                    reference: "heads".to_string(),
+                })
+            }
+            other => self.lookup(other)?,
+        };
+        match self.walk_with(target, Pos::Rev(from), *steps, None, true)? {
+            Some(Pos::Rev(index)) => Ok(vec![index]),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// A relative upper end of a history range: from its symbol, or from the
+    /// lower end (as Alembic's `_parse_upgrade_target` reads it); a walk
+    /// past the end stops there.
+    fn range_upper(
+        &self,
+        target: &Target,
+        lower: &str,
+        current: &[usize],
+    ) -> Result<usize, ResolveError> {
+        let Target::Relative {
+            branch,
+            symbol,
+            steps,
+        } = target
+        else {
+            return Err(ResolveError::InvalidTarget {
+                input: target.to_string(),
+                reason: "expected a relative target".to_string(),
+            });
+        };
+        let start = match symbol {
+            Some(symbol) if *steps > 0 => self.start(symbol, None)?,
+            Some(symbol) => self.start(symbol, branch.as_deref())?,
+            None if *steps < 0 => {
+                return Err(ResolveError::InvalidMove {
+                    target: target.to_string(),
+                    reason: "the upper end of a range moves up from the lower end; use `+N`"
+                        .to_string(),
+                })
+            }
+            None => match lower {
+                "" | "base" => Pos::Nothing,
+                "current" => match current {
+                    [] => Pos::Nothing,
+                    [one] => Pos::Rev(*one),
+                    several => {
+                        return Err(ResolveError::AmbiguousRelative {
+                            target: target.to_string(),
+                            current: self.ids(several),
+                        })
+                    }
+                },
+                _ => {
+                    if lower.parse::<Target>()?.is_relative_to_current() {
+                        return Err(ResolveError::UnknownRevision {
+                            reference: lower.to_string(),
+                        });
+                    }
+                    self.start(lower, None)?
+                }
+            },
+        };
+        let walk_branch = if *steps > 0 { branch.as_deref() } else { None };
+        match self.walk_with(target, start, *steps, walk_branch, true)? {
+            Some(Pos::Rev(index)) => Ok(index),
+            _ => Err(ResolveError::WalkedTooFar {
+                target: target.to_string(),
+            }),
+        }
     }
 
     // ----- upgrade -----
@@ -914,8 +1222,22 @@ impl Graph {
     /// `_stamp_revs` and the version-table bookkeeping of its steps. No
     /// migration runs; the applied set becomes the ancestors of the result.
     pub fn stamp(&self, current: &[usize], target: &Target) -> Result<Vec<usize>, ResolveError> {
-        let text =
-            match target {
+        self.stamp_all(current, std::slice::from_ref(target))
+    }
+
+    /// `stamp a b ...`: several destinations in one stamp, as Alembic takes
+    /// them. The heads each destination shares a lineage with are gathered
+    /// over all of them first, then each destination is one step, in the
+    /// order given; `base` among other destinations stands for nothing
+    /// (Alembic's `get_revisions` of the tuple skips it).
+    pub fn stamp_all(
+        &self,
+        current: &[usize],
+        targets: &[Target],
+    ) -> Result<Vec<usize>, ResolveError> {
+        let mut texts = Vec::with_capacity(targets.len());
+        for target in targets {
+            texts.push(match target {
                 Target::Absolute { branch, symbol } => match branch {
                     Some(branch) => format!("{branch}@{symbol}"),
                     None => symbol.clone(),
@@ -926,13 +1248,20 @@ impl Graph {
                         "`stamp` takes a revision, `head`, `heads` or `base`, not a relative move"
                             .to_string(),
                 }),
-            };
+            });
+        }
+        let shown = texts.join(" ");
         let conflict = |reason: String| ResolveError::Stamp {
-            target: target.to_string(),
+            target: shown.clone(),
             reason,
         };
-        let filtered = self.filter_for_lineage(current, &text, true)?;
-        let destinations = self.revisions(&text)?;
+        let mut filtered = Vec::new();
+        let mut destinations = Vec::new();
+        for text in &texts {
+            filtered.extend(self.filter_for_lineage(current, text, true)?);
+            destinations.extend(self.revisions(text)?);
+        }
+        dedup(&mut filtered);
         let mut rows: Vec<usize> = current.to_vec();
         let remove = |rows: &mut Vec<usize>, index: usize| -> Result<(), ResolveError> {
             match rows.iter().position(|row| *row == index) {
@@ -1018,6 +1347,90 @@ mod tests {
         );
         let error = graph.downgrade(&[1, 2], &t("-1")).unwrap_err().to_string();
         assert!(error.contains("`downgrade b2d4f6081c23-1`"), "{error}");
+    }
+
+    /// The line `a - b - c - d` with `x` on `c`, and `e` off `a` with `y`.
+    fn labelled_line() -> Graph {
+        Graph::new(&[
+            node("aaaa", &[], &[], &[]),
+            node("bbbb", &["aaaa"], &[], &[]),
+            node("cccc", &["bbbb"], &[], &["x"]),
+            node("dddd", &["cccc"], &[], &[]),
+            node("eeee", &["aaaa"], &[], &["y"]),
+        ])
+    }
+
+    #[test]
+    fn labels_go_up_the_branch_and_down_to_its_fork() {
+        let graph = labelled_line();
+        let labels =
+            |index: usize| -> Vec<String> { graph.branch_labels(index).into_iter().collect() };
+        // `a` is a branch point: `x` stops above it, `y` too.
+        assert!(labels(0).is_empty());
+        assert_eq!(labels(1), ["x"]);
+        assert_eq!(labels(2), ["x"]);
+        assert_eq!(labels(3), ["x"]);
+        assert_eq!(labels(4), ["y"]);
+        // A fork above the labelled revision keeps the label off its ancestors.
+        let forked = Graph::new(&[
+            node("aaaa", &[], &[], &[]),
+            node("bbbb", &["aaaa"], &[], &["x"]),
+            node("cccc", &["bbbb"], &[], &[]),
+            node("dddd", &["bbbb"], &[], &[]),
+        ]);
+        assert!(forked.branch_labels(0).is_empty());
+        assert_eq!(
+            forked.branch_labels(3).into_iter().collect::<Vec<_>>(),
+            ["x"]
+        );
+    }
+
+    #[test]
+    fn history_ranges_take_relative_ends() {
+        let graph = labelled_line();
+        let range = |lower: &str, upper: &str, current: &[usize]| {
+            graph
+                .history_range(lower, upper, current)
+                .map(|set| set.into_iter().collect::<Vec<_>>())
+        };
+        assert_eq!(range("base", "+1", &[]).unwrap(), [0]);
+        assert!(matches!(
+            range("base", "+2", &[]),
+            Err(ResolveError::AmbiguousWalk { .. })
+        ));
+        assert_eq!(range("bbbb", "+2", &[]).unwrap(), [1, 2, 3]);
+        assert_eq!(range("current", "+1", &[1]).unwrap(), [1, 2]);
+        assert_eq!(range("current", "", &[2]).unwrap(), [2, 3]);
+        assert_eq!(range("x@-1", "", &[]).unwrap(), [2, 3]);
+        assert_eq!(range("", "dddd-2", &[]).unwrap(), [0, 1]);
+        // Past the end, the walk stops at the end.
+        assert_eq!(range("cccc", "+9", &[]).unwrap(), [2, 3]);
+        // `:current` at base is every revision, as Alembic's `head or "heads"`.
+        assert_eq!(range("", "current", &[]).unwrap().len(), 5);
+        assert!(matches!(
+            range("dddd", "bbbb", &[]),
+            Err(ResolveError::RangeNotOnOneBranch { .. })
+        ));
+        assert!(range("+1", "", &[]).is_err());
+        assert!(range("", "-1", &[]).is_err());
+    }
+
+    #[test]
+    fn stamp_takes_several_revisions() {
+        let graph = labelled_line();
+        assert_eq!(
+            graph.stamp_all(&[], &[t("dddd"), t("eeee")]).unwrap(),
+            [3, 4]
+        );
+        assert_eq!(
+            graph.stamp_all(&[3, 4], &[t("base")]).unwrap(),
+            Vec::<usize>::new()
+        );
+        // `base` among other revisions stands for nothing.
+        assert_eq!(
+            graph.stamp_all(&[3], &[t("base"), t("eeee")]).unwrap(),
+            [3, 4]
+        );
     }
 
     #[test]

@@ -216,9 +216,9 @@ pub enum Command {
     },
     /// Record TARGET as applied without running any SQL (`--adopt TOOL`: what TOOL's table says).
     Stamp {
-        /// The revision to record.
-        #[arg(allow_hyphen_values = true, required_unless_present = "adopt")]
-        target: Option<String>,
+        /// The revision(s) to record; several (`stamp a b`) as in Alembic.
+        #[arg(allow_hyphen_values = true, required_unless_present = "adopt", num_args = 1..)]
+        target: Vec<String>,
         /// First empty the version table (rows this plan does not know
         /// included), then stamp from base, as Alembic's `--purge`.
         #[arg(long, conflicts_with = "adopt")]
@@ -313,8 +313,9 @@ pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
 #[derive(Debug, Clone, clap::Args)]
 pub struct HistoryArgs {
     /// A range `A:B` (both included); `A:` runs to the heads, `:B` from the base;
-    /// `current` names the database's revisions (`-r current:` lists what is pending).
-    #[arg(short = 'r', long = "rev-range")]
+    /// `current` names the database's revisions (`-r current:` lists what is pending);
+    /// relative ends as in Alembic (`-r base:+2`, `-r current:+1`, `-r -3:`).
+    #[arg(short = 'r', long = "rev-range", allow_hyphen_values = true)]
     pub rev_range: Option<String>,
     /// Mark the revisions the database is at with `(current)`.
     #[arg(short = 'i', long = "indicate-current")]

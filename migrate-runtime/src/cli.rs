@@ -184,6 +184,20 @@ impl<'p> Shape<'p> {
             .is_some_and(|position| self.heads.contains(&position))
     }
 
+    /// The branch labels Alembic shows for `revision`: its own and those it
+    /// inherits along its branch (`migrate_core::Graph::branch_labels`),
+    /// sorted.
+    fn labels(&self, revision: &Revision) -> Vec<String> {
+        match self.graph.position(revision.id()) {
+            Some(position) => self.graph.branch_labels(position).into_iter().collect(),
+            None => revision
+                .branch_labels()
+                .iter()
+                .map(|label| label.to_string())
+                .collect(),
+        }
+    }
+
     /// Revisions naming `id` in `down_revision` (not `depends_on`).
     fn children(&self, id: &str) -> Vec<&'p Revision> {
         match self.graph.position(id) {
@@ -194,23 +208,6 @@ impl<'p> Shape<'p> {
                 .map(|child| &self.plan.revisions()[*child])
                 .collect(),
             None => Vec::new(),
-        }
-    }
-
-    /// `id` and every revision it needs, or that needs it (`up`), transitively.
-    fn related(&self, id: &str, up: bool) -> BTreeSet<String> {
-        match self.graph.position(id) {
-            Some(position) => {
-                let set = if up {
-                    self.graph.descendants([position])
-                } else {
-                    self.graph.ancestors([position])
-                };
-                set.into_iter()
-                    .map(|position| self.graph.id(position).to_string())
-                    .collect()
-            }
-            None => BTreeSet::from([id.to_string()]),
         }
     }
 }
@@ -230,8 +227,9 @@ pub fn resolve_revision<'p>(plan: &'p Plan, ident: &str) -> Result<Option<&'p Re
 /// The markers Alembic prints after an id: `(label) (head) (current) (branchpoint) (mergepoint)`.
 fn markers(shape: &Shape<'_>, revision: &Revision, current: &BTreeSet<String>) -> String {
     let mut out = String::new();
-    if !revision.branch_labels().is_empty() {
-        let _ = write!(out, " ({})", revision.branch_labels().join(", "));
+    let labels = shape.labels(revision);
+    if !labels.is_empty() {
+        let _ = write!(out, " ({})", labels.join(", "));
     }
     if shape.is_head(revision.id()) {
         out.push_str(" (head)");
@@ -296,8 +294,9 @@ fn log_entry(shape: &Shape<'_>, revision: &Revision, current: &BTreeSet<String>)
         let ids: Vec<&str> = branches.iter().map(|child| child.id()).collect();
         let _ = writeln!(out, "Branches into: {}", ids.join(", "));
     }
-    if !revision.branch_labels().is_empty() {
-        let _ = writeln!(out, "Branch names: {}", revision.branch_labels().join(", "));
+    let labels = shape.labels(revision);
+    if !labels.is_empty() {
+        let _ = writeln!(out, "Branch names: {}", labels.join(", "));
     }
     let _ = writeln!(out, "Path: {}", revision.file());
     let _ = writeln!(out);
@@ -344,56 +343,28 @@ pub fn history(
     let shape = Shape::new(plan);
     let mut selected: Option<BTreeSet<String>> = None;
     if let Some(range) = range {
-        let Some((lower, upper)) = range.split_once(':') else {
+        let Some((lower, upper)) = range.trim().split_once(':') else {
             return Err(Error::BadRange(range.to_string()));
         };
-        let lower = lower.trim();
-        let upper = upper.trim();
-        // The ends that name a revision, resolved once.
-        let named = |end: &str, words: &[&str]| match words.contains(&end) {
-            true => Ok(None),
-            false => resolve_revision(plan, end),
-        };
-        let low = named(lower, &["", "base", "current"])?;
-        let high = named(upper, &["", "heads", "current"])?;
-        // Two revisions named: the lower end must be the upper one or one
-        // of its ancestors, as Alembic requires (an inverted or unrelated
-        // pair is an error there, not an empty list).
-        if let (Some(low), Some(high)) = (low, high) {
-            if !shape.related(low.id(), true).contains(high.id()) {
-                return Err(Error::RangeNotOnOneBranch(range.to_string()));
-            }
-        }
-        // `current` stands for the database's heads (Alembic's `-r current:`).
-        let above = match lower {
-            "" | "base" => None,
-            "current" if current.is_empty() => None,
-            "current" => Some(
-                current
-                    .iter()
-                    .flat_map(|id| shape.related(id, true))
-                    .collect(),
-            ),
-            _ => low.map(|r| shape.related(r.id(), true)),
-        };
-        let below = match upper {
-            "" | "heads" => None,
-            "current" => Some(
-                current
-                    .iter()
-                    .flat_map(|id| shape.related(id, false))
-                    .collect(),
-            ),
-            _ => Some(high.map_or_else(BTreeSet::new, |r| shape.related(r.id(), false))),
-        };
-        let all: BTreeSet<String> = plan
-            .revisions()
+        let heads: Vec<usize> = current
             .iter()
-            .map(|r| r.id().to_string())
+            .filter_map(|id| shape.graph.position(id))
             .collect();
-        let above = above.unwrap_or_else(|| all.clone());
-        let below = below.unwrap_or(all);
-        selected = Some(above.intersection(&below).cloned().collect());
+        let found = shape
+            .graph
+            .history_range(lower.trim(), upper.trim(), &heads)
+            .map_err(|error| match error {
+                migrate_core::ResolveError::RangeNotOnOneBranch { .. } => {
+                    Error::RangeNotOnOneBranch(range.to_string())
+                }
+                other => Error::Migrate(crate::graph::error(other, crate::Direction::Upgrade)),
+            })?;
+        selected = Some(
+            found
+                .into_iter()
+                .map(|position| shape.graph.id(position).to_string())
+                .collect(),
+        );
     }
     let mut text = String::new();
     let mut entries = Vec::new();
@@ -492,10 +463,15 @@ pub fn branches(plan: &Plan) -> Report {
     }
 }
 
-/// `show REV`: the `log_entry` block of one revision.
+/// `show REV`: the `log_entry` block of each revision `REV` names, as
+/// Alembic's `get_revisions`: one for an id, each head for `heads`, each of
+/// the database's heads for `current` (`current` holds them), none for
+/// `base`. The JSON is the revision's object, `null` for none, and an array
+/// for several.
 pub fn show(plan: &Plan, ident: &str, current: &BTreeSet<String>) -> Result<Report, Error> {
     let shape = Shape::new(plan);
-    if ident.trim().is_empty() {
+    let ident = ident.trim();
+    if ident.is_empty() {
         // Alembic refuses an empty revision too (`show ''` fails there).
         return Err(Error::Migrate(crate::graph::error(
             migrate_core::ResolveError::InvalidTarget {
@@ -506,16 +482,34 @@ pub fn show(plan: &Plan, ident: &str, current: &BTreeSet<String>) -> Result<Repo
             crate::Direction::Upgrade,
         )));
     }
-    match resolve_revision(plan, ident)? {
-        Some(revision) => Ok(Report {
-            text: log_entry(&shape, revision, current),
-            json: revision_json(&shape, revision, current),
-        }),
-        None => Ok(Report {
-            text: "Rev: <base>\n".to_string(),
-            json: Value::Null,
-        }),
+    let positions: Vec<usize> = if ident == "current" {
+        let mut found: Vec<usize> = current
+            .iter()
+            .filter_map(|id| shape.graph.position(id))
+            .collect();
+        found.sort_unstable();
+        found
+    } else {
+        shape
+            .graph
+            .revisions(ident)
+            .map_err(|e| crate::graph::error(e, crate::Direction::Upgrade))?
+    };
+    // Alembic's `show` marks no revision `(current)`.
+    let none = BTreeSet::new();
+    let mut text = String::new();
+    let mut entries = Vec::new();
+    for position in positions {
+        let revision = &plan.revisions()[position];
+        text.push_str(&log_entry(&shape, revision, &none));
+        entries.push(revision_json(&shape, revision, &none));
     }
+    let json = match entries.len() {
+        0 => Value::Null,
+        1 => entries.remove(0),
+        _ => Value::Array(entries),
+    };
+    Ok(Report { text, json })
 }
 
 /// `migrator` with the options of an `upgrade` / `downgrade`.
@@ -657,9 +651,14 @@ pub async fn execute_fleet(
             purge,
             adopt,
         } => {
-            let (Some(target), None) = (target, adopt) else {
+            if adopt.is_some() {
                 return Err(Error::Usage(
                     "`stamp --adopt` takes over one database at a time, not a `--fleet` or `--targets-query`".to_string(),
+                ));
+            }
+            let [target] = target.as_slice() else {
+                return Err(Error::Usage(
+                    "`stamp` over a `--fleet` or `--targets-query` records one revision".to_string(),
                 ));
             };
             (
@@ -768,7 +767,12 @@ fn fleet_scripts(
             Some(dialect) => dialect.into(),
             None => target.dialect(),
         };
-        let script = migrator.sql(&args.target, dialect)?;
+        let direction = if matches!(command, Command::Downgrade(_)) {
+            crate::Direction::Downgrade
+        } else {
+            crate::Direction::Upgrade
+        };
+        let script = migrator.sql_for(direction, &args.target, dialect)?;
         let _ = writeln!(
             out,
             "-- fleet target: {}",
@@ -831,7 +835,7 @@ pub async fn execute_with_drift(
             printer.report(&branches(plan));
             return Ok(());
         }
-        Command::Show { rev } => {
+        Command::Show { rev } if rev.trim() != "current" => {
             printer.report(&show(plan, rev, &BTreeSet::new())?);
             return Ok(());
         }
@@ -853,7 +857,12 @@ pub async fn execute_with_drift(
                     args.target
                 )));
             }
-            let script = configure(args, migrator).sql(&args.target, dialect)?;
+            let direction = if upgrade {
+                crate::Direction::Upgrade
+            } else {
+                crate::Direction::Downgrade
+            };
+            let script = configure(args, migrator).sql_for(direction, &args.target, dialect)?;
             print!("{script}");
             return Ok(());
         }
@@ -1089,8 +1098,7 @@ async fn execute_online(
             });
         }
         Command::Stamp { target, purge, .. } => {
-            let target = target.as_deref().unwrap_or_default();
-            migrator.stamp_with(db, target, *purge).await?;
+            migrator.stamp_all(db, target, *purge).await?;
             let current = migrator.current(db).await?;
             let shown = if current.is_empty() {
                 "base".to_string()
@@ -1106,7 +1114,12 @@ async fn execute_online(
                 json: json!({ "current": current }),
             });
         }
-        Command::Heads | Command::Branches | Command::Show { .. } => {}
+        Command::Show { rev } => {
+            // `show current`: the database's heads (the only `show` that reads it).
+            let current = current_set(migrator, db).await?;
+            printer.report(&show(plan, rev, &current)?);
+        }
+        Command::Heads | Command::Branches => {}
     }
     Ok(())
 }

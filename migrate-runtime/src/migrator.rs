@@ -1038,7 +1038,7 @@ impl Migrator {
         target: impl IntoTarget,
     ) -> Result<(), Error> {
         let target = target.into_target()?;
-        self.stamp_with_on(db.backend(), target, false).await
+        self.stamp_with_on(db.backend(), vec![target], false).await
     }
 
     /// [`stamp`](Self::stamp); with `purge`, the version table is emptied
@@ -1051,7 +1051,30 @@ impl Migrator {
         purge: bool,
     ) -> Result<(), Error> {
         let target = target.into_target()?;
-        self.stamp_with_on(db.backend(), target, purge).await
+        self.stamp_with_on(db.backend(), vec![target], purge).await
+    }
+
+    /// [`stamp_with`](Self::stamp_with) to several revisions at once
+    /// (`stamp a b`), as Alembic's `stamp` takes them: the heads related to
+    /// any of them are replaced, and each becomes a head (a revision on a
+    /// branch the database does not hold is added next to the others).
+    pub async fn stamp_all<D: Database + ?Sized, T: IntoTarget>(
+        &self,
+        db: &D,
+        targets: impl IntoIterator<Item = T>,
+        purge: bool,
+    ) -> Result<(), Error> {
+        let targets = targets
+            .into_iter()
+            .map(IntoTarget::into_target)
+            .collect::<Result<Vec<Target>, Error>>()?;
+        if targets.is_empty() {
+            return Err(Error::InvalidTarget {
+                input: String::new(),
+                reason: "`stamp` needs at least one revision".to_string(),
+            });
+        }
+        self.stamp_with_on(db.backend(), targets, purge).await
     }
 
     /// [`stamp_with`](Self::stamp_with) on a backend: the body is compiled here,
@@ -1059,16 +1082,16 @@ impl Migrator {
     fn stamp_with_on<'a>(
         &'a self,
         backend: Backend<'a>,
-        target: Target,
+        targets: Vec<Target>,
         purge: bool,
     ) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(self.stamp_with_body(backend, target, purge))
+        Box::pin(self.stamp_with_body(backend, targets, purge))
     }
 
     async fn stamp_with_body(
         &self,
         backend: Backend<'_>,
-        target: Target,
+        targets: Vec<Target>,
         purge: bool,
     ) -> Result<(), Error> {
         let table = self.table()?;
@@ -1090,7 +1113,7 @@ impl Migrator {
                 self.engine(backend, conn, &table, &lock, Direction::Upgrade),
                 &table,
                 graph,
-                &target,
+                &targets,
                 dialect,
                 purge,
             )
@@ -1172,7 +1195,7 @@ impl Migrator {
             }
         } else {
             for head in &adoption.heads {
-                self.stamp_with_on(backend, Target::absolute(graph.id(*head)), false)
+                self.stamp_with_on(backend, vec![Target::absolute(graph.id(*head))], false)
                     .await?;
             }
         }
@@ -1191,7 +1214,7 @@ impl Migrator {
         mut engine: Engine<'_>,
         table: &VersionTable,
         graph: &Graph,
-        target: &Target,
+        targets: &[Target],
         dialect: Dialect,
         purge: bool,
     ) -> Result<(), Error> {
@@ -1212,7 +1235,7 @@ impl Migrator {
             graph.current_heads(&applied_positions(graph, &rows))
         };
         let heads = graph
-            .stamp(&current, target)
+            .stamp_all(&current, targets)
             .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
         let desired = graph.ancestors(heads);
         let revisions = self.plan.revisions();
@@ -1267,6 +1290,29 @@ impl Migrator {
     /// A history validated for one database is refused for another's
     /// script, as for a run ([`Error::DialectMismatch`]).
     pub fn sql(&self, range: &str, dialect: Dialect) -> Result<String, Error> {
+        self.script_for(None, range, dialect)
+    }
+
+    /// [`sql`](Self::sql) for one verb, as `upgrade A:B --sql` and
+    /// `downgrade A:B --sql` are: the script only moves in `direction` (an
+    /// upgrade to a revision already below the start is empty, a downgrade
+    /// to one above it is an error), and a relative end (`head:-1`,
+    /// `<rev>:+2`) is relative to the start, as in Alembic's offline mode.
+    pub fn sql_for(
+        &self,
+        direction: Direction,
+        range: &str,
+        dialect: Dialect,
+    ) -> Result<String, Error> {
+        self.script_for(Some(direction), range, dialect)
+    }
+
+    fn script_for(
+        &self,
+        direction: Option<Direction>,
+        range: &str,
+        dialect: Dialect,
+    ) -> Result<String, Error> {
         self.refuse_other_dialect(dialect, true)?;
         let table = self.table()?.for_script();
         crate::offline::script(
@@ -1275,6 +1321,7 @@ impl Migrator {
             range,
             dialect,
             self.transaction_mode == TransactionMode::Single,
+            direction,
         )
     }
 }

@@ -19,25 +19,37 @@ use crate::version_table::{encode_downgrade, RowState, Rows, VersionTable};
 use migrate_core::Graph;
 
 fn parse(text: &str) -> Result<Target, Error> {
-    let target: Target = text
-        .parse()
-        .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
-    if target.is_relative_to_current() {
-        return Err(Error::Offline(format!(
-            "`{text}` is relative to the database's state, which an offline script does not know; name a revision"
-        )));
-    }
-    Ok(target)
+    text.parse()
+        .map_err(|e| crate::graph::error(e, Direction::Upgrade))
 }
 
-/// Where `end` leads from the applied set `from`: up (what an upgrade
-/// applies), else down (what a downgrade reverts).
+/// Where `end` leads from the applied set `from`: with a `verb`, that move
+/// only (Alembic's `upgrade A:B --sql` never downgrades); without one, up
+/// (what an upgrade applies), else down (what a downgrade reverts). A
+/// relative `end` (`+1`, `-2`) is relative to the range's start, which the
+/// script takes for the database's state, as Alembic's offline mode does.
 fn resolve(
     graph: &Graph,
     end: &Target,
     from: &BTreeSet<usize>,
+    verb: Option<Direction>,
 ) -> Result<(Direction, BTreeSet<usize>), Error> {
     let heads = graph.current_heads(from);
+    match verb {
+        Some(Direction::Upgrade) => {
+            return graph
+                .upgrade(&heads, end)
+                .map(|needs| (Direction::Upgrade, needs))
+                .map_err(|e| crate::graph::error(e, Direction::Upgrade))
+        }
+        Some(Direction::Downgrade) => {
+            return graph
+                .downgrade(&heads, end)
+                .map(|revert| (Direction::Downgrade, revert))
+                .map_err(|e| crate::graph::error(e, Direction::Downgrade))
+        }
+        None => {}
+    }
     let up = graph.upgrade(&heads, end);
     if let Ok(needs) = &up {
         if !needs.is_empty() {
@@ -95,6 +107,7 @@ pub(crate) fn script(
     range: &str,
     dialect: Dialect,
     single: bool,
+    verb: Option<Direction>,
 ) -> Result<String, Error> {
     if dialect == Dialect::Generic {
         return Err(Error::Offline(
@@ -111,10 +124,17 @@ pub(crate) fn script(
         )));
     }
     let graph = crate::graph::of(plan);
+    let start_target = parse(start)?;
+    if start_target.is_relative_to_current() {
+        // Alembic cannot locate such a start either.
+        return Err(Error::Offline(format!(
+            "the start of the range, `{start}`, is relative to the database's state, which an offline script does not know; name a revision (a relative end is relative to the start: `{start}` can be written `<rev>:{start}`)"
+        )));
+    }
     let from = graph
-        .upgrade(&[], &parse(start)?)
+        .upgrade(&[], &start_target)
         .map_err(|e| crate::graph::error(e, Direction::Upgrade))?;
-    let (direction, steps) = resolve(graph, &parse(end)?, &from)?;
+    let (direction, steps) = resolve(graph, &parse(end)?, &from, verb)?;
     let transactional_ddl = dialect != Dialect::MySql;
     let revisions = plan.revisions();
 

@@ -13,6 +13,18 @@ once and talks to it over stdin/stdout, one JSON document per line:
       -> {"ok": bool, "error": str | null, "current": [...], "applied": [...]}
   {"op": "reset", "heads": [...]}
       -> the same state answer, after writing exactly these version rows
+  {"op": "sql", "verb": "upgrade" | "downgrade", "range": "A:B"}
+      -> {"ok": bool, "error": str | null, "steps": [[verb, rev], ...]}
+         (`alembic upgrade|downgrade A:B --sql`: the steps the offline
+         script runs, from a database taken to be at A)
+  {"op": "history", "range": "A:B", "current": [...]}
+      -> {"ok": bool, "error": str | null, "revisions": [...]}
+         (`alembic history -r A:B` with the database at `current`)
+  {"op": "show", "rev": "...", "current": [...]}
+      -> {"ok": bool, "error": str | null, "revisions": [...]}
+         (`alembic show REV`: the revisions whose entries it prints)
+
+The "graph" answer also holds "labels": {id: [branch labels Alembic shows]}.
 
 Revisions are in-memory `Revision` objects in a `RevisionMap` (no files), and
 each command runs Alembic's own `ScriptDirectory._upgrade_revs`,
@@ -22,6 +34,7 @@ in-memory SQLite database, exactly as `command.upgrade` / `downgrade` /
 command that fails leaves the version table as it was.
 """
 
+import io
 import json
 import sys
 import types
@@ -94,6 +107,58 @@ def run(directory, engine, verb, target, purge=False):
         context.run_migrations()
 
 
+def offline(directory, verb, rev_range):
+    """`command.upgrade` / `command.downgrade` with `sql=True`: the range's
+    start is the database's state, the steps are recorded as they run."""
+    starting_rev, destination = rev_range.split(":", 2)
+    steps = []
+
+    def record(ctx, step, heads, run_args):
+        steps.append(["upgrade" if step.is_upgrade else "downgrade", step.up_revision_id])
+
+    if verb == "upgrade":
+        fn = lambda rev, context: directory._upgrade_revs(destination, rev)
+    else:
+        fn = lambda rev, context: directory._downgrade_revs(destination, rev)
+    context = MigrationContext.configure(
+        dialect_name="sqlite",
+        opts={
+            "as_sql": True,
+            "starting_rev": starting_rev or None,
+            "destination_rev": destination,
+            "fn": fn,
+            "script": directory,
+            "on_version_apply": [record],
+            "output_buffer": io.StringIO(),
+            "transactional_ddl": False,
+        },
+    )
+    context.run_migrations()
+    return steps
+
+
+def history(directory, rev_range, current):
+    """`command.history`: `current` in the range stands for the database's
+    heads (a tuple, as `run_env` hands them over)."""
+    base, head = rev_range.strip().split(":")
+    rev = tuple(current)
+    if head == "current":
+        head = rev
+    elif base == "current":
+        base = rev
+    return [
+        sc.revision
+        for sc in directory.walk_revisions(base=base or "base", head=head or "heads")
+    ]
+
+
+def show(directory, rev, current):
+    """`command.show`: `current` is the database's heads."""
+    if rev == "current":
+        return [sc.revision for sc in directory.get_revisions(tuple(current))]
+    return [sc.revision for sc in directory.get_revisions(rev)]
+
+
 def state(directory, engine):
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
@@ -143,7 +208,25 @@ def handle(request):
         )
         SESSION["directory"] = directory
         SESSION["engine"] = sa.create_engine("sqlite://")
-        return {"heads": heads, "branches": branches}
+        labels = {
+            rev.revision: sorted(rev.branch_labels)
+            for rev in revision_map._revision_map.values()
+            if rev is not None
+        }
+        return {"heads": heads, "branches": branches, "labels": labels}
+    if op in ("sql", "history", "show"):
+        directory = SESSION["directory"]
+        try:
+            if op == "sql":
+                found = offline(directory, request["verb"], request["range"])
+            elif op == "history":
+                found = history(directory, request["range"], request["current"])
+            else:
+                found = show(directory, request["rev"], request["current"])
+        except Exception as exc:
+            return {"ok": False, "error": "%s: %s" % (type(exc).__name__, exc)}
+        key = "steps" if op == "sql" else "revisions"
+        return {"ok": True, "error": None, key: found}
     if op == "run":
         error = None
         try:
