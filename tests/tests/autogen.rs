@@ -563,6 +563,65 @@ async fn domain_definition_changes_postgres() {
     t.drop_database().await;
 }
 
+/// PostgreSQL: a declared schema with a composite type (a column of an
+/// array of it) and a function a column default calls. Added, a body
+/// changed, a result type and a composite type's attributes changed
+/// (neither used by a column), dropped: each upgrade reaches `schema.sql`'s
+/// catalog (bodies as the server keeps them, attributes as `format_type`
+/// prints them), each downgrade the history's. Read back by the
+/// `--from-database` reader, the database has nothing to do against the
+/// declared schema once the server's reprint is settled.
+#[tokio::test]
+async fn composite_types_and_functions_postgres() {
+    let Some(t) = TestDb::postgres("composites_functions").await else {
+        return;
+    };
+    let f = |name: &str, returns: &str, body: &str| {
+        format!("CREATE FUNCTION {name}(integer) RETURNS {returns} LANGUAGE sql AS $$ SELECT {body} $$;\n")
+    };
+    let table = "CREATE TYPE feature AS (name TEXT, subfeatures TEXT[]);\n\
+        CREATE TABLE t (id INT PRIMARY KEY, token TEXT NOT NULL DEFAULT random_string(5), \
+        features feature[]);\n";
+    let v1 = f("random_string", "text", "repeat('x', $1)")
+        + &f("label", "text", "'n' || $1")
+        + "CREATE TYPE pair AS (a INT, b INT);\n"
+        + table;
+    let v2 = f("random_string", "text", "repeat('y', $1)")
+        + &f("label", "varchar", "('n' || $1)::varchar")
+        + "CREATE TYPE pair AS (a INT, b TEXT, c DATE);\n"
+        + table;
+    let empty = "CREATE TABLE u (id INT);";
+    let list = [
+        ("added", empty, v1.as_str()),
+        (
+            "bodies, a result and attributes changed",
+            v1.as_str(),
+            v2.as_str(),
+        ),
+        ("dropped", v2.as_str(), empty),
+    ];
+    pairs(&t.db, Dialect::Postgres, &list).await;
+    // The reader: the database made as declared is the declared schema.
+    reset(&t.db).await;
+    run(&t.db, &v2).await.expect("declared");
+    let read = |defs: Vec<(String, String)>| {
+        model_from_definitions(Dialect::Postgres, &defs).expect("definitions read")
+    };
+    let database = read(
+        migrate_introspect::definitions(&t.db, &[])
+            .await
+            .expect("read"),
+    );
+    let canonical = migrate_introspect::canonical_definitions(&t.db, &v2).await;
+    let canonical = read(canonical.expect("canonical").expect("PostgreSQL"));
+    let want = declared(Dialect::Postgres, &v2);
+    let settled = migrate_build::autogen::settle_reprints(&want, &canonical, &database);
+    let generated = generate(&database, &settled);
+    assert!(generated.is_empty(), "{}", generated.render());
+    assert!(generated.unknown.is_empty(), "{:?}", generated.unknown);
+    t.drop_database().await;
+}
+
 mod corpus_support;
 use corpus_support::{corpus_present, histories, History};
 use migrate_build::autogen::model_from_definitions;

@@ -3,7 +3,8 @@
 //!
 //! The declared schema is plain SQL, `CREATE` statements only, read by the
 //! same splitter and parser as the history and replayed into the same
-//! [`Schema`] model; a statement that is not a declaration (an `INSERT`, a
+//! [`Schema`] model (`CREATE FUNCTION` and `CREATE PROCEDURE` too, kept
+//! with their text); a statement that is not a declaration (an `INSERT`, a
 //! `DO` block) is an error with its file and line. [`generate`] compares two
 //! models and writes both sections of a revision: the upgrade turns the
 //! first into the second, the downgrade is the same comparison the other way
@@ -226,6 +227,17 @@ fn replay(
             errors.push(not_declaration());
             continue;
         }
+        let text_of = text.get(span.clone()).unwrap_or("");
+        // A routine only PostgreSQL's own parser reads (an option sqlparser
+        // does not know): the model follows its text.
+        if parsed.checked_by == CheckedBy::PgQuery && crate::schema::is_routine(text_of) {
+            let mut problems: Vec<Problem> = Vec::new();
+            schema.declare_routine(text_of, &mut problems);
+            for problem in problems {
+                errors.push(at(format!("{where_}: {}", problem.message), "here"));
+            }
+            continue;
+        }
         let Some(ast) = parsed
             .ast
             .filter(|_| parsed.checked_by == CheckedBy::Sqlparser)
@@ -250,7 +262,6 @@ fn replay(
             errors.push(not_declaration());
             continue;
         }
-        let text_of = text.get(span.clone()).unwrap_or("");
         let mut problems: Vec<Problem> = Vec::new();
         let was_open = schema.is_open();
         schema.apply_ast(&ast, text_of, &mut problems);
@@ -298,6 +309,8 @@ fn is_declaration(statement: &sqlparser::ast::Statement) -> bool {
             | S::CreateSequence { .. }
             | S::CreateSchema { .. }
             | S::CreateExtension(_)
+            | S::CreateFunction(_)
+            | S::CreateProcedure { .. }
             | S::Comment { .. }
     )
 }
