@@ -243,6 +243,11 @@ struct Changes<'a> {
     post: Vec<Step>,
     /// Transactional, after `post` (constraints `USING INDEX`).
     last: Vec<Step>,
+    /// The materialized views this revision creates (or re-creates), whose
+    /// indexes are created after them.
+    new_views: BTreeSet<Name>,
+    /// Those indexes, written after the views.
+    view_indexes: Vec<Step>,
     /// Writing the downgrade: every table of `to` existed before the
     /// revision, so the lints treat even a re-created one as existing.
     downgrade: bool,
@@ -288,6 +293,8 @@ impl<'a> Changes<'a> {
             main: Vec::new(),
             post: Vec::new(),
             last: Vec::new(),
+            new_views: BTreeSet::new(),
+            view_indexes: Vec::new(),
             downgrade,
         }
     }
@@ -408,6 +415,11 @@ impl<'a> Changes<'a> {
             }
             touched.extend(redo_views.iter().cloned());
         }
+        self.new_views = redo_views
+            .iter()
+            .filter(|n| self.to.views.contains_key(*n))
+            .cloned()
+            .collect();
         // Drop the views first, dependents before what they read.
         for name in view_order(&self.from.views, &redo_views).into_iter().rev() {
             let v = self.from.views[&name];
@@ -657,7 +669,8 @@ impl<'a> Changes<'a> {
             );
             let same = matches!((f, t), (Some(f), Some(t)) if f.table == t.table
                 && f.unique == t.unique && f.definition == t.definition);
-            if same {
+            // A re-created materialized view lost its indexes.
+            if same && !t.is_some_and(|t| redo_views.contains(&t.table)) {
                 // A rebuilt table's indexes are created by the rebuild.
                 continue;
             }
@@ -687,6 +700,19 @@ impl<'a> Changes<'a> {
                 f.constraints.iter().any(|c| {
                     matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
                         && !t.constraints.iter().any(|o| same_constraint(c, o))
+                })
+            })
+            .copied()
+            .collect();
+        // Kept tables that gain a primary key or unique constraint: a new
+        // table's foreign key to one waits until it is there.
+        let keys_added: BTreeSet<&Name> = kept
+            .iter()
+            .filter(|n| {
+                let (f, t) = (self.from.tables[*n], self.to.tables[*n]);
+                t.constraints.iter().any(|c| {
+                    matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
+                        && !f.constraints.iter().any(|o| same_constraint(c, o))
                 })
             })
             .copied()
@@ -774,6 +800,7 @@ impl<'a> Changes<'a> {
                         || self.from.tables.contains_key(r)
                             && !removed.contains(&r)
                             && !keys_change.contains(r)
+                            && !keys_added.contains(r)
                 });
                 if ok {
                     inline.push(c);
@@ -960,6 +987,7 @@ impl<'a> Changes<'a> {
                 self.name(&name)
             )));
         }
+        self.main.append(&mut self.view_indexes);
 
         let sections = vec![
             Section {
@@ -996,6 +1024,11 @@ impl<'a> Changes<'a> {
                     || rebuilt.contains(&&index.table));
             if rebuilt.contains(&&index.table) {
                 // Created by the rebuild.
+                continue;
+            }
+            if self.new_views.contains(&index.table) {
+                let sql = self.create_index(index, false);
+                self.view_indexes.push(step(sql));
                 continue;
             }
             let sql = self.create_index(index, self.pg() && !on_new_table);
@@ -1729,7 +1762,7 @@ impl<'a> Changes<'a> {
                 let old = f.and_then(|f| f.definitions.get(signature));
                 let new = t.and_then(|t| t.definitions.get(signature));
                 let call = format!("{}({signature})", self.name(name));
-                let drop = |d: &crate::schema::FunctionDef| {
+                let drop_sql = |d: &crate::schema::FunctionDef| {
                     let kind = if d.normal().to_ascii_lowercase().starts_with("procedure") {
                         "PROCEDURE"
                     } else {
@@ -1749,7 +1782,7 @@ impl<'a> Changes<'a> {
                     )),
                     (Some(o), n) => {
                         drops.push(reviewed(
-                            drop(o),
+                            drop_sql(o),
                             match n {
                                 Some(_) => format!(
                                     "re-creates {call} (its arguments or result change): fails \

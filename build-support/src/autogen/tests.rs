@@ -423,6 +423,26 @@ fn a_function_a_trigger_runs_is_left_to_the_user() {
     }
 }
 
+/// A new table's foreign key to a key added to a kept table waits for the
+/// key; a new materialized view's index follows the view (found by the
+/// crates.io and docs.rs round trips).
+#[test]
+fn a_key_and_a_view_come_before_what_needs_them() {
+    let history = "CREATE TABLE a (id INT NOT NULL);\nCREATE TABLE s (n INT);";
+    let target = "CREATE TABLE a (id INT NOT NULL PRIMARY KEY);
+CREATE TABLE b (id INT PRIMARY KEY, a_id INT REFERENCES a (id));
+CREATE TABLE s (n INT);
+CREATE MATERIALIZED VIEW mv AS SELECT n FROM s;
+CREATE INDEX mv_n ON mv (n);";
+    let body = roundtrip(Dialect::Postgres, history, target);
+    let at = |text: &str| {
+        body.find(text)
+            .unwrap_or_else(|| panic!("{text} not in\n{body}"))
+    };
+    assert!(at("PRIMARY KEY (id)") < at("FOREIGN KEY (a_id)"), "{body}");
+    assert!(at("CREATE MATERIALIZED VIEW mv") < at("CREATE INDEX mv_n"), "{body}");
+}
+
 #[test]
 fn mysql_comments_go_with_the_column() {
     let history = "CREATE TABLE t (id INT PRIMARY KEY, a TEXT COMMENT 'old', b INT);";
