@@ -663,6 +663,13 @@ fn print_declarations(model: &Schema) -> (String, Vec<String>) {
 /// generator. A history whose declared schema does not run has no round trip.
 const DECLARED_EXPECTED: &[(&str, &str, &str)] = &[
     (
+        "crates.io",
+        "the declared schema holds a statement the model cannot read",
+        "the reader keeps a check added NOT VALID as `pg_get_constraintdef` prints it (`CHECK (...) \
+         NOT VALID`), and the declarations write it inside CREATE TABLE, which the server takes \
+         but sqlparser does not read (versions_tar_sha256_len)",
+    ),
+    (
         "docs.rs",
         "name: \"builds_logs_id_seq\" }, owned_by",
         "the reader prints a column that owns a sequence as `serial` or `bigserial` after the \
@@ -917,6 +924,24 @@ async fn corpus_round_trips(server: &str) {
         }
         let want = catalog(&judge.db).await;
         judge.drop_database().await;
+        // The declarations the server runs must also read as a declared schema.
+        let mut errors = Vec::new();
+        let path = Path::new("schema.sql");
+        declare_text(path, &declared_sql, &mut Schema::new(d), &mut errors);
+        if let Some(e) = errors.first() {
+            if expected(&e.message) {
+                rows.push(format!(
+                    "| {} | - | - | - | - | the declared schema is not read (listed) |",
+                    history.name
+                ));
+            } else {
+                failures.push(format!(
+                    "{}: the declared schema is not read: {e:?}",
+                    history.name
+                ));
+            }
+            continue;
+        }
         // The declarations are the history's schema, as the server holds it.
         let faithful = differences(
             &compared(&want, &left_out),

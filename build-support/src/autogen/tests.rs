@@ -440,7 +440,10 @@ CREATE INDEX mv_n ON mv (n);";
             .unwrap_or_else(|| panic!("{text} not in\n{body}"))
     };
     assert!(at("PRIMARY KEY (id)") < at("FOREIGN KEY (a_id)"), "{body}");
-    assert!(at("CREATE MATERIALIZED VIEW mv") < at("CREATE INDEX mv_n"), "{body}");
+    assert!(
+        at("CREATE MATERIALIZED VIEW mv") < at("CREATE INDEX mv_n"),
+        "{body}"
+    );
 }
 
 #[test]
