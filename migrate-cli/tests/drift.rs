@@ -404,11 +404,15 @@ fn comments_drift_on(server: Server, url: &str) -> Vec<String> {
             "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n\
              COMMENT ON TABLE notes IS 'what people wrote';\n\
              COMMENT ON COLUMN notes.body IS 'the text';\n\
-             CREATE SEQUENCE ticket INCREMENT BY 5 MAXVALUE 1000 CYCLE;",
-            "DROP SEQUENCE ticket;\nDROP TABLE notes;",
+             CREATE SEQUENCE ticket INCREMENT BY 5 MAXVALUE 1000 CYCLE;\n\
+             CREATE TYPE pair AS (a INT, b TEXT);\n\
+             CREATE FUNCTION stamp() RETURNS text LANGUAGE sql AS $$ SELECT 'v1' $$;",
+            "DROP FUNCTION stamp();\nDROP TYPE pair;\nDROP SEQUENCE ticket;\nDROP TABLE notes;",
             "COMMENT ON COLUMN notes.body IS 'the text, edited';\n\
              COMMENT ON TABLE notes IS NULL;\n\
-             ALTER SEQUENCE ticket INCREMENT BY 7;",
+             ALTER SEQUENCE ticket INCREMENT BY 7;\n\
+             CREATE OR REPLACE FUNCTION stamp() RETURNS text LANGUAGE sql AS $$ SELECT 'v2' $$;\n\
+             ALTER TYPE pair ADD ATTRIBUTE c date;",
         ),
         _ => (
             "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT COMMENT 'the text') \
@@ -423,7 +427,7 @@ fn comments_drift_on(server: Server, url: &str) -> Vec<String> {
 }
 
 #[test]
-fn comments_and_sequence_options_drift_on_postgres() {
+fn comments_sequence_options_functions_and_composites_drift_on_postgres() {
     on_fresh_database(
         migrate_test_support::POSTGRES,
         "comments_drift_on_postgres",
@@ -432,9 +436,11 @@ fn comments_and_sequence_options_drift_on_postgres() {
             assert_eq!(
                 comments_drift_on(Server::Postgres, url),
                 [
+                    "  function stamp: the body of stamp() differs from the model's",
                     "  sequence ticket: options `INCREMENT BY 5` in the model, `INCREMENT BY 7` in the database",
                     "  table notes: column body: comment 'the text' in the model, 'the text, edited' in the database",
                     "  table notes: comment 'what people wrote' in the model, none in the database",
+                    "  type pair: attributes (a integer, b text) in the model, (a integer, b text, c date) in the database",
                 ]
             );
         },

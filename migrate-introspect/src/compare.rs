@@ -41,6 +41,46 @@ pub fn normal_type(text: &str) -> String {
     format!("{base}{}", rest.replace(" (", "("))
 }
 
+/// A composite type's attributes (`AS (a INT, "B" text[])`) as names and
+/// [`normal_type`]s; `None` when a part is not of that form (a `COLLATE`,
+/// a quoted name with a space).
+fn attributes(definition: &str) -> Option<Vec<(String, String)>> {
+    let inner = definition
+        .trim()
+        .strip_prefix("AS")?
+        .trim()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, ch) in inner.char_indices() {
+        match ch {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    parts
+        .into_iter()
+        .map(|part| {
+            let (name, ty) = part.trim().split_once(char::is_whitespace)?;
+            if ty.to_ascii_lowercase().contains("collate") {
+                return None;
+            }
+            let name = match name.strip_prefix('"') {
+                Some(quoted) => quoted.strip_suffix('"')?.replace("\"\"", "\""),
+                None => name.to_lowercase(),
+            };
+            Some((name, normal_type(ty)))
+        })
+        .collect()
+}
+
 /// A column default in the form both sides are compared in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DefaultForm {
@@ -459,7 +499,8 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
                 let kind = |t: &TypeDef| match t.kind {
                     TypeKind::Enum => "an enum",
                     TypeKind::Domain(_) => "a domain",
-                    TypeKind::Other => "a composite, range or base type",
+                    TypeKind::Composite(_) => "a composite type",
+                    TypeKind::Other => "a range or base type",
                 };
                 if kind(m) != kind(c) {
                     miss(format!(
@@ -476,6 +517,24 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
                         miss(format!("base type {mb} in the model, {cb} in the database"));
                     }
                 }
+                if let (TypeKind::Composite(Some(ma)), TypeKind::Composite(Some(ca))) =
+                    (&m.kind, &c.kind)
+                {
+                    if let (Some(ma), Some(ca)) = (attributes(ma), attributes(ca)) {
+                        let show = |v: &[(String, String)]| {
+                            let parts: Vec<String> =
+                                v.iter().map(|(n, t)| format!("{n} {t}")).collect();
+                            parts.join(", ")
+                        };
+                        if ma != ca {
+                            miss(format!(
+                                "attributes ({}) in the model, ({}) in the database",
+                                show(&ma),
+                                show(&ca)
+                            ));
+                        }
+                    }
+                }
                 if !m.labels.is_empty() && m.labels != c.labels {
                     miss(format!(
                         "labels {:?} in the model, {:?} in the database",
@@ -490,6 +549,18 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
                         miss(format!(
                             "overloads {ms:?} in the model, {cs:?} in the database"
                         ));
+                    }
+                }
+                // A body is kept as written (`prosrc`): compared exactly.
+                for (signature, md) in &m.definitions {
+                    let cd = c.definitions.get(signature);
+                    if let (Some(mb), Some(cb)) = (&md.body, cd.and_then(|d| d.body.as_ref())) {
+                        if mb != cb {
+                            miss(format!(
+                                "the body of {}({signature}) differs from the model's",
+                                m.name
+                            ));
+                        }
                     }
                 }
             }

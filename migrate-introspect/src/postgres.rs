@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use migrate_build::schema::{
     key, nextval_sequence, sequence_type, serial_for, Column, ColumnSql, Constraint,
-    ConstraintKind, Dialect, Extension, ForeignKeyActions, Function, Index, IndexPredicate, Name,
-    Object, ObjectKind, Sequence, SequenceOptions, Table, Trigger, TypeDef, TypeKind, View,
+    ConstraintKind, Dialect, Extension, ForeignKeyActions, Function, FunctionDef, Index,
+    IndexPredicate, Name, Object, ObjectKind, Sequence, SequenceOptions, Table, Trigger, TypeDef,
+    TypeKind, View,
 };
 use sqlx::Row;
 
@@ -266,7 +267,11 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
         "SELECT n.nspname::text, t.typname::text, \
                 coalesce((SELECT string_agg(e.enumlabel::text, chr(1) ORDER BY e.enumsortorder) \
                           FROM pg_enum e WHERE e.enumtypid = t.oid), ''), t.typtype::text, \
-                CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END \
+                CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END, \
+                (SELECT 'AS (' || string_agg(quote_ident(a.attname) || ' ' \
+                        || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) || ')' \
+                 FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 \
+                 AND NOT a.attisdropped) \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_class c ON c.oid = t.typrelid \
          WHERE {PG_USER_SCHEMA} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND c.relkind = 'c')) \
@@ -284,6 +289,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 kind: match row.get::<String, _>(3).as_str() {
                     "e" => TypeKind::Enum,
                     "d" => TypeKind::Domain(None),
+                    "c" => TypeKind::Composite(row.get(5)),
                     _ => TypeKind::Other,
                 },
                 base: row.get(4),
@@ -337,7 +343,8 @@ async fn read_routines(pool: &mut sqlx::PgConnection, out: &mut Catalog) -> Resu
         );
     }
     let rows = sqlx::query(&format!(
-        "SELECT n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes) \
+        "SELECT n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes), \
+                p.prosrc, p.prokind = 'p' \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          WHERE p.prokind IN ('f', 'p') AND {PG_USER_SCHEMA} \
          AND {PG_PROC_NOT_EXTENSION}"
@@ -352,14 +359,28 @@ async fn read_routines(pool: &mut sqlx::PgConnection, out: &mut Catalog) -> Resu
                 Object::Function(Function {
                     name,
                     signatures: Some(Default::default()),
+                    definitions: Default::default(),
                 })
             });
         if let Object::Function(Function {
             signatures: Some(signatures),
+            definitions,
             ..
         }) = entry
         {
-            signatures.insert(row.get(2));
+            let signature: String = row.get(2);
+            signatures.insert(signature.clone());
+            // The body as stored; the statement is not read here (drift
+            // compares bodies, `definitions` reads the statements).
+            let procedure: bool = row.get(4);
+            definitions.insert(
+                signature,
+                FunctionDef {
+                    sql: if procedure { "PROCEDURE" } else { "FUNCTION" }.to_string(),
+                    head: None,
+                    body: row.get(3),
+                },
+            );
         }
     }
     let rows = sqlx::query(&format!(
@@ -469,11 +490,10 @@ async fn definitions_in(
     // What is not read yet: refused by name rather than left out (a model
     // without them would re-create or drop them).
     let rows = sqlx::query(&format!(
-        "SELECT CASE t.typtype WHEN 'd' THEN 'domain ' WHEN 'r' THEN 'range type ' \
-                ELSE 'composite type ' END || n.nspname || '.' || t.typname \
+        "SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'range type ' END \
+                || n.nspname || '.' || t.typname \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-         LEFT JOIN pg_class c ON c.oid = t.typrelid \
-         WHERE {scope} AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND c.relkind = 'c')) \
+         WHERE {scope} AND t.typtype IN ('d', 'r') \
          AND {PG_TYPE_NOT_EXTENSION} \
          UNION ALL \
          SELECT CASE WHEN c.relkind = 'p' THEN 'partitioned table ' \
@@ -517,6 +537,60 @@ async fn definitions_in(
                 labels.unwrap_or_default()
             ),
         ));
+    }
+    // Composite types, their attributes as `format_type` prints them, in
+    // creation order.
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text, t.typname::text, \
+                (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) \
+                        || CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation \
+                           THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END, \
+                        ', ' ORDER BY a.attnum) \
+                 FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid \
+                 WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         JOIN pg_class c ON c.oid = t.typrelid \
+         WHERE t.typtype = 'c' AND c.relkind = 'c' AND {scope} \
+         AND {PG_TYPE_NOT_EXTENSION} ORDER BY t.oid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let name = pg_name(row.get(0), row.get(1));
+        let attributes: Option<String> = row.get(2);
+        let attributes = attributes.unwrap_or_default();
+        out.push((
+            format!("type {name}"),
+            format!("CREATE TYPE {} AS ({attributes})", q(&name)),
+        ));
+    }
+    // Functions and procedures (not an extension's, nor the tool's own
+    // counter), as `pg_get_functiondef` prints them, in creation order:
+    // before the tables, whose defaults may call them (a function body is
+    // not followed by the model).
+    let counters: Vec<String> = skip
+        .iter()
+        .map(|s| migrate_core::names::counter_function(s))
+        .collect();
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text, p.proname::text, pg_get_functiondef(p.oid) \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE p.prokind IN ('f', 'p') AND {scope} AND {PG_PROC_NOT_EXTENSION} ORDER BY p.oid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let (schema, proname): (String, String) = (row.get(0), row.get(1));
+        if schema == default && counters.contains(&proname) {
+            continue;
+        }
+        let name = pg_name(schema, proname);
+        let sql: String = row.get(2);
+        // The server qualifies the name even in the default schema.
+        let sql = sql
+            .replacen(&format!(" FUNCTION {default}."), " FUNCTION ", 1)
+            .replacen(&format!(" PROCEDURE {default}."), " PROCEDURE ", 1);
+        out.push((format!("function {name}"), sql.trim_end().to_string()));
     }
     // Sequences (an identity's goes with its column). One a column owns
     // that is exactly what the column's `serial` would make is left to the

@@ -4,7 +4,8 @@
 //! The declared schema is plain SQL, `CREATE` statements only (and
 //! PostgreSQL's `ALTER SEQUENCE name OWNED BY table.column`, which declares
 //! a sequence's owner), read by the same splitter and parser as the history
-//! and replayed into the same [`Schema`] model; a statement that is not a
+//! and replayed into the same [`Schema`] model (`CREATE FUNCTION` and
+//! `CREATE PROCEDURE` too, kept with their text); a statement that is not a
 //! declaration (an `INSERT`, a `DO` block) is an error with its file and
 //! line. [`generate`] compares two
 //! models and writes both sections of a revision: the upgrade turns the
@@ -244,6 +245,16 @@ fn replay(
             errors.push(not_declaration());
             continue;
         }
+        // A routine only PostgreSQL's own parser reads (an option sqlparser
+        // does not know): the model follows its text.
+        if parsed.checked_by == CheckedBy::PgQuery && crate::schema::is_routine(text_of) {
+            let mut problems: Vec<Problem> = Vec::new();
+            schema.declare_routine(text_of, &mut problems);
+            for problem in problems {
+                errors.push(at(format!("{where_}: {}", problem.message), "here"));
+            }
+            continue;
+        }
         let Some(ast) = parsed
             .ast
             .filter(|_| parsed.checked_by == CheckedBy::Sqlparser)
@@ -422,6 +433,8 @@ fn is_declaration(statement: &sqlparser::ast::Statement) -> bool {
             | S::CreateSequence { .. }
             | S::CreateSchema { .. }
             | S::CreateExtension(_)
+            | S::CreateFunction(_)
+            | S::CreateProcedure { .. }
             | S::Comment { .. }
     )
 }

@@ -4,8 +4,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::schema::{
-    nextval_sequence, serial_base, serial_for, Column, Constraint, ConstraintKind, Dialect, Index,
-    Name, Object, Schema, Sequence, Table, TypeDef, TypeKind, View,
+    nextval_sequence, serial_base, serial_for, Column, Constraint, ConstraintKind, Dialect, Function,
+    Index, Name, Object, Schema, Sequence, Table, Trigger, TypeDef, TypeKind, View,
 };
 
 /// The reason written on the `-- migrate:unchecked` line of an `ALTER
@@ -216,6 +216,10 @@ struct Models<'a> {
     views: BTreeMap<&'a Name, &'a View>,
     types: BTreeMap<&'a Name, &'a TypeDef>,
     sequences: BTreeMap<&'a Name, &'a Sequence>,
+    /// Functions whose every overload's declaration is known (PostgreSQL).
+    functions: BTreeMap<&'a Name, &'a Function>,
+    /// Triggers, which are not written: a function one runs is not dropped.
+    triggers: Vec<&'a Trigger>,
     /// The names of the objects left out as not known for sure.
     skipped: BTreeSet<Name>,
     /// MariaDB: the indexes the server made for a foreign key, which stay
@@ -235,6 +239,7 @@ impl<'a> Models<'a> {
         self.sequences.retain(|n, s| {
             !names.contains(*n) && !s.owned_by.as_ref().is_some_and(|(t, _)| names.contains(t))
         });
+        self.functions.retain(|n, _| !names.contains(*n));
     }
 
     fn of(schema: &'a Schema, unknown: &mut Vec<String>) -> Models<'a> {
@@ -244,6 +249,8 @@ impl<'a> Models<'a> {
             views: BTreeMap::new(),
             types: BTreeMap::new(),
             sequences: BTreeMap::new(),
+            functions: BTreeMap::new(),
+            triggers: Vec::new(),
             skipped: BTreeSet::new(),
             implicit: BTreeMap::new(),
         };
@@ -311,8 +318,23 @@ impl<'a> Models<'a> {
                         ));
                     }
                 }
+                Object::Function(f)
+                    if f.signatures
+                        .as_ref()
+                        .is_some_and(|s| s.iter().all(|s| f.definitions.contains_key(s))) =>
+                {
+                    m.functions.insert(&key.name, f);
+                }
+                Object::Function(f) => {
+                    unknown.push(format!(
+                        "function {}: the model does not know each overload's declaration",
+                        f.name
+                    ));
+                    m.skipped.insert(key.name.clone());
+                }
+                Object::Trigger(t) => m.triggers.push(t),
                 // Not written by autogenerate.
-                Object::Extension(_) | Object::Function(_) | Object::Trigger(_) => {}
+                Object::Extension(_) => {}
             }
         }
         m
@@ -331,6 +353,11 @@ struct Changes<'a> {
     post: Vec<Step>,
     /// Transactional, after `post` (constraints `USING INDEX`).
     last: Vec<Step>,
+    /// The materialized views this revision creates (or re-creates), whose
+    /// indexes are created after them.
+    new_views: BTreeSet<Name>,
+    /// Those indexes, written after the views.
+    view_indexes: Vec<Step>,
     /// Writing the downgrade: every table of `to` existed before the
     /// revision, so the lints treat even a re-created one as existing.
     downgrade: bool,
@@ -380,6 +407,8 @@ impl<'a> Changes<'a> {
             main: Vec::new(),
             post: Vec::new(),
             last: Vec::new(),
+            new_views: BTreeSet::new(),
+            view_indexes: Vec::new(),
             downgrade,
             serials: BTreeMap::new(),
         }
@@ -567,6 +596,11 @@ impl<'a> Changes<'a> {
             }
             touched.extend(redo_views.iter().cloned());
         }
+        self.new_views = redo_views
+            .iter()
+            .filter(|n| self.to.views.contains_key(*n))
+            .cloned()
+            .collect();
         // Drop the views first, dependents before what they read.
         for name in view_order(&self.from.views, &redo_views).into_iter().rev() {
             let v = self.from.views[&name];
@@ -595,41 +629,56 @@ impl<'a> Changes<'a> {
             .chain(self.to.types.keys())
             .copied()
             .collect();
-        // Enums first, then domains (which may be of an enum).
-        let mut create_types: Vec<(bool, Step)> = Vec::new();
+        // Enums first, then domains (which may be of an enum), composite
+        // types, and the functions that name no relation this revision
+        // creates (a default may call one).
+        let mut create_types: Vec<(u8, Step)> = Vec::new();
         for name in type_names {
             match (self.from.types.get(name), self.to.types.get(name)) {
                 (None, Some(t)) => match self.create_type(t) {
-                    Some(sql) => {
-                        create_types.push((matches!(t.kind, TypeKind::Domain(_)), step(sql)))
-                    }
+                    Some(sql) => create_types.push((type_rank(t, &self.to.types), step(sql))),
                     None => self.unknown.push(format!(
-                        "type {name}: not an enum or a domain the model can write: create it by hand"
+                        "type {name}: not an enum, domain or composite type the model can write: \
+                         create it by hand"
                     )),
                 },
                 (Some(f), None) => match &f.kind {
                     // The downgrade must be able to create it again.
-                    TypeKind::Enum | TypeKind::Domain(Some(_)) => {
-                        let enumeration = f.kind == TypeKind::Enum;
+                    TypeKind::Enum | TypeKind::Domain(Some(_)) | TypeKind::Composite(Some(_)) => {
+                        let domain = matches!(f.kind, TypeKind::Domain(_));
                         let s = reviewed(
                             format!(
                                 "DROP {} {}",
-                                if enumeration { "TYPE" } else { "DOMAIN" },
+                                if domain { "DOMAIN" } else { "TYPE" },
                                 self.name(name)
                             ),
                             format!("drops type {name}, which the declared schema no longer has"),
                         );
-                        // Domains (which may be of an enum) first.
-                        if enumeration {
-                            drop_types.push(s);
-                        } else {
-                            drop_types.insert(0, s);
-                        }
+                        drop_types.push((type_rank(f, &self.from.types), s));
                     }
                     _ => self.unknown.push(format!(
-                        "type {name}: not an enum or a domain the model can write: drop it by hand"
+                        "type {name}: not an enum, domain or composite type the model can write: \
+                         drop it by hand"
                     )),
                 },
+                (Some(f), Some(t))
+                    if matches!((&f.kind, &t.kind), (TypeKind::Composite(Some(a)), TypeKind::Composite(Some(b))) if a != b) =>
+                {
+                    if self.type_used(name) {
+                        self.unknown.push(format!(
+                            "type {name} changes its attributes while columns, types or functions \
+                             use it: write ALTER TYPE ... ADD|DROP|ALTER ATTRIBUTE by hand"
+                        ));
+                    } else {
+                        let why = format!(
+                            "re-creates composite type {name} with other attributes (dropped and \
+                             created again)"
+                        );
+                        self.main
+                            .push(reviewed(format!("DROP TYPE {}", self.name(name)), why));
+                        self.main.push(step(self.create_type(t).unwrap_or_default()));
+                    }
+                }
                 (Some(f), Some(t)) if self.domain_redefined(f, t).is_some() => {
                     let (base, definition) = self.domain_redefined(f, t).unwrap_or_default();
                     let domain = self.name(name);
@@ -727,13 +776,15 @@ impl<'a> Changes<'a> {
                         }
                         // Last: a table or column this revision drops may
                         // still use the old type.
-                        drop_types.push(step(format!("DROP TYPE {}", self.name(&old))));
+                        drop_types.push((0, step(format!("DROP TYPE {}", self.name(&old)))));
                     }
                 }
                 _ => {}
             }
         }
-        create_types.sort_by_key(|(domain, _)| *domain);
+        let (early, late, drop_functions) = self.functions();
+        create_types.extend(early.into_iter().map(|s| (4, s)));
+        create_types.sort_by_key(|(rank, _)| *rank);
         self.main
             .splice(0..0, create_types.into_iter().map(|(_, s)| s));
 
@@ -836,7 +887,8 @@ impl<'a> Changes<'a> {
             );
             let same = matches!((f, t), (Some(f), Some(t)) if f.table == t.table
                 && f.unique == t.unique && f.definition == t.definition);
-            if same {
+            // A re-created materialized view lost its indexes.
+            if same && !t.is_some_and(|t| redo_views.contains(&t.table)) {
                 // A rebuilt table's indexes are created by the rebuild.
                 continue;
             }
@@ -869,6 +921,19 @@ impl<'a> Changes<'a> {
                 f.constraints.iter().any(|c| {
                     matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
                         && !t.constraints.iter().any(|o| same_constraint(c, o))
+                })
+            })
+            .copied()
+            .collect();
+        // Kept tables that gain a primary key or unique constraint: a new
+        // table's foreign key to one waits until it is there.
+        let keys_added: BTreeSet<&Name> = kept
+            .iter()
+            .filter(|n| {
+                let (f, t) = (self.from.tables[*n], self.to.tables[*n]);
+                t.constraints.iter().any(|c| {
+                    matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
+                        && !f.constraints.iter().any(|o| same_constraint(c, o))
                 })
             })
             .copied()
@@ -959,6 +1024,7 @@ impl<'a> Changes<'a> {
                         || self.from.tables.contains_key(r)
                             && !removed.contains(&r)
                             && !keys_change.contains(r)
+                            && !keys_added.contains(r)
                 });
                 if ok {
                     inline.push(c);
@@ -1126,7 +1192,11 @@ impl<'a> Changes<'a> {
                 format!("drops sequence {name} and its current value"),
             ));
         }
-        self.main.append(&mut drop_types);
+        self.main.extend(drop_functions);
+        // Composite types, then domains (either may be of an enum).
+        drop_types.sort_by_key(|(rank, _)| std::cmp::Reverse(*rank));
+        self.main.extend(drop_types.into_iter().map(|(_, s)| s));
+        self.main.extend(late);
 
         self.comments(&changed);
 
@@ -1149,6 +1219,7 @@ impl<'a> Changes<'a> {
                 self.name(&name)
             )));
         }
+        self.main.append(&mut self.view_indexes);
 
         if d == Dialect::Sqlite && self.rebuilds_a_referenced_table(&rebuilt) {
             self.sqlite_foreign_keys_off_around_rebuilds();
@@ -1188,6 +1259,11 @@ impl<'a> Changes<'a> {
                     || rebuilt.contains(&&index.table));
             if rebuilt.contains(&&index.table) {
                 // Created by the rebuild.
+                continue;
+            }
+            if self.new_views.contains(&index.table) {
+                let sql = self.create_index(index, false);
+                self.view_indexes.push(step(sql));
                 continue;
             }
             let sql = self.create_index(index, self.pg() && !on_new_table);
@@ -1918,8 +1994,115 @@ impl<'a> Changes<'a> {
             .collect()
     }
 
+    /// Whether a column of a table, a domain or composite type, or a
+    /// function's arguments or result on either side name the type `name`
+    /// (an array of it too).
+    fn type_used(&self, name: &Name) -> bool {
+        [&self.from, &self.to].into_iter().any(|m| {
+            m.tables
+                .values()
+                .any(|t| t.columns.iter().any(|c| names(&c.data_type, name)))
+                || m.types.values().any(|t| {
+                    t.name != *name
+                        && matches!(&t.kind, TypeKind::Domain(Some(d)) | TypeKind::Composite(Some(d)) if names(d, name))
+                })
+                || m.functions.values().any(|f| {
+                    f.definitions
+                        .values()
+                        .any(|d| d.head.as_deref().is_none_or(|h| names(h, name)))
+                })
+        })
+    }
+
+    /// The functions' statements: those created before the tables (their
+    /// body names no relation this revision creates), those created or
+    /// replaced after the tables and views, and the drops (after the
+    /// tables that go, before the types). A function a trigger that stays
+    /// runs is neither dropped nor re-created (triggers are not written):
+    /// listed as not compared.
+    fn functions(&mut self) -> (Vec<Step>, Vec<Step>, Vec<Step>) {
+        let (mut early, mut late, mut drops) = (Vec::new(), Vec::new(), Vec::new());
+        let new_relations: Vec<&Name> = (self.to.tables.keys().chain(self.to.views.keys()))
+            .filter(|n| !self.from.tables.contains_key(*n) && !self.from.views.contains_key(*n))
+            .copied()
+            .collect();
+        let functions: BTreeSet<&Name> = self
+            .from
+            .functions
+            .keys()
+            .chain(self.to.functions.keys())
+            .copied()
+            .collect();
+        for name in functions {
+            let (f, t) = (self.from.functions.get(name), self.to.functions.get(name));
+            let signatures: BTreeSet<&String> = [f, t]
+                .into_iter()
+                .flatten()
+                .flat_map(|x| x.definitions.keys())
+                .collect();
+            let run_by = self.from.triggers.iter().find(|tr| {
+                tr.function.as_ref() == Some(name) && self.to.tables.contains_key(&tr.table)
+            });
+            for signature in signatures {
+                let old = f.and_then(|f| f.definitions.get(signature));
+                let new = t.and_then(|t| t.definitions.get(signature));
+                let call = format!("{}({signature})", self.name(name));
+                let drop_sql = |d: &crate::schema::FunctionDef| {
+                    let kind = if d.normal().to_ascii_lowercase().starts_with("procedure") {
+                        "PROCEDURE"
+                    } else {
+                        "FUNCTION"
+                    };
+                    format!("DROP {kind} {call}")
+                };
+                match (old, new) {
+                    (Some(o), Some(n)) if o.normal() == n.normal() => {}
+                    (Some(o), Some(n)) if o.head.is_some() && o.head == n.head => {
+                        late.push(step(n.or_replace()))
+                    }
+                    (Some(_), _) if run_by.is_some() => self.unknown.push(format!(
+                        "function {call}: trigger {} runs it (triggers are not written): change \
+                         it by hand",
+                        run_by.map(|t| t.name.to_string()).unwrap_or_default()
+                    )),
+                    (Some(o), n) => {
+                        drops.push(reviewed(
+                            drop_sql(o),
+                            match n {
+                                Some(_) => format!(
+                                    "re-creates {call} (its arguments or result change): fails \
+                                     if a default, view, index or trigger uses it"
+                                ),
+                                None => {
+                                    format!("drops {call}, which the declared schema no longer has")
+                                }
+                            },
+                        ));
+                        if let Some(n) = n {
+                            late.push(step(n.sql.clone()));
+                        }
+                    }
+                    (None, Some(n)) => {
+                        let reads_new = n
+                            .body
+                            .iter()
+                            .chain(&n.head)
+                            .any(|text| new_relations.iter().any(|r| names(text, r)));
+                        if reads_new {
+                            late.push(step(n.sql.clone()));
+                        } else {
+                            early.push(step(n.sql.clone()));
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        (early, late, drops)
+    }
+
     /// The statement that creates `t`, or `None` for a kind the model
-    /// cannot write (a composite or range type, a domain read from a
+    /// cannot write (a range type, a domain or composite type read from a
     /// catalog).
     fn create_type(&self, t: &TypeDef) -> Option<String> {
         match &t.kind {
@@ -1934,6 +2117,9 @@ impl<'a> Changes<'a> {
             TypeKind::Domain(Some(definition)) => {
                 Some(format!("CREATE DOMAIN {} {definition}", self.name(&t.name)))
             }
+            TypeKind::Composite(Some(definition)) => {
+                Some(format!("CREATE TYPE {} {definition}", self.name(&t.name)))
+            }
             _ => None,
         }
     }
@@ -1947,6 +2133,30 @@ impl<'a> Changes<'a> {
             Some(schema) => format!("{}.{}", self.ident(schema), self.ident(&name.name)),
             None => self.ident(&name.name),
         }
+    }
+}
+
+/// Whether `text` names `name` (as a word: `pair`, `pair[]`).
+fn names(text: &str, name: &Name) -> bool {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|w| w.eq_ignore_ascii_case(&name.name))
+}
+
+/// The order types are created in (dropped in reverse): enums, domains
+/// (which may be of an enum), composite types, and composite types of a
+/// composite type of `types`.
+fn type_rank(t: &TypeDef, types: &BTreeMap<&Name, &TypeDef>) -> u8 {
+    match &t.kind {
+        TypeKind::Enum => 0,
+        TypeKind::Domain(_) => 1,
+        TypeKind::Composite(Some(d))
+            if types.values().any(|o| {
+                o.name != t.name && matches!(o.kind, TypeKind::Composite(_)) && names(d, &o.name)
+            }) =>
+        {
+            3
+        }
+        _ => 2,
     }
 }
 

@@ -321,16 +321,19 @@ CREATE DOMAIN positive AS INTEGER CHECK (VALUE > 0);";
 }
 
 /// A domain defined over a domain whose definition changes, and a
-/// composite type, are listed as not compared: no statement is written for
-/// them (never an enum).
+/// composite type whose attributes change under a column, are listed as not
+/// compared: no statement is written for them (never an enum).
 #[test]
 fn other_types_are_never_written_as_enums() {
     let d = Dialect::Postgres;
     let history = "CREATE DOMAIN positive AS INTEGER CHECK (VALUE > 0);
 CREATE DOMAIN small AS positive CHECK (VALUE < 10);
-CREATE TYPE pair AS (a INT, b INT);";
+CREATE TYPE pair AS (a INT, b INT);
+CREATE TABLE t (p pair[]);";
     let target = "CREATE DOMAIN positive AS BIGINT CHECK (VALUE > 0);
-CREATE DOMAIN small AS positive CHECK (VALUE < 10);";
+CREATE DOMAIN small AS positive CHECK (VALUE < 10);
+CREATE TYPE pair AS (a INT, b TEXT);
+CREATE TABLE t (p pair[]);";
     let head = head_schema(
         d,
         &[compile(
@@ -350,6 +353,107 @@ CREATE DOMAIN small AS positive CHECK (VALUE < 10);";
             && generated.unknown.iter().any(|u| u.contains("type pair")),
         "{:?}",
         generated.unknown
+    );
+}
+
+/// Composite types are created before the tables and dropped after them;
+/// one whose attributes change, and no column uses, is dropped and created
+/// again (reviewed). A function a default calls is created before its
+/// table; a changed body is `CREATE OR REPLACE`, a changed result a
+/// reviewed drop and create; a function that goes is dropped after the
+/// tables; the downgrade restores each.
+#[test]
+fn composite_types_and_functions_on_postgres() {
+    let history = "CREATE TYPE pair AS (a INT, b INT);
+CREATE TYPE gone AS (x TEXT);
+CREATE FUNCTION bump(n integer) RETURNS integer LANGUAGE sql AS $$ SELECT n + 1 $$;
+CREATE FUNCTION wider(n integer) RETURNS integer LANGUAGE sql AS $$ SELECT n $$;
+CREATE FUNCTION old_one() RETURNS text LANGUAGE sql AS 'SELECT ''x''';
+CREATE TABLE t (id INT PRIMARY KEY);";
+    let target = "CREATE TYPE pair AS (a INT, b BIGINT);
+CREATE TYPE triple AS (a INT, b INT, c tag);
+CREATE TYPE tag AS (x TEXT);
+CREATE OR REPLACE FUNCTION random_string(integer) RETURNS text LANGUAGE plpgsql AS $body$
+BEGIN RETURN repeat('x', $1); END
+$body$;
+CREATE FUNCTION bump(n integer) RETURNS integer LANGUAGE sql AS $$ SELECT n + 2 $$;
+CREATE FUNCTION wider(n integer) RETURNS bigint LANGUAGE sql AS $$ SELECT n::bigint $$;
+CREATE TABLE t (id INT PRIMARY KEY, token TEXT DEFAULT random_string(5));
+CREATE TABLE t2 (id INT PRIMARY KEY, s TEXT NOT NULL DEFAULT random_string(8), p triple);";
+    insta::assert_snapshot!(roundtrip(Dialect::Postgres, history, target));
+}
+
+/// A function a trigger runs is neither dropped nor re-created (triggers
+/// are not written): listed as not compared; its body is still replaced.
+#[test]
+fn a_function_a_trigger_runs_is_left_to_the_user() {
+    let d = Dialect::Postgres;
+    let function = |body: &str, returns: &str| {
+        format!(
+            "CREATE FUNCTION touch() RETURNS {returns} LANGUAGE plpgsql AS $$ BEGIN {body} END $$;"
+        )
+    };
+    let history = format!(
+        "CREATE TABLE t (id INT, at TIMESTAMP);\n{}\n\
+         CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();",
+        function("NEW.at := now(); RETURN NEW;", "trigger")
+    );
+    let head = head_schema(
+        d,
+        &[compile(
+            d,
+            "r1",
+            None,
+            &format!("-- migrate:upgrade\n{history}\n"),
+        )],
+    );
+    let table = "CREATE TABLE t (id INT, at TIMESTAMP);\n";
+    let replaced = function("NEW.at := clock_timestamp(); RETURN NEW;", "trigger");
+    let generated = generate(&head, &declared(d, &format!("{table}{replaced}")));
+    assert!(
+        generated
+            .render()
+            .contains("CREATE OR REPLACE FUNCTION touch()"),
+        "{}",
+        generated.render()
+    );
+    for target in [
+        table.to_string(),
+        format!("{table}{}", function("RETURN 1;", "int")),
+    ] {
+        let generated = generate(&head, &declared(d, &target));
+        assert!(generated.is_empty(), "{}", generated.render());
+        assert!(
+            generated
+                .unknown
+                .iter()
+                .any(|u| u.contains("function touch(): trigger t.t_touch runs it")),
+            "{:?}",
+            generated.unknown
+        );
+    }
+}
+
+/// A new table's foreign key to a key added to a kept table waits for the
+/// key; a new materialized view's index follows the view (found by the
+/// crates.io and docs.rs round trips).
+#[test]
+fn a_key_and_a_view_come_before_what_needs_them() {
+    let history = "CREATE TABLE a (id INT NOT NULL);\nCREATE TABLE s (n INT);";
+    let target = "CREATE TABLE a (id INT NOT NULL PRIMARY KEY);
+CREATE TABLE b (id INT PRIMARY KEY, a_id INT REFERENCES a (id));
+CREATE TABLE s (n INT);
+CREATE MATERIALIZED VIEW mv AS SELECT n FROM s;
+CREATE INDEX mv_n ON mv (n);";
+    let body = roundtrip(Dialect::Postgres, history, target);
+    let at = |text: &str| {
+        body.find(text)
+            .unwrap_or_else(|| panic!("{text} not in\n{body}"))
+    };
+    assert!(at("PRIMARY KEY (id)") < at("FOREIGN KEY (a_id)"), "{body}");
+    assert!(
+        at("CREATE MATERIALIZED VIEW mv") < at("CREATE INDEX mv_n"),
+        "{body}"
     );
 }
 

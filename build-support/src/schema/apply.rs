@@ -340,6 +340,16 @@ impl Schema {
                         labels.iter().map(|l| l.value.clone()).collect(),
                         TypeKind::Enum,
                     ),
+                    Some(UserDefinedTypeRepresentation::Composite { .. }) => {
+                        // What follows the name, as sqlparser prints it.
+                        let unnamed = Statement::CreateType {
+                            name: ObjectName::from(vec![sqlparser::ast::Ident::new("t")]),
+                            representation: representation.clone(),
+                        };
+                        let text = unnamed.to_string();
+                        let definition = text.strip_prefix("CREATE TYPE t ").map(str::to_string);
+                        (Vec::new(), TypeKind::Composite(definition))
+                    }
                     _ => (Vec::new(), TypeKind::Other),
                 };
                 self.create_type(name, labels, kind, None, problems);

@@ -432,6 +432,15 @@ impl Schema {
                             Some((k.clone(), base))
                         }
                         TypeKind::Domain(None) => Some((k.clone(), None)),
+                        // PostgreSQL drops the attribute of that type: the
+                        // composite type is not known for sure.
+                        TypeKind::Composite(definition) => definition
+                            .as_deref()
+                            .is_none_or(|d| {
+                                d.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                                    .any(|w| w.eq_ignore_ascii_case(&current.name))
+                            })
+                            .then(|| (k.clone(), None)),
                         _ => None,
                     },
                     _ => None,

@@ -18,6 +18,7 @@ pub use attributes::{sqlite_expression, sqlite_index_predicate, sqlite_text};
 mod diff;
 mod explain;
 pub use explain::{model_after, model_of, model_of_plan};
+pub use pg_objects::is_routine;
 mod dependencies;
 mod mariadb;
 mod names;
@@ -299,7 +300,12 @@ pub enum TypeKind {
     /// (`AS INTEGER CHECK (VALUE > 0)`); `None` when not known (read from
     /// a catalog).
     Domain(Option<String>),
-    /// A composite, range or base type (or a kind the model does not tell).
+    /// `CREATE TYPE ... AS (...)`, with what follows its name as sqlparser
+    /// prints it (`AS (name TEXT, subfeatures TEXT[])`; a catalog gives the
+    /// attributes' `format_type`s: `AS (name text, subfeatures text[])`);
+    /// `None` when not known.
+    Composite(Option<String>),
+    /// A range or base type (or a kind the model does not tell).
     Other,
 }
 
@@ -319,6 +325,56 @@ pub struct Function {
     /// (`oidvectortypes(proargtypes)`: `integer, text`, empty for none);
     /// `None` when the model cannot be sure of every overload's types.
     pub signatures: Option<BTreeSet<String>>,
+    /// The declaration of each overload the model knows, by its argument
+    /// types (a key of `signatures`); an overload missing here is one whose
+    /// declaration is not known (renamed, moved, read from a catalog
+    /// without its text).
+    pub definitions: BTreeMap<String, FunctionDef>,
+}
+
+/// One overload of a function or procedure as declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionDef {
+    /// The `CREATE [OR REPLACE] FUNCTION|PROCEDURE` statement as written,
+    /// without its `;` (a catalog gives `pg_get_functiondef`'s text).
+    pub sql: String,
+    /// What `CREATE OR REPLACE` cannot change: the argument list and the
+    /// `RETURNS` clause, lower-cased tokens; `None` when not read.
+    pub head: Option<String>,
+    /// The body, the string after `AS` as the server keeps it in
+    /// `pg_proc.prosrc`; `None` when there is none or it is not read.
+    pub body: Option<String>,
+}
+
+impl FunctionDef {
+    /// The statement for comparison: whitespace runs made one space, the
+    /// `CREATE [OR REPLACE]` in front and a final `;` left out.
+    pub fn normal(&self) -> String {
+        let words: Vec<&str> = self.after_create().split_whitespace().collect();
+        words.join(" ").trim_end_matches(';').trim_end().to_string()
+    }
+
+    /// The statement with `CREATE OR REPLACE` in front.
+    pub fn or_replace(&self) -> String {
+        let rest = self.after_create().trim_end();
+        format!(
+            "CREATE OR REPLACE {}",
+            rest.trim_end_matches(';').trim_end()
+        )
+    }
+
+    /// The text after `CREATE [OR REPLACE]`.
+    fn after_create(&self) -> &str {
+        let mut rest = self.sql.trim_start();
+        for word in ["create", "or", "replace"] {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            if !rest[..end].eq_ignore_ascii_case(word) {
+                break;
+            }
+            rest = rest[end..].trim_start();
+        }
+        rest
+    }
 }
 
 /// A PostgreSQL trigger on a table or view; it goes with its table.

@@ -20,13 +20,14 @@
 //! `DROP TRIGGER`), keyed by their own name (one per schema there), and go
 //! with their table.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sqlparser::ast::{Ident, ObjectName};
 
 use super::apply::{Problem, ProblemKind};
 use super::{
-    key, Dialect, Extension, Function, Name, Naming, Object, ObjectKey, ObjectKind, Schema, Trigger,
+    key, Dialect, Extension, Function, FunctionDef, Name, Naming, Object, ObjectKey, ObjectKind,
+    Schema, Trigger,
 };
 
 /// A token of a statement's head.
@@ -258,7 +259,152 @@ fn parenthesised(toks: &[Tok], open: usize) -> Option<(&[Tok], usize)> {
     None
 }
 
+/// What `CREATE OR REPLACE` cannot change of a routine: its argument list
+/// (`args`, the tokens between the parentheses) and the `RETURNS` clause in
+/// `rest` (the tokens after them, up to the first option), lower-cased.
+fn routine_head(args: &[Tok], rest: &[Tok]) -> String {
+    const OPTIONS: &[&str] = &[
+        "language",
+        "as",
+        "immutable",
+        "stable",
+        "volatile",
+        "strict",
+        "security",
+        "called",
+        "cost",
+        "rows",
+        "parallel",
+        "set",
+        "window",
+        "leakproof",
+        "not",
+        "support",
+        "transform",
+        "return",
+        "begin",
+        "external",
+    ];
+    let show = |t: &Tok| match t {
+        Tok::Word(w) => w.to_lowercase(),
+        Tok::Quoted(q) => format!("\"{q}\""),
+        Tok::Literal => "?".to_string(),
+        Tok::Punct(c) => c.to_string(),
+    };
+    let mut out: Vec<String> = args.iter().map(show).collect();
+    if is(rest.first(), "returns") {
+        out.push("returns".to_string());
+        let mut depth = 0usize;
+        for t in &rest[1..] {
+            match t {
+                Tok::Punct('(') => depth += 1,
+                Tok::Punct(')') => depth = depth.saturating_sub(1),
+                Tok::Word(w) if depth == 0 && OPTIONS.iter().any(|o| w.eq_ignore_ascii_case(o)) => {
+                    break
+                }
+                _ => {}
+            }
+            out.push(show(t));
+        }
+    }
+    out.join(" ")
+}
+
+/// The body of a routine's declaration: the dollar-quoted or single-quoted
+/// string after the `AS` that stands outside any string or comment, as the
+/// server keeps it (`pg_proc.prosrc`); `None` when there is none (a `BEGIN
+/// ATOMIC` or `RETURN` body) or it is written otherwise (`E'...'`).
+pub(super) fn routine_body(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let word_at = |i: usize, w: &str| {
+        b.len() >= i + w.len()
+            && b[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+            && b.get(i + w.len())
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+    };
+    // The end of the dollar quote opening at `i`, and its tag's length.
+    let dollar = |i: usize| -> Option<usize> {
+        let close = text[i + 1..].find('$')? + i + 1;
+        text[i + 1..close]
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_')
+            .then_some(close)
+    };
+    while i < b.len() {
+        match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = text[i..].find('\n').map_or(b.len(), |n| i + n);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map_or(b.len(), |n| i + n + 4);
+            }
+            b'\'' => {
+                i += 1;
+                while i < b.len() && !(b[i] == b'\'' && b.get(i + 1) != Some(&b'\'')) {
+                    i += if b[i] == b'\'' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'"' => {
+                i = text[i + 1..].find('"').map_or(b.len(), |n| i + n + 2);
+            }
+            b'$' if dollar(i).is_some() => {
+                let close = dollar(i)?;
+                let tag = &text[i..=close];
+                i = text[close + 1..]
+                    .find(tag)
+                    .map_or(b.len(), |n| close + 1 + n + tag.len());
+            }
+            _ if word_at(i, "as") => {
+                let rest = text[i + 2..].trim_start();
+                let at = text.len() - rest.len();
+                return if rest.starts_with('$') {
+                    let close = dollar(at)?;
+                    let tag = &text[at..=close];
+                    let end = text[close + 1..].find(tag)? + close + 1;
+                    Some(text[close + 1..end].to_string())
+                } else if rest.starts_with('\'') {
+                    let mut out = String::new();
+                    let mut chars = rest[1..].chars().peekable();
+                    while let Some(c) = chars.next() {
+                        if c == '\'' {
+                            if chars.peek() == Some(&'\'') {
+                                chars.next();
+                            } else {
+                                return Some(out);
+                            }
+                        }
+                        out.push(c);
+                    }
+                    None
+                } else {
+                    None
+                };
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Whether `text` is a `CREATE [OR REPLACE] FUNCTION|PROCEDURE`.
+pub fn is_routine(text: &str) -> bool {
+    let toks = tokens(text, 4);
+    let at = if is(toks.get(1), "or") { 3 } else { 1 };
+    is(toks.first(), "create") && (is(toks.get(at), "function") || is(toks.get(at), "procedure"))
+}
+
 impl Schema {
+    /// Follows a `CREATE [OR REPLACE] FUNCTION|PROCEDURE` from its text
+    /// alone (one no parser here gives a tree of), as the history's replay
+    /// does.
+    pub fn declare_routine(&mut self, text: &str, problems: &mut Vec<Problem>) {
+        self.begin_statement(text);
+        self.pg_object_text(text, problems);
+    }
+
     /// A dotted name at `at` (`a`, `a.b`, `"A".b`), folded as the dialect
     /// folds, and the index after it.
     fn name_at(&self, toks: &[Tok], mut at: usize) -> Option<(Name, usize)> {
@@ -300,7 +446,7 @@ impl Schema {
             at = 3;
         }
         match (word(0).as_str(), word(at).as_str()) {
-            ("create", "function" | "procedure") => self.create_function(&toks, at + 1),
+            ("create", "function" | "procedure") => self.create_function(&toks, at + 1, text),
             ("create", "trigger") => self.create_trigger(&toks, at + 1),
             ("create", "constraint") if word(at + 1) == "trigger" => {
                 self.create_trigger(&toks, at + 2)
@@ -315,31 +461,52 @@ impl Schema {
         }
     }
 
-    fn put_function(&mut self, name: Name, signatures: Option<BTreeSet<String>>) {
+    /// Puts the overloads `signatures` of `name` (`None`: not known), with
+    /// the declaration of the one `defined` (its signature and text).
+    fn put_function(
+        &mut self,
+        name: Name,
+        signatures: Option<BTreeSet<String>>,
+        defined: Option<(String, FunctionDef)>,
+    ) {
         let k = key(ObjectKind::Function, &name);
-        let merged = match self.objects.get(&k) {
-            Some(Object::Function(existing)) => match (&existing.signatures, signatures) {
-                (Some(old), Some(new)) => Some(old.union(&new).cloned().collect()),
-                _ => None,
-            },
-            _ => signatures,
+        let (merged, mut definitions) = match self.objects.get(&k) {
+            Some(Object::Function(existing)) => (
+                match (&existing.signatures, signatures) {
+                    (Some(old), Some(new)) => Some(old.union(&new).cloned().collect()),
+                    _ => None,
+                },
+                existing.definitions.clone(),
+            ),
+            _ => (signatures, BTreeMap::new()),
         };
+        if let Some((signature, definition)) = defined {
+            definitions.insert(signature, definition);
+        }
         self.settle(&k);
         self.insert(
             k,
             Object::Function(Function {
                 name,
                 signatures: merged,
+                definitions,
             }),
         );
     }
 
-    fn create_function(&mut self, toks: &[Tok], at: usize) {
+    fn create_function(&mut self, toks: &[Tok], at: usize, text: &str) {
         let Some((name, after)) = self.name_at(toks, at) else {
             return;
         };
-        let signature = parenthesised(toks, after).and_then(|(args, _)| signature(args));
-        self.put_function(name, signature.map(|s| [s].into()));
+        let parts = parenthesised(toks, after);
+        let signature = parts.and_then(|(args, _)| signature(args));
+        let defined = signature.clone().map(|s| {
+            let head = parts.map(|(args, next)| routine_head(args, &toks[next..]));
+            let sql = text.trim().trim_end_matches(';').trim_end().to_string();
+            let body = routine_body(&sql);
+            (s, FunctionDef { sql, head, body })
+        });
+        self.put_function(name, signature.map(|s| [s].into()), defined);
     }
 
     /// `DROP FUNCTION [IF EXISTS] name[(args)][, ...] [CASCADE | RESTRICT]`.
@@ -374,6 +541,7 @@ impl Schema {
                     if signatures.contains(&signature) =>
                 {
                     signatures.remove(&signature);
+                    function.definitions.remove(&signature);
                     Some(signatures)
                 }
                 // The only overload (the server refuses a bare name that
@@ -481,12 +649,13 @@ impl Schema {
             return;
         }
         self.remove(&k);
-        self.put_function(to, function.signatures);
+        // The declaration names the function by its old name: not known.
+        self.put_function(to, function.signatures, None);
     }
 
     fn make_function_uncertain(&mut self, k: &ObjectKey) {
         if !self.objects.contains_key(k) {
-            self.put_function(k.name.clone(), None);
+            self.put_function(k.name.clone(), None, None);
         }
         self.mark_uncertain(k.clone());
     }
@@ -766,6 +935,46 @@ mod tests {
         );
         assert_eq!(sig("(x my_type)"), None);
         assert_eq!(sig("(x public.t%TYPE)"), None);
+    }
+
+    #[test]
+    fn a_routine_keeps_its_body_and_head() {
+        assert_eq!(
+            routine_body("CREATE FUNCTION f() RETURNS int AS $x$ SELECT 'as' $$ $x$ LANGUAGE sql"),
+            Some(" SELECT 'as' $$ ".to_string())
+        );
+        assert_eq!(
+            routine_body("CREATE FUNCTION f() RETURNS text LANGUAGE sql AS 'SELECT ''a'''"),
+            Some("SELECT 'a'".to_string())
+        );
+        assert_eq!(
+            routine_body(
+                "CREATE FUNCTION \"as\"(a int DEFAULT 'as') RETURNS int -- as\nAS $$ 1 $$"
+            ),
+            Some(" 1 ".to_string())
+        );
+        assert_eq!(
+            routine_body("CREATE FUNCTION f() RETURNS int LANGUAGE sql RETURN 1"),
+            None
+        );
+        let head = |text: &str| {
+            let toks = tokens(text, 400);
+            let open = toks.iter().position(|t| *t == Tok::Punct('(')).unwrap();
+            let (args, next) = parenthesised(&toks, open).unwrap();
+            routine_head(args, &toks[next..])
+        };
+        assert_eq!(
+            head("CREATE FUNCTION f(n Int) RETURNS SETOF text STABLE AS $$ x $$"),
+            "n int returns setof text"
+        );
+        assert_eq!(
+            head("CREATE FUNCTION f(n int) RETURNS TABLE (a int) LANGUAGE sql AS $$ x $$"),
+            "n int returns table ( a int )"
+        );
+        assert!(is_routine(
+            "create or replace procedure p() language sql as $$ $$"
+        ));
+        assert!(!is_routine("CREATE TABLE function (a int)"));
     }
 
     #[test]
