@@ -888,6 +888,7 @@ fn mariadb_json_columns_read_back_as_json() {
     assert!(written.contains("a JSON NOT NULL"), "{written}");
     assert!(!written.contains("json_valid(a)"), "{written}");
     assert!(written.contains("json_valid(`d`)"), "{written}");
+}
 
 /// The warnings of a declared schema (the clauses the model does not
 /// hold), by message.
