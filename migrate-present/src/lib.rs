@@ -217,7 +217,7 @@ pub enum Command {
     /// Record TARGET as applied without running any SQL (`--adopt TOOL`: what TOOL's table says).
     Stamp {
         /// The revision(s) to record; several (`stamp a b`) as in Alembic.
-        #[arg(allow_hyphen_values = true, required_unless_present = "adopt", num_args = 1..)]
+        #[arg(allow_negative_numbers = true, required_unless_present = "adopt", num_args = 1..)]
         target: Vec<String>,
         /// First empty the version table (rows this plan does not know
         /// included), then stamp from base, as Alembic's `--purge`.

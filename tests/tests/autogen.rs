@@ -831,15 +831,13 @@ fn print_declarations(model: &Schema) -> (String, Vec<String>) {
 /// run on an empty database or is not the history's catalog, by history and
 /// a fragment of the failure, with why: limits of its source, not of the
 /// generator. A history whose declared schema does not run has no round trip.
-const DECLARED_EXPECTED: &[(&str, &str, &str)] = &[
-    (
-        "crates.io",
-        "the declared schema holds a statement the model cannot read",
-        "the reader keeps a check added NOT VALID as `pg_get_constraintdef` prints it (`CHECK (...) \
+const DECLARED_EXPECTED: &[(&str, &str, &str)] = &[(
+    "crates.io",
+    "the declared schema holds a statement the model cannot read",
+    "the reader keeps a check added NOT VALID as `pg_get_constraintdef` prints it (`CHECK (...) \
          NOT VALID`), and the declarations write it inside CREATE TABLE, which the server takes \
          but sqlparser does not read (versions_tar_sha256_len)",
-    ),
-];
+)];
 
 /// Round trips of the corpus that fail, by history, start (versions
 /// applied) and a fragment of the failure, each with why: what the

@@ -4,8 +4,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::schema::{
-    nextval_sequence, serial_base, serial_for, Column, Constraint, ConstraintKind, Dialect, Function,
-    Index, Name, Object, Schema, Sequence, Table, Trigger, TypeDef, TypeKind, View,
+    nextval_sequence, serial_base, serial_for, Column, Constraint, ConstraintKind, Dialect,
+    Function, Index, Name, Object, Schema, Sequence, Table, Trigger, TypeDef, TypeKind, View,
 };
 
 /// The reason written on the `-- migrate:unchecked` line of an `ALTER

@@ -365,9 +365,9 @@ pub(super) fn routine_body(text: &str) -> Option<String> {
                     let tag = &text[at..=close];
                     let end = text[close + 1..].find(tag)? + close + 1;
                     Some(text[close + 1..end].to_string())
-                } else if rest.starts_with('\'') {
+                } else if let Some(quoted) = rest.strip_prefix('\'') {
                     let mut out = String::new();
-                    let mut chars = rest[1..].chars().peekable();
+                    let mut chars = quoted.chars().peekable();
                     while let Some(c) = chars.next() {
                         if c == '\'' {
                             if chars.peek() == Some(&'\'') {

@@ -104,6 +104,14 @@ impl StmtCtx<'_> {
         )
     }
 
+    /// A (materialized) view created by this revision's upgrade.
+    pub fn view_is_new(&self, view: &Name) -> bool {
+        matches!(
+            self.journal.before(&key(ObjectKind::View, view)),
+            Some(None)
+        )
+    }
+
     /// Added by this revision's upgrade, or part of a table it created.
     pub fn column_is_new(&self, table: &Name, column: &str) -> bool {
         match self.journal.before(&key(ObjectKind::Table, table)) {

@@ -11,8 +11,9 @@ pub(crate) fn check(ctx: &StmtCtx<'_>, out: &mut Vec<Finding>) {
         return;
     };
     let table = ctx.name(&create.table_name);
-    // Nobody writes to a table created earlier in this revision.
-    if create.concurrently || ctx.table_is_new(&table) {
+    // Nobody writes to a table (or reads a materialized view) created
+    // earlier in this revision.
+    if create.concurrently || ctx.table_is_new(&table) || ctx.view_is_new(&table) {
         return;
     }
     let index = match &create.name {
@@ -49,6 +50,8 @@ mod tests {
         assert_eq!(hits(RULE, &[SETUP, concurrent]), 0);
         let new_table = "-- migrate:upgrade\nCREATE TABLE w (id bigint);\nCREATE INDEX w_id_idx ON w (id);\n-- migrate:downgrade\nDROP TABLE w;\n";
         assert_eq!(hits(RULE, &[SETUP, new_table]), 0);
+        let new_view = "-- migrate:upgrade\nCREATE MATERIALIZED VIEW mv AS SELECT id FROM t;\nCREATE INDEX mv_id_idx ON mv (id);\n-- migrate:downgrade\nDROP MATERIALIZED VIEW mv;\n";
+        assert_eq!(hits(RULE, &[SETUP, new_view]), 0);
     }
 
     #[test]
