@@ -147,41 +147,34 @@ impl Backend<'_> {
 }
 
 impl Backend<'_> {
-    /// The liveness probe of this backend's sessions (none on SQLite, whose
-    /// database is a local file).
+    /// Where a second connection to this backend's server goes: the
+    /// liveness probe and the canceller (none on SQLite, whose database is
+    /// a local file run in this process).
     #[cfg_attr(
         not(any(feature = "postgres", feature = "mysql")),
-        allow(unused_variables, unreachable_code)
+        allow(unreachable_code)
     )]
-    pub(crate) fn probe(&self, every: Duration) -> Option<Probe> {
-        let target = match self {
+    fn second_connection(&self) -> Option<ProbeTarget> {
+        Some(match self {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => return None,
             #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => ProbeTarget::Postgres(pool.connect_options()),
             #[cfg(feature = "mysql")]
             Backend::MySql(pool) => ProbeTarget::MySql(pool.connect_options()),
-        };
+        })
+    }
+
+    /// The liveness probe of this backend's sessions.
+    pub(crate) fn probe(&self, every: Duration) -> Option<Probe> {
+        let target = self.second_connection()?;
         Some(Probe { every, target })
     }
-}
 
-impl Backend<'_> {
     /// How to cancel what the server's session `session` runs, from a
-    /// second connection (none on SQLite, which runs in this process).
-    #[cfg_attr(
-        not(any(feature = "postgres", feature = "mysql")),
-        allow(unused_variables, unreachable_code)
-    )]
+    /// second connection.
     pub(crate) fn canceller(&self, session: i64) -> Option<Canceller> {
-        let target = match self {
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite(_) => return None,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pool) => ProbeTarget::Postgres(pool.connect_options()),
-            #[cfg(feature = "mysql")]
-            Backend::MySql(pool) => ProbeTarget::MySql(pool.connect_options()),
-        };
+        let target = self.second_connection()?;
         Some(Canceller { session, target })
     }
 }
@@ -189,6 +182,7 @@ impl Backend<'_> {
 /// Cancels the statement a session runs when the statement timeout fires on
 /// it: a second connection asks the server (`pg_cancel_backend`, `KILL
 /// QUERY`), and the session's own answer says what became of the statement.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) struct Canceller {
     /// The server's id of the session (PostgreSQL pid, MySQL connection id).
     session: i64,
@@ -342,6 +336,7 @@ async fn guarded<T>(
 }
 
 /// `future`, bounded by `timeout` and watched by `probe`, if any.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) async fn watched<T>(
     timeout: Option<Duration>,
     probe: Option<&Probe>,
@@ -993,7 +988,10 @@ enum Address {
     /// A host name or address (an IPv6 one without its brackets) and a port.
     Tcp(String, u16),
     /// A Unix socket's path.
-    #[cfg_attr(not(unix), allow(dead_code))]
+    #[cfg_attr(
+        not(all(unix, any(feature = "postgres", feature = "mysql"))),
+        allow(dead_code)
+    )]
     Unix(std::path::PathBuf),
 }
 
