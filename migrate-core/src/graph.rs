@@ -342,7 +342,7 @@ impl Graph {
 
     /// The branch labels of a revision as Alembic shows them (`heads`,
     /// `history`, `show`) and filters by (`<label>@...` as a range's lower
-    /// end): its own, and those it inherits (see [`Graph::inherit_labels`]).
+    /// end): its own, and those it inherits (see `Graph::inherit_labels`).
     pub fn branch_labels(&self, index: usize) -> BTreeSet<String> {
         self.label_owners[index]
             .iter()
