@@ -734,7 +734,7 @@ impl Schema {
         if rest.len() < 3 || !word(&rest[0], "owned") || !word(&rest[1], "by") {
             return None;
         }
-        let owner = dotted_name(&rest[2..])?;
+        let owner = super::names::dotted_name(&rest[2..])?;
         if owner.0.len() < 2 || word(&rest[2], "none") {
             return None;
         }
@@ -3319,25 +3319,8 @@ fn alter_sequence_tokens(text: &str) -> Option<(ObjectName, Vec<sqlparser::token
     while toks.get(end) == Some(&Token::Period) {
         end += 2;
     }
-    let name = dotted_name(toks.get(at..end)?)?;
+    let name = super::names::dotted_name(toks.get(at..end)?)?;
     Some((name, toks.split_off(end)))
-}
-
-/// `a.b.c` from tokens that are exactly words separated by dots.
-fn dotted_name(tokens: &[sqlparser::tokenizer::Token]) -> Option<ObjectName> {
-    use sqlparser::tokenizer::Token;
-    let mut parts = Vec::new();
-    for (i, t) in tokens.iter().enumerate() {
-        match (i % 2, t) {
-            (0, Token::Word(w)) => parts.push(match w.quote_style {
-                Some(q) => Ident::with_quote(q, w.value.clone()),
-                None => Ident::new(w.value.clone()),
-            }),
-            (1, Token::Period) => {}
-            _ => return None,
-        }
-    }
-    (!parts.is_empty() && tokens.len() % 2 == 1).then(|| ObjectName::from(parts))
 }
 
 fn unparsed_ident(part: &str) -> sqlparser::ast::Ident {

@@ -229,6 +229,23 @@ fn is_default_schema(dialect: Dialect, schema: &str) -> bool {
     }
 }
 
+/// `a.b.c` from tokens that are exactly words separated by dots.
+pub(super) fn dotted_name(tokens: &[sqlparser::tokenizer::Token]) -> Option<ObjectName> {
+    use sqlparser::tokenizer::Token;
+    let mut parts = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match (i % 2, t) {
+            (0, Token::Word(w)) => parts.push(match w.quote_style {
+                Some(q) => Ident::with_quote(q, w.value.clone()),
+                None => Ident::new(w.value.clone()),
+            }),
+            (1, Token::Period) => {}
+            _ => return None,
+        }
+    }
+    (!parts.is_empty() && tokens.len() % 2 == 1).then(|| ObjectName::from(parts))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //! option a statement leaves out takes the server's default, so a declared
 //! sequence and one read from a catalog compare field by field.
 
-use sqlparser::ast::{Expr, Ident, ObjectName, UnaryOperator, Value};
+use sqlparser::ast::{Expr, UnaryOperator, Value};
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::{pg_choose_name, Dialect, Name, Naming};
@@ -152,22 +152,11 @@ pub fn nextval_sequence(dialect: Dialect, default: &str) -> Option<Name> {
         _ => return None,
     };
     // The literal's text is a name: `seq`, `schema.seq`, `"Seq"`.
-    let parts = tokens(literal)?;
-    let mut idents = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
-        match (i % 2, part) {
-            (0, Token::Word(w)) => idents.push(match w.quote_style {
-                Some(q) => Ident::with_quote(q, w.value.clone()),
-                None => Ident::new(w.value.clone()),
-            }),
-            (1, Token::Period) => {}
-            _ => return None,
-        }
-    }
-    if idents.is_empty() || idents.len() > 3 || parts.len() % 2 == 0 {
+    let name = super::names::dotted_name(&tokens(literal)?)?;
+    if name.0.len() > 3 {
         return None;
     }
-    Some(dialect.object_name(&ObjectName::from(idents)))
+    Some(dialect.object_name(&name))
 }
 
 impl SequenceOptions {
