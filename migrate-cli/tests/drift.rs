@@ -464,3 +464,34 @@ fn comments_drift_on_mariadb() {
         },
     );
 }
+
+/// SQLite folds only ASCII letters when it compares names: `"Été"` and
+/// `"été"` are two tables, `"Ä"` and `"ä"` two columns of one. The history
+/// compiles, upgrades, and has no drift; a column added by hand to one of
+/// the two tables is reported on that one alone.
+#[test]
+fn sqlite_names_differing_in_non_ascii_case_are_two_objects() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", tmp.path().join("app.db").display());
+    let (_dir, drifted) = drifted(
+        Server::Sqlite,
+        &url,
+        &[(
+            "0001",
+            "CREATE TABLE \"Été\" (id INTEGER PRIMARY KEY);\n\
+             CREATE TABLE \"été\" (id INTEGER PRIMARY KEY, \"Ä\" INTEGER, \"ä\" TEXT);\n\
+             CREATE INDEX \"Ix_Ä\" ON \"été\" (\"Ä\");\n\
+             CREATE INDEX \"ix_ä\" ON \"été\" (\"ä\");",
+            "DROP TABLE \"été\";\nDROP TABLE \"Été\";",
+        )],
+        "ALTER TABLE \"Été\" ADD COLUMN extra INTEGER;",
+    );
+    let lines: Vec<&str> = drifted.stdout.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        ["  table Été: column extra: in the database, not in the model"],
+        "{}\n{}",
+        drifted.stdout,
+        drifted.stderr
+    );
+}
