@@ -71,6 +71,14 @@ pub(crate) fn read_migrations_warning(
             }
         };
         if !entry.file_type().is_file() && !entry.path().is_file() {
+            // The declared schema may be a directory of `*.sql` files
+            // (`schema = "schema"`): read by autogenerate, not skipped.
+            let declared_schema = entry.file_name().to_str().is_some_and(|name| {
+                schema_file.as_deref() == Some(name) || NOT_REVISIONS.contains(&name)
+            });
+            if declared_schema {
+                continue;
+            }
             if let Some(warning) = skipped(&entry, &display_path(dir, display_dir, entry.path())) {
                 skipped_entries.push(warning);
             }
@@ -438,6 +446,44 @@ mod tests {
         )
         .expect("write");
         assert_eq!(listed(dir.path()).len(), 2);
+    }
+
+    #[test]
+    fn a_declared_schema_directory_is_not_a_skipped_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a1_first.sql"), "-- x").expect("write");
+        std::fs::create_dir(dir.path().join("schema")).expect("mkdir");
+        std::fs::write(dir.path().join("schema/a.sql"), "CREATE TABLE t (id int);").expect("write");
+        std::fs::create_dir(dir.path().join("old")).expect("mkdir");
+        let warned = |schema: Option<&Path>| {
+            let mut warnings = Vec::new();
+            let files =
+                read_migrations_warning(dir.path(), Path::new("migrations"), schema, &mut warnings)
+                    .expect("files");
+            assert_eq!(files.len(), 1);
+            warnings
+                .iter()
+                .map(|w| w.message.clone())
+                .collect::<Vec<_>>()
+        };
+        // `schema = "schema"` (or `./schema`): the directory is the
+        // declared schema, not an entry skipped; another directory still is.
+        for setting in ["schema", "./schema"] {
+            assert_eq!(
+                warned(Some(Path::new(setting))),
+                ["the subdirectory `migrations/old` is not read: skipped"],
+                "{setting}"
+            );
+        }
+        // Without the setting it is a subdirectory like any other.
+        assert_eq!(warned(None).len(), 2);
+        // The default name, made a directory.
+        std::fs::remove_dir_all(dir.path().join("schema")).expect("rm");
+        std::fs::create_dir(dir.path().join("schema.sql")).expect("mkdir");
+        assert_eq!(
+            warned(None),
+            ["the subdirectory `migrations/old` is not read: skipped"]
+        );
     }
 
     #[test]
