@@ -662,6 +662,32 @@ async fn table_comment_of_a_kept_table_mariadb() {
     t.drop_database().await;
 }
 
+/// MariaDB: string defaults with a backslash (written `\\`, and `\%`,
+/// which MariaDB keeps as a backslash and `%`), a quote, a percent and an
+/// underscore, on a new table, a new column and a changed column: the
+/// generated revision reaches the declared catalog (the server's text of
+/// each default) and its downgrade the history's.
+#[tokio::test]
+async fn string_defaults_with_backslashes_mariadb() {
+    let Some(t) = TestDb::mysql("defaults_backslash").await else {
+        return;
+    };
+    pairs(
+        &t.db,
+        Dialect::MySql,
+        &[(
+            "defaults with backslashes, quotes, percent and underscore",
+            r"CREATE TABLE d (id INT PRIMARY KEY, a VARCHAR(20) DEFAULT 'x', b VARCHAR(20) DEFAULT 'it''s');",
+            r"CREATE TABLE d (id INT PRIMARY KEY, a VARCHAR(20) DEFAULT 'a\\b',
+                 b VARCHAR(20) DEFAULT 'it''s \\ 100%', c VARCHAR(20) DEFAULT 'a_b\%\_',
+                 e VARCHAR(20) DEFAULT '\\');
+             CREATE TABLE n (id INT PRIMARY KEY, p VARCHAR(30) DEFAULT 'C:\\dir\\%_''q''');",
+        )],
+    )
+    .await;
+    t.drop_database().await;
+}
+
 /// The server's own text of domain `name`'s definition (base type,
 /// default, NOT NULL, constraints), which the catalog of `pair` does not
 /// hold.

@@ -1248,7 +1248,7 @@ impl Schema {
                 }
                 ColumnOption::Default(expr) => {
                     new.has_default = true;
-                    sql.default = Some(expr.to_string());
+                    sql.default = Some(mariadb::default_text(self.dialect, expr));
                 }
                 ColumnOption::Comment(text) => {
                     table.column_comments.insert(name.clone(), text.clone());
@@ -1859,7 +1859,7 @@ impl Schema {
                     AlterColumnOperation::SetDefault { value } => {
                         c.has_default = true;
                         if let Some(sql) = &mut c.sql {
-                            sql.default = Some(value.to_string());
+                            sql.default = Some(mariadb::default_text(self.dialect, value));
                         }
                         self.set_text_unsure(&table_key, &default_marker(&column), false);
                     }
@@ -2281,7 +2281,7 @@ impl Schema {
         c.sql = Some(ColumnSql {
             data_type: data_type.to_string(),
             default: options.iter().find_map(|o| match o {
-                ColumnOption::Default(e) => Some(e.to_string()),
+                ColumnOption::Default(e) => Some(mariadb::default_text(self.dialect, e)),
                 _ => None,
             }),
             generated: options.iter().find_map(|o| match o {
