@@ -1298,7 +1298,13 @@ impl Schema {
                     check.name = None;
                     let definition = check.to_string();
                     let mut s = spec(ConstraintKind::Check, None, definition);
-                    s.check_column = check_column(&check.expr, self.dialect);
+                    // MariaDB names it after the column it is written with,
+                    // whatever columns it reads.
+                    s.check_column = if self.dialect == Dialect::MySql {
+                        Some(name.clone())
+                    } else {
+                        check_column(&check.expr, self.dialect)
+                    };
                     specs.push(s);
                 }
                 _ => {}
@@ -1368,11 +1374,13 @@ impl Schema {
                     );
                     format!("{}_ibfk_{n}", t.name)
                 }
+                // A check's name is the table's own (not the schema's).
                 ConstraintKind::Check => match &spec.check_column {
                     Some(column) if spec.columns.len() == 1 => column.clone(),
                     _ => {
                         let mut n = 1;
-                        while constraint_taken(&format!("constraint_{n}")) {
+                        let taken = |n: &str| table.constraints.iter().any(|c| c.name == n);
+                        while taken(&format!("constraint_{n}")) {
                             n += 1;
                         }
                         format!("constraint_{n}")
@@ -2294,6 +2302,32 @@ impl Schema {
                 _ => None,
             }),
         });
+        // MariaDB: the check written with the column is restated too (one
+        // not written is dropped; it is named after the column).
+        if self.dialect == Dialect::MySql {
+            table.constraints.retain(|c| {
+                !(c.kind == ConstraintKind::Check
+                    && c.generated_name
+                    && c.name == column
+                    && c.columns.len() == 1
+                    && c.columns[0] == column)
+            });
+            for option in options {
+                if let ColumnOption::Check(check) = option {
+                    let mut check = check.clone();
+                    check.name = None;
+                    table.constraints.push(Constraint {
+                        name: column.to_string(),
+                        generated_name: true,
+                        kind: ConstraintKind::Check,
+                        columns: vec![column.to_string()],
+                        references: None,
+                        definition: Some(check.to_string()),
+                        actions: None,
+                    });
+                }
+            }
+        }
     }
 
     pub(super) fn drop_column(&mut self, table: &mut Table, column: &str) {
