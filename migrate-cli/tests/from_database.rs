@@ -517,3 +517,65 @@ fn other_database_is_refused_on_mariadb() {
     drop_database(&base, &name);
 }
 
+/// A user without the privilege to create a database: the scratch
+/// database the declared schema runs in cannot be made, and autogenerate
+/// refuses (the server's message, what privilege is needed), writing no
+/// revision, rather than comparing the declared texts as written and
+/// re-creating what the server merely prints otherwise.
+#[test]
+fn scratch_database_refused_on_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "scratch_database_refused") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb_noscratch");
+    let user = format!("mg_noscratch_{}", std::process::id());
+    let hosts = ["%", "localhost", "127.0.0.1"];
+    for host in hosts {
+        by_hand(
+            &base,
+            &format!(
+                "CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY 'pw';\
+                 GRANT ALL ON `{name}`.* TO '{user}'@'{host}'"
+            ),
+        );
+    }
+    let scheme_end = url.find("://").expect("scheme") + 3;
+    let at = url.find('@').expect("user in the URL");
+    let user_url = format!("{}{user}:pw{}", &url[..scheme_end], &url[at..]);
+    // The user can work in its database.
+    by_hand(&user_url, MY_BEFORE);
+    let before = state(&url);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    ok(
+        cargo_migrate(
+            dir,
+            Some(&user_url),
+            &["init", "migrations", "--dialect", "mysql"],
+        ),
+        "init",
+    );
+    std::fs::write(dir.join("migrations/schema.sql"), MY_AFTER).expect("schema written");
+    let run = cargo_migrate(
+        dir,
+        Some(&user_url),
+        &["revision", "--autogenerate", "--from-database", "-m", "x"],
+    );
+    for host in hosts {
+        by_hand(&base, &format!("DROP USER IF EXISTS '{user}'@'{host}'"));
+    }
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for said in [
+        "the scratch database migrate_autogen_canonical_",
+        "could not be created",
+        "Access denied",
+        "needs the CREATE and DROP privileges",
+        "no revision was written",
+    ] {
+        assert!(run.stderr.contains(said), "{said} in:\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains(":pw@"), "{}", run.stderr);
+    assert_eq!(revisions(dir), 0, "a revision was written");
+    same(&state(&url), &before, "the database after the refusal");
+    drop_database(&base, &name);
+}

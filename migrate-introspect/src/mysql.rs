@@ -448,9 +448,12 @@ impl Scratch {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let name = format!("migrate_{purpose}_{}_{nanos}", std::process::id());
-        sqlx::raw_sql(&format!("CREATE DATABASE {}", ident(&name)))
+        if let Err(source) = sqlx::raw_sql(&format!("CREATE DATABASE {}", ident(&name)))
             .execute(&mut *conn)
-            .await?;
+            .await
+        {
+            return Err(Error::ScratchNotCreated { name, source });
+        }
         Ok(Scratch { name, original })
     }
 

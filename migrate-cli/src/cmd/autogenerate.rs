@@ -182,6 +182,11 @@ fn database_schema(
             .await
             .context("reading the database's definitions")?;
         let canonical = migrate_introspect::canonical_definitions(&db, &declared_sql).await;
+        // Without the server's print of the declared schema, every text it
+        // reprints would differ and be re-created: refused, not guessed.
+        if let Err(e @ migrate_introspect::Error::ScratchNotCreated { .. }) = &canonical {
+            bail!("{e}: nothing was compared and no revision was written");
+        }
         anyhow::Ok((definitions, canonical))
     })?;
     let dialect = loaded.config.dialect;
