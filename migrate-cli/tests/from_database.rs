@@ -579,3 +579,68 @@ fn scratch_database_refused_on_mariadb() {
     same(&state(&url), &before, "the database after the refusal");
     drop_database(&base, &name);
 }
+
+/// MariaDB with `lower_case_table_names = 0` (as this server runs): two
+/// tables whose names differ only in case are two tables there, while the
+/// model compares names case-insensitively: autogenerate refuses, naming
+/// both, instead of taking them for one; a single mixed-case table is read.
+#[test]
+fn names_differing_in_case_on_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "names_differing_in_case") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb_case");
+    let sensitive = migrate_test_support::block_on(async {
+        let db = migrate_runtime::MigrateConnection::connect(&url)
+            .await
+            .expect("connects");
+        let migrate_runtime::MigrateConnection::MySql(pool) = &db else {
+            panic!("MariaDB")
+        };
+        let n: i64 = sqlx::query_scalar("SELECT CAST(@@lower_case_table_names AS SIGNED)")
+            .fetch_one(pool)
+            .await
+            .expect("setting");
+        db.close().await;
+        n == 0
+    });
+    assert!(sensitive, "the test needs lower_case_table_names = 0");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    ok(
+        cargo_migrate(
+            dir,
+            Some(&url),
+            &["init", "migrations", "--dialect", "mysql"],
+        ),
+        "init",
+    );
+    by_hand(&url, "CREATE TABLE Mixed (id int PRIMARY KEY)");
+    std::fs::write(
+        dir.join("migrations/schema.sql"),
+        "CREATE TABLE Mixed (id int PRIMARY KEY);\n",
+    )
+    .expect("schema written");
+    let args = [
+        "revision",
+        "--autogenerate",
+        "--from-database",
+        "--check",
+        "-m",
+        "x",
+    ];
+    ok(
+        cargo_migrate(dir, Some(&url), &args),
+        "one mixed-case table",
+    );
+    by_hand(&url, "CREATE TABLE mixed (id int PRIMARY KEY)");
+    let run = cargo_migrate(dir, Some(&url), &args);
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("tables Mixed and mixed (names that differ only in case"),
+        "{}",
+        run.stderr
+    );
+    drop_database(&base, &name);
+}
