@@ -64,6 +64,18 @@ fn same(a: &(Catalog, BTreeSet<String>), b: &(Catalog, BTreeSet<String>), what: 
     assert_eq!(a.1, b.1, "{what}: the server's text of indexes and views");
 }
 
+/// The number of revision files in `dir`'s migrations directory.
+fn revisions(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir.join("migrations"))
+        .expect("migrations directory")
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.ends_with(".sql") && name != "schema.sql"
+        })
+        .count()
+}
+
 fn ok(run: Run, what: &str) -> Run {
     assert_eq!(
         run.code, 0,
@@ -432,5 +444,203 @@ fn nothing_to_do_on_mariadb() {
     };
     let (url, name) = fresh_database(&base, "fromdb_same");
     nothing_to_do("mysql", &url, MY_AFTER);
+    drop_database(&base, &name);
+}
+
+/// A declared schema that names another database (the live one, by its
+/// name, in a table, a foreign key and a view) is refused before anything
+/// runs: each statement is named with its file, line and the name, the
+/// live database is left as it was, and no revision is written.
+#[test]
+fn other_database_is_refused_on_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "other_database_is_refused") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb_guard");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    ok(
+        cargo_migrate(
+            dir,
+            Some(&url),
+            &["init", "migrations", "--dialect", "mysql"],
+        ),
+        "init",
+    );
+    by_hand(
+        &url,
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)",
+    );
+    let before = state(&url);
+    let declared = format!(
+        "CREATE TABLE t (id int PRIMARY KEY, note varchar(10));\n\
+         CREATE TABLE {name}.t2 (id int);\n\
+         CREATE TABLE t3 (id int, CONSTRAINT f FOREIGN KEY (id) REFERENCES `{name}`.t (id));\n\
+         -- the alias is no database\n\
+         CREATE VIEW v AS SELECT a.id FROM t a JOIN {name}.t b ON a.id = b.id;\n"
+    );
+    std::fs::write(dir.join("migrations/schema.sql"), &declared).expect("schema written");
+    let run = cargo_migrate(
+        dir,
+        Some(&url),
+        &["revision", "--autogenerate", "--from-database", "-m", "x"],
+    );
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for (line, what) in [
+        (2, format!("{name}.t2")),
+        (3, format!("`{name}`.t")),
+        (5, format!("{name}.t")),
+    ] {
+        let said = format!("schema.sql:{line}: `{what}` names the database");
+        assert!(run.stderr.contains(&said), "{said} in:\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("schema.sql:1:"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was run"), "{}", run.stderr);
+    // The live database is untouched, its row still there, no revision.
+    same(&state(&url), &before, "the live database after the refusal");
+    let rows = migrate_test_support::block_on(async {
+        let db = migrate_runtime::MigrateConnection::connect(&url)
+            .await
+            .expect("connects");
+        let migrate_runtime::MigrateConnection::MySql(pool) = &db else {
+            panic!("MariaDB")
+        };
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(pool)
+            .await
+            .expect("rows");
+        db.close().await;
+        n
+    });
+    assert_eq!(rows, 1);
+    assert_eq!(revisions(dir), 0, "a revision was written");
+    drop_database(&base, &name);
+}
+
+/// A user without the privilege to create a database: the scratch
+/// database the declared schema runs in cannot be made, and autogenerate
+/// refuses (the server's message, what privilege is needed), writing no
+/// revision, rather than comparing the declared texts as written and
+/// re-creating what the server merely prints otherwise.
+#[test]
+fn scratch_database_refused_on_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "scratch_database_refused") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb_noscratch");
+    let user = format!("mg_noscratch_{}", std::process::id());
+    let hosts = ["%", "localhost", "127.0.0.1"];
+    for host in hosts {
+        by_hand(
+            &base,
+            &format!(
+                "CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY 'pw';\
+                 GRANT ALL ON `{name}`.* TO '{user}'@'{host}'"
+            ),
+        );
+    }
+    let scheme_end = url.find("://").expect("scheme") + 3;
+    let at = url.find('@').expect("user in the URL");
+    let user_url = format!("{}{user}:pw{}", &url[..scheme_end], &url[at..]);
+    // The user can work in its database.
+    by_hand(&user_url, MY_BEFORE);
+    let before = state(&url);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    ok(
+        cargo_migrate(
+            dir,
+            Some(&user_url),
+            &["init", "migrations", "--dialect", "mysql"],
+        ),
+        "init",
+    );
+    std::fs::write(dir.join("migrations/schema.sql"), MY_AFTER).expect("schema written");
+    let run = cargo_migrate(
+        dir,
+        Some(&user_url),
+        &["revision", "--autogenerate", "--from-database", "-m", "x"],
+    );
+    for host in hosts {
+        by_hand(&base, &format!("DROP USER IF EXISTS '{user}'@'{host}'"));
+    }
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for said in [
+        "the scratch database migrate_autogen_canonical_",
+        "could not be created",
+        "Access denied",
+        "needs the CREATE and DROP privileges",
+        "no revision was written",
+    ] {
+        assert!(run.stderr.contains(said), "{said} in:\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains(":pw@"), "{}", run.stderr);
+    assert_eq!(revisions(dir), 0, "a revision was written");
+    same(&state(&url), &before, "the database after the refusal");
+    drop_database(&base, &name);
+}
+
+/// MariaDB with `lower_case_table_names = 0` (as this server runs): two
+/// tables whose names differ only in case are two tables there, while the
+/// model compares names case-insensitively: autogenerate refuses, naming
+/// both, instead of taking them for one; a single mixed-case table is read.
+#[test]
+fn names_differing_in_case_on_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "names_differing_in_case") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb_case");
+    let sensitive = migrate_test_support::block_on(async {
+        let db = migrate_runtime::MigrateConnection::connect(&url)
+            .await
+            .expect("connects");
+        let migrate_runtime::MigrateConnection::MySql(pool) = &db else {
+            panic!("MariaDB")
+        };
+        let n: i64 = sqlx::query_scalar("SELECT CAST(@@lower_case_table_names AS SIGNED)")
+            .fetch_one(pool)
+            .await
+            .expect("setting");
+        db.close().await;
+        n == 0
+    });
+    assert!(sensitive, "the test needs lower_case_table_names = 0");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    ok(
+        cargo_migrate(
+            dir,
+            Some(&url),
+            &["init", "migrations", "--dialect", "mysql"],
+        ),
+        "init",
+    );
+    by_hand(&url, "CREATE TABLE Mixed (id int PRIMARY KEY)");
+    std::fs::write(
+        dir.join("migrations/schema.sql"),
+        "CREATE TABLE Mixed (id int PRIMARY KEY);\n",
+    )
+    .expect("schema written");
+    let args = [
+        "revision",
+        "--autogenerate",
+        "--from-database",
+        "--check",
+        "-m",
+        "x",
+    ];
+    ok(
+        cargo_migrate(dir, Some(&url), &args),
+        "one mixed-case table",
+    );
+    by_hand(&url, "CREATE TABLE mixed (id int PRIMARY KEY)");
+    let run = cargo_migrate(dir, Some(&url), &args);
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("tables Mixed and mixed (names that differ only in case"),
+        "{}",
+        run.stderr
+    );
     drop_database(&base, &name);
 }

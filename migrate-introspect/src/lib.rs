@@ -83,6 +83,22 @@ pub enum Error {
     /// ([`canonical_definitions`]).
     #[error("the server cannot run the declared schema: {0}")]
     Declared(sqlx::Error),
+    /// MySQL/MariaDB: the database of its own that the declared schema (or
+    /// a text the server reprints) runs in could not be made (the server's
+    /// message): nothing was run, and nothing can be compared with the
+    /// server's print of it.
+    #[error(
+        "the scratch database {name} could not be created: {source}; the declared schema runs \
+         in a database of its own, so the user needs the CREATE and DROP privileges on it and \
+         those to make the declared objects there (for example: GRANT ALL ON \
+         `migrate\\_%`.* TO ...)"
+    )]
+    ScratchNotCreated {
+        /// The scratch database's name.
+        name: String,
+        /// The server's refusal.
+        source: sqlx::Error,
+    },
     /// The database holds objects whose definitions are not read yet
     /// (PostgreSQL: domains, composite and range types, partitioned and
     /// inheriting tables): a model without them would be a guess.

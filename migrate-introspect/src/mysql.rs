@@ -320,6 +320,12 @@ pub async fn definitions(
     )
     .fetch_all(&mut *conn)
     .await?;
+    let names: Vec<String> = rows.iter().map(|row| row.get::<String, _>(0)).collect();
+    let sensitive = case_sensitive_names(&mut *conn).await?;
+    let collisions = case_collisions(&names, sensitive);
+    if !collisions.is_empty() {
+        return Err(Error::NotRead(collisions));
+    }
     let mut out = Vec::new();
     let mut foreign = Vec::new();
     let mut views: Vec<(String, String)> = Vec::new();
@@ -331,7 +337,15 @@ pub async fn definitions(
             views.push((name, query));
             continue;
         }
-        if skip.iter().any(|s| s.eq_ignore_ascii_case(&name)) {
+        // The tool's own tables, compared as the server compares names.
+        let skipped = |s: &String| {
+            if sensitive {
+                *s == name
+            } else {
+                s.eq_ignore_ascii_case(&name)
+            }
+        };
+        if skip.iter().any(skipped) {
             continue;
         }
         let row = sqlx::query(&format!("SHOW CREATE TABLE {}", ident(&name)))
@@ -367,6 +381,40 @@ pub async fn definitions(
         placed.insert(name);
     }
     Ok(out)
+}
+
+/// Whether the server compares table names case-sensitively
+/// (`@@lower_case_table_names` is 0: `T` and `t` are two tables).
+async fn case_sensitive_names(conn: &mut sqlx::MySqlConnection) -> Result<bool, Error> {
+    let setting: i64 = sqlx::query_scalar("SELECT CAST(@@lower_case_table_names AS SIGNED)")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(setting == 0)
+}
+
+/// The tables and views of `names` whose names differ only in case, said
+/// for [`Error::NotRead`], where the server holds them apart (`sensitive`):
+/// the model compares MySQL names case-insensitively, so it would take
+/// them for one.
+fn case_collisions(names: &[String], sensitive: bool) -> Vec<String> {
+    if !sensitive {
+        return Vec::new();
+    }
+    let mut by_folded: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for name in names {
+        by_folded.entry(name.to_lowercase()).or_default().push(name);
+    }
+    by_folded
+        .into_values()
+        .filter(|spellings| spellings.len() > 1)
+        .map(|spellings| {
+            format!(
+                "tables {} (names that differ only in case: two tables on this server, \
+                 whose lower_case_table_names is 0, one in the model)",
+                spellings.join(" and ")
+            )
+        })
+        .collect()
 }
 
 /// `SHOW CREATE TABLE`'s text without its foreign keys (returned, each as
@@ -449,11 +497,14 @@ impl Scratch {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let name = format!("migrate_{purpose}_{}_{nanos}", std::process::id());
-        sqlx::Executor::execute(
+        if let Err(source) = sqlx::Executor::execute(
             &mut *conn,
             sqlx::raw_sql(&format!("CREATE DATABASE {}", ident(&name))),
         )
-        .await?;
+        .await
+        {
+            return Err(Error::ScratchNotCreated { name, source });
+        }
         Ok(Scratch { name, original })
     }
 

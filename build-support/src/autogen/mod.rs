@@ -15,6 +15,7 @@
 //! `-- REVIEW:` comment that shows the `RENAME` alternative, and every
 //! destructive statement carries one.
 
+mod scratch;
 mod sql;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use crate::schema::{Dialect, Name, Naming, ObjectKind, Problem, Schema};
 use crate::split::Statement;
 use crate::{CheckedBy, CompiledRevision};
 
+pub use scratch::scratch_refusals;
 pub use sql::{generate, Generated, Review, Section, Step};
 
 /// The model at the head of a history: every upgrade statement of

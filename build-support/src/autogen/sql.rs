@@ -938,17 +938,44 @@ impl<'a> Changes<'a> {
             })
             .copied()
             .collect();
-        let relies = |c: &Constraint| {
+        // MySQL: a column a foreign key uses, on either side, cannot change
+        // its type while the key is there (errors 1832, 1833): the keys on a
+        // kept table's column that changes type, and those that reference
+        // a kept table one of whose columns changes type, are dropped
+        // before and added again after.
+        let retyped: BTreeSet<(&Name, &str)> = if d == Dialect::MySql {
+            kept.iter()
+                .filter(|n| !rebuilt.contains(*n))
+                .flat_map(|n| {
+                    let (f, t) = (self.from.tables[*n], self.to.tables[*n]);
+                    t.columns
+                        .iter()
+                        .filter(move |c| {
+                            f.column(&c.name)
+                                .is_some_and(|o| o.data_type != c.data_type)
+                        })
+                        .map(move |c| (*n, c.name.as_str()))
+                })
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let retyped_tables: BTreeSet<&Name> = retyped.iter().map(|(n, _)| *n).collect();
+        let relies = |table: &Name, c: &Constraint| {
             c.kind == ConstraintKind::ForeignKey
-                && c.references
+                && (c
+                    .references
                     .as_ref()
-                    .is_some_and(|r| keys_change.contains(r))
+                    .is_some_and(|r| keys_change.contains(r) || retyped_tables.contains(r))
+                    || c.columns
+                        .iter()
+                        .any(|col| retyped.contains(&(table, col.as_str()))))
         };
         // A table that goes away goes after the keys change: its foreign
         // keys to them go first.
         for name in &removed {
             let f = self.from.tables[name];
-            for c in f.constraints.iter().filter(|c| relies(c)) {
+            for c in f.constraints.iter().filter(|c| relies(&f.name, c)) {
                 self.main.push(step(self.drop_constraint(f, c)));
             }
         }
@@ -960,10 +987,12 @@ impl<'a> Changes<'a> {
                 }
                 let (f, t) = (self.from.tables[name], self.to.tables[name]);
                 for c in &f.constraints {
-                    if (c.kind == ConstraintKind::ForeignKey) != fk_pass {
+                    // Changed with its column (`alter_columns`).
+                    if (c.kind == ConstraintKind::ForeignKey) != fk_pass || mysql_column_check(d, c)
+                    {
                         continue;
                     }
-                    if !t.constraints.iter().any(|o| same_constraint(c, o)) || relies(c) {
+                    if !t.constraints.iter().any(|o| same_written(d, c, o)) || relies(&f.name, c) {
                         let mut s = step(self.drop_constraint(f, c));
                         if c.kind == ConstraintKind::Unique || c.kind == ConstraintKind::PrimaryKey
                         {
@@ -974,11 +1003,10 @@ impl<'a> Changes<'a> {
                         }
                         self.main.push(s);
                         // MariaDB keeps the index it made for the key.
-                        let index = f.name.sibling(format!("{}.{}", f.name.name, c.name));
-                        let implicit = self.from.implicit.get(&index).copied();
+                        let implicit = implicit_key(&self.from.implicit, f, c);
                         if let Some(i) = implicit.filter(|_| c.kind == ConstraintKind::ForeignKey) {
-                            if !self.to.implicit.contains_key(&index)
-                                && !self.to.indexes.contains_key(&index)
+                            if !self.to.implicit.contains_key(&i.name)
+                                && !self.to.indexes.contains_key(&i.name)
                             {
                                 self.drop_index(i, false);
                             }
@@ -1024,6 +1052,7 @@ impl<'a> Changes<'a> {
                         || self.from.tables.contains_key(r)
                             && !removed.contains(&r)
                             && !keys_change.contains(r)
+                            && !retyped_tables.contains(r)
                             && !keys_added.contains(r)
                 });
                 if ok {
@@ -1091,7 +1120,7 @@ impl<'a> Changes<'a> {
             }
             // Foreign keys dropped around a key they reference.
             for c in &t.constraints {
-                if relies(c) && f.constraints.iter().any(|o| same_constraint(o, c)) {
+                if relies(&t.name, c) && f.constraints.iter().any(|o| same_constraint(o, c)) {
                     add_constraints.push((t, c));
                 }
             }
@@ -1100,7 +1129,9 @@ impl<'a> Changes<'a> {
             }
             self.alter_columns(f, t);
             for c in &t.constraints {
-                if !f.constraints.iter().any(|o| same_constraint(o, c)) {
+                // Added with its column (`alter_columns`).
+                if !f.constraints.iter().any(|o| same_written(d, o, c)) && !mysql_column_check(d, c)
+                {
                     add_constraints.push((t, c));
                 }
             }
@@ -1441,8 +1472,9 @@ impl<'a> Changes<'a> {
         }
         for c in &added {
             let mut s = step(format!(
-                "ALTER TABLE {table} ADD COLUMN {}",
-                self.column_def(t, c, false)
+                "ALTER TABLE {table} ADD COLUMN {}{}",
+                self.column_def(t, c, false),
+                self.column_check(t, &c.name)
             ));
             let default = c.sql.as_ref().and_then(|s| s.default.as_ref());
             if !c.nullable && default.is_none() && !c.has_default {
@@ -1480,7 +1512,9 @@ impl<'a> Changes<'a> {
         }
         for c in t.columns.iter() {
             let Some(o) = f.column(&c.name) else { continue };
-            if o == c {
+            // MariaDB: a check written with the column changes with it.
+            let check_changed = self.column_check(f, &c.name) != self.column_check(t, &c.name);
+            if o == c && !check_changed {
                 continue;
             }
             let col = self.ident(&c.name);
@@ -1489,10 +1523,12 @@ impl<'a> Changes<'a> {
             let default_changed = osql.map(|s| &s.default) != csql.map(|s| &s.default);
             let generated_changed = osql.map(|s| &s.generated) != csql.map(|s| &s.generated);
             if self.d == Dialect::MySql {
-                // MODIFY restates the whole column.
+                // MODIFY restates the whole column, the check written with
+                // it too (without it, the server drops it).
                 let mut s = step(format!(
-                    "ALTER TABLE {table} MODIFY COLUMN {}",
-                    self.column_def(t, c, false)
+                    "ALTER TABLE {table} MODIFY COLUMN {}{}",
+                    self.column_def(t, c, false),
+                    self.column_check(t, &c.name)
                 ));
                 if type_changed {
                     s.review.push(format!(
@@ -1665,7 +1701,8 @@ impl<'a> Changes<'a> {
                 )));
             }
             _ => {
-                let mut s = step(format!("ALTER TABLE {table} ADD {named}{def}"));
+                let key = self.mysql_key_of(t, c);
+                let mut s = step(format!("ALTER TABLE {table} {key}ADD {named}{def}"));
                 if existing {
                     s.review.push(format!(
                         "adds {} to {}: fails if a row breaks it, and locks the table while it is checked",
@@ -1675,6 +1712,60 @@ impl<'a> Changes<'a> {
                 self.main.push(s);
             }
         }
+    }
+
+    /// MySQL: `ADD INDEX name (columns), ` for a foreign key `c` of `t`
+    /// added by `ALTER TABLE`, when the model holds the key the server
+    /// made for it ([`Index::implicit`]) under another name than the
+    /// constraint's (a `CREATE TABLE` names it after its first column or
+    /// the index name written after `FOREIGN KEY`; `ALTER TABLE ... ADD
+    /// CONSTRAINT` after the constraint) and it is not there yet: written
+    /// in the same statement, the server uses it for the key and makes none
+    /// of its own, so the index has the model's name. Empty otherwise.
+    fn mysql_key_of(&self, t: &Table, c: &Constraint) -> String {
+        if self.d != Dialect::MySql || c.kind != ConstraintKind::ForeignKey || c.columns.is_empty()
+        {
+            return String::new();
+        }
+        let Some(index) = implicit_key(&self.to.implicit, t, c) else {
+            return String::new();
+        };
+        let name = short_name(index);
+        // A key written by the user that stays serves the foreign key as
+        // it is (one that goes is dropped before).
+        let stays = self.from.indexes.contains_key(&index.name)
+            && self.to.indexes.contains_key(&index.name);
+        if name == c.name || stays {
+            return String::new();
+        }
+        let Some(columns) = index
+            .columns
+            .iter()
+            .map(|c| c.as_deref().map(|c| self.ident(c)))
+            .collect::<Option<Vec<String>>>()
+        else {
+            return String::new();
+        };
+        let add = format!("ADD INDEX {} ({}), ", self.ident(name), columns.join(", "));
+        if !self.from.implicit.contains_key(&index.name) {
+            return add;
+        }
+        // There, made for a key before: the server would drop it for the
+        // new key's own (of two alike, the earlier goes). Made again as a
+        // key of its own, when the key it was made for goes in this
+        // revision (dropped, or dropped to be added again as `c`).
+        let owner_stays = self.from.tables.get(&t.name).is_some_and(|f| {
+            f.constraints.iter().any(|k| {
+                k.kind == ConstraintKind::ForeignKey
+                    && implicit_key(&self.from.implicit, f, k).is_some_and(|i| i.name == index.name)
+                    && !same_constraint(k, c)
+                    && t.constraints.iter().any(|o| same_written(self.d, k, o))
+            })
+        });
+        if owner_stays {
+            return String::new();
+        }
+        format!("DROP INDEX {}, {add}", self.ident(name))
     }
 
     fn drop_constraint(&self, t: &Table, c: &Constraint) -> String {
@@ -1780,10 +1871,21 @@ impl<'a> Changes<'a> {
                 }
             }
             def.push_str(&self.column_comment(t, c));
+            if let Some(check) = constraints
+                .iter()
+                .find(|k| mysql_column_check(self.d, k) && k.name == c.name)
+            {
+                def.push(' ');
+                def.push_str(&self.definition(check));
+            }
             lines.push(def);
         }
         for c in constraints {
             if autoincrement.is_some() && c.kind == ConstraintKind::PrimaryKey {
+                continue;
+            }
+            // Written with its column above.
+            if mysql_column_check(self.d, c) {
                 continue;
             }
             let def = self.definition(c);
@@ -1816,6 +1918,15 @@ impl<'a> Changes<'a> {
         let mut out = self.column_core(&t.name, c, inline_pk);
         out.push_str(&self.column_comment(t, c));
         out
+    }
+
+    /// MariaDB states a check written with its column
+    /// ([`mysql_column_check`]) after the column's comment: ` CHECK (...)`.
+    fn column_check(&self, t: &Table, column: &str) -> String {
+        t.constraints
+            .iter()
+            .find(|c| mysql_column_check(self.d, c) && c.name == column)
+            .map_or(String::new(), |c| format!(" {}", self.definition(c)))
     }
 
     /// MySQL states a column's comment with the column: ` COMMENT '...'`.
@@ -2182,6 +2293,60 @@ fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
 
 fn same_constraints(a: &[Constraint], b: &[Constraint]) -> bool {
     a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| same_constraint(x, y)))
+}
+
+/// An index's name without its table's (`t.ix` is `ix`).
+fn short_name(i: &Index) -> &str {
+    i.name
+        .name
+        .rsplit_once('.')
+        .map_or(i.name.name.as_str(), |(_, n)| n)
+}
+
+/// The key MariaDB made for foreign key `c` of `t`, among `implicit` (the
+/// model's keys made for foreign keys): the one named after the
+/// constraint, else one whose columns lead with the key's and whose name
+/// is no constraint's of `t` (a `CREATE TABLE` names it after its first
+/// column, or the index name written after `FOREIGN KEY`).
+fn implicit_key<'m>(
+    implicit: &BTreeMap<&Name, &'m Index>,
+    t: &Table,
+    c: &Constraint,
+) -> Option<&'m Index> {
+    let own = t.name.sibling(format!("{}.{}", t.name.name, c.name));
+    if let Some(i) = implicit.get(&own) {
+        return Some(*i);
+    }
+    let leads = |i: &Index| {
+        !c.columns.is_empty()
+            && i.columns.len() >= c.columns.len()
+            && i.columns
+                .iter()
+                .zip(&c.columns)
+                .all(|(a, b)| a.as_deref() == Some(b.as_str()))
+    };
+    implicit.values().copied().find(|i| {
+        i.table == t.name && leads(i) && !t.constraints.iter().any(|k| k.name == short_name(i))
+    })
+}
+
+/// [`same_constraint`], and both written with their column or neither
+/// ([`mysql_column_check`]).
+fn same_written(d: Dialect, a: &Constraint, b: &Constraint) -> bool {
+    same_constraint(a, b) && mysql_column_check(d, a) == mysql_column_check(d, b)
+}
+
+/// MariaDB's check written with its column (`a INT CHECK (a > 0)`), which
+/// the server names after the column and keeps with it: `MODIFY COLUMN`
+/// without it drops it, `DROP CONSTRAINT` does not find it, and `SHOW
+/// CREATE TABLE` prints it in the column. In the model: a check named by
+/// the server after its one column.
+fn mysql_column_check(d: Dialect, c: &Constraint) -> bool {
+    d == Dialect::MySql
+        && c.kind == ConstraintKind::Check
+        && c.generated_name
+        && c.columns.len() == 1
+        && c.columns[0] == c.name
 }
 
 /// The `USING` of PostgreSQL's `ALTER COLUMN c TYPE t`: `c::t` where the

@@ -1248,7 +1248,7 @@ impl Schema {
                 }
                 ColumnOption::Default(expr) => {
                     new.has_default = true;
-                    sql.default = Some(expr.to_string());
+                    sql.default = Some(mariadb::default_text(self.dialect, expr));
                 }
                 ColumnOption::Comment(text) => {
                     table.column_comments.insert(name.clone(), text.clone());
@@ -1298,7 +1298,13 @@ impl Schema {
                     check.name = None;
                     let definition = check.to_string();
                     let mut s = spec(ConstraintKind::Check, None, definition);
-                    s.check_column = check_column(&check.expr, self.dialect);
+                    // MariaDB names it after the column it is written with,
+                    // whatever columns it reads.
+                    s.check_column = if self.dialect == Dialect::MySql {
+                        Some(name.clone())
+                    } else {
+                        check_column(&check.expr, self.dialect)
+                    };
                     specs.push(s);
                 }
                 _ => {}
@@ -1368,11 +1374,13 @@ impl Schema {
                     );
                     format!("{}_ibfk_{n}", t.name)
                 }
+                // A check's name is the table's own (not the schema's).
                 ConstraintKind::Check => match &spec.check_column {
                     Some(column) if spec.columns.len() == 1 => column.clone(),
                     _ => {
                         let mut n = 1;
-                        while constraint_taken(&format!("constraint_{n}")) {
+                        let taken = |n: &str| table.constraints.iter().any(|c| c.name == n);
+                        while taken(&format!("constraint_{n}")) {
                             n += 1;
                         }
                         format!("constraint_{n}")
@@ -1859,7 +1867,7 @@ impl Schema {
                     AlterColumnOperation::SetDefault { value } => {
                         c.has_default = true;
                         if let Some(sql) = &mut c.sql {
-                            sql.default = Some(value.to_string());
+                            sql.default = Some(mariadb::default_text(self.dialect, value));
                         }
                         self.set_text_unsure(&table_key, &default_marker(&column), false);
                     }
@@ -2281,7 +2289,7 @@ impl Schema {
         c.sql = Some(ColumnSql {
             data_type: data_type.to_string(),
             default: options.iter().find_map(|o| match o {
-                ColumnOption::Default(e) => Some(e.to_string()),
+                ColumnOption::Default(e) => Some(mariadb::default_text(self.dialect, e)),
                 _ => None,
             }),
             generated: options.iter().find_map(|o| match o {
@@ -2294,6 +2302,32 @@ impl Schema {
                 _ => None,
             }),
         });
+        // MariaDB: the check written with the column is restated too (one
+        // not written is dropped; it is named after the column).
+        if self.dialect == Dialect::MySql {
+            table.constraints.retain(|c| {
+                !(c.kind == ConstraintKind::Check
+                    && c.generated_name
+                    && c.name == column
+                    && c.columns.len() == 1
+                    && c.columns[0] == column)
+            });
+            for option in options {
+                if let ColumnOption::Check(check) = option {
+                    let mut check = check.clone();
+                    check.name = None;
+                    table.constraints.push(Constraint {
+                        name: column.to_string(),
+                        generated_name: true,
+                        kind: ConstraintKind::Check,
+                        columns: vec![column.to_string()],
+                        references: None,
+                        definition: Some(check.to_string()),
+                        actions: None,
+                    });
+                }
+            }
+        }
     }
 
     pub(super) fn drop_column(&mut self, table: &mut Table, column: &str) {

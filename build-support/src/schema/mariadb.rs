@@ -134,6 +134,32 @@ pub(super) fn is_json_check(
         && function.to_string().to_lowercase() == format!("json_valid({argument})").to_lowercase()
 }
 
+/// The text of a column's `DEFAULT` expression (`expr`, as sqlparser read
+/// it) in `dialect`. sqlparser keeps a string literal's value with MySQL's
+/// escapes read (`'a\\b'` holds one backslash) and prints it with only its
+/// quotes doubled, so on MySQL and MariaDB, which read a backslash in a
+/// literal as an escape, each backslash of the value is doubled again: the
+/// text then means the value it was read from (`'\%'` and `'\\%'` both hold
+/// `\%`, printed `'\\%'`). Other dialects print the expression as it is.
+pub(super) fn default_text(dialect: super::Dialect, expr: &Expr) -> String {
+    use sqlparser::ast::{visit_expressions_mut, Value};
+    if dialect != super::Dialect::MySql {
+        return expr.to_string();
+    }
+    let mut expr = expr.clone();
+    let _ = visit_expressions_mut(&mut expr, |e| {
+        if let Expr::Value(v) = e {
+            if let Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) = &mut v.value {
+                if s.contains('\\') {
+                    *s = s.replace('\\', "\\\\");
+                }
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    expr.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

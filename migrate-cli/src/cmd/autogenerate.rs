@@ -174,10 +174,31 @@ fn database_schema(
                 backend.database()
             );
         }
+        // On MySQL and MariaDB the declared schema runs in a scratch
+        // database: nothing in it may name another database.
+        if backend == migrate_build::schema::Dialect::MySql {
+            let refused = autogen::scratch_refusals(declared_path);
+            if !refused.is_empty() {
+                for error in &refused {
+                    printer.error(&error.message);
+                }
+                bail!(
+                    "the declared schema {} names a database other than its own in {} statement(s): \
+                     nothing was run",
+                    load::display_path(declared_path).display(),
+                    refused.len()
+                );
+            }
+        }
         let definitions = migrate_introspect::definitions(&db, &skip)
             .await
             .context("reading the database's definitions")?;
         let canonical = migrate_introspect::canonical_definitions(&db, &declared_sql).await;
+        // Without the server's print of the declared schema, every text it
+        // reprints would differ and be re-created: refused, not guessed.
+        if let Err(e @ migrate_introspect::Error::ScratchNotCreated { .. }) = &canonical {
+            bail!("{e}: nothing was compared and no revision was written");
+        }
         anyhow::Ok((definitions, canonical))
     })?;
     let dialect = loaded.config.dialect;
