@@ -339,7 +339,7 @@ async fn read_routines(pool: &mut sqlx::PgConnection, out: &mut Catalog) -> Resu
         let name = Name::bare(row.get::<String, _>(0));
         out.insert(
             key(ObjectKind::Extension, &name),
-            Object::Extension(Extension { name }),
+            Object::Extension(Extension { name, sql: None }),
         );
     }
     let rows = sqlx::query(&format!(
@@ -426,7 +426,48 @@ pub async fn definitions(
     conn: &mut sqlx::PgConnection,
     skip: &[String],
 ) -> Result<Vec<(String, String)>, Error> {
-    definitions_in(conn, skip, "public", PG_USER_SCHEMA).await
+    let mut out = namespaces_and_extensions(conn).await?;
+    out.extend(definitions_in(conn, skip, "public", PG_USER_SCHEMA).await?);
+    Ok(out)
+}
+
+/// `CREATE SCHEMA` for each user schema but `public` (the default) and
+/// those an extension made, then `CREATE EXTENSION name WITH SCHEMA s` for
+/// each extension but `plpgsql` (in every database from `template1`), in
+/// creation order: what the objects after them may live in or use.
+async fn namespaces_and_extensions(
+    conn: &mut sqlx::PgConnection,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text FROM pg_namespace n          WHERE {PG_USER_SCHEMA} AND n.nspname <> 'public'          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = n.oid              AND e.classid = 'pg_namespace'::regclass AND e.deptype = 'e')          ORDER BY n.oid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let schema: String = row.get(0);
+        out.push((
+            format!("schema {schema}"),
+            format!("CREATE SCHEMA {}", ident(&schema)),
+        ));
+    }
+    let rows = sqlx::query(
+        "SELECT x.extname::text, n.nspname::text FROM pg_extension x          JOIN pg_namespace n ON n.oid = x.extnamespace          WHERE x.extname <> 'plpgsql' ORDER BY x.oid",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let (name, schema): (String, String) = (row.get(0), row.get(1));
+        out.push((
+            format!("extension {name}"),
+            format!(
+                "CREATE EXTENSION {} WITH SCHEMA {}",
+                ident(&name),
+                ident(&schema)
+            ),
+        ));
+    }
+    Ok(out)
 }
 
 /// Makes the schema `name` inside the transaction `tx` (which the caller

@@ -64,9 +64,15 @@ async fn run_sections(
 /// Empties the database: every table and view.
 async fn reset(db: &MigrateConnection) {
     let sql = match db {
-        MigrateConnection::Postgres(_) => {
-            "DROP SCHEMA public CASCADE; CREATE SCHEMA public".to_string()
-        }
+        // Every schema but the server's own, and every extension.
+        MigrateConnection::Postgres(_) => "DO $$ DECLARE n text; BEGIN \
+             FOR n IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' LOOP \
+                 EXECUTE format('DROP EXTENSION %I CASCADE', n); END LOOP; \
+             FOR n IN SELECT nspname FROM pg_namespace WHERE nspname NOT IN \
+                 ('pg_catalog', 'information_schema', 'public') AND nspname NOT LIKE 'pg\\_%' LOOP \
+                 EXECUTE format('DROP SCHEMA %I CASCADE', n); END LOOP; END $$; \
+             DROP SCHEMA public CASCADE; CREATE SCHEMA public"
+            .to_string(),
         MigrateConnection::MySql(pool) => {
             let names: Vec<(String, String)> = sqlx::query_as(
                 "SELECT CAST(table_name AS CHAR), CAST(table_type AS CHAR) \
@@ -789,6 +795,96 @@ async fn composite_types_and_functions_postgres() {
     t.drop_database().await;
 }
 
+/// The schemas of the database `db` but the server's own and `public`,
+/// and its extensions but `plpgsql`.
+async fn namespaces(db: &MigrateConnection) -> (Vec<String>, Vec<String>) {
+    let MigrateConnection::Postgres(pool) = db else {
+        panic!("PostgreSQL only");
+    };
+    let schemas: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname NOT IN \
+         ('pg_catalog', 'information_schema', 'public') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("schemas");
+    let extensions: Vec<String> = sqlx::query_scalar(
+        "SELECT extname::text FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("extensions");
+    (schemas, extensions)
+}
+
+/// PostgreSQL: a declared schema with a schema of its own and an
+/// extension, a table in that schema with a column of the extension's
+/// type, and an index using the extension's operator class. From a
+/// history without them, the upgrade creates the schema and the extension
+/// before the table (the catalog is `schema.sql`'s, the schema and the
+/// extension are there); the downgrade drops them after the table (the
+/// catalog is the history's, neither is left). From the declared schema
+/// itself, nothing is to do.
+#[tokio::test]
+async fn schemas_and_extensions_postgres() {
+    let Some(t) = TestDb::postgres("schemas_extensions").await else {
+        return;
+    };
+    let d = Dialect::Postgres;
+    let history = "CREATE TABLE u (id INT PRIMARY KEY);";
+    let target = "CREATE SCHEMA app;\n\
+         CREATE EXTENSION IF NOT EXISTS citext;\n\
+         CREATE EXTENSION pg_trgm;\n\
+         CREATE TABLE u (id INT PRIMARY KEY);\n\
+         CREATE TABLE app.users (id INT PRIMARY KEY, email citext NOT NULL);\n\
+         CREATE INDEX users_email_trgm ON app.users USING gin ((email::text) gin_trgm_ops);";
+    pairs(
+        &t.db,
+        d,
+        &[("a schema and extensions added", history, target)],
+    )
+    .await;
+    // The schema and the extensions themselves, which the catalog does not
+    // list as objects.
+    reset(&t.db).await;
+    let base = compile(d, "r1", "none", &format!("-- migrate:upgrade\n{history}\n"));
+    run_sections(&t.db, &base, true).await.expect("history");
+    let head = head_schema(d, std::slice::from_ref(&base));
+    let generated = generate(&head, &declared(d, target));
+    let body = generated.render();
+    let revision = compile(d, "r2", "r1", &body);
+    run_sections(&t.db, &revision, true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{body}"));
+    let want = (
+        vec!["app".to_string()],
+        vec!["citext".to_string(), "pg_trgm".to_string()],
+    );
+    assert_eq!(namespaces(&t.db).await, want, "{body}");
+    run_sections(&t.db, &revision, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{body}"));
+    assert_eq!(namespaces(&t.db).await, (vec![], vec![]), "{body}");
+    // Each drop is marked for review.
+    for drop in [
+        "DROP SCHEMA app",
+        "DROP EXTENSION citext",
+        "DROP EXTENSION pg_trgm",
+    ] {
+        assert!(
+            generated
+                .reviews()
+                .iter()
+                .any(|r| r.section == "downgrade" && r.statement == drop),
+            "{drop} not reviewed:\n{body}"
+        );
+    }
+    // The declared schema on both sides: nothing to do.
+    let same = generate(&declared(d, target), &declared(d, target));
+    assert!(same.is_empty(), "{}", same.render());
+    t.drop_database().await;
+}
+
 mod corpus_support;
 use corpus_support::{corpus_present, histories, History};
 use migrate_build::autogen::model_from_definitions;
@@ -1025,15 +1121,8 @@ async fn corpus_round_trips(server: &str) {
                 (sql, format!("the history's model ({e})"), unknown)
             }
         };
-        // The extensions the history's schema uses (autogenerate does not
-        // write them): the declared schema states them first.
-        let mut declared_sql = String::new();
-        for key in history_catalog.keys() {
-            if key.kind == ObjectKind::Extension {
-                declared_sql.push_str(&format!("CREATE EXTENSION IF NOT EXISTS {};\n", key.name));
-            }
-        }
-        declared_sql.push_str(&printed);
+        // The declarations state the schemas and extensions first.
+        let declared_sql = printed;
         let judge = fresh(&history, &format!("{} declared", history.name), false).await;
         let on_empty = compile(
             d,

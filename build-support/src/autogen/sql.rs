@@ -5,8 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::schema::{
     nextval_sequence, serial_base, serial_for, Column, Constraint, ConstraintKind, Dialect,
-    Function, Index, Name, Object, Schema, Sequence, Table, Trigger, TypeDef, TypeKind, View,
+    Extension, Function, Index, Name, Object, Schema, Sequence, Table, Trigger, TypeDef, TypeKind,
+    View,
 };
+
+mod pg;
 
 /// The reason written on the `-- migrate:unchecked` line of an `ALTER
 /// SEQUENCE` (the schema model follows it: `Schema::apply`).
@@ -225,6 +228,10 @@ struct Models<'a> {
     /// MariaDB: the indexes the server made for a foreign key, which stay
     /// when the key is dropped.
     implicit: BTreeMap<&'a Name, &'a Index>,
+    /// PostgreSQL's extensions (those known for sure).
+    extensions: BTreeMap<&'a Name, &'a Extension>,
+    /// The schemas (namespaces) created, folded.
+    schemas: BTreeSet<&'a str>,
 }
 
 impl<'a> Models<'a> {
@@ -253,6 +260,8 @@ impl<'a> Models<'a> {
             triggers: Vec::new(),
             skipped: BTreeSet::new(),
             implicit: BTreeMap::new(),
+            extensions: BTreeMap::new(),
+            schemas: schema.schemas().iter().map(String::as_str).collect(),
         };
         for (key, object) in schema.objects() {
             if schema.is_uncertain(key) {
@@ -333,8 +342,9 @@ impl<'a> Models<'a> {
                     m.skipped.insert(key.name.clone());
                 }
                 Object::Trigger(t) => m.triggers.push(t),
-                // Not written by autogenerate.
-                Object::Extension(_) => {}
+                Object::Extension(e) => {
+                    m.extensions.insert(&key.name, e);
+                }
             }
         }
         m
@@ -1224,6 +1234,7 @@ impl<'a> Changes<'a> {
         if d == Dialect::Sqlite && self.rebuilds_a_referenced_table(&rebuilt) {
             self.sqlite_foreign_keys_off_around_rebuilds();
         }
+        self.namespaces_and_extensions();
         let sections = vec![
             Section {
                 transactional: false,

@@ -929,3 +929,50 @@ fn declared_clauses_the_model_does_not_hold_are_warnings() {
     );
     insta::assert_snapshot!(sqlite.join("\n"));
 }
+
+/// The body's position of `what`, which must be there.
+fn at(body: &str, what: &str) -> usize {
+    body.find(what)
+        .unwrap_or_else(|| panic!("`{what}` not written:\n{body}"))
+}
+
+/// The downgrade section of a rendered body.
+fn downgrade_of(body: &str) -> &str {
+    &body[at(body, "-- migrate:downgrade")..]
+}
+
+/// A schema and extensions the declared schema has and the history lacks
+/// are created (extensions as declared) before the table that lives in the
+/// schema and uses the extension's type, and dropped after it in the
+/// downgrade, each drop marked for review; on both sides, nothing.
+#[test]
+fn schemas_and_extensions_come_first_and_go_last() {
+    let history = "CREATE TABLE u (id INT PRIMARY KEY);";
+    let target = "CREATE SCHEMA app;\nCREATE EXTENSION IF NOT EXISTS citext;\n\
+         CREATE TABLE u (id INT PRIMARY KEY);\n\
+         CREATE TABLE app.users (id INT PRIMARY KEY, email citext NOT NULL);";
+    let body = roundtrip(Dialect::Postgres, history, target);
+    let up = &body[..at(&body, "-- migrate:downgrade")];
+    assert!(
+        at(up, "CREATE SCHEMA app;") < at(up, "CREATE TABLE app.users"),
+        "{body}"
+    );
+    assert!(
+        at(up, "CREATE EXTENSION IF NOT EXISTS citext;") < at(up, "CREATE TABLE app.users"),
+        "{body}"
+    );
+    let down = downgrade_of(&body);
+    let table = at(down, "DROP TABLE app.users");
+    assert!(table < at(down, "DROP EXTENSION citext"), "{body}");
+    assert!(table < at(down, "DROP SCHEMA app"), "{body}");
+    assert!(down.contains("-- REVIEW: drops extension citext"), "{body}");
+    assert!(down.contains("-- REVIEW: drops schema app"), "{body}");
+    let d = Dialect::Postgres;
+    assert!(generate(&declared(d, target), &declared(d, target)).is_empty());
+    // A schema an object of the other side still lives in stays.
+    let kept = generate(
+        &declared(d, "CREATE SCHEMA app;\nCREATE TABLE app.t (id INT);"),
+        &declared(d, "CREATE TABLE app.t (id INT);"),
+    );
+    assert!(kept.is_empty(), "{}", kept.render());
+}

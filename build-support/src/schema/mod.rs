@@ -314,6 +314,10 @@ pub enum TypeKind {
 pub struct Extension {
     /// Folded name (extensions are named per database, not per schema).
     pub name: Name,
+    /// The `CREATE EXTENSION` statement as declared, without its `;`
+    /// (autogenerate writes it back); `None` when not known (read from a
+    /// catalog).
+    pub sql: Option<String>,
 }
 
 /// A PostgreSQL function or procedure: every overload of one name.
@@ -723,6 +727,12 @@ impl Schema {
     /// unknown objects are not reported.
     pub fn is_open(&self) -> bool {
         self.open
+    }
+
+    /// The schemas (namespaces) the model saw created and not dropped
+    /// (`CREATE SCHEMA`), folded; the default schema is not one of them.
+    pub fn schemas(&self) -> &BTreeSet<String> {
+        &self.schemas
     }
 
     /// The statement that made the model open (as

@@ -451,7 +451,7 @@ impl Schema {
             ("create", "constraint") if word(at + 1) == "trigger" => {
                 self.create_trigger(&toks, at + 2)
             }
-            ("create", "extension") => self.create_extension(&toks, problems),
+            ("create", "extension") => self.create_extension(&toks, text, problems),
             ("drop", "function" | "procedure" | "routine") => self.drop_functions(&toks),
             ("drop", "trigger") => self.drop_trigger(&toks),
             ("drop", "extension") => self.drop_extensions(&toks),
@@ -853,7 +853,7 @@ impl Schema {
     }
 
     /// `CREATE EXTENSION [IF NOT EXISTS] name ... [CASCADE]`.
-    fn create_extension(&mut self, toks: &[Tok], problems: &mut Vec<Problem>) {
+    fn create_extension(&mut self, toks: &[Tok], text: &str, problems: &mut Vec<Problem>) {
         let mut at = 2;
         let if_not_exists =
             is(toks.get(at), "if") && is(toks.get(at + 1), "not") && is(toks.get(at + 2), "exists");
@@ -883,7 +883,14 @@ impl Schema {
             self.set_open();
         }
         self.settle(&k);
-        self.insert(k, Object::Extension(Extension { name }));
+        let sql = text.trim().trim_end_matches(';').trim_end().to_string();
+        self.insert(
+            k,
+            Object::Extension(Extension {
+                name,
+                sql: Some(sql),
+            }),
+        );
     }
 
     /// `DROP EXTENSION [IF EXISTS] name[, ...] [CASCADE | RESTRICT]`.
