@@ -60,12 +60,24 @@ pub struct Generated {
     /// Objects left out because the model does not know them for sure
     /// (an uncertain object, a table whose columns are not known).
     pub unknown: Vec<String>,
+    /// Differences the model knows of but that no statement here writes
+    /// (an identity or generated clause that changes, a type of a kind the
+    /// model cannot write, ...), each with what to do by hand; those only
+    /// the downgrade meets start with `downgrade: `.
+    pub unwritten: Vec<String>,
 }
 
 impl Generated {
-    /// True when the two models agree: there is nothing to write.
+    /// True when there is nothing to write (the two models agree, but for
+    /// what is [`Generated::unwritten`]).
     pub fn is_empty(&self) -> bool {
         self.upgrade.iter().all(|s| s.steps.is_empty())
+    }
+
+    /// True when nothing differs that the model knows of: nothing to
+    /// write and nothing left unwritten.
+    pub fn is_same(&self) -> bool {
+        self.is_empty() && self.unwritten.is_empty()
     }
 
     /// Every `-- REVIEW:` item, upgrade first.
@@ -121,14 +133,23 @@ impl Generated {
 /// downgrade). Both models must have the same dialect.
 pub fn generate(from: &Schema, to: &Schema) -> Generated {
     let (from, to) = (sequences_written_out(from), sequences_written_out(to));
-    let (upgrade, mut unknown) = Changes::new(&from, &to, false).run();
-    let (downgrade, _) = Changes::new(&to, &from, true).run();
+    let (upgrade, mut unknown, mut unwritten) = Changes::new(&from, &to, false).run();
+    let (downgrade, _, unwritten_down) = Changes::new(&to, &from, true).run();
     unknown.sort();
     unknown.dedup();
+    unwritten.sort();
+    unwritten.dedup();
+    for u in unwritten_down {
+        if !unwritten.contains(&u) {
+            unwritten.push(format!("downgrade: {u}"));
+        }
+    }
+    unwritten.dedup();
     Generated {
         upgrade,
         downgrade,
         unknown,
+        unwritten,
     }
 }
 
@@ -265,7 +286,15 @@ impl<'a> Models<'a> {
         };
         for (key, object) in schema.objects() {
             if schema.is_uncertain(key) {
-                unknown.push(format!("{} {}", key.kind.noun(), key.name));
+                let cause = schema
+                    .uncertain_cause(key)
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default();
+                unknown.push(format!(
+                    "{} {}: a statement the schema model cannot follow may have changed it{cause}",
+                    key.kind.noun(),
+                    key.name
+                ));
                 m.skipped.insert(key.name.clone());
                 continue;
             }
@@ -280,7 +309,15 @@ impl<'a> Models<'a> {
                         c.definition.is_none() && !from_columns
                     });
                     if t.open_columns || t.open_constraints || unwritable {
-                        unknown.push(format!("table {}", t.name));
+                        let why = if t.open_columns {
+                            "its columns are not known to the schema model"
+                        } else if t.open_constraints {
+                            "its constraints are not known to the schema model (one was dropped \
+                             by a name the model could not match)"
+                        } else {
+                            "the definition of a constraint is not known to the schema model"
+                        };
+                        unknown.push(format!("table {}: {why}", t.name));
                         m.skipped.insert(key.name.clone());
                         continue;
                     }
@@ -298,7 +335,10 @@ impl<'a> Models<'a> {
                     m.views.insert(&key.name, v);
                 }
                 Object::View(v) => {
-                    unknown.push(format!("view {}", v.name));
+                    unknown.push(format!(
+                        "view {}: its query is not known to the schema model",
+                        v.name
+                    ));
                     m.skipped.insert(key.name.clone());
                 }
                 Object::Type(t) => {
@@ -356,6 +396,8 @@ struct Changes<'a> {
     from: Models<'a>,
     to: Models<'a>,
     unknown: Vec<String>,
+    /// Differences no statement is written for ([`Generated::unwritten`]).
+    unwritten: Vec<String>,
     /// `transaction:false` before the rest (PostgreSQL: DROP INDEX CONCURRENTLY, ADD VALUE).
     pre: Vec<Step>,
     main: Vec<Step>,
@@ -413,6 +455,7 @@ impl<'a> Changes<'a> {
             from: from_models,
             to: to_models,
             unknown,
+            unwritten: Vec::new(),
             pre: Vec::new(),
             main: Vec::new(),
             post: Vec::new(),
@@ -496,7 +539,7 @@ impl<'a> Changes<'a> {
         self.d == Dialect::Postgres
     }
 
-    fn run(mut self) -> (Vec<Section>, Vec<String>) {
+    fn run(mut self) -> (Vec<Section>, Vec<String>, Vec<String>) {
         let d = self.d;
         // Tables on both sides, and what changes in them.
         let kept: Vec<&Name> = self
@@ -647,7 +690,7 @@ impl<'a> Changes<'a> {
             match (self.from.types.get(name), self.to.types.get(name)) {
                 (None, Some(t)) => match self.create_type(t) {
                     Some(sql) => create_types.push((type_rank(t, &self.to.types), step(sql))),
-                    None => self.unknown.push(format!(
+                    None => self.unwritten.push(format!(
                         "type {name}: not an enum, domain or composite type the model can write: \
                          create it by hand"
                     )),
@@ -666,16 +709,14 @@ impl<'a> Changes<'a> {
                         );
                         drop_types.push((type_rank(f, &self.from.types), s));
                     }
-                    _ => self.unknown.push(format!(
+                    _ => self.unwritten.push(format!(
                         "type {name}: not an enum, domain or composite type the model can write: \
                          drop it by hand"
                     )),
                 },
-                (Some(f), Some(t))
-                    if matches!((&f.kind, &t.kind), (TypeKind::Composite(Some(a)), TypeKind::Composite(Some(b))) if a != b) =>
-                {
+                (Some(f), Some(t)) if matches!((&f.kind, &t.kind), (TypeKind::Composite(Some(a)), TypeKind::Composite(Some(b))) if a != b) => {
                     if self.type_used(name) {
-                        self.unknown.push(format!(
+                        self.unwritten.push(format!(
                             "type {name} changes its attributes while columns, types or functions \
                              use it: write ALTER TYPE ... ADD|DROP|ALTER ATTRIBUTE by hand"
                         ));
@@ -686,7 +727,8 @@ impl<'a> Changes<'a> {
                         );
                         self.main
                             .push(reviewed(format!("DROP TYPE {}", self.name(name)), why));
-                        self.main.push(step(self.create_type(t).unwrap_or_default()));
+                        self.main
+                            .push(step(self.create_type(t).unwrap_or_default()));
                     }
                 }
                 (Some(f), Some(t)) if self.domain_redefined(f, t).is_some() => {
@@ -728,9 +770,19 @@ impl<'a> Changes<'a> {
                         }
                     }
                 }
-                (Some(f), Some(t)) if f.kind != t.kind => self.unknown.push(format!(
-                    "type {name} changes its kind or its domain definition: write that change by hand"
-                )),
+                (Some(f), Some(t)) if f.kind != t.kind => {
+                    let known = |k: &TypeKind| {
+                        !matches!(k, TypeKind::Domain(None) | TypeKind::Composite(None))
+                    };
+                    let list = if known(&f.kind) && known(&t.kind) {
+                        &mut self.unwritten
+                    } else {
+                        &mut self.unknown
+                    };
+                    list.push(format!(
+                        "type {name} changes its kind or its domain definition: write that change by hand"
+                    ))
+                }
                 (Some(f), Some(t)) if f.labels != t.labels => {
                     if t.labels.starts_with(&f.labels) {
                         for label in &t.labels[f.labels.len()..] {
@@ -847,7 +899,7 @@ impl<'a> Changes<'a> {
                     if alters_sequences {
                         self.main.push(self.alter_sequence(name, &clauses));
                     } else {
-                        self.unknown.push(format!(
+                        self.unwritten.push(format!(
                             "sequence {name} changes its options: write `ALTER SEQUENCE {} \
                              {clauses}` by hand",
                             self.name(name)
@@ -1259,6 +1311,7 @@ impl<'a> Changes<'a> {
                 .filter(|s| !s.steps.is_empty())
                 .collect(),
             self.unknown,
+            self.unwritten,
         )
     }
 
@@ -1568,8 +1621,10 @@ impl<'a> Changes<'a> {
                 }
             }
             if generated_changed {
-                self.unknown.push(format!(
-                    "column {}.{} changes its identity or generated clause: write that change by hand",
+                self.unwritten.push(format!(
+                    "column {}.{} changes its identity or generated clause (ALTER TABLE ... \
+                     ALTER COLUMN ... ADD GENERATED, SET GENERATED, DROP IDENTITY, DROP EXPRESSION, \
+                     or the column dropped and added again): write that change by hand",
                     t.name, c.name
                 ));
             }
@@ -2071,7 +2126,7 @@ impl<'a> Changes<'a> {
                     (Some(o), Some(n)) if o.head.is_some() && o.head == n.head => {
                         late.push(step(n.or_replace()))
                     }
-                    (Some(_), _) if run_by.is_some() => self.unknown.push(format!(
+                    (Some(_), _) if run_by.is_some() => self.unwritten.push(format!(
                         "function {call}: trigger {} runs it (triggers are not written): change \
                          it by hand",
                         run_by.map(|t| t.name.to_string()).unwrap_or_default()
