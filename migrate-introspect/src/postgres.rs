@@ -208,7 +208,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                           JOIN pg_namespace rn ON rn.oid = r.relnamespace \
                           WHERE w.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass \
                           AND d.refobjid <> c.oid), ''), \
-                pg_get_viewdef(c.oid) \
+                pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND {PG_USER_SCHEMA} AND {PG_NOT_EXTENSION}"
     ))
@@ -230,6 +230,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 materialized: row.get(2),
                 depends_on,
                 definition: row.get(4),
+                comment: row.get(5),
             }),
         );
     }
@@ -832,7 +833,8 @@ async fn definitions_in(
     out.extend(foreign);
     // Views and materialized views, in creation order.
     let rows = sqlx::query(&format!(
-        "SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid) \
+        "SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid), \
+                obj_description(c.oid, 'pg_class') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND {scope} AND {PG_NOT_EXTENSION} ORDER BY c.oid"
     ))
@@ -843,14 +845,21 @@ async fn definitions_in(
         let materialized: bool = row.get(2);
         let query: String = row.get(3);
         let query = query.trim().trim_end_matches(';');
+        let kind = if materialized { "MATERIALIZED " } else { "" };
         out.push((
             format!("view {name}"),
-            format!(
-                "CREATE {}VIEW {} AS {query}",
-                if materialized { "MATERIALIZED " } else { "" },
-                q(&name)
-            ),
+            format!("CREATE {kind}VIEW {} AS {query}", q(&name)),
         ));
+        if let Some(comment) = row.get::<Option<String>, _>(4) {
+            out.push((
+                format!("comment on view {name}"),
+                format!(
+                    "COMMENT ON {kind}VIEW {} IS {}",
+                    q(&name),
+                    pg_literal(&comment)
+                ),
+            ));
+        }
     }
     // Indexes that no constraint owns.
     let rows = sqlx::query(&format!(

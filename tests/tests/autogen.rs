@@ -945,6 +945,86 @@ async fn identity_and_generated_changes_are_listed_postgres() {
     t.drop_database().await;
 }
 
+/// PostgreSQL: comments on a materialized view and on a view, declared by
+/// `COMMENT ON [MATERIALIZED] VIEW`: added, changed and removed on views
+/// that stay, written after a view that is created again (its definition
+/// changes) and after new views; each upgrade reaches `schema.sql`'s
+/// catalog (the comments read by `obj_description`), each downgrade the
+/// history's. The server's text of the declared schema (the
+/// `--from-database` reader) reads back the same comments.
+#[tokio::test]
+async fn view_comments_postgres() {
+    let Some(t) = TestDb::postgres("view_comments").await else {
+        return;
+    };
+    let d = Dialect::Postgres;
+    let table = "CREATE TABLE t (id INT PRIMARY KEY, v INT);\n";
+    let v1 = format!(
+        "{table}CREATE MATERIALIZED VIEW mv AS SELECT id, v FROM t;\n\
+         CREATE VIEW pv AS SELECT id FROM t;\n\
+         COMMENT ON MATERIALIZED VIEW mv IS 'old';\n\
+         COMMENT ON VIEW pv IS 'gone soon';"
+    );
+    let v2 = format!(
+        "{table}CREATE MATERIALIZED VIEW mv AS SELECT id, v FROM t;\n\
+         CREATE VIEW pv AS SELECT id FROM t;\n\
+         COMMENT ON MATERIALIZED VIEW mv IS 'new, it''s';"
+    );
+    let v3 = format!(
+        "{table}CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;\n\
+         CREATE VIEW pv AS SELECT id FROM t;\n\
+         COMMENT ON MATERIALIZED VIEW mv IS 'new, it''s';\n\
+         COMMENT ON VIEW pv IS 'back';"
+    );
+    pairs(
+        &t.db,
+        d,
+        &[
+            ("comments added", table, v1.as_str()),
+            ("a comment changed, one removed", v1.as_str(), v2.as_str()),
+            (
+                "a view created again keeps its comment",
+                v2.as_str(),
+                v3.as_str(),
+            ),
+        ],
+    )
+    .await;
+    // The model of `schema.sql` knows the comment.
+    let model = declared(d, &v2);
+    let mv = model.objects().into_iter().find_map(|(k, o)| match o {
+        Object::View(v) if k.name.name == "mv" => Some(v.comment.clone()),
+        _ => None,
+    });
+    assert_eq!(mv, Some(Some("new, it's".to_string())));
+    // The reader of a database: its definitions give the same model.
+    reset(&t.db).await;
+    run(&t.db, &v3).await.expect("declared");
+    let definitions = migrate_introspect::definitions(&t.db, &[])
+        .await
+        .expect("read");
+    let database = model_from_definitions(d, &definitions).expect("definitions read");
+    let comments = |model: &Schema| -> Vec<(String, Option<String>)> {
+        model
+            .objects()
+            .into_iter()
+            .filter_map(|(k, o)| match o {
+                Object::View(v) => Some((k.name.to_string(), v.comment.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(comments(&database), comments(&declared(d, &v3)));
+    assert_eq!(
+        comments(&database),
+        [
+            ("mv".to_string(), Some("new, it's".to_string())),
+            ("pv".to_string(), Some("back".to_string()))
+        ]
+    );
+    t.drop_database().await;
+}
+
 mod corpus_support;
 use corpus_support::{corpus_present, histories, History};
 use migrate_build::autogen::model_from_definitions;

@@ -1281,6 +1281,7 @@ impl<'a> Changes<'a> {
                 self.name(&name)
             )));
         }
+        self.view_comments(&to_create);
         self.main.append(&mut self.view_indexes);
 
         if d == Dialect::Sqlite && self.rebuilds_a_referenced_table(&rebuilt) {

@@ -977,3 +977,31 @@ fn schemas_and_extensions_come_first_and_go_last() {
     );
     assert!(kept.is_empty(), "{}", kept.render());
 }
+
+/// `COMMENT ON MATERIALIZED VIEW` and `COMMENT ON VIEW` are declarations:
+/// the comment is written after the view, changed or removed on a view
+/// that stays, and written again after a view that is created again.
+#[test]
+fn view_comments_are_declared_and_written() {
+    let table = "CREATE TABLE t (id INT PRIMARY KEY, v INT);\n";
+    let history = format!(
+        "{table}CREATE MATERIALIZED VIEW mv AS SELECT id, v FROM t;\n\
+         CREATE VIEW pv AS SELECT id FROM t;\nCOMMENT ON VIEW pv IS 'old';"
+    );
+    let target = format!(
+        "{table}CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;\n\
+         CREATE VIEW pv AS SELECT id FROM t;\n\
+         COMMENT ON MATERIALIZED VIEW mv IS 'it''s new';"
+    );
+    let body = roundtrip(Dialect::Postgres, &history, &target);
+    let up = &body[..at(&body, "-- migrate:downgrade")];
+    assert!(
+        at(up, "CREATE MATERIALIZED VIEW mv")
+            < at(up, "COMMENT ON MATERIALIZED VIEW mv IS 'it''s new'"),
+        "{body}"
+    );
+    assert!(up.contains("COMMENT ON VIEW pv IS NULL"), "{body}");
+    let down = downgrade_of(&body);
+    assert!(down.contains("COMMENT ON VIEW pv IS 'old'"), "{body}");
+    assert!(!down.contains("COMMENT ON MATERIALIZED VIEW"), "{body}");
+}

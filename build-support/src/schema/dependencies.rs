@@ -767,6 +767,7 @@ mod tests {
             materialized: false,
             depends_on: reads.iter().map(|r| Name::bare(*r)).collect(),
             definition: Some(definition.to_string()),
+            comment: None,
         }
     }
 

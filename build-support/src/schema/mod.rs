@@ -261,6 +261,8 @@ pub struct View {
     pub depends_on: BTreeSet<Name>,
     /// The query as sqlparser prints it, when known.
     pub definition: Option<String>,
+    /// Its comment (`COMMENT ON [MATERIALIZED] VIEW`; PostgreSQL).
+    pub comment: Option<String>,
 }
 
 /// A sequence.

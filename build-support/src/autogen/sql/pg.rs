@@ -1,7 +1,9 @@
 //! PostgreSQL's parts of a generated revision that the rest of the
 //! generator does not write: schemas (namespaces) and extensions.
 
-use super::{reviewed, step, Changes, Dialect, Name};
+use std::collections::BTreeSet;
+
+use super::{literal, reviewed, step, Changes, Dialect, Name};
 
 impl Changes<'_> {
     /// The names of every object on the second side, and of those left out
@@ -92,5 +94,36 @@ impl Changes<'_> {
         }
         self.main.splice(0..0, creates);
         self.main.extend(drops);
+    }
+
+    /// `COMMENT ON [MATERIALIZED] VIEW` for each view of the second side
+    /// whose comment differs from the first side's, or that this revision
+    /// creates (`created`) with a comment (PostgreSQL; the generic
+    /// dialect).
+    pub(super) fn view_comments(&mut self, created: &BTreeSet<Name>) {
+        if !matches!(self.d, Dialect::Postgres | Dialect::Generic) {
+            return;
+        }
+        let mut steps = Vec::new();
+        for (name, view) in &self.to.views {
+            let before = match self.from.views.get(name) {
+                Some(old) if !created.contains(*name) => old.comment.as_ref(),
+                _ => None,
+            };
+            if before == view.comment.as_ref() {
+                continue;
+            }
+            let kind = if view.materialized {
+                "MATERIALIZED VIEW"
+            } else {
+                "VIEW"
+            };
+            let text = view.comment.as_deref().map_or("NULL".to_string(), literal);
+            steps.push(step(format!(
+                "COMMENT ON {kind} {} IS {text}",
+                self.name(name)
+            )));
+        }
+        self.main.extend(steps);
     }
 }
