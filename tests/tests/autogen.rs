@@ -1025,6 +1025,66 @@ async fn view_comments_postgres() {
     t.drop_database().await;
 }
 
+/// PostgreSQL: an enum label removed (the type re-created) while an index
+/// with a `WHERE` on a label, a check on a label, a column of an array of
+/// the enum with a default, an index on that array and a generated column
+/// reading the enum column depend on it: the upgrade drops and creates
+/// again the index and the check, drops and adds again the generated
+/// column, converts the array through `text[]`; the downgrade (which
+/// re-creates the type again, the labels in the old order) does the same.
+/// Each reaches the declared catalog, with a row kept through both.
+#[tokio::test]
+async fn enum_recreated_under_dependents_postgres() {
+    let Some(t) = TestDb::postgres("enum_dependents").await else {
+        return;
+    };
+    let d = Dialect::Postgres;
+    let table = "CREATE TABLE e (id INT PRIMARY KEY, m mood DEFAULT 'ok', \
+         tags mood[] NOT NULL DEFAULT '{}', \
+         CONSTRAINT e_not_sad CHECK (m <> 'sad'), \
+         is_ok BOOLEAN GENERATED ALWAYS AS (m = 'ok') STORED);\n\
+         CREATE INDEX e_ok ON e (id) WHERE m = 'ok';\n\
+         CREATE INDEX e_tags ON e USING gin (tags);\n\
+         COMMENT ON COLUMN e.is_ok IS 'derived';";
+    let history = format!("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n{table}");
+    let target = format!("CREATE TYPE mood AS ENUM ('ok', 'sad');\n{table}");
+    pairs(
+        &t.db,
+        d,
+        &[("a label removed", history.as_str(), target.as_str())],
+    )
+    .await;
+    // With a row: kept through the upgrade and the downgrade.
+    reset(&t.db).await;
+    let base = compile(
+        d,
+        "r1",
+        "none",
+        &format!("-- migrate:upgrade\n{history}\nINSERT INTO e (id, m, tags) VALUES (1, 'ok', '{{ok,sad}}');\n"),
+    );
+    run_sections(&t.db, &base, true).await.expect("history");
+    let head = head_schema(d, std::slice::from_ref(&base));
+    let body = generate(&head, &declared(d, &target)).render();
+    let revision = compile(d, "r2", "r1", &body);
+    let MigrateConnection::Postgres(pool) = &t.db else {
+        panic!("PostgreSQL only");
+    };
+    let row = || async {
+        sqlx::query_as::<_, (String, String, bool)>("SELECT m::text, tags::text, is_ok FROM e")
+            .fetch_one(pool)
+            .await
+            .expect("row read")
+    };
+    let want = ("ok".to_string(), "{ok,sad}".to_string(), true);
+    for upgrade in [true, false] {
+        run_sections(&t.db, &revision, upgrade)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{body}"));
+        assert_eq!(row().await, want, "{body}");
+    }
+    t.drop_database().await;
+}
+
 mod corpus_support;
 use corpus_support::{corpus_present, histories, History};
 use migrate_build::autogen::model_from_definitions;

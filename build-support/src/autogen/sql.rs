@@ -413,6 +413,14 @@ struct Changes<'a> {
     /// Writing the downgrade: every table of `to` existed before the
     /// revision, so the lints treat even a re-created one as existing.
     downgrade: bool,
+    /// Checks `(table, name)` dropped and added again around a re-created
+    /// type's change (`pg::around_type_change`): the comparison of the
+    /// table's constraints leaves them alone.
+    redone_checks: BTreeSet<(Name, String)>,
+    /// Generated columns `(table, column)` dropped and added again around
+    /// a re-created type's change: the comparison of the table's columns
+    /// leaves them alone.
+    readded_columns: BTreeSet<(Name, String)>,
     /// The columns this revision creates that are written as `serial`
     /// (`bigserial`, `smallserial`): the sequence they own is new and
     /// exactly what that pseudo-type makes ([`serial_for`]).
@@ -464,6 +472,8 @@ impl<'a> Changes<'a> {
             view_indexes: Vec::new(),
             downgrade,
             serials: BTreeMap::new(),
+            redone_checks: BTreeSet::new(),
+            readded_columns: BTreeSet::new(),
         }
     }
 
@@ -613,7 +623,7 @@ impl<'a> Changes<'a> {
                 .filter(|t| {
                     t.columns
                         .iter()
-                        .any(|c| recreated.iter().any(|r| c.data_type == r.name))
+                        .any(|c| recreated.iter().any(|r| pg::is_of_type(&c.data_type, r)))
                 })
                 .map(|t| t.name.clone()),
         );
@@ -793,52 +803,8 @@ impl<'a> Changes<'a> {
                             )));
                         }
                     } else {
-                        let old = name.sibling(format!("{}_old", name.name));
-                        let why = format!(
-                            "re-creates enum {name} without labels it had or in another order: \
-                             fails if a row holds a label that is gone"
-                        );
-                        self.main.push(reviewed(
-                            format!(
-                                "ALTER TYPE {} RENAME TO {}",
-                                self.name(name),
-                                self.name(&old)
-                            ),
-                            why.clone(),
-                        ));
-                        self.main
-                            .push(step(self.create_type(t).unwrap_or_default()));
-                        // The columns of the type that exist before this
-                        // revision (a new table is created with the new
-                        // type), with their defaults: a default of the old
-                        // type cannot be cast to the new one, so it is
-                        // dropped around the change and set again.
-                        let users = self.columns_of_type(name);
-                        for (table, column, default) in users {
-                            let c = self.ident(&column);
-                            let table = self.name(&table);
-                            if default.is_some() {
-                                self.main.push(step(format!(
-                                    "ALTER TABLE {table} ALTER COLUMN {c} DROP DEFAULT"
-                                )));
-                            }
-                            self.main.push(reviewed(
-                                format!(
-                                    "ALTER TABLE {table} ALTER COLUMN {c} TYPE {} USING {c}::text::{}",
-                                    self.name(name),
-                                    self.name(name)
-                                ),
-                                why.clone(),
-                            ));
-                            if let Some(default) = default.filter(|d| !d.is_empty()) {
-                                self.main.push(step(format!(
-                                    "ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"
-                                )));
-                            }
-                        }
-                        // Last: a table or column this revision drops may
-                        // still use the old type.
-                        drop_types.push((0, step(format!("DROP TYPE {}", self.name(&old)))));
+                        let drop_old = self.recreate_enum(name, t);
+                        drop_types.push((0, drop_old));
                     }
                 }
                 _ => {}
@@ -1022,7 +988,11 @@ impl<'a> Changes<'a> {
                 }
                 let (f, t) = (self.from.tables[name], self.to.tables[name]);
                 for c in &f.constraints {
-                    if (c.kind == ConstraintKind::ForeignKey) != fk_pass {
+                    if (c.kind == ConstraintKind::ForeignKey) != fk_pass
+                        || self
+                            .redone_checks
+                            .contains(&(f.name.clone(), c.name.clone()))
+                    {
                         continue;
                     }
                     if !t.constraints.iter().any(|o| same_constraint(c, o)) || relies(c) {
@@ -1162,7 +1132,11 @@ impl<'a> Changes<'a> {
             }
             self.alter_columns(f, t);
             for c in &t.constraints {
-                if !f.constraints.iter().any(|o| same_constraint(o, c)) {
+                if !f.constraints.iter().any(|o| same_constraint(o, c))
+                    && !self
+                        .redone_checks
+                        .contains(&(t.name.clone(), c.name.clone()))
+                {
                     add_constraints.push((t, c));
                 }
             }
@@ -1474,15 +1448,20 @@ impl<'a> Changes<'a> {
 
     fn alter_columns(&mut self, f: &Table, t: &Table) {
         let table = self.name(&t.name);
+        // Generated columns dropped and added again around a type's change.
+        let readded = |c: &&Column| {
+            self.readded_columns
+                .contains(&(t.name.clone(), c.name.clone()))
+        };
         let added: Vec<&Column> = t
             .columns
             .iter()
-            .filter(|c| f.column(&c.name).is_none())
+            .filter(|c| f.column(&c.name).is_none() && !readded(c))
             .collect();
         let dropped: Vec<&Column> = f
             .columns
             .iter()
-            .filter(|c| t.column(&c.name).is_none())
+            .filter(|c| t.column(&c.name).is_none() && !readded(c))
             .collect();
         for c in &dropped {
             let mut s = reviewed(
@@ -1545,7 +1524,11 @@ impl<'a> Changes<'a> {
         }
         for c in t.columns.iter() {
             let Some(o) = f.column(&c.name) else { continue };
-            if o == c {
+            if o == c
+                || self
+                    .readded_columns
+                    .contains(&(t.name.clone(), c.name.clone()))
+            {
                 continue;
             }
             let col = self.ident(&c.name);

@@ -1005,3 +1005,43 @@ fn view_comments_are_declared_and_written() {
     assert!(down.contains("COMMENT ON VIEW pv IS 'old'"), "{body}");
     assert!(!down.contains("COMMENT ON MATERIALIZED VIEW"), "{body}");
 }
+
+/// A re-created enum (a label removed) under an index and a check that
+/// name a label, an array column of the enum, and a generated column that
+/// reads it: those are dropped before and created again after, the array
+/// converted through `text[]`, in both sections.
+#[test]
+fn enum_recreated_under_its_dependents() {
+    let table = "CREATE TABLE e (id INT PRIMARY KEY, m mood, tags mood[] DEFAULT '{}', \
+         CONSTRAINT e_not_sad CHECK (m <> 'sad'), \
+         is_ok BOOLEAN GENERATED ALWAYS AS (m = 'ok') STORED);\n\
+         CREATE INDEX e_ok ON e (id) WHERE m = 'ok';";
+    let history = format!("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n{table}");
+    let target = format!("CREATE TYPE mood AS ENUM ('ok', 'sad');\n{table}");
+    let body = roundtrip(Dialect::Postgres, &history, &target);
+    for section in [
+        &body[..at(&body, "-- migrate:downgrade")],
+        downgrade_of(&body),
+    ] {
+        let rename = at(section, "ALTER TYPE mood RENAME TO mood_old");
+        for before in [
+            "DROP INDEX e_ok",
+            "ALTER TABLE e DROP CONSTRAINT e_not_sad",
+            "ALTER TABLE e DROP COLUMN is_ok",
+        ] {
+            assert!(at(section, before) < rename, "{before}\n{body}");
+        }
+        let array = at(
+            section,
+            "ALTER TABLE e ALTER COLUMN tags TYPE mood[] USING tags::text[]::mood[]",
+        );
+        for after in [
+            "ALTER TABLE e ADD COLUMN is_ok BOOLEAN GENERATED ALWAYS AS (m = 'ok') STORED",
+            "ALTER TABLE e ADD CONSTRAINT e_not_sad CHECK (m <> 'sad')",
+            "CREATE INDEX e_ok ON e (id) WHERE m = 'ok'",
+        ] {
+            assert!(array < at(section, after), "{after}\n{body}");
+        }
+        assert!(at(section, "DROP TYPE mood_old") > array, "{body}");
+    }
+}

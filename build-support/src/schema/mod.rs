@@ -42,6 +42,7 @@ use std::sync::Arc;
 
 pub(crate) use apply::normalize_type_into;
 pub use apply::{normalize_type, Problem, ProblemKind};
+pub(crate) use dependencies::{check_reads, generated_reads, index_reads};
 pub use diff::Difference;
 pub use names::{
     mysql_default_index_name, pg_choose_name, pg_name_addition, pg_object_name, pg_truncate, Name,

@@ -3,7 +3,38 @@
 
 use std::collections::BTreeSet;
 
-use super::{literal, reviewed, step, Changes, Dialect, Name};
+use crate::schema::{ConstraintKind, TypeDef};
+
+use super::{column_default, literal, names, reviewed, step, Changes, Dialect, Name, Step};
+
+/// A column of a type that is re-created, on a table that stays.
+struct TypeUser {
+    table: Name,
+    column: String,
+    /// An array of the type (`mood[]`).
+    array: bool,
+    /// `Some` when it has a default (which the old type's values cannot
+    /// keep): the declared default to set again, empty for none.
+    default: Option<String>,
+}
+
+/// Whether a column's type `data_type` is the type `name` (`Some(false)`)
+/// or an array of it (`Some(true)`).
+fn of_type(data_type: &str, name: &Name) -> Option<bool> {
+    if data_type == name.name {
+        Some(false)
+    } else if data_type.strip_suffix("[]") == Some(name.name.as_str()) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// Whether a column of type `data_type` is of the type `name` or an array
+/// of it.
+pub(super) fn is_of_type(data_type: &str, name: &Name) -> bool {
+    of_type(data_type, name).is_some()
+}
 
 impl Changes<'_> {
     /// The names of every object on the second side, and of those left out
@@ -125,5 +156,263 @@ impl Changes<'_> {
             )));
         }
         self.main.extend(steps);
+    }
+
+    /// The columns of enum `name` (or arrays of it) on both sides, of the
+    /// tables that stay, with their defaults ([`TypeUser`]).
+    fn enum_users(&self, name: &Name) -> Vec<TypeUser> {
+        let mut out = Vec::new();
+        for (table, old) in &self.from.tables {
+            let Some(new) = self.to.tables.get(table) else {
+                continue;
+            };
+            for c in old.columns.iter() {
+                let Some(array) = of_type(&c.data_type, name) else {
+                    continue;
+                };
+                let Some(now) = new.column(&c.name) else {
+                    continue;
+                };
+                if of_type(&now.data_type, name) != Some(array) {
+                    continue;
+                }
+                out.push(TypeUser {
+                    table: (*table).clone(),
+                    column: c.name.clone(),
+                    array,
+                    default: column_default(c).map(|_| column_default(now).unwrap_or_default()),
+                });
+            }
+        }
+        out
+    }
+
+    /// What must go while the columns `columns` (`(table, column)`) change
+    /// their type to or from the type `name` that is re-created, and come
+    /// back after: the generated columns that read one of them or name
+    /// the type (PostgreSQL refuses to change the type of a column a
+    /// generated column reads, and to drop a type an expression names),
+    /// dropped and added again as declared; and the indexes and checks
+    /// that read one of those generated columns, or with `all`, one of
+    /// `columns` or the type's name (their stored expressions hold the old
+    /// type: the server cannot rebuild them for the new one), dropped and
+    /// created again as declared. An index that changes otherwise is left
+    /// to the comparison of indexes (dropped before, created after every
+    /// other statement). Returns the statements before and after.
+    fn around_type_change(
+        &mut self,
+        name: &Name,
+        columns: &[(Name, String)],
+        all: bool,
+    ) -> (Vec<Step>, Vec<Step>) {
+        let d = self.d;
+        let reads_any =
+            |table: &Name, watched: &[(Name, String)], reads: &dyn Fn(&str) -> Option<bool>| {
+                watched
+                    .iter()
+                    .any(|(t, c)| t == table && reads(c) != Some(false))
+            };
+        // Generated columns of the tables that stay.
+        let mut regenerated: Vec<(Name, String)> = Vec::new();
+        for (table, f) in &self.from.tables {
+            if !self.to.tables.contains_key(*table) {
+                continue;
+            }
+            for g in f.columns.iter() {
+                let Some(clause) = g.sql.as_ref().and_then(|s| s.generated.as_deref()) else {
+                    continue;
+                };
+                if clause.to_ascii_uppercase().contains("AS IDENTITY") {
+                    continue;
+                }
+                let reads = |c: &str| crate::schema::generated_reads(clause, c, d);
+                if reads_any(table, columns, &reads) || names(clause, name) {
+                    regenerated.push(((*table).clone(), g.name.clone()));
+                }
+            }
+        }
+        let mut watched = regenerated.clone();
+        if all {
+            watched.extend(columns.iter().cloned());
+        }
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        let (mut drop_indexes, mut create_indexes) = (Vec::new(), Vec::new());
+        for (index_name, i) in &self.from.indexes {
+            let Some(definition) = i.definition.as_deref() else {
+                continue;
+            };
+            let Some(t) = self.to.indexes.get(*index_name) else {
+                continue;
+            };
+            if t.table != i.table || t.unique != i.unique || t.definition != i.definition {
+                continue;
+            }
+            let reads = |c: &str| crate::schema::index_reads(definition, c, d);
+            if reads_any(&i.table, &watched, &reads) || (all && names(definition, name)) {
+                drop_indexes.push(reviewed(
+                    format!("DROP INDEX {}", self.name(index_name)),
+                    format!(
+                        "drops index {index_name} while type {name} is re-created (its stored \
+                         expressions hold the old type): created again below"
+                    ),
+                ));
+                create_indexes.push(reviewed(
+                    self.create_index(t, false),
+                    format!(
+                        "creates index {index_name} again after the change of type {name}: \
+                         blocks writes to {} while it builds",
+                        t.table
+                    ),
+                ));
+            }
+        }
+        let (mut drop_checks, mut add_checks) = (Vec::new(), Vec::new());
+        let mut redone = Vec::new();
+        for (table, f) in &self.from.tables {
+            let Some(t) = self.to.tables.get(*table) else {
+                continue;
+            };
+            for c in &f.constraints {
+                let Some(definition) = c.definition.as_deref() else {
+                    continue;
+                };
+                if c.kind != ConstraintKind::Check {
+                    continue;
+                }
+                let reads = |col: &str| crate::schema::check_reads(definition, col, d);
+                if !(reads_any(table, &watched, &reads) || (all && names(definition, name))) {
+                    continue;
+                }
+                drop_checks.push(step(self.drop_constraint(f, c)));
+                redone.push(((*table).clone(), c.name.clone()));
+                let again = t
+                    .constraints
+                    .iter()
+                    .find(|o| o.name == c.name && o.kind == ConstraintKind::Check);
+                if let Some(again) = again {
+                    add_checks.push(reviewed(
+                        format!(
+                            "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                            self.name(table),
+                            self.ident(&again.name),
+                            self.definition(again)
+                        ),
+                        format!(
+                            "adds {} on {table} again after the change of type {name}: fails if \
+                             a row breaks it",
+                            again.name
+                        ),
+                    ));
+                }
+            }
+        }
+        let (mut drop_columns, mut add_columns) = (Vec::new(), Vec::new());
+        for (table, column) in &regenerated {
+            let quoted = self.name(table);
+            drop_columns.push(reviewed(
+                format!("ALTER TABLE {quoted} DROP COLUMN {}", self.ident(column)),
+                format!(
+                    "drops generated column {table}.{column} while type {name} is re-created \
+                     (the server cannot change what it reads): added again below, its values \
+                     computed again"
+                ),
+            ));
+            let Some(t) = self.to.tables.get(table) else {
+                continue;
+            };
+            let Some(c) = t.column(column) else { continue };
+            add_columns.push(reviewed(
+                format!(
+                    "ALTER TABLE {quoted} ADD COLUMN {}",
+                    self.column_def(t, c, false)
+                ),
+                format!(
+                    "adds generated column {table}.{column} again: PostgreSQL rewrites the table \
+                     to fill it"
+                ),
+            ));
+            if let Some(comment) = t.column_comments.get(column) {
+                add_columns.push(step(format!(
+                    "COMMENT ON COLUMN {quoted}.{} IS {}",
+                    self.ident(column),
+                    literal(comment)
+                )));
+            }
+        }
+        self.redone_checks.extend(redone);
+        self.readded_columns.extend(regenerated);
+        before.extend(drop_indexes);
+        before.extend(drop_checks);
+        before.extend(drop_columns);
+        after.extend(add_columns);
+        after.extend(add_checks);
+        after.extend(create_indexes);
+        (before, after)
+    }
+
+    /// Re-creates enum `name` as `t` declares it (a label removed, or the
+    /// labels in another order): the old type renamed, the new one
+    /// created, each column of it (an array of it too) converted through
+    /// its text, with what reads them around ([`Changes::around_type_change`]).
+    /// Returns the drop of the old type, which goes last (a table or
+    /// column this revision drops may still use it).
+    pub(super) fn recreate_enum(&mut self, name: &Name, t: &TypeDef) -> Step {
+        let old = name.sibling(format!("{}_old", name.name));
+        let why = format!(
+            "re-creates enum {name} without labels it had or in another order: \
+             fails if a row holds a label that is gone"
+        );
+        let users = self.enum_users(name);
+        let columns: Vec<(Name, String)> = users
+            .iter()
+            .map(|u| (u.table.clone(), u.column.clone()))
+            .collect();
+        let (before, after) = self.around_type_change(name, &columns, true);
+        self.main.extend(before);
+        self.main.push(reviewed(
+            format!(
+                "ALTER TYPE {} RENAME TO {}",
+                self.name(name),
+                self.name(&old)
+            ),
+            why.clone(),
+        ));
+        self.main
+            .push(step(self.create_type(t).unwrap_or_default()));
+        // A default of the old type cannot be cast to the new one: it is
+        // dropped around the change and set again.
+        for u in users {
+            if self
+                .readded_columns
+                .contains(&(u.table.clone(), u.column.clone()))
+            {
+                continue;
+            }
+            let c = self.ident(&u.column);
+            let table = self.name(&u.table);
+            if u.default.is_some() {
+                self.main.push(step(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {c} DROP DEFAULT"
+                )));
+            }
+            let (new_type, through) = if u.array {
+                (format!("{}[]", self.name(name)), "text[]")
+            } else {
+                (self.name(name), "text")
+            };
+            self.main.push(reviewed(
+                format!(
+                    "ALTER TABLE {table} ALTER COLUMN {c} TYPE {new_type} USING {c}::{through}::{new_type}"
+                ),
+                why.clone(),
+            ));
+            if let Some(default) = u.default.filter(|d| !d.is_empty()) {
+                self.main.push(step(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"
+                )));
+            }
+        }
+        self.main.extend(after);
+        step(format!("DROP TYPE {}", self.name(&old)))
     }
 }
