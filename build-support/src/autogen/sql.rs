@@ -743,42 +743,11 @@ impl<'a> Changes<'a> {
                 }
                 (Some(f), Some(t)) if self.domain_redefined(f, t).is_some() => {
                     let (base, definition) = self.domain_redefined(f, t).unwrap_or_default();
-                    let domain = self.name(name);
                     let why = format!(
                         "re-defines domain {name} (dropped and created again, its columns moved to \
                          {base} and back): fails if a row does not satisfy the new definition"
                     );
-                    let users = self.columns_of_type(name);
-                    for (table, column, default) in &users {
-                        let c = self.ident(column);
-                        let table = self.name(table);
-                        if default.is_some() {
-                            self.main.push(step(format!(
-                                "ALTER TABLE {table} ALTER COLUMN {c} DROP DEFAULT"
-                            )));
-                        }
-                        self.main.push(reviewed(
-                            format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {base}"),
-                            why.clone(),
-                        ));
-                    }
-                    self.main
-                        .push(reviewed(format!("DROP DOMAIN {domain}"), why.clone()));
-                    self.main
-                        .push(step(format!("CREATE DOMAIN {domain} {definition}")));
-                    for (table, column, default) in users {
-                        let c = self.ident(&column);
-                        let table = self.name(&table);
-                        self.main.push(reviewed(
-                            format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {domain} USING {c}::{domain}"),
-                            why.clone(),
-                        ));
-                        if let Some(default) = default.filter(|d| !d.is_empty()) {
-                            self.main.push(step(format!(
-                                "ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"
-                            )));
-                        }
-                    }
+                    self.redefine_domain(name, &base, &definition, &why);
                 }
                 (Some(f), Some(t)) if f.kind != t.kind => {
                     let known = |k: &TypeKind| {

@@ -1045,3 +1045,28 @@ fn enum_recreated_under_its_dependents() {
         assert!(at(section, "DROP TYPE mood_old") > array, "{body}");
     }
 }
+
+/// A domain re-defined while a generated column reads a column of it and
+/// another is of the domain: both generated columns go before the
+/// domain's column changes and come back after it is created again.
+#[test]
+fn domain_redefined_under_generated_columns() {
+    let table = "CREATE TABLE t (id INT PRIMARY KEY, s score, \
+         doubled BIGINT GENERATED ALWAYS AS (s * 2) STORED, \
+         g score GENERATED ALWAYS AS ((id + 1)::score) STORED);";
+    let history = format!("CREATE DOMAIN score AS INTEGER CHECK (VALUE > 0);\n{table}");
+    let target = format!("CREATE DOMAIN score AS BIGINT CHECK (VALUE >= 0);\n{table}");
+    let body = roundtrip(Dialect::Postgres, &history, &target);
+    let up = &body[..at(&body, "-- migrate:downgrade")];
+    let drop = at(up, "DROP DOMAIN score");
+    assert!(at(up, "ALTER TABLE t DROP COLUMN doubled") < drop, "{body}");
+    assert!(at(up, "ALTER TABLE t DROP COLUMN g") < drop, "{body}");
+    assert!(
+        at(up, "ALTER TABLE t ALTER COLUMN s TYPE INTEGER") < drop,
+        "{body}"
+    );
+    let back = at(up, "ALTER TABLE t ALTER COLUMN s TYPE score USING s::score");
+    assert!(back < at(up, "ALTER TABLE t ADD COLUMN doubled"), "{body}");
+    assert!(back < at(up, "ALTER TABLE t ADD COLUMN g"), "{body}");
+    assert!(!up.contains("ALTER COLUMN g TYPE"), "{body}");
+}

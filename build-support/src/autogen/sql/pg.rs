@@ -415,4 +415,56 @@ impl Changes<'_> {
         self.main.extend(after);
         step(format!("DROP TYPE {}", self.name(&old)))
     }
+
+    /// Re-defines domain `name` (`base`: the type its columns hold
+    /// meanwhile; `definition`: the new one): its columns moved to `base`,
+    /// the domain dropped and created again, the columns moved back, with
+    /// the generated columns that read them around
+    /// ([`Changes::around_type_change`]).
+    pub(super) fn redefine_domain(&mut self, name: &Name, base: &str, definition: &str, why: &str) {
+        let domain = self.name(name);
+        let users: Vec<(Name, String, Option<String>)> =
+            self.columns_of_type(name).into_iter().collect();
+        let columns: Vec<(Name, String)> = users
+            .iter()
+            .map(|(t, c, _)| (t.clone(), c.clone()))
+            .collect();
+        let (before, after) = self.around_type_change(name, &columns, false);
+        self.main.extend(before);
+        let users: Vec<(Name, String, Option<String>)> = users
+            .into_iter()
+            .filter(|(t, c, _)| !self.readded_columns.contains(&(t.clone(), c.clone())))
+            .collect();
+        for (table, column, default) in &users {
+            let c = self.ident(column);
+            let table = self.name(table);
+            if default.is_some() {
+                self.main.push(step(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {c} DROP DEFAULT"
+                )));
+            }
+            self.main.push(reviewed(
+                format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {base}"),
+                why,
+            ));
+        }
+        self.main
+            .push(reviewed(format!("DROP DOMAIN {domain}"), why));
+        self.main
+            .push(step(format!("CREATE DOMAIN {domain} {definition}")));
+        for (table, column, default) in users {
+            let c = self.ident(&column);
+            let table = self.name(&table);
+            self.main.push(reviewed(
+                format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {domain} USING {c}::{domain}"),
+                why,
+            ));
+            if let Some(default) = default.filter(|d| !d.is_empty()) {
+                self.main.push(step(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"
+                )));
+            }
+        }
+        self.main.extend(after);
+    }
 }
