@@ -750,6 +750,7 @@ async fn definitions_in(
         .fetch_all(&mut *conn)
         .await?;
         let mut items = Vec::new();
+        let mut not_valid = Vec::new();
         let mut comments = Vec::new();
         if let Some(comment) = table.get::<Option<String>, _>(3) {
             comments.push(format!(
@@ -792,7 +793,7 @@ async fn definitions_in(
             let mut item = format!("{} {data_type}", ident(&column));
             if let Some(default) = default {
                 item.push_str(" DEFAULT ");
-                item.push_str(&without_literal_cast(&default));
+                item.push_str(&without_literal_cast(&default, &data_type));
             }
             if not_null {
                 item.push_str(" NOT NULL");
@@ -817,6 +818,13 @@ async fn definitions_in(
                     format!("constraint {constraint} of table {name}"),
                     format!("ALTER TABLE {} ADD {clause}", q(&name)),
                 ));
+            } else if contype == "c" && definition.ends_with(" NOT VALID") {
+                // Added NOT VALID: so after the table (the form a
+                // declaration reads; inside CREATE TABLE sqlparser does not).
+                not_valid.push((
+                    format!("constraint {constraint} of table {name}"),
+                    format!("ALTER TABLE {} ADD {clause}", q(&name)),
+                ));
             } else {
                 items.push(clause);
             }
@@ -825,6 +833,7 @@ async fn definitions_in(
             format!("table {name}"),
             format!("CREATE TABLE {} ({})", q(&name), items.join(", ")),
         ));
+        out.append(&mut not_valid);
         for comment in comments {
             out.push((format!("comment on table {name}"), comment));
         }
@@ -920,9 +929,14 @@ fn ident(name: &str) -> String {
 }
 
 /// A default that is one string literal with a cast (`'a'::text`,
-/// `'{}'::integer[]`) without the cast: the column's type coerces the
-/// literal, and a declaration writes it so.
-fn without_literal_cast(default: &str) -> String {
+/// `'{}'::integer[]`) without the cast, when the cast is to the column's
+/// type `column_type` (`format_type`; its modifier aside: `'a'::character
+/// varying` of a `character varying(20)`): the column's type coerces the
+/// literal, and a declaration writes it so. A cast to another type stays
+/// (`'1970-01-01 00:00:00'::timestamp without time zone` of a `timestamp
+/// with time zone` column, left by a change of the column's type, is not
+/// the literal read as the column's type).
+fn without_literal_cast(default: &str, column_type: &str) -> String {
     let bytes = default.as_bytes();
     if bytes.first() != Some(&b'\'') {
         return default.to_string();
@@ -939,7 +953,17 @@ fn without_literal_cast(default: &str) -> String {
         i += 1;
     }
     let rest = &default[(i + 1).min(default.len())..];
-    if rest.starts_with("::") && !rest.contains(['\'', '(']) {
+    let unmodified = |t: &str| {
+        let (base, array) = match t.split_once('(') {
+            Some((base, after)) => (base.trim_end(), after.ends_with("[]")),
+            None => (t.trim_end_matches("[]"), t.ends_with("[]")),
+        };
+        (base.to_string(), array)
+    };
+    let own = rest
+        .strip_prefix("::")
+        .is_some_and(|cast| unmodified(cast) == unmodified(column_type));
+    if own && !rest.contains(['\'', '(']) {
         default[..=i].to_string()
     } else {
         default.to_string()

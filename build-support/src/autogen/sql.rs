@@ -1027,7 +1027,9 @@ impl<'a> Changes<'a> {
                             && !keys_change.contains(r)
                             && !keys_added.contains(r)
                 });
-                if ok {
+                // A check added NOT VALID is added after the table: the
+                // server takes it inside CREATE TABLE, sqlparser does not.
+                if ok && !pg::not_valid(c) {
                     inline.push(c);
                 } else {
                     deferred_fks.push((t, c));
@@ -1643,6 +1645,11 @@ impl<'a> Changes<'a> {
         };
         let pg = self.pg();
         match c.kind {
+            // Declared NOT VALID: added so, and never validated.
+            _ if pg::not_valid(c) => {
+                self.main
+                    .push(step(format!("ALTER TABLE {table} ADD {named}{def}")));
+            }
             ConstraintKind::ForeignKey | ConstraintKind::Check if pg && existing => {
                 self.main.push(step(format!(
                     "ALTER TABLE {table} ADD {named}{def} NOT VALID"

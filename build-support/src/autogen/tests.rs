@@ -1070,3 +1070,60 @@ fn domain_redefined_under_generated_columns() {
     assert!(back < at(up, "ALTER TABLE t ADD COLUMN g"), "{body}");
     assert!(!up.contains("ALTER COLUMN g TYPE"), "{body}");
 }
+
+/// A check declared `NOT VALID` (by `ALTER TABLE ... ADD CONSTRAINT`, which
+/// the declared schema reads; no other `ALTER TABLE`) is added `NOT VALID`
+/// after a new table's `CREATE TABLE`, never inside it, and never
+/// validated on a table that stays.
+#[test]
+fn not_valid_checks_are_added_after_the_table() {
+    let d = Dialect::Postgres;
+    let history = "CREATE TABLE t (id INT PRIMARY KEY, v TEXT);";
+    let target = "CREATE TABLE t (id INT PRIMARY KEY, v TEXT);\n\
+         ALTER TABLE t ADD CONSTRAINT v_short CHECK (length(v) < 10) NOT VALID;\n\
+         CREATE TABLE n (id INT PRIMARY KEY, w INT);\n\
+         ALTER TABLE n ADD CONSTRAINT w_positive CHECK (w > 0) NOT VALID;";
+    let body = roundtrip(d, history, target);
+    let up = &body[..at(&body, "-- migrate:downgrade")];
+    let create = at(up, "CREATE TABLE n (");
+    let close = create + at(&up[create..], ";");
+    assert!(!up[create..close].contains("w_positive"), "{body}");
+    assert!(
+        at(
+            up,
+            "ALTER TABLE n ADD CONSTRAINT w_positive CHECK (w > 0) NOT VALID;"
+        ) > close,
+        "{body}"
+    );
+    assert!(
+        up.contains("ALTER TABLE t ADD CONSTRAINT v_short CHECK (length(v) < 10) NOT VALID;"),
+        "{body}"
+    );
+    assert!(!up.contains("VALIDATE"), "{body}");
+    // From nothing: the printed declarations read again as a declared schema.
+    let printed: String = generate(&Schema::new(d), &declared(d, target))
+        .upgrade
+        .iter()
+        .flat_map(|s| &s.steps)
+        .map(|s| format!("{};\n", s.sql))
+        .collect();
+    assert!(
+        generate(&declared(d, &printed), &declared(d, target)).is_same(),
+        "{printed}"
+    );
+    // Any other ALTER TABLE is not a declaration.
+    let mut schema = Schema::new(d);
+    let mut errors = Vec::new();
+    declare_text(
+        Path::new("schema.sql"),
+        "CREATE TABLE t (id INT);\nALTER TABLE t ADD COLUMN v INT;\n",
+        &mut schema,
+        &mut errors,
+    );
+    assert!(
+        errors.iter().any(|e| e
+            .message
+            .contains("schema.sql:2: the declared schema holds only declarations")),
+        "{errors:?}"
+    );
+}

@@ -285,8 +285,27 @@ fn routine_head(args: &[Tok], rest: &[Tok]) -> String {
         "begin",
         "external",
     ];
+    // A one-word alias of a type is written as the server names the type
+    // (`pg_get_functiondef`'s `integer` for `int4`), so that the same head
+    // compares equal either way.
     let show = |t: &Tok| match t {
-        Tok::Word(w) => w.to_lowercase(),
+        Tok::Word(w) => {
+            let w = w.to_lowercase();
+            match w.as_str() {
+                "int" | "int4" => "integer".to_string(),
+                "int8" => "bigint".to_string(),
+                "int2" => "smallint".to_string(),
+                "varchar" => "character varying".to_string(),
+                "bpchar" => "character".to_string(),
+                "bool" => "boolean".to_string(),
+                "decimal" => "numeric".to_string(),
+                "float4" => "real".to_string(),
+                "float8" => "double precision".to_string(),
+                "timestamptz" => "timestamp with time zone".to_string(),
+                "timetz" => "time with time zone".to_string(),
+                _ => w,
+            }
+        }
         Tok::Quoted(q) => format!("\"{q}\""),
         Tok::Literal => "?".to_string(),
         Tok::Punct(c) => c.to_string(),
@@ -972,11 +991,15 @@ mod tests {
         };
         assert_eq!(
             head("CREATE FUNCTION f(n Int) RETURNS SETOF text STABLE AS $$ x $$"),
-            "n int returns setof text"
+            "n integer returns setof text"
         );
         assert_eq!(
             head("CREATE FUNCTION f(n int) RETURNS TABLE (a int) LANGUAGE sql AS $$ x $$"),
-            "n int returns table ( a int )"
+            "n integer returns table ( a integer )"
+        );
+        assert_eq!(
+            head("CREATE FUNCTION f(int4, float8) RETURNS bool AS $$ x $$"),
+            head("CREATE FUNCTION f(integer, double precision) RETURNS boolean AS $$ x $$")
         );
         assert!(is_routine(
             "create or replace procedure p() language sql as $$ $$"

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::schema::{ConstraintKind, TypeDef};
+use crate::schema::{Constraint, ConstraintKind, TypeDef};
 
 use super::{column_default, literal, names, reviewed, step, Changes, Dialect, Name, Step};
 
@@ -28,6 +28,16 @@ fn of_type(data_type: &str, name: &Name) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// Whether `c` is a check added `NOT VALID` (and not validated since):
+/// the model keeps it as `pg_get_constraintdef` prints it, with `NOT
+/// VALID` at the end.
+pub(super) fn not_valid(c: &Constraint) -> bool {
+    c.kind == ConstraintKind::Check
+        && c.definition
+            .as_deref()
+            .is_some_and(|d| d.ends_with(" NOT VALID"))
 }
 
 /// Whether a column of type `data_type` is of the type `name` or an array
