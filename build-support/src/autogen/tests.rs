@@ -976,6 +976,23 @@ fn schemas_and_extensions_come_first_and_go_last() {
         &declared(d, "CREATE TABLE app.t (id INT);"),
     );
     assert!(kept.is_empty(), "{}", kept.render());
+    // Nor is the default schema, which a history may create again.
+    let public = generate(
+        &declared(
+            d,
+            "CREATE SCHEMA IF NOT EXISTS public;\nCREATE TABLE t (id INT);",
+        ),
+        &declared(d, "CREATE TABLE t (id INT);"),
+    );
+    assert!(public.is_empty(), "{}", public.render());
+    let public = generate(
+        &declared(d, "CREATE TABLE t (id INT);"),
+        &declared(
+            d,
+            "CREATE SCHEMA IF NOT EXISTS public;\nCREATE TABLE t (id INT);",
+        ),
+    );
+    assert!(public.is_empty(), "{}", public.render());
 }
 
 /// `COMMENT ON MATERIALIZED VIEW` and `COMMENT ON VIEW` are declarations:

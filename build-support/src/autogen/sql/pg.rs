@@ -77,11 +77,14 @@ impl Changes<'_> {
         }
         let mut creates = Vec::new();
         let mut drops = Vec::new();
+        // PostgreSQL's default schema is every database's (a history may
+        // still say `CREATE SCHEMA IF NOT EXISTS public`).
+        let default = (self.d == Dialect::Postgres).then_some("public");
         let new_schemas: Vec<&str> = self
             .to
             .schemas
             .iter()
-            .filter(|s| !self.from.schemas.contains(*s))
+            .filter(|s| !self.from.schemas.contains(*s) && Some(**s) != default)
             .copied()
             .collect();
         for schema in new_schemas {
@@ -120,7 +123,7 @@ impl Changes<'_> {
             .from
             .schemas
             .iter()
-            .filter(|s| !self.to.schemas.contains(*s))
+            .filter(|s| !self.to.schemas.contains(*s) && Some(**s) != default)
             .filter(|s| !after.iter().any(|n| n.schema.as_deref() == Some(**s)))
             .copied()
             .collect();
