@@ -71,6 +71,14 @@ pub(crate) fn read_migrations_warning(
             }
         };
         if !entry.file_type().is_file() && !entry.path().is_file() {
+            // The declared schema may be a directory of `*.sql` files
+            // (`schema = "schema"`): read by autogenerate, not skipped.
+            let declared_schema = entry.file_name().to_str().is_some_and(|name| {
+                schema_file.as_deref() == Some(name) || NOT_REVISIONS.contains(&name)
+            });
+            if declared_schema {
+                continue;
+            }
             if let Some(warning) = skipped(&entry, &display_path(dir, display_dir, entry.path())) {
                 skipped_entries.push(warning);
             }
@@ -132,31 +140,117 @@ pub(crate) fn read_migrations_warning(
     let mut files = Vec::with_capacity(names.len());
     for name in names {
         let display = display_dir.join(&name);
-        match std::fs::read(dir.join(&name)) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => files.push(SourceFile {
-                    path: display,
-                    text,
-                }),
-                Err(err) => diagnostics.push(error(
-                    Code::FileNotUtf8,
-                    format!(
-                        "`{}` is not valid UTF-8 (invalid byte at offset {})",
-                        display.display(),
-                        err.utf8_error().valid_up_to()
-                    ),
-                )),
-            },
-            Err(err) => diagnostics.push(error(
-                Code::UnreadableFile,
-                format!("cannot read `{}`: {err}", display.display()),
-            )),
+        match read_sql_file(&dir.join(&name), &display) {
+            Ok(text) => files.push(SourceFile {
+                path: display,
+                text,
+            }),
+            Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
     if diagnostics.is_empty() {
         Ok(files)
     } else {
         Err(diagnostics)
+    }
+}
+
+/// The largest SQL file read (a revision, a file of the declared schema):
+/// 256 MiB. A larger one is refused with its size, so a path pointed at
+/// something endless cannot make the tool read until memory runs out.
+pub const MAX_SQL_FILE_BYTES: u64 = 256 << 20;
+
+/// The text of the SQL file at `path` (shown as `display`): a revision or a
+/// file of the declared schema. A symbolic link is followed, as for any
+/// revision (reading through one writes nothing), but only to a regular
+/// file: a FIFO, a device (`/dev/zero`), a socket or a directory is refused
+/// before it is opened, so reading never blocks or runs forever; so is a
+/// file larger than [`MAX_SQL_FILE_BYTES`] (also when it grows while it is
+/// read) and one that is not UTF-8.
+pub fn read_sql_file(path: &Path, display: &Path) -> Result<String, Diagnostic> {
+    use std::io::Read as _;
+    let unreadable = |why: String| {
+        error(
+            Code::UnreadableFile,
+            format!("cannot read `{}`: {why}", display.display()),
+        )
+    };
+    let too_large = || {
+        unreadable(format!(
+            "it is larger than {} MiB, the most a SQL file may hold",
+            MAX_SQL_FILE_BYTES >> 20
+        ))
+    };
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(match std::fs::symlink_metadata(path) {
+                Ok(_) => unreadable("it is a symbolic link to nothing".to_string()),
+                Err(_) => unreadable("no such file".to_string()),
+            })
+        }
+        Err(err) => return Err(unreadable(err.to_string())),
+    };
+    if !metadata.is_file() {
+        return Err(unreadable(format!(
+            "it is {}, not a regular file",
+            file_kind(&metadata.file_type())
+        )));
+    }
+    if metadata.len() > MAX_SQL_FILE_BYTES {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path).map_err(|err| unreadable(err.to_string()))?;
+    // Replaced by something else since the check above: checked again on
+    // what was opened.
+    match file.metadata() {
+        Ok(opened) if opened.is_file() => {}
+        Ok(opened) => {
+            return Err(unreadable(format!(
+                "it is {}, not a regular file",
+                file_kind(&opened.file_type())
+            )))
+        }
+        Err(err) => return Err(unreadable(err.to_string())),
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(MAX_SQL_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| unreadable(err.to_string()))?;
+    if bytes.len() as u64 > MAX_SQL_FILE_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        error(
+            Code::FileNotUtf8,
+            format!(
+                "`{}` is not valid UTF-8 (invalid byte at offset {})",
+                display.display(),
+                err.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// What a file that is not a regular one is, for messages.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
     }
 }
 
@@ -438,6 +532,104 @@ mod tests {
         )
         .expect("write");
         assert_eq!(listed(dir.path()).len(), 2);
+    }
+
+    #[test]
+    fn a_declared_schema_directory_is_not_a_skipped_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a1_first.sql"), "-- x").expect("write");
+        std::fs::create_dir(dir.path().join("schema")).expect("mkdir");
+        std::fs::write(dir.path().join("schema/a.sql"), "CREATE TABLE t (id int);").expect("write");
+        std::fs::create_dir(dir.path().join("old")).expect("mkdir");
+        let warned = |schema: Option<&Path>| {
+            let mut warnings = Vec::new();
+            let files =
+                read_migrations_warning(dir.path(), Path::new("migrations"), schema, &mut warnings)
+                    .expect("files");
+            assert_eq!(files.len(), 1);
+            warnings
+                .iter()
+                .map(|w| w.message.clone())
+                .collect::<Vec<_>>()
+        };
+        // `schema = "schema"` (or `./schema`): the directory is the
+        // declared schema, not an entry skipped; another directory still is.
+        for setting in ["schema", "./schema"] {
+            assert_eq!(
+                warned(Some(Path::new(setting))),
+                ["the subdirectory `migrations/old` is not read: skipped"],
+                "{setting}"
+            );
+        }
+        // Without the setting it is a subdirectory like any other.
+        assert_eq!(warned(None).len(), 2);
+        // The default name, made a directory.
+        std::fs::remove_dir_all(dir.path().join("schema")).expect("rm");
+        std::fs::create_dir(dir.path().join("schema.sql")).expect("mkdir");
+        assert_eq!(
+            warned(None),
+            ["the subdirectory `migrations/old` is not read: skipped"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_sql_file_that_is_not_regular_or_too_large_is_refused_without_reading_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let started = std::time::Instant::now();
+        let fifo = dir.path().join("fifo.sql");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let zero = dir.path().join("zero.sql");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("symlink");
+        let dangling = dir.path().join("gone.sql");
+        std::os::unix::fs::symlink(dir.path().join("nothing"), &dangling).expect("symlink");
+        let big = dir.path().join("big.sql");
+        std::fs::File::create(&big)
+            .and_then(|f| f.set_len(MAX_SQL_FILE_BYTES + 1))
+            .expect("sparse file");
+        let at_limit = dir.path().join("limit.sql");
+        std::fs::write(&at_limit, "SELECT 1;").expect("write");
+        let refused = |path: &Path| {
+            read_sql_file(path, Path::new("shown.sql"))
+                .expect_err("refused")
+                .message
+        };
+        assert_eq!(
+            refused(&fifo),
+            "cannot read `shown.sql`: it is a FIFO (named pipe), not a regular file"
+        );
+        assert_eq!(
+            refused(&zero),
+            "cannot read `shown.sql`: it is a device, not a regular file"
+        );
+        assert_eq!(
+            refused(&dangling),
+            "cannot read `shown.sql`: it is a symbolic link to nothing"
+        );
+        assert_eq!(
+            refused(&big),
+            "cannot read `shown.sql`: it is larger than 256 MiB, the most a SQL file may hold"
+        );
+        assert_eq!(
+            refused(dir.path()),
+            "cannot read `shown.sql`: it is a directory, not a regular file"
+        );
+        assert_eq!(
+            read_sql_file(&at_limit, Path::new("x")).expect("read"),
+            "SELECT 1;"
+        );
+        // A link to a regular file is read, as for any revision.
+        let link = dir.path().join("link.sql");
+        std::os::unix::fs::symlink(&at_limit, &link).expect("symlink");
+        assert_eq!(
+            read_sql_file(&link, Path::new("x")).expect("read"),
+            "SELECT 1;"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

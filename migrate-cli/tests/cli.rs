@@ -2239,3 +2239,140 @@ fn a_schema_qualified_version_table_gets_the_same_answer_from_build_and_verbs() 
     });
     assert_eq!(rows, 1);
 }
+
+/// A PostgreSQL project (no server needed: autogenerate compares with the
+/// history's head) whose declared schema is `schema`, written as given.
+fn declared_schema_project(schema: &str) -> Project {
+    let mut project = Project::new(String::new());
+    project.run(&["init"], 0);
+    project.set_dialect("postgres");
+    std::fs::write(project.path().join("migrations/schema.sql"), schema).expect("schema written");
+    project
+}
+
+/// Errors of the declared schema render as the compiler renders a
+/// revision's: code, message, ` --> file:line:col`, the source line with a
+/// caret under the statement: a syntax error, an `INSERT`, a `DO` block.
+#[cfg(feature = "pg-query")]
+#[test]
+fn declared_schema_errors_render_with_file_line_and_caret() {
+    let project = declared_schema_project(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n\
+         \n\
+         INSERT INTO users VALUES (1);\n\
+         DO $$ BEGIN PERFORM 1; END $$;\n\
+         CREATE TABLE posts (id INTEGER PRIMARY KEY title TEXT);\n",
+    );
+    let out = project.run_quietly(&["revision", "--autogenerate", "-m", "x"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    insta::assert_snapshot!("declared_schema_errors", out.stderr);
+}
+
+/// A foreign key to a table the declared schema declares nowhere (and the
+/// history's head does not hold) is an error naming the file, the line,
+/// the table and the missing table; declared later, or in another file of
+/// a schema directory, it is not.
+#[test]
+fn a_foreign_key_to_an_undeclared_table_is_an_error() {
+    let project = declared_schema_project(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n\
+         CREATE TABLE posts (id INTEGER PRIMARY KEY,\n  author INTEGER REFERENCES authors (id));\n",
+    );
+    let out = project.run_quietly(&["revision", "--autogenerate", "-m", "x", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "error[unknown-object]: migrations/schema.sql:2: table posts: a foreign key references table authors"
+        ) && out.stderr.contains(" --> migrations/schema.sql:2:1"),
+        "{}",
+        out.stderr
+    );
+    // Declared after the table that references it: no error.
+    std::fs::write(
+        project.path().join("migrations/schema.sql"),
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, author INTEGER REFERENCES authors (id));\n\
+         CREATE TABLE authors (id INTEGER PRIMARY KEY);\n",
+    )
+    .expect("schema written");
+    let out = project.run_quietly(&["revision", "--autogenerate", "-m", "x", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!out.stderr.contains("unknown-object"), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("CREATE TABLE authors"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// `schema = "schema"`: a directory of `*.sql` files, read in name order
+/// (a reference from the first file to a table of the second is no
+/// error), and no `skipped-entry` warning for it.
+#[test]
+fn a_declared_schema_directory_is_read_and_not_warned_about() {
+    let project = declared_schema_project("");
+    let migrations = project.path().join("migrations");
+    std::fs::remove_file(migrations.join("schema.sql")).expect("rm");
+    let toml = std::fs::read_to_string(migrations.join("migrate.toml")).expect("toml");
+    std::fs::write(
+        migrations.join("migrate.toml"),
+        format!("{toml}schema = \"schema\"\n"),
+    )
+    .expect("toml written");
+    std::fs::create_dir(migrations.join("schema")).expect("mkdir");
+    std::fs::write(
+        migrations.join("schema/a_posts.sql"),
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, author INTEGER REFERENCES users (id));\n",
+    )
+    .expect("write");
+    std::fs::write(
+        migrations.join("schema/b_users.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    )
+    .expect("write");
+    let out = project.run_quietly(&["revision", "--autogenerate", "-m", "x", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.contains("CREATE TABLE posts"), "{}", out.stdout);
+    assert!(out.stdout.contains("CREATE TABLE users"), "{}", out.stdout);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    let lint = project.run_quietly(&["lint"]);
+    assert_eq!(lint.code, 0, "{}", lint.stderr);
+    assert!(!lint.stderr.contains("skipped"), "{}", lint.stderr);
+}
+
+/// The declared schema is read with a revision's limits: a FIFO, a link to
+/// `/dev/zero` or a file over the size limit is refused at once with its
+/// name, never read until it ends.
+#[cfg(unix)]
+#[test]
+fn a_declared_schema_that_is_not_a_regular_file_or_too_large_is_refused() {
+    let project = declared_schema_project("");
+    let schema = project.path().join("migrations/schema.sql");
+    std::fs::remove_file(&schema).expect("rm");
+    let refused = |why: &str| {
+        let started = std::time::Instant::now();
+        let out = project.run_quietly(&["revision", "--autogenerate", "-m", "x"]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("cannot read `migrations/schema.sql`: {why}")),
+            "{}",
+            out.stderr
+        );
+    };
+    std::os::unix::fs::symlink("/dev/zero", &schema).expect("symlink");
+    refused("it is a device, not a regular file");
+    std::fs::remove_file(&schema).expect("rm");
+    let made = Command::new("mkfifo")
+        .arg(&schema)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    refused("it is a FIFO (named pipe), not a regular file");
+    std::fs::remove_file(&schema).expect("rm");
+    std::fs::File::create(&schema)
+        .and_then(|f| f.set_len(257 << 20))
+        .expect("sparse file");
+    refused("it is larger than 256 MiB, the most a SQL file may hold");
+}

@@ -108,13 +108,62 @@ pub async fn check(
     let model = model(dialect, &applied);
     let mut catalog = crate::introspect(db).await?;
     crate::remove_version_tables(&mut catalog, migrator.plan().version_table());
-    let comparison = crate::compare(&model, &catalog, Compare::for_dialect(dialect));
+    let mut comparison = crate::compare(&model, &catalog, Compare::for_dialect(dialect));
+    compare_texts(db, &model, &catalog, &mut comparison).await;
     Ok(Checked {
         comparison,
         current,
         dialect,
         warnings,
     })
+}
+
+/// The model's texts (check constraints, expression indexes, views,
+/// expression defaults, generation expressions: [`crate::texts_to_compare`])
+/// compared exactly with the database's, both in the server's own print
+/// ([`crate::reprint`]: on PostgreSQL, MySQL and MariaDB in a transaction
+/// rolled back or a scratch database dropped; on SQLite the text as
+/// written, which SQLite keeps). A text the model does not know, or one a
+/// server this build cannot print, is listed as not compared.
+///
+/// Its future is `Send`, as the boxed [`DriftFuture`] of [`Embedded`] must
+/// be: the reprint runs its SQL through `sqlx::Executor::execute` (a boxed
+/// `Send` future), not `RawSql::execute`, an `async fn` generic over its
+/// executor whose future rustc cannot prove `Send` for every lifetime
+/// ("implementation of `Executor` is not general enough").
+async fn compare_texts(
+    db: &MigrateConnection,
+    model: &Schema,
+    catalog: &crate::Catalog,
+    comparison: &mut Comparison,
+) {
+    let (texts, unknown) = crate::texts_to_compare(model, catalog);
+    comparison.unknown.extend(unknown);
+    if !texts.is_empty() {
+        let declared: Vec<crate::Declared> = texts.iter().map(|t| t.declared.clone()).collect();
+        let why = match crate::reprint(db, catalog, &declared).await {
+            Ok(Some(printed)) => {
+                crate::compare_texts(&texts, &printed, comparison);
+                None
+            }
+            Ok(None) => Some("this build cannot have the server print it".to_string()),
+            // A user without the right to make the scratch objects (a
+            // read-only role): the rest of the check stands.
+            Err(error) => Some(format!(
+                "the server could not print the model's text ({error})"
+            )),
+        };
+        if let Some(why) = why {
+            comparison
+                .unknown
+                .extend(texts.iter().map(|text| crate::Unknown {
+                    object: text.object.clone(),
+                    reason: format!("{}its text is not compared: {why}", text.part),
+                }));
+        }
+    }
+    comparison.unknown.sort();
+    comparison.unknown.dedup();
 }
 
 /// `base`, or the current revisions.

@@ -414,11 +414,12 @@ pub async fn canonical_definitions(
 ) -> Result<Vec<(String, String)>, Error> {
     let scratch = Scratch::create(&mut *conn, "autogen_canonical").await?;
     let result = async {
-        sqlx::raw_sql(&format!("USE {}", ident(&scratch.name)))
-            .execute(&mut *conn)
-            .await?;
-        sqlx::raw_sql(sql)
-            .execute(&mut *conn)
+        sqlx::Executor::execute(
+            &mut *conn,
+            sqlx::raw_sql(&format!("USE {}", ident(&scratch.name))),
+        )
+        .await?;
+        sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(sql))
             .await
             .map_err(Error::Declared)?;
         definitions(&mut *conn, &[]).await
@@ -449,9 +450,11 @@ impl Scratch {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let name = format!("migrate_{purpose}_{}_{nanos}", std::process::id());
-        sqlx::raw_sql(&format!("CREATE DATABASE {}", ident(&name)))
-            .execute(&mut *conn)
-            .await?;
+        sqlx::Executor::execute(
+            &mut *conn,
+            sqlx::raw_sql(&format!("CREATE DATABASE {}", ident(&name))),
+        )
+        .await?;
         Ok(Scratch { name, original })
     }
 
@@ -463,16 +466,20 @@ impl Scratch {
         result: Result<T, Error>,
     ) -> Result<T, Error> {
         let back = match &self.original {
-            Some(database) => sqlx::raw_sql(&format!("USE {}", ident(database)))
-                .execute(&mut *conn)
-                .await
-                .map(drop),
+            Some(database) => sqlx::Executor::execute(
+                &mut *conn,
+                sqlx::raw_sql(&format!("USE {}", ident(database))),
+            )
+            .await
+            .map(drop),
             None => Ok(()),
         };
-        let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {}", ident(&self.name)))
-            .execute(&mut *conn)
-            .await
-            .map(drop);
+        let dropped = sqlx::Executor::execute(
+            &mut *conn,
+            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {}", ident(&self.name))),
+        )
+        .await
+        .map(drop);
         let out = result?;
         back?;
         dropped?;
@@ -532,12 +539,14 @@ async fn reprint_in(
     for n in tables {
         if catalog.contains_key(&key(ObjectKind::Table, n)) {
             // One it cannot make: the texts on it are refused too.
-            let _ = sqlx::raw_sql(&format!(
-                "CREATE TABLE {} LIKE {}",
-                stand_in(n),
-                ident(&spelling(n))
-            ))
-            .execute(&mut *conn)
+            let _ = sqlx::Executor::execute(
+                &mut *conn,
+                sqlx::raw_sql(&format!(
+                    "CREATE TABLE {} LIKE {}",
+                    stand_in(n),
+                    ident(&spelling(n))
+                )),
+            )
             .await;
         }
     }
@@ -577,7 +586,10 @@ async fn reprint_in(
             })
             .collect();
         let sql = format!("ALTER TABLE {} {}", stand_in(table), clauses.join(", "));
-        if sqlx::raw_sql(&sql).execute(&mut *conn).await.is_err() {
+        if sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&sql))
+            .await
+            .is_err()
+        {
             continue;
         }
         let printed: BTreeMap<String, Option<String>> = sqlx::query(&format!(
@@ -670,14 +682,14 @@ async fn reprint_in(
                 continue;
             }
         };
-        let text = match sqlx::raw_sql(&make).execute(&mut *conn).await {
+        let text = match sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&make)).await {
             Ok(_) => {
                 let text: Option<String> = sqlx::query_scalar(&read)
                     .fetch_optional(&mut *conn)
                     .await?
                     .flatten();
                 if let Some(undo) = &undo {
-                    sqlx::raw_sql(undo).execute(&mut *conn).await?;
+                    sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(undo)).await?;
                 }
                 match (d, text) {
                     (Declared::View { .. }, Some(text)) => Ok(unqualified(&text, &database)),

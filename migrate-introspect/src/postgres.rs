@@ -1,4 +1,10 @@
 //! PostgreSQL's catalog, read from `pg_catalog`.
+//!
+//! SQL without parameters runs through `sqlx::Executor::execute(conn,
+//! sqlx::raw_sql(..))`, whose future is boxed and `Send`: `RawSql::execute`
+//! is an `async fn` generic over its executor, and a future holding it
+//! cannot be proved `Send` by rustc, which `check --drift` in an
+//! application's binary needs (`migrate_runtime::cli::DriftFuture`).
 
 use std::collections::BTreeMap;
 
@@ -477,10 +483,12 @@ async fn namespaces_and_extensions(
 /// what [`canonical_definitions`] and [`reprint`] run the server's reprint
 /// in.
 async fn scratch_schema(tx: &mut sqlx::PgConnection, name: &str, then: &str) -> Result<(), Error> {
-    sqlx::raw_sql(&format!(
-        "CREATE SCHEMA {name}; SET LOCAL search_path TO {name}{then}"
-    ))
-    .execute(&mut *tx)
+    sqlx::Executor::execute(
+        &mut *tx,
+        sqlx::raw_sql(&format!(
+            "CREATE SCHEMA {name}; SET LOCAL search_path TO {name}{then}"
+        )),
+    )
     .await?;
     Ok(())
 }
@@ -504,8 +512,7 @@ pub async fn canonical_definitions(
     use sqlx::Connection as _;
     let mut tx = conn.begin().await?;
     scratch_schema(&mut tx, CANONICAL_SCHEMA, "").await?;
-    sqlx::raw_sql(sql)
-        .execute(&mut *tx)
+    sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(sql))
         .await
         .map_err(Error::Declared)?;
     let scope = format!("n.nspname = '{CANONICAL_SCHEMA}'");
@@ -1075,10 +1082,8 @@ pub async fn reprint(
                 column_expression(&stand_in(table), "migrate_reprint"),
             ),
         };
-        sqlx::raw_sql("SAVEPOINT migrate_reprint")
-            .execute(&mut *tx)
-            .await?;
-        let text = match sqlx::raw_sql(&make).execute(&mut *tx).await {
+        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql("SAVEPOINT migrate_reprint")).await?;
+        let text = match sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(&make)).await {
             Ok(_) => {
                 let text: String = sqlx::query_scalar(&read).fetch_one(&mut *tx).await?;
                 Ok(match d {
@@ -1088,9 +1093,11 @@ pub async fn reprint(
             }
             Err(e) => Err(e.to_string()),
         };
-        sqlx::raw_sql("ROLLBACK TO SAVEPOINT migrate_reprint")
-            .execute(&mut *tx)
-            .await?;
+        sqlx::Executor::execute(
+            &mut *tx,
+            sqlx::raw_sql("ROLLBACK TO SAVEPOINT migrate_reprint"),
+        )
+        .await?;
         out.push(text);
     }
     tx.rollback().await?;
@@ -1112,14 +1119,15 @@ fn column_expression(relation: &str, column: &str) -> String {
 /// Runs `sql` in a savepoint, which is rolled back if the server refuses it
 /// (a stand-in it cannot make: the texts on it are then refused too).
 async fn savepoint(tx: &mut sqlx::PgConnection, sql: &str) -> Result<(), Error> {
-    sqlx::raw_sql("SAVEPOINT migrate_stand_in")
-        .execute(&mut *tx)
-        .await?;
-    let undo = if sqlx::raw_sql(sql).execute(&mut *tx).await.is_ok() {
+    sqlx::Executor::execute(&mut *tx, sqlx::raw_sql("SAVEPOINT migrate_stand_in")).await?;
+    let undo = if sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(sql))
+        .await
+        .is_ok()
+    {
         "RELEASE SAVEPOINT migrate_stand_in"
     } else {
         "ROLLBACK TO SAVEPOINT migrate_stand_in"
     };
-    sqlx::raw_sql(undo).execute(&mut *tx).await?;
+    sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(undo)).await?;
     Ok(())
 }

@@ -130,10 +130,12 @@ impl Backend<'_> {
         match tokio::time::timeout(connect_timeout, pooled).await {
             Ok(Ok(inner)) => Ok(Conn {
                 inner,
-                broken: None,
-                timeout: statement_timeout,
-                probe: liveness.and_then(|every| self.probe(every)),
-                cancel: None,
+                guard: Guard {
+                    broken: None,
+                    timeout: statement_timeout,
+                    probe: liveness.and_then(|every| self.probe(every)),
+                    cancel: None,
+                },
                 cancelled: None,
             }),
             // The pool's own acquire timeout is the same bound: one message.
@@ -318,20 +320,39 @@ impl Probe {
 /// error (the statement did not complete; the connection is sound).
 type Watched<T> = (Result<T, sqlx::Error>, Option<Duration>);
 
-/// [`watched`] on a connection: when a timeout already fired on it
-/// (`broken`), that error again, without a round trip; with `cancel`, a
-/// statement timeout cancels the statement rather than give up on the
-/// connection.
-async fn guarded<T>(
+/// What bounds and watches a connection's round trips: the statement
+/// timeout, the liveness probe, the canceller, and the timeout that already
+/// fired on the connection, if one did.
+struct Guard {
+    /// The timeout that fired on this connection, if one did: its protocol
+    /// state is unknown from then on, so every later round trip fails at
+    /// once with the same error instead of waiting out another timeout on
+    /// a session that cannot answer (a frozen network would otherwise cost
+    /// one full timeout per statement the caller still tries).
     broken: Option<Timeout>,
     timeout: Option<Duration>,
-    probe: Option<&Probe>,
-    cancel: Option<&Canceller>,
-    future: impl std::future::Future<Output = Result<T, sqlx::Error>> + Send,
-) -> Watched<T> {
-    match broken {
-        Some(fired) => (Err(fired.into_sqlx()), None),
-        None => watched_dyn(timeout, probe, cancel, std::pin::pin!(future)).await,
+    probe: Option<Probe>,
+    /// Cancels the session's statement when the statement timeout fires
+    /// (set once the session's server id is known).
+    cancel: Option<Canceller>,
+}
+
+impl Guard {
+    /// [`watched`] on a connection: when a timeout already fired on it
+    /// (`broken`), that error again, without a round trip; with `cancel`, a
+    /// statement timeout cancels the statement rather than give up on the
+    /// connection.
+    async fn run<T>(
+        &self,
+        future: impl std::future::Future<Output = Result<T, sqlx::Error>> + Send,
+    ) -> Watched<T> {
+        match self.broken {
+            Some(fired) => (Err(fired.into_sqlx()), None),
+            None => {
+                let (probe, cancel) = (self.probe.as_ref(), self.cancel.as_ref());
+                watched_dyn(self.timeout, probe, cancel, std::pin::pin!(future)).await
+            }
+        }
     }
 }
 
@@ -398,8 +419,14 @@ async fn watched_dyn<T>(
     };
     let answer = tokio::time::timeout(after.min(CANCEL_GRACE), async {
         match futures_util::future::select(cancel.send(), future.as_mut()).await {
-            // The statement ended before the server was asked.
-            Either::Right((result, _)) => (result, false),
+            // The statement ended before the canceller finished: by the
+            // cancel when the server says so (its answer can arrive while
+            // the canceller is still closing its own connection), else on
+            // its own.
+            Either::Right((result, _)) => {
+                let cancelled = matches!(&result, Err(error) if is_cancellation(error));
+                (result, cancelled)
+            }
             Either::Left((asked, statement)) => {
                 if let Err(error) = &asked {
                     tracing::debug!(%error, "could not cancel the statement");
@@ -472,17 +499,7 @@ impl Timeout {
 /// bounded by the statement timeout when one is set.
 pub(crate) struct Conn {
     inner: Pooled,
-    /// The timeout that fired on this connection, if one did: its protocol
-    /// state is unknown from then on, so every later round trip fails at
-    /// once with the same error instead of waiting out another timeout on
-    /// a session that cannot answer (a frozen network would otherwise cost
-    /// one full timeout per statement the caller still tries).
-    broken: Option<Timeout>,
-    timeout: Option<Duration>,
-    probe: Option<Probe>,
-    /// Cancels the session's statement when the statement timeout fires
-    /// (set once the session's server id is known).
-    cancel: Option<Canceller>,
+    guard: Guard,
     /// The statement timeout, when the last round trip's statement was
     /// cancelled by it.
     cancelled: Option<Duration>,
@@ -518,7 +535,7 @@ impl Conn {
     /// After a timeout the protocol state is unknown: never reuse it.
     fn settle<T>(&mut self, (result, cancelled): Watched<T>) -> Result<T, sqlx::Error> {
         if let Some(fired) = timeout_of(&result) {
-            self.broken.get_or_insert(fired);
+            self.guard.broken.get_or_insert(fired);
             self.close_on_drop();
         }
         self.cancelled = cancelled;
@@ -528,7 +545,7 @@ impl Conn {
     /// From now on, a statement timeout cancels the statement of the
     /// session (`canceller`) instead of abandoning the connection.
     pub(crate) fn cancel_with(&mut self, canceller: Option<Canceller>) {
-        self.cancel = canceller;
+        self.guard.cancel = canceller;
     }
 
     /// The statement timeout, when it cancelled the statement of the last
@@ -546,8 +563,9 @@ impl Conn {
         Box::pin(async move {
             // `Executor::execute` rather than `RawSql::execute`, whose
             // future rustc cannot prove `Send` for every lifetime.
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
-                with_conn!(&mut self.inner, c => sqlx::Executor::execute(&mut **c, sqlx::raw_sql(sql)).await.map(|_| ()))
+            let inner = &mut self.inner;
+            let result = self.guard.run(async {
+                with_conn!(inner, c => sqlx::Executor::execute(&mut **c, sqlx::raw_sql(sql)).await.map(|_| ()))
             })
             .await;
             self.settle(result)
@@ -562,8 +580,9 @@ impl Conn {
     ) -> BoxFuture<'a, (usize, Result<(), sqlx::Error>)> {
         Box::pin(async move {
             let mut completed = 0;
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
-                with_conn!(&mut self.inner, c => {
+            let inner = &mut self.inner;
+            let result = self.guard.run(async {
+                with_conn!(inner, c => {
                     let mut results = sqlx::Executor::execute_many(&mut **c, sqlx::raw_sql(sql));
                     loop {
                         match std::future::poll_fn(|cx| results.as_mut().poll_next(cx)).await {
@@ -588,13 +607,11 @@ impl Conn {
         columns: usize,
     ) -> BoxFuture<'a, Result<Option<Vec<String>>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(
-                self.broken,
-                self.timeout,
-                self.probe.as_ref(),
-                self.cancel.as_ref(),
-                async {
-                    with_conn!(&mut self.inner, c => {
+            let inner = &mut self.inner;
+            let result = self
+                .guard
+                .run(async {
+                    with_conn!(inner, c => {
                         match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
                             Some(row) => (0..columns)
                                 .map(|i| sqlx::Row::try_get::<String, _>(&row, i))
@@ -603,9 +620,8 @@ impl Conn {
                             None => Ok(None),
                         }
                     })
-                },
-            )
-            .await;
+                })
+                .await;
             self.settle(result)
         })
     }
@@ -620,13 +636,11 @@ impl Conn {
         integers: usize,
     ) -> BoxFuture<'a, Result<Option<TextAndIntegers>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(
-                self.broken,
-                self.timeout,
-                self.probe.as_ref(),
-                self.cancel.as_ref(),
-                async {
-                    with_conn!(&mut self.inner, c => {
+            let inner = &mut self.inner;
+            let result = self
+                .guard
+                .run(async {
+                    with_conn!(inner, c => {
                         match sqlx::Executor::fetch_optional(&mut **c, sqlx::raw_sql(sql)).await? {
                             Some(row) => {
                                 let text = sqlx::Row::try_get::<String, _>(&row, 0)?;
@@ -642,9 +656,8 @@ impl Conn {
                             None => Ok(None),
                         }
                     })
-                },
-            )
-            .await;
+                })
+                .await;
             self.settle(result)
         })
     }
@@ -654,8 +667,9 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
-                with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut **c).await)
+            let inner = &mut self.inner;
+            let result = self.guard.run(async {
+                with_conn!(inner, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut **c).await)
             })
             .await;
             self.settle(result)
@@ -667,8 +681,9 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<String>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
-                with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, String>(sql).fetch_optional(&mut **c).await)
+            let inner = &mut self.inner;
+            let result = self.guard.run(async {
+                with_conn!(inner, c => sqlx::query_scalar::<_, String>(sql).fetch_optional(&mut **c).await)
             })
             .await;
             self.settle(result)
@@ -681,8 +696,9 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
-                with_conn!(&mut self.inner, c => sqlx::query_scalar::<_, String>(sql).fetch_all(&mut **c).await)
+            let inner = &mut self.inner;
+            let result = self.guard.run(async {
+                with_conn!(inner, c => sqlx::query_scalar::<_, String>(sql).fetch_all(&mut **c).await)
             })
             .await;
             self.settle(result)
@@ -694,8 +710,9 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Option<(String, i64)>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
-                with_conn!(&mut self.inner, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
+            let inner = &mut self.inner;
+            let result = self.guard.run(async {
+                with_conn!(inner, c => sqlx::query_as::<_, (String, i64)>(sql).fetch_optional(&mut **c).await)
             })
             .await;
             self.settle(result)
@@ -707,8 +724,9 @@ impl Conn {
         sql: &'a str,
     ) -> BoxFuture<'a, Result<Vec<RawRow>, sqlx::Error>> {
         Box::pin(async move {
-            let result = guarded(self.broken, self.timeout, self.probe.as_ref(), self.cancel.as_ref(), async {
-                with_conn!(&mut self.inner, c => sqlx::query_as::<_, RawRow>(sql).fetch_all(&mut **c).await)
+            let inner = &mut self.inner;
+            let result = self.guard.run(async {
+                with_conn!(inner, c => sqlx::query_as::<_, RawRow>(sql).fetch_all(&mut **c).await)
             })
             .await;
             self.settle(result)
@@ -731,6 +749,20 @@ fn timeout_of<T>(result: &Result<T, sqlx::Error>) -> Option<Timeout> {
             .copied(),
         _ => None,
     }
+}
+
+/// Whether an error is the server's answer to a cancel request: the
+/// statement was cut short, the session is sound (PostgreSQL's
+/// `query_canceled`, MySQL's `ER_QUERY_INTERRUPTED`).
+fn is_cancellation(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(error) = error else {
+        return false;
+    };
+    #[cfg(feature = "mysql")]
+    if let Some(mysql) = error.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return mysql.number() == 1317;
+    }
+    error.code().as_deref() == Some("57014")
 }
 
 /// Whether an error means the connection itself failed (or timed out), so

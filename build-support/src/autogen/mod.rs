@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::schema::{Dialect, Problem, Schema};
+use crate::render::Sources;
+use crate::schema::{Dialect, Name, Naming, ObjectKind, Problem, Schema};
 use crate::split::Statement;
 use crate::{CheckedBy, CompiledRevision};
 
@@ -36,7 +37,11 @@ pub fn head_schema(dialect: Dialect, revisions: &[CompiledRevision]) -> Schema {
 }
 
 /// The files a declared schema is read from: `path` itself, or the `*.sql`
-/// files of the directory `path` in name order.
+/// files of the directory `path` in name order (dot files left out). Each
+/// is read by [`read_declared_file`]; a `*.sql` entry of the directory that
+/// is not a regular file (a FIFO, a device, a directory, a link to nothing)
+/// is listed too, so that reading it is refused with its name rather than
+/// skipped silently.
 pub fn declared_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let meta = std::fs::metadata(path).map_err(|e| {
         error(
@@ -58,49 +63,177 @@ pub fn declared_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql") && p.is_file())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "sql")
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
         .collect();
     files.sort();
     Ok(files)
 }
 
-/// Reads the declared schema at `path` (a file, or a directory of `*.sql`
-/// files read in name order) into a model, with its warnings (clauses the
-/// model does not hold, [`Code::NotHeld`]). Every problem is returned, each
-/// naming its file and line: a syntax error, a statement that is not a
-/// declaration, a duplicate or a reference to an unknown object.
-pub fn read_declared(
+/// The text of one file of the declared schema (shown as `display`), read
+/// with the limits of a revision file ([`crate::source::read_sql_file`]:
+/// a regular file, or a link to one, of at most
+/// [`crate::source::MAX_SQL_FILE_BYTES`], in UTF-8).
+pub fn read_declared_file(file: &Path, display: &Path) -> Result<String, Diagnostic> {
+    crate::source::read_sql_file(file, display)
+}
+
+/// The path a file of the declared schema at `path` is shown as, when the
+/// declared schema is shown as `display`.
+fn shown(path: &Path, display: &Path, file: &Path) -> PathBuf {
+    match file.strip_prefix(path) {
+        Ok(relative) if !relative.as_os_str().is_empty() => display.join(relative),
+        _ => display.to_path_buf(),
+    }
+}
+
+/// A declared schema as read by [`read`]: the model, its warnings, and
+/// where each table is declared (for [`Declared::dangling_references`]).
+#[derive(Debug, Clone)]
+pub struct Declared {
+    /// The declared model.
+    pub schema: Schema,
+    /// The clauses the model does not hold ([`Code::NotHeld`]).
+    pub warnings: Vec<Diagnostic>,
+    /// Each declared table with its `CREATE TABLE` (file, span, line).
+    tables: Vec<(Name, Label, u32)>,
+}
+
+impl Declared {
+    /// The foreign keys whose referenced table is declared nowhere in the
+    /// declared schema (in no file, before or after) and that `current`
+    /// (the history's head, or the database) does not hold either: the
+    /// upgrade would create them against nothing. An error naming the
+    /// file, line, table and missing table on PostgreSQL and MySQL, whose
+    /// `CREATE TABLE` fails then; a warning on SQLite, which accepts it
+    /// (and fails only on writes with `PRAGMA foreign_keys = ON`). A table
+    /// in a schema the declared schema does not create (one managed
+    /// elsewhere), or any reference once the model could not follow a
+    /// statement, is not reported: the model cannot be sure it is missing.
+    pub fn dangling_references(&self, current: &Schema) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (name, label, line) in &self.tables {
+            let Some(table) = self.schema.table(name) else {
+                continue;
+            };
+            let mut seen = std::collections::BTreeSet::new();
+            for constraint in &table.constraints {
+                if constraint.kind != crate::schema::ConstraintKind::ForeignKey {
+                    continue;
+                }
+                let Some(target) = &constraint.references else {
+                    continue;
+                };
+                let known = |schema: &Schema| schema.contains(ObjectKind::Table, target);
+                if known(&self.schema)
+                    || known(current)
+                    || !self.schema.strict_about(target)
+                    || !seen.insert(target.clone())
+                {
+                    continue;
+                }
+                let sqlite = self.schema.dialect() == Dialect::Sqlite;
+                let mut label = label.clone();
+                label.message = format!("references table {target}, declared nowhere");
+                out.push(Diagnostic {
+                    severity: if sqlite {
+                        Severity::Warning
+                    } else {
+                        Severity::Error
+                    },
+                    code: Code::UnknownObject,
+                    message: format!(
+                        "{}:{line}: table {}: a foreign key references table {target}, which the \
+                         declared schema does not declare{}",
+                        label.file.display(),
+                        table.name,
+                        if sqlite {
+                            ": SQLite creates it, but no row can be written with foreign keys on"
+                        } else {
+                            " and the database would not hold: the upgrade would fail"
+                        }
+                    ),
+                    labels: vec![label],
+                    notes: Vec::new(),
+                    help: Some(format!(
+                        "declare table {target} in the declared schema, or correct the name"
+                    )),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Reads the declared schema at `path`, shown as `display` in diagnostics
+/// (a file, or a directory of `*.sql` files read in name order), into a
+/// model, with its warnings (clauses the model does not hold,
+/// [`Code::NotHeld`]); each file read is added to `sources`, so the
+/// diagnostics render with their source lines as a revision's do. Every
+/// problem is returned, each naming its file and line: an unreadable file,
+/// a syntax error, a statement that is not a declaration, a duplicate or a
+/// reference to an unknown object. A foreign key to a table declared
+/// nowhere is for [`Declared::dangling_references`] (it needs the current
+/// model).
+pub fn read(
     path: &Path,
+    display: &Path,
     dialect: Dialect,
-) -> Result<(Schema, Vec<Diagnostic>), Vec<Diagnostic>> {
+    sources: &mut Sources,
+) -> Result<Declared, Vec<Diagnostic>> {
     let files = declared_files(path).map_err(|d| vec![d])?;
     let mut schema = Schema::new(dialect);
     let mut errors = Vec::new();
+    let mut tables = Vec::new();
     for file in files {
-        let text = match std::fs::read_to_string(&file) {
+        let display = shown(path, display, &file);
+        let text = match read_declared_file(&file, &display) {
             Ok(text) => text,
-            Err(e) => {
-                errors.push(error(
-                    Code::FileNotUtf8,
-                    format!("cannot read {}: {e}", file.display()),
-                    None,
-                ));
+            Err(diagnostic) => {
+                errors.push(diagnostic);
                 continue;
             }
         };
-        declare_text(&file, &text, &mut schema, &mut errors);
+        replay(&display, &text, &mut schema, &mut errors, Some(&mut tables));
+        sources.insert(display, text);
     }
     if errors.iter().any(|d| d.severity == Severity::Error) {
         Err(errors)
     } else {
-        Ok((schema, errors))
+        Ok(Declared {
+            schema,
+            warnings: errors,
+            tables,
+        })
+    }
+}
+
+/// Reads the declared schema at `path` (a file, or a directory of `*.sql`
+/// files read in name order) into a model, with its warnings ([`read`],
+/// then [`Declared::dangling_references`] against an empty model). Every
+/// problem is returned, each naming its file and line.
+pub fn read_declared(
+    path: &Path,
+    dialect: Dialect,
+) -> Result<(Schema, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let declared = read(path, path, dialect, &mut Sources::new())?;
+    let mut diagnostics = declared.warnings.clone();
+    diagnostics.extend(declared.dangling_references(&Schema::new(dialect)));
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        Err(diagnostics)
+    } else {
+        Ok((declared.schema, diagnostics))
     }
 }
 
 /// Replays one file of the declared schema on `schema`; its errors and
 /// warnings ([`Code::NotHeld`]) go to `errors`.
 pub fn declare_text(file: &Path, text: &str, schema: &mut Schema, errors: &mut Vec<Diagnostic>) {
-    replay(file, text, schema, errors, true);
+    replay(file, text, schema, errors, Some(&mut Vec::new()));
 }
 
 /// The model of a live database, replayed from the DDL its catalog gives
@@ -122,7 +255,7 @@ pub fn model_from_definitions(
         let file = PathBuf::from(format!("the database's {object}"));
         let mut text = statement.trim_end().trim_end_matches(';').to_string();
         text.push_str(";\n");
-        replay(&file, &text, &mut schema, &mut errors, false);
+        replay(&file, &text, &mut schema, &mut errors, None);
     }
     if errors.is_empty() {
         Ok(schema)
@@ -178,13 +311,17 @@ pub fn settle_reprints(declared: &Schema, canonical: &Schema, database: &Schema)
     out
 }
 
+/// `tables`: `Some` for the declared schema (declarations only), where
+/// each `CREATE TABLE` is recorded with its place; `None` for a database's
+/// definitions.
 fn replay(
     file: &Path,
     text: &str,
     schema: &mut Schema,
     errors: &mut Vec<Diagnostic>,
-    declarations_only: bool,
+    mut tables: Option<&mut Vec<(Name, Label, u32)>>,
 ) {
+    let declarations_only = tables.is_some();
     let dialect = schema.dialect();
     let statements = match crate::split::split_sql(text, dialect) {
         Ok(statements) => statements,
@@ -226,7 +363,19 @@ fn replay(
         }
         let parsed = match parse(file, text, &mut statement, dialect) {
             Ok(parsed) => parsed,
-            Err(d) => {
+            Err(mut d) => {
+                // A revision's way out (`-- migrate:unchecked`) is none
+                // here: the model must read every declaration.
+                let unchecked_help = d.help.as_deref().is_some_and(|help| {
+                    help.contains("migrate:unchecked") && !help.contains("pg-query")
+                });
+                if declarations_only && unchecked_help {
+                    d.help = Some(
+                        "correct the statement: the declared schema is read by the parsers \
+                         revisions are read by, and every declaration must be read"
+                            .to_string(),
+                    );
+                }
                 errors.push(d);
                 continue;
             }
@@ -260,6 +409,12 @@ fn replay(
             .ast
             .filter(|_| parsed.checked_by == CheckedBy::Sqlparser)
         else {
+            // Read by PostgreSQL's parser only: a `DO` block, a `GRANT`, ...
+            // is not a declaration, whatever the model could read of it.
+            if declarations_only && !starts_a_declaration(text_of) {
+                errors.push(not_declaration());
+                continue;
+            }
             errors.push(at(
                 if declarations_only {
                     format!(
@@ -301,6 +456,20 @@ fn replay(
                     errors.push(d);
                 }
             }
+        }
+        if let (Some(tables), sqlparser::ast::Statement::CreateTable(create)) =
+            (tables.as_deref_mut(), &*ast)
+        {
+            tables.push((
+                dialect.object_name(&create.name),
+                Label {
+                    file: file.to_path_buf(),
+                    span: span.clone(),
+                    message: String::new(),
+                    primary: true,
+                },
+                line,
+            ));
         }
         let mut problems: Vec<Problem> = Vec::new();
         let was_open = schema.is_open();
@@ -419,6 +588,27 @@ pub(crate) fn not_held(create: &sqlparser::ast::CreateTable) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether `text` (one statement) begins with `CREATE` or `COMMENT`, the
+/// words a declaration starts with, after any comments.
+fn starts_a_declaration(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, next)| next);
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, next)| next);
+        } else {
+            break;
+        }
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    word.eq_ignore_ascii_case("create") || word.eq_ignore_ascii_case("comment")
 }
 
 /// What the declared schema may hold: `CREATE` statements, comments, and

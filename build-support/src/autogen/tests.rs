@@ -511,6 +511,122 @@ fn non_declarations_are_errors_with_file_and_line() {
     assert_eq!(errors[0].labels[0].file, Path::new("schema.sql"));
 }
 
+/// A foreign key to a table declared nowhere is an error naming the file,
+/// the line, the table and the missing table; one to a table declared
+/// later in the file, in another file of a schema directory, or held by
+/// the current model is not; nor is one to a table of a schema the
+/// declared schema does not create (managed elsewhere). SQLite, which
+/// creates such a table, gets a warning.
+#[test]
+fn a_foreign_key_to_a_table_declared_nowhere_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("schema.sql");
+    let read = |d: Dialect, sql: &str| {
+        std::fs::write(&file, sql).expect("write");
+        read_declared(&file, d)
+    };
+    let dangling = "CREATE TABLE users (id INT PRIMARY KEY);
+
+                    CREATE TABLE posts (
+  id INT PRIMARY KEY,
+  author INT REFERENCES authors (id)
+);
+";
+    for d in [Dialect::Postgres, Dialect::MySql] {
+        let errors = read(d, dangling).expect_err("dangling reference");
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        let message = &errors[0].message;
+        assert!(
+            message.starts_with(&format!("{}:3: table posts: ", file.display()))
+                && message.contains("references table authors"),
+            "{message}"
+        );
+        assert_eq!(errors[0].code, Code::UnknownObject);
+        assert_eq!(errors[0].labels[0].file, file);
+    }
+    // Table constraints too, and a qualified name in a declared schema.
+    let errors = read(
+        Dialect::Postgres,
+        "CREATE SCHEMA app;
+CREATE TABLE app.a (id INT PRIMARY KEY, b INT,          FOREIGN KEY (b) REFERENCES app.missing (id));
+",
+    )
+    .expect_err("dangling reference");
+    assert!(errors[0].message.contains("app.missing"), "{errors:#?}");
+
+    let (_, warnings) = read(Dialect::Sqlite, dangling).expect("a warning on SQLite");
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert_eq!(warnings[0].severity, Severity::Warning);
+
+    // Declared later in the same file; a table referencing itself; a
+    // schema the declared schema does not create.
+    let later = "CREATE TABLE posts (id INT PRIMARY KEY, author INT REFERENCES users (id),                  parent INT REFERENCES posts (id));
+                 CREATE TABLE grants (id INT PRIMARY KEY, who INT REFERENCES auth.users (id));
+                 CREATE TABLE users (id INT PRIMARY KEY);
+";
+    for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+        let (_, warnings) = read(d, later).unwrap_or_else(|e| panic!("{d:?}: {e:#?}"));
+        assert!(warnings.is_empty(), "{d:?}: {warnings:#?}");
+    }
+
+    // Another file of a schema directory, before or after.
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).expect("mkdir");
+    std::fs::write(
+        schema_dir.join("a_posts.sql"),
+        "CREATE TABLE posts (id INT PRIMARY KEY, author INT REFERENCES users (id));
+",
+    )
+    .expect("write");
+    std::fs::write(
+        schema_dir.join("b_users.sql"),
+        "CREATE TABLE users (id INT PRIMARY KEY);
+         CREATE TABLE likes (post INT REFERENCES posts (id));
+",
+    )
+    .expect("write");
+    let (_, warnings) = read_declared(&schema_dir, Dialect::Postgres).expect("no error");
+    assert!(warnings.is_empty(), "{warnings:#?}");
+
+    // Held by the current model (the history's head or the database).
+    std::fs::write(&file, dangling).expect("write");
+    let read = super::read(&file, &file, Dialect::Postgres, &mut Sources::new()).expect("read");
+    let head = declared(
+        Dialect::Postgres,
+        "CREATE TABLE authors (id INT PRIMARY KEY);",
+    );
+    assert!(read.dangling_references(&head).is_empty());
+    assert_eq!(
+        read.dangling_references(&Schema::new(Dialect::Postgres))
+            .len(),
+        1
+    );
+}
+
+/// A `DO` block, read by PostgreSQL's parser only, is not a declaration.
+#[cfg(feature = "pg-query")]
+#[test]
+fn a_do_block_is_not_a_declaration() {
+    let mut schema = Schema::new(Dialect::Postgres);
+    let mut errors = Vec::new();
+    declare_text(
+        Path::new("schema.sql"),
+        "CREATE TABLE t (id INT);
+DO $$ BEGIN PERFORM 1; END $$;
+",
+        &mut schema,
+        &mut errors,
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0]
+            .message
+            .starts_with("schema.sql:2: the declared schema holds only declarations"),
+        "{}",
+        errors[0].message
+    );
+}
+
 /// harbor's history in small: a table renamed (its serial's sequence keeps
 /// the old name), a serial column changed to `bigint` (its sequence stays
 /// `integer`), a sequence given a `MAXVALUE`.

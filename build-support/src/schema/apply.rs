@@ -867,7 +867,7 @@ impl Schema {
 
     /// Whether a missing object is worth reporting: the model must be closed
     /// and the object in a schema it can claim to know.
-    fn strict_about(&self, name: &Name) -> bool {
+    pub(crate) fn strict_about(&self, name: &Name) -> bool {
         !self.open
             && match &name.schema {
                 None => true,

@@ -194,7 +194,11 @@ impl Naming for Dialect {
             // Case-insensitive for our purposes (MySQL on Linux compares table
             // names case-sensitively, but a history that relies on that is
             // not one we want to model).
-            Dialect::MySql | Dialect::Sqlite => value.to_lowercase(),
+            Dialect::MySql => value.to_lowercase(),
+            // SQLite folds only ASCII `A`-`Z` when it compares names
+            // (`sqlite3StrICmp`, as its `lower()` without ICU): `É` and
+            // `é` name two objects.
+            Dialect::Sqlite => value.to_ascii_lowercase(),
         }
     }
 

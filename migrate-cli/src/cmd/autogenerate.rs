@@ -34,26 +34,26 @@ pub fn autogenerate(
     let loaded = load::load_strict(dir, printer)?;
     let dialect = loaded.config.dialect;
     let path = declared_path(dir, loaded.config.schema.as_deref());
-    let mut not_held = Vec::new();
-    let mut declared = match autogen::read_declared(&path, dialect) {
-        Ok((schema, warnings)) => {
-            for warning in warnings {
-                printer.warning(&warning.message);
-                not_held.push(warning.message);
-            }
-            schema
-        }
-        Err(errors) => {
-            for error in &errors {
-                printer.error(&error.message);
-            }
-            bail!(
-                "the declared schema {} has {} error(s)",
-                load::display_path(&path).display(),
-                errors.len()
-            );
-        }
+    let shown = load::display_path(&path);
+    // Rendered as the compiler renders a revision's diagnostics: file,
+    // line, the source line with a caret, the message.
+    let mut sources = migrate_build::Sources::new();
+    let failed = |errors: &[migrate_build::Diagnostic], sources: &migrate_build::Sources| {
+        load::print_diagnostics(errors, sources, printer);
+        anyhow::anyhow!(
+            "the declared schema {} has {} error(s)",
+            shown.display(),
+            errors
+                .iter()
+                .filter(|d| d.severity == migrate_build::Severity::Error)
+                .count()
+        )
     };
+    let read = autogen::read(&path, &shown, dialect, &mut sources)
+        .map_err(|errors| failed(&errors, &sources))?;
+    load::print_diagnostics(&read.warnings, &sources, printer);
+    let not_held: Vec<String> = read.warnings.iter().map(|w| w.message.clone()).collect();
+    let mut declared = read.schema.clone();
     let current = if args.from_database {
         let (current, canonical) =
             database_schema(&loaded, &path, database_url, connect_timeout, printer)?;
@@ -71,6 +71,16 @@ pub fn autogenerate(
     } else {
         autogen::head_schema(dialect, &loaded.revisions)
     };
+    // A foreign key to a table declared nowhere, that the current model
+    // does not hold either, would fail the upgrade.
+    let dangling = read.dangling_references(&current);
+    if dangling
+        .iter()
+        .any(|d| d.severity == migrate_build::Severity::Error)
+    {
+        return Err(failed(&dangling, &sources));
+    }
+    load::print_diagnostics(&dangling, &sources, printer);
     let generated = autogen::generate(&current, &declared);
     // Each entry says why it is not compared.
     for unknown in &generated.unknown {
@@ -159,7 +169,9 @@ fn database_schema(
     };
     let mut declared_sql = String::new();
     for file in autogen::declared_files(declared_path).map_err(|d| anyhow::anyhow!(d.message))? {
-        declared_sql.push_str(&std::fs::read_to_string(&file)?);
+        let text = autogen::read_declared_file(&file, &load::display_path(&file))
+            .map_err(|d| anyhow::anyhow!(d.message))?;
+        declared_sql.push_str(&text);
         declared_sql.push('\n');
     }
     let plan = load::plan_from_compiled(loaded);
