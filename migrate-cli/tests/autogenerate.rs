@@ -209,3 +209,87 @@ fn autogenerate_on_sqlite() {
         bad.stderr
     );
 }
+
+/// A PostgreSQL history whose only difference with the declared schema is
+/// one autogenerate does not write (a column becomes an identity): `--check`
+/// fails and names it (text and `--format json`'s `unwritten`), and a plain
+/// run writes no file, says why and names it. No database is opened.
+#[test]
+fn unwritten_differences_fail_check() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let url = "postgres://nobody@127.0.0.1:1/none";
+    ok(
+        cargo_migrate(dir, url, &["init", "migrations", "--dialect", "postgres"]),
+        "init",
+    );
+    let base = ok(
+        cargo_migrate(dir, url, &["revision", "-m", "base"]),
+        "revision",
+    );
+    let path = dir.join(base.stdout.trim());
+    let text = std::fs::read_to_string(&path).expect("revision read");
+    let text = text
+        .replace(
+            "-- Write the upgrade statements here, each ending in `;`.",
+            "CREATE TABLE t (id INT NOT NULL, v INT);",
+        )
+        .replace(
+            "-- Write the statements that undo them, in the order they must run.",
+            "DROP TABLE t;",
+        );
+    std::fs::write(&path, text).expect("revision written");
+    std::fs::write(
+        dir.join("migrations/schema.sql"),
+        "CREATE TABLE t (id INT GENERATED ALWAYS AS IDENTITY, v INT);\n",
+    )
+    .expect("schema written");
+    let check = cargo_migrate(
+        dir,
+        url,
+        &["revision", "--autogenerate", "--check", "-m", "x"],
+    );
+    assert_eq!(check.code, 1, "{}\n{}", check.stdout, check.stderr);
+    assert!(
+        check
+            .stderr
+            .contains("not written: column t.id changes its identity"),
+        "{}",
+        check.stderr
+    );
+    assert!(!check.stderr.contains("no changes"), "{}", check.stderr);
+    let json = cargo_migrate(
+        dir,
+        url,
+        &[
+            "revision",
+            "--autogenerate",
+            "--check",
+            "-m",
+            "x",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(json.code, 1, "{}\n{}", json.stdout, json.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(doc["changes"], true);
+    let unwritten = doc["unwritten"].as_array().expect("unwritten");
+    assert!(
+        unwritten
+            .iter()
+            .any(|u| u.as_str().is_some_and(|u| u.starts_with("column t.id"))),
+        "{unwritten:?}"
+    );
+    let plain = ok(
+        cargo_migrate(dir, url, &["revision", "--autogenerate", "-m", "x"]),
+        "autogenerate",
+    );
+    assert!(plain.stderr.contains("no file written"), "{}", plain.stderr);
+    assert!(
+        plain.stderr.contains("not written: column t.id"),
+        "{}",
+        plain.stderr
+    );
+    assert_eq!(revisions(dir).len(), 1);
+}

@@ -477,6 +477,13 @@ pub fn compare(model: &Schema, catalog: &Catalog, how: Compare) -> Comparison {
                         m.materialized, c.materialized
                     ));
                 }
+                if m.comment != c.comment {
+                    miss(format!(
+                        "comment {} in the model, {} in the database",
+                        show_comment(m.comment.as_ref()),
+                        show_comment(c.comment.as_ref())
+                    ));
+                }
             }
             (Some(Object::Sequence(m)), Some(Object::Sequence(c))) => {
                 if m.owned_by != c.owned_by {

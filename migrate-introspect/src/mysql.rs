@@ -53,6 +53,7 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
                     materialized: false,
                     depends_on: BTreeSet::new(),
                     definition,
+                    comment: None,
                 }),
             );
         } else {

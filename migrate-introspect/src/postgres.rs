@@ -214,7 +214,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                           JOIN pg_namespace rn ON rn.oid = r.relnamespace \
                           WHERE w.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass \
                           AND d.refobjid <> c.oid), ''), \
-                pg_get_viewdef(c.oid) \
+                pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND {PG_USER_SCHEMA} AND {PG_NOT_EXTENSION}"
     ))
@@ -236,6 +236,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 materialized: row.get(2),
                 depends_on,
                 definition: row.get(4),
+                comment: row.get(5),
             }),
         );
     }
@@ -345,7 +346,7 @@ async fn read_routines(pool: &mut sqlx::PgConnection, out: &mut Catalog) -> Resu
         let name = Name::bare(row.get::<String, _>(0));
         out.insert(
             key(ObjectKind::Extension, &name),
-            Object::Extension(Extension { name }),
+            Object::Extension(Extension { name, sql: None }),
         );
     }
     let rows = sqlx::query(&format!(
@@ -432,7 +433,48 @@ pub async fn definitions(
     conn: &mut sqlx::PgConnection,
     skip: &[String],
 ) -> Result<Vec<(String, String)>, Error> {
-    definitions_in(conn, skip, "public", PG_USER_SCHEMA).await
+    let mut out = namespaces_and_extensions(conn).await?;
+    out.extend(definitions_in(conn, skip, "public", PG_USER_SCHEMA).await?);
+    Ok(out)
+}
+
+/// `CREATE SCHEMA` for each user schema but `public` (the default) and
+/// those an extension made, then `CREATE EXTENSION name WITH SCHEMA s` for
+/// each extension but `plpgsql` (in every database from `template1`), in
+/// creation order: what the objects after them may live in or use.
+async fn namespaces_and_extensions(
+    conn: &mut sqlx::PgConnection,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    let rows = sqlx::query(&format!(
+        "SELECT n.nspname::text FROM pg_namespace n          WHERE {PG_USER_SCHEMA} AND n.nspname <> 'public'          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = n.oid              AND e.classid = 'pg_namespace'::regclass AND e.deptype = 'e')          ORDER BY n.oid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let schema: String = row.get(0);
+        out.push((
+            format!("schema {schema}"),
+            format!("CREATE SCHEMA {}", ident(&schema)),
+        ));
+    }
+    let rows = sqlx::query(
+        "SELECT x.extname::text, n.nspname::text FROM pg_extension x          JOIN pg_namespace n ON n.oid = x.extnamespace          WHERE x.extname <> 'plpgsql' ORDER BY x.oid",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let (name, schema): (String, String) = (row.get(0), row.get(1));
+        out.push((
+            format!("extension {name}"),
+            format!(
+                "CREATE EXTENSION {} WITH SCHEMA {}",
+                ident(&name),
+                ident(&schema)
+            ),
+        ));
+    }
+    Ok(out)
 }
 
 /// Makes the schema `name` inside the transaction `tx` (which the caller
@@ -715,6 +757,7 @@ async fn definitions_in(
         .fetch_all(&mut *conn)
         .await?;
         let mut items = Vec::new();
+        let mut not_valid = Vec::new();
         let mut comments = Vec::new();
         if let Some(comment) = table.get::<Option<String>, _>(3) {
             comments.push(format!(
@@ -757,7 +800,7 @@ async fn definitions_in(
             let mut item = format!("{} {data_type}", ident(&column));
             if let Some(default) = default {
                 item.push_str(" DEFAULT ");
-                item.push_str(&without_literal_cast(&default));
+                item.push_str(&without_literal_cast(&default, &data_type));
             }
             if not_null {
                 item.push_str(" NOT NULL");
@@ -782,6 +825,13 @@ async fn definitions_in(
                     format!("constraint {constraint} of table {name}"),
                     format!("ALTER TABLE {} ADD {clause}", q(&name)),
                 ));
+            } else if contype == "c" && definition.ends_with(" NOT VALID") {
+                // Added NOT VALID: so after the table (the form a
+                // declaration reads; inside CREATE TABLE sqlparser does not).
+                not_valid.push((
+                    format!("constraint {constraint} of table {name}"),
+                    format!("ALTER TABLE {} ADD {clause}", q(&name)),
+                ));
             } else {
                 items.push(clause);
             }
@@ -790,6 +840,7 @@ async fn definitions_in(
             format!("table {name}"),
             format!("CREATE TABLE {} ({})", q(&name), items.join(", ")),
         ));
+        out.append(&mut not_valid);
         for comment in comments {
             out.push((format!("comment on table {name}"), comment));
         }
@@ -798,7 +849,8 @@ async fn definitions_in(
     out.extend(foreign);
     // Views and materialized views, in creation order.
     let rows = sqlx::query(&format!(
-        "SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid) \
+        "SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid), \
+                obj_description(c.oid, 'pg_class') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND {scope} AND {PG_NOT_EXTENSION} ORDER BY c.oid"
     ))
@@ -809,14 +861,21 @@ async fn definitions_in(
         let materialized: bool = row.get(2);
         let query: String = row.get(3);
         let query = query.trim().trim_end_matches(';');
+        let kind = if materialized { "MATERIALIZED " } else { "" };
         out.push((
             format!("view {name}"),
-            format!(
-                "CREATE {}VIEW {} AS {query}",
-                if materialized { "MATERIALIZED " } else { "" },
-                q(&name)
-            ),
+            format!("CREATE {kind}VIEW {} AS {query}", q(&name)),
         ));
+        if let Some(comment) = row.get::<Option<String>, _>(4) {
+            out.push((
+                format!("comment on view {name}"),
+                format!(
+                    "COMMENT ON {kind}VIEW {} IS {}",
+                    q(&name),
+                    pg_literal(&comment)
+                ),
+            ));
+        }
     }
     // Indexes that no constraint owns.
     let rows = sqlx::query(&format!(
@@ -877,9 +936,14 @@ fn ident(name: &str) -> String {
 }
 
 /// A default that is one string literal with a cast (`'a'::text`,
-/// `'{}'::integer[]`) without the cast: the column's type coerces the
-/// literal, and a declaration writes it so.
-fn without_literal_cast(default: &str) -> String {
+/// `'{}'::integer[]`) without the cast, when the cast is to the column's
+/// type `column_type` (`format_type`; its modifier aside: `'a'::character
+/// varying` of a `character varying(20)`): the column's type coerces the
+/// literal, and a declaration writes it so. A cast to another type stays
+/// (`'1970-01-01 00:00:00'::timestamp without time zone` of a `timestamp
+/// with time zone` column, left by a change of the column's type, is not
+/// the literal read as the column's type).
+fn without_literal_cast(default: &str, column_type: &str) -> String {
     let bytes = default.as_bytes();
     if bytes.first() != Some(&b'\'') {
         return default.to_string();
@@ -896,7 +960,17 @@ fn without_literal_cast(default: &str) -> String {
         i += 1;
     }
     let rest = &default[(i + 1).min(default.len())..];
-    if rest.starts_with("::") && !rest.contains(['\'', '(']) {
+    let unmodified = |t: &str| {
+        let (base, array) = match t.split_once('(') {
+            Some((base, after)) => (base.trim_end(), after.ends_with("[]")),
+            None => (t.trim_end_matches("[]"), t.ends_with("[]")),
+        };
+        (base.to_string(), array)
+    };
+    let own = rest
+        .strip_prefix("::")
+        .is_some_and(|cast| unmodified(cast) == unmodified(column_type));
+    if own && !rest.contains(['\'', '(']) {
         default[..=i].to_string()
     } else {
         default.to_string()

@@ -40,6 +40,7 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                             .get::<Option<String>, _>(3)
                             .as_deref()
                             .and_then(sqlite_text),
+                        comment: None,
                     }),
                 );
             }

@@ -3,7 +3,8 @@
 //!
 //! The declared schema is plain SQL, `CREATE` statements only (and
 //! PostgreSQL's `ALTER SEQUENCE name OWNED BY table.column`, which declares
-//! a sequence's owner), read by the same splitter and parser as the history
+//! a sequence's owner, and `ALTER TABLE name ADD CONSTRAINT ...`, which
+//! declares a constraint after its table, e.g. a check added `NOT VALID`), read by the same splitter and parser as the history
 //! and replayed into the same [`Schema`] model (`CREATE FUNCTION` and
 //! `CREATE PROCEDURE` too, kept with their text); a statement that is not a
 //! declaration (an `INSERT`, a `DO` block) is an error with its file and
@@ -612,9 +613,19 @@ fn starts_a_declaration(text: &str) -> bool {
     word.eq_ignore_ascii_case("create") || word.eq_ignore_ascii_case("comment")
 }
 
-/// What the declared schema may hold.
+/// What the declared schema may hold: `CREATE` statements, comments, and
+/// `ALTER TABLE ... ADD CONSTRAINT` (nothing else in it), which declares a
+/// constraint after its table (one added `NOT VALID`, a foreign key of a
+/// cycle).
 fn is_declaration(statement: &sqlparser::ast::Statement) -> bool {
-    use sqlparser::ast::Statement as S;
+    use sqlparser::ast::{AlterTableOperation, Statement as S};
+    if let S::AlterTable(alter) = statement {
+        return !alter.operations.is_empty()
+            && alter
+                .operations
+                .iter()
+                .all(|o| matches!(o, AlterTableOperation::AddConstraint { .. }));
+    }
     matches!(
         statement,
         S::CreateTable(_)

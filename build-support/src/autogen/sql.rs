@@ -5,8 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::schema::{
     nextval_sequence, serial_base, serial_for, Column, Constraint, ConstraintKind, Dialect,
-    Function, Index, Name, Object, Schema, Sequence, Table, Trigger, TypeDef, TypeKind, View,
+    Extension, Function, Index, Name, Object, Schema, Sequence, Table, Trigger, TypeDef, TypeKind,
+    View,
 };
+
+mod pg;
 
 /// The reason written on the `-- migrate:unchecked` line of an `ALTER
 /// SEQUENCE` (the schema model follows it: `Schema::apply`).
@@ -57,12 +60,24 @@ pub struct Generated {
     /// Objects left out because the model does not know them for sure
     /// (an uncertain object, a table whose columns are not known).
     pub unknown: Vec<String>,
+    /// Differences the model knows of but that no statement here writes
+    /// (an identity or generated clause that changes, a type of a kind the
+    /// model cannot write, ...), each with what to do by hand; those only
+    /// the downgrade meets start with `downgrade: `.
+    pub unwritten: Vec<String>,
 }
 
 impl Generated {
-    /// True when the two models agree: there is nothing to write.
+    /// True when there is nothing to write (the two models agree, but for
+    /// what is [`Generated::unwritten`]).
     pub fn is_empty(&self) -> bool {
         self.upgrade.iter().all(|s| s.steps.is_empty())
+    }
+
+    /// True when nothing differs that the model knows of: nothing to
+    /// write and nothing left unwritten.
+    pub fn is_same(&self) -> bool {
+        self.is_empty() && self.unwritten.is_empty()
     }
 
     /// Every `-- REVIEW:` item, upgrade first.
@@ -118,14 +133,23 @@ impl Generated {
 /// downgrade). Both models must have the same dialect.
 pub fn generate(from: &Schema, to: &Schema) -> Generated {
     let (from, to) = (sequences_written_out(from), sequences_written_out(to));
-    let (upgrade, mut unknown) = Changes::new(&from, &to, false).run();
-    let (downgrade, _) = Changes::new(&to, &from, true).run();
+    let (upgrade, mut unknown, mut unwritten) = Changes::new(&from, &to, false).run();
+    let (downgrade, _, unwritten_down) = Changes::new(&to, &from, true).run();
     unknown.sort();
     unknown.dedup();
+    unwritten.sort();
+    unwritten.dedup();
+    for u in unwritten_down {
+        if !unwritten.contains(&u) {
+            unwritten.push(format!("downgrade: {u}"));
+        }
+    }
+    unwritten.dedup();
     Generated {
         upgrade,
         downgrade,
         unknown,
+        unwritten,
     }
 }
 
@@ -225,6 +249,10 @@ struct Models<'a> {
     /// MariaDB: the indexes the server made for a foreign key, which stay
     /// when the key is dropped.
     implicit: BTreeMap<&'a Name, &'a Index>,
+    /// PostgreSQL's extensions (those known for sure).
+    extensions: BTreeMap<&'a Name, &'a Extension>,
+    /// The schemas (namespaces) created, folded.
+    schemas: BTreeSet<&'a str>,
 }
 
 impl<'a> Models<'a> {
@@ -253,10 +281,20 @@ impl<'a> Models<'a> {
             triggers: Vec::new(),
             skipped: BTreeSet::new(),
             implicit: BTreeMap::new(),
+            extensions: BTreeMap::new(),
+            schemas: schema.schemas().iter().map(String::as_str).collect(),
         };
         for (key, object) in schema.objects() {
             if schema.is_uncertain(key) {
-                unknown.push(format!("{} {}", key.kind.noun(), key.name));
+                let cause = schema
+                    .uncertain_cause(key)
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default();
+                unknown.push(format!(
+                    "{} {}: a statement the schema model cannot follow may have changed it{cause}",
+                    key.kind.noun(),
+                    key.name
+                ));
                 m.skipped.insert(key.name.clone());
                 continue;
             }
@@ -271,7 +309,15 @@ impl<'a> Models<'a> {
                         c.definition.is_none() && !from_columns
                     });
                     if t.open_columns || t.open_constraints || unwritable {
-                        unknown.push(format!("table {}", t.name));
+                        let why = if t.open_columns {
+                            "its columns are not known to the schema model"
+                        } else if t.open_constraints {
+                            "its constraints are not known to the schema model (one was dropped \
+                             by a name the model could not match)"
+                        } else {
+                            "the definition of a constraint is not known to the schema model"
+                        };
+                        unknown.push(format!("table {}: {why}", t.name));
                         m.skipped.insert(key.name.clone());
                         continue;
                     }
@@ -289,7 +335,10 @@ impl<'a> Models<'a> {
                     m.views.insert(&key.name, v);
                 }
                 Object::View(v) => {
-                    unknown.push(format!("view {}", v.name));
+                    unknown.push(format!(
+                        "view {}: its query is not known to the schema model",
+                        v.name
+                    ));
                     m.skipped.insert(key.name.clone());
                 }
                 Object::Type(t) => {
@@ -333,8 +382,9 @@ impl<'a> Models<'a> {
                     m.skipped.insert(key.name.clone());
                 }
                 Object::Trigger(t) => m.triggers.push(t),
-                // Not written by autogenerate.
-                Object::Extension(_) => {}
+                Object::Extension(e) => {
+                    m.extensions.insert(&key.name, e);
+                }
             }
         }
         m
@@ -346,6 +396,8 @@ struct Changes<'a> {
     from: Models<'a>,
     to: Models<'a>,
     unknown: Vec<String>,
+    /// Differences no statement is written for ([`Generated::unwritten`]).
+    unwritten: Vec<String>,
     /// `transaction:false` before the rest (PostgreSQL: DROP INDEX CONCURRENTLY, ADD VALUE).
     pre: Vec<Step>,
     main: Vec<Step>,
@@ -361,6 +413,14 @@ struct Changes<'a> {
     /// Writing the downgrade: every table of `to` existed before the
     /// revision, so the lints treat even a re-created one as existing.
     downgrade: bool,
+    /// Checks `(table, name)` dropped and added again around a re-created
+    /// type's change (`pg::around_type_change`): the comparison of the
+    /// table's constraints leaves them alone.
+    redone_checks: BTreeSet<(Name, String)>,
+    /// Generated columns `(table, column)` dropped and added again around
+    /// a re-created type's change: the comparison of the table's columns
+    /// leaves them alone.
+    readded_columns: BTreeSet<(Name, String)>,
     /// The columns this revision creates that are written as `serial`
     /// (`bigserial`, `smallserial`): the sequence they own is new and
     /// exactly what that pseudo-type makes ([`serial_for`]).
@@ -403,6 +463,7 @@ impl<'a> Changes<'a> {
             from: from_models,
             to: to_models,
             unknown,
+            unwritten: Vec::new(),
             pre: Vec::new(),
             main: Vec::new(),
             post: Vec::new(),
@@ -411,6 +472,8 @@ impl<'a> Changes<'a> {
             view_indexes: Vec::new(),
             downgrade,
             serials: BTreeMap::new(),
+            redone_checks: BTreeSet::new(),
+            readded_columns: BTreeSet::new(),
         }
     }
 
@@ -486,7 +549,7 @@ impl<'a> Changes<'a> {
         self.d == Dialect::Postgres
     }
 
-    fn run(mut self) -> (Vec<Section>, Vec<String>) {
+    fn run(mut self) -> (Vec<Section>, Vec<String>, Vec<String>) {
         let d = self.d;
         // Tables on both sides, and what changes in them.
         let kept: Vec<&Name> = self
@@ -560,7 +623,7 @@ impl<'a> Changes<'a> {
                 .filter(|t| {
                     t.columns
                         .iter()
-                        .any(|c| recreated.iter().any(|r| c.data_type == r.name))
+                        .any(|c| recreated.iter().any(|r| pg::is_of_type(&c.data_type, r)))
                 })
                 .map(|t| t.name.clone()),
         );
@@ -637,7 +700,7 @@ impl<'a> Changes<'a> {
             match (self.from.types.get(name), self.to.types.get(name)) {
                 (None, Some(t)) => match self.create_type(t) {
                     Some(sql) => create_types.push((type_rank(t, &self.to.types), step(sql))),
-                    None => self.unknown.push(format!(
+                    None => self.unwritten.push(format!(
                         "type {name}: not an enum, domain or composite type the model can write: \
                          create it by hand"
                     )),
@@ -656,16 +719,14 @@ impl<'a> Changes<'a> {
                         );
                         drop_types.push((type_rank(f, &self.from.types), s));
                     }
-                    _ => self.unknown.push(format!(
+                    _ => self.unwritten.push(format!(
                         "type {name}: not an enum, domain or composite type the model can write: \
                          drop it by hand"
                     )),
                 },
-                (Some(f), Some(t))
-                    if matches!((&f.kind, &t.kind), (TypeKind::Composite(Some(a)), TypeKind::Composite(Some(b))) if a != b) =>
-                {
+                (Some(f), Some(t)) if matches!((&f.kind, &t.kind), (TypeKind::Composite(Some(a)), TypeKind::Composite(Some(b))) if a != b) => {
                     if self.type_used(name) {
-                        self.unknown.push(format!(
+                        self.unwritten.push(format!(
                             "type {name} changes its attributes while columns, types or functions \
                              use it: write ALTER TYPE ... ADD|DROP|ALTER ATTRIBUTE by hand"
                         ));
@@ -676,51 +737,31 @@ impl<'a> Changes<'a> {
                         );
                         self.main
                             .push(reviewed(format!("DROP TYPE {}", self.name(name)), why));
-                        self.main.push(step(self.create_type(t).unwrap_or_default()));
+                        self.main
+                            .push(step(self.create_type(t).unwrap_or_default()));
                     }
                 }
                 (Some(f), Some(t)) if self.domain_redefined(f, t).is_some() => {
                     let (base, definition) = self.domain_redefined(f, t).unwrap_or_default();
-                    let domain = self.name(name);
                     let why = format!(
                         "re-defines domain {name} (dropped and created again, its columns moved to \
                          {base} and back): fails if a row does not satisfy the new definition"
                     );
-                    let users = self.columns_of_type(name);
-                    for (table, column, default) in &users {
-                        let c = self.ident(column);
-                        let table = self.name(table);
-                        if default.is_some() {
-                            self.main.push(step(format!(
-                                "ALTER TABLE {table} ALTER COLUMN {c} DROP DEFAULT"
-                            )));
-                        }
-                        self.main.push(reviewed(
-                            format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {base}"),
-                            why.clone(),
-                        ));
-                    }
-                    self.main
-                        .push(reviewed(format!("DROP DOMAIN {domain}"), why.clone()));
-                    self.main
-                        .push(step(format!("CREATE DOMAIN {domain} {definition}")));
-                    for (table, column, default) in users {
-                        let c = self.ident(&column);
-                        let table = self.name(&table);
-                        self.main.push(reviewed(
-                            format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {domain} USING {c}::{domain}"),
-                            why.clone(),
-                        ));
-                        if let Some(default) = default.filter(|d| !d.is_empty()) {
-                            self.main.push(step(format!(
-                                "ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"
-                            )));
-                        }
-                    }
+                    self.redefine_domain(name, &base, &definition, &why);
                 }
-                (Some(f), Some(t)) if f.kind != t.kind => self.unknown.push(format!(
-                    "type {name} changes its kind or its domain definition: write that change by hand"
-                )),
+                (Some(f), Some(t)) if f.kind != t.kind => {
+                    let known = |k: &TypeKind| {
+                        !matches!(k, TypeKind::Domain(None) | TypeKind::Composite(None))
+                    };
+                    let list = if known(&f.kind) && known(&t.kind) {
+                        &mut self.unwritten
+                    } else {
+                        &mut self.unknown
+                    };
+                    list.push(format!(
+                        "type {name} changes its kind or its domain definition: write that change by hand"
+                    ))
+                }
                 (Some(f), Some(t)) if f.labels != t.labels => {
                     if t.labels.starts_with(&f.labels) {
                         for label in &t.labels[f.labels.len()..] {
@@ -731,52 +772,8 @@ impl<'a> Changes<'a> {
                             )));
                         }
                     } else {
-                        let old = name.sibling(format!("{}_old", name.name));
-                        let why = format!(
-                            "re-creates enum {name} without labels it had or in another order: \
-                             fails if a row holds a label that is gone"
-                        );
-                        self.main.push(reviewed(
-                            format!(
-                                "ALTER TYPE {} RENAME TO {}",
-                                self.name(name),
-                                self.name(&old)
-                            ),
-                            why.clone(),
-                        ));
-                        self.main
-                            .push(step(self.create_type(t).unwrap_or_default()));
-                        // The columns of the type that exist before this
-                        // revision (a new table is created with the new
-                        // type), with their defaults: a default of the old
-                        // type cannot be cast to the new one, so it is
-                        // dropped around the change and set again.
-                        let users = self.columns_of_type(name);
-                        for (table, column, default) in users {
-                            let c = self.ident(&column);
-                            let table = self.name(&table);
-                            if default.is_some() {
-                                self.main.push(step(format!(
-                                    "ALTER TABLE {table} ALTER COLUMN {c} DROP DEFAULT"
-                                )));
-                            }
-                            self.main.push(reviewed(
-                                format!(
-                                    "ALTER TABLE {table} ALTER COLUMN {c} TYPE {} USING {c}::text::{}",
-                                    self.name(name),
-                                    self.name(name)
-                                ),
-                                why.clone(),
-                            ));
-                            if let Some(default) = default.filter(|d| !d.is_empty()) {
-                                self.main.push(step(format!(
-                                    "ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"
-                                )));
-                            }
-                        }
-                        // Last: a table or column this revision drops may
-                        // still use the old type.
-                        drop_types.push((0, step(format!("DROP TYPE {}", self.name(&old)))));
+                        let drop_old = self.recreate_enum(name, t);
+                        drop_types.push((0, drop_old));
                     }
                 }
                 _ => {}
@@ -837,7 +834,7 @@ impl<'a> Changes<'a> {
                     if alters_sequences {
                         self.main.push(self.alter_sequence(name, &clauses));
                     } else {
-                        self.unknown.push(format!(
+                        self.unwritten.push(format!(
                             "sequence {name} changes its options: write `ALTER SEQUENCE {} \
                              {clauses}` by hand",
                             self.name(name)
@@ -987,8 +984,13 @@ impl<'a> Changes<'a> {
                 }
                 let (f, t) = (self.from.tables[name], self.to.tables[name]);
                 for c in &f.constraints {
-                    // Changed with its column (`alter_columns`).
-                    if (c.kind == ConstraintKind::ForeignKey) != fk_pass || mysql_column_check(d, c)
+                    // Changed with its column (`alter_columns`), or
+                    // dropped and added again around a re-created type.
+                    if (c.kind == ConstraintKind::ForeignKey) != fk_pass
+                        || mysql_column_check(d, c)
+                        || self
+                            .redone_checks
+                            .contains(&(f.name.clone(), c.name.clone()))
                     {
                         continue;
                     }
@@ -1055,7 +1057,9 @@ impl<'a> Changes<'a> {
                             && !retyped_tables.contains(r)
                             && !keys_added.contains(r)
                 });
-                if ok {
+                // A check added NOT VALID is added after the table: the
+                // server takes it inside CREATE TABLE, sqlparser does not.
+                if ok && !pg::not_valid(c) {
                     inline.push(c);
                 } else {
                     deferred_fks.push((t, c));
@@ -1129,8 +1133,13 @@ impl<'a> Changes<'a> {
             }
             self.alter_columns(f, t);
             for c in &t.constraints {
-                // Added with its column (`alter_columns`).
-                if !f.constraints.iter().any(|o| same_written(d, o, c)) && !mysql_column_check(d, c)
+                // Added with its column (`alter_columns`), or added again
+                // after a re-created type.
+                if !f.constraints.iter().any(|o| same_written(d, o, c))
+                    && !mysql_column_check(d, c)
+                    && !self
+                        .redone_checks
+                        .contains(&(t.name.clone(), c.name.clone()))
                 {
                     add_constraints.push((t, c));
                 }
@@ -1250,11 +1259,13 @@ impl<'a> Changes<'a> {
                 self.name(&name)
             )));
         }
+        self.view_comments(&to_create);
         self.main.append(&mut self.view_indexes);
 
         if d == Dialect::Sqlite && self.rebuilds_a_referenced_table(&rebuilt) {
             self.sqlite_foreign_keys_off_around_rebuilds();
         }
+        self.namespaces_and_extensions();
         let sections = vec![
             Section {
                 transactional: false,
@@ -1279,6 +1290,7 @@ impl<'a> Changes<'a> {
                 .filter(|s| !s.steps.is_empty())
                 .collect(),
             self.unknown,
+            self.unwritten,
         )
     }
 
@@ -1440,15 +1452,20 @@ impl<'a> Changes<'a> {
 
     fn alter_columns(&mut self, f: &Table, t: &Table) {
         let table = self.name(&t.name);
+        // Generated columns dropped and added again around a type's change.
+        let readded = |c: &&Column| {
+            self.readded_columns
+                .contains(&(t.name.clone(), c.name.clone()))
+        };
         let added: Vec<&Column> = t
             .columns
             .iter()
-            .filter(|c| f.column(&c.name).is_none())
+            .filter(|c| f.column(&c.name).is_none() && !readded(c))
             .collect();
         let dropped: Vec<&Column> = f
             .columns
             .iter()
-            .filter(|c| t.column(&c.name).is_none())
+            .filter(|c| t.column(&c.name).is_none() && !readded(c))
             .collect();
         for c in &dropped {
             let mut s = reviewed(
@@ -1514,7 +1531,11 @@ impl<'a> Changes<'a> {
             let Some(o) = f.column(&c.name) else { continue };
             // MariaDB: a check written with the column changes with it.
             let check_changed = self.column_check(f, &c.name) != self.column_check(t, &c.name);
-            if o == c && !check_changed {
+            if (o == c && !check_changed)
+                || self
+                    .readded_columns
+                    .contains(&(t.name.clone(), c.name.clone()))
+            {
                 continue;
             }
             let col = self.ident(&c.name);
@@ -1593,8 +1614,10 @@ impl<'a> Changes<'a> {
                 }
             }
             if generated_changed {
-                self.unknown.push(format!(
-                    "column {}.{} changes its identity or generated clause: write that change by hand",
+                self.unwritten.push(format!(
+                    "column {}.{} changes its identity or generated clause (ALTER TABLE ... \
+                     ALTER COLUMN ... ADD GENERATED, SET GENERATED, DROP IDENTITY, DROP EXPRESSION, \
+                     or the column dropped and added again): write that change by hand",
                     t.name, c.name
                 ));
             }
@@ -1660,6 +1683,11 @@ impl<'a> Changes<'a> {
         };
         let pg = self.pg();
         match c.kind {
+            // Declared NOT VALID: added so, and never validated.
+            _ if pg::not_valid(c) => {
+                self.main
+                    .push(step(format!("ALTER TABLE {table} ADD {named}{def}")));
+            }
             ConstraintKind::ForeignKey | ConstraintKind::Check if pg && existing => {
                 self.main.push(step(format!(
                     "ALTER TABLE {table} ADD {named}{def} NOT VALID"
@@ -2171,7 +2199,7 @@ impl<'a> Changes<'a> {
                     (Some(o), Some(n)) if o.head.is_some() && o.head == n.head => {
                         late.push(step(n.or_replace()))
                     }
-                    (Some(_), _) if run_by.is_some() => self.unknown.push(format!(
+                    (Some(_), _) if run_by.is_some() => self.unwritten.push(format!(
                         "function {call}: trigger {} runs it (triggers are not written): change \
                          it by hand",
                         run_by.map(|t| t.name.to_string()).unwrap_or_default()

@@ -322,7 +322,7 @@ CREATE DOMAIN positive AS INTEGER CHECK (VALUE > 0);";
 
 /// A domain defined over a domain whose definition changes, and a
 /// composite type whose attributes change under a column, are listed as not
-/// compared: no statement is written for them (never an enum).
+/// written: no statement is written for them (never an enum).
 #[test]
 fn other_types_are_never_written_as_enums() {
     let d = Dialect::Postgres;
@@ -347,13 +347,14 @@ CREATE TABLE t (p pair[]);";
     assert!(generated.is_empty(), "{}", generated.render());
     assert!(
         generated
-            .unknown
+            .unwritten
             .iter()
             .any(|u| u.contains("type positive"))
-            && generated.unknown.iter().any(|u| u.contains("type pair")),
+            && generated.unwritten.iter().any(|u| u.contains("type pair")),
         "{:?}",
-        generated.unknown
+        generated.unwritten
     );
+    assert!(!generated.is_same());
 }
 
 /// Composite types are created before the tables and dropped after them;
@@ -384,7 +385,7 @@ CREATE TABLE t2 (id INT PRIMARY KEY, s TEXT NOT NULL DEFAULT random_string(8), p
 }
 
 /// A function a trigger runs is neither dropped nor re-created (triggers
-/// are not written): listed as not compared; its body is still replaced.
+/// are not written): listed as not written; its body is still replaced.
 #[test]
 fn a_function_a_trigger_runs_is_left_to_the_user() {
     let d = Dialect::Postgres;
@@ -425,11 +426,11 @@ fn a_function_a_trigger_runs_is_left_to_the_user() {
         assert!(generated.is_empty(), "{}", generated.render());
         assert!(
             generated
-                .unknown
+                .unwritten
                 .iter()
                 .any(|u| u.contains("function touch(): trigger t.t_touch runs it")),
             "{:?}",
-            generated.unknown
+            generated.unwritten
         );
     }
 }
@@ -1044,4 +1045,218 @@ fn declared_clauses_the_model_does_not_hold_are_warnings() {
         "CREATE TABLE s (id INTEGER PRIMARY KEY, name TEXT COLLATE NOCASE) STRICT, WITHOUT ROWID;\n",
     );
     insta::assert_snapshot!(sqlite.join("\n"));
+}
+
+/// The body's position of `what`, which must be there.
+fn at(body: &str, what: &str) -> usize {
+    body.find(what)
+        .unwrap_or_else(|| panic!("`{what}` not written:\n{body}"))
+}
+
+/// The downgrade section of a rendered body.
+fn downgrade_of(body: &str) -> &str {
+    &body[at(body, "-- migrate:downgrade")..]
+}
+
+/// A schema and extensions the declared schema has and the history lacks
+/// are created (extensions as declared) before the table that lives in the
+/// schema and uses the extension's type, and dropped after it in the
+/// downgrade, each drop marked for review; on both sides, nothing.
+#[test]
+fn schemas_and_extensions_come_first_and_go_last() {
+    let history = "CREATE TABLE u (id INT PRIMARY KEY);";
+    let target = "CREATE SCHEMA app;\nCREATE EXTENSION IF NOT EXISTS citext;\n\
+         CREATE TABLE u (id INT PRIMARY KEY);\n\
+         CREATE TABLE app.users (id INT PRIMARY KEY, email citext NOT NULL);";
+    let body = roundtrip(Dialect::Postgres, history, target);
+    let up = &body[..at(&body, "-- migrate:downgrade")];
+    assert!(
+        at(up, "CREATE SCHEMA app;") < at(up, "CREATE TABLE app.users"),
+        "{body}"
+    );
+    assert!(
+        at(up, "CREATE EXTENSION IF NOT EXISTS citext;") < at(up, "CREATE TABLE app.users"),
+        "{body}"
+    );
+    let down = downgrade_of(&body);
+    let table = at(down, "DROP TABLE app.users");
+    assert!(table < at(down, "DROP EXTENSION citext"), "{body}");
+    assert!(table < at(down, "DROP SCHEMA app"), "{body}");
+    assert!(down.contains("-- REVIEW: drops extension citext"), "{body}");
+    assert!(down.contains("-- REVIEW: drops schema app"), "{body}");
+    let d = Dialect::Postgres;
+    assert!(generate(&declared(d, target), &declared(d, target)).is_empty());
+    // A schema an object of the other side still lives in stays.
+    let kept = generate(
+        &declared(d, "CREATE SCHEMA app;\nCREATE TABLE app.t (id INT);"),
+        &declared(d, "CREATE TABLE app.t (id INT);"),
+    );
+    assert!(kept.is_empty(), "{}", kept.render());
+    // Nor is the default schema, which a history may create again.
+    let public = generate(
+        &declared(
+            d,
+            "CREATE SCHEMA IF NOT EXISTS public;\nCREATE TABLE t (id INT);",
+        ),
+        &declared(d, "CREATE TABLE t (id INT);"),
+    );
+    assert!(public.is_empty(), "{}", public.render());
+    let public = generate(
+        &declared(d, "CREATE TABLE t (id INT);"),
+        &declared(
+            d,
+            "CREATE SCHEMA IF NOT EXISTS public;\nCREATE TABLE t (id INT);",
+        ),
+    );
+    assert!(public.is_empty(), "{}", public.render());
+}
+
+/// `COMMENT ON MATERIALIZED VIEW` and `COMMENT ON VIEW` are declarations:
+/// the comment is written after the view, changed or removed on a view
+/// that stays, and written again after a view that is created again.
+#[test]
+fn view_comments_are_declared_and_written() {
+    let table = "CREATE TABLE t (id INT PRIMARY KEY, v INT);\n";
+    let history = format!(
+        "{table}CREATE MATERIALIZED VIEW mv AS SELECT id, v FROM t;\n\
+         CREATE VIEW pv AS SELECT id FROM t;\nCOMMENT ON VIEW pv IS 'old';"
+    );
+    let target = format!(
+        "{table}CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;\n\
+         CREATE VIEW pv AS SELECT id FROM t;\n\
+         COMMENT ON MATERIALIZED VIEW mv IS 'it''s new';"
+    );
+    let body = roundtrip(Dialect::Postgres, &history, &target);
+    let up = &body[..at(&body, "-- migrate:downgrade")];
+    assert!(
+        at(up, "CREATE MATERIALIZED VIEW mv")
+            < at(up, "COMMENT ON MATERIALIZED VIEW mv IS 'it''s new'"),
+        "{body}"
+    );
+    assert!(up.contains("COMMENT ON VIEW pv IS NULL"), "{body}");
+    let down = downgrade_of(&body);
+    assert!(down.contains("COMMENT ON VIEW pv IS 'old'"), "{body}");
+    assert!(!down.contains("COMMENT ON MATERIALIZED VIEW"), "{body}");
+}
+
+/// A re-created enum (a label removed) under an index and a check that
+/// name a label, an array column of the enum, and a generated column that
+/// reads it: those are dropped before and created again after, the array
+/// converted through `text[]`, in both sections.
+#[test]
+fn enum_recreated_under_its_dependents() {
+    let table = "CREATE TABLE e (id INT PRIMARY KEY, m mood, tags mood[] DEFAULT '{}', \
+         CONSTRAINT e_not_sad CHECK (m <> 'sad'), \
+         is_ok BOOLEAN GENERATED ALWAYS AS (m = 'ok') STORED);\n\
+         CREATE INDEX e_ok ON e (id) WHERE m = 'ok';";
+    let history = format!("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n{table}");
+    let target = format!("CREATE TYPE mood AS ENUM ('ok', 'sad');\n{table}");
+    let body = roundtrip(Dialect::Postgres, &history, &target);
+    for section in [
+        &body[..at(&body, "-- migrate:downgrade")],
+        downgrade_of(&body),
+    ] {
+        let rename = at(section, "ALTER TYPE mood RENAME TO mood_old");
+        for before in [
+            "DROP INDEX e_ok",
+            "ALTER TABLE e DROP CONSTRAINT e_not_sad",
+            "ALTER TABLE e DROP COLUMN is_ok",
+        ] {
+            assert!(at(section, before) < rename, "{before}\n{body}");
+        }
+        let array = at(
+            section,
+            "ALTER TABLE e ALTER COLUMN tags TYPE mood[] USING tags::text[]::mood[]",
+        );
+        for after in [
+            "ALTER TABLE e ADD COLUMN is_ok BOOLEAN GENERATED ALWAYS AS (m = 'ok') STORED",
+            "ALTER TABLE e ADD CONSTRAINT e_not_sad CHECK (m <> 'sad')",
+            "CREATE INDEX e_ok ON e (id) WHERE m = 'ok'",
+        ] {
+            assert!(array < at(section, after), "{after}\n{body}");
+        }
+        assert!(at(section, "DROP TYPE mood_old") > array, "{body}");
+    }
+}
+
+/// A domain re-defined while a generated column reads a column of it and
+/// another is of the domain: both generated columns go before the
+/// domain's column changes and come back after it is created again.
+#[test]
+fn domain_redefined_under_generated_columns() {
+    let table = "CREATE TABLE t (id INT PRIMARY KEY, s score, \
+         doubled BIGINT GENERATED ALWAYS AS (s * 2) STORED, \
+         g score GENERATED ALWAYS AS ((id + 1)::score) STORED);";
+    let history = format!("CREATE DOMAIN score AS INTEGER CHECK (VALUE > 0);\n{table}");
+    let target = format!("CREATE DOMAIN score AS BIGINT CHECK (VALUE >= 0);\n{table}");
+    let body = roundtrip(Dialect::Postgres, &history, &target);
+    let up = &body[..at(&body, "-- migrate:downgrade")];
+    let drop = at(up, "DROP DOMAIN score");
+    assert!(at(up, "ALTER TABLE t DROP COLUMN doubled") < drop, "{body}");
+    assert!(at(up, "ALTER TABLE t DROP COLUMN g") < drop, "{body}");
+    assert!(
+        at(up, "ALTER TABLE t ALTER COLUMN s TYPE INTEGER") < drop,
+        "{body}"
+    );
+    let back = at(up, "ALTER TABLE t ALTER COLUMN s TYPE score USING s::score");
+    assert!(back < at(up, "ALTER TABLE t ADD COLUMN doubled"), "{body}");
+    assert!(back < at(up, "ALTER TABLE t ADD COLUMN g"), "{body}");
+    assert!(!up.contains("ALTER COLUMN g TYPE"), "{body}");
+}
+
+/// A check declared `NOT VALID` (by `ALTER TABLE ... ADD CONSTRAINT`, which
+/// the declared schema reads; no other `ALTER TABLE`) is added `NOT VALID`
+/// after a new table's `CREATE TABLE`, never inside it, and never
+/// validated on a table that stays.
+#[test]
+fn not_valid_checks_are_added_after_the_table() {
+    let d = Dialect::Postgres;
+    let history = "CREATE TABLE t (id INT PRIMARY KEY, v TEXT);";
+    let target = "CREATE TABLE t (id INT PRIMARY KEY, v TEXT);\n\
+         ALTER TABLE t ADD CONSTRAINT v_short CHECK (length(v) < 10) NOT VALID;\n\
+         CREATE TABLE n (id INT PRIMARY KEY, w INT);\n\
+         ALTER TABLE n ADD CONSTRAINT w_positive CHECK (w > 0) NOT VALID;";
+    let body = roundtrip(d, history, target);
+    let up = &body[..at(&body, "-- migrate:downgrade")];
+    let create = at(up, "CREATE TABLE n (");
+    let close = create + at(&up[create..], ";");
+    assert!(!up[create..close].contains("w_positive"), "{body}");
+    assert!(
+        at(
+            up,
+            "ALTER TABLE n ADD CONSTRAINT w_positive CHECK (w > 0) NOT VALID;"
+        ) > close,
+        "{body}"
+    );
+    assert!(
+        up.contains("ALTER TABLE t ADD CONSTRAINT v_short CHECK (length(v) < 10) NOT VALID;"),
+        "{body}"
+    );
+    assert!(!up.contains("VALIDATE"), "{body}");
+    // From nothing: the printed declarations read again as a declared schema.
+    let printed: String = generate(&Schema::new(d), &declared(d, target))
+        .upgrade
+        .iter()
+        .flat_map(|s| &s.steps)
+        .map(|s| format!("{};\n", s.sql))
+        .collect();
+    assert!(
+        generate(&declared(d, &printed), &declared(d, target)).is_same(),
+        "{printed}"
+    );
+    // Any other ALTER TABLE is not a declaration.
+    let mut schema = Schema::new(d);
+    let mut errors = Vec::new();
+    declare_text(
+        Path::new("schema.sql"),
+        "CREATE TABLE t (id INT);\nALTER TABLE t ADD COLUMN v INT;\n",
+        &mut schema,
+        &mut errors,
+    );
+    assert!(
+        errors.iter().any(|e| e
+            .message
+            .contains("schema.sql:2: the declared schema holds only declarations")),
+        "{errors:?}"
+    );
 }

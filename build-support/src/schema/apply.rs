@@ -313,6 +313,11 @@ impl Schema {
                     return;
                 }
                 let depends_on = self.relations_read(view.query.as_ref());
+                // `OR REPLACE` keeps the view, and its comment.
+                let comment = match self.objects.get(&k) {
+                    Some(Object::View(old)) if view.or_replace => old.comment.clone(),
+                    _ => None,
+                };
                 self.settle(&k);
                 self.insert(
                     k,
@@ -321,6 +326,7 @@ impl Schema {
                         materialized: view.materialized,
                         depends_on,
                         definition: Some(view_definition(view)),
+                        comment,
                     }),
                 );
             }
@@ -899,6 +905,20 @@ impl Schema {
     ) {
         use sqlparser::ast::CommentObject;
         let (table_name, column) = match object_type {
+            CommentObject::View | CommentObject::MaterializedView => {
+                let name = self.dialect.object_name(object_name);
+                let materialized = object_type == CommentObject::MaterializedView;
+                let k = key(ObjectKind::View, &name);
+                if let Some(Object::View(view)) = self.objects.get(&k) {
+                    // The server refuses the other kind's statement.
+                    if view.materialized == materialized {
+                        let mut view = view.clone();
+                        view.comment = comment.clone().filter(|c| !c.is_empty());
+                        self.insert(k, Object::View(view));
+                    }
+                }
+                return;
+            }
             CommentObject::Table => (self.dialect.object_name(object_name), None),
             CommentObject::Column => match self.column_owner(object_name) {
                 Some((table, column)) => (table, Some(column)),

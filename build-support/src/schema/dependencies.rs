@@ -53,7 +53,7 @@ fn statement_names(statement: &Statement, column: &str, dialect: Dialect) -> boo
 
 /// Whether a check constraint printed as `definition` (`CHECK (a < b)`)
 /// reads `column`; `None` when the text does not parse.
-pub(super) fn check_reads(definition: &str, column: &str, dialect: Dialect) -> Option<bool> {
+pub(crate) fn check_reads(definition: &str, column: &str, dialect: Dialect) -> Option<bool> {
     let statement = parse_one(&format!("ALTER TABLE t ADD {definition}"))?;
     Some(statement_names(&statement, column, dialect))
 }
@@ -61,8 +61,16 @@ pub(super) fn check_reads(definition: &str, column: &str, dialect: Dialect) -> O
 /// Whether an index whose text after the table is `definition`
 /// (`USING gin (a, lower(b)) WHERE c`) reads `column` (a key column, an
 /// expression or its `WHERE`); `None` when the text does not parse.
-pub(super) fn index_reads(definition: &str, column: &str, dialect: Dialect) -> Option<bool> {
+pub(crate) fn index_reads(definition: &str, column: &str, dialect: Dialect) -> Option<bool> {
     let statement = parse_one(&format!("CREATE INDEX i ON t {definition}"))?;
+    Some(statement_names(&statement, column, dialect))
+}
+
+/// Whether a column's generated clause printed as `clause` (`GENERATED
+/// ALWAYS AS (a * 2) STORED`) reads `column`; `None` when the text does
+/// not parse.
+pub(crate) fn generated_reads(clause: &str, column: &str, dialect: Dialect) -> Option<bool> {
+    let statement = parse_one(&format!("ALTER TABLE t ADD COLUMN x INT {clause}"))?;
     Some(statement_names(&statement, column, dialect))
 }
 
@@ -767,6 +775,7 @@ mod tests {
             materialized: false,
             depends_on: reads.iter().map(|r| Name::bare(*r)).collect(),
             definition: Some(definition.to_string()),
+            comment: None,
         }
     }
 

@@ -42,6 +42,7 @@ use std::sync::Arc;
 
 pub(crate) use apply::normalize_type_into;
 pub use apply::{normalize_type, Problem, ProblemKind};
+pub(crate) use dependencies::{check_reads, generated_reads, index_reads};
 pub use diff::Difference;
 pub use names::{
     mysql_default_index_name, pg_choose_name, pg_name_addition, pg_object_name, pg_truncate, Name,
@@ -261,6 +262,8 @@ pub struct View {
     pub depends_on: BTreeSet<Name>,
     /// The query as sqlparser prints it, when known.
     pub definition: Option<String>,
+    /// Its comment (`COMMENT ON [MATERIALIZED] VIEW`; PostgreSQL).
+    pub comment: Option<String>,
 }
 
 /// A sequence.
@@ -314,6 +317,10 @@ pub enum TypeKind {
 pub struct Extension {
     /// Folded name (extensions are named per database, not per schema).
     pub name: Name,
+    /// The `CREATE EXTENSION` statement as declared, without its `;`
+    /// (autogenerate writes it back); `None` when not known (read from a
+    /// catalog).
+    pub sql: Option<String>,
 }
 
 /// A PostgreSQL function or procedure: every overload of one name.
@@ -723,6 +730,12 @@ impl Schema {
     /// unknown objects are not reported.
     pub fn is_open(&self) -> bool {
         self.open
+    }
+
+    /// The schemas (namespaces) the model saw created and not dropped
+    /// (`CREATE SCHEMA`), folded; the default schema is not one of them.
+    pub fn schemas(&self) -> &BTreeSet<String> {
+        &self.schemas
     }
 
     /// The statement that made the model open (as

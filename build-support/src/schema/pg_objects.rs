@@ -285,8 +285,27 @@ fn routine_head(args: &[Tok], rest: &[Tok]) -> String {
         "begin",
         "external",
     ];
+    // A one-word alias of a type is written as the server names the type
+    // (`pg_get_functiondef`'s `integer` for `int4`), so that the same head
+    // compares equal either way.
     let show = |t: &Tok| match t {
-        Tok::Word(w) => w.to_lowercase(),
+        Tok::Word(w) => {
+            let w = w.to_lowercase();
+            match w.as_str() {
+                "int" | "int4" => "integer".to_string(),
+                "int8" => "bigint".to_string(),
+                "int2" => "smallint".to_string(),
+                "varchar" => "character varying".to_string(),
+                "bpchar" => "character".to_string(),
+                "bool" => "boolean".to_string(),
+                "decimal" => "numeric".to_string(),
+                "float4" => "real".to_string(),
+                "float8" => "double precision".to_string(),
+                "timestamptz" => "timestamp with time zone".to_string(),
+                "timetz" => "time with time zone".to_string(),
+                _ => w,
+            }
+        }
         Tok::Quoted(q) => format!("\"{q}\""),
         Tok::Literal => "?".to_string(),
         Tok::Punct(c) => c.to_string(),
@@ -451,7 +470,7 @@ impl Schema {
             ("create", "constraint") if word(at + 1) == "trigger" => {
                 self.create_trigger(&toks, at + 2)
             }
-            ("create", "extension") => self.create_extension(&toks, problems),
+            ("create", "extension") => self.create_extension(&toks, text, problems),
             ("drop", "function" | "procedure" | "routine") => self.drop_functions(&toks),
             ("drop", "trigger") => self.drop_trigger(&toks),
             ("drop", "extension") => self.drop_extensions(&toks),
@@ -853,7 +872,7 @@ impl Schema {
     }
 
     /// `CREATE EXTENSION [IF NOT EXISTS] name ... [CASCADE]`.
-    fn create_extension(&mut self, toks: &[Tok], problems: &mut Vec<Problem>) {
+    fn create_extension(&mut self, toks: &[Tok], text: &str, problems: &mut Vec<Problem>) {
         let mut at = 2;
         let if_not_exists =
             is(toks.get(at), "if") && is(toks.get(at + 1), "not") && is(toks.get(at + 2), "exists");
@@ -883,7 +902,14 @@ impl Schema {
             self.set_open();
         }
         self.settle(&k);
-        self.insert(k, Object::Extension(Extension { name }));
+        let sql = text.trim().trim_end_matches(';').trim_end().to_string();
+        self.insert(
+            k,
+            Object::Extension(Extension {
+                name,
+                sql: Some(sql),
+            }),
+        );
     }
 
     /// `DROP EXTENSION [IF EXISTS] name[, ...] [CASCADE | RESTRICT]`.
@@ -965,11 +991,15 @@ mod tests {
         };
         assert_eq!(
             head("CREATE FUNCTION f(n Int) RETURNS SETOF text STABLE AS $$ x $$"),
-            "n int returns setof text"
+            "n integer returns setof text"
         );
         assert_eq!(
             head("CREATE FUNCTION f(n int) RETURNS TABLE (a int) LANGUAGE sql AS $$ x $$"),
-            "n int returns table ( a int )"
+            "n integer returns table ( a integer )"
+        );
+        assert_eq!(
+            head("CREATE FUNCTION f(int4, float8) RETURNS bool AS $$ x $$"),
+            head("CREATE FUNCTION f(integer, double precision) RETURNS boolean AS $$ x $$")
         );
         assert!(is_routine(
             "create or replace procedure p() language sql as $$ $$"

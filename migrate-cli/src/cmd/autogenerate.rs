@@ -21,7 +21,8 @@ pub fn declared_path(dir: &Path, configured: Option<&Path>) -> PathBuf {
 }
 
 /// Compares the history's head with the declared schema; writes the
-/// revision (or, with `--check`, fails when there is one to write).
+/// revision (or, with `--check`, fails when anything differs, written or
+/// not: [`Generated::unwritten`]).
 pub fn autogenerate(
     dir: &Path,
     args: &RevisionArgs,
@@ -81,12 +82,26 @@ pub fn autogenerate(
     }
     load::print_diagnostics(&dangling, &sources, printer);
     let generated = autogen::generate(&current, &declared);
+    // Each entry says why it is not compared.
     for unknown in &generated.unknown {
-        printer.warning(format!(
-            "not compared: {unknown} (the history changes it in a way the schema model cannot follow)"
-        ));
+        printer.warning(format!("not compared: {unknown}"));
     }
-    if generated.is_empty() {
+    for unwritten in &generated.unwritten {
+        printer.warning(format!("not written: {unwritten}"));
+    }
+    if generated.is_empty() && !generated.unwritten.is_empty() && !args.check {
+        // Differences, none of which a statement is written for.
+        match format {
+            OutputFormat::Json => report(&generated, None, &not_held, format),
+            _ => printer.status(
+                "Autogenerate",
+                "the declared schema differs only in what autogenerate does not write (listed \
+                 above): write that revision by hand; no file written",
+            ),
+        }
+        return Ok(());
+    }
+    if generated.is_same() {
         match format {
             OutputFormat::Json => println!(
                 "{}",
@@ -95,6 +110,7 @@ pub fn autogenerate(
                     "path": null,
                     "reviews": [],
                     "unknown": generated.unknown,
+                    "unwritten": generated.unwritten,
                     "not_held": not_held,
                 })
             ),
@@ -260,6 +276,7 @@ fn report(generated: &Generated, path: Option<&Path>, not_held: &[String], forma
                 "path": path.map(|p| p.display().to_string()),
                 "reviews": reviews,
                 "unknown": generated.unknown,
+                "unwritten": generated.unwritten,
                 "not_held": not_held,
             })
         ),
@@ -267,6 +284,12 @@ fn report(generated: &Generated, path: Option<&Path>, not_held: &[String], forma
             match path {
                 Some(path) => println!("{}", path.display()),
                 None => print!("{}", generated.render()),
+            }
+            if !generated.unwritten.is_empty() {
+                eprintln!(
+                    "{} difference(s) not written (listed above): write them by hand",
+                    generated.unwritten.len()
+                );
             }
             if !reviews.is_empty() {
                 eprintln!(
