@@ -459,19 +459,24 @@ fn replay(
                 }
             }
         }
+        // A MySQL engine other than InnoDB (MyISAM, MEMORY, ...) parses
+        // foreign keys and ignores them: no reference of its is certain to
+        // fail, so its table is not checked for dangling references.
         if let (Some(tables), sqlparser::ast::Statement::CreateTable(create)) =
             (tables.as_deref_mut(), &*ast)
         {
-            tables.push((
-                dialect.object_name(&create.name),
-                Label {
-                    file: file.to_path_buf(),
-                    span: span.clone(),
-                    message: String::new(),
-                    primary: true,
-                },
-                line,
-            ));
+            if dialect != Dialect::MySql || enforces_foreign_keys(create) {
+                tables.push((
+                    dialect.object_name(&create.name),
+                    Label {
+                        file: file.to_path_buf(),
+                        span: span.clone(),
+                        message: String::new(),
+                        primary: true,
+                    },
+                    line,
+                ));
+            }
         }
         let mut problems: Vec<Problem> = Vec::new();
         let was_open = schema.is_open();
@@ -505,6 +510,30 @@ fn parse(
     dialect: Dialect,
 ) -> Result<crate::parse::Parsed, Diagnostic> {
     crate::parse::parse_statement(file, text, statement, dialect)
+}
+
+/// Whether a MySQL `CREATE TABLE` makes a table whose engine enforces
+/// foreign keys: no `ENGINE` option (the server's default, InnoDB unless
+/// configured otherwise), or `ENGINE = InnoDB`.
+fn enforces_foreign_keys(create: &sqlparser::ast::CreateTable) -> bool {
+    use sqlparser::ast::CreateTableOptions;
+    let options = match &create.table_options {
+        CreateTableOptions::None => return true,
+        CreateTableOptions::With(o)
+        | CreateTableOptions::Options(o)
+        | CreateTableOptions::Plain(o)
+        | CreateTableOptions::TableProperties(o) => o,
+    };
+    options.iter().all(|option| {
+        let text = option.to_string().to_ascii_uppercase();
+        let Some(rest) = text.strip_prefix("ENGINE") else {
+            return true;
+        };
+        let engine = rest
+            .trim_start_matches([' ', '=', '('])
+            .trim_end_matches(')');
+        engine.trim().trim_matches(['`', '\'', '"']) == "INNODB"
+    })
 }
 
 /// The clauses of a declared `CREATE TABLE` that the schema model does not

@@ -569,6 +569,25 @@ CREATE TABLE app.a (id INT PRIMARY KEY, b INT,          FOREIGN KEY (b) REFERENC
         assert!(warnings.is_empty(), "{d:?}: {warnings:#?}");
     }
 
+    // MySQL: an engine that ignores foreign keys (MyISAM) makes nothing
+    // certain to fail; InnoDB, named or by default, does.
+    let myisam = "CREATE TABLE posts (id INT PRIMARY KEY, author INT,
+                   FOREIGN KEY (author) REFERENCES authors (id)) ENGINE = MyISAM;
+";
+    let (_, warnings) = read(Dialect::MySql, myisam).expect("no error for MyISAM");
+    assert!(
+        warnings.iter().all(|w| w.code == Code::NotHeld),
+        "{warnings:#?}"
+    );
+    let innodb = myisam.replace("MyISAM", "InnoDB");
+    let errors = read(Dialect::MySql, &innodb).expect_err("InnoDB enforces the key");
+    let errors: Vec<_> = errors
+        .iter()
+        .filter(|e| e.severity == Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].code, Code::UnknownObject);
+
     // Another file of a schema directory, before or after.
     let schema_dir = dir.path().join("schema");
     std::fs::create_dir(&schema_dir).expect("mkdir");
