@@ -191,11 +191,14 @@ pub fn read_sql_file(path: &Path, display: &Path) -> Result<String, Diagnostic> 
         }
         Err(err) => return Err(unreadable(err.to_string())),
     };
-    if !metadata.is_file() {
-        return Err(unreadable(format!(
+    let not_regular = |metadata: &std::fs::Metadata| {
+        unreadable(format!(
             "it is {}, not a regular file",
             file_kind(&metadata.file_type())
-        )));
+        ))
+    };
+    if !metadata.is_file() {
+        return Err(not_regular(&metadata));
     }
     if metadata.len() > MAX_SQL_FILE_BYTES {
         return Err(too_large());
@@ -205,12 +208,7 @@ pub fn read_sql_file(path: &Path, display: &Path) -> Result<String, Diagnostic> 
     // what was opened.
     match file.metadata() {
         Ok(opened) if opened.is_file() => {}
-        Ok(opened) => {
-            return Err(unreadable(format!(
-                "it is {}, not a regular file",
-                file_kind(&opened.file_type())
-            )))
-        }
+        Ok(opened) => return Err(not_regular(&opened)),
         Err(err) => return Err(unreadable(err.to_string())),
     }
     let mut bytes = Vec::with_capacity(metadata.len() as usize);

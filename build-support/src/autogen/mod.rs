@@ -103,9 +103,18 @@ pub struct Declared {
     pub warnings: Vec<Diagnostic>,
     /// Each declared table with its `CREATE TABLE` (file, span, line).
     tables: Vec<(Name, Label, u32)>,
+    /// Each file read, as shown in diagnostics, with its text as read.
+    texts: Vec<(PathBuf, String)>,
 }
 
 impl Declared {
+    /// Each file of the declared schema, as shown in diagnostics, with its
+    /// text, in the order read: the SQL itself (a [`Sources`] holds it
+    /// with URL passwords masked, for rendering only).
+    pub fn texts(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.texts.iter().map(|(f, t)| (f.as_path(), t.as_str()))
+    }
+
     /// The foreign keys whose referenced table is declared nowhere in the
     /// declared schema (in no file, before or after) and that `current`
     /// (the history's head, or the database) does not hold either: the
@@ -191,6 +200,7 @@ pub fn read(
     let mut schema = Schema::new(dialect);
     let mut errors = Vec::new();
     let mut tables = Vec::new();
+    let mut texts = Vec::new();
     for file in files {
         let display = shown(path, display, &file);
         let text = match read_declared_file(&file, &display) {
@@ -201,7 +211,8 @@ pub fn read(
             }
         };
         replay(&display, &text, &mut schema, &mut errors, Some(&mut tables));
-        sources.insert(display, text);
+        sources.insert(display.clone(), text.clone());
+        texts.push((display, text));
     }
     if errors.iter().any(|d| d.severity == Severity::Error) {
         Err(errors)
@@ -210,6 +221,7 @@ pub fn read(
             schema,
             warnings: errors,
             tables,
+            texts,
         })
     }
 }

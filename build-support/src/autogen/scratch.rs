@@ -14,37 +14,25 @@ use sqlparser::ast::{
     SchemaName, Statement, TableConstraint,
 };
 
-use super::{declared_files, error};
+use super::{error, Declared};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Label};
 use crate::schema::Dialect;
 
-/// The statements of the declared schema at `path` (a file or a directory
-/// of `*.sql` files) that must not run in a scratch database of MySQL or
-/// MariaDB, each an error naming its file, line and what it names: a name
-/// qualified by a database (any database: the scratch one's name is made
-/// up, so a qualified name is always another's), a `CREATE SCHEMA` or
+/// The statements of the declared schema (as [`read`](super::read) read
+/// it: no file is read again) that must not run in a scratch database of
+/// MySQL or MariaDB, each an error naming its file, line and what it names:
+/// a name qualified by a database (any database: the scratch one's name is
+/// made up, so a qualified name is always another's), a `CREATE SCHEMA` or
 /// `CREATE DATABASE` (which makes a database), a MariaDB executable comment
 /// (`/*M! ... */`, whose text the server runs and the parser skips), and a
 /// statement the parser does not read (its names are not known). Empty
 /// when every statement keeps to the database it runs in.
-pub fn scratch_refusals(path: &Path) -> Vec<Diagnostic> {
-    let files = match declared_files(path) {
-        Ok(files) => files,
-        Err(d) => return vec![d],
-    };
-    let mut out = Vec::new();
-    for file in files {
-        match std::fs::read_to_string(&file) {
-            Ok(text) => out.extend(refusals_in(&file, &text)),
-            Err(e) => out.push(error(
-                Code::FileNotUtf8,
-                format!("cannot read {}: {e}", file.display()),
-                None,
-            )),
-        }
-    }
-    out
+pub fn scratch_refusals(declared: &Declared) -> Vec<Diagnostic> {
+    declared
+        .texts()
+        .flat_map(|(file, text)| refusals_in(file, text))
+        .collect()
 }
 
 /// [`scratch_refusals`] of one file's text.

@@ -55,8 +55,14 @@ pub fn autogenerate(
     let not_held: Vec<String> = read.warnings.iter().map(|w| w.message.clone()).collect();
     let mut declared = read.schema.clone();
     let current = if args.from_database {
-        let (current, canonical) =
-            database_schema(&loaded, &path, database_url, connect_timeout, printer)?;
+        let (current, canonical) = database_schema(
+            &loaded,
+            &read,
+            &sources,
+            database_url,
+            connect_timeout,
+            printer,
+        )?;
         if let Some(canonical) = canonical {
             if same_objects(&canonical, &declared) {
                 declared = autogen::settle_reprints(&declared, &canonical, &current);
@@ -159,7 +165,8 @@ pub fn autogenerate(
 /// definitions, the server's reprint is then not a difference.
 fn database_schema(
     loaded: &load::Loaded,
-    declared_path: &Path,
+    declared: &autogen::Declared,
+    sources: &migrate_build::Sources,
     database_url: Option<&str>,
     connect_timeout: std::time::Duration,
     printer: &Printer,
@@ -168,10 +175,8 @@ fn database_schema(
         return Err(migrate_runtime::cli::Error::NoDatabaseUrl.into());
     };
     let mut declared_sql = String::new();
-    for file in autogen::declared_files(declared_path).map_err(|d| anyhow::anyhow!(d.message))? {
-        let text = autogen::read_declared_file(&file, &load::display_path(&file))
-            .map_err(|d| anyhow::anyhow!(d.message))?;
-        declared_sql.push_str(&text);
+    for (_, text) in declared.texts() {
+        declared_sql.push_str(text);
         declared_sql.push('\n');
     }
     let plan = load::plan_from_compiled(loaded);
@@ -193,15 +198,12 @@ fn database_schema(
         // On MySQL and MariaDB the declared schema runs in a scratch
         // database: nothing in it may name another database.
         if backend == migrate_build::schema::Dialect::MySql {
-            let refused = autogen::scratch_refusals(declared_path);
+            let refused = autogen::scratch_refusals(declared);
             if !refused.is_empty() {
-                for error in &refused {
-                    printer.error(&error.message);
-                }
+                load::print_diagnostics(&refused, sources, printer);
                 bail!(
-                    "the declared schema {} names a database other than its own in {} statement(s): \
+                    "the declared schema names a database other than its own in {} statement(s): \
                      nothing was run",
-                    load::display_path(declared_path).display(),
                     refused.len()
                 );
             }
