@@ -447,6 +447,53 @@ fn nothing_to_do_on_mariadb() {
     drop_database(&base, &name);
 }
 
+/// A foreign key to a table declared nowhere, judged by MariaDB: the
+/// declared schema's reader reports an error exactly when the server
+/// refuses the `CREATE TABLE` (InnoDB, named or by default), and nothing
+/// when it accepts it (MyISAM and MEMORY ignore foreign keys).
+#[test]
+fn dangling_references_judged_by_mariadb() {
+    let Some(base) = server_url(migrate_test_support::MYSQL, "dangling_references_judged") else {
+        return;
+    };
+    let (url, name) = fresh_database(&base, "fromdb_dangling");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for (i, engine) in ["", " ENGINE = MyISAM", " ENGINE=InnoDB", " ENGINE = MEMORY"]
+        .into_iter()
+        .enumerate()
+    {
+        let sql = format!(
+            "CREATE TABLE posts_{i} (id INT PRIMARY KEY, author INT, \
+             FOREIGN KEY (author) REFERENCES authors (id)){engine}"
+        );
+        let server_refused = migrate_test_support::block_on(async {
+            let db = migrate_runtime::MigrateConnection::connect(&url)
+                .await
+                .expect("connects");
+            let migrate_runtime::MigrateConnection::MySql(pool) = &db else {
+                panic!("a MySQL connection");
+            };
+            let result = sqlx::raw_sql(&sql).execute(pool).await;
+            db.close().await;
+            result.is_err()
+        });
+        let file = tmp.path().join(format!("schema_{i}.sql"));
+        std::fs::write(&file, format!("{sql};\n")).expect("schema written");
+        let read =
+            migrate_build::autogen::read_declared(&file, migrate_build::schema::Dialect::MySql);
+        let reader_refused = read.is_err_and(|errors| {
+            errors
+                .iter()
+                .any(|e| e.severity == migrate_build::Severity::Error)
+        });
+        assert_eq!(
+            reader_refused, server_refused,
+            "{sql}: the server refused it: {server_refused}"
+        );
+    }
+    drop_database(&base, &name);
+}
+
 /// A declared schema that names another database (the live one, by its
 /// name, in a table, a foreign key and a view) is refused before anything
 /// runs: each statement is named with its file, line and the name, the
