@@ -661,8 +661,8 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                             };
                             let declared = Declared::Generated {
                                 table: m.name.clone(),
-                                column: mc.name.clone(),
-                                data_type: cc.data_type.clone(),
+                                column: mc.name.to_string(),
+                                data_type: cc.data_type.to_string(),
                                 definition: mg.to_string(),
                             };
                             push(part, Some(declared), unsure, cg);
@@ -677,8 +677,8 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                         if ms.generated.is_none() && cs.generated.is_none() && expression {
                             let declared = Declared::Default {
                                 table: m.name.clone(),
-                                column: mc.name.clone(),
-                                definition: md.clone(),
+                                column: mc.name.to_string(),
+                                definition: md.to_string(),
                             };
                             push(part, Some(declared), unsure, cd);
                         }
@@ -702,7 +702,7 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                     };
                     let declared = mk.definition.clone().map(|definition| Declared::Check {
                         table: m.name.clone(),
-                        definition,
+                        definition: definition.into(),
                     });
                     let unsure = model.text_unsure(k, Some(&mk.name));
                     push(
@@ -721,7 +721,7 @@ pub fn texts_to_compare(model: &Schema, catalog: &Catalog) -> (Vec<TextToCompare
                 };
                 let declared = m.definition.clone().map(|definition| Declared::Index {
                     table: m.table.clone(),
-                    definition,
+                    definition: definition.into(),
                 });
                 push(String::new(), declared, model.text_unsure(k, None), server);
             }

@@ -45,7 +45,7 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
         let name = Name::bare(row.get::<String, _>(0));
         let kind: String = row.get(1);
         if kind == "VIEW" {
-            let definition = view_texts.get(&name.name).cloned();
+            let definition = view_texts.get(name.name.as_str()).cloned();
             out.insert(
                 key(ObjectKind::View, &name),
                 Object::View(View {
@@ -100,21 +100,23 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
                     )),
                 )
             } else {
-                (row.get(5), None)
+                (row.get::<Option<String>, _>(5).map(Into::into), None)
             };
             let comment: Option<String> = row.get(7);
             if let Some(comment) = comment.filter(|c| !c.is_empty()) {
-                table.column_comments.insert(row.get(1), comment);
+                table
+                    .column_comments
+                    .insert(row.get::<String, _>(1).into(), comment);
             }
             table.columns_mut().push(Column {
-                name: row.get(1),
-                data_type: data_type.clone(),
+                name: row.get::<String, _>(1).into(),
+                data_type: data_type.as_str().into(),
                 nullable: row.get::<String, _>(3) == "YES",
                 has_default: row.get::<i64, _>(4) != 0,
                 sql: Some(ColumnSql {
-                    data_type,
+                    data_type: data_type.into(),
                     default,
-                    generated,
+                    generated: generated.map(Into::into),
                 }),
             });
         }
@@ -142,13 +144,13 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
                 constraint: false,
                 implicit: false,
                 definition: None,
-                method: row.get(4),
+                method: row.get::<Option<String>, _>(4).map(Into::into),
                 // MariaDB has no partial index.
                 predicate: IndexPredicate::Whole,
             })
         });
         if let Object::Index(i) = entry {
-            i.columns.push(column);
+            i.columns.push(column.map(Into::into));
         }
         if let Some(t) = tables.get_mut(&table) {
             t.indexes.insert(name);
@@ -254,12 +256,12 @@ pub async fn introspect(conn: &mut sqlx::MySqlConnection) -> Result<Catalog, Err
             .then(|| check_clauses.get(&pair).cloned())
             .flatten();
         table.constraints.push(Constraint {
-            name: pair.1,
+            name: pair.1.into(),
             generated_name: false,
             kind,
-            columns,
+            columns: columns.into_iter().map(Into::into).collect(),
             references: (!referenced.is_empty()).then(|| Name::bare(referenced)),
-            definition,
+            definition: definition.map(Into::into),
             actions: fk_actions,
         });
     }
@@ -579,7 +581,12 @@ async fn reprint_in(
     .into_iter()
     .map(|name| (name.to_lowercase(), name))
     .collect();
-    let spelling = |n: &Name| spelled.get(&n.name).cloned().unwrap_or(n.name.clone());
+    let spelling = |n: &Name| {
+        spelled
+            .get(n.name.as_str())
+            .cloned()
+            .unwrap_or(n.name.to_string())
+    };
     let stand_in = |n: &Name| format!("{}.{}", ident(scratch), ident(&spelling(n)));
     let mut tables: BTreeSet<&Name> = BTreeSet::new();
     for d in declared {

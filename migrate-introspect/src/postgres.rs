@@ -20,8 +20,8 @@ use crate::{split_list, Catalog, Error};
 
 fn pg_name(schema: String, name: String) -> Name {
     Name {
-        schema: (schema != "public").then_some(schema),
-        name,
+        schema: (schema != "public").then(|| schema.into()),
+        name: name.into(),
     }
 }
 
@@ -103,14 +103,14 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 _ => (expression, None),
             };
             table.columns_mut().push(Column {
-                name: row.get(2),
-                data_type: data_type.clone(),
+                name: row.get::<String, _>(2).into(),
+                data_type: data_type.as_str().into(),
                 nullable: !not_null,
                 has_default: row.get(5),
                 sql: Some(ColumnSql {
-                    data_type,
-                    default,
-                    generated,
+                    data_type: data_type.into(),
+                    default: default.map(Into::into),
+                    generated: generated.map(Into::into),
                 }),
             });
         }
@@ -147,13 +147,16 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
         };
         let referenced: String = row.get(6);
         table.constraints.push(Constraint {
-            name: row.get(2),
+            name: row.get::<String, _>(2).into(),
             generated_name: false,
             kind,
-            columns: split_list(&row.get::<String, _>(4)),
+            columns: split_list(&row.get::<String, _>(4))
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             references: (!referenced.is_empty()).then(|| pg_name(row.get(5), referenced)),
             // A check's text as the server prints it (`pg_get_constraintdef`).
-            definition: row.get(9),
+            definition: row.get::<Option<String>, _>(9).map(Into::into),
             actions: (kind == ConstraintKind::ForeignKey).then(|| ForeignKeyActions {
                 on_delete: pg_action(&row.get::<String, _>(7)),
                 on_update: pg_action(&row.get::<String, _>(8)),
@@ -183,7 +186,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
         let table = pg_name(row.get(0), row.get(2));
         let columns = split_list(&row.get::<String, _>(5))
             .into_iter()
-            .map(|c| (!c.is_empty()).then_some(c))
+            .map(|c| (!c.is_empty()).then(|| c.into()))
             .collect();
         if let Some(t) = tables.get_mut(&table) {
             t.indexes.insert(name.clone());
@@ -197,8 +200,8 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                 unique: row.get(3),
                 constraint: row.get(4),
                 implicit: false,
-                definition: Some(index_text(&row.get::<String, _>(8))),
-                method: Some(row.get(6)),
+                definition: Some(index_text(&row.get::<String, _>(8)).into()),
+                method: Some(row.get::<String, _>(6).into()),
                 predicate: match row.get::<Option<String>, _>(7) {
                     Some(predicate) => IndexPredicate::Where(predicate),
                     None => IndexPredicate::Whole,
@@ -259,7 +262,8 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
     for row in rows {
         let name = pg_name(row.get(0), row.get(1));
         let table: String = row.get(3);
-        let owned_by = (!table.is_empty()).then(|| (pg_name(row.get(2), table), row.get(4)));
+        let owned_by = (!table.is_empty())
+            .then(|| (pg_name(row.get(2), table), row.get::<String, _>(4).into()));
         let options = sequence_options(&row, 5);
         out.insert(
             key(ObjectKind::Sequence, &name),
@@ -299,7 +303,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
                     "c" => TypeKind::Composite(row.get(5)),
                     _ => TypeKind::Other,
                 },
-                base: row.get(4),
+                base: row.get::<Option<String>, _>(4).map(Into::into),
             }),
         );
     }
@@ -322,7 +326,7 @@ pub async fn introspect(conn: &mut sqlx::PgConnection) -> Result<Catalog, Error>
         let text: String = row.get(3);
         match column {
             Some(column) => {
-                table.column_comments.insert(column, text);
+                table.column_comments.insert(column.into(), text);
             }
             None => table.comment = Some(text),
         }
@@ -532,8 +536,8 @@ async fn definitions_in(
     let conn = &mut *conn;
     let mut out = Vec::new();
     let pg_name = |schema: String, name: String| Name {
-        schema: (schema != default).then_some(schema),
-        name,
+        schema: (schema != default).then(|| schema.into()),
+        name: name.into(),
     };
     let skipped = |schema: &str, name: &str| schema == default && skip.iter().any(|s| s == name);
     // What is not read yet: refused by name rather than left out (a model

@@ -64,7 +64,7 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
             "SELECT lower(name), lower(type), \"notnull\", dflt_value IS NOT NULL, pk, dflt_value \
              FROM pragma_table_info(?) ORDER BY cid",
         )
-        .bind(&table.name.name)
+        .bind(table.name.name.as_str())
         .fetch_all(&mut *pool)
         .await?;
         let mut primary = Vec::new();
@@ -76,15 +76,17 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
             }
             let data_type: String = row.get(1);
             table.columns_mut().push(Column {
-                name,
-                data_type: data_type.clone(),
+                name: name.into(),
+                data_type: data_type.as_str().into(),
                 nullable: !row.get::<bool, _>(2),
                 has_default: row.get(3),
                 sql: Some(ColumnSql {
-                    data_type,
+                    data_type: data_type.into(),
                     // As the model prints its own (sqlparser's print).
                     default: row.get::<Option<String>, _>(5).map(|text| {
-                        migrate_build::schema::sqlite_expression(&text).unwrap_or(text)
+                        migrate_build::schema::sqlite_expression(&text)
+                            .unwrap_or(text)
+                            .into()
                     }),
                     generated: None,
                 }),
@@ -93,10 +95,10 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
         primary.sort();
         if !primary.is_empty() {
             table.constraints.push(Constraint {
-                name: String::new(),
+                name: Default::default(),
                 generated_name: true,
                 kind: ConstraintKind::PrimaryKey,
-                columns: primary.into_iter().map(|(_, c)| c).collect(),
+                columns: primary.into_iter().map(|(_, c)| c.into()).collect(),
                 references: None,
                 definition: None,
                 actions: None,
@@ -107,14 +109,14 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
              LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name \
              WHERE l.name NOT LIKE 'sqlite_autoindex_%'",
         )
-        .bind(&table.name.name)
+        .bind(table.name.name.as_str())
         .fetch_all(&mut *pool)
         .await?;
         for row in indexes {
             let name = Name::bare(row.get::<String, _>(0));
             let columns: Vec<Option<String>> =
                 sqlx::query_scalar("SELECT lower(name) FROM pragma_index_info(?) ORDER BY seqno")
-                    .bind(&name.name)
+                    .bind(name.name.as_str())
                     .fetch_all(&mut *pool)
                     .await?;
             table.indexes.insert(name.clone());
@@ -123,14 +125,15 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
                 Object::Index(Index {
                     name,
                     table: table.name.clone(),
-                    columns,
+                    columns: columns.into_iter().map(|c| c.map(Into::into)).collect(),
                     unique: row.get(1),
                     constraint: row.get::<String, _>(2) != "c",
                     implicit: false,
                     definition: row
                         .get::<Option<String>, _>(3)
                         .as_deref()
-                        .and_then(sqlite_text),
+                        .and_then(sqlite_text)
+                        .map(Into::into),
                     method: None,
                     // The text SQLite keeps of a `CREATE INDEX`; an index
                     // of a constraint has none, and no `WHERE`.
@@ -145,12 +148,12 @@ pub async fn introspect(conn: &mut sqlx::SqliteConnection) -> Result<Catalog, Er
             "SELECT DISTINCT lower(\"table\"), lower(on_delete), lower(on_update) \
              FROM pragma_foreign_key_list(?)",
         )
-        .bind(&table.name.name)
+        .bind(table.name.name.as_str())
         .fetch_all(&mut *pool)
         .await?;
         for row in foreign {
             table.constraints.push(Constraint {
-                name: String::new(),
+                name: Default::default(),
                 generated_name: true,
                 kind: ConstraintKind::ForeignKey,
                 columns: Vec::new(),

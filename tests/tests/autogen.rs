@@ -141,11 +141,11 @@ async fn catalog(db: &MigrateConnection) -> BTreeMap<ObjectKey, Object> {
     for object in catalog.values_mut() {
         if let Object::Table(t) = object {
             for c in t.columns_mut().iter_mut() {
-                c.data_type = spelling(&c.data_type);
+                c.data_type = spelling(&c.data_type).into();
                 if let Some(sql) = &mut c.sql {
-                    sql.data_type = spelling(&sql.data_type);
-                    sql.default = sql.default.as_deref().map(spelling);
-                    sql.generated = sql.generated.as_deref().map(spelling);
+                    sql.data_type = spelling(&sql.data_type).into();
+                    sql.default = sql.default.as_deref().map(|t| spelling(t).into());
+                    sql.generated = sql.generated.as_deref().map(|t| spelling(t).into());
                 }
             }
             t.columns_mut().sort_by(|a, b| a.name.cmp(&b.name));

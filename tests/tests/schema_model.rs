@@ -710,7 +710,7 @@ async fn downgrades_are_judged_on_actions_methods_and_predicates_postgres() {
 /// The trigger `name` in the model: its table.
 fn trigger_table(model: &Schema, name: &str) -> Option<String> {
     match model.object(&key(ObjectKind::Trigger, &Name::bare(name))) {
-        Some(Object::Trigger(t)) => Some(t.table.name.clone()),
+        Some(Object::Trigger(t)) => Some(t.table.name.to_string()),
         _ => None,
     }
 }
@@ -735,7 +735,7 @@ async fn triggers_follow(db: &TestDb, dialect: Dialect, revisions: &[&str]) {
             .catalog
             .keys()
             .filter(|k| k.kind == ObjectKind::Trigger)
-            .map(|k| k.name.name.clone())
+            .map(|k| k.name.name.to_string())
             .collect()
     };
     assert_eq!(in_catalog(0), ["t_ins", "t_upd"]);
@@ -817,7 +817,7 @@ fn foreign_keys(model: &Schema, table: &str) -> Vec<String> {
             t.constraints
                 .iter()
                 .filter(|c| c.kind == schema::ConstraintKind::ForeignKey)
-                .map(|c| c.name.clone())
+                .map(|c| c.name.to_string())
                 .collect()
         })
         .unwrap_or_default()

@@ -4,9 +4,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::schema::{
-    nextval_sequence, serial_base, serial_for, Column, Constraint, ConstraintKind, Dialect,
-    Extension, Function, Index, Name, Object, Schema, Sequence, Table, Trigger, TypeDef, TypeKind,
-    View,
+    nextval_sequence, serial_base, serial_for, Column, CompactString, Constraint, ConstraintKind,
+    Dialect, Extension, Function, Index, Name, Object, Schema, Sequence, Table, Trigger, TypeDef,
+    TypeKind, View,
 };
 
 mod pg;
@@ -206,15 +206,15 @@ fn sequences_written_out(schema: &Schema) -> Cow<'_, Schema> {
             let Some(reads) = reads else { continue };
             let mut column = c.clone();
             if let Some(base) = serial {
-                column.data_type = base.to_string();
+                column.data_type = CompactString::from(base);
                 column.nullable = false;
             }
             column.has_default = true;
             if let Some(sql) = &mut column.sql {
                 if let Some(base) = serial {
-                    sql.data_type = base.to_ascii_uppercase();
+                    sql.data_type = CompactString::from(base.to_ascii_uppercase());
                 }
-                sql.default = Some(nextval_text(d, &reads));
+                sql.default = Some(nextval_text(d, &reads).into());
             }
             if column != *c {
                 table.get_or_insert_with(|| t.clone()).columns_mut()[i] = column;
@@ -416,15 +416,15 @@ struct Changes<'a> {
     /// Checks `(table, name)` dropped and added again around a re-created
     /// type's change (`pg::around_type_change`): the comparison of the
     /// table's constraints leaves them alone.
-    redone_checks: BTreeSet<(Name, String)>,
+    redone_checks: BTreeSet<(Name, CompactString)>,
     /// Generated columns `(table, column)` dropped and added again around
     /// a re-created type's change: the comparison of the table's columns
     /// leaves them alone.
-    readded_columns: BTreeSet<(Name, String)>,
+    readded_columns: BTreeSet<(Name, CompactString)>,
     /// The columns this revision creates that are written as `serial`
     /// (`bigserial`, `smallserial`): the sequence they own is new and
     /// exactly what that pseudo-type makes ([`serial_for`]).
-    serials: BTreeMap<(Name, String), &'static str>,
+    serials: BTreeMap<(Name, CompactString), &'static str>,
 }
 
 fn step(sql: String) -> Step {
@@ -479,7 +479,7 @@ impl<'a> Changes<'a> {
 
     /// Whether column `owner` exists before this revision (its table and
     /// the column are on the first side).
-    fn column_before(&self, owner: &(Name, String)) -> bool {
+    fn column_before(&self, owner: &(Name, CompactString)) -> bool {
         self.from
             .tables
             .get(&owner.0)
@@ -487,7 +487,7 @@ impl<'a> Changes<'a> {
     }
 
     /// Whether column `owner` exists after this revision.
-    fn column_after(&self, owner: &(Name, String)) -> bool {
+    fn column_after(&self, owner: &(Name, CompactString)) -> bool {
         self.to
             .tables
             .get(&owner.0)
@@ -534,7 +534,7 @@ impl<'a> Changes<'a> {
     }
 
     /// `OWNED BY table.column` (or `NONE`).
-    fn owned_by(&self, owner: Option<&(Name, String)>) -> String {
+    fn owned_by(&self, owner: Option<&(Name, CompactString)>) -> String {
         match owner {
             Some((table, column)) => {
                 format!("OWNED BY {}.{}", self.name(table), self.ident(column))
@@ -1577,7 +1577,7 @@ impl<'a> Changes<'a> {
                 )));
             }
             if type_changed {
-                let data_type = csql.map_or(c.data_type.clone(), |s| s.data_type.clone());
+                let data_type = csql.map_or(c.data_type.to_string(), |s| s.data_type.to_string());
                 // `serial` is only a way to create a column: the column's
                 // type is the integer under it.
                 let data_type = match data_type.to_ascii_lowercase().as_str() {
@@ -1660,7 +1660,7 @@ impl<'a> Changes<'a> {
     /// `USING INDEX`), written from its columns.
     fn definition(&self, c: &Constraint) -> String {
         if let Some(definition) = &c.definition {
-            return definition.clone();
+            return definition.to_string();
         }
         let columns: Vec<String> = c.columns.iter().map(|n| self.ident(n)).collect();
         let kind = if c.kind == ConstraintKind::PrimaryKey {
@@ -1888,7 +1888,7 @@ impl<'a> Changes<'a> {
         let keyed: Vec<&str> = constraints
             .iter()
             .filter(|c| c.kind == ConstraintKind::PrimaryKey && self.d != Dialect::Sqlite)
-            .flat_map(|c| c.columns.iter().map(String::as_str))
+            .flat_map(|c| c.columns.iter().map(CompactString::as_str))
             .collect();
         for c in t.columns.iter() {
             let inline_pk = autoincrement == Some(c.name.as_str());
@@ -2110,7 +2110,7 @@ impl<'a> Changes<'a> {
     /// The columns of type `name` on both sides (tables that stay, columns
     /// that stay of that type), with the default to set again after the
     /// change (`Some("")` when it has none on the declared side).
-    fn columns_of_type(&self, name: &Name) -> Vec<(Name, String, Option<String>)> {
+    fn columns_of_type(&self, name: &Name) -> Vec<(Name, CompactString, Option<String>)> {
         self.from
             .tables
             .values()
@@ -2434,7 +2434,9 @@ fn pg_using(col: &str, from_type: &str, to_type: &str) -> (String, Option<String
 
 /// A column's declared `DEFAULT` expression, if any.
 fn column_default(c: &Column) -> Option<String> {
-    c.sql.as_ref().and_then(|s| s.default.clone())
+    c.sql
+        .as_ref()
+        .and_then(|s| s.default.as_deref().map(str::to_string))
 }
 
 /// A table's columns and types, for the rename hint.

@@ -805,7 +805,7 @@ fn declared_schema_takes_owned_by_only() {
         .expect("the sequence");
     assert_eq!(
         sequence.owned_by,
-        Some((crate::schema::Name::bare("t"), "id".to_string()))
+        Some((crate::schema::Name::bare("t"), "id".into()))
     );
     for (text, message) in [
         ("ALTER SEQUENCE s INCREMENT BY 2;", ""),
@@ -1013,7 +1013,7 @@ fn mariadb_json_columns_read_back_as_json() {
             .constraints
             .iter()
             .filter(|c| c.kind == ConstraintKind::Check)
-            .map(|c| c.name.clone())
+            .map(|c| c.name.to_string())
             .collect();
         names.sort();
         names

@@ -1,6 +1,8 @@
 //! Replaying one statement on the model.
 
 use std::fmt::Write as _;
+
+use compact_str::ToCompactString as _;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
@@ -17,9 +19,9 @@ use super::dependencies::{self, KeyRename};
 use super::mariadb;
 use super::names::{mysql_default_index_name, pg_choose_name, pg_name_addition};
 use super::{
-    default_marker, key, Column, ColumnSql, Constraint, ConstraintKind, Dialect, Index,
-    IndexPredicate, Name, Object, ObjectKind, Schema, Sequence, SequenceOptions, Table, TypeDef,
-    TypeKind, View,
+    default_marker, key, Column, ColumnSql, CompactString, Constraint, ConstraintKind, Dialect,
+    Index, IndexPredicate, Name, Object, ObjectKind, Schema, Sequence, SequenceOptions, Table,
+    TypeDef, TypeKind, View,
 };
 use crate::{CheckedBy, CompiledStatement};
 
@@ -167,7 +169,7 @@ impl Schema {
             .objects
             .keys()
             .flat_map(|k| {
-                let name = k.name.name.to_lowercase();
+                let name = k.name.name.as_str().to_lowercase();
                 let index = name.rsplit_once('.').map(|(_, index)| index.to_string());
                 std::iter::once(name).chain(index)
             })
@@ -200,7 +202,7 @@ impl Schema {
             .keys()
             .filter(|k| {
                 everything
-                    || named.contains(&k.name.name.to_lowercase())
+                    || named.contains(&k.name.name.as_str().to_lowercase())
                     || k.name
                         .name
                         .rsplit_once('.')
@@ -432,7 +434,7 @@ impl Schema {
             } => {
                 let name = self.dialect.object_name(name);
                 self.snapshot_routines();
-                self.schemas.insert(name.name);
+                self.schemas.insert(name.name.into());
             }
             Statement::RenameTable(renames) => {
                 for rename in renames {
@@ -457,20 +459,20 @@ impl Schema {
             Statement::CreateFunction(function) => {
                 let name = self.dialect.object_name(&function.name);
                 self.snapshot_routines();
-                self.functions.insert(name.name, text.to_lowercase());
+                self.functions.insert(name.name.into(), text.to_lowercase());
                 self.pg_object_text(text, problems);
             }
             Statement::CreateProcedure { name, .. } => {
                 let name = self.dialect.object_name(name);
                 self.snapshot_routines();
-                self.functions.insert(name.name, text.to_lowercase());
+                self.functions.insert(name.name.into(), text.to_lowercase());
                 self.pg_object_text(text, problems);
             }
             // A procedure of the history runs its body; anything else
             // executed by name can do anything.
             Statement::Call(call) => {
                 let name = self.dialect.object_name(&call.name);
-                if self.functions.contains_key(&name.name) {
+                if self.functions.contains_key(name.name.as_str()) {
                     self.opaque(text);
                 } else {
                     self.opaque("execute");
@@ -497,12 +499,12 @@ impl Schema {
             ControlFlow::<()>::Continue(())
         });
         collect_ctes(query, &mut ctes, self.dialect);
-        read.retain(|n| !(n.schema.is_none() && ctes.contains(&n.name)));
+        read.retain(|n| !(n.schema.is_none() && ctes.contains(n.name.as_str())));
         read
     }
 
     /// `table.column` (or `schema.table.column`) of an `OWNED BY`.
-    fn column_owner(&self, owner: &ObjectName) -> Option<(Name, String)> {
+    fn column_owner(&self, owner: &ObjectName) -> Option<(Name, CompactString)> {
         let parts = &owner.0;
         if parts.len() < 2 {
             return None;
@@ -541,7 +543,7 @@ impl Schema {
                 .unwrap_or("");
             let name = self.unparsed_name(raw);
             self.snapshot_routines();
-            self.functions.insert(name.name, lower);
+            self.functions.insert(name.name.into(), lower);
             return;
         }
         // CREATE TRIGGER ... EXECUTE FUNCTION f(): a data statement runs f,
@@ -557,7 +559,7 @@ impl Schema {
                 .map(|(_, f)| f.trim().split('(').next().unwrap_or("").to_string());
             if let Some(function) = tail {
                 let function = self.unparsed_name(&function).name;
-                if let Some(body) = self.functions.get(&function).cloned() {
+                if let Some(body) = self.functions.get(function.as_str()).cloned() {
                     let changes_schema = ["create", "alter", "drop", "execute", "rename"]
                         .iter()
                         .any(|w| words_of(&body).any(|b| b == *w));
@@ -856,7 +858,7 @@ impl Schema {
         let found = sqlparser::ast::visit_expressions(query, |expr| {
             if let Expr::Function(function) = expr {
                 let name = self.dialect.object_name(&function.name);
-                if self.functions.contains_key(&name.name) {
+                if self.functions.contains_key(name.name.as_str()) {
                     return ControlFlow::Break(());
                 }
             }
@@ -871,7 +873,7 @@ impl Schema {
         !self.open
             && match &name.schema {
                 None => true,
-                Some(schema) => self.schemas.contains(schema),
+                Some(schema) => self.schemas.contains(schema.as_str()),
             }
     }
 
@@ -947,7 +949,7 @@ impl Schema {
         name: Name,
         labels: Vec<String>,
         kind: TypeKind,
-        base: Option<String>,
+        base: Option<CompactString>,
         problems: &mut Vec<Problem>,
     ) {
         let k = key(ObjectKind::Type, &name);
@@ -1069,6 +1071,9 @@ impl Schema {
         // MySQL lists a statement's keys in the order written (a column's
         // own keys at the column): that order names them.
         let in_order = self.dialect == Dialect::MySql;
+        // The list is sized from the statement: growing it by doubling
+        // would leave a nine-column table's list at sixteen places.
+        table.columns_mut().reserve_exact(create.columns.len());
         for column in create.columns.iter() {
             if table.column(&self.dialect.fold(&column.name)).is_some() {
                 problems.push(Problem {
@@ -1153,9 +1158,9 @@ impl Schema {
         let short = |name: &Name| {
             name.name
                 .split_once('.')
-                .map_or(name.name.clone(), |(_, i)| i.to_string())
+                .map_or(name.name.clone(), |(_, i)| CompactString::from(i))
         };
-        let mut taken: HashSet<String> = table.indexes.iter().map(short).collect();
+        let mut taken: HashSet<CompactString> = table.indexes.iter().map(short).collect();
         let unnamed = std::mem::take(&mut pending.unnamed);
         for index in pending.indexes.iter_mut().filter(|i| i.table == t) {
             let current = short(&index.name);
@@ -1208,10 +1213,7 @@ impl Schema {
             Some(_) => print_type(&DataType::JSON),
             None => print_type(&column.data_type),
         };
-        // Room for the longest alias's growth (`varchar` to `character
-        // varying`), so normalising does not grow it again.
-        let mut data_type = String::with_capacity(declared.len() + 16);
-        data_type.push_str(&declared);
+        let mut data_type = declared.clone();
         normalize_in_place(&mut data_type);
         let mut sql = ColumnSql {
             data_type: declared,
@@ -1220,7 +1222,7 @@ impl Schema {
         };
         // The name is moved in at the end.
         let mut new = Column {
-            name: String::new(),
+            name: CompactString::default(),
             has_default: data_type.ends_with("serial"),
             data_type,
             nullable: true,
@@ -1258,7 +1260,7 @@ impl Schema {
                     generation_expr, ..
                 } => {
                     new.has_default = true;
-                    sql.generated = Some(option.option.to_string());
+                    sql.generated = Some(option.option.to_compact_string());
                     // GENERATED ... AS IDENTITY owns a sequence; a generated
                     // expression does not.
                     if generation_expr.is_none() {
@@ -1268,7 +1270,7 @@ impl Schema {
                 }
                 ColumnOption::Default(expr) => {
                     new.has_default = true;
-                    sql.default = Some(mariadb::default_text(self.dialect, expr));
+                    sql.default = Some(mariadb::default_text(self.dialect, expr).into());
                 }
                 ColumnOption::Comment(text) => {
                     table.column_comments.insert(name.clone(), text.clone());
@@ -1277,7 +1279,7 @@ impl Schema {
                 | ColumnOption::Materialized(_)
                 | ColumnOption::Alias(_) => {
                     new.has_default = true;
-                    sql.generated = Some(option.option.to_string());
+                    sql.generated = Some(option.option.to_compact_string());
                 }
                 ColumnOption::DialectSpecific(tokens) => {
                     let text = tokens
@@ -1287,7 +1289,7 @@ impl Schema {
                         .to_lowercase();
                     if text.contains("auto_increment") || text.contains("autoincrement") {
                         new.has_default = true;
-                        sql.generated = Some(option.option.to_string());
+                        sql.generated = Some(option.option.to_compact_string());
                     }
                 }
                 ColumnOption::PrimaryKey(_) => {
@@ -1359,7 +1361,12 @@ impl Schema {
     }
 
     /// The name the server gives a constraint declared without one.
-    fn generated_constraint_name(&self, table: &Table, spec: &Spec, pending: &Pending) -> String {
+    fn generated_constraint_name(
+        &self,
+        table: &Table,
+        spec: &Spec,
+        pending: &Pending,
+    ) -> CompactString {
         let t = &table.name;
         let constraint_taken = |n: &str| {
             self.constraint_name_taken(&t.schema, n)
@@ -1371,7 +1378,7 @@ impl Schema {
         let addition = pg_name_addition(&spec.columns);
         match self.dialect {
             Dialect::MySql => match spec.kind {
-                ConstraintKind::PrimaryKey => "primary".to_string(),
+                ConstraintKind::PrimaryKey => CompactString::const_new("primary"),
                 ConstraintKind::Unique | ConstraintKind::Other => {
                     spec.index_name.clone().unwrap_or_else(|| {
                         let first = spec.columns.first().cloned().unwrap_or_default();
@@ -1392,7 +1399,7 @@ impl Schema {
                             .filter(|c| !pending.creating || c.generated_name)
                             .map(|c| c.name.as_str()),
                     );
-                    format!("{}_ibfk_{n}", t.name)
+                    compact_str::format_compact!("{}_ibfk_{n}", t.name)
                 }
                 // A check's name is the table's own (not the schema's).
                 ConstraintKind::Check => match &spec.check_column {
@@ -1403,7 +1410,7 @@ impl Schema {
                         while taken(&format!("constraint_{n}")) {
                             n += 1;
                         }
-                        format!("constraint_{n}")
+                        compact_str::format_compact!("constraint_{n}")
                     }
                 },
             },
@@ -1480,7 +1487,8 @@ impl Schema {
                 }
             }
         }
-        let index_columns: Vec<Option<String>> = spec.columns.iter().cloned().map(Some).collect();
+        let index_columns: Vec<Option<CompactString>> =
+            spec.columns.iter().cloned().map(Some).collect();
         match (d, spec.kind) {
             (
                 Dialect::Postgres | Dialect::Generic,
@@ -1495,7 +1503,7 @@ impl Schema {
                 definition: None,
                 // A primary key or unique constraint's index is a btree;
                 // an exclusion constraint's method is its own.
-                method: (spec.kind != ConstraintKind::Other).then(|| "btree".to_string()),
+                method: (spec.kind != ConstraintKind::Other).then(|| "btree".to_compact_string()),
                 predicate: if spec.kind == ConstraintKind::Other {
                     IndexPredicate::Unknown
                 } else {
@@ -1546,7 +1554,7 @@ impl Schema {
             kind: spec.kind,
             columns: spec.columns,
             references: spec.references,
-            definition: spec.definition,
+            definition: spec.definition.map(CompactString::from),
             actions: spec.actions,
         });
     }
@@ -1560,7 +1568,7 @@ impl Schema {
         problems: &mut Vec<Problem>,
     ) {
         let d = self.dialect;
-        let fold_cols = |cols: &[sqlparser::ast::IndexColumn]| -> Vec<String> {
+        let fold_cols = |cols: &[sqlparser::ast::IndexColumn]| -> Vec<CompactString> {
             cols.iter()
                 .filter_map(|c| column_of(&c.column.expr).map(|i| d.fold(i)))
                 .collect()
@@ -1618,7 +1626,7 @@ impl Schema {
                 }
             }
             TableConstraint::Index(index) => {
-                let cols: Vec<Option<String>> = index
+                let cols: Vec<Option<CompactString>> = index
                     .columns
                     .iter()
                     .map(|c| column_of(&c.column.expr).map(|i| d.fold(i)))
@@ -1661,7 +1669,7 @@ impl Schema {
                         unique: false,
                         constraint: false,
                         implicit: false,
-                        definition: Some(definition),
+                        definition: Some(definition.into()),
                         method: None,
                         predicate: IndexPredicate::Whole,
                     });
@@ -1887,7 +1895,7 @@ impl Schema {
                     AlterColumnOperation::SetDefault { value } => {
                         c.has_default = true;
                         if let Some(sql) = &mut c.sql {
-                            sql.default = Some(mariadb::default_text(self.dialect, value));
+                            sql.default = Some(mariadb::default_text(self.dialect, value).into());
                         }
                         self.set_text_unsure(&table_key, &default_marker(&column), false);
                     }
@@ -1901,7 +1909,7 @@ impl Schema {
                     AlterColumnOperation::SetDataType { data_type, .. } => {
                         c.data_type = normalize_type(data_type);
                         if let Some(sql) = &mut c.sql {
-                            sql.data_type = data_type.to_string();
+                            sql.data_type = data_type.to_compact_string();
                         }
                         // The server rebuilds the indexes and may cast
                         // in their `WHERE` now.
@@ -1920,8 +1928,11 @@ impl Schema {
                         c.nullable = false;
                         if let Some(sql) = &mut c.sql {
                             let text = op.to_string();
-                            sql.generated =
-                                Some(text.strip_prefix("ADD ").unwrap_or(&text).to_string());
+                            sql.generated = Some(
+                                text.strip_prefix("ADD ")
+                                    .unwrap_or(&text)
+                                    .to_compact_string(),
+                            );
                         }
                         if matches!(d, Dialect::Postgres | Dialect::Generic) {
                             let t = table.name.clone();
@@ -1972,7 +1983,7 @@ impl Schema {
                 if let Some(c) = table.constraints.iter_mut().find(|c| c.name == name) {
                     if let Some(text) = &mut c.definition {
                         if let Some(valid) = text.strip_suffix(" NOT VALID") {
-                            *text = valid.to_string();
+                            *text = valid.to_compact_string();
                         }
                     }
                 }
@@ -2077,7 +2088,7 @@ impl Schema {
             table.columns_mut().retain(|c| c.name != new);
         }
         if let Some(c) = table.column_mut(old) {
-            c.name = new.to_string();
+            c.name = new.to_compact_string();
         }
         if old != new {
             // The server's stored defaults and generation expressions
@@ -2090,14 +2101,16 @@ impl Schema {
             self.unsure_defaults_naming(Some(table), old);
             table.column_comments.remove(new);
             if let Some(comment) = table.column_comments.remove(old) {
-                table.column_comments.insert(new.to_string(), comment);
+                table
+                    .column_comments
+                    .insert(new.to_compact_string(), comment);
             }
         }
         let d = self.dialect;
         for constraint in &mut table.constraints {
             for c in &mut constraint.columns {
                 if c == old {
-                    *c = new.to_string();
+                    *c = new.to_compact_string();
                 }
             }
             // The server prints a key with the column's new name (a foreign
@@ -2113,8 +2126,9 @@ impl Schema {
                     let text = dependencies::key_renamed(text, &KeyRename::Column(old, new), d)?;
                     if own {
                         dependencies::key_renamed(&text, &KeyRename::Referred(old, new), d)
+                            .map(Into::into)
                     } else {
-                        Some(text)
+                        Some(text.into())
                     }
                 });
             }
@@ -2122,7 +2136,8 @@ impl Schema {
             if constraint.kind == ConstraintKind::Check && old != new {
                 if let Some(text) = &constraint.definition {
                     if dependencies::check_reads(text, old, d) == Some(true) {
-                        constraint.definition = dependencies::check_renamed(text, old, new, d);
+                        constraint.definition =
+                            dependencies::check_renamed(text, old, new, d).map(Into::into);
                     }
                 }
             }
@@ -2149,6 +2164,7 @@ impl Schema {
                         {
                             c.definition = c.definition.as_ref().and_then(|text| {
                                 dependencies::key_renamed(text, &KeyRename::Referred(old, new), d)
+                                    .map(Into::into)
                             });
                         }
                     }
@@ -2183,7 +2199,8 @@ impl Schema {
                     Some(text)
                         if old != new && dependencies::index_reads(text, old, d) == Some(true) =>
                     {
-                        index.definition = dependencies::index_renamed(text, old, new, d);
+                        index.definition =
+                            dependencies::index_renamed(text, old, new, d).map(Into::into);
                         true
                     }
                     _ => false,
@@ -2204,7 +2221,7 @@ impl Schema {
                 {
                     for c in index.columns.iter_mut().flatten() {
                         if c == old {
-                            *c = new.to_string();
+                            *c = new.to_compact_string();
                         }
                     }
                     self.insert(k, Object::Index(index));
@@ -2223,7 +2240,7 @@ impl Schema {
             .collect();
         for k in owned {
             if let Some(Object::Sequence(mut sequence)) = self.objects.get(&k).cloned() {
-                sequence.owned_by = Some((table.name.clone(), new.to_string()));
+                sequence.owned_by = Some((table.name.clone(), new.to_compact_string()));
                 self.insert(k, Object::Sequence(sequence));
             }
         }
@@ -2280,7 +2297,9 @@ impl Schema {
             ColumnOption::Comment(text) => Some(text.clone()),
             _ => None,
         }) {
-            Some(text) => table.column_comments.insert(column.to_string(), text),
+            Some(text) => table
+                .column_comments
+                .insert(column.to_compact_string(), text),
             None => table.column_comments.remove(column),
         };
         self.set_text_unsure(
@@ -2307,9 +2326,9 @@ impl Schema {
                     if t.iter().any(|t| t.to_string().eq_ignore_ascii_case("auto_increment")))
         });
         c.sql = Some(ColumnSql {
-            data_type: data_type.to_string(),
+            data_type: data_type.to_compact_string(),
             default: options.iter().find_map(|o| match o {
-                ColumnOption::Default(e) => Some(mariadb::default_text(self.dialect, e)),
+                ColumnOption::Default(e) => Some(mariadb::default_text(self.dialect, e).into()),
                 _ => None,
             }),
             generated: options.iter().find_map(|o| match o {
@@ -2317,7 +2336,7 @@ impl Schema {
                     if t.iter()
                         .any(|t| t.to_string().eq_ignore_ascii_case("auto_increment")) =>
                 {
-                    Some(o.to_string())
+                    Some(o.to_compact_string())
                 }
                 _ => None,
             }),
@@ -2337,12 +2356,12 @@ impl Schema {
                     let mut check = check.clone();
                     check.name = None;
                     table.constraints.push(Constraint {
-                        name: column.to_string(),
+                        name: column.to_compact_string(),
                         generated_name: true,
                         kind: ConstraintKind::Check,
-                        columns: vec![column.to_string()],
+                        columns: vec![column.to_compact_string()],
                         references: None,
-                        definition: Some(check.to_string()),
+                        definition: Some(check.to_compact_string()),
                         actions: None,
                     });
                 }
@@ -2511,7 +2530,7 @@ impl Schema {
                             if let Some(name) =
                                 mariadb::renamed_constraint(&c.name, &from.name, &to.name)
                             {
-                                c.name = name;
+                                c.name = name.into();
                             }
                         }
                     }
@@ -2524,7 +2543,7 @@ impl Schema {
                             let short = index_name
                                 .name
                                 .split_once('.')
-                                .map_or(index_name.name.clone(), |(_, i)| i.to_string());
+                                .map_or(index_name.name.clone(), |(_, i)| i.to_compact_string());
                             index.name = mysql_index_name(&to, &short);
                             table.indexes.insert(index.name.clone());
                             self.insert(key(ObjectKind::Index, &index.name), Object::Index(index));
@@ -2570,7 +2589,7 @@ impl Schema {
     /// ([`Schema::default_unsure`]).
     pub(super) fn unsure_defaults_naming(&mut self, table: Option<&Table>, word: &str) {
         let word = word.to_lowercase();
-        let naming = |t: &Table| -> Vec<String> {
+        let naming = |t: &Table| -> Vec<CompactString> {
             t.columns
                 .iter()
                 .filter(|c| {
@@ -2584,7 +2603,7 @@ impl Schema {
                 .map(|c| c.name.clone())
                 .collect()
         };
-        let marks: Vec<(ObjectKey, Vec<String>)> = match table {
+        let marks: Vec<(ObjectKey, Vec<CompactString>)> = match table {
             Some(t) => vec![(key(ObjectKind::Table, &t.name), naming(t))],
             None => self
                 .objects
@@ -2642,7 +2661,8 @@ impl Schema {
                                     text,
                                     &dependencies::KeyRename::Table(from, to),
                                     self.dialect,
-                                );
+                                )
+                                .map(Into::into);
                             }
                             hit = true;
                         }
@@ -2757,14 +2777,14 @@ impl Schema {
                 // PostgreSQL's ChooseIndexColumnNames: a column's name, a
                 // function's name for a call, `expr` otherwise, each made
                 // unique in the list with a number.
-                let mut parts: Vec<String> = Vec::new();
+                let mut parts: Vec<CompactString> = Vec::new();
                 for c in create.columns.iter() {
                     let base = index_column_name(&c.column.expr, d);
                     let mut candidate = base.clone();
                     let mut n = 0;
                     while parts.contains(&candidate) {
                         n += 1;
-                        candidate = format!("{base}{n}");
+                        candidate = compact_str::format_compact!("{base}{n}");
                     }
                     parts.push(candidate);
                 }
@@ -2783,8 +2803,8 @@ impl Schema {
             unique: create.unique,
             constraint: false,
             implicit: false,
-            definition: Some(definition),
-            method: attributes::index_method(create, d),
+            definition: Some(definition.into()),
+            method: attributes::index_method(create, d).map(Into::into),
             predicate: self.index_predicate(create),
         };
         // MySQL: a new index may serve a foreign key whose generated index
@@ -2879,7 +2899,7 @@ impl Schema {
                             .iter()
                             .filter(|(_, o)| {
                                 matches!(o, Object::Table(t)
-                                    if t.columns.iter().any(|c| c.data_type.contains(&name.name)))
+                                    if t.columns.iter().any(|c| c.data_type.contains(name.name.as_str())))
                             })
                             .map(|(k, _)| k.clone())
                             .collect();
@@ -2904,7 +2924,7 @@ impl Schema {
                 }
                 ObjectType::Schema => {
                     self.snapshot_routines();
-                    self.schemas.remove(&name.name);
+                    self.schemas.remove(name.name.as_str());
                     let doomed: Vec<ObjectKey> = self
                         .objects
                         .keys()
@@ -3045,16 +3065,17 @@ struct Pending {
     /// MySQL: unnamed keys of the statement, named once the server's list
     /// of keys is known (`Schema::settle_mysql_keys`): the placeholder
     /// (index and, for a unique key, constraint name) and the first column.
-    unnamed: Vec<(String, String)>,
+    unnamed: Vec<(CompactString, CompactString)>,
 }
 
 impl Pending {
     /// A placeholder name for an unnamed MySQL key on `first_column`, to be
     /// replaced by the server's choice once every key of the statement is
     /// known. It cannot collide with a real name (it holds a NUL).
-    fn placeholder(&mut self, first_column: &str) -> String {
-        let name = format!("\u{0}{}", self.unnamed.len());
-        self.unnamed.push((name.clone(), first_column.to_string()));
+    fn placeholder(&mut self, first_column: &str) -> CompactString {
+        let name = compact_str::format_compact!("\u{0}{}", self.unnamed.len());
+        self.unnamed
+            .push((name.clone(), CompactString::from(first_column)));
         name
     }
 
@@ -3071,16 +3092,16 @@ impl Pending {
 
 /// A constraint as declared, before the server names it.
 struct Spec {
-    given: Option<String>,
+    given: Option<CompactString>,
     kind: ConstraintKind,
-    columns: Vec<String>,
+    columns: Vec<CompactString>,
     references: Option<Name>,
     /// For a check: the one column its expression reads, if only one.
-    check_column: Option<String>,
+    check_column: Option<CompactString>,
     /// MySQL: the index name written after `UNIQUE` / `FOREIGN KEY`.
-    index_name: Option<String>,
+    index_name: Option<CompactString>,
     /// `USING INDEX`: the index that becomes the constraint's.
-    from_index: Option<String>,
+    from_index: Option<CompactString>,
     /// The constraint without its name, as sqlparser prints it.
     definition: Option<String>,
     /// A foreign key's actions.
@@ -3195,7 +3216,7 @@ pub(super) fn constraint_definition(constraint: &TableConstraint) -> Option<Stri
 
 /// The column a check constraint's expression reads when it reads exactly
 /// one (PostgreSQL then names it `<table>_<column>_check`).
-fn check_column(expr: &Expr, dialect: Dialect) -> Option<String> {
+fn check_column(expr: &Expr, dialect: Dialect) -> Option<CompactString> {
     let mut columns = BTreeSet::new();
     let _ = sqlparser::ast::visit_expressions(expr, |e| {
         match e {
@@ -3220,11 +3241,11 @@ fn check_column(expr: &Expr, dialect: Dialect) -> Option<String> {
 
 /// The name PostgreSQL gives an index column when it names the index
 /// (`FigureIndexColname`): the column, the function called, else `expr`.
-fn index_column_name(expr: &Expr, dialect: Dialect) -> String {
+fn index_column_name(expr: &Expr, dialect: Dialect) -> CompactString {
     match expr {
         Expr::Function(f) => dialect.object_name(&f.name).name,
         Expr::Cast { expr, .. } | Expr::Nested(expr) => index_column_name(expr, dialect),
-        e => column_of(e).map_or_else(|| "expr".to_string(), |i| dialect.fold(i)),
+        e => column_of(e).map_or_else(|| CompactString::const_new("expr"), |i| dialect.fold(i)),
     }
 }
 
@@ -3267,28 +3288,28 @@ fn column_of(expr: &Expr) -> Option<&sqlparser::ast::Ident> {
 
 /// Type text with PostgreSQL's aliases unified, so that `int` and `INTEGER`
 /// compare equal in the downgrade check.
-pub fn normalize_type(data_type: &DataType) -> String {
+pub fn normalize_type(data_type: &DataType) -> CompactString {
     normalize_printed_type(print_type(data_type))
 }
 
 /// `data_type` as sqlparser prints it, into a buffer sized for most types
 /// (the replay and the type rules print every declared column's type).
-fn print_type(data_type: &DataType) -> String {
-    let mut text = String::with_capacity(32);
+fn print_type(data_type: &DataType) -> CompactString {
+    let mut text = CompactString::default();
     let _ = write!(text, "{data_type}");
     text
 }
 
 /// [`normalize_type`] of a type as sqlparser printed it; the text is kept
 /// when it is already normal, as most types are.
-fn normalize_printed_type(mut text: String) -> String {
+fn normalize_printed_type(mut text: CompactString) -> CompactString {
     normalize_in_place(&mut text);
     text
 }
 
 /// [`normalize_type`] written into `out` (cleared first), for a caller that
 /// normalises many types and reuses one buffer (the type rules).
-pub(crate) fn normalize_type_into(data_type: &DataType, out: &mut String) {
+pub(crate) fn normalize_type_into(data_type: &DataType, out: &mut CompactString) {
     out.clear();
     let _ = write!(out, "{data_type}");
     normalize_in_place(out);
@@ -3296,11 +3317,11 @@ pub(crate) fn normalize_type_into(data_type: &DataType, out: &mut String) {
 
 /// Lower-cases `text` and puts the canonical name of its base type (the part
 /// before any `(`) in place of an alias, in place.
-fn normalize_in_place(text: &mut String) {
+fn normalize_in_place(text: &mut CompactString) {
     if text.is_ascii() {
         text.make_ascii_lowercase();
     } else {
-        *text = text.to_lowercase();
+        *text = CompactString::from(text.as_str().to_lowercase());
     }
     let end = text.find('(').unwrap_or(text.len());
     let written = &text[..end];
@@ -3323,7 +3344,7 @@ fn normalize_in_place(text: &mut String) {
         "timetz" | "time with time zone" => "time with time zone",
         _ => {
             if base.len() != written.len() {
-                let base = base.to_string();
+                let base = CompactString::from(base);
                 text.replace_range(..end, &base);
             }
             return;
@@ -3392,10 +3413,14 @@ fn words_of(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The names of the common table expressions anywhere in `query`.
-fn collect_ctes(query: &sqlparser::ast::Query, out: &mut BTreeSet<String>, dialect: Dialect) {
+fn collect_ctes(
+    query: &sqlparser::ast::Query,
+    out: &mut BTreeSet<CompactString>,
+    dialect: Dialect,
+) {
     use sqlparser::ast::{Visit, Visitor};
     struct Ctes<'a> {
-        out: &'a mut BTreeSet<String>,
+        out: &'a mut BTreeSet<CompactString>,
         dialect: Dialect,
     }
     impl Visitor for Ctes<'_> {

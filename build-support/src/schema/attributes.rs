@@ -101,7 +101,7 @@ pub fn sqlite_expression(text: &str) -> Option<String> {
 impl Schema {
     /// The `WHERE` texts of `indexes` are not sure any more (a column they
     /// read changed type): a partial index stays partial.
-    pub(super) fn unsure_predicates(&mut self, indexes: &std::collections::BTreeSet<super::Name>) {
+    pub(super) fn unsure_predicates(&mut self, indexes: &super::NameSet) {
         for name in indexes {
             let k = super::key(super::ObjectKind::Index, name);
             if let Some(super::Object::Index(index)) = self.objects.get(&k) {

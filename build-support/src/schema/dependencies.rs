@@ -21,7 +21,7 @@ use sqlparser::parser::Parser;
 
 use super::names::Naming;
 use super::{key, ConstraintKind, Dialect, IndexPredicate, Name, Object, ObjectKey, ObjectKind};
-use super::{Schema, Table, TypeKind, View};
+use super::{CompactString, Schema, Table, TypeKind, View};
 
 /// The one statement `sql`, parsed as PostgreSQL does; `None` when it does
 /// not parse.
@@ -77,7 +77,7 @@ pub(crate) fn generated_reads(clause: &str, column: &str, dialect: Dialect) -> O
 /// The referenced columns of a foreign key printed as `definition`
 /// (`FOREIGN KEY (a) REFERENCES t(id)`): empty when it names none (the
 /// primary key), `None` when the text does not parse.
-pub(super) fn referenced_columns(definition: &str, dialect: Dialect) -> Option<Vec<String>> {
+pub(super) fn referenced_columns(definition: &str, dialect: Dialect) -> Option<Vec<CompactString>> {
     let Statement::AlterTable(alter) = parse_one(&format!("ALTER TABLE t ADD {definition}"))?
     else {
         return None;
@@ -102,7 +102,7 @@ struct QueryNames {
     /// A `*` or `x.*` among the output columns.
     wildcard: bool,
     /// Output column aliases, table and function aliases, CTE names.
-    aliases: BTreeSet<String>,
+    aliases: BTreeSet<CompactString>,
     /// A table alias renames columns (`x(a, b)`), or a `FROM` item the
     /// model does not read.
     renames: bool,
@@ -110,7 +110,7 @@ struct QueryNames {
 }
 
 impl QueryNames {
-    fn fold(&self, ident: &sqlparser::ast::Ident) -> String {
+    fn fold(&self, ident: &sqlparser::ast::Ident) -> CompactString {
         self.dialect.unwrap_or(Dialect::Postgres).fold(ident)
     }
 
@@ -285,7 +285,7 @@ impl Schema {
         cascade: bool,
     ) {
         let d = self.dialect;
-        let primary_key: Vec<String> = table
+        let primary_key: Vec<CompactString> = table
             .constraints
             .iter()
             .find(|c| c.kind == ConstraintKind::PrimaryKey)
@@ -516,7 +516,7 @@ impl Schema {
             .iter()
             .filter(|(_, o)| matches!(o, Object::Function(f) if f.signatures.is_none()))
             .filter(|(k, _)| {
-                self.functions.get(&k.name.name).is_none_or(|text| {
+                self.functions.get(k.name.name.as_str()).is_none_or(|text| {
                     text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
                         .any(|w| types.iter().any(|t| t.name.eq_ignore_ascii_case(w)))
                 })
@@ -535,9 +535,9 @@ impl Schema {
 /// that table); `None` when not known.
 fn fk_references(
     constraint: &super::Constraint,
-    primary_key: &[String],
+    primary_key: &[CompactString],
     dialect: Dialect,
-) -> Option<Vec<String>> {
+) -> Option<Vec<CompactString>> {
     let columns = referenced_columns(constraint.definition.as_deref()?, dialect)?;
     if !columns.is_empty() {
         return Some(columns);
@@ -829,7 +829,7 @@ mod tests {
         assert_eq!(index_reads("USING gin (a)", "b", d), Some(false));
         assert_eq!(
             referenced_columns("FOREIGN KEY (x, y) REFERENCES t(a, b)", d),
-            Some(vec!["a".to_string(), "b".to_string()])
+            Some(vec!["a".into(), "b".into()])
         );
         assert_eq!(
             referenced_columns("FOREIGN KEY (x) REFERENCES t", d),

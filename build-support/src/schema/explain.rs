@@ -16,10 +16,12 @@ fn constraint_kind(kind: ConstraintKind) -> &'static str {
     }
 }
 
-fn index_columns(columns: &[Option<String>]) -> Vec<String> {
+use super::CompactString;
+
+fn index_columns(columns: &[Option<CompactString>]) -> Vec<String> {
     columns
         .iter()
-        .map(|c| c.clone().unwrap_or_else(|| "<expression>".to_string()))
+        .map(|c| c.as_deref().unwrap_or("<expression>").to_string())
         .collect()
 }
 
@@ -232,7 +234,7 @@ fn table_lines(table: &Table, out: &mut String) {
         let name = if c.name.is_empty() {
             "(unnamed)".to_string()
         } else {
-            c.name.clone()
+            c.name.to_string()
         };
         let actions = match (&c.actions, c.kind) {
             (Some(a), _) => format!(" on delete {} on update {}", a.on_delete, a.on_update),

@@ -27,7 +27,7 @@ use sqlparser::ast::{
 pub(super) struct Key<'a> {
     /// Its columns in order; `None` for one the model cannot name (a
     /// prefix length, an expression): equal to no other column.
-    pub columns: &'a [Option<String>],
+    pub columns: &'a [Option<super::CompactString>],
     /// Made by the server for a foreign key.
     pub generated: bool,
 }
@@ -164,8 +164,8 @@ pub(super) fn default_text(dialect: super::Dialect, expr: &Expr) -> String {
 mod tests {
     use super::*;
 
-    fn cols(names: &[&str]) -> Vec<Option<String>> {
-        names.iter().map(|n| Some(n.to_string())).collect()
+    fn cols(names: &[&str]) -> Vec<Option<crate::schema::CompactString>> {
+        names.iter().map(|n| Some((*n).into())).collect()
     }
 
     #[test]

@@ -40,6 +40,8 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 type Set<K> = HashSet<K, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
+pub use compact_str::CompactString;
+
 pub(crate) use apply::normalize_type_into;
 pub use apply::{normalize_type, Problem, ProblemKind};
 pub(crate) use dependencies::{check_reads, generated_reads, index_reads};
@@ -60,9 +62,9 @@ pub use migrate_core::Dialect;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     /// Folded name.
-    pub name: String,
+    pub name: CompactString,
     /// Normalised type text (`integer`, `character varying(20)`, ...).
-    pub data_type: String,
+    pub data_type: CompactString,
     /// False when declared `NOT NULL` or part of the primary key.
     pub nullable: bool,
     /// A `DEFAULT`, a serial type, or an identity/generated column.
@@ -77,11 +79,11 @@ pub struct Column {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnSql {
     /// The declared type (`VARCHAR(20)`, `INTEGER`, `SERIAL`).
-    pub data_type: String,
+    pub data_type: CompactString,
     /// The `DEFAULT` expression, if any.
-    pub default: Option<String>,
+    pub default: Option<CompactString>,
     /// An identity, generated or auto-increment clause, as declared.
-    pub generated: Option<String>,
+    pub generated: Option<CompactString>,
 }
 
 /// The entry of [`Schema`]'s unsure texts for the default (or generation
@@ -110,19 +112,19 @@ pub enum ConstraintKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Constraint {
     /// The constraint's name: the declared one, or the name PostgreSQL would generate.
-    pub name: String,
+    pub name: CompactString,
     /// True when `name` was guessed (the statement declared none).
     pub generated_name: bool,
     /// Kind.
     pub kind: ConstraintKind,
     /// Columns it covers (folded; may be empty when not known).
-    pub columns: Vec<String>,
+    pub columns: Vec<CompactString>,
     /// For a foreign key, the referenced table.
     pub references: Option<Name>,
     /// The constraint without its name, as sqlparser prints it
     /// (`CHECK (a > 0)`, `FOREIGN KEY (a) REFERENCES t(id) ON DELETE CASCADE`);
     /// `None` when not known.
-    pub definition: Option<String>,
+    pub definition: Option<CompactString>,
     /// For a foreign key, its `ON DELETE` and `ON UPDATE` actions in the
     /// form [`ForeignKeyActions`] prints; `None` when not known (or not a
     /// foreign key).
@@ -169,7 +171,7 @@ pub struct Table {
     /// Constraints in declaration order.
     pub constraints: Vec<Constraint>,
     /// Indexes on this table (keys of [`Schema`]'s index map).
-    pub indexes: BTreeSet<Name>,
+    pub indexes: NameSet,
     /// The columns are not known (`CREATE TABLE AS`, `LIKE`, a table first
     /// seen in an ALTER after the model became open): column checks are off.
     pub open_columns: bool,
@@ -180,7 +182,91 @@ pub struct Table {
     pub comment: Option<String>,
     /// Column comments by folded column name (`COMMENT ON COLUMN`, MySQL's
     /// `COMMENT` column option).
-    pub column_comments: BTreeMap<String, String>,
+    pub column_comments: BTreeMap<CompactString, String>,
+}
+
+/// A small sorted set of names (a table's indexes): a list in name order,
+/// searched by halves. A table has a handful of indexes, which a list
+/// holds in a few dozen bytes where a `BTreeSet` takes a node of eleven
+/// places; the lint pass copies and drops one with every table it
+/// journals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameSet(Vec<Name>);
+
+impl NameSet {
+    /// Adds `name`; false when it was there already.
+    pub fn insert(&mut self, name: Name) -> bool {
+        match self.0.binary_search(&name) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, name);
+                true
+            }
+        }
+    }
+
+    /// Takes `name` out; false when it was not there.
+    pub fn remove(&mut self, name: &Name) -> bool {
+        match self.0.binary_search(name) {
+            Ok(at) => {
+                self.0.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether `name` is in the set.
+    pub fn contains(&self, name: &Name) -> bool {
+        self.0.binary_search(name).is_ok()
+    }
+
+    /// The names in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Name> {
+        self.0.iter()
+    }
+
+    /// How many names.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// No names.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Takes every name out.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl<'a> IntoIterator for &'a NameSet {
+    type Item = &'a Name;
+    type IntoIter = std::slice::Iter<'a, Name>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for NameSet {
+    type Item = Name;
+    type IntoIter = std::vec::IntoIter<Name>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl FromIterator<Name> for NameSet {
+    fn from_iter<I: IntoIterator<Item = Name>>(names: I) -> Self {
+        let mut names: Vec<Name> = names.into_iter().collect();
+        names.sort();
+        names.dedup();
+        NameSet(names)
+    }
 }
 
 impl Table {
@@ -223,7 +309,7 @@ pub struct Index {
     /// The indexed table.
     pub table: Name,
     /// Column names; `None` for an expression.
-    pub columns: Vec<Option<String>>,
+    pub columns: Vec<Option<CompactString>>,
     /// `UNIQUE`.
     pub unique: bool,
     /// The index backs a primary key, unique or exclusion constraint of the
@@ -241,11 +327,11 @@ pub struct Index {
     /// (`USING gin (a, lower(b)) WHERE c`), for an index created by a
     /// statement of its own or an `INDEX` clause; `None` for one that comes
     /// with a constraint, and when not known.
-    pub definition: Option<String>,
+    pub definition: Option<CompactString>,
     /// The access method in lower case as the server names it (`btree`,
     /// `gin`, `gist`, `hash`; MariaDB: `btree`, `fulltext`, `spatial`,
     /// `hash`); `None` when not known.
-    pub method: Option<String>,
+    pub method: Option<CompactString>,
     /// The `WHERE` clause of a partial index.
     pub predicate: IndexPredicate,
 }
@@ -273,7 +359,7 @@ pub struct Sequence {
     pub name: Name,
     /// The column that owns it (`serial`, identity, `OWNED BY`): it goes
     /// with that column or its table.
-    pub owned_by: Option<(Name, String)>,
+    pub owned_by: Option<(Name, CompactString)>,
     /// Its options, defaults filled in; `None` when not known (a serial's
     /// or identity's sequence, a value the model does not read).
     pub options: Option<SequenceOptions>,
@@ -291,7 +377,7 @@ pub struct TypeDef {
     /// For a domain, its base type as [`normalize_type`] prints it
     /// (`integer`, `character varying(20)`, `mood`; a catalog gives
     /// `format_type`'s text); `None` for another kind or when not known.
-    pub base: Option<String>,
+    pub base: Option<CompactString>,
 }
 
 /// What a user-defined type is.
@@ -681,7 +767,7 @@ pub struct Schema {
     /// How many constraints of each name a schema holds (PostgreSQL names
     /// constraints per schema): derived from the tables, kept by `put`.
     /// Keyed by schema, then name, so that a lookup copies no string.
-    constraint_names: Map<Option<String>, Map<String, usize>>,
+    constraint_names: Map<Option<CompactString>, Map<CompactString, usize>>,
     /// Which objects name each relation (a view reading it, an index on it,
     /// a sequence owned by it, a table with a foreign key to it): derived
     /// from the objects, kept by `put`, so that a `DROP` finds what goes
@@ -953,7 +1039,7 @@ impl Schema {
 
     /// Whether a constraint named `name` exists in `schema` (PostgreSQL's
     /// constraint names are unique per schema for generated names).
-    pub fn constraint_name_taken(&self, schema: &Option<String>, name: &str) -> bool {
+    pub fn constraint_name_taken(&self, schema: &Option<CompactString>, name: &str) -> bool {
         self.constraint_names
             .get(schema)
             .and_then(|names| names.get(name))

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
+
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
 
 use super::Dialect;
@@ -12,14 +14,14 @@ use super::Dialect;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name {
     /// Schema, `None` for the default one.
-    pub schema: Option<String>,
+    pub schema: Option<CompactString>,
     /// The object's own name.
-    pub name: String,
+    pub name: CompactString,
 }
 
 impl Name {
     /// An unqualified name (already folded).
-    pub fn bare(name: impl Into<String>) -> Self {
+    pub fn bare(name: impl Into<CompactString>) -> Self {
         Name {
             schema: None,
             name: name.into(),
@@ -33,7 +35,7 @@ impl Name {
     }
 
     /// Same schema, another object name (for an index next to its table).
-    pub fn sibling(&self, name: impl Into<String>) -> Self {
+    pub fn sibling(&self, name: impl Into<CompactString>) -> Self {
         Name {
             schema: self.schema.clone(),
             name: name.into(),
@@ -74,7 +76,7 @@ pub fn pg_truncate(text: &str) -> String {
 /// bytes, the longer of `name1` and `name2` loses one byte at a time until
 /// it fits (the label is kept whole), each then cut back to a character
 /// boundary.
-pub fn pg_object_name(name1: &str, name2: Option<&str>, label: Option<&str>) -> String {
+pub fn pg_object_name(name1: &str, name2: Option<&str>, label: Option<&str>) -> CompactString {
     let mut overhead = 0;
     let mut chars1 = name1.len();
     let mut chars2 = 0;
@@ -93,7 +95,7 @@ pub fn pg_object_name(name1: &str, name2: Option<&str>, label: Option<&str>) -> 
             chars2 -= 1;
         }
     }
-    let mut out = clip(name1, chars1).to_string();
+    let mut out = CompactString::from(clip(name1, chars1));
     if let Some(name2) = name2 {
         out.push('_');
         out.push_str(clip(name2, chars2));
@@ -113,7 +115,7 @@ pub fn pg_choose_name(
     name2: Option<&str>,
     label: &str,
     taken: impl Fn(&str) -> bool,
-) -> String {
+) -> CompactString {
     let mut candidate = pg_object_name(name1, name2, Some(label));
     let mut pass = 0;
     while taken(&candidate) && pass < 10_000 {
@@ -126,8 +128,8 @@ pub fn pg_choose_name(
 /// The column part of a generated index or foreign key name
 /// (`ChooseIndexNameAddition`): the names joined by `_`, stopping once the
 /// text reaches 64 bytes.
-pub fn pg_name_addition<S: AsRef<str>>(columns: &[S]) -> String {
-    let mut out = String::new();
+pub fn pg_name_addition<S: AsRef<str>>(columns: &[S]) -> CompactString {
+    let mut out = CompactString::default();
     for column in columns {
         if !out.is_empty() {
             out.push('_');
@@ -143,62 +145,64 @@ pub fn pg_name_addition<S: AsRef<str>>(columns: &[S]) -> String {
 /// MySQL's / MariaDB's name for an unnamed index: its first column, then
 /// `<column>_2`, `<column>_3`, ... while taken (`PRIMARY` is reserved for
 /// the primary key).
-pub fn mysql_default_index_name(first_column: &str, taken: impl Fn(&str) -> bool) -> String {
+pub fn mysql_default_index_name(first_column: &str, taken: impl Fn(&str) -> bool) -> CompactString {
     if !taken(first_column) && !first_column.eq_ignore_ascii_case("primary") {
-        return first_column.to_string();
+        return CompactString::from(first_column);
     }
     let mut n = 2;
     while taken(&format!("{first_column}_{n}")) && n < 10_000 {
         n += 1;
     }
-    format!("{first_column}_{n}")
+    compact_str::format_compact!("{first_column}_{n}")
 }
 
 /// How a dialect names objects: identifier folding and default schemas.
 pub trait Naming {
     /// Folds one identifier the way the database compares it.
-    fn fold(self, ident: &Ident) -> String;
+    fn fold(self, ident: &Ident) -> CompactString;
     /// Folds a possibly qualified object name; the last part is the object.
     fn object_name(self, object: &ObjectName) -> Name;
 }
 
 impl Naming for Dialect {
-    fn fold(self, ident: &Ident) -> String {
+    fn fold(self, ident: &Ident) -> CompactString {
         let value = ident.value.as_str();
         let quoted = ident.quote_style.is_some();
+        // A name of up to 24 bytes is held inline: folding allocates only
+        // for a longer one, or a non-ASCII one that changes when folded.
+        let ascii_lower = |text: &str| {
+            let mut out = CompactString::from(text);
+            out.make_ascii_lowercase();
+            out
+        };
         match self {
             // ASCII keeps its length when lower-cased, so the name is cut
             // first and folded into the one new string.
             Dialect::Postgres if value.is_ascii() => {
                 let cut = clip(value, PG_MAX_IDENTIFIER);
                 if quoted {
-                    cut.to_string()
+                    CompactString::from(cut)
                 } else {
-                    cut.to_ascii_lowercase()
+                    ascii_lower(cut)
                 }
             }
             Dialect::Postgres => {
                 if quoted {
-                    pg_truncate(value)
+                    CompactString::from(clip(value, PG_MAX_IDENTIFIER))
                 } else {
-                    pg_truncate(&value.to_lowercase())
+                    CompactString::from(clip(&value.to_lowercase(), PG_MAX_IDENTIFIER))
                 }
             }
-            Dialect::Generic => {
-                if quoted {
-                    value.to_string()
-                } else {
-                    value.to_lowercase()
-                }
-            }
+            Dialect::Generic if quoted => CompactString::from(value),
             // Case-insensitive for our purposes (MySQL on Linux compares table
             // names case-sensitively, but a history that relies on that is
             // not one we want to model).
-            Dialect::MySql => value.to_lowercase(),
+            Dialect::Generic | Dialect::MySql if value.is_ascii() => ascii_lower(value),
+            Dialect::Generic | Dialect::MySql => CompactString::from(value.to_lowercase()),
             // SQLite folds only ASCII `A`-`Z` when it compares names
             // (`sqlite3StrICmp`, as its `lower()` without ICU): `É` and
             // `é` name two objects.
-            Dialect::Sqlite => value.to_ascii_lowercase(),
+            Dialect::Sqlite => ascii_lower(value),
         }
     }
 
@@ -207,11 +211,11 @@ impl Naming for Dialect {
         // schema is ignored); each is folded straight into its place.
         let part = |part: &ObjectNamePart| match part.as_ident() {
             Some(ident) => self.fold(ident),
-            None => part.to_string(),
+            None => CompactString::from(part.to_string()),
         };
         let parts = &object.0;
         let Some(last) = parts.last() else {
-            return Name::bare(String::new());
+            return Name::bare(CompactString::default());
         };
         let schema = parts
             .len()

@@ -26,8 +26,8 @@ use sqlparser::ast::{Ident, ObjectName};
 
 use super::apply::{Problem, ProblemKind};
 use super::{
-    key, Dialect, Extension, Function, FunctionDef, Name, Naming, Object, ObjectKey, ObjectKind,
-    Schema, Trigger,
+    key, CompactString, Dialect, Extension, Function, FunctionDef, Name, Naming, Object, ObjectKey,
+    ObjectKind, Schema, Trigger,
 };
 
 /// A token of a statement's head.
@@ -546,7 +546,7 @@ impl Schema {
             }
         }
         if cascade {
-            let names: Vec<String> = dropped.iter().map(|(n, _)| n.name.clone()).collect();
+            let names: Vec<CompactString> = dropped.iter().map(|(n, _)| n.name.clone()).collect();
             self.uncertain_users_of(&names);
         }
         for (name, args) in dropped {
@@ -593,7 +593,7 @@ impl Schema {
     /// with it besides their triggers: a view, index, default, generated
     /// column or constraint whose text calls one of them (or whose text
     /// the model does not know), with what depends on it, becomes uncertain.
-    fn uncertain_users_of(&mut self, names: &[String]) {
+    fn uncertain_users_of(&mut self, names: &[CompactString]) {
         let calls = |text: &str| {
             text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .any(|w| names.iter().any(|n| w.eq_ignore_ascii_case(n)))

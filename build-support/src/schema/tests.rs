@@ -347,3 +347,39 @@ fn downgrades_are_judged_on_names_checks_labels_and_index_constraints() {
     let index = "-- migrate:upgrade\nCREATE UNIQUE INDEX posts_title_uindex ON posts (title);\n-- migrate:downgrade\nALTER TABLE posts DROP CONSTRAINT posts_title_uindex;\n";
     assert_eq!(hits("unknown-object", &[POSTS, index]), 1);
 }
+
+proptest::proptest! {
+    /// A table's index set answers as a `BTreeSet` of the same names
+    /// would, after any run of inserts and removes: the same answers, the
+    /// same names in the same order.
+    #[test]
+    fn name_set_answers_as_a_btree_set(
+        steps in proptest::collection::vec(
+            (proptest::bool::ANY, proptest::option::of(0u8..3), 0u8..12),
+            0..64,
+        )
+    ) {
+        use crate::schema::{Name, NameSet};
+        let name = |schema: Option<u8>, n: u8| Name {
+            schema: schema.map(|s| format!("s{s}").into()),
+            name: format!("i{n}").into(),
+        };
+        let mut set = NameSet::default();
+        let mut oracle = std::collections::BTreeSet::new();
+        for (insert, schema, n) in steps {
+            let name = name(schema, n);
+            if insert {
+                proptest::prop_assert_eq!(set.insert(name.clone()), oracle.insert(name));
+            } else {
+                proptest::prop_assert_eq!(set.remove(&name), oracle.remove(&name));
+            }
+            proptest::prop_assert_eq!(set.len(), oracle.len());
+            proptest::prop_assert!(set.iter().eq(oracle.iter()));
+        }
+        for name in &oracle {
+            proptest::prop_assert!(set.contains(name));
+        }
+        let collected: NameSet = oracle.iter().rev().cloned().chain(oracle.iter().cloned()).collect();
+        proptest::prop_assert_eq!(collected, set);
+    }
+}

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use crate::schema::{Constraint, ConstraintKind, TypeDef};
+use crate::schema::{CompactString, Constraint, ConstraintKind, TypeDef};
 
 use super::{column_default, literal, names, reviewed, step, Changes, Dialect, Name, Step};
 
 /// A column of a type that is re-created, on a table that stays.
 struct TypeUser {
     table: Name,
-    column: String,
+    column: CompactString,
     /// An array of the type (`mood[]`).
     array: bool,
     /// `Some` when it has a default (which the old type's values cannot
@@ -215,18 +215,19 @@ impl Changes<'_> {
     fn around_type_change(
         &mut self,
         name: &Name,
-        columns: &[(Name, String)],
+        columns: &[(Name, CompactString)],
         all: bool,
     ) -> (Vec<Step>, Vec<Step>) {
         let d = self.d;
-        let reads_any =
-            |table: &Name, watched: &[(Name, String)], reads: &dyn Fn(&str) -> Option<bool>| {
-                watched
-                    .iter()
-                    .any(|(t, c)| t == table && reads(c) != Some(false))
-            };
+        let reads_any = |table: &Name,
+                         watched: &[(Name, CompactString)],
+                         reads: &dyn Fn(&str) -> Option<bool>| {
+            watched
+                .iter()
+                .any(|(t, c)| t == table && reads(c) != Some(false))
+        };
         // Generated columns of the tables that stay.
-        let mut regenerated: Vec<(Name, String)> = Vec::new();
+        let mut regenerated: Vec<(Name, CompactString)> = Vec::new();
         for (table, f) in &self.from.tables {
             if !self.to.tables.contains_key(*table) {
                 continue;
@@ -376,7 +377,7 @@ impl Changes<'_> {
              fails if a row holds a label that is gone"
         );
         let users = self.enum_users(name);
-        let columns: Vec<(Name, String)> = users
+        let columns: Vec<(Name, CompactString)> = users
             .iter()
             .map(|u| (u.table.clone(), u.column.clone()))
             .collect();
@@ -436,15 +437,15 @@ impl Changes<'_> {
     /// ([`Changes::around_type_change`]).
     pub(super) fn redefine_domain(&mut self, name: &Name, base: &str, definition: &str, why: &str) {
         let domain = self.name(name);
-        let users: Vec<(Name, String, Option<String>)> =
+        let users: Vec<(Name, CompactString, Option<String>)> =
             self.columns_of_type(name).into_iter().collect();
-        let columns: Vec<(Name, String)> = users
+        let columns: Vec<(Name, CompactString)> = users
             .iter()
             .map(|(t, c, _)| (t.clone(), c.clone()))
             .collect();
         let (before, after) = self.around_type_change(name, &columns, false);
         self.main.extend(before);
-        let users: Vec<(Name, String, Option<String>)> = users
+        let users: Vec<(Name, CompactString, Option<String>)> = users
             .into_iter()
             .filter(|(t, c, _)| !self.readded_columns.contains(&(t.clone(), c.clone())))
             .collect();

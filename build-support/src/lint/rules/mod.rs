@@ -246,7 +246,7 @@ pub(crate) fn type_rule(
         return;
     };
     // One buffer for every column's type (a rule sees every declared column).
-    let mut data_type = String::new();
+    let mut data_type = crate::schema::CompactString::default();
     for column in columns {
         crate::schema::normalize_type_into(&column.data_type, &mut data_type);
         if matches(&data_type) {
