@@ -564,6 +564,44 @@ fn texts_drift_on_mariadb() {
     );
 }
 
+/// MariaDB reads a backslash in a string literal as an escape, and prints
+/// one doubled: a check, a generated column, a default and a view whose
+/// literals hold backslashes compare equal to the model's texts after
+/// `upgrade` (no drift), and a view changed by hand is the one difference.
+#[test]
+fn texts_with_backslashes_do_not_drift_on_mariadb() {
+    on_fresh_database(
+        migrate_test_support::MYSQL,
+        "backslashes_drift_on_mariadb",
+        "drift_backslash",
+        |url| {
+            let up = r"CREATE TABLE paths (id INT PRIMARY KEY, p VARCHAR(50) DEFAULT 'C:\\tmp' CHECK (p <> 'a\\b'),
+                g VARCHAR(60) AS (CONCAT(p, '\\x')) VIRTUAL,
+                CONSTRAINT paths_dir CHECK (p NOT LIKE 'D:\\dir\\%'));
+CREATE VIEW windows_paths AS SELECT id, p FROM paths WHERE p LIKE '%\\%';";
+            let (_tmp, run) = drifted(
+                Server::MySql,
+                url,
+                &[("0001", up, "DROP VIEW windows_paths;\nDROP TABLE paths;")],
+                "CREATE OR REPLACE VIEW windows_paths AS SELECT id, p FROM paths WHERE p LIKE '%/%';",
+            );
+            assert!(
+                run.stderr.contains("1 difference"),
+                "{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+            let lines: Vec<&str> = run.stdout.lines().skip(1).collect();
+            assert_eq!(lines.len(), 1, "{lines:#?}");
+            assert!(
+                lines[0].starts_with("  view windows_paths: text `"),
+                "{}",
+                lines[0]
+            );
+        },
+    );
+}
+
 /// SQLite folds only ASCII letters when it compares names: `"Été"` and
 /// `"été"` are two tables, `"Ä"` and `"ä"` two columns of one. The history
 /// compiles, upgrades, and has no drift; a column added by hand to one of

@@ -695,6 +695,31 @@ async fn string_defaults_with_backslashes_mariadb() {
     t.drop_database().await;
 }
 
+/// MariaDB: string literals holding backslashes in checks (written with
+/// the column and on their own) and in a generated column's expression
+/// are written so that the server reads the value declared: the catalog
+/// after the generated revision equals the declared schema's, and the
+/// downgrade the history's.
+#[tokio::test]
+async fn check_and_generated_texts_with_backslashes_mariadb() {
+    let Some(t) = TestDb::mysql("checks_backslash").await else {
+        return;
+    };
+    pairs(
+        &t.db,
+        Dialect::MySql,
+        &[(
+            "checks and a generated column with backslashes",
+            "CREATE TABLE k (id INT PRIMARY KEY, a VARCHAR(20));",
+            r"CREATE TABLE k (id INT PRIMARY KEY, a VARCHAR(20) CHECK (a <> 'a\b'),
+                 g VARCHAR(30) AS (CONCAT(a, '\x')) VIRTUAL,
+                 CONSTRAINT kc CHECK (a NOT LIKE 'C:\dir\%'));",
+        )],
+    )
+    .await;
+    t.drop_database().await;
+}
+
 /// MariaDB: a check written with its column (`a INT CHECK (a > 0)`) stays
 /// when the column changes (`MODIFY COLUMN` restates it; without it the
 /// server drops it): type, default and NULL changes of such columns reach

@@ -1260,7 +1260,8 @@ impl Schema {
                     generation_expr, ..
                 } => {
                     new.has_default = true;
-                    sql.generated = Some(option.option.to_compact_string());
+                    sql.generated =
+                        Some(mariadb::escaped(self.dialect, &option.option).to_compact_string());
                     // GENERATED ... AS IDENTITY owns a sequence; a generated
                     // expression does not.
                     if generation_expr.is_none() {
@@ -1279,7 +1280,8 @@ impl Schema {
                 | ColumnOption::Materialized(_)
                 | ColumnOption::Alias(_) => {
                     new.has_default = true;
-                    sql.generated = Some(option.option.to_compact_string());
+                    sql.generated =
+                        Some(mariadb::escaped(self.dialect, &option.option).to_compact_string());
                 }
                 ColumnOption::DialectSpecific(tokens) => {
                     let text = tokens
@@ -1289,7 +1291,9 @@ impl Schema {
                         .to_lowercase();
                     if text.contains("auto_increment") || text.contains("autoincrement") {
                         new.has_default = true;
-                        sql.generated = Some(option.option.to_compact_string());
+                        sql.generated = Some(
+                            mariadb::escaped(self.dialect, &option.option).to_compact_string(),
+                        );
                     }
                 }
                 ColumnOption::PrimaryKey(_) => {
@@ -1318,7 +1322,7 @@ impl Schema {
                 ColumnOption::Check(check) => {
                     let mut check = check.clone();
                     check.name = None;
-                    let definition = check.to_string();
+                    let definition = mariadb::escaped(self.dialect, &check).to_string();
                     let mut s = spec(ConstraintKind::Check, None, definition);
                     // MariaDB names it after the column it is written with,
                     // whatever columns it reads.
@@ -1582,7 +1586,7 @@ impl Schema {
             check_column: None,
             index_name: None,
             from_index: None,
-            definition: constraint_definition(constraint),
+            definition: constraint_definition(&mariadb::escaped(d, constraint)),
             actions: None,
         };
         match constraint {
@@ -2361,7 +2365,9 @@ impl Schema {
                         kind: ConstraintKind::Check,
                         columns: vec![column.to_compact_string()],
                         references: None,
-                        definition: Some(check.to_compact_string()),
+                        definition: Some(
+                            mariadb::escaped(self.dialect, &check).to_compact_string(),
+                        ),
                         actions: None,
                     });
                 }

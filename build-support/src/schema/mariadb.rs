@@ -134,20 +134,24 @@ pub(super) fn is_json_check(
         && function.to_string().to_lowercase() == format!("json_valid({argument})").to_lowercase()
 }
 
-/// The text of a column's `DEFAULT` expression (`expr`, as sqlparser read
-/// it) in `dialect`. sqlparser keeps a string literal's value with MySQL's
-/// escapes read (`'a\\b'` holds one backslash) and prints it with only its
-/// quotes doubled, so on MySQL and MariaDB, which read a backslash in a
-/// literal as an escape, each backslash of the value is doubled again: the
+/// `node` (a default, a check, a generated column's clause, as sqlparser
+/// read it) with its string literals as `dialect` must write them.
+/// sqlparser keeps a string literal's value with MySQL's escapes read
+/// (`'a\\b'` holds one backslash) and prints it with only its quotes
+/// doubled, so on MySQL and MariaDB, which read a backslash in a literal as
+/// an escape, each backslash of the value is doubled again: the printed
 /// text then means the value it was read from (`'\%'` and `'\\%'` both hold
-/// `\%`, printed `'\\%'`). Other dialects print the expression as it is.
-pub(super) fn default_text(dialect: super::Dialect, expr: &Expr) -> String {
+/// `\%`, printed `'\\%'`). Other dialects' nodes are borrowed as they are.
+pub(super) fn escaped<T>(dialect: super::Dialect, node: &T) -> std::borrow::Cow<'_, T>
+where
+    T: Clone + sqlparser::ast::VisitMut,
+{
     use sqlparser::ast::{visit_expressions_mut, Value};
     if dialect != super::Dialect::MySql {
-        return expr.to_string();
+        return std::borrow::Cow::Borrowed(node);
     }
-    let mut expr = expr.clone();
-    let _ = visit_expressions_mut(&mut expr, |e| {
+    let mut copy = node.clone();
+    let _ = visit_expressions_mut(&mut copy, |e| {
         if let Expr::Value(v) = e {
             if let Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) = &mut v.value {
                 if s.contains('\\') {
@@ -157,7 +161,13 @@ pub(super) fn default_text(dialect: super::Dialect, expr: &Expr) -> String {
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
-    expr.to_string()
+    std::borrow::Cow::Owned(copy)
+}
+
+/// The text of a column's `DEFAULT` expression (`expr`, as sqlparser read
+/// it) in `dialect`, its literals [`escaped`].
+pub(super) fn default_text(dialect: super::Dialect, expr: &Expr) -> String {
+    escaped(dialect, expr).to_string()
 }
 
 #[cfg(test)]
