@@ -145,7 +145,8 @@ async fn implicit_names_follow_postgres() {
     // The 63-byte cut: table, key and sequence names as the server makes them.
     let cut = schema::pg_truncate(long);
     assert_eq!(cut.len(), 63);
-    let Some(Object::Table(table)) = model.object(&key(ObjectKind::Table, &Name::bare(&cut)))
+    let Some(Object::Table(table)) =
+        model.object(&key(ObjectKind::Table, &Name::bare(cut.clone())))
     else {
         panic!("{cut} missing");
     };

@@ -67,8 +67,8 @@ fn clip(text: &str, bytes: usize) -> &str {
 }
 
 /// An identifier as PostgreSQL stores it: cut to 63 bytes.
-pub fn pg_truncate(text: &str) -> String {
-    clip(text, PG_MAX_IDENTIFIER).to_string()
+pub fn pg_truncate(text: &str) -> CompactString {
+    CompactString::from(clip(text, PG_MAX_IDENTIFIER))
 }
 
 /// PostgreSQL's rule for a generated name (`makeObjectName`): `name1`,
@@ -178,21 +178,9 @@ impl Naming for Dialect {
         match self {
             // ASCII keeps its length when lower-cased, so the name is cut
             // first and folded into the one new string.
-            Dialect::Postgres if value.is_ascii() => {
-                let cut = clip(value, PG_MAX_IDENTIFIER);
-                if quoted {
-                    CompactString::from(cut)
-                } else {
-                    ascii_lower(cut)
-                }
-            }
-            Dialect::Postgres => {
-                if quoted {
-                    CompactString::from(clip(value, PG_MAX_IDENTIFIER))
-                } else {
-                    CompactString::from(clip(&value.to_lowercase(), PG_MAX_IDENTIFIER))
-                }
-            }
+            Dialect::Postgres if quoted => pg_truncate(value),
+            Dialect::Postgres if value.is_ascii() => ascii_lower(clip(value, PG_MAX_IDENTIFIER)),
+            Dialect::Postgres => pg_truncate(&value.to_lowercase()),
             Dialect::Generic if quoted => CompactString::from(value),
             // Case-insensitive for our purposes (MySQL on Linux compares table
             // names case-sensitively, but a history that relies on that is
